@@ -1,0 +1,20 @@
+# The eight libraries, all from Debian 12's packages (see ../shared/LIBRARIES.md).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(PISTACHE REQUIRED IMPORTED_TARGET libpistache)
+pkg_check_modules(LIBGIT2 REQUIRED IMPORTED_TARGET libgit2>=1.5)
+find_package(RapidJSON REQUIRED)
+find_package(OpenSSL 3 REQUIRED)
+find_package(CURL REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(Boost 1.74 REQUIRED COMPONENTS filesystem)
+find_package(Threads REQUIRED)
+
+# RapidJSON ships no target; RAPIDJSON_HAS_STDSTRING=1 avoids the reversed
+# operator== recursion that crashes under C++20 and later.
+add_library(podcd_rapidjson INTERFACE)
+target_include_directories(podcd_rapidjson SYSTEM INTERFACE ${RAPIDJSON_INCLUDE_DIRS})
+target_compile_definitions(podcd_rapidjson INTERFACE RAPIDJSON_HAS_STDSTRING=1)
+
+if(PODCD_TESTS)
+  find_package(Catch2 2 REQUIRED)
+endif()

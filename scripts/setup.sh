@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs every build and runtime dependency of podcd from Debian 12's packages,
+# then configures and builds. Idempotent and non-interactive; run as root (or with sudo).
+# Usage: scripts/setup.sh [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BUILD_PKGS=(build-essential cmake pkg-config git curl ca-certificates
+  libpistache-dev rapidjson-dev libssl-dev libcurl4-openssl-dev libgit2-dev
+  libyaml-cpp-dev libboost-dev libboost-filesystem-dev libboost-system-dev catch2
+  clang libclang-rt-14-dev clang-format)
+# Real Podman and the services the integration tests start (see docs/testing.md).
+TEST_PKGS=(podman runc conmon netavark aardvark-dns iptables catatonit busybox-static
+  docker-registry skopeo debootstrap openssh-server openssh-client wrk procps)
+# Peers measured side by side by bench/.
+PEER_PKGS=(docker-compose podman-compose webhook hyperfine)
+
+need=()
+for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${PEER_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+done
+if ((${#need[@]})); then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
+fi
+
+if [ "${1:-}" != "--no-build" ]; then
+  cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo ${PODCD_CMAKE_ARGS:-}
+  cmake --build build -j"$(nproc)"
+fi

@@ -1,0 +1,34 @@
+// The subcommands of the podcd binary. Each lives in its own file under src/cli/.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace podcd::cli {
+
+// Options every subcommand understands; they come before or after the subcommand name.
+struct GlobalOptions {
+  std::string config_file;  // --config FILE (else PODCD_CONFIG, else /etc/podcd/podcd.yml)
+  std::string log_format;   // --log-format text|json (overrides the config)
+  std::string log_level;    // --log-level debug|info|warn|error
+};
+
+using Args = std::vector<std::string>;
+
+// Exit codes shared by all subcommands.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;     // bad arguments, or a subcommand that is not built yet
+inline constexpr int kExitChanges = 3;   // `plan`: there is something to do
+
+int CheckConfig(const GlobalOptions& g, const Args& args);
+int Serve(const GlobalOptions& g, const Args& args);
+int Plan(const GlobalOptions& g, const Args& args);
+int Deploy(const GlobalOptions& g, const Args& args);
+int Status(const GlobalOptions& g, const Args& args);
+int Sign(const GlobalOptions& g, const Args& args);
+
+// Entry point used by main(): parses global options and dispatches.
+int Main(int argc, char** argv);
+
+}  // namespace podcd::cli

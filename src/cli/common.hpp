@@ -1,0 +1,19 @@
+// Helpers shared by subcommands: loading the configuration with the global options applied.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "cli/commands.hpp"
+#include "config/config.hpp"
+
+namespace podcd::cli {
+
+// Loads the configuration, applies --log-format/--log-level over it, configures logging.
+// On failure prints every error to stderr and returns nullopt.
+std::optional<std::shared_ptr<const config::Config>> LoadConfig(const GlobalOptions& g);
+
+// For a subcommand that a later issue builds: says so and returns kExitUsage.
+int NotBuilt(std::string_view command, std::string_view issue);
+
+}  // namespace podcd::cli

@@ -1,0 +1,547 @@
+#include "config/config.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <regex>
+
+#include "util/strings.hpp"
+#include "util/yaml.hpp"
+
+namespace podcd::config {
+namespace {
+
+namespace fs = std::filesystem;
+
+enum class Kind { kString, kSecret, kInt, kBool, kDuration, kList, kStackRules };
+
+// Sets a value from text; returns an error text ("expected ..., got ...") or nullopt.
+using ScalarSetter = std::function<std::optional<std::string>(Config&, std::string_view)>;
+using ListSetter = std::function<std::optional<std::string>(Config&, const std::vector<std::string>&)>;
+using RulesSetter =
+    std::function<std::optional<std::string>(Config&, const std::map<std::string, std::vector<std::string>>&)>;
+
+struct KeySpec {
+  std::string_view key;  // dotted path in the YAML file
+  Kind kind;
+  std::string_view default_value;
+  std::vector<std::string_view> env;  // in priority order; secrets also accept NAME_FILE
+  std::string_view help;
+  ScalarSetter set;
+  ListSetter set_list;
+  RulesSetter set_rules;
+};
+
+std::string Quoted(std::string_view v) { return "\"" + std::string(v) + "\""; }
+
+KeySpec Str(std::string_view key, std::string_view def, std::vector<std::string_view> env,
+            std::string_view help, std::function<std::string&(Config&)> field) {
+  return {key, Kind::kString, def, std::move(env), help,
+          [field](Config& c, std::string_view v) -> std::optional<std::string> {
+            field(c) = std::string(v);
+            return std::nullopt;
+          },
+          {}, {}};
+}
+
+KeySpec Secret(std::string_view key, std::vector<std::string_view> env, std::string_view help,
+               std::function<std::string&(Config&)> field) {
+  KeySpec s = Str(key, "", std::move(env), help, std::move(field));
+  s.kind = Kind::kSecret;
+  return s;
+}
+
+KeySpec Int(std::string_view key, std::string_view def, std::vector<std::string_view> env,
+            std::string_view help, std::int64_t min, std::int64_t max,
+            std::function<std::int64_t&(Config&)> field) {
+  return {key, Kind::kInt, def, std::move(env), help,
+          [=](Config& c, std::string_view v) -> std::optional<std::string> {
+            auto n = ParseInt(Trim(v));
+            if (!n || *n < min || *n > max) {
+              std::string want = min > 0 ? "a positive integer" : "an integer";
+              if (n) want += " between " + std::to_string(min) + " and " + std::to_string(max);
+              return "expected " + want + ", got " + Quoted(v);
+            }
+            field(c) = *n;
+            return std::nullopt;
+          },
+          {}, {}};
+}
+
+KeySpec Dur(std::string_view key, std::string_view def, std::vector<std::string_view> env,
+            std::string_view help, std::function<Millis&(Config&)> field) {
+  return {key, Kind::kDuration, def, std::move(env), help,
+          [field](Config& c, std::string_view v) -> std::optional<std::string> {
+            auto d = ParseDuration(v);
+            if (!d) return "expected a duration such as 30s, 5m or 1h30m (0 for off), got " + Quoted(v);
+            field(c) = *d;
+            return std::nullopt;
+          },
+          {}, {}};
+}
+
+KeySpec Bool(std::string_view key, std::string_view def, std::vector<std::string_view> env,
+             std::string_view help, std::function<bool&(Config&)> field) {
+  return {key, Kind::kBool, def, std::move(env), help,
+          [field](Config& c, std::string_view v) -> std::optional<std::string> {
+            if (!ParseBool(Trim(v), field(c))) return "expected true or false, got " + Quoted(v);
+            return std::nullopt;
+          },
+          {}, {}};
+}
+
+std::vector<std::string> SplitList(std::string_view v, char sep) {
+  std::vector<std::string> out;
+  while (!v.empty()) {
+    auto pos = v.find(sep);
+    auto item = Trim(v.substr(0, pos));
+    if (!item.empty()) out.emplace_back(item);
+    if (pos == std::string_view::npos) break;
+    v.remove_prefix(pos + 1);
+  }
+  return out;
+}
+
+std::optional<std::string> SetListen(Config& c, std::string_view v) {
+  auto bad = [&] { return "expected host:port (e.g. 0.0.0.0:8080 or [::1]:8080), got " + Quoted(v); };
+  auto colon = v.rfind(':');
+  if (colon == std::string_view::npos) return bad();
+  std::string_view host = v.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  auto port = ParseInt(v.substr(colon + 1));
+  if (!port || *port < 0 || *port > 65535) return bad();
+  c.listen.host = host.empty() ? "0.0.0.0" : std::string(host);
+  c.listen.port = static_cast<std::uint16_t>(*port);
+  return std::nullopt;
+}
+
+std::optional<std::string> SetSocket(Config& c, std::string_view v) {
+  // Accepts a path or CONTAINER_HOST's form unix:///path.
+  if (v.starts_with("unix://")) v.remove_prefix(7);
+  else if (v.find("://") != std::string_view::npos) {
+    return "only unix:// sockets are supported, got " + Quoted(v);
+  }
+  if (v.empty() || v.front() != '/') return "expected an absolute socket path, got " + Quoted(v);
+  c.podman.socket = std::string(v);
+  return std::nullopt;
+}
+
+std::optional<std::string> CheckRules(const std::map<std::string, std::vector<std::string>>& m) {
+  for (const auto& [stack, rules] : m) {
+    if (!IsValidStackName(stack)) return "invalid stack name " + Quoted(stack);
+    for (const auto& r : rules) {
+      if (std::find(std::begin(kPolicyRules), std::end(kPolicyRules), r) == std::end(kPolicyRules)) {
+        std::string known;
+        for (auto k : kPolicyRules) known += (known.empty() ? "" : ", ") + std::string(k);
+        return "unknown policy rule " + Quoted(r) + " for stack " + Quoted(stack) + " (known: " + known + ")";
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+// The defaults table: every key, its default, its environment variables, what it is for.
+const std::vector<KeySpec>& Table() {
+  static const std::vector<KeySpec> table = {
+      {"listen", Kind::kString, "0.0.0.0:8080", {"PODCD_LISTEN"}, "address and port of the HTTP server",
+       SetListen, {}, {}},
+      Secret("webhook.secret", {"PODCD_WEBHOOK_SECRET", "WEBHOOK_SECRET"},
+             "HMAC secret shared with the git host (at least 16 bytes; required)",
+             [](Config& c) -> std::string& { return c.webhook.secret; }),
+      Int("webhook.max_body_bytes", "1048576", {"PODCD_WEBHOOK_MAX_BODY_BYTES"},
+          "largest request body accepted (413 above)", 1, std::int64_t{1} << 30,
+          [](Config& c) -> std::int64_t& { return c.webhook.max_body_bytes; }),
+      Int("webhook.max_header_bytes", "16384", {"PODCD_WEBHOOK_MAX_HEADER_BYTES"},
+          "largest request header block accepted", 1024, std::int64_t{1} << 20,
+          [](Config& c) -> std::int64_t& { return c.webhook.max_header_bytes; }),
+      Int("webhook.auth_failures_per_minute", "10", {"PODCD_WEBHOOK_AUTH_FAILURES_PER_MINUTE"},
+          "failed authentications allowed per client address per minute before 429", 1, 1'000'000,
+          [](Config& c) -> std::int64_t& { return c.webhook.auth_failures_per_minute; }),
+      Dur("webhook.request_timeout", "10s", {"PODCD_WEBHOOK_REQUEST_TIMEOUT"},
+          "a client slower than this to send its request is disconnected",
+          [](Config& c) -> Millis& { return c.webhook.request_timeout; }),
+      Int("webhook.delivery_ids", "10000", {"PODCD_WEBHOOK_DELIVERY_IDS"},
+          "how many X-GitHub-Delivery ids are remembered (24 h at most) to answer duplicates", 1,
+          10'000'000, [](Config& c) -> std::int64_t& { return c.webhook.delivery_ids; }),
+      Str("repo.path", "", {"PODCD_REPO_PATH"},
+          "work tree of the environment repository (default <state_dir>/repo when repo.url is set)",
+          [](Config& c) -> std::string& { return c.repo.path; }),
+      Str("repo.url", "", {"PODCD_REPO_URL"}, "repository to clone when repo.path holds none",
+          [](Config& c) -> std::string& { return c.repo.url; }),
+      Str("repo.branch", "main", {"PODCD_REPO_BRANCH"}, "branch that declares the host",
+          [](Config& c) -> std::string& { return c.repo.branch; }),
+      Str("repo.services_dir", "services",
+          {"PODCD_SERVICES_DIR", "PODCD_REPO_SERVICES_DIR", "GITOPS_SERVICES_DIRECTORY"},
+          "directory of the repository holding one folder per stack",
+          [](Config& c) -> std::string& { return c.repo.services_dir; }),
+      Str("repo.secrets_dir", "secrets", {"PODCD_SECRETS_DIR", "PODCD_REPO_SECRETS_DIR"},
+          "git-ignored directory (relative to the repo, or absolute) that env_file may reference",
+          [](Config& c) -> std::string& { return c.repo.secrets_dir; }),
+      Secret("repo.token", {"PODCD_REPO_TOKEN"}, "HTTPS token for the remote",
+             [](Config& c) -> std::string& { return c.repo.token; }),
+      Str("repo.ssh_key_file", "", {"PODCD_REPO_SSH_KEY_FILE"}, "SSH private key (ed25519 or ECDSA)",
+          [](Config& c) -> std::string& { return c.repo.ssh_key_file; }),
+      Str("repo.known_hosts_file", "", {"PODCD_REPO_KNOWN_HOSTS_FILE"},
+          "known_hosts file the SSH host key is checked against",
+          [](Config& c) -> std::string& { return c.repo.known_hosts_file; }),
+      Dur("repo.sync_timeout", "2m", {"PODCD_REPO_SYNC_TIMEOUT"}, "hard limit on one fetch and reset",
+          [](Config& c) -> Millis& { return c.repo.sync_timeout; }),
+      {"podman.socket", Kind::kString, "/run/podman/podman.sock", {"PODCD_PODMAN_SOCKET", "CONTAINER_HOST"},
+       "Podman API socket (a path, or unix:///path)", SetSocket, {}, {}},
+      Str("podman.auth_file", "", {"PODCD_PODMAN_AUTH_FILE", "REGISTRY_AUTH_FILE"},
+          "containers-auth.json with registry credentials for pulls",
+          [](Config& c) -> std::string& { return c.podman.auth_file; }),
+      Dur("podman.timeout", "5m", {"PODCD_PODMAN_TIMEOUT"}, "limit on one Podman API call (pulls included)",
+          [](Config& c) -> Millis& { return c.podman.timeout; }),
+      Str("self.stack", "", {"PODCD_SELF_STACK", "DEPLOY_SERVER_NAME"},
+          "the stack that runs podcd itself (deployed last, through a hand-over)",
+          [](Config& c) -> std::string& { return c.self.stack; }),
+      Str("state_dir", "/var/lib/podcd", {"PODCD_STATE_DIR"},
+          "deployment history, delivery ids, the lock, and the clone",
+          [](Config& c) -> std::string& { return c.state_dir; }),
+      Dur("poll.interval", "0", {"PODCD_POLL_INTERVAL"}, "reconcile on a timer as well (0: off)",
+          [](Config& c) -> Millis& { return c.poll.interval; }),
+      Dur("poll.jitter", "30s", {"PODCD_POLL_JITTER"}, "random delay added to each poll tick",
+          [](Config& c) -> Millis& { return c.poll.jitter; }),
+      Bool("prune", "false", {"PODCD_PRUNE"}, "remove the containers of stacks deleted from the repo",
+           [](Config& c) -> bool& { return c.prune; }),
+      Dur("health.timeout", "2m", {"PODCD_HEALTH_TIMEOUT"}, "how long a new container may take to turn healthy",
+          [](Config& c) -> Millis& { return c.health.timeout; }),
+      Dur("health.settle", "5s", {"PODCD_HEALTH_SETTLE"},
+          "how long a container without a healthcheck must stay running",
+          [](Config& c) -> Millis& { return c.health.settle; }),
+      Int("health.healthy_count", "1", {"PODCD_HEALTH_HEALTHY_COUNT"},
+          "consecutive healthy checks that pass the gate", 1, 100,
+          [](Config& c) -> std::int64_t& { return c.health.healthy_count; }),
+      {"policy.allowed_bind_roots", Kind::kList, "/etc/localtime,/etc/timezone",
+       {"PODCD_POLICY_ALLOWED_BIND_ROOTS"},
+       "host paths outside the repo that stacks may bind-mount (comma-separated in the environment)",
+       {},
+       [](Config& c, const std::vector<std::string>& v) -> std::optional<std::string> {
+         for (const auto& p : v) {
+           if (p.empty() || p.front() != '/') return "expected absolute paths, got " + Quoted(p);
+         }
+         c.policy.allowed_bind_roots = v;
+         return std::nullopt;
+       },
+       {}},
+      {"policy.allow", Kind::kStackRules, "", {"PODCD_POLICY_ALLOW"},
+       "per-stack exceptions, e.g. {podcd: [podman_socket]} (environment: podcd:podman_socket;web:privileged)",
+       {}, {},
+       [](Config& c, const std::map<std::string, std::vector<std::string>>& m) -> std::optional<std::string> {
+         if (auto err = CheckRules(m)) return err;
+         c.policy.allow = m;
+         return std::nullopt;
+       }},
+      {"log.format", Kind::kString, "text", {"PODCD_LOG_FORMAT"}, "text or json",
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (!log::ParseFormat(Trim(v), c.log.format)) return "expected text or json, got " + Quoted(v);
+         return std::nullopt;
+       },
+       {}, {}},
+      {"log.level", Kind::kString, "info", {"PODCD_LOG_LEVEL"}, "debug, info, warn or error",
+       [](Config& c, std::string_view v) -> std::optional<std::string> {
+         if (!log::ParseLevel(Trim(v), c.log.level)) return "expected debug, info, warn or error, got " + Quoted(v);
+         return std::nullopt;
+       },
+       {}, {}},
+      Secret("api.token", {"PODCD_API_TOKEN"},
+             "bearer token for the read and admin API (unset: loopback clients only)",
+             [](Config& c) -> std::string& { return c.api.token; }),
+      Int("queue_limit", "64", {"PODCD_QUEUE_LIMIT"}, "queued deployments before triggers get 503", 1,
+          100000, [](Config& c) -> std::int64_t& { return c.queue_limit; }),
+  };
+  return table;
+}
+
+const KeySpec* Find(std::string_view key) {
+  for (const auto& s : Table()) {
+    if (s.key == key) return &s;
+  }
+  return nullptr;
+}
+
+bool IsSection(std::string_view prefix) {
+  for (const auto& s : Table()) {
+    if (s.key.size() > prefix.size() && s.key.starts_with(prefix) && s.key[prefix.size()] == '.') return true;
+  }
+  return false;
+}
+
+struct Loader {
+  Config cfg;
+  std::vector<Error> errors;
+
+  void Add(std::string where, std::string_view key, std::string msg) {
+    errors.push_back(Error{ErrorCode::kInvalidArgument, std::string(key) + ": " + msg, std::move(where)});
+  }
+
+  void ApplyScalar(const KeySpec& s, std::string_view v, const std::string& where) {
+    if (s.kind == Kind::kList) {
+      if (auto err = s.set_list(cfg, SplitList(v, ','))) Add(where, s.key, *err);
+      return;
+    }
+    if (s.kind == Kind::kStackRules) {
+      // stack:rule,rule;stack2:rule
+      std::map<std::string, std::vector<std::string>> m;
+      for (const auto& entry : SplitList(v, ';')) {
+        auto colon = entry.find(':');
+        if (colon == std::string::npos) {
+          Add(where, s.key, "expected stack:rule[,rule], got " + Quoted(entry));
+          return;
+        }
+        auto& rules = m[std::string(Trim(std::string_view(entry).substr(0, colon)))];
+        for (auto& r : SplitList(std::string_view(entry).substr(colon + 1), ',')) rules.push_back(r);
+      }
+      if (auto err = s.set_rules(cfg, m)) Add(where, s.key, *err);
+      return;
+    }
+    if (auto err = s.set(cfg, v)) Add(where, s.key, *err);
+  }
+
+  void ApplyDefaults() {
+    for (const auto& s : Table()) {
+      if (!s.default_value.empty() || s.kind == Kind::kString) ApplyScalar(s, s.default_value, "default");
+    }
+  }
+
+  // Reads a *_file value: the file's contents with one trailing newline removed.
+  std::optional<std::string> ReadSecretFile(const std::string& path, const std::string& where,
+                                            std::string_view key) {
+    auto text = ReadFile(path, 64 * 1024);
+    if (!text) {
+      Add(where, key, "cannot read secret file " + Quoted(path) + ": " + text.error().message);
+      return std::nullopt;
+    }
+    std::string v = std::move(*text);
+    while (!v.empty() && (v.back() == '\n' || v.back() == '\r')) v.pop_back();
+    return v;
+  }
+
+  // Errors point at the key (file:line:col of `key`), as users look for the key.
+  void ApplyNode(const YAML::Node& key, const YAML::Node& node, const std::string& path,
+                 const std::string& file) {
+    const std::string where = yaml::Where(file, key);
+    const KeySpec* spec = Find(path);
+    bool from_file = false;
+    if (!spec && path.ends_with("_file")) {
+      spec = Find(std::string_view(path).substr(0, path.size() - 5));
+      if (spec && spec->kind != Kind::kSecret) spec = nullptr;
+      from_file = spec != nullptr;
+    }
+    if (!spec) {
+      if (IsSection(path)) {
+        if (!node.IsMap()) {
+          Add(where, path, "expected a mapping, got " + std::string(yaml::Describe(node)));
+          return;
+        }
+        for (auto it = node.begin(); it != node.end(); ++it) {
+          ApplyNode(it->first, it->second, path + "." + it->first.as<std::string>(), file);
+        }
+        return;
+      }
+      Add(where, path, "unknown key");
+      return;
+    }
+    if (spec->kind == Kind::kList) {
+      if (!node.IsSequence()) {
+        Add(where, path, "expected a sequence, got " + std::string(yaml::Describe(node)));
+        return;
+      }
+      std::vector<std::string> items;
+      for (const auto& item : node) {
+        if (!item.IsScalar()) {
+          Add(yaml::Where(file, item), path, "expected a string, got " + std::string(yaml::Describe(item)));
+          return;
+        }
+        items.push_back(item.Scalar());
+      }
+      if (auto err = spec->set_list(cfg, items)) Add(where, path, *err);
+      return;
+    }
+    if (spec->kind == Kind::kStackRules) {
+      if (!node.IsMap()) {
+        Add(where, path, "expected a mapping of stack: [rules], got " + std::string(yaml::Describe(node)));
+        return;
+      }
+      std::map<std::string, std::vector<std::string>> m;
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        if (!it->second.IsSequence()) {
+          Add(yaml::Where(file, it->second), path + "." + it->first.Scalar(),
+              "expected a sequence of rule names, got " + std::string(yaml::Describe(it->second)));
+          return;
+        }
+        auto& rules = m[it->first.Scalar()];
+        for (const auto& r : it->second) rules.push_back(r.IsScalar() ? r.Scalar() : std::string("?"));
+      }
+      if (auto err = spec->set_rules(cfg, m)) Add(where, path, *err);
+      return;
+    }
+    if (!node.IsScalar()) {
+      Add(where, path, "expected a single value, got " + std::string(yaml::Describe(node)));
+      return;
+    }
+    if (from_file) {
+      if (auto v = ReadSecretFile(node.Scalar(), where, path)) ApplyScalar(*spec, *v, where);
+      return;
+    }
+    ApplyScalar(*spec, node.Scalar(), where);
+  }
+
+  void ApplyFile(const std::string& file, const std::string& display) {
+    auto text = ReadFile(file, 1 << 20);
+    if (!text) {
+      errors.push_back(text.error());
+      return;
+    }
+    auto root = yaml::Parse(*text, display);
+    if (!root) {
+      errors.push_back(root.error());
+      return;
+    }
+    if (root->IsNull()) return;  // an empty file is fine
+    if (!root->IsMap()) {
+      errors.push_back(Error{ErrorCode::kInvalidArgument,
+                             "expected a mapping at the top level, got " + std::string(yaml::Describe(*root)),
+                             yaml::Where(display, *root)});
+      return;
+    }
+    for (auto it = root->begin(); it != root->end(); ++it) {
+      ApplyNode(it->first, it->second, it->first.as<std::string>(), display);
+    }
+  }
+
+  void ApplyEnv(const EnvLookup& env) {
+    for (const auto& s : Table()) {
+      // The first variable set wins (PODCD_* names come first in the table).
+      for (auto name : s.env) {
+        std::string n(name);
+        auto direct = env(n);
+        std::optional<std::string> via_file;
+        if (s.kind == Kind::kSecret) via_file = env(n + "_FILE");
+        if (direct && via_file) {
+          Add("environment", s.key, "both " + n + " and " + n + "_FILE are set; give one");
+          break;
+        }
+        if (via_file) {
+          if (auto v = ReadSecretFile(*via_file, "environment " + n + "_FILE", s.key)) {
+            ApplyScalar(s, *v, "environment " + n + "_FILE");
+          }
+          break;
+        }
+        if (direct) {
+          ApplyScalar(s, *direct, "environment " + n);
+          break;
+        }
+      }
+    }
+  }
+
+  void Validate() {
+    auto bad = [&](std::string_view key, std::string msg) { Add("config", key, std::move(msg)); };
+    if (cfg.webhook.secret.empty()) {
+      bad("webhook.secret", "is required (set WEBHOOK_SECRET, WEBHOOK_SECRET_FILE or webhook.secret_file)");
+    } else if (cfg.webhook.secret.size() < 16) {
+      bad("webhook.secret", "must be at least 16 bytes, got " + std::to_string(cfg.webhook.secret.size()));
+    }
+    if (!cfg.api.token.empty() && cfg.api.token.size() < 16) {
+      bad("api.token", "must be at least 16 bytes, got " + std::to_string(cfg.api.token.size()));
+    }
+    if (cfg.repo.path.empty() && cfg.repo.url.empty()) {
+      bad("repo.path", "set repo.path (PODCD_REPO_PATH) or repo.url (PODCD_REPO_URL)");
+    }
+    if (cfg.repo.path.empty() && !cfg.repo.url.empty()) {
+      cfg.repo.path = (fs::path(cfg.state_dir) / "repo").string();
+    }
+    if (cfg.repo.branch.empty() || cfg.repo.branch.find("..") != std::string::npos ||
+        cfg.repo.branch.find(' ') != std::string::npos) {
+      bad("repo.branch", "is not a valid branch name: " + Quoted(cfg.repo.branch));
+    }
+    fs::path sd(cfg.repo.services_dir);
+    if (cfg.repo.services_dir.empty() || sd.is_absolute() ||
+        std::any_of(sd.begin(), sd.end(), [](const fs::path& p) { return p == ".."; })) {
+      bad("repo.services_dir", "must be a relative path inside the repo, got " + Quoted(cfg.repo.services_dir));
+    }
+    if (!cfg.self.stack.empty() && !IsValidStackName(cfg.self.stack)) {
+      bad("self.stack", "is not a valid stack name: " + Quoted(cfg.self.stack));
+    }
+    if (cfg.state_dir.empty() || cfg.state_dir.front() != '/') {
+      bad("state_dir", "must be an absolute path, got " + Quoted(cfg.state_dir));
+    }
+    if (cfg.poll.interval.count() > 0 && cfg.poll.interval < std::chrono::seconds(10)) {
+      bad("poll.interval", "must be 0 (off) or at least 10s");
+    }
+  }
+};
+
+}  // namespace
+
+EnvLookup ProcessEnv() {
+  return [](std::string_view name) -> std::optional<std::string> {
+    const char* v = std::getenv(std::string(name).c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+bool IsValidStackName(std::string_view name) {
+  static const std::regex re("^[a-z0-9][a-z0-9_.-]{0,62}$");
+  return std::regex_match(name.begin(), name.end(), re) && name.find("..") == std::string_view::npos;
+}
+
+std::expected<Config, std::vector<Error>> Load(const LoadOptions& options) {
+  Loader l;
+  l.ApplyDefaults();
+
+  std::string file = options.file;
+  bool explicit_file = !file.empty();
+  if (file.empty()) {
+    if (auto v = options.env("PODCD_CONFIG"); v && !v->empty()) {
+      file = *v;
+      explicit_file = true;
+    }
+  }
+  if (file.empty()) file = options.default_file;
+  std::error_code ec;
+  if (explicit_file || fs::exists(file, ec)) {
+    l.ApplyFile(file, file);
+    l.cfg.source = file;
+  } else {
+    l.cfg.source = "environment";
+  }
+  l.ApplyEnv(options.env);
+  l.Validate();
+  if (!l.errors.empty()) return std::unexpected(std::move(l.errors));
+  log::AddSecret(l.cfg.webhook.secret);
+  log::AddSecret(l.cfg.api.token);
+  log::AddSecret(l.cfg.repo.token);
+  return std::move(l.cfg);
+}
+
+std::string Summary(const Config& c) {
+  std::string s = "config OK (" + c.source + "): listen " + c.listen.host + ":" + std::to_string(c.listen.port);
+  s += ", repo " + c.repo.path;
+  if (!c.repo.url.empty()) s += " from " + c.repo.url;
+  s += " (branch " + c.repo.branch + ", services " + c.repo.services_dir + ")";
+  s += ", podman " + c.podman.socket + ", state " + c.state_dir;
+  if (!c.self.stack.empty()) s += ", self " + c.self.stack;
+  s += ", poll " + FormatDuration(c.poll.interval);
+  s += c.prune ? ", prune on" : ", prune off";
+  s += c.api.token.empty() ? ", api loopback-only" : ", api token set";
+  return s;
+}
+
+std::vector<KeyDoc> DescribeKeys() {
+  std::vector<KeyDoc> out;
+  for (const auto& s : Table()) {
+    KeyDoc d{std::string(s.key), std::string(s.default_value), {}, std::string(s.help), s.kind == Kind::kSecret};
+    for (auto e : s.env) {
+      d.env.emplace_back(e);
+      if (s.kind == Kind::kSecret) d.env.push_back(std::string(e) + "_FILE");
+    }
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace podcd::config

@@ -1,0 +1,117 @@
+// Typed podcd configuration: one defaults table, a YAML file, then environment overrides.
+// A Config is built once at start, validated, and shared read-only (shared_ptr<const Config>).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace podcd::config {
+
+using Millis = std::chrono::milliseconds;
+
+// Names of the policy rules a stack can be allowed to break (see core policy).
+inline constexpr std::string_view kPolicyRules[] = {
+    "privileged", "host_namespaces", "cap_sys_admin", "devices",
+    "podman_socket", "host_binds", "unconfined", "host_root"};
+
+struct Config {
+  struct Listen {
+    std::string host;
+    std::uint16_t port = 0;
+  } listen;
+  struct Webhook {
+    std::string secret;  // never logged: registered with the log mask at load
+    std::int64_t max_body_bytes = 0;
+    std::int64_t max_header_bytes = 0;
+    std::int64_t auth_failures_per_minute = 0;
+    Millis request_timeout{};
+    std::int64_t delivery_ids = 0;
+  } webhook;
+  struct Repo {
+    std::string path;  // work tree; defaults to <state_dir>/repo when url is set
+    std::string url;
+    std::string branch;
+    std::string services_dir;
+    std::string secrets_dir;
+    std::string token;
+    std::string ssh_key_file;
+    std::string known_hosts_file;
+    Millis sync_timeout{};
+  } repo;
+  struct Podman {
+    std::string socket;
+    std::string auth_file;
+    Millis timeout{};
+  } podman;
+  struct Self {
+    std::string stack;
+  } self;
+  std::string state_dir;
+  struct Poll {
+    Millis interval{};
+    Millis jitter{};
+  } poll;
+  bool prune = false;
+  struct Health {
+    Millis timeout{};
+    Millis settle{};
+    std::int64_t healthy_count = 0;
+  } health;
+  struct Policy {
+    std::vector<std::string> allowed_bind_roots;
+    std::map<std::string, std::vector<std::string>> allow;  // stack -> rule names
+  } policy;
+  struct Log {
+    log::Format format = log::Format::kText;
+    log::Level level = log::Level::kInfo;
+  } log;
+  struct Api {
+    std::string token;
+  } api;
+  std::int64_t queue_limit = 0;
+
+  // Where the configuration came from ("/etc/podcd/podcd.yml", or "environment").
+  std::string source;
+};
+
+// Looks up an environment variable; tests pass a map instead of getenv.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
+EnvLookup ProcessEnv();
+
+struct LoadOptions {
+  std::string file;            // --config FILE; empty: PODCD_CONFIG, then the default path
+  EnvLookup env = ProcessEnv();
+  std::string default_file = "/etc/podcd/podcd.yml";
+};
+
+inline constexpr std::string_view kDefaultConfigFile = "/etc/podcd/podcd.yml";
+
+// Loads and validates. On failure, every error found (not just the first), each naming
+// its source (file:line:col or the environment variable) and the key path.
+std::expected<Config, std::vector<Error>> Load(const LoadOptions& options);
+
+// One line for `podcd check-config` and the start-up log. Secrets are never shown.
+std::string Summary(const Config& config);
+
+// The defaults table, for docs and tests: key path, default text, environment variables.
+struct KeyDoc {
+  std::string key;
+  std::string default_value;
+  std::vector<std::string> env;
+  std::string help;
+  bool secret = false;
+};
+std::vector<KeyDoc> DescribeKeys();
+
+bool IsValidStackName(std::string_view name);
+
+}  // namespace podcd::config

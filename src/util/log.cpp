@@ -1,0 +1,186 @@
+#include "util/log.hpp"
+
+#include <cstdio>
+#include <ctime>
+#include <mutex>
+
+#include "util/guarded.hpp"
+
+namespace podcd::log {
+namespace {
+
+struct State {
+  Format format = Format::kText;
+  Level level = Level::kInfo;
+  Sink sink;
+  std::vector<std::string> secrets;
+};
+
+Guarded<State>& Global() {
+  static Guarded<State> state;
+  return state;
+}
+
+void Mask(std::string& line, const std::vector<std::string>& secrets) {
+  for (const auto& s : secrets) {
+    for (size_t pos = line.find(s); pos != std::string::npos; pos = line.find(s, pos + 3)) {
+      line.replace(pos, s.size(), "***");
+    }
+  }
+}
+
+bool NeedsQuoting(std::string_view v) {
+  if (v.empty()) return true;
+  for (char c : v) {
+    if (c == ' ' || c == '"' || c == '=' || static_cast<unsigned char>(c) < 0x20) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string_view ToString(Level level) {
+  switch (level) {
+    case Level::kDebug: return "debug";
+    case Level::kInfo: return "info";
+    case Level::kWarn: return "warn";
+    case Level::kError: return "error";
+  }
+  return "info";
+}
+
+bool ParseLevel(std::string_view text, Level& out) {
+  if (text == "debug") out = Level::kDebug;
+  else if (text == "info") out = Level::kInfo;
+  else if (text == "warn" || text == "warning") out = Level::kWarn;
+  else if (text == "error") out = Level::kError;
+  else return false;
+  return true;
+}
+
+bool ParseFormat(std::string_view text, Format& out) {
+  if (text == "text") out = Format::kText;
+  else if (text == "json") out = Format::kJson;
+  else return false;
+  return true;
+}
+
+void Configure(Format format, Level level) {
+  auto s = Global().Lock();
+  s->format = format;
+  s->level = level;
+}
+
+Sink SetSink(Sink sink) {
+  auto s = Global().Lock();
+  return std::exchange(s->sink, std::move(sink));
+}
+
+void AddSecret(std::string secret) {
+  if (secret.empty()) return;
+  auto s = Global().Lock();
+  for (const auto& existing : s->secrets) {
+    if (existing == secret) return;
+  }
+  s->secrets.push_back(std::move(secret));
+}
+
+void ClearSecretsForTest() { Global().Lock()->secrets.clear(); }
+
+bool Enabled(Level level) { return level >= Global().Lock()->level; }
+
+void Write(Level level, std::string_view msg, Fields fields) {
+  auto now = std::chrono::system_clock::now();
+  std::vector<std::pair<std::string, std::string>> kv;
+  kv.reserve(fields.size());
+  for (const auto& f : fields) kv.emplace_back(std::string(f.key), f.value);
+  auto s = Global().Lock();
+  if (level < s->level) return;
+  std::string line = FormatLine(s->format, level, now, msg, kv);
+  Mask(line, s->secrets);
+  if (s->sink) {
+    s->sink(level, line);
+  } else {
+    line.push_back('\n');
+    std::fwrite(line.data(), 1, line.size(), stderr);
+  }
+}
+
+std::string Rfc3339(std::chrono::system_clock::time_point ts) {
+  auto secs = std::chrono::time_point_cast<std::chrono::seconds>(ts);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(ts - secs).count();
+  std::time_t t = std::chrono::system_clock::to_time_t(secs);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  return buf;
+}
+
+void AppendJsonEscaped(std::string& out, std::string_view s) {
+  for (char c : s) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
+          out += buf;
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+}
+
+std::string FormatLine(Format format, Level level, std::chrono::system_clock::time_point ts,
+                       std::string_view msg,
+                       const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out;
+  if (format == Format::kJson) {
+    out += "{\"ts\":\"";
+    out += Rfc3339(ts);
+    out += "\",\"level\":\"";
+    out += ToString(level);
+    out += "\",\"msg\":\"";
+    AppendJsonEscaped(out, msg);
+    out += '"';
+    for (const auto& [k, v] : fields) {
+      if (k == "ts" || k == "level" || k == "msg") continue;  // reserved keys win
+      out += ",\"";
+      AppendJsonEscaped(out, k);
+      out += "\":\"";
+      AppendJsonEscaped(out, v);
+      out += '"';
+    }
+    out += '}';
+    return out;
+  }
+  out += Rfc3339(ts);
+  out += ' ';
+  std::string lvl(ToString(level));
+  for (auto& c : lvl) c = static_cast<char>(c - 'a' + 'A');
+  out += lvl;
+  out.append(6 - lvl.size(), ' ');
+  for (char c : msg) out.push_back(c == '\n' ? ' ' : c);
+  for (const auto& [k, v] : fields) {
+    out += ' ';
+    out += k;
+    out += '=';
+    if (NeedsQuoting(v)) {
+      out += '"';
+      AppendJsonEscaped(out, v);
+      out += '"';
+    } else {
+      out += v;
+    }
+  }
+  return out;
+}
+
+}  // namespace podcd::log

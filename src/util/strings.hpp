@@ -1,0 +1,30 @@
+// Small text helpers: durations ("5m", "1h30m", "250ms"), trimming, file reading with limits.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/error.hpp"
+
+namespace podcd {
+
+// Parses "0", "90s", "5m", "1h30m", "250ms", "2h" (Go-style units: ms, s, m, h).
+// A bare non-zero number without a unit is rejected (ambiguous).
+std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
+std::string FormatDuration(std::chrono::milliseconds d);
+
+std::string_view Trim(std::string_view s);
+bool ParseBool(std::string_view text, bool& out);  // true/false/yes/no/1/0/on/off
+std::optional<std::int64_t> ParseInt(std::string_view text);
+
+// Reads a whole file, refusing files larger than max_bytes.
+Expected<std::string> ReadFile(const std::filesystem::path& path,
+                               std::uintmax_t max_bytes = 16u << 20);
+// Writes atomically: temp file in the same directory, fsync, rename, fsync of the directory.
+Expected<void> WriteFileAtomic(const std::filesystem::path& path, std::string_view contents);
+
+}  // namespace podcd

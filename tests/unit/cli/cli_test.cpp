@@ -1,0 +1,54 @@
+// Runs the real podcd binary: help, version, check-config, unbuilt subcommands.
+#include <catch2/catch.hpp>
+
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
+
+using podcd::test::RunCommand;
+
+namespace {
+const std::string kBin = PODCD_BINARY;
+const std::string kEnvOk = "env -i WEBHOOK_SECRET=0123456789abcdef PODCD_REPO_PATH=/srv/env ";
+}  // namespace
+
+TEST_CASE("--help lists every subcommand; --version prints the version") {
+  auto h = RunCommand(kBin + " --help");
+  CHECK(h.exit_code == 0);
+  for (auto cmd : {"serve", "plan", "deploy", "status", "sign", "check-config"}) {
+    CHECK(h.output.find(cmd) != std::string::npos);
+  }
+  auto v = RunCommand(kBin + " --version");
+  CHECK(v.exit_code == 0);
+  CHECK(v.output.starts_with("podcd "));
+}
+
+TEST_CASE("check-config prints one summary line and exits 0 on a good config") {
+  auto r = RunCommand(kEnvOk + kBin + " check-config");
+  CHECK(r.exit_code == 0);
+  CHECK(r.output.starts_with("config OK (environment): listen 0.0.0.0:8080"));
+  CHECK(r.output.find("0123456789abcdef") == std::string::npos);
+  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+}
+
+TEST_CASE("check-config lists every error and exits 1") {
+  podcd::test::TempDir d;
+  auto f = d.Write("podcd.yml", "webhook:\n  max_body_bytes: lots\nbogus: 1\n");
+  auto r = RunCommand("env -i " + kBin + " check-config --config " + f.string());
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find(f.string() + ":2:3: webhook.max_body_bytes: expected a positive integer, got \"lots\"") !=
+        std::string::npos);
+  CHECK(r.output.find(f.string() + ":3:1: bogus: unknown key") != std::string::npos);
+  CHECK(r.output.find("webhook.secret: is required") != std::string::npos);
+  CHECK(r.output.find("configuration has 4 errors") != std::string::npos);
+}
+
+TEST_CASE("usage errors exit 2 and say what is wrong") {
+  auto r = RunCommand(kBin + " frobnicate");
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.find("unknown command \"frobnicate\"") != std::string::npos);
+  auto n = RunCommand(kBin);
+  CHECK(n.exit_code == 2);
+  auto l = RunCommand(kBin + " --log-format xml check-config");
+  CHECK(l.exit_code == 2);
+  CHECK(l.output.find("--log-format: expected text or json") != std::string::npos);
+}

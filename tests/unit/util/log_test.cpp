@@ -1,0 +1,89 @@
+#include "util/log.hpp"
+
+#include <catch2/catch.hpp>
+#include <string>
+#include <vector>
+
+using namespace podcd;
+
+namespace {
+// Captures lines for the duration of a test and restores the previous sink after.
+struct Capture {
+  std::vector<std::string> lines;
+  log::Sink previous;
+  Capture() {
+    previous = log::SetSink([this](log::Level, std::string_view l) { lines.emplace_back(l); });
+  }
+  ~Capture() {
+    log::SetSink(previous);
+    log::Configure(log::Format::kText, log::Level::kInfo);
+    log::ClearSecretsForTest();
+  }
+};
+}  // namespace
+
+TEST_CASE("JSON log lines carry ts, level, msg and fields, escaped") {
+  Capture c;
+  log::Configure(log::Format::kJson, log::Level::kDebug);
+  log::Info("deployed \"web\"\n", {{"stack", "web"}, {"deployment", "d-1"}, {"services", 3}});
+  REQUIRE(c.lines.size() == 1);
+  const auto& l = c.lines[0];
+  CHECK(l.starts_with("{\"ts\":\""));
+  CHECK(l.find("\"level\":\"info\"") != std::string::npos);
+  CHECK(l.find("\"msg\":\"deployed \\\"web\\\"\\n\"") != std::string::npos);
+  CHECK(l.find("\"stack\":\"web\"") != std::string::npos);
+  CHECK(l.find("\"deployment\":\"d-1\"") != std::string::npos);
+  CHECK(l.find("\"services\":\"3\"") != std::string::npos);
+  CHECK(l.back() == '}');
+}
+
+TEST_CASE("JSON shape: timestamp is RFC 3339 UTC with milliseconds") {
+  using namespace std::chrono;
+  auto ts = sys_days{year{2026} / 11 / 21} + hours{23} + minutes{49} + seconds{37} + milliseconds{5};
+  auto line = log::FormatLine(log::Format::kJson, log::Level::kWarn, ts, "m", {{"k", "v"}});
+  CHECK(line == R"({"ts":"2026-11-21T23:49:37.005Z","level":"warn","msg":"m","k":"v"})");
+}
+
+TEST_CASE("text log lines: level, message, key=value with quoting") {
+  using namespace std::chrono;
+  auto ts = sys_days{year{2026} / 1 / 2};
+  auto line = log::FormatLine(log::Format::kText, log::Level::kError, ts, "failed",
+                              {{"stack", "web"}, {"reason", "port in use"}});
+  CHECK(line == "2026-01-02T00:00:00.000Z ERROR failed stack=web reason=\"port in use\"");
+}
+
+TEST_CASE("lines below the level are dropped") {
+  Capture c;
+  log::Configure(log::Format::kText, log::Level::kWarn);
+  log::Info("hidden");
+  log::Debug("hidden");
+  log::Warn("shown");
+  REQUIRE(c.lines.size() == 1);
+  CHECK(c.lines[0].find("shown") != std::string::npos);
+}
+
+TEST_CASE("registered secrets never appear in a line, in messages or fields, in both formats") {
+  Capture c;
+  const std::string secret = "s3cr3t-webhook-value-123";
+  log::AddSecret(secret);
+  for (auto fmt : {log::Format::kText, log::Format::kJson}) {
+    log::Configure(fmt, log::Level::kDebug);
+    log::Error("bad signature for " + secret, {{"expected", secret}, {"twice", secret + secret}});
+  }
+  REQUIRE(c.lines.size() == 2);
+  for (const auto& l : c.lines) {
+    CHECK(l.find(secret) == std::string::npos);
+    CHECK(l.find("***") != std::string::npos);
+  }
+}
+
+TEST_CASE("level and format names parse") {
+  log::Level l{};
+  CHECK(log::ParseLevel("warning", l));
+  CHECK(l == log::Level::kWarn);
+  CHECK_FALSE(log::ParseLevel("loud", l));
+  log::Format f{};
+  CHECK(log::ParseFormat("json", f));
+  CHECK(f == log::Format::kJson);
+  CHECK_FALSE(log::ParseFormat("xml", f));
+}
