@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for FUZZ_SECONDS
+# (default 60). Exits non-zero on any finding.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build-fuzz}
+SECONDS_EACH=${FUZZ_SECONDS:-60}
+if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+  CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DPODCD_FUZZ=ON \
+    -DPODCD_TESTS=OFF -DPODCD_SANITIZE=ON
+fi
+cmake --build "$BUILD_DIR" -j"$(nproc)"
+shopt -s nullglob
+status=0
+for f in "$BUILD_DIR"/tests/fuzz/*_fuzz; do
+  name=$(basename "$f")
+  corpus="$BUILD_DIR/corpus/$name"
+  mkdir -p "$corpus"
+  seeds="tests/fuzz/corpus/${name%_fuzz}"
+  echo "--- $name for ${SECONDS_EACH}s"
+  if ! "$f" -max_total_time="$SECONDS_EACH" -max_len=65536 -print_final_stats=1 "$corpus" \
+       $( [ -d "$seeds" ] && echo "$seeds" ) 2>&1 | tail -n 15; then
+    status=1
+  fi
+done
+exit $status
