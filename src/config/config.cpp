@@ -271,6 +271,13 @@ bool IsSection(std::string_view prefix) {
 struct Loader {
   Config cfg;
   std::vector<Error> errors;
+  // `*_file` keys from the YAML file, read only if the environment does not override them.
+  struct PendingSecretFile {
+    const KeySpec* spec;
+    std::string path;
+    std::string where;
+  };
+  std::vector<PendingSecretFile> pending_files;
 
   void Add(std::string where, std::string_view key, std::string msg) {
     errors.push_back(Error{ErrorCode::kInvalidArgument, std::string(key) + ": " + msg, std::move(where)});
@@ -382,7 +389,7 @@ struct Loader {
       return;
     }
     if (from_file) {
-      if (auto v = ReadSecretFile(node.Scalar(), where, path)) ApplyScalar(*spec, *v, where);
+      pending_files.push_back({spec, node.Scalar(), where});
       return;
     }
     ApplyScalar(*spec, node.Scalar(), where);
@@ -411,6 +418,15 @@ struct Loader {
     }
   }
 
+  void ReadPendingSecretFiles() {
+    for (const auto& p : pending_files) {
+      if (auto v = ReadSecretFile(p.path, p.where, std::string(p.spec->key) + "_file")) {
+        ApplyScalar(*p.spec, *v, p.where);
+      }
+    }
+    pending_files.clear();
+  }
+
   void ApplyEnv(const EnvLookup& env) {
     for (const auto& s : Table()) {
       // The first variable set wins (PODCD_* names come first in the table).
@@ -419,6 +435,9 @@ struct Loader {
         auto direct = env(n);
         std::optional<std::string> via_file;
         if (s.kind == Kind::kSecret) via_file = env(n + "_FILE");
+        if (direct || via_file) {
+          std::erase_if(pending_files, [&](const PendingSecretFile& p) { return p.spec == &s; });
+        }
         if (direct && via_file) {
           Add("environment", s.key, "both " + n + " and " + n + "_FILE are set; give one");
           break;
@@ -510,6 +529,7 @@ std::expected<Config, std::vector<Error>> Load(const LoadOptions& options) {
     l.cfg.source = "environment";
   }
   l.ApplyEnv(options.env);
+  l.ReadPendingSecretFiles();
   l.Validate();
   if (!l.errors.empty()) return std::unexpected(std::move(l.errors));
   log::AddSecret(l.cfg.webhook.secret);

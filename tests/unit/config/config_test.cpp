@@ -362,3 +362,15 @@ TEST_CASE("stack names follow the rule") {
   CHECK_FALSE(config::IsValidStackName(std::string(64, 'a')));
   CHECK(config::IsValidStackName(std::string(63, 'a')));
 }
+
+TEST_CASE("the bundled examples/podcd.yml is valid once its secret is supplied") {
+  Env env{{{"WEBHOOK_SECRET", kSecret}}};
+  auto c = MustLoad(Options(env, std::string(PODCD_SOURCE_DIR) + "/examples/podcd.yml"));
+  CHECK(c.self.stack == "podcd");
+  CHECK(c.policy.allow.at("podcd") == std::vector<std::string>{"podman_socket"});
+  // Without the override, the missing secret file is named with its position.
+  auto errs = MustFail(Options(Env{}, std::string(PODCD_SOURCE_DIR) + "/examples/podcd.yml"));
+  CHECK(AllErrors(errs).find("podcd.yml:4:3: webhook.secret_file: cannot read secret file \"/etc/podcd/webhook_secret\"") !=
+        std::string::npos);
+  log::ClearSecretsForTest();
+}
