@@ -173,23 +173,35 @@ TEST_CASE("a fetch killed at arbitrary points is recovered by the next sync") {
   TempDir work;
   auto repo = work / "repo";
   auto cfg = RepoConfig(repo.string(), "file://" + remote.bare.string());
-  for (int delay_ms : {1, 5, 20, 50, 100}) {
+  auto run_child = [&](std::chrono::microseconds kill_after) {
+    auto start = std::chrono::steady_clock::now();
     pid_t pid = fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
       auto r = SyncRepo(cfg, (work / "state").string());
       _exit(r ? 0 : 1);
     }
-    usleep(static_cast<useconds_t>(delay_ms) * 1000);
-    kill(pid, SIGKILL);
+    if (kill_after.count() > 0) {
+      usleep(static_cast<useconds_t>(kill_after.count()));
+      kill(pid, SIGKILL);
+    }
     int status = 0;
     waitpid(pid, &status, 0);
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start);
+  };
+  // How long one full clone takes here; the kills are spread over that span.
+  auto full = run_child(std::chrono::microseconds(0));
+  fs::remove_all(repo);
+  for (int k = 1; k <= 6; ++k) {
+    remote.Commit(
+        {{"round.txt", std::to_string(k)}, {"blob" + std::to_string(k), std::string(1 << 20, char('a' + k))}},
+        "round");
+    run_child(full * k / 7);
     auto r = MustSync(cfg, work / "state");
     CHECK(r.commit == remote.Head());
     CHECK(fs::file_size(repo / "big.bin") == 8388608);
-    Git(repo, "fsck --no-progress");
-    // Next round starts from an outdated clone again.
-    remote.Commit({{"round.txt", std::to_string(delay_ms)}}, "round");
+    Git(repo, "fsck --no-progress --no-reflogs");
+    if (k % 2 == 0) fs::remove_all(repo);  // alternate between killed clones and killed fetches
   }
 }
 
