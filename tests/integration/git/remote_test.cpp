@@ -133,3 +133,38 @@ TEST_CASE("sshd: ed25519 and ECDSA keys, host key checked against known_hosts") 
     CHECK_THAT(r.error().message, Catch::Contains("repo.ssh_key_file"));
   }
 }
+
+TEST_CASE("smart HTTP with a token: accepted, wrong token and missing token refused") {
+  GitRemote remote;
+  const std::string token = "ghp_test_token_0123456789";
+  HttpGitServer http(remote.dir.path(), token);
+  TempDir work;
+  auto cfg = RepoConfig((work / "repo").string(), http.Url("remote.git"));
+  auto state = (work / "state").string();
+
+  SECTION("the right token") {
+    cfg.token = token;
+    auto r = SyncRepo(cfg, state);
+    INFO((r ? "" : r.error().What()));
+    REQUIRE(r);
+    CHECK(r->commit == remote.Head());
+    auto head = remote.Commit({{"services/web/.env", "H=1\n"}}, "over http");
+    auto next = SyncRepo(cfg, state);
+    REQUIRE(next);
+    CHECK(next->commit == head);
+    CHECK(next->fetched);
+  }
+  SECTION("a wrong token fails without looping and is not echoed") {
+    cfg.token = "wrong-token-abcdefghijkl";
+    auto r = SyncRepo(cfg, state);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::kUnauthenticated);
+    CHECK(r.error().What().find("wrong-token") == std::string::npos);
+  }
+  SECTION("no token") {
+    auto r = SyncRepo(cfg, state);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::kUnauthenticated);
+    CHECK_THAT(r.error().message, Catch::Contains("repo.token"));
+  }
+}

@@ -108,6 +108,29 @@ class GitDaemon {
   Server server_;
 };
 
+// Smart HTTP (git http-backend) behind basic auth that accepts only `token` as password
+// (scripts/git_http_server.py; the token goes through the environment).
+class HttpGitServer {
+ public:
+  HttpGitServer(const std::filesystem::path& root, const std::string& token)
+      : port_(FreePort()), server_(Start(root, token, port_), port_, root / "git-http.log") {
+    unsetenv("GIT_HTTP_TEST_TOKEN");
+  }
+  std::string Url(const std::string& name) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + "/" + name;
+  }
+
+ private:
+  static std::vector<std::string> Start(const std::filesystem::path& root, const std::string& token,
+                                        std::uint16_t port) {
+    setenv("GIT_HTTP_TEST_TOKEN", token.c_str(), 1);
+    return {"/usr/bin/python3", PODCD_SOURCE_DIR "/scripts/git_http_server.py", root.string(),
+            std::to_string(port)};
+  }
+  std::uint16_t port_;
+  Server server_;
+};
+
 inline std::string CurrentUser() {
   const passwd* pw = getpwuid(getuid());
   return pw != nullptr ? pw->pw_name : "root";
