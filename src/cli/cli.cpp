@@ -18,6 +18,7 @@ struct Command {
   std::string_view name;
   std::string_view summary;
   int (*run)(const GlobalOptions&, const Args&);
+  bool hidden = false;  // internal subcommands, run by podcd itself
 };
 
 constexpr Command kCommands[] = {
@@ -27,6 +28,7 @@ constexpr Command kCommands[] = {
     {"status", "show deployments and stacks from a running daemon", Status},
     {"sign", "print the X-Hub-Signature-256 value for a body (FILE or -)", Sign},
     {"check-config", "validate the configuration (and the repo's stacks) without running", CheckConfig},
+    {"__sync", "sync the repository once and print one JSON line (run by the daemon)", InternalSync, true},
 };
 
 void PrintHelp(std::FILE* out) {
@@ -36,6 +38,7 @@ void PrintHelp(std::FILE* out) {
                "       podcd --help | --version\n\ncommands:\n",
                PODCD_VERSION);
   for (const auto& c : kCommands) {
+    if (c.hidden) continue;
     std::fprintf(out, "  %-13s %.*s\n", std::string(c.name).c_str(), static_cast<int>(c.summary.size()),
                  c.summary.data());
   }

@@ -18,8 +18,8 @@ using Args = std::vector<std::string>;
 // Exit codes shared by all subcommands.
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailure = 1;
-inline constexpr int kExitUsage = 2;     // bad arguments, or a subcommand that is not built yet
-inline constexpr int kExitChanges = 3;   // `plan`: there is something to do
+inline constexpr int kExitUsage = 2;    // bad arguments, or a subcommand that is not built yet
+inline constexpr int kExitChanges = 3;  // `plan`: there is something to do
 
 int CheckConfig(const GlobalOptions& g, const Args& args);
 int Serve(const GlobalOptions& g, const Args& args);
@@ -27,6 +27,8 @@ int Plan(const GlobalOptions& g, const Args& args);
 int Deploy(const GlobalOptions& g, const Args& args);
 int Status(const GlobalOptions& g, const Args& args);
 int Sign(const GlobalOptions& g, const Args& args);
+// Internal (not in --help): the repository sync run as a child process by the daemon.
+int InternalSync(const GlobalOptions& g, const Args& args);
 
 // Entry point used by main(): parses global options and dispatches.
 int Main(int argc, char** argv);
