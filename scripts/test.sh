@@ -9,6 +9,7 @@
 # PODCD_NO_TESTENV=1 skips starting them: the integration suites then warn and skip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+ROOT=$(pwd -P)
 BUILD_DIR=${BUILD_DIR:-build}
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${PODCD_CMAKE_ARGS:-}
@@ -18,8 +19,8 @@ BUILD_DIR=$(cd "$BUILD_DIR" && pwd -P)
 
 if [ "${PODCD_NO_TESTENV:-0}" != 1 ]; then
   TESTENV_DIR="$BUILD_DIR/testenv"
-  trap 'scripts/testenv.sh stop "$TESTENV_DIR"' EXIT
-  scripts/testenv.sh start "$TESTENV_DIR"
+  trap '"$ROOT/scripts/testenv.sh" stop "$TESTENV_DIR"' EXIT
+  "$ROOT/scripts/testenv.sh" start "$TESTENV_DIR"
   # shellcheck disable=SC1091
   . "$TESTENV_DIR/env.sh"
 fi
