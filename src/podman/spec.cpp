@@ -3,6 +3,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <sys/resource.h>
 #include <algorithm>
 #include <array>
 #include <cctype>
@@ -47,10 +48,11 @@ void BoolField(Writer& w, std::string_view key, bool value) {
   w.Bool(true);
 }
 
+// Podman prepends "RLIMIT_" itself ("RLIMIT_RLIMIT_NOFILE" fails in runc): send "nofile".
 std::string RlimitType(std::string_view type) {
   std::string out;
-  for (char c : type) out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
-  if (!out.starts_with("RLIMIT_")) out = "RLIMIT_" + out;
+  for (char c : type) out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (out.starts_with("rlimit_")) out.erase(0, 7);
   return out;
 }
 
@@ -223,9 +225,23 @@ std::string ToSpecGeneratorJson(const ContainerSpec& spec) {
   StrArray(w, "dns_option", spec.dns_options);
   StrMap(w, "sysctl", spec.sysctls);
   if (!spec.ulimits.empty()) {
+    // As soon as any rlimit is given, Podman sets nofile and nproc to 1048576 unless they
+    // are given too, and runc fails ("setrlimit: operation not permitted") wherever the hard
+    // limit is lower. Fill the missing ones from this process's own limits: podcd normally
+    // runs as a container of the same Podman, so these are Podman's default_ulimits.
+    std::vector<Rlimit> ulimits = spec.ulimits;
+    for (const auto& [name, resource] : {std::pair<const char*, int>{"nofile", RLIMIT_NOFILE},
+                                         std::pair<const char*, int>{"nproc", RLIMIT_NPROC}}) {
+      const bool given = std::any_of(ulimits.begin(), ulimits.end(),
+                                     [&](const Rlimit& r) { return RlimitType(r.type) == name; });
+      rlimit current{};
+      if (!given && getrlimit(resource, &current) == 0) {
+        ulimits.push_back({name, current.rlim_cur, current.rlim_max});
+      }
+    }
     w.Key("r_limits");
     w.StartArray();
-    for (const auto& r : spec.ulimits) {
+    for (const auto& r : ulimits) {
       w.StartObject();
       w.Key("type");
       Str(w, RlimitType(r.type));

@@ -52,7 +52,7 @@ struct HealthConfig {
 };
 
 struct Rlimit {
-  std::string type;  // "nofile", "nproc", ... ("RLIMIT_" prefix added when missing)
+  std::string type;  // "nofile", "nproc", ... (an "RLIMIT_" prefix is dropped)
   std::uint64_t soft = 0;
   std::uint64_t hard = 0;
 };
@@ -108,6 +108,9 @@ struct ContainerSpec {
   std::vector<std::string> dns_search;
   std::vector<std::string> dns_options;
   std::map<std::string, std::string> sysctls;
+  // When any is set, a missing nofile or nproc is sent as this process's own limit (Podman
+  // would otherwise raise it to 1048576 and fail where the hard limit is lower). Inside a
+  // container of the same Podman that equals Podman's default; elsewhere set both.
   std::vector<Rlimit> ulimits;
   Resources resources;
   std::optional<std::int64_t> shm_size_bytes;

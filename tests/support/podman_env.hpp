@@ -1,6 +1,8 @@
 // Reaching the test Podman service that scripts/testenv.sh starts, and cleaning up after tests.
 #pragma once
 
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -45,6 +47,35 @@ inline podman::ClientOptions TestClientOptions(const PodmanEnv& env) {
 inline std::string UniqueName(const std::string& what) {
   static std::atomic<int> counter{0};
   return "podcdtest-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + "-" + what;
+}
+
+// A TCP port on 127.0.0.1 that is free now, with `count` free ports after it (the kernel
+// picks the first; the rest are probed). 0 when none was found.
+inline std::uint16_t FreeLoopbackPorts(int count = 1) {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    std::vector<int> fds;
+    std::uint16_t first = 0;
+    bool ok = true;
+    for (int i = 0; i < count && ok; ++i) {
+      const int fd = socket(AF_INET, SOCK_STREAM, 0);
+      if (fd < 0) return 0;
+      fds.push_back(fd);
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      addr.sin_port = htons(static_cast<std::uint16_t>(i == 0 ? 0 : first + i));
+      ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+      if (ok && i == 0) {
+        socklen_t len = sizeof(addr);
+        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+        first = ntohs(addr.sin_port);
+        ok = first < 65000;
+      }
+    }
+    for (int fd : fds) close(fd);
+    if (ok) return first;
+  }
+  return 0;
 }
 
 // Removes every container, network and volume registered with it when the test ends,

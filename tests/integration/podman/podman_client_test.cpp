@@ -418,8 +418,8 @@ TEST_CASE("logs are de-multiplexed into stdout and stderr", "[podman]") {
 
 TEST_CASE("a host port conflict reports Podman's reason at start", "[podman]") {
   PODCD_PODMAN_TEST_SETUP();
-  // A port from the ephemeral range nobody else in this test run uses.
-  const auto port = static_cast<std::uint16_t>(30000 + getpid() % 20000);
+  const auto port = test::FreeLoopbackPorts();
+  REQUIRE(port != 0);
   auto first = Sleeper(env, cleanup.Container(test::UniqueName("port1")));
   first.command = {"httpd", "-f", "-p", "80", "-h", "/www"};
   first.ports = {{"127.0.0.1", port, 80, 1, "tcp"}};
