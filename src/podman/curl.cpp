@@ -100,7 +100,8 @@ Expected<HttpResponse> Curl::Request(std::string_view method, std::string_view p
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method_str.c_str());
   if (method == "POST" || method == "PUT" || !body.empty()) {
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+    // Never NULL: with NULL libcurl would read the body from its read callback (stdin).
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.empty() ? "" : body.data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   } else if (method == "HEAD") {
     curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
