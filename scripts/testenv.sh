@@ -63,11 +63,12 @@ podman_env() {
 
 do_stop() {
   [ -f "$DIR/env.sh" ] || [ -f "$DIR/containers.conf" ] || { rm -rf "$DIR"; return 0; }
-  local service_pid="" registry_pid=""
+  local service_pid="" registry_pid="" auth_registry_pid=""
   if [ -f "$DIR/env.sh" ]; then
     # shellcheck disable=SC1091
     service_pid=$(. "$DIR/env.sh" && echo "${PODCD_TESTENV_PODMAN_PID:-}")
     registry_pid=$(. "$DIR/env.sh" && echo "${PODCD_TESTENV_REGISTRY_PID:-}")
+    auth_registry_pid=$(. "$DIR/env.sh" && echo "${PODCD_TESTENV_AUTH_REGISTRY_PID:-}")
   fi
   # Containers outlive the API service (conmon is detached): remove the ones in this env's
   # own store first, so their network namespaces, firewall rules and mounts go too.
@@ -77,6 +78,7 @@ do_stop() {
   fi
   kill_ours "$service_pid"
   kill_ours "$registry_pid"
+  kill_ours "$auth_registry_pid"
   # containers/storage leaves its overlay home and layer mounts behind: unmount every mount
   # under DIR (deepest first) before deleting, or rm would fail on busy mounts.
   local mounts
@@ -112,34 +114,52 @@ wait_for() {  # wait_for SECONDS PID CMD...: until CMD succeeds, the PID dies, o
   return 1
 }
 
+# A password-protected registry for credential tests. The bcrypt hash is of the test-only
+# password below (docker-registry accepts only bcrypt; no tool on a fresh Debian makes one).
+AUTH_USER=podcd
+AUTH_PASSWORD=podcd-test-password
+AUTH_HTPASSWD='podcd:$2b$05$ev4FY96fIseuvR1KFMe2V.IryB1DgPBkPGdXwWAypUmeT4Knnnjna'
+
+# start_registry NAME [auth]: a docker-registry on a free loopback port with filesystem
+# storage under DIR/NAME; sets STARTED_PORT and STARTED_PID.
 start_registry() {
-  local port pid
-  mkdir -p "$DIR/registry/data"
+  local name=$1 auth=${2:-} port pid auth_conf=""
+  local rdir="$DIR/$name"
+  mkdir -p "$rdir/data"
+  if [ "$auth" = auth ]; then
+    echo "$AUTH_HTPASSWD" >"$rdir/htpasswd"
+    auth_conf="auth:
+  htpasswd:
+    realm: podcd-test
+    path: $rdir/htpasswd"
+  fi
   for _ in $(seq 10); do
     port=$(free_port) || break
-    cat >"$DIR/registry/config.yml" <<EOF
+    cat >"$rdir/config.yml" <<EOF
 version: 0.1
 log:
   level: warn
 storage:
   filesystem:
-    rootdirectory: $DIR/registry/data
+    rootdirectory: $rdir/data
   delete:
     enabled: true
+$auth_conf
 http:
   addr: 127.0.0.1:$port
 EOF
-    docker-registry serve "$DIR/registry/config.yml" >>"$DIR/registry/registry.log" 2>&1 &
+    docker-registry serve "$rdir/config.yml" >>"$rdir/registry.log" 2>&1 &
     pid=$!
-    if wait_for 10 "$pid" curl -sf "http://127.0.0.1:$port/v2/"; then
-      REGISTRY_PORT=$port
-      REGISTRY_PID=$pid
+    # The protected registry answers /v2/ with 401: any HTTP answer means it is up.
+    if wait_for 10 "$pid" curl -s -o /dev/null "http://127.0.0.1:$port/v2/"; then
+      STARTED_PORT=$port
+      STARTED_PID=$pid
       return 0
     fi
     kill "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
-  log "docker-registry did not start (see $DIR/registry/registry.log)"
+  log "docker-registry did not start (see $rdir/registry.log)"
   return 1
 }
 
@@ -183,6 +203,10 @@ short-name-mode = "permissive"
 [[registry]]
 location = "127.0.0.1:$REGISTRY_PORT"
 insecure = true
+
+[[registry]]
+location = "127.0.0.1:$AUTH_REGISTRY_PORT"
+insecure = true
 EOF
 }
 
@@ -205,6 +229,8 @@ build_image() {
   rm -rf "$rootfs"
   podman_env podman push --tls-verify=false --quiet localhost/bb:1 \
     "127.0.0.1:$REGISTRY_PORT/bb:1" >/dev/null
+  podman_env podman push --tls-verify=false --quiet --creds "$AUTH_USER:$AUTH_PASSWORD" \
+    localhost/bb:1 "127.0.0.1:$AUTH_REGISTRY_PORT/bb:1" >/dev/null
 }
 
 do_start() {
@@ -218,8 +244,14 @@ do_start() {
   done
   [ "$(id -u)" -eq 0 ] || { log "needs root (rootful Podman)"; exit 1; }
 
-  REGISTRY_PORT="" REGISTRY_PID=""
-  start_registry
+  REGISTRY_PORT="" REGISTRY_PID="" AUTH_REGISTRY_PORT="" AUTH_REGISTRY_PID=""
+  # env.sh is rewritten after each start, so that a failing start still stops all it started.
+  start_registry registry
+  REGISTRY_PORT=$STARTED_PORT REGISTRY_PID=$STARTED_PID
+  write_env "" ""
+  start_registry auth-registry auth
+  AUTH_REGISTRY_PORT=$STARTED_PORT AUTH_REGISTRY_PID=$STARTED_PID
+  write_env "" ""
   write_configs
 
   local sock="$DIR/podman.sock"
@@ -234,7 +266,7 @@ do_start() {
     exit 1
   fi
   build_image
-  log "ready: socket $sock, registry 127.0.0.1:$REGISTRY_PORT, image localhost/bb:1"
+  log "ready: socket $sock, registries 127.0.0.1:$REGISTRY_PORT and 127.0.0.1:$AUTH_REGISTRY_PORT (auth), image localhost/bb:1"
 }
 
 write_env() {
@@ -246,11 +278,16 @@ export PODCD_TEST_PODMAN_SOCKET='$sock'
 export PODCD_TEST_REGISTRY='127.0.0.1:$REGISTRY_PORT'
 export PODCD_TEST_IMAGE='localhost/bb:1'
 export PODCD_TEST_REGISTRY_IMAGE='127.0.0.1:$REGISTRY_PORT/bb:1'
+# A registry that wants credentials (htpasswd, test-only password); it holds bb:1 too.
+export PODCD_TEST_AUTH_REGISTRY='127.0.0.1:$AUTH_REGISTRY_PORT'
+export PODCD_TEST_AUTH_USER='$AUTH_USER'
+export PODCD_TEST_AUTH_PASSWORD='$AUTH_PASSWORD'
 export CONTAINERS_CONF='$DIR/containers.conf'
 export CONTAINERS_STORAGE_CONF='$DIR/storage.conf'
 export CONTAINERS_REGISTRIES_CONF='$DIR/registries.conf'
 export PODCD_TESTENV_PODMAN_PID='$service_pid'
 export PODCD_TESTENV_REGISTRY_PID='$REGISTRY_PID'
+export PODCD_TESTENV_AUTH_REGISTRY_PID='$AUTH_REGISTRY_PID'
 EOF
 }
 

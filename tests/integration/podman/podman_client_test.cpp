@@ -4,6 +4,7 @@
 #include <string>
 #include <thread>
 
+#include "podman/auth.hpp"
 #include "podman/client.hpp"
 #include "support/podman_env.hpp"
 #include "support/temp_dir.hpp"
@@ -80,18 +81,57 @@ TEST_CASE("a pull of a missing tag fails with the registry's reason", "[podman]"
 
 TEST_CASE("pull sends credentials from a containers-auth.json", "[podman]") {
   PODCD_PODMAN_TEST_SETUP();
+  const char* auth_registry = std::getenv("PODCD_TEST_AUTH_REGISTRY");
+  const char* user = std::getenv("PODCD_TEST_AUTH_USER");
+  const char* password = std::getenv("PODCD_TEST_AUTH_PASSWORD");
+  REQUIRE(auth_registry != nullptr);
+  REQUIRE(user != nullptr);
+  REQUIRE(password != nullptr);
+  const std::string ref = std::string(auth_registry) + "/bb:1";
   test::TempDir dir;
-  // base64("tester:s3cret")
-  auto auth =
-      dir.Write("auth.json", R"({"auths":{")" + env.registry + R"(":{"auth":"dGVzdGVyOnMzY3JldA=="}}})");
+  auto auth_json = [&](const std::string& host, const std::string& u, const std::string& p) {
+    return R"({"auths":{")" + host + R"(":{"auth":")" + Base64Encode(u + ":" + p, false) + R"("}}})";
+  };
   ClientOptions options = test::TestClientOptions(env);
-  options.auth_file = auth.string();
+
+  // Without credentials the protected registry refuses.
+  auto refused = client.Pull(ref, PullPolicy::kAlways);
+  REQUIRE_FALSE(refused.has_value());
+  INFO(Describe(refused.error()));
+  CHECK(refused.error().code == ErrorCode::kUnauthenticated);
+  CHECK(refused.error().message.find("authentication required") != std::string::npos);
+
+  // The configured auth file's entry for the registry is sent as X-Registry-Auth.
+  options.auth_file = dir.Write("auth.json", auth_json(auth_registry, user, password)).string();
   Client with_auth(options);
-  // The loopback registry does not check credentials: this proves libpod accepts the
-  // X-Registry-Auth header as encoded (a malformed one fails the pull with 400).
-  auto pulled = with_auth.Pull(env.registry_image, PullPolicy::kAlways);
+  auto pulled = with_auth.Pull(ref, PullPolicy::kAlways);
   INFO((pulled ? "" : Describe(pulled.error())));
-  CHECK(pulled.has_value());
+  REQUIRE(pulled.has_value());
+  auto local = client.InspectImage(env.image);
+  REQUIRE(local.has_value());
+  CHECK(*pulled == local->id);
+
+  // A wrong password is refused by the registry, and the error says so.
+  options.auth_file = dir.Write("wrong.json", auth_json(auth_registry, user, "wrong")).string();
+  Client wrong(options);
+  auto denied = wrong.Pull(ref, PullPolicy::kAlways);
+  REQUIRE_FALSE(denied.has_value());
+  INFO(Describe(denied.error()));
+  CHECK(denied.error().code == ErrorCode::kUnauthenticated);
+
+  // Credentials for another registry are not sent.
+  options.auth_file = dir.Write("other.json", auth_json("other.example", user, password)).string();
+  Client other(options);
+  CHECK_FALSE(other.Pull(ref, PullPolicy::kAlways).has_value());
+
+  // Without a configured file, REGISTRY_AUTH_FILE is used.
+  options.auth_file.clear();
+  ::setenv("REGISTRY_AUTH_FILE", (dir / "auth.json").c_str(), 1);
+  Client from_env(options);
+  auto env_pulled = from_env.Pull(ref, PullPolicy::kAlways);
+  ::unsetenv("REGISTRY_AUTH_FILE");
+  INFO((env_pulled ? "" : Describe(env_pulled.error())));
+  CHECK(env_pulled.has_value());
 
   options.auth_file = (dir / "missing.json").string();
   Client missing(options);
@@ -102,9 +142,9 @@ TEST_CASE("pull sends credentials from a containers-auth.json", "[podman]") {
   auto bad = dir.Write("bad.json", R"({"auths":{")" + env.registry + R"(":{"auth":"!!"}}})");
   options.auth_file = bad.string();
   Client bad_client(options);
-  auto refused = bad_client.Pull(env.registry_image, PullPolicy::kAlways);
-  REQUIRE_FALSE(refused.has_value());
-  CHECK(refused.error().What().find("bad.json") != std::string::npos);
+  auto unreadable = bad_client.Pull(env.registry_image, PullPolicy::kAlways);
+  REQUIRE_FALSE(unreadable.has_value());
+  CHECK(unreadable.error().What().find("bad.json") != std::string::npos);
 }
 
 TEST_CASE("network with DNS: two containers resolve each other by alias", "[podman]") {
