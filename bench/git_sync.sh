@@ -11,7 +11,7 @@ BUILD_DIR=${BUILD_DIR:-build-bench}
 SYNCS=${SYNCS:-1000}
 CHANGE_EVERY=${CHANGE_EVERY:-10}
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DPODCD_BENCH=ON -DPODCD_TESTS=OFF >/dev/null
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release -DPODCD_TESTS=OFF >/dev/null
 fi
 cmake --build "$BUILD_DIR" -j2 --target git_sync_bench podcd >/dev/null
 BENCH="$BUILD_DIR/bench/git_sync_bench"

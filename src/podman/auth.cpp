@@ -1,0 +1,182 @@
+#include "podman/auth.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <array>
+#include <vector>
+
+namespace podcd::podman {
+namespace {
+
+bool IsDomain(std::string_view component) {
+  return component.find_first_of(".:") != std::string_view::npos || component == "localhost";
+}
+
+std::string_view StripScheme(std::string_view key) {
+  for (std::string_view scheme : {"https://", "http://"}) {
+    if (key.starts_with(scheme)) key.remove_prefix(scheme.size());
+  }
+  while (key.ends_with('/')) key.remove_suffix(1);
+  return key;
+}
+
+// Docker's config.json names Docker Hub "https://index.docker.io/v1/".
+std::string NormalizeKey(std::string_view key) {
+  key = StripScheme(key);
+  for (std::string_view hub : {"index.docker.io", "registry-1.docker.io"}) {
+    if (key == hub || key.starts_with(std::string(hub) + "/")) {
+      return "docker.io";
+    }
+  }
+  return std::string(key);
+}
+
+}  // namespace
+
+std::string ImageRepository(std::string_view reference) {
+  std::string_view ref = reference;
+  if (auto at = ref.find('@'); at != std::string_view::npos) ref = ref.substr(0, at);
+  const auto last_slash = ref.rfind('/');
+  const auto colon = ref.rfind(':');
+  if (colon != std::string_view::npos && (last_slash == std::string_view::npos || colon > last_slash)) {
+    ref = ref.substr(0, colon);
+  }
+  const auto first_slash = ref.find('/');
+  if (first_slash != std::string_view::npos && IsDomain(ref.substr(0, first_slash))) {
+    return std::string(ref);
+  }
+  if (first_slash == std::string_view::npos) return "docker.io/library/" + std::string(ref);
+  return "docker.io/" + std::string(ref);
+}
+
+Expected<std::optional<RegistryCredentials>> FindCredentials(std::string_view auth_json,
+                                                             std::string_view reference) {
+  rapidjson::Document doc;
+  doc.Parse(auth_json.data(), auth_json.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return Fail(ErrorCode::kInvalidArgument, "not a JSON object (expected {\"auths\":{...}})");
+  }
+  auto auths = doc.FindMember("auths");
+  if (auths == doc.MemberEnd()) return std::optional<RegistryCredentials>{};
+  if (!auths->value.IsObject()) return Fail(ErrorCode::kInvalidArgument, "\"auths\" is not an object");
+
+  // Candidate keys from the most specific to the host alone.
+  std::string repo = ImageRepository(reference);
+  std::vector<std::string> candidates;
+  for (std::string key = repo;;) {
+    candidates.push_back(key);
+    auto slash = key.rfind('/');
+    if (slash == std::string::npos) break;
+    key.resize(slash);
+  }
+
+  for (const auto& want : candidates) {
+    for (auto it = auths->value.MemberBegin(); it != auths->value.MemberEnd(); ++it) {
+      if (NormalizeKey(std::string_view(it->name.GetString(), it->name.GetStringLength())) != want) {
+        continue;
+      }
+      if (!it->value.IsObject()) {
+        return Fail(ErrorCode::kInvalidArgument, "entry \"" + want + "\" is not an object");
+      }
+      RegistryCredentials creds;
+      if (auto tok = it->value.FindMember("identitytoken");
+          tok != it->value.MemberEnd() && tok->value.IsString()) {
+        creds.identity_token = tok->value.GetString();
+      }
+      auto auth = it->value.FindMember("auth");
+      if (auth != it->value.MemberEnd() && auth->value.IsString() && auth->value.GetStringLength() > 0) {
+        auto decoded = Base64Decode(std::string_view(auth->value.GetString(), auth->value.GetStringLength()));
+        const auto colon = decoded ? decoded->find(':') : std::string::npos;
+        if (!decoded || colon == std::string::npos) {
+          return Fail(ErrorCode::kInvalidArgument,
+                      "entry \"" + want + "\": \"auth\" is not base64 of user:password");
+        }
+        creds.username = decoded->substr(0, colon);
+        creds.password = decoded->substr(colon + 1);
+      } else if (creds.identity_token.empty()) {
+        continue;  // an entry without credentials (e.g. only a credential helper) does not match
+      }
+      return std::optional<RegistryCredentials>(std::move(creds));
+    }
+  }
+  return std::optional<RegistryCredentials>{};
+}
+
+std::string RegistryAuthHeader(const RegistryCredentials& credentials) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("username");
+  w.String(credentials.username);
+  w.Key("password");
+  w.String(credentials.password);
+  if (!credentials.identity_token.empty()) {
+    w.Key("identitytoken");
+    w.String(credentials.identity_token);
+  }
+  w.EndObject();
+  return Base64Encode(std::string_view(buffer.GetString(), buffer.GetSize()), true);
+}
+
+std::string Base64Encode(std::string_view data, bool url_alphabet) {
+  const char* alphabet = url_alphabet ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                                      : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(data[i]) << 16) |
+                       (static_cast<unsigned char>(data[i + 1]) << 8) |
+                       static_cast<unsigned char>(data[i + 2]);
+    out.push_back(alphabet[(v >> 18) & 63]);
+    out.push_back(alphabet[(v >> 12) & 63]);
+    out.push_back(alphabet[(v >> 6) & 63]);
+    out.push_back(alphabet[v & 63]);
+  }
+  const std::size_t rest = data.size() - i;
+  if (rest > 0) {
+    unsigned v = static_cast<unsigned>(static_cast<unsigned char>(data[i])) << 16;
+    if (rest == 2) v |= static_cast<unsigned>(static_cast<unsigned char>(data[i + 1])) << 8;
+    out.push_back(alphabet[(v >> 18) & 63]);
+    out.push_back(alphabet[(v >> 12) & 63]);
+    out.push_back(rest == 2 ? alphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::optional<std::string> Base64Decode(std::string_view text) {
+  std::string out;
+  unsigned acc = 0;
+  int bits = 0;
+  for (const char c : text) {
+    int v = -1;
+    if (c >= 'A' && c <= 'Z')
+      v = c - 'A';
+    else if (c >= 'a' && c <= 'z')
+      v = c - 'a' + 26;
+    else if (c >= '0' && c <= '9')
+      v = c - '0' + 52;
+    else if (c == '+' || c == '-')
+      v = 62;
+    else if (c == '/' || c == '_')
+      v = 63;
+    else if (c == '=')
+      break;
+    else if (c == '\n' || c == '\r')
+      continue;
+    else
+      return std::nullopt;
+    acc = (acc << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((acc >> bits) & 0xFF));
+    }
+  }
+  return out;
+}
+
+}  // namespace podcd::podman

@@ -1,0 +1,36 @@
+// Registry credentials from a containers-auth.json, encoded for libpod's X-Registry-Auth header.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/error.hpp"
+
+namespace podcd::podman {
+
+struct RegistryCredentials {
+  std::string username;
+  std::string password;
+  std::string identity_token;
+};
+
+// "registry/namespace/name" of an image reference, without tag or digest, with Docker's
+// defaults ("busybox" -> "docker.io/library/busybox").
+std::string ImageRepository(std::string_view reference);
+
+// Looks `reference` up in the text of a containers-auth.json ({"auths":{"host":{"auth":
+// base64("user:pass")}}}, as `podman login` writes it), most specific key first:
+// host/ns/name, host/ns, host. Keys may carry an http(s):// prefix (Docker's format).
+// nullopt when no entry matches; an error names the file's problem (never a secret).
+Expected<std::optional<RegistryCredentials>> FindCredentials(std::string_view auth_json,
+                                                             std::string_view reference);
+
+// The X-Registry-Auth header value libpod expects for one registry: base64url of
+// {"username":...,"password":...} (pkg/auth singleAuthHeader).
+std::string RegistryAuthHeader(const RegistryCredentials& credentials);
+
+std::string Base64Encode(std::string_view data, bool url_alphabet);
+std::optional<std::string> Base64Decode(std::string_view text);  // both alphabets, padding optional
+
+}  // namespace podcd::podman

@@ -1,0 +1,216 @@
+// podman::Client: typed calls to the libpod REST API (/v4.0.0/libpod) over a unix socket.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "podman/curl.hpp"
+#include "podman/spec.hpp"
+#include "util/error.hpp"
+
+namespace podcd::config {
+struct Config;
+}
+
+namespace podcd::podman {
+
+using Labels = std::map<std::string, std::string>;
+
+struct ClientOptions {
+  std::string socket_path;
+  std::chrono::milliseconds connect_timeout{5000};
+  std::chrono::milliseconds timeout{30000};        // every short call (inspect, create, ...)
+  std::chrono::milliseconds long_timeout{600000};  // pulls and waits (config podman.timeout)
+  // containers-auth.json for pulls; empty: $REGISTRY_AUTH_FILE; neither: no credentials.
+  std::string auth_file;
+};
+
+// podman.socket, podman.timeout (as the long timeout) and podman.auth_file from the config.
+ClientOptions OptionsFromConfig(const config::Config& config);
+
+enum class PullPolicy { kMissing, kNewer, kAlways };
+std::string_view ToString(PullPolicy policy);
+
+struct VersionInfo {
+  std::string version;      // "4.3.1"
+  std::string api_version;  // libpod API version, "4.3.1"
+};
+
+struct ImageInfo {
+  std::string id;
+  std::string digest;
+  std::vector<std::string> repo_tags;
+  Labels labels;
+};
+
+struct NetworkCreate {
+  std::string name;
+  std::string driver = "bridge";
+  Labels labels;
+  std::map<std::string, std::string> options;
+  bool internal = false;
+  // libpod's API defaults to false (the CLI to true); without it containers cannot resolve
+  // each other's names and aliases.
+  bool dns_enabled = true;
+};
+
+struct NetworkInfo {
+  std::string name;
+  std::string id;
+  std::string driver;
+  std::string interface;
+  Labels labels;
+  std::map<std::string, std::string> options;
+  bool internal = false;
+  bool dns_enabled = false;
+  std::vector<std::string> subnets;
+};
+
+struct VolumeCreate {
+  std::string name;
+  std::string driver;  // empty: "local"
+  Labels labels;
+  std::map<std::string, std::string> options;
+};
+
+struct VolumeInfo {
+  std::string name;
+  std::string driver;
+  std::string mountpoint;
+  Labels labels;
+  std::map<std::string, std::string> options;
+};
+
+struct ContainerState {
+  std::string status;  // created, running, exited, stopped, paused, ...
+  bool running = false;
+  bool oom_killed = false;
+  std::int64_t exit_code = 0;
+  std::int64_t pid = 0;
+  std::string error;
+  std::string health_status;  // "", starting, healthy, unhealthy
+  std::int64_t failing_streak = 0;
+  std::string started_at;  // RFC 3339
+  std::string finished_at;
+};
+
+struct ContainerInfo {
+  std::string id;
+  std::string name;
+  std::string image_id;
+  std::string image_name;
+  ContainerState state;
+  std::int64_t restart_count = 0;
+  Labels labels;
+};
+
+struct ContainerSummary {
+  std::string id;
+  std::string name;
+  std::string image;
+  std::string image_id;
+  std::string state;  // created, running, exited, ...
+  std::int64_t exit_code = 0;
+  std::int64_t started_at = 0;  // unix seconds; <= 0 when never started
+  Labels labels;
+};
+
+struct HealthResult {
+  std::string status;  // healthy, unhealthy, starting
+  std::int64_t failing_streak = 0;
+  std::int64_t exit_code = 0;  // of the check just run
+  std::string output;          // its output (trimmed by Podman)
+};
+
+struct LogOutput {
+  std::string out;       // stdout
+  std::string err;       // stderr
+  std::string combined;  // both, in the order Podman recorded them
+};
+
+// Splits a libpod log body into streams. Non-TTY containers' logs come in frames with an
+// 8-byte header ([stream, 0, 0, 0, size as big-endian uint32]); a body that is not a
+// valid frame sequence (a TTY container's) is returned as stdout.
+LogOutput DemuxLogs(std::string_view body);
+
+// Error from a non-2xx libpod answer: Podman's own message (with its cause), the call as
+// context, and a code from the status and the cause (404 and "... not found"/"no such" ->
+// kNotFound; 409 and "already exists"/"already in use" -> kAlreadyExists).
+Error ErrorFromResponse(long status, std::string_view body, std::string_view call);
+
+// Not thread-safe (one Curl handle, one reused connection): use one Client per thread.
+class Client {
+ public:
+  explicit Client(ClientOptions options);
+
+  [[nodiscard]] Expected<void> Ping();
+  [[nodiscard]] Expected<VersionInfo> Version();
+
+  // Images.
+  [[nodiscard]] Expected<bool> ImageExists(std::string_view name);
+  [[nodiscard]] Expected<ImageInfo> InspectImage(std::string_view name);
+  // Pulls `reference` and returns the pulled image's id. Reads the NDJSON stream: an
+  // {"error":...} line fails the call even though Podman answers 200.
+  [[nodiscard]] Expected<std::string> Pull(std::string_view reference, PullPolicy policy);
+
+  // Networks.
+  [[nodiscard]] Expected<NetworkInfo> CreateNetwork(const NetworkCreate& request);
+  [[nodiscard]] Expected<bool> NetworkExists(std::string_view name);
+  [[nodiscard]] Expected<NetworkInfo> InspectNetwork(std::string_view name);
+  [[nodiscard]] Expected<void> RemoveNetwork(std::string_view name, bool force = false);
+
+  // Volumes. CreateVolume of an existing name fails with kAlreadyExists.
+  [[nodiscard]] Expected<VolumeInfo> CreateVolume(const VolumeCreate& request);
+  [[nodiscard]] Expected<bool> VolumeExists(std::string_view name);
+  [[nodiscard]] Expected<VolumeInfo> InspectVolume(std::string_view name);
+  // label filters: "key" or "key=value", all must match.
+  [[nodiscard]] Expected<std::vector<VolumeInfo>> ListVolumes(
+      const std::vector<std::string>& label_filters = {});
+  [[nodiscard]] Expected<void> RemoveVolume(std::string_view name, bool force = false);
+
+  // Containers. Create returns the new container's id.
+  [[nodiscard]] Expected<std::string> CreateContainer(const ContainerSpec& spec);
+  [[nodiscard]] Expected<std::string> CreateContainerFromJson(std::string_view spec_generator_json,
+                                                              std::string_view name_for_errors);
+  // Start and Stop succeed when the container already is in the wanted state.
+  [[nodiscard]] Expected<void> StartContainer(std::string_view id);
+  [[nodiscard]] Expected<void> StopContainer(std::string_view id, std::chrono::seconds grace);
+  [[nodiscard]] Expected<void> KillContainer(std::string_view id, std::string_view signal = "SIGKILL");
+  // Never removes the container's named volumes (v=false).
+  [[nodiscard]] Expected<void> RemoveContainer(std::string_view id, bool force,
+                                               std::chrono::seconds stop_grace = std::chrono::seconds(10));
+  [[nodiscard]] Expected<void> RenameContainer(std::string_view id, std::string_view new_name);
+  [[nodiscard]] Expected<ContainerInfo> InspectContainer(std::string_view id);
+  // The raw inspect JSON, for callers and tests that need a field ContainerInfo lacks.
+  [[nodiscard]] Expected<std::string> InspectContainerJson(std::string_view id);
+  // All containers (running or not) whose labels match every filter ("key" or "key=value").
+  [[nodiscard]] Expected<std::vector<ContainerSummary>> ListContainers(
+      const std::vector<std::string>& label_filters);
+  // Runs the container's healthcheck once, now (Podman's own timers do not run here), then
+  // reads the check's exit code and output from the container's health log (two calls).
+  [[nodiscard]] Expected<HealthResult> RunHealthcheck(std::string_view id);
+  // Waits until the container reaches `condition` (stopped, exited, running, healthy, ...)
+  // and returns its exit code; bounded by the long timeout.
+  [[nodiscard]] Expected<std::int64_t> WaitContainer(std::string_view id,
+                                                     std::string_view condition = "stopped");
+  // The last `tail` lines of stdout and stderr together, as Podman counts them (0: all).
+  [[nodiscard]] Expected<LogOutput> Logs(std::string_view id, int tail = 50);
+
+  const ClientOptions& options() const { return options_; }
+
+ private:
+  Expected<HttpResponse> Call(std::string_view method, const std::string& path, std::string_view body,
+                              std::string_view call, std::chrono::milliseconds timeout,
+                              const std::vector<std::string>& headers = {});
+  Expected<std::optional<std::string>> AuthHeaderFor(std::string_view reference);
+
+  ClientOptions options_;
+  Curl curl_;
+};
+
+}  // namespace podcd::podman

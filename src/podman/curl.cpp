@@ -1,0 +1,154 @@
+// libcurl wrapper: the only place in podcd that sees CURL* and CURLcode.
+#include "podman/curl.hpp"
+
+#include <curl/curl.h>
+
+#include <array>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
+
+namespace podcd::podman {
+namespace {
+
+void GlobalInit() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+struct SlistDeleter {
+  void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+};
+using Slist = std::unique_ptr<curl_slist, SlistDeleter>;
+
+struct WriteState {
+  std::string* body;
+  std::size_t limit;
+  bool overflow = false;
+};
+
+std::size_t OnWrite(char* data, std::size_t size, std::size_t count, void* user) {
+  auto* state = static_cast<WriteState*>(user);
+  const std::size_t n = size * count;
+  if (state->body->size() + n > state->limit) {
+    state->overflow = true;
+    return 0;  // makes curl abort with CURLE_WRITE_ERROR
+  }
+  state->body->append(data, n);
+  return n;
+}
+
+CURL* Handle(void* p) { return static_cast<CURL*>(p); }
+
+}  // namespace
+
+void Curl::Deleter::operator()(void* handle) const noexcept { curl_easy_cleanup(static_cast<CURL*>(handle)); }
+
+Curl::Curl(CurlOptions options) : options_(std::move(options)) {
+  GlobalInit();
+  handle_.reset(curl_easy_init());
+  if (!handle_) throw std::runtime_error("curl_easy_init failed");
+}
+
+Curl::Curl(Curl&&) noexcept = default;
+Curl& Curl::operator=(Curl&&) noexcept = default;
+Curl::~Curl() = default;
+
+Expected<HttpResponse> Curl::Request(std::string_view method, std::string_view path, std::string_view body,
+                                     const std::vector<std::string>& headers,
+                                     std::chrono::milliseconds timeout) {
+  CURL* h = Handle(handle_.get());
+  // Options from the previous request must not leak into this one; reset keeps the
+  // connection cache, so the socket connection is still reused.
+  curl_easy_reset(h);
+
+  const std::string url = "http://d" + std::string(path);
+  const std::string method_str(method);
+  HttpResponse response;
+  WriteState state{&response.body, options_.max_body_bytes};
+  std::array<char, CURL_ERROR_SIZE> error_buffer{};
+
+  Slist list;
+  for (const auto& header : headers) {
+    curl_slist* next = curl_slist_append(list.get(), header.c_str());
+    if (next == nullptr) return Fail(ErrorCode::kInternal, "out of memory building headers");
+    static_cast<void>(list.release());
+    list.reset(next);
+  }
+  if (!body.empty() || method == "POST") {
+    curl_slist* next = curl_slist_append(list.get(), "Content-Type: application/json");
+    if (next == nullptr) return Fail(ErrorCode::kInternal, "out of memory building headers");
+    static_cast<void>(list.release());
+    list.reset(next);
+  }
+  // No "Expect: 100-continue" round trip for larger bodies.
+  {
+    curl_slist* next = curl_slist_append(list.get(), "Expect:");
+    if (next == nullptr) return Fail(ErrorCode::kInternal, "out of memory building headers");
+    static_cast<void>(list.release());
+    list.reset(next);
+  }
+
+  curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, options_.socket_path.c_str());
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer.data());
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnWrite);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &state);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
+  curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method_str.c_str());
+  if (method == "POST" || method == "PUT" || !body.empty()) {
+    // Never NULL: with NULL libcurl would read the body from its read callback (stdin).
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.empty() ? "" : body.data());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  } else if (method == "HEAD") {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+  }
+
+  const CURLcode rc = curl_easy_perform(h);
+  if (rc != CURLE_OK) {
+    std::string detail =
+        error_buffer[0] != '\0' ? std::string(error_buffer.data()) : std::string(curl_easy_strerror(rc));
+    const std::string where = std::string(method) + " " + std::string(path);
+    switch (rc) {
+      case CURLE_OPERATION_TIMEDOUT:
+        return Fail(ErrorCode::kTimeout,
+                    "no answer from Podman within " + std::to_string(timeout.count()) + " ms", where);
+      case CURLE_COULDNT_CONNECT:
+        return Fail(ErrorCode::kUnavailable,
+                    "cannot connect to the Podman socket " + options_.socket_path + ": " + detail, where);
+      case CURLE_WRITE_ERROR:
+        if (state.overflow) {
+          return Fail(ErrorCode::kIo,
+                      "Podman's answer is larger than " + std::to_string(options_.max_body_bytes) + " bytes",
+                      where);
+        }
+        [[fallthrough]];
+      default: return Fail(ErrorCode::kUnavailable, "talking to Podman failed: " + detail, where);
+    }
+  }
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+std::string UrlEncode(std::string_view s) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(s.size());
+  for (const char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if ((u >= 'A' && u <= 'Z') || (u >= 'a' && u <= 'z') || (u >= '0' && u <= '9') || u == '-' || u == '.' ||
+        u == '_' || u == '~') {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xF]);
+    }
+  }
+  return out;
+}
+
+}  // namespace podcd::podman

@@ -1,0 +1,58 @@
+// A libcurl easy handle that talks HTTP/1.1 to one unix socket, keeping its connection open.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/error.hpp"
+
+namespace podcd::podman {
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+};
+
+struct CurlOptions {
+  std::string socket_path;
+  std::chrono::milliseconds connect_timeout{5000};
+  // Responses larger than this fail (a runaway log or pull stream must not eat the memory).
+  std::size_t max_body_bytes = 64u << 20;
+};
+
+// One easy handle = one reused connection. NOT thread-safe: a Curl (and the podman::Client
+// that owns it) belongs to one thread at a time; give each worker thread its own Client.
+class Curl {
+ public:
+  explicit Curl(CurlOptions options);
+  Curl(Curl&&) noexcept;
+  Curl& operator=(Curl&&) noexcept;
+  Curl(const Curl&) = delete;
+  Curl& operator=(const Curl&) = delete;
+  ~Curl();
+
+  // Sends `method` to http://d<path> over the socket with a total time limit. A body, when
+  // given, is sent as application/json. Any HTTP status is a success here; transport
+  // failures (no socket, refused, timeout, oversized body) are errors.
+  [[nodiscard]] Expected<HttpResponse> Request(std::string_view method, std::string_view path,
+                                               std::string_view body, const std::vector<std::string>& headers,
+                                               std::chrono::milliseconds timeout);
+
+  const CurlOptions& options() const { return options_; }
+
+ private:
+  struct Deleter {
+    void operator()(void* handle) const noexcept;
+  };
+  CurlOptions options_;
+  std::unique_ptr<void, Deleter> handle_;  // CURL*; void keeps <curl/curl.h> out of the header
+};
+
+// Percent-encodes everything but RFC 3986 unreserved characters (for query values and path
+// segments).
+std::string UrlEncode(std::string_view s);
+
+}  // namespace podcd::podman

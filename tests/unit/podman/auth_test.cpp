@@ -1,0 +1,85 @@
+#include "podman/auth.hpp"
+
+#include <catch2/catch.hpp>
+
+using namespace podcd;
+using namespace podcd::podman;
+
+TEST_CASE("ImageRepository applies Docker's defaults", "[podman][auth]") {
+  CHECK(ImageRepository("busybox") == "docker.io/library/busybox");
+  CHECK(ImageRepository("busybox:1.36") == "docker.io/library/busybox");
+  CHECK(ImageRepository("me/app:2") == "docker.io/me/app");
+  CHECK(ImageRepository("127.0.0.1:5000/bb:1") == "127.0.0.1:5000/bb");
+  CHECK(ImageRepository("127.0.0.1:5000/bb") == "127.0.0.1:5000/bb");
+  CHECK(ImageRepository("ghcr.io/org/team/app@sha256:abcd") == "ghcr.io/org/team/app");
+  CHECK(ImageRepository("localhost/bb:1") == "localhost/bb");
+}
+
+TEST_CASE("Base64 round trip in both alphabets", "[podman][auth]") {
+  CHECK(Base64Encode("user:pass", false) == "dXNlcjpwYXNz");
+  CHECK(Base64Encode("a", false) == "YQ==");
+  CHECK(Base64Encode("ab", false) == "YWI=");
+  CHECK(Base64Encode("\xfb\xff", false) == "+/8=");
+  CHECK(Base64Encode("\xfb\xff", true) == "-_8=");
+  CHECK(Base64Decode("-_8=") == std::string("\xfb\xff"));
+  CHECK(Base64Decode("+/8") == std::string("\xfb\xff"));
+  CHECK(Base64Decode("dXNlcjpwYXNz") == std::string("user:pass"));
+  CHECK_FALSE(Base64Decode("not base64!").has_value());
+}
+
+TEST_CASE("FindCredentials picks the most specific entry", "[podman][auth]") {
+  const std::string file = R"({"auths":{
+    "registry.example:5000": {"auth": "aG9zdDpob3N0cGFzcw=="},
+    "registry.example:5000/team": {"auth": "dGVhbTp0ZWFtcGFzcw=="},
+    "https://index.docker.io/v1/": {"auth": "aHViOmh1YnBhc3M="},
+    "helper.example": {}
+  }})";
+  auto team = FindCredentials(file, "registry.example:5000/team/app:1");
+  REQUIRE(team.has_value());
+  REQUIRE(team->has_value());
+  CHECK((*team)->username == "team");
+  CHECK((*team)->password == "teampass");
+
+  auto host = FindCredentials(file, "registry.example:5000/other/app");
+  REQUIRE(host.has_value());
+  REQUIRE(host->has_value());
+  CHECK((*host)->username == "host");
+
+  auto hub = FindCredentials(file, "nginx:latest");
+  REQUIRE(hub.has_value());
+  REQUIRE(hub->has_value());
+  CHECK((*hub)->username == "hub");
+
+  auto none = FindCredentials(file, "quay.io/x/y");
+  REQUIRE(none.has_value());
+  CHECK_FALSE(none->has_value());
+
+  auto helper_only = FindCredentials(file, "helper.example/app");
+  REQUIRE(helper_only.has_value());
+  CHECK_FALSE(helper_only->has_value());
+
+  auto empty = FindCredentials(R"({})", "quay.io/x/y");
+  REQUIRE(empty.has_value());
+  CHECK_FALSE(empty->has_value());
+}
+
+TEST_CASE("FindCredentials refuses broken files without echoing secrets", "[podman][auth]") {
+  auto not_json = FindCredentials("{nope", "a.example/b");
+  REQUIRE_FALSE(not_json.has_value());
+  CHECK(not_json.error().code == ErrorCode::kInvalidArgument);
+
+  auto no_colon = FindCredentials(R"({"auths":{"a.example":{"auth":"c2VjcmV0"}}})", "a.example/b");
+  REQUIRE_FALSE(no_colon.has_value());
+  CHECK(no_colon.error().message.find("a.example") != std::string::npos);
+  CHECK(no_colon.error().message.find("secret") == std::string::npos);
+  CHECK(no_colon.error().message.find("c2VjcmV0") == std::string::npos);
+}
+
+TEST_CASE("RegistryAuthHeader is base64url JSON with username and password", "[podman][auth]") {
+  RegistryCredentials c{"us?er", "p>>?ss", ""};
+  const std::string header = RegistryAuthHeader(c);
+  CHECK(header.find_first_of("+/") == std::string::npos);
+  auto decoded = Base64Decode(header);
+  REQUIRE(decoded.has_value());
+  CHECK(*decoded == R"({"username":"us?er","password":"p>>?ss"})");
+}
