@@ -71,6 +71,10 @@ std::string ParseErrorText(const rapidjson::Document& doc) {
 
 }  // namespace
 
+bool TokenEquals(std::string_view expected, std::string_view presented) {
+  return TokenMatches(expected, presented);
+}
+
 std::optional<std::array<unsigned char, 32>> ParseDigestHex(std::string_view hex) {
   if (hex.size() != kDigestLen * 2) return std::nullopt;
   std::array<unsigned char, kDigestLen> out{};

@@ -27,6 +27,10 @@ struct SignatureHeaders {
 [[nodiscard]] bool VerifySignature(std::string_view secret, std::string_view body,
                                    const SignatureHeaders& headers);
 
+// Constant-time equality of a presented token with a configured one (an empty `expected`
+// never matches). Used for X-Gitlab-Token and the API bearer token.
+[[nodiscard]] bool TokenEquals(std::string_view expected, std::string_view presented);
+
 // HMAC-SHA256(secret, body) as 64 lowercase hex digits (used by `podcd sign` and tests).
 [[nodiscard]] std::string HmacSha256Hex(std::string_view secret, std::string_view body);
 
