@@ -1,0 +1,93 @@
+// The HTTP face of podcd: signed triggers, deployment status, admin API (Pistache inside).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+#include "reconcile/queue.hpp"
+#include "state/store.hpp"
+#include "util/error.hpp"
+
+namespace podcd::http {
+
+// One row of GET /stacks. Later issues fill commit, fingerprint and state.
+struct StackInfo {
+  std::string name;
+  std::string commit;
+  std::string fingerprint;
+  std::string state = "unknown";  // in-sync, changed, drifted, failed (unknown until the engine)
+  std::string last_deployment;
+};
+
+// Which stacks exist (404 vs 202) and what GET /stacks shows.
+class StackCatalog {
+ public:
+  virtual ~StackCatalog() = default;
+  [[nodiscard]] virtual bool Exists(std::string_view name) = 0;
+  [[nodiscard]] virtual std::vector<StackInfo> List() = 0;
+};
+
+// The stacks are the directories with a valid stack name under <repo>/<services_dir>.
+class DirectoryCatalog final : public StackCatalog {
+ public:
+  explicit DirectoryCatalog(std::string services_root) : root_(std::move(services_root)) {}
+  bool Exists(std::string_view name) override;
+  std::vector<StackInfo> List() override;
+
+ private:
+  std::string root_;
+};
+
+// GET /health: every problem found (empty = healthy).
+class HealthProbe {
+ public:
+  virtual ~HealthProbe() = default;
+  [[nodiscard]] virtual std::vector<std::string> Problems() = 0;
+};
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: any free port (tests), see Server::Port()
+  std::string secret;
+  std::string api_token;
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  std::int64_t auth_failures_per_minute = 10;
+  std::chrono::milliseconds request_timeout{10000};
+  int threads = 2;
+  std::size_t max_waiting_requests = 256;  // concurrent ?wait= requests
+  std::chrono::seconds max_wait{3600};
+};
+
+ServerOptions OptionsFromConfig(const config::Config& config);
+
+class Server {
+ public:
+  Server(ServerOptions options, state::Store& store, reconcile::WorkQueue& queue, StackCatalog& catalog,
+         HealthProbe* health = nullptr);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Binds and starts the reactor threads. Call after blocking signals in the calling thread.
+  Expected<void> Start();
+  [[nodiscard]] std::uint16_t Port() const;
+
+  // Graceful stop: new requests get 503, in-flight requests are answered (waiting for them
+  // at most `drain_timeout`), the queue is stopped (its running deployment reaches a safe point;
+  // ?wait= callers get the final record), then the reactor is shut down. Idempotent.
+  void Shutdown(std::chrono::milliseconds drain_timeout);
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace podcd::http

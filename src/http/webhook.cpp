@@ -1,0 +1,235 @@
+#include "http/webhook.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <rapidjson/document.h>
+#include <rapidjson/error/en.h>
+
+#include <algorithm>
+
+namespace podcd::http {
+namespace {
+
+constexpr std::size_t kDigestLen = 32;
+constexpr std::chrono::minutes kWindow{1};
+
+std::array<unsigned char, kDigestLen> Hmac(std::string_view secret, std::string_view body) {
+  std::array<unsigned char, kDigestLen> out{};
+  unsigned int len = 0;
+  // HMAC() with a NULL key pointer and zero length is valid; keep a non-null pointer anyway.
+  static const unsigned char kEmpty = 0;
+  const void* key = secret.empty() ? static_cast<const void*>(&kEmpty) : secret.data();
+  const unsigned char* data = body.empty() ? &kEmpty : reinterpret_cast<const unsigned char*>(body.data());
+  if (HMAC(EVP_sha256(), key, static_cast<int>(secret.size()), data, body.size(), out.data(), &len) ==
+          nullptr ||
+      len != kDigestLen) {
+    out.fill(0);
+  }
+  return out;
+}
+
+bool DigestMatches(std::string_view secret, std::string_view body, std::string_view hex) {
+  auto given = ParseDigestHex(hex);
+  if (!given) return false;
+  auto expected = Hmac(secret, body);
+  return CRYPTO_memcmp(given->data(), expected.data(), kDigestLen) == 0;
+}
+
+// Compares a presented token with the secret in time independent of where they differ.
+// Both are hashed first so the length of the secret does not leak through the comparison.
+bool TokenMatches(std::string_view secret, std::string_view token) {
+  if (secret.empty()) return false;
+  auto a = Hmac("podcd-token-compare", secret);
+  auto b = Hmac("podcd-token-compare", token);
+  return CRYPTO_memcmp(a.data(), b.data(), kDigestLen) == 0;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
+  return out;
+}
+
+bool LooksLikeJson(std::string_view content_type, std::string_view body) {
+  if (Lower(content_type).find("json") != std::string::npos) return true;
+  auto first = body.find_first_not_of(" \t\r\n");
+  return first != std::string_view::npos && (body[first] == '{' || body[first] == '[');
+}
+
+std::string ParseErrorText(const rapidjson::Document& doc) {
+  return std::string("malformed JSON body: ") + rapidjson::GetParseError_En(doc.GetParseError()) +
+         " at offset " + std::to_string(doc.GetErrorOffset());
+}
+
+}  // namespace
+
+bool TokenEquals(std::string_view expected, std::string_view presented) {
+  return TokenMatches(expected, presented);
+}
+
+std::optional<std::array<unsigned char, 32>> ParseDigestHex(std::string_view hex) {
+  if (hex.size() != kDigestLen * 2) return std::nullopt;
+  std::array<unsigned char, kDigestLen> out{};
+  for (std::size_t i = 0; i < kDigestLen; ++i) {
+    int hi = HexValue(hex[2 * i]);
+    int lo = HexValue(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return std::nullopt;
+    out[i] = static_cast<unsigned char>((hi << 4) | lo);
+  }
+  return out;
+}
+
+std::string HmacSha256Hex(std::string_view secret, std::string_view body) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  auto d = Hmac(secret, body);
+  std::string out;
+  out.reserve(kDigestLen * 2);
+  for (unsigned char c : d) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 0xf]);
+  }
+  return out;
+}
+
+bool VerifySignature(std::string_view secret, std::string_view body, const SignatureHeaders& headers) {
+  if (secret.empty()) return false;
+  if (headers.hub_sha256) {
+    constexpr std::string_view kPrefix = "sha256=";
+    std::string_view v = *headers.hub_sha256;
+    if (!v.starts_with(kPrefix)) return false;
+    return DigestMatches(secret, body, v.substr(kPrefix.size()));
+  }
+  if (headers.gitea) return DigestMatches(secret, body, *headers.gitea);
+  if (headers.gitlab_token) return TokenMatches(secret, *headers.gitlab_token);
+  return false;
+}
+
+Classification Classify(TriggerEndpoint endpoint, std::string_view event, std::string_view content_type,
+                        std::string_view body) {
+  using Kind = Classification::Kind;
+  if (Lower(event) == "ping") return {Kind::kPong, {}};
+  if (endpoint == TriggerEndpoint::kDeployAllChanged) return {Kind::kTrigger, {}};
+  // redeploy-and-update: a release webhook fires for created/edited/deleted too; only
+  // "published" (or no action at all, as CI callers send) means "go".
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) return {Kind::kTrigger, {}};
+  if (!LooksLikeJson(content_type, body)) return {Kind::kTrigger, {}};
+  rapidjson::Document doc;
+  doc.Parse<rapidjson::kParseStopWhenDoneFlag>(body.data(), body.size());
+  if (doc.HasParseError()) return {Kind::kBadRequest, ParseErrorText(doc)};
+  if (!doc.IsObject()) return {Kind::kTrigger, {}};
+  auto it = doc.FindMember("action");
+  if (it == doc.MemberEnd()) return {Kind::kTrigger, {}};
+  if (!it->value.IsString()) return {Kind::kBadRequest, "field \"action\" must be a string"};
+  std::string_view action(it->value.GetString(), it->value.GetStringLength());
+  if (action == "published") return {Kind::kTrigger, {}};
+  std::string shown(action.substr(0, 64));
+  // Only printable ASCII of the action is echoed back.
+  for (char& c : shown) {
+    if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') c = '?';
+  }
+  return {Kind::kIgnored, "action \"" + shown + "\" is not \"published\""};
+}
+
+DeployRequestResult ParseDeployRequest(std::string_view body) {
+  DeployRequestResult r;
+  if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+    r.error = "empty body: expected {\"stacks\":[...], \"all_changed\":bool, \"pull\":bool}";
+    return r;
+  }
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError()) {
+    r.error = ParseErrorText(doc);
+    return r;
+  }
+  if (!doc.IsObject()) {
+    r.error = "body must be a JSON object";
+    return r;
+  }
+  DeployRequest req;
+  for (auto m = doc.MemberBegin(); m != doc.MemberEnd(); ++m) {
+    std::string_view key(m->name.GetString(), m->name.GetStringLength());
+    if (key == "stacks") {
+      if (!m->value.IsArray()) {
+        r.error = "field \"stacks\" must be an array of stack names";
+        return r;
+      }
+      if (m->value.Size() > 1000) {
+        r.error = "field \"stacks\" lists more than 1000 stacks";
+        return r;
+      }
+      for (const auto& s : m->value.GetArray()) {
+        if (!s.IsString()) {
+          r.error = "field \"stacks\" must contain only strings";
+          return r;
+        }
+        req.stacks.emplace_back(s.GetString(), s.GetStringLength());
+      }
+    } else if (key == "all_changed" || key == "pull") {
+      if (!m->value.IsBool()) {
+        r.error = "field \"" + std::string(key) + "\" must be true or false";
+        return r;
+      }
+      (key == "pull" ? req.pull : req.all_changed) = m->value.GetBool();
+    } else {
+      std::string shown(key.substr(0, 64));
+      for (char& c : shown) {
+        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') c = '?';
+      }
+      r.error = "unknown field \"" + shown + "\" (expected stacks, all_changed, pull)";
+      return r;
+    }
+  }
+  if (req.stacks.empty() && !req.all_changed) {
+    r.error = "nothing to do: give \"stacks\" or \"all_changed\":true";
+    return r;
+  }
+  r.request = std::move(req);
+  return r;
+}
+
+AuthFailureLimiter::AuthFailureLimiter(std::int64_t per_minute, std::size_t max_clients)
+    : per_minute_(per_minute), max_clients_(std::max<std::size_t>(max_clients, 1)) {}
+
+bool AuthFailureLimiter::Blocked(const std::string& client, Clock::time_point now) const {
+  if (per_minute_ <= 0) return false;
+  auto it = windows_.find(client);
+  if (it == windows_.end()) return false;
+  if (now - it->second.start >= kWindow) return false;
+  return it->second.failures >= per_minute_;
+}
+
+void AuthFailureLimiter::RecordFailure(const std::string& client, Clock::time_point now) {
+  if (per_minute_ <= 0) return;
+  auto it = windows_.find(client);
+  if (it == windows_.end()) {
+    MakeRoom(now);
+    windows_.emplace(client, Window{now, 1});
+    return;
+  }
+  if (now - it->second.start >= kWindow) {
+    it->second = Window{now, 1};
+  } else if (it->second.failures < per_minute_) {
+    ++it->second.failures;
+  }
+}
+
+void AuthFailureLimiter::MakeRoom(Clock::time_point now) {
+  if (windows_.size() < max_clients_) return;
+  std::erase_if(windows_, [&](const auto& kv) { return now - kv.second.start >= kWindow; });
+  if (windows_.size() < max_clients_) return;
+  auto oldest = std::min_element(windows_.begin(), windows_.end(), [](const auto& a, const auto& b) {
+    return a.second.start < b.second.start;
+  });
+  windows_.erase(oldest);
+}
+
+}  // namespace podcd::http

@@ -1,0 +1,183 @@
+#include "reconcile/queue.hpp"
+
+#include "util/log.hpp"
+
+namespace podcd::reconcile {
+
+using state::Deployment;
+using state::DeploymentState;
+
+class WorkQueue::Context final : public RunContext {
+ public:
+  Context(WorkQueue& q, Deployment& d) : q_(q), d_(d) {}
+  void Log(std::string line) override {
+    std::lock_guard lock(mutex_);
+    state::AppendLog(d_, std::move(line));
+    q_.store_.UpdateInMemory(d_);
+  }
+  void SetCommit(std::string commit) override {
+    std::lock_guard lock(mutex_);
+    d_.commit = std::move(commit);
+    q_.store_.UpdateInMemory(d_);
+  }
+  void SetStackOutcome(state::StackOutcome outcome) override {
+    std::lock_guard lock(mutex_);
+    for (auto& s : d_.stacks) {
+      if (s.name == outcome.name) {
+        s = std::move(outcome);
+        q_.store_.UpdateInMemory(d_);
+        return;
+      }
+    }
+    d_.stacks.push_back(std::move(outcome));
+    q_.store_.UpdateInMemory(d_);
+  }
+  bool StopRequested() const override {
+    std::lock_guard lock(q_.mutex_);
+    return q_.stopping_;
+  }
+  std::mutex mutex_;
+
+ private:
+  WorkQueue& q_;
+  Deployment& d_;
+};
+
+WorkQueue::WorkQueue(state::Store& store, Executor& executor, std::size_t limit)
+    : store_(store), executor_(executor), limit_(limit == 0 ? 1 : limit) {}
+
+WorkQueue::~WorkQueue() { Stop(); }
+
+void WorkQueue::Start() {
+  std::lock_guard lock(mutex_);
+  if (started_ || stopping_) return;
+  started_ = true;
+  worker_ = std::thread([this] { WorkerLoop(); });
+}
+
+void WorkQueue::SetListener(Listener listener) {
+  std::lock_guard lock(mutex_);
+  listener_ = std::move(listener);
+}
+
+Expected<EnqueueResult> WorkQueue::Enqueue(state::Trigger trigger) {
+  std::unique_lock lock(mutex_);
+  if (stopping_) return Fail(ErrorCode::kUnavailable, "podcd is shutting down");
+  for (auto& q : queued_) {
+    if (q.trigger.SameWork(trigger)) {
+      ++q.coalesced;
+      store_.UpdateInMemory(q);
+      return EnqueueResult{q.id, true};
+    }
+  }
+  if (queued_.size() >= limit_) {
+    return Fail(ErrorCode::kUnavailable,
+                "the work queue is full (" + std::to_string(limit_) + " deployments waiting)");
+  }
+  Deployment d;
+  d.id = store_.NewId();
+  d.trigger = std::move(trigger);
+  d.state = DeploymentState::kQueued;
+  d.queued_at_ms = state::NowMs();
+  // The record is on disk before the caller hears its id, so a crash leaves a trace.
+  if (auto r = store_.Save(d); !r) return std::unexpected(r.error());
+  queued_.push_back(d);
+  work_cv_.notify_one();
+  return EnqueueResult{d.id, false};
+}
+
+void WorkQueue::WorkerLoop() {
+  for (;;) {
+    Deployment d;
+    {
+      std::unique_lock lock(mutex_);
+      work_cv_.wait(lock, [&] { return stopping_ || !queued_.empty(); });
+      if (stopping_) return;
+      d = std::move(queued_.front());
+      queued_.pop_front();
+      running_id_ = d.id;
+      ++runs_started_;
+    }
+    d.state = DeploymentState::kRunning;
+    d.started_at_ms = state::NowMs();
+    if (auto r = store_.Save(d); !r)
+      log::Error("cannot save deployment", {{"id", d.id}, {"error", r.error().What()}});
+    log::Info("deployment started", {{"id", d.id}, {"kind", d.trigger.kind}});
+    Context ctx(*this, d);
+    Expected<void> result = Fail(ErrorCode::kInternal, "executor threw");
+    try {
+      result = executor_.Run(d.trigger, ctx);
+    } catch (const std::exception& e) {
+      result = Fail(ErrorCode::kInternal, std::string("executor threw: ") + e.what());
+    }
+    {
+      std::lock_guard lock(ctx.mutex_);
+      if (result) {
+        d.state = DeploymentState::kSucceeded;
+      } else {
+        d.state = DeploymentState::kFailed;
+        bool stopping = ctx.StopRequested();
+        d.reason = stopping ? "interrupted" : result.error().What();
+        if (stopping) state::AppendLog(d, "stopped at a safe point because podcd is shutting down");
+      }
+    }
+    Finish(d);
+  }
+}
+
+void WorkQueue::Finish(Deployment& d) {
+  d.finished_at_ms = state::NowMs();
+  if (auto r = store_.Save(d); !r)
+    log::Error("cannot save deployment", {{"id", d.id}, {"error", r.error().What()}});
+  log::Info("deployment finished", {{"id", d.id}, {"state", std::string(state::ToString(d.state))}});
+  Listener listener;
+  {
+    std::lock_guard lock(mutex_);
+    if (running_id_ == d.id) running_id_.clear();
+    listener = listener_;
+  }
+  done_cv_.notify_all();
+  if (listener) listener(d);
+}
+
+std::optional<Deployment> WorkQueue::Wait(const std::string& id, std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    auto d = store_.Get(id);
+    if (!d) return std::nullopt;
+    if (state::IsFinished(d->state)) return d;
+    if (done_cv_.wait_until(lock, deadline) == std::cv_status::timeout) return store_.Get(id);
+  }
+}
+
+void WorkQueue::Stop() {
+  std::deque<Deployment> never_ran;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ && !worker_.joinable()) return;
+    stopping_ = true;
+    never_ran.swap(queued_);
+  }
+  work_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+  for (auto& d : never_ran) {
+    d.state = DeploymentState::kFailed;
+    d.reason = "interrupted";
+    state::AppendLog(d, "podcd stopped before this deployment started");
+    Finish(d);
+  }
+  done_cv_.notify_all();
+}
+
+std::size_t WorkQueue::QueuedCount() {
+  std::lock_guard lock(mutex_);
+  return queued_.size();
+}
+
+std::size_t WorkQueue::RunsStarted() {
+  std::lock_guard lock(mutex_);
+  return runs_started_;
+}
+
+}  // namespace podcd::reconcile

@@ -1,0 +1,94 @@
+// The work queue between triggers and the reconcile engine: coalescing, bounded, one run at a time.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "state/deployment.hpp"
+#include "state/store.hpp"
+#include "util/error.hpp"
+
+namespace podcd::reconcile {
+
+// What an executor can do to the record of the deployment it runs. Thread-safe.
+class RunContext {
+ public:
+  virtual ~RunContext() = default;
+  virtual void Log(std::string line) = 0;
+  virtual void SetCommit(std::string commit) = 0;
+  virtual void SetStackOutcome(state::StackOutcome outcome) = 0;
+  // True once the daemon is stopping: reach a safe point and return.
+  [[nodiscard]] virtual bool StopRequested() const = 0;
+};
+
+// Does the work of one deployment. The reconcile engine implements it; tests script it.
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  // Success, or an Error whose message becomes the record's reason.
+  virtual Expected<void> Run(const state::Trigger& trigger, RunContext& context) = 0;
+};
+
+struct EnqueueResult {
+  std::string id;
+  bool coalesced = false;  // joined an already queued run
+};
+
+// Runs deployments one after another on one worker thread, so no stack is ever worked on by
+// two runs at once. A trigger that would do the same work as a run still waiting in the queue
+// joins it (all of them get its id); so while a deploy-all-changed runs, any number of further
+// ones collapse into one queued run that starts when the current one ends.
+class WorkQueue {
+ public:
+  // `limit`: queued (not running) deployments before Enqueue refuses with kUnavailable.
+  WorkQueue(state::Store& store, Executor& executor, std::size_t limit);
+  ~WorkQueue();
+  WorkQueue(const WorkQueue&) = delete;
+  WorkQueue& operator=(const WorkQueue&) = delete;
+
+  void Start();
+  [[nodiscard]] Expected<EnqueueResult> Enqueue(state::Trigger trigger);
+
+  // Blocks until the deployment is finished or `timeout` passes; returns its record then.
+  std::optional<state::Deployment> Wait(const std::string& id, std::chrono::milliseconds timeout);
+
+  // Called (on the worker thread) with every record that reaches a final state.
+  using Listener = std::function<void(const state::Deployment&)>;
+  void SetListener(Listener listener);
+
+  // Asks the running deployment to stop at a safe point, waits for it to end, and marks runs
+  // that never started as failed ("interrupted"). Idempotent.
+  void Stop();
+
+  std::size_t QueuedCount();
+  std::size_t RunsStarted();
+
+ private:
+  class Context;
+  void WorkerLoop();
+  void Finish(state::Deployment& d);
+
+  state::Store& store_;
+  Executor& executor_;
+  std::size_t limit_;
+  std::mutex mutex_;
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  std::deque<state::Deployment> queued_;
+  std::string running_id_;
+  bool stopping_ = false;
+  bool started_ = false;
+  std::size_t runs_started_ = 0;
+  Listener listener_;
+  std::thread worker_;
+};
+
+}  // namespace podcd::reconcile

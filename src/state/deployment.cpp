@@ -1,0 +1,189 @@
+#include "state/deployment.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <chrono>
+
+#include "util/log.hpp"
+
+namespace podcd::state {
+
+std::string_view ToString(DeploymentState s) {
+  switch (s) {
+    case DeploymentState::kQueued: return "queued";
+    case DeploymentState::kRunning: return "running";
+    case DeploymentState::kSucceeded: return "succeeded";
+    case DeploymentState::kFailed: return "failed";
+    case DeploymentState::kSuperseded: return "superseded";
+  }
+  return "failed";
+}
+
+std::optional<DeploymentState> ParseDeploymentState(std::string_view text) {
+  for (auto s : {DeploymentState::kQueued, DeploymentState::kRunning, DeploymentState::kSucceeded,
+                 DeploymentState::kFailed, DeploymentState::kSuperseded}) {
+    if (ToString(s) == text) return s;
+  }
+  return std::nullopt;
+}
+
+void AppendLog(Deployment& d, std::string line) {
+  if (d.log.size() > kMaxLogLines) return;
+  if (d.log.size() == kMaxLogLines) {
+    d.log.emplace_back("... further log lines dropped (limit " + std::to_string(kMaxLogLines) + ")");
+    return;
+  }
+  if (line.size() > kMaxLogLineBytes) {
+    line.resize(kMaxLogLineBytes);
+    line += " ...";
+  }
+  d.log.push_back(std::move(line));
+}
+
+std::int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Rfc3339Ms(std::int64_t epoch_ms) {
+  if (epoch_ms == 0) return {};
+  return log::Rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(epoch_ms)));
+}
+
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void Str(Writer& w, std::string_view key, std::string_view value) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+void Int(Writer& w, std::string_view key, std::int64_t value) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.Int64(value);
+}
+
+std::string GetStr(const rapidjson::Value& o, const char* key) {
+  auto it = o.FindMember(key);
+  if (it == o.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+std::int64_t GetInt(const rapidjson::Value& o, const char* key) {
+  auto it = o.FindMember(key);
+  if (it == o.MemberEnd() || !it->value.IsInt64()) return 0;
+  return it->value.GetInt64();
+}
+
+bool GetBool(const rapidjson::Value& o, const char* key) {
+  auto it = o.FindMember(key);
+  return it != o.MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+
+}  // namespace
+
+std::string ToJson(const Deployment& d) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  Str(w, "id", d.id);
+  w.Key("trigger");
+  w.StartObject();
+  Str(w, "kind", d.trigger.kind);
+  Str(w, "event", d.trigger.event);
+  Str(w, "delivery_id", d.trigger.delivery_id);
+  // "stack" for the single-stack trigger, "stacks" always.
+  if (d.trigger.stacks.size() == 1) Str(w, "stack", d.trigger.stacks.front());
+  w.Key("stacks");
+  w.StartArray();
+  for (const auto& s : d.trigger.stacks) w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  w.EndArray();
+  w.Key("all_changed");
+  w.Bool(d.trigger.all_changed);
+  w.Key("pull");
+  w.Bool(d.trigger.pull);
+  w.EndObject();
+  Int(w, "coalesced", d.coalesced);
+  Str(w, "state", ToString(d.state));
+  Str(w, "commit", d.commit);
+  Str(w, "reason", d.reason);
+  w.Key("stacks");
+  w.StartArray();
+  for (const auto& s : d.stacks) {
+    w.StartObject();
+    Str(w, "name", s.name);
+    Str(w, "outcome", s.outcome);
+    Str(w, "reason", s.reason);
+    Int(w, "duration_ms", s.duration_ms);
+    w.EndObject();
+  }
+  w.EndArray();
+  Int(w, "queued_at_ms", d.queued_at_ms);
+  Int(w, "started_at_ms", d.started_at_ms);
+  Int(w, "finished_at_ms", d.finished_at_ms);
+  Str(w, "queued_at", Rfc3339Ms(d.queued_at_ms));
+  Str(w, "started_at", Rfc3339Ms(d.started_at_ms));
+  Str(w, "finished_at", Rfc3339Ms(d.finished_at_ms));
+  w.Key("log");
+  w.StartArray();
+  for (const auto& l : d.log) w.String(l.data(), static_cast<rapidjson::SizeType>(l.size()));
+  w.EndArray();
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+Expected<Deployment> FromJson(std::string_view json) {
+  rapidjson::Document doc;
+  doc.Parse(json.data(), json.size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return Fail(ErrorCode::kInvalidArgument, "not a deployment record (malformed JSON)");
+  }
+  Deployment d;
+  d.id = GetStr(doc, "id");
+  if (d.id.empty()) return Fail(ErrorCode::kInvalidArgument, "deployment record without an id");
+  auto state = ParseDeploymentState(GetStr(doc, "state"));
+  if (!state) return Fail(ErrorCode::kInvalidArgument, "deployment record with an unknown state", d.id);
+  d.state = *state;
+  auto t = doc.FindMember("trigger");
+  if (t != doc.MemberEnd() && t->value.IsObject()) {
+    const auto& o = t->value;
+    d.trigger.kind = GetStr(o, "kind");
+    d.trigger.event = GetStr(o, "event");
+    d.trigger.delivery_id = GetStr(o, "delivery_id");
+    d.trigger.all_changed = GetBool(o, "all_changed");
+    d.trigger.pull = GetBool(o, "pull");
+    auto s = o.FindMember("stacks");
+    if (s != o.MemberEnd() && s->value.IsArray()) {
+      for (const auto& v : s->value.GetArray()) {
+        if (v.IsString()) d.trigger.stacks.emplace_back(v.GetString(), v.GetStringLength());
+      }
+    }
+  }
+  d.coalesced = GetInt(doc, "coalesced");
+  d.commit = GetStr(doc, "commit");
+  d.reason = GetStr(doc, "reason");
+  auto st = doc.FindMember("stacks");
+  if (st != doc.MemberEnd() && st->value.IsArray()) {
+    for (const auto& v : st->value.GetArray()) {
+      if (!v.IsObject()) continue;
+      d.stacks.push_back(
+          {GetStr(v, "name"), GetStr(v, "outcome"), GetStr(v, "reason"), GetInt(v, "duration_ms")});
+    }
+  }
+  d.queued_at_ms = GetInt(doc, "queued_at_ms");
+  d.started_at_ms = GetInt(doc, "started_at_ms");
+  d.finished_at_ms = GetInt(doc, "finished_at_ms");
+  auto lg = doc.FindMember("log");
+  if (lg != doc.MemberEnd() && lg->value.IsArray()) {
+    for (const auto& v : lg->value.GetArray()) {
+      if (v.IsString()) d.log.emplace_back(v.GetString(), v.GetStringLength());
+    }
+  }
+  return d;
+}
+
+}  // namespace podcd::state

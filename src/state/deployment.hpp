@@ -1,0 +1,78 @@
+// The deployment record: what one reconcile run was asked to do, what it did, and its log.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/error.hpp"
+
+namespace podcd::state {
+
+enum class DeploymentState { kQueued, kRunning, kSucceeded, kFailed, kSuperseded };
+
+std::string_view ToString(DeploymentState s);
+std::optional<DeploymentState> ParseDeploymentState(std::string_view text);
+inline bool IsFinished(DeploymentState s) {
+  return s == DeploymentState::kSucceeded || s == DeploymentState::kFailed ||
+         s == DeploymentState::kSuperseded;
+}
+
+// Trigger kinds as they appear in records and the API.
+inline constexpr std::string_view kKindDeployAllChanged = "deploy-all-changed";
+inline constexpr std::string_view kKindRedeployAndUpdate = "redeploy-and-update";
+inline constexpr std::string_view kKindDeploy = "deploy";  // admin API / CLI
+inline constexpr std::string_view kKindPoll = "poll";
+
+struct Trigger {
+  std::string kind;                 // one of the kKind* above
+  std::string event;                // X-GitHub-Event (or X-Gitea-Event / X-Gitlab-Event), may be empty
+  std::string delivery_id;          // X-GitHub-Delivery of the first request, may be empty
+  std::vector<std::string> stacks;  // the named stacks (redeploy-and-update: exactly one)
+  bool all_changed = false;         // reconcile every changed stack
+  bool pull = false;                // pull the newest images first
+
+  // Two triggers that would do exactly the same work coalesce into one queued run.
+  [[nodiscard]] bool SameWork(const Trigger& other) const {
+    return kind == other.kind && stacks == other.stacks && all_changed == other.all_changed &&
+           pull == other.pull;
+  }
+};
+
+struct StackOutcome {
+  std::string name;
+  std::string outcome;  // e.g. "unchanged", "updated", "failed", "rolled-back"
+  std::string reason;
+  std::int64_t duration_ms = 0;
+};
+
+struct Deployment {
+  std::string id;
+  Trigger trigger;
+  std::int64_t coalesced = 0;  // further triggers that received this run's id
+  DeploymentState state = DeploymentState::kQueued;
+  std::string commit;
+  std::string reason;  // why it failed (or "interrupted")
+  std::vector<StackOutcome> stacks;
+  std::int64_t queued_at_ms = 0;  // Unix epoch milliseconds; 0 = not yet
+  std::int64_t started_at_ms = 0;
+  std::int64_t finished_at_ms = 0;
+  std::vector<std::string> log;
+};
+
+// Limits that keep a record small whatever an executor writes.
+inline constexpr std::size_t kMaxLogLines = 2000;
+inline constexpr std::size_t kMaxLogLineBytes = 4096;
+
+// Appends a log line, truncating long lines and dropping lines past the cap (with one notice).
+void AppendLog(Deployment& d, std::string line);
+
+std::string ToJson(const Deployment& d);
+Expected<Deployment> FromJson(std::string_view json);
+
+std::int64_t NowMs();
+std::string Rfc3339Ms(std::int64_t epoch_ms);  // "" for 0
+
+}  // namespace podcd::state

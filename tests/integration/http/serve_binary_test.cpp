@@ -1,0 +1,190 @@
+// Runs the real `podcd serve` binary: SIGTERM during a request, restart persistence, `podcd sign`.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <rapidjson/document.h>
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "http/webhook.hpp"
+#include "http_client.hpp"
+#include "support/run.hpp"
+#include "support/temp_dir.hpp"
+
+using podcd::test::Call;
+
+namespace {
+
+constexpr std::string_view kSecret = "a-test-secret-of-some-length";
+
+// A `podcd serve` child; killed (SIGKILL) and reaped on scope exit if still running.
+class Daemon {
+ public:
+  Daemon(const podcd::test::TempDir& dir, const std::string& extra_env) {
+    log_ = dir / ("serve-" + std::to_string(++count_) + ".log");
+    std::string cmd = "exec env " + extra_env + " " + std::string(PODCD_BINARY) + " --config " +
+                      (dir / "podcd.yml").string() + " serve >" + log_.string() + " 2>&1";
+    pid_ = fork();
+    if (pid_ == 0) {
+      execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // The port is in the "listening" log line (the config asks for port 0).
+    for (int i = 0; i < 3000 && port_ == 0 && Running(); ++i) {
+      std::ifstream in(log_);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      auto text = ss.str();
+      auto at = text.find("listening address=127.0.0.1:");
+      if (at != std::string::npos) {
+        port_ = static_cast<std::uint16_t>(std::stoi(text.substr(at + 28)));
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+  }
+  ~Daemon() {
+    if (pid_ > 0 && exit_status_ < 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  bool Running() {
+    if (exit_status_ >= 0) return false;
+    int st = 0;
+    if (waitpid(pid_, &st, WNOHANG) == pid_) {
+      exit_status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      return false;
+    }
+    return true;
+  }
+  int Terminate() {
+    kill(pid_, SIGTERM);
+    return Wait();
+  }
+  int Wait() {
+    if (exit_status_ >= 0) return exit_status_;
+    int st = 0;
+    waitpid(pid_, &st, 0);
+    exit_status_ = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+    return exit_status_;
+  }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(port_) + path;
+  }
+  std::uint16_t port() const { return port_; }
+  std::string Log() const {
+    std::ifstream in(log_);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+
+ private:
+  static inline int count_ = 0;
+  pid_t pid_ = -1;
+  int exit_status_ = -1;
+  std::uint16_t port_ = 0;
+  std::filesystem::path log_;
+};
+
+void WriteConfig(const podcd::test::TempDir& dir) {
+  std::filesystem::create_directories(dir / "repo/services/web");
+  dir.Write("podcd.yml", "listen: 127.0.0.1:0\nwebhook:\n  secret: \"" + std::string(kSecret) +
+                             "\"\nrepo:\n  path: " + (dir / "repo").string() +
+                             "\nstate_dir: " + (dir / "state").string() + "\n");
+}
+
+std::string Field(const std::string& json, const char* key) {
+  rapidjson::Document d;
+  d.Parse(json.data(), json.size());
+  if (!d.IsObject() || !d.HasMember(key) || !d[key].IsString()) return "<missing>";
+  return d[key].GetString();
+}
+
+}  // namespace
+
+TEST_CASE("podcd serve: SIGTERM during a request answers it, records the run interrupted, exits 0") {
+  podcd::test::TempDir dir;
+  WriteConfig(dir);
+  std::string id;
+  {
+    Daemon d(dir, "PODCD_TEST_PLACEHOLDER_DELAY_MS=60000");
+    REQUIRE(d.port() != 0);
+    podcd::test::HttpResult waited;
+    std::string sig = "X-Hub-Signature-256: sha256=" + podcd::http::HmacSha256Hex(kSecret, "");
+    std::thread client([&] { waited = Call("POST", d.Url("/deploy-all-changed?wait=120"), {sig}, ""); });
+    // Until the deployment runs.
+    for (;;) {
+      auto list = Call("GET", d.Url("/deployments?limit=1"));
+      if (list.body.find("\"state\":\"running\"") != std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK(d.Terminate() == 0);
+    client.join();
+    CHECK(waited.error.empty());
+    CHECK(waited.status == 500);
+    CHECK(Field(waited.body, "state") == "failed");
+    CHECK(Field(waited.body, "reason") == "interrupted");
+    id = Field(waited.body, "id");
+    auto log = d.Log();
+    CHECK(log.find("stopping signal=SIGTERM") != std::string::npos);
+    CHECK(log.find(std::string(kSecret)) == std::string::npos);
+  }
+  {
+    Daemon d(dir, "");
+    REQUIRE(d.port() != 0);
+    auto g = Call("GET", d.Url("/deployments/" + id));
+    CHECK(g.status == 200);
+    CHECK(Field(g.body, "reason") == "interrupted");
+    CHECK(Call("GET", d.Url("/health")).status == 200);
+    CHECK(d.Terminate() == 0);
+  }
+}
+
+TEST_CASE("podcd serve: records left running by a crash are marked interrupted on the next start") {
+  podcd::test::TempDir dir;
+  WriteConfig(dir);
+  std::string id;
+  {
+    Daemon d(dir, "PODCD_TEST_PLACEHOLDER_DELAY_MS=60000");
+    REQUIRE(d.port() != 0);
+    std::string sig = "X-Hub-Signature-256: sha256=" + podcd::http::HmacSha256Hex(kSecret, "");
+    auto r = Call("POST", d.Url("/deploy-all-changed"), {sig}, "");
+    REQUIRE(r.status == 202);
+    id = Field(r.body, "deployment");
+    for (;;) {
+      auto g = Call("GET", d.Url("/deployments/" + id));
+      if (Field(g.body, "state") == "running") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    // Destructor: SIGKILL, a crash.
+  }
+  Daemon d(dir, "");
+  REQUIRE(d.port() != 0);
+  auto g = Call("GET", d.Url("/deployments/" + id));
+  CHECK(Field(g.body, "state") == "failed");
+  CHECK(Field(g.body, "reason") == "interrupted");
+  CHECK(d.Log().find("marked failed") != std::string::npos);
+  CHECK(d.Terminate() == 0);
+}
+
+TEST_CASE("podcd sign prints the GitHub test vector") {
+  podcd::test::TempDir dir;
+  auto secret = dir.Write("secret", "It's a Secret to Everybody\n");
+  auto body = dir.Write("body", "Hello, World!");
+  auto r = podcd::test::RunCommand(std::string(PODCD_BINARY) + " sign --secret-file " + secret.string() +
+                                   " " + body.string());
+  CHECK(r.exit_code == 0);
+  CHECK(r.output == "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17\n");
+  auto piped = podcd::test::RunCommand("printf 'Hello, World!' | " + std::string(PODCD_BINARY) +
+                                       " sign --secret-file " + secret.string() + " -");
+  CHECK(piped.output == r.output);
+  CHECK(podcd::test::RunCommand(std::string(PODCD_BINARY) + " sign --secret-file /nonexistent body")
+            .exit_code == 1);
+  CHECK(podcd::test::RunCommand(std::string(PODCD_BINARY) + " sign --bogus").exit_code == 2);
+}

@@ -1,0 +1,230 @@
+#include "reconcile/queue.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "support/temp_dir.hpp"
+
+using namespace podcd;
+using namespace podcd::reconcile;
+using state::DeploymentState;
+
+namespace {
+
+// Blocks each run until released, and records what ran and whether two overlapped.
+class ScriptedExecutor final : public Executor {
+ public:
+  Expected<void> Run(const state::Trigger& trigger, RunContext& ctx) override {
+    if (active_.fetch_add(1) != 0) overlap_ = true;
+    ctx.Log("scripted run of " + trigger.kind);
+    ctx.SetCommit("c0ffee");
+    ctx.SetStackOutcome({"web", "updated", "", 5});
+    {
+      std::unique_lock lock(m_);
+      ++entered_;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return releases_ > 0 || ctx.StopRequested(); });
+      if (releases_ > 0) --releases_;
+      ran_.push_back(trigger.kind);
+    }
+    active_.fetch_sub(1);
+    if (ctx.StopRequested()) return Fail(ErrorCode::kUnavailable, "stopped");
+    if (fail_next_.exchange(false)) return Fail(ErrorCode::kInternal, "scripted failure");
+    return {};
+  }
+  void Release() {
+    std::lock_guard lock(m_);
+    ++releases_;
+    cv_.notify_all();
+  }
+  void WaitEntered(int n) {
+    std::unique_lock lock(m_);
+    cv_.wait(lock, [&] { return entered_ >= n; });
+  }
+  void Wake() { cv_.notify_all(); }
+  std::vector<std::string> Ran() {
+    std::lock_guard lock(m_);
+    return ran_;
+  }
+  std::atomic<bool> overlap_{false};
+  std::atomic<bool> fail_next_{false};
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  int releases_ = 0;
+  int entered_ = 0;
+  std::vector<std::string> ran_;
+  std::atomic<int> active_{0};
+};
+
+state::Trigger All() {
+  state::Trigger t;
+  t.kind = std::string(state::kKindDeployAllChanged);
+  t.all_changed = true;
+  return t;
+}
+
+state::Trigger One(std::string stack) {
+  state::Trigger t;
+  t.kind = std::string(state::kKindRedeployAndUpdate);
+  t.stacks = {std::move(stack)};
+  t.pull = true;
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("triggers during a run coalesce into exactly one queued run") {
+  test::TempDir dir;
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  ScriptedExecutor exec;
+  WorkQueue q(**store, exec, 4);
+  q.Start();
+  auto first = q.Enqueue(All());
+  REQUIRE(first);
+  exec.WaitEntered(1);
+  std::vector<std::thread> threads;
+  std::mutex ids_m;
+  std::set<std::string> ids;
+  for (int i = 0; i < 50; ++i) {
+    threads.emplace_back([&] {
+      auto r = q.Enqueue(All());
+      REQUIRE(r);
+      std::lock_guard lock(ids_m);
+      ids.insert(r->id);
+    });
+  }
+  for (auto& t : threads) t.join();
+  REQUIRE(ids.size() == 1);
+  CHECK(*ids.begin() != first->id);
+  CHECK(q.QueuedCount() == 1);
+  exec.Release();
+  exec.WaitEntered(2);
+  exec.Release();
+  auto done = q.Wait(*ids.begin(), std::chrono::seconds(30));
+  REQUIRE(done);
+  CHECK(done->state == DeploymentState::kSucceeded);
+  CHECK(done->coalesced == 49);
+  CHECK(done->commit == "c0ffee");
+  CHECK(done->stacks.size() == 1);
+  CHECK(q.RunsStarted() == 2);
+  CHECK(exec.Ran().size() == 2);
+  CHECK_FALSE(exec.overlap_);
+  auto firstRec = (*store)->Get(first->id);
+  REQUIRE(firstRec);
+  CHECK(firstRec->state == DeploymentState::kSucceeded);
+  CHECK(firstRec->log.at(0) == "scripted run of deploy-all-changed");
+  q.Stop();
+}
+
+TEST_CASE("different work is queued separately; a full queue refuses") {
+  test::TempDir dir;
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  ScriptedExecutor exec;
+  WorkQueue q(**store, exec, 2);
+  q.Start();
+  REQUIRE(q.Enqueue(All()));
+  exec.WaitEntered(1);
+  auto a = q.Enqueue(One("web"));
+  auto b = q.Enqueue(One("db"));
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK(a->id != b->id);
+  auto a2 = q.Enqueue(One("web"));
+  REQUIRE(a2);
+  CHECK(a2->id == a->id);
+  CHECK(a2->coalesced);
+  auto full = q.Enqueue(All());
+  REQUIRE_FALSE(full);
+  CHECK(full.error().code == ErrorCode::kUnavailable);
+  exec.fail_next_ = true;
+  exec.Release();
+  exec.Release();
+  exec.Release();
+  auto done = q.Wait(b->id, std::chrono::seconds(30));
+  REQUIRE(done);
+  CHECK(done->state == DeploymentState::kSucceeded);
+  CHECK(q.RunsStarted() == 3);
+  CHECK_FALSE(exec.overlap_);
+  q.Stop();
+}
+
+TEST_CASE("a failed run records the reason; listener hears every final record") {
+  test::TempDir dir;
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  ScriptedExecutor exec;
+  WorkQueue q(**store, exec, 4);
+  std::atomic<int> heard{0};
+  q.SetListener([&](const state::Deployment&) { ++heard; });
+  q.Start();
+  exec.fail_next_ = true;
+  auto r = q.Enqueue(All());
+  REQUIRE(r);
+  exec.Release();
+  auto d = q.Wait(r->id, std::chrono::seconds(30));
+  REQUIRE(d);
+  CHECK(d->state == DeploymentState::kFailed);
+  CHECK(d->reason.find("scripted failure") != std::string::npos);
+  CHECK_FALSE(q.Wait("nope", std::chrono::milliseconds(1)));
+  q.Stop();  // joins the worker, so the listener has run
+  CHECK(heard == 1);
+}
+
+TEST_CASE("wait times out with the current record") {
+  test::TempDir dir;
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  ScriptedExecutor exec;
+  WorkQueue q(**store, exec, 4);
+  q.Start();
+  auto r = q.Enqueue(All());
+  REQUIRE(r);
+  exec.WaitEntered(1);
+  auto d = q.Wait(r->id, std::chrono::milliseconds(50));
+  REQUIRE(d);
+  CHECK(d->state == DeploymentState::kRunning);
+  exec.Release();
+  q.Stop();
+}
+
+TEST_CASE("stop interrupts the running run at a safe point and fails queued ones") {
+  test::TempDir dir;
+  std::string running, queued;
+  {
+    auto store = state::Store::Open(dir.path());
+    REQUIRE(store);
+    ScriptedExecutor exec;
+    WorkQueue q(**store, exec, 4);
+    q.Start();
+    running = q.Enqueue(All())->id;
+    exec.WaitEntered(1);
+    queued = q.Enqueue(One("web"))->id;
+    std::thread stopper([&] { q.Stop(); });
+    // The executor polls StopRequested() when woken.
+    while ((*store)->Get(running)->state == DeploymentState::kRunning) {
+      exec.Wake();
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    stopper.join();
+    CHECK(q.RunsStarted() == 1);
+    CHECK_FALSE(q.Enqueue(All()));
+  }
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  CHECK((*store)->InterruptedOnOpen() == 0);
+  for (const auto& id : {running, queued}) {
+    auto d = (*store)->Get(id);
+    REQUIRE(d);
+    CHECK(d->state == DeploymentState::kFailed);
+    CHECK(d->reason == "interrupted");
+  }
+}

@@ -1,0 +1,161 @@
+#include "state/store.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "support/temp_dir.hpp"
+#include "util/strings.hpp"
+
+using namespace podcd;
+using namespace podcd::state;
+
+namespace {
+Deployment Make(Store& s, DeploymentState st) {
+  Deployment d;
+  d.id = s.NewId();
+  d.trigger.kind = std::string(kKindRedeployAndUpdate);
+  d.trigger.event = "release";
+  d.trigger.delivery_id = "abc";
+  d.trigger.stacks = {"web"};
+  d.trigger.pull = true;
+  d.state = st;
+  d.commit = "0123abcd";
+  d.stacks.push_back({"web", "updated", "image changed", 1234});
+  d.queued_at_ms = NowMs();
+  AppendLog(d, "line one");
+  AppendLog(d, "line \"two\"\n");
+  return d;
+}
+}  // namespace
+
+TEST_CASE("deployment JSON round trip") {
+  test::TempDir dir;
+  auto s = Store::Open(dir.path());
+  REQUIRE(s);
+  auto d = Make(**s, DeploymentState::kSucceeded);
+  auto back = FromJson(ToJson(d));
+  REQUIRE(back);
+  CHECK(back->id == d.id);
+  CHECK(back->trigger.kind == d.trigger.kind);
+  CHECK(back->trigger.stacks == d.trigger.stacks);
+  CHECK(back->trigger.pull);
+  CHECK(back->state == DeploymentState::kSucceeded);
+  CHECK(back->stacks.size() == 1);
+  CHECK(back->stacks[0].duration_ms == 1234);
+  CHECK(back->log == d.log);
+  CHECK_FALSE(FromJson("{").has_value());
+  CHECK_FALSE(FromJson(R"({"id":"x","state":"bogus"})").has_value());
+}
+
+TEST_CASE("records persist and interrupted runs are marked failed on open") {
+  test::TempDir dir;
+  std::string done_id, running_id, queued_id;
+  {
+    auto s = Store::Open(dir.path());
+    REQUIRE(s);
+    auto done = Make(**s, DeploymentState::kSucceeded);
+    auto running = Make(**s, DeploymentState::kRunning);
+    auto queued = Make(**s, DeploymentState::kQueued);
+    REQUIRE((*s)->Save(done));
+    REQUIRE((*s)->Save(running));
+    REQUIRE((*s)->Save(queued));
+    done_id = done.id;
+    running_id = running.id;
+    queued_id = queued.id;
+    CHECK(done_id < running_id);
+    CHECK(running_id < queued_id);
+  }
+  auto s = Store::Open(dir.path());
+  REQUIRE(s);
+  CHECK((*s)->InterruptedOnOpen() == 2);
+  CHECK((*s)->Get(done_id)->state == DeploymentState::kSucceeded);
+  for (const auto& id : {running_id, queued_id}) {
+    auto d = (*s)->Get(id);
+    REQUIRE(d);
+    CHECK(d->state == DeploymentState::kFailed);
+    CHECK(d->reason == "interrupted");
+    CHECK(d->finished_at_ms > 0);
+  }
+  auto list = (*s)->List(10);
+  REQUIRE(list.size() == 3);
+  CHECK(list[0].id == queued_id);  // newest first
+  CHECK((*s)->List(1).size() == 1);
+  // New ids continue after the old ones.
+  CHECK((*s)->NewId() > queued_id);
+  // And the on-disk record says so too (a second restart finds nothing to mark).
+  auto again = Store::Open(dir.path());
+  REQUIRE(again);
+  CHECK((*again)->InterruptedOnOpen() == 0);
+}
+
+TEST_CASE("malformed record files are skipped, not fatal") {
+  test::TempDir dir;
+  dir.Write("deployments/garbage.json", "{not json");
+  dir.Write("deployments/x.json", R"({"id":"other","state":"queued"})");
+  auto s = Store::Open(dir.path());
+  REQUIRE(s);
+  CHECK((*s)->List(10).empty());
+}
+
+TEST_CASE("history is bounded") {
+  test::TempDir dir;
+  StoreOptions opt;
+  opt.max_history = 5;
+  auto s = Store::Open(dir.path(), opt);
+  REQUIRE(s);
+  std::string last;
+  for (int i = 0; i < 12; ++i) {
+    auto d = Make(**s, DeploymentState::kFailed);
+    REQUIRE((*s)->Save(d));
+    last = d.id;
+  }
+  CHECK((*s)->List(100).size() == 5);
+  CHECK((*s)->List(1)[0].id == last);
+  std::size_t files = 0;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir / "deployments")) ++files;
+  CHECK(files == 5);
+}
+
+TEST_CASE("log lines are bounded") {
+  Deployment d;
+  for (std::size_t i = 0; i < kMaxLogLines + 50; ++i) AppendLog(d, "x");
+  CHECK(d.log.size() == kMaxLogLines + 1);
+  Deployment e;
+  AppendLog(e, std::string(kMaxLogLineBytes * 3, 'y'));
+  CHECK(e.log[0].size() < kMaxLogLineBytes + 10);
+}
+
+TEST_CASE("delivery ids persist, expire by count, and survive a torn last line") {
+  test::TempDir dir;
+  StoreOptions opt;
+  opt.max_delivery_ids = 50;
+  {
+    auto s = Store::Open(dir.path(), opt);
+    REQUIRE(s);
+    for (int i = 0; i < 120; ++i)
+      REQUIRE((*s)->RememberDelivery("d" + std::to_string(i), "20260101-000000-000001"));
+    CHECK((*s)->DeliveryCount() == 50);
+    CHECK_FALSE((*s)->FindDelivery("d0"));
+    CHECK((*s)->FindDelivery("d119") == std::string("20260101-000000-000001"));
+    CHECK_FALSE((*s)->RememberDelivery("has space", "x"));
+    CHECK_FALSE((*s)->RememberDelivery("", "x"));
+  }
+  { std::ofstream(dir / "deliveries.log", std::ios::app) << "123 torn"; }
+  auto s = Store::Open(dir.path(), opt);
+  REQUIRE(s);
+  CHECK((*s)->DeliveryCount() == 50);
+  CHECK((*s)->FindDelivery("d119"));
+  CHECK((*s)->FindDelivery("d70"));
+  CHECK_FALSE((*s)->FindDelivery("d69"));
+}
+
+TEST_CASE("delivery ids expire after the TTL") {
+  test::TempDir dir;
+  dir.Write("deliveries.log",
+            "1000 old 20260101-000000-000001\n" + std::to_string(NowMs()) + " new 20260101-000000-000002\n");
+  auto s = Store::Open(dir.path());
+  REQUIRE(s);
+  CHECK_FALSE((*s)->FindDelivery("old"));
+  CHECK((*s)->FindDelivery("new") == std::string("20260101-000000-000002"));
+}
