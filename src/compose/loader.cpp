@@ -149,7 +149,10 @@ class Loader {
   Loader(const StackDir& stack, const LoadOptions& o) : stack_(stack), opt_(o) {
     std::error_code ec;
     repo_ = fs::weakly_canonical(fs::absolute(o.repo_root), ec);
-    if (!o.secrets_dir.empty()) secrets_ = fs::weakly_canonical(fs::absolute(o.secrets_dir), ec);
+    if (!o.secrets_dir.empty()) {
+      fs::path sd = o.secrets_dir.is_relative() ? o.repo_root / o.secrets_dir : o.secrets_dir;
+      secrets_ = fs::weakly_canonical(fs::absolute(sd), ec);
+    }
     dir_ = fs::absolute(stack.dir).lexically_normal();
     file_ = RepoRel(fs::absolute(stack.compose_file).lexically_normal());
     budget_ = o.max_hash_bytes;
@@ -530,8 +533,9 @@ class Loader {
         }
         vars[k] = v;
       }
+      // Listed for the stack, not per service: their effect is the interpolated values, so a
+      // comment in .env recreates nothing.
       Reference(dummy, name, *r, core::FileKind::kEnvFile);
-      stack_files_.push_back(r->key);
     }
     vars_ = ChainLookup(MapLookup(vars), opt_.host_env);
   }
@@ -904,7 +908,6 @@ class Loader {
     } else if (!has_networks) {
       s.networks["default"] = {};
     }
-    for (const auto& f : stack_files_) s.files.push_back(f);
     s.files = SortedUnique(std::move(s.files));
     marks_[name] = n.mark;
     out_.services.push_back(std::move(s));
@@ -1702,7 +1705,6 @@ class Loader {
   std::uintmax_t budget_ = 0;
   Lookup vars_;
   std::set<std::string> from_env_;
-  std::vector<std::string> stack_files_;  // .env files: every service depends on them
   core::Stack out_;
   LoadErrors errors_;
   std::vector<Ref> service_refs_, network_refs_, volume_refs_, object_refs_;

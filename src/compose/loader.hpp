@@ -41,8 +41,9 @@ Expected<Discovery> DiscoverStacks(const std::filesystem::path& repo_root, std::
 
 struct LoadOptions {
   std::filesystem::path repo_root;
-  std::filesystem::path secrets_dir;  // absolute; may be inside or outside the repo; empty: none
-  Lookup host_env;                    // podcd's allow-listed environment (lowest precedence)
+  std::filesystem::path
+      secrets_dir;  // absolute, or relative to repo_root (config default "secrets"); empty: none
+  Lookup host_env;  // podcd's allow-listed environment (lowest precedence)
   // Optional: true for repo-relative paths git ignores. Ignored bind sources (data
   // directories) are not hashed: their contents are the container's state, not its spec.
   std::function<bool(std::string_view repo_relative)> is_ignored;

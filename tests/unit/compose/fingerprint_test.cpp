@@ -96,12 +96,14 @@ services:
   CHECK(Fp(repo, "web", kBase) == base);
   // A change to another service of the same stack does not touch this service.
   CHECK(Fp(repo, "web", Replace(kBase, "image: busybox", "image: busybox:2")) == base);
-  // Variables resolve to the same value: same fingerprint.
+  // A variable that resolves to the same value gives the same fingerprint; .env comments
+  // change nothing; a different value changes it.
   repo.Write("services/web/.env", "TAG=1\n");
-  auto with_env = Fp(repo, "web", Replace(kBase, "nginx:1", "nginx:${TAG}"));
-  CHECK(with_env != base);  // .env itself is a referenced file of every service
-  repo.Write("services/web/.env", "TAG=1\n# comment only\n");
-  CHECK(Fp(repo, "web", Replace(kBase, "nginx:1", "nginx:${TAG}")) != with_env);
+  CHECK(Fp(repo, "web", Replace(kBase, "nginx:1", "nginx:${TAG}")) == base);
+  repo.Write("services/web/.env", "# comment only\nTAG=1\nUNUSED=x\n");
+  CHECK(Fp(repo, "web", Replace(kBase, "nginx:1", "nginx:${TAG}")) == base);
+  repo.Write("services/web/.env", "TAG=2\n");
+  CHECK(Fp(repo, "web", Replace(kBase, "nginx:1", "nginx:${TAG}")) != base);
 }
 
 TEST_CASE("fingerprints change with every field kind") {

@@ -245,13 +245,14 @@ volumes:
   CHECK(s.networks.at("back").internal);
   CHECK(s.networks.at("back").driver_opts.at("mtu") == "1400");
   CHECK(s.volumes.at("data").name == "web_data");
-  // Files: .env (every service), app.env, nginx.conf, the stack directory.
-  CHECK(a.files == std::vector<std::string>{"services/web", "services/web/.env", "services/web/app.env",
-                                            "services/web/nginx.conf"});
+  // Files: app.env, nginx.conf, the stack directory; .env only at stack level.
+  CHECK(a.files ==
+        std::vector<std::string>{"services/web", "services/web/app.env", "services/web/nginx.conf"});
+  CHECK(s.files.at("services/web/.env").kind == core::FileKind::kEnvFile);
   CHECK(s.files.at("services/web/app.env").kind == core::FileKind::kEnvFile);
   CHECK(s.files.at("services/web/nginx.conf").kind == core::FileKind::kBindFile);
   CHECK(s.files.at("services/web").kind == core::FileKind::kBindDir);
-  CHECK(Svc(s, "db").files == std::vector<std::string>{"services/web/.env"});
+  CHECK(Svc(s, "db").files.empty());
 }
 
 TEST_CASE("a full service in long syntax") {
@@ -529,7 +530,9 @@ services:
   CHECK(a.environment.at("G") == "$(date)");
   CHECK(std::any_of(s.warnings.begin(), s.warnings.end(),
                     [](const std::string& w) { return Contains(w, "A is set in both"); }));
-  CHECK(a.files == std::vector<std::string>{"services/v/.env", "services/v/podman-compose.env"});
+  CHECK(a.files.empty());
+  CHECK(s.files.contains("services/v/.env"));
+  CHECK(s.files.contains("services/v/podman-compose.env"));
   auto err = repo.Errors("w", "services:\n  a:\n    image: \"${IMAGE:?set IMAGE}\"\n");
   CHECK(Contains(err, "services/w/compose.yml:3:12: services.a.image: required variable IMAGE"));
   CHECK(Contains(err, "set IMAGE"));
