@@ -6,8 +6,13 @@ cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  CC=clang CXX=clang++ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DPODCD_FUZZ=ON \
-    -DPODCD_TESTS=OFF -DPODCD_SANITIZE=ON
+  # libstdc++ 12's <expected> needs P0848 (clang >= 16) and checks __cpp_concepts >= 202002L,
+  # which clang 16 still reports as 201907L although it implements what <expected> uses.
+  CLANG_CXX=${CLANG_CXX:-$(command -v clang++-16 || echo clang++)}
+  CLANG_CC=${CLANG_CC:-$(command -v clang-16 || echo clang)}
+  CC=$CLANG_CC CXX=$CLANG_CXX cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Debug -DPODCD_FUZZ=ON \
+    -DPODCD_TESTS=OFF -DPODCD_SANITIZE=ON \
+    -DCMAKE_CXX_FLAGS="-D__cpp_concepts=202002L -Wno-macro-redefined"
 fi
 cmake --build "$BUILD_DIR" -j"$(nproc)"
 shopt -s nullglob

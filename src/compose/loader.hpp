@@ -1,0 +1,72 @@
+// Reads the stacks of an environment repository: finds each stack's compose file and loads
+// it into core::Stack (interpolation, merge keys, env files, path safety, file digests).
+// File system only: no network, no Podman, no git.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compose/interpolate.hpp"
+#include "core/model.hpp"
+#include "util/error.hpp"
+
+namespace podcd::compose {
+
+inline constexpr std::uintmax_t kMaxComposeBytes = 1u << 20;  // compose and env files
+// Compose file names in the order they are looked for; more than one in a stack is an error.
+inline constexpr std::string_view kComposeFileNames[] = {"compose.yaml", "compose.yml", "podman-compose.yml",
+                                                         "docker-compose.yml"};
+// Variables of podcd's own environment visible to interpolation unless configured otherwise.
+inline const std::vector<std::string> kDefaultEnvAllowList = {"TZ"};
+
+struct StackDir {
+  std::string name;                    // the directory name (validated)
+  std::filesystem::path dir;           // absolute
+  std::filesystem::path compose_file;  // absolute
+};
+
+struct Discovery {
+  std::vector<StackDir> stacks;  // sorted by name
+  // Stacks that cannot even be located (bad name, no or several compose files), by name.
+  std::vector<std::pair<std::string, Error>> errors;
+};
+
+// Lists <repo_root>/<services_dir>/*/ . A missing services directory is an error.
+Expected<Discovery> DiscoverStacks(const std::filesystem::path& repo_root, std::string_view services_dir);
+
+struct LoadOptions {
+  std::filesystem::path repo_root;
+  std::filesystem::path
+      secrets_dir;  // absolute, or relative to repo_root (config default "secrets"); empty: none
+  Lookup host_env;  // podcd's allow-listed environment (lowest precedence)
+  // Optional: true for repo-relative paths git ignores. Ignored bind sources (data
+  // directories) are not hashed: their contents are the container's state, not its spec.
+  std::function<bool(std::string_view repo_relative)> is_ignored;
+  std::uintmax_t max_file_bytes = kMaxComposeBytes;
+  std::uintmax_t max_hash_bytes = 256u << 20;  // total bytes hashed for one stack's binds
+};
+
+using LoadErrors = std::vector<Error>;
+
+// Loads one stack. Every error found is returned (each with file:line:col and key path).
+std::expected<core::Stack, LoadErrors> LoadStack(const StackDir& stack, const LoadOptions& options);
+
+// The same from compose text already in memory (tests, fuzzer); `stack.compose_file` is
+// only used for messages and the repo-relative path. .env files and referenced files are
+// still read from `stack.dir`.
+std::expected<core::Stack, LoadErrors> LoadStackFromText(std::string_view text, const StackDir& stack,
+                                                         const LoadOptions& options);
+
+// getenv() restricted to `names`.
+Lookup HostEnv(const std::vector<std::string>& names);
+
+// POSIX-shell-like word splitting for string `command`/`entrypoint` (quotes and
+// backslashes only; nothing is expanded or executed).
+Expected<std::vector<std::string>> SplitCommand(std::string_view text);
+
+}  // namespace podcd::compose

@@ -1,0 +1,50 @@
+// An immutable YAML tree with merge keys (<<) resolved and aliases shared, built from
+// yaml-cpp with cycle, depth and size guards. Internal to the compose loader.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "util/error.hpp"
+
+namespace podcd::compose::tree {
+
+struct Mark {
+  int line = 0;  // 1-based; 0: unknown
+  int column = 0;
+};
+
+struct Node;
+using NodePtr = std::shared_ptr<const Node>;
+
+struct Entry {
+  std::string key;
+  Mark key_mark;
+  NodePtr value;
+};
+
+struct Node {
+  enum class Kind { kNull, kScalar, kSequence, kMap };
+  Kind kind = Kind::kNull;
+  std::string scalar;
+  Mark mark;
+  std::vector<NodePtr> items;  // kSequence
+  std::vector<Entry> entries;  // kMap, explicit keys first, then merged ones
+
+  bool IsNull() const { return kind == Kind::kNull; }
+  bool IsScalar() const { return kind == Kind::kScalar; }
+  bool IsSequence() const { return kind == Kind::kSequence; }
+  bool IsMap() const { return kind == Kind::kMap; }
+  std::string_view Describe() const;
+};
+
+// Parses YAML text; duplicate keys, recursive aliases, non-string keys and bad merge
+// values are errors with file:line:col.
+std::expected<NodePtr, std::vector<Error>> Parse(std::string_view text, std::string_view file);
+
+std::string Where(std::string_view file, const Mark& mark);
+
+}  // namespace podcd::compose::tree
