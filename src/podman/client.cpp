@@ -515,6 +515,22 @@ Expected<std::vector<VolumeInfo>> Client::ListVolumes(const std::vector<std::str
   return out;
 }
 
+Expected<std::vector<NetworkInfo>> Client::ListNetworks(const std::vector<std::string>& label_filters) {
+  const std::string_view call = "podman network ls";
+  std::string path = Path("/networks/json");
+  if (!label_filters.empty()) path += "?" + LabelFilterQuery(label_filters);
+  auto r = Call("GET", path, {}, call, options_.timeout);
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
+  auto doc = ParseJson(r->body, call);
+  if (!doc) return std::unexpected(doc.error());
+  std::vector<NetworkInfo> out;
+  if (doc->IsArray()) {
+    for (const auto& v : doc->GetArray()) out.push_back(ParseNetwork(v));
+  }
+  return out;
+}
+
 Expected<void> Client::RemoveVolume(std::string_view name, bool force) {
   const std::string call = "podman volume rm " + std::string(name);
   auto r = Call("DELETE", Path("/volumes/" + Seg(name) + (force ? "?force=true" : "")), {}, call,

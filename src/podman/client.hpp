@@ -163,6 +163,8 @@ class Client {
   [[nodiscard]] Expected<bool> NetworkExists(std::string_view name);
   [[nodiscard]] Expected<NetworkInfo> InspectNetwork(std::string_view name);
   [[nodiscard]] Expected<void> RemoveNetwork(std::string_view name, bool force = false);
+  // label filters: "key" or "key=value", all must match.
+  [[nodiscard]] Expected<std::vector<NetworkInfo>> ListNetworks(const std::vector<std::string>& label_filters = {});
 
   // Volumes. CreateVolume of an existing name fails with kAlreadyExists.
   [[nodiscard]] Expected<VolumeInfo> CreateVolume(const VolumeCreate& request);

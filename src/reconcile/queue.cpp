@@ -10,6 +10,7 @@ using state::DeploymentState;
 class WorkQueue::Context final : public RunContext {
  public:
   Context(WorkQueue& q, Deployment& d) : q_(q), d_(d) {}
+  std::string Id() const override { return d_.id; }
   void Log(std::string line) override {
     std::lock_guard lock(mutex_);
     state::AppendLog(d_, std::move(line));

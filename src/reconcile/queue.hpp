@@ -22,6 +22,8 @@ namespace podcd::reconcile {
 class RunContext {
  public:
   virtual ~RunContext() = default;
+  // The deployment's id (it labels the containers the run creates).
+  [[nodiscard]] virtual std::string Id() const = 0;
   virtual void Log(std::string line) = 0;
   virtual void SetCommit(std::string commit) = 0;
   virtual void SetStackOutcome(state::StackOutcome outcome) = 0;

@@ -1,0 +1,532 @@
+#include "reconcile/apply.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace podcd::reconcile {
+namespace {
+
+using Ms = std::chrono::milliseconds;
+using TimePoint = std::chrono::steady_clock::time_point;
+
+std::int64_t Elapsed(Clock& clock, TimePoint since) {
+  return std::chrono::duration_cast<Ms>(clock.Now() - since).count();
+}
+
+// What a service is, as seen by the services that depend on it.
+enum class Readiness { kPending, kStarted, kReady, kFailed };
+
+enum class GateKind { kHealth, kSettle, kExitZero };
+
+class StackRun {
+ public:
+  StackRun(const StackJob& job, Runtime& rt, Clock& clock, const GateOptions& gate, const LogFn& log)
+      : job_(job), rt_(rt), clock_(clock), gate_(gate), log_(log), services_(job.services) {}
+
+  StackResult Run();
+
+ private:
+  void Log(const std::string& line) {
+    std::lock_guard lock(log_mutex_);
+    log_(line);
+  }
+  template <typename T>
+  Expected<T> Write(Expected<T> r) {
+    ++write_calls_;
+    return r;
+  }
+  bool PullImages(StackResult& result);
+  bool EnsureNetworksAndVolumes(StackResult& result);
+  void RunService(size_t index);
+  bool WaitForDependencies(const ServiceJob& s, std::string& why);
+  void SetReadiness(const std::string& service, Readiness r);
+  GateKind GateFor(const ServiceJob& s) const;
+  Expected<void> Gate(const ServiceJob& s, const std::string& id);
+  std::string LastLogs(const std::string& id);
+  ServiceResult Create(const ServiceJob& s);
+  ServiceResult Recreate(const ServiceJob& s);
+  void Cleanup(const std::string& id, const ServiceJob& s);
+
+  const StackJob& job_;
+  Runtime& rt_;
+  Clock& clock_;
+  const GateOptions& gate_;
+  const LogFn& log_;
+  std::vector<ServiceJob> services_;
+  std::vector<ServiceResult> results_;
+  std::mutex log_mutex_;
+  std::atomic<int> write_calls_{0};
+
+  std::mutex ready_mutex_;
+  std::condition_variable ready_cv_;
+  std::map<std::string, Readiness> readiness_;
+
+  std::mutex slots_mutex_;
+  std::condition_variable slots_cv_;
+  std::size_t busy_ = 0;
+};
+
+bool IsWork(core::Action a) { return a == core::Action::kCreate || a == core::Action::kRecreate; }
+
+std::string JoinLines(const std::string& text, size_t max_lines) {
+  std::vector<std::string> lines;
+  size_t start = 0;
+  while (start < text.size()) {
+    auto nl = text.find('\n', start);
+    if (nl == std::string::npos) nl = text.size();
+    if (nl > start) lines.push_back(text.substr(start, nl - start));
+    start = nl + 1;
+  }
+  if (lines.size() > max_lines) lines.erase(lines.begin(), lines.end() - static_cast<long>(max_lines));
+  std::string out;
+  for (const auto& l : lines) out += (out.empty() ? "" : " | ") + l;
+  return out;
+}
+
+bool StackRun::PullImages(StackResult& result) {
+  for (auto& s : services_) {
+    if (!IsWork(s.action) && !job_.update_images) continue;
+    if (s.action == core::Action::kRemove) continue;
+    const std::string& image = s.spec.image;
+    if (image.empty()) {
+      result.reason = "service " + s.name + " has no image (building images is not supported yet)";
+      return false;
+    }
+    auto start = clock_.Now();
+    if (s.pull_never) {
+      auto exists = rt_.ImageExists(image);
+      if (!exists || !*exists) {
+        result.reason = "service " + s.name + ": image " + image + " is not present and pull_policy is never";
+        return false;
+      }
+      continue;
+    }
+    podman::PullPolicy policy = job_.update_images ? podman::PullPolicy::kAlways : s.pull;
+    if (policy == podman::PullPolicy::kMissing) {
+      auto exists = rt_.ImageExists(image);
+      if (!exists) {
+        result.reason = "service " + s.name + ": " + exists.error().What();
+        return false;
+      }
+      if (*exists) continue;
+    }
+    auto id = Write(rt_.Pull(image, policy));
+    if (!id) {
+      result.reason = "pull of " + image + " for service " + s.name + " failed: " + id.error().What();
+      return false;
+    }
+    Log("pulled " + image + " (" + id->substr(0, 12) + ") for " + s.name + " in " +
+        std::to_string(Elapsed(clock_, start)) + " ms");
+    if (job_.update_images && s.action == core::Action::kUnchanged && !s.old_containers.empty()) {
+      auto st = rt_.Inspect(s.old_containers.front());
+      if (st && st->image_id != *id) {
+        s.action = core::Action::kRecreate;
+        s.reasons.push_back("image " + image + " updated");
+      }
+    }
+  }
+  return true;
+}
+
+bool StackRun::EnsureNetworksAndVolumes(StackResult& result) {
+  for (const auto& name : job_.external_networks) {
+    auto exists = rt_.NetworkExists(name);
+    if (!exists || !*exists) {
+      result.reason = "external network " + name + " does not exist" +
+                      (exists ? std::string() : ": " + exists.error().What());
+      return false;
+    }
+  }
+  for (const auto& n : job_.networks) {
+    auto created = rt_.EnsureNetwork(n);
+    if (!created) {
+      result.reason = "network " + n.name + ": " + created.error().What();
+      return false;
+    }
+    if (*created) {
+      ++write_calls_;
+      Log("created network " + n.name);
+    }
+  }
+  for (const auto& v : job_.volumes) {
+    auto created = rt_.EnsureVolume(v);
+    if (!created) {
+      result.reason = "volume " + v.name + ": " + created.error().What();
+      return false;
+    }
+    if (*created) {
+      ++write_calls_;
+      Log("created volume " + v.name);
+    }
+  }
+  return true;
+}
+
+void StackRun::SetReadiness(const std::string& service, Readiness r) {
+  {
+    std::lock_guard lock(ready_mutex_);
+    readiness_[service] = r;
+  }
+  ready_cv_.notify_all();
+}
+
+bool StackRun::WaitForDependencies(const ServiceJob& s, std::string& why) {
+  std::unique_lock lock(ready_mutex_);
+  for (const auto& dep : s.depends_on) {
+    if (!readiness_.contains(dep.service)) continue;  // not part of this stack's job
+    Readiness need = dep.condition == "service_started" ? Readiness::kStarted : Readiness::kReady;
+    ready_cv_.wait(lock, [&] {
+      auto r = readiness_[dep.service];
+      return r == Readiness::kFailed || static_cast<int>(r) >= static_cast<int>(need);
+    });
+    if (readiness_[dep.service] == Readiness::kFailed) {
+      why = "dependency " + dep.service + " failed";
+      return false;
+    }
+  }
+  return true;
+}
+
+GateKind StackRun::GateFor(const ServiceJob& s) const {
+  for (const auto& other : services_) {
+    for (const auto& dep : other.depends_on) {
+      if (dep.service == s.name && dep.condition == "service_completed_successfully") return GateKind::kExitZero;
+    }
+  }
+  return s.has_healthcheck ? GateKind::kHealth : GateKind::kSettle;
+}
+
+Expected<void> StackRun::Gate(const ServiceJob& s, const std::string& id) {
+  const auto start = clock_.Now();
+  const auto deadline = start + gate_.timeout;
+  auto first = rt_.Inspect(id);
+  if (!first) return std::unexpected(first.error());
+  const std::int64_t restarts = first->restart_count;
+  const GateKind kind = GateFor(s);
+  Ms interval = kind == GateKind::kHealth ? std::clamp(s.health_interval, Ms(100), Ms(5000)) : gate_.poll;
+  if (kind == GateKind::kHealth && s.health_interval.count() == 0) interval = Ms(1000);
+  int healthy = 0;
+  for (;;) {
+    auto st = rt_.Inspect(id);
+    if (!st) return std::unexpected(st.error());
+    if (kind == GateKind::kExitZero) {
+      if (!st->running && st->status == "exited") {
+        if (st->exit_code == 0) return {};
+        return Fail(ErrorCode::kInternal, "exited with code " + std::to_string(st->exit_code));
+      }
+    } else {
+      if (!st->running) {
+        return Fail(ErrorCode::kInternal,
+                    "container " + st->status + (st->status == "exited" ? " with code " + std::to_string(st->exit_code) : ""));
+      }
+      if (st->restart_count != restarts) return Fail(ErrorCode::kInternal, "container restarted");
+      if (kind == GateKind::kSettle) {
+        if (clock_.Now() - start >= gate_.settle) return {};
+      } else {
+        auto h = rt_.Healthcheck(id);
+        if (!h) return std::unexpected(h.error());
+        if (h->status == "healthy") {
+          if (++healthy >= gate_.healthy_count) return {};
+        } else if (h->status == "unhealthy") {
+          return Fail(ErrorCode::kInternal, "healthcheck unhealthy" + (h->output.empty() ? "" : ": " + JoinLines(h->output, 3)));
+        } else {
+          healthy = 0;
+        }
+      }
+    }
+    if (clock_.Now() >= deadline) {
+      return Fail(ErrorCode::kTimeout, std::string(kind == GateKind::kExitZero ? "did not exit" : "not healthy") +
+                                           " within " + std::to_string(gate_.timeout.count() / 1000) + " s");
+    }
+    clock_.Sleep(kind == GateKind::kSettle ? std::min(interval, gate_.settle) : interval);
+  }
+}
+
+std::string StackRun::LastLogs(const std::string& id) {
+  auto logs = rt_.Logs(id, 10);
+  if (!logs || logs->empty()) return "";
+  return "; last log lines: " + JoinLines(*logs, 10);
+}
+
+void StackRun::Cleanup(const std::string& id, const ServiceJob& s) {
+  if (auto r = Write(rt_.Stop(id, s.stop_grace)); !r) Log("warning: stop of failed container: " + r.error().What());
+  if (auto r = Write(rt_.Remove(id)); !r) Log("warning: removal of failed container: " + r.error().What());
+}
+
+ServiceResult StackRun::Create(const ServiceJob& s) {
+  ServiceResult r{s.name, "created", "", 0, -1};
+  auto id = Write(rt_.Create(s.spec));
+  if (!id) return {s.name, "failed", "create: " + id.error().What(), 0, -1};
+  if (auto st = Write(rt_.Start(*id)); !st) {
+    std::string why = "start: " + st.error().What() + LastLogs(*id);
+    Cleanup(*id, s);
+    return {s.name, "failed", why, 0, -1};
+  }
+  SetReadiness(s.name, Readiness::kStarted);
+  if (auto g = Gate(s, *id); !g) {
+    std::string why = "gate: " + g.error().What() + LastLogs(*id);
+    Cleanup(*id, s);
+    return {s.name, "failed", why, 0, -1};
+  }
+  return r;
+}
+
+ServiceResult StackRun::Recreate(const ServiceJob& s) {
+  podman::ContainerSpec spec = s.spec;
+  const std::string final_name = spec.name;
+  spec.name = final_name + std::string(kTemporarySuffix);
+  // Zero downtime when nothing forces the old container to go first: no host port to free,
+  // no namespace shared with another container.
+  const bool overlap = !s.publishes_host_ports && !s.shares_namespace;
+  auto id = Write(rt_.Create(spec));
+  if (!id) return {s.name, "failed", "create: " + id.error().What() + " (old container kept)", 0, -1};
+
+  std::optional<TimePoint> stopped_at;
+  auto restore_old = [&](const std::string& why) -> ServiceResult {
+    Cleanup(*id, s);
+    std::int64_t gap = 0;
+    if (stopped_at) {
+      for (const auto& old : s.old_containers) {
+        if (auto r = Write(rt_.Start(old)); !r) {
+          Log("error: could not restart old container " + old.substr(0, 12) + ": " + r.error().What());
+        }
+      }
+      gap = Elapsed(clock_, *stopped_at);
+    }
+    Log(s.name + ": rolled back to the old container: " + why);
+    return {s.name, "rolled-back", why, 0, gap};
+  };
+  auto stop_old = [&]() {
+    stopped_at = clock_.Now();
+    for (const auto& old : s.old_containers) {
+      if (auto r = Write(rt_.Stop(old, s.stop_grace)); !r) Log("warning: stop " + old.substr(0, 12) + ": " + r.error().What());
+    }
+  };
+
+  if (!overlap) stop_old();
+  if (auto st = Write(rt_.Start(*id)); !st) return restore_old("start: " + st.error().What() + LastLogs(*id));
+  std::int64_t gap = stopped_at ? Elapsed(clock_, *stopped_at) : 0;
+  SetReadiness(s.name, Readiness::kStarted);
+  if (auto g = Gate(s, *id); !g) return restore_old("gate: " + g.error().What() + LastLogs(*id));
+  if (overlap) stop_old();
+  for (const auto& old : s.old_containers) {
+    if (auto r = Write(rt_.Remove(old)); !r) {
+      return restore_old("remove old container: " + r.error().What());
+    }
+  }
+  if (auto r = Write(rt_.Rename(*id, final_name)); !r) {
+    // The new container runs and serves; only its name is off. The next reconcile finishes it.
+    Log("warning: rename to " + final_name + ": " + r.error().What());
+  }
+  return {s.name, "recreated", "", 0, gap};
+}
+
+void StackRun::RunService(size_t index) {
+  const ServiceJob& s = services_[index];
+  ServiceResult& out = results_[index];
+  const auto start = clock_.Now();
+  std::string why;
+  if (!WaitForDependencies(s, why)) {
+    out = {s.name, "skipped", why, 0, -1};
+    SetReadiness(s.name, Readiness::kFailed);
+    return;
+  }
+  {
+    std::unique_lock lock(slots_mutex_);
+    slots_cv_.wait(lock, [&] { return busy_ < std::max<std::size_t>(1, gate_.max_parallel); });
+    ++busy_;
+  }
+  out = s.action == core::Action::kCreate ? Create(s) : Recreate(s);
+  {
+    std::lock_guard lock(slots_mutex_);
+    --busy_;
+  }
+  slots_cv_.notify_one();
+  out.duration_ms = Elapsed(clock_, start);
+  bool ok = out.outcome == "created" || out.outcome == "recreated";
+  SetReadiness(s.name, ok ? Readiness::kReady : Readiness::kFailed);
+  std::string line = s.name + ": " + out.outcome + " in " + std::to_string(out.duration_ms) + " ms";
+  if (out.gap_ms >= 0) line += " (gap " + std::to_string(out.gap_ms) + " ms)";
+  if (!s.reasons.empty() && ok) {
+    line += " because ";
+    for (size_t i = 0; i < s.reasons.size(); ++i) line += (i ? ", " : "") + s.reasons[i];
+  }
+  if (!out.reason.empty()) line += ": " + out.reason;
+  Log(line);
+}
+
+StackResult StackRun::Run() {
+  const auto start = clock_.Now();
+  StackResult result;
+  result.name = job_.name;
+  auto finish = [&](bool ok) {
+    result.ok = ok;
+    result.duration_ms = Elapsed(clock_, start);
+    result.write_calls = write_calls_;
+    return result;
+  };
+  // 1. Every image first: a pull failure fails the stack with nothing touched.
+  if (!PullImages(result)) {
+    result.outcome = "failed";
+    Log("stack " + job_.name + " failed before any change: " + result.reason);
+    return finish(false);
+  }
+  bool any_work = std::any_of(services_.begin(), services_.end(), [](const auto& s) {
+    return IsWork(s.action) || s.action == core::Action::kRemove;
+  });
+  if (!any_work) {
+    result.outcome = "unchanged";
+    for (const auto& s : services_) result.services.push_back({s.name, "unchanged", "", 0, -1});
+    return finish(true);
+  }
+  if (!EnsureNetworksAndVolumes(result)) {
+    result.outcome = "failed";
+    Log("stack " + job_.name + " failed before any change: " + result.reason);
+    return finish(false);
+  }
+  // 2. Each service in its own task; a dependent waits for what its depends_on condition
+  //    needs (started, healthy, or exited 0); unrelated services proceed in parallel.
+  results_.assign(services_.size(), ServiceResult{});
+  {
+    std::lock_guard lock(ready_mutex_);
+    for (const auto& s : services_) {
+      if (s.action == core::Action::kRemove) continue;
+      readiness_[s.name] = IsWork(s.action) ? Readiness::kPending : Readiness::kReady;
+    }
+  }
+  std::vector<std::thread> tasks;
+  for (size_t i = 0; i < services_.size(); ++i) {
+    const auto& s = services_[i];
+    if (IsWork(s.action)) {
+      tasks.emplace_back([this, i] { RunService(i); });
+    } else if (s.action == core::Action::kUnchanged) {
+      results_[i] = {s.name, "unchanged", "", 0, -1};
+    }
+  }
+  for (auto& t : tasks) t.join();
+  bool failed = false;
+  for (const auto& r : results_) {
+    if (r.outcome == "failed" || r.outcome == "rolled-back" || r.outcome == "skipped") {
+      failed = true;
+      if (result.reason.empty()) result.reason = r.name + " " + r.outcome + ": " + r.reason;
+    }
+  }
+  // 3. Services removed from the compose file go only when everything else succeeded.
+  for (size_t i = 0; i < services_.size(); ++i) {
+    const auto& s = services_[i];
+    if (s.action != core::Action::kRemove) continue;
+    if (failed) {
+      results_[i] = {s.name, "kept", "not removed because the deployment failed", 0, -1};
+      continue;
+    }
+    for (const auto& id : s.old_containers) {
+      (void)Write(rt_.Stop(id, s.stop_grace));
+      if (auto r = Write(rt_.Remove(id)); !r) Log("warning: remove " + id.substr(0, 12) + ": " + r.error().What());
+    }
+    results_[i] = {s.name, "removed", "service removed from the compose file", 0, -1};
+    Log(s.name + ": removed (no longer in the compose file)");
+  }
+  for (auto& r : results_) {
+    if (!r.name.empty()) result.services.push_back(std::move(r));
+  }
+  result.outcome = failed ? "failed" : "updated";
+  return finish(!failed);
+}
+
+}  // namespace
+
+bool IsTemporaryName(std::string_view name) { return name.ends_with(kTemporarySuffix); }
+
+std::string FinalName(std::string_view temporary_name) {
+  if (!IsTemporaryName(temporary_name)) return std::string(temporary_name);
+  return std::string(temporary_name.substr(0, temporary_name.size() - kTemporarySuffix.size()));
+}
+
+StackResult ApplyStack(const StackJob& job, Runtime& runtime, Clock& clock, const GateOptions& gate,
+                       const LogFn& log) {
+  StackRun run(job, runtime, clock, gate, log);
+  return run.Run();
+}
+
+StackResult RemoveStack(const core::StackPlan& plan, Runtime& runtime, const LogFn& log) {
+  StackResult result;
+  result.name = plan.name;
+  result.outcome = "removed";
+  for (const auto& s : plan.services) {
+    for (const auto& id : s.containers) {
+      (void)runtime.Stop(id, std::chrono::seconds(10));
+      ++result.write_calls;
+      if (auto r = runtime.Remove(id); !r) {
+        result.ok = false;
+        result.reason = "remove " + s.name + ": " + r.error().What();
+      }
+      ++result.write_calls;
+    }
+    result.services.push_back({s.name, "removed", "stack removed from the repository", 0, -1});
+  }
+  for (const auto& id : plan.leftovers) {
+    (void)runtime.Remove(id);
+    ++result.write_calls;
+  }
+  if (auto nets = runtime.StackNetworks(plan.name)) {
+    for (const auto& n : *nets) {
+      if (auto r = runtime.RemoveNetwork(n); r) {
+        ++result.write_calls;
+        log("removed network " + n);
+      } else {
+        log("warning: network " + n + " kept: " + r.error().What());
+      }
+    }
+  }
+  if (auto vols = runtime.StackVolumes(plan.name); vols && !vols->empty()) {
+    std::string names;
+    for (const auto& v : *vols) names += (names.empty() ? "" : ", ") + v;
+    log("stack " + plan.name + " removed; its volumes are kept: " + names);
+  } else {
+    log("stack " + plan.name + " removed");
+  }
+  if (!result.ok) result.outcome = "failed";
+  return result;
+}
+
+std::vector<std::string> RecoverTemporaries(const std::vector<core::ActualContainer>& actual, Runtime& runtime) {
+  std::vector<std::string> done;
+  for (const auto& t : actual) {
+    if (!t.temporary) continue;
+    std::vector<const core::ActualContainer*> siblings;
+    for (const auto& c : actual) {
+      if (!c.temporary && c.stack == t.stack && c.service == t.service) siblings.push_back(&c);
+    }
+    if (siblings.empty() && t.running) {
+      // Interrupted after the old container was removed: the new one is the service now.
+      if (runtime.Rename(t.id, FinalName(t.name))) {
+        done.push_back("finished " + t.name + " as " + FinalName(t.name));
+        continue;
+      }
+    }
+    (void)runtime.Stop(t.id, std::chrono::seconds(5));
+    if (auto r = runtime.Remove(t.id); r) done.push_back("removed leftover " + t.name);
+    else done.push_back("could not remove leftover " + t.name + ": " + r.error().What());
+    // Interrupted between stopping the old container and finishing: bring the old one back.
+    for (const auto* old : siblings) {
+      if (!old->running && runtime.Start(old->id)) done.push_back("restarted " + old->name);
+    }
+  }
+  return done;
+}
+
+Clock& RealClock() {
+  struct Real final : Clock {
+    std::chrono::steady_clock::time_point Now() override { return std::chrono::steady_clock::now(); }
+    void Sleep(std::chrono::milliseconds d) override { std::this_thread::sleep_for(d); }
+  };
+  static Real clock;
+  return clock;
+}
+
+}  // namespace podcd::reconcile

@@ -1,0 +1,94 @@
+// The applier: converges one stack to its plan through a Runtime, safely. Images are pulled
+// before anything stops; each replaced service gets a new container under a temporary name,
+// a health gate, and a rollback to the old container when the gate fails.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/plan.hpp"
+#include "podman/client.hpp"
+#include "podman/spec.hpp"
+#include "reconcile/runtime.hpp"
+
+namespace podcd::reconcile {
+
+// Suffix of a new container's name while it replaces the old one (renamed after success).
+inline constexpr std::string_view kTemporarySuffix = "_podcd-next";
+bool IsTemporaryName(std::string_view name);
+std::string FinalName(std::string_view temporary_name);
+
+struct ServiceJob {
+  std::string name;
+  core::Action action = core::Action::kUnchanged;
+  std::vector<std::string> reasons;
+  std::vector<std::string> old_containers;  // ids of the containers it replaces or removes
+  podman::ContainerSpec spec;               // spec.name is the final container name
+  podman::PullPolicy pull = podman::PullPolicy::kMissing;
+  bool pull_never = false;                  // pull_policy: never
+  bool has_healthcheck = false;
+  std::chrono::milliseconds health_interval{0};
+  bool publishes_host_ports = false;
+  bool shares_namespace = false;            // network_mode service:/container:
+  std::chrono::seconds stop_grace{10};
+  struct Dependency {
+    std::string service;
+    std::string condition;  // service_started | service_healthy | service_completed_successfully
+  };
+  std::vector<Dependency> depends_on;
+};
+
+struct StackJob {
+  std::string name;
+  std::vector<ServiceJob> services;
+  std::vector<podman::NetworkCreate> networks;  // to create when missing
+  std::vector<std::string> external_networks;   // must exist
+  std::vector<podman::VolumeCreate> volumes;    // to create when missing (never removed)
+  // redeploy-and-update: pull every image (policy always) and recreate the services whose
+  // image id changed, even when their fingerprint did not.
+  bool update_images = false;
+};
+
+struct GateOptions {
+  std::chrono::milliseconds timeout{120'000};  // health gate limit
+  std::chrono::milliseconds settle{5'000};     // running time required without a healthcheck
+  int healthy_count = 1;                       // consecutive healthy checks required
+  std::chrono::milliseconds poll{250};         // how often state is checked during settle
+  std::size_t max_parallel = 4;                // concurrent service operations in one stack
+};
+
+struct ServiceResult {
+  std::string name;
+  std::string outcome;  // created, recreated, unchanged, removed, failed, rolled-back, skipped
+  std::string reason;
+  std::int64_t duration_ms = 0;
+  std::int64_t gap_ms = -1;  // time no container of the service ran (-1: not replaced)
+};
+
+struct StackResult {
+  std::string name;
+  bool ok = true;
+  std::string outcome;  // updated, unchanged, failed
+  std::string reason;
+  std::vector<ServiceResult> services;
+  std::int64_t duration_ms = 0;
+  int write_calls = 0;  // Podman calls that changed something
+};
+
+using LogFn = std::function<void(const std::string&)>;
+
+StackResult ApplyStack(const StackJob& job, Runtime& runtime, Clock& clock, const GateOptions& gate,
+                       const LogFn& log);
+
+// Removes every container of a stack deleted from the repo (prune), and the networks podcd
+// created for it; volumes are kept and named in the log.
+StackResult RemoveStack(const core::StackPlan& plan, Runtime& runtime, const LogFn& log);
+
+// Containers left under a temporary name by an interrupted deployment: finished (renamed) when
+// they are the only running container of their service, removed otherwise. Returns what it did.
+std::vector<std::string> RecoverTemporaries(const std::vector<core::ActualContainer>& actual, Runtime& runtime);
+
+}  // namespace podcd::reconcile

@@ -1,0 +1,81 @@
+#include "reconcile/desired.hpp"
+
+#include <filesystem>
+
+#include "compose/loader.hpp"
+#include "core/fingerprint.hpp"
+#include "core/policy.hpp"
+#include "util/sha256.hpp"
+
+namespace podcd::reconcile {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Short hash of one canonical field: enough to tell "changed" apart, small in a label.
+std::string ShortHash(const std::string& value) { return Sha256Hex(value).substr(0, 12); }
+
+}  // namespace
+
+const core::DesiredStack* DesiredState::Find(std::string_view stack) const {
+  for (const auto& s : stacks) {
+    if (s.name == stack) return &s;
+  }
+  return nullptr;
+}
+
+Expected<DesiredState> LoadDesired(const config::Config& config) {
+  const fs::path root = config.repo.path;
+  auto found = compose::DiscoverStacks(root, config.repo.services_dir);
+  if (!found) return std::unexpected(found.error());
+
+  compose::LoadOptions opts;
+  opts.repo_root = root;
+  fs::path secrets = config.repo.secrets_dir;
+  opts.secrets_dir = secrets.is_absolute() ? secrets : root / secrets;
+  opts.host_env = compose::HostEnv(compose::kDefaultEnvAllowList);
+  core::PolicySettings policy{config.policy.allowed_bind_roots, config.policy.allow};
+
+  DesiredState out;
+  for (const auto& [name, err] : found->errors) {
+    out.stacks.push_back({name, core::StackStatus::kInvalid, {err.What()}, {}});
+  }
+  for (const auto& dir : found->stacks) {
+    core::DesiredStack d;
+    d.name = dir.name;
+    auto loaded = compose::LoadStack(dir, opts);
+    if (!loaded) {
+      d.status = core::StackStatus::kInvalid;
+      for (const auto& e : loaded.error()) d.problems.push_back(e.What());
+      out.stacks.push_back(std::move(d));
+      continue;
+    }
+    // Podcd names the project after the directory so that labels, names and the API agree.
+    loaded->name = dir.name;
+    auto violations = core::CheckPolicy(*loaded, policy);
+    if (!violations.empty()) {
+      d.status = core::StackStatus::kRefused;
+      for (const auto& v : violations) d.problems.push_back(v.reason);
+      out.stacks.push_back(std::move(d));
+      continue;
+    }
+    for (const auto& s : loaded->services) {
+      core::DesiredService ds;
+      ds.name = s.name;
+      auto fields = core::Canonicalize(*loaded, s);
+      ds.fingerprint = core::Fingerprint(fields);
+      for (const auto& [k, v] : fields) ds.field_hashes[k] = ShortHash(v);
+      for (const auto& [dep, cond] : s.depends_on) {
+        if (cond.restart) ds.recreate_with.push_back(dep);
+      }
+      if (s.network_mode.starts_with("service:")) ds.recreate_with.push_back(s.network_mode.substr(8));
+      ds.restart = s.restart;
+      d.services.push_back(std::move(ds));
+    }
+    out.models.emplace(dir.name, std::move(*loaded));
+    out.stacks.push_back(std::move(d));
+  }
+  return out;
+}
+
+}  // namespace podcd::reconcile

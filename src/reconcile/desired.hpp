@@ -1,0 +1,27 @@
+// The desired state of the host: every stack of the repo loaded, policy-checked and
+// fingerprinted, ready for core::Plan and for the applier's Podman mapping.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "core/model.hpp"
+#include "core/plan.hpp"
+#include "util/error.hpp"
+
+namespace podcd::reconcile {
+
+struct DesiredState {
+  std::vector<core::DesiredStack> stacks;         // for Plan(); invalid and refused ones included
+  std::map<std::string, core::Stack> models;      // loaded stacks (status kOk) by name
+
+  [[nodiscard]] const core::DesiredStack* Find(std::string_view stack) const;
+};
+
+// Reads <repo.path>/<repo.services_dir>. A missing services directory is an error; a bad stack
+// is not (it is reported as invalid and the others proceed).
+Expected<DesiredState> LoadDesired(const config::Config& config);
+
+}  // namespace podcd::reconcile

@@ -1,0 +1,153 @@
+#include "reconcile/podman_runtime.hpp"
+
+#include "core/plan.hpp"
+#include "reconcile/apply.hpp"
+
+namespace podcd::reconcile {
+
+// Borrows a client for one call and gives it back, keeping its connection warm.
+class PodmanRuntime::Lease {
+ public:
+  explicit Lease(PodmanRuntime& rt) : rt_(rt), client_(rt.Acquire()) {}
+  ~Lease() { rt_.Release(std::move(client_)); }
+  Lease(const Lease&) = delete;
+  Lease& operator=(const Lease&) = delete;
+  podman::Client* operator->() { return client_.get(); }
+
+ private:
+  PodmanRuntime& rt_;
+  std::unique_ptr<podman::Client> client_;
+};
+
+PodmanRuntime::PodmanRuntime(podman::ClientOptions options) : options_(std::move(options)) {}
+PodmanRuntime::~PodmanRuntime() = default;
+
+std::unique_ptr<podman::Client> PodmanRuntime::Acquire() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!idle_.empty()) {
+      auto c = std::move(idle_.back());
+      idle_.pop_back();
+      return c;
+    }
+  }
+  return std::make_unique<podman::Client>(options_);
+}
+
+void PodmanRuntime::Release(std::unique_ptr<podman::Client> client) {
+  std::lock_guard lock(mutex_);
+  if (idle_.size() < 8) idle_.push_back(std::move(client));
+}
+
+Expected<std::vector<core::ActualContainer>> PodmanRuntime::ListManaged() {
+  auto list = Lease(*this)->ListContainers({std::string(core::kLabelStack)});
+  if (!list) return std::unexpected(list.error());
+  std::vector<core::ActualContainer> out;
+  for (const auto& c : *list) {
+    auto label = [&](std::string_view k) -> std::string {
+      auto it = c.labels.find(std::string(k));
+      return it == c.labels.end() ? std::string() : it->second;
+    };
+    core::ActualContainer a;
+    a.id = c.id;
+    a.name = c.name;
+    a.stack = label(core::kLabelStack);
+    a.service = label(core::kLabelService);
+    a.fingerprint = label(core::kLabelFingerprint);
+    a.commit = label(core::kLabelCommit);
+    a.field_hashes = core::DecodeFieldHashes(label(core::kLabelFields));
+    a.temporary = IsTemporaryName(c.name);
+    a.running = c.state == "running";
+    a.status = c.state;
+    a.exit_code = static_cast<int>(c.exit_code);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Expected<bool> PodmanRuntime::ImageExists(const std::string& image) { return Lease(*this)->ImageExists(image); }
+
+Expected<std::string> PodmanRuntime::Pull(const std::string& image, podman::PullPolicy policy) {
+  return Lease(*this)->Pull(image, policy);
+}
+
+Expected<bool> PodmanRuntime::EnsureNetwork(const podman::NetworkCreate& network) {
+  Lease c(*this);
+  auto exists = c->NetworkExists(network.name);
+  if (!exists) return std::unexpected(exists.error());
+  if (*exists) return false;
+  auto created = c->CreateNetwork(network);
+  if (!created) {
+    if (created.error().code == ErrorCode::kAlreadyExists) return false;  // raced another creator
+    return std::unexpected(created.error());
+  }
+  return true;
+}
+
+Expected<bool> PodmanRuntime::EnsureVolume(const podman::VolumeCreate& volume) {
+  Lease c(*this);
+  auto exists = c->VolumeExists(volume.name);
+  if (!exists) return std::unexpected(exists.error());
+  if (*exists) return false;
+  auto created = c->CreateVolume(volume);
+  if (!created) {
+    if (created.error().code == ErrorCode::kAlreadyExists) return false;
+    return std::unexpected(created.error());
+  }
+  return true;
+}
+
+Expected<bool> PodmanRuntime::NetworkExists(const std::string& name) { return Lease(*this)->NetworkExists(name); }
+
+Expected<std::string> PodmanRuntime::Create(const podman::ContainerSpec& spec) {
+  return Lease(*this)->CreateContainer(spec);
+}
+
+Expected<void> PodmanRuntime::Start(const std::string& id) { return Lease(*this)->StartContainer(id); }
+
+Expected<void> PodmanRuntime::Stop(const std::string& id, std::chrono::seconds grace) {
+  return Lease(*this)->StopContainer(id, grace);
+}
+
+Expected<void> PodmanRuntime::Remove(const std::string& id) { return Lease(*this)->RemoveContainer(id, true); }
+
+Expected<void> PodmanRuntime::Rename(const std::string& id, const std::string& name) {
+  return Lease(*this)->RenameContainer(id, name);
+}
+
+Expected<ContainerStatus> PodmanRuntime::Inspect(const std::string& id) {
+  auto info = Lease(*this)->InspectContainer(id);
+  if (!info) return std::unexpected(info.error());
+  return ContainerStatus{info->state.status, info->state.status == "running", info->state.exit_code,
+                         info->restart_count, info->image_id};
+}
+
+Expected<podman::HealthResult> PodmanRuntime::Healthcheck(const std::string& id) {
+  return Lease(*this)->RunHealthcheck(id);
+}
+
+Expected<std::string> PodmanRuntime::Logs(const std::string& id, int tail) {
+  auto logs = Lease(*this)->Logs(id, tail);
+  if (!logs) return std::unexpected(logs.error());
+  return logs->combined;
+}
+
+Expected<std::vector<std::string>> PodmanRuntime::StackNetworks(const std::string& stack) {
+  auto nets = Lease(*this)->ListNetworks({std::string(core::kLabelStack) + "=" + stack});
+  if (!nets) return std::unexpected(nets.error());
+  std::vector<std::string> out;
+  for (const auto& n : *nets) out.push_back(n.name);
+  return out;
+}
+
+Expected<std::vector<std::string>> PodmanRuntime::StackVolumes(const std::string& stack) {
+  auto vols = Lease(*this)->ListVolumes({std::string(core::kLabelStack) + "=" + stack});
+  if (!vols) return std::unexpected(vols.error());
+  std::vector<std::string> out;
+  for (const auto& v : *vols) out.push_back(v.name);
+  return out;
+}
+
+Expected<void> PodmanRuntime::RemoveNetwork(const std::string& name) { return Lease(*this)->RemoveNetwork(name); }
+
+}  // namespace podcd::reconcile

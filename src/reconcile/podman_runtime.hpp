@@ -1,0 +1,47 @@
+// PodmanRuntime: reconcile::Runtime over the libpod REST client, safe to call from the
+// applier's parallel service tasks (a small pool of clients, one connection each).
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "podman/client.hpp"
+#include "reconcile/runtime.hpp"
+
+namespace podcd::reconcile {
+
+class PodmanRuntime final : public Runtime {
+ public:
+  explicit PodmanRuntime(podman::ClientOptions options);
+  ~PodmanRuntime() override;
+
+  Expected<std::vector<core::ActualContainer>> ListManaged() override;
+  Expected<bool> ImageExists(const std::string& image) override;
+  Expected<std::string> Pull(const std::string& image, podman::PullPolicy policy) override;
+  Expected<bool> EnsureNetwork(const podman::NetworkCreate& network) override;
+  Expected<bool> EnsureVolume(const podman::VolumeCreate& volume) override;
+  Expected<bool> NetworkExists(const std::string& name) override;
+  Expected<std::string> Create(const podman::ContainerSpec& spec) override;
+  Expected<void> Start(const std::string& id) override;
+  Expected<void> Stop(const std::string& id, std::chrono::seconds grace) override;
+  Expected<void> Remove(const std::string& id) override;
+  Expected<void> Rename(const std::string& id, const std::string& name) override;
+  Expected<ContainerStatus> Inspect(const std::string& id) override;
+  Expected<podman::HealthResult> Healthcheck(const std::string& id) override;
+  Expected<std::string> Logs(const std::string& id, int tail) override;
+  Expected<std::vector<std::string>> StackNetworks(const std::string& stack) override;
+  Expected<std::vector<std::string>> StackVolumes(const std::string& stack) override;
+  Expected<void> RemoveNetwork(const std::string& name) override;
+
+ private:
+  class Lease;
+  std::unique_ptr<podman::Client> Acquire();
+  void Release(std::unique_ptr<podman::Client> client);
+
+  podman::ClientOptions options_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<podman::Client>> idle_;
+};
+
+}  // namespace podcd::reconcile

@@ -1,0 +1,60 @@
+// reconcile::Runtime: the container operations the applier needs. PodmanRuntime implements it
+// over the libpod client; unit tests script it (tests/unit/reconcile/fake_runtime.hpp).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/plan.hpp"
+#include "podman/client.hpp"
+#include "podman/spec.hpp"
+#include "util/error.hpp"
+
+namespace podcd::reconcile {
+
+struct ContainerStatus {
+  std::string status;  // running, exited, created, ...
+  bool running = false;
+  std::int64_t exit_code = 0;
+  std::int64_t restart_count = 0;
+  std::string image_id;
+};
+
+class Runtime {
+ public:
+  virtual ~Runtime() = default;
+  // Every container carrying podcd's stack label, as Plan() reads them.
+  virtual Expected<std::vector<core::ActualContainer>> ListManaged() = 0;
+  virtual Expected<bool> ImageExists(const std::string& image) = 0;
+  // Returns the id of the image now stored under `image`.
+  virtual Expected<std::string> Pull(const std::string& image, podman::PullPolicy policy) = 0;
+  // Create when missing; true when it was created now.
+  virtual Expected<bool> EnsureNetwork(const podman::NetworkCreate& network) = 0;
+  virtual Expected<bool> EnsureVolume(const podman::VolumeCreate& volume) = 0;
+  virtual Expected<bool> NetworkExists(const std::string& name) = 0;
+  virtual Expected<std::string> Create(const podman::ContainerSpec& spec) = 0;
+  virtual Expected<void> Start(const std::string& id) = 0;
+  virtual Expected<void> Stop(const std::string& id, std::chrono::seconds grace) = 0;
+  virtual Expected<void> Remove(const std::string& id) = 0;
+  virtual Expected<void> Rename(const std::string& id, const std::string& name) = 0;
+  virtual Expected<ContainerStatus> Inspect(const std::string& id) = 0;
+  virtual Expected<podman::HealthResult> Healthcheck(const std::string& id) = 0;
+  virtual Expected<std::string> Logs(const std::string& id, int tail) = 0;
+  // Networks and volumes carrying podcd's stack label for `stack`.
+  virtual Expected<std::vector<std::string>> StackNetworks(const std::string& stack) = 0;
+  virtual Expected<std::vector<std::string>> StackVolumes(const std::string& stack) = 0;
+  virtual Expected<void> RemoveNetwork(const std::string& name) = 0;
+};
+
+// Time, behind an interface so the health gate is unit-tested without sleeping.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual std::chrono::steady_clock::time_point Now() = 0;
+  virtual void Sleep(std::chrono::milliseconds d) = 0;
+};
+Clock& RealClock();
+
+}  // namespace podcd::reconcile

@@ -1,0 +1,292 @@
+#include "reconcile/spec_map.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "core/plan.hpp"
+
+namespace podcd::reconcile {
+namespace {
+
+std::vector<std::string> MountOptions(const core::Mount& m) {
+  std::vector<std::string> o;
+  o.push_back(m.read_only ? "ro" : "rw");
+  if (!m.selinux.empty()) o.push_back(m.selinux);
+  if (m.chown) o.push_back("U");
+  if (!m.propagation.empty()) o.push_back(m.propagation);
+  if (m.nocopy) o.push_back("nocopy");
+  return o;
+}
+
+void AddUnique(std::vector<std::string>& v, const std::string& s) {
+  if (!s.empty() && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+}
+
+podman::PullPolicy PullFor(const std::string& p) {
+  if (p == "always") return podman::PullPolicy::kAlways;
+  if (p == "newer") return podman::PullPolicy::kNewer;
+  return podman::PullPolicy::kMissing;
+}
+
+}  // namespace
+
+std::string ContainerName(const core::Stack& stack, const core::Service& service) {
+  if (!service.container_name.empty()) return service.container_name;
+  return stack.name + "_" + service.name + "_1";
+}
+
+Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s, const DeployLabels& labels) {
+  const std::string where = "stack " + stack.name + ", service " + s.name;
+  std::vector<std::string> unsupported;
+  if (s.build && s.image.empty()) unsupported.push_back("build (without image)");
+  if (!s.devices.empty()) unsupported.push_back("devices");
+  if (!s.pid.empty()) unsupported.push_back("pid");
+  if (!s.ipc.empty()) unsupported.push_back("ipc");
+  if (!s.userns_mode.empty()) unsupported.push_back("userns_mode");
+  if (!unsupported.empty()) {
+    std::string list;
+    for (const auto& u : unsupported) list += (list.empty() ? "" : ", ") + u;
+    return Fail(ErrorCode::kInvalidArgument, "not supported by podcd's Podman mapping yet: " + list, where);
+  }
+
+  ServiceJob job;
+  job.name = s.name;
+  podman::ContainerSpec& spec = job.spec;
+  spec.name = ContainerName(stack, s);
+  spec.image = s.image;
+  if (s.command) spec.command = *s.command;
+  if (s.entrypoint) spec.entrypoint = *s.entrypoint;
+  spec.env = s.environment;
+  spec.labels = s.labels;
+  spec.labels[std::string(core::kLabelStack)] = stack.name;
+  spec.labels[std::string(core::kLabelService)] = s.name;
+  spec.labels[std::string(core::kLabelFingerprint)] = labels.fingerprint;
+  spec.labels[std::string(core::kLabelFields)] = labels.fields;
+  spec.labels[std::string(core::kLabelCommit)] = labels.commit;
+  spec.labels[std::string(core::kLabelDeployment)] = labels.deployment;
+  spec.labels[std::string(core::kLabelComposeProject)] = stack.name;
+  spec.labels[std::string(core::kLabelComposeService)] = s.name;
+
+  for (const auto& p : s.ports) {
+    podman::PortMapping m;
+    m.host_ip = p.host_ip;
+    m.host_port = p.published.start;
+    m.container_port = p.target.start;
+    m.range = static_cast<std::uint16_t>(p.target.end >= p.target.start ? p.target.end - p.target.start + 1 : 1);
+    m.protocol = p.protocol;
+    spec.ports.push_back(m);
+  }
+  // Any published port binds the host (a random one too, but then there is nothing to free).
+  job.publishes_host_ports = std::any_of(s.ports.begin(), s.ports.end(), [](const core::Port& p) {
+    return p.published.start != 0;
+  });
+
+  for (const auto& m : s.volumes) {
+    switch (m.type) {
+      case core::MountType::kBind:
+        spec.binds.push_back({m.source, m.target, MountOptions(m)});
+        break;
+      case core::MountType::kVolume: {
+        std::string name;
+        if (!m.source.empty()) {
+          auto it = stack.volumes.find(m.source);
+          name = it != stack.volumes.end() ? it->second.name : m.source;
+        }
+        spec.volumes.push_back({name, m.target, MountOptions(m)});
+        break;
+      }
+      case core::MountType::kTmpfs: {
+        podman::TmpfsMount t{m.target, {}};
+        if (m.tmpfs_size > 0) t.options.push_back("size=" + std::to_string(m.tmpfs_size));
+        if (m.tmpfs_mode) t.options.push_back("mode=" + std::to_string(*m.tmpfs_mode));
+        spec.tmpfs.push_back(t);
+        break;
+      }
+    }
+  }
+  for (const auto& t : s.tmpfs) {
+    auto colon = t.find(':');
+    podman::TmpfsMount m{t.substr(0, colon), {}};
+    if (colon != std::string::npos) {
+      std::string opts = t.substr(colon + 1);
+      size_t start = 0;
+      while (start <= opts.size()) {
+        auto comma = opts.find(',', start);
+        if (comma == std::string::npos) comma = opts.size();
+        if (comma > start) m.options.push_back(opts.substr(start, comma - start));
+        start = comma + 1;
+      }
+    }
+    spec.tmpfs.push_back(m);
+  }
+  // File-based configs and secrets are read-only binds of the repo (or secrets dir) file.
+  auto bind_objects = [&](const std::vector<core::FileObjectRef>& refs,
+                          const std::map<std::string, core::FileObjectDef>& defs, const std::string& default_dir)
+      -> Expected<void> {
+    for (const auto& r : refs) {
+      auto it = defs.find(r.source);
+      if (it == defs.end() || it->second.external || it->second.host_path.empty()) {
+        return Fail(ErrorCode::kInvalidArgument, "\"" + r.source + "\" must be a file-based definition", where);
+      }
+      std::string target = r.target.empty() ? default_dir + r.source : r.target;
+      if (!target.starts_with("/")) target = default_dir + target;
+      spec.binds.push_back({it->second.host_path, target, {"ro"}});
+    }
+    return {};
+  };
+  if (auto r = bind_objects(s.configs, stack.configs, "/"); !r) return std::unexpected(r.error());
+  if (auto r = bind_objects(s.secrets, stack.secrets, "/run/secrets/"); !r) return std::unexpected(r.error());
+
+  if (s.network_mode.empty()) {
+    spec.network_mode = "bridge";
+    for (const auto& [key, sn] : s.networks) {
+      auto it = stack.networks.find(key);
+      podman::NetworkAttachment a;
+      a.name = it != stack.networks.end() ? it->second.name : key;
+      a.aliases = sn.aliases;
+      // Every service is reachable by its service name and its container_name.
+      AddUnique(a.aliases, s.name);
+      AddUnique(a.aliases, s.container_name);
+      spec.networks.push_back(std::move(a));
+    }
+  } else if (s.network_mode.starts_with("service:")) {
+    const auto* target = stack.Find(s.network_mode.substr(8));
+    if (target == nullptr) {
+      return Fail(ErrorCode::kInvalidArgument, "network_mode " + s.network_mode + ": no such service", where);
+    }
+    spec.network_mode = "container:" + ContainerName(stack, *target);
+    job.shares_namespace = true;
+  } else if (s.network_mode.starts_with("container:")) {
+    spec.network_mode = s.network_mode;
+    job.shares_namespace = true;
+  } else {
+    spec.network_mode = s.network_mode;  // bridge, none, host (policy decides)
+  }
+
+  spec.hostname = s.hostname;
+  spec.user = s.user;
+  spec.groups = s.group_add;
+  spec.work_dir = s.working_dir;
+  if (s.restart.starts_with("on-failure")) {
+    spec.restart_policy = "on-failure";
+    if (auto colon = s.restart.find(':'); colon != std::string::npos) {
+      spec.restart_retries = static_cast<unsigned>(std::stoul(s.restart.substr(colon + 1)));
+    }
+  } else {
+    spec.restart_policy = s.restart;
+  }
+  if (s.healthcheck) {
+    const auto& h = *s.healthcheck;
+    if (h.disable || (!h.test.empty() && h.test.front() == "NONE")) {
+      spec.healthcheck = podman::HealthConfig{{"NONE"}, {}, {}, {}, 0};
+    } else if (!h.test.empty()) {
+      spec.healthcheck = podman::HealthConfig{h.test, h.interval, h.timeout, h.start_period, static_cast<int>(h.retries)};
+      job.has_healthcheck = true;
+      job.health_interval = std::chrono::duration_cast<std::chrono::milliseconds>(h.interval);
+    }
+  }
+  spec.cap_add = s.cap_add;
+  spec.cap_drop = s.cap_drop;
+  spec.privileged = s.privileged;
+  spec.read_only = s.read_only;
+  spec.init = s.init.value_or(false);
+  if (!s.stop_signal.empty()) {
+    spec.stop_signal = podman::ParseSignal(s.stop_signal);
+    if (!spec.stop_signal) return Fail(ErrorCode::kInvalidArgument, "stop_signal: unknown signal " + s.stop_signal, where);
+  }
+  if (s.stop_grace_period) {
+    auto secs = std::chrono::ceil<std::chrono::seconds>(*s.stop_grace_period);
+    spec.stop_timeout = static_cast<unsigned>(secs.count());
+    job.stop_grace = secs;
+  }
+  spec.extra_hosts = s.extra_hosts;
+  if (s.logging) spec.log = podman::LogConfig{s.logging->driver, "", s.logging->options};
+  spec.dns_servers = s.dns;
+  spec.dns_search = s.dns_search;
+  spec.dns_options = s.dns_opt;
+  spec.sysctls = s.sysctls;
+  for (const auto& [name, u] : s.ulimits) {
+    spec.ulimits.push_back({name, static_cast<std::uint64_t>(u.soft), static_cast<std::uint64_t>(u.hard)});
+  }
+  auto first_set = [](std::int64_t a, std::int64_t b) { return a != 0 ? a : b; };
+  if (auto mem = first_set(s.mem_limit, s.deploy.limits.memory)) spec.resources.memory_bytes = mem;
+  if (auto res = first_set(s.mem_reservation, s.deploy.reservations.memory)) spec.resources.memory_reservation_bytes = res;
+  if (s.memswap_limit != 0) spec.resources.memory_swap_bytes = s.memswap_limit;
+  if (auto cpus = first_set(s.nano_cpus, s.deploy.limits.nano_cpus)) {
+    spec.resources.cpu_period = 100'000;
+    spec.resources.cpu_quota = cpus / 10'000;  // nano-cpus * 100000 us / 1e9
+  }
+  if (s.cpu_shares != 0) spec.resources.cpu_shares = static_cast<std::uint64_t>(s.cpu_shares);
+  if (auto pids = first_set(s.pids_limit, s.deploy.limits.pids)) spec.resources.pids_limit = pids;
+  if (s.shm_size != 0) spec.shm_size_bytes = s.shm_size;
+  for (const auto& o : s.security_opt) {
+    auto sep = o.find_first_of("=:");
+    std::string key = o.substr(0, sep);
+    std::string value = sep == std::string::npos ? "" : o.substr(sep + 1);
+    if (key == "label") spec.selinux_opts.push_back(value);
+    else if (key == "seccomp") spec.seccomp_profile = value;
+    else if (key == "apparmor") spec.apparmor_profile = value;
+    else if (key == "no-new-privileges") spec.no_new_privileges = value.empty() || value == "true";
+    else return Fail(ErrorCode::kInvalidArgument, "security_opt: unsupported option \"" + o + "\"", where);
+  }
+  spec.stdin_open = s.stdin_open;
+  spec.terminal = s.tty;
+
+  job.pull = PullFor(s.pull_policy);
+  job.pull_never = s.pull_policy == "never";
+  for (const auto& [dep, d] : s.depends_on) job.depends_on.push_back({dep, d.condition});
+  return job;
+}
+
+void MapStackResources(const core::Stack& stack, StackJob& job) {
+  std::set<std::string> nets;
+  std::set<std::string> vols;
+  for (const auto& s : stack.services) {
+    if (s.network_mode.empty()) {
+      for (const auto& [key, sn] : s.networks) nets.insert(key);
+    }
+    for (const auto& m : s.volumes) {
+      if (m.type == core::MountType::kVolume && !m.source.empty()) vols.insert(m.source);
+    }
+  }
+  for (const auto& key : nets) {
+    auto it = stack.networks.find(key);
+    if (it == stack.networks.end()) {
+      podman::NetworkCreate c;
+      c.name = stack.name + "_" + key;
+      c.labels[std::string(core::kLabelStack)] = stack.name;
+      job.networks.push_back(std::move(c));
+      continue;
+    }
+    const auto& n = it->second;
+    if (n.external) {
+      job.external_networks.push_back(n.name);
+      continue;
+    }
+    podman::NetworkCreate c;
+    c.name = n.name;
+    if (!n.driver.empty()) c.driver = n.driver;
+    c.options = n.driver_opts;
+    c.internal = n.internal;
+    c.labels = n.labels;
+    c.labels[std::string(core::kLabelStack)] = stack.name;
+    c.labels[std::string(core::kLabelComposeProject)] = stack.name;
+    job.networks.push_back(std::move(c));
+  }
+  for (const auto& key : vols) {
+    auto it = stack.volumes.find(key);
+    podman::VolumeCreate v;
+    v.name = it != stack.volumes.end() ? it->second.name : stack.name + "_" + key;
+    if (it != stack.volumes.end()) {
+      if (it->second.external) continue;  // must exist; Podman's create error names it otherwise
+      v.driver = it->second.driver;
+      v.options = it->second.driver_opts;
+      v.labels = it->second.labels;
+    }
+    v.labels[std::string(core::kLabelStack)] = stack.name;
+    v.labels[std::string(core::kLabelComposeProject)] = stack.name;
+    job.volumes.push_back(std::move(v));
+  }
+}
+
+}  // namespace podcd::reconcile

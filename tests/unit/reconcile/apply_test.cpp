@@ -1,0 +1,347 @@
+#include "reconcile/apply.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "unit/reconcile/fake_runtime.hpp"
+
+using namespace podcd;
+using namespace podcd::reconcile;
+using podcd::test::FakeClock;
+using podcd::test::FakeRuntime;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::map<std::string, std::string> Labels(const std::string& stack, const std::string& service,
+                                          const std::string& fp = "f1") {
+  return {{"io.podcd.stack", stack}, {"io.podcd.service", service}, {"io.podcd.fingerprint", fp}};
+}
+
+ServiceJob Job(const std::string& stack, const std::string& service, core::Action action,
+               const std::string& image = "localhost/bb:1") {
+  ServiceJob s;
+  s.name = service;
+  s.action = action;
+  s.spec.name = stack + "_" + service + "_1";
+  s.spec.image = image;
+  s.spec.labels = Labels(stack, service, "f2");
+  return s;
+}
+
+podman::NetworkCreate Net(const std::string& name) {
+  podman::NetworkCreate n;
+  n.name = name;
+  return n;
+}
+
+podman::VolumeCreate Vol(const std::string& name) {
+  podman::VolumeCreate v;
+  v.name = name;
+  return v;
+}
+
+GateOptions FastGate() {
+  GateOptions g;
+  g.settle = 1000ms;
+  g.timeout = 10'000ms;
+  return g;
+}
+
+struct Harness {
+  FakeRuntime rt;
+  FakeClock clock;
+  std::vector<std::string> log;
+  Harness() {
+    rt.images["localhost/bb:1"] = "sha-bb1";
+    rt.registry["localhost/bb:1"] = "sha-bb1";
+  }
+  StackResult Apply(const StackJob& job, GateOptions gate = FastGate()) {
+    return ApplyStack(job, rt, clock, gate, [this](const std::string& l) { log.push_back(l); });
+  }
+  std::string Log() const {
+    std::string out;
+    for (const auto& l : log) out += l + "\n";
+    return out;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("create: missing images are pulled first, then network, volume, create, start, gate") {
+  Harness h;
+  h.rt.images.clear();
+  StackJob job{"web", {Job("web", "site", core::Action::kCreate)}, {Net("web_default")}, {}, {Vol("web_data")}, false};
+  auto r = h.Apply(job);
+  INFO(h.Log());
+  CHECK(r.ok);
+  CHECK(r.outcome == "updated");
+  REQUIRE(r.services.size() == 1);
+  CHECK(r.services[0].outcome == "created");
+  CHECK(h.rt.IndexOf("pull localhost/bb:1") < h.rt.IndexOf("network create web_default"));
+  CHECK(h.rt.IndexOf("volume create web_data") < h.rt.IndexOf("create web_site_1"));
+  CHECK(h.rt.IndexOf("create web_site_1") < h.rt.IndexOf("start web_site_1"));
+  REQUIRE(h.rt.ByName("web_site_1"));
+  CHECK(h.rt.ByName("web_site_1")->status == "running");
+}
+
+TEST_CASE("an unchanged stack makes zero write calls") {
+  Harness h;
+  auto old = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"));
+  auto s = Job("web", "site", core::Action::kUnchanged);
+  s.old_containers = {old};
+  StackJob job{"web", {s}, {Net("web_default")}, {}, {}, false};
+  auto r = h.Apply(job);
+  CHECK(r.ok);
+  CHECK(r.outcome == "unchanged");
+  CHECK(r.write_calls == 0);
+  CHECK(h.rt.WriteCalls() == 0);
+}
+
+TEST_CASE("a bad image tag fails the stack before anything stops") {
+  Harness h;
+  auto old = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"));
+  auto s = Job("web", "site", core::Action::kRecreate, "127.0.0.1:5000/bb:nope");
+  s.old_containers = {old};
+  StackJob job{"web", {s}, {}, {}, {}, false};
+  auto r = h.Apply(job);
+  CHECK_FALSE(r.ok);
+  CHECK(r.outcome == "failed");
+  CHECK(r.reason.find("manifest unknown") != std::string::npos);
+  CHECK(r.reason.find("127.0.0.1:5000/bb:nope") != std::string::npos);
+  CHECK(h.rt.IndexOf("stop web_site_1") == -1);
+  CHECK(h.rt.IndexOf("create web_site_1_podcd-next") == -1);
+  CHECK(h.rt.containers.at(old).status == "running");
+}
+
+TEST_CASE("an alias-only service is replaced with no gap: new started and gated before the old stops") {
+  Harness h;
+  auto old = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"));
+  auto s = Job("web", "site", core::Action::kRecreate);
+  s.old_containers = {old};
+  s.reasons = {"environment.FOO changed"};
+  auto r = h.Apply({"web", {s}, {}, {}, {}, false});
+  INFO(h.Log());
+  REQUIRE(r.ok);
+  CHECK(r.services[0].outcome == "recreated");
+  CHECK(r.services[0].gap_ms == 0);
+  CHECK(h.rt.IndexOf("start web_site_1_podcd-next") < h.rt.IndexOf("stop web_site_1"));
+  CHECK(h.rt.IndexOf("stop web_site_1") < h.rt.IndexOf("remove web_site_1"));
+  CHECK(h.rt.IndexOf("remove web_site_1") < h.rt.IndexOf("rename web_site_1_podcd-next web_site_1"));
+  CHECK_FALSE(h.rt.containers.contains(old));
+  REQUIRE(h.rt.ByName("web_site_1"));
+  CHECK(h.rt.ByName("web_site_1")->labels.at("io.podcd.fingerprint") == "f2");
+  CHECK(h.Log().find("because environment.FOO changed") != std::string::npos);
+}
+
+TEST_CASE("a service holding a host port stops the old container first and records the gap") {
+  Harness h;
+  auto old = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"), {8080});
+  auto s = Job("web", "site", core::Action::kRecreate);
+  s.old_containers = {old};
+  s.publishes_host_ports = true;
+  s.spec.ports = {{"", 8080, 80, 1, "tcp"}};
+  auto r = h.Apply({"web", {s}, {}, {}, {}, false});
+  INFO(h.Log());
+  REQUIRE(r.ok);
+  CHECK(h.rt.IndexOf("stop web_site_1") < h.rt.IndexOf("start web_site_1_podcd-next"));
+  CHECK(r.services[0].gap_ms >= 0);
+  CHECK(h.Log().find("(gap ") != std::string::npos);
+}
+
+TEST_CASE("a new container that fails its healthcheck is rolled back; the old one serves again") {
+  Harness h;
+  h.rt.images["localhost/bb:bad"] = "sha-bad";
+  h.rt.health["localhost/bb:bad"] = "unhealthy";
+  auto old = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"), {8080});
+  auto s = Job("web", "site", core::Action::kRecreate, "localhost/bb:bad");
+  s.old_containers = {old};
+  s.publishes_host_ports = true;
+  s.has_healthcheck = true;
+  s.health_interval = 1s;
+  s.spec.ports = {{"", 8080, 80, 1, "tcp"}};
+  auto r = h.Apply({"web", {s}, {}, {}, {}, false});
+  INFO(h.Log());
+  CHECK_FALSE(r.ok);
+  CHECK(r.services[0].outcome == "rolled-back");
+  CHECK(r.reason.find("healthcheck unhealthy: connection refused") != std::string::npos);
+  CHECK(r.reason.find("fatal: config missing") != std::string::npos);  // the failing container's logs
+  CHECK(h.rt.ByName("web_site_1_podcd-next") == nullptr);
+  CHECK(h.rt.containers.at(old).status == "running");
+  CHECK(h.rt.IndexOf("start web_site_1") > h.rt.IndexOf("stop web_site_1"));
+}
+
+TEST_CASE("a container that exits during the settle time is rolled back (zero-downtime path keeps old running)") {
+  Harness h;
+  h.rt.images["localhost/crash:1"] = "sha-crash";
+  h.rt.exit_on_start["localhost/crash:1"] = "3";
+  auto old = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"));
+  auto s = Job("web", "site", core::Action::kRecreate, "localhost/crash:1");
+  s.old_containers = {old};
+  auto r = h.Apply({"web", {s}, {}, {}, {}, false});
+  CHECK_FALSE(r.ok);
+  CHECK(r.services[0].outcome == "rolled-back");
+  CHECK(r.services[0].gap_ms == 0);
+  CHECK(r.reason.find("exited with code 3") != std::string::npos);
+  CHECK(h.rt.IndexOf("stop web_site_1") == -1);  // never stopped
+  CHECK(h.rt.containers.at(old).status == "running");
+}
+
+TEST_CASE("a host port held by a foreign container: Podman's reason is reported and the old one restarts") {
+  Harness h;
+  h.rt.Add("someone-else", "localhost/bb:1", {}, {9090});
+  auto old = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"), {8080});
+  auto s = Job("web", "site", core::Action::kRecreate);
+  s.old_containers = {old};
+  s.publishes_host_ports = true;
+  s.spec.ports = {{"", 9090, 80, 1, "tcp"}};
+  auto r = h.Apply({"web", {s}, {}, {}, {}, false});
+  CHECK_FALSE(r.ok);
+  CHECK(r.reason.find("address already in use") != std::string::npos);
+  CHECK(h.rt.containers.at(old).status == "running");
+}
+
+TEST_CASE("depends_on service_healthy: the dependent starts only after the dependency's gate") {
+  Harness h;
+  auto db = Job("app", "db", core::Action::kCreate);
+  db.has_healthcheck = true;
+  db.health_interval = 1s;
+  auto api = Job("app", "api", core::Action::kCreate);
+  api.depends_on = {{"db", "service_healthy"}};
+  auto r = h.Apply({"app", {api, db}, {}, {}, {}, false});
+  INFO(h.Log());
+  REQUIRE(r.ok);
+  auto calls = h.rt.Calls();
+  int last_health = -1;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    if (calls[i] == "health") last_health = static_cast<int>(i);
+  }
+  CHECK(last_health >= 0);
+  CHECK(h.rt.IndexOf("create app_api_1") > h.rt.IndexOf("start app_db_1"));
+  CHECK(h.rt.IndexOf("create app_api_1") > last_health);
+}
+
+TEST_CASE("a failed dependency skips its dependents; nothing of theirs is created") {
+  Harness h;
+  h.rt.images["localhost/crash:1"] = "sha-crash";
+  h.rt.exit_on_start["localhost/crash:1"] = "1";
+  auto db = Job("app", "db", core::Action::kCreate, "localhost/crash:1");
+  auto api = Job("app", "api", core::Action::kCreate);
+  api.depends_on = {{"db", "service_healthy"}};
+  auto r = h.Apply({"app", {db, api}, {}, {}, {}, false});
+  CHECK_FALSE(r.ok);
+  CHECK(h.rt.IndexOf("create app_api_1") == -1);
+  bool skipped = false;
+  for (const auto& s : r.services) {
+    if (s.name == "api") skipped = s.outcome == "skipped" && s.reason == "dependency db failed";
+  }
+  CHECK(skipped);
+  CHECK(h.rt.ByName("app_db_1") == nullptr);  // the failed new container is removed
+}
+
+TEST_CASE("service_completed_successfully waits for exit 0") {
+  Harness h;
+  h.rt.images["localhost/migrate:1"] = "sha-m";
+  h.rt.exit_on_start["localhost/migrate:1"] = "0";
+  auto migrate = Job("app", "migrate", core::Action::kCreate, "localhost/migrate:1");
+  auto api = Job("app", "api", core::Action::kCreate);
+  api.depends_on = {{"migrate", "service_completed_successfully"}};
+  auto r = h.Apply({"app", {migrate, api}, {}, {}, {}, false});
+  INFO(h.Log());
+  CHECK(r.ok);
+  CHECK(h.rt.IndexOf("create app_api_1") > h.rt.IndexOf("start app_migrate_1"));
+
+  Harness h2;
+  h2.rt.images["localhost/migrate:1"] = "sha-m";
+  h2.rt.exit_on_start["localhost/migrate:1"] = "2";
+  auto r2 = h2.Apply({"app", {migrate, api}, {}, {}, {}, false});
+  CHECK_FALSE(r2.ok);
+  CHECK(h2.rt.IndexOf("create app_api_1") == -1);
+  CHECK(r2.reason.find("exited with code 2") != std::string::npos);
+}
+
+TEST_CASE("redeploy-and-update recreates only services whose image id changed") {
+  Harness h;
+  h.rt.images["localhost/other:1"] = "sha-o";
+  h.rt.registry["localhost/other:1"] = "sha-o";
+  h.rt.registry["localhost/bb:1"] = "sha-bb2";  // a new image pushed under the same tag
+  auto site_old = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"));
+  auto side_old = h.rt.Add("web_side_1", "localhost/other:1", Labels("web", "side"));
+  auto site = Job("web", "site", core::Action::kUnchanged);
+  site.old_containers = {site_old};
+  auto side = Job("web", "side", core::Action::kUnchanged, "localhost/other:1");
+  side.old_containers = {side_old};
+  auto r = h.Apply({"web", {site, side}, {}, {}, {}, true});
+  INFO(h.Log());
+  REQUIRE(r.ok);
+  CHECK(h.rt.IndexOf("pull localhost/bb:1") >= 0);
+  CHECK(h.rt.IndexOf("pull localhost/other:1") >= 0);
+  CHECK(h.rt.ByName("web_site_1")->image_id == "sha-bb2");
+  CHECK(h.rt.containers.contains(side_old));  // untouched
+  CHECK(h.rt.IndexOf("create web_side_1_podcd-next") == -1);
+}
+
+TEST_CASE("services removed from the compose file go only when the rest succeeded") {
+  Harness h;
+  auto orphan = h.rt.Add("web_old_1", "localhost/bb:1", Labels("web", "old"));
+  ServiceJob gone;
+  gone.name = "old";
+  gone.action = core::Action::kRemove;
+  gone.old_containers = {orphan};
+  auto r = h.Apply({"web", {Job("web", "site", core::Action::kCreate), gone}, {}, {}, {}, false});
+  CHECK(r.ok);
+  CHECK_FALSE(h.rt.containers.contains(orphan));
+
+  Harness h2;
+  h2.rt.images["localhost/crash:1"] = "sha-crash";
+  h2.rt.exit_on_start["localhost/crash:1"] = "1";
+  auto orphan2 = h2.rt.Add("web_old_1", "localhost/bb:1", Labels("web", "old"));
+  gone.old_containers = {orphan2};
+  auto r2 = h2.Apply({"web", {Job("web", "site", core::Action::kCreate, "localhost/crash:1"), gone}, {}, {}, {}, false});
+  CHECK_FALSE(r2.ok);
+  CHECK(h2.rt.containers.contains(orphan2));
+}
+
+TEST_CASE("interrupted deployments are recovered: leftovers removed, finished, or the old one restarted") {
+  FakeRuntime rt;
+  rt.images["localhost/bb:1"] = "sha";
+  // 1. Killed after creating the new container: old still running, leftover removed.
+  rt.Add("a_s_1", "localhost/bb:1", Labels("a", "s"));
+  rt.Add("a_s_1_podcd-next", "localhost/bb:1", Labels("a", "s", "f2"));
+  // 2. Killed after removing the old one: the new one is finished (renamed).
+  rt.Add("b_s_1_podcd-next", "localhost/bb:1", Labels("b", "s", "f2"));
+  // 3. Killed after stopping the old one: leftover removed and the old one restarted.
+  auto c_old = rt.Add("c_s_1", "localhost/bb:1", Labels("c", "s"), {}, false);
+  rt.Add("c_s_1_podcd-next", "localhost/bb:1", Labels("c", "s", "f2"));
+  auto done = RecoverTemporaries(*rt.ListManaged(), rt);
+  CHECK(done.size() == 4);
+  CHECK(rt.ByName("a_s_1_podcd-next") == nullptr);
+  CHECK(rt.ByName("a_s_1") != nullptr);
+  CHECK(rt.ByName("b_s_1") != nullptr);
+  CHECK(rt.ByName("b_s_1_podcd-next") == nullptr);
+  CHECK(rt.ByName("c_s_1_podcd-next") == nullptr);
+  CHECK(rt.containers.at(c_old).status == "running");
+}
+
+TEST_CASE("a removed stack loses its containers and networks; its volumes are kept and named") {
+  FakeRuntime rt;
+  rt.images["localhost/bb:1"] = "sha";
+  (void)rt.EnsureNetwork(Net("gone_default"));
+  (void)rt.EnsureVolume(Vol("gone_data"));
+  auto id = rt.Add("gone_s_1", "localhost/bb:1", Labels("gone", "s"));
+  core::StackPlan plan;
+  plan.name = "gone";
+  plan.action = core::Action::kRemove;
+  plan.services = {{"s", core::Action::kRemove, {}, {id}}};
+  std::vector<std::string> log;
+  auto r = RemoveStack(plan, rt, [&](const std::string& l) { log.push_back(l); });
+  CHECK(r.ok);
+  CHECK(rt.containers.empty());
+  CHECK(rt.IndexOf("network remove gone_default") >= 0);
+  CHECK(log.back() == "stack gone removed; its volumes are kept: gone_data");
+}
+
+TEST_CASE("temporary names round trip") {
+  CHECK(IsTemporaryName("web_site_1_podcd-next"));
+  CHECK_FALSE(IsTemporaryName("web_site_1"));
+  CHECK(FinalName("web_site_1_podcd-next") == "web_site_1");
+}

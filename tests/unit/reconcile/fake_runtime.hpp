@@ -1,0 +1,245 @@
+// FakeRuntime: an in-memory, scripted reconcile::Runtime for unit tests of the applier.
+// It models what matters to apply's safety: names are unique, a host port can be bound by one
+// running container, images must exist to create, and every call is recorded in order.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "reconcile/runtime.hpp"
+
+namespace podcd::test {
+
+class FakeClock final : public reconcile::Clock {
+ public:
+  std::chrono::steady_clock::time_point Now() override {
+    return std::chrono::steady_clock::time_point(std::chrono::milliseconds(now_ms_.load()));
+  }
+  void Sleep(std::chrono::milliseconds d) override { now_ms_ += d.count(); }
+  std::atomic<std::int64_t> now_ms_{1'000'000};
+};
+
+class FakeRuntime final : public reconcile::Runtime {
+ public:
+  struct Container {
+    std::string id, name, image, image_id;
+    std::map<std::string, std::string> labels;
+    std::vector<std::uint16_t> host_ports;
+    std::string status = "created";
+    std::int64_t exit_code = 0;
+    std::int64_t restart_count = 0;
+  };
+
+  // Script.
+  std::map<std::string, std::string> images;          // name -> id (present locally)
+  std::map<std::string, std::string> registry;        // name -> id (pullable)
+  std::map<std::string, std::string> exit_on_start;   // image -> "code" (dies at once)
+  std::map<std::string, std::string> health;          // image -> healthy|unhealthy|starting
+  std::set<std::string> fail_remove;                  // container names whose removal fails
+
+  // Observed.
+  std::vector<std::string> calls;  // "create NAME", "start NAME", ...
+  std::map<std::string, Container> containers;  // by id
+
+  std::string Add(const std::string& name, const std::string& image, std::map<std::string, std::string> labels,
+                  std::vector<std::uint16_t> ports = {}, bool running = true) {
+    std::lock_guard lock(mu_);
+    Container c{"id" + std::to_string(++next_), name, image, images[image], std::move(labels), std::move(ports),
+                running ? "running" : "exited", 0, 0};
+    containers[c.id] = c;
+    return c.id;
+  }
+  const Container* ByName(const std::string& name) {
+    for (auto& [id, c] : containers) {
+      if (c.name == name) return &c;
+    }
+    return nullptr;
+  }
+  std::vector<std::string> Calls() {
+    std::lock_guard lock(mu_);
+    return calls;
+  }
+  int WriteCalls() {
+    int n = 0;
+    for (const auto& c : Calls()) {
+      if (!c.starts_with("inspect") && !c.starts_with("health") && !c.starts_with("list") && !c.starts_with("exists") &&
+          !c.starts_with("logs"))
+        ++n;
+    }
+    return n;
+  }
+  // Index of a call in the order made, or -1.
+  int IndexOf(const std::string& call) {
+    auto cs = Calls();
+    for (size_t i = 0; i < cs.size(); ++i) {
+      if (cs[i] == call) return static_cast<int>(i);
+    }
+    return -1;
+  }
+
+  Expected<std::vector<core::ActualContainer>> ListManaged() override {
+    std::lock_guard lock(mu_);
+    calls.push_back("list");
+    std::vector<core::ActualContainer> out;
+    for (const auto& [id, c] : containers) {
+      if (!c.labels.contains("io.podcd.stack")) continue;
+      core::ActualContainer a;
+      a.id = id;
+      a.name = c.name;
+      a.stack = c.labels.at("io.podcd.stack");
+      a.service = c.labels.contains("io.podcd.service") ? c.labels.at("io.podcd.service") : "";
+      a.fingerprint = c.labels.contains("io.podcd.fingerprint") ? c.labels.at("io.podcd.fingerprint") : "";
+      a.running = c.status == "running";
+      a.status = c.status;
+      a.exit_code = static_cast<int>(c.exit_code);
+      a.temporary = c.name.ends_with("_podcd-next");
+      out.push_back(a);
+    }
+    return out;
+  }
+  Expected<bool> ImageExists(const std::string& image) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("exists " + image);
+    return images.contains(image);
+  }
+  Expected<std::string> Pull(const std::string& image, podman::PullPolicy) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("pull " + image);
+    auto it = registry.find(image);
+    if (it == registry.end()) return Fail(ErrorCode::kNotFound, image + ": manifest unknown");
+    images[image] = it->second;
+    return it->second;
+  }
+  Expected<bool> EnsureNetwork(const podman::NetworkCreate& n) override {
+    std::lock_guard lock(mu_);
+    if (networks_.contains(n.name)) return false;
+    calls.push_back("network create " + n.name);
+    networks_.insert(n.name);
+    return true;
+  }
+  Expected<bool> EnsureVolume(const podman::VolumeCreate& v) override {
+    std::lock_guard lock(mu_);
+    if (volumes_.contains(v.name)) return false;
+    calls.push_back("volume create " + v.name);
+    volumes_.insert(v.name);
+    return true;
+  }
+  Expected<bool> NetworkExists(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    return networks_.contains(name);
+  }
+  Expected<std::string> Create(const podman::ContainerSpec& spec) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("create " + spec.name);
+    if (ByName(spec.name)) return Fail(ErrorCode::kAlreadyExists, "name \"" + spec.name + "\" is in use");
+    if (!images.contains(spec.image)) return Fail(ErrorCode::kNotFound, spec.image + ": image not known");
+    Container c{"id" + std::to_string(++next_), spec.name, spec.image, images[spec.image], spec.labels, {}, "created", 0, 0};
+    for (const auto& p : spec.ports) c.host_ports.push_back(p.host_port);
+    containers[c.id] = c;
+    return c.id;
+  }
+  Expected<void> Start(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    auto& c = containers.at(id);
+    calls.push_back("start " + c.name);
+    for (const auto& [oid, o] : containers) {
+      if (oid == id || o.status != "running") continue;
+      for (auto p : c.host_ports) {
+        for (auto q : o.host_ports) {
+          if (p == q && p != 0)
+            return Fail(ErrorCode::kInternal, "rootlessport listen tcp 0.0.0.0:" + std::to_string(p) +
+                                                  ": bind: address already in use");
+        }
+      }
+    }
+    if (auto it = exit_on_start.find(c.image); it != exit_on_start.end()) {
+      c.status = "exited";
+      c.exit_code = std::stoi(it->second);
+    } else {
+      c.status = "running";
+    }
+    return {};
+  }
+  Expected<void> Stop(const std::string& id, std::chrono::seconds) override {
+    std::lock_guard lock(mu_);
+    auto& c = containers.at(id);
+    calls.push_back("stop " + c.name);
+    if (c.status == "running") c.status = "exited";
+    return {};
+  }
+  Expected<void> Remove(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    auto& c = containers.at(id);
+    calls.push_back("remove " + c.name);
+    if (fail_remove.contains(c.name)) return Fail(ErrorCode::kInternal, "device or resource busy");
+    containers.erase(id);
+    return {};
+  }
+  Expected<void> Rename(const std::string& id, const std::string& name) override {
+    std::lock_guard lock(mu_);
+    auto& c = containers.at(id);
+    calls.push_back("rename " + c.name + " " + name);
+    for (const auto& [oid, o] : containers) {
+      if (o.name == name) return Fail(ErrorCode::kAlreadyExists, "name in use");
+    }
+    c.name = name;
+    return {};
+  }
+  Expected<reconcile::ContainerStatus> Inspect(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("inspect");
+    auto it = containers.find(id);
+    if (it == containers.end()) return Fail(ErrorCode::kNotFound, "no such container");
+    const auto& c = it->second;
+    return reconcile::ContainerStatus{c.status, c.status == "running", c.exit_code, c.restart_count, c.image_id};
+  }
+  Expected<podman::HealthResult> Healthcheck(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("health");
+    const auto& c = containers.at(id);
+    podman::HealthResult h;
+    auto it = health.find(c.image);
+    h.status = it == health.end() ? "healthy" : it->second;
+    if (h.status == "unhealthy") h.output = "connection refused";
+    return h;
+  }
+  Expected<std::string> Logs(const std::string& id, int) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("logs");
+    return "starting " + containers.at(id).name + "\nfatal: config missing\n";
+  }
+  Expected<std::vector<std::string>> StackNetworks(const std::string& stack) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    for (const auto& n : networks_) {
+      if (n.starts_with(stack + "_")) out.push_back(n);
+    }
+    return out;
+  }
+  Expected<std::vector<std::string>> StackVolumes(const std::string& stack) override {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    for (const auto& v : volumes_) {
+      if (v.starts_with(stack + "_")) out.push_back(v);
+    }
+    return out;
+  }
+  Expected<void> RemoveNetwork(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("network remove " + name);
+    networks_.erase(name);
+    return {};
+  }
+
+ private:
+  std::mutex mu_;
+  int next_ = 0;
+  std::set<std::string> networks_;
+  std::set<std::string> volumes_;
+};
+
+}  // namespace podcd::test
