@@ -8,9 +8,15 @@
 #include <filesystem>
 #include <thread>
 
+#include <random>
+
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/daemon_parts.hpp"
 #include "http/server.hpp"
+#include "reconcile/engine.hpp"
+#include "reconcile/podman_runtime.hpp"
+#include "util/file_lock.hpp"
 #include "reconcile/queue.hpp"
 #include "state/store.hpp"
 #include "util/log.hpp"
@@ -19,9 +25,9 @@
 namespace podcd::cli {
 namespace {
 
-// Stands in for the reconcile engine until it exists: it records honestly that nothing was
-// reconciled and succeeds, so the trigger path, queue and API can be used end to end.
-// PODCD_TEST_PLACEHOLDER_DELAY_MS makes it take that long (tests of shutdown during a run).
+// A test hook, never used otherwise: with PODCD_TEST_PLACEHOLDER_DELAY_MS set, runs record that
+// nothing was reconciled and take that long, so the tests of shutdown during a run need no
+// Podman or repository. The daemon says so loudly at start.
 class PlaceholderExecutor final : public reconcile::Executor {
  public:
   PlaceholderExecutor() {
@@ -30,7 +36,7 @@ class PlaceholderExecutor final : public reconcile::Executor {
     }
   }
   Expected<void> Run(const state::Trigger& trigger, reconcile::RunContext& ctx) override {
-    ctx.Log("no reconcile engine yet: podcd " + trigger.kind +
+    ctx.Log("test placeholder executor: podcd " + trigger.kind +
             " was accepted and recorded, but nothing was synced, pulled or deployed");
     auto end = std::chrono::steady_clock::now() + delay_;
     while (std::chrono::steady_clock::now() < end) {
@@ -56,6 +62,45 @@ class StateDirProbe final : public http::HealthProbe {
   std::string dir_;
 };
 
+// Enqueues a poll trigger every interval plus a random jitter, until stopped.
+class Poller {
+ public:
+  Poller(reconcile::WorkQueue& queue, std::chrono::milliseconds interval, std::chrono::milliseconds jitter)
+      : queue_(queue), interval_(interval), jitter_(jitter) {
+    if (interval_.count() > 0) thread_ = std::thread([this] { Loop(); });
+  }
+  ~Poller() { Stop(); }
+  void Stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Loop() {
+    std::mt19937_64 rng(std::random_device{}());
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      auto extra = jitter_.count() > 0 ? std::uniform_int_distribution<std::int64_t>(0, jitter_.count())(rng) : 0;
+      if (cv_.wait_for(lock, interval_ + std::chrono::milliseconds(extra), [this] { return stop_; })) return;
+      state::Trigger t;
+      t.kind = std::string(state::kKindPoll);
+      t.all_changed = true;
+      if (auto r = queue_.Enqueue(std::move(t)); !r) log::Warn("poll not queued", {{"error", r.error().What()}});
+    }
+  }
+  reconcile::WorkQueue& queue_;
+  std::chrono::milliseconds interval_;
+  std::chrono::milliseconds jitter_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool stop_ = false;
+  std::thread thread_;
+};
+
 }  // namespace
 
 int Serve(const GlobalOptions& g, const Args& args) {
@@ -76,6 +121,14 @@ int Serve(const GlobalOptions& g, const Args& args) {
   if (!cfg_opt) return kExitFailure;
   const config::Config& cfg = **cfg_opt;
   log::Info(config::Summary(cfg));
+  std::error_code ec;
+  std::filesystem::create_directories(cfg.state_dir, ec);
+  // One podcd per state directory: `podcd deploy` sees the lock and asks this daemon instead.
+  auto lock = FileLock::TryAcquire((std::filesystem::path(cfg.state_dir) / "podcd.lock").string());
+  if (!lock) {
+    log::Error("another podcd uses this state directory", {{"error", lock.error().What()}});
+    return kExitFailure;
+  }
 
   state::StoreOptions so;
   so.max_delivery_ids = static_cast<std::size_t>(cfg.webhook.delivery_ids);
@@ -88,13 +141,30 @@ int Serve(const GlobalOptions& g, const Args& args) {
     log::Warn("deployments interrupted by the last stop were marked failed",
               {{"count", (*store)->InterruptedOnOpen()}});
   }
-  PlaceholderExecutor executor;
-  log::Warn("no reconcile engine yet: triggers are queued and recorded, nothing is deployed");
+  reconcile::PodmanRuntime runtime(PodmanOptions(cfg));
+  reconcile::Engine engine(*cfg_opt, reconcile::ChildProcessSync(*cfg_opt), runtime, reconcile::RealClock());
+  const bool placeholder = std::getenv("PODCD_TEST_PLACEHOLDER_DELAY_MS") != nullptr;
+  PlaceholderExecutor test_executor;
+  reconcile::Executor& executor = placeholder ? static_cast<reconcile::Executor&>(test_executor) : engine;
+  if (placeholder) log::Warn("TEST MODE (PODCD_TEST_PLACEHOLDER_DELAY_MS): nothing is deployed");
   reconcile::WorkQueue queue(**store, executor, static_cast<std::size_t>(cfg.queue_limit));
-  http::DirectoryCatalog catalog((std::filesystem::path(cfg.repo.path) / cfg.repo.services_dir).string());
-  StateDirProbe health(cfg.state_dir);
+  EngineCatalog engine_catalog(*cfg_opt, engine, **store);
+  http::DirectoryCatalog dir_catalog((std::filesystem::path(cfg.repo.path) / cfg.repo.services_dir).string());
+  DaemonHealth daemon_health(*cfg_opt);
+  StateDirProbe state_health(cfg.state_dir);
+  http::StackCatalog& catalog = placeholder ? static_cast<http::StackCatalog&>(dir_catalog) : engine_catalog;
+  http::HealthProbe& health = placeholder ? static_cast<http::HealthProbe&>(state_health) : daemon_health;
   http::Server server(http::OptionsFromConfig(cfg), **store, queue, catalog, &health);
   queue.Start();
+  if (!placeholder) {
+    // Level-triggered: whatever happened while podcd was down, bring the host to the repo.
+    state::Trigger startup;
+    startup.kind = std::string(state::kKindDeployAllChanged);
+    startup.event = "startup";
+    startup.all_changed = true;
+    if (auto r = queue.Enqueue(std::move(startup)); r) log::Info("startup reconcile queued", {{"deployment", r->id}});
+  }
+  Poller poller(queue, cfg.poll.interval, cfg.poll.jitter);
   if (auto r = server.Start(); !r) {
     log::Error("cannot start the HTTP server", {{"error", r.error().What()}});
     queue.Stop();
@@ -103,6 +173,7 @@ int Serve(const GlobalOptions& g, const Args& args) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   log::Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+  poller.Stop();
   server.Shutdown(cfg.webhook.request_timeout);
   log::Info("stopped");
   return kExitOk;

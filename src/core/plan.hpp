@@ -51,6 +51,7 @@ struct ActualContainer {
   std::string service;
   std::string fingerprint;
   std::string commit;
+  std::string deployment;  // io.podcd.deployment: the run that created it
   std::map<std::string, std::string> field_hashes;  // decoded io.podcd.fields
   bool temporary = false;
   bool running = false;

@@ -55,6 +55,7 @@ Expected<std::vector<core::ActualContainer>> PodmanRuntime::ListManaged() {
     a.service = label(core::kLabelService);
     a.fingerprint = label(core::kLabelFingerprint);
     a.commit = label(core::kLabelCommit);
+    a.deployment = label(core::kLabelDeployment);
     a.field_hashes = core::DecodeFieldHashes(label(core::kLabelFields));
     a.temporary = IsTemporaryName(c.name);
     a.running = c.state == "running";

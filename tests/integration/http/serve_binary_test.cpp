@@ -136,7 +136,7 @@ TEST_CASE("podcd serve: SIGTERM during a request answers it, records the run int
     CHECK(log.find(std::string(kSecret)) == std::string::npos);
   }
   {
-    Daemon d(dir, "");
+    Daemon d(dir, "PODCD_TEST_PLACEHOLDER_DELAY_MS=0");
     REQUIRE(d.port() != 0);
     auto g = Call("GET", d.Url("/deployments/" + id));
     CHECK(g.status == 200);
@@ -164,7 +164,7 @@ TEST_CASE("podcd serve: records left running by a crash are marked interrupted o
     }
     // Destructor: SIGKILL, a crash.
   }
-  Daemon d(dir, "");
+  Daemon d(dir, "PODCD_TEST_PLACEHOLDER_DELAY_MS=0");
   REQUIRE(d.port() != 0);
   auto g = Call("GET", d.Url("/deployments/" + id));
   CHECK(Field(g.body, "state") == "failed");

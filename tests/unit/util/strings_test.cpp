@@ -59,3 +59,19 @@ TEST_CASE("WriteFileAtomic replaces the file and leaves no temp files") {
   CHECK(n == 1);
   CHECK_FALSE(WriteFileAtomic(d / "no/such/dir/file", "x"));
 }
+
+#include "util/file_lock.hpp"
+
+TEST_CASE("a file lock is exclusive until released") {
+  test::TempDir d;
+  auto path = (d / "podcd.lock").string();
+  {
+    auto a = FileLock::TryAcquire(path);
+    REQUIRE(a);
+    auto b = FileLock::TryAcquire(path);
+    REQUIRE_FALSE(b);
+    CHECK(b.error().code == ErrorCode::kAlreadyExists);
+  }
+  CHECK(FileLock::TryAcquire(path));
+  CHECK_FALSE(FileLock::TryAcquire((d / "no/such/dir/lock").string()));
+}
