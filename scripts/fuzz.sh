@@ -14,7 +14,11 @@ if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
     -DPODCD_TESTS=OFF -DPODCD_SANITIZE=ON \
     -DCMAKE_CXX_FLAGS="-D__cpp_concepts=202002L -Wno-macro-redefined"
 fi
-cmake --build "$BUILD_DIR" -j"$(nproc)"
+# Only the fuzz targets and what they link: clang 14 has no std::expected, which the rest uses.
+targets=()
+for src in tests/fuzz/*_fuzz.cpp; do targets+=(--target "$(basename "${src%.cpp}")"); done
+[ ${#targets[@]} -eq 0 ] && { echo "no fuzz targets"; exit 0; }
+cmake --build "$BUILD_DIR" -j"$(nproc)" "${targets[@]}"
 shopt -s nullglob
 status=0
 for f in "$BUILD_DIR"/tests/fuzz/*_fuzz; do

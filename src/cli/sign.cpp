@@ -1,5 +1,6 @@
 // `podcd sign [--secret-file F] [FILE|-]`: prints the X-Hub-Signature-256 value for a body.
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <iterator>
 
@@ -9,6 +10,24 @@
 #include "util/strings.hpp"
 
 namespace podcd::cli {
+namespace {
+
+// Reads a file, a FIFO or a process substitution (<(...)), which ReadFile's size check refuses.
+Expected<std::string> ReadAll(const std::string& path, std::size_t max_bytes) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(ErrorCode::kIo, "cannot open", path);
+  std::string out;
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    out.append(buf, static_cast<std::size_t>(in.gcount()));
+    if (out.size() > max_bytes)
+      return Fail(ErrorCode::kInvalidArgument, "larger than " + std::to_string(max_bytes) + " bytes", path);
+  }
+  if (in.bad()) return Fail(ErrorCode::kIo, "read error", path);
+  return out;
+}
+
+}  // namespace
 
 int Sign(const GlobalOptions& g, const Args& args) {
   std::string secret_file;
@@ -37,9 +56,9 @@ int Sign(const GlobalOptions& g, const Args& args) {
   }
   std::string secret;
   if (!secret_file.empty()) {
-    auto s = ReadFile(secret_file, 64 << 10);
+    auto s = ReadAll(secret_file, 64 << 10);
     if (!s) {
-      std::fprintf(stderr, "podcd sign: %s\n", s.error().WithContext(secret_file).What().c_str());
+      std::fprintf(stderr, "podcd sign: %s\n", s.error().What().c_str());
       return kExitFailure;
     }
     secret = *s;
@@ -58,9 +77,9 @@ int Sign(const GlobalOptions& g, const Args& args) {
   if (input.empty() || input == "-") {
     body.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
   } else {
-    auto b = ReadFile(input, 64u << 20);
+    auto b = ReadAll(input, 64u << 20);
     if (!b) {
-      std::fprintf(stderr, "podcd sign: %s\n", b.error().WithContext(input).What().c_str());
+      std::fprintf(stderr, "podcd sign: %s\n", b.error().What().c_str());
       return kExitFailure;
     }
     body = std::move(*b);

@@ -1,9 +1,247 @@
-// `podcd status`: not built yet; issue 3 replaces this file.
+// `podcd status [--server URL] [--token-file F] [--json] [DEPLOYMENT_ID]`: reads a daemon's API.
+#include <curl/curl.h>
+#include <rapidjson/document.h>
+#include <rapidjson/prettywriter.h>
+#include <rapidjson/stringbuffer.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "util/strings.hpp"
 
 namespace podcd::cli {
+namespace {
 
-int Status(const GlobalOptions&, const Args&) { return NotBuilt("status", "3"); }
+constexpr const char* kUsage =
+    "usage: podcd status [--server URL] [--token-file F] [--json] [DEPLOYMENT_ID]\n"
+    "  --server URL      the daemon (default $PODCD_SERVER, else http://127.0.0.1:8080)\n"
+    "  --token-file F    file holding the API token (default $PODCD_API_TOKEN)\n"
+    "  --json            print the API's JSON instead of tables\n";
+
+struct Response {
+  long status = 0;
+  std::string body;
+};
+
+struct CurlDeleter {
+  void operator()(CURL* c) const noexcept { curl_easy_cleanup(c); }
+};
+struct SlistDeleter {
+  void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
+};
+
+Expected<Response> Get(const std::string& url, const std::string& token) {
+  std::unique_ptr<CURL, CurlDeleter> c(curl_easy_init());
+  if (!c) return Fail(ErrorCode::kInternal, "curl_easy_init failed");
+  std::unique_ptr<curl_slist, SlistDeleter> headers;
+  if (!token.empty()) {
+    std::string h = "Authorization: Bearer " + token;
+    headers.reset(curl_slist_append(nullptr, h.c_str()));
+    curl_easy_setopt(c.get(), CURLOPT_HTTPHEADER, headers.get());
+  }
+  Response r;
+  curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
+  curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(c.get(), CURLOPT_TIMEOUT, 30L);
+  curl_easy_setopt(
+      c.get(), CURLOPT_WRITEFUNCTION, +[](char* p, size_t s, size_t n, void* ud) -> size_t {
+        auto* out = static_cast<std::string*>(ud);
+        if (out->size() + s * n > (64u << 20)) return 0;
+        out->append(p, s * n);
+        return s * n;
+      });
+  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &r.body);
+  CURLcode rc = curl_easy_perform(c.get());
+  if (rc != CURLE_OK) return Fail(ErrorCode::kUnavailable, curl_easy_strerror(rc), url);
+  curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &r.status);
+  return r;
+}
+
+std::string S(const rapidjson::Value& v, const char* key) {
+  if (!v.IsObject()) return {};
+  auto it = v.FindMember(key);
+  if (it == v.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+std::int64_t I(const rapidjson::Value& v, const char* key) {
+  if (!v.IsObject()) return 0;
+  auto it = v.FindMember(key);
+  return it != v.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
+}
+
+std::string Or(std::string s, const char* dflt = "-") { return s.empty() ? dflt : s; }
+
+std::string Stacks(const rapidjson::Value& trigger) {
+  if (trigger.IsObject() && trigger.HasMember("all_changed") && trigger["all_changed"].IsBool() &&
+      trigger["all_changed"].GetBool()) {
+    return "all changed";
+  }
+  std::string out;
+  if (trigger.IsObject() && trigger.HasMember("stacks") && trigger["stacks"].IsArray()) {
+    for (const auto& s : trigger["stacks"].GetArray()) {
+      if (!s.IsString()) continue;
+      if (!out.empty()) out += ",";
+      out += s.GetString();
+    }
+  }
+  return Or(out);
+}
+
+std::string Duration(const rapidjson::Value& d) {
+  auto start = I(d, "started_at_ms");
+  auto end = I(d, "finished_at_ms");
+  if (start == 0 || end < start) return "-";
+  return FormatDuration(std::chrono::milliseconds(end - start));
+}
+
+std::string Pretty(const rapidjson::Value& v) {
+  rapidjson::StringBuffer buf;
+  rapidjson::PrettyWriter<rapidjson::StringBuffer> w(buf);
+  v.Accept(w);
+  return buf.GetString();
+}
+
+void PrintDeployment(const rapidjson::Value& d) {
+  std::printf("deployment  %s\n", S(d, "id").c_str());
+  std::printf("state       %s%s\n", S(d, "state").c_str(),
+              S(d, "reason").empty() ? "" : (" (" + S(d, "reason") + ")").c_str());
+  const auto& t = d.HasMember("trigger") ? d["trigger"] : d;
+  std::printf("trigger     %s, stacks %s%s\n", S(t, "kind").c_str(), Stacks(t).c_str(),
+              S(t, "event").empty() ? "" : (", event " + S(t, "event")).c_str());
+  if (!S(t, "delivery_id").empty()) std::printf("delivery    %s\n", S(t, "delivery_id").c_str());
+  if (I(d, "coalesced") > 0)
+    std::printf("coalesced   %lld further triggers\n", static_cast<long long>(I(d, "coalesced")));
+  std::printf("commit      %s\n", Or(S(d, "commit")).c_str());
+  std::printf("queued      %s\n", Or(S(d, "queued_at")).c_str());
+  std::printf("started     %s\n", Or(S(d, "started_at")).c_str());
+  std::printf("finished    %s (took %s)\n", Or(S(d, "finished_at")).c_str(), Duration(d).c_str());
+  if (d.HasMember("stacks") && d["stacks"].IsArray() && !d["stacks"].Empty()) {
+    std::printf("\n%-24s %-14s %-10s %s\n", "STACK", "OUTCOME", "DURATION", "REASON");
+    for (const auto& s : d["stacks"].GetArray()) {
+      std::printf("%-24s %-14s %-10s %s\n", S(s, "name").c_str(), Or(S(s, "outcome")).c_str(),
+                  FormatDuration(std::chrono::milliseconds(I(s, "duration_ms"))).c_str(),
+                  S(s, "reason").c_str());
+    }
+  }
+  if (d.HasMember("log") && d["log"].IsArray() && !d["log"].Empty()) {
+    std::printf("\nlog:\n");
+    for (const auto& l : d["log"].GetArray()) {
+      if (l.IsString()) std::printf("  %s\n", l.GetString());
+    }
+  }
+}
+
+}  // namespace
+
+int Status(const GlobalOptions&, const Args& args) {
+  std::string server;
+  std::string token_file;
+  std::string id;
+  bool json = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&](std::string& out, std::string_view flag) {
+      if (a.size() > flag.size() && a[flag.size()] == '=') {
+        out = a.substr(flag.size() + 1);
+        return true;
+      }
+      if (i + 1 >= args.size()) return false;
+      out = args[++i];
+      return true;
+    };
+    if (a == "--json") {
+      json = true;
+    } else if (a == "--server" || a.starts_with("--server=")) {
+      if (!value(server, "--server")) return std::fprintf(stderr, "%s", kUsage), kExitUsage;
+    } else if (a == "--token-file" || a.starts_with("--token-file=")) {
+      if (!value(token_file, "--token-file")) return std::fprintf(stderr, "%s", kUsage), kExitUsage;
+    } else if (a.starts_with("-") || !id.empty()) {
+      std::fprintf(stderr, "podcd status: unexpected argument \"%s\"\n%s", a.c_str(), kUsage);
+      return kExitUsage;
+    } else {
+      id = a;
+    }
+  }
+  if (server.empty()) {
+    const char* env = std::getenv("PODCD_SERVER");
+    server = env && *env ? env : "http://127.0.0.1:8080";
+  }
+  while (!server.empty() && server.back() == '/') server.pop_back();
+  std::string token;
+  if (!token_file.empty()) {
+    auto t = ReadFile(token_file, 64 << 10);
+    if (!t) {
+      std::fprintf(stderr, "podcd status: %s\n", t.error().WithContext(token_file).What().c_str());
+      return kExitFailure;
+    }
+    token = std::string(Trim(*t));
+  } else if (const char* env = std::getenv("PODCD_API_TOKEN")) {
+    token = env;
+  }
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+
+  auto fetch = [&](const std::string& path, rapidjson::Document& doc) -> bool {
+    auto r = Get(server + path, token);
+    if (!r) {
+      std::fprintf(stderr, "podcd status: cannot reach %s: %s\n", server.c_str(), r.error().message.c_str());
+      return false;
+    }
+    doc.Parse(r->body.data(), r->body.size());
+    if (r->status != 200) {
+      std::string msg = doc.HasParseError() ? r->body.substr(0, 200) : S(doc, "error");
+      std::fprintf(stderr, "podcd status: %s%s answered %ld: %s\n", server.c_str(), path.c_str(), r->status,
+                   msg.c_str());
+      return false;
+    }
+    if (doc.HasParseError()) {
+      std::fprintf(stderr, "podcd status: %s%s answered malformed JSON\n", server.c_str(), path.c_str());
+      return false;
+    }
+    return true;
+  };
+
+  if (!id.empty()) {
+    rapidjson::Document d;
+    if (!fetch("/deployments/" + id, d)) return kExitFailure;
+    if (json) {
+      std::printf("%s\n", Pretty(d).c_str());
+    } else {
+      PrintDeployment(d);
+    }
+    return kExitOk;
+  }
+  rapidjson::Document deployments;
+  rapidjson::Document stacks;
+  if (!fetch("/deployments?limit=20", deployments) || !fetch("/stacks", stacks)) return kExitFailure;
+  if (json) {
+    std::printf("{\"deployments\":%s,\"stacks\":%s}\n", Pretty(deployments["deployments"]).c_str(),
+                Pretty(stacks["stacks"]).c_str());
+    return kExitOk;
+  }
+  std::printf("%-24s %-10s %-14s %-14s %s\n", "STACK", "STATE", "COMMIT", "FINGERPRINT", "LAST DEPLOYMENT");
+  if (stacks.HasMember("stacks") && stacks["stacks"].IsArray()) {
+    for (const auto& s : stacks["stacks"].GetArray()) {
+      std::printf("%-24s %-10s %-14s %-14s %s\n", S(s, "name").c_str(), Or(S(s, "state")).c_str(),
+                  Or(S(s, "commit").substr(0, 12)).c_str(), Or(S(s, "fingerprint").substr(0, 12)).c_str(),
+                  Or(S(s, "last_deployment")).c_str());
+    }
+  }
+  std::printf("\n%-24s %-10s %-20s %-20s %-10s %s\n", "DEPLOYMENT", "STATE", "KIND", "STACKS", "DURATION",
+              "QUEUED");
+  if (deployments.HasMember("deployments") && deployments["deployments"].IsArray()) {
+    for (const auto& d : deployments["deployments"].GetArray()) {
+      const auto& t = d.HasMember("trigger") ? d["trigger"] : d;
+      std::printf("%-24s %-10s %-20s %-20s %-10s %s\n", S(d, "id").c_str(), S(d, "state").c_str(),
+                  S(t, "kind").c_str(), Stacks(t).c_str(), Duration(d).c_str(),
+                  Or(S(d, "queued_at")).c_str());
+    }
+  }
+  return kExitOk;
+}
 
 }  // namespace podcd::cli

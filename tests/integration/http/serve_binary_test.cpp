@@ -188,3 +188,35 @@ TEST_CASE("podcd sign prints the GitHub test vector") {
             .exit_code == 1);
   CHECK(podcd::test::RunCommand(std::string(PODCD_BINARY) + " sign --bogus").exit_code == 2);
 }
+
+TEST_CASE("podcd status prints tables and JSON from a running daemon") {
+  podcd::test::TempDir dir;
+  WriteConfig(dir);
+  Daemon d(dir, "");
+  REQUIRE(d.port() != 0);
+  std::string sig = "X-Hub-Signature-256: sha256=" + podcd::http::HmacSha256Hex(kSecret, "");
+  auto r = Call("POST", d.Url("/redeploy-and-update/web?wait=30"), {sig}, "");
+  REQUIRE(r.status == 200);
+  std::string id = Field(r.body, "id");
+  const std::string bin = std::string(PODCD_BINARY) + " status --server " + d.Url("");
+  auto list = podcd::test::RunCommand(bin);
+  CHECK(list.exit_code == 0);
+  CHECK(list.output.find("STACK") != std::string::npos);
+  CHECK(list.output.find("web") != std::string::npos);
+  CHECK(list.output.find(id) != std::string::npos);
+  CHECK(list.output.find("succeeded") != std::string::npos);
+  auto one = podcd::test::RunCommand(bin + " " + id);
+  CHECK(one.exit_code == 0);
+  CHECK(one.output.find("deployment  " + id) != std::string::npos);
+  CHECK(one.output.find("no reconcile engine yet") != std::string::npos);
+  auto js = podcd::test::RunCommand(bin + " --json " + id);
+  CHECK(js.exit_code == 0);
+  CHECK(Field(js.output, "id") == id);
+  auto missing = podcd::test::RunCommand(bin + " 20990101-000000-000001");
+  CHECK(missing.exit_code == 1);
+  CHECK(missing.output.find("404") != std::string::npos);
+  CHECK(
+      podcd::test::RunCommand(std::string(PODCD_BINARY) + " status --server http://127.0.0.1:1").exit_code ==
+      1);
+  CHECK(d.Terminate() == 0);
+}
