@@ -1,9 +1,118 @@
-// `podcd plan`: not built yet; issue 4 replaces this file.
+// `podcd plan [--json] [--no-sync]`: sync the repository, compare it with the running
+// containers (Podman is only read), print the plan. Exit 0: nothing to do; 3: work to do.
+#include <cstdio>
+#include <string>
+
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
+#include "cli/daemon_parts.hpp"
+#include "util/log.hpp"
+#include "reconcile/engine.hpp"
+#include "reconcile/podman_runtime.hpp"
 
 namespace podcd::cli {
+namespace {
 
-int Plan(const GlobalOptions&, const Args&) { return NotBuilt("plan", "4"); }
+constexpr const char* kUsage = "usage: podcd plan [--json] [--no-sync]\n";
+
+void JsonString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  log::AppendJsonEscaped(out, s);
+  out.push_back('"');
+}
+
+void JsonList(std::string& out, const std::vector<std::string>& v) {
+  out.push_back('[');
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out.push_back(',');
+    JsonString(out, v[i]);
+  }
+  out.push_back(']');
+}
+
+std::string ToJson(const reconcile::Snapshot& snap) {
+  std::string out = "{\"commit\":";
+  JsonString(out, snap.commit);
+  out += ",\"stacks\":[";
+  bool first = true;
+  for (const auto& st : snap.plan.stacks) {
+    if (!first) out.push_back(',');
+    first = false;
+    out += "{\"name\":";
+    JsonString(out, st.name);
+    out += ",\"action\":";
+    JsonString(out, core::ToString(st.action));
+    out += ",\"reasons\":";
+    JsonList(out, st.reasons);
+    out += ",\"services\":[";
+    for (size_t i = 0; i < st.services.size(); ++i) {
+      const auto& sv = st.services[i];
+      if (i) out.push_back(',');
+      out += "{\"name\":";
+      JsonString(out, sv.name);
+      out += ",\"action\":";
+      JsonString(out, core::ToString(sv.action));
+      out += ",\"reasons\":";
+      JsonList(out, sv.reasons);
+      out.push_back('}');
+    }
+    out += "]}";
+  }
+  out += "]}";
+  return out;
+}
+
+void PrintTable(const reconcile::Snapshot& snap, bool prune) {
+  std::printf("commit %s\n\n", snap.commit.empty() ? "(work tree, not synced)" : snap.commit.c_str());
+  std::printf("%-28s %-10s %s\n", "STACK / SERVICE", "ACTION", "REASONS");
+  for (const auto& st : snap.plan.stacks) {
+    std::string action(core::ToString(st.action));
+    if (st.action == core::Action::kRemove && !prune) action += " (prune off: kept)";
+    std::string reasons;
+    if (st.action == core::Action::kInvalid || st.action == core::Action::kRefused) {
+      for (const auto& r : st.reasons) reasons += (reasons.empty() ? "" : "; ") + r;
+    } else if (!st.leftovers.empty()) {
+      reasons = st.reasons.back();
+    }
+    std::printf("%-28s %-10s %s\n", st.name.c_str(), action.c_str(), reasons.c_str());
+    for (const auto& sv : st.services) {
+      std::string r;
+      for (const auto& x : sv.reasons) r += (r.empty() ? "" : ", ") + x;
+      std::printf("  %-26s %-10s %s\n", sv.name.c_str(), std::string(core::ToString(sv.action)).c_str(), r.c_str());
+    }
+  }
+}
+
+}  // namespace
+
+int Plan(const GlobalOptions& g, const Args& args) {
+  bool json = false;
+  bool sync = true;
+  for (const auto& a : args) {
+    if (a == "--json") json = true;
+    else if (a == "--no-sync") sync = false;
+    else {
+      std::fprintf(stderr, "podcd plan: unexpected argument \"%s\"\n%s", a.c_str(), kUsage);
+      return kExitUsage;
+    }
+  }
+  auto cfg = LoadConfig(g);
+  if (!cfg) return kExitFailure;
+  reconcile::PodmanRuntime runtime(PodmanOptions(**cfg));
+  reconcile::Engine engine(*cfg, reconcile::ChildProcessSync(*cfg), runtime, reconcile::RealClock());
+  auto snap = engine.Observe(sync, false);
+  if (!snap) {
+    std::fprintf(stderr, "podcd plan: %s\n", snap.error().What().c_str());
+    return kExitFailure;
+  }
+  if (json) std::printf("%s\n", ToJson(*snap).c_str());
+  else PrintTable(*snap, (*cfg)->prune);
+  for (const auto& st : snap->plan.stacks) {
+    bool work = st.action == core::Action::kCreate || st.action == core::Action::kRecreate ||
+                !st.leftovers.empty() || (st.action == core::Action::kRemove && (*cfg)->prune);
+    if (work) return kExitChanges;
+  }
+  return kExitOk;
+}
 
 }  // namespace podcd::cli

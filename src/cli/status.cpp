@@ -1,5 +1,4 @@
 // `podcd status [--server URL] [--token-file F] [--json] [DEPLOYMENT_ID]`: reads a daemon's API.
-#include <curl/curl.h>
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
@@ -9,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/api_client.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "util/strings.hpp"
@@ -22,44 +22,9 @@ constexpr const char* kUsage =
     "  --token-file F    file holding the API token (default $PODCD_API_TOKEN)\n"
     "  --json            print the API's JSON instead of tables\n";
 
-struct Response {
-  long status = 0;
-  std::string body;
-};
+using Response = ApiResponse;
 
-struct CurlDeleter {
-  void operator()(CURL* c) const noexcept { curl_easy_cleanup(c); }
-};
-struct SlistDeleter {
-  void operator()(curl_slist* l) const noexcept { curl_slist_free_all(l); }
-};
-
-Expected<Response> Get(const std::string& url, const std::string& token) {
-  std::unique_ptr<CURL, CurlDeleter> c(curl_easy_init());
-  if (!c) return Fail(ErrorCode::kInternal, "curl_easy_init failed");
-  std::unique_ptr<curl_slist, SlistDeleter> headers;
-  if (!token.empty()) {
-    std::string h = "Authorization: Bearer " + token;
-    headers.reset(curl_slist_append(nullptr, h.c_str()));
-    curl_easy_setopt(c.get(), CURLOPT_HTTPHEADER, headers.get());
-  }
-  Response r;
-  curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
-  curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(c.get(), CURLOPT_TIMEOUT, 30L);
-  curl_easy_setopt(
-      c.get(), CURLOPT_WRITEFUNCTION, +[](char* p, size_t s, size_t n, void* ud) -> size_t {
-        auto* out = static_cast<std::string*>(ud);
-        if (out->size() + s * n > (64u << 20)) return 0;
-        out->append(p, s * n);
-        return s * n;
-      });
-  curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &r.body);
-  CURLcode rc = curl_easy_perform(c.get());
-  if (rc != CURLE_OK) return Fail(ErrorCode::kUnavailable, curl_easy_strerror(rc), url);
-  curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &r.status);
-  return r;
-}
+Expected<Response> Get(const std::string& url, const std::string& token) { return ApiCall("GET", url, token); }
 
 std::string S(const rapidjson::Value& v, const char* key) {
   if (!v.IsObject()) return {};
@@ -183,7 +148,6 @@ int Status(const GlobalOptions&, const Args& args) {
   } else if (const char* env = std::getenv("PODCD_API_TOKEN")) {
     token = env;
   }
-  curl_global_init(CURL_GLOBAL_DEFAULT);
 
   auto fetch = [&](const std::string& path, rapidjson::Document& doc) -> bool {
     auto r = Get(server + path, token);
