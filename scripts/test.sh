@@ -11,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd -P)
 BUILD_DIR=${BUILD_DIR:-build}
+# Installs what is missing (a no-op when everything is there), so this works on a fresh machine.
+bash scripts/setup.sh --no-build
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${PODCD_CMAKE_ARGS:-}
 fi
