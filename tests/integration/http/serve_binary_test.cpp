@@ -192,7 +192,7 @@ TEST_CASE("podcd sign prints the GitHub test vector") {
 TEST_CASE("podcd status prints tables and JSON from a running daemon") {
   podcd::test::TempDir dir;
   WriteConfig(dir);
-  Daemon d(dir, "");
+  Daemon d(dir, "PODCD_TEST_PLACEHOLDER_DELAY_MS=0");
   REQUIRE(d.port() != 0);
   std::string sig = "X-Hub-Signature-256: sha256=" + podcd::http::HmacSha256Hex(kSecret, "");
   auto r = Call("POST", d.Url("/redeploy-and-update/web?wait=30"), {sig}, "");
@@ -208,7 +208,7 @@ TEST_CASE("podcd status prints tables and JSON from a running daemon") {
   auto one = podcd::test::RunCommand(bin + " " + id);
   CHECK(one.exit_code == 0);
   CHECK(one.output.find("deployment  " + id) != std::string::npos);
-  CHECK(one.output.find("no reconcile engine yet") != std::string::npos);
+  CHECK(one.output.find("test placeholder executor") != std::string::npos);
   auto js = podcd::test::RunCommand(bin + " --json " + id);
   CHECK(js.exit_code == 0);
   CHECK(Field(js.output, "id") == id);
