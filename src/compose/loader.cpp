@@ -1841,4 +1841,20 @@ std::expected<core::Stack, LoadErrors> LoadStack(const StackDir& stack, const Lo
   return LoadStackFromText(*text, stack, options);
 }
 
+Expected<RepoLoad> LoadRepository(std::string_view services_dir, const LoadOptions& options) {
+  auto found = DiscoverStacks(options.repo_root, services_dir);
+  if (!found) return std::unexpected(found.error());
+  RepoLoad out;
+  for (auto& [name, error] : found->errors) out.invalid[name].push_back(std::move(error));
+  for (const auto& dir : found->stacks) {
+    auto stack = LoadStack(dir, options);
+    if (stack) {
+      out.stacks.push_back(std::move(*stack));
+    } else {
+      out.invalid[dir.name] = std::move(stack.error());
+    }
+  }
+  return out;
+}
+
 }  // namespace podcd::compose

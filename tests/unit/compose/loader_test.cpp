@@ -595,3 +595,17 @@ TEST_CASE("commands split like a shell without running one") {
   CHECK_FALSE(compose::SplitCommand("'open"));
   CHECK_FALSE(compose::SplitCommand("\"open"));
 }
+
+TEST_CASE("LoadRepository loads the good stacks and lists the bad ones") {
+  Repo repo;
+  repo.Write("services/good/compose.yml", "services: {a: {image: x}}\n");
+  repo.Write("services/bad/compose.yml", "services: {a: {image: x, bogus: 1}}\n");
+  repo.Write("services/Upper/compose.yml", "services: {a: {image: x}}\n");
+  auto r = compose::LoadRepository("services", repo.options);
+  REQUIRE(r);
+  REQUIRE(r->stacks.size() == 1);
+  CHECK(r->stacks[0].name == "good");
+  REQUIRE(r->invalid.size() == 2);
+  CHECK(Contains(Join(r->invalid.at("bad")), "bogus"));
+  CHECK(r->invalid.contains("Upper"));
+}
