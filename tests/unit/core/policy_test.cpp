@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <functional>
+#include <set>
+
+#include "config/config.hpp"
 
 using namespace podcd::core;
 
@@ -141,4 +144,13 @@ TEST_CASE("all violations of all services are reported") {
   auto v = CheckPolicy(st, {});
   CHECK(Rules(v) == std::vector<std::string>{"privileged", "cap_sys_admin", "host_namespaces"});
   CHECK(v[2].service == "b");
+}
+
+TEST_CASE("core's rule names are exactly the configuration's") {
+  std::set<std::string_view> core_rules = {kRulePrivileged, kRuleHostNamespaces, kRuleCapSysAdmin,
+                                           kRuleDevices,    kRulePodmanSocket,   kRuleHostBinds,
+                                           kRuleUnconfined, kRuleHostRoot};
+  std::set<std::string_view> config_rules(std::begin(podcd::config::kPolicyRules),
+                                          std::end(podcd::config::kPolicyRules));
+  CHECK(core_rules == config_rules);
 }
