@@ -476,6 +476,11 @@ class Loader {
         return {};
       }
       const auto& p = it->path();
+      // A repository's own metadata changes with every fetch: never part of a bind's digest.
+      if (p.filename() == ".git") {
+        if (it->is_directory(ec)) it.disable_recursion_pending();
+        continue;
+      }
       std::string rel = p.lexically_relative(root).generic_string();
       auto st = it->symlink_status(ec);
       if (ec) break;
@@ -551,17 +556,20 @@ class Loader {
       return;
     }
     const Node* services = nullptr;
+    // `name` first: default network and volume names derive from it.
+    for (const auto& e : root.entries) {
+      if (e.key != "name") continue;
+      auto s = Str(*e.value, "name");
+      if (s && !core::IsValidStackName(*s)) {
+        Err(*e.value, "name", "must match ^[a-z0-9][a-z0-9_.-]{0,62}$, got " + Quoted(*s));
+      } else if (s) {
+        out_.name = *s;
+      }
+    }
     for (const auto& e : root.entries) {
       const Node& v = *e.value;
-      if (IsExtension(e.key) || e.key == "version") continue;
-      if (e.key == "name") {
-        auto s = Str(v, "name");
-        if (s && !core::IsValidStackName(*s)) {
-          Err(v, "name", "must match ^[a-z0-9][a-z0-9_.-]{0,62}$, got " + Quoted(*s));
-        } else if (s) {
-          out_.name = *s;
-        }
-      } else if (e.key == "services") {
+      if (IsExtension(e.key) || e.key == "version" || e.key == "name") continue;
+      if (e.key == "services") {
         services = &v;
       } else if (e.key == "networks") {
         TopNetworks(v);

@@ -164,6 +164,13 @@ TEST_CASE("fingerprints change with every referenced-file kind") {
   auto other = Fp(repo, "web", kBase, "other");
   repo.Write("services/web/nginx.conf", "changed\n");
   CHECK(Fp(repo, "web", kBase, "other") == other);
+  // A .git directory inside a bind directory is not part of its digest.
+  WriteFiles(repo);
+  std::filesystem::remove(repo.Root() / "services/web/html/new.txt");
+  REQUIRE(Fp(repo, "web", kBase) == base);
+  repo.Write("services/web/html/.git/HEAD", "ref: x\n");
+  CHECK(Fp(repo, "web", kBase) == base);
+  std::filesystem::remove_all(repo.Root() / "services/web/html/.git");
   // A renamed file in a bind directory changes it too.
   WriteFiles(repo);
   std::filesystem::rename(repo.Root() / "services/web/html/sub/a.css",

@@ -261,7 +261,6 @@ TEST_CASE("a full service in long syntax") {
   repo.Write("services/web/site.conf", "x\n");
   repo.Write("services/web/token.txt", "secret\n");
   auto s = repo.Ok("web", R"(
-name: webproj
 services:
   app:
     image: nginx
@@ -327,14 +326,17 @@ services:
     network_mode: "service:db"
 networks:
   front: {name: my-front, external: true}
+  internal: {}
 volumes:
   data: {external: true, name: shared-data}
 configs:
   site: {file: ./site.conf}
 secrets:
   token: {file: token.txt}
+name: webproj
 )");
   CHECK(s.name == "webproj");
+  CHECK(s.networks.at("internal").name == "webproj_internal");  // `name` comes last in the file
   CHECK(s.dir == "web");
   const auto& a = Svc(s, "app");
   CHECK(a.build->dockerfile == "Containerfile");
