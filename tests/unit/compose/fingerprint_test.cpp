@@ -189,5 +189,7 @@ TEST_CASE("ChangedFields names what changed") {
   CHECK(changed ==
         std::vector<std::string>{"environment.A", "environment.C", "file services/web/nginx.conf", "image"});
   CHECK(core::ChangedFields(before, before).empty());
+  CHECK(core::ChangedFields(core::Digests(before), core::Digests(after)) == changed);
+  for (const auto& [k, v] : core::Digests(after)) CHECK(v.size() == 64);
   CHECK(core::Fingerprint(before) != core::Fingerprint(after));
 }
