@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <system_error>
@@ -519,10 +520,29 @@ class Loader {
       fs::path p = dir_ / name;
       std::error_code ec;
       if (!fs::exists(fs::symlink_status(p, ec))) continue;
+      std::size_t before = errors_.size();
+      // These errors are about the variables file, not a place in the compose file.
+      auto own_context = [&] {
+        for (std::size_t i = before; i < errors_.size(); ++i) {
+          errors_[i].context = RepoRel(p);
+          if (errors_[i].message.starts_with(std::string(name) + ": ")) {
+            errors_[i].message = errors_[i].message.substr(std::strlen(name) + 2);
+          }
+          if (errors_[i].message.starts_with(RepoRel(p) + ": ")) {
+            errors_[i].message = errors_[i].message.substr(RepoRel(p).size() + 2);
+          }
+        }
+      };
       auto r = ResolvePath(dummy, name, name, Scope::kRepoOrSecrets);
-      if (!r) continue;
+      if (!r) {
+        own_context();
+        continue;
+      }
       auto text = ReadSmall(dummy, name, *r);
-      if (!text) continue;
+      if (!text) {
+        own_context();
+        continue;
+      }
       auto entries = ParseEnvFile(*text, r->key, ChainLookup(MapLookup(vars), opt_.host_env));
       if (!entries) {
         errors_.push_back(entries.error());
