@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <system_error>
@@ -476,6 +477,11 @@ class Loader {
         return {};
       }
       const auto& p = it->path();
+      // A repository's own metadata changes with every fetch: never part of a bind's digest.
+      if (p.filename() == ".git") {
+        if (it->is_directory(ec)) it.disable_recursion_pending();
+        continue;
+      }
       std::string rel = p.lexically_relative(root).generic_string();
       auto st = it->symlink_status(ec);
       if (ec) break;
@@ -514,10 +520,29 @@ class Loader {
       fs::path p = dir_ / name;
       std::error_code ec;
       if (!fs::exists(fs::symlink_status(p, ec))) continue;
+      std::size_t before = errors_.size();
+      // These errors are about the variables file, not a place in the compose file.
+      auto own_context = [&] {
+        for (std::size_t i = before; i < errors_.size(); ++i) {
+          errors_[i].context = RepoRel(p);
+          if (errors_[i].message.starts_with(std::string(name) + ": ")) {
+            errors_[i].message = errors_[i].message.substr(std::strlen(name) + 2);
+          }
+          if (errors_[i].message.starts_with(RepoRel(p) + ": ")) {
+            errors_[i].message = errors_[i].message.substr(RepoRel(p).size() + 2);
+          }
+        }
+      };
       auto r = ResolvePath(dummy, name, name, Scope::kRepoOrSecrets);
-      if (!r) continue;
+      if (!r) {
+        own_context();
+        continue;
+      }
       auto text = ReadSmall(dummy, name, *r);
-      if (!text) continue;
+      if (!text) {
+        own_context();
+        continue;
+      }
       auto entries = ParseEnvFile(*text, r->key, ChainLookup(MapLookup(vars), opt_.host_env));
       if (!entries) {
         errors_.push_back(entries.error());
@@ -551,17 +576,20 @@ class Loader {
       return;
     }
     const Node* services = nullptr;
+    // `name` first: default network and volume names derive from it.
+    for (const auto& e : root.entries) {
+      if (e.key != "name") continue;
+      auto s = Str(*e.value, "name");
+      if (s && !core::IsValidStackName(*s)) {
+        Err(*e.value, "name", "must match ^[a-z0-9][a-z0-9_.-]{0,62}$, got " + Quoted(*s));
+      } else if (s) {
+        out_.name = *s;
+      }
+    }
     for (const auto& e : root.entries) {
       const Node& v = *e.value;
-      if (IsExtension(e.key) || e.key == "version") continue;
-      if (e.key == "name") {
-        auto s = Str(v, "name");
-        if (s && !core::IsValidStackName(*s)) {
-          Err(v, "name", "must match ^[a-z0-9][a-z0-9_.-]{0,62}$, got " + Quoted(*s));
-        } else if (s) {
-          out_.name = *s;
-        }
-      } else if (e.key == "services") {
+      if (IsExtension(e.key) || e.key == "version" || e.key == "name") continue;
+      if (e.key == "services") {
         services = &v;
       } else if (e.key == "networks") {
         TopNetworks(v);
@@ -1839,6 +1867,22 @@ std::expected<core::Stack, LoadErrors> LoadStack(const StackDir& stack, const Lo
   auto text = ReadFile(c, options.max_file_bytes);
   if (!text) return std::unexpected(LoadErrors{text.error().WithContext(stack.compose_file.string())});
   return LoadStackFromText(*text, stack, options);
+}
+
+Expected<RepoLoad> LoadRepository(std::string_view services_dir, const LoadOptions& options) {
+  auto found = DiscoverStacks(options.repo_root, services_dir);
+  if (!found) return std::unexpected(found.error());
+  RepoLoad out;
+  for (auto& [name, error] : found->errors) out.invalid[name].push_back(std::move(error));
+  for (const auto& dir : found->stacks) {
+    auto stack = LoadStack(dir, options);
+    if (stack) {
+      out.stacks.push_back(std::move(*stack));
+    } else {
+      out.invalid[dir.name] = std::move(stack.error());
+    }
+  }
+  return out;
 }
 
 }  // namespace podcd::compose

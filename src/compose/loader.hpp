@@ -7,6 +7,7 @@
 #include <expected>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,6 +62,14 @@ std::expected<core::Stack, LoadErrors> LoadStack(const StackDir& stack, const Lo
 // still read from `stack.dir`.
 std::expected<core::Stack, LoadErrors> LoadStackFromText(std::string_view text, const StackDir& stack,
                                                          const LoadOptions& options);
+
+// Every stack of a repository: discovery, then LoadStack for each. A stack that cannot be
+// located or loaded is listed in `invalid` with its errors; the others load regardless.
+struct RepoLoad {
+  std::vector<core::Stack> stacks;            // sorted by directory name
+  std::map<std::string, LoadErrors> invalid;  // directory name -> errors
+};
+Expected<RepoLoad> LoadRepository(std::string_view services_dir, const LoadOptions& options);
 
 // getenv() restricted to `names`.
 Lookup HostEnv(const std::vector<std::string>& names);

@@ -280,6 +280,12 @@ std::string Fingerprint(const Stack& stack, const Service& service) {
   return Fingerprint(Canonicalize(stack, service));
 }
 
+CanonicalFields Digests(const CanonicalFields& fields) {
+  CanonicalFields out;
+  for (const auto& [k, v] : fields) out.emplace(k, Sha256Hex(v));
+  return out;
+}
+
 std::vector<std::string> ChangedFields(const CanonicalFields& before, const CanonicalFields& after) {
   std::set<std::string> out;
   for (const auto& [k, v] : before) {

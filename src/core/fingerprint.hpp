@@ -27,6 +27,11 @@ CanonicalFields Canonicalize(const Stack& stack, const Service& service);
 std::string Fingerprint(const CanonicalFields& fields);
 std::string Fingerprint(const Stack& stack, const Service& service);
 
+// The same fields with each value replaced by its sha256 (hex): what may be stored where
+// values must not be (container labels, logs): environment values can be secrets. Feeding
+// digests of both sides to ChangedFields gives the same answer as the values would.
+CanonicalFields Digests(const CanonicalFields& fields);
+
 // Names of fields added, removed or changed between two canonical forms, sorted, e.g.
 // {"environment.FOO", "file services/web/nginx.conf", "image"}.
 std::vector<std::string> ChangedFields(const CanonicalFields& before, const CanonicalFields& after);

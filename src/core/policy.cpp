@@ -52,10 +52,12 @@ std::vector<Violation> CheckPolicy(const Stack& stack, const PolicySettings& set
                                   std::string(rule) + " for stack " + stack.dir + " to permit it)"});
     };
     if (s.privileged) add(kRulePrivileged, "privileged: true");
-    if (s.pid == "host") add(kRuleHostNamespaces, "pid: host");
-    if (s.ipc == "host") add(kRuleHostNamespaces, "ipc: host");
-    if (s.network_mode == "host") add(kRuleHostNamespaces, "network_mode: host");
-    if (s.userns_mode == "host") add(kRuleHostNamespaces, "userns_mode: host");
+    // "ns:<path>" joins any namespace by path, the host's included.
+    auto host_ns = [](const std::string& v) { return v == "host" || v.starts_with("ns:"); };
+    if (host_ns(s.pid)) add(kRuleHostNamespaces, "pid: " + s.pid);
+    if (host_ns(s.ipc)) add(kRuleHostNamespaces, "ipc: " + s.ipc);
+    if (host_ns(s.network_mode)) add(kRuleHostNamespaces, "network_mode: " + s.network_mode);
+    if (host_ns(s.userns_mode)) add(kRuleHostNamespaces, "userns_mode: " + s.userns_mode);
     for (const auto& c : s.cap_add) {
       std::string u = Upper(c);
       if (u == "ALL" || u == "SYS_ADMIN" || u == "CAP_SYS_ADMIN") add(kRuleCapSysAdmin, "cap_add: " + c);
@@ -77,7 +79,12 @@ std::vector<Violation> CheckPolicy(const Stack& stack, const PolicySettings& set
       p = std::filesystem::path(p).lexically_normal().string();
       while (p.size() > 1 && p.back() == '/') p.pop_back();
       if (p == "/") return add(kRuleHostRoot, "a bind mount of / (the host's root)" + via);
-      if (IsPodmanSocket(p)) return add(kRulePodmanSocket, "a bind mount of the Podman socket " + p + via);
+      std::string socket = settings.podman_socket;
+      if (socket.starts_with("unix://")) socket = socket.substr(7);
+      bool configured = !socket.empty() && (p == std::filesystem::path(socket).lexically_normal().string() ||
+                                            p == std::filesystem::path(socket).parent_path().string());
+      if (configured || IsPodmanSocket(p))
+        return add(kRulePodmanSocket, "a bind mount of the Podman socket " + p + via);
       bool ok = false;
       if (read_only) {
         for (auto d : kDefaultReadOnlyBinds) ok = ok || p == d;

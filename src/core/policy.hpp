@@ -27,6 +27,8 @@ struct PolicySettings {
   std::vector<std::string> allowed_bind_roots;
   // stack -> rule names allowed for it.
   std::map<std::string, std::vector<std::string>> allow;
+  // The configured Podman socket (podman.socket), refused like the well-known paths.
+  std::string podman_socket;
 };
 
 // Always allowed read-only: real stacks bind these everywhere.

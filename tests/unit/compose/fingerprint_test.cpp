@@ -164,6 +164,13 @@ TEST_CASE("fingerprints change with every referenced-file kind") {
   auto other = Fp(repo, "web", kBase, "other");
   repo.Write("services/web/nginx.conf", "changed\n");
   CHECK(Fp(repo, "web", kBase, "other") == other);
+  // A .git directory inside a bind directory is not part of its digest.
+  WriteFiles(repo);
+  std::filesystem::remove(repo.Root() / "services/web/html/new.txt");
+  REQUIRE(Fp(repo, "web", kBase) == base);
+  repo.Write("services/web/html/.git/HEAD", "ref: x\n");
+  CHECK(Fp(repo, "web", kBase) == base);
+  std::filesystem::remove_all(repo.Root() / "services/web/html/.git");
   // A renamed file in a bind directory changes it too.
   WriteFiles(repo);
   std::filesystem::rename(repo.Root() / "services/web/html/sub/a.css",
@@ -182,5 +189,7 @@ TEST_CASE("ChangedFields names what changed") {
   CHECK(changed ==
         std::vector<std::string>{"environment.A", "environment.C", "file services/web/nginx.conf", "image"});
   CHECK(core::ChangedFields(before, before).empty());
+  CHECK(core::ChangedFields(core::Digests(before), core::Digests(after)) == changed);
+  for (const auto& [k, v] : core::Digests(after)) CHECK(v.size() == 64);
   CHECK(core::Fingerprint(before) != core::Fingerprint(after));
 }

@@ -261,7 +261,6 @@ TEST_CASE("a full service in long syntax") {
   repo.Write("services/web/site.conf", "x\n");
   repo.Write("services/web/token.txt", "secret\n");
   auto s = repo.Ok("web", R"(
-name: webproj
 services:
   app:
     image: nginx
@@ -327,14 +326,17 @@ services:
     network_mode: "service:db"
 networks:
   front: {name: my-front, external: true}
+  internal: {}
 volumes:
   data: {external: true, name: shared-data}
 configs:
   site: {file: ./site.conf}
 secrets:
   token: {file: token.txt}
+name: webproj
 )");
   CHECK(s.name == "webproj");
+  CHECK(s.networks.at("internal").name == "webproj_internal");  // `name` comes last in the file
   CHECK(s.dir == "web");
   const auto& a = Svc(s, "app");
   CHECK(a.build->dockerfile == "Containerfile");
@@ -594,4 +596,82 @@ TEST_CASE("commands split like a shell without running one") {
   CHECK(compose::SplitCommand("")->empty());
   CHECK_FALSE(compose::SplitCommand("'open"));
   CHECK_FALSE(compose::SplitCommand("\"open"));
+}
+
+TEST_CASE("LoadRepository loads the good stacks and lists the bad ones") {
+  Repo repo;
+  repo.Write("services/good/compose.yml", "services: {a: {image: x}}\n");
+  repo.Write("services/bad/compose.yml", "services: {a: {image: x, bogus: 1}}\n");
+  repo.Write("services/Upper/compose.yml", "services: {a: {image: x}}\n");
+  auto r = compose::LoadRepository("services", repo.options);
+  REQUIRE(r);
+  REQUIRE(r->stacks.size() == 1);
+  CHECK(r->stacks[0].name == "good");
+  REQUIRE(r->invalid.size() == 2);
+  CHECK(Contains(Join(r->invalid.at("bad")), "bogus"));
+  CHECK(r->invalid.contains("Upper"));
+}
+
+TEST_CASE("remaining forms: network modes, cleared entrypoint, NONE healthcheck, legacy external") {
+  Repo repo;
+  repo.Write("services/r/one.env", "X=1\n");
+  auto s = repo.Ok("r", R"(
+services:
+  a:
+    image: x
+    network_mode: host
+    entrypoint: []
+    command: ""
+    env_file: one.env
+    healthcheck: {test: [NONE]}
+    domainname: example.org
+    mem_reservation: 1k
+    pids_limit: 50
+    dns_opt: [ndots:1]
+    deploy: {resources: {reservations: {cpus: "0.25", memory: 1m}}}
+    ulimits: {core: 0}
+  b:
+    image: x
+    network_mode: "container:other"
+  c:
+    image: x
+    network_mode: bridge
+    expose: ["8000-8010/tcp"]
+    tmpfs: "/run:size=1m"
+networks:
+  ext: {external: {name: real-net}}
+)");
+  const auto& a = *s.Find("a");
+  CHECK(a.network_mode == "host");
+  CHECK(a.networks.empty());
+  CHECK(a.entrypoint == std::vector<std::string>{});
+  CHECK(a.command == std::vector<std::string>{});
+  CHECK(a.environment.at("X") == "1");
+  CHECK(a.healthcheck->disable);
+  CHECK(a.domainname == "example.org");
+  CHECK(a.mem_reservation == 1024);
+  CHECK(a.pids_limit == 50);
+  CHECK(a.dns_opt == std::vector<std::string>{"ndots:1"});
+  CHECK(a.deploy.reservations.nano_cpus == 250'000'000);
+  CHECK(a.deploy.reservations.memory == 1 << 20);
+  CHECK(a.ulimits.at("core").soft == 0);
+  CHECK(s.Find("c")->expose == std::vector<std::string>{"8000-8010/tcp"});
+  CHECK(s.Find("c")->tmpfs == std::vector<std::string>{"/run:size=1m"});
+  CHECK(s.networks.at("ext").external);
+  CHECK(s.networks.at("ext").name == "real-net");
+  CHECK(Contains(repo.Errors("r2", "services:\n  a: {image: x, network_mode: bridge, networks: [default]}\n"),
+                 "cannot be combined"));
+  CHECK(Contains(repo.Errors("r3", "services:\n  a: {image: x, network_mode: \"service:ghost\"}\n"),
+                 "unknown service \"ghost\""));
+  CHECK(Contains(repo.Errors("r4", "services:\n  a: {image: x, links: [ghost]}\n"),
+                 "unknown service \"ghost\""));
+  CHECK(Contains(repo.Errors("r5", "services:\n  a: {image: x, configs: [nope]}\n"), "does not define"));
+  CHECK(Contains(
+      repo.Errors("r6",
+                  "services:\n  a: {image: x, container_name: c}\n  b: {image: y, container_name: c}\n"),
+      "used by two services"));
+  CHECK(Contains(repo.Errors("r7", "services: {a: {image: x}}\nsecrets: {s: {file: nope.txt}}\n"),
+                 "does not exist"));
+  CHECK(Contains(repo.Errors("r8", "services: {a: {image: x}}\nsecrets: {s: {environment: X}}\n"),
+                 "unsupported key"));
 }

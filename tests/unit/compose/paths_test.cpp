@@ -111,3 +111,11 @@ TEST_CASE("git-ignored bind directories are not hashed") {
   auto c = repo.Ok("p", "services: {a: {image: x, volumes: [\"./data:/d\"]}}\n");
   CHECK(c.files.at("services/p/data").sha256 != b.files.at("services/p/data").sha256);
 }
+
+TEST_CASE("a stack's .env that is a symlink out of the repository is refused") {
+  Repo repo;
+  repo.Write("services/p/placeholder", "");
+  std::filesystem::create_symlink("/etc/passwd", repo.Root() / "services/p/.env");
+  auto err = repo.Errors("p", "services: {a: {image: x}}\n");
+  CHECK(Contains(err, "services/p/.env: \".env\" resolves through a symlink to /etc/passwd"));
+}

@@ -3,6 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include <functional>
+#include <set>
+
+#include "config/config.hpp"
 
 using namespace podcd::core;
 
@@ -56,6 +59,8 @@ TEST_CASE("every rule is refused by default and allowed per stack") {
       {"host_namespaces", [](Service& s) { s.ipc = "host"; }},
       {"host_namespaces", [](Service& s) { s.network_mode = "host"; }},
       {"host_namespaces", [](Service& s) { s.userns_mode = "host"; }},
+      {"host_namespaces", [](Service& s) { s.network_mode = "ns:/proc/1/ns/net"; }},
+      {"host_namespaces", [](Service& s) { s.pid = "ns:/proc/1/ns/pid"; }},
       {"cap_sys_admin", [](Service& s) { s.cap_add = {"ALL"}; }},
       {"cap_sys_admin", [](Service& s) { s.cap_add = {"SYS_ADMIN"}; }},
       {"devices",
@@ -141,4 +146,26 @@ TEST_CASE("all violations of all services are reported") {
   auto v = CheckPolicy(st, {});
   CHECK(Rules(v) == std::vector<std::string>{"privileged", "cap_sys_admin", "host_namespaces"});
   CHECK(v[2].service == "b");
+}
+
+TEST_CASE("core's rule names are exactly the configuration's") {
+  std::set<std::string_view> core_rules = {kRulePrivileged, kRuleHostNamespaces, kRuleCapSysAdmin,
+                                           kRuleDevices,    kRulePodmanSocket,   kRuleHostBinds,
+                                           kRuleUnconfined, kRuleHostRoot};
+  std::set<std::string_view> config_rules(std::begin(podcd::config::kPolicyRules),
+                                          std::end(podcd::config::kPolicyRules));
+  CHECK(core_rules == config_rules);
+}
+
+TEST_CASE("the configured Podman socket is refused wherever it lives") {
+  Service s;
+  s.image = "x";
+  s.volumes = {HostBind("/srv/sock/api.sock")};
+  PolicySettings p;
+  p.allowed_bind_roots = {"/srv"};
+  CHECK(CheckPolicy(OneService(s), p).empty());
+  p.podman_socket = "unix:///srv/sock/api.sock";
+  CHECK(Rules(CheckPolicy(OneService(s), p)) == std::vector<std::string>{"podman_socket"});
+  s.volumes = {HostBind("/srv/sock")};
+  CHECK(Rules(CheckPolicy(OneService(s), p)) == std::vector<std::string>{"podman_socket"});
 }
