@@ -1,8 +1,10 @@
 #include <cstdio>
+#include <filesystem>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "config/config.hpp"
+#include "reconcile/desired.hpp"
 
 namespace podcd::cli {
 
@@ -32,7 +34,29 @@ int CheckConfig(const GlobalOptions& g, const Args& args) {
   auto cfg = LoadConfig(g);
   if (!cfg) return kExitFailure;
   std::printf("%s\n", config::Summary(**cfg).c_str());
-  return kExitOk;
+  // The stacks too, when the work tree is there (a clone appears only at the first sync).
+  std::error_code ec;
+  if (!std::filesystem::is_directory(std::filesystem::path((*cfg)->repo.path) / (*cfg)->repo.services_dir, ec)) {
+    std::printf("stacks: not checked, %s/%s does not exist yet\n", (*cfg)->repo.path.c_str(),
+                (*cfg)->repo.services_dir.c_str());
+    return kExitOk;
+  }
+  auto desired = reconcile::LoadDesired(**cfg);
+  if (!desired) {
+    std::fprintf(stderr, "%s\n", desired.error().What().c_str());
+    return kExitFailure;
+  }
+  int bad = 0;
+  for (const auto& st : desired->stacks) {
+    if (st.status == core::StackStatus::kOk) continue;
+    ++bad;
+    for (const auto& p : st.problems) {
+      std::fprintf(stderr, "stack %s %s: %s\n", st.name.c_str(),
+                   st.status == core::StackStatus::kInvalid ? "invalid" : "refused", p.c_str());
+    }
+  }
+  std::printf("stacks: %zu valid, %d with errors\n", desired->stacks.size() - static_cast<size_t>(bad), bad);
+  return bad == 0 ? kExitOk : kExitFailure;
 }
 
 }  // namespace podcd::cli

@@ -34,7 +34,7 @@ Expected<DesiredState> LoadDesired(const config::Config& config) {
   fs::path secrets = config.repo.secrets_dir;
   opts.secrets_dir = secrets.is_absolute() ? secrets : root / secrets;
   opts.host_env = compose::HostEnv(compose::kDefaultEnvAllowList);
-  core::PolicySettings policy{config.policy.allowed_bind_roots, config.policy.allow};
+  core::PolicySettings policy{config.policy.allowed_bind_roots, config.policy.allow, config.podman.socket};
 
   DesiredState out;
   for (const auto& [name, err] : found->errors) {

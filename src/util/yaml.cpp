@@ -1,13 +1,18 @@
 #include "util/yaml.hpp"
 
 #include <string>
+#include <unordered_set>
 
 namespace podcd::yaml {
 namespace {
 
 constexpr int kMaxDepth = 64;
 
-void Walk(const YAML::Node& node, std::string_view file, int depth, std::vector<Error>& out) {
+// Aliases make the document a DAG: each node is walked once, identified by the address of
+// its tag string (unique per node in yaml-cpp), so an alias bomb stays linear.
+void Walk(const YAML::Node& node, std::string_view file, int depth, std::vector<Error>& out,
+          std::unordered_set<const void*>& seen_nodes) {
+  if (!seen_nodes.insert(&node.Tag()).second) return;
   if (depth > kMaxDepth) {
     out.push_back(Error{ErrorCode::kInvalidArgument, "nesting deeper than 64 levels", Where(file, node)});
     return;
@@ -26,10 +31,10 @@ void Walk(const YAML::Node& node, std::string_view file, int depth, std::vector<
         }
         seen.push_back(k);
       }
-      Walk(it->second, file, depth + 1, out);
+      Walk(it->second, file, depth + 1, out, seen_nodes);
     }
   } else if (node.IsSequence()) {
-    for (const auto& child : node) Walk(child, file, depth + 1, out);
+    for (const auto& child : node) Walk(child, file, depth + 1, out, seen_nodes);
   }
 }
 
@@ -61,7 +66,8 @@ Expected<YAML::Node> Parse(std::string_view text, std::string_view file) {
 
 std::vector<Error> FindDuplicateKeys(const YAML::Node& root, std::string_view file) {
   std::vector<Error> out;
-  Walk(root, file, 0, out);
+  std::unordered_set<const void*> seen_nodes;
+  Walk(root, file, 0, out, seen_nodes);
   return out;
 }
 

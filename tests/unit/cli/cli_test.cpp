@@ -27,7 +27,7 @@ TEST_CASE("check-config prints one summary line and exits 0 on a good config") {
   CHECK(r.exit_code == 0);
   CHECK(r.output.starts_with("config OK (environment): listen 0.0.0.0:8080"));
   CHECK(r.output.find("0123456789abcdef") == std::string::npos);
-  CHECK(std::count(r.output.begin(), r.output.end(), '\n') == 1);
+  CHECK(r.output.find("stacks: not checked, /srv/env/services does not exist yet") != std::string::npos);
 }
 
 TEST_CASE("check-config lists every error and exits 1") {
@@ -51,4 +51,20 @@ TEST_CASE("usage errors exit 2 and say what is wrong") {
   auto l = RunCommand(kBin + " --log-format xml check-config");
   CHECK(l.exit_code == 2);
   CHECK(l.output.find("--log-format: expected text or json") != std::string::npos);
+}
+
+TEST_CASE("check-config validates every stack of the repository and names each problem") {
+  podcd::test::TempDir d;
+  d.Write("repo/services/good/compose.yml", "services:\n  app:\n    image: localhost/bb:1\n");
+  d.Write("repo/services/typo/compose.yml", "services:\n  app:\n    image: localhost/bb:1\n    imagee: x\n");
+  d.Write("repo/services/priv/compose.yml", "services:\n  app:\n    image: localhost/bb:1\n    privileged: true\n");
+  auto env = "env -i WEBHOOK_SECRET=0123456789abcdef PODCD_REPO_PATH=" + (d / "repo").string() + " ";
+  auto r = RunCommand(env + kBin + " check-config");
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("stack typo invalid: ") != std::string::npos);
+  CHECK(r.output.find("imagee") != std::string::npos);
+  CHECK(r.output.find("compose.yml:4:5") != std::string::npos);
+  CHECK(r.output.find("stack priv refused: ") != std::string::npos);
+  CHECK(r.output.find("stacks: 1 valid, 2 with errors") != std::string::npos);
 }
