@@ -432,6 +432,15 @@ class Loader {
     f.kind = kind;
     std::error_code ec;
     std::string error;
+    const bool bind = kind == core::FileKind::kBindFile || kind == core::FileKind::kBindDir;
+    if (bind && opt_.is_ignored && opt_.is_ignored(r.key)) {
+      // Data the container owns (git ignores it): whether it exists yet, and what it holds,
+      // must not change the fingerprint.
+      f.kind = core::FileKind::kBindDir;
+      f.sha256 = Sha256Hex("ignored");
+      out_.files[r.key] = f;
+      return r.key;
+    }
     if (!r.exists) {
       f.kind = core::FileKind::kMissing;
       f.sha256 = Sha256Hex("missing");
@@ -442,18 +451,10 @@ class Loader {
         return std::nullopt;
       }
       f.kind = core::FileKind::kBindDir;
-      if (opt_.is_ignored && opt_.is_ignored(r.key)) {
-        f.sha256 = Sha256Hex("ignored");
-      } else {
-        f.sha256 = HashDir(r.abs, error);
-      }
+      f.sha256 = HashDir(r.abs, error);
     } else if (fs::is_regular_file(r.abs, ec)) {
       if (kind == core::FileKind::kBindDir) f.kind = core::FileKind::kBindFile;
-      if (kind == core::FileKind::kBindFile && opt_.is_ignored && opt_.is_ignored(r.key)) {
-        f.sha256 = Sha256Hex("ignored");
-      } else {
-        f.sha256 = HashFile(r.abs, budget_, error);
-      }
+      f.sha256 = HashFile(r.abs, budget_, error);
     } else {
       Err(n, path, r.key + " is neither a regular file nor a directory");
       return std::nullopt;

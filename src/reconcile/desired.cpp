@@ -1,10 +1,12 @@
 #include "reconcile/desired.hpp"
 
 #include <filesystem>
+#include <memory>
 
 #include "compose/loader.hpp"
 #include "core/fingerprint.hpp"
 #include "core/policy.hpp"
+#include "git/ignore.hpp"
 #include "util/sha256.hpp"
 
 namespace podcd::reconcile {
@@ -34,6 +36,13 @@ Expected<DesiredState> LoadDesired(const config::Config& config) {
   fs::path secrets = config.repo.secrets_dir;
   opts.secrets_dir = secrets.is_absolute() ? secrets : root / secrets;
   opts.host_env = compose::HostEnv(compose::kDefaultEnvAllowList);
+  // What git ignores (data directories a stack bind-mounts) is state, not spec: never
+  // fingerprinted. The rules answer for paths that do not exist yet, so a data directory
+  // appearing after the first deployment changes nothing.
+  if (auto rules = git::IgnoreRules::Open(config.repo.path)) {
+    auto shared = std::make_shared<git::IgnoreRules>(std::move(*rules));
+    opts.is_ignored = [shared](std::string_view rel) { return shared->IsIgnored(rel); };
+  }
   core::PolicySettings policy{config.policy.allowed_bind_roots, config.policy.allow, config.podman.socket};
 
   DesiredState out;
