@@ -1,10 +1,13 @@
 #include "hooks/runner.hpp"
 
 #include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <boost/asio/io_context.hpp>
 #include <boost/process.hpp>
+#include <boost/process/extend.hpp>
 #include <memory>
 
 namespace podcd::hooks {
@@ -78,11 +81,20 @@ Expected<ChildResult> RunChild(const ChildSpec& spec) {
   }
   std::vector<std::string> args(spec.argv.begin() + 1, spec.argv.end());
 
-  bp::environment env = boost::this_process::environment();
-  for (const auto& name : spec.env_remove) {
-    if (env.find(name) != env.end()) env.erase(name);
+  // The child's environment, built by hand: Boost 1.74's environment::find() (behind
+  // operator[] and emplace) reads past the end of shorter entries (ASan finds it).
+  std::vector<std::string> env_entries;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    std::string_view entry(*e);
+    std::string name(entry.substr(0, entry.find('=')));
+    if (spec.env_set.contains(name)) continue;
+    if (std::find(spec.env_remove.begin(), spec.env_remove.end(), name) != spec.env_remove.end()) continue;
+    env_entries.emplace_back(entry);
   }
-  for (const auto& [k, v] : spec.env_set) env[k] = v;
+  for (const auto& [k, v] : spec.env_set) env_entries.push_back(k + "=" + v);
+  std::vector<char*> env_ptrs;
+  for (auto& entry : env_entries) env_ptrs.push_back(entry.data());
+  env_ptrs.push_back(nullptr);
 
   ChildResult result;
   asio::io_context io;
@@ -100,8 +112,10 @@ Expected<ChildResult> RunChild(const ChildSpec& spec) {
   bp::child child;
   std::error_code launch_ec;
   try {
-    child = bp::child(exe, bp::args(args), env, bp::std_in<bp::null, bp::std_out> out_pipe,
-                      bp::std_err > err_pipe, group, io, bp::on_exit([&](int, const std::error_code&) {
+    child = bp::child(exe, bp::args(args),
+                      bp::extend::on_setup([&env_ptrs](auto& exec) { exec.env = env_ptrs.data(); }),
+                      bp::std_in<bp::null, bp::std_out> out_pipe, bp::std_err > err_pipe, group, io,
+                      bp::on_exit([&](int, const std::error_code&) {
                         exited = true;
                         // Whatever the child left running in its group may hold the pipes open.
                         std::error_code ignored;
