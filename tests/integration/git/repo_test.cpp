@@ -109,10 +109,18 @@ TEST_CASE("an existing repository at repo.path without repo.url syncs from its o
   TempDir work;
   auto repo = work / "repo";
   Sh("git clone -q " + Quote(remote.bare.string()) + " " + Quote(repo.string()));
+  // Someone left it on a local branch with a local commit: the configured branch wins.
+  Git(repo, "checkout -q -b local-work");
+  std::ofstream(repo / "local.txt") << "mine\n";
+  Git(repo, "add -A");
+  Git(repo, "commit -q -m local");
   auto head = remote.Commit({{"new.txt", "1\n"}}, "new");
   auto r = MustSync(RepoConfig(repo.string(), ""), work / "state");
   CHECK(r.commit == head);
   CHECK(r.fetched);
+  CHECK(Trim(Git(repo, "symbolic-ref HEAD")) == "refs/heads/main");
+  CHECK_FALSE(fs::exists(repo / "local.txt"));
+  CHECK(Git(repo, "status --porcelain").empty());
 }
 
 TEST_CASE("missing repository without a url, and a missing branch, are clear errors") {
