@@ -249,3 +249,23 @@ TEST_CASE("a corrupt .git without repo.url is reported, not deleted") {
   CHECK(r.error().code == podcd::ErrorCode::kIo);
   CHECK(fs::exists(repo / ".git/config"));
 }
+
+TEST_CASE("a repository owned by another user is synced (owner validation is off)") {
+  if (geteuid() != 0) {
+    WARN("needs root to chown the repository; skipped");
+    return;
+  }
+  GitRemote remote;
+  TempDir work;
+  auto repo = work / "repo";
+  auto cfg = RepoConfig(repo.string(), "file://" + remote.bare.string());
+  MustSync(cfg, work / "state");
+  // As a host directory mounted into podcd's container looks: someone else's files.
+  Sh("chown -R 65534:65534 " + Quote(repo.string()));
+  // The git CLI refuses it ("dubious ownership"), which shows the test is meaningful.
+  CHECK(RunCommand("git -C " + Quote(repo.string()) + " status").exit_code != 0);
+  auto head = remote.Commit({{"owned.txt", "x\n"}}, "owned elsewhere");
+  auto r = MustSync(cfg, work / "state");
+  CHECK(r.commit == head);
+  CHECK(r.fetched);
+}
