@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -88,8 +89,15 @@ int main(int argc, char** argv) {
   for (int i = 0; i < 2; ++i) {
     if (auto r = sync(); !r) return Die(r.error().What());
   }
-  const long rss_before = RssKb();
+  // Reserved before the first RSS reading so the measurements do not count themselves.
   std::vector<double> no_change_ms, change_ms;
+  no_change_ms.reserve(static_cast<std::size_t>(syncs));
+  change_ms.reserve(static_cast<std::size_t>(syncs));
+  std::fill_n(std::back_inserter(no_change_ms), syncs, 0.0);
+  std::fill_n(std::back_inserter(change_ms), syncs, 0.0);
+  no_change_ms.clear();
+  change_ms.clear();
+  const long rss_before = RssKb();
   int fetches = 0;
   for (int i = 1; i <= syncs; ++i) {
     bool change = change_every > 0 && i % change_every == 0;

@@ -326,11 +326,13 @@ Expected<void> EnvRepo::Fetch() {
   git_strarray refspecs{specs, 1};
   int rc = git_remote_fetch(remote->get(), &refspecs, &fo, "podcd: fetch");
   if (rc < 0) {
-    // A local write failure (disk, corrupt odb) is not the remote's fault.
+    // A broken local object store is not the remote's fault (and a re-clone repairs it). OS
+    // errors stay "unavailable": libgit2 reports a refused connection with that class too,
+    // and a flaky network must never cause a re-clone.
     const git_error* e = git_error_last();
-    bool local = e != nullptr && (e->klass == GIT_ERROR_OS || e->klass == GIT_ERROR_ODB ||
-                                  e->klass == GIT_ERROR_INDEXER || e->klass == GIT_ERROR_ZLIB ||
-                                  e->klass == GIT_ERROR_REFERENCE || e->klass == GIT_ERROR_REPOSITORY);
+    bool local = e != nullptr &&
+                 (e->klass == GIT_ERROR_ODB || e->klass == GIT_ERROR_INDEXER || e->klass == GIT_ERROR_ZLIB ||
+                  e->klass == GIT_ERROR_REFERENCE || e->klass == GIT_ERROR_REPOSITORY);
     Error err = RemoteError(rc, "fetch failed", auth, url);
     if (local && rc != GIT_EUSER) err.code = ErrorCode::kIo;
     return std::unexpected(err);

@@ -109,10 +109,18 @@ TEST_CASE("an existing repository at repo.path without repo.url syncs from its o
   TempDir work;
   auto repo = work / "repo";
   Sh("git clone -q " + Quote(remote.bare.string()) + " " + Quote(repo.string()));
+  // Someone left it on a local branch with a local commit: the configured branch wins.
+  Git(repo, "checkout -q -b local-work");
+  std::ofstream(repo / "local.txt") << "mine\n";
+  Git(repo, "add -A");
+  Git(repo, "commit -q -m local");
   auto head = remote.Commit({{"new.txt", "1\n"}}, "new");
   auto r = MustSync(RepoConfig(repo.string(), ""), work / "state");
   CHECK(r.commit == head);
   CHECK(r.fetched);
+  CHECK(Trim(Git(repo, "symbolic-ref HEAD")) == "refs/heads/main");
+  CHECK_FALSE(fs::exists(repo / "local.txt"));
+  CHECK(Git(repo, "status --porcelain").empty());
 }
 
 TEST_CASE("missing repository without a url, and a missing branch, are clear errors") {
@@ -240,4 +248,24 @@ TEST_CASE("a corrupt .git without repo.url is reported, not deleted") {
   REQUIRE_FALSE(r);
   CHECK(r.error().code == podcd::ErrorCode::kIo);
   CHECK(fs::exists(repo / ".git/config"));
+}
+
+TEST_CASE("a repository owned by another user is synced (owner validation is off)") {
+  if (geteuid() != 0) {
+    WARN("needs root to chown the repository; skipped");
+    return;
+  }
+  GitRemote remote;
+  TempDir work;
+  auto repo = work / "repo";
+  auto cfg = RepoConfig(repo.string(), "file://" + remote.bare.string());
+  MustSync(cfg, work / "state");
+  // As a host directory mounted into podcd's container looks: someone else's files.
+  Sh("chown -R 65534:65534 " + Quote(repo.string()));
+  // The git CLI refuses it ("dubious ownership"), which shows the test is meaningful.
+  CHECK(RunCommand("git -C " + Quote(repo.string()) + " status").exit_code != 0);
+  auto head = remote.Commit({{"owned.txt", "x\n"}}, "owned elsewhere");
+  auto r = MustSync(cfg, work / "state");
+  CHECK(r.commit == head);
+  CHECK(r.fetched);
 }

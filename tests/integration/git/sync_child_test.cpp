@@ -154,3 +154,12 @@ TEST_CASE("the child's JSON line round-trips") {
   CHECK_FALSE(ParseSyncLine("not json"));
   CHECK_FALSE(ParseSyncLine("{\"ok\":true}"));
 }
+
+TEST_CASE("__sync is an internal subcommand: runnable, but not in --help") {
+  auto help = RunCommand(std::string(PODCD_BINARY) + " --help");
+  CHECK(help.exit_code == 0);
+  CHECK(help.output.find("__sync") == std::string::npos);
+  auto bad = RunCommand(std::string(PODCD_BINARY) + " __sync extra-arg");
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.output, Catch::Contains("\"ok\":false"));
+}

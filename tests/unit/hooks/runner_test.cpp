@@ -1,5 +1,6 @@
 #include "hooks/runner.hpp"
 
+#include <pthread.h>
 #include <signal.h>
 
 #include <catch2/catch.hpp>
@@ -121,4 +122,23 @@ TEST_CASE("many runs in a row do not leak descriptors in the parent") {
   auto before = count_fds();
   for (int i = 0; i < 200; ++i) REQUIRE(Sh("echo $0").exit_code == 0);
   CHECK(count_fds() == before);
+}
+
+TEST_CASE("the exit is seen even when SIGCHLD is blocked (a daemon that sigwaits)") {
+  sigset_t set, old;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  REQUIRE(pthread_sigmask(SIG_BLOCK, &set, &old) == 0);
+  auto r = RunChild({"/bin/sh", "-c", "echo ok; exit 4"}, {}, 20s);
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  REQUIRE(r);
+  CHECK_FALSE(r->timed_out);
+  CHECK(r->exit_code == 4);
+  CHECK(r->out == "ok\n");
+}
+
+TEST_CASE("a child that closes its pipes but keeps running still hits the timeout") {
+  auto r = Sh("exec >&- 2>&-; sleep 60", 300ms);
+  CHECK(r.timed_out);
+  CHECK(r.signal == SIGKILL);
 }
