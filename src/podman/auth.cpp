@@ -127,9 +127,9 @@ std::string Base64Encode(std::string_view data, bool url_alphabet) {
   out.reserve((data.size() + 2) / 3 * 4);
   std::size_t i = 0;
   for (; i + 2 < data.size(); i += 3) {
-    const unsigned v = (static_cast<unsigned char>(data[i]) << 16) |
-                       (static_cast<unsigned char>(data[i + 1]) << 8) |
-                       static_cast<unsigned char>(data[i + 2]);
+    const unsigned v = (static_cast<unsigned>(static_cast<unsigned char>(data[i])) << 16) |
+                       (static_cast<unsigned>(static_cast<unsigned char>(data[i + 1])) << 8) |
+                       static_cast<unsigned>(static_cast<unsigned char>(data[i + 2]));
     out.push_back(alphabet[(v >> 18) & 63]);
     out.push_back(alphabet[(v >> 12) & 63]);
     out.push_back(alphabet[(v >> 6) & 63]);
