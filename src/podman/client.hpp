@@ -202,6 +202,7 @@ class Client {
   [[nodiscard]] Expected<LogOutput> Logs(std::string_view id, int tail = 50);
 
   const ClientOptions& options() const { return options_; }
+  long connections_opened() const { return curl_.connections_opened(); }
 
  private:
   Expected<HttpResponse> Call(std::string_view method, const std::string& path, std::string_view body,

@@ -108,6 +108,10 @@ Expected<HttpResponse> Curl::Request(std::string_view method, std::string_view p
   }
 
   const CURLcode rc = curl_easy_perform(h);
+  long connects = 0;
+  if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK) {
+    connections_opened_ += connects;
+  }
   if (rc != CURLE_OK) {
     std::string detail =
         error_buffer[0] != '\0' ? std::string(error_buffer.data()) : std::string(curl_easy_strerror(rc));

@@ -37,6 +37,9 @@ TEST_CASE("ping and version", "[podman]") {
   REQUIRE(version.has_value());
   CHECK(version->version.starts_with("4."));
   CHECK(version->api_version.starts_with("4."));
+  // Every call above and below goes over the one connection the client opened.
+  for (int i = 0; i < 20; ++i) REQUIRE(client.Ping().has_value());
+  CHECK(client.connections_opened() == 1);
 }
 
 TEST_CASE("pull from the loopback registry, policies always and missing", "[podman]") {
@@ -496,4 +499,5 @@ TEST_CASE("a call that outlasts its timeout fails with kTimeout, and the client 
   CHECK(waited.error().context.find("wait") != std::string::npos);
   // The same client still works after the timed-out connection is dropped.
   CHECK(impatient.Ping().has_value());
+  CHECK(impatient.connections_opened() == 2);
 }
