@@ -1,4 +1,5 @@
 // podman::Client against the real Podman API service and registry from scripts/testenv.sh.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
@@ -500,4 +501,37 @@ TEST_CASE("a call that outlasts its timeout fails with kTimeout, and the client 
   // The same client still works after the timed-out connection is dropped.
   CHECK(impatient.Ping().has_value());
   CHECK(impatient.connections_opened() == 2);
+}
+
+TEST_CASE("events since a time, filtered by label", "[podman]") {
+  PODCD_PODMAN_TEST_SETUP();
+  const auto now = [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const std::int64_t since = now() - 1;
+  const std::string marker = test::UniqueName("events");
+  auto spec = Sleeper(env, cleanup.Container(marker));
+  spec.command = {"true"};
+  spec.labels = {{"io.podcd.test", marker}};
+  auto id = client.CreateContainer(spec);
+  REQUIRE(id.has_value());
+  REQUIRE(client.StartContainer(*id).has_value());
+  REQUIRE(client.WaitContainer(*id, "stopped").has_value());
+
+  auto events = client.Events(since, {"io.podcd.test=" + marker});
+  REQUIRE(events.has_value());
+  std::vector<std::string> actions;
+  for (const auto& e : *events) {
+    CHECK(e.id == *id);
+    CHECK(e.type == "container");
+    CHECK(e.name == marker);
+    CHECK(e.attributes.at("io.podcd.test") == marker);
+    actions.push_back(e.action);
+  }
+  INFO(actions.size());
+  CHECK(std::find(actions.begin(), actions.end(), "create") != actions.end());
+  CHECK(std::find(actions.begin(), actions.end(), "start") != actions.end());
+  CHECK(std::find(actions.begin(), actions.end(), "died") != actions.end());
 }
