@@ -11,7 +11,7 @@ BUILD_PKGS=(build-essential cmake pkg-config git curl ca-certificates
   clang libclang-rt-14-dev clang-format)
 # Real Podman and the services the integration tests start (see docs/testing.md).
 TEST_PKGS=(podman runc conmon netavark aardvark-dns iptables catatonit busybox-static
-  docker-registry skopeo debootstrap openssh-server openssh-client wrk procps)
+  docker-registry skopeo debootstrap openssh-server openssh-client wrk procps iproute2)
 # Peers measured side by side by bench/.
 PEER_PKGS=(docker-compose podman-compose webhook hyperfine)
 
