@@ -8,7 +8,9 @@
 #include "podman/auth.hpp"
 #include "podman/client.hpp"
 #include "support/podman_env.hpp"
+#include "support/run.hpp"
 #include "support/temp_dir.hpp"
+#include "util/scope_exit.hpp"
 
 using namespace podcd;
 using namespace podcd::podman;
@@ -66,6 +68,56 @@ TEST_CASE("pull from the loopback registry, policies always and missing", "[podm
   REQUIRE(info.has_value());
   CHECK(info->id == *pulled);
   CHECK(info->digest.starts_with("sha256:"));
+}
+
+TEST_CASE("pull policies against a new image pushed under the same tag", "[podman]") {
+  PODCD_PODMAN_TEST_SETUP();
+  // The podman CLI must see the test store: scripts/test.sh exports its configuration.
+  if (std::getenv("CONTAINERS_STORAGE_CONF") == nullptr) {
+    WARN("SKIPPED: CONTAINERS_STORAGE_CONF is unset (source the test env's env.sh)");
+    return;
+  }
+  const std::string ref = env.registry + "/" + test::UniqueName("img") + ":1";
+  const std::string local_v2 = "localhost/" + test::UniqueName("img") + ":2";
+  ScopeExit remove_images([&] { test::RunCommand("podman rmi -f " + ref + " " + local_v2 + " >/dev/null"); });
+  auto push = [](const std::string& from, const std::string& to) {
+    return test::RunCommand("podman push -q --tls-verify=false " + from + " " + to);
+  };
+  auto pushed = push(env.image, ref);
+  INFO(pushed.output);
+  REQUIRE(pushed.exit_code == 0);
+  auto v1 = client.Pull(ref, PullPolicy::kAlways);
+  REQUIRE(v1.has_value());
+
+  // A second image (a container's change committed) goes to the registry under the same tag.
+  auto writer = Sleeper(env, cleanup.Container(test::UniqueName("writer")));
+  writer.command = {"sh", "-c", "echo v2 > /v2"};
+  auto writer_id = client.CreateContainer(writer);
+  REQUIRE(writer_id.has_value());
+  REQUIRE(client.StartContainer(*writer_id).has_value());
+  REQUIRE(client.WaitContainer(*writer_id).has_value());
+  auto committed = test::RunCommand("podman commit -q " + *writer_id + " " + local_v2);
+  INFO(committed.output);
+  REQUIRE(committed.exit_code == 0);
+  pushed = push(local_v2, ref);
+  INFO(pushed.output);
+  REQUIRE(pushed.exit_code == 0);
+  auto v2_local = client.InspectImage(local_v2);
+  REQUIRE(v2_local.has_value());
+  REQUIRE(v2_local->id != *v1);
+
+  auto missing = client.Pull(ref, PullPolicy::kMissing);
+  REQUIRE(missing.has_value());
+  CHECK(*missing == *v1);  // present locally: not pulled again
+  auto newer = client.Pull(ref, PullPolicy::kNewer);
+  REQUIRE(newer.has_value());
+  CHECK(*newer == v2_local->id);
+  auto always = client.Pull(ref, PullPolicy::kAlways);
+  REQUIRE(always.has_value());
+  CHECK(*always == v2_local->id);
+  auto inspected = client.InspectImage(ref);
+  REQUIRE(inspected.has_value());
+  CHECK(inspected->id == v2_local->id);
 }
 
 TEST_CASE("a pull of a missing tag fails with the registry's reason", "[podman]") {
