@@ -30,6 +30,16 @@ ContainerSpec Sleeper(const test::PodmanEnv& env, const std::string& name) {
 
 std::string Describe(const Error& e) { return e.What(); }
 
+// Polls the container's log until `text` shows up (at most about 10 s).
+bool WaitForLog(Client& client, const std::string& id, const std::string& text) {
+  for (int i = 0; i < 200; ++i) {
+    auto logs = client.Logs(id, 0);
+    if (logs && logs->combined.find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE("ping and version", "[podman]") {
@@ -309,6 +319,7 @@ TEST_CASE("container create, start, inspect, stop, rename, remove", "[podman]") 
   PODCD_PODMAN_TEST_SETUP();
   const std::string name = cleanup.Container(test::UniqueName("life"));
   auto spec = Sleeper(env, name);
+  spec.command = {"sh", "-c", "echo ready; exec sleep 600"};
   spec.labels = {{"io.podcd.stack", "life"}, {"io.podcd.service", "web"}};
   auto id = client.CreateContainer(spec);
   INFO((id ? "" : Describe(id.error())));
@@ -340,6 +351,9 @@ TEST_CASE("container create, start, inspect, stop, rename, remove", "[podman]") 
   REQUIRE(image.has_value());
   CHECK(running->image_id == image->id);
 
+  // A SIGTERM sent before the container's PID 1 (catatonit) has exec'd is lost, and the stop
+  // then ends in SIGKILL (137): stop only once the command runs.
+  REQUIRE(WaitForLog(client, *id, "ready"));
   REQUIRE(client.StopContainer(*id, 5s).has_value());
   REQUIRE(client.StopContainer(*id, 5s).has_value());  // already stopped: still fine
   auto stopped = client.InspectContainer(*id);
