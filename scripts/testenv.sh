@@ -65,7 +65,7 @@ do_stop() {
   [ -f "$DIR/env.sh" ] || [ -f "$DIR/containers.conf" ] || { rm -rf "$DIR"; return 0; }
   local service_pid="" registry_pid="" auth_registry_pid=""
   if [ -f "$DIR/env.sh" ]; then
-    # shellcheck disable=SC1091
+    # shellcheck disable=SC1091,SC1090
     service_pid=$(. "$DIR/env.sh" && echo "${PODCD_TESTENV_PODMAN_PID:-}")
     registry_pid=$(. "$DIR/env.sh" && echo "${PODCD_TESTENV_REGISTRY_PID:-}")
     auth_registry_pid=$(. "$DIR/env.sh" && echo "${PODCD_TESTENV_AUTH_REGISTRY_PID:-}")
@@ -118,6 +118,7 @@ wait_for() {  # wait_for SECONDS PID CMD...: until CMD succeeds, the PID dies, o
 # password below (docker-registry accepts only bcrypt; no tool on a fresh Debian makes one).
 AUTH_USER=podcd
 AUTH_PASSWORD=podcd-test-password
+# shellcheck disable=SC2016  # a literal bcrypt hash
 AUTH_HTPASSWD='podcd:$2b$05$ev4FY96fIseuvR1KFMe2V.IryB1DgPBkPGdXwWAypUmeT4Knnnjna'
 
 # start_registry NAME [auth]: a docker-registry on a free loopback port with filesystem
@@ -243,6 +244,11 @@ do_start() {
     command -v "$tool" >/dev/null || { log "$tool is missing: run scripts/setup.sh"; exit 1; }
   done
   [ "$(id -u)" -eq 0 ] || { log "needs root (rootful Podman)"; exit 1; }
+  # A unix socket path holds at most 107 bytes.
+  if [ "${#DIR}" -gt 90 ]; then
+    log "$DIR is too long for a unix socket path under it (at most 90 characters)"
+    exit 1
+  fi
 
   REGISTRY_PORT="" REGISTRY_PID="" AUTH_REGISTRY_PORT="" AUTH_REGISTRY_PID=""
   # env.sh is rewritten after each start, so that a failing start still stops all it started.
@@ -291,10 +297,19 @@ export PODCD_TESTENV_AUTH_REGISTRY_PID='$AUTH_REGISTRY_PID'
 EOF
 }
 
+on_start_exit() {
+  local rc=$?
+  if [ "$rc" -ne 0 ]; then
+    log "start failed (Podman's log copied to /tmp/podcd-testenv-podman.log)"
+    cp "$DIR/podman.log" /tmp/podcd-testenv-podman.log 2>/dev/null || true
+    do_stop
+  fi
+}
+
 case "$cmd" in
   start)
     # A failed start leaves nothing running behind.
-    trap 'rc=$?; if [ $rc -ne 0 ]; then log "start failed"; cp "$DIR/podman.log" "/tmp/podcd-testenv-podman.log" 2>/dev/null || true; do_stop; fi' EXIT
+    trap on_start_exit EXIT
     do_start
     ;;
   stop) do_stop ;;

@@ -97,16 +97,24 @@ void WriteMap(Writer& w, const char* key, const std::map<std::string, std::strin
   w.EndObject();
 }
 
-// filters={"label":["a=b",...]}, URL-encoded.
-std::string LabelFilterQuery(const std::vector<std::string>& label_filters) {
-  if (label_filters.empty()) return {};
+// filters={"label":["a=b",...],"type":[...]}, URL-encoded.
+std::string LabelFilterQuery(const std::vector<std::string>& label_filters, std::string_view type = {}) {
+  if (label_filters.empty() && type.empty()) return {};
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
   w.StartObject();
-  w.Key("label");
-  w.StartArray();
-  for (const auto& f : label_filters) w.String(f);
-  w.EndArray();
+  if (!label_filters.empty()) {
+    w.Key("label");
+    w.StartArray();
+    for (const auto& f : label_filters) w.String(f);
+    w.EndArray();
+  }
+  if (!type.empty()) {
+    w.Key("type");
+    w.StartArray();
+    w.String(type.data(), static_cast<rapidjson::SizeType>(type.size()));
+    w.EndArray();
+  }
   w.EndObject();
   return "filters=" + UrlEncode(std::string_view(buffer.GetString(), buffer.GetSize()));
 }
@@ -752,6 +760,42 @@ Expected<LogOutput> Client::Logs(std::string_view id, int tail) {
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
   return DemuxLogs(r->body);
+}
+
+Expected<std::vector<Event>> Client::Events(std::int64_t since, const std::vector<std::string>& label_filters,
+                                            std::string_view type) {
+  const std::string_view call = "podman events";
+  std::string path = Path("/events?stream=false&since=" + std::to_string(since));
+  if (std::string filters = LabelFilterQuery(label_filters, type); !filters.empty()) {
+    path += "&" + filters;
+  }
+  auto r = Call("GET", path, {}, call, options_.timeout);
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
+  std::vector<Event> out;
+  std::string_view rest = r->body;
+  while (!rest.empty()) {
+    const auto nl = rest.find('\n');
+    std::string_view line = Trim(rest.substr(0, nl));
+    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+    if (line.empty()) continue;
+    rapidjson::Document doc;
+    doc.Parse(line.data(), line.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+      return Fail(ErrorCode::kInternal, "unreadable line in Podman's event stream", std::string(call));
+    }
+    Event e;
+    e.type = GetString(doc, "Type");
+    e.action = GetString(doc, "Action");
+    e.time_nano = GetInt(doc, "timeNano");
+    if (const Json* actor = GetObject(doc, "Actor")) {
+      e.id = GetString(*actor, "ID");
+      e.attributes = GetStringMap(*actor, "Attributes");
+      if (auto it = e.attributes.find("name"); it != e.attributes.end()) e.name = it->second;
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
 }
 
 }  // namespace podcd::podman

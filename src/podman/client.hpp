@@ -127,6 +127,15 @@ struct HealthResult {
   std::string output;          // its output (trimmed by Podman)
 };
 
+struct Event {
+  std::string type;                               // container, image, network, volume, ...
+  std::string action;                             // create, start, died, remove, health_status, ...
+  std::string id;                                 // the actor's id
+  std::string name;                               // the actor's name attribute, when it has one
+  std::map<std::string, std::string> attributes;  // labels, image, containerExitCode, ...
+  std::int64_t time_nano = 0;
+};
+
 struct LogOutput {
   std::string out;       // stdout
   std::string err;       // stderr
@@ -203,7 +212,16 @@ class Client {
   // The last `tail` lines of stdout and stderr together, as Podman counts them (0: all).
   [[nodiscard]] Expected<LogOutput> Logs(std::string_view id, int tail = 50);
 
+  // Events recorded since a unix time (seconds), up to now, without following the stream.
+  // Label filters as for ListContainers ("key=value"; a bare key matches nothing in 4.3);
+  // `type` empty means every type. No `until`: Podman 4.3 ends the read on a wall-clock
+  // timer, so an `until` already past returns nothing, and a future one blocks until then.
+  [[nodiscard]] Expected<std::vector<Event>> Events(std::int64_t since,
+                                                    const std::vector<std::string>& label_filters = {},
+                                                    std::string_view type = "container");
+
   const ClientOptions& options() const { return options_; }
+  long connections_opened() const { return curl_.connections_opened(); }
 
  private:
   Expected<HttpResponse> Call(std::string_view method, const std::string& path, std::string_view body,

@@ -108,6 +108,13 @@ Expected<HttpResponse> Curl::Request(std::string_view method, std::string_view p
   }
 
   const CURLcode rc = curl_easy_perform(h);
+  // The buffer and the header list die with this call; the handle must not keep them.
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, nullptr);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, nullptr);
+  long connects = 0;
+  if (curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &connects) == CURLE_OK) {
+    connections_opened_ += connects;
+  }
   if (rc != CURLE_OK) {
     std::string detail =
         error_buffer[0] != '\0' ? std::string(error_buffer.data()) : std::string(curl_easy_strerror(rc));

@@ -42,12 +42,15 @@ class Curl {
                                                std::chrono::milliseconds timeout);
 
   const CurlOptions& options() const { return options_; }
+  // Connections opened so far (1 after any number of calls while the peer keeps it open).
+  long connections_opened() const { return connections_opened_; }
 
  private:
   struct Deleter {
     void operator()(void* handle) const noexcept;
   };
   CurlOptions options_;
+  long connections_opened_ = 0;
   std::unique_ptr<void, Deleter> handle_;  // CURL*; void keeps <curl/curl.h> out of the header
 };
 

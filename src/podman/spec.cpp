@@ -217,6 +217,10 @@ std::string ToSpecGeneratorJson(const ContainerSpec& spec) {
     w.StartObject();
     StrField(w, "driver", spec.log->driver);
     StrField(w, "path", spec.log->path);
+    if (spec.log->size_bytes) {
+      w.Key("size");
+      w.Int64(*spec.log->size_bytes);
+    }
     StrMap(w, "options", spec.log->options);
     w.EndObject();
   }

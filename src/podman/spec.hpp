@@ -70,6 +70,9 @@ struct Resources {
 struct LogConfig {
   std::string driver;  // k8s-file, journald, none, passthrough
   std::string path;
+  std::optional<std::int64_t> size_bytes;  // k8s-file rotation size (compose max-size)
+  // Driver options. Note: "tag" with k8s-file makes every start fail in Podman 4.3.1
+  // ("write child: broken pipe": conmon takes a log tag only for journald).
   std::map<std::string, std::string> options;
 };
 

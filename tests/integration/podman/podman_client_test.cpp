@@ -1,4 +1,5 @@
 // podman::Client against the real Podman API service and registry from scripts/testenv.sh.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
@@ -7,7 +8,9 @@
 #include "podman/auth.hpp"
 #include "podman/client.hpp"
 #include "support/podman_env.hpp"
+#include "support/run.hpp"
 #include "support/temp_dir.hpp"
+#include "util/scope_exit.hpp"
 
 using namespace podcd;
 using namespace podcd::podman;
@@ -27,6 +30,16 @@ ContainerSpec Sleeper(const test::PodmanEnv& env, const std::string& name) {
 
 std::string Describe(const Error& e) { return e.What(); }
 
+// Polls the container's log until `text` shows up (at most about 10 s).
+bool WaitForLog(Client& client, const std::string& id, const std::string& text) {
+  for (int i = 0; i < 200; ++i) {
+    auto logs = client.Logs(id, 0);
+    if (logs && logs->combined.find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
 }  // namespace
 
 TEST_CASE("ping and version", "[podman]") {
@@ -37,6 +50,9 @@ TEST_CASE("ping and version", "[podman]") {
   REQUIRE(version.has_value());
   CHECK(version->version.starts_with("4."));
   CHECK(version->api_version.starts_with("4."));
+  // Every call above and below goes over the one connection the client opened.
+  for (int i = 0; i < 20; ++i) REQUIRE(client.Ping().has_value());
+  CHECK(client.connections_opened() == 1);
 }
 
 TEST_CASE("pull from the loopback registry, policies always and missing", "[podman]") {
@@ -62,6 +78,56 @@ TEST_CASE("pull from the loopback registry, policies always and missing", "[podm
   REQUIRE(info.has_value());
   CHECK(info->id == *pulled);
   CHECK(info->digest.starts_with("sha256:"));
+}
+
+TEST_CASE("pull policies against a new image pushed under the same tag", "[podman]") {
+  PODCD_PODMAN_TEST_SETUP();
+  // The podman CLI must see the test store: scripts/test.sh exports its configuration.
+  if (std::getenv("CONTAINERS_STORAGE_CONF") == nullptr) {
+    WARN("SKIPPED: CONTAINERS_STORAGE_CONF is unset (source the test env's env.sh)");
+    return;
+  }
+  const std::string ref = env.registry + "/" + test::UniqueName("img") + ":1";
+  const std::string local_v2 = "localhost/" + test::UniqueName("img") + ":2";
+  ScopeExit remove_images([&] { test::RunCommand("podman rmi -f " + ref + " " + local_v2 + " >/dev/null"); });
+  auto push = [](const std::string& from, const std::string& to) {
+    return test::RunCommand("podman push -q --tls-verify=false " + from + " " + to);
+  };
+  auto pushed = push(env.image, ref);
+  INFO(pushed.output);
+  REQUIRE(pushed.exit_code == 0);
+  auto v1 = client.Pull(ref, PullPolicy::kAlways);
+  REQUIRE(v1.has_value());
+
+  // A second image (a container's change committed) goes to the registry under the same tag.
+  auto writer = Sleeper(env, cleanup.Container(test::UniqueName("writer")));
+  writer.command = {"sh", "-c", "echo v2 > /v2"};
+  auto writer_id = client.CreateContainer(writer);
+  REQUIRE(writer_id.has_value());
+  REQUIRE(client.StartContainer(*writer_id).has_value());
+  REQUIRE(client.WaitContainer(*writer_id).has_value());
+  auto committed = test::RunCommand("podman commit -q " + *writer_id + " " + local_v2);
+  INFO(committed.output);
+  REQUIRE(committed.exit_code == 0);
+  pushed = push(local_v2, ref);
+  INFO(pushed.output);
+  REQUIRE(pushed.exit_code == 0);
+  auto v2_local = client.InspectImage(local_v2);
+  REQUIRE(v2_local.has_value());
+  REQUIRE(v2_local->id != *v1);
+
+  auto missing = client.Pull(ref, PullPolicy::kMissing);
+  REQUIRE(missing.has_value());
+  CHECK(*missing == *v1);  // present locally: not pulled again
+  auto newer = client.Pull(ref, PullPolicy::kNewer);
+  REQUIRE(newer.has_value());
+  CHECK(*newer == v2_local->id);
+  auto always = client.Pull(ref, PullPolicy::kAlways);
+  REQUIRE(always.has_value());
+  CHECK(*always == v2_local->id);
+  auto inspected = client.InspectImage(ref);
+  REQUIRE(inspected.has_value());
+  CHECK(inspected->id == v2_local->id);
 }
 
 TEST_CASE("a pull of a missing tag fails with the registry's reason", "[podman]") {
@@ -253,6 +319,7 @@ TEST_CASE("container create, start, inspect, stop, rename, remove", "[podman]") 
   PODCD_PODMAN_TEST_SETUP();
   const std::string name = cleanup.Container(test::UniqueName("life"));
   auto spec = Sleeper(env, name);
+  spec.command = {"sh", "-c", "echo ready; exec sleep 600"};
   spec.labels = {{"io.podcd.stack", "life"}, {"io.podcd.service", "web"}};
   auto id = client.CreateContainer(spec);
   INFO((id ? "" : Describe(id.error())));
@@ -284,6 +351,9 @@ TEST_CASE("container create, start, inspect, stop, rename, remove", "[podman]") 
   REQUIRE(image.has_value());
   CHECK(running->image_id == image->id);
 
+  // A SIGTERM sent before the container's PID 1 (catatonit) has exec'd is lost, and the stop
+  // then ends in SIGKILL (137): stop only once the command runs.
+  REQUIRE(WaitForLog(client, *id, "ready"));
   REQUIRE(client.StopContainer(*id, 5s).has_value());
   REQUIRE(client.StopContainer(*id, 5s).has_value());  // already stopped: still fine
   auto stopped = client.InspectContainer(*id);
@@ -496,4 +566,38 @@ TEST_CASE("a call that outlasts its timeout fails with kTimeout, and the client 
   CHECK(waited.error().context.find("wait") != std::string::npos);
   // The same client still works after the timed-out connection is dropped.
   CHECK(impatient.Ping().has_value());
+  CHECK(impatient.connections_opened() == 2);
+}
+
+TEST_CASE("events since a time, filtered by label", "[podman]") {
+  PODCD_PODMAN_TEST_SETUP();
+  const auto now = [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const std::int64_t since = now() - 1;
+  const std::string marker = test::UniqueName("events");
+  auto spec = Sleeper(env, cleanup.Container(marker));
+  spec.command = {"true"};
+  spec.labels = {{"io.podcd.test", marker}};
+  auto id = client.CreateContainer(spec);
+  REQUIRE(id.has_value());
+  REQUIRE(client.StartContainer(*id).has_value());
+  REQUIRE(client.WaitContainer(*id, "stopped").has_value());
+
+  auto events = client.Events(since, {"io.podcd.test=" + marker});
+  REQUIRE(events.has_value());
+  std::vector<std::string> actions;
+  for (const auto& e : *events) {
+    CHECK(e.id == *id);
+    CHECK(e.type == "container");
+    CHECK(e.name == marker);
+    CHECK(e.attributes.at("io.podcd.test") == marker);
+    actions.push_back(e.action);
+  }
+  INFO(actions.size());
+  CHECK(std::find(actions.begin(), actions.end(), "create") != actions.end());
+  CHECK(std::find(actions.begin(), actions.end(), "start") != actions.end());
+  CHECK(std::find(actions.begin(), actions.end(), "died") != actions.end());
 }

@@ -106,7 +106,7 @@ TEST_CASE("a spec that sets every field round-trips through Podman", "[podman][s
   spec.stop_signal = ParseSignal("SIGINT");
   spec.stop_timeout = 7;
   spec.extra_hosts = {"gateway.test:10.0.0.1"};
-  spec.log = LogConfig{"k8s-file", (dir / "ctr.log").string(), {}};
+  spec.log = LogConfig{"k8s-file", (dir / "ctr.log").string(), 1000000, {}};
   spec.dns_servers = {"10.0.0.53"};
   spec.dns_search = {"example.test"};
   spec.dns_options = {"ndots:2"};
@@ -204,6 +204,7 @@ TEST_CASE("a spec that sets every field round-trips through Podman", "[podman][s
   CHECK(c.Has("/HostConfig/ExtraHosts", "gateway.test:10.0.0.1"));
   CHECK(c.Str("/HostConfig/LogConfig/Type") == "k8s-file");
   CHECK(c.Str("/HostConfig/LogConfig/Path") == (dir / "ctr.log").string());
+  CHECK(c.Str("/HostConfig/LogConfig/Size") == "1MB");
   CHECK(c.Has("/HostConfig/Dns", "10.0.0.53"));
   CHECK(c.Has("/HostConfig/DnsSearch", "example.test"));
   CHECK(c.Has("/HostConfig/DnsOptions", "ndots:2"));
@@ -259,7 +260,7 @@ TEST_CASE("a spec that sets every field round-trips through Podman", "[podman][s
   CHECK(health->status == "healthy");
 }
 
-TEST_CASE("privileged and the network namespace modes round-trip", "[podman][spec]") {
+TEST_CASE("privileged, log options and the network namespace modes round-trip", "[podman][spec]") {
   PODCD_PODMAN_TEST_SETUP();
   ContainerSpec base;
   base.image = env.image;
@@ -289,6 +290,17 @@ TEST_CASE("privileged and the network namespace modes round-trip", "[podman][spe
     REQUIRE(json.has_value());
     CHECK(Inspect(*json).Str("/HostConfig/NetworkMode") == mode);
   }
+
+  // Log driver options reach Podman (checked on a created container: "tag" with k8s-file
+  // would make the start fail in 4.3.1).
+  auto tagged = base;
+  tagged.name = cleanup.Container(test::UniqueName("log-tag"));
+  tagged.log = LogConfig{"k8s-file", "", std::nullopt, {{"tag", "spec-tag"}}};
+  auto tagged_id = client.CreateContainer(tagged);
+  REQUIRE(tagged_id.has_value());
+  auto tagged_json = client.InspectContainerJson(*tagged_id);
+  REQUIRE(tagged_json.has_value());
+  CHECK(Inspect(*tagged_json).Str("/HostConfig/LogConfig/Tag") == "spec-tag");
 
   auto joined = base;
   joined.name = cleanup.Container(test::UniqueName("net-container"));

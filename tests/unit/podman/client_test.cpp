@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 
+#include "config/config.hpp"
 #include "podman/client.hpp"
 #include "podman/spec.hpp"
 #include "support/temp_dir.hpp"
@@ -130,4 +131,21 @@ TEST_CASE("a peer that never answers hits the call's timeout", "[podman]") {
   REQUIRE_FALSE(ping.has_value());
   CHECK(ping.error().code == ErrorCode::kTimeout);
   CHECK(ping.error().message.find("200 ms") != std::string::npos);
+}
+
+TEST_CASE("OptionsFromConfig maps socket, auth file and timeouts", "[podman]") {
+  config::Config c;
+  c.podman.socket = "/run/podman/podman.sock";
+  c.podman.auth_file = "/etc/podcd/auth.json";
+  c.podman.timeout = std::chrono::minutes(5);
+  auto o = OptionsFromConfig(c);
+  CHECK(o.socket_path == "/run/podman/podman.sock");
+  CHECK(o.auth_file == "/etc/podcd/auth.json");
+  CHECK(o.long_timeout == std::chrono::minutes(5));
+  CHECK(o.timeout == std::chrono::seconds(30));
+
+  c.podman.timeout = std::chrono::seconds(10);
+  o = OptionsFromConfig(c);
+  CHECK(o.long_timeout == std::chrono::seconds(10));
+  CHECK(o.timeout == std::chrono::seconds(10));  // no call may outlast podman.timeout
 }
