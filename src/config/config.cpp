@@ -378,7 +378,10 @@ struct Loader {
           return;
         }
         auto& rules = m[it->first.Scalar()];
-        for (const auto& r : it->second) rules.push_back(r.IsScalar() ? r.Scalar() : std::string("?"));
+        // A named copy: the iterator's pair is a temporary, and a range-for over its member
+        // would outlive it (ASan: stack-use-after-scope).
+        const YAML::Node list = it->second;
+        for (const auto& r : list) rules.push_back(r.IsScalar() ? r.Scalar() : std::string("?"));
       }
       if (auto err = spec->set_rules(cfg, m)) Add(where, path, *err);
       return;
@@ -407,9 +410,8 @@ struct Loader {
     }
     if (root->IsNull()) return;  // an empty file is fine
     if (!root->IsMap()) {
-      errors.push_back(Error{ErrorCode::kInvalidArgument,
-                             "expected a mapping at the top level, got " + std::string(yaml::Describe(*root)),
-                             yaml::Where(display, *root)});
+      Add(yaml::Where(display, *root), "(top level)",
+          "expected a mapping at the top level, got " + std::string(yaml::Describe(*root)));
       return;
     }
     for (auto it = root->begin(); it != root->end(); ++it) {
