@@ -1,6 +1,8 @@
 #include "reconcile/spec_map.hpp"
 
 #include <algorithm>
+#include <cctype>
+#include <optional>
 #include <set>
 
 #include "core/plan.hpp"
@@ -20,6 +22,22 @@ std::vector<std::string> MountOptions(const core::Mount& m) {
 
 void AddUnique(std::vector<std::string>& v, const std::string& s) {
   if (!s.empty() && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
+}
+
+// "10m", "512k", "1g", "2048" (bytes).
+std::optional<std::int64_t> ParseSize(const std::string& text) {
+  std::int64_t n = 0;
+  size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') n = n * 10 + (text[i++] - '0');
+  if (i == 0 || n > (std::int64_t{1} << 40)) return std::nullopt;
+  std::string unit = text.substr(i);
+  for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (unit.ends_with("b")) unit.pop_back();
+  if (unit.empty()) return n;
+  if (unit == "k") return n << 10;
+  if (unit == "m") return n << 20;
+  if (unit == "g") return n << 30;
+  return std::nullopt;
 }
 
 podman::PullPolicy PullFor(const std::string& p) {
@@ -200,7 +218,19 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
     job.stop_grace = secs;
   }
   spec.extra_hosts = s.extra_hosts;
-  if (s.logging) spec.log = podman::LogConfig{s.logging->driver, "", s.logging->options};
+  if (s.logging) {
+    podman::LogConfig log;
+    // Docker's json-file is Podman's k8s-file (the same role, the same rotation option).
+    log.driver = s.logging->driver == "json-file" ? "k8s-file" : s.logging->driver;
+    log.options = s.logging->options;
+    if (auto it = log.options.find("max-size"); it != log.options.end()) {
+      auto bytes = ParseSize(it->second);
+      if (!bytes) return Fail(ErrorCode::kInvalidArgument, "logging.options.max-size: not a size: " + it->second, where);
+      log.size_bytes = *bytes;
+      log.options.erase(it);
+    }
+    spec.log = std::move(log);
+  }
   spec.dns_servers = s.dns;
   spec.dns_search = s.dns_search;
   spec.dns_options = s.dns_opt;

@@ -1,0 +1,180 @@
+// Compose text -> loader -> MapService: every mapped field lands in the Podman spec.
+#include "reconcile/spec_map.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "unit/compose/helpers.hpp"
+
+using namespace podcd;
+
+namespace {
+
+core::Stack Load(test::Repo& repo, const std::string& stack, const std::string& yaml) {
+  auto r = repo.Load(stack, yaml);
+  INFO((r ? std::string() : test::Join(r.error())));
+  REQUIRE(r);
+  return *r;
+}
+
+reconcile::ServiceJob Map(const core::Stack& st, const std::string& service) {
+  auto r = reconcile::MapService(st, *st.Find(service), {"fp", "fields", "c0ffee", "d-1"});
+  INFO((r ? std::string() : r.error().What()));
+  REQUIRE(r);
+  return *r;
+}
+
+}  // namespace
+
+TEST_CASE("every compose field maps onto the container spec with podcd's labels") {
+  test::Repo repo;
+  repo.Write("services/web/site.conf", "x\n");
+  auto st = Load(repo, "web",
+                 "services:\n"
+                 "  site:\n"
+                 "    image: localhost/bb:1\n"
+                 "    command: [httpd, -f]\n"
+                 "    entrypoint: /bin/sh\n"
+                 "    environment: {A: \"1\"}\n"
+                 "    ports: [\"127.0.0.1:8080-8081:80-81/udp\"]\n"
+                 "    volumes: [\"./site.conf:/etc/site.conf:ro\", \"data:/data\", {type: tmpfs, target: /run, tmpfs: {size: 1048576}}]\n"
+                 "    networks: {front: {aliases: [www]}}\n"
+                 "    container_name: web-site\n"
+                 "    labels: {team: ops}\n"
+                 "    restart: on-failure:3\n"
+                 "    healthcheck: {test: [CMD, \"true\"], interval: 2s, timeout: 1s, retries: 2, start_period: 3s}\n"
+                 "    user: \"1000:1000\"\n"
+                 "    working_dir: /srv\n"
+                 "    hostname: site\n"
+                 "    cap_add: [NET_ADMIN]\n"
+                 "    cap_drop: [ALL]\n"
+                 "    read_only: true\n"
+                 "    init: true\n"
+                 "    stop_signal: SIGINT\n"
+                 "    stop_grace_period: 1500ms\n"
+                 "    extra_hosts: [\"db:10.0.0.2\"]\n"
+                 "    logging: {driver: json-file, options: {max-size: 10m}}\n"
+                 "    dns: [1.1.1.1]\n"
+                 "    sysctls: {net.core.somaxconn: \"1024\"}\n"
+                 "    ulimits: {nofile: {soft: 1024, hard: 2048}}\n"
+                 "    mem_limit: 64m\n"
+                 "    cpus: 0.5\n"
+                 "    shm_size: 32m\n"
+                 "    security_opt: [no-new-privileges:true]\n"
+                 "    tty: true\n"
+                 "    pull_policy: always\n"
+                 "networks:\n  front: {}\n"
+                 "volumes:\n  data: {}\n");
+  auto job = Map(st, "site");
+  const auto& s = job.spec;
+  CHECK(s.name == "web-site");
+  CHECK(s.image == "localhost/bb:1");
+  CHECK(s.command == std::vector<std::string>{"httpd", "-f"});
+  CHECK(s.entrypoint == std::vector<std::string>{"/bin/sh"});
+  CHECK(s.env.at("A") == "1");
+  REQUIRE(s.ports.size() == 1);
+  CHECK(s.ports[0].host_ip == "127.0.0.1");
+  CHECK(s.ports[0].host_port == 8080);
+  CHECK(s.ports[0].container_port == 80);
+  CHECK(s.ports[0].range == 2);
+  CHECK(s.ports[0].protocol == "udp");
+  CHECK(job.publishes_host_ports);
+  REQUIRE(s.binds.size() == 1);
+  CHECK(s.binds[0].source == (repo.Root() / "services/web/site.conf").string());
+  CHECK(s.binds[0].destination == "/etc/site.conf");
+  CHECK(std::find(s.binds[0].options.begin(), s.binds[0].options.end(), "ro") != s.binds[0].options.end());
+  REQUIRE(s.volumes.size() == 1);
+  CHECK(s.volumes[0].name == "web_data");
+  CHECK(s.volumes[0].destination == "/data");
+  REQUIRE(s.tmpfs.size() == 1);
+  CHECK(s.tmpfs[0].destination == "/run");
+  REQUIRE(s.networks.size() == 1);
+  CHECK(s.networks[0].name == "web_front");
+  for (auto alias : {"www", "site", "web-site"}) {
+    CHECK(std::find(s.networks[0].aliases.begin(), s.networks[0].aliases.end(), alias) != s.networks[0].aliases.end());
+  }
+  CHECK(s.labels.at("team") == "ops");
+  CHECK(s.labels.at("io.podcd.stack") == "web");
+  CHECK(s.labels.at("io.podcd.service") == "site");
+  CHECK(s.labels.at("io.podcd.fingerprint") == "fp");
+  CHECK(s.labels.at("io.podcd.commit") == "c0ffee");
+  CHECK(s.labels.at("io.podcd.deployment") == "d-1");
+  CHECK(s.labels.at("com.docker.compose.project") == "web");
+  CHECK(s.labels.at("com.docker.compose.service") == "site");
+  CHECK(s.restart_policy == "on-failure");
+  CHECK(s.restart_retries == 3u);
+  REQUIRE(s.healthcheck);
+  CHECK(s.healthcheck->test == std::vector<std::string>{"CMD", "true"});
+  CHECK(s.healthcheck->interval == std::chrono::seconds(2));
+  CHECK(s.healthcheck->retries == 2);
+  CHECK(job.has_healthcheck);
+  CHECK(job.health_interval == std::chrono::seconds(2));
+  CHECK(s.user == "1000:1000");
+  CHECK(s.work_dir == "/srv");
+  CHECK(s.hostname == "site");
+  CHECK(s.cap_add == std::vector<std::string>{"NET_ADMIN"});
+  CHECK(s.cap_drop == std::vector<std::string>{"ALL"});
+  CHECK(s.read_only);
+  CHECK(s.init);
+  CHECK(s.stop_signal == 2);
+  CHECK(s.stop_timeout == 2u);  // rounded up to whole seconds
+  CHECK(job.stop_grace == std::chrono::seconds(2));
+  CHECK(s.extra_hosts == std::vector<std::string>{"db:10.0.0.2"});
+  REQUIRE(s.log);
+  CHECK(s.log->driver == "k8s-file");
+  CHECK(s.log->size_bytes == 10 << 20);
+  CHECK(s.dns_servers == std::vector<std::string>{"1.1.1.1"});
+  CHECK(s.sysctls.at("net.core.somaxconn") == "1024");
+  REQUIRE(s.ulimits.size() == 1);
+  CHECK(s.ulimits[0].soft == 1024);
+  CHECK(s.resources.memory_bytes == 64 << 20);
+  CHECK(s.resources.cpu_quota == 50'000);
+  CHECK(s.resources.cpu_period == 100'000u);
+  CHECK(s.shm_size_bytes == 32 << 20);
+  CHECK(s.no_new_privileges);
+  CHECK(s.terminal);
+  CHECK(job.pull == podman::PullPolicy::kAlways);
+
+  reconcile::StackJob sj;
+  reconcile::MapStackResources(st, sj);
+  REQUIRE(sj.networks.size() == 1);
+  CHECK(sj.networks[0].name == "web_front");
+  CHECK(sj.networks[0].dns_enabled);
+  CHECK(sj.networks[0].labels.at("io.podcd.stack") == "web");
+  REQUIRE(sj.volumes.size() == 1);
+  CHECK(sj.volumes[0].name == "web_data");
+}
+
+TEST_CASE("network_mode service: joins the other service's container and shares its namespace") {
+  test::Repo repo;
+  auto st = Load(repo, "vpn",
+                 "services:\n  tunnel:\n    image: localhost/bb:1\n  app:\n    image: localhost/bb:1\n"
+                 "    network_mode: service:tunnel\n");
+  auto job = Map(st, "app");
+  CHECK(job.spec.network_mode == "container:vpn_tunnel_1");
+  CHECK(job.shares_namespace);
+  CHECK(job.spec.networks.empty());
+  auto t = Map(st, "tunnel");
+  CHECK(t.spec.network_mode == "bridge");
+  REQUIRE(t.spec.networks.size() == 1);
+  CHECK(t.spec.networks[0].name == "vpn_default");
+  CHECK_FALSE(t.publishes_host_ports);
+}
+
+TEST_CASE("fields the Podman mapping cannot carry yet are errors naming them, not dropped") {
+  test::Repo repo;
+  auto st = Load(repo, "dev", "services:\n  box:\n    image: localhost/bb:1\n    devices: [\"/dev/fuse\"]\n");
+  auto r = reconcile::MapService(st, *st.Find("box"), {});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().What() == "stack dev, service box: not supported by podcd's Podman mapping yet: devices");
+}
+
+TEST_CASE("depends_on conditions travel to the applier") {
+  test::Repo repo;
+  auto st = Load(repo, "app",
+                 "services:\n  db:\n    image: localhost/bb:1\n  api:\n    image: localhost/bb:1\n"
+                 "    depends_on: {db: {condition: service_healthy}}\n");
+  auto job = Map(st, "api");
+  REQUIRE(job.depends_on.size() == 1);
+  CHECK(job.depends_on[0].service == "db");
+  CHECK(job.depends_on[0].condition == "service_healthy");
+}
