@@ -413,8 +413,15 @@ TEST_CASE("body limits: 413 over the limit, lying Content-Length answered, serve
   // Claims far more than the limit. Pistache 0.0.5 reserves the declared length before it
   // reads the body (virtual memory only; the bytes it accepts stay capped by maxRequestSize),
   // and answers 500 when the reservation fails: an error either way, and the server lives on.
+#ifdef __SANITIZE_ADDRESS__
+  // ASan aborts the process on a failed operator new instead of throwing std::bad_alloc, so
+  // under ASan the claim stays within what can be reserved (it then times out: 408).
+  const std::string claimed = "1000000000";
+#else
+  const std::string claimed = "99999999999";
+#endif
   auto over = test::RawExchange(
-      port, "POST /deploy-all-changed HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\nshort");
+      port, "POST /deploy-all-changed HTTP/1.1\r\nHost: x\r\nContent-Length: " + claimed + "\r\n\r\nshort");
   INFO(over);
   CHECK((over.starts_with("HTTP/1.1 4") || over.starts_with("HTTP/1.1 500")));
   // Claims less than it sends: the signed part is judged, the rest is a malformed request.
