@@ -344,6 +344,7 @@ TEST_CASE("200 concurrent triggers during a slow run: all answered, exactly one 
   std::vector<std::thread> threads;
   std::mutex m;
   std::vector<HttpResult> results;
+  auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 200; ++i) {
     threads.emplace_back([&, i] {
       auto r = h.Signed("/deploy-all-changed", "{\"n\":" + std::to_string(i) + "}",
@@ -353,6 +354,11 @@ TEST_CASE("200 concurrent triggers during a slow run: all answered, exactly one 
     });
   }
   for (auto& t : threads) t.join();
+  // A figure, not an assertion (the issue asks for under a second; machines vary).
+  std::printf("200 concurrent triggers answered in %lld ms\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+                      .count()));
   REQUIRE(results.size() == 200);
   std::set<std::string> ids;
   for (const auto& r : results) {
