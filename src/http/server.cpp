@@ -27,6 +27,8 @@ namespace {
 constexpr std::size_t kMaxResponseBytes = 64u << 20;
 constexpr std::int64_t kDefaultListLimit = 20;
 constexpr std::int64_t kMaxListLimit = 100;
+// A list answer carries the last lines of each log (bounded size); the record has them all.
+constexpr std::size_t kListLogLines = 50;
 
 std::string JsonString(std::string_view s) {
   std::string out = "\"";
@@ -164,11 +166,6 @@ class Handler final : public Http::Handler {
   void onRequest(const Http::Request& req, Http::ResponseWriter w) override {
     impl_->Handle(req, std::move(w));
   }
-  void onTimeout(const Http::Request&, Http::ResponseWriter w) override {
-    w.headers().add<Http::Header::ContentType>(MIME(Application, Json));
-    w.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-    w.send(Http::Code::Request_Timeout, ErrorBody("request not received in time"));
-  }
 
  private:
   Server::Impl* impl_;
@@ -272,7 +269,7 @@ void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
       for (const auto& d : store.List(static_cast<std::size_t>(limit))) {
         if (!first) body += ',';
         first = false;
-        body += state::ToJson(d);
+        body += state::ToJson(d, kListLogLines);
       }
       body += "]}";
       return Reply(w, Http::Code::Ok, body);
