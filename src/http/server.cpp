@@ -57,10 +57,6 @@ std::size_t HeaderBytes(const Http::Request& req) {
   return n;
 }
 
-bool IsLoopback(const std::string& host) {
-  return host.starts_with("127.") || host == "::1" || host.starts_with("::ffff:127.");
-}
-
 bool ValidDeploymentId(std::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   return std::all_of(id.begin(), id.end(),
@@ -191,7 +187,7 @@ bool Server::Impl::RateLimited(const std::string& client, Http::ResponseWriter& 
 bool Server::Impl::ApiAllowed(const Http::Request& req, Http::ResponseWriter& w) {
   const std::string client = req.address().host();
   if (opt.api_token.empty()) {
-    if (IsLoopback(client)) return true;
+    if (IsLoopbackAddress(client)) return true;
     Reply(w, Http::Code::Forbidden,
           ErrorBody("this endpoint answers only loopback clients unless api.token is set"));
     return false;

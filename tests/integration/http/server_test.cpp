@@ -579,3 +579,21 @@ TEST_CASE("graceful shutdown answers a waiting request and records the run as in
   CHECK(Str(d, "state") == "failed");
   CHECK(Str(d, "reason") == "interrupted");
 }
+
+TEST_CASE("a port already in use is a clear start-up error") {
+  Harness h;
+  test::TempDir dir;
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  GatedExecutor exec;
+  reconcile::WorkQueue q(**store, exec, 4);
+  http::DirectoryCatalog catalog(dir.path().string());
+  http::ServerOptions o;
+  o.secret = std::string(kSecret);
+  o.port = h.server->Port();
+  http::Server second(o, **store, q, catalog);
+  auto r = second.Start();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().What().find("cannot listen") != std::string::npos);
+  CHECK(r.error().What().find(std::to_string(o.port)) != std::string::npos);
+}
