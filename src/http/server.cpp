@@ -27,6 +27,8 @@ namespace {
 constexpr std::size_t kMaxResponseBytes = 64u << 20;
 constexpr std::int64_t kDefaultListLimit = 20;
 constexpr std::int64_t kMaxListLimit = 100;
+// A list answer carries the last lines of each log (bounded size); the record has them all.
+constexpr std::size_t kListLogLines = 50;
 
 std::string JsonString(std::string_view s) {
   std::string out = "\"";
@@ -53,10 +55,6 @@ std::size_t HeaderBytes(const Http::Request& req) {
   for (const auto& [name, raw] : req.headers().rawList()) n += name.size() + raw.value().size() + 4;
   for (const auto& h : req.headers().list()) n += std::string_view(h->name()).size() + 64;
   return n;
-}
-
-bool IsLoopback(const std::string& host) {
-  return host.starts_with("127.") || host == "::1" || host.starts_with("::ffff:127.");
 }
 
 bool ValidDeploymentId(std::string_view id) {
@@ -164,11 +162,6 @@ class Handler final : public Http::Handler {
   void onRequest(const Http::Request& req, Http::ResponseWriter w) override {
     impl_->Handle(req, std::move(w));
   }
-  void onTimeout(const Http::Request&, Http::ResponseWriter w) override {
-    w.headers().add<Http::Header::ContentType>(MIME(Application, Json));
-    w.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-    w.send(Http::Code::Request_Timeout, ErrorBody("request not received in time"));
-  }
 
  private:
   Server::Impl* impl_;
@@ -194,7 +187,7 @@ bool Server::Impl::RateLimited(const std::string& client, Http::ResponseWriter& 
 bool Server::Impl::ApiAllowed(const Http::Request& req, Http::ResponseWriter& w) {
   const std::string client = req.address().host();
   if (opt.api_token.empty()) {
-    if (IsLoopback(client)) return true;
+    if (IsLoopbackAddress(client)) return true;
     Reply(w, Http::Code::Forbidden,
           ErrorBody("this endpoint answers only loopback clients unless api.token is set"));
     return false;
@@ -272,7 +265,7 @@ void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
       for (const auto& d : store.List(static_cast<std::size_t>(limit))) {
         if (!first) body += ',';
         first = false;
-        body += state::ToJson(d);
+        body += state::ToJson(d, kListLogLines);
       }
       body += "]}";
       return Reply(w, Http::Code::Ok, body);

@@ -71,6 +71,10 @@ std::string ParseErrorText(const rapidjson::Document& doc) {
 
 }  // namespace
 
+bool IsLoopbackAddress(std::string_view host) {
+  return host.starts_with("127.") || host == "::1" || host.starts_with("::ffff:127.");
+}
+
 bool TokenEquals(std::string_view expected, std::string_view presented) {
   return TokenMatches(expected, presented);
 }

@@ -37,6 +37,9 @@ struct SignatureHeaders {
 // Decodes exactly 64 lowercase hex digits; anything else (uppercase too) is nullopt.
 [[nodiscard]] std::optional<std::array<unsigned char, 32>> ParseDigestHex(std::string_view hex);
 
+// True for 127.0.0.0/8, ::1 and IPv4-mapped 127.x (the API's default: loopback clients only).
+[[nodiscard]] bool IsLoopbackAddress(std::string_view host);
+
 // The one body every authentication failure gets, whatever the cause.
 inline constexpr std::string_view kUnauthorizedBody = R"({"error":"invalid or missing signature"})";
 

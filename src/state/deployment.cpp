@@ -86,7 +86,7 @@ bool GetBool(const rapidjson::Value& o, const char* key) {
 
 }  // namespace
 
-std::string ToJson(const Deployment& d) {
+std::string ToJson(const Deployment& d, std::size_t max_log_lines) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
@@ -128,9 +128,13 @@ std::string ToJson(const Deployment& d) {
   Str(w, "queued_at", Rfc3339Ms(d.queued_at_ms));
   Str(w, "started_at", Rfc3339Ms(d.started_at_ms));
   Str(w, "finished_at", Rfc3339Ms(d.finished_at_ms));
+  std::size_t skip = d.log.size() > max_log_lines ? d.log.size() - max_log_lines : 0;
+  if (skip > 0) Int(w, "log_omitted", static_cast<std::int64_t>(skip));
   w.Key("log");
   w.StartArray();
-  for (const auto& l : d.log) w.String(l.data(), static_cast<rapidjson::SizeType>(l.size()));
+  for (std::size_t i = skip; i < d.log.size(); ++i) {
+    w.String(d.log[i].data(), static_cast<rapidjson::SizeType>(d.log[i].size()));
+  }
   w.EndArray();
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};

@@ -1,6 +1,7 @@
 // The deployment record: what one reconcile run was asked to do, what it did, and its log.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -69,7 +70,8 @@ inline constexpr std::size_t kMaxLogLineBytes = 4096;
 // Appends a log line, truncating long lines and dropping lines past the cap (with one notice).
 void AppendLog(Deployment& d, std::string line);
 
-std::string ToJson(const Deployment& d);
+// `max_log_lines` keeps only the last lines (list views); "log_omitted" then counts the rest.
+std::string ToJson(const Deployment& d, std::size_t max_log_lines = SIZE_MAX);
 Expected<Deployment> FromJson(std::string_view json);
 
 std::int64_t NowMs();

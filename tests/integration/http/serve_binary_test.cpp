@@ -187,6 +187,13 @@ TEST_CASE("podcd sign prints the GitHub test vector") {
   CHECK(podcd::test::RunCommand(std::string(PODCD_BINARY) + " sign --secret-file /nonexistent body")
             .exit_code == 1);
   CHECK(podcd::test::RunCommand(std::string(PODCD_BINARY) + " sign --bogus").exit_code == 2);
+  // Without --secret-file: the configured secret.
+  auto configured = podcd::test::RunCommand(
+      "env -i \"WEBHOOK_SECRET=It's a Secret to Everybody\" "
+      "PODCD_REPO_PATH=/srv/env " +
+      std::string(PODCD_BINARY) + " sign " + body.string());
+  CHECK(configured.exit_code == 0);
+  CHECK(configured.output == r.output);
 }
 
 TEST_CASE("podcd status prints tables and JSON from a running daemon") {

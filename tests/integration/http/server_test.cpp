@@ -344,6 +344,7 @@ TEST_CASE("200 concurrent triggers during a slow run: all answered, exactly one 
   std::vector<std::thread> threads;
   std::mutex m;
   std::vector<HttpResult> results;
+  auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 200; ++i) {
     threads.emplace_back([&, i] {
       auto r = h.Signed("/deploy-all-changed", "{\"n\":" + std::to_string(i) + "}",
@@ -353,6 +354,11 @@ TEST_CASE("200 concurrent triggers during a slow run: all answered, exactly one 
     });
   }
   for (auto& t : threads) t.join();
+  // A figure, not an assertion (the issue asks for under a second; machines vary).
+  std::printf("200 concurrent triggers answered in %lld ms\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0)
+                      .count()));
   REQUIRE(results.size() == 200);
   std::set<std::string> ids;
   for (const auto& r : results) {
@@ -413,8 +419,15 @@ TEST_CASE("body limits: 413 over the limit, lying Content-Length answered, serve
   // Claims far more than the limit. Pistache 0.0.5 reserves the declared length before it
   // reads the body (virtual memory only; the bytes it accepts stay capped by maxRequestSize),
   // and answers 500 when the reservation fails: an error either way, and the server lives on.
+#ifdef __SANITIZE_ADDRESS__
+  // ASan aborts the process on a failed operator new instead of throwing std::bad_alloc, so
+  // under ASan the claim stays within what can be reserved (it then times out: 408).
+  const std::string claimed = "1000000000";
+#else
+  const std::string claimed = "99999999999";
+#endif
   auto over = test::RawExchange(
-      port, "POST /deploy-all-changed HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\nshort");
+      port, "POST /deploy-all-changed HTTP/1.1\r\nHost: x\r\nContent-Length: " + claimed + "\r\n\r\nshort");
   INFO(over);
   CHECK((over.starts_with("HTTP/1.1 4") || over.starts_with("HTTP/1.1 500")));
   // Claims less than it sends: the signed part is judged, the rest is a malformed request.
@@ -565,4 +578,22 @@ TEST_CASE("graceful shutdown answers a waiting request and records the run as in
   auto d = Json(body);
   CHECK(Str(d, "state") == "failed");
   CHECK(Str(d, "reason") == "interrupted");
+}
+
+TEST_CASE("a port already in use is a clear start-up error") {
+  Harness h;
+  test::TempDir dir;
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  GatedExecutor exec;
+  reconcile::WorkQueue q(**store, exec, 4);
+  http::DirectoryCatalog catalog(dir.path().string());
+  http::ServerOptions o;
+  o.secret = std::string(kSecret);
+  o.port = h.server->Port();
+  http::Server second(o, **store, q, catalog);
+  auto r = second.Start();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().What().find("cannot listen") != std::string::npos);
+  CHECK(r.error().What().find(std::to_string(o.port)) != std::string::npos);
 }

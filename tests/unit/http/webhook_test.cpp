@@ -173,3 +173,15 @@ TEST_CASE("failed-auth limiter memory is bounded") {
   off.RecordFailure("x", t0);
   CHECK_FALSE(off.Blocked("x", t0));
 }
+
+TEST_CASE("loopback addresses") {
+  CHECK(IsLoopbackAddress("127.0.0.1"));
+  CHECK(IsLoopbackAddress("127.1.2.3"));
+  CHECK(IsLoopbackAddress("::1"));
+  CHECK(IsLoopbackAddress("::ffff:127.0.0.1"));
+  CHECK_FALSE(IsLoopbackAddress("10.0.0.1"));
+  CHECK_FALSE(IsLoopbackAddress("::ffff:10.0.0.1"));
+  CHECK_FALSE(IsLoopbackAddress("1127.0.0.1"));
+  CHECK_FALSE(IsLoopbackAddress("fe80::1"));
+  CHECK_FALSE(IsLoopbackAddress(""));
+}

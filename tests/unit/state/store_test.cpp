@@ -117,6 +117,17 @@ TEST_CASE("history is bounded") {
   CHECK(files == 5);
 }
 
+TEST_CASE("list views keep only the last log lines") {
+  Deployment d;
+  d.id = "20260101-000000-000001";
+  for (int i = 0; i < 10; ++i) AppendLog(d, "line " + std::to_string(i));
+  auto json = ToJson(d, 3);
+  CHECK(json.find("\"log_omitted\":7") != std::string::npos);
+  CHECK(json.find("line 6") == std::string::npos);
+  CHECK(json.find("line 9") != std::string::npos);
+  CHECK(ToJson(d).find("log_omitted") == std::string::npos);
+}
+
 TEST_CASE("log lines are bounded") {
   Deployment d;
   for (std::size_t i = 0; i < kMaxLogLines + 50; ++i) AppendLog(d, "x");
