@@ -21,7 +21,36 @@ std::string Join(const std::vector<std::string>& v, std::string_view sep) {
   return out;
 }
 
+// The fingerprints of every service of a stack, as one key.
+std::string StackKey(const core::DesiredStack& d) {
+  std::string key;
+  for (const auto& s : d.services) key += s.name + "=" + s.fingerprint + ";";
+  return key;
+}
+
 }  // namespace
+
+std::optional<std::chrono::milliseconds> Backoff::Blocked(const std::string& stack, const std::string& key,
+                                                          std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(stack);
+  if (it == entries_.end() || it->second.key != key || now >= it->second.retry_at) return std::nullopt;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(it->second.retry_at - now);
+}
+
+void Backoff::Failed(const std::string& stack, const std::string& key, std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  auto& e = entries_[stack];
+  e.failures = e.key == key ? e.failures + 1 : 1;
+  e.key = key;
+  auto delay = kFirst * (1 << std::min(e.failures - 1, 10));
+  e.retry_at = now + std::min<std::chrono::milliseconds>(delay, kMax);
+}
+
+void Backoff::Succeeded(const std::string& stack) {
+  std::lock_guard lock(mutex_);
+  entries_.erase(stack);
+}
 
 Engine::Engine(std::shared_ptr<const config::Config> config, SyncFn sync, Runtime& runtime, Clock& clock)
     : config_(std::move(config)), sync_(std::move(sync)), runtime_(runtime), clock_(clock) {}
@@ -154,6 +183,15 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
       ctx.Log("stack " + self + " is podcd itself and changed; self-update is not built yet, left as is");
       ctx.SetStackOutcome({sp->name, "skipped", "self-update not built yet", 0});
       continue;
+    } else if (auto wait = backoff_.Blocked(sp->name, StackKey(*snap->desired.Find(sp->name)), clock_.Now());
+               wait && named.empty()) {
+      // The same stack failed at this very fingerprint: not again on every trigger or poll.
+      // It is retried when its fingerprint changes, when the back-off ends, or when named.
+      std::string why = "failed before at this fingerprint; retried when it changes, on an explicit redeploy, or in " +
+                        std::to_string(wait->count() / 1000) + " s";
+      ctx.Log("stack " + sp->name + " backing off: " + why);
+      ctx.SetStackOutcome({sp->name, "backoff", why, 0});
+      continue;
     } else {
       auto job = BuildStackJob(*sp, snap->desired.models.at(sp->name), *snap->desired.Find(sp->name), snap->commit,
                                ctx.Id());
@@ -169,6 +207,10 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
       result = ApplyStack(*job, runtime_, clock_, gate, log);
     }
     ctx.SetStackOutcome({sp->name, result.outcome, result.reason, result.duration_ms});
+    if (const auto* d = snap->desired.Find(sp->name); d != nullptr && sp->action != core::Action::kRemove) {
+      if (result.ok) backoff_.Succeeded(sp->name);
+      else backoff_.Failed(sp->name, StackKey(*d), clock_.Now());
+    }
     if (!result.ok) {
       failed = true;
       failures.push_back(sp->name);

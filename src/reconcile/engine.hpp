@@ -4,7 +4,10 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "config/config.hpp"
@@ -25,6 +28,28 @@ struct Snapshot {
   std::vector<std::string> recovered;  // temporaries finished or removed before planning
 };
 
+// Per-stack failure memory: a stack that failed at a fingerprint is not retried at that same
+// fingerprint before its back-off ends (1 min, doubling, capped at 1 h).
+class Backoff {
+ public:
+  static constexpr std::chrono::milliseconds kFirst{60'000};
+  static constexpr std::chrono::milliseconds kMax{3'600'000};
+  // How long `stack` at `key` must still wait; nullopt when it may run.
+  std::optional<std::chrono::milliseconds> Blocked(const std::string& stack, const std::string& key,
+                                                   std::chrono::steady_clock::time_point now);
+  void Failed(const std::string& stack, const std::string& key, std::chrono::steady_clock::time_point now);
+  void Succeeded(const std::string& stack);
+
+ private:
+  struct Entry {
+    std::string key;
+    int failures = 0;
+    std::chrono::steady_clock::time_point retry_at;
+  };
+  std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+};
+
 class Engine final : public Executor {
  public:
   // Brings the work tree to the branch's head and returns the commit.
@@ -42,6 +67,7 @@ class Engine final : public Executor {
   SyncFn sync_;
   Runtime& runtime_;
   Clock& clock_;
+  Backoff backoff_;
 };
 
 // The default SyncFn: `podcd __sync` in a child process with a hard timeout.

@@ -345,3 +345,22 @@ TEST_CASE("temporary names round trip") {
   CHECK_FALSE(IsTemporaryName("web_site_1"));
   CHECK(FinalName("web_site_1_podcd-next") == "web_site_1");
 }
+
+#include "reconcile/engine.hpp"
+
+TEST_CASE("back-off: a stack failed at a fingerprint waits, doubling, until the fingerprint changes") {
+  Backoff b;
+  auto t0 = std::chrono::steady_clock::time_point(std::chrono::hours(1));
+  CHECK_FALSE(b.Blocked("web", "k1", t0));
+  b.Failed("web", "k1", t0);
+  CHECK(b.Blocked("web", "k1", t0) == 60s);
+  CHECK_FALSE(b.Blocked("web", "k2", t0));  // a new fingerprint runs at once
+  CHECK_FALSE(b.Blocked("api", "k1", t0));  // other stacks are not affected
+  CHECK_FALSE(b.Blocked("web", "k1", t0 + 60s));
+  b.Failed("web", "k1", t0 + 60s);
+  CHECK(b.Blocked("web", "k1", t0 + 60s) == 120s);
+  for (int i = 0; i < 20; ++i) b.Failed("web", "k1", t0);
+  CHECK(b.Blocked("web", "k1", t0) == Backoff::kMax);  // capped
+  b.Succeeded("web");
+  CHECK_FALSE(b.Blocked("web", "k1", t0));
+}
