@@ -184,7 +184,7 @@ bench_raw() {  # bench_raw N: cold = network + create+start per service; change 
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "-" || a == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
 
-echo "podcd $("$PODCD" --version 2>/dev/null || echo '?'), $(docker-compose version --short 2>/dev/null || echo '?') (docker-compose), podman-compose $(podman-compose version 2>/dev/null | awk '/podman-compose version/ { print $3 }'), podman $(podman version --format '{{.Server.Version}}' 2>/dev/null || echo '?'); $RUNS runs each, medians in ms" >&2
+echo "podcd $("$PODCD" --version 2>/dev/null || echo '?'), $(docker-compose version --short 2>/dev/null || echo '?') (docker-compose), podman-compose $(podman-compose version 2>/dev/null | awk '/podman-compose.* version/ { print $NF }'), podman $(podman version --format '{{.Server.Version}}' 2>/dev/null || echo '?'); $RUNS runs each, medians in ms" >&2
 for n in $SIZES; do
   declare -A res=()
   res[raw]=$(bench_raw "$n")

@@ -454,3 +454,58 @@ TEST_CASE("a service without host ports is replaced with zero downtime", "[e2e]"
   CHECK_FALSE(Contains(during, "FAIL"));
   CHECK(std::regex_search(second.Log(), std::regex("svc[^\\n]*recreated[^\\n]*\\(gap 0 ms\\)")));
 }
+
+TEST_CASE(
+    "SIGKILL of podcd deploy after it stopped a host-port service's old container, then a reconcile "
+    "converges",
+    "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env, {.settle = "1s"});
+  const std::string stack = rig.Stack("crashport");
+  const std::uint16_t port = FreeLoopbackPorts();
+  REQUIRE(port != 0);
+  const std::string file = "services/" + stack + "/compose.yml";
+  // A healthcheck that takes 3 s keeps the new container in its gate while the old one is
+  // stopped (the host port forces the old one to go first).
+  auto compose = [&](const std::string& v) {
+    return "services:\n  web:\n" +
+           HttpdService("    environment: {V: \"" + v +
+                        "\"}\n    ports: [\"127.0.0.1:" + std::to_string(port) +
+                        ":8080\"]\n    healthcheck:\n      test: [\"CMD\", \"sh\", \"-c\", \"sleep 3\"]\n"
+                        "      interval: 1s\n      timeout: 10s\n");
+  };
+  rig.Commit({{file, compose("1")}}, "v1");
+  auto first = rig.Reconcile();
+  INFO(first.Describe());
+  REQUIRE(first.Succeeded());
+  const auto before = rig.Ids(stack);
+
+  const std::string commit = rig.Commit({{file, compose("2")}}, "v2");
+  const pid_t pid = rig.SpawnDeploy();
+  bool seen = false;
+  for (int i = 0; i < 600 && !seen; ++i) {
+    for (const auto& c : rig.Containers(stack)) {
+      if (c.name.ends_with("_podcd-next") && c.state == "running") seen = true;
+    }
+    if (!seen) std::this_thread::sleep_for(50ms);
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  INFO(rig.ReadLog());
+  REQUIRE(seen);
+  CHECK_FALSE(rig.Running(before.at("web")));  // the old one was stopped for the port
+
+  auto recovery = rig.Reconcile();
+  INFO(recovery.Describe());
+  REQUIRE(recovery.Succeeded());
+  auto containers = rig.Containers(stack);
+  REQUIRE(containers.size() == 1);
+  CHECK(containers[0].name == ContainerName(stack, "web"));
+  CHECK(containers[0].state == "running");
+  CHECK(Label(containers[0], core::kLabelCommit) == commit);
+  CHECK(Contains(CurlWhenUp(port, "hello from bb"), "hello from bb"));
+  auto plan = rig.Cli("plan");
+  INFO(plan.output);
+  CHECK(plan.exit_code == 0);
+}
