@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include "util/scope_exit.hpp"
+
 namespace podcd::reconcile {
 namespace {
 
@@ -43,6 +45,8 @@ class StackRun {
   bool PullImages(StackResult& result);
   bool EnsureNetworksAndVolumes(StackResult& result);
   void RunService(size_t index);
+  void AcquireSlot();
+  void ReleaseSlot();
   bool WaitForDependencies(const ServiceJob& s, std::string& why);
   void SetReadiness(const std::string& service, Readiness r);
   GateKind GateFor(const ServiceJob& s) const;
@@ -206,6 +210,11 @@ GateKind StackRun::GateFor(const ServiceJob& s) const {
 }
 
 Expected<void> StackRun::Gate(const ServiceJob& s, const std::string& id) {
+  // The slots bound concurrent Podman operations, not waiting: a service that only watches
+  // its new container lets the next one be created, or a stack of N services would take
+  // N / max_parallel settle times.
+  ReleaseSlot();
+  ScopeExit reacquire([this] { AcquireSlot(); });
   const auto start = clock_.Now();
   const auto deadline = start + gate_.timeout;
   auto first = rt_.Inspect(id);
@@ -346,6 +355,20 @@ ServiceResult StackRun::Recreate(const ServiceJob& s) {
   return {s.name, "recreated", "", 0, gap};
 }
 
+void StackRun::AcquireSlot() {
+  std::unique_lock lock(slots_mutex_);
+  slots_cv_.wait(lock, [&] { return busy_ < std::max<std::size_t>(1, gate_.max_parallel); });
+  ++busy_;
+}
+
+void StackRun::ReleaseSlot() {
+  {
+    std::lock_guard lock(slots_mutex_);
+    --busy_;
+  }
+  slots_cv_.notify_one();
+}
+
 void StackRun::RunService(size_t index) {
   const ServiceJob& s = services_[index];
   ServiceResult& out = results_[index];
@@ -356,17 +379,9 @@ void StackRun::RunService(size_t index) {
     SetReadiness(s.name, Readiness::kFailed);
     return;
   }
-  {
-    std::unique_lock lock(slots_mutex_);
-    slots_cv_.wait(lock, [&] { return busy_ < std::max<std::size_t>(1, gate_.max_parallel); });
-    ++busy_;
-  }
+  AcquireSlot();
   out = s.action == core::Action::kCreate ? Create(s) : Recreate(s);
-  {
-    std::lock_guard lock(slots_mutex_);
-    --busy_;
-  }
-  slots_cv_.notify_one();
+  ReleaseSlot();
   out.duration_ms = Elapsed(clock_, start);
   bool ok = out.outcome == "created" || out.outcome == "recreated";
   SetReadiness(s.name, ok ? Readiness::kReady : Readiness::kFailed);
