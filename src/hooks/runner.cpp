@@ -79,10 +79,10 @@ Expected<ChildResult> RunChild(const ChildSpec& spec) {
   std::vector<std::string> args(spec.argv.begin() + 1, spec.argv.end());
 
   bp::environment env = boost::this_process::environment();
-  for (const auto& name : spec.env_remove) {
-    if (env.find(name) != env.end()) env.erase(name);
-  }
-  for (const auto& [k, v] : spec.env_set) env[k] = v;
+  // Only erase() and set(): Boost 1.74's environment::find() (also behind operator[]) compares
+  // the whole "NAME=" with every entry and reads past the end of entries shorter than that.
+  for (const auto& name : spec.env_remove) env.erase(name);
+  for (const auto& [k, v] : spec.env_set) env.set(k, v);
 
   ChildResult result;
   asio::io_context io;
