@@ -461,6 +461,19 @@ Expected<void> Client::RemoveNetwork(std::string_view name, bool force) {
   return {};
 }
 
+Expected<void> Client::DisconnectNetwork(std::string_view network, std::string_view container) {
+  const std::string call = "podman network disconnect " + std::string(network) + " " + std::string(container);
+  std::string body = "{\"Container\":\"";
+  log::AppendJsonEscaped(body, container);
+  body += "\"}";
+  auto r = Call("POST", Path("/networks/" + Seg(network) + "/disconnect"), body, call, options_.timeout);
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200 && r->status != 204) {
+    return std::unexpected(ErrorFromResponse(r->status, r->body, call));
+  }
+  return {};
+}
+
 // ---- volumes
 
 Expected<VolumeInfo> Client::CreateVolume(const VolumeCreate& request) {

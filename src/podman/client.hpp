@@ -172,8 +172,11 @@ class Client {
   [[nodiscard]] Expected<bool> NetworkExists(std::string_view name);
   [[nodiscard]] Expected<NetworkInfo> InspectNetwork(std::string_view name);
   [[nodiscard]] Expected<void> RemoveNetwork(std::string_view name, bool force = false);
+  // Takes a container off a network: its interface and its DNS names there go at once.
+  [[nodiscard]] Expected<void> DisconnectNetwork(std::string_view network, std::string_view container);
   // label filters: "key" or "key=value", all must match.
-  [[nodiscard]] Expected<std::vector<NetworkInfo>> ListNetworks(const std::vector<std::string>& label_filters = {});
+  [[nodiscard]] Expected<std::vector<NetworkInfo>> ListNetworks(
+      const std::vector<std::string>& label_filters = {});
 
   // Volumes. CreateVolume of an existing name fails with kAlreadyExists.
   [[nodiscard]] Expected<VolumeInfo> CreateVolume(const VolumeCreate& request);

@@ -8,6 +8,8 @@
 #include <set>
 #include <thread>
 
+#include "util/scope_exit.hpp"
+
 namespace podcd::reconcile {
 namespace {
 
@@ -43,6 +45,8 @@ class StackRun {
   bool PullImages(StackResult& result);
   bool EnsureNetworksAndVolumes(StackResult& result);
   void RunService(size_t index);
+  void AcquireSlot();
+  void ReleaseSlot();
   bool WaitForDependencies(const ServiceJob& s, std::string& why);
   void SetReadiness(const std::string& service, Readiness r);
   GateKind GateFor(const ServiceJob& s) const;
@@ -106,8 +110,11 @@ bool StackRun::PullImages(StackResult& result) {
       }
       continue;
     }
-    podman::PullPolicy policy = job_.update_images ? podman::PullPolicy::kAlways : s.pull;
-    if (policy == podman::PullPolicy::kMissing) {
+    // Podman names images it built or imported localhost/...: no registry serves them, so
+    // redeploy-and-update reads their local id instead of pulling (which would fail).
+    const bool local_only = image.starts_with("localhost/");
+    podman::PullPolicy policy = job_.update_images && !local_only ? podman::PullPolicy::kAlways : s.pull;
+    if (policy == podman::PullPolicy::kMissing && !job_.update_images) {
       auto exists = rt_.ImageExists(image);
       if (!exists) {
         result.reason = "service " + s.name + ": " + exists.error().What();
@@ -195,13 +202,19 @@ bool StackRun::WaitForDependencies(const ServiceJob& s, std::string& why) {
 GateKind StackRun::GateFor(const ServiceJob& s) const {
   for (const auto& other : services_) {
     for (const auto& dep : other.depends_on) {
-      if (dep.service == s.name && dep.condition == "service_completed_successfully") return GateKind::kExitZero;
+      if (dep.service == s.name && dep.condition == "service_completed_successfully")
+        return GateKind::kExitZero;
     }
   }
   return s.has_healthcheck ? GateKind::kHealth : GateKind::kSettle;
 }
 
 Expected<void> StackRun::Gate(const ServiceJob& s, const std::string& id) {
+  // The slots bound concurrent Podman operations, not waiting: a service that only watches
+  // its new container lets the next one be created, or a stack of N services would take
+  // N / max_parallel settle times.
+  ReleaseSlot();
+  ScopeExit reacquire([this] { AcquireSlot(); });
   const auto start = clock_.Now();
   const auto deadline = start + gate_.timeout;
   auto first = rt_.Inspect(id);
@@ -222,7 +235,8 @@ Expected<void> StackRun::Gate(const ServiceJob& s, const std::string& id) {
     } else {
       if (!st->running) {
         return Fail(ErrorCode::kInternal,
-                    "container " + st->status + (st->status == "exited" ? " with code " + std::to_string(st->exit_code) : ""));
+                    "container " + st->status +
+                        (st->status == "exited" ? " with code " + std::to_string(st->exit_code) : ""));
       }
       if (st->restart_count != restarts) return Fail(ErrorCode::kInternal, "container restarted");
       if (kind == GateKind::kSettle) {
@@ -233,15 +247,17 @@ Expected<void> StackRun::Gate(const ServiceJob& s, const std::string& id) {
         if (h->status == "healthy") {
           if (++healthy >= gate_.healthy_count) return {};
         } else if (h->status == "unhealthy") {
-          return Fail(ErrorCode::kInternal, "healthcheck unhealthy" + (h->output.empty() ? "" : ": " + JoinLines(h->output, 3)));
+          return Fail(ErrorCode::kInternal,
+                      "healthcheck unhealthy" + (h->output.empty() ? "" : ": " + JoinLines(h->output, 3)));
         } else {
           healthy = 0;
         }
       }
     }
     if (clock_.Now() >= deadline) {
-      return Fail(ErrorCode::kTimeout, std::string(kind == GateKind::kExitZero ? "did not exit" : "not healthy") +
-                                           " within " + std::to_string(gate_.timeout.count() / 1000) + " s");
+      return Fail(ErrorCode::kTimeout,
+                  std::string(kind == GateKind::kExitZero ? "did not exit" : "not healthy") + " within " +
+                      std::to_string(gate_.timeout.count() / 1000) + " s");
     }
     clock_.Sleep(kind == GateKind::kSettle ? std::min(interval, gate_.settle) : interval);
   }
@@ -254,7 +270,8 @@ std::string StackRun::LastLogs(const std::string& id) {
 }
 
 void StackRun::Cleanup(const std::string& id, const ServiceJob& s) {
-  if (auto r = Write(rt_.Stop(id, s.stop_grace)); !r) Log("warning: stop of failed container: " + r.error().What());
+  if (auto r = Write(rt_.Stop(id, s.stop_grace)); !r)
+    Log("warning: stop of failed container: " + r.error().What());
   if (auto r = Write(rt_.Remove(id)); !r) Log("warning: removal of failed container: " + r.error().What());
 }
 
@@ -302,9 +319,21 @@ ServiceResult StackRun::Recreate(const ServiceJob& s) {
     return {s.name, "rolled-back", why, 0, gap};
   };
   auto stop_old = [&]() {
+    if (overlap) {
+      // Off the networks first: a stopped container keeps its DNS names until Podman's
+      // cleanup runs, so clients would still be sent to it for a moment and be refused.
+      for (const auto& old : s.old_containers) {
+        for (const auto& net : s.spec.networks) {
+          if (auto r = Write(rt_.Disconnect(old, net.name)); !r) {
+            Log("warning: disconnect " + old.substr(0, 12) + " from " + net.name + ": " + r.error().What());
+          }
+        }
+      }
+    }
     stopped_at = clock_.Now();
     for (const auto& old : s.old_containers) {
-      if (auto r = Write(rt_.Stop(old, s.stop_grace)); !r) Log("warning: stop " + old.substr(0, 12) + ": " + r.error().What());
+      if (auto r = Write(rt_.Stop(old, s.stop_grace)); !r)
+        Log("warning: stop " + old.substr(0, 12) + ": " + r.error().What());
     }
   };
 
@@ -326,6 +355,20 @@ ServiceResult StackRun::Recreate(const ServiceJob& s) {
   return {s.name, "recreated", "", 0, gap};
 }
 
+void StackRun::AcquireSlot() {
+  std::unique_lock lock(slots_mutex_);
+  slots_cv_.wait(lock, [&] { return busy_ < std::max<std::size_t>(1, gate_.max_parallel); });
+  ++busy_;
+}
+
+void StackRun::ReleaseSlot() {
+  {
+    std::lock_guard lock(slots_mutex_);
+    --busy_;
+  }
+  slots_cv_.notify_one();
+}
+
 void StackRun::RunService(size_t index) {
   const ServiceJob& s = services_[index];
   ServiceResult& out = results_[index];
@@ -336,17 +379,9 @@ void StackRun::RunService(size_t index) {
     SetReadiness(s.name, Readiness::kFailed);
     return;
   }
-  {
-    std::unique_lock lock(slots_mutex_);
-    slots_cv_.wait(lock, [&] { return busy_ < std::max<std::size_t>(1, gate_.max_parallel); });
-    ++busy_;
-  }
+  AcquireSlot();
   out = s.action == core::Action::kCreate ? Create(s) : Recreate(s);
-  {
-    std::lock_guard lock(slots_mutex_);
-    --busy_;
-  }
-  slots_cv_.notify_one();
+  ReleaseSlot();
   out.duration_ms = Elapsed(clock_, start);
   bool ok = out.outcome == "created" || out.outcome == "recreated";
   SetReadiness(s.name, ok ? Readiness::kReady : Readiness::kFailed);
@@ -426,7 +461,8 @@ StackResult StackRun::Run() {
     }
     for (const auto& id : s.old_containers) {
       (void)Write(rt_.Stop(id, s.stop_grace));
-      if (auto r = Write(rt_.Remove(id)); !r) Log("warning: remove " + id.substr(0, 12) + ": " + r.error().What());
+      if (auto r = Write(rt_.Remove(id)); !r)
+        Log("warning: remove " + id.substr(0, 12) + ": " + r.error().What());
     }
     results_[i] = {s.name, "removed", "service removed from the compose file", 0, -1};
     Log(s.name + ": removed (no longer in the compose file)");
@@ -494,7 +530,8 @@ StackResult RemoveStack(const core::StackPlan& plan, Runtime& runtime, const Log
   return result;
 }
 
-std::vector<std::string> RecoverTemporaries(const std::vector<core::ActualContainer>& actual, Runtime& runtime) {
+std::vector<std::string> RecoverTemporaries(const std::vector<core::ActualContainer>& actual,
+                                            Runtime& runtime) {
   std::vector<std::string> done;
   for (const auto& t : actual) {
     if (!t.temporary) continue;
@@ -510,8 +547,10 @@ std::vector<std::string> RecoverTemporaries(const std::vector<core::ActualContai
       }
     }
     (void)runtime.Stop(t.id, std::chrono::seconds(5));
-    if (auto r = runtime.Remove(t.id); r) done.push_back("removed leftover " + t.name);
-    else done.push_back("could not remove leftover " + t.name + ": " + r.error().What());
+    if (auto r = runtime.Remove(t.id); r)
+      done.push_back("removed leftover " + t.name);
+    else
+      done.push_back("could not remove leftover " + t.name + ": " + r.error().What());
     // Interrupted between stopping the old container and finishing: bring the old one back.
     for (const auto* old : siblings) {
       if (!old->running && runtime.Start(old->id)) done.push_back("restarted " + old->name);

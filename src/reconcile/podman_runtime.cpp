@@ -66,7 +66,9 @@ Expected<std::vector<core::ActualContainer>> PodmanRuntime::ListManaged() {
   return out;
 }
 
-Expected<bool> PodmanRuntime::ImageExists(const std::string& image) { return Lease(*this)->ImageExists(image); }
+Expected<bool> PodmanRuntime::ImageExists(const std::string& image) {
+  return Lease(*this)->ImageExists(image);
+}
 
 Expected<std::string> PodmanRuntime::Pull(const std::string& image, podman::PullPolicy policy) {
   return Lease(*this)->Pull(image, policy);
@@ -98,7 +100,9 @@ Expected<bool> PodmanRuntime::EnsureVolume(const podman::VolumeCreate& volume) {
   return true;
 }
 
-Expected<bool> PodmanRuntime::NetworkExists(const std::string& name) { return Lease(*this)->NetworkExists(name); }
+Expected<bool> PodmanRuntime::NetworkExists(const std::string& name) {
+  return Lease(*this)->NetworkExists(name);
+}
 
 Expected<std::string> PodmanRuntime::Create(const podman::ContainerSpec& spec) {
   return Lease(*this)->CreateContainer(spec);
@@ -110,10 +114,16 @@ Expected<void> PodmanRuntime::Stop(const std::string& id, std::chrono::seconds g
   return Lease(*this)->StopContainer(id, grace);
 }
 
-Expected<void> PodmanRuntime::Remove(const std::string& id) { return Lease(*this)->RemoveContainer(id, true); }
+Expected<void> PodmanRuntime::Remove(const std::string& id) {
+  return Lease(*this)->RemoveContainer(id, true);
+}
 
 Expected<void> PodmanRuntime::Rename(const std::string& id, const std::string& name) {
   return Lease(*this)->RenameContainer(id, name);
+}
+
+Expected<void> PodmanRuntime::Disconnect(const std::string& id, const std::string& network) {
+  return Lease(*this)->DisconnectNetwork(network, id);
 }
 
 Expected<ContainerStatus> PodmanRuntime::Inspect(const std::string& id) {
@@ -149,6 +159,8 @@ Expected<std::vector<std::string>> PodmanRuntime::StackVolumes(const std::string
   return out;
 }
 
-Expected<void> PodmanRuntime::RemoveNetwork(const std::string& name) { return Lease(*this)->RemoveNetwork(name); }
+Expected<void> PodmanRuntime::RemoveNetwork(const std::string& name) {
+  return Lease(*this)->RemoveNetwork(name);
+}
 
 }  // namespace podcd::reconcile

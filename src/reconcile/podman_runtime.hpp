@@ -27,6 +27,7 @@ class PodmanRuntime final : public Runtime {
   Expected<void> Stop(const std::string& id, std::chrono::seconds grace) override;
   Expected<void> Remove(const std::string& id) override;
   Expected<void> Rename(const std::string& id, const std::string& name) override;
+  Expected<void> Disconnect(const std::string& id, const std::string& network) override;
   Expected<ContainerStatus> Inspect(const std::string& id) override;
   Expected<podman::HealthResult> Healthcheck(const std::string& id) override;
   Expected<std::string> Logs(const std::string& id, int tail) override;

@@ -39,6 +39,8 @@ class Runtime {
   virtual Expected<void> Stop(const std::string& id, std::chrono::seconds grace) = 0;
   virtual Expected<void> Remove(const std::string& id) = 0;
   virtual Expected<void> Rename(const std::string& id, const std::string& name) = 0;
+  // Takes a container off a network (its DNS names there go with it).
+  virtual Expected<void> Disconnect(const std::string& id, const std::string& network) = 0;
   virtual Expected<ContainerStatus> Inspect(const std::string& id) = 0;
   virtual Expected<podman::HealthResult> Healthcheck(const std::string& id) = 0;
   virtual Expected<std::string> Logs(const std::string& id, int tail) = 0;

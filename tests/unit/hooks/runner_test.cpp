@@ -71,6 +71,19 @@ TEST_CASE("environment additions and removals reach the child") {
   unsetenv("PODCD_RUNNER_TEST_REMOVE");
 }
 
+// Found under ASan by the reconcile e2e suite: Boost's environment::find() read past the end
+// of any entry shorter than the name looked up (here "Q=1").
+TEST_CASE("removing an absent variable with short entries in the environment is safe") {
+  setenv("Q", "1", 1);
+  ChildSpec spec;
+  spec.argv = {"sh", "-c", "printf '%s' \"$Q\""};
+  spec.env_remove = {"PODCD_RUNNER_TEST_A_NAME_LONGER_THAN_ANY_SHORT_ENTRY"};
+  auto r = RunChild(spec);
+  REQUIRE(r);
+  CHECK(r->out == "1");
+  unsetenv("Q");
+}
+
 TEST_CASE("a sleeping child is killed at the timeout, with its group") {
   podcd::test::TempDir dir;
   auto pidfile = dir / "pid";

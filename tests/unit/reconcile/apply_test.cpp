@@ -70,7 +70,8 @@ struct Harness {
 TEST_CASE("create: missing images are pulled first, then network, volume, create, start, gate") {
   Harness h;
   h.rt.images.clear();
-  StackJob job{"web", {Job("web", "site", core::Action::kCreate)}, {Net("web_default")}, {}, {Vol("web_data")}, false};
+  StackJob job{
+      "web", {Job("web", "site", core::Action::kCreate)}, {Net("web_default")}, {}, {Vol("web_data")}, false};
   auto r = h.Apply(job);
   INFO(h.Log());
   CHECK(r.ok);
@@ -170,7 +171,8 @@ TEST_CASE("a new container that fails its healthcheck is rolled back; the old on
   CHECK(h.rt.IndexOf("start web_site_1") > h.rt.IndexOf("stop web_site_1"));
 }
 
-TEST_CASE("a container that exits during the settle time is rolled back (zero-downtime path keeps old running)") {
+TEST_CASE(
+    "a container that exits during the settle time is rolled back (zero-downtime path keeps old running)") {
   Harness h;
   h.rt.images["localhost/crash:1"] = "sha-crash";
   h.rt.exit_on_start["localhost/crash:1"] = "3";
@@ -261,23 +263,109 @@ TEST_CASE("service_completed_successfully waits for exit 0") {
 
 TEST_CASE("redeploy-and-update recreates only services whose image id changed") {
   Harness h;
-  h.rt.images["localhost/other:1"] = "sha-o";
-  h.rt.registry["localhost/other:1"] = "sha-o";
-  h.rt.registry["localhost/bb:1"] = "sha-bb2";  // a new image pushed under the same tag
-  auto site_old = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"));
-  auto side_old = h.rt.Add("web_side_1", "localhost/other:1", Labels("web", "side"));
-  auto site = Job("web", "site", core::Action::kUnchanged);
+  h.rt.images["reg.test/bb:1"] = "sha-bb1";
+  h.rt.images["reg.test/other:1"] = "sha-o";
+  h.rt.registry["reg.test/other:1"] = "sha-o";
+  h.rt.registry["reg.test/bb:1"] = "sha-bb2";  // a new image pushed under the same tag
+  auto site_old = h.rt.Add("web_site_1", "reg.test/bb:1", Labels("web", "site"));
+  auto side_old = h.rt.Add("web_side_1", "reg.test/other:1", Labels("web", "side"));
+  auto site = Job("web", "site", core::Action::kUnchanged, "reg.test/bb:1");
   site.old_containers = {site_old};
-  auto side = Job("web", "side", core::Action::kUnchanged, "localhost/other:1");
+  auto side = Job("web", "side", core::Action::kUnchanged, "reg.test/other:1");
   side.old_containers = {side_old};
   auto r = h.Apply({"web", {site, side}, {}, {}, {}, true});
   INFO(h.Log());
   REQUIRE(r.ok);
-  CHECK(h.rt.IndexOf("pull localhost/bb:1") >= 0);
-  CHECK(h.rt.IndexOf("pull localhost/other:1") >= 0);
+  CHECK(h.rt.IndexOf("pull reg.test/bb:1") >= 0);
+  CHECK(h.rt.IndexOf("pull reg.test/other:1") >= 0);
   CHECK(h.rt.ByName("web_site_1")->image_id == "sha-bb2");
   CHECK(h.rt.containers.contains(side_old));  // untouched
   CHECK(h.rt.IndexOf("create web_side_1_podcd-next") == -1);
+}
+
+// Found by the e2e suite: pull-always of a localhost/ image asks https://localhost and fails.
+TEST_CASE("redeploy-and-update does not pull localhost/ images; a new local build still recreates") {
+  Harness h;
+  h.rt.registry.clear();  // no registry serves localhost/ images
+  auto site_old = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"));
+  h.rt.images["localhost/app:1"] = "sha-app1";
+  auto app_old = h.rt.Add("web_app_1", "localhost/app:1", Labels("web", "app"));
+  h.rt.images["localhost/app:1"] = "sha-app2";  // rebuilt locally under the same tag
+  auto site = Job("web", "site", core::Action::kUnchanged);
+  site.old_containers = {site_old};
+  auto app = Job("web", "app", core::Action::kUnchanged, "localhost/app:1");
+  app.old_containers = {app_old};
+  auto r = h.Apply({"web", {site, app}, {}, {}, {}, true});
+  INFO(h.Log());
+  REQUIRE(r.ok);
+  CHECK(h.rt.containers.contains(site_old));
+  CHECK(h.rt.IndexOf("create web_site_1_podcd-next") == -1);
+  CHECK_FALSE(h.rt.containers.contains(app_old));
+  REQUIRE(h.rt.ByName("web_app_1"));
+  CHECK(h.rt.ByName("web_app_1")->image_id == "sha-app2");
+}
+
+// Found by the e2e suite: a stopped container keeps its DNS names until Podman's cleanup,
+// so clients resolving the alias were refused for a moment.
+TEST_CASE("an alias-only replacement takes the old container off its networks before stopping it") {
+  Harness h;
+  auto old = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"));
+  auto s = Job("web", "site", core::Action::kRecreate);
+  s.old_containers = {old};
+  s.spec.networks = {{"web_default", {"site"}}, {"web_back", {}}};
+  auto r = h.Apply({"web", {s}, {}, {}, {}, false});
+  INFO(h.Log());
+  REQUIRE(r.ok);
+  const int gated = h.rt.IndexOf("start web_site_1_podcd-next");
+  const int off1 = h.rt.IndexOf("disconnect web_site_1 web_default");
+  const int off2 = h.rt.IndexOf("disconnect web_site_1 web_back");
+  const int stop = h.rt.IndexOf("stop web_site_1");
+  CHECK(gated >= 0);
+  CHECK(gated < off1);
+  CHECK(off1 >= 0);
+  CHECK(off2 >= 0);
+  CHECK(off1 < stop);
+  CHECK(off2 < stop);
+
+  // A host-port service stops the old one first; nothing to drain.
+  Harness p;
+  auto pold = p.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"), {8080});
+  auto ps = Job("web", "site", core::Action::kRecreate);
+  ps.old_containers = {pold};
+  ps.publishes_host_ports = true;
+  ps.spec.ports = {{"", 8080, 80, 1, "tcp"}};
+  ps.spec.networks = {{"web_default", {"site"}}};
+  REQUIRE(p.Apply({"web", {ps}, {}, {}, {}, false}).ok);
+  CHECK(p.rt.IndexOf("disconnect web_site_1 web_default") == -1);
+}
+
+// Found by bench/reconcile.sh: a slot was held through the settle time, so a cold up of 30
+// services took 8 settle times. Real clock: the gate lasts 500 ms, ample for the other
+// thread to get its turn.
+TEST_CASE("services wait in their gates concurrently; max_parallel bounds only the Podman operations") {
+  Harness h;
+  auto a_old = h.rt.Add("web_a_1", "localhost/bb:1", Labels("web", "a"));
+  auto b_old = h.rt.Add("web_b_1", "localhost/bb:1", Labels("web", "b"));
+  auto a = Job("web", "a", core::Action::kRecreate);
+  a.old_containers = {a_old};
+  auto b = Job("web", "b", core::Action::kRecreate);
+  b.old_containers = {b_old};
+  GateOptions gate = FastGate();
+  gate.settle = 500ms;
+  gate.poll = 50ms;
+  gate.max_parallel = 1;
+  std::vector<std::string> log;
+  auto r = ApplyStack({"web", {a, b}, {}, {}, {}, false}, h.rt, RealClock(), gate,
+                      [&log](const std::string& l) { log.push_back(l); });
+  REQUIRE(r.ok);
+  // Both new containers run before either old one is stopped (the end of a gate).
+  const int a_started = h.rt.IndexOf("start web_a_1_podcd-next");
+  const int b_started = h.rt.IndexOf("start web_b_1_podcd-next");
+  const int first_stop = std::min(h.rt.IndexOf("stop web_a_1"), h.rt.IndexOf("stop web_b_1"));
+  CHECK(a_started >= 0);
+  CHECK(b_started >= 0);
+  CHECK(a_started < first_stop);
+  CHECK(b_started < first_stop);
 }
 
 TEST_CASE("services removed from the compose file go only when the rest succeeded") {
@@ -296,7 +384,8 @@ TEST_CASE("services removed from the compose file go only when the rest succeede
   h2.rt.exit_on_start["localhost/crash:1"] = "1";
   auto orphan2 = h2.rt.Add("web_old_1", "localhost/bb:1", Labels("web", "old"));
   gone.old_containers = {orphan2};
-  auto r2 = h2.Apply({"web", {Job("web", "site", core::Action::kCreate, "localhost/crash:1"), gone}, {}, {}, {}, false});
+  auto r2 = h2.Apply(
+      {"web", {Job("web", "site", core::Action::kCreate, "localhost/crash:1"), gone}, {}, {}, {}, false});
   CHECK_FALSE(r2.ok);
   CHECK(h2.rt.containers.contains(orphan2));
 }

@@ -35,21 +35,23 @@ class FakeRuntime final : public reconcile::Runtime {
   };
 
   // Script.
-  std::map<std::string, std::string> images;          // name -> id (present locally)
-  std::map<std::string, std::string> registry;        // name -> id (pullable)
-  std::map<std::string, std::string> exit_on_start;   // image -> "code" (dies at once)
-  std::map<std::string, std::string> health;          // image -> healthy|unhealthy|starting
-  std::set<std::string> fail_remove;                  // container names whose removal fails
+  std::map<std::string, std::string> images;         // name -> id (present locally)
+  std::map<std::string, std::string> registry;       // name -> id (pullable)
+  std::map<std::string, std::string> exit_on_start;  // image -> "code" (dies at once)
+  std::map<std::string, std::string> health;         // image -> healthy|unhealthy|starting
+  std::set<std::string> fail_remove;                 // container names whose removal fails
 
   // Observed.
-  std::vector<std::string> calls;  // "create NAME", "start NAME", ...
+  std::vector<std::string> calls;               // "create NAME", "start NAME", ...
   std::map<std::string, Container> containers;  // by id
 
-  std::string Add(const std::string& name, const std::string& image, std::map<std::string, std::string> labels,
-                  std::vector<std::uint16_t> ports = {}, bool running = true) {
+  std::string Add(const std::string& name, const std::string& image,
+                  std::map<std::string, std::string> labels, std::vector<std::uint16_t> ports = {},
+                  bool running = true) {
     std::lock_guard lock(mu_);
-    Container c{"id" + std::to_string(++next_), name, image, images[image], std::move(labels), std::move(ports),
-                running ? "running" : "exited", 0, 0};
+    Container c{
+        "id" + std::to_string(++next_), name, image, images[image], std::move(labels), std::move(ports),
+        running ? "running" : "exited", 0,    0};
     containers[c.id] = c;
     return c.id;
   }
@@ -66,8 +68,8 @@ class FakeRuntime final : public reconcile::Runtime {
   int WriteCalls() {
     int n = 0;
     for (const auto& c : Calls()) {
-      if (!c.starts_with("inspect") && !c.starts_with("health") && !c.starts_with("list") && !c.starts_with("exists") &&
-          !c.starts_with("logs"))
+      if (!c.starts_with("inspect") && !c.starts_with("health") && !c.starts_with("list") &&
+          !c.starts_with("exists") && !c.starts_with("logs"))
         ++n;
     }
     return n;
@@ -106,9 +108,11 @@ class FakeRuntime final : public reconcile::Runtime {
     calls.push_back("exists " + image);
     return images.contains(image);
   }
-  Expected<std::string> Pull(const std::string& image, podman::PullPolicy) override {
+  Expected<std::string> Pull(const std::string& image, podman::PullPolicy policy) override {
     std::lock_guard lock(mu_);
     calls.push_back("pull " + image);
+    // Like Podman: policy missing never asks the registry for an image stored locally.
+    if (policy == podman::PullPolicy::kMissing && images.contains(image)) return images.at(image);
     auto it = registry.find(image);
     if (it == registry.end()) return Fail(ErrorCode::kNotFound, image + ": manifest unknown");
     images[image] = it->second;
@@ -137,7 +141,15 @@ class FakeRuntime final : public reconcile::Runtime {
     calls.push_back("create " + spec.name);
     if (ByName(spec.name)) return Fail(ErrorCode::kAlreadyExists, "name \"" + spec.name + "\" is in use");
     if (!images.contains(spec.image)) return Fail(ErrorCode::kNotFound, spec.image + ": image not known");
-    Container c{"id" + std::to_string(++next_), spec.name, spec.image, images[spec.image], spec.labels, {}, "created", 0, 0};
+    Container c{"id" + std::to_string(++next_),
+                spec.name,
+                spec.image,
+                images[spec.image],
+                spec.labels,
+                {},
+                "created",
+                0,
+                0};
     for (const auto& p : spec.ports) c.host_ports.push_back(p.host_port);
     containers[c.id] = c;
     return c.id;
@@ -195,7 +207,8 @@ class FakeRuntime final : public reconcile::Runtime {
     auto it = containers.find(id);
     if (it == containers.end()) return Fail(ErrorCode::kNotFound, "no such container");
     const auto& c = it->second;
-    return reconcile::ContainerStatus{c.status, c.status == "running", c.exit_code, c.restart_count, c.image_id};
+    return reconcile::ContainerStatus{c.status, c.status == "running", c.exit_code, c.restart_count,
+                                      c.image_id};
   }
   Expected<podman::HealthResult> Healthcheck(const std::string& id) override {
     std::lock_guard lock(mu_);
@@ -227,6 +240,11 @@ class FakeRuntime final : public reconcile::Runtime {
       if (v.starts_with(stack + "_")) out.push_back(v);
     }
     return out;
+  }
+  Expected<void> Disconnect(const std::string& id, const std::string& network) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("disconnect " + containers.at(id).name + " " + network);
+    return {};
   }
   Expected<void> RemoveNetwork(const std::string& name) override {
     std::lock_guard lock(mu_);

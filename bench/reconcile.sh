@@ -1,0 +1,214 @@
+#!/usr/bin/env bash
+# Reconcile vs docker-compose 1.29.2 and podman-compose 1.0.3 on the same Podman service
+# (scripts/testenv.sh, or the one PODCD_TEST_PODMAN_SOCKET names), on generated stacks of
+# busybox services on one network. For each tool and size: median of RUNS runs of a cold up
+# (fresh stack), a no-change up/reconcile, and a one-service change (one service's
+# environment changes). The floor is the raw libpod calls the same work needs, made with
+# curl one after another. Prints a Markdown table.
+#   bench/reconcile.sh [SIZES="10 30"] [RUNS=5]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd -P)
+BUILD_DIR=${BUILD_DIR:-build}
+SIZES=${1:-"10 30"}
+RUNS=${2:-5}
+if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+fi
+cmake --build "$BUILD_DIR" -j2 --target podcd >/dev/null
+PODCD=$(cd "$BUILD_DIR" && pwd -P)/src/podcd
+
+if [ -z "${PODCD_TEST_PODMAN_SOCKET:-}" ]; then
+  ENV_DIR=$(mktemp -d /tmp/podcd-bench-XXXXXX)
+  trap '"$ROOT/scripts/testenv.sh" stop "$ENV_DIR"' EXIT
+  "$ROOT/scripts/testenv.sh" start "$ENV_DIR" 2>/dev/null
+  # shellcheck disable=SC1091
+  . "$ENV_DIR/env.sh"
+fi
+SOCK=$PODCD_TEST_PODMAN_SOCKET
+IMAGE=${PODCD_TEST_IMAGE:-localhost/bb:1}
+WORK=$(mktemp -d /tmp/podcd-bench-reconcile-XXXXXX)
+cleanup_work() { rm -rf "$WORK"; }
+trap 'cleanup_work; [ -n "${ENV_DIR:-}" ] && "$ROOT/scripts/testenv.sh" stop "$ENV_DIR"' EXIT
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+quiet() { "$@" >>"$WORK/tools.log" 2>&1 || { echo "failed: $* (see below)" >&2; tail -20 "$WORK/tools.log" >&2; exit 1; }; }
+
+# compose FILE N V: N services s01..sNN, one network; service s01 gets environment V.
+compose() {
+  local file=$1 n=$2 v=$3 i
+  {
+    echo "services:"
+    for i in $(seq -f '%02g' 1 "$n"); do
+      cat <<EOF
+  s$i:
+    image: $IMAGE
+    command: ["sleep", "3600"]
+    init: true
+    environment:
+      V: "$([ "$i" = 01 ] && echo "$v" || echo 1)"
+    networks: [net]
+EOF
+    done
+    echo "networks:"
+    echo "  net: {}"
+  } >"$file"
+}
+
+# Removes every container and network of project P (podcd's and compose's labels).
+wipe() {
+  local p=$1 ids
+  for label in "io.podcd.stack=$p" "com.docker.compose.project=$p" "io.podman.compose.project=$p"; do
+    ids=$(podman ps -aq --filter "label=$label")
+    [ -z "$ids" ] || podman rm -f -t 0 $ids >/dev/null 2>&1 || true
+  done
+  podman network rm -f "${p}_net" "${p}_default" >/dev/null 2>&1 || true
+}
+
+api() {  # api METHOD PATH [BODY]: one libpod call, fails on an HTTP error
+  curl -sf --unix-socket "$SOCK" -X "$1" -H 'Content-Type: application/json' ${3:+--data "$3"} \
+    "http://d/v4.0.0/libpod$2"
+}
+
+# --- podcd -----------------------------------------------------------------------------------
+# A git remote with one stack; a config per settle time.
+podcd_setup() {  # podcd_setup N SETTLE: sets CFG, DEV, STACK
+  local n=$1 settle=$2
+  local d="$WORK/podcd-$n-$settle"
+  rm -rf "$d" && mkdir -p "$d/state"
+  STACK="bp${n}s${settle%s}"
+  git init -q --bare -b main "$d/remote.git"
+  git init -q -b main "$d/dev"
+  mkdir -p "$d/dev/services/$STACK"
+  compose "$d/dev/services/$STACK/compose.yml" "$n" 1
+  git -C "$d/dev" add -A
+  git -C "$d/dev" -c user.name=b -c user.email=b@b commit -qm v1
+  git -C "$d/dev" push -q "$d/remote.git" main
+  DEV=$d/dev
+  CFG=$d/podcd.yml
+  cat >"$CFG" <<EOF
+listen: 127.0.0.1:0
+webhook:
+  secret: a-bench-secret-of-some-length
+repo:
+  url: file://$d/remote.git
+  branch: main
+podman:
+  socket: $SOCK
+state_dir: $d/state
+health:
+  settle: $settle
+log:
+  level: warn
+EOF
+}
+
+podcd_change() {  # podcd_change N V: commit and push s01's environment V
+  compose "$DEV/services/$STACK/compose.yml" "$1" "$2"
+  git -C "$DEV" -c user.name=b -c user.email=b@b commit -qam "v$2"
+  git -C "$DEV" push -q "$DEV/../remote.git" main
+}
+
+bench_podcd() {  # bench_podcd N SETTLE: prints "cold nochange change" medians
+  local n=$1 settle=$2 cold=() same=() change=() t v=1
+  podcd_setup "$n" "$settle"
+  for r in $(seq "$RUNS"); do
+    wipe "$STACK"
+    t=$(now_ms); quiet "$PODCD" deploy --config "$CFG"; cold+=($(($(now_ms) - t)))
+    t=$(now_ms); quiet "$PODCD" deploy --config "$CFG"; same+=($(($(now_ms) - t)))
+    v=$((v + 1)); podcd_change "$n" "$v"
+    t=$(now_ms); quiet "$PODCD" deploy --config "$CFG"; change+=($(($(now_ms) - t)))
+  done
+  wipe "$STACK"
+  echo "$(printf '%s\n' "${cold[@]}" | median) $(printf '%s\n' "${same[@]}" | median) $(printf '%s\n' "${change[@]}" | median)"
+}
+
+# --- docker-compose and podman-compose ------------------------------------------------------
+bench_compose() {  # bench_compose TOOL N
+  local tool=$1 n=$2 cold=() same=() change=() t v=1
+  local p="bc${tool%%-*}$n" f="$WORK/$tool-$n.yml"
+  local run
+  case "$tool" in
+    docker-compose) run=(env DOCKER_HOST="unix://$SOCK" COMPOSE_INTERACTIVE_NO_CLI=1 docker-compose -p "$p" -f "$f") ;;
+    podman-compose) run=(podman-compose -p "$p" -f "$f") ;;
+  esac
+  for r in $(seq "$RUNS"); do
+    wipe "$p"
+    compose "$f" "$n" 1
+    t=$(now_ms); quiet "${run[@]}" up -d; cold+=($(($(now_ms) - t)))
+    t=$(now_ms); quiet "${run[@]}" up -d; same+=($(($(now_ms) - t)))
+    v=$((v + 1)); compose "$f" "$n" "$v"
+    # podman-compose 1.0.3 does not notice a changed service (its config hash is a constant
+    # "123"): `up -d` only starts the existing containers. --force-recreate is how its users
+    # apply a change; it recreates every service.
+    if [ "$tool" = podman-compose ]; then
+      t=$(now_ms); quiet "${run[@]}" up -d --force-recreate; change+=($(($(now_ms) - t)))
+    else
+      t=$(now_ms); quiet "${run[@]}" up -d; change+=($(($(now_ms) - t)))
+    fi
+  done
+  wipe "$p"
+  echo "$(printf '%s\n' "${cold[@]}" | median) $(printf '%s\n' "${same[@]}" | median) $(printf '%s\n' "${change[@]}" | median)"
+}
+
+# --- the floor: raw libpod calls, sequential --------------------------------------------------
+spec() {  # spec NAME NET V
+  printf '{"name":"%s","image":"%s","command":["sleep","3600"],"init":true,"env":{"V":"%s"},"Networks":{"%s":{}}}' \
+    "$1" "$IMAGE" "$3" "$2"
+}
+bench_raw() {  # bench_raw N: cold = network + create+start per service; change = the calls
+  # podcd's replace of one service makes (create, stop, start, remove, rename), without waits.
+  local n=$1 cold=() change=() t i id new p="braw$n"
+  for r in $(seq "$RUNS"); do
+    wipe "$p"
+    t=$(now_ms)
+    api POST /networks/create "{\"name\":\"${p}_net\",\"dns_enabled\":true}" >/dev/null
+    for i in $(seq -f '%02g' 1 "$n"); do
+      id=$(api POST /containers/create "$(spec "${p}_s${i}_1" "${p}_net" 1)" | sed 's/.*"Id":"\([0-9a-f]*\)".*/\1/')
+      api POST "/containers/$id/start" >/dev/null
+    done
+    cold+=($(($(now_ms) - t)))
+    i=01
+    t=$(now_ms)
+    new=$(api POST /containers/create "$(spec "${p}_s${i}_1_podcd-next" "${p}_net" 2)" | sed 's/.*"Id":"\([0-9a-f]*\)".*/\1/')
+    api POST "/containers/$new/start" >/dev/null
+    api POST "/containers/${p}_s${i}_1/stop?timeout=10" >/dev/null
+    api DELETE "/containers/${p}_s${i}_1?force=true" >/dev/null
+    api POST "/containers/$new/rename?name=${p}_s${i}_1" >/dev/null
+    change+=($(($(now_ms) - t)))
+  done
+  wipe "$p"
+  echo "$(printf '%s\n' "${cold[@]}" | median) - $(printf '%s\n' "${change[@]}" | median)"
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "-" || a == "-" || b == 0) print "-"; else printf "%.2f", a / b }'; }
+
+echo "podcd $("$PODCD" --version 2>/dev/null || echo '?'), $(docker-compose version --short 2>/dev/null || echo '?') (docker-compose), podman-compose $(podman-compose version 2>/dev/null | awk '/podman-compose.* version/ { print $NF }'), podman $(podman version --format '{{.Server.Version}}' 2>/dev/null || echo '?'); $RUNS runs each, medians in ms" >&2
+for n in $SIZES; do
+  declare -A res=()
+  res[raw]=$(bench_raw "$n")
+  res[podcd5]=$(bench_podcd "$n" 5s)
+  res[podcd1]=$(bench_podcd "$n" 1s)
+  res[dc]=$(bench_compose docker-compose "$n")
+  res[pc]=$(bench_compose podman-compose "$n")
+  read -r dc_cold dc_same dc_change <<<"${res[dc]}"
+  read -r raw_cold _ raw_change <<<"${res[raw]}"
+  echo
+  echo "### $n services"
+  echo
+  echo "| tool | cold up | no-change | one-service change | cold vs docker-compose | change vs raw calls |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+  for k in podcd5 podcd1 dc pc raw; do
+    read -r cold same change <<<"${res[$k]}"
+    case $k in
+      podcd5) name="podcd (settle 5s, default)" ;;
+      podcd1) name="podcd (settle 1s)" ;;
+      dc) name="docker-compose 1.29.2" ;;
+      pc) name="podman-compose 1.0.3" ;;
+      raw) name="raw libpod calls (curl, sequential)" ;;
+    esac
+    echo "| $name | $cold | $same | $change | $(ratio "$cold" "$dc_cold") | $(ratio "$change" "$raw_change") |"
+  done
+  unset res
+done

@@ -1,0 +1,511 @@
+// The reconcile engine end to end: a real git remote, the real Podman service and registry of
+// scripts/testenv.sh, podcd's engine in-process (counting its write calls) and the podcd binary.
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "e2e_fixture.hpp"
+
+using namespace podcd;
+using namespace podcd::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// busybox httpd on 8080 serving the image's /www ("hello from bb").
+std::string HttpdService(const std::string& extra = "") {
+  return "    image: localhost/bb:1\n"
+         "    command: [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n"
+         "    init: true\n" +
+         extra;
+}
+
+std::string Curl(std::uint16_t port, const std::string& path = "/") {
+  auto r = RunCommand("curl -s --max-time 5 http://127.0.0.1:" + std::to_string(port) + path);
+  return r.exit_code == 0 ? r.output : "curl failed (" + std::to_string(r.exit_code) + "): " + r.output;
+}
+
+// After a rollback the old container was restarted a moment ago: give its server a few
+// seconds to listen again before reading the answer.
+std::string CurlWhenUp(std::uint16_t port, const std::string& want) {
+  std::string got;
+  for (int i = 0; i < 50; ++i) {
+    got = Curl(port);
+    if (got.find(want) != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  return got;
+}
+
+std::string ContainerName(const std::string& stack, const std::string& service) {
+  return stack + "_" + service + "_1";
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("a 3-service stack with a network, aliases and a volume comes up and its services reach each other",
+          "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env);
+  const std::string stack = rig.Stack("three");
+  const std::string compose =
+      "services:\n"
+      "  web:\n" +
+      HttpdService("    networks: [backend]\n") + "  api:\n" +
+      HttpdService("    networks:\n      backend:\n        aliases: [api-alias]\n") + "  db:\n" +
+      HttpdService(
+          "    networks: [backend]\n"
+          "    volumes:\n      - data:/data\n") +
+      "networks:\n  backend: {}\nvolumes:\n  data: {}\n";
+  const std::string commit = rig.Commit({{"services/" + stack + "/compose.yml", compose}}, "three services");
+
+  auto run = rig.Reconcile();
+  INFO(run.Describe());
+  REQUIRE(run.Succeeded());
+  REQUIRE(run.Stack(stack) != nullptr);
+  CHECK(run.Stack(stack)->outcome == "updated");
+
+  auto containers = rig.Containers(stack);
+  REQUIRE(containers.size() == 3);
+  for (const auto& c : containers) {
+    INFO(c.name);
+    CHECK(c.state == "running");
+    const std::string service = Label(c, core::kLabelService);
+    CHECK(c.name == ContainerName(stack, service));
+    CHECK(Label(c, core::kLabelStack) == stack);
+    CHECK(Label(c, core::kLabelFingerprint).size() >= 16);
+    CHECK(Label(c, core::kLabelCommit) == commit);
+    CHECK(Label(c, core::kLabelDeployment) == run.deployment.id);
+    CHECK(Label(c, core::kLabelComposeProject) == stack);
+    CHECK(Label(c, core::kLabelComposeService) == service);
+  }
+  auto volume = rig.client().InspectVolume(stack + "_data");
+  INFO((volume ? "" : volume.error().What()));
+  CHECK(volume.has_value());
+  auto network = rig.client().InspectNetwork(stack + "_backend");
+  CHECK(network.has_value());
+
+  // By service name, by alias, by container name, from another container of the stack.
+  for (const std::string& host :
+       std::vector<std::string>{"api", "api-alias", "db", ContainerName(stack, "api")}) {
+    auto r = rig.Exec(ContainerName(stack, "web"), "timeout 5 wget -qO- http://" + host + ":8080/");
+    INFO(host << ": " << r.output);
+    CHECK(r.exit_code == 0);
+    CHECK(Contains(r.output, "hello from bb"));
+  }
+  auto back = rig.Exec(ContainerName(stack, "db"), "timeout 5 wget -qO- http://web:8080/");
+  INFO(back.output);
+  CHECK(Contains(back.output, "hello from bb"));
+  // The named volume is mounted where the compose file says.
+  auto mount = rig.Exec(ContainerName(stack, "db"), "sh -c 'echo kept > /data/x && cat /data/x'");
+  CHECK(Contains(mount.output, "kept"));
+}
+
+TEST_CASE("a changed env file recreates exactly one service; podcd plan says why; then nothing to do",
+          "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env);
+  const std::string stack = rig.Stack("envfile");
+  const std::string dir = "services/" + stack + "/";
+  const std::string compose = "services:\n  web:\n" + HttpdService() + "  api:\n" +
+                              HttpdService("    env_file: [api.env]\n") + "  db:\n" + HttpdService();
+  rig.Commit({{dir + "compose.yml", compose}, {dir + "api.env", "X=1\nY=same\n"}}, "stack");
+  auto first = rig.Reconcile();
+  INFO(first.Describe());
+  REQUIRE(first.Succeeded());
+  const auto before = rig.Ids(stack);
+  REQUIRE(before.size() == 3);
+
+  rig.Commit({{dir + "api.env", "X=2\nY=same\n"}}, "X=2");
+  auto plan = rig.Cli("plan");
+  INFO(plan.output);
+  CHECK(plan.exit_code == 3);
+  CHECK(std::regex_search(plan.output, std::regex("\\n  api +recreate +[^\\n]*environment\\.X changed")));
+  CHECK(std::regex_search(plan.output, std::regex("\\n  web +unchanged")));
+  CHECK_FALSE(Contains(plan.output, "environment.Y"));
+
+  auto second = rig.Reconcile();
+  INFO(second.Describe());
+  REQUIRE(second.Succeeded());
+  const auto after = rig.Ids(stack);
+  REQUIRE(after.size() == 3);
+  CHECK(after.at("web") == before.at("web"));
+  CHECK(after.at("db") == before.at("db"));
+  CHECK(after.at("api") != before.at("api"));
+  auto x = rig.Exec(ContainerName(stack, "api"), "sh -c 'echo $X'");
+  CHECK(Contains(x.output, "2"));
+
+  auto third = rig.Reconcile();
+  INFO(third.Describe());
+  CHECK(third.Succeeded());
+  CHECK(third.writes == 0);
+  CHECK(rig.Ids(stack) == after);
+  auto plan_again = rig.Cli("plan");
+  INFO(plan_again.output);
+  CHECK(plan_again.exit_code == 0);
+}
+
+TEST_CASE("a bad image tag fails the stack before anything stops", "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env);
+  const std::string stack = rig.Stack("badtag");
+  const std::string file = "services/" + stack + "/compose.yml";
+  rig.Commit({{file, "services:\n  web:\n" + HttpdService() + "  api:\n" + HttpdService()}}, "good");
+  auto first = rig.Reconcile();
+  INFO(first.Describe());
+  REQUIRE(first.Succeeded());
+  const auto before = rig.Ids(stack);
+
+  const std::string bad = env.registry + "/bb:no-such-tag";
+  std::string api = HttpdService();
+  api.replace(api.find("localhost/bb:1"), 14, bad);
+  rig.Commit({{file, "services:\n  web:\n" + HttpdService() + "  api:\n" + api}}, "bad tag");
+  auto second = rig.Reconcile();
+  INFO(second.Describe());
+  CHECK_FALSE(second.Succeeded());
+  REQUIRE(second.Stack(stack) != nullptr);
+  CHECK(second.Stack(stack)->outcome == "failed");
+  CHECK(Contains(second.Stack(stack)->reason, "manifest unknown"));
+  CHECK(Contains(second.Stack(stack)->reason, bad));
+  CHECK(rig.Ids(stack) == before);
+  for (const auto& [service, id] : before) CHECK(rig.Running(id));
+  // Nothing but the failed pull was attempted.
+  for (const auto& w : second.write_log) CHECK(w.starts_with("pull "));
+}
+
+TEST_CASE("a new container that fails its healthcheck is rolled back and the old one serves again", "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env, {.settle = "1s", .health_timeout = "10s"});
+  const std::string stack = rig.Stack("unhealthy");
+  const std::uint16_t port = FreeLoopbackPorts();
+  REQUIRE(port != 0);
+  const std::string file = "services/" + stack + "/compose.yml";
+  const std::string ports = "    ports: [\"127.0.0.1:" + std::to_string(port) + ":8080\"]\n";
+  rig.Commit({{file, "services:\n  web:\n" + HttpdService(ports)}}, "web");
+  auto first = rig.Reconcile();
+  INFO(first.Describe());
+  REQUIRE(first.Succeeded());
+  const auto before = rig.Ids(stack);
+  CHECK(Contains(Curl(port), "hello from bb"));
+
+  rig.Commit({{file, "services:\n  web:\n" +
+                         HttpdService(ports + "    healthcheck:\n      test: [\"CMD\", \"false\"]\n"
+                                              "      interval: 1s\n      timeout: 1s\n      retries: 2\n")}},
+             "failing healthcheck");
+  auto second = rig.Reconcile();
+  INFO(second.Describe());
+  CHECK_FALSE(second.Succeeded());
+  REQUIRE(second.Stack(stack) != nullptr);
+  CHECK(second.Stack(stack)->outcome == "failed");
+  CHECK(Contains(second.Log(), "rolled-back"));
+  CHECK(rig.Ids(stack) == before);
+  CHECK(rig.Running(before.at("web")));
+  CHECK(rig.Containers(stack).size() == 1);
+  CHECK(Contains(CurlWhenUp(port, "hello from bb"), "hello from bb"));
+}
+
+TEST_CASE("a new image under the same tag is picked up by redeploy-and-update, only where it changed",
+          "[e2e]") {
+  PODCD_E2E_SETUP();
+  REQUIRE_FALSE(env.registry.empty());
+  Rig rig(env);
+  const std::string stack = rig.Stack("update");
+  const std::string image = env.registry + "/" + stack + ":1";
+  const std::string local_v2 = "localhost/" + stack + ":v2";
+  const std::string builder = stack + "-builder";
+  rig.Foreign(builder);
+  struct Images {
+    std::vector<std::string> names;
+    ~Images() {
+      for (const auto& n : names) RunCommand("podman rmi -f " + Quote(n) + " >/dev/null");
+    }
+  } images{{image, local_v2}};
+  Sh("podman tag localhost/bb:1 " + Quote(image) + " && podman push -q --tls-verify=false " + Quote(image));
+  const std::uint16_t port = FreeLoopbackPorts();
+  REQUIRE(port != 0);
+  std::string app = HttpdService("    ports: [\"127.0.0.1:" + std::to_string(port) + ":8080\"]\n");
+  app.replace(app.find("localhost/bb:1"), 14, image);
+  rig.Commit(
+      {{"services/" + stack + "/compose.yml", "services:\n  app:\n" + app + "  other:\n" + HttpdService()}},
+      "stack");
+  auto first = rig.Reconcile();
+  INFO(first.Describe());
+  REQUIRE(first.Succeeded());
+  const auto before = rig.Ids(stack);
+  CHECK(Contains(Curl(port), "hello from bb"));
+
+  // Image 2: bb:1 with another index.html, pushed under the same tag.
+  Sh("podman run --name " + Quote(builder) + " localhost/bb:1 sh -c 'echo hello from v2 > /www/index.html'");
+  Sh("podman commit -q " + Quote(builder) + " " + Quote(local_v2) + " && podman push -q --tls-verify=false " +
+     Quote(local_v2) + " " + Quote(image));
+
+  // A plain deploy does not look at the registry.
+  auto plain = rig.Reconcile();
+  INFO(plain.Describe());
+  CHECK(plain.Succeeded());
+  CHECK(plain.writes == 0);
+  CHECK(rig.Ids(stack) == before);
+
+  state::Trigger t;
+  t.kind = std::string(state::kKindRedeployAndUpdate);
+  t.stacks = {stack};
+  auto update = rig.Reconcile(t);
+  INFO(update.Describe());
+  REQUIRE(update.Succeeded());
+  const auto after = rig.Ids(stack);
+  CHECK(after.at("app") != before.at("app"));
+  CHECK(after.at("other") == before.at("other"));
+  CHECK(Contains(Curl(port), "hello from v2"));
+
+  // Same again: the registry has nothing newer, nothing is recreated.
+  auto again = rig.Reconcile(t);
+  INFO(again.Describe());
+  CHECK(again.Succeeded());
+  CHECK(rig.Ids(stack) == after);
+}
+
+TEST_CASE("prune off keeps a deleted stack; prune on removes its containers and network, keeps its volume",
+          "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env, {.prune = false});
+  const std::string stack = rig.Stack("prune");
+  const std::string keep = rig.Stack("keep");
+  rig.Commit({{"services/" + stack + "/compose.yml",
+               "services:\n  a:\n" + HttpdService("    volumes: [\"data:/data\"]\n") + "  b:\n" +
+                   HttpdService() + "volumes:\n  data: {}\n"},
+              {"services/" + keep + "/compose.yml", "services:\n  k:\n" + HttpdService()}},
+             "two stacks");
+  auto first = rig.Reconcile();
+  INFO(first.Describe());
+  REQUIRE(first.Succeeded());
+  const auto before = rig.Ids(stack);
+  const auto kept = rig.Ids(keep);
+  REQUIRE(before.size() == 2);
+  REQUIRE(rig.client().NetworkExists(stack + "_default").value_or(false));
+
+  rig.Commit({}, "drop the stack", {"services/" + stack});
+  auto off = rig.Reconcile();
+  INFO(off.Describe());
+  CHECK(off.Succeeded());
+  CHECK(off.writes == 0);
+  CHECK(rig.Ids(stack) == before);
+  for (const auto& [service, id] : before) CHECK(rig.Running(id));
+
+  rig.SetOptions({.prune = true});
+  auto on = rig.Reconcile();
+  INFO(on.Describe());
+  CHECK(on.Succeeded());
+  CHECK(rig.Containers(stack).empty());
+  CHECK_FALSE(rig.client().NetworkExists(stack + "_default").value_or(true));
+  CHECK(rig.client().VolumeExists(stack + "_data").value_or(false));
+  CHECK(Contains(on.Log(), stack + "_data"));
+  CHECK(rig.Ids(keep) == kept);
+}
+
+TEST_CASE("SIGKILL of podcd deploy while it replaces a service, then a reconcile converges", "[e2e]") {
+  PODCD_E2E_SETUP();
+  // A long settle keeps the new container in its gate, under its temporary name.
+  Rig rig(env, {.settle = "60s"});
+  const std::string stack = rig.Stack("crash");
+  const std::string file = "services/" + stack + "/compose.yml";
+  rig.SetOptions({.settle = "1s"});
+  rig.Commit({{file, "services:\n  svc:\n" + HttpdService("    environment: {V: \"1\"}\n") + "  other:\n" +
+                         HttpdService()}},
+             "v1");
+  auto first = rig.Reconcile();
+  INFO(first.Describe());
+  REQUIRE(first.Succeeded());
+  const auto before = rig.Ids(stack);
+
+  const std::string commit =
+      rig.Commit({{file, "services:\n  svc:\n" + HttpdService("    environment: {V: \"2\"}\n") +
+                             "  other:\n" + HttpdService()}},
+                 "v2");
+  rig.SetOptions({.settle = "60s"});
+  const pid_t pid = rig.SpawnDeploy();
+  bool seen = false;
+  for (int i = 0; i < 600 && !seen; ++i) {
+    for (const auto& c : rig.Containers(stack)) {
+      if (c.name.ends_with("_podcd-next") && c.state == "running") seen = true;
+    }
+    if (!seen) std::this_thread::sleep_for(50ms);
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  INFO(rig.ReadLog());
+  REQUIRE(seen);
+  // The old container still serves while the new one was in its gate.
+  CHECK(rig.Running(before.at("svc")));
+
+  rig.SetOptions({.settle = "1s"});
+  auto recovery = rig.Reconcile();
+  INFO(recovery.Describe());
+  REQUIRE(recovery.Succeeded());
+  auto containers = rig.Containers(stack);
+  CHECK(containers.size() == 2);
+  for (const auto& c : containers) {
+    INFO(c.name);
+    CHECK_FALSE(c.name.ends_with("_podcd-next"));
+    CHECK(Label(c, core::kLabelTemporary) != "true");
+    CHECK(c.state == "running");
+    if (Label(c, core::kLabelService) == "svc") CHECK(Label(c, core::kLabelCommit) == commit);
+  }
+  auto env_v = rig.Exec(ContainerName(stack, "svc"), "sh -c 'echo V=$V'");
+  CHECK(Contains(env_v.output, "V=2"));
+  CHECK(rig.Ids(stack).at("other") == before.at("other"));
+  auto plan = rig.Cli("plan");
+  INFO(plan.output);
+  CHECK(plan.exit_code == 0);
+}
+
+TEST_CASE("a host port conflict reports Podman's reason and leaves the previous container running", "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env, {.settle = "1s"});
+  const std::string stack = rig.Stack("portclash");
+  const std::uint16_t port = FreeLoopbackPorts(2);
+  REQUIRE(port != 0);
+  const std::uint16_t taken = port + 1;
+  const std::string file = "services/" + stack + "/compose.yml";
+  auto compose = [&](std::uint16_t p) {
+    return "services:\n  web:\n" +
+           HttpdService("    ports: [\"127.0.0.1:" + std::to_string(p) + ":8080\"]\n");
+  };
+  rig.Commit({{file, compose(port)}}, "web on port");
+  auto first = rig.Reconcile();
+  INFO(first.Describe());
+  REQUIRE(first.Succeeded());
+  const auto before = rig.Ids(stack);
+
+  const std::string foreign = stack + "-foreign";
+  rig.Foreign(foreign);
+  Sh("podman run -d --name " + Quote(foreign) + " -p 127.0.0.1:" + std::to_string(taken) +
+     ":8080 localhost/bb:1 httpd -f -p 8080 -h /www");
+  rig.Commit({{file, compose(taken)}}, "web on a taken port");
+  auto second = rig.Reconcile();
+  INFO(second.Describe());
+  CHECK_FALSE(second.Succeeded());
+  REQUIRE(second.Stack(stack) != nullptr);
+  CHECK(second.Stack(stack)->outcome == "failed");
+  CHECK(Contains(second.Stack(stack)->reason, "address already in use"));
+  CHECK(rig.Ids(stack) == before);
+  CHECK(rig.Running(before.at("web")));
+  CHECK(Contains(CurlWhenUp(port, "hello from bb"), "hello from bb"));
+}
+
+TEST_CASE("a service without host ports is replaced with zero downtime", "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env, {.settle = "2s"});
+  const std::string stack = rig.Stack("zerodt");
+  const std::string file = "services/" + stack + "/compose.yml";
+  const std::string prober =
+      "  prober:\n"
+      "    image: localhost/bb:1\n"
+      "    init: true\n"
+      "    command: [\"sh\", \"-c\", \"while true; do timeout 1 wget -qO- http://svc-alias:8080/ || echo "
+      "FAIL; "
+      "sleep 0.05; done\"]\n";
+  auto compose = [&](const std::string& v) {
+    return "services:\n  svc:\n" +
+           HttpdService("    environment: {V: \"" + v +
+                        "\"}\n    networks:\n      default:\n        aliases: [svc-alias]\n") +
+           prober;
+  };
+  rig.Commit({{file, compose("1")}}, "v1");
+  auto first = rig.Reconcile();
+  INFO(first.Describe());
+  REQUIRE(first.Succeeded());
+  const auto before = rig.Ids(stack);
+  const std::string logs_cmd = "podman logs " + Quote(ContainerName(stack, "prober"));
+  // Wait until the prober gets answers, then count from here.
+  std::string out;
+  for (int i = 0; i < 100; ++i) {
+    out = RunCommand(logs_cmd).output;
+    if (Contains(out, "hello from bb")) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE(Contains(out, "hello from bb"));
+  const std::size_t mark = out.size();
+
+  rig.Commit({{file, compose("2")}}, "v2");
+  auto second = rig.Reconcile();
+  INFO(second.Describe());
+  REQUIRE(second.Succeeded());
+  std::this_thread::sleep_for(500ms);
+  const auto after = rig.Ids(stack);
+  CHECK(after.at("svc") != before.at("svc"));
+  CHECK(after.at("prober") == before.at("prober"));
+  out = RunCommand(logs_cmd).output;
+  REQUIRE(out.size() > mark);
+  const std::string during = out.substr(mark);
+  std::size_t answers = 0;
+  for (std::size_t at = during.find("hello from bb"); at != std::string::npos;
+       at = during.find("hello from bb", at + 1)) {
+    ++answers;
+  }
+  INFO(during);
+  CHECK(answers >= 20);
+  CHECK_FALSE(Contains(during, "FAIL"));
+  CHECK(std::regex_search(second.Log(), std::regex("svc[^\\n]*recreated[^\\n]*\\(gap 0 ms\\)")));
+}
+
+TEST_CASE(
+    "SIGKILL of podcd deploy after it stopped a host-port service's old container, then a reconcile "
+    "converges",
+    "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env, {.settle = "1s"});
+  const std::string stack = rig.Stack("crashport");
+  const std::uint16_t port = FreeLoopbackPorts();
+  REQUIRE(port != 0);
+  const std::string file = "services/" + stack + "/compose.yml";
+  // A healthcheck that takes 3 s keeps the new container in its gate while the old one is
+  // stopped (the host port forces the old one to go first).
+  auto compose = [&](const std::string& v) {
+    return "services:\n  web:\n" +
+           HttpdService("    environment: {V: \"" + v +
+                        "\"}\n    ports: [\"127.0.0.1:" + std::to_string(port) +
+                        ":8080\"]\n    healthcheck:\n      test: [\"CMD\", \"sh\", \"-c\", \"sleep 3\"]\n"
+                        "      interval: 1s\n      timeout: 10s\n");
+  };
+  rig.Commit({{file, compose("1")}}, "v1");
+  auto first = rig.Reconcile();
+  INFO(first.Describe());
+  REQUIRE(first.Succeeded());
+  const auto before = rig.Ids(stack);
+
+  const std::string commit = rig.Commit({{file, compose("2")}}, "v2");
+  const pid_t pid = rig.SpawnDeploy();
+  bool seen = false;
+  for (int i = 0; i < 600 && !seen; ++i) {
+    for (const auto& c : rig.Containers(stack)) {
+      if (c.name.ends_with("_podcd-next") && c.state == "running") seen = true;
+    }
+    if (!seen) std::this_thread::sleep_for(50ms);
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  INFO(rig.ReadLog());
+  REQUIRE(seen);
+  CHECK_FALSE(rig.Running(before.at("web")));  // the old one was stopped for the port
+
+  auto recovery = rig.Reconcile();
+  INFO(recovery.Describe());
+  REQUIRE(recovery.Succeeded());
+  auto containers = rig.Containers(stack);
+  REQUIRE(containers.size() == 1);
+  CHECK(containers[0].name == ContainerName(stack, "web"));
+  CHECK(containers[0].state == "running");
+  CHECK(Label(containers[0], core::kLabelCommit) == commit);
+  CHECK(Contains(CurlWhenUp(port, "hello from bb"), "hello from bb"));
+  auto plan = rig.Cli("plan");
+  INFO(plan.output);
+  CHECK(plan.exit_code == 0);
+}
