@@ -16,7 +16,7 @@
 
 namespace podcd::http {
 
-// One row of GET /stacks. Later issues fill commit, fingerprint and state.
+// One row of GET /stacks (filled by the daemon's catalog from the live containers).
 struct StackInfo {
   std::string name;
   std::string commit;
