@@ -6,6 +6,7 @@
 # environment changes). The floor is the raw libpod calls the same work needs, made with
 # curl one after another. Prints a Markdown table.
 #   bench/reconcile.sh [SIZES="10 30"] [RUNS=5]
+#   TOOLS="raw podcd5 dc" bench/reconcile.sh   # a subset (default: raw podcd5 podcd1 dc pc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd -P)
@@ -186,12 +187,13 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "-" || a == "-" || b == 0) p
 
 echo "podcd $("$PODCD" --version 2>/dev/null || echo '?'), $(docker-compose version --short 2>/dev/null || echo '?') (docker-compose), podman-compose $(podman-compose version 2>/dev/null | awk '/podman-compose.* version/ { print $NF }'), podman $(podman version --format '{{.Server.Version}}' 2>/dev/null || echo '?'); $RUNS runs each, medians in ms" >&2
 for n in $SIZES; do
-  declare -A res=()
-  res[raw]=$(bench_raw "$n")
-  res[podcd5]=$(bench_podcd "$n" 5s)
-  res[podcd1]=$(bench_podcd "$n" 1s)
-  res[dc]=$(bench_compose docker-compose "$n")
-  res[pc]=$(bench_compose podman-compose "$n")
+  declare -A res=([raw]="- - -" [podcd5]="- - -" [podcd1]="- - -" [dc]="- - -" [pc]="- - -")
+  want() { [[ " ${TOOLS:-raw podcd5 podcd1 dc pc} " == *" $1 "* ]]; }
+  if want raw; then res[raw]=$(bench_raw "$n"); fi
+  if want podcd5; then res[podcd5]=$(bench_podcd "$n" 5s); fi
+  if want podcd1; then res[podcd1]=$(bench_podcd "$n" 1s); fi
+  if want dc; then res[dc]=$(bench_compose docker-compose "$n"); fi
+  if want pc; then res[pc]=$(bench_compose podman-compose "$n"); fi
   read -r dc_cold dc_same dc_change <<<"${res[dc]}"
   read -r raw_cold _ raw_change <<<"${res[raw]}"
   echo
@@ -200,6 +202,7 @@ for n in $SIZES; do
   echo "| tool | cold up | no-change | one-service change | cold vs docker-compose | change vs raw calls |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: |"
   for k in podcd5 podcd1 dc pc raw; do
+    want "$k" || continue
     read -r cold same change <<<"${res[$k]}"
     case $k in
       podcd5) name="podcd (settle 5s, default)" ;;

@@ -50,6 +50,7 @@ class StackRun {
   bool WaitForDependencies(const ServiceJob& s, std::string& why);
   void SetReadiness(const std::string& service, Readiness r);
   GateKind GateFor(const ServiceJob& s) const;
+  bool HasDependents(const ServiceJob& s) const;
   Expected<void> Gate(const ServiceJob& s, const std::string& id);
   std::string LastLogs(const std::string& id);
   ServiceResult Create(const ServiceJob& s);
@@ -69,6 +70,7 @@ class StackRun {
   std::mutex ready_mutex_;
   std::condition_variable ready_cv_;
   std::map<std::string, Readiness> readiness_;
+  std::vector<std::pair<std::string, std::string>> unsettled_;  // created without a settle wait: (service, id)
 
   std::mutex slots_mutex_;
   std::condition_variable slots_cv_;
@@ -285,12 +287,28 @@ ServiceResult StackRun::Create(const ServiceJob& s) {
     return {s.name, "failed", why, 0, -1};
   }
   SetReadiness(s.name, Readiness::kStarted);
+  if (GateFor(s) == GateKind::kSettle && !HasDependents(s)) {
+    // A new service with nothing to roll back to and nobody waiting on it: no settle wait
+    // (compose does not wait either). Run() checks once, at the end, that it still runs.
+    std::lock_guard lock(ready_mutex_);
+    unsettled_.emplace_back(s.name, *id);
+    return r;
+  }
   if (auto g = Gate(s, *id); !g) {
     std::string why = "gate: " + g.error().What() + LastLogs(*id);
     Cleanup(*id, s);
     return {s.name, "failed", why, 0, -1};
   }
   return r;
+}
+
+bool StackRun::HasDependents(const ServiceJob& s) const {
+  for (const auto& other : services_) {
+    for (const auto& dep : other.depends_on) {
+      if (dep.service == s.name) return true;
+    }
+  }
+  return false;
 }
 
 ServiceResult StackRun::Recreate(const ServiceJob& s) {
@@ -444,6 +462,18 @@ StackResult StackRun::Run() {
     }
   }
   for (auto& t : tasks) t.join();
+  for (const auto& [name, id] : unsettled_) {
+    auto st = rt_.Inspect(id);
+    if (st && st->running) continue;
+    for (auto& r : results_) {
+      if (r.name != name) continue;
+      r.outcome = "failed";
+      r.reason = st ? "container " + st->status + (st->status == "exited" ? " with code " + std::to_string(st->exit_code) : "")
+                    : st.error().What();
+      r.reason += LastLogs(id);
+      Log(name + ": failed after start: " + r.reason);
+    }
+  }
   bool failed = false;
   for (const auto& r : results_) {
     if (r.outcome == "failed" || r.outcome == "rolled-back" || r.outcome == "skipped") {

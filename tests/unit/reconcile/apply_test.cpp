@@ -453,3 +453,23 @@ TEST_CASE("back-off: a stack failed at a fingerprint waits, doubling, until the 
   b.Succeeded("web");
   CHECK_FALSE(b.Blocked("web", "k1", t0));
 }
+
+TEST_CASE("a new service nobody depends on is not held for the settle time, yet a crash at start fails it") {
+  Harness h;
+  auto gate = FastGate();
+  gate.settle = 60'000ms;
+  const auto t0 = h.clock.Now();
+  auto r = h.Apply({"web", {Job("web", "site", core::Action::kCreate)}, {}, {}, {}, false}, gate);
+  CHECK(r.ok);
+  CHECK(h.clock.Now() - t0 < 60'000ms);  // the fake clock: no settle sleep happened
+
+  Harness h2;
+  h2.rt.images["localhost/crash:1"] = "sha-crash";
+  h2.rt.exit_on_start["localhost/crash:1"] = "7";
+  auto r2 = h2.Apply({"web", {Job("web", "site", core::Action::kCreate, "localhost/crash:1")}, {}, {}, {}, false}, gate);
+  CHECK_FALSE(r2.ok);
+  REQUIRE(r2.services.size() == 1);
+  CHECK(r2.services[0].outcome == "failed");
+  CHECK(r2.services[0].reason.find("exited with code 7") != std::string::npos);
+  CHECK(r2.services[0].reason.find("fatal: config missing") != std::string::npos);
+}
