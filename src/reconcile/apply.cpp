@@ -95,6 +95,15 @@ std::string JoinLines(const std::string& text, size_t max_lines) {
 }
 
 bool StackRun::PullImages(StackResult& result) {
+  // Services often share an image: each image is checked or pulled once per stack.
+  std::set<std::string> present;
+  std::map<std::string, std::string> pulled;  // "image|policy" -> id
+  auto exists_once = [&](const std::string& image) -> Expected<bool> {
+    if (present.contains(image)) return true;
+    auto exists = rt_.ImageExists(image);
+    if (exists && *exists) present.insert(image);
+    return exists;
+  };
   for (auto& s : services_) {
     if (!IsWork(s.action) && !job_.update_images) continue;
     if (s.action == core::Action::kRemove) continue;
@@ -105,7 +114,7 @@ bool StackRun::PullImages(StackResult& result) {
     }
     auto start = clock_.Now();
     if (s.pull_never) {
-      auto exists = rt_.ImageExists(image);
+      auto exists = exists_once(image);
       if (!exists || !*exists) {
         result.reason = "service " + s.name + ": image " + image + " is not present and pull_policy is never";
         return false;
@@ -117,23 +126,33 @@ bool StackRun::PullImages(StackResult& result) {
     const bool local_only = image.starts_with("localhost/");
     podman::PullPolicy policy = job_.update_images && !local_only ? podman::PullPolicy::kAlways : s.pull;
     if (policy == podman::PullPolicy::kMissing && !job_.update_images) {
-      auto exists = rt_.ImageExists(image);
+      auto exists = exists_once(image);
       if (!exists) {
         result.reason = "service " + s.name + ": " + exists.error().What();
         return false;
       }
       if (*exists) continue;
     }
-    auto id = Write(rt_.Pull(image, policy));
-    if (!id) {
-      result.reason = "pull of " + image + " for service " + s.name + " failed: " + id.error().What();
-      return false;
+    const std::string key = image + "|" + std::string(podman::ToString(policy));
+    auto cached = pulled.find(key);
+    std::string id;
+    if (cached != pulled.end()) {
+      id = cached->second;
+    } else {
+      auto fresh = Write(rt_.Pull(image, policy));
+      if (!fresh) {
+        result.reason = "pull of " + image + " for service " + s.name + " failed: " + fresh.error().What();
+        return false;
+      }
+      id = *fresh;
+      pulled.emplace(key, id);
+      present.insert(image);
+      Log("pulled " + image + " (" + id.substr(0, 12) + ") for " + s.name + " in " +
+          std::to_string(Elapsed(clock_, start)) + " ms");
     }
-    Log("pulled " + image + " (" + id->substr(0, 12) + ") for " + s.name + " in " +
-        std::to_string(Elapsed(clock_, start)) + " ms");
     if (job_.update_images && s.action == core::Action::kUnchanged && !s.old_containers.empty()) {
       auto st = rt_.Inspect(s.old_containers.front());
-      if (st && st->image_id != *id) {
+      if (st && st->image_id != id) {
         s.action = core::Action::kRecreate;
         s.reasons.push_back("image " + image + " updated");
       }

@@ -57,7 +57,7 @@ struct GateOptions {
   std::chrono::milliseconds settle{5'000};     // running time required without a healthcheck
   int healthy_count = 1;                       // consecutive healthy checks required
   std::chrono::milliseconds poll{250};         // how often state is checked during settle
-  std::size_t max_parallel = 4;                // concurrent service operations in one stack
+  std::size_t max_parallel = 8;                // concurrent service operations in one stack
 };
 
 struct ServiceResult {

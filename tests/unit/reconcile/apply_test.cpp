@@ -473,3 +473,16 @@ TEST_CASE("a new service nobody depends on is not held for the settle time, yet 
   CHECK(r2.services[0].reason.find("exited with code 7") != std::string::npos);
   CHECK(r2.services[0].reason.find("fatal: config missing") != std::string::npos);
 }
+
+TEST_CASE("services sharing an image check or pull it once per stack") {
+  Harness h;
+  h.rt.images.clear();
+  auto r = h.Apply({"web",
+                    {Job("web", "a", core::Action::kCreate), Job("web", "b", core::Action::kCreate),
+                     Job("web", "c", core::Action::kCreate)},
+                    {}, {}, {}, false});
+  CHECK(r.ok);
+  auto calls = h.rt.Calls();
+  CHECK(std::count(calls.begin(), calls.end(), "pull localhost/bb:1") == 1);
+  CHECK(std::count(calls.begin(), calls.end(), "exists localhost/bb:1") == 1);
+}
