@@ -33,21 +33,27 @@ void Generate(const fs::path& root, int stacks) {
   for (int i = 0; i < stacks; ++i) {
     std::string name = "stack" + std::to_string(i);
     fs::path dir = root / "services" / name;
-    Write(dir / ".env", "TAG=1." + std::to_string(i) + "\nPORT=" + std::to_string(20000 + i) + "\nGREETING=hello\n");
+    Write(dir / ".env",
+          "TAG=1." + std::to_string(i) + "\nPORT=" + std::to_string(20000 + i) + "\nGREETING=hello\n");
     Write(dir / "nginx.conf", std::string(2048, 'x') + "\n# " + name + "\n");
-    for (int f = 0; f < 5; ++f) Write(dir / "conf.d" / ("part" + std::to_string(f) + ".conf"), "value=" + std::to_string(f * i) + "\n");
+    for (int f = 0; f < 5; ++f)
+      Write(dir / "conf.d" / ("part" + std::to_string(f) + ".conf"), "value=" + std::to_string(f * i) + "\n");
     Write(dir / "compose.yml",
           "x-common: &common\n  restart: unless-stopped\n  init: true\n"
           "services:\n"
           "  web:\n    <<: *common\n    image: localhost/bb:${TAG}\n    ports: [\"127.0.0.1:${PORT}:80\"]\n"
           "    volumes: [\"./nginx.conf:/etc/nginx.conf:ro\", \"./conf.d:/etc/conf.d:ro\"]\n"
-          "    environment: {GREETING: \"${GREETING}\", STACK: " + name + "}\n"
-          "    depends_on: {api: {condition: service_healthy}}\n"
-          "  api:\n    <<: *common\n    image: localhost/bb:1\n    command: [\"httpd\", \"-f\", \"-p\", \"8080\"]\n"
-          "    healthcheck: {test: [\"CMD\", \"true\"], interval: 5s, retries: 3}\n"
-          "    networks: {default: {aliases: [api.internal]}}\n"
-          "  db:\n    <<: *common\n    image: localhost/bb:1\n    volumes: [\"data:/data\"]\n    env_file: [.env]\n"
-          "volumes:\n  data: {}\n");
+          "    environment: {GREETING: \"${GREETING}\", STACK: " +
+              name +
+              "}\n"
+              "    depends_on: {api: {condition: service_healthy}}\n"
+              "  api:\n    <<: *common\n    image: localhost/bb:1\n    command: [\"httpd\", \"-f\", \"-p\", "
+              "\"8080\"]\n"
+              "    healthcheck: {test: [\"CMD\", \"true\"], interval: 5s, retries: 3}\n"
+              "    networks: {default: {aliases: [api.internal]}}\n"
+              "  db:\n    <<: *common\n    image: localhost/bb:1\n    volumes: [\"data:/data\"]\n    "
+              "env_file: [.env]\n"
+              "volumes:\n  data: {}\n");
   }
 }
 
@@ -124,8 +130,9 @@ int main(int argc, char** argv) {
   }
 
   // The shell approach: one hash per stack directory of its compose and env file.
-  std::string shell = "cd " + root.string() +
-                      " && for d in services/*/; do cat \"$d\"compose.yml \"$d\".env | sha256sum; done >/dev/null";
+  std::string shell =
+      "cd " + root.string() +
+      " && for d in services/*/; do cat \"$d\"compose.yml \"$d\".env | sha256sum; done >/dev/null";
   std::vector<double> sh;
   for (int i = 0; i < runs; ++i) {
     t0 = Clock::now();

@@ -36,7 +36,8 @@ int CheckConfig(const GlobalOptions& g, const Args& args) {
   std::printf("%s\n", config::Summary(**cfg).c_str());
   // The stacks too, when the work tree is there (a clone appears only at the first sync).
   std::error_code ec;
-  if (!std::filesystem::is_directory(std::filesystem::path((*cfg)->repo.path) / (*cfg)->repo.services_dir, ec)) {
+  if (!std::filesystem::is_directory(std::filesystem::path((*cfg)->repo.path) / (*cfg)->repo.services_dir,
+                                     ec)) {
     std::printf("stacks: not checked, %s/%s does not exist yet\n", (*cfg)->repo.path.c_str(),
                 (*cfg)->repo.services_dir.c_str());
     return kExitOk;

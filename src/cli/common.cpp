@@ -24,7 +24,8 @@ std::optional<std::shared_ptr<const config::Config>> LoadConfig(const GlobalOpti
 
 int NotBuilt(std::string_view command, std::string_view issue) {
   std::fprintf(stderr, "podcd %.*s: not built yet (arrives with issue %.*s); nothing was done\n",
-               static_cast<int>(command.size()), command.data(), static_cast<int>(issue.size()), issue.data());
+               static_cast<int>(command.size()), command.data(), static_cast<int>(issue.size()),
+               issue.data());
   return kExitUsage;
 }
 

@@ -30,24 +30,29 @@ std::vector<std::string> DaemonHealth::Problems() {
     o.connect_timeout = std::chrono::seconds(2);
     client_ = std::make_unique<podman::Client>(o);
   }
-  if (auto ping = client_->Ping(); !ping) problems.push_back("podman socket " + cfg_->podman.socket + ": " + ping.error().What());
+  if (auto ping = client_->Ping(); !ping)
+    problems.push_back("podman socket " + cfg_->podman.socket + ": " + ping.error().What());
   std::error_code ec;
   if (!std::filesystem::is_directory(std::filesystem::path(cfg_->repo.path) / cfg_->repo.services_dir, ec)) {
-    problems.push_back("repository work tree " + cfg_->repo.path + " has no " + cfg_->repo.services_dir + " directory");
+    problems.push_back("repository work tree " + cfg_->repo.path + " has no " + cfg_->repo.services_dir +
+                       " directory");
   }
-  if (::access(cfg_->state_dir.c_str(), W_OK) != 0) problems.push_back("state directory " + cfg_->state_dir + " is not writable");
+  if (::access(cfg_->state_dir.c_str(), W_OK) != 0)
+    problems.push_back("state directory " + cfg_->state_dir + " is not writable");
   last_ = problems;
   checked_ = now;
   return problems;
 }
 
-EngineCatalog::EngineCatalog(std::shared_ptr<const config::Config> cfg, reconcile::Engine& engine, state::Store& store)
+EngineCatalog::EngineCatalog(std::shared_ptr<const config::Config> cfg, reconcile::Engine& engine,
+                             state::Store& store)
     : cfg_(std::move(cfg)), engine_(engine), store_(store) {}
 
 bool EngineCatalog::Exists(std::string_view name) {
   if (!config::IsValidStackName(name)) return false;
   std::error_code ec;
-  return std::filesystem::is_directory(std::filesystem::path(cfg_->repo.path) / cfg_->repo.services_dir / name, ec);
+  return std::filesystem::is_directory(
+      std::filesystem::path(cfg_->repo.path) / cfg_->repo.services_dir / name, ec);
 }
 
 std::vector<http::StackInfo> EngineCatalog::List() {
@@ -79,11 +84,13 @@ std::vector<http::StackInfo> EngineCatalog::List() {
     bool drifted = false;
     for (const auto& svc : sp.services) {
       for (const auto& r : svc.reasons) {
-        if (r.starts_with("container ") || r.find("containers for one service") != std::string::npos) drifted = true;
+        if (r.starts_with("container ") || r.find("containers for one service") != std::string::npos)
+          drifted = true;
       }
     }
     auto lo = last_outcome.find(sp.name);
-    if (lo != last_outcome.end() && (lo->second == "failed" || lo->second == "invalid" || lo->second == "refused") &&
+    if (lo != last_outcome.end() &&
+        (lo->second == "failed" || lo->second == "invalid" || lo->second == "refused") &&
         sp.action != core::Action::kUnchanged) {
       info.state = "failed";
     } else if (sp.action == core::Action::kInvalid || sp.action == core::Action::kRefused) {

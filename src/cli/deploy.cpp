@@ -53,7 +53,8 @@ std::string RequestJson(const state::Trigger& t) {
   return out;
 }
 
-int ViaDaemon(const config::Config& cfg, const state::Trigger& t, std::string server, const std::string& token_file) {
+int ViaDaemon(const config::Config& cfg, const state::Trigger& t, std::string server,
+              const std::string& token_file) {
   if (server.empty()) server = "http://127.0.0.1:" + std::to_string(cfg.listen.port);
   std::string token = cfg.api.token;
   if (!token_file.empty()) {
@@ -87,9 +88,12 @@ int Deploy(const GlobalOptions& g, const Args& args) {
   std::string token_file;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "--all-changed") t.all_changed = true;
-    else if (a == "--pull") t.pull = true;
-    else if ((a == "--server" || a == "--token-file") && i + 1 < args.size()) (a == "--server" ? server : token_file) = args[++i];
+    if (a == "--all-changed")
+      t.all_changed = true;
+    else if (a == "--pull")
+      t.pull = true;
+    else if ((a == "--server" || a == "--token-file") && i + 1 < args.size())
+      (a == "--server" ? server : token_file) = args[++i];
     else if (a.starts_with("-")) {
       std::fprintf(stderr, "podcd deploy: unknown option \"%s\"\n%s", a.c_str(), kUsage);
       return kExitUsage;

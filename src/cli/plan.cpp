@@ -6,9 +6,9 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "cli/daemon_parts.hpp"
-#include "util/log.hpp"
 #include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
+#include "util/log.hpp"
 
 namespace podcd::cli {
 namespace {
@@ -78,7 +78,8 @@ void PrintTable(const reconcile::Snapshot& snap, bool prune) {
     for (const auto& sv : st.services) {
       std::string r;
       for (const auto& x : sv.reasons) r += (r.empty() ? "" : ", ") + x;
-      std::printf("  %-26s %-10s %s\n", sv.name.c_str(), std::string(core::ToString(sv.action)).c_str(), r.c_str());
+      std::printf("  %-26s %-10s %s\n", sv.name.c_str(), std::string(core::ToString(sv.action)).c_str(),
+                  r.c_str());
     }
   }
 }
@@ -89,8 +90,10 @@ int Plan(const GlobalOptions& g, const Args& args) {
   bool json = false;
   bool sync = true;
   for (const auto& a : args) {
-    if (a == "--json") json = true;
-    else if (a == "--no-sync") sync = false;
+    if (a == "--json")
+      json = true;
+    else if (a == "--no-sync")
+      sync = false;
     else {
       std::fprintf(stderr, "podcd plan: unexpected argument \"%s\"\n%s", a.c_str(), kUsage);
       return kExitUsage;
@@ -105,8 +108,10 @@ int Plan(const GlobalOptions& g, const Args& args) {
     std::fprintf(stderr, "podcd plan: %s\n", snap.error().What().c_str());
     return kExitFailure;
   }
-  if (json) std::printf("%s\n", ToJson(*snap).c_str());
-  else PrintTable(*snap, (*cfg)->prune);
+  if (json)
+    std::printf("%s\n", ToJson(*snap).c_str());
+  else
+    PrintTable(*snap, (*cfg)->prune);
   for (const auto& st : snap->plan.stacks) {
     bool work = st.action == core::Action::kCreate || st.action == core::Action::kRecreate ||
                 !st.leftovers.empty() || (st.action == core::Action::kRemove && (*cfg)->prune);

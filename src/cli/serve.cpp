@@ -16,9 +16,9 @@
 #include "http/server.hpp"
 #include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
-#include "util/file_lock.hpp"
 #include "reconcile/queue.hpp"
 #include "state/store.hpp"
+#include "util/file_lock.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -84,12 +84,14 @@ class Poller {
     std::mt19937_64 rng(std::random_device{}());
     std::unique_lock lock(mutex_);
     for (;;) {
-      auto extra = jitter_.count() > 0 ? std::uniform_int_distribution<std::int64_t>(0, jitter_.count())(rng) : 0;
+      auto extra =
+          jitter_.count() > 0 ? std::uniform_int_distribution<std::int64_t>(0, jitter_.count())(rng) : 0;
       if (cv_.wait_for(lock, interval_ + std::chrono::milliseconds(extra), [this] { return stop_; })) return;
       state::Trigger t;
       t.kind = std::string(state::kKindPoll);
       t.all_changed = true;
-      if (auto r = queue_.Enqueue(std::move(t)); !r) log::Warn("poll not queued", {{"error", r.error().What()}});
+      if (auto r = queue_.Enqueue(std::move(t)); !r)
+        log::Warn("poll not queued", {{"error", r.error().What()}});
     }
   }
   reconcile::WorkQueue& queue_;
@@ -162,7 +164,8 @@ int Serve(const GlobalOptions& g, const Args& args) {
     startup.kind = std::string(state::kKindDeployAllChanged);
     startup.event = "startup";
     startup.all_changed = true;
-    if (auto r = queue.Enqueue(std::move(startup)); r) log::Info("startup reconcile queued", {{"deployment", r->id}});
+    if (auto r = queue.Enqueue(std::move(startup)); r)
+      log::Info("startup reconcile queued", {{"deployment", r->id}});
   }
   Poller poller(queue, cfg.poll.interval, cfg.poll.jitter);
   if (auto r = server.Start(); !r) {

@@ -24,7 +24,9 @@ constexpr const char* kUsage =
 
 using Response = ApiResponse;
 
-Expected<Response> Get(const std::string& url, const std::string& token) { return ApiCall("GET", url, token); }
+Expected<Response> Get(const std::string& url, const std::string& token) {
+  return ApiCall("GET", url, token);
+}
 
 std::string S(const rapidjson::Value& v, const char* key) {
   if (!v.IsObject()) return {};

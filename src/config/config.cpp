@@ -17,8 +17,8 @@ enum class Kind { kString, kSecret, kInt, kBool, kDuration, kList, kStackRules }
 // Sets a value from text; returns an error text ("expected ..., got ...") or nullopt.
 using ScalarSetter = std::function<std::optional<std::string>(Config&, std::string_view)>;
 using ListSetter = std::function<std::optional<std::string>(Config&, const std::vector<std::string>&)>;
-using RulesSetter =
-    std::function<std::optional<std::string>(Config&, const std::map<std::string, std::vector<std::string>>&)>;
+using RulesSetter = std::function<std::optional<std::string>(
+    Config&, const std::map<std::string, std::vector<std::string>>&)>;
 
 struct KeySpec {
   std::string_view key;  // dotted path in the YAML file
@@ -35,12 +35,17 @@ std::string Quoted(std::string_view v) { return "\"" + std::string(v) + "\""; }
 
 KeySpec Str(std::string_view key, std::string_view def, std::vector<std::string_view> env,
             std::string_view help, std::function<std::string&(Config&)> field) {
-  return {key, Kind::kString, def, std::move(env), help,
+  return {key,
+          Kind::kString,
+          def,
+          std::move(env),
+          help,
           [field](Config& c, std::string_view v) -> std::optional<std::string> {
             field(c) = std::string(v);
             return std::nullopt;
           },
-          {}, {}};
+          {},
+          {}};
 }
 
 KeySpec Secret(std::string_view key, std::vector<std::string_view> env, std::string_view help,
@@ -53,7 +58,11 @@ KeySpec Secret(std::string_view key, std::vector<std::string_view> env, std::str
 KeySpec Int(std::string_view key, std::string_view def, std::vector<std::string_view> env,
             std::string_view help, std::int64_t min, std::int64_t max,
             std::function<std::int64_t&(Config&)> field) {
-  return {key, Kind::kInt, def, std::move(env), help,
+  return {key,
+          Kind::kInt,
+          def,
+          std::move(env),
+          help,
           [=](Config& c, std::string_view v) -> std::optional<std::string> {
             auto n = ParseInt(Trim(v));
             if (!n || *n < min || *n > max) {
@@ -64,29 +73,40 @@ KeySpec Int(std::string_view key, std::string_view def, std::vector<std::string_
             field(c) = *n;
             return std::nullopt;
           },
-          {}, {}};
+          {},
+          {}};
 }
 
 KeySpec Dur(std::string_view key, std::string_view def, std::vector<std::string_view> env,
             std::string_view help, std::function<Millis&(Config&)> field) {
-  return {key, Kind::kDuration, def, std::move(env), help,
+  return {key,
+          Kind::kDuration,
+          def,
+          std::move(env),
+          help,
           [field](Config& c, std::string_view v) -> std::optional<std::string> {
             auto d = ParseDuration(v);
             if (!d) return "expected a duration such as 30s, 5m or 1h30m (0 for off), got " + Quoted(v);
             field(c) = *d;
             return std::nullopt;
           },
-          {}, {}};
+          {},
+          {}};
 }
 
 KeySpec Bool(std::string_view key, std::string_view def, std::vector<std::string_view> env,
              std::string_view help, std::function<bool&(Config&)> field) {
-  return {key, Kind::kBool, def, std::move(env), help,
+  return {key,
+          Kind::kBool,
+          def,
+          std::move(env),
+          help,
           [field](Config& c, std::string_view v) -> std::optional<std::string> {
             if (!ParseBool(Trim(v), field(c))) return "expected true or false, got " + Quoted(v);
             return std::nullopt;
           },
-          {}, {}};
+          {},
+          {}};
 }
 
 std::vector<std::string> SplitList(std::string_view v, char sep) {
@@ -116,7 +136,8 @@ std::optional<std::string> SetListen(Config& c, std::string_view v) {
 
 std::optional<std::string> SetSocket(Config& c, std::string_view v) {
   // Accepts a path or CONTAINER_HOST's form unix:///path.
-  if (v.starts_with("unix://")) v.remove_prefix(7);
+  if (v.starts_with("unix://"))
+    v.remove_prefix(7);
   else if (v.find("://") != std::string_view::npos) {
     return "only unix:// sockets are supported, got " + Quoted(v);
   }
@@ -142,8 +163,14 @@ std::optional<std::string> CheckRules(const std::map<std::string, std::vector<st
 // The defaults table: every key, its default, its environment variables, what it is for.
 const std::vector<KeySpec>& Table() {
   static const std::vector<KeySpec> table = {
-      {"listen", Kind::kString, "0.0.0.0:8080", {"PODCD_LISTEN"}, "address and port of the HTTP server",
-       SetListen, {}, {}},
+      {"listen",
+       Kind::kString,
+       "0.0.0.0:8080",
+       {"PODCD_LISTEN"},
+       "address and port of the HTTP server",
+       SetListen,
+       {},
+       {}},
       Secret("webhook.secret", {"PODCD_WEBHOOK_SECRET", "WEBHOOK_SECRET"},
              "HMAC secret shared with the git host (at least 16 bytes; required)",
              [](Config& c) -> std::string& { return c.webhook.secret; }),
@@ -160,8 +187,8 @@ const std::vector<KeySpec>& Table() {
           "a client slower than this to send its request is disconnected",
           [](Config& c) -> Millis& { return c.webhook.request_timeout; }),
       Int("webhook.delivery_ids", "10000", {"PODCD_WEBHOOK_DELIVERY_IDS"},
-          "how many X-GitHub-Delivery ids are remembered (24 h at most) to answer duplicates", 1,
-          10'000'000, [](Config& c) -> std::int64_t& { return c.webhook.delivery_ids; }),
+          "how many X-GitHub-Delivery ids are remembered (24 h at most) to answer duplicates", 1, 10'000'000,
+          [](Config& c) -> std::int64_t& { return c.webhook.delivery_ids; }),
       Str("repo.path", "", {"PODCD_REPO_PATH"},
           "work tree of the environment repository (default <state_dir>/repo when repo.url is set)",
           [](Config& c) -> std::string& { return c.repo.path; }),
@@ -185,8 +212,14 @@ const std::vector<KeySpec>& Table() {
           [](Config& c) -> std::string& { return c.repo.known_hosts_file; }),
       Dur("repo.sync_timeout", "2m", {"PODCD_REPO_SYNC_TIMEOUT"}, "hard limit on one fetch and reset",
           [](Config& c) -> Millis& { return c.repo.sync_timeout; }),
-      {"podman.socket", Kind::kString, "/run/podman/podman.sock", {"PODCD_PODMAN_SOCKET", "CONTAINER_HOST"},
-       "Podman API socket (a path, or unix:///path)", SetSocket, {}, {}},
+      {"podman.socket",
+       Kind::kString,
+       "/run/podman/podman.sock",
+       {"PODCD_PODMAN_SOCKET", "CONTAINER_HOST"},
+       "Podman API socket (a path, or unix:///path)",
+       SetSocket,
+       {},
+       {}},
       Str("podman.auth_file", "", {"PODCD_PODMAN_AUTH_FILE", "REGISTRY_AUTH_FILE"},
           "containers-auth.json with registry credentials for pulls",
           [](Config& c) -> std::string& { return c.podman.auth_file; }),
@@ -204,7 +237,8 @@ const std::vector<KeySpec>& Table() {
           [](Config& c) -> Millis& { return c.poll.jitter; }),
       Bool("prune", "false", {"PODCD_PRUNE"}, "remove the containers of stacks deleted from the repo",
            [](Config& c) -> bool& { return c.prune; }),
-      Dur("health.timeout", "2m", {"PODCD_HEALTH_TIMEOUT"}, "how long a new container may take to turn healthy",
+      Dur("health.timeout", "2m", {"PODCD_HEALTH_TIMEOUT"},
+          "how long a new container may take to turn healthy",
           [](Config& c) -> Millis& { return c.health.timeout; }),
       Dur("health.settle", "5s", {"PODCD_HEALTH_SETTLE"},
           "how long a container without a healthcheck must stay running",
@@ -212,7 +246,9 @@ const std::vector<KeySpec>& Table() {
       Int("health.healthy_count", "1", {"PODCD_HEALTH_HEALTHY_COUNT"},
           "consecutive healthy checks that pass the gate", 1, 100,
           [](Config& c) -> std::int64_t& { return c.health.healthy_count; }),
-      {"policy.allowed_bind_roots", Kind::kList, "/etc/localtime,/etc/timezone",
+      {"policy.allowed_bind_roots",
+       Kind::kList,
+       "/etc/localtime,/etc/timezone",
        {"PODCD_POLICY_ALLOWED_BIND_ROOTS"},
        "host paths outside the repo that stacks may bind-mount (comma-separated in the environment)",
        {},
@@ -224,31 +260,47 @@ const std::vector<KeySpec>& Table() {
          return std::nullopt;
        },
        {}},
-      {"policy.allow", Kind::kStackRules, "", {"PODCD_POLICY_ALLOW"},
-       "per-stack exceptions, e.g. {podcd: [podman_socket]} (environment: podcd:podman_socket;web:privileged)",
-       {}, {},
+      {"policy.allow",
+       Kind::kStackRules,
+       "",
+       {"PODCD_POLICY_ALLOW"},
+       "per-stack exceptions, e.g. {podcd: [podman_socket]} (environment: "
+       "podcd:podman_socket;web:privileged)",
+       {},
+       {},
        [](Config& c, const std::map<std::string, std::vector<std::string>>& m) -> std::optional<std::string> {
          if (auto err = CheckRules(m)) return err;
          c.policy.allow = m;
          return std::nullopt;
        }},
-      {"log.format", Kind::kString, "text", {"PODCD_LOG_FORMAT"}, "text or json",
+      {"log.format",
+       Kind::kString,
+       "text",
+       {"PODCD_LOG_FORMAT"},
+       "text or json",
        [](Config& c, std::string_view v) -> std::optional<std::string> {
          if (!log::ParseFormat(Trim(v), c.log.format)) return "expected text or json, got " + Quoted(v);
          return std::nullopt;
        },
-       {}, {}},
-      {"log.level", Kind::kString, "info", {"PODCD_LOG_LEVEL"}, "debug, info, warn or error",
+       {},
+       {}},
+      {"log.level",
+       Kind::kString,
+       "info",
+       {"PODCD_LOG_LEVEL"},
+       "debug, info, warn or error",
        [](Config& c, std::string_view v) -> std::optional<std::string> {
-         if (!log::ParseLevel(Trim(v), c.log.level)) return "expected debug, info, warn or error, got " + Quoted(v);
+         if (!log::ParseLevel(Trim(v), c.log.level))
+           return "expected debug, info, warn or error, got " + Quoted(v);
          return std::nullopt;
        },
-       {}, {}},
+       {},
+       {}},
       Secret("api.token", {"PODCD_API_TOKEN"},
              "bearer token for the read and admin API (unset: loopback clients only)",
              [](Config& c) -> std::string& { return c.api.token; }),
-      Int("queue_limit", "64", {"PODCD_QUEUE_LIMIT"}, "queued deployments before triggers get 503", 1,
-          100000, [](Config& c) -> std::int64_t& { return c.queue_limit; }),
+      Int("queue_limit", "64", {"PODCD_QUEUE_LIMIT"}, "queued deployments before triggers get 503", 1, 100000,
+          [](Config& c) -> std::int64_t& { return c.queue_limit; }),
   };
   return table;
 }
@@ -480,7 +532,8 @@ struct Loader {
     fs::path sd(cfg.repo.services_dir);
     if (cfg.repo.services_dir.empty() || sd.is_absolute() ||
         std::any_of(sd.begin(), sd.end(), [](const fs::path& p) { return p == ".."; })) {
-      bad("repo.services_dir", "must be a relative path inside the repo, got " + Quoted(cfg.repo.services_dir));
+      bad("repo.services_dir",
+          "must be a relative path inside the repo, got " + Quoted(cfg.repo.services_dir));
     }
     if (!cfg.self.stack.empty() && !IsValidStackName(cfg.self.stack)) {
       bad("self.stack", "is not a valid stack name: " + Quoted(cfg.self.stack));
@@ -545,7 +598,8 @@ std::expected<Config, std::vector<Error>> Load(const LoadOptions& options) {
 }
 
 std::string Summary(const Config& c) {
-  std::string s = "config OK (" + c.source + "): listen " + c.listen.host + ":" + std::to_string(c.listen.port);
+  std::string s =
+      "config OK (" + c.source + "): listen " + c.listen.host + ":" + std::to_string(c.listen.port);
   s += ", repo " + c.repo.path;
   if (!c.repo.url.empty()) s += " from " + c.repo.url;
   s += " (branch " + c.repo.branch + ", services " + c.repo.services_dir + ")";
@@ -560,7 +614,8 @@ std::string Summary(const Config& c) {
 std::vector<KeyDoc> DescribeKeys() {
   std::vector<KeyDoc> out;
   for (const auto& s : Table()) {
-    KeyDoc d{std::string(s.key), std::string(s.default_value), {}, std::string(s.help), s.kind == Kind::kSecret};
+    KeyDoc d{
+        std::string(s.key), std::string(s.default_value), {}, std::string(s.help), s.kind == Kind::kSecret};
     for (auto e : s.env) {
       d.env.emplace_back(e);
       if (s.kind == Kind::kSecret) d.env.push_back(std::string(e) + "_FILE");

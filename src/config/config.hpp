@@ -19,9 +19,9 @@ namespace podcd::config {
 using Millis = std::chrono::milliseconds;
 
 // Names of the policy rules a stack can be allowed to break (see core policy).
-inline constexpr std::string_view kPolicyRules[] = {
-    "privileged", "host_namespaces", "cap_sys_admin", "devices",
-    "podman_socket", "host_binds", "unconfined", "host_root"};
+inline constexpr std::string_view kPolicyRules[] = {"privileged", "host_namespaces", "cap_sys_admin",
+                                                    "devices",    "podman_socket",   "host_binds",
+                                                    "unconfined", "host_root"};
 
 struct Config {
   struct Listen {
@@ -88,7 +88,7 @@ using EnvLookup = std::function<std::optional<std::string>(std::string_view)>;
 EnvLookup ProcessEnv();
 
 struct LoadOptions {
-  std::string file;            // --config FILE; empty: PODCD_CONFIG, then the default path
+  std::string file;  // --config FILE; empty: PODCD_CONFIG, then the default path
   EnvLookup env = ProcessEnv();
   std::string default_file = "/etc/podcd/podcd.yml";
 };

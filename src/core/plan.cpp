@@ -9,10 +9,14 @@ namespace {
 std::string Escape(std::string_view s) {
   std::string out;
   for (char c : s) {
-    if (c == '%') out += "%25";
-    else if (c == ';') out += "%3B";
-    else if (c == '=') out += "%3D";
-    else out.push_back(c);
+    if (c == '%')
+      out += "%25";
+    else if (c == ';')
+      out += "%3B";
+    else if (c == '=')
+      out += "%3D";
+    else
+      out.push_back(c);
   }
   return out;
 }
@@ -22,9 +26,12 @@ std::string Unescape(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size()) {
       auto code = s.substr(i + 1, 2);
-      if (code == "25") out.push_back('%');
-      else if (code == "3B") out.push_back(';');
-      else if (code == "3D") out.push_back('=');
+      if (code == "25")
+        out.push_back('%');
+      else if (code == "3B")
+        out.push_back(';');
+      else if (code == "3D")
+        out.push_back('=');
       else {
         out.push_back('%');
         continue;
@@ -43,8 +50,10 @@ std::vector<std::string> FieldReasons(const std::map<std::string, std::string>& 
   std::vector<std::string> out;
   for (const auto& [k, v] : after) {
     auto it = before.find(k);
-    if (it == before.end()) out.push_back(k + " added");
-    else if (it->second != v) out.push_back(k + " changed");
+    if (it == before.end())
+      out.push_back(k + " added");
+    else if (it->second != v)
+      out.push_back(k + " changed");
   }
   for (const auto& [k, v] : before) {
     if (!after.contains(k)) out.push_back(k + " removed");
@@ -55,7 +64,8 @@ std::vector<std::string> FieldReasons(const std::map<std::string, std::string>& 
 
 bool IsWork(Action a) { return a == Action::kCreate || a == Action::kRecreate || a == Action::kRemove; }
 
-void PlanService(const DesiredService& want, const std::vector<const ActualContainer*>& have, ServicePlan& sp) {
+void PlanService(const DesiredService& want, const std::vector<const ActualContainer*>& have,
+                 ServicePlan& sp) {
   sp.name = want.name;
   for (const auto* c : have) sp.containers.push_back(c->id);
   if (have.empty()) {
@@ -117,7 +127,8 @@ StackPlan PlanStack(const DesiredStack& want, const std::vector<const ActualCont
       auto& sp = st.services[i];
       if (sp.action != Action::kUnchanged) continue;
       for (const auto& dep : services[i].recreate_with) {
-        auto it = std::find_if(st.services.begin(), st.services.end(), [&](const auto& o) { return o.name == dep; });
+        auto it = std::find_if(st.services.begin(), st.services.end(),
+                               [&](const auto& o) { return o.name == dep; });
         if (it != st.services.end() && (it->action == Action::kCreate || it->action == Action::kRecreate)) {
           sp.action = Action::kRecreate;
           sp.reasons.push_back("dependency " + dep + " recreated");
@@ -215,7 +226,8 @@ PlanResult Plan(const std::vector<DesiredStack>& desired, const std::vector<Actu
     for (auto& [n, sp] : services) st.services.push_back(std::move(sp));
     result.stacks.push_back(std::move(st));
   }
-  std::sort(result.stacks.begin(), result.stacks.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  std::sort(result.stacks.begin(), result.stacks.end(),
+            [](const auto& a, const auto& b) { return a.name < b.name; });
   return result;
 }
 

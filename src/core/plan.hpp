@@ -13,7 +13,8 @@ namespace podcd::core {
 inline constexpr std::string_view kLabelStack = "io.podcd.stack";
 inline constexpr std::string_view kLabelService = "io.podcd.service";
 inline constexpr std::string_view kLabelFingerprint = "io.podcd.fingerprint";
-inline constexpr std::string_view kLabelFields = "io.podcd.fields";  // per-field hashes, see EncodeFieldHashes
+inline constexpr std::string_view kLabelFields =
+    "io.podcd.fields";  // per-field hashes, see EncodeFieldHashes
 inline constexpr std::string_view kLabelCommit = "io.podcd.commit";
 inline constexpr std::string_view kLabelDeployment = "io.podcd.deployment";
 inline constexpr std::string_view kLabelTemporary = "io.podcd.temporary";  // "true" while being replaced
@@ -51,7 +52,7 @@ struct ActualContainer {
   std::string service;
   std::string fingerprint;
   std::string commit;
-  std::string deployment;  // io.podcd.deployment: the run that created it
+  std::string deployment;                           // io.podcd.deployment: the run that created it
   std::map<std::string, std::string> field_hashes;  // decoded io.podcd.fields
   bool temporary = false;
   bool running = false;
@@ -73,7 +74,7 @@ struct StackPlan {
   std::string name;
   Action action = Action::kUnchanged;
   std::vector<std::string> reasons;
-  std::vector<ServicePlan> services;  // desired services first (sorted), then orphans
+  std::vector<ServicePlan> services;   // desired services first (sorted), then orphans
   std::vector<std::string> leftovers;  // ids of temporary containers of an interrupted deployment
 };
 

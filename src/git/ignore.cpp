@@ -7,7 +7,8 @@ namespace podcd::git {
 Expected<IgnoreRules> IgnoreRules::Open(const std::string& work_tree) {
   InitLibgit2();
   git_repository* raw = nullptr;
-  if (int rc = git_repository_open_ext(&raw, work_tree.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr); rc != 0) {
+  if (int rc = git_repository_open_ext(&raw, work_tree.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
+      rc != 0) {
     const git_error* e = git_error_last();
     std::string msg = e != nullptr && e->message != nullptr ? e->message : "not a git work tree";
     git_error_clear();

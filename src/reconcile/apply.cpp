@@ -70,7 +70,8 @@ class StackRun {
   std::mutex ready_mutex_;
   std::condition_variable ready_cv_;
   std::map<std::string, Readiness> readiness_;
-  std::vector<std::pair<std::string, std::string>> unsettled_;  // created without a settle wait: (service, id)
+  std::vector<std::pair<std::string, std::string>>
+      unsettled_;  // created without a settle wait: (service, id)
 
   std::mutex slots_mutex_;
   std::condition_variable slots_cv_;
@@ -487,7 +488,8 @@ StackResult StackRun::Run() {
     for (auto& r : results_) {
       if (r.name != name) continue;
       r.outcome = "failed";
-      r.reason = st ? "container " + st->status + (st->status == "exited" ? " with code " + std::to_string(st->exit_code) : "")
+      r.reason = st ? "container " + st->status +
+                          (st->status == "exited" ? " with code " + std::to_string(st->exit_code) : "")
                     : st.error().What();
       r.reason += LastLogs(id);
       Log(name + ": failed after start: " + r.reason);

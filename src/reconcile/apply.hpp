@@ -28,11 +28,11 @@ struct ServiceJob {
   std::vector<std::string> old_containers;  // ids of the containers it replaces or removes
   podman::ContainerSpec spec;               // spec.name is the final container name
   podman::PullPolicy pull = podman::PullPolicy::kMissing;
-  bool pull_never = false;                  // pull_policy: never
+  bool pull_never = false;  // pull_policy: never
   bool has_healthcheck = false;
   std::chrono::milliseconds health_interval{0};
   bool publishes_host_ports = false;
-  bool shares_namespace = false;            // network_mode service:/container:
+  bool shares_namespace = false;  // network_mode service:/container:
   std::chrono::seconds stop_grace{10};
   struct Dependency {
     std::string service;
@@ -89,6 +89,7 @@ StackResult RemoveStack(const core::StackPlan& plan, Runtime& runtime, const Log
 
 // Containers left under a temporary name by an interrupted deployment: finished (renamed) when
 // they are the only running container of their service, removed otherwise. Returns what it did.
-std::vector<std::string> RecoverTemporaries(const std::vector<core::ActualContainer>& actual, Runtime& runtime);
+std::vector<std::string> RecoverTemporaries(const std::vector<core::ActualContainer>& actual,
+                                            Runtime& runtime);
 
 }  // namespace podcd::reconcile

@@ -14,8 +14,8 @@
 namespace podcd::reconcile {
 
 struct DesiredState {
-  std::vector<core::DesiredStack> stacks;         // for Plan(); invalid and refused ones included
-  std::map<std::string, core::Stack> models;      // loaded stacks (status kOk) by name
+  std::vector<core::DesiredStack> stacks;     // for Plan(); invalid and refused ones included
+  std::map<std::string, core::Stack> models;  // loaded stacks (status kOk) by name
 
   [[nodiscard]] const core::DesiredStack* Find(std::string_view stack) const;
 };

@@ -38,7 +38,8 @@ std::optional<std::chrono::milliseconds> Backoff::Blocked(const std::string& sta
   return std::chrono::duration_cast<std::chrono::milliseconds>(it->second.retry_at - now);
 }
 
-void Backoff::Failed(const std::string& stack, const std::string& key, std::chrono::steady_clock::time_point now) {
+void Backoff::Failed(const std::string& stack, const std::string& key,
+                     std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(mutex_);
   auto& e = entries_[stack];
   e.failures = e.key == key ? e.failures + 1 : 1;
@@ -187,14 +188,15 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
                wait && named.empty()) {
       // The same stack failed at this very fingerprint: not again on every trigger or poll.
       // It is retried when its fingerprint changes, when the back-off ends, or when named.
-      std::string why = "failed before at this fingerprint; retried when it changes, on an explicit redeploy, or in " +
-                        std::to_string(wait->count() / 1000) + " s";
+      std::string why =
+          "failed before at this fingerprint; retried when it changes, on an explicit redeploy, or in " +
+          std::to_string(wait->count() / 1000) + " s";
       ctx.Log("stack " + sp->name + " backing off: " + why);
       ctx.SetStackOutcome({sp->name, "backoff", why, 0});
       continue;
     } else {
-      auto job = BuildStackJob(*sp, snap->desired.models.at(sp->name), *snap->desired.Find(sp->name), snap->commit,
-                               ctx.Id());
+      auto job = BuildStackJob(*sp, snap->desired.models.at(sp->name), *snap->desired.Find(sp->name),
+                               snap->commit, ctx.Id());
       if (!job) {
         ctx.SetStackOutcome({sp->name, "failed", job.error().What(), 0});
         ctx.Log("stack " + sp->name + " failed: " + job.error().What());
@@ -208,8 +210,10 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
     }
     ctx.SetStackOutcome({sp->name, result.outcome, result.reason, result.duration_ms});
     if (const auto* d = snap->desired.Find(sp->name); d != nullptr && sp->action != core::Action::kRemove) {
-      if (result.ok) backoff_.Succeeded(sp->name);
-      else backoff_.Failed(sp->name, StackKey(*d), clock_.Now());
+      if (result.ok)
+        backoff_.Succeeded(sp->name);
+      else
+        backoff_.Failed(sp->name, StackKey(*d), clock_.Now());
     }
     if (!result.ok) {
       failed = true;

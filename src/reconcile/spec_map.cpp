@@ -53,7 +53,8 @@ std::string ContainerName(const core::Stack& stack, const core::Service& service
   return stack.name + "_" + service.name + "_1";
 }
 
-Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s, const DeployLabels& labels) {
+Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s,
+                                const DeployLabels& labels) {
   const std::string where = "stack " + stack.name + ", service " + s.name;
   std::vector<std::string> unsupported;
   if (s.build && s.image.empty()) unsupported.push_back("build (without image)");
@@ -90,20 +91,18 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
     m.host_ip = p.host_ip;
     m.host_port = p.published.start;
     m.container_port = p.target.start;
-    m.range = static_cast<std::uint16_t>(p.target.end >= p.target.start ? p.target.end - p.target.start + 1 : 1);
+    m.range =
+        static_cast<std::uint16_t>(p.target.end >= p.target.start ? p.target.end - p.target.start + 1 : 1);
     m.protocol = p.protocol;
     spec.ports.push_back(m);
   }
   // Any published port binds the host (a random one too, but then there is nothing to free).
-  job.publishes_host_ports = std::any_of(s.ports.begin(), s.ports.end(), [](const core::Port& p) {
-    return p.published.start != 0;
-  });
+  job.publishes_host_ports =
+      std::any_of(s.ports.begin(), s.ports.end(), [](const core::Port& p) { return p.published.start != 0; });
 
   for (const auto& m : s.volumes) {
     switch (m.type) {
-      case core::MountType::kBind:
-        spec.binds.push_back({m.source, m.target, MountOptions(m)});
-        break;
+      case core::MountType::kBind: spec.binds.push_back({m.source, m.target, MountOptions(m)}); break;
       case core::MountType::kVolume: {
         std::string name;
         if (!m.source.empty()) {
@@ -139,12 +138,13 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
   }
   // File-based configs and secrets are read-only binds of the repo (or secrets dir) file.
   auto bind_objects = [&](const std::vector<core::FileObjectRef>& refs,
-                          const std::map<std::string, core::FileObjectDef>& defs, const std::string& default_dir)
-      -> Expected<void> {
+                          const std::map<std::string, core::FileObjectDef>& defs,
+                          const std::string& default_dir) -> Expected<void> {
     for (const auto& r : refs) {
       auto it = defs.find(r.source);
       if (it == defs.end() || it->second.external || it->second.host_path.empty()) {
-        return Fail(ErrorCode::kInvalidArgument, "\"" + r.source + "\" must be a file-based definition", where);
+        return Fail(ErrorCode::kInvalidArgument, "\"" + r.source + "\" must be a file-based definition",
+                    where);
       }
       std::string target = r.target.empty() ? default_dir + r.source : r.target;
       if (!target.starts_with("/")) target = default_dir + target;
@@ -198,7 +198,8 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
     if (h.disable || (!h.test.empty() && h.test.front() == "NONE")) {
       spec.healthcheck = podman::HealthConfig{{"NONE"}, {}, {}, {}, 0};
     } else if (!h.test.empty()) {
-      spec.healthcheck = podman::HealthConfig{h.test, h.interval, h.timeout, h.start_period, static_cast<int>(h.retries)};
+      spec.healthcheck =
+          podman::HealthConfig{h.test, h.interval, h.timeout, h.start_period, static_cast<int>(h.retries)};
       job.has_healthcheck = true;
       job.health_interval = std::chrono::duration_cast<std::chrono::milliseconds>(h.interval);
     }
@@ -210,7 +211,8 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
   spec.init = s.init.value_or(false);
   if (!s.stop_signal.empty()) {
     spec.stop_signal = podman::ParseSignal(s.stop_signal);
-    if (!spec.stop_signal) return Fail(ErrorCode::kInvalidArgument, "stop_signal: unknown signal " + s.stop_signal, where);
+    if (!spec.stop_signal)
+      return Fail(ErrorCode::kInvalidArgument, "stop_signal: unknown signal " + s.stop_signal, where);
   }
   if (s.stop_grace_period) {
     auto secs = std::chrono::ceil<std::chrono::seconds>(*s.stop_grace_period);
@@ -225,7 +227,9 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
     log.options = s.logging->options;
     if (auto it = log.options.find("max-size"); it != log.options.end()) {
       auto bytes = ParseSize(it->second);
-      if (!bytes) return Fail(ErrorCode::kInvalidArgument, "logging.options.max-size: not a size: " + it->second, where);
+      if (!bytes)
+        return Fail(ErrorCode::kInvalidArgument, "logging.options.max-size: not a size: " + it->second,
+                    where);
       log.size_bytes = *bytes;
       log.options.erase(it);
     }
@@ -240,7 +244,8 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
   }
   auto first_set = [](std::int64_t a, std::int64_t b) { return a != 0 ? a : b; };
   if (auto mem = first_set(s.mem_limit, s.deploy.limits.memory)) spec.resources.memory_bytes = mem;
-  if (auto res = first_set(s.mem_reservation, s.deploy.reservations.memory)) spec.resources.memory_reservation_bytes = res;
+  if (auto res = first_set(s.mem_reservation, s.deploy.reservations.memory))
+    spec.resources.memory_reservation_bytes = res;
   if (s.memswap_limit != 0) spec.resources.memory_swap_bytes = s.memswap_limit;
   if (auto cpus = first_set(s.nano_cpus, s.deploy.limits.nano_cpus)) {
     spec.resources.cpu_period = 100'000;
@@ -253,11 +258,16 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
     auto sep = o.find_first_of("=:");
     std::string key = o.substr(0, sep);
     std::string value = sep == std::string::npos ? "" : o.substr(sep + 1);
-    if (key == "label") spec.selinux_opts.push_back(value);
-    else if (key == "seccomp") spec.seccomp_profile = value;
-    else if (key == "apparmor") spec.apparmor_profile = value;
-    else if (key == "no-new-privileges") spec.no_new_privileges = value.empty() || value == "true";
-    else return Fail(ErrorCode::kInvalidArgument, "security_opt: unsupported option \"" + o + "\"", where);
+    if (key == "label")
+      spec.selinux_opts.push_back(value);
+    else if (key == "seccomp")
+      spec.seccomp_profile = value;
+    else if (key == "apparmor")
+      spec.apparmor_profile = value;
+    else if (key == "no-new-privileges")
+      spec.no_new_privileges = value.empty() || value == "true";
+    else
+      return Fail(ErrorCode::kInvalidArgument, "security_opt: unsupported option \"" + o + "\"", where);
   }
   spec.stdin_open = s.stdin_open;
   spec.terminal = s.tty;

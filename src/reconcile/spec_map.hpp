@@ -24,7 +24,8 @@ struct DeployLabels {
 
 // Maps every field the model carries. A field Podman cannot be given yet is an error naming
 // it, never silently dropped.
-Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& service, const DeployLabels& labels);
+Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& service,
+                                const DeployLabels& labels);
 
 // The networks and volumes the stack's services use (external ones listed apart).
 void MapStackResources(const core::Stack& stack, StackJob& job);

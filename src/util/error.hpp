@@ -9,12 +9,12 @@
 namespace podcd {
 
 enum class ErrorCode {
-  kInvalidArgument,   // bad input from a user, a file or a request
+  kInvalidArgument,  // bad input from a user, a file or a request
   kNotFound,
   kAlreadyExists,
   kPermissionDenied,  // refused by policy or by the OS
   kUnauthenticated,
-  kUnavailable,       // a peer (Podman, a git remote) cannot be reached
+  kUnavailable,  // a peer (Podman, a git remote) cannot be reached
   kTimeout,
   kIo,
   kInternal,

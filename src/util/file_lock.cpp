@@ -11,7 +11,8 @@ namespace podcd {
 
 Expected<FileLock> FileLock::TryAcquire(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Fail(ErrorCode::kIo, std::string("cannot open lock file: ") + std::strerror(errno), path);
+  if (fd < 0)
+    return Fail(ErrorCode::kIo, std::string("cannot open lock file: ") + std::strerror(errno), path);
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     int err = errno;
     ::close(fd);

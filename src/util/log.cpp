@@ -50,18 +50,26 @@ std::string_view ToString(Level level) {
 }
 
 bool ParseLevel(std::string_view text, Level& out) {
-  if (text == "debug") out = Level::kDebug;
-  else if (text == "info") out = Level::kInfo;
-  else if (text == "warn" || text == "warning") out = Level::kWarn;
-  else if (text == "error") out = Level::kError;
-  else return false;
+  if (text == "debug")
+    out = Level::kDebug;
+  else if (text == "info")
+    out = Level::kInfo;
+  else if (text == "warn" || text == "warning")
+    out = Level::kWarn;
+  else if (text == "error")
+    out = Level::kError;
+  else
+    return false;
   return true;
 }
 
 bool ParseFormat(std::string_view text, Format& out) {
-  if (text == "text") out = Format::kText;
-  else if (text == "json") out = Format::kJson;
-  else return false;
+  if (text == "text")
+    out = Format::kText;
+  else if (text == "json")
+    out = Format::kJson;
+  else
+    return false;
   return true;
 }
 
@@ -113,8 +121,8 @@ std::string Rfc3339(std::chrono::system_clock::time_point ts) {
   std::tm tm{};
   gmtime_r(&t, &tm);
   char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
   return buf;
 }
 
@@ -139,8 +147,7 @@ void AppendJsonEscaped(std::string& out, std::string_view s) {
 }
 
 std::string FormatLine(Format format, Level level, std::chrono::system_clock::time_point ts,
-                       std::string_view msg,
-                       const std::vector<std::pair<std::string, std::string>>& fields) {
+                       std::string_view msg, const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string out;
   if (format == Format::kJson) {
     out += "{\"ts\":\"";

@@ -15,9 +15,7 @@ Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
   }
 }
 
-void Sha256::Update(std::string_view bytes) {
-  EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size());
-}
+void Sha256::Update(std::string_view bytes) { EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size()); }
 
 std::string Sha256::HexDigest() {
   std::array<unsigned char, EVP_MAX_MD_SIZE> out{};

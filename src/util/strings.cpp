@@ -96,8 +96,7 @@ Expected<std::string> ReadFile(const std::filesystem::path& path, std::uintmax_t
   if (ec) return Fail(ErrorCode::kNotFound, "cannot read: " + ec.message(), path.string());
   if (size > max_bytes) {
     return Fail(ErrorCode::kInvalidArgument,
-                "file is " + std::to_string(size) + " bytes, over the limit of " +
-                    std::to_string(max_bytes),
+                "file is " + std::to_string(size) + " bytes, over the limit of " + std::to_string(max_bytes),
                 path.string());
   }
   std::ifstream in(path, std::ios::binary);

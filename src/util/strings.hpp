@@ -22,8 +22,7 @@ bool ParseBool(std::string_view text, bool& out);  // true/false/yes/no/1/0/on/o
 std::optional<std::int64_t> ParseInt(std::string_view text);
 
 // Reads a whole file, refusing files larger than max_bytes.
-Expected<std::string> ReadFile(const std::filesystem::path& path,
-                               std::uintmax_t max_bytes = 16u << 20);
+Expected<std::string> ReadFile(const std::filesystem::path& path, std::uintmax_t max_bytes = 16u << 20);
 // Writes atomically: temp file in the same directory, fsync, rename, fsync of the directory.
 Expected<void> WriteFileAtomic(const std::filesystem::path& path, std::string_view contents);
 

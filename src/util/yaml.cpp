@@ -24,8 +24,8 @@ void Walk(const YAML::Node& node, std::string_view file, int depth, std::vector<
         const std::string& k = it->first.Scalar();
         for (const auto& s : seen) {
           if (s == k) {
-            out.push_back(Error{ErrorCode::kInvalidArgument, "duplicate key \"" + k + "\"",
-                                Where(file, it->first)});
+            out.push_back(
+                Error{ErrorCode::kInvalidArgument, "duplicate key \"" + k + "\"", Where(file, it->first)});
             break;
           }
         }

@@ -18,7 +18,8 @@ void Git(const std::filesystem::path& dir, const std::string& args) {
   REQUIRE(r.exit_code == 0);
 }
 
-std::string FingerprintOf(const reconcile::DesiredState& d, const std::string& stack, const std::string& service) {
+std::string FingerprintOf(const reconcile::DesiredState& d, const std::string& stack,
+                          const std::string& service) {
   const auto* st = d.Find(stack);
   REQUIRE(st);
   INFO((st->problems.empty() ? std::string() : st->problems.front()));
@@ -37,7 +38,8 @@ TEST_CASE("git-ignored bind-mounted data never changes a fingerprint; a tracked 
   auto work = t / "work";
   t.Write("work/.gitignore", "services/app/data/\nsecrets/\n");
   t.Write("work/services/app/compose.yml",
-          "services:\n  db:\n    image: localhost/bb:1\n    volumes:\n      - ./data:/data\n      - ./db.conf:/etc/db.conf:ro\n");
+          "services:\n  db:\n    image: localhost/bb:1\n    volumes:\n      - ./data:/data\n      - "
+          "./db.conf:/etc/db.conf:ro\n");
   t.Write("work/services/app/db.conf", "max_connections=10\n");
   t.Write("work/services/app/data/table.db", "row 1\n");
   Git(work, "init -q -b main");

@@ -35,8 +35,9 @@ TEST_CASE("check-config lists every error and exits 1") {
   auto f = d.Write("podcd.yml", "webhook:\n  max_body_bytes: lots\nbogus: 1\n");
   auto r = RunCommand("env -i " + kBin + " check-config --config " + f.string());
   CHECK(r.exit_code == 1);
-  CHECK(r.output.find(f.string() + ":2:3: webhook.max_body_bytes: expected a positive integer, got \"lots\"") !=
-        std::string::npos);
+  CHECK(
+      r.output.find(f.string() + ":2:3: webhook.max_body_bytes: expected a positive integer, got \"lots\"") !=
+      std::string::npos);
   CHECK(r.output.find(f.string() + ":3:1: bogus: unknown key") != std::string::npos);
   CHECK(r.output.find("webhook.secret: is required") != std::string::npos);
   CHECK(r.output.find("configuration has 4 errors") != std::string::npos);
@@ -57,7 +58,8 @@ TEST_CASE("check-config validates every stack of the repository and names each p
   podcd::test::TempDir d;
   d.Write("repo/services/good/compose.yml", "services:\n  app:\n    image: localhost/bb:1\n");
   d.Write("repo/services/typo/compose.yml", "services:\n  app:\n    image: localhost/bb:1\n    imagee: x\n");
-  d.Write("repo/services/priv/compose.yml", "services:\n  app:\n    image: localhost/bb:1\n    privileged: true\n");
+  d.Write("repo/services/priv/compose.yml",
+          "services:\n  app:\n    image: localhost/bb:1\n    privileged: true\n");
   auto env = "env -i WEBHOOK_SECRET=0123456789abcdef PODCD_REPO_PATH=" + (d / "repo").string() + " ";
   auto r = RunCommand(env + kBin + " check-config");
   INFO(r.output);

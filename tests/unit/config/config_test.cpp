@@ -151,9 +151,13 @@ TEST_CASE("the original deploy server's names are honoured; PODCD_* wins when bo
 }
 
 TEST_CASE("CONTAINER_HOST must be a unix socket") {
-  Env env{{{"WEBHOOK_SECRET", kSecret}, {"PODCD_REPO_PATH", "/srv/env"}, {"CONTAINER_HOST", "tcp://1.2.3.4:2375"}}};
+  Env env{{{"WEBHOOK_SECRET", kSecret},
+           {"PODCD_REPO_PATH", "/srv/env"},
+           {"CONTAINER_HOST", "tcp://1.2.3.4:2375"}}};
   auto errs = MustFail(Options(env));
-  HasError(errs, "environment CONTAINER_HOST: podman.socket: only unix:// sockets are supported, got \"tcp://1.2.3.4:2375\"");
+  HasError(errs,
+           "environment CONTAINER_HOST: podman.socket: only unix:// sockets are supported, got "
+           "\"tcp://1.2.3.4:2375\"");
 }
 
 TEST_CASE("secrets can come from *_FILE variables and *_file keys, trailing newline dropped") {
@@ -167,8 +171,9 @@ TEST_CASE("secrets can come from *_FILE variables and *_file keys, trailing newl
   CHECK(c.webhook.secret == kSecret);
   CHECK(c.api.token == "api-token-from-file-0001");
 
-  auto cfg = d.Write("podcd.yml", "webhook:\n  secret_file: " + secret_file.string() +
-                                      "\nrepo:\n  path: /srv/env\napi:\n  token_file: " + token_file.string() + "\n");
+  auto cfg = d.Write("podcd.yml",
+                     "webhook:\n  secret_file: " + secret_file.string() +
+                         "\nrepo:\n  path: /srv/env\napi:\n  token_file: " + token_file.string() + "\n");
   auto c2 = MustLoad(Options(Env{}, cfg.string()));
   CHECK(c2.webhook.secret == kSecret);
   CHECK(c2.api.token == "api-token-from-file-0001");
@@ -178,10 +183,11 @@ TEST_CASE("secrets can come from *_FILE variables and *_file keys, trailing newl
 TEST_CASE("a missing secret file and a value given twice are errors") {
   Env env{{{"WEBHOOK_SECRET_FILE", "/nonexistent/secret"}, {"PODCD_REPO_PATH", "/srv/env"}}};
   auto errs = MustFail(Options(env));
-  CHECK(AllErrors(errs).find("environment WEBHOOK_SECRET_FILE: webhook.secret: cannot read secret file \"/nonexistent/secret\"") !=
-        std::string::npos);
+  CHECK(AllErrors(errs).find("environment WEBHOOK_SECRET_FILE: webhook.secret: cannot read secret file "
+                             "\"/nonexistent/secret\"") != std::string::npos);
   Env both{{{"WEBHOOK_SECRET_FILE", "/x"}, {"WEBHOOK_SECRET", kSecret}, {"PODCD_REPO_PATH", "/srv/env"}}};
-  HasError(MustFail(Options(both)), "environment: webhook.secret: both WEBHOOK_SECRET and WEBHOOK_SECRET_FILE are set; give one");
+  HasError(MustFail(Options(both)),
+           "environment: webhook.secret: both WEBHOOK_SECRET and WEBHOOK_SECRET_FILE are set; give one");
 }
 
 TEST_CASE("the file sets keys; the environment overrides the file") {
@@ -190,21 +196,23 @@ TEST_CASE("the file sets keys; the environment overrides the file") {
                    "# podcd\n"
                    "listen: 127.0.0.1:8081\n"
                    "webhook:\n"
-                   "  secret: " + std::string(kSecret) + "\n"
-                   "  max_body_bytes: 4096\n"
-                   "repo:\n"
-                   "  url: file:///srv/env.git\n"
-                   "  branch: prod\n"
-                   "poll:\n"
-                   "  interval: 10m\n"
-                   "  jitter: 1m\n"
-                   "prune: true\n"
-                   "policy:\n"
-                   "  allowed_bind_roots: [/srv/data]\n"
-                   "  allow:\n"
-                   "    podcd: [podman_socket]\n"
-                   "log: {format: json, level: warn}\n"
-                   "state_dir: /var/lib/podcd2\n");
+                   "  secret: " +
+                       std::string(kSecret) +
+                       "\n"
+                       "  max_body_bytes: 4096\n"
+                       "repo:\n"
+                       "  url: file:///srv/env.git\n"
+                       "  branch: prod\n"
+                       "poll:\n"
+                       "  interval: 10m\n"
+                       "  jitter: 1m\n"
+                       "prune: true\n"
+                       "policy:\n"
+                       "  allowed_bind_roots: [/srv/data]\n"
+                       "  allow:\n"
+                       "    podcd: [podman_socket]\n"
+                       "log: {format: json, level: warn}\n"
+                       "state_dir: /var/lib/podcd2\n");
   auto c = MustLoad(Options(Env{}, f.string()));
   CHECK(c.source == f.string());
   CHECK(c.listen.port == 8081);
@@ -231,7 +239,8 @@ TEST_CASE("the file sets keys; the environment overrides the file") {
 
 TEST_CASE("PODCD_CONFIG names the file; the default file is read when it exists") {
   test::TempDir d;
-  auto f = d.Write("etc/podcd.yml", "webhook: {secret: " + std::string(kSecret) + "}\nrepo: {path: /srv/a}\n");
+  auto f =
+      d.Write("etc/podcd.yml", "webhook: {secret: " + std::string(kSecret) + "}\nrepo: {path: /srv/a}\n");
   Env env{{{"PODCD_CONFIG", f.string()}}};
   CHECK(MustLoad(Options(env)).repo.path == "/srv/a");
   auto o = Options(Env{});
@@ -246,26 +255,27 @@ TEST_CASE("PODCD_CONFIG names the file; the default file is read when it exists"
 TEST_CASE("errors name file, line, column and key path; all of them are reported") {
   test::TempDir d;
   auto f = d.Write("podcd.yml",
-                   "listen: 0.0.0.0:8080\n"        // 1
-                   "webhook:\n"                    // 2
-                   "  secret: short\n"             // 3
-                   "  max_body_bytes: lots\n"      // 4
-                   "  colour: blue\n"              // 5
-                   "repo:\n"                       // 6
-                   "  path: /srv/env\n"            // 7
-                   "prune: sometimes\n"            // 8
-                   "poll:\n"                       // 9
-                   "  interval: 5\n"               // 10
-                   "log: [json]\n"                 // 11
-                   "policy:\n"                     // 12
-                   "  allow: {web: [everything]}\n"// 13
-                   "nonsense: 1\n");               // 14
+                   "listen: 0.0.0.0:8080\n"          // 1
+                   "webhook:\n"                      // 2
+                   "  secret: short\n"               // 3
+                   "  max_body_bytes: lots\n"        // 4
+                   "  colour: blue\n"                // 5
+                   "repo:\n"                         // 6
+                   "  path: /srv/env\n"              // 7
+                   "prune: sometimes\n"              // 8
+                   "poll:\n"                         // 9
+                   "  interval: 5\n"                 // 10
+                   "log: [json]\n"                   // 11
+                   "policy:\n"                       // 12
+                   "  allow: {web: [everything]}\n"  // 13
+                   "nonsense: 1\n");                 // 14
   auto errs = MustFail(Options(Env{}, f.string()));
   std::string p = f.string();
   HasError(errs, p + ":4:3: webhook.max_body_bytes: expected a positive integer, got \"lots\"");
   HasError(errs, p + ":5:3: webhook.colour: unknown key");
   HasError(errs, p + ":8:1: prune: expected true or false, got \"sometimes\"");
-  HasError(errs, p + ":10:3: poll.interval: expected a duration such as 30s, 5m or 1h30m (0 for off), got \"5\"");
+  HasError(errs,
+           p + ":10:3: poll.interval: expected a duration such as 30s, 5m or 1h30m (0 for off), got \"5\"");
   HasError(errs, p + ":11:1: log: expected a mapping, got a sequence");
   HasError(errs, p + ":14:1: nonsense: unknown key");
   CHECK(AllErrors(errs).find("unknown policy rule \"everything\" for stack \"web\"") != std::string::npos);
@@ -280,7 +290,8 @@ TEST_CASE("YAML syntax errors and duplicate keys carry their position") {
   auto errs = MustFail(Options(Env{}, g.string()));
   CHECK(errs.front().context.starts_with(g.string() + ":"));
   auto h = d.Write("list.yml", "- a\n- b\n");
-  CHECK(AllErrors(MustFail(Options(Env{}, h.string()))).find("expected a mapping at the top level") != std::string::npos);
+  CHECK(AllErrors(MustFail(Options(Env{}, h.string()))).find("expected a mapping at the top level") !=
+        std::string::npos);
 }
 
 TEST_CASE("a missing or short webhook secret refuses to start; there is no auth-off mode") {
@@ -305,7 +316,9 @@ TEST_CASE("environment values are validated like file values") {
            {"PODCD_STATE_DIR", "relative"},
            {"PODCD_POLL_INTERVAL", "1s"}}};
   auto errs = MustFail(Options(env));
-  HasError(errs, "environment PODCD_LISTEN: listen: expected host:port (e.g. 0.0.0.0:8080 or [::1]:8080), got \"localhost\"");
+  HasError(errs,
+           "environment PODCD_LISTEN: listen: expected host:port (e.g. 0.0.0.0:8080 or [::1]:8080), got "
+           "\"localhost\"");
   HasError(errs, "environment PODCD_LOG_FORMAT: log.format: expected text or json, got \"xml\"");
   HasError(errs, "config: repo.services_dir: must be a relative path inside the repo, got \"../etc\"");
   HasError(errs, "config: self.stack: is not a valid stack name: \"Bad Name\"");
@@ -315,13 +328,16 @@ TEST_CASE("environment values are validated like file values") {
 
 TEST_CASE("without repo.path or repo.url there is nothing to reconcile") {
   Env env{{{"WEBHOOK_SECRET", kSecret}}};
-  HasError(MustFail(Options(env)), "config: repo.path: set repo.path (PODCD_REPO_PATH) or repo.url (PODCD_REPO_URL)");
+  HasError(MustFail(Options(env)),
+           "config: repo.path: set repo.path (PODCD_REPO_PATH) or repo.url (PODCD_REPO_URL)");
 }
 
 TEST_CASE("secrets are registered with the log mask and never in the summary or errors") {
   std::vector<std::string> lines;
   auto prev = log::SetSink([&](log::Level, std::string_view l) { lines.emplace_back(l); });
-  Env env{{{"WEBHOOK_SECRET", kSecret}, {"PODCD_REPO_PATH", "/srv/env"}, {"PODCD_API_TOKEN", "api-token-0123456789"}}};
+  Env env{{{"WEBHOOK_SECRET", kSecret},
+           {"PODCD_REPO_PATH", "/srv/env"},
+           {"PODCD_API_TOKEN", "api-token-0123456789"}}};
   auto c = MustLoad(Options(env));
   CHECK(config::Summary(c).find(kSecret) == std::string::npos);
   CHECK(config::Summary(c).find("api-token-0123456789") == std::string::npos);
@@ -370,7 +386,8 @@ TEST_CASE("the bundled examples/podcd.yml is valid once its secret is supplied")
   CHECK(c.policy.allow.at("podcd") == std::vector<std::string>{"podman_socket"});
   // Without the override, the missing secret file is named with its position.
   auto errs = MustFail(Options(Env{}, std::string(PODCD_SOURCE_DIR) + "/examples/podcd.yml"));
-  CHECK(AllErrors(errs).find("podcd.yml:4:3: webhook.secret_file: cannot read secret file \"/etc/podcd/webhook_secret\"") !=
+  CHECK(AllErrors(errs).find(
+            "podcd.yml:4:3: webhook.secret_file: cannot read secret file \"/etc/podcd/webhook_secret\"") !=
         std::string::npos);
   log::ClearSecretsForTest();
 }

@@ -58,9 +58,13 @@ TEST_CASE("matching fingerprints on running containers: nothing to do") {
 }
 
 TEST_CASE("a changed fingerprint recreates exactly that service, naming the fields") {
-  std::map<std::string, std::string> before{{"image", "a"}, {"environment.FOO", "1"}, {"environment.OLD", "x"},
+  std::map<std::string, std::string> before{{"image", "a"},
+                                            {"environment.FOO", "1"},
+                                            {"environment.OLD", "x"},
                                             {"file services/web/nginx.conf", "h1"}};
-  std::map<std::string, std::string> after{{"image", "a"}, {"environment.FOO", "2"}, {"environment.NEW", "y"},
+  std::map<std::string, std::string> after{{"image", "a"},
+                                           {"environment.FOO", "2"},
+                                           {"environment.NEW", "y"},
                                            {"file services/web/nginx.conf", "h2"}};
   auto p = Plan({Stack("web", {Svc("site", "f2", after), Svc("db", "d1")})},
                 {Running("web", "site", "f1", before), Running("web", "db", "d1")});
@@ -88,7 +92,8 @@ TEST_CASE("drift: a stopped or missing container is repaired; a finished one-sho
   stopped.exit_code = 137;
   auto p = Plan({Stack("web", {Svc("site", "f1")})}, {stopped});
   CHECK(p.stacks[0].services[0].action == Action::kRecreate);
-  CHECK(p.stacks[0].services[0].reasons == std::vector<std::string>{"container web_site_1 is exited (exit code 137)"});
+  CHECK(p.stacks[0].services[0].reasons ==
+        std::vector<std::string>{"container web_site_1 is exited (exit code 137)"});
 
   auto oneshot = Svc("migrate", "m1");
   oneshot.restart = "no";
@@ -136,7 +141,8 @@ TEST_CASE("services and stacks gone from the repo are planned for removal") {
   CHECK(p.stacks[1].action == Action::kRecreate);
   CHECK(p.stacks[1].services.back().name == "old");
   CHECK(p.stacks[1].services.back().action == Action::kRemove);
-  CHECK(p.stacks[1].services.back().reasons == std::vector<std::string>{"service removed from the compose file"});
+  CHECK(p.stacks[1].services.back().reasons ==
+        std::vector<std::string>{"service removed from the compose file"});
 }
 
 TEST_CASE("invalid and refused stacks are reported and their containers left alone") {
@@ -188,7 +194,8 @@ TEST_CASE("plan is deterministic whatever the input order") {
 }
 
 TEST_CASE("field hashes survive the label encoding, including separators in names") {
-  std::map<std::string, std::string> f{{"environment.A=B", "h1"}, {"label.x;y", "h2"}, {"file a%b", "h3"}, {"image", ""}};
+  std::map<std::string, std::string> f{
+      {"environment.A=B", "h1"}, {"label.x;y", "h2"}, {"file a%b", "h3"}, {"image", ""}};
   CHECK(DecodeFieldHashes(EncodeFieldHashes(f)) == f);
   CHECK(DecodeFieldHashes("").empty());
   CHECK(DecodeFieldHashes("garbage;=x;a=b")["a"] == "b");

@@ -466,7 +466,8 @@ TEST_CASE("a new service nobody depends on is not held for the settle time, yet 
   Harness h2;
   h2.rt.images["localhost/crash:1"] = "sha-crash";
   h2.rt.exit_on_start["localhost/crash:1"] = "7";
-  auto r2 = h2.Apply({"web", {Job("web", "site", core::Action::kCreate, "localhost/crash:1")}, {}, {}, {}, false}, gate);
+  auto r2 = h2.Apply(
+      {"web", {Job("web", "site", core::Action::kCreate, "localhost/crash:1")}, {}, {}, {}, false}, gate);
   CHECK_FALSE(r2.ok);
   REQUIRE(r2.services.size() == 1);
   CHECK(r2.services[0].outcome == "failed");
@@ -480,7 +481,10 @@ TEST_CASE("services sharing an image check or pull it once per stack") {
   auto r = h.Apply({"web",
                     {Job("web", "a", core::Action::kCreate), Job("web", "b", core::Action::kCreate),
                      Job("web", "c", core::Action::kCreate)},
-                    {}, {}, {}, false});
+                    {},
+                    {},
+                    {},
+                    false});
   CHECK(r.ok);
   auto calls = h.rt.Calls();
   CHECK(std::count(calls.begin(), calls.end(), "pull localhost/bb:1") == 1);

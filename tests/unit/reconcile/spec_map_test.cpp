@@ -28,42 +28,44 @@ reconcile::ServiceJob Map(const core::Stack& st, const std::string& service) {
 TEST_CASE("every compose field maps onto the container spec with podcd's labels") {
   test::Repo repo;
   repo.Write("services/web/site.conf", "x\n");
-  auto st = Load(repo, "web",
-                 "services:\n"
-                 "  site:\n"
-                 "    image: localhost/bb:1\n"
-                 "    command: [httpd, -f]\n"
-                 "    entrypoint: /bin/sh\n"
-                 "    environment: {A: \"1\"}\n"
-                 "    ports: [\"127.0.0.1:8080-8081:80-81/udp\"]\n"
-                 "    volumes: [\"./site.conf:/etc/site.conf:ro\", \"data:/data\", {type: tmpfs, target: /run, tmpfs: {size: 1048576}}]\n"
-                 "    networks: {front: {aliases: [www]}}\n"
-                 "    container_name: web-site\n"
-                 "    labels: {team: ops}\n"
-                 "    restart: on-failure:3\n"
-                 "    healthcheck: {test: [CMD, \"true\"], interval: 2s, timeout: 1s, retries: 2, start_period: 3s}\n"
-                 "    user: \"1000:1000\"\n"
-                 "    working_dir: /srv\n"
-                 "    hostname: site\n"
-                 "    cap_add: [NET_ADMIN]\n"
-                 "    cap_drop: [ALL]\n"
-                 "    read_only: true\n"
-                 "    init: true\n"
-                 "    stop_signal: SIGINT\n"
-                 "    stop_grace_period: 1500ms\n"
-                 "    extra_hosts: [\"db:10.0.0.2\"]\n"
-                 "    logging: {driver: json-file, options: {max-size: 10m}}\n"
-                 "    dns: [1.1.1.1]\n"
-                 "    sysctls: {net.core.somaxconn: \"1024\"}\n"
-                 "    ulimits: {nofile: {soft: 1024, hard: 2048}}\n"
-                 "    mem_limit: 64m\n"
-                 "    cpus: 0.5\n"
-                 "    shm_size: 32m\n"
-                 "    security_opt: [no-new-privileges:true]\n"
-                 "    tty: true\n"
-                 "    pull_policy: always\n"
-                 "networks:\n  front: {}\n"
-                 "volumes:\n  data: {}\n");
+  auto st = Load(
+      repo, "web",
+      "services:\n"
+      "  site:\n"
+      "    image: localhost/bb:1\n"
+      "    command: [httpd, -f]\n"
+      "    entrypoint: /bin/sh\n"
+      "    environment: {A: \"1\"}\n"
+      "    ports: [\"127.0.0.1:8080-8081:80-81/udp\"]\n"
+      "    volumes: [\"./site.conf:/etc/site.conf:ro\", \"data:/data\", {type: tmpfs, target: /run, tmpfs: "
+      "{size: 1048576}}]\n"
+      "    networks: {front: {aliases: [www]}}\n"
+      "    container_name: web-site\n"
+      "    labels: {team: ops}\n"
+      "    restart: on-failure:3\n"
+      "    healthcheck: {test: [CMD, \"true\"], interval: 2s, timeout: 1s, retries: 2, start_period: 3s}\n"
+      "    user: \"1000:1000\"\n"
+      "    working_dir: /srv\n"
+      "    hostname: site\n"
+      "    cap_add: [NET_ADMIN]\n"
+      "    cap_drop: [ALL]\n"
+      "    read_only: true\n"
+      "    init: true\n"
+      "    stop_signal: SIGINT\n"
+      "    stop_grace_period: 1500ms\n"
+      "    extra_hosts: [\"db:10.0.0.2\"]\n"
+      "    logging: {driver: json-file, options: {max-size: 10m}}\n"
+      "    dns: [1.1.1.1]\n"
+      "    sysctls: {net.core.somaxconn: \"1024\"}\n"
+      "    ulimits: {nofile: {soft: 1024, hard: 2048}}\n"
+      "    mem_limit: 64m\n"
+      "    cpus: 0.5\n"
+      "    shm_size: 32m\n"
+      "    security_opt: [no-new-privileges:true]\n"
+      "    tty: true\n"
+      "    pull_policy: always\n"
+      "networks:\n  front: {}\n"
+      "volumes:\n  data: {}\n");
   auto job = Map(st, "site");
   const auto& s = job.spec;
   CHECK(s.name == "web-site");
@@ -90,7 +92,8 @@ TEST_CASE("every compose field maps onto the container spec with podcd's labels"
   REQUIRE(s.networks.size() == 1);
   CHECK(s.networks[0].name == "web_front");
   for (auto alias : {"www", "site", "web-site"}) {
-    CHECK(std::find(s.networks[0].aliases.begin(), s.networks[0].aliases.end(), alias) != s.networks[0].aliases.end());
+    CHECK(std::find(s.networks[0].aliases.begin(), s.networks[0].aliases.end(), alias) !=
+          s.networks[0].aliases.end());
   }
   CHECK(s.labels.at("team") == "ops");
   CHECK(s.labels.at("io.podcd.stack") == "web");
