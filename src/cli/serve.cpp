@@ -20,6 +20,7 @@
 #include "state/store.hpp"
 #include "util/file_lock.hpp"
 #include "util/log.hpp"
+#include "util/metrics.hpp"
 #include "util/strings.hpp"
 
 namespace podcd::cli {
@@ -103,6 +104,35 @@ class Poller {
   std::thread thread_;
 };
 
+// GET /metrics: what the process counts as it goes, plus gauges read at each scrape.
+void RegisterMetrics(reconcile::WorkQueue& queue, http::StackCatalog& catalog) {
+  using metrics::Describe;
+  Describe("podcd_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
+  Describe("podcd_deployments_total", "counter", "Finished deployments by final state.");
+  Describe("podcd_deployment_duration_seconds", "summary", "Duration of finished deployments.");
+  Describe("podcd_stack_duration_seconds", "summary", "Duration of each stack's apply, by outcome.");
+  Describe("podcd_git_sync_seconds", "summary", "Repository syncs (podcd __sync child), by success.");
+  Describe("podcd_last_successful_sync_timestamp_seconds", "gauge", "Unix time of the last successful sync.");
+  Describe("podcd_podman_call_seconds", "summary", "Podman API calls by kind.");
+  Describe("podcd_queue_depth", "gauge", "Deployments queued and not yet running.");
+  metrics::SetCollector("podcd_queue_depth", [&queue] {
+    return std::vector<std::pair<metrics::Labels, double>>{{{}, static_cast<double>(queue.QueuedCount())}};
+  });
+  Describe("podcd_stacks", "gauge",
+           "Stacks by state (in-sync, changed, drifted, failed, invalid, refused, removed).");
+  metrics::SetCollector("podcd_stacks", [&catalog] {
+    std::map<std::string, double> by_state;
+    for (const auto& s : catalog.List()) by_state[s.state] += 1;
+    std::vector<std::pair<metrics::Labels, double>> out;
+    for (const auto& [st, n] : by_state) out.push_back({{{"state", st}}, n});
+    return out;
+  });
+  Describe("podcd_process_resident_memory_bytes", "gauge", "Resident set size of the podcd process.");
+  metrics::SetCollector("podcd_process_resident_memory_bytes", [] {
+    return std::vector<std::pair<metrics::Labels, double>>{{{}, metrics::ProcessRssBytes()}};
+  });
+}
+
 }  // namespace
 
 int Serve(const GlobalOptions& g, const Args& args) {
@@ -168,6 +198,7 @@ int Serve(const GlobalOptions& g, const Args& args) {
       log::Info("startup reconcile queued", {{"deployment", r->id}});
   }
   Poller poller(queue, cfg.poll.interval, cfg.poll.jitter);
+  RegisterMetrics(queue, catalog);
   if (auto r = server.Start(); !r) {
     log::Error("cannot start the HTTP server", {{"error", r.error().What()}});
     queue.Stop();
@@ -177,6 +208,10 @@ int Serve(const GlobalOptions& g, const Args& args) {
   sigwait(&stop_signals, &sig);
   log::Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
   poller.Stop();
+  // The gauges read objects of this scope: none may be read after it ends.
+  for (auto name : {"podcd_queue_depth", "podcd_stacks", "podcd_process_resident_memory_bytes"}) {
+    metrics::SetCollector(name, nullptr);
+  }
   server.Shutdown(cfg.webhook.request_timeout);
   log::Info("stopped");
   return kExitOk;

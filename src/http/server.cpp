@@ -1,5 +1,8 @@
 #include "http/server.hpp"
 
+#include "util/metrics.hpp"
+#include "util/scope_exit.hpp"
+
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/net.h>
@@ -169,8 +172,17 @@ class Handler final : public Http::Handler {
 
 }  // namespace
 
+// The route of the request being handled on this reactor thread, for the request counter.
+thread_local std::string_view current_route = "deferred";
+
 void Server::Impl::Reply(Http::ResponseWriter& w, Http::Code code, const std::string& body, bool close) {
-  w.headers().add<Http::Header::ContentType>(MIME(Application, Json));
+  metrics::Add("podcd_http_requests_total",
+               {{"route", std::string(current_route)}, {"code", std::to_string(static_cast<int>(code))}});
+  if (current_route == "/metrics" && code == Http::Code::Ok) {
+    w.headers().add<Http::Header::ContentType>(MIME(Text, Plain));
+  } else {
+    w.headers().add<Http::Header::ContentType>(MIME(Application, Json));
+  }
   if (close || draining) w.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
   // The request counts as in flight until its answer is written, not merely queued.
   w.send(code, body).then([this](ssize_t) { --in_flight; }, [this](std::exception_ptr) { --in_flight; });
@@ -207,8 +219,21 @@ bool Server::Impl::ApiAllowed(const Http::Request& req, Http::ResponseWriter& w)
   return false;
 }
 
+// Bounded route names for the metrics (never the raw path: stack names and ids vary).
+std::string_view RouteOf(const std::string& path) {
+  for (std::string_view fixed :
+       {"/health", "/metrics", "/deploy-all-changed", "/deploy", "/stacks", "/deployments"}) {
+    if (path == fixed) return fixed;
+  }
+  if (path.starts_with("/redeploy-and-update/")) return "/redeploy-and-update/{stack}";
+  if (path.starts_with("/deployments/")) return "/deployments/{id}";
+  return "other";
+}
+
 void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
   ++in_flight;
+  current_route = RouteOf(req.resource());
+  ScopeExit reset_route([] { current_route = "deferred"; });
   try {
     if (draining) {
       Reply(w, Http::Code::Service_Unavailable, ErrorBody("podcd is shutting down"), true);
@@ -233,6 +258,11 @@ void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
       for (std::size_t i = 0; i < problems.size(); ++i) body += (i ? "," : "") + JsonString(problems[i]);
       body += "]}";
       return Reply(w, Http::Code::Service_Unavailable, body);
+    }
+    if (path == "/metrics") {
+      if (method != Http::Method::Get) return wrong_method("GET");
+      if (!ApiAllowed(req, w)) return;
+      return Reply(w, Http::Code::Ok, metrics::Render());
     }
     if (path == "/deploy-all-changed") {
       if (method != Http::Method::Post) return wrong_method("POST");

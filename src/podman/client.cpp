@@ -1,5 +1,7 @@
 #include "podman/client.hpp"
 
+#include "util/metrics.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
@@ -269,7 +271,18 @@ Client::Client(ClientOptions options)
 Expected<HttpResponse> Client::Call(std::string_view method, const std::string& path, std::string_view body,
                                     std::string_view call, std::chrono::milliseconds timeout,
                                     const std::vector<std::string>& headers) {
+  const auto start = std::chrono::steady_clock::now();
   auto response = curl_.Request(method, path, body, headers, timeout);
+  // "podman container start web_1" -> "container start": the call's kind, not its target.
+  std::string kind;
+  {
+    std::string_view rest = call.starts_with("podman ") ? call.substr(7) : call;
+    auto first = rest.find(' ');
+    auto second = first == std::string_view::npos ? std::string_view::npos : rest.find(' ', first + 1);
+    kind = std::string(rest.substr(0, second));
+  }
+  metrics::Observe("podcd_podman_call_seconds", {{"call", kind}},
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   if (!response) {
     Error e = response.error();
     e.context = std::string(call);

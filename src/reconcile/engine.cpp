@@ -7,6 +7,7 @@
 #include "git/sync.hpp"
 #include "reconcile/spec_map.hpp"
 #include "util/log.hpp"
+#include "util/metrics.hpp"
 
 namespace podcd::reconcile {
 namespace {
@@ -67,8 +68,13 @@ Engine::SyncFn ChildProcessSync(std::shared_ptr<const config::Config> config) {
 Expected<Snapshot> Engine::Observe(bool sync, bool repair) {
   Snapshot snap;
   if (sync) {
+    const auto start = std::chrono::steady_clock::now();
     auto commit = sync_();
+    metrics::Observe("podcd_git_sync_seconds", {{"ok", commit ? "true" : "false"}},
+                     std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (!commit) return std::unexpected(commit.error().WithContext("repository sync"));
+    metrics::Set("podcd_last_successful_sync_timestamp_seconds", {},
+                 std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
     snap.commit = *commit;
   }
   auto desired = LoadDesired(*config_);

@@ -1,5 +1,7 @@
 #include "reconcile/queue.hpp"
 
+#include "util/metrics.hpp"
+
 #include "util/log.hpp"
 
 namespace podcd::reconcile {
@@ -131,6 +133,15 @@ void WorkQueue::Finish(Deployment& d) {
   if (auto r = store_.Save(d); !r)
     log::Error("cannot save deployment", {{"id", d.id}, {"error", r.error().What()}});
   log::Info("deployment finished", {{"id", d.id}, {"state", std::string(state::ToString(d.state))}});
+  metrics::Add("podcd_deployments_total", {{"state", std::string(state::ToString(d.state))}});
+  if (d.started_at_ms > 0) {
+    metrics::Observe("podcd_deployment_duration_seconds", {},
+                     static_cast<double>(d.finished_at_ms - d.started_at_ms) / 1000.0);
+  }
+  for (const auto& s : d.stacks) {
+    metrics::Observe("podcd_stack_duration_seconds", {{"outcome", s.outcome}},
+                     static_cast<double>(s.duration_ms) / 1000.0);
+  }
   Listener listener;
   {
     std::lock_guard lock(mutex_);

@@ -177,6 +177,28 @@ TEST_CASE("GET /health: 200 ok, 503 with the reasons") {
   CHECK(h.Get("/nope").status == 404);
 }
 
+TEST_CASE("GET /metrics: Prometheus text with requests by route and status, deployments by state") {
+  Harness h;
+  h.exec.Open();
+  CHECK(h.Get("/health").status == 200);
+  CHECK(h.Post("/deploy-all-changed", "{}", {"X-Hub-Signature-256: sha256=" + std::string(64, '0')}).status ==
+        401);
+  auto r = h.Post("/deploy-all-changed", std::string(kVectorBody), {"X-Hub-Signature-256: " + kVectorSig});
+  REQUIRE(r.status == 202);
+  REQUIRE(h.queue->Wait(QueuedId(r), std::chrono::seconds(30)));
+  auto m = h.Get("/metrics");
+  REQUIRE(m.status == 200);
+  INFO(m.body);
+  CHECK(m.body.find("podcd_http_requests_total{route=\"/health\",code=\"200\"}") != std::string::npos);
+  CHECK(m.body.find("podcd_http_requests_total{route=\"/deploy-all-changed\",code=\"401\"}") !=
+        std::string::npos);
+  CHECK(m.body.find("podcd_http_requests_total{route=\"/deploy-all-changed\",code=\"202\"}") !=
+        std::string::npos);
+  CHECK(m.body.find("podcd_deployments_total{state=\"succeeded\"}") != std::string::npos);
+  CHECK(m.body.find("podcd_deployment_duration_seconds_count") != std::string::npos);
+  CHECK(h.Post("/metrics", "").status == 405);
+}
+
 TEST_CASE("GitHub's test vector is accepted and queues a deployment") {
   Harness h;
   h.exec.Open();

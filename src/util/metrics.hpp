@@ -1,0 +1,30 @@
+// A small process-wide metrics registry rendered in Prometheus text format: counters and
+// summaries (sum + count) keyed by name and labels, plus gauges read at scrape time.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace podcd::metrics {
+
+using Labels = std::vector<std::pair<std::string, std::string>>;
+
+void Describe(std::string_view name, std::string_view type, std::string_view help);
+void Add(std::string_view name, const Labels& labels = {}, double value = 1);  // counter
+void Observe(std::string_view name, const Labels& labels, double value);       // summary
+void Set(std::string_view name, const Labels& labels, double value);           // gauge
+// A gauge family computed at each scrape (e.g. queue depth, stacks by state).
+void SetCollector(std::string_view name, std::function<std::vector<std::pair<Labels, double>>()> collect);
+
+// Everything in Prometheus text exposition format 0.0.4.
+std::string Render();
+void ResetForTest();
+
+// Process resident set size in bytes (/proc/self/statm).
+double ProcessRssBytes();
+
+}  // namespace podcd::metrics
