@@ -11,7 +11,7 @@ BUILD_PKGS=(build-essential cmake pkg-config git curl ca-certificates
   clang libclang-rt-14-dev clang-16 libclang-rt-16-dev clang-format)
 # clang-16 builds the fuzzers: clang 14 cannot compile libstdc++ 12's std::expected (see scripts/fuzz.sh).
 # Real Podman and the services the integration tests start (see docs/testing.md).
-TEST_PKGS=(podman runc conmon netavark aardvark-dns iptables catatonit busybox-static
+TEST_PKGS=(python3 openssl podman runc conmon netavark aardvark-dns iptables catatonit busybox-static
   docker-registry skopeo debootstrap openssh-server openssh-client wrk procps iproute2)
 # Peers measured side by side by bench/.
 PEER_PKGS=(docker-compose podman-compose webhook hyperfine)
