@@ -351,7 +351,9 @@ TEST_CASE("services wait in their gates concurrently; max_parallel bounds only t
   auto b = Job("web", "b", core::Action::kRecreate);
   b.old_containers = {b_old};
   GateOptions gate = FastGate();
-  gate.settle = 500ms;
+  // Real clock: b must start while a waits out its settle time; 3 s is a wide margin for a
+  // loaded or sanitized CI machine.
+  gate.settle = 3000ms;
   gate.poll = 50ms;
   gate.max_parallel = 1;
   std::vector<std::string> log;
