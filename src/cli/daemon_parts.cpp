@@ -1,4 +1,5 @@
 #include "cli/daemon_parts.hpp"
+#include "util/strings.hpp"
 
 #include <unistd.h>
 
@@ -49,7 +50,7 @@ EngineCatalog::EngineCatalog(std::shared_ptr<const config::Config> cfg, reconcil
     : cfg_(std::move(cfg)), engine_(engine), store_(store) {}
 
 bool EngineCatalog::Exists(std::string_view name) {
-  if (!config::IsValidStackName(name)) return false;
+  if (!IsValidStackName(name)) return false;
   std::error_code ec;
   return std::filesystem::is_directory(
       std::filesystem::path(cfg_->repo.path) / cfg_->repo.services_dir / name, ec);

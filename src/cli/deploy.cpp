@@ -97,7 +97,7 @@ int Deploy(const GlobalOptions& g, const Args& args) {
     else if (a.starts_with("-")) {
       std::fprintf(stderr, "podcd deploy: unknown option \"%s\"\n%s", a.c_str(), kUsage);
       return kExitUsage;
-    } else if (!config::IsValidStackName(a)) {
+    } else if (!IsValidStackName(a)) {
       std::fprintf(stderr, "podcd deploy: \"%s\" is not a valid stack name\n", a.c_str());
       return kExitUsage;
     } else {

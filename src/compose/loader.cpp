@@ -581,7 +581,7 @@ class Loader {
     for (const auto& e : root.entries) {
       if (e.key != "name") continue;
       auto s = Str(*e.value, "name");
-      if (s && !core::IsValidStackName(*s)) {
+      if (s && !IsValidStackName(*s)) {
         Err(*e.value, "name", "must match ^[a-z0-9][a-z0-9_.-]{0,62}$, got " + Quoted(*s));
       } else if (s) {
         out_.name = *s;
@@ -1803,7 +1803,7 @@ Expected<Discovery> DiscoverStacks(const fs::path& repo_root, std::string_view s
     std::string name = it->path().filename().string();
     if (name.starts_with(".")) continue;
     if (!it->is_directory(ec) || it->is_symlink(ec)) continue;
-    if (!core::IsValidStackName(name)) {
+    if (!IsValidStackName(name)) {
       out.errors.emplace_back(name,
                               Error{ErrorCode::kInvalidArgument,
                                     "invalid stack directory name (must match ^[a-z0-9][a-z0-9_.-]{0,62}$)",

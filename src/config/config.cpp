@@ -557,16 +557,6 @@ EnvLookup ProcessEnv() {
   };
 }
 
-bool IsValidStackName(std::string_view name) {
-  // ^[a-z0-9][a-z0-9_.-]{0,62}$ and no "..".
-  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-  if (name.empty() || name.size() > 63 || !alnum(name.front())) return false;
-  for (char c : name) {
-    if (!alnum(c) && c != '_' && c != '.' && c != '-') return false;
-  }
-  return name.find("..") == std::string_view::npos;
-}
-
 std::expected<Config, std::vector<Error>> Load(const LoadOptions& options) {
   Loader l;
   l.ApplyDefaults();

@@ -112,6 +112,4 @@ struct KeyDoc {
 };
 std::vector<KeyDoc> DescribeKeys();
 
-bool IsValidStackName(std::string_view name);
-
 }  // namespace podcd::config

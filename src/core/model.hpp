@@ -15,9 +15,6 @@ namespace podcd::core {
 // Durations are kept in nanoseconds, exactly as compose (Go) parses them.
 using Nanos = std::chrono::nanoseconds;
 
-// ^[a-z0-9][a-z0-9_.-]{0,62}$ (the same rule as config::IsValidStackName; core links no config).
-bool IsValidStackName(std::string_view name);
-
 struct Build {
   std::string context;     // as written (relative to the stack directory)
   std::string dockerfile;  // empty: the default "Dockerfile"

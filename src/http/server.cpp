@@ -74,7 +74,7 @@ Http::Code FinalCode(const state::Deployment& d) {
 }  // namespace
 
 bool DirectoryCatalog::Exists(std::string_view name) {
-  if (!config::IsValidStackName(name)) return false;
+  if (!IsValidStackName(name)) return false;
   std::error_code ec;
   return fs::is_directory(fs::path(root_) / std::string(name), ec);
 }
@@ -85,7 +85,7 @@ std::vector<StackInfo> DirectoryCatalog::List() {
   for (const auto& e : fs::directory_iterator(root_, ec)) {
     std::error_code ec2;
     std::string name = e.path().filename().string();
-    if (!e.is_directory(ec2) || !config::IsValidStackName(name)) continue;
+    if (!e.is_directory(ec2) || !IsValidStackName(name)) continue;
     StackInfo info;
     info.name = name;
     out.push_back(std::move(info));
@@ -378,7 +378,7 @@ void Server::Impl::HandleTrigger(const Http::Request& req, Http::ResponseWriter&
   if (cls.kind == Kind::kPong) return Reply(w, Http::Code::Ok, R"({"status":"pong"})");
   if (cls.kind == Kind::kBadRequest) return Reply(w, Http::Code::Bad_Request, ErrorBody(cls.reason));
   if (ep == TriggerEndpoint::kRedeployAndUpdate) {
-    if (!config::IsValidStackName(stack)) {
+    if (!IsValidStackName(stack)) {
       return Reply(
           w, Http::Code::Bad_Request,
           ErrorBody("not a valid stack name (lowercase letters, digits, '_', '.', '-'; at most 63)"));
@@ -444,7 +444,7 @@ void Server::Impl::HandleDeploy(const Http::Request& req, Http::ResponseWriter& 
   t.all_changed = parsed.request->all_changed;
   t.pull = parsed.request->pull;
   for (const auto& s : parsed.request->stacks) {
-    if (!config::IsValidStackName(s))
+    if (!IsValidStackName(s))
       return Reply(w, Http::Code::Bad_Request,
                    ErrorBody("not a valid stack name: " + JsonString(s.substr(0, 80))));
     if (!catalog.Exists(s)) return Reply(w, Http::Code::Not_Found, ErrorBody("unknown stack \"" + s + "\""));

@@ -64,6 +64,15 @@ std::string FormatDuration(std::chrono::milliseconds d) {
   return out;
 }
 
+bool IsValidStackName(std::string_view name) {
+  auto alnum = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  if (name.empty() || name.size() > 63 || !alnum(name.front())) return false;
+  for (char c : name) {
+    if (!alnum(c) && c != '_' && c != '.' && c != '-') return false;
+  }
+  return name.find("..") == std::string_view::npos;
+}
+
 std::string_view Trim(std::string_view s) {
   const char* ws = " \t\r\n";
   auto b = s.find_first_not_of(ws);

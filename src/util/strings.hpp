@@ -18,6 +18,10 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
 std::string FormatDuration(std::chrono::milliseconds d);
 
 std::string_view Trim(std::string_view s);
+
+// A stack name: ^[a-z0-9][a-z0-9_.-]{0,62}$ and no "..". The one rule for directories,
+// configuration, API paths and the CLI.
+bool IsValidStackName(std::string_view name);
 bool ParseBool(std::string_view text, bool& out);  // true/false/yes/no/1/0/on/off
 std::optional<std::int64_t> ParseInt(std::string_view text);
 

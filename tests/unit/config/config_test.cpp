@@ -1,4 +1,5 @@
 #include "config/config.hpp"
+#include "util/strings.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -369,14 +370,14 @@ TEST_CASE("every key of the defaults table is documented in docs/configuration.m
 }
 
 TEST_CASE("stack names follow the rule") {
-  CHECK(config::IsValidStackName("web"));
-  CHECK(config::IsValidStackName("a.b_c-1"));
-  CHECK_FALSE(config::IsValidStackName(""));
-  CHECK_FALSE(config::IsValidStackName("Web"));
-  CHECK_FALSE(config::IsValidStackName("-web"));
-  CHECK_FALSE(config::IsValidStackName("a..b"));
-  CHECK_FALSE(config::IsValidStackName(std::string(64, 'a')));
-  CHECK(config::IsValidStackName(std::string(63, 'a')));
+  CHECK(IsValidStackName("web"));
+  CHECK(IsValidStackName("a.b_c-1"));
+  CHECK_FALSE(IsValidStackName(""));
+  CHECK_FALSE(IsValidStackName("Web"));
+  CHECK_FALSE(IsValidStackName("-web"));
+  CHECK_FALSE(IsValidStackName("a..b"));
+  CHECK_FALSE(IsValidStackName(std::string(64, 'a')));
+  CHECK(IsValidStackName(std::string(63, 'a')));
 }
 
 TEST_CASE("the bundled examples/podcd.yml is valid once its secret is supplied") {

@@ -1,4 +1,5 @@
 #include "core/model.hpp"
+#include "util/strings.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -7,15 +8,16 @@
 using namespace podcd::core;
 
 TEST_CASE("stack names follow the configuration's rule") {
-  CHECK(IsValidStackName("web"));
-  CHECK(IsValidStackName("a1_b.c-d"));
-  CHECK(IsValidStackName(std::string(63, 'a')));
-  CHECK_FALSE(IsValidStackName(std::string(64, 'a')));
-  CHECK_FALSE(IsValidStackName(""));
-  CHECK_FALSE(IsValidStackName("Web"));
-  CHECK_FALSE(IsValidStackName("-web"));
-  CHECK_FALSE(IsValidStackName("we b"));
-  CHECK_FALSE(IsValidStackName("../x"));
+  CHECK(podcd::IsValidStackName("web"));
+  CHECK(podcd::IsValidStackName("a1_b.c-d"));
+  CHECK(podcd::IsValidStackName(std::string(63, 'a')));
+  CHECK_FALSE(podcd::IsValidStackName(std::string(64, 'a')));
+  CHECK_FALSE(podcd::IsValidStackName(""));
+  CHECK_FALSE(podcd::IsValidStackName("Web"));
+  CHECK_FALSE(podcd::IsValidStackName("-web"));
+  CHECK_FALSE(podcd::IsValidStackName("we b"));
+  CHECK_FALSE(podcd::IsValidStackName("../x"));
+  CHECK_FALSE(podcd::IsValidStackName("a..b"));  // the API and the directory scan share one rule
 }
 
 TEST_CASE("canonical form makes defaults explicit and values unambiguous") {
