@@ -113,9 +113,7 @@ int Plan(const GlobalOptions& g, const Args& args) {
   else
     PrintTable(*snap, (*cfg)->prune);
   for (const auto& st : snap->plan.stacks) {
-    bool work = st.action == core::Action::kCreate || st.action == core::Action::kRecreate ||
-                !st.leftovers.empty() || (st.action == core::Action::kRemove && (*cfg)->prune);
-    if (work) return kExitChanges;
+    if (st.NeedsApply() || (st.action == core::Action::kRemove && (*cfg)->prune)) return kExitChanges;
   }
   return kExitOk;
 }

@@ -179,9 +179,13 @@ std::string_view ToString(Action action) {
   return "unknown";
 }
 
+bool StackPlan::NeedsApply() const {
+  return action == Action::kCreate || action == Action::kRecreate || !leftovers.empty();
+}
+
 bool PlanResult::HasWork() const {
   return std::any_of(stacks.begin(), stacks.end(),
-                     [](const StackPlan& s) { return IsWork(s.action) || !s.leftovers.empty(); });
+                     [](const StackPlan& s) { return s.NeedsApply() || s.action == Action::kRemove; });
 }
 
 const StackPlan* PlanResult::Find(std::string_view stack) const {

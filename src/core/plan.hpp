@@ -76,6 +76,10 @@ struct StackPlan {
   std::vector<std::string> reasons;
   std::vector<ServicePlan> services;   // desired services first (sorted), then orphans
   std::vector<std::string> leftovers;  // ids of temporary containers of an interrupted deployment
+
+  // Something to create or recreate here, or leftovers to clean up (removal is apart: it
+  // depends on prune).
+  [[nodiscard]] bool NeedsApply() const;
 };
 
 struct PlanResult {

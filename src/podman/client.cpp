@@ -321,14 +321,18 @@ Expected<VersionInfo> Client::Version() {
 
 // ---- images
 
-Expected<bool> Client::ImageExists(std::string_view name) {
-  const std::string call = "podman image exists " + std::string(name);
-  auto r = Call("GET", Path("/images/" + Seg(name) + "/exists"), {}, call, options_.timeout);
+// GET /<kind>s/{name}/exists: 204 yes, 404 no, anything else is Podman's error.
+Expected<bool> Client::Exists(std::string_view kind, std::string_view name) {
+  const std::string call = "podman " + std::string(kind) + " exists " + std::string(name);
+  auto r =
+      Call("GET", Path("/" + std::string(kind) + "s/" + Seg(name) + "/exists"), {}, call, options_.timeout);
   if (!r) return std::unexpected(r.error());
   if (r->status == 204) return true;
   if (r->status == 404) return false;
   return std::unexpected(ErrorFromResponse(r->status, r->body, call));
 }
+
+Expected<bool> Client::ImageExists(std::string_view name) { return Exists("image", name); }
 
 Expected<ImageInfo> Client::InspectImage(std::string_view name) {
   const std::string call = "podman image inspect " + std::string(name);
@@ -435,14 +439,7 @@ Expected<NetworkInfo> Client::CreateNetwork(const NetworkCreate& request) {
   return ParseNetwork(*doc);
 }
 
-Expected<bool> Client::NetworkExists(std::string_view name) {
-  const std::string call = "podman network exists " + std::string(name);
-  auto r = Call("GET", Path("/networks/" + Seg(name) + "/exists"), {}, call, options_.timeout);
-  if (!r) return std::unexpected(r.error());
-  if (r->status == 204) return true;
-  if (r->status == 404) return false;
-  return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-}
+Expected<bool> Client::NetworkExists(std::string_view name) { return Exists("network", name); }
 
 Expected<NetworkInfo> Client::InspectNetwork(std::string_view name) {
   const std::string call = "podman network inspect " + std::string(name);
@@ -514,14 +511,7 @@ Expected<VolumeInfo> Client::CreateVolume(const VolumeCreate& request) {
   return ParseVolume(*doc);
 }
 
-Expected<bool> Client::VolumeExists(std::string_view name) {
-  const std::string call = "podman volume exists " + std::string(name);
-  auto r = Call("GET", Path("/volumes/" + Seg(name) + "/exists"), {}, call, options_.timeout);
-  if (!r) return std::unexpected(r.error());
-  if (r->status == 204) return true;
-  if (r->status == 404) return false;
-  return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-}
+Expected<bool> Client::VolumeExists(std::string_view name) { return Exists("volume", name); }
 
 Expected<VolumeInfo> Client::InspectVolume(std::string_view name) {
   const std::string call = "podman volume inspect " + std::string(name);

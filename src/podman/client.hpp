@@ -231,6 +231,7 @@ class Client {
                               std::string_view call, std::chrono::milliseconds timeout,
                               const std::vector<std::string>& headers = {});
   Expected<std::optional<std::string>> AuthHeaderFor(std::string_view reference);
+  Expected<bool> Exists(std::string_view kind, std::string_view name);
 
   ClientOptions options_;
   Curl curl_;

@@ -12,10 +12,6 @@
 namespace podcd::reconcile {
 namespace {
 
-bool NeedsWork(const core::StackPlan& s) {
-  return s.action == core::Action::kCreate || s.action == core::Action::kRecreate || !s.leftovers.empty();
-}
-
 std::string Join(const std::vector<std::string>& v, std::string_view sep) {
   std::string out;
   for (const auto& s : v) out += (out.empty() ? "" : std::string(sep)) + s;
@@ -166,7 +162,7 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
       todo.push_back(&sp);
       continue;
     }
-    if (!named.empty() || NeedsWork(sp) || update_images) todo.push_back(&sp);
+    if (!named.empty() || sp.NeedsApply() || update_images) todo.push_back(&sp);
   }
   // podcd's own stack goes last: replacing it stops this process.
   const std::string& self = config_->self.stack;
@@ -185,7 +181,7 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
     StackResult result;
     if (sp->action == core::Action::kRemove) {
       result = RemoveStack(*sp, runtime_, log);
-    } else if (!self.empty() && sp->name == self && NeedsWork(*sp)) {
+    } else if (!self.empty() && sp->name == self && sp->NeedsApply()) {
       // The hand-over to an updater container arrives with issue 6; never stop ourselves half-way.
       ctx.Log("stack " + self + " is podcd itself and changed; self-update is not built yet, left as is");
       ctx.SetStackOutcome({sp->name, "skipped", "self-update not built yet", 0});
