@@ -28,6 +28,19 @@ if ((${#need[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}"
 fi
 
+# Podman networks on Debian 12 (netavark 1.4) are bridges that take the lowest MAC address of
+# their ports, so the bridge's MAC changes whenever a container joins or leaves the network.
+# Its containers keep the old MAC for the gateway, where aardvark-dns answers, until their ARP
+# entry expires: name lookups and traffic to the host hang for seconds after every replace.
+# arp_notify makes the kernel announce the new address at once (docs/operations.md).
+if [ "$(cat /proc/sys/net/ipv4/conf/all/arp_notify 2>/dev/null || echo 1)" != 1 ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: setting net.ipv4.conf.all.arp_notify=1 (/etc/sysctl.d/60-podcd.conf; docs/operations.md)"
+  echo "net.ipv4.conf.all.arp_notify = 1" | $SUDO tee /etc/sysctl.d/60-podcd.conf >/dev/null
+  $SUDO sysctl -q -w net.ipv4.conf.all.arp_notify=1
+fi
+
 if [ "${1:-}" != "--no-build" ]; then
   cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo ${PODCD_CMAKE_ARGS:-}
   cmake --build build -j"$(nproc)"

@@ -244,6 +244,12 @@ do_start() {
     command -v "$tool" >/dev/null || { log "$tool is missing: run scripts/setup.sh"; exit 1; }
   done
   [ "$(id -u)" -eq 0 ] || { log "needs root (rootful Podman)"; exit 1; }
+  # Without it containers lose their gateway (and aardvark-dns) for seconds whenever a
+  # neighbour leaves a network, and the zero-downtime test fails (docs/operations.md).
+  if [ "$(cat /proc/sys/net/ipv4/conf/all/arp_notify)" != 1 ]; then
+    log "net.ipv4.conf.all.arp_notify is not 1: run scripts/setup.sh (docs/operations.md)"
+    exit 1
+  fi
   # A unix socket path holds at most 107 bytes.
   if [ "${#DIR}" -gt 90 ]; then
     log "$DIR is too long for a unix socket path under it (at most 90 characters)"

@@ -400,10 +400,6 @@ TEST_CASE("a host port conflict reports Podman's reason and leaves the previous 
 }
 
 TEST_CASE("a service without host ports is replaced with zero downtime", "[e2e]") {
-#ifdef PODCD_SANITIZED
-  WARN("SKIPPED under ASan/UBSan: timing-sensitive; it runs in the normal build (docs/testing.md)");
-  return;
-#endif
   PODCD_E2E_SETUP();
   Rig rig(env, {.settle = "2s"});
   const std::string stack = rig.Stack("zerodt");
@@ -411,7 +407,7 @@ TEST_CASE("a service without host ports is replaced with zero downtime", "[e2e]"
   // The prober is a client with one retry 200 ms later, like a reverse proxy: aardvark-dns can answer
   // the old container's address for a moment after it left the network (its reload is
   // asynchronous), and a request sent there hangs. One retry goes to the new container; a
-  // request that fails twice is a FAIL. docs/testing.md has the measurements.
+  // request that fails twice is a FAIL. It needs arp_notify on the host (docs/testing.md).
   const std::string prober =
       "  prober:\n"
       "    image: localhost/bb:1\n"
