@@ -27,6 +27,7 @@ constexpr Command kCommands[] = {
     {"deploy", "reconcile now: --all-changed, or the named stacks (--pull for newest images)", Deploy},
     {"status", "show deployments and stacks from a running daemon", Status},
     {"sign", "print the X-Hub-Signature-256 value for a body (FILE or -)", Sign},
+    {"health", "exit 0 when a running daemon's /health answers (the image's HEALTHCHECK)", Health},
     {"check-config", "validate the configuration (and the repo's stacks) without running", CheckConfig},
     {"__sync", "sync the repository once and print one JSON line (run by the daemon)", InternalSync, true},
 };

@@ -27,6 +27,7 @@ int Plan(const GlobalOptions& g, const Args& args);
 int Deploy(const GlobalOptions& g, const Args& args);
 int Status(const GlobalOptions& g, const Args& args);
 int Sign(const GlobalOptions& g, const Args& args);
+int Health(const GlobalOptions& g, const Args& args);
 // Internal (not in --help): the repository sync run as a child process by the daemon.
 int InternalSync(const GlobalOptions& g, const Args& args);
 
