@@ -30,6 +30,8 @@ constexpr Command kCommands[] = {
     {"health", "exit 0 when a running daemon's /health answers (the image's HEALTHCHECK)", Health},
     {"check-config", "validate the configuration (and the repo's stacks) without running", CheckConfig},
     {"__sync", "sync the repository once and print one JSON line (run by the daemon)", InternalSync, true},
+    {"__self-update", "replace podcd's own container (run by podcd in an updater container)",
+     InternalSelfUpdate, true},
 };
 
 void PrintHelp(std::FILE* out) {

@@ -30,6 +30,8 @@ int Sign(const GlobalOptions& g, const Args& args);
 int Health(const GlobalOptions& g, const Args& args);
 // Internal (not in --help): the repository sync run as a child process by the daemon.
 int InternalSync(const GlobalOptions& g, const Args& args);
+// Internal: the self-update container's work (reconcile/self_update.hpp).
+int InternalSelfUpdate(const GlobalOptions& g, const Args& args);
 
 // Entry point used by main(): parses global options and dispatches.
 int Main(int argc, char** argv);

@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <set>
+#include <thread>
 
+#include "util/log.hpp"
 #include "util/sha256.hpp"
 
 namespace podcd::cli {
@@ -106,6 +108,81 @@ std::vector<http::StackInfo> EngineCatalog::List() {
     out.push_back(std::move(info));
   }
   return out;
+}
+
+void CloseHandOver(const reconcile::HandOver& h, const config::Config& cfg, state::Store& store,
+                   reconcile::Runtime& runtime, reconcile::Engine& engine,
+                   const std::atomic<bool>& stopping) {
+  const std::filesystem::path dir = cfg.state_dir;
+  log::Info("a self-update is pending: waiting for its result before the first reconcile",
+            {{"deployment", h.deployment}, {"updater", h.updater}});
+  const auto deadline = std::chrono::steady_clock::now() + cfg.health.timeout + std::chrono::minutes(5);
+  auto read_result = [&]() -> std::optional<reconcile::HandOverResult> {
+    auto r = reconcile::ReadHandOverResult(dir);
+    if (r && *r && (*r)->deployment == h.deployment) return **r;
+    return std::nullopt;
+  };
+  auto updater_running = [&] {
+    auto st = runtime.Inspect(h.updater);
+    return st && (st->running || st->status == "created" || st->status == "configured");
+  };
+  std::optional<reconcile::HandOverResult> result;
+  while (!stopping && std::chrono::steady_clock::now() < deadline) {
+    if ((result = read_result())) break;
+    if (!updater_running()) {
+      result = read_result();  // it may have written it just before it ended
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  if (stopping && !result) return;
+  // Let the updater print its last line and end before its logs are copied and it is removed.
+  for (int i = 0; i < 40 && updater_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  if (auto d = store.Get(h.deployment); d && !state::IsFinished(d->state)) {
+    if (auto logs = runtime.Logs(h.updater, 200); logs) {
+      std::string_view rest = *logs;
+      while (!rest.empty()) {
+        const auto nl = rest.find('\n');
+        if (auto line = rest.substr(0, nl); !line.empty())
+          state::AppendLog(*d, "[updater] " + std::string(line));
+        rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+      }
+    }
+    state::StackOutcome outcome{h.stack, "failed", "", 0};
+    if (result) {
+      for (const auto& l : result->log) state::AppendLog(*d, "[" + h.stack + "] " + l);
+      outcome = {h.stack, result->outcome, result->reason, result->duration_ms};
+    } else {
+      outcome.reason = "the updater " + h.updater + " ended, vanished or timed out without a result";
+      state::AppendLog(*d, "[" + h.stack + "] self-update failed: " + outcome.reason);
+    }
+    bool replaced = false;
+    for (auto& s : d->stacks) {
+      if (s.name == h.stack) {
+        s = outcome;
+        replaced = true;
+      }
+    }
+    if (!replaced) d->stacks.push_back(outcome);
+    const bool ok = result && result->ok;
+    std::vector<std::string> failed;
+    if (!h.earlier_failures.empty()) failed.push_back(h.earlier_failures);
+    if (!ok) failed.push_back(h.stack);
+    d->state = failed.empty() ? state::DeploymentState::kSucceeded : state::DeploymentState::kFailed;
+    d->reason = failed.empty() ? "" : "failed stacks: " + Join(failed, ", ");
+    d->finished_at_ms = state::NowMs();
+    state::AppendLog(*d, ok ? "self-update done: this podcd runs the new version"
+                            : "self-update failed: this podcd is the previous version, rolled back");
+    if (auto r = store.Save(*d); !r)
+      log::Error("cannot save deployment", {{"id", d->id}, {"error", r.error().What()}});
+    log::Info("deployment finished", {{"id", d->id},
+                                      {"state", std::string(state::ToString(d->state))},
+                                      {"self_update", ok ? "ok" : "failed"}});
+  }
+  if (result && !result->ok && !result->stack_key.empty()) engine.RememberFailure(h.stack, result->stack_key);
+  (void)runtime.Remove(h.updater);
+  reconcile::ClearHandOver(dir);
 }
 
 }  // namespace podcd::cli

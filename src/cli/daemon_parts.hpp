@@ -2,6 +2,7 @@
 // stack catalog behind GET /stacks, and the Podman client options from the configuration.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,8 @@
 #include "http/server.hpp"
 #include "podman/client.hpp"
 #include "reconcile/engine.hpp"
+#include "reconcile/self_update.hpp"
+#include "state/store.hpp"
 
 namespace podcd::cli {
 
@@ -46,5 +49,12 @@ class EngineCatalog final : public http::StackCatalog {
   state::Store& store_;
   std::mutex mutex_;  // one Observe at a time
 };
+
+// A self-update was pending when this podcd started (it is the new podcd, or the old one after
+// a rollback): waits for the updater's result, closes the deployment record with it (never
+// leaving it `running`), backs the self stack off if it failed, and removes the updater.
+// Returns early, leaving everything for the next start, when `stopping` turns true.
+void CloseHandOver(const reconcile::HandOver& handover, const config::Config& cfg, state::Store& store,
+                   reconcile::Runtime& runtime, reconcile::Engine& engine, const std::atomic<bool>& stopping);
 
 }  // namespace podcd::cli

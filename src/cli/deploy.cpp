@@ -126,7 +126,7 @@ int Deploy(const GlobalOptions& g, const Args& args) {
     return kExitFailure;
   }
   reconcile::PodmanRuntime runtime(PodmanOptions(**cfg));
-  reconcile::Engine engine(*cfg, reconcile::ChildProcessSync(*cfg), runtime, reconcile::RealClock());
+  reconcile::Engine engine(*cfg, reconcile::ChildProcessSync(), runtime, reconcile::RealClock());
   reconcile::WorkQueue queue(**store, engine, 1);
   queue.Start();
   auto queued = queue.Enqueue(t);

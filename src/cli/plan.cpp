@@ -102,7 +102,7 @@ int Plan(const GlobalOptions& g, const Args& args) {
   auto cfg = LoadConfig(g);
   if (!cfg) return kExitFailure;
   reconcile::PodmanRuntime runtime(PodmanOptions(**cfg));
-  reconcile::Engine engine(*cfg, reconcile::ChildProcessSync(*cfg), runtime, reconcile::RealClock());
+  reconcile::Engine engine(*cfg, reconcile::ChildProcessSync(), runtime, reconcile::RealClock());
   auto snap = engine.Observe(sync, false);
   if (!snap) {
     std::fprintf(stderr, "podcd plan: %s\n", snap.error().What().c_str());

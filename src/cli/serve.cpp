@@ -2,6 +2,8 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -17,6 +19,7 @@
 #include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
 #include "reconcile/queue.hpp"
+#include "reconcile/self_update.hpp"
 #include "state/store.hpp"
 #include "util/file_lock.hpp"
 #include "util/log.hpp"
@@ -133,6 +136,52 @@ void RegisterMetrics(reconcile::WorkQueue& queue, http::StackCatalog& catalog) {
   });
 }
 
+// SIGHUP: the new configuration, validated, with the settings that only a restart changes
+// kept as they are (and named in a warning); nullptr when the new configuration is invalid.
+std::shared_ptr<const config::Config> ReloadConfig(const GlobalOptions& g, const config::Config& old) {
+  config::LoadOptions opts;
+  opts.file = g.config_file;
+  auto fresh = config::Load(opts);
+  if (!fresh) {
+    std::vector<std::string> errors;
+    for (const auto& e : fresh.error()) errors.push_back(e.What());
+    log::Error("SIGHUP: the new configuration is invalid; the running one stays",
+               {{"errors", std::to_string(errors.size())}, {"first", errors.empty() ? "" : errors.front()}});
+    for (const auto& e : errors) log::Error("SIGHUP: " + e);
+    return nullptr;
+  }
+  config::Config c = std::move(*fresh);
+  if (!g.log_format.empty()) log::ParseFormat(g.log_format, c.log.format);
+  if (!g.log_level.empty()) log::ParseLevel(g.log_level, c.log.level);
+  std::vector<std::string> kept;
+  auto keep = [&](auto& now, const auto& before, const char* name) {
+    if (now != before) kept.emplace_back(name);
+    now = before;
+  };
+  keep(c.listen.host, old.listen.host, "listen");
+  keep(c.listen.port, old.listen.port, "listen");
+  keep(c.state_dir, old.state_dir, "state_dir");
+  keep(c.repo.path, old.repo.path, "repo.path");
+  keep(c.repo.services_dir, old.repo.services_dir, "repo.services_dir");
+  keep(c.podman.socket, old.podman.socket, "podman.socket");
+  keep(c.podman.auth_file, old.podman.auth_file, "podman.auth_file");
+  keep(c.podman.timeout, old.podman.timeout, "podman.timeout");
+  keep(c.webhook.max_body_bytes, old.webhook.max_body_bytes, "webhook.max_body_bytes");
+  keep(c.webhook.max_header_bytes, old.webhook.max_header_bytes, "webhook.max_header_bytes");
+  keep(c.webhook.auth_failures_per_minute, old.webhook.auth_failures_per_minute,
+       "webhook.auth_failures_per_minute");
+  keep(c.webhook.request_timeout, old.webhook.request_timeout, "webhook.request_timeout");
+  keep(c.webhook.delivery_ids, old.webhook.delivery_ids, "webhook.delivery_ids");
+  keep(c.queue_limit, old.queue_limit, "queue_limit");
+  if (!kept.empty()) {
+    kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+    log::Warn("SIGHUP: these settings change only on a restart; the running values stay",
+              {{"settings", Join(kept, ", ")}});
+  }
+  log::Configure(c.log.format, c.log.level);
+  return std::make_shared<const config::Config>(std::move(c));
+}
+
 }  // namespace
 
 int Serve(const GlobalOptions& g, const Args& args) {
@@ -146,6 +195,7 @@ int Serve(const GlobalOptions& g, const Args& args) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -162,8 +212,18 @@ int Serve(const GlobalOptions& g, const Args& args) {
     return kExitFailure;
   }
 
+  // A self-update in flight when this podcd started: its record stays `running` until the
+  // updater's result closes it (CloseHandOver), before the first reconcile.
+  std::optional<reconcile::HandOver> pending;
+  if (auto h = reconcile::ReadHandOver(cfg.state_dir); !h) {
+    log::Warn("ignoring an unreadable self-update hand-over", {{"error", h.error().What()}});
+    reconcile::ClearHandOver(cfg.state_dir);
+  } else {
+    pending = *h;
+  }
   state::StoreOptions so;
   so.max_delivery_ids = static_cast<std::size_t>(cfg.webhook.delivery_ids);
+  if (pending) so.keep_running = pending->deployment;
   auto store = state::Store::Open(cfg.state_dir, so);
   if (!store) {
     log::Error("cannot open the state directory", {{"error", store.error().What()}});
@@ -174,7 +234,8 @@ int Serve(const GlobalOptions& g, const Args& args) {
               {{"count", (*store)->InterruptedOnOpen()}});
   }
   reconcile::PodmanRuntime runtime(PodmanOptions(cfg));
-  reconcile::Engine engine(*cfg_opt, reconcile::ChildProcessSync(*cfg_opt), runtime, reconcile::RealClock());
+  reconcile::Engine engine(*cfg_opt, reconcile::ChildProcessSync(), runtime, reconcile::RealClock());
+  if (auto own = reconcile::OwnContainerId()) engine.SetOwnContainer(*own);
   const bool placeholder = std::getenv("PODCD_TEST_PLACEHOLDER_DELAY_MS") != nullptr;
   PlaceholderExecutor test_executor;
   reconcile::Executor& executor = placeholder ? static_cast<reconcile::Executor&>(test_executor) : engine;
@@ -187,8 +248,9 @@ int Serve(const GlobalOptions& g, const Args& args) {
   http::StackCatalog& catalog = placeholder ? static_cast<http::StackCatalog&>(dir_catalog) : engine_catalog;
   http::HealthProbe& health = placeholder ? static_cast<http::HealthProbe&>(state_health) : daemon_health;
   http::Server server(http::OptionsFromConfig(cfg), **store, queue, catalog, &health);
-  queue.Start();
-  if (!placeholder) {
+  auto begin = [&] {
+    queue.Start();
+    if (placeholder) return;
     // Level-triggered: whatever happened while podcd was down, bring the host to the repo.
     state::Trigger startup;
     startup.kind = std::string(state::kKindDeployAllChanged);
@@ -196,23 +258,50 @@ int Serve(const GlobalOptions& g, const Args& args) {
     startup.all_changed = true;
     if (auto r = queue.Enqueue(std::move(startup)); r)
       log::Info("startup reconcile queued", {{"deployment", r->id}});
+  };
+  // With a self-update pending, /health must answer (the updater gates on it) while the
+  // result is awaited; triggers wait in the queue meanwhile.
+  std::atomic<bool> stopping{false};
+  std::thread closer;
+  if (pending && !placeholder) {
+    closer = std::thread([&] {
+      CloseHandOver(*pending, cfg, **store, runtime, engine, stopping);
+      if (!stopping) begin();
+    });
+  } else {
+    begin();
   }
-  Poller poller(queue, cfg.poll.interval, cfg.poll.jitter);
+  auto poller = std::make_unique<Poller>(queue, cfg.poll.interval, cfg.poll.jitter);
   RegisterMetrics(queue, catalog);
   if (auto r = server.Start(); !r) {
     log::Error("cannot start the HTTP server", {{"error", r.error().What()}});
+    stopping = true;
+    if (closer.joinable()) closer.join();
     queue.Stop();
     return kExitFailure;
   }
+  std::shared_ptr<const config::Config> current = *cfg_opt;
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  for (;;) {
+    sigwait(&stop_signals, &sig);
+    if (sig != SIGHUP) break;
+    auto fresh = ReloadConfig(g, *current);
+    if (!fresh) continue;
+    current = fresh;
+    engine.SetConfig(current);
+    server.UpdateCredentials(current->webhook.secret, current->api.token);
+    poller = std::make_unique<Poller>(queue, current->poll.interval, current->poll.jitter);
+    log::Info("SIGHUP: configuration reloaded; " + config::Summary(*current));
+  }
   log::Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  poller.Stop();
+  stopping = true;
+  poller->Stop();
   // The gauges read objects of this scope: none may be read after it ends.
   for (auto name : {"podcd_queue_depth", "podcd_stacks", "podcd_process_resident_memory_bytes"}) {
     metrics::SetCollector(name, nullptr);
   }
   server.Shutdown(cfg.webhook.request_timeout);
+  if (closer.joinable()) closer.join();
   log::Info("stopped");
   return kExitOk;
 }

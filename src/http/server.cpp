@@ -117,7 +117,12 @@ struct Server::Impl {
   Impl(ServerOptions o, state::Store& s, reconcile::WorkQueue& q, StackCatalog& c, HealthProbe* h)
       : opt(std::move(o)), store(s), queue(q), catalog(c), health(h), limiter(opt.auth_failures_per_minute) {}
 
-  ServerOptions opt;
+  ServerOptions opt;  // secret and api_token: read through Credentials() (SIGHUP replaces them)
+  std::mutex credentials_mutex;
+  std::pair<std::string, std::string> Credentials() {
+    std::lock_guard lock(credentials_mutex);
+    return {opt.secret, opt.api_token};
+  }
   state::Store& store;
   reconcile::WorkQueue& queue;
   StackCatalog& catalog;
@@ -198,7 +203,8 @@ bool Server::Impl::RateLimited(const std::string& client, Http::ResponseWriter& 
 
 bool Server::Impl::ApiAllowed(const Http::Request& req, Http::ResponseWriter& w) {
   const std::string client = req.address().host();
-  if (opt.api_token.empty()) {
+  const std::string token = Credentials().second;
+  if (token.empty()) {
     if (IsLoopbackAddress(client)) return true;
     Reply(w, Http::Code::Forbidden,
           ErrorBody("this endpoint answers only loopback clients unless api.token is set"));
@@ -208,7 +214,7 @@ bool Server::Impl::ApiAllowed(const Http::Request& req, Http::ResponseWriter& w)
   auto auth = HeaderValue(req.headers(), "Authorization");
   constexpr std::string_view kBearer = "Bearer ";
   if (auth && auth->starts_with(kBearer) &&
-      TokenEquals(opt.api_token, std::string_view(*auth).substr(kBearer.size()))) {
+      TokenEquals(token, std::string_view(*auth).substr(kBearer.size()))) {
     return true;
   }
   limiter.Lock()->RecordFailure(client, Clock::now());
@@ -362,7 +368,7 @@ void Server::Impl::HandleTrigger(const Http::Request& req, Http::ResponseWriter&
   if (sig256) sh.hub_sha256 = *sig256;
   if (gitea) sh.gitea = *gitea;
   if (gitlab) sh.gitlab_token = *gitlab;
-  if (!VerifySignature(opt.secret, body, sh)) {
+  if (!VerifySignature(Credentials().first, body, sh)) {
     limiter.Lock()->RecordFailure(client, Clock::now());
     log::Warn("webhook rejected: invalid or missing signature",
               {{"client", client}, {"path", req.resource()}});
@@ -526,6 +532,12 @@ Server::Server(ServerOptions options, state::Store& store, reconcile::WorkQueue&
 Server::~Server() {
   Shutdown(std::chrono::milliseconds(0));
   impl_->queue.SetListener(nullptr);
+}
+
+void Server::UpdateCredentials(std::string secret, std::string api_token) {
+  std::lock_guard lock(impl_->credentials_mutex);
+  impl_->opt.secret = std::move(secret);
+  impl_->opt.api_token = std::move(api_token);
 }
 
 Expected<void> Server::Start() {

@@ -78,6 +78,8 @@ class Server {
   // Binds and starts the reactor threads. Call after blocking signals in the calling thread.
   Expected<void> Start();
   [[nodiscard]] std::uint16_t Port() const;
+  // SIGHUP: the webhook secret and the API token of later requests.
+  void UpdateCredentials(std::string secret, std::string api_token);
 
   // Graceful stop: new requests get 503, in-flight requests are answered (waiting for them
   // at most `drain_timeout`), the queue is stopped (its running deployment reaches a safe point;

@@ -5,27 +5,20 @@
 
 #include "config/config.hpp"
 #include "git/sync.hpp"
+#include "reconcile/self_update.hpp"
 #include "reconcile/spec_map.hpp"
 #include "util/log.hpp"
 #include "util/metrics.hpp"
+#include "util/strings.hpp"
 
 namespace podcd::reconcile {
-namespace {
+namespace {}  // namespace
 
-std::string Join(const std::vector<std::string>& v, std::string_view sep) {
-  std::string out;
-  for (const auto& s : v) out += (out.empty() ? "" : std::string(sep)) + s;
-  return out;
-}
-
-// The fingerprints of every service of a stack, as one key.
 std::string StackKey(const core::DesiredStack& d) {
   std::string key;
   for (const auto& s : d.services) key += s.name + "=" + s.fingerprint + ";";
   return key;
 }
-
-}  // namespace
 
 std::optional<std::chrono::milliseconds> Backoff::Blocked(const std::string& stack, const std::string& key,
                                                           std::chrono::steady_clock::time_point now) {
@@ -53,19 +46,30 @@ void Backoff::Succeeded(const std::string& stack) {
 Engine::Engine(std::shared_ptr<const config::Config> config, SyncFn sync, Runtime& runtime, Clock& clock)
     : config_(std::move(config)), sync_(std::move(sync)), runtime_(runtime), clock_(clock) {}
 
-Engine::SyncFn ChildProcessSync(std::shared_ptr<const config::Config> config) {
-  return [config]() -> Expected<std::string> {
-    auto r = git::SyncInChild(*config);
+Engine::SyncFn ChildProcessSync() {
+  return [](const config::Config& config) -> Expected<std::string> {
+    auto r = git::SyncInChild(config);
     if (!r) return std::unexpected(r.error());
     return r->commit;
   };
 }
 
+void Engine::SetConfig(std::shared_ptr<const config::Config> config) {
+  std::lock_guard lock(config_mutex_);
+  config_ = std::move(config);
+}
+
+std::shared_ptr<const config::Config> Engine::Config() const {
+  std::lock_guard lock(config_mutex_);
+  return config_;
+}
+
 Expected<Snapshot> Engine::Observe(bool sync, bool repair) {
+  const auto config = Config();
   Snapshot snap;
   if (sync) {
     const auto start = std::chrono::steady_clock::now();
-    auto commit = sync_();
+    auto commit = sync_(*config);
     metrics::Observe("podcd_git_sync_seconds", {{"ok", commit ? "true" : "false"}},
                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     if (!commit) return std::unexpected(commit.error().WithContext("repository sync"));
@@ -73,7 +77,7 @@ Expected<Snapshot> Engine::Observe(bool sync, bool repair) {
                  std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
     snap.commit = *commit;
   }
-  auto desired = LoadDesired(*config_);
+  auto desired = LoadDesired(*config);
   if (!desired) return std::unexpected(desired.error());
   snap.desired = std::move(*desired);
   auto actual = runtime_.ListManaged();
@@ -124,6 +128,7 @@ Expected<StackJob> BuildStackJob(const core::StackPlan& plan, const core::Stack&
 }
 
 Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
+  const auto config = Config();
   auto snap = Observe(true, true);
   if (!snap) {
     ctx.Log("error: " + snap.error().What());
@@ -155,7 +160,7 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
       continue;
     }
     if (sp.action == core::Action::kRemove) {
-      if (!config_->prune) {
+      if (!config->prune) {
         ctx.Log("stack " + sp.name + " is gone from the repository; kept (prune is off)");
         continue;
       }
@@ -165,13 +170,13 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
     if (!named.empty() || sp.NeedsApply() || update_images) todo.push_back(&sp);
   }
   // podcd's own stack goes last: replacing it stops this process.
-  const std::string& self = config_->self.stack;
+  const std::string& self = config->self.stack;
   std::stable_partition(todo.begin(), todo.end(), [&](const auto* sp) { return sp->name != self; });
 
   GateOptions gate;
-  gate.timeout = config_->health.timeout;
-  gate.settle = config_->health.settle;
-  gate.healthy_count = static_cast<int>(config_->health.healthy_count);
+  gate.timeout = config->health.timeout;
+  gate.settle = config->health.settle;
+  gate.healthy_count = static_cast<int>(config->health.healthy_count);
   for (const auto* sp : todo) {
     if (ctx.StopRequested()) {
       ctx.Log("stopping: remaining stacks left for the next reconcile");
@@ -181,11 +186,6 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
     StackResult result;
     if (sp->action == core::Action::kRemove) {
       result = RemoveStack(*sp, runtime_, log);
-    } else if (!self.empty() && sp->name == self && sp->NeedsApply()) {
-      // The hand-over to an updater container arrives with issue 6; never stop ourselves half-way.
-      ctx.Log("stack " + self + " is podcd itself and changed; self-update is not built yet, left as is");
-      ctx.SetStackOutcome({sp->name, "skipped", "self-update not built yet", 0});
-      continue;
     } else if (auto wait = backoff_.Blocked(sp->name, StackKey(*snap->desired.Find(sp->name)), clock_.Now());
                wait && named.empty()) {
       // The same stack failed at this very fingerprint: not again on every trigger or poll.
@@ -208,6 +208,13 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
       }
       job->update_images = update_images;
       for (const auto& r : sp->reasons) log("plan: " + r);
+      const ServiceJob* own = sp->name == self ? OwnService(*job) : nullptr;
+      if (own != nullptr && (own->action != core::Action::kUnchanged || update_images)) {
+        // Replacing this very container would stop this process half-way: an updater does it.
+        // It is the last stack (see above), so everything else is done.
+        return HandOverSelf(*job, StackKey(*snap->desired.Find(sp->name)), snap->commit, Join(failures, ", "),
+                            ctx);
+      }
       result = ApplyStack(*job, runtime_, clock_, gate, log);
     }
     ctx.SetStackOutcome({sp->name, result.outcome, result.reason, result.duration_ms});
@@ -224,6 +231,123 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
   }
   if (todo.empty()) ctx.Log("nothing to do: every stack is in sync");
   if (failed) return Fail(ErrorCode::kInternal, "failed stacks: " + Join(failures, ", "));
+  return {};
+}
+
+void Engine::RememberFailure(const std::string& stack, const std::string& key) {
+  backoff_.Failed(stack, key, clock_.Now());
+}
+
+const ServiceJob* Engine::OwnService(const StackJob& job) const {
+  if (own_container_.empty()) return nullptr;
+  for (const auto& svc : job.services) {
+    for (const auto& id : svc.old_containers) {
+      // .containerenv has the full id; be lenient with a short one on either side.
+      if (!id.empty() && (id.starts_with(own_container_) || own_container_.starts_with(id))) return &svc;
+    }
+  }
+  return nullptr;
+}
+
+Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key, const std::string& commit,
+                                    const std::string& earlier_failures, RunContext& ctx) {
+  const auto config = Config();
+  const std::filesystem::path state_dir = config->state_dir;
+  const ServiceJob& own = *OwnService(job);
+  auto fail = [&](const std::string& why) -> Expected<void> {
+    ctx.Log("[" + job.name + "] self-update failed: " + why + "; this podcd keeps running");
+    ctx.SetStackOutcome({job.name, "failed", why, 0});
+    backoff_.Failed(job.name, key, clock_.Now());
+    std::string all = earlier_failures.empty() ? job.name : earlier_failures + ", " + job.name;
+    return Fail(ErrorCode::kInternal, "failed stacks: " + all);
+  };
+  // The updater runs from the new image: it must be here before anything else happens.
+  const std::string& image = own.spec.image;
+  auto present = runtime_.ImageExists(image);
+  if (!present) return fail("checking image " + image + ": " + present.error().What());
+  if (!*present || job.update_images) {
+    if (own.pull_never && !*present) return fail("image " + image + " is missing and pull_policy is never");
+    ctx.Log("[" + job.name + "] pulling " + image + " for the updater");
+    if (auto r = runtime_.Pull(
+            image, job.update_images ? podman::PullPolicy::kAlways : podman::PullPolicy::kMissing);
+        !r) {
+      return fail("pulling " + image + ": " + r.error().What());
+    }
+  }
+  const podman::ContainerSpec spec = UpdaterSpec(own, job.name, ctx.Id());
+  (void)runtime_.Remove(spec.name);  // a previous updater's container, if one was left behind
+  HandOver h;
+  h.deployment = ctx.Id();
+  h.stack = job.name;
+  h.commit = commit;
+  h.updater = spec.name;
+  h.container = own_container_;
+  h.earlier_failures = earlier_failures;
+  h.started_at_ms = state::NowMs();
+  std::error_code ec;
+  std::filesystem::remove(HandOverResultPath(state_dir), ec);
+  if (auto r = WriteHandOver(state_dir, h); !r)
+    return fail("writing " + HandOverPath(state_dir).string() + ": " + r.error().What());
+  auto id = runtime_.Create(spec);
+  if (!id) {
+    ClearHandOver(state_dir);
+    return fail("creating the updater container " + spec.name + ": " + id.error().What());
+  }
+  if (auto r = runtime_.Start(*id); !r) {
+    (void)runtime_.Remove(*id);
+    ClearHandOver(state_dir);
+    return fail("starting the updater container " + spec.name + ": " + r.error().What());
+  }
+  ctx.Log("[" + job.name + "] podcd itself changed (" + Join(own.reasons, "; ") +
+          "): handed over to the updater container " + spec.name + " (" + image +
+          "); the podcd that runs next closes this deployment");
+  ctx.SetStackOutcome({job.name, "handed-over", "updater " + spec.name, 0});
+  // Normally the updater stops this container and the stop ends the wait. If the updater ends
+  // first, it failed before touching us (or found nothing to do): its result closes the run here.
+  const auto deadline = clock_.Now() + config->health.timeout + std::chrono::minutes(5);
+  for (;;) {
+    if (ctx.StopRequested()) {
+      ctx.Log("[" + job.name + "] stopped by the updater; the podcd that runs next closes this deployment");
+      ctx.HandOver();
+      return Fail(ErrorCode::kUnavailable, "handed over to the self-updater");
+    }
+    auto st = runtime_.Inspect(*id);
+    if (st && !st->running && st->status != "created" && st->status != "configured") break;
+    if (clock_.Now() > deadline) {
+      ctx.Log("[" + job.name + "] the updater " + spec.name +
+              " is still running after the health timeout + 5 min; "
+              "its result, if it ever comes, closes nothing");
+      (void)runtime_.Stop(*id, std::chrono::seconds(5));
+      ClearHandOver(state_dir);
+      return fail("the updater did not finish in time");
+    }
+    clock_.Sleep(std::chrono::milliseconds(250));
+  }
+  if (auto logs = runtime_.Logs(*id, 100); logs) {
+    std::string_view rest = *logs;
+    while (!rest.empty()) {
+      const auto nl = rest.find('\n');
+      if (auto line = rest.substr(0, nl); !line.empty()) ctx.Log("[updater] " + std::string(line));
+      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    }
+  }
+  auto result = ReadHandOverResult(state_dir);
+  (void)runtime_.Remove(*id);
+  ClearHandOver(state_dir);
+  if (!result || !*result || (*result)->deployment != ctx.Id()) {
+    return fail("the updater ended without a result" +
+                (result ? std::string() : " (" + result.error().What() + ")"));
+  }
+  const HandOverResult& r = **result;
+  for (const auto& l : r.log) ctx.Log("[" + job.name + "] " + l);
+  ctx.SetStackOutcome({job.name, r.outcome, r.reason, r.duration_ms});
+  if (!r.ok) {
+    backoff_.Failed(job.name, key, clock_.Now());
+    std::string all = earlier_failures.empty() ? job.name : earlier_failures + ", " + job.name;
+    return Fail(ErrorCode::kInternal, "failed stacks: " + all);
+  }
+  if (!earlier_failures.empty()) return Fail(ErrorCode::kInternal, "failed stacks: " + earlier_failures);
+  backoff_.Succeeded(job.name);
   return {};
 }
 

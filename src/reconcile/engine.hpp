@@ -52,8 +52,8 @@ class Backoff {
 
 class Engine final : public Executor {
  public:
-  // Brings the work tree to the branch's head and returns the commit.
-  using SyncFn = std::function<Expected<std::string>()>;
+  // Brings the work tree to the branch's head (of the repository `config` names) and returns the commit.
+  using SyncFn = std::function<Expected<std::string>(const config::Config& config)>;
 
   Engine(std::shared_ptr<const config::Config> config, SyncFn sync, Runtime& runtime, Clock& clock);
 
@@ -62,16 +62,40 @@ class Engine final : public Executor {
 
   Expected<void> Run(const state::Trigger& trigger, RunContext& context) override;
 
+  // SIGHUP: the next deployment (and Observe) uses `config`; a running one keeps its own.
+  void SetConfig(std::shared_ptr<const config::Config> config);
+
+  // The id of the container this podcd runs in (OwnContainerId()); empty when it runs natively.
+  // Only a self stack that holds this container is handed over to an updater.
+  void SetOwnContainer(std::string id) { own_container_ = std::move(id); }
+  // Backs `stack` off at `key`, as a failure in this process would (a failed self-update,
+  // reported by the updater to the podcd that runs after it).
+  void RememberFailure(const std::string& stack, const std::string& key);
+
  private:
+  // Starts the updater for the self stack and waits: for the stop the updater sends us (the
+  // record is then handed over), or for the updater to end without stopping us (it failed).
+  Expected<void> HandOverSelf(const StackJob& job, const std::string& key, const std::string& commit,
+                              const std::string& earlier_failures, RunContext& ctx);
+  // The service of `job` whose container is this process, if any.
+  const ServiceJob* OwnService(const StackJob& job) const;
+
+  std::shared_ptr<const config::Config> Config() const;
+
+  mutable std::mutex config_mutex_;
   std::shared_ptr<const config::Config> config_;
   SyncFn sync_;
   Runtime& runtime_;
   Clock& clock_;
   Backoff backoff_;
+  std::string own_container_;
 };
 
+// The fingerprints of every service of a stack, as one key (the back-off's memory).
+std::string StackKey(const core::DesiredStack& d);
+
 // The default SyncFn: `podcd __sync` in a child process with a hard timeout.
-Engine::SyncFn ChildProcessSync(std::shared_ptr<const config::Config> config);
+Engine::SyncFn ChildProcessSync();
 
 // Builds the applier's job for one stack of a plan.
 Expected<StackJob> BuildStackJob(const core::StackPlan& plan, const core::Stack& model,

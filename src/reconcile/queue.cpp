@@ -39,7 +39,12 @@ class WorkQueue::Context final : public RunContext {
     std::lock_guard lock(q_.mutex_);
     return q_.stopping_;
   }
+  void HandOver() override {
+    std::lock_guard lock(mutex_);
+    handed_over_ = true;
+  }
   std::mutex mutex_;
+  bool handed_over_ = false;
 
  private:
   WorkQueue& q_;
@@ -112,6 +117,23 @@ void WorkQueue::WorkerLoop() {
       result = executor_.Run(d.trigger, ctx);
     } catch (const std::exception& e) {
       result = Fail(ErrorCode::kInternal, std::string("executor threw: ") + e.what());
+    }
+    bool handed_over = false;
+    {
+      std::lock_guard lock(ctx.mutex_);
+      handed_over = ctx.handed_over_;
+    }
+    if (handed_over) {
+      // Whoever runs next closes it (reconcile/self_update.hpp); it must stay `running` on disk.
+      if (auto r = store_.Save(d); !r)
+        log::Error("cannot save deployment", {{"id", d.id}, {"error", r.error().What()}});
+      log::Info("deployment handed over", {{"id", d.id}});
+      {
+        std::lock_guard lock(mutex_);
+        if (running_id_ == d.id) running_id_.clear();
+      }
+      done_cv_.notify_all();
+      continue;
     }
     {
       std::lock_guard lock(ctx.mutex_);

@@ -29,6 +29,9 @@ class RunContext {
   virtual void SetStackOutcome(state::StackOutcome outcome) = 0;
   // True once the daemon is stopping: reach a safe point and return.
   [[nodiscard]] virtual bool StopRequested() const = 0;
+  // The run was handed over to another process (the self-updater, which the next podcd reads):
+  // when Run returns, the record is saved as it is, still `running`, and not finished here.
+  virtual void HandOver() = 0;
 };
 
 // Does the work of one deployment. The reconcile engine implements it; tests script it.

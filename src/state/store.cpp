@@ -87,7 +87,7 @@ Expected<void> Store::Load() {
   }
   if (ec) return Fail(ErrorCode::kIo, "cannot list deployments: " + ec.message(), dir_.string());
   for (auto& [id, d] : records_) {
-    if (IsFinished(d.state)) continue;
+    if (IsFinished(d.state) || id == options_.keep_running) continue;
     d.state = DeploymentState::kFailed;
     d.reason = "interrupted";
     d.finished_at_ms = NowMs();

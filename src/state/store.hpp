@@ -25,6 +25,8 @@ struct StoreOptions {
   std::size_t max_history = 500;  // finished records kept (oldest removed)
   std::size_t max_delivery_ids = 10000;
   std::chrono::milliseconds delivery_ttl = std::chrono::hours(24);
+  // Left `running` by Open(): a deployment another process finishes (a pending self-update).
+  std::string keep_running;
 };
 
 // Thread-safe. Every method may be called from any thread.

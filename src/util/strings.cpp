@@ -81,6 +81,15 @@ std::string_view Trim(std::string_view s) {
   return s.substr(b, e - b + 1);
 }
 
+std::string Join(const std::vector<std::string>& parts, std::string_view separator) {
+  std::string out;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += separator;
+    out += parts[i];
+  }
+  return out;
+}
+
 bool ParseBool(std::string_view text, bool& out) {
   if (text == "true" || text == "yes" || text == "1" || text == "on") {
     out = true;

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/error.hpp"
 
@@ -18,6 +19,8 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
 std::string FormatDuration(std::chrono::milliseconds d);
 
 std::string_view Trim(std::string_view s);
+// "a, b, c" from {"a", "b", "c"} and ", ".
+std::string Join(const std::vector<std::string>& parts, std::string_view separator);
 
 // A stack name: ^[a-z0-9][a-z0-9_.-]{0,62}$ and no "..". The one rule for directories,
 // configuration, API paths and the CLI.

@@ -245,8 +245,8 @@ class Rig {
     REQUIRE(store.has_value());
     reconcile::PodmanRuntime podman_runtime(TestClientOptions(env_));
     CountingRuntime runtime(podman_runtime);
-    reconcile::Engine::SyncFn sync = [cfg]() -> Expected<std::string> {
-      auto r = git::SyncInChild(*cfg, PODCD_BINARY);
+    reconcile::Engine::SyncFn sync = [](const config::Config& c) -> Expected<std::string> {
+      auto r = git::SyncInChild(c, PODCD_BINARY);
       if (!r) return std::unexpected(r.error());
       return r->commit;
     };

@@ -1,0 +1,195 @@
+#include "reconcile/self_update.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "util/strings.hpp"
+
+namespace podcd::reconcile {
+namespace {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+void Str(Writer& w, const char* key, const std::string& value) {
+  w.Key(key);
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+std::string Get(const rapidjson::Value& v, const char* key) {
+  auto it = v.FindMember(key);
+  return it != v.MemberEnd() && it->value.IsString()
+             ? std::string(it->value.GetString(), it->value.GetStringLength())
+             : std::string();
+}
+
+std::int64_t GetInt(const rapidjson::Value& v, const char* key) {
+  auto it = v.FindMember(key);
+  return it != v.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
+}
+
+// Reads a JSON object file; nullopt when it does not exist.
+Expected<std::optional<rapidjson::Document>> ReadObject(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::optional<rapidjson::Document>();
+  auto text = ReadFile(path, 4u << 20);
+  if (!text) return std::unexpected(text.error());
+  rapidjson::Document doc;
+  doc.Parse(text->data(), text->size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return Fail(ErrorCode::kInvalidArgument, "malformed JSON (not an object)", path.string());
+  }
+  return std::optional<rapidjson::Document>(std::move(doc));
+}
+
+}  // namespace
+
+std::filesystem::path HandOverPath(const std::filesystem::path& state_dir) {
+  return state_dir / "handover.json";
+}
+
+std::filesystem::path HandOverResultPath(const std::filesystem::path& state_dir) {
+  return state_dir / "handover-result.json";
+}
+
+Expected<void> WriteHandOver(const std::filesystem::path& state_dir, const HandOver& h) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  Str(w, "deployment", h.deployment);
+  Str(w, "stack", h.stack);
+  Str(w, "commit", h.commit);
+  Str(w, "updater", h.updater);
+  Str(w, "container", h.container);
+  Str(w, "earlier_failures", h.earlier_failures);
+  w.Key("started_at_ms");
+  w.Int64(h.started_at_ms);
+  w.EndObject();
+  return WriteFileAtomic(HandOverPath(state_dir), std::string(buf.GetString(), buf.GetSize()) + "\n");
+}
+
+Expected<std::optional<HandOver>> ReadHandOver(const std::filesystem::path& state_dir) {
+  auto doc = ReadObject(HandOverPath(state_dir));
+  if (!doc) return std::unexpected(doc.error());
+  if (!*doc) return std::optional<HandOver>();
+  const auto& d = **doc;
+  HandOver h{Get(d, "deployment"),      Get(d, "stack"),     Get(d, "commit"),
+             Get(d, "updater"),         Get(d, "container"), Get(d, "earlier_failures"),
+             GetInt(d, "started_at_ms")};
+  if (h.deployment.empty() || h.stack.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "deployment or stack missing", HandOverPath(state_dir).string());
+  }
+  return std::optional<HandOver>(std::move(h));
+}
+
+Expected<void> WriteHandOverResult(const std::filesystem::path& state_dir, const HandOverResult& r) {
+  rapidjson::StringBuffer buf;
+  Writer w(buf);
+  w.StartObject();
+  Str(w, "deployment", r.deployment);
+  w.Key("ok");
+  w.Bool(r.ok);
+  Str(w, "outcome", r.outcome);
+  Str(w, "reason", r.reason);
+  w.Key("duration_ms");
+  w.Int64(r.duration_ms);
+  Str(w, "stack_key", r.stack_key);
+  w.Key("log");
+  w.StartArray();
+  for (const auto& l : r.log) w.String(l.data(), static_cast<rapidjson::SizeType>(l.size()));
+  w.EndArray();
+  w.EndObject();
+  return WriteFileAtomic(HandOverResultPath(state_dir), std::string(buf.GetString(), buf.GetSize()) + "\n");
+}
+
+Expected<std::optional<HandOverResult>> ReadHandOverResult(const std::filesystem::path& state_dir) {
+  auto doc = ReadObject(HandOverResultPath(state_dir));
+  if (!doc) return std::unexpected(doc.error());
+  if (!*doc) return std::optional<HandOverResult>();
+  const auto& d = **doc;
+  HandOverResult r;
+  r.deployment = Get(d, "deployment");
+  auto ok = d.FindMember("ok");
+  r.ok = ok != d.MemberEnd() && ok->value.IsBool() && ok->value.GetBool();
+  r.outcome = Get(d, "outcome");
+  r.reason = Get(d, "reason");
+  r.duration_ms = GetInt(d, "duration_ms");
+  r.stack_key = Get(d, "stack_key");
+  if (auto log = d.FindMember("log"); log != d.MemberEnd() && log->value.IsArray()) {
+    for (const auto& l : log->value.GetArray()) {
+      if (l.IsString()) r.log.emplace_back(l.GetString(), l.GetStringLength());
+    }
+  }
+  if (r.deployment.empty()) {
+    return Fail(ErrorCode::kInvalidArgument, "deployment missing", HandOverResultPath(state_dir).string());
+  }
+  return std::optional<HandOverResult>(std::move(r));
+}
+
+void ClearHandOver(const std::filesystem::path& state_dir) {
+  std::error_code ec;
+  std::filesystem::remove(HandOverResultPath(state_dir), ec);
+  std::filesystem::remove(HandOverPath(state_dir), ec);
+}
+
+std::optional<std::string> OwnContainerId(const std::filesystem::path& containerenv) {
+  auto text = ReadFile(containerenv, 64u << 10);
+  if (!text) return std::nullopt;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    const auto nl = rest.find('\n');
+    std::string_view line = Trim(rest.substr(0, nl));
+    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+    if (!line.starts_with("id=")) continue;
+    auto value = line.substr(3);
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    if (value.empty()) return std::nullopt;
+    return std::string(value);
+  }
+  return std::nullopt;
+}
+
+podman::ContainerSpec UpdaterSpec(const ServiceJob& self_service, const std::string& stack,
+                                  const std::string& deployment) {
+  const podman::ContainerSpec& from = self_service.spec;
+  podman::ContainerSpec s;
+  s.name = stack + "_podcd-updater";
+  s.image = from.image;
+  s.entrypoint = {"podcd"};
+  s.command = {"__self-update", "--deployment", deployment};
+  s.env = from.env;
+  s.labels = {{std::string(kLabelUpdater), deployment}};
+  s.binds = from.binds;
+  s.volumes = from.volumes;
+  s.tmpfs = from.tmpfs;
+  s.user = from.user;
+  s.groups = from.groups;
+  s.network_mode = "none";  // it talks to Podman over the mounted unix socket only
+  s.init = true;
+  s.ulimits = from.ulimits;
+  // What lets the podcd container reach the socket lets the updater reach it too.
+  s.privileged = from.privileged;
+  s.cap_add = from.cap_add;
+  s.selinux_opts = from.selinux_opts;
+  s.seccomp_profile = from.seccomp_profile;
+  s.apparmor_profile = from.apparmor_profile;
+  return s;
+}
+
+void PrepareSelfServiceJob(ServiceJob& service) {
+  // Overlap is impossible: the new podcd would wait for the old one's state directory lock.
+  service.publishes_host_ports = true;
+  if (!service.has_healthcheck) {
+    podman::HealthConfig h;
+    h.test = {"CMD", "podcd", "health"};
+    h.interval = std::chrono::seconds(2);
+    h.timeout = std::chrono::seconds(5);
+    h.retries = 3;
+    service.spec.healthcheck = h;
+    service.has_healthcheck = true;
+    service.health_interval = std::chrono::seconds(2);
+  }
+}
+
+}  // namespace podcd::reconcile

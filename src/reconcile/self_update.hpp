@@ -1,0 +1,72 @@
+// Self-update: podcd replacing its own container. The running podcd never stops itself: at the
+// end of a deployment it starts a one-shot updater container from its new image
+// (`podcd __self-update`), which replaces the old podcd container like any service (stop the
+// old one first, start the new one, gate on /health, roll back on failure) and writes the
+// outcome to the state directory. The podcd that runs afterwards (the new one, or the old one
+// after a rollback) closes the deployment record with it. docs/operations.md tells the story.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "reconcile/apply.hpp"
+#include "util/error.hpp"
+
+namespace podcd::reconcile {
+
+// <state_dir>/handover.json: written by the old podcd before it starts the updater.
+struct HandOver {
+  std::string deployment;  // the record the updater's outcome closes
+  std::string stack;       // self.stack
+  std::string commit;
+  std::string updater;           // the updater container's name
+  std::string container;         // the id of the old podcd container the updater replaces
+  std::string earlier_failures;  // other stacks of the deployment that failed ("" if none)
+  std::int64_t started_at_ms = 0;
+};
+
+// <state_dir>/handover-result.json: written by the updater when it is done.
+struct HandOverResult {
+  std::string deployment;
+  bool ok = false;
+  std::string outcome;  // the stack outcome: updated, rolled-back, failed
+  std::string reason;
+  std::int64_t duration_ms = 0;
+  std::string stack_key;  // the self stack's fingerprint key, for the back-off after a failure
+  std::vector<std::string> log;
+};
+
+std::filesystem::path HandOverPath(const std::filesystem::path& state_dir);
+std::filesystem::path HandOverResultPath(const std::filesystem::path& state_dir);
+
+Expected<void> WriteHandOver(const std::filesystem::path& state_dir, const HandOver& h);
+// nullopt when there is none; an error when the file is there but unreadable or malformed.
+Expected<std::optional<HandOver>> ReadHandOver(const std::filesystem::path& state_dir);
+Expected<void> WriteHandOverResult(const std::filesystem::path& state_dir, const HandOverResult& r);
+Expected<std::optional<HandOverResult>> ReadHandOverResult(const std::filesystem::path& state_dir);
+// Removes both files (missing ones are fine).
+void ClearHandOver(const std::filesystem::path& state_dir);
+
+// The id of the container this process runs in, from Podman's /run/.containerenv
+// (`id="..."`); nullopt outside a Podman container.
+std::optional<std::string> OwnContainerId(const std::filesystem::path& containerenv = "/run/.containerenv");
+
+// Label on the updater container (value: the deployment id); it carries no io.podcd.stack
+// label, so plans and prunes never see it.
+inline constexpr std::string_view kLabelUpdater = "io.podcd.updater";
+
+// The updater container for `self_service` (the podcd service of the new self stack): its new
+// image, environment, user and mounts, so that it reads the same configuration and state
+// directory; no ports, no network, no restart policy, no healthcheck.
+podman::ContainerSpec UpdaterSpec(const ServiceJob& self_service, const std::string& stack,
+                                  const std::string& deployment);
+
+// How the updater replaces podcd's container: the old one stops before the new one starts
+// (two podcd on one state directory cannot both hold its lock), and the health gate asks the
+// new one's /health through `podcd health` when the compose file sets no healthcheck.
+void PrepareSelfServiceJob(ServiceJob& service);
+
+}  // namespace podcd::reconcile
