@@ -12,6 +12,8 @@
 
 #include "http/webhook.hpp"
 #include "http_client.hpp"
+#include "reconcile/self_update.hpp"
+#include "state/store.hpp"
 #include "support/run.hpp"
 #include "support/temp_dir.hpp"
 
@@ -65,6 +67,18 @@ class Daemon {
   int Terminate() {
     kill(pid_, SIGTERM);
     return Wait();
+  }
+  void Signal(int sig) { kill(pid_, sig); }
+  // Waits (at most 10 s) until the log has `text` at least `count` times.
+  bool WaitForLog(const std::string& text, int count = 1) {
+    for (int i = 0; i < 1000; ++i) {
+      auto log = Log();
+      int n = 0;
+      for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + 1)) ++n;
+      if (n >= count) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
   }
   int Wait() {
     if (exit_status_ >= 0) return exit_status_;
@@ -261,4 +275,107 @@ TEST_CASE("podcd health: 0 when /health answers 200, 1 on 503 or a closed port, 
   CHECK(up.output.find("ok") != std::string::npos);
   auto by_env = podcd::test::RunCommand("PODCD_SERVER=" + d.Url("") + " " + bin + " health");
   CHECK(by_env.exit_code == 0);
+}
+
+TEST_CASE(
+    "podcd serve: SIGHUP reloads the secret; an invalid file or a restart-only key changes nothing else") {
+  podcd::test::TempDir dir;
+  WriteConfig(dir);
+  Daemon d(dir, "PODCD_TEST_PLACEHOLDER_DELAY_MS=1");
+  REQUIRE(d.port() != 0);
+  auto post = [&](std::string_view secret) {
+    std::string sig = "X-Hub-Signature-256: sha256=" + podcd::http::HmacSha256Hex(secret, "");
+    return Call("POST", d.Url("/deploy-all-changed"), {sig}, "").status;
+  };
+  constexpr std::string_view kNew = "a-rotated-secret-of-some-length";
+  CHECK(post(kSecret) == 202);
+  // A rotated secret, and a listen address that only a restart changes.
+  dir.Write("podcd.yml", "listen: 127.0.0.1:1\nwebhook:\n  secret: \"" + std::string(kNew) +
+                             "\"\nrepo:\n  path: " + (dir / "repo").string() +
+                             "\nstate_dir: " + (dir / "state").string() + "\n");
+  d.Signal(SIGHUP);
+  REQUIRE(d.WaitForLog("SIGHUP: configuration reloaded"));
+  CHECK(d.Log().find("change only on a restart") != std::string::npos);
+  CHECK(post(kSecret) == 401);
+  CHECK(post(kNew) == 202);  // still on the old port
+  // An invalid file: rejected, the running configuration stays.
+  dir.Write("podcd.yml", "listen: 127.0.0.1:0\nwebhook:\n  secret: short\n  colour: red\n");
+  d.Signal(SIGHUP);
+  REQUIRE(d.WaitForLog("the new configuration is invalid"));
+  CHECK(d.Log().find("webhook.colour") != std::string::npos);
+  CHECK(post(kNew) == 202);
+  CHECK(d.Running());
+  CHECK(d.Terminate() == 0);
+}
+
+TEST_CASE("podcd serve: a pending self-update is closed from the updater's result before anything runs") {
+  podcd::test::TempDir dir;
+  // No Podman here: the updater container cannot be found, so its result file is all there is.
+  WriteConfig(dir, "podman:\n  socket: " + (dir / "no.sock").string() + "\nself:\n  stack: podcd\n");
+  const auto state_dir = dir / "state";
+  std::string ok_id;
+  std::string lost_id;
+  {
+    auto store = podcd::state::Store::Open(state_dir);
+    REQUIRE(store);
+    for (std::string* id : {&ok_id, &lost_id}) {
+      podcd::state::Deployment rec;
+      rec.id = (*store)->NewId();
+      rec.trigger.kind = "deploy-all-changed";
+      rec.state = podcd::state::DeploymentState::kRunning;
+      rec.stacks = {{"web", "updated", "", 10}, {"podcd", "handed-over", "updater podcd_podcd-updater", 0}};
+      REQUIRE((*store)->Save(rec));
+      *id = rec.id;
+    }
+  }
+  podcd::reconcile::HandOver h{ok_id, "podcd", "abc", "podcd_podcd-updater", "f00d", "", 1};
+  REQUIRE(podcd::reconcile::WriteHandOver(state_dir, h));
+  podcd::reconcile::HandOverResult r;
+  r.deployment = ok_id;
+  r.ok = true;
+  r.outcome = "updated";
+  r.duration_ms = 3210;
+  r.log = {"podcd: recreated in 3210 ms"};
+  REQUIRE(podcd::reconcile::WriteHandOverResult(state_dir, r));
+  {
+    Daemon d(dir, "");
+    REQUIRE(d.port() != 0);
+    REQUIRE(d.WaitForLog("self_update=ok"));
+    auto rec = Call("GET", d.Url("/deployments/" + ok_id), {}, "");
+    CHECK(rec.status == 200);
+    CHECK(Field(rec.body, "state") == "succeeded");
+    CHECK(rec.body.find("[podcd] podcd: recreated in 3210 ms") != std::string::npos);
+    CHECK(rec.body.find("\"handed-over\"") == std::string::npos);
+    // The other running record had no hand-over: a crash left it, so it was interrupted.
+    auto lost = Call("GET", d.Url("/deployments/" + lost_id), {}, "");
+    CHECK(Field(lost.body, "state") == "failed");
+    CHECK(Field(lost.body, "reason") == "interrupted");
+    CHECK(d.WaitForLog("startup reconcile queued"));  // only after the hand-over was closed
+    CHECK(d.Log().find("startup reconcile queued") > d.Log().find("self_update=ok"));
+    CHECK_FALSE(std::filesystem::exists(state_dir / "handover.json"));
+    CHECK_FALSE(std::filesystem::exists(state_dir / "handover-result.json"));
+    CHECK(d.Terminate() == 0);
+  }
+  // The updater vanished without a result: the record is closed failed, never left running.
+  std::string gone_id;
+  {
+    auto store = podcd::state::Store::Open(state_dir);
+    REQUIRE(store);
+    podcd::state::Deployment rec;
+    rec.id = (*store)->NewId();
+    rec.trigger.kind = "deploy-all-changed";
+    rec.state = podcd::state::DeploymentState::kRunning;
+    REQUIRE((*store)->Save(rec));
+    gone_id = rec.id;
+  }
+  h.deployment = gone_id;
+  REQUIRE(podcd::reconcile::WriteHandOver(state_dir, h));
+  Daemon d(dir, "");
+  REQUIRE(d.port() != 0);
+  REQUIRE(d.WaitForLog("self_update=failed"));
+  auto rec = Call("GET", d.Url("/deployments/" + gone_id), {}, "");
+  CHECK(Field(rec.body, "state") == "failed");
+  CHECK(Field(rec.body, "reason") == "failed stacks: podcd");
+  CHECK(rec.body.find("without a result") != std::string::npos);
+  CHECK(d.Terminate() == 0);
 }

@@ -228,3 +228,58 @@ TEST_CASE("stop interrupts the running run at a safe point and fails queued ones
     CHECK(d->reason == "interrupted");
   }
 }
+
+namespace {
+// Hands every run over (as the engine does once the self-updater stopped it).
+class HandingOverExecutor final : public Executor {
+ public:
+  Expected<void> Run(const state::Trigger&, RunContext& ctx) override {
+    ctx.Log("handed over to updater");
+    ctx.SetStackOutcome({"podcd", "handed-over", "updater podcd_podcd-updater", 0});
+    ctx.HandOver();
+    return Fail(ErrorCode::kUnavailable, "handed over to the self-updater");
+  }
+};
+}  // namespace
+
+TEST_CASE("a handed-over run stays running on disk, and Store::Open keeps it running only when asked") {
+  test::TempDir dir;
+  std::string id;
+  {
+    auto store = state::Store::Open(dir.path());
+    REQUIRE(store);
+    HandingOverExecutor exec;
+    WorkQueue q(**store, exec, 4);
+    std::atomic<int> heard{0};
+    q.SetListener([&](const state::Deployment&) { ++heard; });
+    q.Start();
+    auto r = q.Enqueue(All());
+    REQUIRE(r);
+    id = r->id;
+    auto d = q.Wait(id, std::chrono::milliseconds(300));
+    REQUIRE(d);
+    CHECK(d->state == DeploymentState::kRunning);
+    q.Stop();
+    CHECK(heard == 0);  // never finished here
+    auto kept = (*store)->Get(id);
+    REQUIRE(kept);
+    CHECK(kept->state == DeploymentState::kRunning);
+    REQUIRE(kept->stacks.size() == 1);
+    CHECK(kept->stacks[0].outcome == "handed-over");
+  }
+  {
+    state::StoreOptions o;
+    o.keep_running = id;
+    auto store = state::Store::Open(dir.path(), o);
+    REQUIRE(store);
+    CHECK((*store)->InterruptedOnOpen() == 0);
+    CHECK((*store)->Get(id)->state == DeploymentState::kRunning);
+  }
+  {
+    auto store = state::Store::Open(dir.path());  // no hand-over pending: a crash left it
+    REQUIRE(store);
+    CHECK((*store)->InterruptedOnOpen() == 1);
+    CHECK((*store)->Get(id)->state == DeploymentState::kFailed);
+    CHECK((*store)->Get(id)->reason == "interrupted");
+  }
+}

@@ -1,0 +1,107 @@
+#include "reconcile/self_update.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+#include "support/temp_dir.hpp"
+
+using namespace podcd;
+using namespace podcd::reconcile;
+
+TEST_CASE("hand-over and result files round-trip; missing is nullopt, malformed is an error") {
+  test::TempDir dir;
+  auto none = ReadHandOver(dir.path());
+  REQUIRE(none);
+  CHECK_FALSE(*none);
+  HandOver h{"20261122-010203-000001", "podcd", "abc123", "podcd_podcd-updater", "f00d", "web", 42};
+  REQUIRE(WriteHandOver(dir.path(), h));
+  auto back = ReadHandOver(dir.path());
+  REQUIRE(back);
+  REQUIRE(*back);
+  CHECK((*back)->deployment == h.deployment);
+  CHECK((*back)->stack == "podcd");
+  CHECK((*back)->commit == "abc123");
+  CHECK((*back)->updater == "podcd_podcd-updater");
+  CHECK((*back)->container == "f00d");
+  CHECK((*back)->earlier_failures == "web");
+  CHECK((*back)->started_at_ms == 42);
+
+  HandOverResult r;
+  r.deployment = h.deployment;
+  r.ok = false;
+  r.outcome = "failed";
+  r.reason = "podcd: health gate: unhealthy \"x\"";
+  r.duration_ms = 1234;
+  r.stack_key = "podcd=abc;";
+  r.log = {"line one", "line \"two\""};
+  REQUIRE(WriteHandOverResult(dir.path(), r));
+  auto rb = ReadHandOverResult(dir.path());
+  REQUIRE(rb);
+  REQUIRE(*rb);
+  CHECK_FALSE((*rb)->ok);
+  CHECK((*rb)->reason == r.reason);
+  CHECK((*rb)->duration_ms == 1234);
+  CHECK((*rb)->stack_key == "podcd=abc;");
+  CHECK((*rb)->log == r.log);
+
+  ClearHandOver(dir.path());
+  CHECK_FALSE(*ReadHandOver(dir.path()));
+  CHECK_FALSE(*ReadHandOverResult(dir.path()));
+
+  dir.Write("handover.json", "{not json");
+  auto bad = ReadHandOver(dir.path());
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().What().find("handover.json") != std::string::npos);
+  dir.Write("handover.json", R"({"stack":"podcd"})");
+  CHECK_FALSE(ReadHandOver(dir.path()));  // no deployment
+}
+
+TEST_CASE("OwnContainerId reads Podman's .containerenv") {
+  test::TempDir dir;
+  auto f = dir.Write(
+      "containerenv",
+      "engine=\"podman-4.3.1\"\nname=\"podcd_podcd_1\"\nid=\"0123abcd\"\nimage=\"x\"\nrootless=0\n");
+  CHECK(OwnContainerId(f) == std::optional<std::string>("0123abcd"));
+  CHECK_FALSE(OwnContainerId(dir / "missing"));
+  CHECK_FALSE(OwnContainerId(dir.Write("empty", "engine=\"podman\"\nid=\"\"\n")));
+}
+
+TEST_CASE("the updater container: new image, same env and mounts, no ports, no network, no restart") {
+  ServiceJob svc;
+  svc.name = "podcd";
+  svc.spec.name = "podcd_podcd_1";
+  svc.spec.image = "localhost/podcd:2";
+  svc.spec.env = {{"PODCD_STATE_DIR", "/var/lib/podcd"}};
+  svc.spec.binds = {podman::BindMount{"/run/podman/podman.sock", "/run/podman/podman.sock", {}}};
+  svc.spec.ports = {podman::PortMapping{}};
+  svc.spec.restart_policy = "unless-stopped";
+  svc.spec.labels = {{"io.podcd.stack", "podcd"}};
+  svc.spec.user = "0";
+  auto s = UpdaterSpec(svc, "podcd", "20261122-010203-000001");
+  CHECK(s.name == "podcd_podcd-updater");
+  CHECK(s.image == "localhost/podcd:2");
+  CHECK(s.entrypoint == std::vector<std::string>{"podcd"});
+  CHECK(s.command == std::vector<std::string>{"__self-update", "--deployment", "20261122-010203-000001"});
+  CHECK(s.env == svc.spec.env);
+  REQUIRE(s.binds.size() == 1);
+  CHECK(s.binds[0].source == "/run/podman/podman.sock");
+  CHECK(s.ports.empty());
+  CHECK(s.network_mode == "none");
+  CHECK(s.restart_policy.empty());
+  CHECK(s.user == "0");
+  CHECK_FALSE(s.labels.contains("io.podcd.stack"));  // never planned or pruned
+  CHECK(s.labels.at(std::string(kLabelUpdater)) == "20261122-010203-000001");
+
+  PrepareSelfServiceJob(svc);
+  CHECK(svc.publishes_host_ports);  // old stops before new starts
+  CHECK(svc.has_healthcheck);
+  REQUIRE(svc.spec.healthcheck);
+  CHECK(svc.spec.healthcheck->test == std::vector<std::string>{"CMD", "podcd", "health"});
+  ServiceJob own_check;
+  own_check.has_healthcheck = true;
+  own_check.spec.healthcheck = podman::HealthConfig{{"CMD", "true"}};
+  PrepareSelfServiceJob(own_check);
+  CHECK(own_check.spec.healthcheck->test ==
+        std::vector<std::string>{"CMD", "true"});  // the compose one stays
+}
