@@ -132,22 +132,40 @@ void ClearHandOver(const std::filesystem::path& state_dir) {
   std::filesystem::remove(HandOverPath(state_dir), ec);
 }
 
-std::optional<std::string> OwnContainerId(const std::filesystem::path& containerenv) {
-  auto text = ReadFile(containerenv, 64u << 10);
-  if (!text) return std::nullopt;
-  std::string_view rest = *text;
-  while (!rest.empty()) {
-    const auto nl = rest.find('\n');
-    std::string_view line = Trim(rest.substr(0, nl));
-    rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-    if (!line.starts_with("id=")) continue;
-    auto value = line.substr(3);
-    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
-      value = value.substr(1, value.size() - 2);
-    if (value.empty()) return std::nullopt;
-    return std::string(value);
+std::optional<std::string> OwnContainerId(const std::filesystem::path& containerenv,
+                                          const std::filesystem::path& mountinfo) {
+  auto each_line = [](std::string_view text, auto&& fn) -> std::optional<std::string> {
+    while (!text.empty()) {
+      const auto nl = text.find('\n');
+      if (auto r = fn(Trim(text.substr(0, nl)))) return r;
+      text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+    }
+    return std::nullopt;
+  };
+  if (auto env = ReadFile(containerenv, 64u << 10)) {
+    auto id = each_line(*env, [](std::string_view line) -> std::optional<std::string> {
+      if (!line.starts_with("id=")) return std::nullopt;
+      auto value = line.substr(3);
+      if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+        value = value.substr(1, value.size() - 2);
+      if (value.empty()) return std::nullopt;
+      return std::string(value);
+    });
+    if (id) return id;
   }
-  return std::nullopt;
+  auto mounts = ReadFile(mountinfo, 4u << 20);
+  if (!mounts) return std::nullopt;
+  return each_line(*mounts, [](std::string_view line) -> std::optional<std::string> {
+    constexpr std::string_view kDir = "-containers/";
+    for (auto at = line.find(kDir); at != std::string_view::npos; at = line.find(kDir, at + 1)) {
+      auto rest = line.substr(at + kDir.size());
+      const auto slash = rest.find('/');
+      if (slash != 64 || !rest.substr(slash).starts_with("/userdata/")) continue;
+      auto id = rest.substr(0, 64);
+      if (id.find_first_not_of("0123456789abcdef") == std::string_view::npos) return std::string(id);
+    }
+    return std::nullopt;
+  });
 }
 
 podman::ContainerSpec UpdaterSpec(const ServiceJob& self_service, const std::string& stack,

@@ -50,9 +50,12 @@ Expected<std::optional<HandOverResult>> ReadHandOverResult(const std::filesystem
 // Removes both files (missing ones are fine).
 void ClearHandOver(const std::filesystem::path& state_dir);
 
-// The id of the container this process runs in, from Podman's /run/.containerenv
-// (`id="..."`); nullopt outside a Podman container.
-std::optional<std::string> OwnContainerId(const std::filesystem::path& containerenv = "/run/.containerenv");
+// The id of the container this process runs in; nullopt outside a Podman container. Podman
+// writes `id="..."` into /run/.containerenv only for privileged containers, so the usual source
+// is the mount of /etc/hostname (or resolv.conf, hosts, .containerenv) in mountinfo, whose
+// path is <storage>/<driver>-containers/<id>/userdata/...
+std::optional<std::string> OwnContainerId(const std::filesystem::path& containerenv = "/run/.containerenv",
+                                          const std::filesystem::path& mountinfo = "/proc/self/mountinfo");
 
 // Label on the updater container (value: the deployment id); it carries no io.podcd.stack
 // label, so plans and prunes never see it.

@@ -62,9 +62,20 @@ TEST_CASE("OwnContainerId reads Podman's .containerenv") {
   auto f = dir.Write(
       "containerenv",
       "engine=\"podman-4.3.1\"\nname=\"podcd_podcd_1\"\nid=\"0123abcd\"\nimage=\"x\"\nrootless=0\n");
-  CHECK(OwnContainerId(f) == std::optional<std::string>("0123abcd"));
-  CHECK_FALSE(OwnContainerId(dir / "missing"));
-  CHECK_FALSE(OwnContainerId(dir.Write("empty", "engine=\"podman\"\nid=\"\"\n")));
+  CHECK(OwnContainerId(f, dir / "none") == std::optional<std::string>("0123abcd"));
+  CHECK_FALSE(OwnContainerId(dir / "missing", dir / "none"));
+  // Not privileged: .containerenv is empty, the id is in the path of the hostname mount.
+  const std::string id = "21c49d80b7de016b90127a02af6dd3ac50fd576602f5d244fc1482ec6b89f3e5";
+  auto empty = dir.Write("empty", "");
+  auto mountinfo = dir.Write(
+      "mountinfo",
+      "1227 1200 0:52 / / rw,relatime - overlay overlay rw,lowerdir=/var/lib/containers/storage/overlay/l/X\n"
+      "1240 1227 8:1 /var/lib/containers/storage/overlay-containers/" +
+          id + "/userdata/hostname /etc/hostname rw,nosuid - ext4 /dev/sda1 rw\n");
+  CHECK(OwnContainerId(empty, mountinfo) == std::optional<std::string>(id));
+  CHECK_FALSE(OwnContainerId(empty, dir.Write("host-mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n")));
+  CHECK_FALSE(OwnContainerId(
+      empty, dir.Write("short", "1 1 8:1 /x/overlay-containers/abc/userdata/hostname /etc/hostname rw\n")));
 }
 
 TEST_CASE("the updater container: new image, same env and mounts, no ports, no network, no restart") {
