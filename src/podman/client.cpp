@@ -273,12 +273,15 @@ Expected<HttpResponse> Client::Call(std::string_view method, const std::string& 
                                     const std::vector<std::string>& headers) {
   const auto start = std::chrono::steady_clock::now();
   auto response = curl_.Request(method, path, body, headers, timeout);
-  // "podman container start web_1" -> "container start": the call's kind, not its target.
+  // "podman container start web_1" -> "container start", "podman pull IMAGE" -> "pull": the
+  // call's kind, never its target (one label value per image would grow without bound).
   std::string kind;
   {
     std::string_view rest = call.starts_with("podman ") ? call.substr(7) : call;
     auto first = rest.find(' ');
-    auto second = first == std::string_view::npos ? std::string_view::npos : rest.find(' ', first + 1);
+    const std::string_view verb = rest.substr(0, first);
+    const bool one_word = verb == "pull" || verb == "ping" || verb == "version" || verb == "events";
+    auto second = one_word || first == std::string_view::npos ? first : rest.find(' ', first + 1);
     kind = std::string(rest.substr(0, second));
   }
   metrics::Observe("podcd_podman_call_seconds", {{"call", kind}},

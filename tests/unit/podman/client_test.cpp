@@ -11,6 +11,7 @@
 #include "podman/client.hpp"
 #include "podman/spec.hpp"
 #include "support/temp_dir.hpp"
+#include "util/metrics.hpp"
 
 using namespace podcd;
 using namespace podcd::podman;
@@ -109,6 +110,23 @@ TEST_CASE("a missing socket is kUnavailable and names the socket", "[podman]") {
   CHECK(ping.error().code == ErrorCode::kUnavailable);
   CHECK(ping.error().message.find("nothing.sock") != std::string::npos);
   CHECK(ping.error().context == "podman ping");
+}
+
+TEST_CASE("the call-latency metric is labelled by the kind of call, never by its target", "[podman]") {
+  test::TempDir dir;
+  ClientOptions o;
+  o.socket_path = (dir / "nothing.sock").string();
+  o.timeout = 2s;
+  Client client(o);
+  (void)client.Pull("localhost/secret-project:v9", PullPolicy::kMissing);
+  (void)client.StartContainer("web_1");
+  (void)client.ImageExists("localhost/secret-project:v9");
+  const std::string text = metrics::Render();
+  CHECK(text.find("call=\"pull\"") != std::string::npos);
+  CHECK(text.find("call=\"container start\"") != std::string::npos);
+  CHECK(text.find("call=\"image exists\"") != std::string::npos);
+  CHECK(text.find("secret-project") == std::string::npos);
+  CHECK(text.find("web_1") == std::string::npos);
 }
 
 TEST_CASE("a peer that never answers hits the call's timeout", "[podman]") {
