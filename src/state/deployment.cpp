@@ -35,6 +35,7 @@ void AppendLog(Deployment& d, std::string line) {
     d.log.emplace_back("... further log lines dropped (limit " + std::to_string(kMaxLogLines) + ")");
     return;
   }
+  log::MaskSecrets(line);
   if (line.size() > kMaxLogLineBytes) {
     line.resize(kMaxLogLineBytes);
     line += " ...";

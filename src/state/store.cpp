@@ -173,8 +173,19 @@ std::string Store::NewId() {
   return std::string(stamp) + "-" + seq;
 }
 
-Expected<void> Store::Save(const Deployment& d) {
-  if (!ValidId(d.id)) return Fail(ErrorCode::kInvalidArgument, "invalid deployment id", d.id);
+namespace {
+// Log lines are masked as they are appended (AppendLog); reasons come from error messages.
+Deployment Masked(const Deployment& d) {
+  Deployment m = d;
+  log::MaskSecrets(m.reason);
+  for (auto& s : m.stacks) log::MaskSecrets(s.reason);
+  return m;
+}
+}  // namespace
+
+Expected<void> Store::Save(const Deployment& unmasked) {
+  if (!ValidId(unmasked.id)) return Fail(ErrorCode::kInvalidArgument, "invalid deployment id", unmasked.id);
+  const Deployment d = Masked(unmasked);
   std::string json = ToJson(d);
   std::lock_guard lock(mutex_);
   records_[d.id] = d;
@@ -184,8 +195,9 @@ Expected<void> Store::Save(const Deployment& d) {
 }
 
 void Store::UpdateInMemory(const Deployment& d) {
+  Deployment m = Masked(d);
   std::lock_guard lock(mutex_);
-  records_[d.id] = d;
+  records_[d.id] = std::move(m);
 }
 
 void Store::PruneLocked() {

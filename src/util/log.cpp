@@ -95,6 +95,11 @@ void AddSecret(std::string secret) {
 
 void ClearSecretsForTest() { Global().Lock()->secrets.clear(); }
 
+void MaskSecrets(std::string& text) {
+  auto s = Global().Lock();
+  Mask(text, s->secrets);
+}
+
 bool Enabled(Level level) { return level >= Global().Lock()->level; }
 
 void Write(Level level, std::string_view msg, Fields fields) {

@@ -42,6 +42,9 @@ Sink SetSink(Sink sink);
 // Every later line has each occurrence of `secret` masked. Empty strings are ignored.
 void AddSecret(std::string secret);
 void ClearSecretsForTest();
+// Masks every registered secret in `text` ("***"), as log lines are: for text that leaves the
+// process another way (deployment records served by the API and kept on disk).
+void MaskSecrets(std::string& text);
 
 bool Enabled(Level level);
 void Write(Level level, std::string_view msg, Fields fields = {});

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "support/temp_dir.hpp"
+#include "util/log.hpp"
 #include "util/strings.hpp"
 
 using namespace podcd;
@@ -169,4 +170,28 @@ TEST_CASE("delivery ids expire after the TTL") {
   REQUIRE(s);
   CHECK_FALSE((*s)->FindDelivery("old"));
   CHECK((*s)->FindDelivery("new") == std::string("20260101-000000-000002"));
+}
+
+TEST_CASE("registered secrets never reach a record: log lines, reasons, stack reasons, on disk too") {
+  test::TempDir dir;
+  podcd::log::AddSecret("hunter2-token-value");
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  state::Deployment d;
+  d.id = (*store)->NewId();
+  d.state = state::DeploymentState::kFailed;
+  state::AppendLog(d, "sync: https://x:hunter2-token-value@git.example/env.git: 401");
+  d.reason = "repository sync: auth hunter2-token-value refused";
+  d.stacks = {{"web", "failed", "token hunter2-token-value", 1}};
+  REQUIRE((*store)->Save(d));
+  (*store)->UpdateInMemory(d);
+  auto got = (*store)->Get(d.id);
+  REQUIRE(got);
+  const std::string json = state::ToJson(*got);
+  CHECK(json.find("hunter2") == std::string::npos);
+  CHECK(json.find("***") != std::string::npos);
+  auto on_disk = ReadFile(dir / "deployments" / (d.id + ".json"));
+  REQUIRE(on_disk);
+  CHECK(on_disk->find("hunter2") == std::string::npos);
+  podcd::log::ClearSecretsForTest();
 }
