@@ -1,8 +1,11 @@
 #include "config/config.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "util/strings.hpp"
 #include "util/yaml.hpp"
@@ -543,6 +546,14 @@ struct Loader {
     }
     if (cfg.poll.interval.count() > 0 && cfg.poll.interval < std::chrono::seconds(10)) {
       bad("poll.interval", "must be 0 (off) or at least 10s");
+    }
+    // Found now rather than at the first sync, minutes later, in a deployment log.
+    for (auto [key, path] :
+         {std::pair<std::string_view, const std::string*>{"repo.ssh_key_file", &cfg.repo.ssh_key_file},
+          {"repo.known_hosts_file", &cfg.repo.known_hosts_file}}) {
+      if (path->empty()) continue;
+      std::ifstream in(*path);
+      if (!in) bad(key, "cannot read " + Quoted(*path) + ": " + std::strerror(errno));
     }
   }
 };

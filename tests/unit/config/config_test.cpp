@@ -392,3 +392,22 @@ TEST_CASE("the bundled examples/podcd.yml is valid once its secret is supplied")
         std::string::npos);
   log::ClearSecretsForTest();
 }
+
+TEST_CASE("an SSH key or known_hosts file that cannot be read is a config error naming key and path") {
+  test::TempDir d;
+  auto key = d.Write("id_ed25519", "-----BEGIN OPENSSH PRIVATE KEY-----\n");
+  Env env{{{"PODCD_WEBHOOK_SECRET", kSecret},
+           {"PODCD_REPO_URL", "ssh://git@127.0.0.1/env.git"},
+           {"PODCD_REPO_SSH_KEY_FILE", key.string()},
+           {"PODCD_REPO_KNOWN_HOSTS_FILE", (d / "missing_known_hosts").string()}}};
+  auto c = config::Load(Options(env));
+  REQUIRE_FALSE(c);
+  const std::string all = AllErrors(c.error());
+  CHECK(all.find("repo.known_hosts_file") != std::string::npos);
+  CHECK(all.find("missing_known_hosts") != std::string::npos);
+  CHECK(all.find("No such file") != std::string::npos);
+  CHECK(all.find("repo.ssh_key_file") == std::string::npos);  // that one is there
+  env.vars["PODCD_REPO_KNOWN_HOSTS_FILE"] = d.Write("known_hosts", "").string();
+  CHECK(config::Load(Options(env)));
+  log::ClearSecretsForTest();
+}
