@@ -466,24 +466,31 @@ scenario_kill() {
   answer=$(webhook)
   [ "$(status)" = 202 ] || fail "(c) webhook: expected 202, got $(status): $answer"
   id=$(echo "$answer" | json "j['deployment']")
-  # Until slow's new container exists (it is then waiting for its healthcheck).
+  # Until slow's new container exists (podcd is then in its 5 s settle gate).
+  local next=""
   for i in $(seq 100); do
-    podman ps -a --filter label=io.podcd.stack=slow --format '{{.Names}}' | grep -qv '^slow_app_1$' && break
+    next=$(podman ps -a --filter label=io.podcd.stack=slow --format '{{.Names}}' | grep -v '^slow_app_1$' || true)
+    [ -n "$next" ] && break
     state=$(api GET "/deployments/$id" | json "j['state']")
     [ "$state" = running ] || [ "$state" = queued ] || fail "(c) deployment $id ended ($state) before the kill"
     sleep 0.1
   done
-  log "(c) deployment $id is running; kill -9 podcd"
-  podman kill -s KILL "$PODCD" >/dev/null
-  # The restart policy (unless-stopped) brings it back when Podman honours it; else by hand.
-  for i in $(seq 30); do
-    [ "$(podman inspect --format '{{.State.Running}}' "$PODCD")" = true ] && { restarted=policy; break; }
+  [ -n "$next" ] || fail "(c) slow's new container did not appear within 10 s"
+  # SIGKILL to podcd's process from the host, as the OOM killer or a crash would end it.
+  # (`podman kill -s KILL` counts as a stop by the user: Podman does not apply the restart
+  # policy after it.) The restart policy of podman-compose.yml must bring podcd back.
+  local old_pid
+  old_pid=$(podcd_pid)
+  log "(c) deployment $id is running, $next exists; kill -9 podcd (pid $old_pid)"
+  kill -KILL "$old_pid"
+  local st
+  for i in $(seq 150); do
+    st=$(podman inspect --format '{{.State.Running}} {{.State.Pid}}' "$PODCD")
+    [ "${st% *}" = true ] && [ "${st#* }" != "$old_pid" ] && { restarted=policy; break; }
     sleep 0.2
   done
-  if [ -z "$restarted" ]; then
-    podman start "$PODCD" >/dev/null
-    restarted="podman start"
-  fi
+  [ -n "$restarted" ] || fail "(c) the restart policy (unless-stopped) did not restart $PODCD within 30 s"
+  restarted="the restart policy, restart count $(podman inspect --format '{{.RestartCount}}' "$PODCD")"
   log "(c) restarted by $restarted"
   wait_health 60
   wait_in_sync 120 web1 web2 slow
