@@ -599,7 +599,7 @@ step "start the Podman service (scripts/testenv.sh)" start_env
 step "Debian base image" base_image
 step "build podcd's image from the Containerfile" build_image
 step "environment repository (bare, file://)" make_repo
-step "check podman-compose.yml (podman-compose config, podcd plan)" check_compose
+step "check podman-compose.yml (podman-compose --dry-run, podcd check-config)" check_compose
 step "start podcd with podman-compose.yml; start-up reconcile" start_podcd
 if [ "${E2E_SCENARIOS:-1}" = 1 ]; then
   step "(a) push one stack's change, signed webhook" scenario_one_stack
