@@ -246,6 +246,7 @@ Expected<void> StackRun::Gate(const ServiceJob& s, const std::string& id) {
   Ms interval = kind == GateKind::kHealth ? std::clamp(s.health_interval, Ms(100), Ms(5000)) : gate_.poll;
   if (kind == GateKind::kHealth && s.health_interval.count() == 0) interval = Ms(1000);
   int healthy = 0;
+  int failed_in_a_row = 0;
   for (;;) {
     auto st = rt_.Inspect(id);
     if (!st) return std::unexpected(st.error());
@@ -267,12 +268,16 @@ Expected<void> StackRun::Gate(const ServiceJob& s, const std::string& id) {
         auto h = rt_.Healthcheck(id);
         if (!h) return std::unexpected(h.error());
         if (h->status == "healthy") {
+          failed_in_a_row = 0;
           if (++healthy >= gate_.healthy_count) return {};
-        } else if (h->status == "unhealthy") {
-          return Fail(ErrorCode::kInternal,
-                      "healthcheck unhealthy" + (h->output.empty() ? "" : ": " + JoinLines(h->output, 3)));
         } else {
           healthy = 0;
+          const bool starting = clock_.Now() - start < s.health_start_period;
+          if (h->status == "unhealthy" && !starting && ++failed_in_a_row >= std::max(1, s.health_retries)) {
+            return Fail(ErrorCode::kInternal, "healthcheck unhealthy (" + std::to_string(failed_in_a_row) +
+                                                  " checks in a row)" +
+                                                  (h->output.empty() ? "" : ": " + JoinLines(h->output, 3)));
+          }
         }
       }
     }

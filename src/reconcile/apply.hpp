@@ -31,6 +31,10 @@ struct ServiceJob {
   bool pull_never = false;  // pull_policy: never
   bool has_healthcheck = false;
   std::chrono::milliseconds health_interval{0};
+  // As Podman's timer would apply them (its `healthcheck run` reports every failed check as
+  // unhealthy): failures in the start period do not count; `retries` failures in a row fail.
+  std::chrono::milliseconds health_start_period{0};
+  int health_retries = 3;
   bool publishes_host_ports = false;
   bool shares_namespace = false;  // network_mode service:/container:
   std::chrono::seconds stop_grace{10};

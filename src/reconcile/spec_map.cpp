@@ -202,6 +202,8 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
           podman::HealthConfig{h.test, h.interval, h.timeout, h.start_period, static_cast<int>(h.retries)};
       job.has_healthcheck = true;
       job.health_interval = std::chrono::duration_cast<std::chrono::milliseconds>(h.interval);
+      job.health_start_period = std::chrono::duration_cast<std::chrono::milliseconds>(h.start_period);
+      job.health_retries = h.retries > 0 ? static_cast<int>(h.retries) : 3;
     }
   }
   spec.cap_add = s.cap_add;

@@ -164,7 +164,7 @@ TEST_CASE("a new container that fails its healthcheck is rolled back; the old on
   INFO(h.Log());
   CHECK_FALSE(r.ok);
   CHECK(r.services[0].outcome == "rolled-back");
-  CHECK(r.reason.find("healthcheck unhealthy: connection refused") != std::string::npos);
+  CHECK(r.reason.find("healthcheck unhealthy (3 checks in a row): connection refused") != std::string::npos);
   CHECK(r.reason.find("fatal: config missing") != std::string::npos);  // the failing container's logs
   CHECK(h.rt.ByName("web_site_1_podcd-next") == nullptr);
   CHECK(h.rt.containers.at(old).status == "running");
@@ -491,4 +491,31 @@ TEST_CASE("services sharing an image check or pull it once per stack") {
   auto calls = h.rt.Calls();
   CHECK(std::count(calls.begin(), calls.end(), "pull localhost/bb:1") == 1);
   CHECK(std::count(calls.begin(), calls.end(), "exists localhost/bb:1") == 1);
+}
+
+TEST_CASE("the health gate honours retries and start_period like Podman's own timer would") {
+  auto run = [](std::vector<std::string> answers, int retries, std::chrono::milliseconds start_period) {
+    Harness h;
+    h.rt.images["localhost/bb:2"] = "sha-2";
+    h.rt.health_script["localhost/bb:2"] = std::move(answers);
+    auto s = Job("web", "site", core::Action::kCreate, "localhost/bb:2");
+    s.has_healthcheck = true;
+    s.health_interval = 1s;
+    s.health_retries = retries;
+    s.health_start_period = start_period;
+    auto r = h.Apply({"web", {s}, {}, {}, {}, false});
+    INFO(h.Log());
+    return r;
+  };
+  // Two failed checks, then healthy: fine with 3 retries, a failure with 2.
+  CHECK(run({"unhealthy", "unhealthy", "healthy"}, 3, 0ms).ok);
+  auto two = run({"unhealthy", "unhealthy", "healthy"}, 2, 0ms);
+  CHECK_FALSE(two.ok);
+  CHECK(two.reason.find("healthcheck unhealthy") != std::string::npos);
+  CHECK(two.reason.find("2 checks in a row") != std::string::npos);
+  // Failures inside start_period do not count: 4 of them at 1 s intervals within 5 s.
+  CHECK(run({"unhealthy", "unhealthy", "unhealthy", "unhealthy", "healthy"}, 1, 5s).ok);
+  CHECK_FALSE(run({"unhealthy", "unhealthy", "unhealthy", "unhealthy", "healthy"}, 1, 0ms).ok);
+  // A failure between two good answers resets the count of healthy ones, not the verdict.
+  CHECK(run({"healthy", "unhealthy", "healthy"}, 3, 0ms).ok);
 }

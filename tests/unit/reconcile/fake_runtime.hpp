@@ -39,7 +39,9 @@ class FakeRuntime final : public reconcile::Runtime {
   std::map<std::string, std::string> registry;       // name -> id (pullable)
   std::map<std::string, std::string> exit_on_start;  // image -> "code" (dies at once)
   std::map<std::string, std::string> health;         // image -> healthy|unhealthy|starting
-  std::set<std::string> fail_remove;                 // container names whose removal fails
+  // image -> answers of successive checks (the last one repeats); takes precedence over `health`
+  std::map<std::string, std::vector<std::string>> health_script;
+  std::set<std::string> fail_remove;  // container names whose removal fails
 
   // Observed.
   std::vector<std::string> calls;               // "create NAME", "start NAME", ...
@@ -217,6 +219,10 @@ class FakeRuntime final : public reconcile::Runtime {
     podman::HealthResult h;
     auto it = health.find(c.image);
     h.status = it == health.end() ? "healthy" : it->second;
+    if (auto sc = health_script.find(c.image); sc != health_script.end() && !sc->second.empty()) {
+      h.status = sc->second.front();
+      if (sc->second.size() > 1) sc->second.erase(sc->second.begin());
+    }
     if (h.status == "unhealthy") h.output = "connection refused";
     return h;
   }
