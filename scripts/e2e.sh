@@ -4,7 +4,7 @@
 # rootful Podman, deploying an environment repository of small stacks through signed webhooks.
 #
 #   bash scripts/e2e.sh                  # as root, after scripts/setup.sh --no-build
-#   E2E_SELF_UPDATE=1 bash scripts/e2e.sh  # also scenario (d), podcd replacing itself
+#   E2E_SELF_UPDATE=0 bash scripts/e2e.sh  # without scenario (d), podcd replacing itself
 #   E2E_BENCH=1 bash scripts/e2e.sh        # also the latency/RSS figures (bench/e2e_latency.sh)
 #
 # Variables: E2E_DIR (work directory, default /tmp/podcd-e2e; short, as a unix socket lives
@@ -160,7 +160,7 @@ build_image() {
   log "image $IMAGE: $IMAGE_SIZE bytes ($(awk -v s="$IMAGE_SIZE" 'BEGIN { printf "%.1f", s / 1e6 }') MB)"
   [ "$(podman image inspect --format '{{.Config.User}}' "$IMAGE")" = "$PODCD_UID:0" ] ||
     fail "image user is not $PODCD_UID:0"
-  podman image inspect --format '{{.Config.Healthcheck.Test}}' "$IMAGE" | grep -q 'podcd health' ||
+  [[ $(podman image inspect --format '{{.Config.Healthcheck.Test}}' "$IMAGE") == *"podcd health"* ]] ||
     fail "image has no HEALTHCHECK podcd health"
 }
 
@@ -305,7 +305,7 @@ check_compose() {
     -e PODCD_POLICY_ALLOW="podcd:podman_socket,host_binds" \
     "$IMAGE" check-config 2>&1) || { echo "$out"; fail "podcd check-config over the environment repository"; }
   printf '%s\n' "$out" | sed 's/^/    /'  # indented
-  echo "$out" | grep -q "stacks: 4 valid, 0 with errors" || fail "podcd check-config: expected 4 valid stacks"
+  [[ $out == *"stacks: 4 valid, 0 with errors"* ]] || fail "podcd check-config: expected 4 valid stacks"
 }
 
 # api METHOD PATH [curl args...]: prints the body; `status` prints the HTTP status afterwards
@@ -407,7 +407,7 @@ start_podcd() {
   # podman-compose, has no fingerprint: without the self-update it is left as is ("changed");
   # with it, the first reconcile replaces it, which the scenarios must not run into.
   wait_in_sync 120 web1 web2 slow
-  if [ "${E2E_SELF_UPDATE:-0}" = 1 ]; then
+  if [ "${E2E_SELF_UPDATE:-1}" = 1 ]; then
     wait_in_sync 180 podcd
     wait_health 60
   fi
@@ -511,7 +511,7 @@ scenario_kill() {
 }
 
 # (d) podcd's own stack changes: podcd hands over to an updater container that replaces it.
-# Runs only with E2E_SELF_UPDATE=1 until the self-update is on main.
+# E2E_SELF_UPDATE=0 leaves it out.
 scenario_self_update() {
   local old new i answer
   old=$(podman inspect --format '{{.Id}}' "$PODCD")
@@ -521,6 +521,8 @@ scenario_self_update() {
   push "podcd: E2E_GENERATION=2"
   answer=$(webhook)
   [ "$(status)" = 202 ] || [ "$(status)" = 200 ] || fail "(d) webhook: HTTP $(status): $answer"
+  local id
+  id=$(echo "$answer" | json "j['deployment']")
   for i in $(seq 240); do
     new=$(podman inspect --format '{{.Id}}' "$PODCD" 2>/dev/null || true)
     [ -n "$new" ] && [ "$new" != "$old" ] &&
@@ -529,10 +531,61 @@ scenario_self_update() {
   done
   [[ -n "$new" && "$new" != "$old" ]] || fail "(d) $PODCD was not replaced within 120 s"
   wait_health 30
-  podman inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$PODCD" | grep -qx 'E2E_GENERATION=2' ||
+  [[ $'\n'$(podman inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$PODCD")$'\n' == *$'\nE2E_GENERATION=2\n'* ]] ||
     fail "(d) the new $PODCD lacks E2E_GENERATION=2"
   wait_in_sync 60 web1 web2 slow podcd
-  log "(d) $PODCD replaced: ${old:0:12} -> ${new:0:12}"
+  # The old podcd handed its record over; the new one closed it from the updater's result.
+  local record
+  for i in $(seq 60); do
+    record=$(api GET "/deployments/$id")
+    [ "$(echo "$record" | json "j['state']")" = succeeded ] && break
+    sleep 0.5
+  done
+  [ "$(echo "$record" | json "j['state']")" = succeeded ] || fail "(d) deployment $id: $record"
+  # (Not `| grep -q`: with pipefail, grep leaving early fails the writer.)
+  [[ $(echo "$record" | json "'\\n'.join(j['log'])") == *"self-update done"* ]] ||
+    fail "(d) deployment $id does not say the self-update was done: $record"
+  [ -z "$(podman ps -a --filter label=io.podcd.updater --format '{{.Names}}')" ] ||
+    fail "(d) the updater container was left behind"
+  log "(d) $PODCD replaced: ${old:0:12} -> ${new:0:12}; deployment $id succeeded"
+}
+
+# (e) a commit that breaks podcd's own stack: the new podcd never turns healthy, the updater
+# rolls back to the old container, and the deployment is failed, not left running.
+scenario_self_update_rollback() {
+  local old new i answer id record
+  old=$(podman inspect --format '{{.Id}}' "$PODCD")
+  # A configuration podcd refuses at start (poll interval below its 10 s minimum).
+  sed -i 's/^      E2E_GENERATION: .*/&\n      PODCD_POLL_INTERVAL: "1s"/' "$DEV/services/podcd/compose.yml"
+  grep -q 'PODCD_POLL_INTERVAL: "1s"' "$DEV/services/podcd/compose.yml" || fail "(e) could not edit the compose file"
+  push "podcd: a configuration it refuses"
+  answer=$(webhook)
+  [ "$(status)" = 202 ] || fail "(e) webhook: HTTP $(status): $answer"
+  id=$(echo "$answer" | json "j['deployment']")
+  for i in $(seq 240); do
+    record=$(api GET "/deployments/$id" 2>/dev/null || true)
+    [ "$(echo "$record" | json "j.get('state', '')" 2>/dev/null)" = failed ] && break
+    sleep 0.5
+  done
+  [ "$(echo "$record" | json "j['state']")" = failed ] || fail "(e) deployment $id is not failed: $record"
+  [[ $(echo "$record" | json "'\\n'.join(j['log'])") == *"rolled back to the old container"* ]] ||
+    fail "(e) deployment $id does not say it rolled back: $record"
+  new=$(podman inspect --format '{{.Id}}' "$PODCD")
+  [ "$new" = "$old" ] || fail "(e) $PODCD is not the old container after the rollback (${old:0:12} -> ${new:0:12})"
+  wait_health 30
+  # Not retried at the same commit: a further push of nothing leaves podcd alone.
+  answer=$(webhook "?wait=60")
+  [ "$(status)" = 200 ] || fail "(e) webhook after the rollback: HTTP $(status): $answer"
+  [ "$(podman inspect --format '{{.Id}}' "$PODCD")" = "$old" ] || fail "(e) podcd was replaced again at the same commit"
+  [[ $answer == *backoff* ]] || fail "(e) the self stack is not backing off: $answer"
+  # Reverting the commit brings the repo back to what runs: nothing to do.
+  sed -i '/PODCD_POLL_INTERVAL: "1s"/d' "$DEV/services/podcd/compose.yml"
+  push "podcd: revert"
+  answer=$(webhook "?wait=60")
+  [ "$(status)" = 200 ] || fail "(e) webhook after the revert: HTTP $(status): $answer"
+  [ "$(podman inspect --format '{{.Id}}' "$PODCD")" = "$old" ] || fail "(e) podcd was replaced by the revert"
+  wait_in_sync 30 podcd
+  log "(e) rolled back to ${old:0:12}; deployment $id failed; no retry at the same commit"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -606,10 +659,11 @@ if [ "${E2E_SCENARIOS:-1}" = 1 ]; then
   step "(b) push a broken commit (bad image tag)" scenario_broken
   step "(c) kill -9 podcd during a deployment" scenario_kill
 fi
-if [ "${E2E_SELF_UPDATE:-0}" = 1 ]; then
+if [ "${E2E_SELF_UPDATE:-1}" = 1 ]; then
   step "(d) podcd replaces itself" scenario_self_update
+  step "(e) a broken podcd commit rolls back" scenario_self_update_rollback
 else
-  log "(d) self-update: skipped (E2E_SELF_UPDATE=1 runs it)"
+  log "(d) self-update: skipped (E2E_SELF_UPDATE=0)"
 fi
 if [ "${E2E_BENCH:-0}" = 1 ]; then
   step "bench: webhook-to-converged latency, RSS" bench

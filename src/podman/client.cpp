@@ -667,6 +667,42 @@ Expected<std::string> Client::InspectContainerJson(std::string_view id) {
   return std::move(r->body);
 }
 
+Expected<ContainerSpec> Client::InspectRunConfig(std::string_view id) {
+  const std::string call = "podman container inspect " + std::string(id);
+  auto body = InspectContainerJson(id);
+  if (!body) return std::unexpected(body.error());
+  auto doc = ParseJson(*body, call);
+  if (!doc) return std::unexpected(doc.error());
+  ContainerSpec spec;
+  spec.name = GetString(*doc, "Name");
+  spec.image = GetString(*doc, "Image");
+  if (const Json* c = GetObject(*doc, "Config")) {
+    for (const auto& kv : GetStringArray(*c, "Env")) {
+      const auto eq = kv.find('=');
+      if (eq != std::string::npos && eq > 0) spec.env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    }
+    spec.user = GetString(*c, "User");
+  }
+  if (const Json* h = GetObject(*doc, "HostConfig")) {
+    spec.privileged = GetBool(*h, "Privileged");
+    spec.cap_add = GetStringArray(*h, "CapAdd");
+  }
+  if (auto it = doc->FindMember("Mounts"); it != doc->MemberEnd() && it->value.IsArray()) {
+    for (const auto& m : it->value.GetArray()) {
+      if (!m.IsObject()) continue;
+      const std::string type = GetString(m, "Type");
+      std::vector<std::string> options;
+      if (m.HasMember("RW") && m["RW"].IsBool() && !m["RW"].GetBool()) options.emplace_back("ro");
+      if (type == "bind") {
+        spec.binds.push_back({GetString(m, "Source"), GetString(m, "Destination"), std::move(options)});
+      } else if (type == "volume") {
+        spec.volumes.push_back({GetString(m, "Name"), GetString(m, "Destination"), std::move(options)});
+      }
+    }
+  }
+  return spec;
+}
+
 Expected<ContainerInfo> Client::InspectContainer(std::string_view id) {
   const std::string call = "podman container inspect " + std::string(id);
   auto body = InspectContainerJson(id);

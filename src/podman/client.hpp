@@ -202,6 +202,10 @@ class Client {
   [[nodiscard]] Expected<ContainerInfo> InspectContainer(std::string_view id);
   // The raw inspect JSON, for callers and tests that need a field ContainerInfo lacks.
   [[nodiscard]] Expected<std::string> InspectContainerJson(std::string_view id);
+  // What a container runs with, as a spec to start another process the same way: image,
+  // environment, user, bind mounts and named volumes, privileges. (The self-updater runs with
+  // the configuration of the podcd it replaces, the one known to work.)
+  [[nodiscard]] Expected<ContainerSpec> InspectRunConfig(std::string_view id);
   // All containers (running or not) whose labels match every filter ("key" or "key=value").
   [[nodiscard]] Expected<std::vector<ContainerSummary>> ListContainers(
       const std::vector<std::string>& label_filters);

@@ -274,7 +274,9 @@ Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key,
       return fail("pulling " + image + ": " + r.error().What());
     }
   }
-  const podman::ContainerSpec spec = UpdaterSpec(own, job.name, ctx.Id());
+  auto running = runtime_.RunConfigOf(own_container_);
+  if (!running) return fail("inspecting this podcd's container: " + running.error().What());
+  const podman::ContainerSpec spec = UpdaterSpec(*running, image, job.name, ctx.Id());
   (void)runtime_.Remove(spec.name);  // a previous updater's container, if one was left behind
   HandOver h;
   h.deployment = ctx.Id();

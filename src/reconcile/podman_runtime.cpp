@@ -118,6 +118,10 @@ Expected<void> PodmanRuntime::Remove(const std::string& id) {
   return Lease(*this)->RemoveContainer(id, true);
 }
 
+Expected<podman::ContainerSpec> PodmanRuntime::RunConfigOf(const std::string& id) {
+  return Lease(*this)->InspectRunConfig(id);
+}
+
 Expected<void> PodmanRuntime::Rename(const std::string& id, const std::string& name) {
   return Lease(*this)->RenameContainer(id, name);
 }

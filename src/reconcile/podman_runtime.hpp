@@ -31,6 +31,7 @@ class PodmanRuntime final : public Runtime {
   Expected<ContainerStatus> Inspect(const std::string& id) override;
   Expected<podman::HealthResult> Healthcheck(const std::string& id) override;
   Expected<std::string> Logs(const std::string& id, int tail) override;
+  Expected<podman::ContainerSpec> RunConfigOf(const std::string& id) override;
   Expected<std::vector<std::string>> StackNetworks(const std::string& stack) override;
   Expected<std::vector<std::string>> StackVolumes(const std::string& stack) override;
   Expected<void> RemoveNetwork(const std::string& name) override;

@@ -44,6 +44,9 @@ class Runtime {
   virtual Expected<ContainerStatus> Inspect(const std::string& id) = 0;
   virtual Expected<podman::HealthResult> Healthcheck(const std::string& id) = 0;
   virtual Expected<std::string> Logs(const std::string& id, int tail) = 0;
+  // Image, environment, user, mounts and privileges of an existing container (the self-updater
+  // runs with those of the podcd it replaces).
+  virtual Expected<podman::ContainerSpec> RunConfigOf(const std::string& id) = 0;
   // Networks and volumes carrying podcd's stack label for `stack`.
   virtual Expected<std::vector<std::string>> StackNetworks(const std::string& stack) = 0;
   virtual Expected<std::vector<std::string>> StackVolumes(const std::string& stack) = 0;

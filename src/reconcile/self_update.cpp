@@ -168,30 +168,24 @@ std::optional<std::string> OwnContainerId(const std::filesystem::path& container
   });
 }
 
-podman::ContainerSpec UpdaterSpec(const ServiceJob& self_service, const std::string& stack,
-                                  const std::string& deployment) {
-  const podman::ContainerSpec& from = self_service.spec;
+podman::ContainerSpec UpdaterSpec(const podman::ContainerSpec& running, const std::string& image,
+                                  const std::string& stack, const std::string& deployment) {
   podman::ContainerSpec s;
   s.name = stack + "_podcd-updater";
-  s.image = from.image;
+  s.image = image;
   s.entrypoint = {"podcd"};
   s.command = {"__self-update", "--deployment", deployment};
-  s.env = from.env;
+  s.env = running.env;
+  s.env.erase("HOSTNAME");  // the old container's, not this one's
   s.labels = {{std::string(kLabelUpdater), deployment}};
-  s.binds = from.binds;
-  s.volumes = from.volumes;
-  s.tmpfs = from.tmpfs;
-  s.user = from.user;
-  s.groups = from.groups;
+  s.binds = running.binds;
+  s.volumes = running.volumes;
+  s.user = running.user;
   s.network_mode = "none";  // it talks to Podman over the mounted unix socket only
   s.init = true;
-  s.ulimits = from.ulimits;
   // What lets the podcd container reach the socket lets the updater reach it too.
-  s.privileged = from.privileged;
-  s.cap_add = from.cap_add;
-  s.selinux_opts = from.selinux_opts;
-  s.seccomp_profile = from.seccomp_profile;
-  s.apparmor_profile = from.apparmor_profile;
+  s.privileged = running.privileged;
+  s.cap_add = running.cap_add;
   return s;
 }
 

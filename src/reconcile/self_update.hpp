@@ -61,11 +61,12 @@ std::optional<std::string> OwnContainerId(const std::filesystem::path& container
 // label, so plans and prunes never see it.
 inline constexpr std::string_view kLabelUpdater = "io.podcd.updater";
 
-// The updater container for `self_service` (the podcd service of the new self stack): its new
-// image, environment, user and mounts, so that it reads the same configuration and state
-// directory; no ports, no network, no restart policy, no healthcheck.
-podman::ContainerSpec UpdaterSpec(const ServiceJob& self_service, const std::string& stack,
-                                  const std::string& deployment);
+// The updater container: the new podcd image (`image`), run with the environment, user, mounts
+// and privileges of the running podcd container (`running`, from Runtime::RunConfigOf), so that
+// it reads the configuration and state directory known to work even when the new stack's are
+// broken; no ports, no network, no restart policy, no healthcheck.
+podman::ContainerSpec UpdaterSpec(const podman::ContainerSpec& running, const std::string& image,
+                                  const std::string& stack, const std::string& deployment);
 
 // How the updater replaces podcd's container: the old one stops before the new one starts
 // (two podcd on one state directory cannot both hold its lock), and the health gate asks the

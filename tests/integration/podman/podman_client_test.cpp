@@ -601,3 +601,37 @@ TEST_CASE("events since a time, filtered by label", "[podman]") {
   CHECK(std::find(actions.begin(), actions.end(), "start") != actions.end());
   CHECK(std::find(actions.begin(), actions.end(), "died") != actions.end());
 }
+
+TEST_CASE("InspectRunConfig reads back env, user, binds (ro kept), volumes and privileges", "[podman]") {
+  PODCD_PODMAN_TEST_SETUP();
+  test::TempDir dir;
+  const std::string name = cleanup.Container(test::UniqueName("runcfg"));
+  const std::string volume = cleanup.Volume(test::UniqueName("runcfg-vol"));
+  auto spec = Sleeper(env, name);
+  spec.env = {{"PODCD_STATE_DIR", "/var/lib/podcd"}, {"WITH_EQUALS", "a=b"}};
+  spec.user = "10001:0";
+  spec.binds = {{dir.path().string(), "/srv/env", {"ro"}}};
+  spec.volumes = {{volume, "/var/lib/podcd", {}}};
+  spec.cap_add = {"NET_ADMIN"};
+  auto id = client.CreateContainer(spec);
+  INFO((id ? "" : Describe(id.error())));
+  REQUIRE(id.has_value());
+  auto rc = client.InspectRunConfig(*id);
+  INFO((rc ? "" : Describe(rc.error())));
+  REQUIRE(rc.has_value());
+  CHECK(rc->name == name);
+  CHECK_FALSE(rc->image.empty());
+  CHECK(rc->env.at("PODCD_STATE_DIR") == "/var/lib/podcd");
+  CHECK(rc->env.at("WITH_EQUALS") == "a=b");
+  CHECK(rc->user == "10001:0");
+  REQUIRE(rc->binds.size() == 1);
+  CHECK(rc->binds[0].source == dir.path().string());
+  CHECK(rc->binds[0].destination == "/srv/env");
+  CHECK(rc->binds[0].options == std::vector<std::string>{"ro"});
+  REQUIRE(rc->volumes.size() == 1);
+  CHECK(rc->volumes[0].name == volume);
+  CHECK(rc->volumes[0].destination == "/var/lib/podcd");
+  CHECK(rc->volumes[0].options.empty());
+  CHECK(std::find(rc->cap_add.begin(), rc->cap_add.end(), "CAP_NET_ADMIN") != rc->cap_add.end());
+  CHECK_FALSE(rc->privileged);
+}

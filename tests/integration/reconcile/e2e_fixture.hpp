@@ -105,6 +105,9 @@ class CountingRuntime final : public reconcile::Runtime {
     return inner_.Healthcheck(id);
   }
   Expected<std::string> Logs(const std::string& id, int tail) override { return inner_.Logs(id, tail); }
+  Expected<podman::ContainerSpec> RunConfigOf(const std::string& id) override {
+    return inner_.RunConfigOf(id);
+  }
   Expected<std::vector<std::string>> StackNetworks(const std::string& stack) override {
     return inner_.StackNetworks(stack);
   }

@@ -226,6 +226,16 @@ class FakeRuntime final : public reconcile::Runtime {
     if (h.status == "unhealthy") h.output = "connection refused";
     return h;
   }
+  Expected<podman::ContainerSpec> RunConfigOf(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("inspect");
+    auto it = containers.find(id);
+    if (it == containers.end()) return Fail(ErrorCode::kNotFound, "no such container");
+    podman::ContainerSpec s;
+    s.name = it->second.name;
+    s.image = it->second.image;
+    return s;
+  }
   Expected<std::string> Logs(const std::string& id, int) override {
     std::lock_guard lock(mu_);
     calls.push_back("logs");

@@ -78,32 +78,36 @@ TEST_CASE("OwnContainerId reads Podman's .containerenv") {
       empty, dir.Write("short", "1 1 8:1 /x/overlay-containers/abc/userdata/hostname /etc/hostname rw\n")));
 }
 
-TEST_CASE("the updater container: new image, same env and mounts, no ports, no network, no restart") {
-  ServiceJob svc;
-  svc.name = "podcd";
-  svc.spec.name = "podcd_podcd_1";
-  svc.spec.image = "localhost/podcd:2";
-  svc.spec.env = {{"PODCD_STATE_DIR", "/var/lib/podcd"}};
-  svc.spec.binds = {podman::BindMount{"/run/podman/podman.sock", "/run/podman/podman.sock", {}}};
-  svc.spec.ports = {podman::PortMapping{}};
-  svc.spec.restart_policy = "unless-stopped";
-  svc.spec.labels = {{"io.podcd.stack", "podcd"}};
-  svc.spec.user = "0";
-  auto s = UpdaterSpec(svc, "podcd", "20261122-010203-000001");
+TEST_CASE("the updater container: the new image with the running podcd's env and mounts, nothing else") {
+  podman::ContainerSpec running;  // as Runtime::RunConfigOf reads the old podcd container
+  running.name = "podcd_podcd_1";
+  running.image = "sha-old";
+  running.env = {{"PODCD_STATE_DIR", "/var/lib/podcd"}, {"HOSTNAME", "3216ad8ac9e5"}};
+  running.binds = {podman::BindMount{"/run/podman/podman.sock", "/run/podman/podman.sock", {}}};
+  running.volumes = {podman::NamedVolume{"podcd_state", "/var/lib/podcd", {}}};
+  running.ports = {podman::PortMapping{}};
+  running.restart_policy = "unless-stopped";
+  running.labels = {{"io.podcd.stack", "podcd"}};
+  running.user = "10001:0";
+  auto s = UpdaterSpec(running, "localhost/podcd:2", "podcd", "20261122-010203-000001");
   CHECK(s.name == "podcd_podcd-updater");
   CHECK(s.image == "localhost/podcd:2");
   CHECK(s.entrypoint == std::vector<std::string>{"podcd"});
   CHECK(s.command == std::vector<std::string>{"__self-update", "--deployment", "20261122-010203-000001"});
-  CHECK(s.env == svc.spec.env);
+  CHECK(s.env == std::map<std::string, std::string>{{"PODCD_STATE_DIR", "/var/lib/podcd"}});
   REQUIRE(s.binds.size() == 1);
   CHECK(s.binds[0].source == "/run/podman/podman.sock");
+  REQUIRE(s.volumes.size() == 1);
+  CHECK(s.volumes[0].name == "podcd_state");
   CHECK(s.ports.empty());
   CHECK(s.network_mode == "none");
   CHECK(s.restart_policy.empty());
-  CHECK(s.user == "0");
+  CHECK(s.user == "10001:0");
   CHECK_FALSE(s.labels.contains("io.podcd.stack"));  // never planned or pruned
   CHECK(s.labels.at(std::string(kLabelUpdater)) == "20261122-010203-000001");
 
+  ServiceJob svc;
+  svc.name = "podcd";
   PrepareSelfServiceJob(svc);
   CHECK(svc.publishes_host_ports);  // old stops before new starts
   CHECK(svc.has_healthcheck);
