@@ -209,6 +209,19 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
       job->update_images = update_images;
       for (const auto& r : sp->reasons) log("plan: " + r);
       const ServiceJob* own = sp->name == self ? OwnService(*job) : nullptr;
+      if (sp->name == self && own == nullptr) {
+        // Only the podcd that runs from its own stack may replace it (through the updater);
+        // any other would start a second podcd that fights it over the port and the state.
+        const std::string why =
+            own_container_.empty()
+                ? "this podcd does not run in a container"
+                : "this podcd's container " + own_container_.substr(0, 12) + " is not one of its";
+        ctx.Log("stack " + self + " is podcd's own (self.stack) and " + why +
+                ": left alone (start podcd from that stack, e.g. with podman-compose.yml, and it updates "
+                "itself)");
+        ctx.SetStackOutcome({sp->name, "skipped", why, 0});
+        continue;
+      }
       if (own != nullptr && (own->action != core::Action::kUnchanged || update_images)) {
         // Replacing this very container would stop this process half-way: an updater does it.
         // It is the last stack (see above), so everything else is done.

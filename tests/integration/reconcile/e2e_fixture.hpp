@@ -205,6 +205,11 @@ class Rig {
     stacks_.push_back(name);
     return name;
   }
+  // Names `stack` as podcd's own (self.stack) in the configuration.
+  void SetSelfStack(const std::string& stack) {
+    self_stack_ = stack;
+    WriteConfig();
+  }
   // A container created outside podcd, removed at the end.
   void Foreign(const std::string& name) { foreign_.push_back(name); }
 
@@ -336,10 +341,13 @@ class Rig {
                                 << "health:\n  settle: " << options_.settle
                                 << "\n  timeout: " << options_.health_timeout << "\n"
                                 << "log:\n  level: warn\n";
+    if (!self_stack_.empty())
+      std::ofstream(config_file_, std::ios::app) << "self:\n  stack: " << self_stack_ << "\n";
   }
 
   PodmanEnv env_;
   RigOptions options_;
+  std::string self_stack_;  // self.stack; empty: none
   podman::Client client_;
   TempDir dir_;
   std::filesystem::path bare_ = dir_ / "remote.git";

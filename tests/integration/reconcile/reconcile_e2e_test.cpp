@@ -513,3 +513,23 @@ TEST_CASE(
   INFO(plan.output);
   CHECK(plan.exit_code == 0);
 }
+
+TEST_CASE("podcd's own stack is left alone by a podcd that does not run in one of its containers", "[e2e]") {
+  PODCD_E2E_SETUP();
+  // The test process is this podcd, and it runs in no container: the self stack must not get a
+  // second podcd (it would fight the first over the port and the state directory).
+  Rig rig(env);
+  const std::string self = rig.Stack("self");
+  rig.SetSelfStack(self);
+  const std::string other = rig.Stack("other");
+  rig.Commit({{"services/" + self + "/compose.yml", "services:\n  podcd:\n" + HttpdService()},
+              {"services/" + other + "/compose.yml", "services:\n  web:\n" + HttpdService()}},
+             "self and other");
+  auto r = rig.Reconcile();
+  INFO(r.Describe());
+  REQUIRE(r.Succeeded());
+  CHECK(rig.Ids(self).empty());
+  CHECK(rig.Ids(other).size() == 1);
+  CHECK(Contains(r.Log(), "is podcd's own (self.stack)"));
+  CHECK(Contains(r.Describe(), "skipped"));
+}
