@@ -155,16 +155,24 @@ std::optional<std::string> OwnContainerId(const std::filesystem::path& container
   }
   auto mounts = ReadFile(mountinfo, 4u << 20);
   if (!mounts) return std::nullopt;
+  // mountinfo: "ID PARENT MAJ:MIN ROOT MOUNT_POINT ...". Only our own /etc/hostname counts: the
+  // host's table lists every container's .../userdata/shm too.
   return each_line(*mounts, [](std::string_view line) -> std::optional<std::string> {
-    constexpr std::string_view kDir = "-containers/";
-    for (auto at = line.find(kDir); at != std::string_view::npos; at = line.find(kDir, at + 1)) {
-      auto rest = line.substr(at + kDir.size());
-      const auto slash = rest.find('/');
-      if (slash != 64 || !rest.substr(slash).starts_with("/userdata/")) continue;
-      auto id = rest.substr(0, 64);
-      if (id.find_first_not_of("0123456789abcdef") == std::string_view::npos) return std::string(id);
+    std::string_view field[5];
+    for (auto& f : field) {
+      const auto sp = line.find(' ');
+      f = line.substr(0, sp);
+      line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
     }
-    return std::nullopt;
+    const std::string_view root = field[3];
+    if (field[4] != "/etc/hostname" || !root.ends_with("/userdata/hostname")) return std::nullopt;
+    const auto dir = root.rfind("-containers/");
+    if (dir == std::string_view::npos) return std::nullopt;
+    const auto id =
+        root.substr(dir + 12, root.size() - (dir + 12) - std::string_view("/userdata/hostname").size());
+    if (id.size() != 64 || id.find_first_not_of("0123456789abcdef") != std::string_view::npos)
+      return std::nullopt;
+    return std::string(id);
   });
 }
 

@@ -74,6 +74,11 @@ TEST_CASE("OwnContainerId reads Podman's .containerenv") {
           id + "/userdata/hostname /etc/hostname rw,nosuid - ext4 /dev/sda1 rw\n");
   CHECK(OwnContainerId(empty, mountinfo) == std::optional<std::string>(id));
   CHECK_FALSE(OwnContainerId(empty, dir.Write("host-mountinfo", "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n")));
+  // The host's table lists every container's shm mount: none of them is this process's.
+  CHECK_FALSE(OwnContainerId(empty, dir.Write("host-with-containers",
+                                              "22 1 8:1 / / rw - ext4 /dev/sda1 rw\n104 27 0:75 / "
+                                              "/var/lib/containers/storage/overlay-containers/" +
+                                                  id + "/userdata/shm rw,nosuid - tmpfs shm rw\n")));
   CHECK_FALSE(OwnContainerId(
       empty, dir.Write("short", "1 1 8:1 /x/overlay-containers/abc/userdata/hostname /etc/hostname rw\n")));
 }
