@@ -547,7 +547,10 @@ scenario_self_update() {
     fail "(d) deployment $id does not say the self-update was done: $record"
   [ -z "$(podman ps -a --filter label=io.podcd.updater --format '{{.Names}}')" ] ||
     fail "(d) the updater container was left behind"
-  log "(d) $PODCD replaced: ${old:0:12} -> ${new:0:12}; deployment $id succeeded"
+  local health
+  health=$(curl -s -m 2 "http://127.0.0.1:$PORT_PODCD/health")
+  [[ $health == *'"version":"'* ]] || fail "(d) /health of the new podcd names no version: $health"
+  log "(d) $PODCD replaced: ${old:0:12} -> ${new:0:12}; deployment $id succeeded; /health: $health"
 }
 
 # (e) a commit that breaks podcd's own stack: the new podcd never turns healthy, the updater

@@ -247,7 +247,9 @@ int Serve(const GlobalOptions& g, const Args& args) {
   StateDirProbe state_health(cfg.state_dir);
   http::StackCatalog& catalog = placeholder ? static_cast<http::StackCatalog&>(dir_catalog) : engine_catalog;
   http::HealthProbe& health = placeholder ? static_cast<http::HealthProbe&>(state_health) : daemon_health;
-  http::Server server(http::OptionsFromConfig(cfg), **store, queue, catalog, &health);
+  http::ServerOptions server_options = http::OptionsFromConfig(cfg);
+  server_options.version = PODCD_VERSION;
+  http::Server server(std::move(server_options), **store, queue, catalog, &health);
   auto begin = [&] {
     queue.Start();
     if (placeholder) return;

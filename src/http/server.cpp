@@ -259,7 +259,11 @@ void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
       if (method != Http::Method::Get) return wrong_method("GET");
       std::vector<std::string> problems;
       if (health != nullptr) problems = health->Problems();
-      if (problems.empty()) return Reply(w, Http::Code::Ok, R"({"status":"ok"})");
+      if (problems.empty()) {
+        return Reply(w, Http::Code::Ok,
+                     opt.version.empty() ? std::string(R"({"status":"ok"})")
+                                         : R"({"status":"ok","version":)" + JsonString(opt.version) + "}");
+      }
       std::string body = R"({"status":"unhealthy","reasons":[)";
       for (std::size_t i = 0; i < problems.size(); ++i) body += (i ? "," : "") + JsonString(problems[i]);
       body += "]}";

@@ -63,6 +63,7 @@ struct ServerOptions {
   int threads = 2;
   std::size_t max_waiting_requests = 256;  // concurrent ?wait= requests
   std::chrono::seconds max_wait{3600};
+  std::string version;  // in GET /health's answer ("" leaves it out)
 };
 
 ServerOptions OptionsFromConfig(const config::Config& config);

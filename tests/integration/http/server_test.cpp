@@ -169,6 +169,12 @@ TEST_CASE("GET /health: 200 ok, 503 with the reasons") {
   auto r = h.Get("/health");
   CHECK(r.status == 200);
   CHECK(r.body == R"({"status":"ok"})");
+  {
+    http::ServerOptions o;
+    o.version = "9.8.7";
+    Harness versioned(o);
+    CHECK(versioned.Get("/health").body == R"({"status":"ok","version":"9.8.7"})");
+  }
   h.probe.Set({"Podman socket unreachable: /run/podman/podman.sock"});
   r = h.Get("/health");
   CHECK(r.status == 503);
