@@ -16,10 +16,14 @@ std::optional<std::shared_ptr<const config::Config>> LoadConfig(const GlobalOpti
                  cfg.error().size() == 1 ? "" : "s");
     return std::nullopt;
   }
-  if (!g.log_format.empty()) log::ParseFormat(g.log_format, cfg->log.format);
-  if (!g.log_level.empty()) log::ParseLevel(g.log_level, cfg->log.level);
+  ApplyLogOptions(g, *cfg);
   log::Configure(cfg->log.format, cfg->log.level);
   return std::make_shared<const config::Config>(std::move(*cfg));
+}
+
+void ApplyLogOptions(const GlobalOptions& g, config::Config& cfg) {
+  if (!g.log_format.empty()) log::ParseFormat(g.log_format, cfg.log.format);
+  if (!g.log_level.empty()) log::ParseLevel(g.log_level, cfg.log.level);
 }
 
 int NotBuilt(std::string_view command, std::string_view issue) {

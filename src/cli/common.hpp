@@ -13,6 +13,9 @@ namespace podcd::cli {
 // On failure prints every error to stderr and returns nullopt.
 std::optional<std::shared_ptr<const config::Config>> LoadConfig(const GlobalOptions& g);
 
+// --log-format/--log-level over what the configuration says.
+void ApplyLogOptions(const GlobalOptions& g, config::Config& cfg);
+
 // For a subcommand that a later issue builds: says so and returns kExitUsage.
 int NotBuilt(std::string_view command, std::string_view issue);
 

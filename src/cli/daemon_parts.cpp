@@ -116,7 +116,7 @@ void CloseHandOver(const reconcile::HandOver& h, const config::Config& cfg, stat
   const std::filesystem::path dir = cfg.state_dir;
   log::Info("a self-update is pending: waiting for its result before the first reconcile",
             {{"deployment", h.deployment}, {"updater", h.updater}});
-  const auto deadline = std::chrono::steady_clock::now() + cfg.health.timeout + std::chrono::minutes(5);
+  const auto deadline = std::chrono::steady_clock::now() + reconcile::HandOverTimeout(cfg);
   auto read_result = [&]() -> std::optional<reconcile::HandOverResult> {
     auto r = reconcile::ReadHandOverResult(dir);
     if (r && *r && (*r)->deployment == h.deployment) return **r;
@@ -124,7 +124,7 @@ void CloseHandOver(const reconcile::HandOver& h, const config::Config& cfg, stat
   };
   auto updater_running = [&] {
     auto st = runtime.Inspect(h.updater);
-    return st && (st->running || st->status == "created" || st->status == "configured");
+    return st && reconcile::UpdaterAlive(*st);
   };
   std::optional<reconcile::HandOverResult> result;
   while (!stopping && std::chrono::steady_clock::now() < deadline) {
@@ -140,15 +140,7 @@ void CloseHandOver(const reconcile::HandOver& h, const config::Config& cfg, stat
   for (int i = 0; i < 40 && updater_running(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   if (auto d = store.Get(h.deployment); d && !state::IsFinished(d->state)) {
-    if (auto logs = runtime.Logs(h.updater, 200); logs) {
-      std::string_view rest = *logs;
-      while (!rest.empty()) {
-        const auto nl = rest.find('\n');
-        if (auto line = rest.substr(0, nl); !line.empty())
-          state::AppendLog(*d, "[updater] " + std::string(line));
-        rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-      }
-    }
+    for (auto& line : reconcile::UpdaterLog(runtime, h.updater, 200)) state::AppendLog(*d, std::move(line));
     state::StackOutcome outcome{h.stack, "failed", "", 0};
     if (result) {
       for (const auto& l : result->log) state::AppendLog(*d, "[" + h.stack + "] " + l);

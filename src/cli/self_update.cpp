@@ -77,26 +77,15 @@ int InternalSelfUpdate(const GlobalOptions& g, const Args& args) {
     result.reason = job.error().What();
     return finish(kExitFailure);
   }
-  bool found = false;
-  for (auto& svc : job->services) {
-    for (const auto& id : svc.old_containers) {
-      if (!h.container.empty() && (id.starts_with(h.container) || h.container.starts_with(id))) found = true;
-    }
-    if (found) {
-      reconcile::PrepareSelfServiceJob(svc);
-      break;
-    }
-  }
-  if (!found) {
+  reconcile::ServiceJob* podcd = reconcile::ServiceOfContainer(*job, h.container);
+  if (podcd == nullptr) {
     result.reason =
         "the old podcd container " + h.container.substr(0, 12) + " is not part of the stack any more";
     return finish(kExitFailure);
   }
-  reconcile::GateOptions gate;
-  gate.timeout = (*cfg)->health.timeout;
-  gate.settle = (*cfg)->health.settle;
-  gate.healthy_count = static_cast<int>((*cfg)->health.healthy_count);
-  auto applied = reconcile::ApplyStack(*job, runtime, reconcile::RealClock(), gate, log_line);
+  reconcile::PrepareSelfServiceJob(*podcd);
+  auto applied = reconcile::ApplyStack(*job, runtime, reconcile::RealClock(),
+                                       reconcile::GateFromConfig(**cfg), log_line);
   result.ok = applied.ok;
   result.outcome = applied.outcome;
   result.reason = applied.reason;

@@ -151,8 +151,7 @@ std::shared_ptr<const config::Config> ReloadConfig(const GlobalOptions& g, const
     return nullptr;
   }
   config::Config c = std::move(*fresh);
-  if (!g.log_format.empty()) log::ParseFormat(g.log_format, c.log.format);
-  if (!g.log_level.empty()) log::ParseLevel(g.log_level, c.log.level);
+  ApplyLogOptions(g, c);
   std::vector<std::string> kept;
   auto keep = [&](auto& now, const auto& before, const char* name) {
     if (now != before) kept.emplace_back(name);

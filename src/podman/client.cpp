@@ -393,11 +393,8 @@ Expected<std::string> Client::Pull(std::string_view reference, PullPolicy policy
   if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
   // NDJSON: {"stream":...} progress lines, {"error":...} on failure, {"id":...} at the end.
   std::string id;
-  std::string_view rest = r->body;
-  while (!rest.empty()) {
-    const auto nl = rest.find('\n');
-    std::string_view line = Trim(rest.substr(0, nl));
-    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+  for (std::string_view line : SplitLines(r->body)) {
+    line = Trim(line);
     if (line.empty()) continue;
     rapidjson::Document doc;
     doc.Parse(line.data(), line.size());
@@ -828,11 +825,8 @@ Expected<std::vector<Event>> Client::Events(std::int64_t since, const std::vecto
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
   std::vector<Event> out;
-  std::string_view rest = r->body;
-  while (!rest.empty()) {
-    const auto nl = rest.find('\n');
-    std::string_view line = Trim(rest.substr(0, nl));
-    rest = nl == std::string_view::npos ? std::string_view{} : rest.substr(nl + 1);
+  for (std::string_view line : SplitLines(r->body)) {
+    line = Trim(line);
     if (line.empty()) continue;
     rapidjson::Document doc;
     doc.Parse(line.data(), line.size());

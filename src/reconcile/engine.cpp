@@ -14,6 +14,14 @@
 namespace podcd::reconcile {
 namespace {}  // namespace
 
+GateOptions GateFromConfig(const config::Config& config) {
+  GateOptions gate;
+  gate.timeout = config.health.timeout;
+  gate.settle = config.health.settle;
+  gate.healthy_count = static_cast<int>(config.health.healthy_count);
+  return gate;
+}
+
 std::string StackKey(const core::DesiredStack& d) {
   std::string key;
   for (const auto& s : d.services) key += s.name + "=" + s.fingerprint + ";";
@@ -173,10 +181,7 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
   const std::string& self = config->self.stack;
   std::stable_partition(todo.begin(), todo.end(), [&](const auto* sp) { return sp->name != self; });
 
-  GateOptions gate;
-  gate.timeout = config->health.timeout;
-  gate.settle = config->health.settle;
-  gate.healthy_count = static_cast<int>(config->health.healthy_count);
+  const GateOptions gate = GateFromConfig(*config);
   for (const auto* sp : todo) {
     if (ctx.StopRequested()) {
       ctx.Log("stopping: remaining stacks left for the next reconcile");
@@ -252,14 +257,7 @@ void Engine::RememberFailure(const std::string& stack, const std::string& key) {
 }
 
 const ServiceJob* Engine::OwnService(const StackJob& job) const {
-  if (own_container_.empty()) return nullptr;
-  for (const auto& svc : job.services) {
-    for (const auto& id : svc.old_containers) {
-      // .containerenv has the full id; be lenient with a short one on either side.
-      if (!id.empty() && (id.starts_with(own_container_) || own_container_.starts_with(id))) return &svc;
-    }
-  }
-  return nullptr;
+  return ServiceOfContainer(job, own_container_);
 }
 
 Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key, const std::string& commit,
@@ -267,12 +265,17 @@ Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key,
   const auto config = Config();
   const std::filesystem::path state_dir = config->state_dir;
   const ServiceJob& own = *OwnService(job);
+  // The self stack failed: it backs off, and the run fails naming it after the others.
+  auto failed = [&]() -> Expected<void> {
+    backoff_.Failed(job.name, key, clock_.Now());
+    return Fail(
+        ErrorCode::kInternal,
+        "failed stacks: " + (earlier_failures.empty() ? job.name : earlier_failures + ", " + job.name));
+  };
   auto fail = [&](const std::string& why) -> Expected<void> {
     ctx.Log("[" + job.name + "] self-update failed: " + why + "; this podcd keeps running");
     ctx.SetStackOutcome({job.name, "failed", why, 0});
-    backoff_.Failed(job.name, key, clock_.Now());
-    std::string all = earlier_failures.empty() ? job.name : earlier_failures + ", " + job.name;
-    return Fail(ErrorCode::kInternal, "failed stacks: " + all);
+    return failed();
   };
   // The updater runs from the new image: it must be here before anything else happens.
   const std::string& image = own.spec.image;
@@ -319,7 +322,7 @@ Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key,
   ctx.SetStackOutcome({job.name, "handed-over", "updater " + spec.name, 0});
   // Normally the updater stops this container and the stop ends the wait. If the updater ends
   // first, it failed before touching us (or found nothing to do): its result closes the run here.
-  const auto deadline = clock_.Now() + config->health.timeout + std::chrono::minutes(5);
+  const auto deadline = clock_.Now() + HandOverTimeout(*config);
   for (;;) {
     if (ctx.StopRequested()) {
       ctx.Log("[" + job.name + "] stopped by the updater; the podcd that runs next closes this deployment");
@@ -327,7 +330,7 @@ Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key,
       return Fail(ErrorCode::kUnavailable, "handed over to the self-updater");
     }
     auto st = runtime_.Inspect(*id);
-    if (st && !st->running && st->status != "created" && st->status != "configured") break;
+    if (st && !UpdaterAlive(*st)) break;
     if (clock_.Now() > deadline) {
       ctx.Log("[" + job.name + "] the updater " + spec.name +
               " is still running after the health timeout + 5 min; "
@@ -338,14 +341,7 @@ Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key,
     }
     clock_.Sleep(std::chrono::milliseconds(250));
   }
-  if (auto logs = runtime_.Logs(*id, 100); logs) {
-    std::string_view rest = *logs;
-    while (!rest.empty()) {
-      const auto nl = rest.find('\n');
-      if (auto line = rest.substr(0, nl); !line.empty()) ctx.Log("[updater] " + std::string(line));
-      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
-    }
-  }
+  for (auto& line : UpdaterLog(runtime_, *id, 100)) ctx.Log(std::move(line));
   auto result = ReadHandOverResult(state_dir);
   (void)runtime_.Remove(*id);
   ClearHandOver(state_dir);
@@ -356,11 +352,7 @@ Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key,
   const HandOverResult& r = **result;
   for (const auto& l : r.log) ctx.Log("[" + job.name + "] " + l);
   ctx.SetStackOutcome({job.name, r.outcome, r.reason, r.duration_ms});
-  if (!r.ok) {
-    backoff_.Failed(job.name, key, clock_.Now());
-    std::string all = earlier_failures.empty() ? job.name : earlier_failures + ", " + job.name;
-    return Fail(ErrorCode::kInternal, "failed stacks: " + all);
-  }
+  if (!r.ok) return failed();
   if (!earlier_failures.empty()) return Fail(ErrorCode::kInternal, "failed stacks: " + earlier_failures);
   backoff_.Succeeded(job.name);
   return {};

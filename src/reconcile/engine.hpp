@@ -91,6 +91,9 @@ class Engine final : public Executor {
   std::string own_container_;
 };
 
+// The health gate as the configuration sets it (health.timeout, settle, healthy_count).
+GateOptions GateFromConfig(const config::Config& config);
+
 // The fingerprints of every service of a stack, as one key (the back-off's memory).
 std::string StackKey(const core::DesiredStack& d);
 

@@ -4,6 +4,8 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <utility>
+
 #include "util/strings.hpp"
 
 namespace podcd::reconcile {
@@ -134,30 +136,22 @@ void ClearHandOver(const std::filesystem::path& state_dir) {
 
 std::optional<std::string> OwnContainerId(const std::filesystem::path& containerenv,
                                           const std::filesystem::path& mountinfo) {
-  auto each_line = [](std::string_view text, auto&& fn) -> std::optional<std::string> {
-    while (!text.empty()) {
-      const auto nl = text.find('\n');
-      if (auto r = fn(Trim(text.substr(0, nl)))) return r;
-      text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
-    }
-    return std::nullopt;
-  };
   if (auto env = ReadFile(containerenv, 64u << 10)) {
-    auto id = each_line(*env, [](std::string_view line) -> std::optional<std::string> {
-      if (!line.starts_with("id=")) return std::nullopt;
+    for (std::string_view line : SplitLines(*env)) {
+      line = Trim(line);
+      if (!line.starts_with("id=")) continue;
       auto value = line.substr(3);
       if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
         value = value.substr(1, value.size() - 2);
-      if (value.empty()) return std::nullopt;
-      return std::string(value);
-    });
-    if (id) return id;
+      if (!value.empty()) return std::string(value);
+    }
   }
   auto mounts = ReadFile(mountinfo, 4u << 20);
   if (!mounts) return std::nullopt;
   // mountinfo: "ID PARENT MAJ:MIN ROOT MOUNT_POINT ...". Only our own /etc/hostname counts: the
   // host's table lists every container's .../userdata/shm too.
-  return each_line(*mounts, [](std::string_view line) -> std::optional<std::string> {
+  constexpr std::string_view kTail = "/userdata/hostname";
+  for (std::string_view line : SplitLines(*mounts)) {
     std::string_view field[5];
     for (auto& f : field) {
       const auto sp = line.find(' ');
@@ -165,15 +159,46 @@ std::optional<std::string> OwnContainerId(const std::filesystem::path& container
       line = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
     }
     const std::string_view root = field[3];
-    if (field[4] != "/etc/hostname" || !root.ends_with("/userdata/hostname")) return std::nullopt;
+    if (field[4] != "/etc/hostname" || !root.ends_with(kTail)) continue;
     const auto dir = root.rfind("-containers/");
-    if (dir == std::string_view::npos) return std::nullopt;
-    const auto id =
-        root.substr(dir + 12, root.size() - (dir + 12) - std::string_view("/userdata/hostname").size());
-    if (id.size() != 64 || id.find_first_not_of("0123456789abcdef") != std::string_view::npos)
-      return std::nullopt;
-    return std::string(id);
-  });
+    if (dir == std::string_view::npos) continue;
+    const auto id = root.substr(dir + 12, root.size() - (dir + 12) - kTail.size());
+    if (id.size() == 64 && id.find_first_not_of("0123456789abcdef") == std::string_view::npos)
+      return std::string(id);
+  }
+  return std::nullopt;
+}
+
+const ServiceJob* ServiceOfContainer(const StackJob& job, std::string_view container_id) {
+  if (container_id.empty()) return nullptr;
+  for (const auto& svc : job.services) {
+    for (const auto& id : svc.old_containers) {
+      if (!id.empty() && (id.starts_with(container_id) || container_id.starts_with(id))) return &svc;
+    }
+  }
+  return nullptr;
+}
+
+ServiceJob* ServiceOfContainer(StackJob& job, std::string_view container_id) {
+  return const_cast<ServiceJob*>(ServiceOfContainer(std::as_const(job), container_id));
+}
+
+bool UpdaterAlive(const ContainerStatus& status) {
+  return status.running || status.status == "created" || status.status == "configured";
+}
+
+std::vector<std::string> UpdaterLog(Runtime& runtime, const std::string& updater, int tail) {
+  std::vector<std::string> out;
+  auto logs = runtime.Logs(updater, tail);
+  if (!logs) return out;
+  for (auto line : SplitLines(*logs)) {
+    if (!line.empty()) out.push_back("[updater] " + std::string(line));
+  }
+  return out;
+}
+
+std::chrono::milliseconds HandOverTimeout(const config::Config& config) {
+  return config.health.timeout + std::chrono::minutes(5);
 }
 
 podman::ContainerSpec UpdaterSpec(const podman::ContainerSpec& running, const std::string& image,

@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
 #include "reconcile/apply.hpp"
+#include "reconcile/runtime.hpp"
 #include "util/error.hpp"
 
 namespace podcd::reconcile {
@@ -56,6 +58,18 @@ void ClearHandOver(const std::filesystem::path& state_dir);
 // path is <storage>/<driver>-containers/<id>/userdata/...
 std::optional<std::string> OwnContainerId(const std::filesystem::path& containerenv = "/run/.containerenv",
                                           const std::filesystem::path& mountinfo = "/proc/self/mountinfo");
+
+// The service of `job` that `container_id` is one of the containers of (ids compare by prefix:
+// a short id on either side matches its full form), or nullptr.
+const ServiceJob* ServiceOfContainer(const StackJob& job, std::string_view container_id);
+ServiceJob* ServiceOfContainer(StackJob& job, std::string_view container_id);
+
+// An updater container that is running or about to (created), i.e. not yet ended.
+bool UpdaterAlive(const ContainerStatus& status);
+// The updater's last `tail` log lines, each prefixed "[updater] " for the deployment record.
+std::vector<std::string> UpdaterLog(Runtime& runtime, const std::string& updater, int tail);
+// How long anyone waits for an updater: its health gate's limit plus 5 minutes.
+std::chrono::milliseconds HandOverTimeout(const config::Config& config);
 
 // Label on the updater container (value: the deployment id); it carries no io.podcd.stack
 // label, so plans and prunes never see it.

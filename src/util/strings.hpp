@@ -19,6 +19,8 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
 std::string FormatDuration(std::chrono::milliseconds d);
 
 std::string_view Trim(std::string_view s);
+// The lines of `text`, without their '\n' (a final '\n' ends the last line; it starts none).
+std::vector<std::string_view> SplitLines(std::string_view text);
 // "a, b, c" from {"a", "b", "c"} and ", ".
 std::string Join(const std::vector<std::string>& parts, std::string_view separator);
 

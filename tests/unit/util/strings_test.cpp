@@ -75,3 +75,12 @@ TEST_CASE("a file lock is exclusive until released") {
   CHECK(FileLock::TryAcquire(path));
   CHECK_FALSE(FileLock::TryAcquire((d / "no/such/dir/lock").string()));
 }
+
+TEST_CASE("SplitLines: one entry per line, empty ones kept, no entry after a final newline") {
+  using V = std::vector<std::string_view>;
+  CHECK(SplitLines("") == V{});
+  CHECK(SplitLines("a") == V{"a"});
+  CHECK(SplitLines("a\n") == V{"a"});
+  CHECK(SplitLines("a\n\nb") == V{"a", "", "b"});
+  CHECK(SplitLines("\n") == V{""});
+}
