@@ -152,9 +152,8 @@ void WorkQueue::WorkerLoop() {
 
 void WorkQueue::Finish(Deployment& d) {
   d.finished_at_ms = state::NowMs();
-  if (auto r = store_.Save(d); !r)
-    log::Error("cannot save deployment", {{"id", d.id}, {"error", r.error().What()}});
-  log::Info("deployment finished", {{"id", d.id}, {"state", std::string(state::ToString(d.state))}});
+  // Counted before the record is saved finished: whoever sees it finished (Wait, GET
+  // /deployments) must also find it in /metrics.
   metrics::Add("podcd_deployments_total", {{"state", std::string(state::ToString(d.state))}});
   if (d.started_at_ms > 0) {
     metrics::Observe("podcd_deployment_duration_seconds", {},
@@ -164,6 +163,9 @@ void WorkQueue::Finish(Deployment& d) {
     metrics::Observe("podcd_stack_duration_seconds", {{"outcome", s.outcome}},
                      static_cast<double>(s.duration_ms) / 1000.0);
   }
+  if (auto r = store_.Save(d); !r)
+    log::Error("cannot save deployment", {{"id", d.id}, {"error", r.error().What()}});
+  log::Info("deployment finished", {{"id", d.id}, {"state", std::string(state::ToString(d.state))}});
   Listener listener;
   {
     std::lock_guard lock(mutex_);

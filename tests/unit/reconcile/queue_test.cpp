@@ -9,6 +9,8 @@
 #include <thread>
 
 #include "support/temp_dir.hpp"
+#include "util/log.hpp"
+#include "util/metrics.hpp"
 
 using namespace podcd;
 using namespace podcd::reconcile;
@@ -282,4 +284,37 @@ TEST_CASE("a handed-over run stays running on disk, and Store::Open keeps it run
     CHECK((*store)->Get(id)->state == DeploymentState::kFailed);
     CHECK((*store)->Get(id)->reason == "interrupted");
   }
+}
+
+TEST_CASE("a deployment seen finished already counts in the metrics") {
+  // CI once read /metrics right after Wait() returned and found no podcd_deployments_total:
+  // the record was saved finished before the counters were bumped. The sink below widens that
+  // window so that the old order fails every time.
+  metrics::ResetForTest();
+  test::TempDir dir;
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  ScriptedExecutor exec;
+  WorkQueue q(**store, exec, 4);
+  auto previous = log::SetSink([](log::Level, std::string_view line) {
+    if (line.find("deployment finished") != std::string_view::npos)
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  });
+  q.Start();
+  auto queued = q.Enqueue(All());
+  REQUIRE(queued);
+  exec.Release();
+  std::optional<state::Deployment> seen;
+  for (int i = 0; i < 3000 && !(seen && state::IsFinished(seen->state)); ++i) {
+    seen = (*store)->Get(queued->id);
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  REQUIRE(seen);
+  REQUIRE(seen->state == DeploymentState::kSucceeded);
+  auto text = metrics::Render();
+  log::SetSink(previous);
+  INFO(text);
+  CHECK(text.find("podcd_deployments_total{state=\"succeeded\"} 1") != std::string::npos);
+  CHECK(text.find("podcd_deployment_duration_seconds_count 1") != std::string::npos);
+  q.Stop();
 }
