@@ -172,6 +172,7 @@ std::shared_ptr<const config::Config> ReloadConfig(const GlobalOptions& g, const
   keep(c.webhook.request_timeout, old.webhook.request_timeout, "webhook.request_timeout");
   keep(c.webhook.delivery_ids, old.webhook.delivery_ids, "webhook.delivery_ids");
   keep(c.queue_limit, old.queue_limit, "queue_limit");
+  keep(c.trusted_proxies, old.trusted_proxies, "trusted_proxies");
   if (!kept.empty()) {
     kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
     log::Warn("SIGHUP: these settings change only on a restart; the running values stay",

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "util/ip.hpp"
 #include "util/strings.hpp"
 #include "util/yaml.hpp"
 
@@ -173,6 +174,23 @@ const std::vector<KeySpec>& Table() {
        "address and port of the HTTP server",
        SetListen,
        {},
+       {}},
+      {"trusted_proxies",
+       Kind::kList,
+       "",
+       {"PODCD_TRUSTED_PROXIES"},
+       "reverse proxies (addresses or networks, e.g. 127.0.0.1 or 10.0.0.0/8) whose "
+       "X-Forwarded-For names the client; comma-separated in the environment",
+       {},
+       [](Config& c, const std::vector<std::string>& v) -> std::optional<std::string> {
+         for (const auto& p : v) {
+           if (!ip::ParseNetwork(Trim(p)))
+             return "expected IP addresses or networks (10.0.0.0/8), got " + Quoted(p);
+         }
+         c.trusted_proxies.clear();
+         for (const auto& p : v) c.trusted_proxies.emplace_back(Trim(p));
+         return std::nullopt;
+       },
        {}},
       Secret("webhook.secret", {"PODCD_WEBHOOK_SECRET", "WEBHOOK_SECRET"},
              "HMAC secret shared with the git host (at least 16 bytes; required)",

@@ -28,6 +28,8 @@ struct Config {
     std::string host;
     std::uint16_t port = 0;
   } listen;
+  // Addresses or networks of reverse proxies whose X-Forwarded-For names the real client.
+  std::vector<std::string> trusted_proxies;
   struct Webhook {
     std::string secret;  // never logged: registered with the log mask at load
     std::int64_t max_body_bytes = 0;

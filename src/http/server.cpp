@@ -104,6 +104,7 @@ ServerOptions OptionsFromConfig(const config::Config& c) {
   o.max_header_bytes = static_cast<std::size_t>(c.webhook.max_header_bytes);
   o.auth_failures_per_minute = c.webhook.auth_failures_per_minute;
   o.request_timeout = c.webhook.request_timeout;
+  o.trusted_proxies = c.trusted_proxies;
   return o;
 }
 
@@ -115,7 +116,13 @@ struct Waiter {
 
 struct Server::Impl {
   Impl(ServerOptions o, state::Store& s, reconcile::WorkQueue& q, StackCatalog& c, HealthProbe* h)
-      : opt(std::move(o)), store(s), queue(q), catalog(c), health(h), limiter(opt.auth_failures_per_minute) {}
+      : opt(std::move(o)),
+        store(s),
+        queue(q),
+        catalog(c),
+        health(h),
+        limiter(opt.auth_failures_per_minute),
+        clients(opt.trusted_proxies) {}
 
   ServerOptions opt;  // secret and api_token: read through Credentials() (SIGHUP replaces them)
   std::mutex credentials_mutex;
@@ -128,6 +135,10 @@ struct Server::Impl {
   StackCatalog& catalog;
   HealthProbe* health;
   Guarded<AuthFailureLimiter> limiter;
+  const ClientResolver clients;
+  std::string ClientOf(const Http::Request& req) const {
+    return clients.ClientOf(req.address().host(), HeaderValue(req.headers(), "X-Forwarded-For"));
+  }
   std::mutex trigger_mutex;  // duplicate check + enqueue + remember are one step
 
   std::atomic<bool> draining{false};
@@ -202,7 +213,7 @@ bool Server::Impl::RateLimited(const std::string& client, Http::ResponseWriter& 
 }
 
 bool Server::Impl::ApiAllowed(const Http::Request& req, Http::ResponseWriter& w) {
-  const std::string client = req.address().host();
+  const std::string client = ClientOf(req);
   const std::string token = Credentials().second;
   if (token.empty()) {
     if (IsLoopbackAddress(client)) return true;
@@ -357,7 +368,7 @@ void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
 
 void Server::Impl::HandleTrigger(const Http::Request& req, Http::ResponseWriter& w, TriggerEndpoint ep,
                                  const std::string& stack) {
-  const std::string client = req.address().host();
+  const std::string client = ClientOf(req);
   if (RateLimited(client, w)) return;
   const std::string& body = req.body();
   if (body.size() > opt.max_body_bytes) {

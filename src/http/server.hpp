@@ -64,6 +64,8 @@ struct ServerOptions {
   std::size_t max_waiting_requests = 256;  // concurrent ?wait= requests
   std::chrono::seconds max_wait{3600};
   std::string version;  // in GET /health's answer ("" leaves it out)
+  // Peers whose X-Forwarded-For names the client (ClientResolver, http/webhook.hpp).
+  std::vector<std::string> trusted_proxies;
 };
 
 ServerOptions OptionsFromConfig(const config::Config& config);

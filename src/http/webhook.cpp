@@ -200,6 +200,41 @@ DeployRequestResult ParseDeployRequest(std::string_view body) {
   return r;
 }
 
+ClientResolver::ClientResolver(const std::vector<std::string>& trusted_proxies) {
+  for (const auto& p : trusted_proxies) {
+    if (auto n = ip::ParseNetwork(p)) trusted_.push_back(*n);
+  }
+}
+
+bool ClientResolver::Trusted(std::string_view address) const {
+  auto a = ip::ParseAddress(address);
+  return a && std::any_of(trusted_.begin(), trusted_.end(), [&](const auto& n) { return n.Contains(*a); });
+}
+
+std::string ClientResolver::ClientOf(std::string_view peer,
+                                     std::optional<std::string_view> forwarded_for) const {
+  auto canonical = [](std::string_view address) {
+    auto a = ip::ParseAddress(address);
+    // An entry that is no address is kept as the proxy reported it (bounded: it becomes a
+    // limiter key and a log field).
+    return a ? ip::ToString(*a) : std::string(address.substr(0, 64));
+  };
+  if (trusted_.empty() || !Trusted(peer) || !forwarded_for) return canonical(peer);
+  std::string_view rest = *forwarded_for;
+  std::string last = canonical(peer);
+  while (!rest.empty()) {
+    auto comma = rest.rfind(',');
+    std::string_view entry = comma == std::string_view::npos ? rest : rest.substr(comma + 1);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
+    while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t')) entry.remove_prefix(1);
+    while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.remove_suffix(1);
+    if (entry.empty()) continue;
+    last = canonical(entry);
+    if (!Trusted(entry)) return last;
+  }
+  return last;  // every hop is a trusted proxy: the request started on one of them
+}
+
 AuthFailureLimiter::AuthFailureLimiter(std::int64_t per_minute, std::size_t max_clients)
     : per_minute_(per_minute), max_clients_(std::max<std::size_t>(max_clients, 1)) {}
 

@@ -13,6 +13,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "util/ip.hpp"
+
 namespace podcd::http {
 
 // The signature headers of one request, as received (absent = nullopt).
@@ -73,7 +75,23 @@ struct DeployRequestResult {
 };
 [[nodiscard]] DeployRequestResult ParseDeployRequest(std::string_view body);
 
-// Counts failed authentications per client address (the socket peer, never a header) and
+// Which address a request counts as coming from (failed-auth limit, loopback-only API, logs):
+// the socket peer, unless the peer is one of `trusted_proxies` (addresses or networks, already
+// validated by the config). Then it is the right-most X-Forwarded-For entry that is not a
+// trusted proxy: a proxy appends the address it saw, so everything left of that is the
+// client's own claim and never believed. A spoofed header from a direct client changes nothing.
+class ClientResolver {
+ public:
+  explicit ClientResolver(const std::vector<std::string>& trusted_proxies);
+  [[nodiscard]] std::string ClientOf(std::string_view peer,
+                                     std::optional<std::string_view> forwarded_for) const;
+
+ private:
+  [[nodiscard]] bool Trusted(std::string_view address) const;
+  std::vector<ip::Network> trusted_;
+};
+
+// Counts failed authentications per client address (ClientResolver's, never a raw header) and
 // blocks a client after `per_minute` failures within a one-minute window. Memory is bounded
 // by `max_clients`: when full, expired windows are dropped first, then the oldest window.
 // Not thread-safe; the server keeps it inside a Guarded.

@@ -284,6 +284,27 @@ TEST_CASE("failed authentications are rate limited per peer address, not per X-F
   CHECK(h.Get("/health").status == 200);
 }
 
+TEST_CASE("behind a trusted proxy, each real client has its own limit and loses the loopback exemption") {
+  // nginx on the same host: every request reaches podcd from 127.0.0.1. Without
+  // trusted_proxies, ten bad signatures from anyone would lock GitHub out too.
+  http::ServerOptions o;
+  o.auth_failures_per_minute = 3;
+  o.trusted_proxies = {"127.0.0.1"};
+  Harness h(o);
+  const std::string attacker = "X-Forwarded-For: 203.0.113.66";
+  for (int i = 0; i < 3; ++i) CHECK(h.Post("/deploy-all-changed", "x", {attacker}).status == 401);
+  CHECK(h.Post("/deploy-all-changed", "x", {attacker}).status == 429);
+  // The attacker's own claim left of what the proxy appended changes nothing.
+  CHECK(h.Post("/deploy-all-changed", "x", {"X-Forwarded-For: 198.51.100.9, 203.0.113.66"}).status == 429);
+  // Another client through the same proxy is not blocked.
+  CHECK(h.Signed("/deploy-all-changed", "", {"X-Forwarded-For: 140.82.115.1"}).status == 202);
+  // The admin API answers loopback only: a request forwarded for an outside client is not
+  // loopback, even when the client claims to be.
+  CHECK(h.Get("/deployments", {"X-Forwarded-For: 127.0.0.1, 140.82.115.1"}).status == 403);
+  CHECK(h.Get("/deployments").status == 200);
+  CHECK(h.Get("/deployments", {"X-Forwarded-For: 127.0.0.1"}).status == 200);
+}
+
 TEST_CASE("ping answers pong and queues nothing; empty signed body triggers") {
   Harness h;
   auto r =

@@ -84,6 +84,7 @@ TEST_CASE("defaults come from the one table; environment alone is enough") {
   CHECK(c.log.level == log::Level::kInfo);
   CHECK(c.policy.allowed_bind_roots == std::vector<std::string>{"/etc/localtime", "/etc/timezone"});
   CHECK(c.api.token.empty());
+  CHECK(c.trusted_proxies.empty());
 }
 
 TEST_CASE("every fixed environment name overrides its key") {
@@ -104,7 +105,8 @@ TEST_CASE("every fixed environment name overrides its key") {
            {"PODCD_LOG_LEVEL", "debug"},
            {"PODCD_WEBHOOK_MAX_BODY_BYTES", "2048"},
            {"PODCD_POLICY_ALLOWED_BIND_ROOTS", "/srv/data, /etc/localtime"},
-           {"PODCD_POLICY_ALLOW", "podcd:podman_socket;web:privileged,devices"}}};
+           {"PODCD_POLICY_ALLOW", "podcd:podman_socket;web:privileged,devices"},
+           {"PODCD_TRUSTED_PROXIES", "127.0.0.1, 10.0.0.0/8,fd00::/8"}}};
   auto c = MustLoad(Options(env));
   CHECK(c.listen.host == "127.0.0.1");
   CHECK(c.listen.port == 9000);
@@ -125,6 +127,7 @@ TEST_CASE("every fixed environment name overrides its key") {
   CHECK(c.policy.allowed_bind_roots == std::vector<std::string>{"/srv/data", "/etc/localtime"});
   CHECK(c.policy.allow.at("podcd") == std::vector<std::string>{"podman_socket"});
   CHECK(c.policy.allow.at("web") == std::vector<std::string>{"privileged", "devices"});
+  CHECK(c.trusted_proxies == std::vector<std::string>{"127.0.0.1", "10.0.0.0/8", "fd00::/8"});
   log::ClearSecretsForTest();
 }
 
@@ -315,8 +318,12 @@ TEST_CASE("environment values are validated like file values") {
            {"PODCD_SERVICES_DIR", "../etc"},
            {"PODCD_SELF_STACK", "Bad Name"},
            {"PODCD_STATE_DIR", "relative"},
-           {"PODCD_POLL_INTERVAL", "1s"}}};
+           {"PODCD_POLL_INTERVAL", "1s"},
+           {"PODCD_TRUSTED_PROXIES", "127.0.0.1,proxy.local"}}};
   auto errs = MustFail(Options(env));
+  HasError(errs,
+           "environment PODCD_TRUSTED_PROXIES: trusted_proxies: expected IP addresses or networks "
+           "(10.0.0.0/8), got \"proxy.local\"");
   HasError(errs,
            "environment PODCD_LISTEN: listen: expected host:port (e.g. 0.0.0.0:8080 or [::1]:8080), got "
            "\"localhost\"");

@@ -185,3 +185,32 @@ TEST_CASE("loopback addresses") {
   CHECK_FALSE(IsLoopbackAddress("fe80::1"));
   CHECK_FALSE(IsLoopbackAddress(""));
 }
+
+TEST_CASE("client address: the peer, or what a trusted proxy reports in X-Forwarded-For") {
+  ClientResolver none(std::vector<std::string>{});
+  // No trusted proxies: the header is never read, whatever it says.
+  CHECK(none.ClientOf("203.0.113.5", "198.51.100.1") == "203.0.113.5");
+  CHECK(none.ClientOf("127.0.0.1", "198.51.100.1") == "127.0.0.1");
+
+  ClientResolver proxy({"127.0.0.1", "10.0.0.0/8"});
+  // A direct client that is no proxy cannot pick its address by sending the header.
+  CHECK(proxy.ClientOf("203.0.113.5", "198.51.100.1") == "203.0.113.5");
+  CHECK(proxy.ClientOf("::ffff:203.0.113.5", std::nullopt) == "203.0.113.5");
+  // Through the proxy: the address it appended.
+  CHECK(proxy.ClientOf("127.0.0.1", "198.51.100.7") == "198.51.100.7");
+  CHECK(proxy.ClientOf("::ffff:127.0.0.1", " 198.51.100.7 ") == "198.51.100.7");
+  // The client's own claims are left of that and ignored, spoofed loopback included.
+  CHECK(proxy.ClientOf("127.0.0.1", "127.0.0.1, 1.2.3.4, 198.51.100.7") == "198.51.100.7");
+  // Chains of trusted proxies are walked from the right.
+  CHECK(proxy.ClientOf("127.0.0.1", "198.51.100.7, 10.1.2.3") == "198.51.100.7");
+  CHECK(proxy.ClientOf("127.0.0.1", "spoofed, 198.51.100.7,10.1.2.3,") == "198.51.100.7");
+  // Started on a proxy host itself: every hop trusted.
+  CHECK(proxy.ClientOf("127.0.0.1", "127.0.0.1") == "127.0.0.1");
+  CHECK(proxy.ClientOf("127.0.0.1", std::nullopt) == "127.0.0.1");
+  CHECK(proxy.ClientOf("127.0.0.1", "") == "127.0.0.1");
+  // Something that is no address, as the proxy reported it, bounded.
+  CHECK(proxy.ClientOf("127.0.0.1", "unknown") == "unknown");
+  CHECK(proxy.ClientOf("127.0.0.1", std::string(500, 'x')).size() == 64);
+  // IPv6 clients are canonical, so one client is one limiter key.
+  CHECK(proxy.ClientOf("10.0.0.2", "2001:DB8:0::1") == "2001:db8::1");
+}

@@ -1,0 +1,69 @@
+#include "util/ip.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+
+namespace podcd::ip {
+namespace {
+
+constexpr std::array<unsigned char, 12> kMappedPrefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+std::optional<Network> ParsePlain(std::string_view text) {
+  if (text.empty() || text.size() > INET6_ADDRSTRLEN) return std::nullopt;
+  std::string s(text);  // inet_pton wants a terminated string
+  Network n;
+  if (inet_pton(AF_INET, s.c_str(), n.bytes.data()) == 1) {
+    n.prefix = 32;
+    return n;
+  }
+  if (inet_pton(AF_INET6, s.c_str(), n.bytes.data()) != 1) return std::nullopt;
+  if (std::equal(kMappedPrefix.begin(), kMappedPrefix.end(), n.bytes.begin())) {
+    std::memmove(n.bytes.data(), n.bytes.data() + 12, 4);
+    std::fill(n.bytes.begin() + 4, n.bytes.end(), 0);
+    n.prefix = 32;
+    return n;
+  }
+  n.v6 = true;
+  n.prefix = 128;
+  return n;
+}
+
+}  // namespace
+
+bool Network::Contains(const Network& address) const {
+  if (v6 != address.v6) return false;
+  int bits = prefix;
+  for (std::size_t i = 0; bits > 0; ++i, bits -= 8) {
+    const unsigned mask = bits >= 8 ? 0xffU : (0xffU << (8 - bits)) & 0xffU;
+    if ((bytes[i] & mask) != (address.bytes[i] & mask)) return false;
+  }
+  return true;
+}
+
+std::optional<Network> ParseAddress(std::string_view text) { return ParsePlain(text); }
+
+std::optional<Network> ParseNetwork(std::string_view text) {
+  auto slash = text.find('/');
+  auto n = ParsePlain(text.substr(0, slash));
+  if (!n || slash == std::string_view::npos) return n;
+  auto digits = text.substr(slash + 1);
+  int prefix = -1;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), prefix);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  const bool mapped = !n->v6 && text.substr(0, slash).find(':') != std::string_view::npos;
+  if (mapped) prefix -= 96;  // ::ffff:10.0.0.0/104 is 10.0.0.0/8
+  if (prefix < 0 || prefix > (n->v6 ? 128 : 32)) return std::nullopt;
+  n->prefix = prefix;
+  return n;
+}
+
+std::string ToString(const Network& address) {
+  char buf[INET6_ADDRSTRLEN] = {};
+  inet_ntop(address.v6 ? AF_INET6 : AF_INET, address.bytes.data(), buf, sizeof buf);
+  return buf;
+}
+
+}  // namespace podcd::ip
