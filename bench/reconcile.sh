@@ -6,7 +6,7 @@
 # environment changes). The floor is the raw libpod calls the same work needs, made with
 # curl one after another. Prints a Markdown table.
 #   bench/reconcile.sh [SIZES="10 30"] [RUNS=5]
-#   TOOLS="raw podcd5 dc" bench/reconcile.sh   # a subset (default: raw podcd5 podcd1 dc pc)
+#   TOOLS="raw podcd5 dc" bench/reconcile.sh   # a subset (default: raw podcd5 podcd1 podcd0 dc pc)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd -P)
@@ -159,7 +159,9 @@ spec() {  # spec NAME NET V
     "$1" "$IMAGE" "$3" "$2"
 }
 bench_raw() {  # bench_raw N: cold = network + create+start per service; change = the calls
-  # podcd's replace of one service makes (create, stop, start, remove, rename), without waits.
+  # podcd's replace of one service makes, without waits: create, start, disconnect the old
+  # container from the network (what makes the replace gap-free, docs/podman-client.md), stop,
+  # remove, rename.
   local n=$1 cold=() change=() t i id new p="braw$n"
   for r in $(seq "$RUNS"); do
     wipe "$p"
@@ -174,6 +176,7 @@ bench_raw() {  # bench_raw N: cold = network + create+start per service; change 
     t=$(now_ms)
     new=$(api POST /containers/create "$(spec "${p}_s${i}_1_podcd-next" "${p}_net" 2)" | sed 's/.*"Id":"\([0-9a-f]*\)".*/\1/')
     api POST "/containers/$new/start" >/dev/null
+    api POST "/networks/${p}_net/disconnect" "{\"Container\":\"${p}_s${i}_1\"}" >/dev/null
     api POST "/containers/${p}_s${i}_1/stop?timeout=10" >/dev/null
     api DELETE "/containers/${p}_s${i}_1?force=true" >/dev/null
     api POST "/containers/$new/rename?name=${p}_s${i}_1" >/dev/null
@@ -187,11 +190,12 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == "-" || a == "-" || b == 0) p
 
 echo "podcd $("$PODCD" --version 2>/dev/null || echo '?'), $(docker-compose version --short 2>/dev/null || echo '?') (docker-compose), podman-compose $(podman-compose version 2>/dev/null | awk '/podman-compose.* version/ { print $NF }'), podman $(podman version --format '{{.Server.Version}}' 2>/dev/null || echo '?'); $RUNS runs each, medians in ms" >&2
 for n in $SIZES; do
-  declare -A res=([raw]="- - -" [podcd5]="- - -" [podcd1]="- - -" [dc]="- - -" [pc]="- - -")
-  want() { [[ " ${TOOLS:-raw podcd5 podcd1 dc pc} " == *" $1 "* ]]; }
+  declare -A res=([raw]="- - -" [podcd5]="- - -" [podcd1]="- - -" [podcd0]="- - -" [dc]="- - -" [pc]="- - -")
+  want() { [[ " ${TOOLS:-raw podcd5 podcd1 podcd0 dc pc} " == *" $1 "* ]]; }
   if want raw; then res[raw]=$(bench_raw "$n"); fi
   if want podcd5; then res[podcd5]=$(bench_podcd "$n" 5s); fi
   if want podcd1; then res[podcd1]=$(bench_podcd "$n" 1s); fi
+  if want podcd0; then res[podcd0]=$(bench_podcd "$n" 0s); fi
   if want dc; then res[dc]=$(bench_compose docker-compose "$n"); fi
   if want pc; then res[pc]=$(bench_compose podman-compose "$n"); fi
   read -r dc_cold dc_same dc_change <<<"${res[dc]}"
@@ -201,12 +205,13 @@ for n in $SIZES; do
   echo
   echo "| tool | cold up | no-change | one-service change | cold vs docker-compose | change vs raw calls |"
   echo "| --- | ---: | ---: | ---: | ---: | ---: |"
-  for k in podcd5 podcd1 dc pc raw; do
+  for k in podcd5 podcd1 podcd0 dc pc raw; do
     want "$k" || continue
     read -r cold same change <<<"${res[$k]}"
     case $k in
       podcd5) name="podcd (settle 5s, default)" ;;
       podcd1) name="podcd (settle 1s)" ;;
+      podcd0) name="podcd (settle 0s: no stability wait)" ;;
       dc) name="docker-compose 1.29.2" ;;
       pc) name="podman-compose 1.0.3" ;;
       raw) name="raw libpod calls (curl, sequential)" ;;
