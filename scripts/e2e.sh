@@ -4,7 +4,7 @@
 # rootful Podman, deploying an environment repository of small stacks through signed webhooks.
 #
 #   bash scripts/e2e.sh                  # as root, after scripts/setup.sh --no-build
-#   E2E_SELF_UPDATE=0 bash scripts/e2e.sh  # without scenario (d), podcd replacing itself
+#   E2E_SELF_UPDATE=0 bash scripts/e2e.sh  # without scenarios (d)-(f), podcd replacing itself
 #   E2E_BENCH=1 bash scripts/e2e.sh        # also the latency/RSS figures (bench/e2e_latency.sh)
 #
 # Variables: E2E_DIR (work directory, default /tmp/podcd-e2e; short, as a unix socket lives
@@ -591,6 +591,53 @@ scenario_self_update_rollback() {
   log "(e) rolled back to ${old:0:12}; deployment $id failed; no retry at the same commit"
 }
 
+# (f) the updater crashes (kill -9 of its processes, as the OOM killer would) right after it
+# stopped the old podcd: Podman starts it again (restart policy on-failure), and the restarted
+# updater puts the old podcd back instead of leaving the host without one.
+scenario_updater_crash() {
+  local old i answer id record pid updater=podcd_podcd-updater
+  old=$(podman inspect --format '{{.Id}}' "$PODCD")
+  sed -i 's/^      E2E_GENERATION: .*/      E2E_GENERATION: "3"/' "$DEV/services/podcd/compose.yml"
+  grep -q 'E2E_GENERATION: "3"' "$DEV/services/podcd/compose.yml" || fail "(f) could not edit the compose file"
+  push "podcd: E2E_GENERATION=3"
+  answer=$(webhook)
+  [ "$(status)" = 202 ] || fail "(f) webhook: HTTP $(status): $answer"
+  id=$(echo "$answer" | json "j['deployment']")
+  for i in $(seq 600); do
+    [ "$(podman inspect --format '{{.State.Running}}' "$old" 2>/dev/null)" = false ] && break
+    sleep 0.1
+  done
+  [ "$(podman inspect --format '{{.State.Running}}' "$old")" = false ] || fail "(f) the updater never stopped the old podcd"
+  pid=$(podman inspect --format '{{.State.Pid}}' "$updater")
+  [ -n "$pid" ] && [ "$pid" != 0 ] || fail "(f) the updater is not running after it stopped the old podcd"
+  kill -9 "$pid"
+  log "(f) killed the updater (pid $pid) right after it stopped the old podcd"
+  for i in $(seq 240); do
+    record=$(api GET "/deployments/$id" 2>/dev/null || true)
+    [ "$(echo "$record" | json "j.get('state', '')" 2>/dev/null)" = failed ] && break
+    sleep 0.5
+  done
+  [ "$(echo "$record" | json "j['state']")" = failed ] || fail "(f) deployment $id is not failed: $record"
+  [[ $(echo "$record" | json "'\\n'.join(j['log'])") == *"the updater was interrupted and restarted"* ]] ||
+    fail "(f) deployment $id does not say the updater was interrupted: $record"
+  [ "$(podman inspect --format '{{.Id}}' "$PODCD")" = "$old" ] || fail "(f) $PODCD is not the old container"
+  wait_health 30
+  [ "$(podman ps -a --filter label=io.podcd.stack=podcd --format '{{.Names}}')" = "$PODCD" ] ||
+    fail "(f) leftover podcd containers: $(podman ps -a --filter label=io.podcd.stack=podcd --format '{{.Names}}' | tr '\n' ' ')"
+  for i in $(seq 40); do
+    [ -z "$(podman ps -a --filter label=io.podcd.updater --format '{{.Names}}')" ] && break
+    sleep 0.5
+  done
+  [ -z "$(podman ps -a --filter label=io.podcd.updater --format '{{.Names}}')" ] || fail "(f) the updater was left behind"
+  sed -i 's/^      E2E_GENERATION: .*/      E2E_GENERATION: "2"/' "$DEV/services/podcd/compose.yml"
+  push "podcd: revert to E2E_GENERATION=2"
+  answer=$(webhook "?wait=60")
+  [ "$(status)" = 200 ] || fail "(f) webhook after the revert: HTTP $(status): $answer"
+  [ "$(podman inspect --format '{{.Id}}' "$PODCD")" = "$old" ] || fail "(f) podcd was replaced by the revert"
+  wait_in_sync 30 podcd
+  log "(f) the crashed updater was restarted and put ${old:0:12} back; deployment $id failed"
+}
+
 # ---------------------------------------------------------------------------------------------
 # Figures (E2E_BENCH=1): webhook-to-converged latency over 10 one-stack pushes, RSS, image size.
 
@@ -665,6 +712,7 @@ fi
 if [ "${E2E_SELF_UPDATE:-1}" = 1 ]; then
   step "(d) podcd replaces itself" scenario_self_update
   step "(e) a broken podcd commit rolls back" scenario_self_update_rollback
+  step "(f) the updater crashes after stopping podcd" scenario_updater_crash
 else
   log "(d) self-update: skipped (E2E_SELF_UPDATE=0)"
 fi

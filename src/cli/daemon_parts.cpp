@@ -122,10 +122,7 @@ void CloseHandOver(const reconcile::HandOver& h, const config::Config& cfg, stat
     if (r && *r && (*r)->deployment == h.deployment) return **r;
     return std::nullopt;
   };
-  auto updater_running = [&] {
-    auto st = runtime.Inspect(h.updater);
-    return st && reconcile::UpdaterAlive(*st);
-  };
+  auto updater_running = [&] { return !reconcile::UpdaterEnded(runtime, h.updater, reconcile::RealClock()); };
   std::optional<reconcile::HandOverResult> result;
   while (!stopping && std::chrono::steady_clock::now() < deadline) {
     if ((result = read_result())) break;

@@ -1,6 +1,9 @@
 // `podcd __self-update --deployment ID` (internal): the one-shot updater container the daemon
 // starts from its new image when its own stack changed (reconcile/self_update.hpp). Replaces
 // the old podcd container like any service, then writes the outcome for the next podcd.
+// It exits 0 whenever it wrote an outcome, failed or not: only a crash (or an OOM kill) makes
+// Podman start it again (restart policy on-failure), and a restarted updater does not try the
+// update again: it puts the old podcd back and reports the interruption.
 #include <cstdio>
 #include <string>
 
@@ -26,11 +29,15 @@ int InternalSelfUpdate(const GlobalOptions& g, const Args& args) {
   if (!cfg) return kExitFailure;
   const std::filesystem::path state_dir = (*cfg)->state_dir;
   auto handover = reconcile::ReadHandOver(state_dir);
-  if (!handover || !*handover || (*handover)->deployment != deployment) {
-    log::Error("no hand-over for this deployment in the state directory",
-               {{"deployment", deployment},
-                {"error", handover ? std::string("none or another deployment") : handover.error().What()}});
+  if (!handover) {
+    log::Error("cannot read the hand-over", {{"deployment", deployment}, {"error", handover.error().What()}});
     return kExitFailure;
+  }
+  if (!*handover || (*handover)->deployment != deployment) {
+    // Closed already (the podcd that started us gave up on us): nothing to do, nothing to retry.
+    log::Warn("no hand-over for this deployment in the state directory; nothing to do",
+              {{"deployment", deployment}});
+    return kExitOk;
   }
   const reconcile::HandOver& h = **handover;
   reconcile::HandOverResult result;
@@ -40,18 +47,25 @@ int InternalSelfUpdate(const GlobalOptions& g, const Args& args) {
     log::Info(line, {{"stack", h.stack}});
     result.log.push_back(line);
   };
-  auto finish = [&](int code) {
+  auto finish = [&]() {
     if (auto r = reconcile::WriteHandOverResult(state_dir, result); !r) {
       log::Error("cannot write the hand-over result", {{"error", r.error().What()}});
       return kExitFailure;
     }
     log::Info("self-update finished", {{"ok", result.ok ? "true" : "false"}, {"outcome", result.outcome}});
-    return code;
+    return kExitOk;
   };
   log_line("updater for deployment " + deployment + ": replacing podcd container " +
            h.container.substr(0, 12) + " with the stack " + h.stack + " at " + h.commit.substr(0, 12));
 
   reconcile::PodmanRuntime runtime(PodmanOptions(**cfg));
+  auto self = runtime.Inspect(h.updater);
+  const std::int64_t restarts = self ? self->restart_count : 0;
+  if (restarts > 0) {
+    log_line("the updater was interrupted (crashed or killed) and started again (" +
+             std::to_string(restarts) + " of " + std::to_string(reconcile::kUpdaterRestarts) +
+             "): putting the old podcd back");
+  }
   // The old podcd synced the work tree for this very deployment; nothing syncs it meanwhile.
   reconcile::Engine engine(
       *cfg,
@@ -59,29 +73,54 @@ int InternalSelfUpdate(const GlobalOptions& g, const Args& args) {
         return Expected<std::string>(Fail(ErrorCode::kInternal, "the updater never syncs"));
       },
       runtime, reconcile::RealClock());
-  auto snap = engine.Observe(false, false);
+  // After an interruption, the usual crash recovery: a new podcd left under its temporary name
+  // is removed and the old container it replaced is started again.
+  auto snap = engine.Observe(false, restarts > 0);
   if (!snap) {
     result.reason = snap.error().What();
-    return finish(kExitFailure);
+    return finish();
   }
+  for (const auto& r : snap->recovered) log_line("recovered: " + r);
   const core::StackPlan* plan = snap->plan.Find(h.stack);
   const core::DesiredStack* desired = snap->desired.Find(h.stack);
   if (plan == nullptr || desired == nullptr || !snap->desired.models.contains(h.stack)) {
     result.reason = "the stack " + h.stack + " is not in the work tree";
-    return finish(kExitFailure);
+    return finish();
   }
   result.stack_key = reconcile::StackKey(*desired);
+  if (restarts > 0) {
+    if (auto old = runtime.Inspect(h.container); old) {
+      // Still there, so the replacement had not finished: the old podcd is the one to run.
+      if (!old->running) {
+        if (auto r = runtime.Start(h.container); !r)
+          log_line("error: starting the old podcd: " + r.error().What());
+      }
+      result.outcome = "rolled-back";
+      result.reason =
+          "the updater was interrupted and restarted; the old podcd runs again, the update was not retried";
+      log_line(result.reason);
+      return finish();
+    }
+    // The old container is gone: the replacement had finished. The plan below confirms the new
+    // podcd (nothing to do) or creates it.
+    log_line("the old podcd container is gone: the replacement had finished; checking the new one");
+  }
   auto job =
       reconcile::BuildStackJob(*plan, snap->desired.models.at(h.stack), *desired, h.commit, deployment);
   if (!job) {
     result.reason = job.error().What();
-    return finish(kExitFailure);
+    return finish();
   }
   reconcile::ServiceJob* podcd = reconcile::ServiceOfContainer(*job, h.container);
+  if (podcd == nullptr && restarts > 0) {
+    for (auto& s : job->services) {
+      if (s.name == h.service) podcd = &s;
+    }
+  }
   if (podcd == nullptr) {
     result.reason =
         "the old podcd container " + h.container.substr(0, 12) + " is not part of the stack any more";
-    return finish(kExitFailure);
+    return finish();
   }
   reconcile::PrepareSelfServiceJob(*podcd);
   auto applied = reconcile::ApplyStack(*job, runtime, reconcile::RealClock(),
@@ -90,7 +129,7 @@ int InternalSelfUpdate(const GlobalOptions& g, const Args& args) {
   result.outcome = applied.outcome;
   result.reason = applied.reason;
   result.duration_ms = applied.duration_ms;
-  return finish(applied.ok ? kExitOk : kExitFailure);
+  return finish();
 }
 
 }  // namespace podcd::cli

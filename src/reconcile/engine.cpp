@@ -300,6 +300,7 @@ Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key,
   h.commit = commit;
   h.updater = spec.name;
   h.container = own_container_;
+  h.service = own.name;
   h.earlier_failures = earlier_failures;
   h.started_at_ms = state::NowMs();
   std::error_code ec;
@@ -329,8 +330,7 @@ Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key,
       ctx.HandOver();
       return Fail(ErrorCode::kUnavailable, "handed over to the self-updater");
     }
-    auto st = runtime_.Inspect(*id);
-    if (st && !UpdaterAlive(*st)) break;
+    if (UpdaterEnded(runtime_, *id, clock_)) break;
     if (clock_.Now() > deadline) {
       ctx.Log("[" + job.name + "] the updater " + spec.name +
               " is still running after the health timeout + 5 min; "

@@ -66,6 +66,7 @@ Expected<void> WriteHandOver(const std::filesystem::path& state_dir, const HandO
   Str(w, "earlier_failures", h.earlier_failures);
   w.Key("started_at_ms");
   w.Int64(h.started_at_ms);
+  Str(w, "service", h.service);
   w.EndObject();
   return WriteFileAtomic(HandOverPath(state_dir), std::string(buf.GetString(), buf.GetSize()) + "\n");
 }
@@ -75,9 +76,9 @@ Expected<std::optional<HandOver>> ReadHandOver(const std::filesystem::path& stat
   if (!doc) return std::unexpected(doc.error());
   if (!*doc) return std::optional<HandOver>();
   const auto& d = **doc;
-  HandOver h{Get(d, "deployment"),      Get(d, "stack"),     Get(d, "commit"),
-             Get(d, "updater"),         Get(d, "container"), Get(d, "earlier_failures"),
-             GetInt(d, "started_at_ms")};
+  HandOver h{Get(d, "deployment"),       Get(d, "stack"),     Get(d, "commit"),
+             Get(d, "updater"),          Get(d, "container"), Get(d, "earlier_failures"),
+             GetInt(d, "started_at_ms"), Get(d, "service")};
   if (h.deployment.empty() || h.stack.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "deployment or stack missing", HandOverPath(state_dir).string());
   }
@@ -183,8 +184,32 @@ ServiceJob* ServiceOfContainer(StackJob& job, std::string_view container_id) {
   return const_cast<ServiceJob*>(ServiceOfContainer(std::as_const(job), container_id));
 }
 
-bool UpdaterAlive(const ContainerStatus& status) {
+namespace {
+bool Started(const ContainerStatus& status) {
   return status.running || status.status == "created" || status.status == "configured";
+}
+bool RestartPending(const ContainerStatus& status) {
+  return status.status == "exited" && status.exit_code != 0 &&
+         status.restart_count < static_cast<std::int64_t>(kUpdaterRestarts);
+}
+}  // namespace
+
+bool UpdaterAlive(const ContainerStatus& status) { return Started(status) || RestartPending(status); }
+
+bool UpdaterEnded(Runtime& runtime, const std::string& updater, Clock& clock) {
+  constexpr auto kRestartGrace = std::chrono::seconds(5);
+  auto st = runtime.Inspect(updater);
+  if (!st || !UpdaterAlive(*st)) return true;
+  if (Started(*st)) return false;
+  const std::int64_t restarts = st->restart_count;
+  const auto until = clock.Now() + kRestartGrace;
+  while (clock.Now() < until) {
+    clock.Sleep(std::chrono::milliseconds(250));
+    st = runtime.Inspect(updater);
+    if (!st) return true;
+    if (Started(*st) || st->restart_count != restarts) return false;
+  }
+  return true;  // stopped or killed through Podman: no restart comes
 }
 
 std::vector<std::string> UpdaterLog(Runtime& runtime, const std::string& updater, int tail) {
@@ -216,6 +241,8 @@ podman::ContainerSpec UpdaterSpec(const podman::ContainerSpec& running, const st
   s.user = running.user;
   s.network_mode = "none";  // it talks to Podman over the mounted unix socket only
   s.init = true;
+  s.restart_policy = "on-failure";
+  s.restart_retries = kUpdaterRestarts;
   // What lets the podcd container reach the socket lets the updater reach it too.
   s.privileged = running.privileged;
   s.cap_add = running.cap_add;

@@ -28,6 +28,7 @@ struct HandOver {
   std::string container;         // the id of the old podcd container the updater replaces
   std::string earlier_failures;  // other stacks of the deployment that failed ("" if none)
   std::int64_t started_at_ms = 0;
+  std::string service;  // the podcd service of the stack (older hand-overs: "")
 };
 
 // <state_dir>/handover-result.json: written by the updater when it is done.
@@ -64,8 +65,16 @@ std::optional<std::string> OwnContainerId(const std::filesystem::path& container
 const ServiceJob* ServiceOfContainer(const StackJob& job, std::string_view container_id);
 ServiceJob* ServiceOfContainer(StackJob& job, std::string_view container_id);
 
-// An updater container that is running or about to (created), i.e. not yet ended.
+// How often Podman starts a crashed updater again (restart policy on-failure; a resumed
+// updater puts podcd back, see cli/self_update.cpp).
+inline constexpr unsigned kUpdaterRestarts = 2;
+// An updater container that is running or about to (created), or that ended with a failure its
+// restart policy answers (a crash, an OOM kill). `podman kill` looks the same but is not
+// restarted: UpdaterEnded tells the two apart by waiting a moment.
 bool UpdaterAlive(const ContainerStatus& status);
+// True once the updater has ended for good (or is gone): not alive, or "alive" only by a
+// pending restart that did not happen within a few seconds.
+bool UpdaterEnded(Runtime& runtime, const std::string& updater, Clock& clock);
 // The updater's last `tail` log lines, each prefixed "[updater] " for the deployment record.
 std::vector<std::string> UpdaterLog(Runtime& runtime, const std::string& updater, int tail);
 // How long anyone waits for an updater: its health gate's limit plus 5 minutes.
@@ -78,7 +87,8 @@ inline constexpr std::string_view kLabelUpdater = "io.podcd.updater";
 // The updater container: the new podcd image (`image`), run with the environment, user, mounts
 // and privileges of the running podcd container (`running`, from Runtime::RunConfigOf), so that
 // it reads the configuration and state directory known to work even when the new stack's are
-// broken; no ports, no network, no restart policy, no healthcheck.
+// broken; no ports, no network, no healthcheck; restarted (kUpdaterRestarts times) only when
+// it crashes.
 podman::ContainerSpec UpdaterSpec(const podman::ContainerSpec& running, const std::string& image,
                                   const std::string& stack, const std::string& deployment);
 

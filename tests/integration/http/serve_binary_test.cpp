@@ -328,7 +328,7 @@ TEST_CASE("podcd serve: a pending self-update is closed from the updater's resul
       *id = rec.id;
     }
   }
-  podcd::reconcile::HandOver h{ok_id, "podcd", "abc", "podcd_podcd-updater", "f00d", "", 1};
+  podcd::reconcile::HandOver h{ok_id, "podcd", "abc", "podcd_podcd-updater", "f00d", "", 1, "podcd"};
   REQUIRE(podcd::reconcile::WriteHandOver(state_dir, h));
   podcd::reconcile::HandOverResult r;
   r.deployment = ok_id;

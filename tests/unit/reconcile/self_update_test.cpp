@@ -14,7 +14,7 @@ TEST_CASE("hand-over and result files round-trip; missing is nullopt, malformed 
   auto none = ReadHandOver(dir.path());
   REQUIRE(none);
   CHECK_FALSE(*none);
-  HandOver h{"20261122-010203-000001", "podcd", "abc123", "podcd_podcd-updater", "f00d", "web", 42};
+  HandOver h{"20261122-010203-000001", "podcd", "abc123", "podcd_podcd-updater", "f00d", "web", 42, "podcd"};
   REQUIRE(WriteHandOver(dir.path(), h));
   auto back = ReadHandOver(dir.path());
   REQUIRE(back);
@@ -26,6 +26,7 @@ TEST_CASE("hand-over and result files round-trip; missing is nullopt, malformed 
   CHECK((*back)->container == "f00d");
   CHECK((*back)->earlier_failures == "web");
   CHECK((*back)->started_at_ms == 42);
+  CHECK((*back)->service == "podcd");
 
   HandOverResult r;
   r.deployment = h.deployment;
@@ -106,7 +107,10 @@ TEST_CASE("the updater container: the new image with the running podcd's env and
   CHECK(s.volumes[0].name == "podcd_state");
   CHECK(s.ports.empty());
   CHECK(s.network_mode == "none");
-  CHECK(s.restart_policy.empty());
+  // A crashed or OOM-killed updater is started again (a resumed updater puts podcd back);
+  // one that wrote its result exits 0 and stays ended.
+  CHECK(s.restart_policy == "on-failure");
+  CHECK(s.restart_retries == std::optional<unsigned>(kUpdaterRestarts));
   CHECK(s.user == "10001:0");
   CHECK_FALSE(s.labels.contains("io.podcd.stack"));  // never planned or pruned
   CHECK(s.labels.at(std::string(kLabelUpdater)) == "20261122-010203-000001");
@@ -124,4 +128,26 @@ TEST_CASE("the updater container: the new image with the running podcd's env and
   PrepareSelfServiceJob(own_check);
   CHECK(own_check.spec.healthcheck->test ==
         std::vector<std::string>{"CMD", "true"});  // the compose one stays
+}
+
+TEST_CASE("an updater is alive while it runs, and while Podman is about to restart it") {
+  ContainerStatus st;
+  st.status = "running";
+  st.running = true;
+  CHECK(UpdaterAlive(st));
+  st = {};
+  st.status = "created";
+  CHECK(UpdaterAlive(st));
+  st = {};
+  st.status = "exited";
+  st.exit_code = 0;  // wrote its result
+  CHECK_FALSE(UpdaterAlive(st));
+  st.exit_code = 137;  // killed: on-failure starts it again...
+  CHECK(UpdaterAlive(st));
+  st.restart_count = kUpdaterRestarts;  // ...until the retries are used up
+  CHECK_FALSE(UpdaterAlive(st));
+  st = {};
+  st.status = "stopped";  // `podman stop` or `podman kill`: no restart policy applies
+  st.exit_code = 137;
+  CHECK_FALSE(UpdaterAlive(st));
 }
