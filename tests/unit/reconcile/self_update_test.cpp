@@ -4,6 +4,7 @@
 
 #include <fstream>
 
+#include "fake_runtime.hpp"
 #include "support/temp_dir.hpp"
 
 using namespace podcd;
@@ -150,4 +151,48 @@ TEST_CASE("an updater is alive while it runs, and while Podman is about to resta
   st.status = "stopped";  // `podman stop` or `podman kill`: no restart policy applies
   st.exit_code = 137;
   CHECK_FALSE(UpdaterAlive(st));
+}
+
+TEST_CASE("a crashed updater counts as running while Podman restarts it, as ended once it does not") {
+  test::FakeRuntime rt;
+  const std::string id = rt.Add("podcd_podcd-updater", "localhost/podcd:2", {}, {}, false);
+  rt.containers[id].exit_code = 137;
+
+  // `podman kill`: exited 137 and nothing restarts it; ended after a few seconds.
+  test::FakeClock clock;
+  const auto before = clock.Now();
+  CHECK(UpdaterEnded(rt, id, clock));
+  CHECK(clock.Now() - before >= std::chrono::seconds(5));
+
+  // A crash: Podman starts it again within the wait.
+  struct Restarting final : Clock {
+    test::FakeRuntime& rt;
+    std::string id;
+    std::int64_t ms = 0;
+    Restarting(test::FakeRuntime& r, std::string i) : rt(r), id(std::move(i)) {}
+    std::chrono::steady_clock::time_point Now() override {
+      return std::chrono::steady_clock::time_point(std::chrono::milliseconds(ms));
+    }
+    void Sleep(std::chrono::milliseconds d) override {
+      ms += d.count();
+      if (ms >= 750) {
+        rt.containers[id].status = "running";
+        rt.containers[id].restart_count = 1;
+      }
+    }
+  } restarting(rt, id);
+  CHECK_FALSE(UpdaterEnded(rt, id, restarting));
+
+  // Running, done (exit 0), out of restarts, or gone: no waiting.
+  test::FakeClock still;
+  const auto t0 = still.Now();
+  CHECK_FALSE(UpdaterEnded(rt, id, still));
+  rt.containers[id].status = "exited";
+  rt.containers[id].exit_code = 0;
+  CHECK(UpdaterEnded(rt, id, still));
+  rt.containers[id].exit_code = 1;
+  rt.containers[id].restart_count = kUpdaterRestarts;
+  CHECK(UpdaterEnded(rt, id, still));
+  CHECK(UpdaterEnded(rt, "no-such-container", still));
+  CHECK(still.Now() == t0);
 }
