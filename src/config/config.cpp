@@ -320,6 +320,9 @@ const std::vector<KeySpec>& Table() {
       Secret("api.token", {"PODCD_API_TOKEN"},
              "bearer token for the read and admin API (unset: loopback clients only)",
              [](Config& c) -> std::string& { return c.api.token; }),
+      Int("parallel_stacks", "4", {"PODCD_PARALLEL_STACKS"},
+          "stacks of one deployment applied at once (1: one after another; podcd's own stack is always last)",
+          1, 64, [](Config& c) -> std::int64_t& { return c.parallel_stacks; }),
       Int("queue_limit", "64", {"PODCD_QUEUE_LIMIT"}, "queued deployments before triggers get 503", 1, 100000,
           [](Config& c) -> std::int64_t& { return c.queue_limit; }),
   };

@@ -80,6 +80,7 @@ struct Config {
     std::string token;
   } api;
   std::int64_t queue_limit = 0;
+  std::int64_t parallel_stacks = 0;  // stacks of one deployment applied at once
 
   // Where the configuration came from ("/etc/podcd/podcd.yml", or "environment").
   std::string source;

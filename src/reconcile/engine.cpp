@@ -1,10 +1,14 @@
 #include "reconcile/engine.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <optional>
 #include <set>
 
 #include "config/config.hpp"
 #include "git/sync.hpp"
+#include "reconcile/schedule.hpp"
 #include "reconcile/self_update.hpp"
 #include "reconcile/spec_map.hpp"
 #include "util/log.hpp"
@@ -181,18 +185,21 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
   const std::string& self = config->self.stack;
   std::stable_partition(todo.begin(), todo.end(), [&](const auto* sp) { return sp->name != self; });
 
-  const GateOptions gate = GateFromConfig(*config);
+  // Each stack is prepared in turn (back-off, job, podcd's own), then applied: several at once
+  // (parallel_stacks), a stack using another's network as external after it, podcd's own last.
+  struct Work {
+    const core::StackPlan* plan;
+    std::optional<StackJob> job;  // none: a stack gone from the repository, to prune
+  };
+  std::vector<Work> work;
+  std::optional<Work> self_work;
   for (const auto* sp : todo) {
-    if (ctx.StopRequested()) {
-      ctx.Log("stopping: remaining stacks left for the next reconcile");
-      return Fail(ErrorCode::kUnavailable, "interrupted");
-    }
-    auto log = [&ctx, name = sp->name](const std::string& l) { ctx.Log("[" + name + "] " + l); };
-    StackResult result;
     if (sp->action == core::Action::kRemove) {
-      result = RemoveStack(*sp, runtime_, log);
-    } else if (auto wait = backoff_.Blocked(sp->name, StackKey(*snap->desired.Find(sp->name)), clock_.Now());
-               wait && named.empty()) {
+      work.push_back({sp, std::nullopt});
+      continue;
+    }
+    if (auto wait = backoff_.Blocked(sp->name, StackKey(*snap->desired.Find(sp->name)), clock_.Now());
+        wait && named.empty()) {
       // The same stack failed at this very fingerprint: not again on every trigger or poll.
       // It is retried when its fingerprint changes, when the back-off ends, or when named.
       std::string why =
@@ -201,51 +208,83 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
       ctx.Log("stack " + sp->name + " backing off: " + why);
       ctx.SetStackOutcome({sp->name, "backoff", why, 0});
       continue;
-    } else {
-      auto job = BuildStackJob(*sp, snap->desired.models.at(sp->name), *snap->desired.Find(sp->name),
-                               snap->commit, ctx.Id());
-      if (!job) {
-        ctx.SetStackOutcome({sp->name, "failed", job.error().What(), 0});
-        ctx.Log("stack " + sp->name + " failed: " + job.error().What());
-        failed = true;
-        failures.push_back(sp->name);
-        continue;
-      }
-      job->update_images = update_images;
-      for (const auto& r : sp->reasons) log("plan: " + r);
-      const ServiceJob* own = sp->name == self ? OwnService(*job) : nullptr;
-      if (sp->name == self && own == nullptr) {
-        // Only the podcd that runs from its own stack may replace it (through the updater);
-        // any other would start a second podcd that fights it over the port and the state.
-        const std::string why =
-            own_container_.empty()
-                ? "this podcd does not run in a container"
-                : "this podcd's container " + own_container_.substr(0, 12) + " is not one of its";
-        ctx.Log("stack " + self + " is podcd's own (self.stack) and " + why +
-                ": left alone (start podcd from that stack, e.g. with podman-compose.yml, and it updates "
-                "itself)");
-        ctx.SetStackOutcome({sp->name, "skipped", why, 0});
-        continue;
-      }
-      if (own != nullptr && (own->action != core::Action::kUnchanged || update_images)) {
-        // Replacing this very container would stop this process half-way: an updater does it.
-        // It is the last stack (see above), so everything else is done.
-        return HandOverSelf(*job, StackKey(*snap->desired.Find(sp->name)), snap->commit, Join(failures, ", "),
-                            ctx);
-      }
-      result = ApplyStack(*job, runtime_, clock_, gate, log);
     }
-    ctx.SetStackOutcome({sp->name, result.outcome, result.reason, result.duration_ms});
-    if (const auto* d = snap->desired.Find(sp->name); d != nullptr && sp->action != core::Action::kRemove) {
-      if (result.ok)
-        backoff_.Succeeded(sp->name);
-      else
-        backoff_.Failed(sp->name, StackKey(*d), clock_.Now());
-    }
-    if (!result.ok) {
+    auto job = BuildStackJob(*sp, snap->desired.models.at(sp->name), *snap->desired.Find(sp->name),
+                             snap->commit, ctx.Id());
+    if (!job) {
+      ctx.SetStackOutcome({sp->name, "failed", job.error().What(), 0});
+      ctx.Log("stack " + sp->name + " failed: " + job.error().What());
       failed = true;
       failures.push_back(sp->name);
+      continue;
     }
+    job->update_images = update_images;
+    for (const auto& r : sp->reasons) ctx.Log("[" + sp->name + "] plan: " + r);
+    if (sp->name != self) {
+      work.push_back({sp, std::move(*job)});
+      continue;
+    }
+    if (OwnService(*job) == nullptr) {
+      // Only the podcd that runs from its own stack may replace it (through the updater);
+      // any other would start a second podcd that fights it over the port and the state.
+      const std::string why =
+          own_container_.empty()
+              ? "this podcd does not run in a container"
+              : "this podcd's container " + own_container_.substr(0, 12) + " is not one of its";
+      ctx.Log("stack " + self + " is podcd's own (self.stack) and " + why +
+              ": left alone (start podcd from that stack, e.g. with podman-compose.yml, and it updates "
+              "itself)");
+      ctx.SetStackOutcome({sp->name, "skipped", why, 0});
+      continue;
+    }
+    self_work = Work{sp, std::move(*job)};
+  }
+
+  const GateOptions gate = GateFromConfig(*config);
+  std::mutex failures_mutex;
+  auto apply = [&](const Work& w) {
+    const std::string& name = w.plan->name;
+    auto log = [&ctx, &name](const std::string& l) { ctx.Log("[" + name + "] " + l); };
+    StackResult result =
+        w.job ? ApplyStack(*w.job, runtime_, clock_, gate, log) : RemoveStack(*w.plan, runtime_, log);
+    ctx.SetStackOutcome({name, result.outcome, result.reason, result.duration_ms});
+    if (w.job) {
+      if (result.ok)
+        backoff_.Succeeded(name);
+      else
+        backoff_.Failed(name, StackKey(*snap->desired.Find(name)), clock_.Now());
+    }
+    if (!result.ok) {
+      std::lock_guard lock(failures_mutex);
+      failed = true;
+      failures.push_back(name);
+    }
+  };
+  auto interrupted = [&] {
+    ctx.Log("stopping: remaining stacks left for the next reconcile");
+    return Fail(ErrorCode::kUnavailable, "interrupted");
+  };
+  const StackJob removed;  // a pruned stack creates no network
+  std::vector<const StackJob*> jobs;
+  for (const auto& w : work) jobs.push_back(w.job ? &*w.job : &removed);
+  const StackSchedule schedule = ScheduleStacks(jobs);
+  std::atomic<bool> stopped{false};
+  RunScheduled(schedule, static_cast<std::size_t>(config->parallel_stacks), [&](std::size_t position) {
+    if (stopped || (ctx.StopRequested() && !stopped.exchange(true))) return;
+    apply(work[schedule.order[position]]);
+  });
+  if (stopped) return interrupted();
+  std::sort(failures.begin(), failures.end());
+  if (self_work) {
+    if (ctx.StopRequested()) return interrupted();
+    const ServiceJob& own = *OwnService(*self_work->job);
+    if (own.action != core::Action::kUnchanged || update_images) {
+      // Replacing this very container would stop this process half-way: an updater does it,
+      // now that everything else is done.
+      return HandOverSelf(*self_work->job, StackKey(*snap->desired.Find(self)), snap->commit,
+                          Join(failures, ", "), ctx);
+    }
+    apply(*self_work);
   }
   if (todo.empty()) ctx.Log("nothing to do: every stack is in sync");
   if (failed) return Fail(ErrorCode::kInternal, "failed stacks: " + Join(failures, ", "));

@@ -107,6 +107,35 @@ TEST_CASE("a 3-service stack with a network, aliases and a volume comes up and i
   CHECK(Contains(mount.output, "kept"));
 }
 
+TEST_CASE("a stack using another stack's network as external comes up after it, in one reconcile", "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env);
+  // The app's name sorts first: applied in name order it would look for the network before
+  // the proxy stack created it.
+  const std::string app = rig.Stack("app");
+  const std::string proxy = rig.Stack("proxy");
+  const std::string shared = proxy + "-shared";
+  REQUIRE(app < proxy);
+  rig.Commit({{"services/" + proxy + "/compose.yml",
+               "services:\n  front:\n" + HttpdService("    networks: [shared]\n") +
+                   "networks:\n  shared:\n    name: " + shared + "\n"},
+              {"services/" + app + "/compose.yml",
+               "services:\n  api:\n" + HttpdService("    networks: [shared]\n") +
+                   "networks:\n  shared:\n    external: true\n    name: " + shared + "\n"}},
+             "a proxy stack and an app behind it");
+  auto run = rig.Reconcile();
+  INFO(run.Describe());
+  REQUIRE(run.Succeeded());
+  CHECK(run.Stack(app)->outcome == "updated");
+  CHECK(run.Stack(proxy)->outcome == "updated");
+  // The app's log starts after the proxy's network exists.
+  const std::string log = run.Log();
+  CHECK(log.find("[" + proxy + "] created network " + shared) < log.find("[" + app + "] " + "api: created"));
+  auto r = rig.Exec(ContainerName(app, "api"), "timeout 5 wget -qO- http://front:8080/");
+  INFO(r.output);
+  CHECK(Contains(r.output, "hello from bb"));
+}
+
 TEST_CASE("a changed env file recreates exactly one service; podcd plan says why; then nothing to do",
           "[e2e]") {
   PODCD_E2E_SETUP();

@@ -85,6 +85,7 @@ TEST_CASE("defaults come from the one table; environment alone is enough") {
   CHECK(c.policy.allowed_bind_roots == std::vector<std::string>{"/etc/localtime", "/etc/timezone"});
   CHECK(c.api.token.empty());
   CHECK(c.trusted_proxies.empty());
+  CHECK(c.parallel_stacks == 4);
 }
 
 TEST_CASE("every fixed environment name overrides its key") {
