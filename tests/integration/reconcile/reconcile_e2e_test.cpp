@@ -116,9 +116,9 @@ TEST_CASE("a stack using another stack's network as external comes up after it, 
   const std::string proxy = rig.Stack("proxy");
   const std::string shared = proxy + "-shared";
   REQUIRE(app < proxy);
-  rig.Commit({{"services/" + proxy + "/compose.yml",
-               "services:\n  front:\n" + HttpdService("    networks: [shared]\n") +
-                   "networks:\n  shared:\n    name: " + shared + "\n"},
+  rig.Commit({{"services/" + proxy + "/compose.yml", "services:\n  front:\n" +
+                                                         HttpdService("    networks: [shared]\n") +
+                                                         "networks:\n  shared:\n    name: " + shared + "\n"},
               {"services/" + app + "/compose.yml",
                "services:\n  api:\n" + HttpdService("    networks: [shared]\n") +
                    "networks:\n  shared:\n    external: true\n    name: " + shared + "\n"}},
