@@ -56,22 +56,19 @@ std::string RlimitType(std::string_view type) {
   return out;
 }
 
-void WriteNetNs(Writer& w, std::string_view mode) {
-  w.Key("netns");
+// A namespace as SpecGenerator's Namespace: {"nsmode": ..., "value": ...}. "container:<id>",
+// "ns:<path>" and "<mode>:<options>" (keep-id:uid=1000) carry a value.
+void WriteNs(Writer& w, const char* key, std::string_view mode) {
+  w.Key(key);
   w.StartObject();
-  if (mode.starts_with("container:")) {
-    w.Key("nsmode");
-    w.String("container");
+  auto colon = mode.find(':');
+  std::string_view nsmode = mode.substr(0, colon);
+  if (nsmode == "ns") nsmode = "path";
+  w.Key("nsmode");
+  Str(w, nsmode);
+  if (colon != std::string_view::npos) {
     w.Key("value");
-    Str(w, mode.substr(10));
-  } else if (mode.starts_with("ns:")) {
-    w.Key("nsmode");
-    w.String("path");
-    w.Key("value");
-    Str(w, mode.substr(3));
-  } else {
-    w.Key("nsmode");
-    Str(w, mode.empty() ? std::string_view("bridge") : mode);
+    Str(w, mode.substr(colon + 1));
   }
   w.EndObject();
 }
@@ -158,7 +155,21 @@ std::string ToSpecGeneratorJson(const ContainerSpec& spec) {
     w.EndArray();
   }
 
-  WriteNetNs(w, spec.network_mode);
+  WriteNs(w, "netns", spec.network_mode.empty() ? std::string_view("bridge") : spec.network_mode);
+  if (!spec.pid_mode.empty()) WriteNs(w, "pidns", spec.pid_mode);
+  if (!spec.ipc_mode.empty()) WriteNs(w, "ipcns", spec.ipc_mode);
+  if (!spec.userns_mode.empty()) WriteNs(w, "userns", spec.userns_mode);
+  if (!spec.devices.empty()) {
+    w.Key("devices");
+    w.StartArray();
+    for (const auto& d : spec.devices) {
+      w.StartObject();
+      w.Key("path");
+      Str(w, d);
+      w.EndObject();
+    }
+    w.EndArray();
+  }
   if (!spec.networks.empty()) {
     // "Networks" (capitalised) is the real key: the Go field has no json tag.
     w.Key("Networks");

@@ -91,6 +91,14 @@ struct ContainerSpec {
   // "container:<id>" or "ns:<path>".
   std::string network_mode = "bridge";
   std::vector<NetworkAttachment> networks;  // empty with bridge: Podman's default network
+  // Other namespaces, "" for Podman's default: pid "host", "private", "container:<id>",
+  // "ns:<path>"; ipc also "shareable", "none"; userns also "keep-id", "auto" (with options
+  // after a colon, e.g. "keep-id:uid=1000").
+  std::string pid_mode;
+  std::string ipc_mode;
+  std::string userns_mode;
+  // Host devices, "host[:container[:permissions]]" as `podman run --device` takes them.
+  std::vector<std::string> devices;
   std::string hostname;
   std::string user;                 // "uid[:gid]" or a name from the image's /etc/passwd
   std::vector<std::string> groups;  // supplementary groups (compose group_add)

@@ -58,10 +58,6 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
   const std::string where = "stack " + stack.name + ", service " + s.name;
   std::vector<std::string> unsupported;
   if (s.build && s.image.empty()) unsupported.push_back("build (without image)");
-  if (!s.devices.empty()) unsupported.push_back("devices");
-  if (!s.pid.empty()) unsupported.push_back("pid");
-  if (!s.ipc.empty()) unsupported.push_back("ipc");
-  if (!s.userns_mode.empty()) unsupported.push_back("userns_mode");
   if (!unsupported.empty()) {
     std::string list;
     for (const auto& u : unsupported) list += (list.empty() ? "" : ", ") + u;
@@ -181,6 +177,32 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
     spec.network_mode = s.network_mode;  // bridge, none, host (policy decides)
   }
 
+  // pid and ipc: "service:<name>" joins that service's container, like network_mode.
+  auto namespace_mode = [&](const std::string& mode, const char* key) -> Expected<std::string> {
+    if (!mode.starts_with("service:")) return mode;
+    const auto* target = stack.Find(mode.substr(8));
+    if (target == nullptr)
+      return Fail(ErrorCode::kInvalidArgument, std::string(key) + " " + mode + ": no such service", where);
+    job.shares_namespace = true;
+    return "container:" + ContainerName(stack, *target);
+  };
+  auto pid = namespace_mode(s.pid, "pid");
+  if (!pid) return std::unexpected(pid.error());
+  spec.pid_mode = *pid;
+  auto ipc = namespace_mode(s.ipc, "ipc");
+  if (!ipc) return std::unexpected(ipc.error());
+  spec.ipc_mode = *ipc;
+  if (spec.pid_mode.starts_with("container:") || spec.ipc_mode.starts_with("container:"))
+    job.shares_namespace = true;
+  spec.userns_mode = s.userns_mode;
+  for (const auto& d : s.devices) {
+    std::string text = d.host_path;
+    if (!d.container_path.empty() || !d.permissions.empty())
+      text += ":" + (d.container_path.empty() ? d.host_path : d.container_path);
+    if (!d.permissions.empty()) text += ":" + d.permissions;
+    spec.devices.push_back(std::move(text));
+  }
+
   spec.hostname = s.hostname;
   spec.user = s.user;
   spec.groups = s.group_add;
@@ -211,6 +233,11 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
   spec.privileged = s.privileged;
   spec.read_only = s.read_only;
   spec.init = s.init.value_or(false);
+  if (spec.init && !spec.pid_mode.empty() && spec.pid_mode != "private") {
+    // Podman refuses it at create ("cannot add init binary as PID 1"): say so before anything runs.
+    return Fail(ErrorCode::kInvalidArgument,
+                "init: true needs the container's own pid namespace, but pid is " + s.pid, where);
+  }
   if (!s.stop_signal.empty()) {
     spec.stop_signal = podman::ParseSignal(s.stop_signal);
     if (!spec.stop_signal)

@@ -61,6 +61,18 @@ class Inspect {
 
 }  // namespace
 
+// The container's output up to its "ready" line (it prints what inspect cannot show).
+std::string LogsWhenReady(Client& client, const std::string& id) {
+  std::string out;
+  for (int i = 0; i < 100 && out.find("ready") == std::string::npos; ++i) {
+    auto logs = client.Logs(id, 0);
+    if (logs) out = logs->out;
+    if (out.find("ready") == std::string::npos) std::this_thread::sleep_for(100ms);
+  }
+  INFO(out);
+  return out;
+}
+
 TEST_CASE("a spec that sets every field round-trips through Podman", "[podman][spec]") {
   PODCD_PODMAN_TEST_SETUP();
   test::TempDir dir;
@@ -310,4 +322,66 @@ TEST_CASE("privileged, log options and the network namespace modes round-trip", 
   auto joined_json = client.InspectContainerJson(*joined_id);
   REQUIRE(joined_json.has_value());
   CHECK(Inspect(*joined_json).Str("/HostConfig/NetworkMode") == "container:" + *priv_id);
+}
+
+TEST_CASE("devices and the pid and ipc namespaces round-trip, and reach the container", "[podman][spec]") {
+  PODCD_PODMAN_TEST_SETUP();
+  ContainerSpec owner;
+  owner.name = cleanup.Container(test::UniqueName("ns-owner"));
+  owner.image = env.image;
+  owner.entrypoint = {"/bin/sh", "-c"};
+  owner.command = {
+      "echo zero=$(head -c 4 /dev/podcd-zero | od -An -tx1 | tr -d ' '); echo ready; exec sleep 600"};
+  owner.init = true;
+  owner.ipc_mode = "shareable";
+  owner.devices = {"/dev/zero:/dev/podcd-zero:r", "/dev/null"};
+  auto owner_id = client.CreateContainer(owner);
+  INFO((owner_id ? "" : owner_id.error().What()));
+  REQUIRE(owner_id.has_value());
+  REQUIRE(client.StartContainer(*owner_id).has_value());
+  auto json = client.InspectContainerJson(*owner_id);
+  REQUIRE(json.has_value());
+  Inspect o(*json);
+  CHECK(o.Str("/HostConfig/IpcMode") == "shareable");
+  CHECK(o.Str("/HostConfig/Devices/0/PathOnHost") == "/dev/zero");
+  CHECK(o.Str("/HostConfig/Devices/0/PathInContainer") == "/dev/podcd-zero");
+  CHECK(o.Str("/HostConfig/Devices/1/PathOnHost") == "/dev/null");
+  // Inspect does not show the permissions ("r"), and this machine's cgroup does not enforce
+  // them (a write to the device succeeds here also with `podman run --device ...:r`).
+  CHECK(LogsWhenReady(client, *owner_id).find("zero=00000000") != std::string::npos);
+
+  ContainerSpec joiner = owner;
+  joiner.name = cleanup.Container(test::UniqueName("ns-joiner"));
+  joiner.devices.clear();
+  joiner.init = false;  // Podman refuses an init that would not be PID 1
+  // In the owner's pid namespace, the owner's init is visible (the joiner has none of its own).
+  joiner.command = {"echo owner_init=$(ps | grep -c '[p]odman-init'); echo ready; exec sleep 600"};
+  joiner.ipc_mode = "container:" + *owner_id;
+  joiner.pid_mode = "container:" + *owner_id;
+  auto joiner_id = client.CreateContainer(joiner);
+  INFO((joiner_id ? "" : joiner_id.error().What()));
+  REQUIRE(joiner_id.has_value());
+  REQUIRE(client.StartContainer(*joiner_id).has_value());
+  json = client.InspectContainerJson(*joiner_id);
+  REQUIRE(json.has_value());
+  Inspect j(*json);
+  CHECK(j.Str("/HostConfig/IpcMode") == "container:" + *owner_id);
+  CHECK(j.Str("/HostConfig/PidMode") == "container:" + *owner_id);
+  CHECK(LogsWhenReady(client, *joiner_id).find("owner_init=1") != std::string::npos);
+
+  ContainerSpec host_pid = owner;
+  host_pid.name = cleanup.Container(test::UniqueName("ns-hostpid"));
+  host_pid.devices.clear();
+  host_pid.ipc_mode = "";
+  host_pid.init = false;
+  host_pid.command = {"sleep 600"};
+  host_pid.pid_mode = "host";
+  host_pid.userns_mode = "host";
+  auto host_id = client.CreateContainer(host_pid);
+  INFO((host_id ? "" : host_id.error().What()));
+  REQUIRE(host_id.has_value());
+  json = client.InspectContainerJson(*host_id);
+  REQUIRE(json.has_value());
+  Inspect h(*json);
+  CHECK(h.Str("/HostConfig/PidMode") == "host");
 }

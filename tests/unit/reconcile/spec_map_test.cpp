@@ -163,12 +163,49 @@ TEST_CASE("network_mode service: joins the other service's container and shares 
   CHECK_FALSE(t.publishes_host_ports);
 }
 
+TEST_CASE("devices and the pid, ipc and user namespaces map onto the spec") {
+  test::Repo repo;
+  auto st =
+      Load(repo, "media",
+           "services:\n  jellyfin:\n    image: localhost/bb:1\n"
+           "    devices:\n      - /dev/dri\n      - /dev/zero:/dev/myzero\n      - /dev/null:/dev/mynull:r\n"
+           "      - {source: /dev/full, target: /dev/myfull, permissions: rw}\n"
+           "    pid: host\n    ipc: shareable\n    userns_mode: keep-id:uid=1000\n"
+           "  helper:\n    image: localhost/bb:1\n    pid: service:jellyfin\n    ipc: service:jellyfin\n");
+  auto j = Map(st, "jellyfin");
+  CHECK(j.spec.devices == std::vector<std::string>{"/dev/dri", "/dev/zero:/dev/myzero",
+                                                   "/dev/null:/dev/mynull:r", "/dev/full:/dev/myfull:rw"});
+  CHECK(j.spec.pid_mode == "host");
+  CHECK(j.spec.ipc_mode == "shareable");
+  CHECK(j.spec.userns_mode == "keep-id:uid=1000");
+  CHECK_FALSE(j.shares_namespace);
+  auto h = Map(st, "helper");
+  CHECK(h.spec.pid_mode == "container:media_jellyfin_1");
+  CHECK(h.spec.ipc_mode == "container:media_jellyfin_1");
+  CHECK(h.shares_namespace);  // the old one goes first, as with network_mode: service
+  CHECK(h.spec.devices.empty());
+  CHECK(h.spec.userns_mode.empty());
+
+  auto init =
+      Load(repo, "media3", "services:\n  a:\n    image: localhost/bb:1\n    init: true\n    pid: host\n");
+  auto refused = reconcile::MapService(init, *init.Find("a"), {});
+  REQUIRE_FALSE(refused);
+  CHECK(refused.error().What() ==
+        "stack media3, service a: init: true needs the container's own pid namespace, but pid is host");
+
+  auto bad = Load(repo, "media2", "services:\n  a:\n    image: localhost/bb:1\n    ipc: service:nope\n");
+  auto r = reconcile::MapService(bad, *bad.Find("a"), {});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().What() == "stack media2, service a: ipc service:nope: no such service");
+}
+
 TEST_CASE("fields the Podman mapping cannot carry yet are errors naming them, not dropped") {
   test::Repo repo;
-  auto st = Load(repo, "dev", "services:\n  box:\n    image: localhost/bb:1\n    devices: [\"/dev/fuse\"]\n");
+  auto st = Load(repo, "dev", "services:\n  box:\n    build: ./box\n");
   auto r = reconcile::MapService(st, *st.Find("box"), {});
   REQUIRE_FALSE(r);
-  CHECK(r.error().What() == "stack dev, service box: not supported by podcd's Podman mapping yet: devices");
+  CHECK(r.error().What() ==
+        "stack dev, service box: not supported by podcd's Podman mapping yet: build (without image)");
 }
 
 TEST_CASE("depends_on conditions travel to the applier") {
