@@ -1,5 +1,7 @@
 #include "core/model.hpp"
 
+#include <algorithm>
+
 namespace podcd::core {
 
 std::string_view ToString(FileKind kind) {
@@ -12,6 +14,16 @@ std::string_view ToString(FileKind kind) {
     case FileKind::kMissing: return "missing";
   }
   return "unknown";
+}
+
+std::vector<std::string> Service::NamespaceServices() const {
+  std::vector<std::string> out;
+  for (const std::string* mode : {&network_mode, &pid, &ipc}) {
+    if (!mode->starts_with("service:")) continue;
+    std::string target = mode->substr(8);
+    if (std::find(out.begin(), out.end(), target) == out.end()) out.push_back(std::move(target));
+  }
+  return out;
 }
 
 const Service* Stack::Find(std::string_view service) const {

@@ -194,6 +194,10 @@ struct Service {
   std::vector<FileObjectRef> secrets;
   // Keys into Stack::files of every repository file this service references.
   std::vector<std::string> files;
+
+  // The services whose container this one joins a namespace of (network_mode, pid or ipc
+  // set to service:<name>), each once: they must run first, and replacing one replaces this.
+  [[nodiscard]] std::vector<std::string> NamespaceServices() const;
 };
 
 struct NetworkDef {

@@ -47,7 +47,8 @@ class StackRun {
   void RunService(size_t index);
   void AcquireSlot();
   void ReleaseSlot();
-  bool WaitForDependencies(const ServiceJob& s, std::string& why);
+  // `except`: a dependency not to wait for (a joiner's owner, replaced in the same group).
+  bool WaitForDependencies(const ServiceJob& s, std::string& why, const std::string& except = "");
   void SetReadiness(const std::string& service, Readiness r);
   GateKind GateFor(const ServiceJob& s) const;
   bool HasDependents(const ServiceJob& s) const;
@@ -55,6 +56,11 @@ class StackRun {
   std::string LastLogs(const std::string& id);
   ServiceResult Create(const ServiceJob& s);
   ServiceResult Recreate(const ServiceJob& s);
+  // An owner whose namespaces other services join, replaced with those joiners as one group.
+  std::vector<ServiceResult> ReplaceGroup(const ServiceJob& owner,
+                                          const std::vector<const ServiceJob*>& joiners);
+  void RunGroup(size_t owner, const std::vector<size_t>& joiners);
+  void Finish(size_t index, ServiceResult out, TimePoint start);
   void Cleanup(const std::string& id, const ServiceJob& s);
 
   const StackJob& job_;
@@ -204,9 +210,10 @@ void StackRun::SetReadiness(const std::string& service, Readiness r) {
   ready_cv_.notify_all();
 }
 
-bool StackRun::WaitForDependencies(const ServiceJob& s, std::string& why) {
+bool StackRun::WaitForDependencies(const ServiceJob& s, std::string& why, const std::string& except) {
   std::unique_lock lock(ready_mutex_);
   for (const auto& dep : s.depends_on) {
+    if (dep.service == except) continue;
     if (!readiness_.contains(dep.service)) continue;  // not part of this stack's job
     Readiness need = dep.condition == "service_started" ? Readiness::kStarted : Readiness::kReady;
     ready_cv_.wait(lock, [&] {
@@ -412,19 +419,134 @@ void StackRun::ReleaseSlot() {
   slots_cv_.notify_one();
 }
 
+std::vector<ServiceResult> StackRun::ReplaceGroup(const ServiceJob& owner,
+                                                  const std::vector<const ServiceJob*>& joiners) {
+  // The old joiners live in the old owner's namespaces, and Podman removes no container that
+  // others depend on: so the group stops together (joiners first), the new owner starts and
+  // passes its gate, then each new joiner joins it (by id: the owner's final name is still the
+  // old one's) and passes its gate; only then do the old ones go. Any failure puts the old
+  // group back: the old owner starts first, then its joiners join it again.
+  std::vector<ServiceResult> out;
+  auto all = [&](const std::string& outcome, const std::string& why, std::int64_t gap) {
+    out.clear();
+    out.push_back({owner.name, outcome, why, 0, gap});
+    for (const auto* j : joiners) out.push_back({j->name, outcome, why, 0, gap});
+    return out;
+  };
+  podman::ContainerSpec spec = owner.spec;
+  spec.name = owner.spec.name + std::string(kTemporarySuffix);
+  auto id = Write(rt_.Create(spec));
+  if (!id)
+    return all("failed", "create " + owner.name + ": " + id.error().What() + " (old containers kept)", -1);
+  std::vector<std::string> created{*id};
+  std::vector<std::pair<const ServiceJob*, std::string>> new_joiners;
+
+  const TimePoint stopped_at = clock_.Now();
+  for (const auto* j : joiners) {
+    for (const auto& old : j->old_containers) {
+      if (auto r = Write(rt_.Stop(old, j->stop_grace)); !r)
+        Log("warning: stop " + old.substr(0, 12) + ": " + r.error().What());
+    }
+  }
+  for (const auto& old : owner.old_containers) {
+    if (auto r = Write(rt_.Stop(old, owner.stop_grace)); !r)
+      Log("warning: stop " + old.substr(0, 12) + ": " + r.error().What());
+  }
+  auto restore = [&](const std::string& why) {
+    for (auto it = new_joiners.rbegin(); it != new_joiners.rend(); ++it) Cleanup(it->second, *it->first);
+    Cleanup(*id, owner);
+    for (const auto& old : owner.old_containers) {
+      if (auto r = Write(rt_.Start(old)); !r)
+        Log("error: could not restart old container " + old.substr(0, 12) + ": " + r.error().What());
+    }
+    for (const auto* j : joiners) {
+      for (const auto& old : j->old_containers) {
+        if (auto r = Write(rt_.Start(old)); !r)
+          Log("error: could not restart old container " + old.substr(0, 12) + ": " + r.error().What());
+      }
+    }
+    Log(owner.name + " and the services in its namespaces: rolled back to the old containers: " + why);
+    return all("rolled-back", why, Elapsed(clock_, stopped_at));
+  };
+  if (auto st = Write(rt_.Start(*id)); !st)
+    return restore(owner.name + " start: " + st.error().What() + LastLogs(*id));
+  if (auto g = Gate(owner, *id); !g)
+    return restore(owner.name + " gate: " + g.error().What() + LastLogs(*id));
+  const std::string by_name = "container:" + owner.spec.name;
+  for (const auto* j : joiners) {
+    podman::ContainerSpec js = j->spec;
+    js.name = j->spec.name + std::string(kTemporarySuffix);
+    for (std::string* mode : {&js.network_mode, &js.pid_mode, &js.ipc_mode}) {
+      if (*mode == by_name) *mode = "container:" + *id;
+    }
+    auto jid = Write(rt_.Create(js));
+    if (!jid) return restore(j->name + " create: " + jid.error().What());
+    new_joiners.emplace_back(j, *jid);
+    if (auto st = Write(rt_.Start(*jid)); !st)
+      return restore(j->name + " start: " + st.error().What() + LastLogs(*jid));
+    if (auto g = Gate(*j, *jid); !g) return restore(j->name + " gate: " + g.error().What() + LastLogs(*jid));
+  }
+  const std::int64_t gap = Elapsed(clock_, stopped_at);
+  for (const auto* j : joiners) {
+    for (const auto& old : j->old_containers) {
+      if (auto r = Write(rt_.Remove(old)); !r) return restore("remove old container: " + r.error().What());
+    }
+  }
+  for (const auto& old : owner.old_containers) {
+    if (auto r = Write(rt_.Remove(old)); !r) return restore("remove old container: " + r.error().What());
+  }
+  if (auto r = Write(rt_.Rename(*id, owner.spec.name)); !r)
+    Log("warning: rename to " + owner.spec.name + ": " + r.error().What());
+  for (const auto& [j, jid] : new_joiners) {
+    if (auto r = Write(rt_.Rename(jid, j->spec.name)); !r)
+      Log("warning: rename to " + j->spec.name + ": " + r.error().What());
+  }
+  return all("recreated", "", gap);
+}
+
+void StackRun::RunGroup(size_t owner, const std::vector<size_t>& joiners) {
+  const auto start = clock_.Now();
+  const ServiceJob& o = services_[owner];
+  std::string why;
+  bool ready = WaitForDependencies(o, why);
+  for (size_t k = 0; ready && k < joiners.size(); ++k)
+    ready = WaitForDependencies(services_[joiners[k]], why, o.name);
+  if (!ready) {
+    Finish(owner, {o.name, "skipped", why, 0, -1}, start);
+    for (auto j : joiners) Finish(j, {services_[j].name, "skipped", why, 0, -1}, start);
+    return;
+  }
+  std::vector<const ServiceJob*> js;
+  for (auto j : joiners) js.push_back(&services_[j]);
+  AcquireSlot();
+  auto results = ReplaceGroup(o, js);
+  ReleaseSlot();
+  Finish(owner, results[0], start);
+  for (size_t k = 0; k < joiners.size(); ++k) Finish(joiners[k], results[k + 1], start);
+}
+
 void StackRun::RunService(size_t index) {
   const ServiceJob& s = services_[index];
-  ServiceResult& out = results_[index];
   const auto start = clock_.Now();
   std::string why;
   if (!WaitForDependencies(s, why)) {
-    out = {s.name, "skipped", why, 0, -1};
-    SetReadiness(s.name, Readiness::kFailed);
+    Finish(index, {s.name, "skipped", why, 0, -1}, start);
     return;
   }
   AcquireSlot();
-  out = s.action == core::Action::kCreate ? Create(s) : Recreate(s);
+  ServiceResult r = s.action == core::Action::kCreate ? Create(s) : Recreate(s);
   ReleaseSlot();
+  Finish(index, std::move(r), start);
+}
+
+void StackRun::Finish(size_t index, ServiceResult result, TimePoint start) {
+  const ServiceJob& s = services_[index];
+  ServiceResult& out = results_[index];
+  out = std::move(result);
+  if (out.outcome == "skipped") {
+    SetReadiness(s.name, Readiness::kFailed);
+    return;
+  }
   out.duration_ms = Elapsed(clock_, start);
   bool ok = out.outcome == "created" || out.outcome == "recreated";
   SetReadiness(s.name, ok ? Readiness::kReady : Readiness::kFailed);
@@ -477,10 +599,26 @@ StackResult StackRun::Run() {
       readiness_[s.name] = IsWork(s.action) ? Readiness::kPending : Readiness::kReady;
     }
   }
+  // An owner being replaced takes the services that join its namespaces along (ReplaceGroup).
+  std::map<size_t, std::vector<size_t>> groups;
+  std::set<size_t> in_group;
+  for (size_t i = 0; i < services_.size(); ++i) {
+    if (services_[i].action != core::Action::kRecreate) continue;
+    for (size_t j = 0; j < services_.size(); ++j) {
+      const auto& joins = services_[j].joins;
+      if (j == i || !IsWork(services_[j].action) || in_group.contains(j) || groups.contains(j)) continue;
+      if (std::find(joins.begin(), joins.end(), services_[i].name) == joins.end()) continue;
+      groups[i].push_back(j);
+      in_group.insert(j);
+    }
+  }
   std::vector<std::thread> tasks;
   for (size_t i = 0; i < services_.size(); ++i) {
     const auto& s = services_[i];
-    if (IsWork(s.action)) {
+    if (in_group.contains(i)) continue;
+    if (auto g = groups.find(i); g != groups.end()) {
+      tasks.emplace_back([this, i, joiners = g->second] { RunGroup(i, joiners); });
+    } else if (IsWork(s.action)) {
       tasks.emplace_back([this, i] { RunService(i); });
     } else if (s.action == core::Action::kUnchanged) {
       results_[i] = {s.name, "unchanged", "", 0, -1};

@@ -36,7 +36,10 @@ struct ServiceJob {
   std::chrono::milliseconds health_start_period{0};
   int health_retries = 3;
   bool publishes_host_ports = false;
-  bool shares_namespace = false;  // network_mode service:/container:
+  bool shares_namespace = false;  // network_mode, pid or ipc service:/container:
+  // The services of the stack whose container's namespaces this one joins (service:<name>).
+  // Replacing such an owner replaces its joiners with it, as one group (apply.cpp).
+  std::vector<std::string> joins;
   std::chrono::seconds stop_grace{10};
   struct Dependency {
     std::string service;

@@ -89,7 +89,7 @@ Expected<DesiredState> LoadDesired(const config::Config& config) {
       for (const auto& [dep, cond] : s.depends_on) {
         if (cond.restart) ds.recreate_with.push_back(dep);
       }
-      if (s.network_mode.starts_with("service:")) ds.recreate_with.push_back(s.network_mode.substr(8));
+      for (auto& target : s.NamespaceServices()) ds.recreate_with.push_back(std::move(target));
       ds.restart = s.restart;
       d.services.push_back(std::move(ds));
     }

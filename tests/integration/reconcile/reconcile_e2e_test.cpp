@@ -136,6 +136,43 @@ TEST_CASE("a stack using another stack's network as external comes up after it, 
   CHECK(Contains(r.output, "hello from bb"));
 }
 
+TEST_CASE("a service in another's network and pid namespaces starts after it and is replaced with it",
+          "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env);
+  const std::string stack = rig.Stack("vpn");
+  auto compose = [](const std::string& v) {
+    return "services:\n  tunnel:\n" + HttpdService("    environment: {V: \"" + v + "\"}\n") +
+           "  app:\n    image: localhost/bb:1\n    command: [\"sleep\", \"600\"]\n"
+           "    network_mode: service:tunnel\n    pid: service:tunnel\n";
+  };
+  const std::string file = "services/" + stack + "/compose.yml";
+  rig.Commit({{file, compose("1")}}, "tunnel and app");
+  auto first = rig.Reconcile();
+  INFO(first.Describe());
+  REQUIRE(first.Succeeded());
+  auto reach = [&] {
+    // The app's localhost is the tunnel's; its process list holds the tunnel's httpd.
+    auto r = rig.Exec(ContainerName(stack, "app"),
+                      "sh -c 'timeout 5 wget -qO- http://127.0.0.1:8080/; ps | grep -q [h]ttpd && echo sees-httpd'");
+    INFO(r.output);
+    CHECK(Contains(r.output, "hello from bb"));
+    CHECK(Contains(r.output, "sees-httpd"));
+  };
+  reach();
+
+  const auto before = rig.Ids(stack);
+  rig.Commit({{file, compose("2")}}, "tunnel changes");
+  auto second = rig.Reconcile();
+  INFO(second.Describe());
+  REQUIRE(second.Succeeded());
+  const auto after = rig.Ids(stack);
+  CHECK(after.at("tunnel") != before.at("tunnel"));
+  CHECK(after.at("app") != before.at("app"));
+  CHECK(Contains(second.Log(), "dependency tunnel recreated"));
+  reach();
+}
+
 TEST_CASE("a changed env file recreates exactly one service; podcd plan says why; then nothing to do",
           "[e2e]") {
   PODCD_E2E_SETUP();

@@ -519,3 +519,83 @@ TEST_CASE("the health gate honours retries and start_period like Podman's own ti
   // A failure between two good answers resets the count of healthy ones, not the verdict.
   CHECK(run({"healthy", "unhealthy", "healthy"}, 3, 0ms).ok);
 }
+
+namespace {
+// A VPN owner (tunnel) and a service in its network namespace (app), both running.
+struct Sidecar {
+  Harness h;
+  std::string old_tunnel, old_app;
+  ServiceJob tunnel, app;
+  Sidecar() {
+    old_tunnel = h.rt.Add("vpn_tunnel_1", "localhost/bb:1", Labels("vpn", "tunnel"), {9091});
+    old_app = h.rt.Add("vpn_app_1", "localhost/bb:1", Labels("vpn", "app"));
+    tunnel = Job("vpn", "tunnel", core::Action::kRecreate);
+    tunnel.old_containers = {old_tunnel};
+    tunnel.publishes_host_ports = true;
+    tunnel.spec.ports = {{"", 9091, 9091, 1, "tcp"}};
+    app = Job("vpn", "app", core::Action::kRecreate);
+    app.old_containers = {old_app};
+    app.shares_namespace = true;
+    app.joins = {"tunnel"};
+    app.spec.network_mode = "container:vpn_tunnel_1";
+    app.depends_on = {{"tunnel", "service_started"}};
+  }
+  StackResult Apply() { return h.Apply({"vpn", {app, tunnel}, {}, {}, {}, false}); }
+};
+}  // namespace
+
+TEST_CASE("an owner of namespaces is replaced with its joiners as one group, joiners by the new id") {
+  Sidecar v;
+  auto r = v.Apply();
+  INFO(v.h.Log());
+  REQUIRE(r.ok);
+  for (const auto& s : r.services) CHECK(s.outcome == "recreated");
+  auto& rt = v.h.rt;
+  // Old joiner stops before its owner; the new joiner joins the new owner, after its gate.
+  CHECK(rt.IndexOf("stop vpn_app_1") < rt.IndexOf("stop vpn_tunnel_1"));
+  CHECK(rt.IndexOf("start vpn_tunnel_1_podcd-next") < rt.IndexOf("create vpn_app_1_podcd-next"));
+  // Podman removes no owner with dependents: the old joiner goes first.
+  CHECK(rt.IndexOf("remove vpn_app_1") < rt.IndexOf("remove vpn_tunnel_1"));
+  const auto* tunnel = rt.ByName("vpn_tunnel_1");
+  const auto* app = rt.ByName("vpn_app_1");
+  REQUIRE(tunnel);
+  REQUIRE(app);
+  CHECK(tunnel->id != v.old_tunnel);
+  CHECK(app->network_mode == "container:" + tunnel->id);
+  CHECK(rt.containers.size() == 2);
+}
+
+TEST_CASE("a joiner failing its gate puts the whole old group back, owner first") {
+  Sidecar v;
+  v.h.rt.images["localhost/bb:crash"] = "sha-crash";
+  v.h.rt.exit_on_start["localhost/bb:crash"] = "1";
+  v.app.spec.image = "localhost/bb:crash";
+  auto r = v.Apply();
+  INFO(v.h.Log());
+  CHECK_FALSE(r.ok);
+  for (const auto& s : r.services) CHECK(s.outcome == "rolled-back");
+  auto& rt = v.h.rt;
+  CHECK(rt.ByName("vpn_tunnel_1_podcd-next") == nullptr);
+  CHECK(rt.ByName("vpn_app_1_podcd-next") == nullptr);
+  CHECK(rt.containers.at(v.old_tunnel).status == "running");
+  CHECK(rt.containers.at(v.old_app).status == "running");
+  // The old owner starts again before the old joiner rejoins it.
+  const auto calls = rt.Calls();
+  auto last = [&](const std::string& call) {
+    return std::find(calls.rbegin(), calls.rend(), call).base() - calls.begin();
+  };
+  CHECK(last("start vpn_tunnel_1") > 0);
+  CHECK(last("start vpn_tunnel_1") < last("start vpn_app_1"));
+}
+
+TEST_CASE("a joiner changing alone is replaced on its own; its owner keeps running") {
+  Sidecar v;
+  v.tunnel.action = core::Action::kUnchanged;
+  auto r = v.Apply();
+  INFO(v.h.Log());
+  REQUIRE(r.ok);
+  CHECK(v.h.rt.containers.at(v.old_tunnel).status == "running");
+  CHECK(v.h.rt.IndexOf("stop vpn_tunnel_1") == -1);
+  REQUIRE(v.h.rt.ByName("vpn_app_1"));
+  CHECK(v.h.rt.ByName("vpn_app_1")->network_mode == "container:vpn_tunnel_1");
+}

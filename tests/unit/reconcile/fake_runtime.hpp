@@ -32,6 +32,7 @@ class FakeRuntime final : public reconcile::Runtime {
     std::string status = "created";
     std::int64_t exit_code = 0;
     std::int64_t restart_count = 0;
+    std::string network_mode;  // as created ("container:<id>" when joining another)
   };
 
   // Script.
@@ -51,9 +52,16 @@ class FakeRuntime final : public reconcile::Runtime {
                   std::map<std::string, std::string> labels, std::vector<std::uint16_t> ports = {},
                   bool running = true) {
     std::lock_guard lock(mu_);
-    Container c{
-        "id" + std::to_string(++next_), name, image, images[image], std::move(labels), std::move(ports),
-        running ? "running" : "exited", 0,    0};
+    Container c{"id" + std::to_string(++next_),
+                name,
+                image,
+                images[image],
+                std::move(labels),
+                std::move(ports),
+                running ? "running" : "exited",
+                0,
+                0,
+                {}};
     containers[c.id] = c;
     return c.id;
   }
@@ -151,7 +159,8 @@ class FakeRuntime final : public reconcile::Runtime {
                 {},
                 "created",
                 0,
-                0};
+                0,
+                spec.network_mode};
     for (const auto& p : spec.ports) c.host_ports.push_back(p.host_port);
     containers[c.id] = c;
     return c.id;

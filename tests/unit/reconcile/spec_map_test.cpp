@@ -156,6 +156,10 @@ TEST_CASE("network_mode service: joins the other service's container and shares 
   CHECK(job.spec.network_mode == "container:vpn_tunnel_1");
   CHECK(job.shares_namespace);
   CHECK(job.spec.networks.empty());
+  // Started after the tunnel, or its create finds no container to join.
+  REQUIRE(job.depends_on.size() == 1);
+  CHECK(job.depends_on[0].service == "tunnel");
+  CHECK(job.depends_on[0].condition == "service_started");
   auto t = Map(st, "tunnel");
   CHECK(t.spec.network_mode == "bridge");
   REQUIRE(t.spec.networks.size() == 1);
@@ -183,6 +187,12 @@ TEST_CASE("devices and the pid, ipc and user namespaces map onto the spec") {
   CHECK(h.spec.pid_mode == "container:media_jellyfin_1");
   CHECK(h.spec.ipc_mode == "container:media_jellyfin_1");
   CHECK(h.shares_namespace);  // the old one goes first, as with network_mode: service
+  // It joins jellyfin's container, so jellyfin's must exist first (once, for both namespaces).
+  REQUIRE(h.depends_on.size() == 1);
+  CHECK(h.depends_on[0].service == "jellyfin");
+  CHECK(h.depends_on[0].condition == "service_started");
+  CHECK(st.Find("helper")->NamespaceServices() == std::vector<std::string>{"jellyfin"});
+  CHECK(st.Find("jellyfin")->NamespaceServices().empty());
   CHECK(h.spec.devices.empty());
   CHECK(h.spec.userns_mode.empty());
 
