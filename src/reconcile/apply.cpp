@@ -691,14 +691,26 @@ StackResult RemoveStack(const core::StackPlan& plan, Runtime& runtime, const Log
     for (const auto& id : s.containers) {
       (void)runtime.Stop(id, std::chrono::seconds(10));
       ++result.write_calls;
-      if (auto r = runtime.Remove(id); !r) {
-        result.ok = false;
-        result.reason = "remove " + s.name + ": " + r.error().What();
-      }
-      ++result.write_calls;
     }
-    result.services.push_back({s.name, "removed", "stack removed from the repository", 0, -1});
   }
+  // A container whose namespaces others joined can only go after them: what fails is tried
+  // again once the rest is gone.
+  std::vector<std::pair<const core::ServicePlan*, std::string>> later;
+  for (const auto& s : plan.services) {
+    for (const auto& id : s.containers) {
+      ++result.write_calls;
+      if (!runtime.Remove(id)) later.emplace_back(&s, id);
+    }
+  }
+  for (const auto& [s, id] : later) {
+    ++result.write_calls;
+    if (auto r = runtime.Remove(id); !r) {
+      result.ok = false;
+      result.reason = "remove " + s->name + ": " + r.error().What();
+    }
+  }
+  for (const auto& s : plan.services)
+    result.services.push_back({s.name, "removed", "stack removed from the repository", 0, -1});
   for (const auto& id : plan.leftovers) {
     (void)runtime.Remove(id);
     ++result.write_calls;

@@ -181,9 +181,12 @@ class Rig {
   ~Rig() {
     for (const auto& stack : stacks_) {
       const std::string label = std::string(core::kLabelStack) + "=" + stack;
-      if (auto cs = client_.ListContainers({label})) {
-        for (const auto& c : *cs)
-          static_cast<void>(client_.RemoveContainer(c.id, true, std::chrono::seconds(0)));
+      // Twice: a container whose namespaces another joined goes only after that one.
+      for (int pass = 0; pass < 2; ++pass) {
+        if (auto cs = client_.ListContainers({label})) {
+          for (const auto& c : *cs)
+            static_cast<void>(client_.RemoveContainer(c.id, true, std::chrono::seconds(0)));
+        }
       }
       if (auto ns = client_.ListNetworks({label})) {
         for (const auto& n : *ns) static_cast<void>(client_.RemoveNetwork(n.name, true));

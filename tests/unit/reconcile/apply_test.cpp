@@ -431,6 +431,23 @@ TEST_CASE("a removed stack loses its containers and networks; its volumes are ke
   CHECK(log.back() == "stack gone removed; its volumes are kept: gone_data");
 }
 
+TEST_CASE("a removed stack with a VPN sidecar loses both, whichever is listed first") {
+  FakeRuntime rt;
+  rt.images["localhost/bb:1"] = "sha";
+  auto tunnel = rt.Add("gone_tunnel_1", "localhost/bb:1", Labels("gone", "tunnel"));
+  auto app = rt.Add("gone_app_1", "localhost/bb:1", Labels("gone", "app"));
+  rt.containers[app].network_mode = "container:" + tunnel;
+  core::StackPlan plan;
+  plan.name = "gone";
+  plan.action = core::Action::kRemove;
+  plan.services = {{"tunnel", core::Action::kRemove, {}, {tunnel}},
+                   {"app", core::Action::kRemove, {}, {app}}};
+  auto r = RemoveStack(plan, rt, [](const std::string&) {});
+  INFO(r.reason);
+  CHECK(r.ok);
+  CHECK(rt.containers.empty());
+}
+
 TEST_CASE("temporary names round trip") {
   CHECK(IsTemporaryName("web_site_1_podcd-next"));
   CHECK_FALSE(IsTemporaryName("web_site_1"));

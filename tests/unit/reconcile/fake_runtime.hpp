@@ -199,6 +199,11 @@ class FakeRuntime final : public reconcile::Runtime {
     auto& c = containers.at(id);
     calls.push_back("remove " + c.name);
     if (fail_remove.contains(c.name)) return Fail(ErrorCode::kInternal, "device or resource busy");
+    for (const auto& [oid, o] : containers) {
+      if (o.network_mode == "container:" + id || o.network_mode == "container:" + c.name)
+        return Fail(ErrorCode::kInternal,
+                    "container " + id + " has dependent containers which must be removed before it: " + oid);
+    }
     containers.erase(id);
     return {};
   }
