@@ -356,6 +356,29 @@ wait_health() {  # SECONDS
   fail "podcd /health did not answer 200 within $1 s"
 }
 
+# change_self SCENARIO SED_EXPR GREP_PATTERN MESSAGE: edits services/podcd/compose.yml, pushes
+# it and sends the webhook; sets `id` to the deployment it queued.
+change_self() {
+  local answer
+  sed -i "$2" "$DEV/services/podcd/compose.yml"
+  grep -q "$3" "$DEV/services/podcd/compose.yml" || fail "($1) could not edit the compose file"
+  push "$4"
+  answer=$(webhook)
+  [ "$(status)" = 202 ] || fail "($1) webhook: HTTP $(status): $answer"
+  id=$(echo "$answer" | json "j['deployment']")
+}
+
+# wait_failed SCENARIO ID: waits up to 120 s for the record to be failed; sets `record`.
+wait_failed() {
+  local i
+  for i in $(seq 240); do
+    record=$(api GET "/deployments/$2" 2>/dev/null || true)
+    [ "$(echo "$record" | json "j.get('state', '')" 2>/dev/null)" = failed ] && return 0
+    sleep 0.5
+  done
+  fail "($1) deployment $2 is not failed: $record"
+}
+
 served() { curl -s -m 3 "http://127.0.0.1:$1/" 2>/dev/null || true; }
 
 # wait_served PORT TEXT SECONDS
@@ -559,18 +582,9 @@ scenario_self_update_rollback() {
   local old new i answer id record
   old=$(podman inspect --format '{{.Id}}' "$PODCD")
   # A configuration podcd refuses at start (poll interval below its 10 s minimum).
-  sed -i 's/^      E2E_GENERATION: .*/&\n      PODCD_POLL_INTERVAL: "1s"/' "$DEV/services/podcd/compose.yml"
-  grep -q 'PODCD_POLL_INTERVAL: "1s"' "$DEV/services/podcd/compose.yml" || fail "(e) could not edit the compose file"
-  push "podcd: a configuration it refuses"
-  answer=$(webhook)
-  [ "$(status)" = 202 ] || fail "(e) webhook: HTTP $(status): $answer"
-  id=$(echo "$answer" | json "j['deployment']")
-  for i in $(seq 240); do
-    record=$(api GET "/deployments/$id" 2>/dev/null || true)
-    [ "$(echo "$record" | json "j.get('state', '')" 2>/dev/null)" = failed ] && break
-    sleep 0.5
-  done
-  [ "$(echo "$record" | json "j['state']")" = failed ] || fail "(e) deployment $id is not failed: $record"
+  change_self e 's/^      E2E_GENERATION: .*/&\n      PODCD_POLL_INTERVAL: "1s"/' 'PODCD_POLL_INTERVAL: "1s"' \
+    "podcd: a configuration it refuses"
+  wait_failed e "$id"
   [[ $(echo "$record" | json "'\\n'.join(j['log'])") == *"rolled back to the old container"* ]] ||
     fail "(e) deployment $id does not say it rolled back: $record"
   new=$(podman inspect --format '{{.Id}}' "$PODCD")
@@ -597,12 +611,7 @@ scenario_self_update_rollback() {
 scenario_updater_crash() {
   local old i answer id record pid updater=podcd_podcd-updater
   old=$(podman inspect --format '{{.Id}}' "$PODCD")
-  sed -i 's/^      E2E_GENERATION: .*/      E2E_GENERATION: "3"/' "$DEV/services/podcd/compose.yml"
-  grep -q 'E2E_GENERATION: "3"' "$DEV/services/podcd/compose.yml" || fail "(f) could not edit the compose file"
-  push "podcd: E2E_GENERATION=3"
-  answer=$(webhook)
-  [ "$(status)" = 202 ] || fail "(f) webhook: HTTP $(status): $answer"
-  id=$(echo "$answer" | json "j['deployment']")
+  change_self f 's/^      E2E_GENERATION: .*/      E2E_GENERATION: "3"/' 'E2E_GENERATION: "3"' "podcd: E2E_GENERATION=3"
   for i in $(seq 600); do
     [ "$(podman inspect --format '{{.State.Running}}' "$old" 2>/dev/null)" = false ] && break
     sleep 0.1
@@ -612,12 +621,7 @@ scenario_updater_crash() {
   [ -n "$pid" ] && [ "$pid" != 0 ] || fail "(f) the updater is not running after it stopped the old podcd"
   kill -9 "$pid"
   log "(f) killed the updater (pid $pid) right after it stopped the old podcd"
-  for i in $(seq 240); do
-    record=$(api GET "/deployments/$id" 2>/dev/null || true)
-    [ "$(echo "$record" | json "j.get('state', '')" 2>/dev/null)" = failed ] && break
-    sleep 0.5
-  done
-  [ "$(echo "$record" | json "j['state']")" = failed ] || fail "(f) deployment $id is not failed: $record"
+  wait_failed f "$id"
   [[ $(echo "$record" | json "'\\n'.join(j['log'])") == *"the updater was interrupted and restarted"* ]] ||
     fail "(f) deployment $id does not say the updater was interrupted: $record"
   [ "$(podman inspect --format '{{.Id}}' "$PODCD")" = "$old" ] || fail "(f) $PODCD is not the old container"
