@@ -1,5 +1,6 @@
 #include "podman/client.hpp"
 
+#include "util/json.hpp"
 #include "util/metrics.hpp"
 
 #include <rapidjson/document.h>
@@ -36,28 +37,8 @@ Expected<rapidjson::Document> ParseJson(std::string_view body, std::string_view 
   return doc;
 }
 
-std::string GetString(const Json& obj, const char* key) {
-  if (!obj.IsObject()) return {};
-  auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
-
-std::int64_t GetInt(const Json& obj, const char* key) {
-  if (!obj.IsObject()) return 0;
-  auto it = obj.FindMember(key);
-  if (it == obj.MemberEnd()) return 0;
-  if (it->value.IsInt64()) return it->value.GetInt64();
-  if (it->value.IsUint64()) return static_cast<std::int64_t>(it->value.GetUint64());
-  if (it->value.IsDouble()) return static_cast<std::int64_t>(it->value.GetDouble());
-  return 0;
-}
-
-bool GetBool(const Json& obj, const char* key) {
-  if (!obj.IsObject()) return false;
-  auto it = obj.FindMember(key);
-  return it != obj.MemberEnd() && it->value.IsBool() && it->value.GetBool();
-}
+using json::GetBool;
+using json::GetInt;
 
 const Json* GetObject(const Json& obj, const char* key) {
   if (!obj.IsObject()) return nullptr;
@@ -152,9 +133,9 @@ Error PullError(std::string_view text, std::string_view call) {
 
 VolumeInfo ParseVolume(const Json& v) {
   VolumeInfo info;
-  info.name = GetString(v, "Name");
-  info.driver = GetString(v, "Driver");
-  info.mountpoint = GetString(v, "Mountpoint");
+  info.name = json::GetStr(v, "Name");
+  info.driver = json::GetStr(v, "Driver");
+  info.mountpoint = json::GetStr(v, "Mountpoint");
   info.labels = GetStringMap(v, "Labels");
   info.options = GetStringMap(v, "Options");
   return info;
@@ -162,17 +143,17 @@ VolumeInfo ParseVolume(const Json& v) {
 
 NetworkInfo ParseNetwork(const Json& v) {
   NetworkInfo info;
-  info.name = GetString(v, "name");
-  info.id = GetString(v, "id");
-  info.driver = GetString(v, "driver");
-  info.interface = GetString(v, "network_interface");
+  info.name = json::GetStr(v, "name");
+  info.id = json::GetStr(v, "id");
+  info.driver = json::GetStr(v, "driver");
+  info.interface = json::GetStr(v, "network_interface");
   info.labels = GetStringMap(v, "labels");
   info.options = GetStringMap(v, "options");
   info.internal = GetBool(v, "internal");
   info.dns_enabled = GetBool(v, "dns_enabled");
   auto subnets = v.FindMember("subnets");
   if (subnets != v.MemberEnd() && subnets->value.IsArray()) {
-    for (const auto& s : subnets->value.GetArray()) info.subnets.push_back(GetString(s, "subnet"));
+    for (const auto& s : subnets->value.GetArray()) info.subnets.push_back(json::GetStr(s, "subnet"));
   }
   return info;
 }
@@ -250,8 +231,8 @@ Error ErrorFromResponse(long status, std::string_view body, std::string_view cal
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
   if (!doc.HasParseError() && doc.IsObject()) {
-    message = GetString(doc, "message");
-    cause = GetString(doc, "cause");
+    message = json::GetStr(doc, "message");
+    cause = json::GetStr(doc, "cause");
   }
   if (message.empty()) message = cause;
   if (!cause.empty() && !Contains(message, cause)) message += ": " + cause;
@@ -310,12 +291,12 @@ Expected<VersionInfo> Client::Version() {
   auto doc = ParseJson(r->body, call);
   if (!doc) return std::unexpected(doc.error());
   VersionInfo v;
-  v.version = GetString(*doc, "Version");
+  v.version = json::GetStr(*doc, "Version");
   auto comps = doc->FindMember("Components");
   if (comps != doc->MemberEnd() && comps->value.IsArray()) {
     for (const auto& c : comps->value.GetArray()) {
-      if (GetString(c, "Name") == "Podman Engine") {
-        if (const Json* d = GetObject(c, "Details")) v.api_version = GetString(*d, "APIVersion");
+      if (json::GetStr(c, "Name") == "Podman Engine") {
+        if (const Json* d = GetObject(c, "Details")) v.api_version = json::GetStr(*d, "APIVersion");
       }
     }
   }
@@ -345,8 +326,8 @@ Expected<ImageInfo> Client::InspectImage(std::string_view name) {
   auto doc = ParseJson(r->body, call);
   if (!doc) return std::unexpected(doc.error());
   ImageInfo info;
-  info.id = GetString(*doc, "Id");
-  info.digest = GetString(*doc, "Digest");
+  info.id = json::GetStr(*doc, "Id");
+  info.digest = json::GetStr(*doc, "Digest");
   info.repo_tags = GetStringArray(*doc, "RepoTags");
   info.labels = GetStringMap(*doc, "Labels");
   if (info.labels.empty()) {
@@ -401,10 +382,10 @@ Expected<std::string> Client::Pull(std::string_view reference, PullPolicy policy
     if (doc.HasParseError() || !doc.IsObject()) {
       return Fail(ErrorCode::kInternal, "unreadable line in Podman's pull stream", call);
     }
-    if (std::string err = GetString(doc, "error"); !err.empty()) {
+    if (std::string err = json::GetStr(doc, "error"); !err.empty()) {
       return std::unexpected(PullError(err, call));
     }
-    if (std::string got = GetString(doc, "id"); !got.empty()) id = std::move(got);
+    if (std::string got = json::GetStr(doc, "id"); !got.empty()) id = std::move(got);
   }
   if (id.empty()) return Fail(ErrorCode::kInternal, "Podman's pull stream ended without an image id", call);
   return id;
@@ -463,7 +444,7 @@ Expected<void> Client::RemoveNetwork(std::string_view name, bool force) {
   auto doc = ParseJson(r->body, call);
   if (doc && doc->IsArray()) {
     for (const auto& item : doc->GetArray()) {
-      if (std::string err = GetString(item, "Err"); !err.empty()) {
+      if (std::string err = json::GetStr(item, "Err"); !err.empty()) {
         return std::unexpected(Error{CodeFor(500, err), err, call});
       }
     }
@@ -582,7 +563,7 @@ Expected<std::string> Client::CreateContainerFromJson(std::string_view spec_gene
   }
   auto doc = ParseJson(r->body, call);
   if (!doc) return std::unexpected(doc.error());
-  std::string id = GetString(*doc, "Id");
+  std::string id = json::GetStr(*doc, "Id");
   if (id.empty()) return Fail(ErrorCode::kInternal, "Podman's answer has no container id", call);
   for (const auto& warning : GetStringArray(*doc, "Warnings")) {
     log::Warn("podman warned on container create", {{"container", name_for_errors}, {"warning", warning}});
@@ -637,7 +618,7 @@ Expected<void> Client::RemoveContainer(std::string_view id, bool force, std::chr
   auto doc = ParseJson(r->body, call);
   if (doc && doc->IsArray()) {
     for (const auto& item : doc->GetArray()) {
-      if (std::string err = GetString(item, "Err"); !err.empty()) {
+      if (std::string err = json::GetStr(item, "Err"); !err.empty()) {
         return std::unexpected(Error{CodeFor(500, err), err, call});
       }
     }
@@ -671,14 +652,14 @@ Expected<ContainerSpec> Client::InspectRunConfig(std::string_view id) {
   auto doc = ParseJson(*body, call);
   if (!doc) return std::unexpected(doc.error());
   ContainerSpec spec;
-  spec.name = GetString(*doc, "Name");
-  spec.image = GetString(*doc, "Image");
+  spec.name = json::GetStr(*doc, "Name");
+  spec.image = json::GetStr(*doc, "Image");
   if (const Json* c = GetObject(*doc, "Config")) {
     for (const auto& kv : GetStringArray(*c, "Env")) {
       const auto eq = kv.find('=');
       if (eq != std::string::npos && eq > 0) spec.env[kv.substr(0, eq)] = kv.substr(eq + 1);
     }
-    spec.user = GetString(*c, "User");
+    spec.user = json::GetStr(*c, "User");
   }
   if (const Json* h = GetObject(*doc, "HostConfig")) {
     spec.privileged = GetBool(*h, "Privileged");
@@ -687,13 +668,13 @@ Expected<ContainerSpec> Client::InspectRunConfig(std::string_view id) {
   if (auto it = doc->FindMember("Mounts"); it != doc->MemberEnd() && it->value.IsArray()) {
     for (const auto& m : it->value.GetArray()) {
       if (!m.IsObject()) continue;
-      const std::string type = GetString(m, "Type");
+      const std::string type = json::GetStr(m, "Type");
       std::vector<std::string> options;
       if (m.HasMember("RW") && m["RW"].IsBool() && !m["RW"].GetBool()) options.emplace_back("ro");
       if (type == "bind") {
-        spec.binds.push_back({GetString(m, "Source"), GetString(m, "Destination"), std::move(options)});
+        spec.binds.push_back({json::GetStr(m, "Source"), json::GetStr(m, "Destination"), std::move(options)});
       } else if (type == "volume") {
-        spec.volumes.push_back({GetString(m, "Name"), GetString(m, "Destination"), std::move(options)});
+        spec.volumes.push_back({json::GetStr(m, "Name"), json::GetStr(m, "Destination"), std::move(options)});
       }
     }
   }
@@ -707,25 +688,25 @@ Expected<ContainerInfo> Client::InspectContainer(std::string_view id) {
   auto doc = ParseJson(*body, call);
   if (!doc) return std::unexpected(doc.error());
   ContainerInfo info;
-  info.id = GetString(*doc, "Id");
-  info.name = GetString(*doc, "Name");
-  info.image_id = GetString(*doc, "Image");
-  info.image_name = GetString(*doc, "ImageName");
+  info.id = json::GetStr(*doc, "Id");
+  info.name = json::GetStr(*doc, "Name");
+  info.image_id = json::GetStr(*doc, "Image");
+  info.image_name = json::GetStr(*doc, "ImageName");
   info.restart_count = GetInt(*doc, "RestartCount");
   if (const Json* s = GetObject(*doc, "State")) {
-    info.state.status = GetString(*s, "Status");
+    info.state.status = json::GetStr(*s, "Status");
     info.state.running = GetBool(*s, "Running");
     info.state.oom_killed = GetBool(*s, "OOMKilled");
     info.state.exit_code = GetInt(*s, "ExitCode");
     info.state.pid = GetInt(*s, "Pid");
-    info.state.error = GetString(*s, "Error");
-    info.state.started_at = GetString(*s, "StartedAt");
-    info.state.finished_at = GetString(*s, "FinishedAt");
+    info.state.error = json::GetStr(*s, "Error");
+    info.state.started_at = json::GetStr(*s, "StartedAt");
+    info.state.finished_at = json::GetStr(*s, "FinishedAt");
     // 4.3 writes "Health"; older 4.x wrote "Healthcheck".
     const Json* h = GetObject(*s, "Health");
     if (h == nullptr) h = GetObject(*s, "Healthcheck");
     if (h != nullptr) {
-      info.state.health_status = GetString(*h, "Status");
+      info.state.health_status = json::GetStr(*h, "Status");
       info.state.failing_streak = GetInt(*h, "FailingStreak");
     }
   }
@@ -747,12 +728,12 @@ Expected<std::vector<ContainerSummary>> Client::ListContainers(
   if (!doc->IsArray()) return out;
   for (const auto& c : doc->GetArray()) {
     ContainerSummary s;
-    s.id = GetString(c, "Id");
+    s.id = json::GetStr(c, "Id");
     auto names = GetStringArray(c, "Names");
     if (!names.empty()) s.name = names.front();
-    s.image = GetString(c, "Image");
-    s.image_id = GetString(c, "ImageID");
-    s.state = GetString(c, "State");
+    s.image = json::GetStr(c, "Image");
+    s.image_id = json::GetStr(c, "ImageID");
+    s.state = json::GetStr(c, "State");
     s.exit_code = GetInt(c, "ExitCode");
     s.started_at = GetInt(c, "StartedAt");
     s.labels = GetStringMap(c, "Labels");
@@ -770,7 +751,7 @@ Expected<HealthResult> Client::RunHealthcheck(std::string_view id) {
   auto doc = ParseJson(r->body, call);
   if (!doc) return std::unexpected(doc.error());
   HealthResult h;
-  h.status = GetString(*doc, "Status");
+  h.status = json::GetStr(*doc, "Status");
   // The run's own answer has only the status (its Log is null in 4.3): the streak and the
   // check's exit code and output are in the container's health log.
   auto body = InspectContainerJson(id);
@@ -786,7 +767,7 @@ Expected<HealthResult> Client::RunHealthcheck(std::string_view id) {
       if (log != health->MemberEnd() && log->value.IsArray() && !log->value.Empty()) {
         const auto& last = log->value[log->value.Size() - 1];
         h.exit_code = GetInt(last, "ExitCode");
-        h.output = GetString(last, "Output");
+        h.output = json::GetStr(last, "Output");
       }
     }
   }
@@ -834,11 +815,11 @@ Expected<std::vector<Event>> Client::Events(std::int64_t since, const std::vecto
       return Fail(ErrorCode::kInternal, "unreadable line in Podman's event stream", std::string(call));
     }
     Event e;
-    e.type = GetString(doc, "Type");
-    e.action = GetString(doc, "Action");
+    e.type = json::GetStr(doc, "Type");
+    e.action = json::GetStr(doc, "Action");
     e.time_nano = GetInt(doc, "timeNano");
     if (const Json* actor = GetObject(doc, "Actor")) {
-      e.id = GetString(*actor, "ID");
+      e.id = json::GetStr(*actor, "ID");
       e.attributes = GetStringMap(*actor, "Attributes");
       if (auto it = e.attributes.find("name"); it != e.attributes.end()) e.name = it->second;
     }

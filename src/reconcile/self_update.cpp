@@ -6,29 +6,15 @@
 
 #include <utility>
 
+#include "util/json.hpp"
 #include "util/strings.hpp"
 
 namespace podcd::reconcile {
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Str(Writer& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-std::string Get(const rapidjson::Value& v, const char* key) {
-  auto it = v.FindMember(key);
-  return it != v.MemberEnd() && it->value.IsString()
-             ? std::string(it->value.GetString(), it->value.GetStringLength())
-             : std::string();
-}
-
-std::int64_t GetInt(const rapidjson::Value& v, const char* key) {
-  auto it = v.FindMember(key);
-  return it != v.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
-}
+using json::GetInt;
+using json::Str;
+using json::Writer;
 
 // Reads a JSON object file; nullopt when it does not exist.
 Expected<std::optional<rapidjson::Document>> ReadObject(const std::filesystem::path& path) {
@@ -76,9 +62,9 @@ Expected<std::optional<HandOver>> ReadHandOver(const std::filesystem::path& stat
   if (!doc) return std::unexpected(doc.error());
   if (!*doc) return std::optional<HandOver>();
   const auto& d = **doc;
-  HandOver h{Get(d, "deployment"),       Get(d, "stack"),     Get(d, "commit"),
-             Get(d, "updater"),          Get(d, "container"), Get(d, "earlier_failures"),
-             GetInt(d, "started_at_ms"), Get(d, "service")};
+  HandOver h{json::GetStr(d, "deployment"), json::GetStr(d, "stack"),     json::GetStr(d, "commit"),
+             json::GetStr(d, "updater"),    json::GetStr(d, "container"), json::GetStr(d, "earlier_failures"),
+             GetInt(d, "started_at_ms"),    json::GetStr(d, "service")};
   if (h.deployment.empty() || h.stack.empty()) {
     return Fail(ErrorCode::kInvalidArgument, "deployment or stack missing", HandOverPath(state_dir).string());
   }
@@ -111,13 +97,13 @@ Expected<std::optional<HandOverResult>> ReadHandOverResult(const std::filesystem
   if (!*doc) return std::optional<HandOverResult>();
   const auto& d = **doc;
   HandOverResult r;
-  r.deployment = Get(d, "deployment");
+  r.deployment = json::GetStr(d, "deployment");
   auto ok = d.FindMember("ok");
   r.ok = ok != d.MemberEnd() && ok->value.IsBool() && ok->value.GetBool();
-  r.outcome = Get(d, "outcome");
-  r.reason = Get(d, "reason");
+  r.outcome = json::GetStr(d, "outcome");
+  r.reason = json::GetStr(d, "reason");
   r.duration_ms = GetInt(d, "duration_ms");
-  r.stack_key = Get(d, "stack_key");
+  r.stack_key = json::GetStr(d, "stack_key");
   if (auto log = d.FindMember("log"); log != d.MemberEnd() && log->value.IsArray()) {
     for (const auto& l : log->value.GetArray()) {
       if (l.IsString()) r.log.emplace_back(l.GetString(), l.GetStringLength());

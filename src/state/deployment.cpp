@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "util/json.hpp"
 #include "util/log.hpp"
 
 namespace podcd::state {
@@ -56,34 +57,12 @@ std::string Rfc3339Ms(std::int64_t epoch_ms) {
 
 namespace {
 
-using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
-
-void Str(Writer& w, std::string_view key, std::string_view value) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
-}
-
-void Int(Writer& w, std::string_view key, std::int64_t value) {
-  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.Int64(value);
-}
-
-std::string GetStr(const rapidjson::Value& o, const char* key) {
-  auto it = o.FindMember(key);
-  if (it == o.MemberEnd() || !it->value.IsString()) return {};
-  return {it->value.GetString(), it->value.GetStringLength()};
-}
-
-std::int64_t GetInt(const rapidjson::Value& o, const char* key) {
-  auto it = o.FindMember(key);
-  if (it == o.MemberEnd() || !it->value.IsInt64()) return 0;
-  return it->value.GetInt64();
-}
-
-bool GetBool(const rapidjson::Value& o, const char* key) {
-  auto it = o.FindMember(key);
-  return it != o.MemberEnd() && it->value.IsBool() && it->value.GetBool();
-}
+using json::GetBool;
+using json::GetInt;
+using json::GetStr;
+using json::Int;
+using json::Str;
+using json::Writer;
 
 }  // namespace
 

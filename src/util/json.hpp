@@ -1,0 +1,51 @@
+// Small RapidJSON helpers shared by the state files, the hand-over files and the Podman
+// client: a missing key, or a value of another type, reads as "" / 0 / false.
+#pragma once
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace podcd::json {
+
+using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
+
+inline void Str(Writer& w, std::string_view key, std::string_view value) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+}
+
+inline void Int(Writer& w, std::string_view key, std::int64_t value) {
+  w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  w.Int64(value);
+}
+
+inline std::string GetStr(const rapidjson::Value& o, const char* key) {
+  if (!o.IsObject()) return {};
+  auto it = o.FindMember(key);
+  if (it == o.MemberEnd() || !it->value.IsString()) return {};
+  return {it->value.GetString(), it->value.GetStringLength()};
+}
+
+// Integers, and the unsigned and floating-point numbers Podman sometimes sends instead.
+inline std::int64_t GetInt(const rapidjson::Value& o, const char* key) {
+  if (!o.IsObject()) return 0;
+  auto it = o.FindMember(key);
+  if (it == o.MemberEnd()) return 0;
+  if (it->value.IsInt64()) return it->value.GetInt64();
+  if (it->value.IsUint64()) return static_cast<std::int64_t>(it->value.GetUint64());
+  if (it->value.IsDouble()) return static_cast<std::int64_t>(it->value.GetDouble());
+  return 0;
+}
+
+inline bool GetBool(const rapidjson::Value& o, const char* key) {
+  if (!o.IsObject()) return false;
+  auto it = o.FindMember(key);
+  return it != o.MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+
+}  // namespace podcd::json
