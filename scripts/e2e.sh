@@ -368,6 +368,18 @@ change_self() {
   id=$(echo "$answer" | json "j['deployment']")
 }
 
+# revert_self SCENARIO SED_EXPR MESSAGE OLD_ID: a commit back to what runs is a no-op: the
+# podcd container stays OLD_ID and its stack is in sync.
+revert_self() {
+  local answer
+  sed -i "$2" "$DEV/services/podcd/compose.yml"
+  push "$3"
+  answer=$(webhook "?wait=60")
+  [ "$(status)" = 200 ] || fail "($1) webhook after the revert: HTTP $(status): $answer"
+  [ "$(podman inspect --format '{{.Id}}' "$PODCD")" = "$4" ] || fail "($1) podcd was replaced by the revert"
+  wait_in_sync 30 podcd
+}
+
 # wait_failed SCENARIO ID: waits up to 120 s for the record to be failed; sets `record`.
 wait_failed() {
   local i
@@ -596,12 +608,7 @@ scenario_self_update_rollback() {
   [ "$(podman inspect --format '{{.Id}}' "$PODCD")" = "$old" ] || fail "(e) podcd was replaced again at the same commit"
   [[ $answer == *backoff* ]] || fail "(e) the self stack is not backing off: $answer"
   # Reverting the commit brings the repo back to what runs: nothing to do.
-  sed -i '/PODCD_POLL_INTERVAL: "1s"/d' "$DEV/services/podcd/compose.yml"
-  push "podcd: revert"
-  answer=$(webhook "?wait=60")
-  [ "$(status)" = 200 ] || fail "(e) webhook after the revert: HTTP $(status): $answer"
-  [ "$(podman inspect --format '{{.Id}}' "$PODCD")" = "$old" ] || fail "(e) podcd was replaced by the revert"
-  wait_in_sync 30 podcd
+  revert_self e '/PODCD_POLL_INTERVAL: "1s"/d' "podcd: revert" "$old"
   log "(e) rolled back to ${old:0:12}; deployment $id failed; no retry at the same commit"
 }
 
@@ -633,12 +640,7 @@ scenario_updater_crash() {
     sleep 0.5
   done
   [ -z "$(podman ps -a --filter label=io.podcd.updater --format '{{.Names}}')" ] || fail "(f) the updater was left behind"
-  sed -i 's/^      E2E_GENERATION: .*/      E2E_GENERATION: "2"/' "$DEV/services/podcd/compose.yml"
-  push "podcd: revert to E2E_GENERATION=2"
-  answer=$(webhook "?wait=60")
-  [ "$(status)" = 200 ] || fail "(f) webhook after the revert: HTTP $(status): $answer"
-  [ "$(podman inspect --format '{{.Id}}' "$PODCD")" = "$old" ] || fail "(f) podcd was replaced by the revert"
-  wait_in_sync 30 podcd
+  revert_self f 's/^      E2E_GENERATION: .*/      E2E_GENERATION: "2"/' "podcd: revert to E2E_GENERATION=2" "$old"
   log "(f) the crashed updater was restarted and put ${old:0:12} back; deployment $id failed"
 }
 
