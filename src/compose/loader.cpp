@@ -450,7 +450,7 @@ class Loader {
         Err(n, path, r.key + " is a directory, not a file");
         return std::nullopt;
       }
-      f.kind = core::FileKind::kBindDir;
+      f.kind = kind == core::FileKind::kBuildContext ? kind : core::FileKind::kBindDir;
       f.sha256 = HashDir(r.abs, error);
     } else if (fs::is_regular_file(r.abs, ec)) {
       if (kind == core::FileKind::kBindDir) f.kind = core::FileKind::kBindFile;
@@ -783,6 +783,7 @@ class Loader {
     std::vector<std::string> env_null;
     bool has_networks = false;
     const Node* network_mode_node = nullptr;
+    const Node* build_node = nullptr;
     for (const auto& e : n.entries) {
       const std::string& k = e.key;
       const Node& v = *e.value;
@@ -790,8 +791,10 @@ class Loader {
       if (IsExtension(k)) continue;
       if (k == "image")
         SetStr(v, p, s.image);
-      else if (k == "build")
+      else if (k == "build") {
         BuildDef(v, p, s);
+        build_node = &v;
+      }
       else if (k == "command")
         s.command = Command(v, p);
       else if (k == "entrypoint")
@@ -919,6 +922,10 @@ class Loader {
         Unsupported(e, path);
     }
     if (s.image.empty() && !s.build) Err(n, path, "needs `image` or `build`");
+    // podcd builds what has no image, or what says pull_policy: build; otherwise `image` is
+    // pulled as compose does and the build section is only a model.
+    if (s.build && build_node && (s.image.empty() || s.pull_policy == "build"))
+      BuildContext(*build_node, path + ".build", s);
     // Environment: env files in order, then `environment`; bare names take the variable's value.
     s.environment = std::move(env_from_files);
     for (auto& [k, v] : env) s.environment[k] = v;
@@ -986,6 +993,31 @@ class Loader {
       return TypeErr(v, p, "a string or a mapping");
     }
     s.build = b;
+  }
+
+  void BuildContext(const Node& v, const std::string& p, core::Service& s) {
+    core::Build& b = *s.build;
+    // The context is a directory of the repository; its digest (every file in it) joins the
+    // service's fingerprint, so a changed file rebuilds the image and recreates the service.
+    auto r = ResolvePath(v, p + (v.IsMap() ? ".context" : ""), b.context.empty() ? "." : b.context,
+                         Scope::kRepoOrSecrets);
+    if (!r) return;
+    std::error_code ec;
+    if (r->key.starts_with("<secrets>/") || !fs::is_directory(r->abs, ec)) {
+      return Err(v, p, "the build context " + Quoted(b.context) + " is not a directory of the repository");
+    }
+    if (b.dockerfile.empty()) {
+      b.dockerfile = fs::exists(r->abs / "Containerfile", ec) ? "Containerfile" : "Dockerfile";
+    }
+    const fs::path file = (r->abs / b.dockerfile).lexically_normal();
+    if (!Within(r->abs, file) || !fs::is_regular_file(file, ec)) {
+      return Err(v, p, "no " + b.dockerfile + " in the build context " + r->key);
+    }
+    auto key = Reference(v, p, *r, core::FileKind::kBuildContext);
+    if (!key) return;
+    b.context_key = *key;
+    b.context_dir = r->abs.string();
+    s.files.push_back(*key);
   }
 
   void EnvFiles(const Node& v, const std::string& p, core::Service& s,

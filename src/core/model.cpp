@@ -11,6 +11,7 @@ std::string_view ToString(FileKind kind) {
     case FileKind::kBindDir: return "bind_dir";
     case FileKind::kConfig: return "config";
     case FileKind::kSecret: return "secret";
+    case FileKind::kBuildContext: return "build_context";
     case FileKind::kMissing: return "missing";
   }
   return "unknown";

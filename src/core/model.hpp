@@ -17,7 +17,9 @@ using Nanos = std::chrono::nanoseconds;
 
 struct Build {
   std::string context;     // as written (relative to the stack directory)
-  std::string dockerfile;  // empty: the default "Dockerfile"
+  std::string dockerfile;  // relative to the context; the loader fills in Containerfile or Dockerfile
+  std::string context_key;  // key into Stack::files (its digest covers every file of the context)
+  std::string context_dir;  // absolute path of the context directory
   std::map<std::string, std::string> args;
   std::string target;
   std::map<std::string, std::string> labels;
@@ -229,7 +231,7 @@ struct FileObjectDef {
   bool operator==(const FileObjectDef&) const = default;
 };
 
-enum class FileKind { kEnvFile, kBindFile, kBindDir, kConfig, kSecret, kMissing };
+enum class FileKind { kEnvFile, kBindFile, kBindDir, kConfig, kSecret, kBuildContext, kMissing };
 std::string_view ToString(FileKind kind);
 
 struct ReferencedFile {

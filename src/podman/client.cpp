@@ -1,6 +1,5 @@
 #include "podman/client.hpp"
 
-#include "util/json.hpp"
 #include "util/metrics.hpp"
 
 #include <rapidjson/document.h>
@@ -13,8 +12,10 @@
 
 #include "config/config.hpp"
 #include "podman/auth.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
+#include "util/tar.hpp"
 
 namespace podcd::podman {
 namespace {
@@ -389,6 +390,49 @@ Expected<std::string> Client::Pull(std::string_view reference, PullPolicy policy
   }
   if (id.empty()) return Fail(ErrorCode::kInternal, "Podman's pull stream ended without an image id", call);
   return id;
+}
+
+Expected<void> Client::Build(const BuildRequest& request) {
+  const std::string call =
+      "podman build " + (request.tags.empty() ? request.context_dir : request.tags.front());
+  auto tar = TarDirectory(request.context_dir, {.skip_top = {".git"}, .max_bytes = std::size_t{512} << 20});
+  if (!tar) return std::unexpected(tar.error().WithContext(call));
+  auto json_map = [](const std::map<std::string, std::string>& m) {
+    rapidjson::StringBuffer buffer;
+    Writer w(buffer);
+    w.StartObject();
+    for (const auto& [k, v] : m) json::Str(w, k, v);
+    w.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+  };
+  std::string query =
+      "/build?dockerfile=" + UrlEncode(request.dockerfile) + "&layers=true&rm=true&forcerm=true";
+  for (const auto& t : request.tags) query += "&t=" + UrlEncode(t);
+  if (!request.args.empty()) query += "&buildargs=" + UrlEncode(json_map(request.args));
+  if (!request.labels.empty()) query += "&labels=" + UrlEncode(json_map(request.labels));
+  if (!request.target.empty()) query += "&target=" + UrlEncode(request.target);
+  auto r = Call("POST", Path(query), *tar, call, options_.long_timeout, {"Content-Type: application/x-tar"});
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
+  std::vector<std::string> output;  // the build's own lines, for the error
+  for (std::string_view line : SplitLines(r->body)) {
+    line = Trim(line);
+    if (line.empty()) continue;
+    rapidjson::Document doc;
+    doc.Parse(line.data(), line.size());
+    if (doc.HasParseError() || !doc.IsObject()) continue;
+    if (std::string err = json::GetStr(doc, "error"); !err.empty()) {
+      std::string tail;
+      const std::size_t from = output.size() > 5 ? output.size() - 5 : 0;
+      for (std::size_t i = from; i < output.size(); ++i) tail += (tail.empty() ? "" : " | ") + output[i];
+      return Fail(ErrorCode::kInvalidArgument,
+                  std::string(Trim(err)) + (tail.empty() ? "" : " (after: " + tail + ")"), call);
+    }
+    for (std::string_view l : SplitLines(json::GetStr(doc, "stream"))) {
+      if (!Trim(l).empty()) output.emplace_back(Trim(l));
+    }
+  }
+  return {};
 }
 
 // ---- networks

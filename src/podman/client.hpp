@@ -48,6 +48,15 @@ struct ImageInfo {
   Labels labels;
 };
 
+struct BuildRequest {
+  std::string context_dir;  // absolute
+  std::string dockerfile;   // relative to the context
+  std::vector<std::string> tags;
+  std::map<std::string, std::string> args;
+  std::string target;
+  std::map<std::string, std::string> labels;
+};
+
 struct NetworkCreate {
   std::string name;
   std::string driver = "bridge";
@@ -163,6 +172,10 @@ class Client {
   // Images.
   [[nodiscard]] Expected<bool> ImageExists(std::string_view name);
   [[nodiscard]] Expected<ImageInfo> InspectImage(std::string_view name);
+  // Builds an image from `context` (a directory, sent as a tar archive without its .git) and
+  // tags it with every name of `request.tags`. Podman's NDJSON stream answers 200 even when a
+  // step fails: its {"error":...} line fails the call, with the last lines of the build.
+  [[nodiscard]] Expected<void> Build(const BuildRequest& request);
   // Pulls `reference` and returns the pulled image's id. Reads the NDJSON stream: an
   // {"error":...} line fails the call even though Podman answers 200.
   [[nodiscard]] Expected<std::string> Pull(std::string_view reference, PullPolicy policy);

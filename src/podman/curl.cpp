@@ -2,7 +2,9 @@
 #include "podman/curl.hpp"
 
 #include <curl/curl.h>
+#include <strings.h>
 
+#include <algorithm>
 #include <array>
 #include <mutex>
 #include <stdexcept>
@@ -75,7 +77,10 @@ Expected<HttpResponse> Curl::Request(std::string_view method, std::string_view p
     static_cast<void>(list.release());
     list.reset(next);
   }
-  if (!body.empty() || method == "POST") {
+  const bool typed = std::any_of(headers.begin(), headers.end(), [](const std::string& header) {
+    return header.size() > 13 && strncasecmp(header.c_str(), "Content-Type:", 13) == 0;
+  });
+  if (!typed && (!body.empty() || method == "POST")) {
     curl_slist* next = curl_slist_append(list.get(), "Content-Type: application/json");
     if (next == nullptr) return Fail(ErrorCode::kInternal, "out of memory building headers");
     static_cast<void>(list.release());

@@ -116,10 +116,26 @@ bool StackRun::PullImages(StackResult& result) {
     if (s.action == core::Action::kRemove) continue;
     const std::string& image = s.spec.image;
     if (image.empty()) {
-      result.reason = "service " + s.name + " has no image (building images is not supported yet)";
+      result.reason = "service " + s.name + " has no image";
       return false;
     }
     auto start = clock_.Now();
+    if (s.build) {
+      // Built from the repository: the tag names the content, so a present tag is this build.
+      auto exists = exists_once(image);
+      if (!exists) {
+        result.reason = "service " + s.name + ": " + exists.error().What();
+        return false;
+      }
+      if (*exists) continue;
+      if (auto built = Write(rt_.Build(*s.build)); !built) {
+        result.reason = "build of " + image + " for service " + s.name + " failed: " + built.error().What();
+        return false;
+      }
+      present.insert(image);
+      Log("built " + image + " for " + s.name + " in " + std::to_string(Elapsed(clock_, start)) + " ms");
+      continue;
+    }
     if (s.pull_never) {
       auto exists = exists_once(image);
       if (!exists || !*exists) {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct ServiceJob {
   std::vector<std::string> old_containers;  // ids of the containers it replaces or removes
   podman::ContainerSpec spec;               // spec.name is the final container name
   podman::PullPolicy pull = podman::PullPolicy::kMissing;
+  // Built from the repository instead of pulled (compose `build:`); spec.image is then the
+  // first tag, named after the build's content, so a changed context is a new image.
+  std::optional<podman::BuildRequest> build;
   bool pull_never = false;  // pull_policy: never
   bool has_healthcheck = false;
   std::chrono::milliseconds health_interval{0};

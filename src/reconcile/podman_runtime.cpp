@@ -74,6 +74,10 @@ Expected<std::string> PodmanRuntime::Pull(const std::string& image, podman::Pull
   return Lease(*this)->Pull(image, policy);
 }
 
+Expected<void> PodmanRuntime::Build(const podman::BuildRequest& request) {
+  return Lease(*this)->Build(request);
+}
+
 Expected<bool> PodmanRuntime::EnsureNetwork(const podman::NetworkCreate& network) {
   Lease c(*this);
   auto exists = c->NetworkExists(network.name);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/plan.hpp"
+#include "util/sha256.hpp"
 
 namespace podcd::reconcile {
 namespace {
@@ -57,7 +58,6 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
                                 const DeployLabels& labels) {
   const std::string where = "stack " + stack.name + ", service " + s.name;
   std::vector<std::string> unsupported;
-  if (s.build && s.image.empty()) unsupported.push_back("build (without image)");
   if (!unsupported.empty()) {
     std::string list;
     for (const auto& u : unsupported) list += (list.empty() ? "" : ", ") + u;
@@ -69,6 +69,27 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
   podman::ContainerSpec& spec = job.spec;
   spec.name = ContainerName(stack, s);
   spec.image = s.image;
+  if (s.build && !s.build->context_key.empty()) {
+    // Built by podcd (compose loader: no image, or pull_policy: build). The tag names the
+    // build's content: the context's digest and every build setting.
+    const auto& b = *s.build;
+    auto ctx = stack.files.find(b.context_key);
+    std::string content = (ctx == stack.files.end() ? std::string() : ctx->second.sha256) + "\n" +
+                          b.dockerfile + "\n" + b.target;
+    for (const auto& [k, v] : b.args) content += "\narg " + k + "=" + v;
+    for (const auto& [k, v] : b.labels) content += "\nlabel " + k + "=" + v;
+    podman::BuildRequest request;
+    request.context_dir = b.context_dir;
+    request.dockerfile = b.dockerfile;
+    request.args = b.args;
+    request.target = b.target;
+    request.labels = b.labels;
+    request.tags = {"localhost/podcd-build/" + stack.name + "_" + s.name + ":" +
+                    Sha256Hex(content).substr(0, 16)};
+    if (!s.image.empty()) request.tags.push_back(s.image);
+    spec.image = request.tags.front();
+    job.build = std::move(request);
+  }
   if (s.command) spec.command = *s.command;
   if (s.entrypoint) spec.entrypoint = *s.entrypoint;
   spec.env = s.environment;

@@ -64,6 +64,10 @@ class CountingRuntime final : public reconcile::Runtime {
     Write("pull " + image);
     return inner_.Pull(image, policy);
   }
+  Expected<void> Build(const podman::BuildRequest& request) override {
+    Write("build " + (request.tags.empty() ? request.context_dir : request.tags.front()));
+    return inner_.Build(request);
+  }
   Expected<bool> EnsureNetwork(const podman::NetworkCreate& network) override {
     auto r = inner_.EnsureNetwork(network);
     if (r && *r) Write("network create " + network.name);

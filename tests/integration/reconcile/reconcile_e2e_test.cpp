@@ -153,8 +153,9 @@ TEST_CASE("a service in another's network and pid namespaces starts after it and
   REQUIRE(first.Succeeded());
   auto reach = [&] {
     // The app's localhost is the tunnel's; its process list holds the tunnel's httpd.
-    auto r = rig.Exec(ContainerName(stack, "app"),
-                      "sh -c 'timeout 5 wget -qO- http://127.0.0.1:8080/; ps | grep -q [h]ttpd && echo sees-httpd'");
+    auto r = rig.Exec(
+        ContainerName(stack, "app"),
+        "sh -c 'timeout 5 wget -qO- http://127.0.0.1:8080/; ps | grep -q [h]ttpd && echo sees-httpd'");
     INFO(r.output);
     CHECK(Contains(r.output, "hello from bb"));
     CHECK(Contains(r.output, "sees-httpd"));
@@ -171,6 +172,58 @@ TEST_CASE("a service in another's network and pid namespaces starts after it and
   CHECK(after.at("app") != before.at("app"));
   CHECK(Contains(second.Log(), "dependency tunnel recreated"));
   reach();
+}
+
+TEST_CASE("a service with build: is built from the repository, rebuilt when its context changes", "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env);
+  const std::string stack = rig.Stack("built");
+  const std::uint16_t port = FreeLoopbackPorts();
+  REQUIRE(port != 0);
+  const std::string compose =
+      "services:\n  web:\n    build: ./site\n"
+      "    command: [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n"
+      "    init: true\n    ports: [\"127.0.0.1:" +
+      std::to_string(port) + ":8080\"]\n";
+  const std::string dir = "services/" + stack + "/";
+  const std::string containerfile = "FROM localhost/bb:1\nARG V=none\nCOPY page.txt /www/page.txt\n";
+  rig.Commit({{dir + "compose.yml", compose},
+              {dir + "site/Containerfile", containerfile},
+              {dir + "site/page.txt", "v1\n"}},
+             "a built site");
+  auto first = rig.Reconcile();
+  INFO(first.Describe());
+  REQUIRE(first.Succeeded());
+  CHECK(Contains(first.Log(), "built localhost/podcd-build/" + stack + "_web:"));
+  CHECK(Contains(Curl(port, "/page.txt"), "v1"));
+
+  // Nothing changed: nothing built, nothing written.
+  auto same = rig.Reconcile();
+  INFO(same.Describe());
+  REQUIRE(same.Succeeded());
+  CHECK(same.writes == 0);
+
+  rig.Commit({{dir + "site/page.txt", "v2\n"}}, "the page changes");
+  auto second = rig.Reconcile();
+  INFO(second.Describe());
+  REQUIRE(second.Succeeded());
+  CHECK(Contains(second.Log(), "recreated"));
+  CHECK(Contains(second.Log(), "file " + dir + "site changed"));
+  std::string page;
+  for (int i = 0; i < 50 && !Contains(page, "v2"); ++i) {
+    page = Curl(port, "/page.txt");
+    if (!Contains(page, "v2")) std::this_thread::sleep_for(200ms);
+  }
+  CHECK(Contains(page, "v2"));
+
+  // A build that fails changes nothing: the previous container keeps serving.
+  rig.Commit({{dir + "site/Containerfile", containerfile + "RUN false\n"}}, "a broken build");
+  auto broken = rig.Reconcile();
+  INFO(broken.Describe());
+  CHECK_FALSE(broken.Succeeded());
+  CHECK(Contains(broken.Log(), "build of localhost/podcd-build/" + stack + "_web:"));
+  CHECK(Contains(broken.Log(), "RUN false"));
+  CHECK(Contains(Curl(port, "/page.txt"), "v2"));
 }
 
 TEST_CASE("a changed env file recreates exactly one service; podcd plan says why; then nothing to do",

@@ -616,3 +616,42 @@ TEST_CASE("a joiner changing alone is replaced on its own; its owner keeps runni
   REQUIRE(v.h.rt.ByName("vpn_app_1"));
   CHECK(v.h.rt.ByName("vpn_app_1")->network_mode == "container:vpn_tunnel_1");
 }
+
+TEST_CASE("a built image is built before anything stops, once; a failed build touches nothing") {
+  Harness h;
+  auto old = h.rt.Add("app_web_1", "localhost/bb:1", Labels("app", "web"));
+  auto s = Job("app", "web", core::Action::kRecreate, "localhost/podcd-build/app_web:0123456789abcdef");
+  s.old_containers = {old};
+  podman::BuildRequest b;
+  b.context_dir = "/repo/services/app/web";
+  b.dockerfile = "Containerfile";
+  b.tags = {s.spec.image};
+  s.build = b;
+
+  SECTION("built, then replaced") {
+    auto r = h.Apply({"app", {s}, {}, {}, {}, false});
+    INFO(h.Log());
+    REQUIRE(r.ok);
+    CHECK(h.rt.IndexOf("build localhost/podcd-build/app_web:0123456789abcdef") >= 0);
+    CHECK(h.rt.IndexOf("build localhost/podcd-build/app_web:0123456789abcdef") <
+          h.rt.IndexOf("create app_web_1_podcd-next"));
+    CHECK(h.Log().find("built localhost/podcd-build/app_web:0123456789abcdef for web") != std::string::npos);
+  }
+  SECTION("the tag is there already: no build") {
+    h.rt.images[s.spec.image] = "sha-built";
+    auto r = h.Apply({"app", {s}, {}, {}, {}, false});
+    REQUIRE(r.ok);
+    CHECK(h.rt.IndexOf("build localhost/podcd-build/app_web:0123456789abcdef") == -1);
+  }
+  SECTION("the build fails: the stack fails before anything stops") {
+    h.rt.failing_builds.insert(b.context_dir);
+    auto r = h.Apply({"app", {s}, {}, {}, {}, false});
+    INFO(h.Log());
+    CHECK_FALSE(r.ok);
+    CHECK(r.reason ==
+          "build of localhost/podcd-build/app_web:0123456789abcdef for service web failed: building at STEP "
+          "\"RUN false\": exit status 1");
+    CHECK(h.rt.WriteCalls() == 1);  // the build itself
+    CHECK(h.rt.containers.at(old).status == "running");
+  }
+}

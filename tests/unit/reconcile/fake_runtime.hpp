@@ -128,6 +128,16 @@ class FakeRuntime final : public reconcile::Runtime {
     images[image] = it->second;
     return it->second;
   }
+  // Scripted builds: a context directory in `failing_builds` fails like a RUN step would.
+  std::set<std::string> failing_builds;
+  Expected<void> Build(const podman::BuildRequest& request) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("build " + request.tags.front());
+    if (failing_builds.contains(request.context_dir))
+      return Fail(ErrorCode::kInvalidArgument, "building at STEP \"RUN false\": exit status 1");
+    for (const auto& t : request.tags) images[t] = "sha-built-" + std::to_string(++next_);
+    return {};
+  }
   Expected<bool> EnsureNetwork(const podman::NetworkCreate& n) override {
     std::lock_guard lock(mu_);
     if (networks_.contains(n.name)) return false;

@@ -209,13 +209,53 @@ TEST_CASE("devices and the pid, ipc and user namespaces map onto the spec") {
   CHECK(r.error().What() == "stack media2, service a: ipc service:nope: no such service");
 }
 
-TEST_CASE("fields the Podman mapping cannot carry yet are errors naming them, not dropped") {
+TEST_CASE("a service with build: is built from its context, under a tag naming the content") {
   test::Repo repo;
-  auto st = Load(repo, "dev", "services:\n  box:\n    build: ./box\n");
-  auto r = reconcile::MapService(st, *st.Find("box"), {});
-  REQUIRE_FALSE(r);
-  CHECK(r.error().What() ==
-        "stack dev, service box: not supported by podcd's Podman mapping yet: build (without image)");
+  repo.Write("services/app/box/Containerfile", "FROM localhost/bb:1\nCOPY index.html /www/\n");
+  repo.Write("services/app/box/index.html", "v1\n");
+  const std::string yaml =
+      "services:\n  box:\n    build:\n      context: ./box\n      args: {GREETING: hi}\n"
+      "  named:\n    image: registry.example/me/box:1\n    pull_policy: build\n    build: ./box\n"
+      "  pulled:\n    image: localhost/bb:1\n    build: ./box\n";
+  auto st = Load(repo, "app", yaml);
+  auto box = Map(st, "box");
+  REQUIRE(box.build);
+  CHECK(box.spec.image.starts_with("localhost/podcd-build/app_box:"));
+  CHECK(box.spec.image.size() == std::string("localhost/podcd-build/app_box:").size() + 16);
+  CHECK(box.build->tags == std::vector<std::string>{box.spec.image});
+  CHECK(box.build->context_dir == (repo.Root() / "services/app/box").string());
+  CHECK(box.build->dockerfile == "Containerfile");  // found, as podman build does
+  CHECK(box.build->args.at("GREETING") == "hi");
+  // With image and pull_policy: build, the built image also gets that name.
+  auto named = Map(st, "named");
+  REQUIRE(named.build);
+  CHECK(named.build->tags.size() == 2);
+  CHECK(named.build->tags[1] == "registry.example/me/box:1");
+  // With an image and no pull_policy: build, compose pulls the image: so does podcd.
+  auto pulled = Map(st, "pulled");
+  CHECK_FALSE(pulled.build);
+  CHECK(pulled.spec.image == "localhost/bb:1");
+
+  // A changed file of the context is a new tag.
+  repo.Write("services/app/box/index.html", "v2\n");
+  auto again = Map(Load(repo, "app", yaml), "box");
+  CHECK(again.spec.image != box.spec.image);
+}
+
+TEST_CASE("a build context that is missing, outside the repository, or without its file is an error") {
+  test::Repo repo;
+  auto none = repo.Load("b1", "services:\n  a:\n    build: ./nope\n");
+  REQUIRE_FALSE(none);
+  CHECK(test::Join(none.error()).find("the build context \"./nope\" is not a directory of the repository") !=
+        std::string::npos);
+  auto outside = repo.Load("b2", "services:\n  a:\n    build: ../../..\n");
+  REQUIRE_FALSE(outside);
+  CHECK(test::Join(outside.error()).find("points outside the repository") != std::string::npos);
+  repo.Write("services/b3/ctx/README", "no Dockerfile here\n");
+  auto nofile = repo.Load("b3", "services:\n  a:\n    build: {context: ctx, dockerfile: Dockerfile.prod}\n");
+  REQUIRE_FALSE(nofile);
+  CHECK(test::Join(nofile.error()).find("no Dockerfile.prod in the build context services/b3/ctx") !=
+        std::string::npos);
 }
 
 TEST_CASE("depends_on conditions travel to the applier") {
