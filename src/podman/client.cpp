@@ -428,7 +428,8 @@ Expected<void> Client::Build(const BuildRequest& request) {
       return Fail(ErrorCode::kInvalidArgument,
                   std::string(Trim(err)) + (tail.empty() ? "" : " (after: " + tail + ")"), call);
     }
-    for (std::string_view l : SplitLines(json::GetStr(doc, "stream"))) {
+    const std::string stream = json::GetStr(doc, "stream");  // outlives the views into it
+    for (std::string_view l : SplitLines(stream)) {
       if (!Trim(l).empty()) output.emplace_back(Trim(l));
     }
   }
