@@ -262,7 +262,8 @@ Expected<HttpResponse> Client::Call(std::string_view method, const std::string& 
     std::string_view rest = call.starts_with("podman ") ? call.substr(7) : call;
     auto first = rest.find(' ');
     const std::string_view verb = rest.substr(0, first);
-    const bool one_word = verb == "pull" || verb == "ping" || verb == "version" || verb == "events";
+    const bool one_word =
+        verb == "pull" || verb == "build" || verb == "ping" || verb == "version" || verb == "events";
     auto second = one_word || first == std::string_view::npos ? first : rest.find(' ', first + 1);
     kind = std::string(rest.substr(0, second));
   }

@@ -121,7 +121,14 @@ TEST_CASE("the call-latency metric is labelled by the kind of call, never by its
   (void)client.Pull("localhost/secret-project:v9", PullPolicy::kMissing);
   (void)client.StartContainer("web_1");
   (void)client.ImageExists("localhost/secret-project:v9");
+  dir.Write("ctx/Containerfile", "FROM scratch\n");
+  BuildRequest build;
+  build.context_dir = (dir / "ctx").string();
+  build.dockerfile = "Containerfile";
+  build.tags = {"localhost/secret-project:v9"};
+  (void)client.Build(build);
   const std::string text = metrics::Render();
+  CHECK(text.find("call=\"build\"") != std::string::npos);
   CHECK(text.find("call=\"pull\"") != std::string::npos);
   CHECK(text.find("call=\"container start\"") != std::string::npos);
   CHECK(text.find("call=\"image exists\"") != std::string::npos);
