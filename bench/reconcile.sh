@@ -8,33 +8,11 @@
 #   bench/reconcile.sh [SIZES="10 30"] [RUNS=5]
 #   TOOLS="raw podcd5 dc" bench/reconcile.sh   # a subset (default: raw podcd5 podcd1 podcd0 dc pc)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$(pwd -P)
-BUILD_DIR=${BUILD_DIR:-build}
 SIZES=${1:-"10 30"}
 RUNS=${2:-5}
-if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-cmake --build "$BUILD_DIR" -j2 --target podcd >/dev/null
-PODCD=$(cd "$BUILD_DIR" && pwd -P)/src/podcd
+# shellcheck source=bench/podman_env.sh
+. "$(dirname "$0")/podman_env.sh" reconcile
 
-if [ -z "${PODCD_TEST_PODMAN_SOCKET:-}" ]; then
-  ENV_DIR=$(mktemp -d /tmp/podcd-bench-XXXXXX)
-  trap '"$ROOT/scripts/testenv.sh" stop "$ENV_DIR"' EXIT
-  "$ROOT/scripts/testenv.sh" start "$ENV_DIR" 2>/dev/null
-  # shellcheck disable=SC1091
-  . "$ENV_DIR/env.sh"
-fi
-SOCK=$PODCD_TEST_PODMAN_SOCKET
-IMAGE=${PODCD_TEST_IMAGE:-localhost/bb:1}
-WORK=$(mktemp -d /tmp/podcd-bench-reconcile-XXXXXX)
-cleanup_work() { rm -rf "$WORK"; }
-trap 'cleanup_work; [ -n "${ENV_DIR:-}" ] && "$ROOT/scripts/testenv.sh" stop "$ENV_DIR"' EXIT
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-quiet() { "$@" >>"$WORK/tools.log" 2>&1 || { echo "failed: $* (see below)" >&2; tail -20 "$WORK/tools.log" >&2; exit 1; }; }
 
 # compose FILE N V: N services s01..sNN, one network; service s01 gets environment V.
 compose() {

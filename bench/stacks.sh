@@ -6,31 +6,11 @@
 # same busybox services; median of RUNS. Prints a Markdown table.
 #   bench/stacks.sh [STACKS=20] [RUNS=3]
 set -euo pipefail
-cd "$(dirname "$0")/.."
-ROOT=$(pwd -P)
-BUILD_DIR=${BUILD_DIR:-build}
 S=${1:-20}
 RUNS=${2:-3}
-if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-fi
-cmake --build "$BUILD_DIR" -j2 --target podcd >/dev/null
-PODCD=$(cd "$BUILD_DIR" && pwd -P)/src/podcd
+# shellcheck source=bench/podman_env.sh
+. "$(dirname "$0")/podman_env.sh" stacks
 
-if [ -z "${PODCD_TEST_PODMAN_SOCKET:-}" ]; then
-  ENV_DIR=$(mktemp -d /tmp/podcd-bench-XXXXXX)
-  "$ROOT/scripts/testenv.sh" start "$ENV_DIR" 2>/dev/null
-  # shellcheck disable=SC1091
-  . "$ENV_DIR/env.sh"
-fi
-SOCK=$PODCD_TEST_PODMAN_SOCKET
-IMAGE=${PODCD_TEST_IMAGE:-localhost/bb:1}
-WORK=$(mktemp -d /tmp/podcd-bench-stacks-XXXXXX)
-trap 'rm -rf "$WORK"; [ -n "${ENV_DIR:-}" ] && "$ROOT/scripts/testenv.sh" stop "$ENV_DIR"' EXIT
-
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-quiet() { "$@" >>"$WORK/tools.log" 2>&1 || { echo "failed: $*" >&2; tail -20 "$WORK/tools.log" >&2; exit 1; }; }
 stack_names() { for i in $(seq -f '%02g' 1 "$S"); do echo "bs$i"; done; }
 wipe() {
   local ids
