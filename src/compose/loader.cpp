@@ -794,8 +794,7 @@ class Loader {
       else if (k == "build") {
         BuildDef(v, p, s);
         build_node = &v;
-      }
-      else if (k == "command")
+      } else if (k == "command")
         s.command = Command(v, p);
       else if (k == "entrypoint")
         s.entrypoint = Command(v, p);

@@ -16,8 +16,8 @@ namespace podcd::core {
 using Nanos = std::chrono::nanoseconds;
 
 struct Build {
-  std::string context;     // as written (relative to the stack directory)
-  std::string dockerfile;  // relative to the context; the loader fills in Containerfile or Dockerfile
+  std::string context;      // as written (relative to the stack directory)
+  std::string dockerfile;   // relative to the context; the loader fills in Containerfile or Dockerfile
   std::string context_key;  // key into Stack::files (its digest covers every file of the context)
   std::string context_dir;  // absolute path of the context directory
   std::map<std::string, std::string> args;
