@@ -62,6 +62,9 @@ class StackRun {
   void RunGroup(size_t owner, const std::vector<size_t>& joiners);
   void Finish(size_t index, ServiceResult out, TimePoint start);
   void Cleanup(const std::string& id, const ServiceJob& s);
+  // The old containers of `s`: stopped with its grace period, or started again (rollback).
+  void StopOld(const ServiceJob& s);
+  void StartOld(const ServiceJob& s);
 
   const StackJob& job_;
   Runtime& rt_;
@@ -325,6 +328,20 @@ void StackRun::Cleanup(const std::string& id, const ServiceJob& s) {
   if (auto r = Write(rt_.Remove(id)); !r) Log("warning: removal of failed container: " + r.error().What());
 }
 
+void StackRun::StopOld(const ServiceJob& s) {
+  for (const auto& old : s.old_containers) {
+    if (auto r = Write(rt_.Stop(old, s.stop_grace)); !r)
+      Log("warning: stop " + old.substr(0, 12) + ": " + r.error().What());
+  }
+}
+
+void StackRun::StartOld(const ServiceJob& s) {
+  for (const auto& old : s.old_containers) {
+    if (auto r = Write(rt_.Start(old)); !r)
+      Log("error: could not restart old container " + old.substr(0, 12) + ": " + r.error().What());
+  }
+}
+
 ServiceResult StackRun::Create(const ServiceJob& s) {
   ServiceResult r{s.name, "created", "", 0, -1};
   auto id = Write(rt_.Create(s.spec));
@@ -374,11 +391,7 @@ ServiceResult StackRun::Recreate(const ServiceJob& s) {
     Cleanup(*id, s);
     std::int64_t gap = 0;
     if (stopped_at) {
-      for (const auto& old : s.old_containers) {
-        if (auto r = Write(rt_.Start(old)); !r) {
-          Log("error: could not restart old container " + old.substr(0, 12) + ": " + r.error().What());
-        }
-      }
+      StartOld(s);
       gap = Elapsed(clock_, *stopped_at);
     }
     Log(s.name + ": rolled back to the old container: " + why);
@@ -397,10 +410,7 @@ ServiceResult StackRun::Recreate(const ServiceJob& s) {
       }
     }
     stopped_at = clock_.Now();
-    for (const auto& old : s.old_containers) {
-      if (auto r = Write(rt_.Stop(old, s.stop_grace)); !r)
-        Log("warning: stop " + old.substr(0, 12) + ": " + r.error().What());
-    }
+    StopOld(s);
   };
 
   if (!overlap) stop_old();
@@ -454,33 +464,16 @@ std::vector<ServiceResult> StackRun::ReplaceGroup(const ServiceJob& owner,
   auto id = Write(rt_.Create(spec));
   if (!id)
     return all("failed", "create " + owner.name + ": " + id.error().What() + " (old containers kept)", -1);
-  std::vector<std::string> created{*id};
   std::vector<std::pair<const ServiceJob*, std::string>> new_joiners;
 
   const TimePoint stopped_at = clock_.Now();
-  for (const auto* j : joiners) {
-    for (const auto& old : j->old_containers) {
-      if (auto r = Write(rt_.Stop(old, j->stop_grace)); !r)
-        Log("warning: stop " + old.substr(0, 12) + ": " + r.error().What());
-    }
-  }
-  for (const auto& old : owner.old_containers) {
-    if (auto r = Write(rt_.Stop(old, owner.stop_grace)); !r)
-      Log("warning: stop " + old.substr(0, 12) + ": " + r.error().What());
-  }
+  for (const auto* j : joiners) StopOld(*j);
+  StopOld(owner);
   auto restore = [&](const std::string& why) {
     for (auto it = new_joiners.rbegin(); it != new_joiners.rend(); ++it) Cleanup(it->second, *it->first);
     Cleanup(*id, owner);
-    for (const auto& old : owner.old_containers) {
-      if (auto r = Write(rt_.Start(old)); !r)
-        Log("error: could not restart old container " + old.substr(0, 12) + ": " + r.error().What());
-    }
-    for (const auto* j : joiners) {
-      for (const auto& old : j->old_containers) {
-        if (auto r = Write(rt_.Start(old)); !r)
-          Log("error: could not restart old container " + old.substr(0, 12) + ": " + r.error().What());
-      }
-    }
+    StartOld(owner);
+    for (const auto* j : joiners) StartOld(*j);
     Log(owner.name + " and the services in its namespaces: rolled back to the old containers: " + why);
     return all("rolled-back", why, Elapsed(clock_, stopped_at));
   };

@@ -50,8 +50,7 @@ Expected<void> WriteHandOver(const std::filesystem::path& state_dir, const HandO
   Str(w, "updater", h.updater);
   Str(w, "container", h.container);
   Str(w, "earlier_failures", h.earlier_failures);
-  w.Key("started_at_ms");
-  w.Int64(h.started_at_ms);
+  json::Int(w, "started_at_ms", h.started_at_ms);
   Str(w, "service", h.service);
   w.EndObject();
   return WriteFileAtomic(HandOverPath(state_dir), std::string(buf.GetString(), buf.GetSize()) + "\n");
@@ -80,8 +79,7 @@ Expected<void> WriteHandOverResult(const std::filesystem::path& state_dir, const
   w.Bool(r.ok);
   Str(w, "outcome", r.outcome);
   Str(w, "reason", r.reason);
-  w.Key("duration_ms");
-  w.Int64(r.duration_ms);
+  json::Int(w, "duration_ms", r.duration_ms);
   Str(w, "stack_key", r.stack_key);
   w.Key("log");
   w.StartArray();

@@ -172,6 +172,14 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
   if (auto r = bind_objects(s.configs, stack.configs, "/"); !r) return std::unexpected(r.error());
   if (auto r = bind_objects(s.secrets, stack.secrets, "/run/secrets/"); !r) return std::unexpected(r.error());
 
+  // network_mode, pid and ipc: "service:<name>" joins that service's container.
+  auto namespace_mode = [&](const std::string& mode, const char* key) -> Expected<std::string> {
+    if (!mode.starts_with("service:")) return mode;
+    const auto* target = stack.Find(mode.substr(8));
+    if (target == nullptr)
+      return Fail(ErrorCode::kInvalidArgument, std::string(key) + " " + mode + ": no such service", where);
+    return "container:" + ContainerName(stack, *target);
+  };
   if (s.network_mode.empty()) {
     spec.network_mode = "bridge";
     for (const auto& [key, sn] : s.networks) {
@@ -184,37 +192,20 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
       AddUnique(a.aliases, s.container_name);
       spec.networks.push_back(std::move(a));
     }
-  } else if (s.network_mode.starts_with("service:")) {
-    const auto* target = stack.Find(s.network_mode.substr(8));
-    if (target == nullptr) {
-      return Fail(ErrorCode::kInvalidArgument, "network_mode " + s.network_mode + ": no such service", where);
-    }
-    spec.network_mode = "container:" + ContainerName(stack, *target);
-    job.shares_namespace = true;
-  } else if (s.network_mode.starts_with("container:")) {
-    spec.network_mode = s.network_mode;
-    job.shares_namespace = true;
   } else {
-    spec.network_mode = s.network_mode;  // bridge, none, host (policy decides)
+    auto net = namespace_mode(s.network_mode, "network_mode");  // or bridge, none, host (policy decides)
+    if (!net) return std::unexpected(net.error());
+    spec.network_mode = *net;
   }
-
-  // pid and ipc: "service:<name>" joins that service's container, like network_mode.
-  auto namespace_mode = [&](const std::string& mode, const char* key) -> Expected<std::string> {
-    if (!mode.starts_with("service:")) return mode;
-    const auto* target = stack.Find(mode.substr(8));
-    if (target == nullptr)
-      return Fail(ErrorCode::kInvalidArgument, std::string(key) + " " + mode + ": no such service", where);
-    job.shares_namespace = true;
-    return "container:" + ContainerName(stack, *target);
-  };
   auto pid = namespace_mode(s.pid, "pid");
   if (!pid) return std::unexpected(pid.error());
   spec.pid_mode = *pid;
   auto ipc = namespace_mode(s.ipc, "ipc");
   if (!ipc) return std::unexpected(ipc.error());
   spec.ipc_mode = *ipc;
-  if (spec.pid_mode.starts_with("container:") || spec.ipc_mode.starts_with("container:"))
-    job.shares_namespace = true;
+  for (const std::string* mode : {&spec.network_mode, &spec.pid_mode, &spec.ipc_mode}) {
+    if (mode->starts_with("container:")) job.shares_namespace = true;
+  }
   spec.userns_mode = s.userns_mode;
   for (const auto& d : s.devices) {
     std::string text = d.host_path;
