@@ -39,7 +39,9 @@ PODCD_UID=10001
 
 T0=$(date +%s.%N)
 log() { printf 'e2e: %s\n' "$*"; }
+FAILED_WITH=""
 fail() {
+  FAILED_WITH="$*"
   printf 'e2e: FAILED: %s\n' "$*" >&2
   exit 1
 }
@@ -69,6 +71,15 @@ cleanup() {
   if [ "$rc" -ne 0 ] && [ -f "$WORK/env/env.sh" ]; then
     log "podcd's last log lines:"
     podman logs --tail 60 "$PODCD" 2>&1 | sed 's/^/    /'
+    log "podcd and updater containers:"
+    for filter in label=io.podcd.stack=podcd label=io.podcd.updater; do
+      podman ps -a --filter "$filter" --format '{{.Names}} {{.ID}} {{.Status}} restarts={{.Restarts}}' 2>&1 |
+        sed 's/^/    /'
+    done
+    if podman container exists podcd_podcd-updater 2>/dev/null; then
+      log "the updater's last log lines:"
+      podman logs --tail 30 podcd_podcd-updater 2>&1 | sed 's/^/    /'
+    fi
     if [ -n "${PORT_PODCD:-}" ]; then
       log "the last deployment records:"
       api GET "/deployments?limit=2" | python3 -c 'import json,sys
@@ -93,6 +104,8 @@ for d in json.load(sys.stdin)["deployments"]:
   bash "$ROOT/scripts/testenv.sh" stop "$WORK/env" >/dev/null 2>&1
   rm -rf "$WORK"
   log "cleaned up; total $(elapsed "$T0") s"
+  # Last, so that a CI log cut to its tail still says what failed.
+  [ -z "$FAILED_WITH" ] || printf 'e2e: FAILED: %s\n' "$FAILED_WITH" >&2
   exit "$rc"
 }
 
@@ -382,13 +395,21 @@ revert_self() {
 
 # wait_failed SCENARIO ID: waits up to 120 s for the record to be failed; sets `record`.
 wait_failed() {
+  wait_finished "$1" "$2"
+  [ "$(echo "$record" | json "j['state']")" = failed ] || fail "($1) deployment $2 is not failed: $record"
+}
+
+# wait_finished SCENARIO ID: waits up to 120 s for the record to be finished; sets `record`.
+wait_finished() {
   local i
   for i in $(seq 240); do
     record=$(api GET "/deployments/$2" 2>/dev/null || true)
-    [ "$(echo "$record" | json "j.get('state', '')" 2>/dev/null)" = failed ] && return 0
+    case "$(echo "$record" | json "j.get('state', '')" 2>/dev/null)" in
+      failed | succeeded | superseded) return 0 ;;
+    esac
     sleep 0.5
   done
-  fail "($1) deployment $2 is not failed: $record"
+  fail "($1) deployment $2 did not finish within 120 s: ${record:-podcd does not answer}"
 }
 
 served() { curl -s -m 3 "http://127.0.0.1:$1/" 2>/dev/null || true; }
@@ -612,27 +633,52 @@ scenario_self_update_rollback() {
   log "(e) rolled back to ${old:0:12}; deployment $id failed; no retry at the same commit"
 }
 
-# (f) the updater crashes (kill -9 of its processes, as the OOM killer would) right after it
-# stopped the old podcd: Podman starts it again (restart policy on-failure), and the restarted
-# updater puts the old podcd back instead of leaving the host without one.
+# (f) the updater crashes (kill -9 of its processes, as the OOM killer would) at some point after
+# it stopped the old podcd: one round per delay in E2E_UPDATER_KILL_DELAYS (seconds after the
+# old podcd stopped; default "0 0.2 0.4"). Podman starts it again (restart policy on-failure), or, when
+# Podman does not, the waiting new podcd does; the resumed updater puts the old podcd back. Whatever
+# the moment, the host ends with exactly one healthy podcd and a closed record: failed with the
+# old container back, or succeeded with the new one when the replacement had finished.
 scenario_updater_crash() {
-  local old i answer id record pid updater=podcd_podcd-updater
+  local delay gen=3
+  for delay in ${E2E_UPDATER_KILL_DELAYS:-0 0.2 0.4}; do
+    updater_crash_round "$delay" "$gen"
+    gen=$((gen + 1))
+  done
+}
+
+updater_crash_round() {  # DELAY GENERATION
+  local delay=$1 gen=$2 old prev i id record pid state now_id updater=podcd_podcd-updater
   old=$(podman inspect --format '{{.Id}}' "$PODCD")
-  change_self f 's/^      E2E_GENERATION: .*/      E2E_GENERATION: "3"/' 'E2E_GENERATION: "3"' "podcd: E2E_GENERATION=3"
+  prev=$(sed -n 's/^      E2E_GENERATION: "\(.*\)"$/\1/p' "$DEV/services/podcd/compose.yml")
+  change_self f "s/^      E2E_GENERATION: .*/      E2E_GENERATION: \"$gen\"/" "E2E_GENERATION: \"$gen\"" \
+    "podcd: E2E_GENERATION=$gen"
   for i in $(seq 600); do
     [ "$(podman inspect --format '{{.State.Running}}' "$old" 2>/dev/null)" = false ] && break
     sleep 0.1
   done
   [ "$(podman inspect --format '{{.State.Running}}' "$old")" = false ] || fail "(f) the updater never stopped the old podcd"
-  pid=$(podman inspect --format '{{.State.Pid}}' "$updater")
-  [ -n "$pid" ] && [ "$pid" != 0 ] || fail "(f) the updater is not running after it stopped the old podcd"
-  kill -9 "$pid"
-  log "(f) killed the updater (pid $pid) right after it stopped the old podcd"
-  wait_failed f "$id"
-  [[ $(echo "$record" | json "'\\n'.join(j['log'])") == *"the updater was interrupted and restarted"* ]] ||
-    fail "(f) deployment $id does not say the updater was interrupted: $record"
-  [ "$(podman inspect --format '{{.Id}}' "$PODCD")" = "$old" ] || fail "(f) $PODCD is not the old container"
+  sleep "$delay"
+  pid=$(podman inspect --format '{{.State.Pid}}' "$updater" 2>/dev/null || echo 0)
+  if [ -n "$pid" ] && [ "$pid" != 0 ]; then
+    kill -9 "$pid"
+    log "(f) killed the updater (pid $pid) ${delay} s after it stopped the old podcd"
+  else
+    log "(f) the updater had ended within ${delay} s after it stopped the old podcd: nothing to kill"
+  fi
+  wait_finished f "$id"
+  state=$(echo "$record" | json "j['state']")
   wait_health 30
+  now_id=$(podman inspect --format '{{.Id}}' "$PODCD")
+  if [ "$state" = failed ]; then
+    [[ $(echo "$record" | json "'\\n'.join(j['log'])") == *"the updater was interrupted and restarted"* ]] ||
+      fail "(f) deployment $id failed without saying the updater was interrupted: $record"
+    [ "$now_id" = "$old" ] || fail "(f) $PODCD is not the old container after the failed update"
+  else
+    [ "$now_id" != "$old" ] || fail "(f) deployment $id succeeded but $PODCD is the old container"
+    [[ $'\n'$(podman inspect --format '{{range .Config.Env}}{{println .}}{{end}}' "$PODCD")$'\n' == *$'\n'"E2E_GENERATION=$gen"$'\n'* ]] ||
+      fail "(f) deployment $id succeeded but the running $PODCD lacks E2E_GENERATION=$gen"
+  fi
   [ "$(podman ps -a --filter label=io.podcd.stack=podcd --format '{{.Names}}')" = "$PODCD" ] ||
     fail "(f) leftover podcd containers: $(podman ps -a --filter label=io.podcd.stack=podcd --format '{{.Names}}' | tr '\n' ' ')"
   for i in $(seq 40); do
@@ -640,8 +686,12 @@ scenario_updater_crash() {
     sleep 0.5
   done
   [ -z "$(podman ps -a --filter label=io.podcd.updater --format '{{.Names}}')" ] || fail "(f) the updater was left behind"
-  revert_self f 's/^      E2E_GENERATION: .*/      E2E_GENERATION: "2"/' "podcd: revert to E2E_GENERATION=2" "$old"
-  log "(f) the crashed updater was restarted and put ${old:0:12} back; deployment $id failed"
+  if [ "$state" = failed ]; then
+    revert_self f "s/^      E2E_GENERATION: .*/      E2E_GENERATION: \"$prev\"/" "podcd: revert to E2E_GENERATION=$prev" "$old"
+  else
+    wait_in_sync 60 podcd
+  fi
+  log "(f) killed ${delay} s in: deployment $id $state; $PODCD ${old:0:12} -> ${now_id:0:12}"
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -116,28 +116,19 @@ void CloseHandOver(const reconcile::HandOver& h, const config::Config& cfg, stat
   const std::filesystem::path dir = cfg.state_dir;
   log::Info("a self-update is pending: waiting for its result before the first reconcile",
             {{"deployment", h.deployment}, {"updater", h.updater}});
-  const auto deadline = std::chrono::steady_clock::now() + reconcile::HandOverTimeout(cfg);
-  auto read_result = [&]() -> std::optional<reconcile::HandOverResult> {
-    auto r = reconcile::ReadHandOverResult(dir);
-    if (r && *r && (*r)->deployment == h.deployment) return **r;
-    return std::nullopt;
-  };
+  auto waited = reconcile::AwaitUpdaterResult(runtime, h, dir, reconcile::RealClock(),
+                                              reconcile::HandOverTimeout(cfg), stopping);
+  for (const auto& note : waited.notes)
+    log::Warn(note, {{"deployment", h.deployment}, {"updater", h.updater}});
+  const auto& result = waited.result;
   auto updater_running = [&] { return !reconcile::UpdaterEnded(runtime, h.updater, reconcile::RealClock()); };
-  std::optional<reconcile::HandOverResult> result;
-  while (!stopping && std::chrono::steady_clock::now() < deadline) {
-    if ((result = read_result())) break;
-    if (!updater_running()) {
-      result = read_result();  // it may have written it just before it ended
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(250));
-  }
   if (stopping && !result) return;
   // Let the updater print its last line and end before its logs are copied and it is removed.
   for (int i = 0; i < 40 && updater_running(); ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   if (auto d = store.Get(h.deployment); d && !state::IsFinished(d->state)) {
     for (auto& line : reconcile::UpdaterLog(runtime, h.updater, 200)) state::AppendLog(*d, std::move(line));
+    for (const auto& note : waited.notes) state::AppendLog(*d, "[" + h.stack + "] " + note);
     state::StackOutcome outcome{h.stack, "failed", "", 0};
     if (result) {
       for (const auto& l : result->log) state::AppendLog(*d, "[" + h.stack + "] " + l);

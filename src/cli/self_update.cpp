@@ -4,8 +4,12 @@
 // It exits 0 whenever it wrote an outcome, failed or not: only a crash (or an OOM kill) makes
 // Podman start it again (restart policy on-failure), and a restarted updater does not try the
 // update again: it puts the old podcd back and reports the interruption.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <functional>
 #include <string>
+#include <thread>
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
@@ -17,6 +21,25 @@
 #include "util/log.hpp"
 
 namespace podcd::cli {
+
+namespace {
+
+// Starts the old podcd container again, a few times: the port it publishes may still be held
+// for a moment by the new podcd that recovery just removed.
+void StartOldPodcd(reconcile::Runtime& runtime, const std::string& container, bool running,
+                   const std::function<void(const std::string&)>& log_line) {
+  for (int attempt = 1; !running && attempt <= 5; ++attempt) {
+    auto r = runtime.Start(container);
+    if (r) return;
+    log_line("error: starting the old podcd (attempt " + std::to_string(attempt) +
+             " of 5): " + r.error().What());
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    auto st = runtime.Inspect(container);
+    running = st && st->running;
+  }
+}
+
+}  // namespace
 
 int InternalSelfUpdate(const GlobalOptions& g, const Args& args) {
   std::string deployment;
@@ -59,12 +82,15 @@ int InternalSelfUpdate(const GlobalOptions& g, const Args& args) {
            h.container.substr(0, 12) + " with the stack " + h.stack + " at " + h.commit.substr(0, 12));
 
   reconcile::PodmanRuntime runtime(PodmanOptions(**cfg));
+  // A resumed updater: Podman's restart policy bumps the restart count; a start by the waiting
+  // podcd (when Podman did not restart it) shows only in the run count.
   auto self = runtime.Inspect(h.updater);
-  const std::int64_t restarts = self ? self->restart_count : 0;
+  auto runs = reconcile::RecordUpdaterRun(state_dir, deployment);
+  if (!runs) log::Warn("cannot record the updater's run", {{"error", runs.error().What()}});
+  const std::int64_t restarts = std::max<std::int64_t>(self ? self->restart_count : 0, runs ? *runs : 0);
   if (restarts > 0) {
-    log_line("the updater was interrupted (crashed or killed) and started again (" +
-             std::to_string(restarts) + " of " + std::to_string(reconcile::kUpdaterRestarts) +
-             "): putting the old podcd back");
+    log_line("the updater was interrupted (crashed or killed) and started again (run " +
+             std::to_string(restarts + 1) + "): putting the old podcd back");
   }
   // The old podcd synced the work tree for this very deployment; nothing syncs it meanwhile.
   reconcile::Engine engine(
@@ -76,25 +102,15 @@ int InternalSelfUpdate(const GlobalOptions& g, const Args& args) {
   // After an interruption, the usual crash recovery: a new podcd left under its temporary name
   // is removed and the old container it replaced is started again.
   auto snap = engine.Observe(false, restarts > 0);
-  if (!snap) {
-    result.reason = snap.error().What();
-    return finish();
+  if (snap) {
+    for (const auto& r : snap->recovered) log_line("recovered: " + r);
+    if (const auto* desired = snap->desired.Find(h.stack)) result.stack_key = reconcile::StackKey(*desired);
   }
-  for (const auto& r : snap->recovered) log_line("recovered: " + r);
-  const core::StackPlan* plan = snap->plan.Find(h.stack);
-  const core::DesiredStack* desired = snap->desired.Find(h.stack);
-  if (plan == nullptr || desired == nullptr || !snap->desired.models.contains(h.stack)) {
-    result.reason = "the stack " + h.stack + " is not in the work tree";
-    return finish();
-  }
-  result.stack_key = reconcile::StackKey(*desired);
   if (restarts > 0) {
+    if (!snap) log_line("error: " + snap.error().What());
     if (auto old = runtime.Inspect(h.container); old) {
       // Still there, so the replacement had not finished: the old podcd is the one to run.
-      if (!old->running) {
-        if (auto r = runtime.Start(h.container); !r)
-          log_line("error: starting the old podcd: " + r.error().What());
-      }
+      StartOldPodcd(runtime, h.container, old->running, log_line);
       result.outcome = "rolled-back";
       result.reason =
           "the updater was interrupted and restarted; the old podcd runs again, the update was not retried";
@@ -104,6 +120,16 @@ int InternalSelfUpdate(const GlobalOptions& g, const Args& args) {
     // The old container is gone: the replacement had finished. The plan below confirms the new
     // podcd (nothing to do) or creates it.
     log_line("the old podcd container is gone: the replacement had finished; checking the new one");
+  }
+  if (!snap) {
+    result.reason = snap.error().What();
+    return finish();
+  }
+  const core::StackPlan* plan = snap->plan.Find(h.stack);
+  const core::DesiredStack* desired = snap->desired.Find(h.stack);
+  if (plan == nullptr || desired == nullptr || !snap->desired.models.contains(h.stack)) {
+    result.reason = "the stack " + h.stack + " is not in the work tree";
+    return finish();
   }
   auto job =
       reconcile::BuildStackJob(*plan, snap->desired.models.at(h.stack), *desired, h.commit, deployment);

@@ -746,10 +746,15 @@ StackResult RemoveStack(const core::StackPlan& plan, Runtime& runtime, const Log
 }
 
 std::vector<std::string> RecoverTemporaries(const std::vector<core::ActualContainer>& actual,
-                                            Runtime& runtime) {
+                                            Runtime& runtime, std::string_view own_container) {
   std::vector<std::string> done;
   for (const auto& t : actual) {
     if (!t.temporary) continue;
+    if (!own_container.empty() && !t.id.empty() &&
+        (t.id.starts_with(own_container) || own_container.starts_with(t.id))) {
+      done.push_back("left alone " + t.name + ": this podcd runs in it");
+      continue;
+    }
     std::vector<const core::ActualContainer*> siblings;
     for (const auto& c : actual) {
       if (!c.temporary && c.stack == t.stack && c.service == t.service) siblings.push_back(&c);

@@ -95,7 +95,7 @@ Expected<Snapshot> Engine::Observe(bool sync, bool repair) {
   auto actual = runtime_.ListManaged();
   if (!actual) return std::unexpected(actual.error().WithContext("listing containers"));
   if (repair && std::any_of(actual->begin(), actual->end(), [](const auto& c) { return c.temporary; })) {
-    snap.recovered = RecoverTemporaries(*actual, runtime_);
+    snap.recovered = RecoverTemporaries(*actual, runtime_, own_container_);
     actual = runtime_.ListManaged();
     if (!actual) return std::unexpected(actual.error().WithContext("listing containers"));
   }

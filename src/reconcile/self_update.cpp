@@ -113,10 +113,40 @@ Expected<std::optional<HandOverResult>> ReadHandOverResult(const std::filesystem
   return std::optional<HandOverResult>(std::move(r));
 }
 
+std::filesystem::path UpdaterRunsPath(const std::filesystem::path& state_dir) {
+  return state_dir / "handover-runs";
+}
+
+int UpdaterRuns(const std::filesystem::path& state_dir, const std::string& deployment) {
+  // One line: "<deployment> <runs>".
+  auto text = ReadFile(UpdaterRunsPath(state_dir), 4096);
+  if (!text) return 0;
+  const std::string_view line = Trim(*text);
+  const auto sp = line.find(' ');
+  if (sp == std::string_view::npos || line.substr(0, sp) != deployment) return 0;
+  int runs = 0;
+  for (char c : line.substr(sp + 1)) {
+    if (c < '0' || c > '9' || runs > 1000) return 0;
+    runs = runs * 10 + (c - '0');
+  }
+  return runs;
+}
+
+Expected<int> RecordUpdaterRun(const std::filesystem::path& state_dir, const std::string& deployment) {
+  const int before = UpdaterRuns(state_dir, deployment);
+  if (auto r =
+          WriteFileAtomic(UpdaterRunsPath(state_dir), deployment + " " + std::to_string(before + 1) + "\n");
+      !r) {
+    return std::unexpected(r.error());
+  }
+  return before;
+}
+
 void ClearHandOver(const std::filesystem::path& state_dir) {
   std::error_code ec;
   std::filesystem::remove(HandOverResultPath(state_dir), ec);
   std::filesystem::remove(HandOverPath(state_dir), ec);
+  std::filesystem::remove(UpdaterRunsPath(state_dir), ec);
 }
 
 std::optional<std::string> OwnContainerId(const std::filesystem::path& containerenv,
@@ -194,6 +224,34 @@ bool UpdaterEnded(Runtime& runtime, const std::string& updater, Clock& clock) {
     if (Started(*st) || st->restart_count != restarts) return false;
   }
   return true;  // stopped or killed through Podman: no restart comes
+}
+
+UpdaterWait AwaitUpdaterResult(Runtime& runtime, const HandOver& h, const std::filesystem::path& state_dir,
+                               Clock& clock, std::chrono::milliseconds timeout,
+                               const std::atomic<bool>& stopping) {
+  UpdaterWait out;
+  auto read_result = [&]() -> std::optional<HandOverResult> {
+    auto r = ReadHandOverResult(state_dir);
+    if (r && *r && (*r)->deployment == h.deployment) return **r;
+    return std::nullopt;
+  };
+  bool started_again = false;
+  const auto deadline = clock.Now() + timeout;
+  while (!stopping && clock.Now() < deadline) {
+    if ((out.result = read_result())) break;
+    if (UpdaterEnded(runtime, h.updater, clock)) {
+      if ((out.result = read_result())) break;  // it may have written it just before it ended
+      if (started_again || UpdaterRuns(state_dir, h.deployment) > static_cast<int>(kUpdaterRestarts)) break;
+      started_again = true;
+      auto r = runtime.Start(h.updater);
+      out.notes.push_back(
+          "the updater ended without a result and Podman did not restart it: " +
+          (r ? std::string("podcd started it again") : "starting it again failed: " + r.error().What()));
+      if (!r) break;
+    }
+    clock.Sleep(std::chrono::milliseconds(250));
+  }
+  return out;
 }
 
 std::vector<std::string> UpdaterLog(Runtime& runtime, const std::string& updater, int tail) {

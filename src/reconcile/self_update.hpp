@@ -6,6 +6,7 @@
 // after a rollback) closes the deployment record with it. docs/operations.md tells the story.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -50,7 +51,16 @@ Expected<void> WriteHandOver(const std::filesystem::path& state_dir, const HandO
 Expected<std::optional<HandOver>> ReadHandOver(const std::filesystem::path& state_dir);
 Expected<void> WriteHandOverResult(const std::filesystem::path& state_dir, const HandOverResult& r);
 Expected<std::optional<HandOverResult>> ReadHandOverResult(const std::filesystem::path& state_dir);
-// Removes both files (missing ones are fine).
+// <state_dir>/handover-runs: how often an updater started for the hand-over's deployment. A
+// second run is a resumed updater (Podman's restart policy, or CloseHandOver starting it again
+// when Podman did not): it puts the old podcd back instead of trying the update again. Podman's
+// restart count alone cannot tell, as a container started through the API keeps its count.
+std::filesystem::path UpdaterRunsPath(const std::filesystem::path& state_dir);
+// The runs recorded for `deployment` (0 when none, or when the file is another deployment's).
+int UpdaterRuns(const std::filesystem::path& state_dir, const std::string& deployment);
+// Records one more run for `deployment`; returns the number of runs before this one.
+Expected<int> RecordUpdaterRun(const std::filesystem::path& state_dir, const std::string& deployment);
+// Removes the hand-over, its result and the run count (missing ones are fine).
 void ClearHandOver(const std::filesystem::path& state_dir);
 
 // The id of the container this process runs in; nullopt outside a Podman container. Podman
@@ -75,6 +85,17 @@ bool UpdaterAlive(const ContainerStatus& status);
 // True once the updater has ended for good (or is gone): not alive, or "alive" only by a
 // pending restart that did not happen within a few seconds.
 bool UpdaterEnded(Runtime& runtime, const std::string& updater, Clock& clock);
+// What the podcd that runs after a hand-over learnt while it waited for the updater.
+struct UpdaterWait {
+  std::optional<HandOverResult> result;  // nullopt: none came (ended without one, timed out, stopping)
+  std::vector<std::string> notes;        // what this podcd did meanwhile, for the record
+};
+// Waits up to `timeout` for the result of `h`'s updater. An updater that ended without one and
+// that Podman did not restart (its conmon died with it, or the restart failed) is started once
+// more: resumed, it puts the old podcd back, even when that means stopping the caller.
+UpdaterWait AwaitUpdaterResult(Runtime& runtime, const HandOver& h, const std::filesystem::path& state_dir,
+                               Clock& clock, std::chrono::milliseconds timeout,
+                               const std::atomic<bool>& stopping);
 // The updater's last `tail` log lines, each prefixed "[updater] " for the deployment record.
 std::vector<std::string> UpdaterLog(Runtime& runtime, const std::string& updater, int tail);
 // How long anyone waits for an updater: its health gate's limit plus 5 minutes.

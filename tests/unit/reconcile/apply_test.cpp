@@ -413,6 +413,21 @@ TEST_CASE("interrupted deployments are recovered: leftovers removed, finished, o
   CHECK(rt.containers.at(c_old).status == "running");
 }
 
+TEST_CASE("recovery never stops or removes the container of the podcd that runs it") {
+  // A new podcd left under its temporary name by an updater that vanished (the old podcd is
+  // stopped): stopping it would leave the host without any podcd.
+  FakeRuntime rt;
+  rt.images["localhost/podcd:2"] = "sha";
+  auto old = rt.Add("podcd_podcd_1", "localhost/podcd:2", Labels("podcd", "podcd"), {}, false);
+  auto self = rt.Add("podcd_podcd_1_podcd-next", "localhost/podcd:2", Labels("podcd", "podcd", "f2"));
+  auto done = RecoverTemporaries(*rt.ListManaged(), rt, self.substr(0, 12));
+  CHECK(rt.containers.contains(self));
+  CHECK(rt.containers.at(self).status == "running");
+  CHECK(rt.containers.at(old).status != "running");
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].find("left alone") != std::string::npos);
+}
+
 TEST_CASE("a removed stack loses its containers and networks; its volumes are kept and named") {
   FakeRuntime rt;
   rt.images["localhost/bb:1"] = "sha";

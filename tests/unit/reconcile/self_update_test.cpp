@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <fstream>
 
 #include "fake_runtime.hpp"
@@ -57,6 +58,28 @@ TEST_CASE("hand-over and result files round-trip; missing is nullopt, malformed 
   CHECK(bad.error().What().find("handover.json") != std::string::npos);
   dir.Write("handover.json", R"({"stack":"podcd"})");
   CHECK_FALSE(ReadHandOver(dir.path()));  // no deployment
+}
+
+TEST_CASE("updater runs are counted per deployment, so a resumed updater knows it is one") {
+  test::TempDir dir;
+  CHECK(UpdaterRuns(dir.path(), "d1") == 0);
+  auto first = RecordUpdaterRun(dir.path(), "d1");
+  REQUIRE(first);
+  CHECK(*first == 0);
+  auto second = RecordUpdaterRun(dir.path(), "d1");
+  REQUIRE(second);
+  CHECK(*second == 1);
+  CHECK(UpdaterRuns(dir.path(), "d1") == 2);
+  CHECK(UpdaterRuns(dir.path(), "d2") == 0);  // another deployment's count is not this one's
+  auto other = RecordUpdaterRun(dir.path(), "d2");
+  REQUIRE(other);
+  CHECK(*other == 0);
+  dir.Write("handover-runs", "d2 x1\n");
+  CHECK(UpdaterRuns(dir.path(), "d2") == 0);
+  dir.Write("handover-runs", "d2 3\n");
+  CHECK(UpdaterRuns(dir.path(), "d2") == 3);
+  ClearHandOver(dir.path());
+  CHECK(UpdaterRuns(dir.path(), "d2") == 0);
 }
 
 TEST_CASE("OwnContainerId reads Podman's .containerenv") {
@@ -195,4 +218,86 @@ TEST_CASE("a crashed updater counts as running while Podman restarts it, as ende
   CHECK(UpdaterEnded(rt, id, still));
   CHECK(UpdaterEnded(rt, "no-such-container", still));
   CHECK(still.Now() == t0);
+}
+
+TEST_CASE("an updater that ended without a result and was not restarted is started once more") {
+  test::TempDir dir;
+  test::FakeRuntime rt;
+  const std::string id = rt.Add("podcd_podcd-updater", "localhost/podcd:2", {}, {}, false);
+  rt.containers[id].status = "exited";
+  rt.containers[id].exit_code = 137;  // killed with its conmon: Podman never restarts it
+  HandOver h{"d1", "podcd", "abc", id, "old", "", 0, "podcd"};
+  REQUIRE(RecordUpdaterRun(dir.path(), "d1"));
+  std::atomic<bool> stopping{false};
+
+  // The resumed updater writes its result once it runs.
+  struct ResultOnStart final : Clock {
+    test::FakeRuntime& rt;
+    std::string id;
+    std::filesystem::path dir;
+    std::int64_t ms = 0;
+    ResultOnStart(test::FakeRuntime& r, std::string i, std::filesystem::path d)
+        : rt(r), id(std::move(i)), dir(std::move(d)) {}
+    std::chrono::steady_clock::time_point Now() override {
+      return std::chrono::steady_clock::time_point(std::chrono::milliseconds(ms));
+    }
+    void Sleep(std::chrono::milliseconds d) override {
+      ms += d.count();
+      if (rt.containers.at(id).status == "running" && !*ReadHandOverResult(dir)) {
+        HandOverResult r;
+        r.deployment = "d1";
+        r.outcome = "rolled-back";
+        REQUIRE(WriteHandOverResult(dir, r));
+        rt.containers.at(id).status = "exited";
+        rt.containers.at(id).exit_code = 0;
+      }
+    }
+  } clock(rt, id, dir.path());
+  auto waited = AwaitUpdaterResult(rt, h, dir.path(), clock, std::chrono::minutes(5), stopping);
+  REQUIRE(waited.result);
+  CHECK(waited.result->outcome == "rolled-back");
+  REQUIRE(waited.notes.size() == 1);
+  CHECK(waited.notes[0].find("podcd started it again") != std::string::npos);
+  CHECK(std::count(rt.calls.begin(), rt.calls.end(), "start podcd_podcd-updater") == 1);
+
+  // A podcd starts it at most once; this wait (the runs allow one more) starts it, and as it
+  // then runs on without a result, waits until the timeout.
+  ClearHandOver(dir.path());
+  REQUIRE(RecordUpdaterRun(dir.path(), "d1"));
+  rt.containers[id].exit_code = 137;
+  test::FakeClock plain;
+  rt.calls.clear();
+  auto again = AwaitUpdaterResult(rt, h, dir.path(), plain, std::chrono::minutes(5), stopping);
+  CHECK_FALSE(again.result);
+  CHECK(std::count(rt.calls.begin(), rt.calls.end(), "start podcd_podcd-updater") == 1);
+
+  // Nor when Podman already restarted it as often as its policy allows.
+  rt.calls.clear();
+  rt.containers[id].status = "exited";
+  rt.containers[id].restart_count = kUpdaterRestarts;
+  for (unsigned i = 0; i < kUpdaterRestarts; ++i) REQUIRE(RecordUpdaterRun(dir.path(), "d1"));
+  REQUIRE(UpdaterRuns(dir.path(), "d1") > static_cast<int>(kUpdaterRestarts));
+  auto spent = AwaitUpdaterResult(rt, h, dir.path(), plain, std::chrono::minutes(5), stopping);
+  CHECK_FALSE(spent.result);
+  CHECK(std::count(rt.calls.begin(), rt.calls.end(), "start podcd_podcd-updater") == 0);
+}
+
+TEST_CASE("a result already written is taken without touching the updater") {
+  test::TempDir dir;
+  test::FakeRuntime rt;
+  const std::string id = rt.Add("podcd_podcd-updater", "localhost/podcd:2", {}, {}, false);
+  rt.containers[id].status = "exited";
+  HandOver h{"d1", "podcd", "abc", id, "old", "", 0, "podcd"};
+  HandOverResult r;
+  r.deployment = "d1";
+  r.ok = true;
+  r.outcome = "updated";
+  REQUIRE(WriteHandOverResult(dir.path(), r));
+  std::atomic<bool> stopping{false};
+  test::FakeClock clock;
+  auto waited = AwaitUpdaterResult(rt, h, dir.path(), clock, std::chrono::minutes(5), stopping);
+  REQUIRE(waited.result);
+  CHECK(waited.result->ok);
+  CHECK(waited.notes.empty());
+  CHECK(std::count(rt.calls.begin(), rt.calls.end(), "start podcd_podcd-updater") == 0);
 }
