@@ -633,12 +633,13 @@ scenario_self_update_rollback() {
   log "(e) rolled back to ${old:0:12}; deployment $id failed; no retry at the same commit"
 }
 
-# (f) the updater crashes (kill -9 of its processes, as the OOM killer would) at some point after
-# it stopped the old podcd: one round per delay in E2E_UPDATER_KILL_DELAYS (seconds after the
-# old podcd stopped; default "0 0.2 0.4"). Podman starts it again (restart policy on-failure), or, when
-# Podman does not, the waiting new podcd does; the resumed updater puts the old podcd back. Whatever
-# the moment, the host ends with exactly one healthy podcd and a closed record: failed with the
-# old container back, or succeeded with the new one when the replacement had finished.
+# (f) the updater crashes (kill -9 of its processes, as the OOM killer would) at some point
+# after it stopped the old podcd: one round per delay in E2E_UPDATER_KILL_DELAYS (seconds after
+# the old podcd stopped; default "0 0.2 0.4"). Podman starts it again (restart policy
+# on-failure), or, when Podman does not, the waiting new podcd does; the resumed updater puts
+# the old podcd back. Whatever the moment, the host ends with exactly one healthy podcd and a
+# closed record: failed with the old container back, or succeeded with the new one when the
+# replacement had finished.
 scenario_updater_crash() {
   local delay gen=3
   for delay in ${E2E_UPDATER_KILL_DELAYS:-0 0.2 0.4}; do
