@@ -9,6 +9,7 @@
 #include <system_error>
 
 #include "compose/yaml_tree.hpp"
+#include "util/context_ignore.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
@@ -421,8 +422,9 @@ class Loader {
   }
 
   // Records a referenced file or directory with its digest; returns its key.
+  // `build_file`: for a build context, its Containerfile (never left out by the ignore file).
   std::optional<std::string> Reference(const Node& n, const std::string& path, const Resolved& r,
-                                       core::FileKind kind) {
+                                       core::FileKind kind, const std::string& build_file = {}) {
     if (auto it = out_.files.find(r.key); it != out_.files.end()) {
       if (kind != core::FileKind::kBindFile && kind != core::FileKind::kBindDir) it->second.kind = kind;
       return r.key;
@@ -450,8 +452,21 @@ class Loader {
         Err(n, path, r.key + " is a directory, not a file");
         return std::nullopt;
       }
-      f.kind = kind == core::FileKind::kBuildContext ? kind : core::FileKind::kBindDir;
-      f.sha256 = HashDir(r.abs, error);
+      if (kind == core::FileKind::kBuildContext) {
+        // What `podman build` leaves out (.containerignore, .dockerignore) changes nothing.
+        f.kind = kind;
+        auto ignore = ContextIgnore::Load(r.abs);
+        if (!ignore) {
+          Err(n, path, ignore.error().What());
+          return std::nullopt;
+        }
+        std::vector<std::string> keep = {build_file};
+        if (!ignore->File().empty()) keep.push_back(ignore->File());
+        f.sha256 = HashDir(r.abs, error, &*ignore, keep);
+      } else {
+        f.kind = core::FileKind::kBindDir;
+        f.sha256 = HashDir(r.abs, error);
+      }
     } else if (fs::is_regular_file(r.abs, ec)) {
       if (kind == core::FileKind::kBindDir) f.kind = core::FileKind::kBindFile;
       f.sha256 = HashFile(r.abs, budget_, error);
@@ -467,7 +482,8 @@ class Loader {
     return r.key;
   }
 
-  std::string HashDir(const fs::path& root, std::string& error) {
+  std::string HashDir(const fs::path& root, std::string& error, const ContextIgnore* ignore = nullptr,
+                      const std::vector<std::string>& keep = {}) {
     std::vector<std::pair<std::string, std::string>> entries;
     std::error_code ec;
     fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end;
@@ -486,6 +502,10 @@ class Loader {
       std::string rel = p.lexically_relative(root).generic_string();
       auto st = it->symlink_status(ec);
       if (ec) break;
+      if (ignore != nullptr && ignore->LeavesOut(rel, keep)) {
+        if (fs::is_directory(st) && ignore->SkipsWhole(rel, keep)) it.disable_recursion_pending();
+        continue;
+      }
       if (fs::is_symlink(st)) {
         entries.emplace_back(rel, "l " + fs::read_symlink(p, ec).string());
       } else if (fs::is_directory(st)) {
@@ -1012,7 +1032,7 @@ class Loader {
     if (!Within(r->abs, file) || !fs::is_regular_file(file, ec)) {
       return Err(v, p, "no " + b.dockerfile + " in the build context " + r->key);
     }
-    auto key = Reference(v, p, *r, core::FileKind::kBuildContext);
+    auto key = Reference(v, p, *r, core::FileKind::kBuildContext, b.dockerfile);
     if (!key) return;
     b.context_key = *key;
     b.context_dir = r->abs.string();

@@ -267,8 +267,14 @@ Expected<HttpResponse> Client::Call(std::string_view method, const std::string& 
     auto second = one_word || first == std::string_view::npos ? first : rest.find(' ', first + 1);
     kind = std::string(rest.substr(0, second));
   }
-  metrics::Observe("podcd_podman_call_seconds", {{"call", kind}},
-                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  metrics::Observe("podcd_podman_call_seconds", {{"call", kind}}, seconds);
+  if (log::Enabled(log::Level::kDebug)) {
+    log::Debug("podman call", {{"method", std::string(method)},
+                               {"path", std::string(path)},
+                               {"status", response ? std::to_string(response->status) : "error"},
+                               {"ms", std::to_string(static_cast<long>(seconds * 1000))}});
+  }
   if (!response) {
     Error e = response.error();
     e.context = std::string(call);
@@ -396,7 +402,16 @@ Expected<std::string> Client::Pull(std::string_view reference, PullPolicy policy
 Expected<void> Client::Build(const BuildRequest& request) {
   const std::string call =
       "podman build " + (request.tags.empty() ? request.context_dir : request.tags.front());
-  auto tar = TarDirectory(request.context_dir, {.skip_top = {".git"}, .max_bytes = std::size_t{512} << 20});
+  // What the context's .containerignore or .dockerignore leaves out stays here, as with
+  // `podman build`; the Containerfile and the ignore file always go (the builder reads them).
+  auto ignore = ContextIgnore::Load(request.context_dir);
+  if (!ignore) return std::unexpected(ignore.error().WithContext(call));
+  std::vector<std::string> keep = {request.dockerfile.empty() ? "Containerfile" : request.dockerfile};
+  if (!ignore->File().empty()) keep.push_back(ignore->File());
+  auto tar = TarDirectory(request.context_dir, {.skip_top = {".git"},
+                                                .max_bytes = std::size_t{512} << 20,
+                                                .ignore = &*ignore,
+                                                .keep = std::move(keep)});
   if (!tar) return std::unexpected(tar.error().WithContext(call));
   auto json_map = [](const std::map<std::string, std::string>& m) {
     rapidjson::StringBuffer buffer;

@@ -82,6 +82,12 @@ Expected<std::string> TarDirectory(const fs::path& dir, const TarOptions& option
       if (it->is_directory(ec) && !it->is_symlink(ec)) it.disable_recursion_pending();
       continue;
     }
+    if (options.ignore != nullptr && options.ignore->LeavesOut(rel.generic_string(), options.keep)) {
+      if (it->is_directory(ec) && !it->is_symlink(ec) &&
+          options.ignore->SkipsWhole(rel.generic_string(), options.keep))
+        it.disable_recursion_pending();
+      continue;
+    }
     entries.push_back(rel);
   }
   if (ec) return Fail(ErrorCode::kIo, "cannot list the directory: " + ec.message(), dir.string());

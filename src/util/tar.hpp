@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "util/context_ignore.hpp"
 #include "util/error.hpp"
 
 namespace podcd {
@@ -14,6 +15,8 @@ namespace podcd {
 struct TarOptions {
   std::vector<std::string> skip_top;  // names left out at the top level (".git")
   std::size_t max_bytes = std::size_t{512} << 20;
+  const ContextIgnore* ignore = nullptr;  // paths it excludes are left out...
+  std::vector<std::string> keep;          // ...except these (the Containerfile, the ignore file)
 };
 
 // Paths are relative to `dir`, in a sorted order. A path too long for ustar (100 bytes, or

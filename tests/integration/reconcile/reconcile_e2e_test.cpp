@@ -186,9 +186,11 @@ TEST_CASE("a service with build: is built from the repository, rebuilt when its 
       "    init: true\n    ports: [\"127.0.0.1:" +
       std::to_string(port) + ":8080\"]\n";
   const std::string dir = "services/" + stack + "/";
-  const std::string containerfile = "FROM localhost/bb:1\nARG V=none\nCOPY page.txt /www/page.txt\n";
+  const std::string containerfile = "FROM localhost/bb:1\nARG V=none\nCOPY . /www/\n";
   rig.Commit({{dir + "compose.yml", compose},
               {dir + "site/Containerfile", containerfile},
+              {dir + "site/.dockerignore", "notes-*.txt\n"},
+              {dir + "site/notes-private.txt", "private1\n"},
               {dir + "site/page.txt", "v1\n"}},
              "a built site");
   auto first = rig.Reconcile();
@@ -196,12 +198,21 @@ TEST_CASE("a service with build: is built from the repository, rebuilt when its 
   REQUIRE(first.Succeeded());
   CHECK(Contains(first.Log(), "built localhost/podcd-build/" + stack + "_web:"));
   CHECK(Contains(Curl(port, "/page.txt"), "v1"));
+  // .dockerignore: left out of the context Podman got.
+  CHECK_FALSE(Contains(Curl(port, "/notes-private.txt"), "private1"));
 
   // Nothing changed: nothing built, nothing written.
   auto same = rig.Reconcile();
   INFO(same.Describe());
   REQUIRE(same.Succeeded());
   CHECK(same.writes == 0);
+
+  // A change to an ignored file changes nothing either.
+  rig.Commit({{dir + "site/notes-private.txt", "private2\n"}}, "ignored notes change");
+  auto ignored = rig.Reconcile();
+  INFO(ignored.Describe());
+  REQUIRE(ignored.Succeeded());
+  CHECK(ignored.writes == 0);
 
   rig.Commit({{dir + "site/page.txt", "v2\n"}}, "the page changes");
   auto second = rig.Reconcile();

@@ -242,6 +242,32 @@ TEST_CASE("a service with build: is built from its context, under a tag naming t
   CHECK(again.spec.image != box.spec.image);
 }
 
+TEST_CASE("what the context's .dockerignore leaves out does not change the built image's tag") {
+  test::Repo repo;
+  repo.Write("services/app/box/Containerfile", "FROM localhost/bb:1\nCOPY . /www/\n");
+  repo.Write("services/app/box/index.html", "v1\n");
+  repo.Write("services/app/box/.dockerignore", "*.log\ncache\n!cache/keep\nContainerfile\n");
+  repo.Write("services/app/box/debug.log", "one\n");
+  repo.Write("services/app/box/cache/blob", "one\n");
+  const std::string yaml = "services:\n  box:\n    build: ./box\n";
+  const auto tag = Map(Load(repo, "app", yaml), "box").spec.image;
+
+  repo.Write("services/app/box/debug.log", "two\n");
+  repo.Write("services/app/box/cache/blob", "two\n");
+  repo.Write("services/app/box/other.log", "new\n");
+  CHECK(Map(Load(repo, "app", yaml), "box").spec.image == tag);
+
+  // Re-included, kept (the Containerfile, whatever the ignore file says) and plain files count.
+  repo.Write("services/app/box/cache/keep", "one\n");
+  const auto with_keep = Map(Load(repo, "app", yaml), "box").spec.image;
+  CHECK(with_keep != tag);
+  repo.Write("services/app/box/Containerfile", "FROM localhost/bb:1\nCOPY . /srv/\n");
+  const auto new_file = Map(Load(repo, "app", yaml), "box").spec.image;
+  CHECK(new_file != with_keep);
+  repo.Write("services/app/box/.dockerignore", "*.log\n");  // cache/blob counts again
+  CHECK(Map(Load(repo, "app", yaml), "box").spec.image != new_file);
+}
+
 TEST_CASE("a build context that is missing, outside the repository, or without its file is an error") {
   test::Repo repo;
   auto none = repo.Load("b1", "services:\n  a:\n    build: ./nope\n");

@@ -30,7 +30,8 @@ TEST_CASE("a directory archived by TarDirectory extracts with tar(1) to the same
   fs::create_symlink("www/index.html", t / "ctx/link");
   fs::permissions(t / "ctx/Containerfile", fs::perms::owner_exec, fs::perm_options::add);
 
-  auto tar = TarDirectory(t / "ctx", {.skip_top = {".git"}, .max_bytes = 1 << 20});
+  auto tar =
+      TarDirectory(t / "ctx", {.skip_top = {".git"}, .max_bytes = 1 << 20, .ignore = nullptr, .keep = {}});
   REQUIRE(tar);
   CHECK(tar->size() % 512 == 0);
   std::ofstream(t / "ctx.tar", std::ios::binary) << *tar;
@@ -61,7 +62,30 @@ TEST_CASE("what ustar cannot carry, and an archive over its limit, are errors na
 
   test::TempDir big;
   big.Write("ctx/a.bin", std::string(4096, 'a'));
-  auto limited = TarDirectory(big / "ctx", {.skip_top = {}, .max_bytes = 2048});
+  auto limited =
+      TarDirectory(big / "ctx", {.skip_top = {}, .max_bytes = 2048, .ignore = nullptr, .keep = {}});
   REQUIRE_FALSE(limited);
   CHECK(limited.error().What().find("more than") != std::string::npos);
+}
+
+TEST_CASE("a context's ignore file leaves its paths out of the archive, except the kept ones") {
+  test::TempDir t;
+  t.Write("ctx/Containerfile", "FROM localhost/bb:1\n");
+  t.Write("ctx/.dockerignore", "Containerfile\n*.log\n!keep.log\nnode_modules\n.dockerignore\n");
+  t.Write("ctx/app.txt", "app\n");
+  t.Write("ctx/debug.log", "noise\n");
+  t.Write("ctx/keep.log", "kept\n");
+  t.Write("ctx/node_modules/lib/index.js", "big\n");
+  auto ignore = ContextIgnore::Load(t / "ctx");
+  REQUIRE(ignore);
+  auto tar = TarDirectory(t / "ctx", {.skip_top = {".git"},
+                                      .max_bytes = 1 << 20,
+                                      .ignore = &*ignore,
+                                      .keep = {"Containerfile", ".dockerignore"}});
+  REQUIRE(tar);
+  std::ofstream(t / "ctx.tar", std::ios::binary) << *tar;
+  auto list = test::RunCommand("tar -tf " + (t / "ctx.tar").string() + " 2>&1");
+  INFO(list.output);
+  REQUIRE(list.exit_code == 0);
+  CHECK(list.output == ".dockerignore\nContainerfile\napp.txt\nkeep.log\n");
 }
