@@ -51,17 +51,50 @@ std::string ImageRepository(std::string_view reference) {
   return "docker.io/" + std::string(ref);
 }
 
-Expected<std::optional<RegistryCredentials>> FindCredentials(std::string_view auth_json,
-                                                             std::string_view reference) {
+Expected<std::vector<AuthEntry>> ReadAuthEntries(std::string_view auth_json) {
   rapidjson::Document doc;
   doc.Parse(auth_json.data(), auth_json.size());
   if (doc.HasParseError() || !doc.IsObject()) {
     return Fail(ErrorCode::kInvalidArgument, "not a JSON object (expected {\"auths\":{...}})");
   }
+  std::vector<AuthEntry> out;
   auto auths = doc.FindMember("auths");
-  if (auths == doc.MemberEnd()) return std::optional<RegistryCredentials>{};
+  if (auths == doc.MemberEnd()) return out;
   if (!auths->value.IsObject()) return Fail(ErrorCode::kInvalidArgument, "\"auths\" is not an object");
+  for (auto it = auths->value.MemberBegin(); it != auths->value.MemberEnd(); ++it) {
+    AuthEntry e;
+    e.key = NormalizeKey(std::string_view(it->name.GetString(), it->name.GetStringLength()));
+    if (!it->value.IsObject()) {
+      e.error = "entry \"" + e.key + "\" is not an object";
+      out.push_back(std::move(e));
+      continue;
+    }
+    if (auto tok = it->value.FindMember("identitytoken");
+        tok != it->value.MemberEnd() && tok->value.IsString()) {
+      e.credentials.identity_token = tok->value.GetString();
+    }
+    auto auth = it->value.FindMember("auth");
+    if (auth != it->value.MemberEnd() && auth->value.IsString() && auth->value.GetStringLength() > 0) {
+      auto decoded = Base64Decode(std::string_view(auth->value.GetString(), auth->value.GetStringLength()));
+      const auto colon = decoded ? decoded->find(':') : std::string::npos;
+      if (!decoded || colon == std::string::npos) {
+        e.error = "entry \"" + e.key + "\": \"auth\" is not base64 of user:password";
+      } else {
+        e.credentials.username = decoded->substr(0, colon);
+        e.credentials.password = decoded->substr(colon + 1);
+      }
+    } else if (e.credentials.identity_token.empty()) {
+      continue;  // an entry without credentials (e.g. only a credential helper) does not count
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
 
+Expected<std::optional<RegistryCredentials>> FindCredentials(std::string_view auth_json,
+                                                             std::string_view reference) {
+  auto entries = ReadAuthEntries(auth_json);
+  if (!entries) return std::unexpected(entries.error());
   // Candidate keys from the most specific to the host alone.
   std::string repo = ImageRepository(reference);
   std::vector<std::string> candidates;
@@ -71,37 +104,39 @@ Expected<std::optional<RegistryCredentials>> FindCredentials(std::string_view au
     if (slash == std::string::npos) break;
     key.resize(slash);
   }
-
   for (const auto& want : candidates) {
-    for (auto it = auths->value.MemberBegin(); it != auths->value.MemberEnd(); ++it) {
-      if (NormalizeKey(std::string_view(it->name.GetString(), it->name.GetStringLength())) != want) {
-        continue;
-      }
-      if (!it->value.IsObject()) {
-        return Fail(ErrorCode::kInvalidArgument, "entry \"" + want + "\" is not an object");
-      }
-      RegistryCredentials creds;
-      if (auto tok = it->value.FindMember("identitytoken");
-          tok != it->value.MemberEnd() && tok->value.IsString()) {
-        creds.identity_token = tok->value.GetString();
-      }
-      auto auth = it->value.FindMember("auth");
-      if (auth != it->value.MemberEnd() && auth->value.IsString() && auth->value.GetStringLength() > 0) {
-        auto decoded = Base64Decode(std::string_view(auth->value.GetString(), auth->value.GetStringLength()));
-        const auto colon = decoded ? decoded->find(':') : std::string::npos;
-        if (!decoded || colon == std::string::npos) {
-          return Fail(ErrorCode::kInvalidArgument,
-                      "entry \"" + want + "\": \"auth\" is not base64 of user:password");
-        }
-        creds.username = decoded->substr(0, colon);
-        creds.password = decoded->substr(colon + 1);
-      } else if (creds.identity_token.empty()) {
-        continue;  // an entry without credentials (e.g. only a credential helper) does not match
-      }
-      return std::optional<RegistryCredentials>(std::move(creds));
+    for (const auto& e : *entries) {
+      if (e.key != want) continue;
+      if (!e.error.empty()) return Fail(ErrorCode::kInvalidArgument, e.error);
+      return std::optional<RegistryCredentials>(e.credentials);
     }
   }
   return std::optional<RegistryCredentials>{};
+}
+
+std::optional<std::string> RegistryConfigHeader(const std::vector<AuthEntry>& entries) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  bool any = false;
+  for (const auto& e : entries) {
+    if (!e.error.empty()) continue;
+    any = true;
+    w.Key(e.key.c_str(), static_cast<rapidjson::SizeType>(e.key.size()));
+    w.StartObject();
+    w.Key("username");
+    w.String(e.credentials.username);
+    w.Key("password");
+    w.String(e.credentials.password);
+    if (!e.credentials.identity_token.empty()) {
+      w.Key("identitytoken");
+      w.String(e.credentials.identity_token);
+    }
+    w.EndObject();
+  }
+  w.EndObject();
+  if (!any) return std::nullopt;
+  return Base64Encode(std::string_view(buffer.GetString(), buffer.GetSize()), true);
 }
 
 std::string RegistryAuthHeader(const RegistryCredentials& credentials) {

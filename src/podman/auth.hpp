@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "util/error.hpp"
 
@@ -18,6 +19,22 @@ struct RegistryCredentials {
 // "registry/namespace/name" of an image reference, without tag or digest, with Docker's
 // defaults ("busybox" -> "docker.io/library/busybox").
 std::string ImageRepository(std::string_view reference);
+
+// One entry of a containers-auth.json: its key (a host, or host/namespace; Docker Hub's names
+// read as docker.io), and its credentials or what is wrong with them.
+struct AuthEntry {
+  std::string key;
+  RegistryCredentials credentials;
+  std::string error;  // "" when usable
+};
+// Every entry that carries credentials (an entry with only a credential helper is left out).
+// An error only when the file is not an auth file at all; a bad entry carries its own error.
+Expected<std::vector<AuthEntry>> ReadAuthEntries(std::string_view auth_json);
+
+// The X-Registry-Config header value libpod's build endpoint takes for the base images of a
+// build: base64url of {"<key>":{"username":...,"password":...},...} (pkg/auth
+// multiAuthHeader), every usable entry; nullopt when there is none.
+std::optional<std::string> RegistryConfigHeader(const std::vector<AuthEntry>& entries);
 
 // Looks `reference` up in the text of a containers-auth.json ({"auths":{"host":{"auth":
 // base64("user:pass")}}}, as `podman login` writes it), most specific key first:

@@ -344,24 +344,32 @@ Expected<ImageInfo> Client::InspectImage(std::string_view name) {
   return info;
 }
 
-Expected<std::optional<std::string>> Client::AuthHeaderFor(std::string_view reference) {
-  std::string path = options_.auth_file;
-  if (path.empty()) {
-    if (const char* env = std::getenv("REGISTRY_AUTH_FILE"); env != nullptr) path = env;
+Expected<std::optional<Client::AuthFile>> Client::ReadAuthFile(const std::string& call) const {
+  AuthFile file{options_.auth_file, {}};
+  if (file.path.empty()) {
+    if (const char* env = std::getenv("REGISTRY_AUTH_FILE"); env != nullptr) file.path = env;
   }
-  if (path.empty()) return std::optional<std::string>{};
+  if (file.path.empty()) return std::optional<AuthFile>{};
   std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) {
-    return Fail(ErrorCode::kNotFound, "registry auth file " + path + " does not exist",
-                "podman pull " + std::string(reference));
+  if (!std::filesystem::exists(file.path, ec)) {
+    return Fail(ErrorCode::kNotFound, "registry auth file " + file.path + " does not exist", call);
   }
-  auto text = ReadFile(path, 1u << 20);
-  if (!text) return std::unexpected(text.error().WithContext("podman pull " + std::string(reference)));
-  auto creds = FindCredentials(*text, reference);
+  auto text = ReadFile(file.path, 1u << 20);
+  if (!text) return std::unexpected(text.error().WithContext(call));
+  file.text = std::move(*text);
+  return std::optional<AuthFile>(std::move(file));
+}
+
+Expected<std::optional<std::string>> Client::AuthHeaderFor(std::string_view reference) {
+  const std::string call = "podman pull " + std::string(reference);
+  auto file = ReadAuthFile(call);
+  if (!file) return std::unexpected(file.error());
+  if (!*file) return std::optional<std::string>{};
+  auto creds = FindCredentials((*file)->text, reference);
   if (!creds) {
     Error e = creds.error();
-    e.context = path;
-    return std::unexpected(e.WithContext("podman pull " + std::string(reference)));
+    e.context = (*file)->path;
+    return std::unexpected(e.WithContext(call));
   }
   if (!creds->has_value()) return std::optional<std::string>{};
   log::AddSecret((*creds)->password);
@@ -427,7 +435,25 @@ Expected<void> Client::Build(const BuildRequest& request) {
   if (!request.args.empty()) query += "&buildargs=" + UrlEncode(json_map(request.args));
   if (!request.labels.empty()) query += "&labels=" + UrlEncode(json_map(request.labels));
   if (!request.target.empty()) query += "&target=" + UrlEncode(request.target);
-  auto r = Call("POST", Path(query), *tar, call, options_.long_timeout, {"Content-Type: application/x-tar"});
+  // The base images may come from registries that want credentials: all of the auth file's,
+  // as `podman build --authfile` would use them.
+  std::vector<std::string> headers = {"Content-Type: application/x-tar"};
+  auto auth = ReadAuthFile(call);
+  if (!auth) return std::unexpected(auth.error());
+  if (*auth) {
+    auto entries = ReadAuthEntries((*auth)->text);
+    if (!entries) {
+      Error e = entries.error();
+      e.context = (*auth)->path;
+      return std::unexpected(e.WithContext(call));
+    }
+    for (const auto& e : *entries) {
+      log::AddSecret(e.credentials.password);
+      log::AddSecret(e.credentials.identity_token);
+    }
+    if (auto header = RegistryConfigHeader(*entries)) headers.push_back("X-Registry-Config: " + *header);
+  }
+  auto r = Call("POST", Path(query), *tar, call, options_.long_timeout, headers);
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
   std::vector<std::string> output;  // the build's own lines, for the error

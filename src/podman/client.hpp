@@ -247,6 +247,13 @@ class Client {
   Expected<HttpResponse> Call(std::string_view method, const std::string& path, std::string_view body,
                               std::string_view call, std::chrono::milliseconds timeout,
                               const std::vector<std::string>& headers = {});
+  // The registry auth file (options' auth_file, else $REGISTRY_AUTH_FILE); nullopt when none
+  // is configured; an error when the configured one cannot be read.
+  struct AuthFile {
+    std::string path;
+    std::string text;
+  };
+  Expected<std::optional<AuthFile>> ReadAuthFile(const std::string& call) const;
   Expected<std::optional<std::string>> AuthHeaderFor(std::string_view reference);
   Expected<bool> Exists(std::string_view kind, std::string_view name);
 

@@ -145,6 +145,45 @@ TEST_CASE("a pull of a missing tag fails with the registry's reason", "[podman]"
   CHECK_FALSE(*exists);
 }
 
+TEST_CASE("a build pulls a base image from a registry that wants the auth file's credentials", "[podman]") {
+  PODCD_PODMAN_TEST_SETUP();
+  const char* auth_registry = std::getenv("PODCD_TEST_AUTH_REGISTRY");
+  const char* user = std::getenv("PODCD_TEST_AUTH_USER");
+  const char* password = std::getenv("PODCD_TEST_AUTH_PASSWORD");
+  REQUIRE(auth_registry != nullptr);
+  REQUIRE(user != nullptr);
+  REQUIRE(password != nullptr);
+  const std::string base = std::string(auth_registry) + "/bb:1";
+  const std::string tag = "localhost/podcd-test/authbuild:1";
+  auto forget = [&] { test::RunCommand("podman rmi -f " + base + " " + tag + " >/dev/null 2>&1"); };
+  forget();  // the base image must come from the registry, not from an earlier test
+  ScopeExit forget_at_end(forget);
+  test::TempDir dir;
+  dir.Write("ctx/Containerfile", "FROM " + base + "\nRUN echo built > /built.txt\n");
+  BuildRequest build;
+  build.context_dir = (dir / "ctx").string();
+  build.dockerfile = "Containerfile";
+  build.tags = {tag};
+
+  auto refused = client.Build(build);
+  REQUIRE_FALSE(refused.has_value());
+  INFO(Describe(refused.error()));
+  CHECK(refused.error().What().find("authentication required") != std::string::npos);
+
+  ClientOptions options = test::TestClientOptions(env);
+  options.auth_file =
+      dir.Write("auth.json", R"({"auths":{")" + std::string(auth_registry) + R"(":{"auth":")" +
+                                 Base64Encode(std::string(user) + ":" + password, false) + R"("}}})")
+          .string();
+  Client with_auth(options);
+  auto built = with_auth.Build(build);
+  INFO((built ? "" : Describe(built.error())));
+  REQUIRE(built.has_value());
+  auto exists = client.ImageExists(tag);
+  REQUIRE(exists.has_value());
+  CHECK(*exists);
+}
+
 TEST_CASE("pull sends credentials from a containers-auth.json", "[podman]") {
   PODCD_PODMAN_TEST_SETUP();
   const char* auth_registry = std::getenv("PODCD_TEST_AUTH_REGISTRY");

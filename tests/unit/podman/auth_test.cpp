@@ -83,3 +83,37 @@ TEST_CASE("RegistryAuthHeader is base64url JSON with username and password", "[p
   REQUIRE(decoded.has_value());
   CHECK(*decoded == R"({"username":"us?er","password":"p>>?ss"})");
 }
+
+TEST_CASE("RegistryConfigHeader carries every usable entry of the file, for a build's base images",
+          "[podman][auth]") {
+  const std::string file = R"({"auths":{
+      "https://index.docker.io/v1/":{"auth":")" +
+                           Base64Encode("hub:pw1", false) + R"("},
+      "127.0.0.1:5000":{"auth":")" +
+                           Base64Encode("me:p>>?w", false) + R"("},
+      "broken.example":{"auth":"c2VjcmV0"},
+      "helper.example":{}}})";
+  auto entries = ReadAuthEntries(file);
+  REQUIRE(entries);
+  REQUIRE(entries->size() == 3);  // the helper-only entry carries no credentials
+  auto header = RegistryConfigHeader(*entries);
+  REQUIRE(header);
+  CHECK(header->find_first_of("+/") == std::string::npos);
+  auto decoded = Base64Decode(*header);
+  REQUIRE(decoded);
+  CHECK(
+      *decoded ==
+      R"({"docker.io":{"username":"hub","password":"pw1"},"127.0.0.1:5000":{"username":"me","password":"p>>?w"}})");
+
+  // A broken entry is left out of the build's header, and fails only a pull that needs it.
+  auto pull_other = FindCredentials(file, "127.0.0.1:5000/bb:1");
+  REQUIRE(pull_other);
+  REQUIRE(*pull_other);
+  CHECK((*pull_other)->username == "me");
+  CHECK_FALSE(FindCredentials(file, "broken.example/x:1"));
+
+  auto none = ReadAuthEntries(R"({"auths":{}})");
+  REQUIRE(none);
+  CHECK_FALSE(RegistryConfigHeader(*none));
+  CHECK_FALSE(ReadAuthEntries("[1]"));
+}
