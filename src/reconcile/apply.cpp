@@ -654,7 +654,10 @@ StackResult StackRun::Run() {
       if (result.reason.empty()) result.reason = r.name + " " + r.outcome + ": " + r.reason;
     }
   }
-  // 3. Services removed from the compose file go only when everything else succeeded.
+  // 3. Services removed from the compose file go only when everything else succeeded. All
+  // stop first; a container whose namespaces another removed one joined (a VPN sidecar) can
+  // only go after it, so what fails to go is tried again once the rest is gone.
+  std::vector<std::pair<size_t, std::string>> removed, later;
   for (size_t i = 0; i < services_.size(); ++i) {
     const auto& s = services_[i];
     if (s.action != core::Action::kRemove) continue;
@@ -664,9 +667,19 @@ StackResult StackRun::Run() {
     }
     for (const auto& id : s.old_containers) {
       (void)Write(rt_.Stop(id, s.stop_grace));
-      if (auto r = Write(rt_.Remove(id)); !r)
-        Log("warning: remove " + id.substr(0, 12) + ": " + r.error().What());
+      removed.emplace_back(i, id);
     }
+  }
+  for (const auto& [i, id] : removed) {
+    if (!Write(rt_.Remove(id))) later.emplace_back(i, id);
+  }
+  for (const auto& [i, id] : later) {
+    if (auto r = Write(rt_.Remove(id)); !r)
+      Log("warning: remove " + services_[i].name + " " + id.substr(0, 12) + ": " + r.error().What());
+  }
+  for (size_t i = 0; i < services_.size(); ++i) {
+    const auto& s = services_[i];
+    if (s.action != core::Action::kRemove || failed) continue;
     results_[i] = {s.name, "removed", "service removed from the compose file", 0, -1};
     Log(s.name + ": removed (no longer in the compose file)");
   }

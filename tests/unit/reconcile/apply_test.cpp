@@ -392,6 +392,28 @@ TEST_CASE("services removed from the compose file go only when the rest succeede
   CHECK(h2.rt.containers.contains(orphan2));
 }
 
+TEST_CASE("a VPN sidecar and the service in its namespace both removed from the compose file both go") {
+  // The owner is listed first: Podman refuses to remove it while the joiner exists.
+  Harness h;
+  auto tunnel = h.rt.Add("web_tunnel_1", "localhost/bb:1", Labels("web", "tunnel"));
+  auto app = h.rt.Add("web_app_1", "localhost/bb:1", Labels("web", "app"));
+  h.rt.containers[app].network_mode = "container:" + tunnel;
+  ServiceJob owner;
+  owner.name = "tunnel";
+  owner.action = core::Action::kRemove;
+  owner.old_containers = {tunnel};
+  ServiceJob joiner;
+  joiner.name = "app";
+  joiner.action = core::Action::kRemove;
+  joiner.old_containers = {app};
+  auto r = h.Apply({"web", {Job("web", "site", core::Action::kCreate), owner, joiner}, {}, {}, {}, false});
+  INFO(h.Log());
+  CHECK(r.ok);
+  CHECK_FALSE(h.rt.containers.contains(app));
+  CHECK_FALSE(h.rt.containers.contains(tunnel));
+  CHECK(h.Log().find("warning") == std::string::npos);
+}
+
 TEST_CASE("interrupted deployments are recovered: leftovers removed, finished, or the old one restarted") {
   FakeRuntime rt;
   rt.images["localhost/bb:1"] = "sha";
