@@ -80,6 +80,8 @@ cleanup() {
       log "the updater's last log lines:"
       podman logs --tail 30 podcd_podcd-updater 2>&1 | sed 's/^/    /'
     fi
+    log "the Podman service's last errors and warnings:"
+    grep -E 'level=(error|warning)' "$WORK/env/podman.log" 2>/dev/null | tail -15 | cut -c1-300 | sed 's/^/    /'
     if [ -n "${PORT_PODCD:-}" ]; then
       log "the last deployment records:"
       api GET "/deployments?limit=2" | python3 -c 'import json,sys
