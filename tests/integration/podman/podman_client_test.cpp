@@ -40,6 +40,25 @@ bool WaitForLog(Client& client, const std::string& id, const std::string& text) 
   return false;
 }
 
+// The password-protected registry scripts/testenv.sh starts, from its environment.
+struct AuthRegistry {
+  std::string host, user, password;
+};
+AuthRegistry GetAuthRegistry() {
+  const char* host = std::getenv("PODCD_TEST_AUTH_REGISTRY");
+  const char* user = std::getenv("PODCD_TEST_AUTH_USER");
+  const char* password = std::getenv("PODCD_TEST_AUTH_PASSWORD");
+  REQUIRE(host != nullptr);
+  REQUIRE(user != nullptr);
+  REQUIRE(password != nullptr);
+  return {host, user, password};
+}
+
+// A containers-auth.json with one entry.
+std::string AuthJson(const std::string& host, const std::string& user, const std::string& password) {
+  return R"({"auths":{")" + host + R"(":{"auth":")" + Base64Encode(user + ":" + password, false) + R"("}}})";
+}
+
 }  // namespace
 
 TEST_CASE("ping and version", "[podman]") {
@@ -147,13 +166,8 @@ TEST_CASE("a pull of a missing tag fails with the registry's reason", "[podman]"
 
 TEST_CASE("a build pulls a base image from a registry that wants the auth file's credentials", "[podman]") {
   PODCD_PODMAN_TEST_SETUP();
-  const char* auth_registry = std::getenv("PODCD_TEST_AUTH_REGISTRY");
-  const char* user = std::getenv("PODCD_TEST_AUTH_USER");
-  const char* password = std::getenv("PODCD_TEST_AUTH_PASSWORD");
-  REQUIRE(auth_registry != nullptr);
-  REQUIRE(user != nullptr);
-  REQUIRE(password != nullptr);
-  const std::string base = std::string(auth_registry) + "/bb:1";
+  const AuthRegistry reg = GetAuthRegistry();
+  const std::string base = reg.host + "/bb:1";
   const std::string tag = "localhost/podcd-test/authbuild:1";
   auto forget = [&] { test::RunCommand("podman rmi -f " + base + " " + tag + " >/dev/null 2>&1"); };
   forget();  // the base image must come from the registry, not from an earlier test
@@ -171,10 +185,7 @@ TEST_CASE("a build pulls a base image from a registry that wants the auth file's
   CHECK(refused.error().What().find("authentication required") != std::string::npos);
 
   ClientOptions options = test::TestClientOptions(env);
-  options.auth_file =
-      dir.Write("auth.json", R"({"auths":{")" + std::string(auth_registry) + R"(":{"auth":")" +
-                                 Base64Encode(std::string(user) + ":" + password, false) + R"("}}})")
-          .string();
+  options.auth_file = dir.Write("auth.json", AuthJson(reg.host, reg.user, reg.password)).string();
   Client with_auth(options);
   auto built = with_auth.Build(build);
   INFO((built ? "" : Describe(built.error())));
@@ -186,17 +197,9 @@ TEST_CASE("a build pulls a base image from a registry that wants the auth file's
 
 TEST_CASE("pull sends credentials from a containers-auth.json", "[podman]") {
   PODCD_PODMAN_TEST_SETUP();
-  const char* auth_registry = std::getenv("PODCD_TEST_AUTH_REGISTRY");
-  const char* user = std::getenv("PODCD_TEST_AUTH_USER");
-  const char* password = std::getenv("PODCD_TEST_AUTH_PASSWORD");
-  REQUIRE(auth_registry != nullptr);
-  REQUIRE(user != nullptr);
-  REQUIRE(password != nullptr);
-  const std::string ref = std::string(auth_registry) + "/bb:1";
+  const AuthRegistry reg = GetAuthRegistry();
+  const std::string ref = reg.host + "/bb:1";
   test::TempDir dir;
-  auto auth_json = [&](const std::string& host, const std::string& u, const std::string& p) {
-    return R"({"auths":{")" + host + R"(":{"auth":")" + Base64Encode(u + ":" + p, false) + R"("}}})";
-  };
   ClientOptions options = test::TestClientOptions(env);
 
   // Without credentials the protected registry refuses.
@@ -207,7 +210,7 @@ TEST_CASE("pull sends credentials from a containers-auth.json", "[podman]") {
   CHECK(refused.error().message.find("authentication required") != std::string::npos);
 
   // The configured auth file's entry for the registry is sent as X-Registry-Auth.
-  options.auth_file = dir.Write("auth.json", auth_json(auth_registry, user, password)).string();
+  options.auth_file = dir.Write("auth.json", AuthJson(reg.host, reg.user, reg.password)).string();
   Client with_auth(options);
   auto pulled = with_auth.Pull(ref, PullPolicy::kAlways);
   INFO((pulled ? "" : Describe(pulled.error())));
@@ -217,7 +220,7 @@ TEST_CASE("pull sends credentials from a containers-auth.json", "[podman]") {
   CHECK(*pulled == local->id);
 
   // A wrong password is refused by the registry, and the error says so.
-  options.auth_file = dir.Write("wrong.json", auth_json(auth_registry, user, "wrong")).string();
+  options.auth_file = dir.Write("wrong.json", AuthJson(reg.host, reg.user, "wrong")).string();
   Client wrong(options);
   auto denied = wrong.Pull(ref, PullPolicy::kAlways);
   REQUIRE_FALSE(denied.has_value());
@@ -225,7 +228,7 @@ TEST_CASE("pull sends credentials from a containers-auth.json", "[podman]") {
   CHECK(denied.error().code == ErrorCode::kUnauthenticated);
 
   // Credentials for another registry are not sent.
-  options.auth_file = dir.Write("other.json", auth_json("other.example", user, password)).string();
+  options.auth_file = dir.Write("other.json", AuthJson("other.example", reg.user, reg.password)).string();
   Client other(options);
   CHECK_FALSE(other.Pull(ref, PullPolicy::kAlways).has_value());
 
