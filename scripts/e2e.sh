@@ -642,15 +642,17 @@ scenario_self_update_rollback() {
 # the old podcd back. Whatever the moment, the host ends with exactly one healthy podcd and a
 # closed record: failed with the old container back, or succeeded with the new one when the
 # replacement had finished.
+# A last round stops the updater with `podman kill` once the new podcd runs: Podman never
+# restarts a container it killed, so the waiting new podcd starts the updater itself.
 scenario_updater_crash() {
   local delay gen=3
-  for delay in ${E2E_UPDATER_KILL_DELAYS:-0 0.2 0.4}; do
+  for delay in ${E2E_UPDATER_KILL_DELAYS:-0 0.2 0.4} podman-kill; do
     updater_crash_round "$delay" "$gen"
     gen=$((gen + 1))
   done
 }
 
-updater_crash_round() {  # DELAY GENERATION
+updater_crash_round() {  # DELAY|podman-kill GENERATION
   local delay=$1 gen=$2 old prev i id record pid state now_id updater=podcd_podcd-updater
   old=$(podman inspect --format '{{.Id}}' "$PODCD")
   prev=$(sed -n 's/^      E2E_GENERATION: "\(.*\)"$/\1/p' "$DEV/services/podcd/compose.yml")
@@ -661,13 +663,25 @@ updater_crash_round() {  # DELAY GENERATION
     sleep 0.1
   done
   [ "$(podman inspect --format '{{.State.Running}}' "$old")" = false ] || fail "(f) the updater never stopped the old podcd"
-  sleep "$delay"
-  pid=$(podman inspect --format '{{.State.Pid}}' "$updater" 2>/dev/null || echo 0)
-  if [ -n "$pid" ] && [ "$pid" != 0 ]; then
-    kill -9 "$pid"
-    log "(f) killed the updater (pid $pid) ${delay} s after it stopped the old podcd"
+  if [ "$delay" = podman-kill ]; then
+    for i in $(seq 300); do
+      [ "$(podman inspect --format '{{.State.Running}}' "${PODCD}_podcd-next" 2>/dev/null)" = true ] && break
+      sleep 0.02
+    done
+    if podman kill "$updater" >/dev/null 2>&1; then
+      log "(f) podman kill of the updater once the new podcd ran: Podman does not restart it"
+    else
+      log "(f) the updater had ended before the new podcd was seen running: nothing to kill"
+    fi
   else
-    log "(f) the updater had ended within ${delay} s after it stopped the old podcd: nothing to kill"
+    sleep "$delay"
+    pid=$(podman inspect --format '{{.State.Pid}}' "$updater" 2>/dev/null || echo 0)
+    if [ -n "$pid" ] && [ "$pid" != 0 ]; then
+      kill -9 "$pid"
+      log "(f) killed the updater (pid $pid) ${delay} s after it stopped the old podcd"
+    else
+      log "(f) the updater had ended within ${delay} s after it stopped the old podcd: nothing to kill"
+    fi
   fi
   wait_finished f "$id"
   state=$(echo "$record" | json "j['state']")
@@ -694,7 +708,9 @@ updater_crash_round() {  # DELAY GENERATION
   else
     wait_in_sync 60 podcd
   fi
-  log "(f) killed ${delay} s in: deployment $id $state; $PODCD ${old:0:12} -> ${now_id:0:12}"
+  local resumed
+  resumed=$(echo "$record" | json "[l for l in j['log'] if 'started again (run' in l][-1:]" 2>/dev/null || true)
+  log "(f) round $delay: deployment $id $state; $PODCD ${old:0:12} -> ${now_id:0:12}; resumed: ${resumed:-no}"
 }
 
 # ---------------------------------------------------------------------------------------------
