@@ -3,12 +3,16 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "reconcile/containerfile.hpp"
 #include "util/scope_exit.hpp"
+#include "util/sha256.hpp"
+#include "util/strings.hpp"
 
 namespace podcd::reconcile {
 namespace {
@@ -114,6 +118,49 @@ bool StackRun::PullImages(StackResult& result) {
     if (exists && *exists) present.insert(image);
     return exists;
   };
+  // One pull per image and policy per stack; the id, or false with the reason set.
+  auto pull_once = [&](const std::string& image, podman::PullPolicy policy, const std::string& what,
+                       std::string& id) {
+    const std::string key = image + "|" + std::string(podman::ToString(policy));
+    if (auto cached = pulled.find(key); cached != pulled.end()) {
+      id = cached->second;
+      return true;
+    }
+    auto start = clock_.Now();
+    auto fresh = Write(rt_.Pull(image, policy));
+    if (!fresh) {
+      result.reason = "pull of " + image + " for " + what + " failed: " + fresh.error().What();
+      return false;
+    }
+    id = *fresh;
+    pulled.emplace(key, id);
+    present.insert(image);
+    Log("pulled " + image + " (" + id.substr(0, 12) + ") for " + what + " in " +
+        std::to_string(Elapsed(clock_, start)) + " ms");
+    return true;
+  };
+  // The images a built service builds from, pulled, as one key: "image=id" lines, hashed.
+  auto bases_key = [&](const ServiceJob& s, podman::PullPolicy policy, std::string& key) {
+    const auto file = std::filesystem::path(s.build->context_dir) /
+                      (s.build->dockerfile.empty() ? "Containerfile" : s.build->dockerfile);
+    auto text = ReadFile(file, 1u << 20);
+    if (!text) {
+      result.reason = "service " + s.name + ": " + text.error().What();
+      return false;
+    }
+    std::string lines;
+    for (const auto& base : BaseImages(*text, s.build->args)) {
+      std::string id;
+      if (policy == podman::PullPolicy::kMissing) {
+        // Present and not to be updated: its local id (no pull, no write).
+        if (auto info = rt_.InspectImage(base)) id = info->id;
+      }
+      if (id.empty() && !pull_once(base, policy, "the build of " + s.name, id)) return false;
+      lines += base + "=" + id + "\n";
+    }
+    key = Sha256Hex(lines).substr(0, 16);
+    return true;
+  };
   for (auto& s : services_) {
     if (!IsWork(s.action) && !job_.update_images) continue;
     if (s.action == core::Action::kRemove) continue;
@@ -123,58 +170,66 @@ bool StackRun::PullImages(StackResult& result) {
       return false;
     }
     auto start = clock_.Now();
+    std::string id;  // the image's id now, compared with what runs when images are updated
     if (s.build) {
       // Built from the repository: the tag names the content, so a present tag is this build.
+      // The ids of the images it was built from are a label of the image: redeploy-and-update
+      // pulls those images again and rebuilds when one of them moved.
       auto exists = exists_once(image);
       if (!exists) {
         result.reason = "service " + s.name + ": " + exists.error().What();
         return false;
       }
-      if (*exists) continue;
-      if (auto built = Write(rt_.Build(*s.build)); !built) {
-        result.reason = "build of " + image + " for service " + s.name + " failed: " + built.error().What();
+      if (*exists && !job_.update_images) continue;
+      std::string key;
+      if (!bases_key(s, job_.update_images ? podman::PullPolicy::kAlways : podman::PullPolicy::kMissing, key))
         return false;
+      bool build = !*exists;
+      if (*exists) {
+        auto info = rt_.InspectImage(image);
+        if (!info) {
+          result.reason = "service " + s.name + ": " + info.error().What();
+          return false;
+        }
+        id = info->id;
+        auto label = info->labels.find(std::string(kLabelBaseImages));
+        build = label == info->labels.end() || label->second != key;
+        if (build) Log("an image that " + image + " is built from moved: building it again");
       }
-      present.insert(image);
-      Log("built " + image + " for " + s.name + " in " + std::to_string(Elapsed(clock_, start)) + " ms");
-      continue;
-    }
-    if (s.pull_never) {
+      if (build) {
+        podman::BuildRequest request = *s.build;
+        request.labels[std::string(kLabelBaseImages)] = key;
+        auto built = Write(rt_.Build(request));
+        if (!built) {
+          result.reason = "build of " + image + " for service " + s.name + " failed: " + built.error().What();
+          return false;
+        }
+        id = *built;
+        present.insert(image);
+        Log("built " + image + " for " + s.name + " in " + std::to_string(Elapsed(clock_, start)) + " ms");
+      }
+      if (!job_.update_images) continue;
+    } else if (s.pull_never) {
       auto exists = exists_once(image);
       if (!exists || !*exists) {
         result.reason = "service " + s.name + ": image " + image + " is not present and pull_policy is never";
         return false;
       }
       continue;
-    }
-    // Podman names images it built or imported localhost/...: no registry serves them, so
-    // redeploy-and-update reads their local id instead of pulling (which would fail).
-    const bool local_only = image.starts_with("localhost/");
-    podman::PullPolicy policy = job_.update_images && !local_only ? podman::PullPolicy::kAlways : s.pull;
-    if (policy == podman::PullPolicy::kMissing && !job_.update_images) {
-      auto exists = exists_once(image);
-      if (!exists) {
-        result.reason = "service " + s.name + ": " + exists.error().What();
-        return false;
-      }
-      if (*exists) continue;
-    }
-    const std::string key = image + "|" + std::string(podman::ToString(policy));
-    auto cached = pulled.find(key);
-    std::string id;
-    if (cached != pulled.end()) {
-      id = cached->second;
     } else {
-      auto fresh = Write(rt_.Pull(image, policy));
-      if (!fresh) {
-        result.reason = "pull of " + image + " for service " + s.name + " failed: " + fresh.error().What();
-        return false;
+      // Podman names images it built or imported localhost/...: no registry serves them, so
+      // redeploy-and-update reads their local id instead of pulling (which would fail).
+      const bool local_only = image.starts_with("localhost/");
+      podman::PullPolicy policy = job_.update_images && !local_only ? podman::PullPolicy::kAlways : s.pull;
+      if (policy == podman::PullPolicy::kMissing && !job_.update_images) {
+        auto exists = exists_once(image);
+        if (!exists) {
+          result.reason = "service " + s.name + ": " + exists.error().What();
+          return false;
+        }
+        if (*exists) continue;
       }
-      id = *fresh;
-      pulled.emplace(key, id);
-      present.insert(image);
-      Log("pulled " + image + " (" + id.substr(0, 12) + ") for " + s.name + " in " +
-          std::to_string(Elapsed(clock_, start)) + " ms");
+      if (!pull_once(image, policy, s.name, id)) return false;
     }
     if (job_.update_images && s.action == core::Action::kUnchanged && !s.old_containers.empty()) {
       auto st = rt_.Inspect(s.old_containers.front());

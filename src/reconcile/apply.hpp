@@ -52,6 +52,10 @@ struct ServiceJob {
   std::vector<Dependency> depends_on;
 };
 
+// Label on an image podcd built: a digest of the ids of the images it was built from (its
+// FROM and COPY --from images), so redeploy-and-update can tell when one of them moved.
+inline constexpr std::string_view kLabelBaseImages = "io.podcd.base-images";
+
 struct StackJob {
   std::string name;
   std::vector<ServiceJob> services;

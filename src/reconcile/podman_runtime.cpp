@@ -74,8 +74,16 @@ Expected<std::string> PodmanRuntime::Pull(const std::string& image, podman::Pull
   return Lease(*this)->Pull(image, policy);
 }
 
-Expected<void> PodmanRuntime::Build(const podman::BuildRequest& request) {
-  return Lease(*this)->Build(request);
+Expected<std::string> PodmanRuntime::Build(const podman::BuildRequest& request) {
+  Lease c(*this);
+  if (auto built = c->Build(request); !built) return std::unexpected(built.error());
+  auto info = c->InspectImage(request.tags.front());
+  if (!info) return std::unexpected(info.error());
+  return info->id;
+}
+
+Expected<podman::ImageInfo> PodmanRuntime::InspectImage(const std::string& image) {
+  return Lease(*this)->InspectImage(image);
 }
 
 Expected<bool> PodmanRuntime::EnsureNetwork(const podman::NetworkCreate& network) {

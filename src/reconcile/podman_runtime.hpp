@@ -19,7 +19,8 @@ class PodmanRuntime final : public Runtime {
   Expected<std::vector<core::ActualContainer>> ListManaged() override;
   Expected<bool> ImageExists(const std::string& image) override;
   Expected<std::string> Pull(const std::string& image, podman::PullPolicy policy) override;
-  Expected<void> Build(const podman::BuildRequest& request) override;
+  Expected<std::string> Build(const podman::BuildRequest& request) override;
+  Expected<podman::ImageInfo> InspectImage(const std::string& image) override;
   Expected<bool> EnsureNetwork(const podman::NetworkCreate& network) override;
   Expected<bool> EnsureVolume(const podman::VolumeCreate& volume) override;
   Expected<bool> NetworkExists(const std::string& name) override;

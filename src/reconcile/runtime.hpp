@@ -30,7 +30,10 @@ class Runtime {
   virtual Expected<bool> ImageExists(const std::string& image) = 0;
   // Returns the id of the image now stored under `image`.
   virtual Expected<std::string> Pull(const std::string& image, podman::PullPolicy policy) = 0;
-  virtual Expected<void> Build(const podman::BuildRequest& request) = 0;
+  // Builds and tags the image; returns its id.
+  virtual Expected<std::string> Build(const podman::BuildRequest& request) = 0;
+  // A local image's id and labels (kNotFound when it is not there).
+  virtual Expected<podman::ImageInfo> InspectImage(const std::string& image) = 0;
   // Create when missing; true when it was created now.
   virtual Expected<bool> EnsureNetwork(const podman::NetworkCreate& network) = 0;
   virtual Expected<bool> EnsureVolume(const podman::VolumeCreate& volume) = 0;

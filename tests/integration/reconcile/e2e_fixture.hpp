@@ -64,9 +64,12 @@ class CountingRuntime final : public reconcile::Runtime {
     Write("pull " + image);
     return inner_.Pull(image, policy);
   }
-  Expected<void> Build(const podman::BuildRequest& request) override {
+  Expected<std::string> Build(const podman::BuildRequest& request) override {
     Write("build " + (request.tags.empty() ? request.context_dir : request.tags.front()));
     return inner_.Build(request);
+  }
+  Expected<podman::ImageInfo> InspectImage(const std::string& image) override {
+    return inner_.InspectImage(image);
   }
   Expected<bool> EnsureNetwork(const podman::NetworkCreate& network) override {
     auto r = inner_.EnsureNetwork(network);

@@ -357,18 +357,26 @@ TEST_CASE("a new image under the same tag is picked up by redeploy-and-update, o
     }
   } images{{image, local_v2}};
   Sh("podman tag localhost/bb:1 " + Quote(image) + " && podman push -q --tls-verify=false " + Quote(image));
-  const std::uint16_t port = FreeLoopbackPorts();
+  const std::uint16_t port = FreeLoopbackPorts(2);
   REQUIRE(port != 0);
+  const std::uint16_t built_port = port + 1;
   std::string app = HttpdService("    ports: [\"127.0.0.1:" + std::to_string(port) + ":8080\"]\n");
   app.replace(app.find("localhost/bb:1"), 14, image);
-  rig.Commit(
-      {{"services/" + stack + "/compose.yml", "services:\n  app:\n" + app + "  other:\n" + HttpdService()}},
-      "stack");
+  // A service built FROM that image: its base moves with it.
+  const std::string built =
+      "    build: ./site\n    command: [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n"
+      "    init: true\n    ports: [\"127.0.0.1:" +
+      std::to_string(built_port) + ":8080\"]\n";
+  rig.Commit({{"services/" + stack + "/compose.yml",
+               "services:\n  app:\n" + app + "  other:\n" + HttpdService() + "  built:\n" + built},
+              {"services/" + stack + "/site/Containerfile", "FROM " + image + "\nRUN true\n"}},
+             "stack");
   auto first = rig.Reconcile();
   INFO(first.Describe());
   REQUIRE(first.Succeeded());
   const auto before = rig.Ids(stack);
   CHECK(Contains(Curl(port), "hello from bb"));
+  CHECK(Contains(Curl(built_port), "hello from bb"));
 
   // Image 2: bb:1 with another index.html, pushed under the same tag.
   Sh("podman run --name " + Quote(builder) + " localhost/bb:1 sh -c 'echo hello from v2 > /www/index.html'");
@@ -391,7 +399,9 @@ TEST_CASE("a new image under the same tag is picked up by redeploy-and-update, o
   const auto after = rig.Ids(stack);
   CHECK(after.at("app") != before.at("app"));
   CHECK(after.at("other") == before.at("other"));
+  CHECK(after.at("built") != before.at("built"));
   CHECK(Contains(Curl(port), "hello from v2"));
+  CHECK(Contains(Curl(built_port), "hello from v2"));
 
   // Same again: the registry has nothing newer, nothing is recreated.
   auto again = rig.Reconcile(t);

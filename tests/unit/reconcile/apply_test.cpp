@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
 #include "unit/reconcile/fake_runtime.hpp"
 
 using namespace podcd;
@@ -656,11 +657,13 @@ TEST_CASE("a joiner changing alone is replaced on its own; its owner keeps runni
 
 TEST_CASE("a built image is built before anything stops, once; a failed build touches nothing") {
   Harness h;
+  test::TempDir ctx;
+  ctx.Write("Containerfile", "FROM localhost/bb:1\nRUN true\n");
   auto old = h.rt.Add("app_web_1", "localhost/bb:1", Labels("app", "web"));
   auto s = Job("app", "web", core::Action::kRecreate, "localhost/podcd-build/app_web:0123456789abcdef");
   s.old_containers = {old};
   podman::BuildRequest b;
-  b.context_dir = "/repo/services/app/web";
+  b.context_dir = ctx.path().string();
   b.dockerfile = "Containerfile";
   b.tags = {s.spec.image};
   s.build = b;
@@ -673,6 +676,8 @@ TEST_CASE("a built image is built before anything stops, once; a failed build to
     CHECK(h.rt.IndexOf("build localhost/podcd-build/app_web:0123456789abcdef") <
           h.rt.IndexOf("create app_web_1_podcd-next"));
     CHECK(h.Log().find("built localhost/podcd-build/app_web:0123456789abcdef for web") != std::string::npos);
+    // Labelled with the ids of the images it was built from.
+    CHECK(h.rt.image_labels.at(s.spec.image).at(std::string(kLabelBaseImages)).size() == 16);
   }
   SECTION("the tag is there already: no build") {
     h.rt.images[s.spec.image] = "sha-built";
@@ -691,4 +696,54 @@ TEST_CASE("a built image is built before anything stops, once; a failed build to
     CHECK(h.rt.WriteCalls() == 1);  // the build itself
     CHECK(h.rt.containers.at(old).status == "running");
   }
+}
+
+TEST_CASE("redeploy-and-update rebuilds a built service only when an image it is built from moved") {
+  Harness h;
+  test::TempDir ctx;
+  ctx.Write("Containerfile",
+            "FROM registry.example/base:1 AS b\nFROM b\nCOPY --from=registry.example/tools:1 /t /t\n");
+  h.rt.registry["registry.example/base:1"] = "sha-base-1";
+  h.rt.registry["registry.example/tools:1"] = "sha-tools-1";
+  const std::string tag = "localhost/podcd-build/app_web:0123456789abcdef";
+  podman::BuildRequest b;
+  b.context_dir = ctx.path().string();
+  b.dockerfile = "Containerfile";
+  b.tags = {tag};
+  auto s = Job("app", "web", core::Action::kCreate, tag);
+  s.build = b;
+  auto first = h.Apply({"app", {s}, {}, {}, {}, false});
+  INFO(h.Log());
+  REQUIRE(first.ok);
+  const auto* web = h.rt.ByName("app_web_1");
+  REQUIRE(web != nullptr);
+  const std::string built_id = web->image_id;
+  s.action = core::Action::kUnchanged;
+  s.old_containers = {web->id};
+
+  // Nothing moved: pulled again, not built, not replaced.
+  h.rt.calls.clear();
+  auto same = h.Apply({"app", {s}, {}, {}, {}, true});
+  REQUIRE(same.ok);
+  CHECK(h.rt.IndexOf("pull registry.example/base:1") >= 0);
+  CHECK(h.rt.IndexOf("pull registry.example/tools:1") >= 0);
+  CHECK(h.rt.IndexOf("build " + tag) == -1);
+  CHECK(h.rt.IndexOf("create app_web_1_podcd-next") == -1);
+
+  // An image of a COPY --from moved: built again and replaced.
+  h.rt.registry["registry.example/tools:1"] = "sha-tools-2";
+  auto moved = h.Apply({"app", {s}, {}, {}, {}, true});
+  REQUIRE(moved.ok);
+  CHECK(h.rt.IndexOf("build " + tag) >= 0);
+  CHECK(h.rt.IndexOf("create app_web_1_podcd-next") >= 0);
+  CHECK(h.Log().find("an image that " + tag + " is built from moved") != std::string::npos);
+  REQUIRE(h.rt.ByName("app_web_1") != nullptr);
+  CHECK(h.rt.ByName("app_web_1")->image_id != built_id);
+
+  // A plain deployment never pulls the bases of a present tag.
+  h.rt.calls.clear();
+  s.old_containers = {h.rt.ByName("app_web_1")->id};
+  auto plain = h.Apply({"app", {s}, {}, {}, {}, false});
+  REQUIRE(plain.ok);
+  CHECK(h.rt.calls.empty());
 }

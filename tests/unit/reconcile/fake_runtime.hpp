@@ -128,15 +128,31 @@ class FakeRuntime final : public reconcile::Runtime {
     images[image] = it->second;
     return it->second;
   }
-  // Scripted builds: a context directory in `failing_builds` fails like a RUN step would.
+  // Scripted builds: a context directory in `failing_builds` fails like a RUN step would. Each
+  // build is a new image id (as with Podman 4.3's build API), labelled as asked.
   std::set<std::string> failing_builds;
-  Expected<void> Build(const podman::BuildRequest& request) override {
+  std::map<std::string, std::map<std::string, std::string>> image_labels;  // image -> labels
+  Expected<std::string> Build(const podman::BuildRequest& request) override {
     std::lock_guard lock(mu_);
     calls.push_back("build " + request.tags.front());
     if (failing_builds.contains(request.context_dir))
       return Fail(ErrorCode::kInvalidArgument, "building at STEP \"RUN false\": exit status 1");
-    for (const auto& t : request.tags) images[t] = "sha-built-" + std::to_string(++next_);
-    return {};
+    const std::string id = "sha-built-" + std::to_string(++next_);
+    for (const auto& t : request.tags) {
+      images[t] = id;
+      image_labels[t] = request.labels;
+    }
+    return id;
+  }
+  Expected<podman::ImageInfo> InspectImage(const std::string& image) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("inspect image " + image);
+    auto it = images.find(image);
+    if (it == images.end()) return Fail(ErrorCode::kNotFound, image + ": image not known");
+    podman::ImageInfo info;
+    info.id = it->second;
+    if (auto l = image_labels.find(image); l != image_labels.end()) info.labels = l->second;
+    return info;
   }
   Expected<bool> EnsureNetwork(const podman::NetworkCreate& n) override {
     std::lock_guard lock(mu_);
