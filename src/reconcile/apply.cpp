@@ -151,7 +151,8 @@ bool StackRun::PullImages(StackResult& result) {
     std::string lines;
     for (const auto& base : BaseImages(*text, s.build->args)) {
       std::string id;
-      if (policy == podman::PullPolicy::kMissing) {
+      // A localhost/ image was built or imported here: no registry serves it (as below).
+      if (policy == podman::PullPolicy::kMissing || base.starts_with("localhost/")) {
         // Present and not to be updated: its local id (no pull, no write).
         if (auto info = rt_.InspectImage(base)) id = info->id;
       }

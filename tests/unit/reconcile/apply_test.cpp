@@ -701,8 +701,10 @@ TEST_CASE("a built image is built before anything stops, once; a failed build to
 TEST_CASE("redeploy-and-update rebuilds a built service only when an image it is built from moved") {
   Harness h;
   test::TempDir ctx;
+  // localhost/bb:1 is local only: read, never pulled, even when updating.
   ctx.Write("Containerfile",
-            "FROM registry.example/base:1 AS b\nFROM b\nCOPY --from=registry.example/tools:1 /t /t\n");
+            "FROM registry.example/base:1 AS b\nFROM b\nCOPY --from=registry.example/tools:1 /t /t\n"
+            "COPY --from=localhost/bb:1 /bin/busybox /busybox\n");
   h.rt.registry["registry.example/base:1"] = "sha-base-1";
   h.rt.registry["registry.example/tools:1"] = "sha-tools-1";
   const std::string tag = "localhost/podcd-build/app_web:0123456789abcdef";
@@ -727,6 +729,7 @@ TEST_CASE("redeploy-and-update rebuilds a built service only when an image it is
   REQUIRE(same.ok);
   CHECK(h.rt.IndexOf("pull registry.example/base:1") >= 0);
   CHECK(h.rt.IndexOf("pull registry.example/tools:1") >= 0);
+  CHECK(h.rt.IndexOf("pull localhost/bb:1") == -1);
   CHECK(h.rt.IndexOf("build " + tag) == -1);
   CHECK(h.rt.IndexOf("create app_web_1_podcd-next") == -1);
 
