@@ -2,8 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
-#include <optional>
 
+#include "compose/interpolate.hpp"
 #include "util/strings.hpp"
 
 namespace podcd::reconcile {
@@ -47,48 +47,11 @@ std::vector<std::string> Words(std::string_view s) {
   return out;
 }
 
+// $NAME, ${NAME} and ${NAME:-default}, as compose interpolates them; what cannot be expanded
+// (${NAME:?error} without a value) names no image.
 std::string Expand(std::string_view s, const std::map<std::string, std::string>& vars) {
-  std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '$' || i + 1 >= s.size()) {
-      out += s[i];
-      continue;
-    }
-    std::string name, fallback;
-    bool has_fallback = false;
-    if (s[i + 1] == '{') {
-      const auto close = s.find('}', i + 2);
-      if (close == std::string_view::npos) {
-        out += s.substr(i);
-        break;
-      }
-      std::string_view inner = s.substr(i + 2, close - i - 2);
-      if (auto dash = inner.find(":-"); dash != std::string_view::npos) {
-        name = inner.substr(0, dash);
-        fallback = inner.substr(dash + 2);
-        has_fallback = true;
-      } else {
-        name = inner;
-      }
-      i = close;
-    } else {
-      std::size_t j = i + 1;
-      while (j < s.size() && (std::isalnum(static_cast<unsigned char>(s[j])) || s[j] == '_')) ++j;
-      name = s.substr(i + 1, j - i - 1);
-      if (name.empty()) {
-        out += '$';
-        continue;
-      }
-      i = j - 1;
-    }
-    auto it = vars.find(name);
-    if (it != vars.end() && !it->second.empty()) {
-      out += it->second;
-    } else if (has_fallback) {
-      out += fallback;
-    }
-  }
-  return out;
+  auto r = compose::Interpolate(s, compose::MapLookup(vars));
+  return r ? r->value : std::string();
 }
 
 }  // namespace
