@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -179,26 +180,33 @@ bool StackRun::BaseImagesKey(const ServiceJob& s, podman::PullPolicy policy, std
 StackRun::ImageStep StackRun::BuiltImage(const ServiceJob& s, std::string& id, StackResult& result) {
   const std::string& image = s.spec.image;
   auto start = clock_.Now();
-  auto exists = ImageExistsOnce(image);
-  if (!exists) {
-    result.reason = "service " + s.name + ": " + exists.error().What();
-    return ImageStep::kFailed;
+  // The tag as it is here: whether it exists, and (when updating) its id and labels, in one call.
+  std::optional<podman::ImageInfo> current;
+  if (job_.update_images) {
+    auto info = rt_.InspectImage(image);
+    if (info) {
+      current = std::move(*info);
+    } else if (info.error().code != ErrorCode::kNotFound) {
+      result.reason = "service " + s.name + ": " + info.error().What();
+      return ImageStep::kFailed;
+    }
+  } else {
+    auto exists = ImageExistsOnce(image);
+    if (!exists) {
+      result.reason = "service " + s.name + ": " + exists.error().What();
+      return ImageStep::kFailed;
+    }
+    if (*exists) return ImageStep::kDone;
   }
-  if (*exists && !job_.update_images) return ImageStep::kDone;
   std::string key;
   if (!BaseImagesKey(s, job_.update_images ? podman::PullPolicy::kAlways : podman::PullPolicy::kMissing, key,
                      result))
     return ImageStep::kFailed;
-  bool build = !*exists;
-  if (*exists) {
-    auto info = rt_.InspectImage(image);
-    if (!info) {
-      result.reason = "service " + s.name + ": " + info.error().What();
-      return ImageStep::kFailed;
-    }
-    id = info->id;
-    auto label = info->labels.find(std::string(kLabelBaseImages));
-    build = label == info->labels.end() || label->second != key;
+  bool build = !current;
+  if (current) {
+    id = current->id;
+    auto label = current->labels.find(std::string(kLabelBaseImages));
+    build = label == current->labels.end() || label->second != key;
     if (build) Log("an image that " + image + " is built from moved: building it again");
   }
   if (build) {
