@@ -79,27 +79,12 @@ bool Match(std::string_view g, std::string_view p) {
   return p.empty();
 }
 
-// filepath.Clean of a '/'-separated relative pattern: no "." elements, no empty elements,
-// ".." resolved where it can be.
+// filepath.Clean of a '/'-separated pattern, without the leading '/' (paths are relative to
+// the context): no "." or empty elements, ".." resolved where it can be.
 std::string Clean(std::string_view pattern) {
-  std::vector<std::string_view> parts;
-  for (std::size_t start = 0; start <= pattern.size();) {
-    std::size_t end = pattern.find('/', start);
-    if (end == std::string_view::npos) end = pattern.size();
-    const std::string_view part = pattern.substr(start, end - start);
-    start = end + 1;
-    if (part.empty() || part == ".") continue;
-    if (part == ".." && !parts.empty() && parts.back() != "..") {
-      parts.pop_back();
-      continue;
-    }
-    parts.push_back(part);
-  }
-  std::string out;
-  for (auto part : parts) {
-    if (!out.empty()) out += '/';
-    out += part;
-  }
+  std::string out = std::filesystem::path(pattern).lexically_normal().generic_string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  while (out.starts_with('/')) out.erase(0, 1);
   return out.empty() ? "." : out;
 }
 
