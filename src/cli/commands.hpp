@@ -1,7 +1,9 @@
 // The subcommands of the podcd binary. Each lives in its own file under src/cli/.
 #pragma once
 
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace podcd::cli {
@@ -30,10 +32,23 @@ int Sign(const GlobalOptions& g, const Args& args);
 int Health(const GlobalOptions& g, const Args& args);
 // Internal (not in --help): the repository sync run as a child process by the daemon.
 int InternalSync(const GlobalOptions& g, const Args& args);
+// Internal: the daemon's worker processes (cli/worker.cpp, reconcile/worker_protocol.hpp).
+int InternalRun(const GlobalOptions& g, const Args& args);
+int InternalStacks(const GlobalOptions& g, const Args& args);
+int InternalCloseHandOver(const GlobalOptions& g, const Args& args);
 // Internal: the self-update container's work (reconcile/self_update.hpp).
 int InternalSelfUpdate(const GlobalOptions& g, const Args& args);
 
 // Entry point used by main(): parses global options and dispatches.
 int Main(int argc, char** argv);
+
+struct Command {
+  std::string_view name;
+  std::string_view summary;
+  int (*run)(const GlobalOptions&, const Args&);
+  bool hidden = false;  // internal subcommands, run by podcd itself
+};
+// Parses the global options, finds the command in `commands` and runs it (--help lists them).
+int Dispatch(int argc, char** argv, std::span<const Command> commands);
 
 }  // namespace podcd::cli

@@ -8,7 +8,7 @@
 #include "cli/api_client.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "cli/daemon_parts.hpp"
+#include "cli/worker_jobs.hpp"
 #include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
 #include "reconcile/queue.hpp"

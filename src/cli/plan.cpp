@@ -5,7 +5,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "cli/daemon_parts.hpp"
+#include "cli/worker_jobs.hpp"
 #include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
 #include "util/log.hpp"

@@ -1,311 +1,36 @@
-// `podcd serve`: the daemon. Webhook server + work queue; SIGTERM/SIGINT stop it gracefully.
-#include <pthread.h>
+// `podcd serve`: the daemon is its own small executable, podcd-serve, installed beside podcd
+// (it links neither libcurl nor libgit2, and runs each deployment as `podcd __run`). This
+// command replaces the process with it, keeping the PID (the container's PID 1).
 #include <unistd.h>
 
-#include <algorithm>
-#include <atomic>
-#include <csignal>
-#include <cstdlib>
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
-#include <thread>
-
-#include <random>
+#include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
-#include "cli/common.hpp"
-#include "cli/daemon_parts.hpp"
-#include "http/server.hpp"
-#include "reconcile/engine.hpp"
-#include "reconcile/podman_runtime.hpp"
-#include "reconcile/queue.hpp"
-#include "reconcile/self_update.hpp"
-#include "state/store.hpp"
-#include "util/file_lock.hpp"
-#include "util/log.hpp"
-#include "util/metrics.hpp"
-#include "util/strings.hpp"
 
 namespace podcd::cli {
-namespace {
-
-// A test hook, never used otherwise: with PODCD_TEST_PLACEHOLDER_DELAY_MS set, runs record that
-// nothing was reconciled and take that long, so the tests of shutdown during a run need no
-// Podman or repository. The daemon says so loudly at start.
-class PlaceholderExecutor final : public reconcile::Executor {
- public:
-  PlaceholderExecutor() {
-    if (const char* v = std::getenv("PODCD_TEST_PLACEHOLDER_DELAY_MS")) {
-      if (auto n = ParseInt(v); n && *n > 0) delay_ = std::chrono::milliseconds(*n);
-    }
-  }
-  Expected<void> Run(const state::Trigger& trigger, reconcile::RunContext& ctx) override {
-    ctx.Log("test placeholder executor: podcd " + trigger.kind +
-            " was accepted and recorded, but nothing was synced, pulled or deployed");
-    auto end = std::chrono::steady_clock::now() + delay_;
-    while (std::chrono::steady_clock::now() < end) {
-      if (ctx.StopRequested()) return Fail(ErrorCode::kUnavailable, "interrupted");
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return {};
-  }
-
- private:
-  std::chrono::milliseconds delay_{0};
-};
-
-class StateDirProbe final : public http::HealthProbe {
- public:
-  explicit StateDirProbe(std::string dir) : dir_(std::move(dir)) {}
-  std::vector<std::string> Problems() override {
-    if (::access(dir_.c_str(), W_OK) != 0) return {"state directory " + dir_ + " is not writable"};
-    return {};
-  }
-
- private:
-  std::string dir_;
-};
-
-// Enqueues a poll trigger every interval plus a random jitter, until stopped.
-class Poller {
- public:
-  Poller(reconcile::WorkQueue& queue, std::chrono::milliseconds interval, std::chrono::milliseconds jitter)
-      : queue_(queue), interval_(interval), jitter_(jitter) {
-    if (interval_.count() > 0) thread_ = std::thread([this] { Loop(); });
-  }
-  ~Poller() { Stop(); }
-  void Stop() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    if (thread_.joinable()) thread_.join();
-  }
-
- private:
-  void Loop() {
-    std::mt19937_64 rng(std::random_device{}());
-    std::unique_lock lock(mutex_);
-    for (;;) {
-      auto extra =
-          jitter_.count() > 0 ? std::uniform_int_distribution<std::int64_t>(0, jitter_.count())(rng) : 0;
-      if (cv_.wait_for(lock, interval_ + std::chrono::milliseconds(extra), [this] { return stop_; })) return;
-      state::Trigger t;
-      t.kind = std::string(state::kKindPoll);
-      t.all_changed = true;
-      if (auto r = queue_.Enqueue(std::move(t)); !r)
-        log::Warn("poll not queued", {{"error", r.error().What()}});
-    }
-  }
-  reconcile::WorkQueue& queue_;
-  std::chrono::milliseconds interval_;
-  std::chrono::milliseconds jitter_;
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stop_ = false;
-  std::thread thread_;
-};
-
-// GET /metrics: what the process counts as it goes, plus gauges read at each scrape.
-void RegisterMetrics(reconcile::WorkQueue& queue, http::StackCatalog& catalog) {
-  using metrics::Describe;
-  Describe("podcd_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
-  Describe("podcd_deployments_total", "counter", "Finished deployments by final state.");
-  Describe("podcd_deployment_duration_seconds", "summary", "Duration of finished deployments.");
-  Describe("podcd_stack_duration_seconds", "summary", "Duration of each stack's apply, by outcome.");
-  Describe("podcd_git_sync_seconds", "summary", "Repository syncs (podcd __sync child), by success.");
-  Describe("podcd_last_successful_sync_timestamp_seconds", "gauge", "Unix time of the last successful sync.");
-  Describe("podcd_podman_call_seconds", "summary", "Podman API calls by kind.");
-  Describe("podcd_queue_depth", "gauge", "Deployments queued and not yet running.");
-  metrics::SetCollector("podcd_queue_depth", [&queue] {
-    return std::vector<std::pair<metrics::Labels, double>>{{{}, static_cast<double>(queue.QueuedCount())}};
-  });
-  Describe("podcd_stacks", "gauge",
-           "Stacks by state (in-sync, changed, drifted, failed, invalid, refused, removed).");
-  metrics::SetCollector("podcd_stacks", [&catalog] {
-    std::map<std::string, double> by_state;
-    for (const auto& s : catalog.List()) by_state[s.state] += 1;
-    std::vector<std::pair<metrics::Labels, double>> out;
-    for (const auto& [st, n] : by_state) out.push_back({{{"state", st}}, n});
-    return out;
-  });
-  Describe("podcd_process_resident_memory_bytes", "gauge", "Resident set size of the podcd process.");
-  metrics::SetCollector("podcd_process_resident_memory_bytes", [] {
-    return std::vector<std::pair<metrics::Labels, double>>{{{}, metrics::ProcessRssBytes()}};
-  });
-}
-
-// SIGHUP: the new configuration, validated, with the settings that only a restart changes
-// kept as they are (and named in a warning); nullptr when the new configuration is invalid.
-std::shared_ptr<const config::Config> ReloadConfig(const GlobalOptions& g, const config::Config& old) {
-  config::LoadOptions opts;
-  opts.file = g.config_file;
-  auto fresh = config::Load(opts);
-  if (!fresh) {
-    std::vector<std::string> errors;
-    for (const auto& e : fresh.error()) errors.push_back(e.What());
-    log::Error("SIGHUP: the new configuration is invalid; the running one stays",
-               {{"errors", std::to_string(errors.size())}, {"first", errors.empty() ? "" : errors.front()}});
-    for (const auto& e : errors) log::Error("SIGHUP: " + e);
-    return nullptr;
-  }
-  config::Config c = std::move(*fresh);
-  ApplyLogOptions(g, c);
-  std::vector<std::string> kept;
-  auto keep = [&](auto& now, const auto& before, const char* name) {
-    if (now != before) kept.emplace_back(name);
-    now = before;
-  };
-  keep(c.listen.host, old.listen.host, "listen");
-  keep(c.listen.port, old.listen.port, "listen");
-  keep(c.state_dir, old.state_dir, "state_dir");
-  keep(c.repo.path, old.repo.path, "repo.path");
-  keep(c.repo.services_dir, old.repo.services_dir, "repo.services_dir");
-  keep(c.podman.socket, old.podman.socket, "podman.socket");
-  keep(c.podman.auth_file, old.podman.auth_file, "podman.auth_file");
-  keep(c.podman.timeout, old.podman.timeout, "podman.timeout");
-  keep(c.webhook.max_body_bytes, old.webhook.max_body_bytes, "webhook.max_body_bytes");
-  keep(c.webhook.max_header_bytes, old.webhook.max_header_bytes, "webhook.max_header_bytes");
-  keep(c.webhook.auth_failures_per_minute, old.webhook.auth_failures_per_minute,
-       "webhook.auth_failures_per_minute");
-  keep(c.webhook.request_timeout, old.webhook.request_timeout, "webhook.request_timeout");
-  keep(c.webhook.delivery_ids, old.webhook.delivery_ids, "webhook.delivery_ids");
-  keep(c.queue_limit, old.queue_limit, "queue_limit");
-  keep(c.trusted_proxies, old.trusted_proxies, "trusted_proxies");
-  if (!kept.empty()) {
-    kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
-    log::Warn("SIGHUP: these settings change only on a restart; the running values stay",
-              {{"settings", Join(kept, ", ")}});
-  }
-  log::Configure(c.log.format, c.log.level);
-  return std::make_shared<const config::Config>(std::move(c));
-}
-
-}  // namespace
 
 int Serve(const GlobalOptions& g, const Args& args) {
-  if (!args.empty()) {
-    std::fprintf(stderr, "podcd serve: takes no arguments, got \"%s\"\n", args.front().c_str());
-    return kExitUsage;
-  }
-  // Before any thread exists, so every thread inherits the mask and sigwait() below is the
-  // only place these signals are delivered.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-
-  auto cfg_opt = LoadConfig(g);
-  if (!cfg_opt) return kExitFailure;
-  const config::Config& cfg = **cfg_opt;
-  log::Info(config::Summary(cfg));
   std::error_code ec;
-  std::filesystem::create_directories(cfg.state_dir, ec);
-  // One podcd per state directory: `podcd deploy` sees the lock and asks this daemon instead.
-  auto lock = FileLock::TryAcquire((std::filesystem::path(cfg.state_dir) / "podcd.lock").string());
-  if (!lock) {
-    log::Error("another podcd uses this state directory", {{"error", lock.error().What()}});
-    return kExitFailure;
-  }
-
-  // A self-update in flight when this podcd started: its record stays `running` until the
-  // updater's result closes it (CloseHandOver), before the first reconcile.
-  std::optional<reconcile::HandOver> pending;
-  if (auto h = reconcile::ReadHandOver(cfg.state_dir); !h) {
-    log::Warn("ignoring an unreadable self-update hand-over", {{"error", h.error().What()}});
-    reconcile::ClearHandOver(cfg.state_dir);
-  } else {
-    pending = *h;
-  }
-  state::StoreOptions so;
-  so.max_delivery_ids = static_cast<std::size_t>(cfg.webhook.delivery_ids);
-  if (pending) so.keep_running = pending->deployment;
-  auto store = state::Store::Open(cfg.state_dir, so);
-  if (!store) {
-    log::Error("cannot open the state directory", {{"error", store.error().What()}});
-    return kExitFailure;
-  }
-  if ((*store)->InterruptedOnOpen() > 0) {
-    log::Warn("deployments interrupted by the last stop were marked failed",
-              {{"count", (*store)->InterruptedOnOpen()}});
-  }
-  reconcile::PodmanRuntime runtime(PodmanOptions(cfg));
-  reconcile::Engine engine(*cfg_opt, reconcile::ChildProcessSync(), runtime, reconcile::RealClock());
-  if (auto own = reconcile::OwnContainerId()) engine.SetOwnContainer(*own);
-  const bool placeholder = std::getenv("PODCD_TEST_PLACEHOLDER_DELAY_MS") != nullptr;
-  PlaceholderExecutor test_executor;
-  reconcile::Executor& executor = placeholder ? static_cast<reconcile::Executor&>(test_executor) : engine;
-  if (placeholder) log::Warn("TEST MODE (PODCD_TEST_PLACEHOLDER_DELAY_MS): nothing is deployed");
-  reconcile::WorkQueue queue(**store, executor, static_cast<std::size_t>(cfg.queue_limit));
-  EngineCatalog engine_catalog(*cfg_opt, engine, **store);
-  http::DirectoryCatalog dir_catalog((std::filesystem::path(cfg.repo.path) / cfg.repo.services_dir).string());
-  DaemonHealth daemon_health(*cfg_opt);
-  StateDirProbe state_health(cfg.state_dir);
-  http::StackCatalog& catalog = placeholder ? static_cast<http::StackCatalog&>(dir_catalog) : engine_catalog;
-  http::HealthProbe& health = placeholder ? static_cast<http::HealthProbe&>(state_health) : daemon_health;
-  http::ServerOptions server_options = http::OptionsFromConfig(cfg);
-  server_options.version = PODCD_VERSION;
-  http::Server server(std::move(server_options), **store, queue, catalog, &health);
-  auto begin = [&] {
-    queue.Start();
-    if (placeholder) return;
-    // Level-triggered: whatever happened while podcd was down, bring the host to the repo.
-    state::Trigger startup;
-    startup.kind = std::string(state::kKindDeployAllChanged);
-    startup.event = "startup";
-    startup.all_changed = true;
-    if (auto r = queue.Enqueue(std::move(startup)); r)
-      log::Info("startup reconcile queued", {{"deployment", r->id}});
-  };
-  // With a self-update pending, /health must answer (the updater gates on it) while the
-  // result is awaited; triggers wait in the queue meanwhile.
-  std::atomic<bool> stopping{false};
-  std::thread closer;
-  if (pending && !placeholder) {
-    closer = std::thread([&] {
-      CloseHandOver(*pending, cfg, **store, runtime, engine, stopping);
-      if (!stopping) begin();
-    });
-  } else {
-    begin();
-  }
-  auto poller = std::make_unique<Poller>(queue, cfg.poll.interval, cfg.poll.jitter);
-  RegisterMetrics(queue, catalog);
-  if (auto r = server.Start(); !r) {
-    log::Error("cannot start the HTTP server", {{"error", r.error().What()}});
-    stopping = true;
-    if (closer.joinable()) closer.join();
-    queue.Stop();
-    return kExitFailure;
-  }
-  std::shared_ptr<const config::Config> current = *cfg_opt;
-  int sig = 0;
-  for (;;) {
-    sigwait(&stop_signals, &sig);
-    if (sig != SIGHUP) break;
-    auto fresh = ReloadConfig(g, *current);
-    if (!fresh) continue;
-    current = fresh;
-    engine.SetConfig(current);
-    server.UpdateCredentials(current->webhook.secret, current->api.token);
-    poller = std::make_unique<Poller>(queue, current->poll.interval, current->poll.jitter);
-    log::Info("SIGHUP: configuration reloaded; " + config::Summary(*current));
-  }
-  log::Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  stopping = true;
-  poller->Stop();
-  // The gauges read objects of this scope: none may be read after it ends.
-  for (auto name : {"podcd_queue_depth", "podcd_stacks", "podcd_process_resident_memory_bytes"}) {
-    metrics::SetCollector(name, nullptr);
-  }
-  server.Shutdown(cfg.webhook.request_timeout);
-  if (closer.joinable()) closer.join();
-  log::Info("stopped");
-  return kExitOk;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::string daemon =
+      (ec ? std::filesystem::path("podcd") : self.parent_path() / "podcd-serve").string();
+  std::vector<std::string> argv_s{daemon};
+  if (!g.config_file.empty()) argv_s.insert(argv_s.end(), {"--config", g.config_file});
+  if (!g.log_format.empty()) argv_s.insert(argv_s.end(), {"--log-format", g.log_format});
+  if (!g.log_level.empty()) argv_s.insert(argv_s.end(), {"--log-level", g.log_level});
+  argv_s.emplace_back("serve");
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(daemon.c_str(), argv.data());
+  std::fprintf(stderr, "podcd serve: cannot run the daemon %s: %s (it is installed beside podcd)\n",
+               daemon.c_str(), std::strerror(errno));
+  return kExitFailure;
 }
 
 }  // namespace podcd::cli

@@ -473,12 +473,15 @@ struct Loader {
     ApplyScalar(*spec, node.Scalar(), where);
   }
 
-  void ApplyFile(const std::string& file, const std::string& display) {
-    auto text = ReadFile(file, 1 << 20);
+  // `given`: the file's text as read before (a worker process rebuilding the daemon's config).
+  void ApplyFile(const std::string& file, const std::string& display,
+                 const std::optional<std::string>& given) {
+    auto text = given ? Expected<std::string>(*given) : ReadFile(file, 1 << 20);
     if (!text) {
       errors.push_back(text.error());
       return;
     }
+    cfg.file_text = *text;
     auto root = yaml::Parse(*text, display);
     if (!root) {
       errors.push_back(root.error());
@@ -604,7 +607,7 @@ std::expected<Config, std::vector<Error>> Load(const LoadOptions& options) {
   if (file.empty()) file = options.default_file;
   std::error_code ec;
   if (explicit_file || fs::exists(file, ec)) {
-    l.ApplyFile(file, file);
+    l.ApplyFile(file, file, options.text);
     l.cfg.source = file;
   } else {
     l.cfg.source = "environment";
@@ -617,6 +620,31 @@ std::expected<Config, std::vector<Error>> Load(const LoadOptions& options) {
   log::AddSecret(l.cfg.api.token);
   log::AddSecret(l.cfg.repo.token);
   return std::move(l.cfg);
+}
+
+std::vector<std::string> KeepRestartOnly(Config& fresh, const Config& running) {
+  std::vector<std::string> kept;
+  auto keep = [&](auto& now, const auto& before, const char* name) {
+    if (now != before && (kept.empty() || kept.back() != name)) kept.emplace_back(name);
+    now = before;
+  };
+  keep(fresh.listen.host, running.listen.host, "listen");
+  keep(fresh.listen.port, running.listen.port, "listen");
+  keep(fresh.state_dir, running.state_dir, "state_dir");
+  keep(fresh.repo.path, running.repo.path, "repo.path");
+  keep(fresh.repo.services_dir, running.repo.services_dir, "repo.services_dir");
+  keep(fresh.podman.socket, running.podman.socket, "podman.socket");
+  keep(fresh.podman.auth_file, running.podman.auth_file, "podman.auth_file");
+  keep(fresh.podman.timeout, running.podman.timeout, "podman.timeout");
+  keep(fresh.webhook.max_body_bytes, running.webhook.max_body_bytes, "webhook.max_body_bytes");
+  keep(fresh.webhook.max_header_bytes, running.webhook.max_header_bytes, "webhook.max_header_bytes");
+  keep(fresh.webhook.auth_failures_per_minute, running.webhook.auth_failures_per_minute,
+       "webhook.auth_failures_per_minute");
+  keep(fresh.webhook.request_timeout, running.webhook.request_timeout, "webhook.request_timeout");
+  keep(fresh.webhook.delivery_ids, running.webhook.delivery_ids, "webhook.delivery_ids");
+  keep(fresh.queue_limit, running.queue_limit, "queue_limit");
+  keep(fresh.trusted_proxies, running.trusted_proxies, "trusted_proxies");
+  return kept;
 }
 
 std::string Summary(const Config& c) {

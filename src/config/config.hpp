@@ -84,6 +84,9 @@ struct Config {
 
   // Where the configuration came from ("/etc/podcd/podcd.yml", or "environment").
   std::string source;
+  // The file's text as it was read (empty without a file): a worker process rebuilds this very
+  // configuration from it (LoadOptions::text), whatever the file holds by then.
+  std::string file_text;
 };
 
 // Looks up an environment variable; tests pass a map instead of getenv.
@@ -94,6 +97,9 @@ struct LoadOptions {
   std::string file;  // --config FILE; empty: PODCD_CONFIG, then the default path
   EnvLookup env = ProcessEnv();
   std::string default_file = "/etc/podcd/podcd.yml";
+  // The file's text, read earlier (Config::file_text): used instead of reading `file`, which
+  // still names it in errors.
+  std::optional<std::string> text;
 };
 
 inline constexpr std::string_view kDefaultConfigFile = "/etc/podcd/podcd.yml";
@@ -101,6 +107,12 @@ inline constexpr std::string_view kDefaultConfigFile = "/etc/podcd/podcd.yml";
 // Loads and validates. On failure, every error found (not just the first), each naming
 // its source (file:line:col or the environment variable) and the key path.
 std::expected<Config, std::vector<Error>> Load(const LoadOptions& options);
+
+// A reload (SIGHUP) changes everything except what only a restart can: the listener, the
+// state directory, the repository's place, the Podman connection, the webhook limits, the
+// queue. Sets those of `fresh` to the values of `running`; returns the names of the keys
+// that differed (for a warning).
+std::vector<std::string> KeepRestartOnly(Config& fresh, const Config& running);
 
 // One line for `podcd check-config` and the start-up log. Secrets are never shown.
 std::string Summary(const Config& config);

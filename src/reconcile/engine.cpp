@@ -11,12 +11,12 @@
 #include "reconcile/schedule.hpp"
 #include "reconcile/self_update.hpp"
 #include "reconcile/spec_map.hpp"
+#include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/metrics.hpp"
 #include "util/strings.hpp"
 
 namespace podcd::reconcile {
-namespace {}  // namespace
 
 GateOptions GateFromConfig(const config::Config& config) {
   GateOptions gate;
@@ -48,15 +48,67 @@ void Backoff::Failed(const std::string& stack, const std::string& key,
   e.key = key;
   auto delay = kFirst * (1 << std::min(e.failures - 1, 10));
   e.retry_at = now + std::min<std::chrono::milliseconds>(delay, kMax);
+  SaveLocked(now);
 }
 
-void Backoff::Succeeded(const std::string& stack) {
+void Backoff::Succeeded(const std::string& stack, std::chrono::steady_clock::time_point now) {
   std::lock_guard lock(mutex_);
-  entries_.erase(stack);
+  if (entries_.erase(stack) > 0) SaveLocked(now);
+}
+
+std::filesystem::path BackoffPath(const std::filesystem::path& state_dir) {
+  return state_dir / "backoff.json";
+}
+
+namespace {
+std::int64_t WallMs(std::chrono::steady_clock::time_point t, std::chrono::steady_clock::time_point now) {
+  return state::NowMs() + std::chrono::duration_cast<std::chrono::milliseconds>(t - now).count();
+}
+}  // namespace
+
+Backoff::Backoff(std::filesystem::path file, std::chrono::steady_clock::time_point now)
+    : file_(std::move(file)) {
+  auto doc = json::ReadObjectFile(file_);
+  if (!doc) {
+    log::Warn("back-off memory unreadable; starting without it", {{"error", doc.error().What()}});
+    return;
+  }
+  if (!*doc) return;
+  const std::int64_t wall_now = state::NowMs();
+  for (auto it = (*doc)->MemberBegin(); it != (*doc)->MemberEnd(); ++it) {
+    if (!it->value.IsObject()) continue;
+    Entry e;
+    e.key = json::GetStr(it->value, "key");
+    e.failures = static_cast<int>(std::clamp<std::int64_t>(json::GetInt(it->value, "failures"), 1, 64));
+    e.retry_at = now + std::chrono::milliseconds(json::GetInt(it->value, "retry_at_ms") - wall_now);
+    entries_[std::string(it->name.GetString(), it->name.GetStringLength())] = std::move(e);
+  }
+}
+
+void Backoff::SaveLocked(std::chrono::steady_clock::time_point now) {
+  if (file_.empty()) return;
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  for (const auto& [stack, e] : entries_) {
+    w.Key(stack.c_str(), static_cast<rapidjson::SizeType>(stack.size()));
+    w.StartObject();
+    json::Str(w, "key", e.key);
+    json::Int(w, "failures", e.failures);
+    json::Int(w, "retry_at_ms", WallMs(e.retry_at, now));
+    w.EndObject();
+  }
+  w.EndObject();
+  if (auto r = WriteFileAtomic(file_, std::string(buf.GetString(), buf.GetSize()) + "\n"); !r)
+    log::Warn("cannot save the back-off memory", {{"error", r.error().What()}});
 }
 
 Engine::Engine(std::shared_ptr<const config::Config> config, SyncFn sync, Runtime& runtime, Clock& clock)
-    : config_(std::move(config)), sync_(std::move(sync)), runtime_(runtime), clock_(clock) {}
+    : config_(std::move(config)),
+      sync_(std::move(sync)),
+      runtime_(runtime),
+      clock_(clock),
+      backoff_(BackoffPath(config_->state_dir), clock.Now()) {}
 
 Engine::SyncFn ChildProcessSync() {
   return [](const config::Config& config) -> Expected<std::string> {
@@ -250,7 +302,7 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
     ctx.SetStackOutcome({name, result.outcome, result.reason, result.duration_ms});
     if (w.job) {
       if (result.ok)
-        backoff_.Succeeded(name);
+        backoff_.Succeeded(name, clock_.Now());
       else
         backoff_.Failed(name, StackKey(*snap->desired.Find(name)), clock_.Now());
     }
@@ -393,7 +445,7 @@ Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key,
   ctx.SetStackOutcome({job.name, r.outcome, r.reason, r.duration_ms});
   if (!r.ok) return failed();
   if (!earlier_failures.empty()) return Fail(ErrorCode::kInternal, "failed stacks: " + earlier_failures);
-  backoff_.Succeeded(job.name);
+  backoff_.Succeeded(job.name, clock_.Now());
   return {};
 }
 

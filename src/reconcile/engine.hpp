@@ -3,6 +3,7 @@
 // in-process for `podcd deploy` and `podcd plan`.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -29,16 +30,22 @@ struct Snapshot {
 };
 
 // Per-stack failure memory: a stack that failed at a fingerprint is not retried at that same
-// fingerprint before its back-off ends (1 min, doubling, capped at 1 h).
+// fingerprint before its back-off ends (1 min, doubling, capped at 1 h). With a file, it
+// survives the process: each deployment runs in its own worker process (`podcd __run`), and
+// the daemon may restart.
 class Backoff {
  public:
   static constexpr std::chrono::milliseconds kFirst{60'000};
   static constexpr std::chrono::milliseconds kMax{3'600'000};
+  Backoff() = default;
+  // Reads `file` (a missing or unreadable one is an empty memory, with a warning) and writes
+  // it after each change. Times are kept there as wall-clock time; `now` is the caller's clock.
+  Backoff(std::filesystem::path file, std::chrono::steady_clock::time_point now);
   // How long `stack` at `key` must still wait; nullopt when it may run.
   std::optional<std::chrono::milliseconds> Blocked(const std::string& stack, const std::string& key,
                                                    std::chrono::steady_clock::time_point now);
   void Failed(const std::string& stack, const std::string& key, std::chrono::steady_clock::time_point now);
-  void Succeeded(const std::string& stack);
+  void Succeeded(const std::string& stack, std::chrono::steady_clock::time_point now);
 
  private:
   struct Entry {
@@ -46,15 +53,22 @@ class Backoff {
     int failures = 0;
     std::chrono::steady_clock::time_point retry_at;
   };
+  void SaveLocked(std::chrono::steady_clock::time_point now);
+
   std::mutex mutex_;
   std::map<std::string, Entry> entries_;
+  std::filesystem::path file_;
 };
+
+// <state_dir>/backoff.json
+std::filesystem::path BackoffPath(const std::filesystem::path& state_dir);
 
 class Engine final : public Executor {
  public:
   // Brings the work tree to the branch's head (of the repository `config` names) and returns the commit.
   using SyncFn = std::function<Expected<std::string>(const config::Config& config)>;
 
+  // The back-off is kept in <state_dir>/backoff.json.
   Engine(std::shared_ptr<const config::Config> config, SyncFn sync, Runtime& runtime, Clock& clock);
 
   // Sync (when asked), load, list, recover interrupted replacements (when `repair`), plan.

@@ -1,5 +1,7 @@
 #include "reconcile/queue.hpp"
 
+#include <algorithm>
+
 #include "util/metrics.hpp"
 
 #include "util/log.hpp"
@@ -9,47 +11,45 @@ namespace podcd::reconcile {
 using state::Deployment;
 using state::DeploymentState;
 
-class WorkQueue::Context final : public RunContext {
- public:
-  Context(WorkQueue& q, Deployment& d) : q_(q), d_(d) {}
-  std::string Id() const override { return d_.id; }
-  void Log(std::string line) override {
-    std::lock_guard lock(mutex_);
-    state::AppendLog(d_, std::move(line));
-    q_.store_.UpdateInMemory(d_);
-  }
-  void SetCommit(std::string commit) override {
-    std::lock_guard lock(mutex_);
-    d_.commit = std::move(commit);
-    q_.store_.UpdateInMemory(d_);
-  }
-  void SetStackOutcome(state::StackOutcome outcome) override {
-    std::lock_guard lock(mutex_);
-    for (auto& s : d_.stacks) {
-      if (s.name == outcome.name) {
-        s = std::move(outcome);
-        q_.store_.UpdateInMemory(d_);
-        return;
-      }
-    }
-    d_.stacks.push_back(std::move(outcome));
-    q_.store_.UpdateInMemory(d_);
-  }
-  bool StopRequested() const override {
-    std::lock_guard lock(q_.mutex_);
-    return q_.stopping_;
-  }
-  void HandOver() override {
-    std::lock_guard lock(mutex_);
-    handed_over_ = true;
-  }
-  std::mutex mutex_;
-  bool handed_over_ = false;
+RecordContext::RecordContext(state::Store& store, Deployment& d, std::function<bool()> stop_requested)
+    : store_(store), d_(d), stop_requested_(std::move(stop_requested)) {}
 
- private:
-  WorkQueue& q_;
-  Deployment& d_;
-};
+std::string RecordContext::Id() const { return d_.id; }
+
+void RecordContext::Log(std::string line) {
+  std::lock_guard lock(mutex_);
+  state::AppendLog(d_, std::move(line));
+  store_.UpdateInMemory(d_);
+}
+
+void RecordContext::SetCommit(std::string commit) {
+  std::lock_guard lock(mutex_);
+  d_.commit = std::move(commit);
+  store_.UpdateInMemory(d_);
+}
+
+void RecordContext::SetStackOutcome(state::StackOutcome outcome) {
+  std::lock_guard lock(mutex_);
+  auto it =
+      std::find_if(d_.stacks.begin(), d_.stacks.end(), [&](const auto& s) { return s.name == outcome.name; });
+  if (it != d_.stacks.end())
+    *it = std::move(outcome);
+  else
+    d_.stacks.push_back(std::move(outcome));
+  store_.UpdateInMemory(d_);
+}
+
+bool RecordContext::StopRequested() const { return stop_requested_ && stop_requested_(); }
+
+void RecordContext::HandOver() {
+  std::lock_guard lock(mutex_);
+  handed_over_ = true;
+}
+
+bool RecordContext::HandedOver() const {
+  std::lock_guard lock(mutex_);
+  return handed_over_;
+}
 
 WorkQueue::WorkQueue(state::Store& store, Executor& executor, std::size_t limit)
     : store_(store), executor_(executor), limit_(limit == 0 ? 1 : limit) {}
@@ -111,19 +111,17 @@ void WorkQueue::WorkerLoop() {
     if (auto r = store_.Save(d); !r)
       log::Error("cannot save deployment", {{"id", d.id}, {"error", r.error().What()}});
     log::Info("deployment started", {{"id", d.id}, {"kind", d.trigger.kind}});
-    Context ctx(*this, d);
+    RecordContext ctx(store_, d, [this] {
+      std::lock_guard lock(mutex_);
+      return stopping_;
+    });
     Expected<void> result = Fail(ErrorCode::kInternal, "executor threw");
     try {
       result = executor_.Run(d.trigger, ctx);
     } catch (const std::exception& e) {
       result = Fail(ErrorCode::kInternal, std::string("executor threw: ") + e.what());
     }
-    bool handed_over = false;
-    {
-      std::lock_guard lock(ctx.mutex_);
-      handed_over = ctx.handed_over_;
-    }
-    if (handed_over) {
+    if (ctx.HandedOver()) {
       // Whoever runs next closes it (reconcile/self_update.hpp); it must stay `running` on disk.
       if (auto r = store_.Save(d); !r)
         log::Error("cannot save deployment", {{"id", d.id}, {"error", r.error().What()}});
@@ -135,16 +133,14 @@ void WorkQueue::WorkerLoop() {
       done_cv_.notify_all();
       continue;
     }
-    {
-      std::lock_guard lock(ctx.mutex_);
-      if (result) {
-        d.state = DeploymentState::kSucceeded;
-      } else {
-        d.state = DeploymentState::kFailed;
-        bool stopping = ctx.StopRequested();
-        d.reason = stopping ? "interrupted" : result.error().What();
-        if (stopping) state::AppendLog(d, "stopped at a safe point because podcd is shutting down");
-      }
+    // The executor has returned: nothing writes into `d` any more.
+    if (result) {
+      d.state = DeploymentState::kSucceeded;
+    } else {
+      d.state = DeploymentState::kFailed;
+      bool stopping = ctx.StopRequested();
+      d.reason = stopping ? "interrupted" : result.error().What();
+      if (stopping) state::AppendLog(d, "stopped at a safe point because podcd is shutting down");
     }
     Finish(d);
   }

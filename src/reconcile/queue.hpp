@@ -34,6 +34,27 @@ class RunContext {
   virtual void HandOver() = 0;
 };
 
+// A RunContext that writes into a record the caller holds (and into the store's memory; the
+// caller saves it). `stop_requested` answers StopRequested.
+class RecordContext final : public RunContext {
+ public:
+  RecordContext(state::Store& store, state::Deployment& d, std::function<bool()> stop_requested);
+  [[nodiscard]] std::string Id() const override;
+  void Log(std::string line) override;
+  void SetCommit(std::string commit) override;
+  void SetStackOutcome(state::StackOutcome outcome) override;
+  [[nodiscard]] bool StopRequested() const override;
+  void HandOver() override;
+  [[nodiscard]] bool HandedOver() const;
+
+ private:
+  state::Store& store_;
+  state::Deployment& d_;
+  std::function<bool()> stop_requested_;
+  mutable std::mutex mutex_;
+  bool handed_over_ = false;
+};
+
 // Does the work of one deployment. The reconcile engine implements it; tests script it.
 class Executor {
  public:
@@ -77,7 +98,6 @@ class WorkQueue {
   std::size_t RunsStarted();
 
  private:
-  class Context;
   void WorkerLoop();
   void Finish(state::Deployment& d);
 

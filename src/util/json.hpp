@@ -7,8 +7,13 @@
 #include <rapidjson/writer.h>
 
 #include <cstdint>
+#include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
+
+#include "util/error.hpp"
+#include "util/strings.hpp"
 
 namespace podcd::json {
 
@@ -46,6 +51,20 @@ inline bool GetBool(const rapidjson::Value& o, const char* key) {
   if (!o.IsObject()) return false;
   auto it = o.FindMember(key);
   return it != o.MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+
+// Reads a file holding one JSON object; nullopt when the file does not exist.
+inline Expected<std::optional<rapidjson::Document>> ReadObjectFile(const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return std::optional<rapidjson::Document>();
+  auto text = ReadFile(path, 4u << 20);
+  if (!text) return std::unexpected(text.error());
+  rapidjson::Document doc;
+  doc.Parse(text->data(), text->size());
+  if (doc.HasParseError() || !doc.IsObject()) {
+    return Fail(ErrorCode::kInvalidArgument, "malformed JSON (not an object)", path.string());
+  }
+  return std::optional<rapidjson::Document>(std::move(doc));
 }
 
 }  // namespace podcd::json

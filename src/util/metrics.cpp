@@ -1,6 +1,7 @@
 #include "util/metrics.hpp"
 
 #include <unistd.h>
+#include <mutex>
 
 #include <cstdio>
 #include <fstream>
@@ -60,12 +61,43 @@ void Describe(std::string_view name, std::string_view type, std::string_view hel
   f.help = std::string(help);
 }
 
+namespace {
+std::mutex forward_mutex;
+Forwarder forwarder;  // set in a worker process: its counts belong to the daemon
+
+bool Forwarded(Kind kind, std::string_view name, const Labels& labels, double value) {
+  Forwarder f;
+  {
+    std::lock_guard lock(forward_mutex);
+    f = forwarder;
+  }
+  if (!f) return false;
+  f(kind, name, labels, value);
+  return true;
+}
+}  // namespace
+
+void SetForwarder(Forwarder f) {
+  std::lock_guard lock(forward_mutex);
+  forwarder = std::move(f);
+}
+
+void Record(Kind kind, std::string_view name, const Labels& labels, double value) {
+  switch (kind) {
+    case Kind::kAdd: return Add(name, labels, value);
+    case Kind::kObserve: return Observe(name, labels, value);
+    case Kind::kSet: return Set(name, labels, value);
+  }
+}
+
 void Add(std::string_view name, const Labels& labels, double value) {
+  if (Forwarded(Kind::kAdd, name, labels, value)) return;
   auto r = Registry().Lock();
   (*r)[std::string(name)].values[labels] += value;
 }
 
 void Observe(std::string_view name, const Labels& labels, double value) {
+  if (Forwarded(Kind::kObserve, name, labels, value)) return;
   auto r = Registry().Lock();
   auto& s = (*r)[std::string(name)].summary[labels];
   s.first += value;
@@ -73,6 +105,7 @@ void Observe(std::string_view name, const Labels& labels, double value) {
 }
 
 void Set(std::string_view name, const Labels& labels, double value) {
+  if (Forwarded(Kind::kSet, name, labels, value)) return;
   auto r = Registry().Lock();
   (*r)[std::string(name)].values[labels] = value;
 }

@@ -21,6 +21,14 @@ void Set(std::string_view name, const Labels& labels, double value);           /
 void SetCollector(std::string_view name, std::function<std::vector<std::pair<Labels, double>>()> collect);
 
 // Everything in Prometheus text exposition format 0.0.4.
+// A worker process (`podcd __run`) forwards what it counts to the daemon, which renders it:
+// with a forwarder set, Add/Observe/Set call it instead of counting here.
+enum class Kind { kAdd, kObserve, kSet };
+using Forwarder = std::function<void(Kind, std::string_view name, const Labels& labels, double value)>;
+void SetForwarder(Forwarder forwarder);
+// Add, Observe or Set by kind (the daemon, applying what a worker forwarded).
+void Record(Kind kind, std::string_view name, const Labels& labels, double value);
+
 std::string Render();
 void ResetForTest();
 

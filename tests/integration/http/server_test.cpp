@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "http/webhook.hpp"
-#include "http_client.hpp"
+#include "support/http_client.hpp"
 #include "support/temp_dir.hpp"
 #include "util/log.hpp"
 

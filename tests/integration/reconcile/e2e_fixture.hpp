@@ -252,7 +252,7 @@ class Rig {
   ReconcileRun Reconcile(state::Trigger trigger = {}) {
     if (trigger.kind.empty()) trigger.kind = std::string(state::kKindDeployAllChanged);
     if (trigger.stacks.empty()) trigger.all_changed = true;
-    auto loaded = config::Load({.file = config_file_.string()});
+    auto loaded = config::Load({.file = config_file_.string(), .text = std::nullopt});
     if (!loaded) {
       std::string errors;
       for (const auto& e : loaded.error()) errors += e.What() + "\n";

@@ -2,11 +2,15 @@
 // scripts/testenv.sh, podcd's engine in-process (counting its write calls) and the podcd binary.
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <fstream>
 #include <regex>
+#include <sstream>
 #include <string>
 #include <thread>
 
 #include "e2e_fixture.hpp"
+#include "support/daemon.hpp"
+#include "support/http_client.hpp"
 
 using namespace podcd;
 using namespace podcd::test;
@@ -672,4 +676,106 @@ TEST_CASE("podcd's own stack is left alone by a podcd that does not run in one o
   CHECK(rig.Ids(other).size() == 1);
   CHECK(Contains(r.Log(), "is podcd's own (self.stack)"));
   CHECK(Contains(r.Describe(), "skipped"));
+}
+
+namespace {
+
+// Pids of the daemon's worker processes running `command` (their parent is the daemon).
+std::vector<pid_t> WorkerPids(pid_t daemon, const std::string& command) {
+  std::vector<pid_t> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename().string();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(e.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state = 0;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    if (ppid != daemon) continue;
+    std::ifstream cmdline(e.path() / "cmdline");
+    std::string args((std::istreambuf_iterator<char>(cmdline)), std::istreambuf_iterator<char>());
+    if (args.find(command) != std::string::npos) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+std::string JsonField(const std::string& json, const std::string& key) {
+  std::smatch m;
+  if (std::regex_search(json, m, std::regex("\"" + key + "\":\"([^\"]*)\""))) return m[1];
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("podcd serve deploys in its worker; a killed worker fails only its run; the next one converges",
+          "[e2e]") {
+  PODCD_E2E_SETUP();
+  // A replacement waits 30 s in the health gate: time to kill its worker there.
+  Rig rig(env, {.settle = "30s", .health_timeout = "60s"});
+  const std::string stack = rig.Stack("daemon");
+  const std::string file = "services/" + stack + "/compose.yml";
+  rig.Commit({{file, "services:\n  web:\n" + HttpdService()}}, "web");
+  Daemon d(rig.dir() / "podcd.yml", rig.dir() / "serve.log", "PODCD_LOG_LEVEL=info");
+  INFO(d.Log());
+  REQUIRE(d.port() != 0);
+  // The start-up reconcile creates the stack (a new service is not held for the settle time);
+  // this run queues behind it and finds nothing to do.
+  auto first = Call("POST", d.Url("/deploy?wait=120"), {}, R"({"all_changed":true})");
+  INFO(first.body);
+  REQUIRE(first.status == 200);
+  const auto before = rig.Ids(stack);
+  REQUIRE(before.size() == 1);
+  REQUIRE(rig.Running(before.at("web")));
+
+  auto stacks = Call("GET", d.Url("/stacks"), {}, "");
+  INFO(stacks.body);
+  CHECK(Contains(stacks.body, "\"name\":\"" + stack + "\""));
+  CHECK(std::regex_search(stacks.body, std::regex("\"name\":\"" + stack + "\"[^}]*\"state\":\"in-sync\"")));
+  // What the workers counted is the daemon's to show.
+  auto metrics = Call("GET", d.Url("/metrics"), {}, "");
+  CHECK(Contains(metrics.body, "podcd_podman_call_seconds_count{call="));
+  CHECK(Contains(metrics.body, "podcd_git_sync_seconds_count{ok=\"true\"}"));
+
+  rig.Commit({{file, "services:\n  web:\n" + HttpdService("    environment: [V=2]\n")}}, "v2");
+  auto queued = Call("POST", d.Url("/deploy"), {}, R"({"all_changed":true})");
+  REQUIRE(queued.status == 202);
+  const std::string id = JsonField(queued.body, "deployment");
+  REQUIRE_FALSE(id.empty());
+  // Kill the worker once the new container runs beside the old one, in the health gate.
+  for (int i = 0; i < 600 && rig.Containers(stack).size() < 2; ++i) std::this_thread::sleep_for(100ms);
+  REQUIRE(rig.Containers(stack).size() == 2);
+  const auto workers = WorkerPids(d.Pid(), "__run");
+  REQUIRE(workers.size() == 1);
+  REQUIRE(kill(workers.front(), SIGKILL) == 0);
+  std::string record;
+  for (int i = 0; i < 100; ++i) {
+    record = Call("GET", d.Url("/deployments/" + id), {}, "").body;
+    if (JsonField(record, "state") == "failed") break;
+    std::this_thread::sleep_for(100ms);
+  }
+  INFO(record);
+  CHECK(JsonField(record, "state") == "failed");
+  CHECK(Contains(JsonField(record, "reason"), "ended without a result: killed by signal 9 (SIGKILL)"));
+  CHECK(rig.Running(before.at("web")));  // the old container never stopped
+  CHECK(d.Running());
+  CHECK(Call("GET", d.Url("/health"), {}, "").status == 200);
+
+  // SIGHUP: the next worker runs with the reloaded settle time; it finishes the interrupted
+  // replacement and converges.
+  rig.SetOptions({.settle = "1s", .health_timeout = "60s"});
+  d.Signal(SIGHUP);
+  REQUIRE(d.WaitForLog("SIGHUP: configuration reloaded"));
+  auto again = Call("POST", d.Url("/deploy?wait=120"), {}, R"({"all_changed":true})");
+  INFO(again.body);
+  CHECK(again.status == 200);
+  CHECK(Contains(again.body, "recovered interrupted deployment"));
+  const auto after = rig.Ids(stack);
+  REQUIRE(after.size() == 1);
+  CHECK(rig.Running(after.at("web")));
+  CHECK(Label(rig.Containers(stack).front(), core::kLabelCommit).empty() == false);
+  CHECK(d.Terminate() == 0);
 }

@@ -493,6 +493,7 @@ TEST_CASE("temporary names round trip") {
 }
 
 #include "reconcile/engine.hpp"
+#include "util/strings.hpp"
 
 TEST_CASE("back-off: a stack failed at a fingerprint waits, doubling, until the fingerprint changes") {
   Backoff b;
@@ -507,8 +508,41 @@ TEST_CASE("back-off: a stack failed at a fingerprint waits, doubling, until the 
   CHECK(b.Blocked("web", "k1", t0 + 60s) == 120s);
   for (int i = 0; i < 20; ++i) b.Failed("web", "k1", t0);
   CHECK(b.Blocked("web", "k1", t0) == Backoff::kMax);  // capped
-  b.Succeeded("web");
+  b.Succeeded("web", t0);
   CHECK_FALSE(b.Blocked("web", "k1", t0));
+}
+
+TEST_CASE("back-off: kept in a file, a new process (the next worker) still waits, on its own clock") {
+  test::TempDir dir;
+  const auto file = dir / "backoff.json";
+  const auto t0 = std::chrono::steady_clock::time_point(std::chrono::hours(5));
+  {
+    Backoff b(file, t0);
+    b.Failed("web", "k1", t0);
+    b.Failed("web", "k1", t0);  // second failure: 2 min
+    b.Failed("api", "k9", t0);
+    b.Failed("db", "k3", t0);
+    b.Succeeded("db", t0);
+  }
+  // Another process: its steady clock has nothing to do with the first one's.
+  const auto t1 = std::chrono::steady_clock::time_point(std::chrono::hours(100));
+  Backoff again(file, t1);
+  auto web = again.Blocked("web", "k1", t1);
+  REQUIRE(web);
+  CHECK(*web > 110s);
+  CHECK(*web <= 120s);
+  CHECK(again.Blocked("api", "k9", t1));
+  CHECK_FALSE(again.Blocked("db", "k3", t1));
+  CHECK_FALSE(again.Blocked("web", "k2", t1));
+  again.Failed("web", "k1", t1);  // the count went on: third failure, 4 min
+  auto third = again.Blocked("web", "k1", t1);
+  REQUIRE(third);
+  CHECK(*third == 240s);
+
+  // An unreadable file is an empty memory, never a failure.
+  (void)WriteFileAtomic(file, "{not json");
+  Backoff broken(file, t1);
+  CHECK_FALSE(broken.Blocked("web", "k1", t1));
 }
 
 TEST_CASE("a new service nobody depends on is not held for the settle time, yet a crash at start fails it") {

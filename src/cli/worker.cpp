@@ -1,0 +1,141 @@
+// The worker processes of the daemon (reconcile/worker_protocol.hpp): `podcd __run` runs one
+// deployment, `podcd __stacks` observes the stacks for GET /stacks, `podcd __close-handover`
+// closes a pending self-update. Each reads its request on stdin and writes events on stdout.
+#include <sys/prctl.h>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <iterator>
+#include <mutex>
+
+#include "cli/commands.hpp"
+#include "cli/common.hpp"
+#include "cli/worker_jobs.hpp"
+#include "reconcile/engine.hpp"
+#include "reconcile/podman_runtime.hpp"
+#include "reconcile/self_update.hpp"
+#include "reconcile/worker_protocol.hpp"
+#include "util/log.hpp"
+#include "util/metrics.hpp"
+
+namespace podcd::cli {
+namespace {
+
+namespace worker = reconcile::worker;
+
+std::atomic<bool> g_stop{false};
+extern "C" void OnStopSignal(int /*sig*/) { g_stop.store(true); }
+
+std::mutex g_out_mutex;
+void Emit(const std::string& line) {
+  std::lock_guard lock(g_out_mutex);
+  std::fwrite(line.data(), 1, line.size(), stdout);
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+}
+
+// The RunContext of a worker: every call becomes an event line for the daemon.
+class EventContext final : public reconcile::RunContext {
+ public:
+  explicit EventContext(std::string id) : id_(std::move(id)) {}
+  std::string Id() const override { return id_; }
+  void Log(std::string line) override { Emit(worker::LogEvent(line)); }
+  void SetCommit(std::string commit) override { Emit(worker::CommitEvent(commit)); }
+  void SetStackOutcome(state::StackOutcome outcome) override { Emit(worker::StackEvent(outcome)); }
+  bool StopRequested() const override { return g_stop.load(); }
+  void HandOver() override { Emit(worker::HandOverEvent()); }
+
+ private:
+  std::string id_;
+};
+
+// What every worker does first: stop on SIGTERM, forward metrics, read the request, rebuild the
+// daemon's configuration. nullopt after the failure was emitted as the result.
+struct Job {
+  worker::Request request;
+  std::shared_ptr<const config::Config> config;
+};
+std::optional<Job> StartJob(const GlobalOptions& g) {
+  struct sigaction sa {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  // A daemon that dies (SIGKILL) takes its worker down at the next safe point, so that the
+  // next daemon never works beside an orphan.
+  ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+  metrics::SetForwarder([](metrics::Kind kind, std::string_view name, const metrics::Labels& labels,
+                           double v) { Emit(worker::MetricEvent(kind, name, labels, v)); });
+  std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  auto request = worker::DecodeRequest(text);
+  if (!request) {
+    Emit(worker::ResultEvent(std::unexpected(request.error())));
+    return std::nullopt;
+  }
+  auto cfg = worker::LoadSnapshot(request->config);
+  if (!cfg) {
+    std::string all;
+    for (const auto& e : cfg.error()) all += (all.empty() ? "" : "; ") + e.What();
+    Emit(worker::ResultEvent(Fail(ErrorCode::kInvalidArgument, all, "configuration")));
+    return std::nullopt;
+  }
+  ApplyLogOptions(g, *cfg);
+  log::Configure(cfg->log.format, cfg->log.level);
+  return Job{std::move(*request), std::make_shared<const config::Config>(std::move(*cfg))};
+}
+
+// Runs `body` with the engine of the job's configuration; its result is the last event.
+template <typename Body>
+int RunJob(const GlobalOptions& g, const Args& args, const char* name, Body&& body) {
+  if (!args.empty()) {
+    std::fprintf(stderr, "podcd %s: takes no arguments (run by the daemon)\n", name);
+    return kExitUsage;
+  }
+  auto job = StartJob(g);
+  if (!job) return kExitFailure;
+  Expected<void> result;
+  try {
+    reconcile::PodmanRuntime runtime(PodmanOptions(*job->config));
+    reconcile::Engine engine(job->config, reconcile::ChildProcessSync(), runtime, reconcile::RealClock());
+    if (auto own = reconcile::OwnContainerId()) engine.SetOwnContainer(*own);
+    result = body(*job, runtime, engine);
+  } catch (const std::exception& e) {
+    result = Fail(ErrorCode::kInternal, std::string(name) + " threw: " + e.what());
+  }
+  Emit(worker::ResultEvent(result));
+  return result ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+int InternalRun(const GlobalOptions& g, const Args& args) {
+  return RunJob(g, args, "__run", [](const Job& job, reconcile::Runtime&, reconcile::Engine& engine) {
+    EventContext ctx(job.request.id);
+    return engine.Run(job.request.trigger, ctx);
+  });
+}
+
+int InternalStacks(const GlobalOptions& g, const Args& args) {
+  return RunJob(g, args, "__stacks",
+                [](const Job&, reconcile::Runtime&, reconcile::Engine& engine) -> Expected<void> {
+                  auto stacks = ObserveStacks(engine);
+                  if (!stacks) return std::unexpected(stacks.error());
+                  Emit(worker::DataEvent(worker::EncodeStacks(*stacks)));
+                  return {};
+                });
+}
+
+int InternalCloseHandOver(const GlobalOptions& g, const Args& args) {
+  return RunJob(g, args, "__close-handover",
+                [](const Job& job, reconcile::Runtime& runtime, reconcile::Engine& engine) -> Expected<void> {
+                  auto h = reconcile::ReadHandOver(job.config->state_dir);
+                  if (!h) return std::unexpected(h.error());
+                  if (!*h) return {};  // closed meanwhile: nothing to do
+                  EventContext ctx(job.request.id);
+                  return CloseHandOver(**h, *job.config, runtime, engine, ctx, g_stop);
+                });
+}
+
+}  // namespace podcd::cli

@@ -1,0 +1,98 @@
+#include "cli/worker_jobs.hpp"
+#include "util/strings.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "util/log.hpp"
+#include "util/sha256.hpp"
+
+namespace podcd::cli {
+
+podman::ClientOptions PodmanOptions(const config::Config& cfg) {
+  podman::ClientOptions o;
+  o.socket_path = cfg.podman.socket;
+  o.long_timeout = cfg.podman.timeout;
+  o.auth_file = cfg.podman.auth_file;
+  return o;
+}
+
+Expected<std::vector<reconcile::worker::StackObservation>> ObserveStacks(reconcile::Engine& engine) {
+  auto snap = engine.Observe(false, false);
+  if (!snap) return std::unexpected(snap.error());
+  std::vector<reconcile::worker::StackObservation> out;
+  for (const auto& sp : snap->plan.stacks) {
+    reconcile::worker::StackObservation o;
+    o.name = sp.name;
+    o.action = std::string(core::ToString(sp.action));
+    std::set<std::string> fps;
+    for (const auto& c : snap->actual) {
+      if (c.stack != sp.name || c.temporary) continue;
+      // Ids start with a UTC timestamp: the greatest is the newest deployment.
+      if (c.deployment > o.last_deployment) {
+        o.last_deployment = c.deployment;
+        o.commit = c.commit;
+      }
+      fps.insert(c.service + "=" + c.fingerprint);
+    }
+    std::string joined;
+    for (const auto& f : fps) joined += f + "\n";
+    o.fingerprint = fps.empty() ? "" : Sha256Hex(joined).substr(0, 16);
+    for (const auto& svc : sp.services) {
+      for (const auto& r : svc.reasons) {
+        if (r.starts_with("container ") || r.find("containers for one service") != std::string::npos)
+          o.drifted = true;
+      }
+    }
+    out.push_back(std::move(o));
+  }
+  return out;
+}
+
+Expected<void> CloseHandOver(const reconcile::HandOver& h, const config::Config& cfg,
+                             reconcile::Runtime& runtime, reconcile::Engine& engine,
+                             reconcile::RunContext& ctx, const std::atomic<bool>& stopping) {
+  const std::filesystem::path dir = cfg.state_dir;
+  log::Info("a self-update is pending: waiting for its result before the first reconcile",
+            {{"deployment", h.deployment}, {"updater", h.updater}});
+  auto waited = reconcile::AwaitUpdaterResult(runtime, h, dir, reconcile::RealClock(),
+                                              reconcile::HandOverTimeout(cfg), stopping);
+  for (const auto& note : waited.notes)
+    log::Warn(note, {{"deployment", h.deployment}, {"updater", h.updater}});
+  const auto& result = waited.result;
+  if (stopping && !result) {
+    ctx.HandOver();
+    return Fail(ErrorCode::kUnavailable, "stopping: the self-update is left for the next start");
+  }
+  // Let the updater print its last line and end before its logs are copied and it is removed.
+  auto updater_running = [&] { return !reconcile::UpdaterEnded(runtime, h.updater, reconcile::RealClock()); };
+  for (int i = 0; i < 40 && updater_running(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  for (auto& line : reconcile::UpdaterLog(runtime, h.updater, 200)) ctx.Log(std::move(line));
+  for (const auto& note : waited.notes) ctx.Log("[" + h.stack + "] " + note);
+  state::StackOutcome outcome{h.stack, "failed", "", 0};
+  if (result) {
+    for (const auto& l : result->log) ctx.Log("[" + h.stack + "] " + l);
+    outcome = {h.stack, result->outcome, result->reason, result->duration_ms};
+  } else {
+    outcome.reason = "the updater " + h.updater + " ended, vanished or timed out without a result";
+    ctx.Log("[" + h.stack + "] self-update failed: " + outcome.reason);
+  }
+  ctx.SetStackOutcome(outcome);
+  const bool ok = result && result->ok;
+  ctx.Log(ok ? "self-update done: this podcd runs the new version"
+             : "self-update failed: this podcd is the previous version, rolled back");
+  if (result && !result->ok && !result->stack_key.empty()) engine.RememberFailure(h.stack, result->stack_key);
+  (void)runtime.Remove(h.updater);
+  reconcile::ClearHandOver(dir);
+  std::vector<std::string> failed;
+  if (!h.earlier_failures.empty()) failed.push_back(h.earlier_failures);
+  if (!ok) failed.push_back(h.stack);
+  if (!failed.empty()) return Fail(ErrorCode::kInternal, "failed stacks: " + Join(failed, ", "));
+  return {};
+}
+
+}  // namespace podcd::cli

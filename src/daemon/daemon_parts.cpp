@@ -1,0 +1,194 @@
+#include "daemon/daemon_parts.hpp"
+
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <map>
+
+#include "util/log.hpp"
+#include "util/scope_exit.hpp"
+#include "util/strings.hpp"
+
+namespace podcd::daemon {
+
+namespace worker = reconcile::worker;
+
+Expected<void> PingPodman(const std::string& socket_path, std::chrono::milliseconds timeout) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof addr.sun_path)
+    return Fail(ErrorCode::kInvalidArgument, "socket path too long");
+  std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return Fail(ErrorCode::kInternal, std::string("socket: ") + std::strerror(errno));
+  ScopeExit close_fd([fd] { ::close(fd); });
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  if (::connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+    return Fail(ErrorCode::kUnavailable, std::string("cannot connect: ") + std::strerror(errno));
+  constexpr std::string_view kRequest = "GET /v4.0.0/libpod/_ping HTTP/1.0\r\nHost: podman\r\n\r\n";
+  if (::send(fd, kRequest.data(), kRequest.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(kRequest.size()))
+    return Fail(ErrorCode::kUnavailable, std::string("cannot send: ") + std::strerror(errno));
+  std::string answer;
+  char buf[512];
+  while (answer.find("\r\n") == std::string::npos && answer.size() < 4096) {
+    ssize_t n = ::recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+      return Fail(ErrorCode::kUnavailable, "no answer within " + FormatDuration(timeout));
+    if (n < 0) return Fail(ErrorCode::kUnavailable, std::string("cannot read: ") + std::strerror(errno));
+    if (n == 0) break;
+    answer.append(buf, static_cast<std::size_t>(n));
+  }
+  std::string status = answer.substr(0, answer.find("\r\n"));
+  // "HTTP/1.1 200 OK"
+  if (status.size() >= 12 && status.starts_with("HTTP/1.") && status.compare(8, 4, " 200") == 0) return {};
+  return Fail(ErrorCode::kUnavailable,
+              status.empty() ? "closed without an answer" : "answered \"" + status + "\"");
+}
+
+ConfigHolder::ConfigHolder(std::shared_ptr<const config::Config> boot)
+    : boot_(boot), current_(std::move(boot)) {}
+
+void ConfigHolder::Set(std::shared_ptr<const config::Config> current) {
+  std::lock_guard lock(mutex_);
+  current_ = std::move(current);
+}
+
+std::shared_ptr<const config::Config> ConfigHolder::Current() const {
+  std::lock_guard lock(mutex_);
+  return current_;
+}
+
+worker::ConfigSnapshot ConfigHolder::Snapshot() const { return worker::SnapshotOf(*boot_, *Current()); }
+
+DaemonHealth::DaemonHealth(std::shared_ptr<const config::Config> cfg) : cfg_(std::move(cfg)) {}
+
+std::vector<std::string> DaemonHealth::Problems() {
+  std::lock_guard lock(mutex_);
+  auto now = std::chrono::steady_clock::now();
+  if (now - checked_ < std::chrono::seconds(1)) return last_;
+  std::vector<std::string> problems;
+  if (auto ping = PingPodman(cfg_->podman.socket, std::chrono::seconds(2)); !ping)
+    problems.push_back("podman socket " + cfg_->podman.socket + ": " + ping.error().What());
+  std::error_code ec;
+  if (!std::filesystem::is_directory(std::filesystem::path(cfg_->repo.path) / cfg_->repo.services_dir, ec)) {
+    problems.push_back("repository work tree " + cfg_->repo.path + " has no " + cfg_->repo.services_dir +
+                       " directory");
+  }
+  if (::access(cfg_->state_dir.c_str(), W_OK) != 0)
+    problems.push_back("state directory " + cfg_->state_dir + " is not writable");
+  last_ = problems;
+  checked_ = now;
+  return problems;
+}
+
+WorkerExecutor::WorkerExecutor(const WorkerLauncher& launcher, const ConfigHolder& config)
+    : launcher_(launcher), config_(config) {}
+
+Expected<void> WorkerExecutor::Run(const state::Trigger& trigger, reconcile::RunContext& ctx) {
+  worker::Request request{ctx.Id(), trigger, config_.Snapshot()};
+  auto r = launcher_.Run("__run", request, ctx);
+  if (!r && r.error().context.starts_with("worker process")) ctx.Log("error: " + r.error().What());
+  return r;
+}
+
+WorkerCatalog::WorkerCatalog(const WorkerLauncher& launcher, const ConfigHolder& config, state::Store& store)
+    : launcher_(launcher), config_(config), store_(store) {}
+
+bool WorkerCatalog::Exists(std::string_view name) {
+  if (!IsValidStackName(name)) return false;
+  const auto cfg = config_.Current();
+  std::error_code ec;
+  return std::filesystem::is_directory(std::filesystem::path(cfg->repo.path) / cfg->repo.services_dir / name,
+                                       ec);
+}
+
+namespace {
+// A RunContext for a worker whose events are not a deployment's: its log lines go to the log.
+class LogOnlyContext final : public reconcile::RunContext {
+ public:
+  explicit LogOnlyContext(std::function<bool()> stop = {}) : stop_(std::move(stop)) {}
+  std::string Id() const override { return ""; }
+  void Log(std::string line) override { log::Info(line); }
+  void SetCommit(std::string) override {}
+  void SetStackOutcome(state::StackOutcome) override {}
+  bool StopRequested() const override { return stop_ && stop_(); }
+  void HandOver() override {}
+
+ private:
+  std::function<bool()> stop_;
+};
+}  // namespace
+
+std::string StackState(const worker::StackObservation& s, const std::string& last_outcome) {
+  if ((last_outcome == "failed" || last_outcome == "invalid" || last_outcome == "refused") &&
+      s.action != "unchanged")
+    return "failed";
+  if (s.action == "invalid" || s.action == "refused") return s.action;
+  if (s.action == "unchanged") return "in-sync";
+  if (s.action == "remove") return "removed";
+  return s.drifted ? "drifted" : "changed";
+}
+
+std::vector<http::StackInfo> WorkerCatalog::List() {
+  std::lock_guard lock(mutex_);
+  std::vector<http::StackInfo> out;
+  LogOnlyContext ctx;
+  std::string data;
+  if (auto r = launcher_.Run("__stacks", worker::Request{{}, {}, config_.Snapshot()}, ctx, &data); !r) {
+    log::Warn("GET /stacks: cannot observe the stacks", {{"error", r.error().What()}});
+    return out;
+  }
+  auto stacks = worker::DecodeStacks(data);
+  if (!stacks) {
+    log::Warn("GET /stacks: unreadable worker answer", {{"error", stacks.error().What()}});
+    return out;
+  }
+  // The newest deployment that touched each stack decides "failed".
+  std::map<std::string, std::string> last_outcome;
+  for (const auto& d : store_.List(200)) {
+    for (const auto& s : d.stacks) last_outcome.try_emplace(s.name, s.outcome);
+  }
+  for (const auto& s : *stacks) {
+    auto lo = last_outcome.find(s.name);
+    out.push_back({s.name, s.commit, s.fingerprint, StackState(s, lo == last_outcome.end() ? "" : lo->second),
+                   s.last_deployment});
+  }
+  return out;
+}
+
+void CloseHandOver(const reconcile::HandOver& h, const WorkerLauncher& launcher, const ConfigHolder& config,
+                   state::Store& store, const std::atomic<bool>& stopping) {
+  log::Info("a self-update is pending: a worker waits for its result before the first reconcile",
+            {{"deployment", h.deployment}, {"updater", h.updater}});
+  const worker::Request request{h.deployment, {}, config.Snapshot()};
+  auto d = store.Get(h.deployment);
+  if (!d || state::IsFinished(d->state)) {
+    // Nothing to close; the worker still removes the updater and the hand-over files.
+    LogOnlyContext ctx([&] { return stopping.load(); });
+    if (auto r = launcher.Run("__close-handover", request, ctx); !r)
+      log::Warn("closing the self-update", {{"error", r.error().What()}});
+    return;
+  }
+  reconcile::RecordContext ctx(store, *d, [&] { return stopping.load(); });
+  auto result = launcher.Run("__close-handover", request, ctx);
+  if (ctx.HandedOver()) return;  // stopping before a result came: the next start closes it
+  d->state = result ? state::DeploymentState::kSucceeded : state::DeploymentState::kFailed;
+  d->reason = result ? "" : result.error().What();
+  d->finished_at_ms = state::NowMs();
+  if (auto r = store.Save(*d); !r)
+    log::Error("cannot save deployment", {{"id", d->id}, {"error", r.error().What()}});
+  log::Info("deployment finished", {{"id", d->id},
+                                    {"state", std::string(state::ToString(d->state))},
+                                    {"self_update", result ? "ok" : "failed"}});
+}
+
+}  // namespace podcd::daemon

@@ -1,0 +1,88 @@
+// The daemon's pieces that reach Podman or the repository: through a raw socket (/health) or
+// through worker processes (deployments, GET /stacks, a pending self-update), never by linking
+// libcurl or libgit2.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "daemon/worker_process.hpp"
+#include "http/server.hpp"
+#include "reconcile/handover.hpp"
+#include "reconcile/queue.hpp"
+#include "state/store.hpp"
+
+namespace podcd::daemon {
+
+// GET /libpod/_ping on the Podman socket: success when it answers 200 within `timeout`.
+Expected<void> PingPodman(const std::string& socket_path, std::chrono::milliseconds timeout);
+
+// The configuration the daemon started with and the one it runs now (SIGHUP), as workers get it.
+class ConfigHolder {
+ public:
+  explicit ConfigHolder(std::shared_ptr<const config::Config> boot);
+  void Set(std::shared_ptr<const config::Config> current);
+  std::shared_ptr<const config::Config> Current() const;
+  reconcile::worker::ConfigSnapshot Snapshot() const;
+
+ private:
+  std::shared_ptr<const config::Config> boot_;
+  mutable std::mutex mutex_;
+  std::shared_ptr<const config::Config> current_;
+};
+
+// /health: the Podman socket answers, the repository work tree exists, the state directory is
+// writable. Cached for a second so a flood of /health requests does not flood Podman.
+class DaemonHealth final : public http::HealthProbe {
+ public:
+  explicit DaemonHealth(std::shared_ptr<const config::Config> cfg);
+  std::vector<std::string> Problems() override;
+
+ private:
+  std::shared_ptr<const config::Config> cfg_;
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point checked_{};
+  std::vector<std::string> last_;
+};
+
+// Each deployment in a `podcd __run` worker.
+class WorkerExecutor final : public reconcile::Executor {
+ public:
+  WorkerExecutor(const WorkerLauncher& launcher, const ConfigHolder& config);
+  Expected<void> Run(const state::Trigger& trigger, reconcile::RunContext& ctx) override;
+
+ private:
+  const WorkerLauncher& launcher_;
+  const ConfigHolder& config_;
+};
+
+// GET /stacks from a `podcd __stacks` worker (the work tree and the live containers) and the
+// history; Exists() reads only the work tree, so trigger handlers never wait on Podman.
+class WorkerCatalog final : public http::StackCatalog {
+ public:
+  WorkerCatalog(const WorkerLauncher& launcher, const ConfigHolder& config, state::Store& store);
+  bool Exists(std::string_view name) override;
+  std::vector<http::StackInfo> List() override;
+
+ private:
+  const WorkerLauncher& launcher_;
+  const ConfigHolder& config_;
+  state::Store& store_;
+  std::mutex mutex_;  // one worker at a time
+};
+
+// GET /stacks' state of one stack: from what the worker saw and the outcome of the newest
+// deployment that touched it ("" when none did).
+std::string StackState(const reconcile::worker::StackObservation& stack, const std::string& last_outcome);
+
+// A self-update was pending when this podcd started: a `podcd __close-handover` worker waits
+// for the updater's result and reports it; its record (kept `running` until now) is closed
+// with it. Returns early, leaving everything for the next start, when `stopping` turns true.
+void CloseHandOver(const reconcile::HandOver& handover, const WorkerLauncher& launcher,
+                   const ConfigHolder& config, state::Store& store, const std::atomic<bool>& stopping);
+
+}  // namespace podcd::daemon

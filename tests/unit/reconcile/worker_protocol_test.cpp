@@ -1,0 +1,161 @@
+#include "reconcile/worker_protocol.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <mutex>
+
+#include "support/temp_dir.hpp"
+#include "util/metrics.hpp"
+
+using namespace podcd;
+using namespace podcd::reconcile;
+
+namespace {
+
+class Recorder final : public RunContext {
+ public:
+  std::string Id() const override { return "d1"; }
+  void Log(std::string line) override { log.push_back(std::move(line)); }
+  void SetCommit(std::string c) override { commit = std::move(c); }
+  void SetStackOutcome(state::StackOutcome o) override { stacks.push_back(std::move(o)); }
+  bool StopRequested() const override { return false; }
+  void HandOver() override { handed_over = true; }
+
+  std::vector<std::string> log;
+  std::string commit;
+  std::vector<state::StackOutcome> stacks;
+  bool handed_over = false;
+};
+
+std::string Config(std::string_view extra, std::string_view state_dir = "/var/lib/a") {
+  return "webhook: {secret: 0123456789abcdef0123}\nrepo: {path: /srv/env}\nstate_dir: " +
+         std::string(state_dir) + "\n" + std::string(extra);
+}
+
+}  // namespace
+
+TEST_CASE("worker request: trigger and configuration snapshot survive the trip") {
+  worker::Request r;
+  r.id = "20261122T100000Z-0001";
+  r.trigger.kind = "redeploy-and-update";
+  r.trigger.event = "package";
+  r.trigger.delivery_id = "abc-\"quoted\"\n";
+  r.trigger.stacks = {"web", "db"};
+  r.trigger.all_changed = false;
+  r.trigger.pull = true;
+  r.config = {"/etc/podcd/podcd.yml", "a: 1\n", "a: 2\n# é\n"};
+  auto back = worker::DecodeRequest(worker::EncodeRequest(r));
+  REQUIRE(back);
+  CHECK(back->id == r.id);
+  CHECK(back->trigger.kind == r.trigger.kind);
+  CHECK(back->trigger.event == r.trigger.event);
+  CHECK(back->trigger.delivery_id == r.trigger.delivery_id);
+  CHECK(back->trigger.stacks == r.trigger.stacks);
+  CHECK(back->trigger.pull);
+  CHECK_FALSE(back->trigger.all_changed);
+  CHECK(back->config.file == r.config.file);
+  CHECK(back->config.boot_text == r.config.boot_text);
+  CHECK(back->config.current_text == r.config.current_text);
+
+  CHECK_FALSE(worker::DecodeRequest("not json"));
+  CHECK_FALSE(worker::DecodeRequest("[1]"));
+}
+
+TEST_CASE("worker events: each RunContext call, metrics and the result reach the daemon's side") {
+  metrics::ResetForTest();
+  Recorder ctx;
+  auto apply = [&](const std::string& line) {
+    auto a = worker::ApplyEvent(line, ctx);
+    REQUIRE(a);
+    return *a;
+  };
+  CHECK_FALSE(apply(worker::LogEvent("[web] pulled \"busybox\"\tok")).result.has_value());
+  apply(worker::CommitEvent("c0ffee"));
+  apply(worker::StackEvent({"web", "updated", "image changed", 1234}));
+  apply(worker::MetricEvent(metrics::Kind::kObserve, "podcd_podman_call_seconds", {{"call", "pull"}}, 0.25));
+  apply(worker::MetricEvent(metrics::Kind::kSet, "podcd_last_successful_sync_timestamp_seconds", {}, 1.5e9));
+  CHECK(ctx.log == std::vector<std::string>{"[web] pulled \"busybox\"\tok"});
+  CHECK(ctx.commit == "c0ffee");
+  REQUIRE(ctx.stacks.size() == 1);
+  CHECK(ctx.stacks[0].name == "web");
+  CHECK(ctx.stacks[0].outcome == "updated");
+  CHECK(ctx.stacks[0].reason == "image changed");
+  CHECK(ctx.stacks[0].duration_ms == 1234);
+  const std::string rendered = metrics::Render();
+  CHECK(rendered.find("podcd_podman_call_seconds_count{call=\"pull\"} 1") != std::string::npos);
+  CHECK(rendered.find("podcd_last_successful_sync_timestamp_seconds 1500000000") != std::string::npos);
+  CHECK_FALSE(ctx.handed_over);
+  apply(worker::HandOverEvent());
+  CHECK(ctx.handed_over);
+
+  auto ok = apply(worker::ResultEvent({}));
+  REQUIRE(ok.result.has_value());
+  CHECK(ok.result->has_value());
+  auto failed = apply(worker::ResultEvent(Fail(ErrorCode::kNotFound, "no stack named x", "deploy")));
+  REQUIRE(failed.result.has_value());
+  REQUIRE_FALSE(failed.result->has_value());
+  CHECK(failed.result->error().code == ErrorCode::kNotFound);
+  CHECK(failed.result->error().What() == "deploy: no stack named x");
+
+  auto data =
+      apply(worker::DataEvent(worker::EncodeStacks({{"web", "create", true, "ab12", "c0ffee", "d9"}})));
+  REQUIRE(data.data);
+  auto stacks = worker::DecodeStacks(*data.data);
+  REQUIRE(stacks);
+  REQUIRE(stacks->size() == 1);
+  CHECK((*stacks)[0].name == "web");
+  CHECK((*stacks)[0].action == "create");
+  CHECK((*stacks)[0].drifted);
+  CHECK((*stacks)[0].last_deployment == "d9");
+
+  CHECK_FALSE(worker::ApplyEvent("garbage", ctx));
+  CHECK_FALSE(worker::ApplyEvent("{\"what\":1}", ctx));
+  CHECK_FALSE(worker::ApplyEvent("{\"metric\":{\"name\":\"x\"}}", ctx));
+}
+
+TEST_CASE("worker configuration: the texts the daemon read, restart-only keys from its start") {
+  test::TempDir dir;
+  auto file = dir.Write("podcd.yml", Config("prune: false\n"));
+  config::LoadOptions o;
+  o.file = file.string();
+  o.env = [](std::string_view) { return std::optional<std::string>(); };
+  auto boot = config::Load(o);
+  REQUIRE(boot);
+  CHECK(boot->file_text == Config("prune: false\n"));
+  // A SIGHUP reload: prune changes, state_dir cannot without a restart.
+  dir.Write("podcd.yml", Config("prune: true\n", "/elsewhere"));
+  auto current = config::Load(o);
+  REQUIRE(current);
+  // The file changes again, never reloaded: the worker must not see it.
+  dir.Write("podcd.yml", "broken: [\n");
+
+  auto snap = worker::SnapshotOf(*boot, *current);
+  auto cfg = worker::LoadSnapshot(snap);
+  REQUIRE(cfg);
+  CHECK(cfg->prune);
+  CHECK(cfg->state_dir == "/var/lib/a");
+  CHECK(cfg->repo.path == "/srv/env");
+
+  auto same = worker::LoadSnapshot(worker::SnapshotOf(*boot, *boot));
+  REQUIRE(same);
+  CHECK_FALSE(same->prune);
+
+  auto bad = worker::LoadSnapshot({file.string(), Config("prune: maybe\n"), Config("prune: maybe\n")});
+  REQUIRE_FALSE(bad);
+  CHECK(bad.error().front().What().find(file.string() + ":4") != std::string::npos);  // file:line
+}
+
+TEST_CASE("KeepRestartOnly names each key that a reload cannot change, once") {
+  config::Config running;
+  running.listen = {"0.0.0.0", 8080};
+  running.state_dir = "/a";
+  config::Config fresh = running;
+  fresh.listen = {"127.0.0.1", 9090};
+  fresh.state_dir = "/b";
+  fresh.prune = true;
+  auto kept = config::KeepRestartOnly(fresh, running);
+  CHECK(kept == std::vector<std::string>{"listen", "state_dir"});
+  CHECK(fresh.listen.port == 8080);
+  CHECK(fresh.state_dir == "/a");
+  CHECK(fresh.prune);
+}
