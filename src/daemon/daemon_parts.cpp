@@ -162,7 +162,19 @@ std::vector<http::StackInfo> WorkerCatalog::List() {
     out.push_back({s.name, s.commit, s.fingerprint, StackState(s, lo == last_outcome.end() ? "" : lo->second),
                    s.last_deployment});
   }
+  last_ = out;
+  last_at_ = std::chrono::steady_clock::now();
   return out;
+}
+
+std::vector<http::StackInfo> WorkerCatalog::Recent(std::chrono::milliseconds max_age) {
+  {
+    std::lock_guard lock(mutex_);
+    if (last_at_ != std::chrono::steady_clock::time_point{} &&
+        std::chrono::steady_clock::now() - last_at_ < max_age)
+      return last_;
+  }
+  return List();
 }
 
 void CloseHandOver(const reconcile::HandOver& h, const WorkerLauncher& launcher, const ConfigHolder& config,

@@ -67,12 +67,17 @@ class WorkerCatalog final : public http::StackCatalog {
   WorkerCatalog(const WorkerLauncher& launcher, const ConfigHolder& config, state::Store& store);
   bool Exists(std::string_view name) override;
   std::vector<http::StackInfo> List() override;
+  // The last List() when it is younger than `max_age`, else a fresh one: for the
+  // `podcd_stacks` gauge, so that each scrape does not start a worker.
+  std::vector<http::StackInfo> Recent(std::chrono::milliseconds max_age);
 
  private:
   const WorkerLauncher& launcher_;
   const ConfigHolder& config_;
   state::Store& store_;
   std::mutex mutex_;  // one worker at a time
+  std::vector<http::StackInfo> last_;
+  std::chrono::steady_clock::time_point last_at_{};
 };
 
 // GET /stacks' state of one stack: from what the worker saw and the outcome of the newest

@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <thread>
 
 #include <random>
@@ -114,7 +115,8 @@ class Poller {
 };
 
 // GET /metrics: what the process counts as it goes, plus gauges read at each scrape.
-void RegisterMetrics(reconcile::WorkQueue& queue, http::StackCatalog& catalog) {
+// `stacks`: GET /stacks' answer, at most a little old.
+void RegisterMetrics(reconcile::WorkQueue& queue, std::function<std::vector<http::StackInfo>()> stacks) {
   using metrics::Describe;
   Describe("podcd_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
   Describe("podcd_deployments_total", "counter", "Finished deployments by final state.");
@@ -129,9 +131,9 @@ void RegisterMetrics(reconcile::WorkQueue& queue, http::StackCatalog& catalog) {
   });
   Describe("podcd_stacks", "gauge",
            "Stacks by state (in-sync, changed, drifted, failed, invalid, refused, removed).");
-  metrics::SetCollector("podcd_stacks", [&catalog] {
+  metrics::SetCollector("podcd_stacks", [stacks = std::move(stacks)] {
     std::map<std::string, double> by_state;
-    for (const auto& s : catalog.List()) by_state[s.state] += 1;
+    for (const auto& s : stacks()) by_state[s.state] += 1;
     std::vector<std::pair<metrics::Labels, double>> out;
     for (const auto& [st, n] : by_state) out.push_back({{{"state", st}}, n});
     return out;
@@ -236,17 +238,18 @@ int Serve(const GlobalOptions& g, const Args& args) {
   if (!g.log_level.empty()) worker_args.insert(worker_args.end(), {"--log-level", g.log_level});
   WorkerLauncher launcher(WorkerBinary(), std::move(worker_args));
   ConfigHolder config_holder(*cfg_opt);
-  WorkerExecutor engine(launcher, config_holder);
+  WorkerExecutor worker_executor(launcher, config_holder);
   const bool placeholder = std::getenv("PODCD_TEST_PLACEHOLDER_DELAY_MS") != nullptr;
   PlaceholderExecutor test_executor;
-  reconcile::Executor& executor = placeholder ? static_cast<reconcile::Executor&>(test_executor) : engine;
+  reconcile::Executor& executor =
+      placeholder ? static_cast<reconcile::Executor&>(test_executor) : worker_executor;
   if (placeholder) log::Warn("TEST MODE (PODCD_TEST_PLACEHOLDER_DELAY_MS): nothing is deployed");
   reconcile::WorkQueue queue(**store, executor, static_cast<std::size_t>(cfg.queue_limit));
-  WorkerCatalog engine_catalog(launcher, config_holder, **store);
+  WorkerCatalog worker_catalog(launcher, config_holder, **store);
   http::DirectoryCatalog dir_catalog((std::filesystem::path(cfg.repo.path) / cfg.repo.services_dir).string());
   DaemonHealth daemon_health(*cfg_opt);
   StateDirProbe state_health(cfg.state_dir);
-  http::StackCatalog& catalog = placeholder ? static_cast<http::StackCatalog&>(dir_catalog) : engine_catalog;
+  http::StackCatalog& catalog = placeholder ? static_cast<http::StackCatalog&>(dir_catalog) : worker_catalog;
   http::HealthProbe& health = placeholder ? static_cast<http::HealthProbe&>(state_health) : daemon_health;
   http::ServerOptions server_options = http::OptionsFromConfig(cfg);
   server_options.version = PODCD_VERSION;
@@ -275,7 +278,9 @@ int Serve(const GlobalOptions& g, const Args& args) {
     begin();
   }
   auto poller = std::make_unique<Poller>(queue, cfg.poll.interval, cfg.poll.jitter);
-  RegisterMetrics(queue, catalog);
+  RegisterMetrics(queue, [&] {
+    return placeholder ? dir_catalog.List() : worker_catalog.Recent(std::chrono::seconds(30));
+  });
   if (auto r = server.Start(); !r) {
     log::Error("cannot start the HTTP server", {{"error", r.error().What()}});
     stopping = true;

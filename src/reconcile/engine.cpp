@@ -118,16 +118,6 @@ Engine::SyncFn ChildProcessSync() {
   };
 }
 
-void Engine::SetConfig(std::shared_ptr<const config::Config> config) {
-  std::lock_guard lock(config_mutex_);
-  config_ = std::move(config);
-}
-
-std::shared_ptr<const config::Config> Engine::Config() const {
-  std::lock_guard lock(config_mutex_);
-  return config_;
-}
-
 Expected<Snapshot> Engine::Observe(bool sync, bool repair) {
   const auto config = Config();
   Snapshot snap;

@@ -76,9 +76,6 @@ class Engine final : public Executor {
 
   Expected<void> Run(const state::Trigger& trigger, RunContext& context) override;
 
-  // SIGHUP: the next deployment (and Observe) uses `config`; a running one keeps its own.
-  void SetConfig(std::shared_ptr<const config::Config> config);
-
   // The id of the container this podcd runs in (OwnContainerId()); empty when it runs natively.
   // Only a self stack that holds this container is handed over to an updater.
   void SetOwnContainer(std::string id) { own_container_ = std::move(id); }
@@ -94,10 +91,9 @@ class Engine final : public Executor {
   // The service of `job` whose container is this process, if any.
   const ServiceJob* OwnService(const StackJob& job) const;
 
-  std::shared_ptr<const config::Config> Config() const;
+  std::shared_ptr<const config::Config> Config() const { return config_; }
 
-  mutable std::mutex config_mutex_;
-  std::shared_ptr<const config::Config> config_;
+  const std::shared_ptr<const config::Config> config_;
   SyncFn sync_;
   Runtime& runtime_;
   Clock& clock_;

@@ -87,7 +87,6 @@ TEST_CASE("a worker's events reach the context; its request arrives on stdin") {
   test::TempDir dir;
   auto bin = Script(dir,
                     "cat > \"$(dirname \"$0\")/request.json\"\n"
-                    "echo \"args: $*\" >&2\n"
                     "echo '{\"log\":\"hello\"}'\n"
                     "echo '{\"commit\":\"c0ffee\"}'\n"
                     "printf '{\"result\":{\"ok\":true}}'\n");

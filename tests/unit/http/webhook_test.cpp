@@ -23,6 +23,25 @@ TEST_CASE("GitHub's published test vector") {
   CHECK(Hub("sha256=" + std::string(kGood)));
 }
 
+TEST_CASE("HMAC-SHA256: RFC 4231's test cases, keys shorter than, equal to and longer than a block") {
+  CHECK(HmacSha256Hex(std::string(20, '\x0b'), "Hi There") ==
+        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+  CHECK(HmacSha256Hex("Jefe", "what do ya want for nothing?") ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  CHECK(HmacSha256Hex(std::string(20, '\xaa'), std::string(50, '\xdd')) ==
+        "773ea91e36800e46854db8ebd09181a72959098b3ef8c122d9635514ced565fe");
+  // Keys of 131 bytes: hashed first (test cases 6 and 7).
+  CHECK(HmacSha256Hex(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First") ==
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  CHECK(HmacSha256Hex(std::string(131, '\xaa'),
+                      "This is a test using a larger than block-size key and a larger than block-size data. "
+                      "The key needs to be hashed before being used by the HMAC algorithm.") ==
+        "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2");
+  // A key of exactly one block is used as it is.
+  CHECK(HmacSha256Hex(std::string(64, 'k'), "") == HmacSha256Hex(std::string(64, 'k'), std::string_view()));
+  CHECK(HmacSha256Hex("", "") == "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
 TEST_CASE("every malformed or wrong GitHub signature is rejected") {
   std::string good(kGood);
   std::string upper = good;

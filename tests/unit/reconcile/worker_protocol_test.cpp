@@ -57,6 +57,12 @@ TEST_CASE("worker request: trigger and configuration snapshot survive the trip")
   CHECK(back->config.boot_text == r.config.boot_text);
   CHECK(back->config.current_text == r.config.current_text);
 
+  // A job that is no deployment (`__stacks`) has no id and no trigger.
+  auto bare = worker::DecodeRequest(worker::EncodeRequest({{}, {}, r.config}));
+  REQUIRE(bare);
+  CHECK(bare->id.empty());
+  CHECK(bare->config.current_text == r.config.current_text);
+
   CHECK_FALSE(worker::DecodeRequest("not json"));
   CHECK_FALSE(worker::DecodeRequest("[1]"));
 }
