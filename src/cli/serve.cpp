@@ -16,8 +16,8 @@ namespace podcd::cli {
 int Serve(const GlobalOptions& g, const Args& args) {
   std::error_code ec;
   const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  const std::string daemon =
-      (ec ? std::filesystem::path("podcd") : self.parent_path() / "podcd-serve").string();
+  // Beside this executable; looked up on PATH only when /proc cannot tell where that is.
+  const std::string daemon = ec ? std::string("podcd-serve") : (self.parent_path() / "podcd-serve").string();
   std::vector<std::string> argv_s{daemon};
   if (!g.config_file.empty()) argv_s.insert(argv_s.end(), {"--config", g.config_file});
   if (!g.log_format.empty()) argv_s.insert(argv_s.end(), {"--log-format", g.log_format});
@@ -27,7 +27,7 @@ int Serve(const GlobalOptions& g, const Args& args) {
   std::vector<char*> argv;
   for (auto& a : argv_s) argv.push_back(a.data());
   argv.push_back(nullptr);
-  ::execv(daemon.c_str(), argv.data());
+  ::execvp(daemon.c_str(), argv.data());
   std::fprintf(stderr, "podcd serve: cannot run the daemon %s: %s (it is installed beside podcd)\n",
                daemon.c_str(), std::strerror(errno));
   return kExitFailure;

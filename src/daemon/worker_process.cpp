@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -34,9 +35,10 @@ std::string EndedHow(int status) {
 }
 
 // Writes all of `data`; false when the worker closed its stdin (it died) or on an error.
+// MSG_NOSIGNAL: a worker that died early must not kill the caller with SIGPIPE.
 bool WriteAll(int fd, std::string_view data) {
   while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
+    ssize_t n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return false;
     data.remove_prefix(static_cast<std::size_t>(n));
@@ -54,10 +56,11 @@ Expected<void> WorkerLauncher::Run(std::string_view command, const reconcile::wo
   const std::string what = "worker process (podcd " + std::string(command) + ")";
   int in[2] = {-1, -1};
   int out[2] = {-1, -1};
-  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
+  // stdin is a socket so that writing to a worker that died is an error, not SIGPIPE.
+  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0 || ::pipe2(out, O_CLOEXEC) != 0) {
     const int err = errno;
     CloseFd(in[0]), CloseFd(in[1]), CloseFd(out[0]), CloseFd(out[1]);
-    return Fail(ErrorCode::kInternal, std::string("pipe: ") + std::strerror(err), what);
+    return Fail(ErrorCode::kInternal, std::string("socketpair/pipe: ") + std::strerror(err), what);
   }
   ScopeExit close_all([&] { CloseFd(in[0]), CloseFd(in[1]), CloseFd(out[0]), CloseFd(out[1]); });
 

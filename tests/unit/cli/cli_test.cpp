@@ -1,6 +1,8 @@
 // Runs the real podcd binary: help, version, check-config, unbuilt subcommands.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+
 #include "support/run.hpp"
 #include "support/temp_dir.hpp"
 
@@ -69,4 +71,22 @@ TEST_CASE("check-config validates every stack of the repository and names each p
   CHECK(r.output.find("compose.yml:4:5") != std::string::npos);
   CHECK(r.output.find("stack priv refused: ") != std::string::npos);
   CHECK(r.output.find("stacks: 1 valid, 2 with errors") != std::string::npos);
+}
+
+TEST_CASE("serve runs podcd-serve from podcd's directory, and says so when it is missing") {
+  podcd::test::TempDir d;
+  const auto alone = d / "podcd";
+  std::filesystem::copy_file(kBin, alone);
+  std::filesystem::permissions(alone, std::filesystem::perms::owner_all);
+  auto r = RunCommand(kEnvOk + "PATH=/nonexistent " + alone.string() + " serve");
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("podcd serve: cannot run the daemon " + (d / "podcd-serve").string() +
+                      ": No such file or directory (it is installed beside podcd)") != std::string::npos);
+  // Beside it, podcd-serve is what runs (and its worker, the podcd next to it, must exist).
+  std::filesystem::copy_file(std::filesystem::path(kBin).parent_path() / "podcd-serve", d / "podcd-serve");
+  std::filesystem::remove(alone);
+  auto missing_worker = RunCommand(kEnvOk + (d / "podcd-serve").string() + " serve");
+  CHECK(missing_worker.exit_code == 1);
+  CHECK(missing_worker.output.find("podcd serve: the worker " + alone.string() + " is not executable") !=
+        std::string::npos);
 }

@@ -124,6 +124,17 @@ TEST_CASE("a worker that ends without a result fails the run, saying how it ende
   CHECK(m.error().What().find("nothing") != std::string::npos);
 }
 
+TEST_CASE("a worker that dies before reading its request is an error, not a SIGPIPE for the daemon") {
+  test::TempDir dir;
+  WorkerLauncher launcher(Script(dir, "exit 4\n"), {});
+  Recorder ctx;
+  worker::Request big;
+  big.config.current_text = std::string(8u << 20, '#');  // far more than a socket buffer holds
+  auto r = launcher.Run("__run", big, ctx);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().What() == "worker process (podcd __run): ended without a result: exit status 4");
+}
+
 TEST_CASE("a stop request reaches the worker as SIGTERM, once") {
   test::TempDir dir;
   auto bin = Script(
