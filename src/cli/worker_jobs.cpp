@@ -1,7 +1,4 @@
 #include "cli/worker_jobs.hpp"
-#include "util/strings.hpp"
-
-#include <unistd.h>
 
 #include <filesystem>
 #include <set>
@@ -9,6 +6,7 @@
 
 #include "util/log.hpp"
 #include "util/sha256.hpp"
+#include "util/strings.hpp"
 
 namespace podcd::cli {
 
