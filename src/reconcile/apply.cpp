@@ -360,6 +360,7 @@ Expected<void> StackRun::Gate(const ServiceJob& s, const std::string& id) {
   int healthy = 0;
   int failed_in_a_row = 0;
   for (;;) {
+    if (gate_.stopping && gate_.stopping()) return Fail(ErrorCode::kUnavailable, "podcd is stopping");
     auto st = rt_.Inspect(id);
     if (!st) return std::unexpected(st.error());
     if (kind == GateKind::kExitZero) {

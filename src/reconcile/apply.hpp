@@ -73,6 +73,9 @@ struct GateOptions {
   int healthy_count = 1;                       // consecutive healthy checks required
   std::chrono::milliseconds poll{250};         // how often state is checked during settle
   std::size_t max_parallel = 8;                // concurrent service operations in one stack
+  // True once podcd is stopping: a gate in progress fails at once ("podcd is stopping") and
+  // its replacement is rolled back, rather than the process being killed in the middle of it.
+  std::function<bool()> stopping;
 };
 
 struct ServiceResult {

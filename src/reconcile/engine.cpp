@@ -282,7 +282,8 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
     self_work = Work{sp, std::move(*job)};
   }
 
-  const GateOptions gate = GateFromConfig(*config);
+  GateOptions gate = GateFromConfig(*config);
+  gate.stopping = [&ctx] { return ctx.StopRequested(); };
   std::mutex failures_mutex;
   auto apply = [&](const Work& w) {
     const std::string& name = w.plan->name;
@@ -293,7 +294,7 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
     if (w.job) {
       if (result.ok)
         backoff_.Succeeded(name, clock_.Now());
-      else
+      else if (!ctx.StopRequested())  // rolled back because podcd stops: not the stack's fault
         backoff_.Failed(name, StackKey(*snap->desired.Find(name)), clock_.Now());
     }
     if (!result.ok) {

@@ -777,5 +777,33 @@ TEST_CASE("podcd serve deploys in its worker; a killed worker fails only its run
   REQUIRE(after.size() == 1);
   CHECK(rig.Running(after.at("web")));
   CHECK(Label(rig.Containers(stack).front(), core::kLabelCommit).empty() == false);
+
+  // SIGTERM while a replacement waits in its gate: rolled back at once, recorded interrupted.
+  rig.SetOptions({.settle = "60s", .health_timeout = "120s"});
+  d.Signal(SIGHUP);
+  REQUIRE(d.WaitForLog("SIGHUP: configuration reloaded", 2));
+  rig.Commit({{file, "services:\n  web:\n" + HttpdService("    environment: [V=3]\n")}}, "v3");
+  auto third = Call("POST", d.Url("/deploy"), {}, R"({"all_changed":true})");
+  REQUIRE(third.status == 202);
+  const std::string third_id = JsonField(third.body, "deployment");
+  for (int i = 0; i < 600 && rig.Containers(stack).size() < 2; ++i) std::this_thread::sleep_for(100ms);
+  REQUIRE(rig.Containers(stack).size() == 2);
+  const auto stop_start = std::chrono::steady_clock::now();
   CHECK(d.Terminate() == 0);
+  CHECK(std::chrono::steady_clock::now() - stop_start < 20s);  // not the 60 s settle time
+  CHECK(rig.Ids(stack) == after);
+  CHECK(rig.Running(after.at("web")));
+  auto store = state::Store::Open(rig.dir() / "state");
+  REQUIRE(store);
+  auto rec = (*store)->Get(third_id);
+  REQUIRE(rec);
+  CHECK(rec->state == state::DeploymentState::kFailed);
+  CHECK(rec->reason == "interrupted");
+  REQUIRE(rec->stacks.size() == 1);
+  CHECK(rec->stacks[0].outcome == "failed");
+  CHECK(Contains(rec->stacks[0].reason, "podcd is stopping"));
+  // Not the stack's fault: no back-off holds it at this fingerprint.
+  std::ifstream backoff(rig.dir() / "state" / "backoff.json");
+  const std::string remembered((std::istreambuf_iterator<char>(backoff)), std::istreambuf_iterator<char>());
+  CHECK_FALSE(Contains(remembered, stack));
 }

@@ -189,6 +189,36 @@ TEST_CASE(
   CHECK(h.rt.containers.at(old).status == "running");
 }
 
+TEST_CASE("a stop request in the gate rolls the replacement back at once; the old one serves again") {
+  Harness h;
+  auto gate = FastGate();
+  gate.settle = 60'000ms;
+  gate.timeout = 120'000ms;
+  const auto t0 = h.clock.Now();
+  // podcd is asked to stop once the new container has been watched for 2 s.
+  gate.stopping = [&h, t0] { return h.clock.Now() - t0 > 2s; };
+  auto old_port = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"), {8080});
+  auto old_alias = h.rt.Add("web_api_1", "localhost/bb:1", Labels("web", "api"));
+  auto site = Job("web", "site", core::Action::kRecreate);
+  site.old_containers = {old_port};
+  site.publishes_host_ports = true;
+  site.spec.ports = {{"", 8080, 80, 1, "tcp"}};
+  auto api = Job("web", "api", core::Action::kRecreate);
+  api.old_containers = {old_alias};
+  auto r = h.Apply({"web", {site, api}, {}, {}, {}, false}, gate);
+  INFO(h.Log());
+  CHECK_FALSE(r.ok);
+  for (const auto& s : r.services) {
+    CHECK(s.outcome == "rolled-back");
+    CHECK(s.reason.find("podcd is stopping") != std::string::npos);
+  }
+  CHECK(h.clock.Now() - t0 < 10s);  // not the 60 s settle time
+  CHECK(h.rt.ByName("web_site_1_podcd-next") == nullptr);
+  CHECK(h.rt.ByName("web_api_1_podcd-next") == nullptr);
+  CHECK(h.rt.containers.at(old_port).status == "running");
+  CHECK(h.rt.containers.at(old_alias).status == "running");
+}
+
 TEST_CASE("a host port held by a foreign container: Podman's reason is reported and the old one restarts") {
   Harness h;
   h.rt.Add("someone-else", "localhost/bb:1", {}, {9090});
