@@ -74,6 +74,14 @@ std::optional<Job> StartJob(const GlobalOptions& g) {
     Emit(worker::ResultEvent(std::unexpected(request.error())));
     return std::nullopt;
   }
+  if (request->daemon_version != PODCD_VERSION) {
+    Emit(worker::ResultEvent(
+        Fail(ErrorCode::kInvalidArgument,
+             "this worker is podcd " + std::string(PODCD_VERSION) + " and the daemon is podcd-serve " +
+                 (request->daemon_version.empty() ? "of an older version" : request->daemon_version) +
+                 ": after installing a new podcd, restart the daemon (systemctl restart podcd)")));
+    return std::nullopt;
+  }
   auto cfg = worker::LoadSnapshot(request->config);
   if (!cfg) {
     std::string all;

@@ -94,7 +94,7 @@ WorkerExecutor::WorkerExecutor(const WorkerLauncher& launcher, const ConfigHolde
     : launcher_(launcher), config_(config) {}
 
 Expected<void> WorkerExecutor::Run(const state::Trigger& trigger, reconcile::RunContext& ctx) {
-  worker::Request request{ctx.Id(), trigger, config_.Snapshot()};
+  worker::Request request{ctx.Id(), trigger, config_.Snapshot(), {}};
   auto r = launcher_.Run("__run", request, ctx);
   if (!r && r.error().context.starts_with("worker process")) ctx.Log("error: " + r.error().What());
   return r;
@@ -143,7 +143,7 @@ std::vector<http::StackInfo> WorkerCatalog::List() {
   std::vector<http::StackInfo> out;
   LogOnlyContext ctx;
   std::string data;
-  if (auto r = launcher_.Run("__stacks", worker::Request{{}, {}, config_.Snapshot()}, ctx, &data); !r) {
+  if (auto r = launcher_.Run("__stacks", worker::Request{{}, {}, config_.Snapshot(), {}}, ctx, &data); !r) {
     log::Warn("GET /stacks: cannot observe the stacks", {{"error", r.error().What()}});
     return out;
   }
@@ -181,7 +181,7 @@ void CloseHandOver(const reconcile::HandOver& h, const WorkerLauncher& launcher,
                    state::Store& store, const std::atomic<bool>& stopping) {
   log::Info("a self-update is pending: a worker waits for its result before the first reconcile",
             {{"deployment", h.deployment}, {"updater", h.updater}});
-  const worker::Request request{h.deployment, {}, config.Snapshot()};
+  const worker::Request request{h.deployment, {}, config.Snapshot(), {}};
   auto d = store.Get(h.deployment);
   if (!d || state::IsFinished(d->state)) {
     // Nothing to close; the worker still removes the updater and the hand-over files.

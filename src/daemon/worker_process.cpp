@@ -98,7 +98,9 @@ Expected<void> WorkerLauncher::Run(std::string_view command, const reconcile::wo
   log::Debug("worker started", {{"command", std::string(command)}, {"pid", std::to_string(pid)}});
 
   // The worker reads its whole request before it writes anything.
-  (void)WriteAll(in[1], reconcile::worker::EncodeRequest(request));
+  reconcile::worker::Request stamped = request;
+  stamped.daemon_version = PODCD_VERSION;
+  (void)WriteAll(in[1], reconcile::worker::EncodeRequest(stamped));
   CloseFd(in[1]);
 
   std::optional<Expected<void>> result;

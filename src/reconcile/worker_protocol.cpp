@@ -74,6 +74,7 @@ std::expected<config::Config, std::vector<Error>> LoadSnapshot(const ConfigSnaps
 std::string EncodeRequest(const Request& r) {
   return Object([&](Writer& w) {
     Str(w, "id", r.id);
+    Str(w, "daemon_version", r.daemon_version);
     w.Key("trigger");
     w.StartObject();
     Str(w, "kind", r.trigger.kind);
@@ -102,6 +103,7 @@ Expected<Request> DecodeRequest(std::string_view text) {
   if (!doc) return std::unexpected(doc.error());
   Request r;
   r.id = GetStr(*doc, "id");
+  r.daemon_version = GetStr(*doc, "daemon_version");
   if (auto t = doc->FindMember("trigger"); t != doc->MemberEnd() && t->value.IsObject()) {
     const auto& o = t->value;
     r.trigger.kind = GetStr(o, "kind");

@@ -37,6 +37,9 @@ struct Request {
   std::string id;  // the deployment (`__run`, `__close-handover`)
   state::Trigger trigger;
   ConfigSnapshot config;
+  // The podcd-serve that sent it (set by the daemon's launcher). A worker of another version
+  // refuses the job: after an upgrade on disk, the running daemon must be restarted first.
+  std::string daemon_version;
 };
 std::string EncodeRequest(const Request& r);
 Expected<Request> DecodeRequest(std::string_view json);

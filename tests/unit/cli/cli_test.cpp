@@ -90,3 +90,20 @@ TEST_CASE("serve runs podcd-serve from podcd's directory, and says so when it is
   CHECK(missing_worker.output.find("podcd serve: the worker " + alone.string() + " is not executable") !=
         std::string::npos);
 }
+
+TEST_CASE("a worker refuses a job from a daemon of another version, saying to restart it") {
+  // What `podcd serve` sends, from a podcd-serve left running across an upgrade on disk.
+  const std::string request =
+      R"({"id":"d1","daemon_version":"0.0.1","trigger":{"kind":"poll"},"config":{"file":"","boot_text":"","current_text":""}})";
+  podcd::test::TempDir d;
+  auto f = d.Write("request.json", request);
+  auto r = RunCommand(kEnvOk + kBin + " __run < " + f.string() + " 2>/dev/null");
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find(R"("ok":false)") != std::string::npos);
+  CHECK(r.output.find(
+            "and the daemon is podcd-serve 0.0.1: after installing a new podcd, restart the daemon") !=
+        std::string::npos);
+  auto older = RunCommand(kEnvOk + kBin + " __stacks < /dev/null 2>/dev/null");
+  CHECK(older.exit_code == 1);
+  CHECK(older.output.find("worker request") != std::string::npos);  // not even a request
+}

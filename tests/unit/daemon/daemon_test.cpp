@@ -102,6 +102,7 @@ TEST_CASE("a worker's events reach the context; its request arrives on stdin") {
   auto sent = worker::DecodeRequest(*ReadFile(dir / "request.json"));
   REQUIRE(sent);
   CHECK(sent->trigger.kind == "poll");
+  CHECK_FALSE(sent->daemon_version.empty());  // the launcher says which podcd-serve sent it
 }
 
 TEST_CASE("a worker that ends without a result fails the run, saying how it ended") {

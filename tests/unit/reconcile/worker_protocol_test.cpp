@@ -44,8 +44,10 @@ TEST_CASE("worker request: trigger and configuration snapshot survive the trip")
   r.trigger.all_changed = false;
   r.trigger.pull = true;
   r.config = {"/etc/podcd/podcd.yml", "a: 1\n", "a: 2\n# é\n"};
+  r.daemon_version = "0.1.0";
   auto back = worker::DecodeRequest(worker::EncodeRequest(r));
   REQUIRE(back);
+  CHECK(back->daemon_version == "0.1.0");
   CHECK(back->id == r.id);
   CHECK(back->trigger.kind == r.trigger.kind);
   CHECK(back->trigger.event == r.trigger.event);
@@ -58,7 +60,7 @@ TEST_CASE("worker request: trigger and configuration snapshot survive the trip")
   CHECK(back->config.current_text == r.config.current_text);
 
   // A job that is no deployment (`__stacks`) has no id and no trigger.
-  auto bare = worker::DecodeRequest(worker::EncodeRequest({{}, {}, r.config}));
+  auto bare = worker::DecodeRequest(worker::EncodeRequest({{}, {}, r.config, {}}));
   REQUIRE(bare);
   CHECK(bare->id.empty());
   CHECK(bare->config.current_text == r.config.current_text);
