@@ -4,6 +4,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "state/deployment_json.hpp"
 #include "util/json.hpp"
 
 namespace podcd::reconcile::worker {
@@ -76,19 +77,7 @@ std::string EncodeRequest(const Request& r) {
     Str(w, "id", r.id);
     Str(w, "daemon_version", r.daemon_version);
     w.Key("trigger");
-    w.StartObject();
-    Str(w, "kind", r.trigger.kind);
-    Str(w, "event", r.trigger.event);
-    Str(w, "delivery_id", r.trigger.delivery_id);
-    w.Key("stacks");
-    w.StartArray();
-    for (const auto& s : r.trigger.stacks) w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-    w.EndArray();
-    w.Key("all_changed");
-    w.Bool(r.trigger.all_changed);
-    w.Key("pull");
-    w.Bool(r.trigger.pull);
-    w.EndObject();
+    state::WriteTrigger(w, r.trigger);
     w.Key("config");
     w.StartObject();
     Str(w, "file", r.config.file);
@@ -104,19 +93,8 @@ Expected<Request> DecodeRequest(std::string_view text) {
   Request r;
   r.id = GetStr(*doc, "id");
   r.daemon_version = GetStr(*doc, "daemon_version");
-  if (auto t = doc->FindMember("trigger"); t != doc->MemberEnd() && t->value.IsObject()) {
-    const auto& o = t->value;
-    r.trigger.kind = GetStr(o, "kind");
-    r.trigger.event = GetStr(o, "event");
-    r.trigger.delivery_id = GetStr(o, "delivery_id");
-    if (auto s = o.FindMember("stacks"); s != o.MemberEnd() && s->value.IsArray()) {
-      for (const auto& v : s->value.GetArray()) {
-        if (v.IsString()) r.trigger.stacks.emplace_back(v.GetString(), v.GetStringLength());
-      }
-    }
-    r.trigger.all_changed = GetBool(o, "all_changed");
-    r.trigger.pull = GetBool(o, "pull");
-  }
+  if (auto t = doc->FindMember("trigger"); t != doc->MemberEnd() && t->value.IsObject())
+    r.trigger = state::ReadTrigger(t->value);
   if (auto c = doc->FindMember("config"); c != doc->MemberEnd() && c->value.IsObject()) {
     r.config.file = GetStr(c->value, "file");
     r.config.boot_text = GetStr(c->value, "boot_text");
@@ -136,12 +114,7 @@ std::string CommitEvent(std::string_view commit) {
 std::string StackEvent(const state::StackOutcome& o) {
   return Object([&](Writer& w) {
     w.Key("stack");
-    w.StartObject();
-    Str(w, "name", o.name);
-    Str(w, "outcome", o.outcome);
-    Str(w, "reason", o.reason);
-    json::Int(w, "duration_ms", o.duration_ms);
-    w.EndObject();
+    state::WriteStackOutcome(w, o);
   });
 }
 
@@ -235,9 +208,7 @@ Expected<Applied> ApplyEvent(std::string_view line, RunContext& ctx) {
   } else if (it = d.FindMember("commit"); it != d.MemberEnd() && it->value.IsString()) {
     ctx.SetCommit(std::string(it->value.GetString(), it->value.GetStringLength()));
   } else if (it = d.FindMember("stack"); it != d.MemberEnd() && it->value.IsObject()) {
-    const auto& o = it->value;
-    ctx.SetStackOutcome(
-        {GetStr(o, "name"), GetStr(o, "outcome"), GetStr(o, "reason"), GetInt(o, "duration_ms")});
+    ctx.SetStackOutcome(state::ReadStackOutcome(it->value));
   } else if (GetBool(d, "handover")) {
     ctx.HandOver();
   } else if (it = d.FindMember("metric"); it != d.MemberEnd() && it->value.IsObject()) {

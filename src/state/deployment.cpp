@@ -6,6 +6,7 @@
 
 #include <chrono>
 
+#include "state/deployment_json.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
 
@@ -66,41 +67,66 @@ using json::Writer;
 
 }  // namespace
 
+void WriteTrigger(Writer& w, const Trigger& t) {
+  w.StartObject();
+  Str(w, "kind", t.kind);
+  Str(w, "event", t.event);
+  Str(w, "delivery_id", t.delivery_id);
+  // "stack" for the single-stack trigger, "stacks" always.
+  if (t.stacks.size() == 1) Str(w, "stack", t.stacks.front());
+  w.Key("stacks");
+  w.StartArray();
+  for (const auto& s : t.stacks) w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  w.EndArray();
+  w.Key("all_changed");
+  w.Bool(t.all_changed);
+  w.Key("pull");
+  w.Bool(t.pull);
+  w.EndObject();
+}
+
+Trigger ReadTrigger(const rapidjson::Value& o) {
+  Trigger t;
+  t.kind = GetStr(o, "kind");
+  t.event = GetStr(o, "event");
+  t.delivery_id = GetStr(o, "delivery_id");
+  t.all_changed = GetBool(o, "all_changed");
+  t.pull = GetBool(o, "pull");
+  if (auto s = o.FindMember("stacks"); s != o.MemberEnd() && s->value.IsArray()) {
+    for (const auto& v : s->value.GetArray()) {
+      if (v.IsString()) t.stacks.emplace_back(v.GetString(), v.GetStringLength());
+    }
+  }
+  return t;
+}
+
+void WriteStackOutcome(Writer& w, const StackOutcome& s) {
+  w.StartObject();
+  Str(w, "name", s.name);
+  Str(w, "outcome", s.outcome);
+  Str(w, "reason", s.reason);
+  Int(w, "duration_ms", s.duration_ms);
+  w.EndObject();
+}
+
+StackOutcome ReadStackOutcome(const rapidjson::Value& o) {
+  return {GetStr(o, "name"), GetStr(o, "outcome"), GetStr(o, "reason"), GetInt(o, "duration_ms")};
+}
+
 std::string ToJson(const Deployment& d, std::size_t max_log_lines) {
   rapidjson::StringBuffer buf;
   Writer w(buf);
   w.StartObject();
   Str(w, "id", d.id);
   w.Key("trigger");
-  w.StartObject();
-  Str(w, "kind", d.trigger.kind);
-  Str(w, "event", d.trigger.event);
-  Str(w, "delivery_id", d.trigger.delivery_id);
-  // "stack" for the single-stack trigger, "stacks" always.
-  if (d.trigger.stacks.size() == 1) Str(w, "stack", d.trigger.stacks.front());
-  w.Key("stacks");
-  w.StartArray();
-  for (const auto& s : d.trigger.stacks) w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
-  w.EndArray();
-  w.Key("all_changed");
-  w.Bool(d.trigger.all_changed);
-  w.Key("pull");
-  w.Bool(d.trigger.pull);
-  w.EndObject();
+  WriteTrigger(w, d.trigger);
   Int(w, "coalesced", d.coalesced);
   Str(w, "state", ToString(d.state));
   Str(w, "commit", d.commit);
   Str(w, "reason", d.reason);
   w.Key("stacks");
   w.StartArray();
-  for (const auto& s : d.stacks) {
-    w.StartObject();
-    Str(w, "name", s.name);
-    Str(w, "outcome", s.outcome);
-    Str(w, "reason", s.reason);
-    Int(w, "duration_ms", s.duration_ms);
-    w.EndObject();
-  }
+  for (const auto& s : d.stacks) WriteStackOutcome(w, s);
   w.EndArray();
   Int(w, "queued_at_ms", d.queued_at_ms);
   Int(w, "started_at_ms", d.started_at_ms);
@@ -132,30 +158,15 @@ Expected<Deployment> FromJson(std::string_view json) {
   auto state = ParseDeploymentState(GetStr(doc, "state"));
   if (!state) return Fail(ErrorCode::kInvalidArgument, "deployment record with an unknown state", d.id);
   d.state = *state;
-  auto t = doc.FindMember("trigger");
-  if (t != doc.MemberEnd() && t->value.IsObject()) {
-    const auto& o = t->value;
-    d.trigger.kind = GetStr(o, "kind");
-    d.trigger.event = GetStr(o, "event");
-    d.trigger.delivery_id = GetStr(o, "delivery_id");
-    d.trigger.all_changed = GetBool(o, "all_changed");
-    d.trigger.pull = GetBool(o, "pull");
-    auto s = o.FindMember("stacks");
-    if (s != o.MemberEnd() && s->value.IsArray()) {
-      for (const auto& v : s->value.GetArray()) {
-        if (v.IsString()) d.trigger.stacks.emplace_back(v.GetString(), v.GetStringLength());
-      }
-    }
-  }
+  if (auto t = doc.FindMember("trigger"); t != doc.MemberEnd() && t->value.IsObject())
+    d.trigger = ReadTrigger(t->value);
   d.coalesced = GetInt(doc, "coalesced");
   d.commit = GetStr(doc, "commit");
   d.reason = GetStr(doc, "reason");
   auto st = doc.FindMember("stacks");
   if (st != doc.MemberEnd() && st->value.IsArray()) {
     for (const auto& v : st->value.GetArray()) {
-      if (!v.IsObject()) continue;
-      d.stacks.push_back(
-          {GetStr(v, "name"), GetStr(v, "outcome"), GetStr(v, "reason"), GetInt(v, "duration_ms")});
+      if (v.IsObject()) d.stacks.push_back(ReadStackOutcome(v));
     }
   }
   d.queued_at_ms = GetInt(doc, "queued_at_ms");
