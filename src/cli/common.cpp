@@ -45,6 +45,14 @@ std::optional<std::shared_ptr<const config::Config>> LoadConfig(const GlobalOpti
   return std::make_shared<const config::Config>(std::move(*cfg));
 }
 
+std::vector<std::string> GlobalArgs(const GlobalOptions& g) {
+  std::vector<std::string> out;
+  if (!g.config_file.empty()) out.insert(out.end(), {"--config", g.config_file});
+  if (!g.log_format.empty()) out.insert(out.end(), {"--log-format", g.log_format});
+  if (!g.log_level.empty()) out.insert(out.end(), {"--log-level", g.log_level});
+  return out;
+}
+
 void ApplyLogOptions(const GlobalOptions& g, config::Config& cfg) {
   if (!g.log_format.empty()) log::ParseFormat(g.log_format, cfg.log.format);
   if (!g.log_level.empty()) log::ParseLevel(g.log_level, cfg.log.level);

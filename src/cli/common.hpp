@@ -3,6 +3,8 @@
 
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "config/config.hpp"
@@ -12,6 +14,10 @@ namespace podcd::cli {
 // Loads the configuration, applies --log-format/--log-level over it, configures logging.
 // On failure prints every error to stderr and returns nullopt.
 std::optional<std::shared_ptr<const config::Config>> LoadConfig(const GlobalOptions& g);
+
+// The options of `g` as command-line arguments (--config, --log-format, --log-level), for a
+// podcd process this one starts.
+std::vector<std::string> GlobalArgs(const GlobalOptions& g);
 
 // --log-format/--log-level over what the configuration says.
 void ApplyLogOptions(const GlobalOptions& g, config::Config& cfg);

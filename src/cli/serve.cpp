@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 
 namespace podcd::cli {
 
@@ -19,9 +20,7 @@ int Serve(const GlobalOptions& g, const Args& args) {
   // Beside this executable; looked up on PATH only when /proc cannot tell where that is.
   const std::string daemon = ec ? std::string("podcd-serve") : (self.parent_path() / "podcd-serve").string();
   std::vector<std::string> argv_s{daemon};
-  if (!g.config_file.empty()) argv_s.insert(argv_s.end(), {"--config", g.config_file});
-  if (!g.log_format.empty()) argv_s.insert(argv_s.end(), {"--log-format", g.log_format});
-  if (!g.log_level.empty()) argv_s.insert(argv_s.end(), {"--log-level", g.log_level});
+  for (auto& a : GlobalArgs(g)) argv_s.push_back(std::move(a));
   argv_s.emplace_back("serve");
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;

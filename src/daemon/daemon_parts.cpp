@@ -100,16 +100,11 @@ Expected<void> WorkerExecutor::Run(const state::Trigger& trigger, reconcile::Run
   return r;
 }
 
-WorkerCatalog::WorkerCatalog(const WorkerLauncher& launcher, const ConfigHolder& config, state::Store& store)
-    : launcher_(launcher), config_(config), store_(store) {}
+WorkerCatalog::WorkerCatalog(const WorkerLauncher& launcher, const ConfigHolder& config, state::Store& store,
+                             http::DirectoryCatalog& directory)
+    : launcher_(launcher), config_(config), store_(store), directory_(directory) {}
 
-bool WorkerCatalog::Exists(std::string_view name) {
-  if (!IsValidStackName(name)) return false;
-  const auto cfg = config_.Current();
-  std::error_code ec;
-  return std::filesystem::is_directory(std::filesystem::path(cfg->repo.path) / cfg->repo.services_dir / name,
-                                       ec);
-}
+bool WorkerCatalog::Exists(std::string_view name) { return directory_.Exists(name); }
 
 namespace {
 // A RunContext for a worker whose events are not a deployment's: its log lines go to the log.

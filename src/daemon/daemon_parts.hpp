@@ -61,10 +61,12 @@ class WorkerExecutor final : public reconcile::Executor {
 };
 
 // GET /stacks from a `podcd __stacks` worker (the work tree and the live containers) and the
-// history; Exists() reads only the work tree, so trigger handlers never wait on Podman.
+// history; Exists() asks `directory` (the work tree's services directory), so trigger
+// handlers never wait on Podman.
 class WorkerCatalog final : public http::StackCatalog {
  public:
-  WorkerCatalog(const WorkerLauncher& launcher, const ConfigHolder& config, state::Store& store);
+  WorkerCatalog(const WorkerLauncher& launcher, const ConfigHolder& config, state::Store& store,
+                http::DirectoryCatalog& directory);
   bool Exists(std::string_view name) override;
   std::vector<http::StackInfo> List() override;
   // The last List() when it is younger than `max_age`, else a fresh one: for the
@@ -75,6 +77,7 @@ class WorkerCatalog final : public http::StackCatalog {
   const WorkerLauncher& launcher_;
   const ConfigHolder& config_;
   state::Store& store_;
+  http::DirectoryCatalog& directory_;
   std::mutex mutex_;  // one worker at a time
   std::vector<http::StackInfo> last_;
   std::chrono::steady_clock::time_point last_at_{};

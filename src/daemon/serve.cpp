@@ -179,8 +179,9 @@ std::string WorkerBinary() {
 }  // namespace
 
 int Serve(const GlobalOptions& g, const Args& args) {
-  if (::access(WorkerBinary().c_str(), X_OK) != 0) {
-    std::fprintf(stderr, "podcd serve: the worker %s is not executable: %s\n", WorkerBinary().c_str(),
+  const std::string worker = WorkerBinary();
+  if (::access(worker.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "podcd serve: the worker %s is not executable: %s\n", worker.c_str(),
                  std::strerror(errno));
     return kExitFailure;
   }
@@ -233,10 +234,9 @@ int Serve(const GlobalOptions& g, const Args& args) {
               {{"count", (*store)->InterruptedOnOpen()}});
   }
   // Everything that needs Podman or git runs in a worker process: the podcd beside this one.
-  std::vector<std::string> worker_args;
-  if (!g.log_format.empty()) worker_args.insert(worker_args.end(), {"--log-format", g.log_format});
-  if (!g.log_level.empty()) worker_args.insert(worker_args.end(), {"--log-level", g.log_level});
-  WorkerLauncher launcher(WorkerBinary(), std::move(worker_args));
+  GlobalOptions log_options = g;
+  log_options.config_file.clear();  // a worker gets the configuration in its request
+  WorkerLauncher launcher(worker, cli::GlobalArgs(log_options));
   ConfigHolder config_holder(*cfg_opt);
   WorkerExecutor worker_executor(launcher, config_holder);
   const bool placeholder = std::getenv("PODCD_TEST_PLACEHOLDER_DELAY_MS") != nullptr;
@@ -245,8 +245,8 @@ int Serve(const GlobalOptions& g, const Args& args) {
       placeholder ? static_cast<reconcile::Executor&>(test_executor) : worker_executor;
   if (placeholder) log::Warn("TEST MODE (PODCD_TEST_PLACEHOLDER_DELAY_MS): nothing is deployed");
   reconcile::WorkQueue queue(**store, executor, static_cast<std::size_t>(cfg.queue_limit));
-  WorkerCatalog worker_catalog(launcher, config_holder, **store);
   http::DirectoryCatalog dir_catalog((std::filesystem::path(cfg.repo.path) / cfg.repo.services_dir).string());
+  WorkerCatalog worker_catalog(launcher, config_holder, **store, dir_catalog);
   DaemonHealth daemon_health(*cfg_opt);
   StateDirProbe state_health(cfg.state_dir);
   http::StackCatalog& catalog = placeholder ? static_cast<http::StackCatalog&>(dir_catalog) : worker_catalog;
@@ -288,14 +288,12 @@ int Serve(const GlobalOptions& g, const Args& args) {
     queue.Stop();
     return kExitFailure;
   }
-  std::shared_ptr<const config::Config> current = *cfg_opt;
   int sig = 0;
   for (;;) {
     sigwait(&stop_signals, &sig);
     if (sig != SIGHUP) break;
-    auto fresh = ReloadConfig(g, *current);
-    if (!fresh) continue;
-    current = fresh;
+    auto current = ReloadConfig(g, *config_holder.Current());
+    if (!current) continue;
     config_holder.Set(current);
     server.UpdateCredentials(current->webhook.secret, current->api.token);
     poller = std::make_unique<Poller>(queue, current->poll.interval, current->poll.jitter);

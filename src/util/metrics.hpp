@@ -22,7 +22,8 @@ void SetCollector(std::string_view name, std::function<std::vector<std::pair<Lab
 
 // Everything in Prometheus text exposition format 0.0.4.
 // A worker process (`podcd __run`) forwards what it counts to the daemon, which renders it:
-// with a forwarder set, Add/Observe/Set call it instead of counting here.
+// with a forwarder set, Add/Observe/Set call it instead of counting here. Set it once, before
+// the process starts any thread.
 enum class Kind { kAdd, kObserve, kSet };
 using Forwarder = std::function<void(Kind, std::string_view name, const Labels& labels, double value)>;
 void SetForwarder(Forwarder forwarder);
