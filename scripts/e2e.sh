@@ -73,8 +73,11 @@ cleanup() {
     podman logs --tail 60 "$PODCD" 2>&1 | sed 's/^/    /'
     log "podcd and updater containers:"
     for filter in label=io.podcd.stack=podcd label=io.podcd.updater; do
-      podman ps -a --filter "$filter" --format '{{.Names}} {{.ID}} {{.Status}} restarts={{.Restarts}}' 2>&1 |
-        sed 's/^/    /'
+      # Podman 4.3's `ps` has no restart count: ask `inspect` for it.
+      podman ps -a --filter "$filter" --format '{{.ID}}' 2>&1 | while read -r c; do
+        echo "$(podman ps -a --filter "id=$c" --format '{{.Names}} {{.ID}} {{.Status}}')" \
+          "restarts=$(podman inspect --format '{{.RestartCount}}' "$c" 2>&1)"
+      done | sed 's/^/    /'
     done
     if podman container exists podcd_podcd-updater 2>/dev/null; then
       log "the updater's last log lines:"
@@ -457,10 +460,6 @@ start_podcd() {
   compose_env podman-compose -p podcd -f "$ROOT/podman-compose.yml" up -d >"$WORK/compose-up.log" 2>&1 ||
     { cat "$WORK/compose-up.log"; fail "podman-compose up -d"; }
   wait_health 60
-  [ "$(podman inspect --format '{{.Config.User}}' "$PODCD")" = "$PODCD_UID:0" ] ||
-    fail "podcd does not run as $PODCD_UID:0"
-  [ "$(podman inspect --format '{{index .Config.Labels "io.podcd.stack"}}' "$PODCD")" = podcd ] ||
-    fail "podcd's container lacks the label io.podcd.stack=podcd"
   # The start-up reconcile deploys the three stacks. podcd's own container, started by
   # podman-compose, has no fingerprint: without the self-update it is left as is ("changed");
   # with it, the first reconcile replaces it, which the scenarios must not run into.
@@ -469,6 +468,12 @@ start_podcd() {
     wait_in_sync 180 podcd
     wait_health 60
   fi
+  # Checked once the start-up self-update has settled: while it runs, $PODCD is briefly
+  # absent (the updater removes it before it renames the replacement).
+  [ "$(podman inspect --format '{{.Config.User}}' "$PODCD")" = "$PODCD_UID:0" ] ||
+    fail "podcd does not run as $PODCD_UID:0"
+  [ "$(podman inspect --format '{{index .Config.Labels "io.podcd.stack"}}' "$PODCD")" = podcd ] ||
+    fail "podcd's container lacks the label io.podcd.stack=podcd"
   wait_served "$PORT_WEB1" "web1 v1" 10
   wait_served "$PORT_WEB2" "web2 v1" 10
   wait_served "$PORT_SLOW" "slow 1" 10
