@@ -79,12 +79,17 @@ Expected<void> WorkerLauncher::Run(std::string_view command, const reconcile::wo
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  sigset_t none;
-  sigemptyset(&none);
+  // The daemon blocks its stop signals in every thread; the worker starts with SIGTERM and
+  // SIGINT still blocked and unblocks them once its handler is in place (cli/worker.cpp), so
+  // that a stop sent right after the spawn is a stop request and not a kill.
+  sigset_t stops;
+  sigemptyset(&stops);
+  sigaddset(&stops, SIGTERM);
+  sigaddset(&stops, SIGINT);
   sigset_t defaults;
   sigemptyset(&defaults);
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);
-  posix_spawnattr_setsigmask(&attr, &none);  // the daemon blocks its stop signals in every thread
+  posix_spawnattr_setsigmask(&attr, &stops);
   posix_spawnattr_setsigdefault(&attr, &defaults);
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
   pid_t pid = -1;

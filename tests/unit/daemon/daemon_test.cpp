@@ -162,6 +162,31 @@ TEST_CASE("a stop request reaches the worker as SIGTERM, once") {
   CHECK(std::chrono::steady_clock::now() - start < 5s);
 }
 
+TEST_CASE("a stop sent as soon as the real worker starts is a stop request, not a kill") {
+  // The daemon stops a worker the moment it is asked to stop, which can be before the worker
+  // has installed its SIGTERM handler (it is still loading libcurl and libgit2). The worker
+  // starts with SIGTERM blocked, so it still ends with a result of its own.
+  test::TempDir dir;
+  const std::string text =
+      "webhook:\n  secret: a-test-secret-of-some-length\nrepo:\n  path: " + (dir / "repo").string() +
+      "\nstate_dir: " + (dir / "state").string() +
+      "\npodman:\n  socket: " + (dir / "no-podman.sock").string() + "\n";
+  dir.Write("podcd.yml", text);
+  std::filesystem::create_directories(dir / "repo/services/web");
+  WorkerLauncher launcher(PODCD_BINARY, {});
+  for (int i = 0; i < 5; ++i) {
+    Recorder ctx;
+    ctx.stop = true;  // sent right after the spawn
+    worker::Request req;
+    req.config = {(dir / "podcd.yml").string(), text, text};
+    auto r = launcher.Run("__stacks", req, ctx);
+    REQUIRE_FALSE(r);  // no Podman
+    INFO(r.error().What());
+    CHECK(r.error().What().find("ended without a result") == std::string::npos);
+    CHECK(r.error().What().find("no-podman.sock") != std::string::npos);
+  }
+}
+
 TEST_CASE("PingPodman: 200 is healthy; anything else names what happened") {
   test::TempDir dir;
   const std::string path = (dir / "podman.sock").string();
