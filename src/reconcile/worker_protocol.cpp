@@ -26,13 +26,20 @@ std::string Object(Fn&& fill) {
   return {buf.GetString(), buf.GetSize()};
 }
 
+// The metric kinds' names on the wire, both ways.
+constexpr std::pair<metrics::Kind, std::string_view> kKindNames[] = {
+    {metrics::Kind::kAdd, "add"}, {metrics::Kind::kObserve, "observe"}, {metrics::Kind::kSet, "set"}};
+
 std::string_view KindName(metrics::Kind k) {
-  switch (k) {
-    case metrics::Kind::kAdd: return "add";
-    case metrics::Kind::kObserve: return "observe";
-    case metrics::Kind::kSet: return "set";
-  }
+  for (const auto& [kind, name] : kKindNames)
+    if (kind == k) return name;
   return "set";
+}
+
+std::optional<metrics::Kind> KindFromName(std::string_view name) {
+  for (const auto& [kind, n] : kKindNames)
+    if (n == name) return kind;
+  return std::nullopt;
 }
 
 Expected<rapidjson::Document> ParseObject(std::string_view text, std::string_view what) {
@@ -225,10 +232,10 @@ Expected<Applied> ApplyEvent(std::string_view line, RunContext& ctx) {
     auto v = o.FindMember("value");
     if (v == o.MemberEnd() || !v->value.IsNumber())
       return Fail(ErrorCode::kInvalidArgument, "metric without a value", "worker event");
-    const metrics::Kind k = kind == "add"       ? metrics::Kind::kAdd
-                            : kind == "observe" ? metrics::Kind::kObserve
-                                                : metrics::Kind::kSet;
-    metrics::Record(k, GetStr(o, "name"), labels, v->value.GetDouble());
+    const auto k = KindFromName(kind);
+    if (!k)
+      return Fail(ErrorCode::kInvalidArgument, "metric of unknown kind \"" + kind + "\"", "worker event");
+    metrics::Record(*k, GetStr(o, "name"), labels, v->value.GetDouble());
   } else if (it = d.FindMember("result"); it != d.MemberEnd() && it->value.IsObject()) {
     const auto& o = it->value;
     if (GetBool(o, "ok")) {

@@ -119,6 +119,11 @@ TEST_CASE("worker events: each RunContext call, metrics and the result reach the
   CHECK_FALSE(worker::ApplyEvent("garbage", ctx));
   CHECK_FALSE(worker::ApplyEvent("{\"what\":1}", ctx));
   CHECK_FALSE(worker::ApplyEvent("{\"metric\":{\"name\":\"x\"}}", ctx));
+  // A kind this daemon does not know is an error, not silently a gauge.
+  auto unknown = worker::ApplyEvent("{\"metric\":{\"kind\":\"inc\",\"name\":\"x\",\"value\":1}}", ctx);
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().What().find("unknown kind \"inc\"") != std::string::npos);
+  CHECK(metrics::Render().find("\nx ") == std::string::npos);
 }
 
 TEST_CASE("worker configuration: the texts the daemon read, restart-only keys from its start") {
