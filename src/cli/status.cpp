@@ -183,14 +183,18 @@ int Status(const GlobalOptions&, const Args& args) {
   }
   rapidjson::Document deployments;
   rapidjson::Document stacks;
-  if (!fetch("/deployments?limit=20", deployments) || !fetch("/stacks", stacks)) return kExitFailure;
+  if (!fetch("/deployments?limit=20", deployments)) return kExitFailure;
+  // When the daemon cannot observe the stacks (503, said on stderr) the history is still
+  // worth showing; the exit status says that something is wrong.
+  const bool stacks_ok = fetch("/stacks", stacks);
   if (json) {
     std::printf("{\"deployments\":%s,\"stacks\":%s}\n", Pretty(deployments["deployments"]).c_str(),
-                Pretty(stacks["stacks"]).c_str());
-    return kExitOk;
+                stacks_ok ? Pretty(stacks["stacks"]).c_str() : "null");
+    return stacks_ok ? kExitOk : kExitFailure;
   }
   std::printf("%-24s %-10s %-14s %-14s %s\n", "STACK", "STATE", "COMMIT", "FINGERPRINT", "LAST DEPLOYMENT");
-  if (stacks.HasMember("stacks") && stacks["stacks"].IsArray()) {
+  if (!stacks_ok) std::printf("(the daemon cannot observe the stacks now)\n");
+  if (stacks_ok && stacks.HasMember("stacks") && stacks["stacks"].IsArray()) {
     for (const auto& s : stacks["stacks"].GetArray()) {
       std::printf("%-24s %-10s %-14s %-14s %s\n", S(s, "name").c_str(), Or(S(s, "state")).c_str(),
                   Or(S(s, "commit").substr(0, 12)).c_str(), Or(S(s, "fingerprint").substr(0, 12)).c_str(),
@@ -207,7 +211,7 @@ int Status(const GlobalOptions&, const Args& args) {
                   Or(S(d, "queued_at")).c_str());
     }
   }
-  return kExitOk;
+  return stacks_ok ? kExitOk : kExitFailure;
 }
 
 }  // namespace podcd::cli

@@ -133,43 +133,45 @@ std::string StackState(const worker::StackObservation& s, const std::string& las
   return s.drifted ? "drifted" : "changed";
 }
 
-std::vector<http::StackInfo> WorkerCatalog::List() {
-  std::lock_guard lock(mutex_);
-  std::vector<http::StackInfo> out;
-  LogOnlyContext ctx;
-  std::string data;
-  if (auto r = launcher_.Run("__stacks", worker::Request{{}, {}, config_.Snapshot(), {}}, ctx, &data); !r) {
-    log::Warn("GET /stacks: cannot observe the stacks", {{"error", r.error().What()}});
-    return out;
-  }
-  auto stacks = worker::DecodeStacks(data);
-  if (!stacks) {
-    log::Warn("GET /stacks: unreadable worker answer", {{"error", stacks.error().What()}});
-    return out;
-  }
-  // The newest deployment that touched each stack decides "failed".
-  std::map<std::string, std::string> last_outcome;
-  for (const auto& d : store_.List(200)) {
-    for (const auto& s : d.stacks) last_outcome.try_emplace(s.name, s.outcome);
-  }
-  for (const auto& s : *stacks) {
-    auto lo = last_outcome.find(s.name);
-    out.push_back({s.name, s.commit, s.fingerprint, StackState(s, lo == last_outcome.end() ? "" : lo->second),
-                   s.last_deployment});
-  }
-  last_ = out;
-  last_at_ = std::chrono::steady_clock::now();
-  return out;
+Expected<std::vector<http::StackInfo>> WorkerCatalog::List() {
+  return ObserveSince(std::chrono::steady_clock::now());
 }
 
-std::vector<http::StackInfo> WorkerCatalog::Recent(std::chrono::milliseconds max_age) {
-  {
-    std::lock_guard lock(mutex_);
-    if (last_at_ != std::chrono::steady_clock::time_point{} &&
-        std::chrono::steady_clock::now() - last_at_ < max_age)
-      return last_;
-  }
-  return List();
+Expected<std::vector<http::StackInfo>> WorkerCatalog::Recent(std::chrono::milliseconds max_age) {
+  return ObserveSince(std::chrono::steady_clock::now() - max_age);
+}
+
+Expected<std::vector<http::StackInfo>> WorkerCatalog::ObserveSince(
+    std::chrono::steady_clock::time_point since) {
+  std::lock_guard lock(mutex_);
+  if (last_ && last_began_ >= since) return *last_;
+  last_began_ = std::chrono::steady_clock::now();
+  last_ = [&]() -> Expected<std::vector<http::StackInfo>> {
+    LogOnlyContext ctx;
+    std::string data;
+    if (auto r = launcher_.Run("__stacks", worker::Request{{}, {}, config_.Snapshot(), {}}, ctx, &data); !r) {
+      log::Warn("GET /stacks: cannot observe the stacks", {{"error", r.error().What()}});
+      return std::unexpected(r.error());
+    }
+    auto stacks = worker::DecodeStacks(data);
+    if (!stacks) {
+      log::Warn("GET /stacks: unreadable worker answer", {{"error", stacks.error().What()}});
+      return std::unexpected(stacks.error());
+    }
+    // The newest deployment that touched each stack decides "failed".
+    std::map<std::string, std::string> last_outcome;
+    for (const auto& d : store_.List(200)) {
+      for (const auto& s : d.stacks) last_outcome.try_emplace(s.name, s.outcome);
+    }
+    std::vector<http::StackInfo> out;
+    for (const auto& s : *stacks) {
+      auto lo = last_outcome.find(s.name);
+      out.push_back({s.name, s.commit, s.fingerprint,
+                     StackState(s, lo == last_outcome.end() ? "" : lo->second), s.last_deployment});
+    }
+    return out;
+  }();
+  return *last_;
 }
 
 void CloseHandOver(const reconcile::HandOver& h, const WorkerLauncher& launcher, const ConfigHolder& config,

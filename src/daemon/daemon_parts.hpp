@@ -6,6 +6,7 @@
 #include <chrono>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,24 +64,32 @@ class WorkerExecutor final : public reconcile::Executor {
 // GET /stacks from a `podcd __stacks` worker (the work tree and the live containers) and the
 // history; Exists() asks `directory` (the work tree's services directory), so trigger
 // handlers never wait on Podman.
+//
+// One worker runs at a time, and requests share it: a List() answered by an observation that
+// began after the request came in is as fresh as a worker of its own, so requests that wait
+// while a worker runs all get the next one's answer (N concurrent requests start at most two
+// workers).
 class WorkerCatalog final : public http::StackCatalog {
  public:
   WorkerCatalog(const WorkerLauncher& launcher, const ConfigHolder& config, state::Store& store,
                 http::DirectoryCatalog& directory);
   bool Exists(std::string_view name) override;
-  std::vector<http::StackInfo> List() override;
-  // The last List() when it is younger than `max_age`, else a fresh one: for the
+  Expected<std::vector<http::StackInfo>> List() override;
+  // The last answer when it began less than `max_age` ago, else a fresh one: for the
   // `podcd_stacks` gauge, so that each scrape does not start a worker.
-  std::vector<http::StackInfo> Recent(std::chrono::milliseconds max_age);
+  Expected<std::vector<http::StackInfo>> Recent(std::chrono::milliseconds max_age);
 
  private:
+  // The newest answer if it began at or after `since`, else a new worker's (under mutex_).
+  Expected<std::vector<http::StackInfo>> ObserveSince(std::chrono::steady_clock::time_point since);
+
   const WorkerLauncher& launcher_;
   const ConfigHolder& config_;
   state::Store& store_;
   http::DirectoryCatalog& directory_;
   std::mutex mutex_;  // one worker at a time
-  std::vector<http::StackInfo> last_;
-  std::chrono::steady_clock::time_point last_at_{};
+  std::optional<Expected<std::vector<http::StackInfo>>> last_;
+  std::chrono::steady_clock::time_point last_began_{};
 };
 
 // GET /stacks' state of one stack: from what the worker saw and the outcome of the newest

@@ -116,7 +116,8 @@ class Poller {
 
 // GET /metrics: what the process counts as it goes, plus gauges read at each scrape.
 // `stacks`: GET /stacks' answer, at most a little old.
-void RegisterMetrics(reconcile::WorkQueue& queue, std::function<std::vector<http::StackInfo>()> stacks) {
+void RegisterMetrics(reconcile::WorkQueue& queue,
+                     std::function<Expected<std::vector<http::StackInfo>>()> stacks) {
   using metrics::Describe;
   Describe("podcd_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
   Describe("podcd_deployments_total", "counter", "Finished deployments by final state.");
@@ -133,7 +134,9 @@ void RegisterMetrics(reconcile::WorkQueue& queue, std::function<std::vector<http
            "Stacks by state (in-sync, changed, drifted, failed, invalid, refused, removed).");
   metrics::SetCollector("podcd_stacks", [stacks = std::move(stacks)] {
     std::map<std::string, double> by_state;
-    for (const auto& s : stacks()) by_state[s.state] += 1;
+    auto listed = stacks();  // none when the stacks cannot be observed (GET /stacks says why)
+    if (listed)
+      for (const auto& s : *listed) by_state[s.state] += 1;
     std::vector<std::pair<metrics::Labels, double>> out;
     for (const auto& [st, n] : by_state) out.push_back({{{"state", st}}, n});
     return out;

@@ -79,7 +79,7 @@ bool DirectoryCatalog::Exists(std::string_view name) {
   return fs::is_directory(fs::path(root_) / std::string(name), ec);
 }
 
-std::vector<StackInfo> DirectoryCatalog::List() {
+Expected<std::vector<StackInfo>> DirectoryCatalog::List() {
   std::vector<StackInfo> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(root_, ec)) {
@@ -334,7 +334,11 @@ void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
     if (path == "/stacks") {
       if (method != Http::Method::Get) return wrong_method("GET");
       if (!ApiAllowed(req, w)) return;
-      auto stacks = catalog.List();
+      auto listed = catalog.List();
+      if (!listed)
+        return Reply(w, Http::Code::Service_Unavailable,
+                     ErrorBody("cannot observe the stacks: " + listed.error().What()));
+      auto& stacks = *listed;
       auto recent = store.List(500);
       std::string body = R"({"stacks":[)";
       for (std::size_t i = 0; i < stacks.size(); ++i) {

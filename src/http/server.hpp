@@ -25,12 +25,13 @@ struct StackInfo {
   std::string last_deployment;
 };
 
-// Which stacks exist (404 vs 202) and what GET /stacks shows.
+// Which stacks exist (404 vs 202) and what GET /stacks shows (503 with the error when the
+// stacks cannot be observed).
 class StackCatalog {
  public:
   virtual ~StackCatalog() = default;
   [[nodiscard]] virtual bool Exists(std::string_view name) = 0;
-  [[nodiscard]] virtual std::vector<StackInfo> List() = 0;
+  [[nodiscard]] virtual Expected<std::vector<StackInfo>> List() = 0;
 };
 
 // The stacks are the directories with a valid stack name under <repo>/<services_dir>.
@@ -38,7 +39,7 @@ class DirectoryCatalog final : public StackCatalog {
  public:
   explicit DirectoryCatalog(std::string services_root) : root_(std::move(services_root)) {}
   bool Exists(std::string_view name) override;
-  std::vector<StackInfo> List() override;
+  Expected<std::vector<StackInfo>> List() override;
 
  private:
   std::string root_;

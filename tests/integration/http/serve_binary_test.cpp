@@ -308,3 +308,26 @@ TEST_CASE("podcd serve: a pending self-update is closed from the updater's resul
   CHECK(rec.body.find("without a result") != std::string::npos);
   CHECK(d.Terminate() == 0);
 }
+
+TEST_CASE("podcd status without Podman: /stacks is 503 with the reason; the history is still shown") {
+  podcd::test::TempDir dir;
+  WriteConfig(dir, "podman:\n  socket: " + (dir / "no-podman.sock").string() + "\n");
+  Daemon d(dir, "");
+  REQUIRE(d.port() != 0);
+  // The start-up reconcile fails (no Podman) and is recorded.
+  std::string listed;
+  for (int i = 0; i < 300 && listed.find("\"failed\"") == std::string::npos; ++i) {
+    listed = Call("GET", d.Url("/deployments?limit=1"), {}, "").body;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(listed.find("\"failed\"") != std::string::npos);
+  auto stacks = Call("GET", d.Url("/stacks"), {}, "");
+  CHECK(stacks.status == 503);
+  CHECK(Field(stacks.body, "error").starts_with("cannot observe the stacks: "));
+  CHECK(Field(stacks.body, "error").find("no-podman.sock") != std::string::npos);
+  auto status = podcd::test::RunCommand(std::string(PODCD_BINARY) + " status --server " + d.Url(""));
+  CHECK(status.exit_code == 1);
+  CHECK(status.output.find("/stacks answered 503: cannot observe the stacks") != std::string::npos);
+  CHECK(status.output.find("failed") != std::string::npos);  // the start-up reconcile's record
+  CHECK(d.Terminate() == 0);
+}

@@ -646,3 +646,29 @@ TEST_CASE("a port already in use is a clear start-up error") {
   CHECK(r.error().What().find("cannot listen") != std::string::npos);
   CHECK(r.error().What().find(std::to_string(o.port)) != std::string::npos);
 }
+
+TEST_CASE("GET /stacks answers 503 with the reason when the stacks cannot be observed") {
+  struct FailingCatalog final : http::StackCatalog {
+    bool Exists(std::string_view) override { return true; }
+    Expected<std::vector<http::StackInfo>> List() override {
+      return Fail(ErrorCode::kUnavailable, "cannot connect to /run/podman/podman.sock", "__stacks");
+    }
+  };
+  test::TempDir dir;
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  GatedExecutor exec;
+  reconcile::WorkQueue q(**store, exec, 4);
+  FailingCatalog catalog;
+  http::ServerOptions o;
+  o.secret = std::string(kSecret);
+  o.host = "127.0.0.1";
+  o.port = 0;
+  http::Server server(o, **store, q, catalog);
+  REQUIRE(server.Start());
+  auto r = Call("GET", "http://127.0.0.1:" + std::to_string(server.Port()) + "/stacks", {});
+  server.Shutdown(std::chrono::seconds(5));
+  CHECK(r.status == 503);
+  CHECK(Str(Json(r.body), "error") ==
+        "cannot observe the stacks: __stacks: cannot connect to /run/podman/podman.sock");
+}

@@ -8,6 +8,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <thread>
@@ -227,4 +228,65 @@ TEST_CASE("GET /stacks state: history first, then the plan") {
   CHECK(StackState(s, "") == "refused");
   s.action = "remove";
   CHECK(StackState(s, "") == "removed");
+}
+
+namespace {
+// A WorkerCatalog over a scripted `__stacks` worker; each run appends a line to runs.txt.
+struct CatalogRig {
+  explicit CatalogRig(const std::string& body)
+      : launcher(Script(dir, "echo run >> \"$(dirname \"$0\")/runs.txt\"\n" + body), {}),
+        holder(std::make_shared<const config::Config>()),
+        directory(dir.path().string()) {
+    auto s = state::Store::Open(dir.path() / "state");
+    REQUIRE(s);
+    store = std::move(*s);
+    catalog = std::make_unique<WorkerCatalog>(launcher, holder, *store, directory);
+  }
+  int Runs() {
+    auto text = ReadFile(dir.path() / "runs.txt");
+    return text ? static_cast<int>(std::count(text->begin(), text->end(), '\n')) : 0;
+  }
+  test::TempDir dir;
+  WorkerLauncher launcher;
+  ConfigHolder holder;
+  http::DirectoryCatalog directory;
+  std::unique_ptr<state::Store> store;
+  std::unique_ptr<WorkerCatalog> catalog;
+};
+
+std::string StacksWorker(double seconds) {
+  const std::string data =
+      worker::DataEvent(worker::EncodeStacks({{"web", "unchanged", false, "f1", "c1", "d1"}}));
+  return "sleep " + std::to_string(seconds) + "\necho '" + data + "'\nprintf '{\"result\":{\"ok\":true}}'\n";
+}
+}  // namespace
+
+TEST_CASE("GET /stacks: requests that wait while a worker runs share the next one") {
+  CatalogRig rig(StacksWorker(1.0));
+  std::vector<std::thread> threads;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&] {
+      auto r = rig.catalog->List();
+      if (r && r->size() == 1 && (*r)[0].name == "web" && (*r)[0].state == "in-sync") ++answered;
+    });
+    if (i == 0) std::this_thread::sleep_for(100ms);  // the others arrive while the first runs
+  }
+  for (auto& t : threads) t.join();
+  CHECK(answered == 8);
+  CHECK(rig.Runs() == 2);  // one per request before the change: 8
+  // A request after those is answered afresh, and the gauge reuses a young answer.
+  REQUIRE(rig.catalog->List());
+  CHECK(rig.Runs() == 3);
+  REQUIRE(rig.catalog->Recent(30s));
+  CHECK(rig.Runs() == 3);
+}
+
+TEST_CASE("GET /stacks: a worker that fails is an error naming why, not an empty list") {
+  CatalogRig rig(
+      "echo '{\"result\":{\"ok\":false,\"code\":5,\"message\":\"cannot connect to podman.sock\","
+      "\"context\":\"__stacks\"}}'\n");
+  auto r = rig.catalog->List();
+  REQUIRE_FALSE(r);
+  CHECK(r.error().What() == "__stacks: cannot connect to podman.sock");
 }
