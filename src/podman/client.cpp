@@ -250,6 +250,17 @@ Client::Client(ClientOptions options)
     : options_(std::move(options)),
       curl_(CurlOptions{options_.socket_path, options_.connect_timeout, 64u << 20}) {}
 
+Expected<rapidjson::Document> Client::CallJson(std::string_view method, const std::string& path,
+                                               std::string_view body, std::string_view call,
+                                               std::chrono::milliseconds timeout,
+                                               std::initializer_list<long> ok) {
+  auto r = Call(method, path, body, call, timeout);
+  if (!r) return std::unexpected(r.error());
+  if (std::find(ok.begin(), ok.end(), r->status) == ok.end())
+    return std::unexpected(ErrorFromResponse(r->status, r->body, call));
+  return ParseJson(r->body, call);
+}
+
 Expected<HttpResponse> Client::Call(std::string_view method, const std::string& path, std::string_view body,
                                     std::string_view call, std::chrono::milliseconds timeout,
                                     const std::vector<std::string>& headers) {
@@ -293,10 +304,7 @@ Expected<void> Client::Ping() {
 
 Expected<VersionInfo> Client::Version() {
   const std::string_view call = "podman version";
-  auto r = Call("GET", Path("/version"), {}, call, options_.timeout);
-  if (!r) return std::unexpected(r.error());
-  if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-  auto doc = ParseJson(r->body, call);
+  auto doc = CallJson("GET", Path("/version"), {}, call, options_.timeout, {200});
   if (!doc) return std::unexpected(doc.error());
   VersionInfo v;
   v.version = json::GetStr(*doc, "Version");
@@ -328,10 +336,7 @@ Expected<bool> Client::ImageExists(std::string_view name) { return Exists("image
 
 Expected<ImageInfo> Client::InspectImage(std::string_view name) {
   const std::string call = "podman image inspect " + std::string(name);
-  auto r = Call("GET", Path("/images/" + Seg(name) + "/json"), {}, call, options_.timeout);
-  if (!r) return std::unexpected(r.error());
-  if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-  auto doc = ParseJson(r->body, call);
+  auto doc = CallJson("GET", Path("/images/" + Seg(name) + "/json"), {}, call, options_.timeout, {200});
   if (!doc) return std::unexpected(doc.error());
   ImageInfo info;
   info.id = json::GetStr(*doc, "Id");
@@ -496,13 +501,9 @@ Expected<NetworkInfo> Client::CreateNetwork(const NetworkCreate& request) {
   w.Key("dns_enabled");
   w.Bool(request.dns_enabled);
   w.EndObject();
-  auto r = Call("POST", Path("/networks/create"), std::string_view(buffer.GetString(), buffer.GetSize()),
-                call, options_.timeout);
-  if (!r) return std::unexpected(r.error());
-  if (r->status != 200 && r->status != 201) {
-    return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-  }
-  auto doc = ParseJson(r->body, call);
+  auto doc =
+      CallJson("POST", Path("/networks/create"), std::string_view(buffer.GetString(), buffer.GetSize()), call,
+               options_.timeout, {200, 201});
   if (!doc) return std::unexpected(doc.error());
   return ParseNetwork(*doc);
 }
@@ -511,10 +512,7 @@ Expected<bool> Client::NetworkExists(std::string_view name) { return Exists("net
 
 Expected<NetworkInfo> Client::InspectNetwork(std::string_view name) {
   const std::string call = "podman network inspect " + std::string(name);
-  auto r = Call("GET", Path("/networks/" + Seg(name) + "/json"), {}, call, options_.timeout);
-  if (!r) return std::unexpected(r.error());
-  if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-  auto doc = ParseJson(r->body, call);
+  auto doc = CallJson("GET", Path("/networks/" + Seg(name) + "/json"), {}, call, options_.timeout, {200});
   if (!doc) return std::unexpected(doc.error());
   return ParseNetwork(*doc);
 }
@@ -568,13 +566,8 @@ Expected<VolumeInfo> Client::CreateVolume(const VolumeCreate& request) {
   WriteMap(w, "Labels", request.labels);
   WriteMap(w, "Options", request.options);
   w.EndObject();
-  auto r = Call("POST", Path("/volumes/create"), std::string_view(buffer.GetString(), buffer.GetSize()), call,
-                options_.timeout);
-  if (!r) return std::unexpected(r.error());
-  if (r->status != 200 && r->status != 201) {
-    return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-  }
-  auto doc = ParseJson(r->body, call);
+  auto doc = CallJson("POST", Path("/volumes/create"), std::string_view(buffer.GetString(), buffer.GetSize()),
+                      call, options_.timeout, {200, 201});
   if (!doc) return std::unexpected(doc.error());
   return ParseVolume(*doc);
 }
@@ -583,10 +576,7 @@ Expected<bool> Client::VolumeExists(std::string_view name) { return Exists("volu
 
 Expected<VolumeInfo> Client::InspectVolume(std::string_view name) {
   const std::string call = "podman volume inspect " + std::string(name);
-  auto r = Call("GET", Path("/volumes/" + Seg(name) + "/json"), {}, call, options_.timeout);
-  if (!r) return std::unexpected(r.error());
-  if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-  auto doc = ParseJson(r->body, call);
+  auto doc = CallJson("GET", Path("/volumes/" + Seg(name) + "/json"), {}, call, options_.timeout, {200});
   if (!doc) return std::unexpected(doc.error());
   return ParseVolume(*doc);
 }
@@ -595,10 +585,7 @@ Expected<std::vector<VolumeInfo>> Client::ListVolumes(const std::vector<std::str
   const std::string_view call = "podman volume ls";
   std::string path = Path("/volumes/json");
   if (!label_filters.empty()) path += "?" + LabelFilterQuery(label_filters);
-  auto r = Call("GET", path, {}, call, options_.timeout);
-  if (!r) return std::unexpected(r.error());
-  if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-  auto doc = ParseJson(r->body, call);
+  auto doc = CallJson("GET", path, {}, call, options_.timeout, {200});
   if (!doc) return std::unexpected(doc.error());
   std::vector<VolumeInfo> out;
   if (doc->IsArray()) {
@@ -611,10 +598,7 @@ Expected<std::vector<NetworkInfo>> Client::ListNetworks(const std::vector<std::s
   const std::string_view call = "podman network ls";
   std::string path = Path("/networks/json");
   if (!label_filters.empty()) path += "?" + LabelFilterQuery(label_filters);
-  auto r = Call("GET", path, {}, call, options_.timeout);
-  if (!r) return std::unexpected(r.error());
-  if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-  auto doc = ParseJson(r->body, call);
+  auto doc = CallJson("GET", path, {}, call, options_.timeout, {200});
   if (!doc) return std::unexpected(doc.error());
   std::vector<NetworkInfo> out;
   if (doc->IsArray()) {
@@ -643,12 +627,8 @@ Expected<std::string> Client::CreateContainer(const ContainerSpec& spec) {
 Expected<std::string> Client::CreateContainerFromJson(std::string_view spec_generator_json,
                                                       std::string_view name_for_errors) {
   const std::string call = "podman container create " + std::string(name_for_errors);
-  auto r = Call("POST", Path("/containers/create"), spec_generator_json, call, options_.timeout);
-  if (!r) return std::unexpected(r.error());
-  if (r->status != 201 && r->status != 200) {
-    return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-  }
-  auto doc = ParseJson(r->body, call);
+  auto doc =
+      CallJson("POST", Path("/containers/create"), spec_generator_json, call, options_.timeout, {200, 201});
   if (!doc) return std::unexpected(doc.error());
   std::string id = json::GetStr(*doc, "Id");
   if (id.empty()) return Fail(ErrorCode::kInternal, "Podman's answer has no container id", call);
@@ -734,9 +714,7 @@ Expected<std::string> Client::InspectContainerJson(std::string_view id) {
 
 Expected<ContainerSpec> Client::InspectRunConfig(std::string_view id) {
   const std::string call = "podman container inspect " + std::string(id);
-  auto body = InspectContainerJson(id);
-  if (!body) return std::unexpected(body.error());
-  auto doc = ParseJson(*body, call);
+  auto doc = CallJson("GET", Path("/containers/" + Seg(id) + "/json"), {}, call, options_.timeout, {200});
   if (!doc) return std::unexpected(doc.error());
   ContainerSpec spec;
   spec.name = json::GetStr(*doc, "Name");
@@ -770,9 +748,7 @@ Expected<ContainerSpec> Client::InspectRunConfig(std::string_view id) {
 
 Expected<ContainerInfo> Client::InspectContainer(std::string_view id) {
   const std::string call = "podman container inspect " + std::string(id);
-  auto body = InspectContainerJson(id);
-  if (!body) return std::unexpected(body.error());
-  auto doc = ParseJson(*body, call);
+  auto doc = CallJson("GET", Path("/containers/" + Seg(id) + "/json"), {}, call, options_.timeout, {200});
   if (!doc) return std::unexpected(doc.error());
   ContainerInfo info;
   info.id = json::GetStr(*doc, "Id");
@@ -806,10 +782,7 @@ Expected<std::vector<ContainerSummary>> Client::ListContainers(
   const std::string_view call = "podman container ls";
   std::string path = Path("/containers/json?all=true");
   if (!label_filters.empty()) path += "&" + LabelFilterQuery(label_filters);
-  auto r = Call("GET", path, {}, call, options_.timeout);
-  if (!r) return std::unexpected(r.error());
-  if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-  auto doc = ParseJson(r->body, call);
+  auto doc = CallJson("GET", path, {}, call, options_.timeout, {200});
   if (!doc) return std::unexpected(doc.error());
   std::vector<ContainerSummary> out;
   if (!doc->IsArray()) return out;
@@ -832,10 +805,8 @@ Expected<std::vector<ContainerSummary>> Client::ListContainers(
 Expected<HealthResult> Client::RunHealthcheck(std::string_view id) {
   const std::string call = "podman healthcheck run " + std::string(id);
   // The check may take up to its own timeout (30 s by default).
-  auto r = Call("GET", Path("/containers/" + Seg(id) + "/healthcheck"), {}, call, options_.long_timeout);
-  if (!r) return std::unexpected(r.error());
-  if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-  auto doc = ParseJson(r->body, call);
+  auto doc = CallJson("GET", Path("/containers/" + Seg(id) + "/healthcheck"), {}, call, options_.long_timeout,
+                      {200});
   if (!doc) return std::unexpected(doc.error());
   HealthResult h;
   h.status = json::GetStr(*doc, "Status");

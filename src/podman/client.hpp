@@ -1,8 +1,11 @@
 // podman::Client: typed calls to the libpod REST API (/v4.0.0/libpod) over a unix socket.
 #pragma once
 
+#include <rapidjson/document.h>
+
 #include <chrono>
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -247,6 +250,10 @@ class Client {
   Expected<HttpResponse> Call(std::string_view method, const std::string& path, std::string_view body,
                               std::string_view call, std::chrono::milliseconds timeout,
                               const std::vector<std::string>& headers = {});
+  // Call() that expects one of the `ok` statuses and a JSON answer; anything else is the error.
+  Expected<rapidjson::Document> CallJson(std::string_view method, const std::string& path,
+                                         std::string_view body, std::string_view call,
+                                         std::chrono::milliseconds timeout, std::initializer_list<long> ok);
   // The registry auth file (options' auth_file, else $REGISTRY_AUTH_FILE); nullopt when none
   // is configured; an error when the configured one cannot be read.
   struct AuthFile {
