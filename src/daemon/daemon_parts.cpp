@@ -71,6 +71,11 @@ worker::ConfigSnapshot ConfigHolder::Snapshot() const { return worker::SnapshotO
 
 DaemonHealth::DaemonHealth(std::shared_ptr<const config::Config> cfg) : cfg_(std::move(cfg)) {}
 
+std::optional<std::string> StateDirProblem(const std::string& dir) {
+  if (::access(dir.c_str(), W_OK) != 0) return "state directory " + dir + " is not writable";
+  return std::nullopt;
+}
+
 std::vector<std::string> DaemonHealth::Problems() {
   std::lock_guard lock(mutex_);
   auto now = std::chrono::steady_clock::now();
@@ -83,8 +88,7 @@ std::vector<std::string> DaemonHealth::Problems() {
     problems.push_back("repository work tree " + cfg_->repo.path + " has no " + cfg_->repo.services_dir +
                        " directory");
   }
-  if (::access(cfg_->state_dir.c_str(), W_OK) != 0)
-    problems.push_back("state directory " + cfg_->state_dir + " is not writable");
+  if (auto problem = StateDirProblem(cfg_->state_dir)) problems.push_back(*problem);
   last_ = problems;
   checked_ = now;
   return problems;

@@ -36,6 +36,9 @@ class ConfigHolder {
   std::shared_ptr<const config::Config> current_;
 };
 
+// A /health problem when the state directory is not writable.
+std::optional<std::string> StateDirProblem(const std::string& dir);
+
 // /health: the Podman socket answers, the repository work tree exists, the state directory is
 // writable. Cached for a second so a flood of /health requests does not flood Podman.
 class DaemonHealth final : public http::HealthProbe {

@@ -65,7 +65,7 @@ class StateDirProbe final : public http::HealthProbe {
  public:
   explicit StateDirProbe(std::string dir) : dir_(std::move(dir)) {}
   std::vector<std::string> Problems() override {
-    if (::access(dir_.c_str(), W_OK) != 0) return {"state directory " + dir_ + " is not writable"};
+    if (auto problem = StateDirProblem(dir_)) return {*problem};
     return {};
   }
 
