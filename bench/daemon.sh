@@ -54,6 +54,18 @@ kill $SPID 2>/dev/null || true
 echo "no-change deploy through the daemon (POST /deploy?wait), s: ${ts[*]}; median $(printf '%s\n' "${ts[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
 echo "worker peak RSS (sampled every 20 ms): $(cat $W/peak 2>/dev/null || echo ?) kB"
 echo "daemon RSS after: $(awk '/^VmRSS/{print $2}' /proc/$DPID/status) kB, VmHWM $(awk '/^VmHWM/{print $2}' /proc/$DPID/status) kB"
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+ts=()
+for i in $(seq $RUNS); do ts+=($(curl -s -o /dev/null -w '%{time_total}' http://127.0.0.1:$PORT/stacks)); done
+echo "GET /stacks, s: ${ts[*]}; median $(median "${ts[@]}")"
+# Concurrent requests share one __stacks worker (the first, then one for all that waited).
+ts=()
+for i in $(seq $RUNS); do
+  s=$(date +%s%N); cpids=()
+  for _ in $(seq 8); do curl -s -o /dev/null http://127.0.0.1:$PORT/stacks & cpids+=($!); done
+  wait "${cpids[@]}"; ts+=($(( ($(date +%s%N)-s)/1000000 )))
+done
+echo "8 concurrent GET /stacks, all answered, ms: ${ts[*]}; median $(median "${ts[@]}")"
 kill $DPID; wait $DPID 2>/dev/null || true; DPID=
 ts=()
 for i in $(seq $RUNS); do

@@ -152,6 +152,13 @@ struct Server::Impl {
   bool wait_stop = false;
   std::thread wait_thread;
 
+  // GET /stacks requests waiting for the stacks thread (StacksLoop).
+  std::mutex stacks_mutex;
+  std::condition_variable stacks_cv;
+  std::vector<Http::ResponseWriter> stacks_pending;
+  bool stacks_stop = false;
+  std::thread stacks_thread;
+
   std::unique_ptr<Http::Endpoint> endpoint;
   std::mutex shutdown_mutex;
   bool shut_down = false;
@@ -165,6 +172,8 @@ struct Server::Impl {
   bool RateLimited(const std::string& client, Http::ResponseWriter& w);
   void Accepted(const Http::Request& req, Http::ResponseWriter& w, const std::string& id);
   void WaitLoop();
+  void StacksLoop();
+  std::string StacksBody(std::vector<StackInfo> stacks);
   void Notify() {
     std::lock_guard lock(wait_mutex);
     wake = true;
@@ -334,39 +343,63 @@ void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
     if (path == "/stacks") {
       if (method != Http::Method::Get) return wrong_method("GET");
       if (!ApiAllowed(req, w)) return;
-      auto listed = catalog.List();
-      if (!listed)
-        return Reply(w, Http::Code::Service_Unavailable,
-                     ErrorBody("cannot observe the stacks: " + listed.error().What()));
-      auto& stacks = *listed;
-      auto recent = store.List(500);
-      std::string body = R"({"stacks":[)";
-      for (std::size_t i = 0; i < stacks.size(); ++i) {
-        auto& s = stacks[i];
-        if (s.last_deployment.empty()) {
-          for (const auto& d : recent) {
-            bool touched = std::find(d.trigger.stacks.begin(), d.trigger.stacks.end(), s.name) !=
-                               d.trigger.stacks.end() ||
-                           std::any_of(d.stacks.begin(), d.stacks.end(),
-                                       [&](const auto& o) { return o.name == s.name; });
-            if (touched) {
-              s.last_deployment = d.id;
-              break;
-            }
-          }
-        }
-        if (i) body += ',';
-        body += "{\"name\":" + JsonString(s.name) + ",\"commit\":" + JsonString(s.commit) +
-                ",\"fingerprint\":" + JsonString(s.fingerprint) + ",\"state\":" + JsonString(s.state) +
-                ",\"last_deployment\":" + JsonString(s.last_deployment) + "}";
-      }
-      body += "]}";
-      return Reply(w, Http::Code::Ok, body);
+      // Observing the stacks takes a worker (tens of ms, more when Podman is slow): the stacks
+      // thread answers, so that the reactor threads stay free for webhooks.
+      std::lock_guard lock(stacks_mutex);
+      if (stacks_stop)
+        return Reply(w, Http::Code::Service_Unavailable, ErrorBody("podcd is shutting down"), true);
+      stacks_pending.push_back(w.clone());
+      stacks_cv.notify_all();
+      return;
     }
     Reply(w, Http::Code::Not_Found, ErrorBody("no such endpoint"));
   } catch (const std::exception& e) {
     log::Error("request handler failed", {{"path", req.resource()}, {"error", e.what()}});
     Reply(w, Http::Code::Internal_Server_Error, ErrorBody("internal error"));
+  }
+}
+
+std::string Server::Impl::StacksBody(std::vector<StackInfo> stacks) {
+  auto recent = store.List(500);
+  std::string body = R"({"stacks":[)";
+  for (std::size_t i = 0; i < stacks.size(); ++i) {
+    auto& s = stacks[i];
+    if (s.last_deployment.empty()) {
+      for (const auto& d : recent) {
+        bool touched =
+            std::find(d.trigger.stacks.begin(), d.trigger.stacks.end(), s.name) != d.trigger.stacks.end() ||
+            std::any_of(d.stacks.begin(), d.stacks.end(), [&](const auto& o) { return o.name == s.name; });
+        if (touched) {
+          s.last_deployment = d.id;
+          break;
+        }
+      }
+    }
+    if (i) body += ',';
+    body += "{\"name\":" + JsonString(s.name) + ",\"commit\":" + JsonString(s.commit) +
+            ",\"fingerprint\":" + JsonString(s.fingerprint) + ",\"state\":" + JsonString(s.state) +
+            ",\"last_deployment\":" + JsonString(s.last_deployment) + "}";
+  }
+  body += "]}";
+  return body;
+}
+
+void Server::Impl::StacksLoop() {
+  current_route = "/stacks";
+  std::unique_lock lock(stacks_mutex);
+  for (;;) {
+    stacks_cv.wait(lock, [&] { return !stacks_pending.empty() || stacks_stop; });
+    if (stacks_pending.empty()) return;
+    // Every request taken here came before this observation began: one answer serves all.
+    std::vector<Http::ResponseWriter> batch;
+    batch.swap(stacks_pending);
+    lock.unlock();
+    auto listed = catalog.List();
+    const auto code = listed ? Http::Code::Ok : Http::Code::Service_Unavailable;
+    const std::string body = listed ? StacksBody(std::move(*listed))
+                                    : ErrorBody("cannot observe the stacks: " + listed.error().What());
+    for (auto& w : batch) Reply(w, code, body);
+    lock.lock();
   }
 }
 
@@ -576,6 +609,7 @@ Expected<void> Server::Start() {
     impl_->endpoint->init(opts);
     impl_->endpoint->setHandler(Http::make_handler<Handler>(impl_.get()));
     impl_->wait_thread = std::thread([impl = impl_.get()] { impl->WaitLoop(); });
+    impl_->stacks_thread = std::thread([impl = impl_.get()] { impl->StacksLoop(); });
     impl_->endpoint->serveThreaded();
   } catch (const std::exception& e) {
     return Fail(ErrorCode::kUnavailable, std::string("cannot listen: ") + e.what(),
@@ -610,6 +644,13 @@ void Server::Shutdown(std::chrono::milliseconds drain_timeout) {
     im.wait_cv.notify_all();
   }
   if (im.wait_thread.joinable()) im.wait_thread.join();
+  // GET /stacks requests already taken are answered (the stacks thread ends once none wait).
+  {
+    std::lock_guard lock(im.stacks_mutex);
+    im.stacks_stop = true;
+    im.stacks_cv.notify_all();
+  }
+  if (im.stacks_thread.joinable()) im.stacks_thread.join();
   // 3. Every answer is written before the reactor goes away.
   wait_until([&] { return im.in_flight.load() <= 0; });
   if (im.endpoint) im.endpoint->shutdown();

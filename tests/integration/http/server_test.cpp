@@ -672,3 +672,64 @@ TEST_CASE("GET /stacks answers 503 with the reason when the stacks cannot be obs
   CHECK(Str(Json(r.body), "error") ==
         "cannot observe the stacks: __stacks: cannot connect to /run/podman/podman.sock");
 }
+
+TEST_CASE(
+    "GET /stacks is answered off the reactor threads; requests waiting meanwhile share one observation") {
+  // List() blocks until opened. Before, each GET /stacks held a reactor thread (2) for its
+  // whole observation: with two of them waiting, /health and webhooks got no answer.
+  struct GatedCatalog final : http::StackCatalog {
+    bool Exists(std::string_view) override { return true; }
+    Expected<std::vector<http::StackInfo>> List() override {
+      std::unique_lock lock(m);
+      ++calls;
+      cv.notify_all();
+      cv.wait(lock, [&] { return open; });
+      return std::vector<http::StackInfo>{{"web", "c1", "f1", "in-sync", "d1"}};
+    }
+    std::mutex m;
+    std::condition_variable cv;
+    int calls = 0;
+    bool open = false;
+  };
+  test::TempDir dir;
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  GatedExecutor exec;
+  reconcile::WorkQueue q(**store, exec, 4);
+  GatedCatalog catalog;
+  http::ServerOptions o;
+  o.secret = std::string(kSecret);
+  o.host = "127.0.0.1";
+  o.port = 0;
+  http::Server server(o, **store, q, catalog);
+  REQUIRE(server.Start());
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.Port());
+  std::vector<std::thread> clients;
+  std::atomic<int> ok{0};
+  auto get_stacks = [&] {
+    auto r = Call("GET", base + "/stacks", {}, "", 20);
+    if (r.status == 200 && Str(Json(r.body), "error") == "<missing>" &&
+        r.body.find("\"name\":\"web\"") != std::string::npos)
+      ++ok;
+  };
+  clients.emplace_back(get_stacks);
+  {
+    std::unique_lock lock(catalog.m);
+    catalog.cv.wait(lock, [&] { return catalog.calls == 1; });
+  }
+  for (int i = 0; i < 7; ++i) clients.emplace_back(get_stacks);
+  // While the observation blocks and seven more requests wait, the server still answers.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(Call("GET", base + "/health", {}, "", 5).status == 200);
+  CHECK(Call("POST", base + "/deploy-all-changed", {Sig("")}, "", 5).status == 202);
+  {
+    std::lock_guard lock(catalog.m);
+    catalog.open = true;
+    catalog.cv.notify_all();
+  }
+  for (auto& t : clients) t.join();
+  exec.Open();
+  server.Shutdown(std::chrono::seconds(5));
+  CHECK(ok == 8);
+  CHECK(catalog.calls == 2);  // the first request's, then one for the seven that waited
+}
