@@ -63,12 +63,13 @@ podman_env() {
 
 do_stop() {
   [ -f "$DIR/env.sh" ] || [ -f "$DIR/containers.conf" ] || { rm -rf "$DIR"; return 0; }
-  local service_pid="" registry_pid="" auth_registry_pid=""
+  local service_pid="" registry_pid="" auth_registry_pid="" short_tmp=""
   if [ -f "$DIR/env.sh" ]; then
     # shellcheck disable=SC1091,SC1090
     service_pid=$(. "$DIR/env.sh" && echo "${PODCD_TESTENV_PODMAN_PID:-}")
     registry_pid=$(. "$DIR/env.sh" && echo "${PODCD_TESTENV_REGISTRY_PID:-}")
     auth_registry_pid=$(. "$DIR/env.sh" && echo "${PODCD_TESTENV_AUTH_REGISTRY_PID:-}")
+    short_tmp=$(. "$DIR/env.sh" && echo "${PODCD_TESTENV_TMP:-}")
   fi
   # Containers outlive the API service (conmon is detached): remove the ones in this env's
   # own store first, so their network namespaces, firewall rules and mounts go too.
@@ -81,12 +82,16 @@ do_stop() {
   kill_ours "$auth_registry_pid"
   # containers/storage leaves its overlay home and layer mounts behind: unmount every mount
   # under DIR (deepest first) before deleting, or rm would fail on busy mounts.
-  local mounts
-  mounts=$(awk -v d="$DIR/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
-  if [ -n "$mounts" ]; then
-    while read -r m; do umount -l "$m" 2>/dev/null || true; done <<<"$mounts"
-  fi
-  rm -rf "$DIR"
+  # Only a directory this script made (mktemp in do_start) is removed besides DIR.
+  case "$short_tmp" in /tmp/podcd-te.??????) ;; *) short_tmp="" ;; esac
+  local mounts d
+  for d in "$DIR" $short_tmp; do
+    mounts=$(awk -v d="$d/" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo | sort -r)
+    if [ -n "$mounts" ]; then
+      while read -r m; do umount -l "$m" 2>/dev/null || true; done <<<"$mounts"
+    fi
+  done
+  rm -rf "$DIR" $short_tmp
 }
 
 # Prints a random port in 20000..59999 that nothing listens on now.
@@ -168,7 +173,7 @@ write_configs() {
   # A subnet range of its own per env: each env has its own IPAM and network list, so two
   # envs on one host must not hand out the same addresses.
   local octet=$((100 + RANDOM % 150))
-  mkdir -p "$DIR/storage/graphroot" "$DIR/storage/runroot" "$DIR/tmp" "$DIR/networks"
+  mkdir -p "$DIR/storage/graphroot" "$DIR/networks"
   cat >"$DIR/containers.conf" <<EOF
 # Written by scripts/testenv.sh: an isolated rootful Podman for podcd's integration tests.
 [containers]
@@ -181,7 +186,7 @@ log_driver = "k8s-file"
 runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
-tmp_dir = "$DIR/tmp"
+tmp_dir = "$SHORT_TMP/tmp"
 static_dir = "$DIR/storage/graphroot/libpod"
 volume_path = "$DIR/storage/graphroot/volumes"
 
@@ -195,7 +200,7 @@ EOF
 [storage]
 driver = "overlay"
 graphroot = "$DIR/storage/graphroot"
-runroot = "$DIR/storage/runroot"
+runroot = "$SHORT_TMP/runroot"
 EOF
   cat >"$DIR/registries.conf" <<EOF
 unqualified-search-registries = []
@@ -257,6 +262,13 @@ do_start() {
   fi
 
   REGISTRY_PORT="" REGISTRY_PID="" AUTH_REGISTRY_PORT="" AUTH_REGISTRY_PID=""
+  # The store's runroot and Podman's tmp_dir live in a short directory of their own, linked
+  # as DIR/run: conmon's exit command (`podman container cleanup`) refuses a runroot longer
+  # than 50 characters, and then every `wait` of a container that ended takes Podman's 20 s
+  # conmon timeout (CI's build-asan/testenv/storage/runroot was 51 characters).
+  SHORT_TMP=$(mktemp -d /tmp/podcd-te.XXXXXX)
+  mkdir -p "$SHORT_TMP/runroot" "$SHORT_TMP/tmp"
+  ln -sfn "$SHORT_TMP" "$DIR/run"
   # env.sh is rewritten after each start, so that a failing start still stops all it started.
   start_registry registry
   REGISTRY_PORT=$STARTED_PORT REGISTRY_PID=$STARTED_PID
@@ -300,6 +312,7 @@ export CONTAINERS_REGISTRIES_CONF='$DIR/registries.conf'
 export PODCD_TESTENV_PODMAN_PID='$service_pid'
 export PODCD_TESTENV_REGISTRY_PID='$REGISTRY_PID'
 export PODCD_TESTENV_AUTH_REGISTRY_PID='$AUTH_REGISTRY_PID'
+export PODCD_TESTENV_TMP='$SHORT_TMP'
 EOF
 }
 
