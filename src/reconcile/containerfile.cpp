@@ -15,11 +15,67 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// Logical lines: comments dropped, `\` continuations joined.
+// The heredocs an instruction opens (`<<EOF`, `<<-EOF`, `<<"EOF"`, `<<'EOF'`), in order:
+// their terminators, and whether leading tabs are stripped before the comparison (`<<-`).
+struct Heredoc {
+  std::string word;
+  bool strip_tabs = false;
+};
+std::vector<Heredoc> HeredocsOpened(std::string_view instruction) {
+  std::vector<Heredoc> out;
+  auto word_char = [](char c, bool first) {
+    return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_' ||
+           (!first && (std::isdigit(static_cast<unsigned char>(c)) != 0 || c == '.' || c == '-'));
+  };
+  char in_quote = 0;  // `<<` inside a quoted string opens nothing
+  for (std::size_t at = 0; at < instruction.size(); ++at) {
+    const char c = instruction[at];
+    if (in_quote) {
+      if (c == '\\' && in_quote == '"')
+        ++at;
+      else if (c == in_quote)
+        in_quote = 0;
+      continue;
+    }
+    if (c == '"' || c == '\'') {
+      in_quote = c;
+      continue;
+    }
+    if (!instruction.substr(at).starts_with("<<")) continue;
+    std::size_t i = at + 2;
+    Heredoc h;
+    if (i < instruction.size() && instruction[i] == '-') {
+      h.strip_tabs = true;
+      ++i;
+    }
+    const char quote =
+        i < instruction.size() && (instruction[i] == '"' || instruction[i] == '\'') ? instruction[i] : 0;
+    if (quote) ++i;
+    std::size_t j = i;
+    while (j < instruction.size() && word_char(instruction[j], j == i)) ++j;
+    if (j == i || (quote && (j >= instruction.size() || instruction[j] != quote))) continue;
+    h.word = std::string(instruction.substr(i, j - i));
+    out.push_back(std::move(h));
+    at = quote ? j : j - 1;
+  }
+  return out;
+}
+
+// Logical lines: comments dropped, `\` continuations joined, heredoc bodies skipped (RUN,
+// COPY and ADD open them, as BuildKit and buildah read them).
 std::vector<std::string> Instructions(std::string_view text) {
   std::vector<std::string> out;
   std::string current;
+  std::vector<Heredoc> open;  // heredocs whose bodies come next, in order
   for (std::string_view line : SplitLines(text)) {
+    if (!open.empty()) {
+      std::string_view t = line;
+      if (t.ends_with('\r')) t.remove_suffix(1);
+      if (open.front().strip_tabs)
+        while (t.starts_with('\t')) t.remove_prefix(1);
+      if (t == open.front().word) open.erase(open.begin());
+      continue;
+    }
     std::string_view t = Trim(line);
     if (t.starts_with('#')) continue;  // a comment, also inside a continued instruction
     if (t.ends_with('\\')) {
@@ -27,7 +83,11 @@ std::vector<std::string> Instructions(std::string_view text) {
       continue;
     }
     current += std::string(t);
-    if (!Trim(current).empty()) out.emplace_back(Trim(current));
+    if (std::string_view done = Trim(current); !done.empty()) {
+      out.emplace_back(done);
+      const std::string op = Lower(done.substr(0, done.find_first_of(" \t")));
+      if (op == "run" || op == "copy" || op == "add") open = HeredocsOpened(done);
+    }
     current.clear();
   }
   if (!Trim(current).empty()) out.emplace_back(Trim(current));

@@ -14,7 +14,7 @@ namespace podcd::reconcile {
 // named with `AS`) and `COPY --from=` images (not a stage name or index). `$NAME`, `${NAME}`
 // and `${NAME:-default}` are replaced by the ARGs declared before the first FROM, with
 // `build_args` overriding their defaults. Line continuations and comments as Docker reads
-// them; instructions in any case.
+// them; instructions in any case; the bodies of heredocs (`RUN <<EOF` ... `EOF`) are skipped.
 std::vector<std::string> BaseImages(std::string_view containerfile,
                                     const std::map<std::string, std::string>& build_args);
 

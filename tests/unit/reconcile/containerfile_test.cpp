@@ -38,3 +38,30 @@ TEST_CASE("the images a Containerfile builds from") {
   CHECK(BaseImages(args, {}) == Images{"docker.io/alpine:3.19"});
   CHECK(BaseImages(args, {{"TAG", "3.20"}, {"REGISTRY", "quay.io"}}).front() == "quay.io/alpine:3.20");
 }
+
+TEST_CASE("Containerfile heredocs are bodies, not instructions") {
+  // The lines of a heredoc (RUN, COPY, ADD; BuildKit and buildah >= 1.33) up to its
+  // terminator are file or script content: a FROM among them names no base image.
+  const char* heredocs =
+      "FROM alpine:3.19\n"
+      "RUN <<EOF\n"
+      "FROM not-an-image:1\n"
+      "# not a comment either\n"
+      "EOF\n"
+      "COPY <<-\"CONF\" /etc/app.conf\n"
+      "\tFROM tabbed:1\n"
+      "\tCONF\n"
+      "RUN cat <<'A' > /a && cat <<B > /b\n"
+      "FROM in-a:1\n"
+      "A\n"
+      "FROM in-b:1\n"
+      "B\n"
+      "COPY --from=nginx:1.27 /x /x\n";
+  CHECK(BaseImages(heredocs, {}) == Images{"alpine:3.19", "nginx:1.27"});
+  // `<<` that is no heredoc marker (no word after it) leaves the next lines alone.
+  CHECK(BaseImages("FROM a\nRUN echo $((1 << 2))\nFROM b\n", {}) == Images{"a", "b"});
+  // Nor does `<<` inside a quoted string.
+  CHECK(BaseImages("FROM a\nRUN echo \"x<<y\" 'p<<q'\nFROM b\n", {}) == Images{"a", "b"});
+  // An unterminated heredoc swallows the rest, as the builder reads it.
+  CHECK(BaseImages("FROM a\nRUN <<EOF\nFROM b\n", {}) == Images{"a"});
+}
