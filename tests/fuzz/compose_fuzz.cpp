@@ -1,5 +1,6 @@
 // libFuzzer target: compose loading from text (YAML, merge keys, interpolation, every key
-// parser), .env parsing and interpolation, then policy and fingerprint on what loads.
+// parser), .env parsing and interpolation, then policy and fingerprint on what loads; the
+// same text as a Containerfile (base images: ARGs, stages, heredocs).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,6 +13,7 @@
 #include "compose/loader.hpp"
 #include "core/fingerprint.hpp"
 #include "core/policy.hpp"
+#include "reconcile/containerfile.hpp"
 
 namespace {
 
@@ -49,6 +51,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)podcd::compose::Interpolate(text, vars);
   (void)podcd::compose::ParseEnvFile(text, "fuzz.env", vars);
   (void)podcd::compose::SplitCommand(text);
+  (void)podcd::reconcile::BaseImages(text, {{"TAG", "1"}});
   auto stack = podcd::compose::LoadStackFromText(text, fixture.stack, fixture.options);
   if (stack) {
     podcd::core::PolicySettings policy;
