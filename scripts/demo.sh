@@ -5,7 +5,8 @@
 #     (scripts/testenv.sh; your own containers are not touched),
 #   - a bare git repository made from examples/env, which podcd clones and follows,
 #   - podcd's state directory, config and webhook secret.
-# Ctrl-C stops podcd; `scripts/demo.sh stop` then removes the demo's containers and services.
+# Ctrl-C stops podcd; `scripts/demo.sh stop` then removes the demo's containers and services
+# (and stops podcd first when it still runs, e.g. when the demo was sent to the background).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -13,6 +14,14 @@ DEMO_DIR=${DEMO_DIR:-/tmp/podcd-demo}
 PORT=${PODCD_DEMO_PORT:-8080}
 
 if [ "${1:-}" = stop ]; then
+  # A podcd still running (the demo was sent to the background, or its terminal closed) is
+  # stopped first, by the PID the demo recorded, and only if it is still this demo's podcd.
+  pid=$(cat "$DEMO_DIR/podcd.pid" 2>/dev/null || true)
+  if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "--config $DEMO_DIR/podcd.yml serve"; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    echo "stopped podcd (pid $pid)"
+  fi
   scripts/testenv.sh stop "$DEMO_DIR/podman"
   rm -rf "$DEMO_DIR"
   exit 0
@@ -72,4 +81,6 @@ podcd is starting on http://127.0.0.1:$PORT for the example in examples/env.
   Stop:           Ctrl-C, then scripts/demo.sh stop
 
 TXT
-exec "$BIN" serve --config "$DEMO_DIR/podcd.yml"
+# podcd keeps this PID (`podcd serve` execs podcd-serve): `scripts/demo.sh stop` reads it.
+echo $$ >"$DEMO_DIR/podcd.pid"
+exec "$BIN" --config "$DEMO_DIR/podcd.yml" serve
