@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <sstream>
 #include <thread>
@@ -152,12 +153,23 @@ struct Server::Impl {
   bool wait_stop = false;
   std::thread wait_thread;
 
-  // GET /stacks requests waiting for the stacks thread (StacksLoop).
-  std::mutex stacks_mutex;
-  std::condition_variable stacks_cv;
-  std::vector<Http::ResponseWriter> stacks_pending;
-  bool stacks_stop = false;
-  std::thread stacks_thread;
+  // GET /health, /metrics and /stacks can wait on Podman (a ping, the podcd_stacks gauge, a
+  // __stacks worker): each is answered by a thread of its own, so that the reactor threads
+  // stay free for webhooks. The requests that come while an answer is computed all get the
+  // next one, computed after they came.
+  struct Deferred {
+    std::string_view route;
+    std::function<std::pair<Http::Code, std::string>()> answer;
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::vector<Http::ResponseWriter> pending;
+    bool stop = false;
+    std::thread thread;
+  };
+  Deferred health_answers{"/health", [this] { return HealthAnswer(); }, {}, {}, {}, false, {}};
+  Deferred metrics_answers{
+      "/metrics", [] { return std::pair{Http::Code::Ok, metrics::Render()}; }, {}, {}, {}, false, {}};
+  Deferred stacks_answers{"/stacks", [this] { return StacksAnswer(); }, {}, {}, {}, false, {}};
 
   std::unique_ptr<Http::Endpoint> endpoint;
   std::mutex shutdown_mutex;
@@ -172,7 +184,11 @@ struct Server::Impl {
   bool RateLimited(const std::string& client, Http::ResponseWriter& w);
   void Accepted(const Http::Request& req, Http::ResponseWriter& w, const std::string& id);
   void WaitLoop();
-  void StacksLoop();
+  void Defer(Deferred& d, Http::ResponseWriter& w);
+  void DeferredLoop(Deferred& d);
+  void StopDeferred(Deferred& d);
+  std::pair<Http::Code, std::string> HealthAnswer();
+  std::pair<Http::Code, std::string> StacksAnswer();
   std::string StacksBody(std::vector<StackInfo> stacks);
   void Notify() {
     std::lock_guard lock(wait_mutex);
@@ -277,22 +293,12 @@ void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
     };
     if (path == "/health") {
       if (method != Http::Method::Get) return wrong_method("GET");
-      std::vector<std::string> problems;
-      if (health != nullptr) problems = health->Problems();
-      if (problems.empty()) {
-        return Reply(w, Http::Code::Ok,
-                     opt.version.empty() ? std::string(R"({"status":"ok"})")
-                                         : R"({"status":"ok","version":)" + JsonString(opt.version) + "}");
-      }
-      std::string body = R"({"status":"unhealthy","reasons":[)";
-      for (std::size_t i = 0; i < problems.size(); ++i) body += (i ? "," : "") + JsonString(problems[i]);
-      body += "]}";
-      return Reply(w, Http::Code::Service_Unavailable, body);
+      return Defer(health_answers, w);
     }
     if (path == "/metrics") {
       if (method != Http::Method::Get) return wrong_method("GET");
       if (!ApiAllowed(req, w)) return;
-      return Reply(w, Http::Code::Ok, metrics::Render());
+      return Defer(metrics_answers, w);
     }
     if (path == "/deploy-all-changed") {
       if (method != Http::Method::Post) return wrong_method("POST");
@@ -343,14 +349,7 @@ void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
     if (path == "/stacks") {
       if (method != Http::Method::Get) return wrong_method("GET");
       if (!ApiAllowed(req, w)) return;
-      // Observing the stacks takes a worker (tens of ms, more when Podman is slow): the stacks
-      // thread answers, so that the reactor threads stay free for webhooks.
-      std::lock_guard lock(stacks_mutex);
-      if (stacks_stop)
-        return Reply(w, Http::Code::Service_Unavailable, ErrorBody("podcd is shutting down"), true);
-      stacks_pending.push_back(w.clone());
-      stacks_cv.notify_all();
-      return;
+      return Defer(stacks_answers, w);
     }
     Reply(w, Http::Code::Not_Found, ErrorBody("no such endpoint"));
   } catch (const std::exception& e) {
@@ -384,23 +383,64 @@ std::string Server::Impl::StacksBody(std::vector<StackInfo> stacks) {
   return body;
 }
 
-void Server::Impl::StacksLoop() {
-  current_route = "/stacks";
-  std::unique_lock lock(stacks_mutex);
+std::pair<Http::Code, std::string> Server::Impl::StacksAnswer() {
+  auto listed = catalog.List();
+  if (!listed)
+    return {Http::Code::Service_Unavailable,
+            ErrorBody("cannot observe the stacks: " + listed.error().What())};
+  return {Http::Code::Ok, StacksBody(std::move(*listed))};
+}
+
+std::pair<Http::Code, std::string> Server::Impl::HealthAnswer() {
+  std::vector<std::string> problems;
+  if (health != nullptr) problems = health->Problems();
+  if (problems.empty()) {
+    return {Http::Code::Ok, opt.version.empty()
+                                ? std::string(R"({"status":"ok"})")
+                                : R"({"status":"ok","version":)" + JsonString(opt.version) + "}"};
+  }
+  std::string body = R"({"status":"unhealthy","reasons":[)";
+  for (std::size_t i = 0; i < problems.size(); ++i) body += (i ? "," : "") + JsonString(problems[i]);
+  body += "]}";
+  return {Http::Code::Service_Unavailable, body};
+}
+
+void Server::Impl::Defer(Deferred& d, Http::ResponseWriter& w) {
+  std::lock_guard lock(d.mutex);
+  if (d.stop) return Reply(w, Http::Code::Service_Unavailable, ErrorBody("podcd is shutting down"), true);
+  d.pending.push_back(w.clone());
+  d.cv.notify_all();
+}
+
+void Server::Impl::DeferredLoop(Deferred& d) {
+  current_route = d.route;
+  std::unique_lock lock(d.mutex);
   for (;;) {
-    stacks_cv.wait(lock, [&] { return !stacks_pending.empty() || stacks_stop; });
-    if (stacks_pending.empty()) return;
-    // Every request taken here came before this observation began: one answer serves all.
+    d.cv.wait(lock, [&] { return !d.pending.empty() || d.stop; });
+    if (d.pending.empty()) return;
+    // Every request taken here came before this answer began: one answer serves them all.
     std::vector<Http::ResponseWriter> batch;
-    batch.swap(stacks_pending);
+    batch.swap(d.pending);
     lock.unlock();
-    auto listed = catalog.List();
-    const auto code = listed ? Http::Code::Ok : Http::Code::Service_Unavailable;
-    const std::string body = listed ? StacksBody(std::move(*listed))
-                                    : ErrorBody("cannot observe the stacks: " + listed.error().What());
-    for (auto& w : batch) Reply(w, code, body);
+    std::pair<Http::Code, std::string> answer{Http::Code::Internal_Server_Error, ErrorBody("internal error")};
+    try {
+      answer = d.answer();
+    } catch (const std::exception& e) {
+      log::Error("request handler failed", {{"path", std::string(d.route)}, {"error", e.what()}});
+    }
+    for (auto& w : batch) Reply(w, answer.first, answer.second);
     lock.lock();
   }
+}
+
+// The requests already taken are answered; the thread ends once none wait.
+void Server::Impl::StopDeferred(Deferred& d) {
+  {
+    std::lock_guard lock(d.mutex);
+    d.stop = true;
+    d.cv.notify_all();
+  }
+  if (d.thread.joinable()) d.thread.join();
 }
 
 void Server::Impl::HandleTrigger(const Http::Request& req, Http::ResponseWriter& w, TriggerEndpoint ep,
@@ -609,7 +649,8 @@ Expected<void> Server::Start() {
     impl_->endpoint->init(opts);
     impl_->endpoint->setHandler(Http::make_handler<Handler>(impl_.get()));
     impl_->wait_thread = std::thread([impl = impl_.get()] { impl->WaitLoop(); });
-    impl_->stacks_thread = std::thread([impl = impl_.get()] { impl->StacksLoop(); });
+    for (auto* d : {&impl_->health_answers, &impl_->metrics_answers, &impl_->stacks_answers})
+      d->thread = std::thread([impl = impl_.get(), d] { impl->DeferredLoop(*d); });
     impl_->endpoint->serveThreaded();
   } catch (const std::exception& e) {
     return Fail(ErrorCode::kUnavailable, std::string("cannot listen: ") + e.what(),
@@ -644,13 +685,7 @@ void Server::Shutdown(std::chrono::milliseconds drain_timeout) {
     im.wait_cv.notify_all();
   }
   if (im.wait_thread.joinable()) im.wait_thread.join();
-  // GET /stacks requests already taken are answered (the stacks thread ends once none wait).
-  {
-    std::lock_guard lock(im.stacks_mutex);
-    im.stacks_stop = true;
-    im.stacks_cv.notify_all();
-  }
-  if (im.stacks_thread.joinable()) im.stacks_thread.join();
+  for (auto* d : {&im.health_answers, &im.metrics_answers, &im.stacks_answers}) im.StopDeferred(*d);
   // 3. Every answer is written before the reactor goes away.
   wait_until([&] { return im.in_flight.load() <= 0; });
   if (im.endpoint) im.endpoint->shutdown();

@@ -733,3 +733,60 @@ TEST_CASE(
   CHECK(ok == 8);
   CHECK(catalog.calls == 2);  // the first request's, then one for the seven that waited
 }
+
+TEST_CASE("a /health that waits on Podman holds no reactor thread; waiting probes share one check") {
+  // The daemon's probe pings Podman (up to 2 s when it hangs). Before, two such requests held
+  // both reactor threads, and webhooks waited for them.
+  struct GatedProbe final : http::HealthProbe {
+    std::vector<std::string> Problems() override {
+      std::unique_lock lock(m);
+      ++calls;
+      cv.notify_all();
+      cv.wait(lock, [&] { return open; });
+      return {"podman socket /run/podman/podman.sock: timed out"};
+    }
+    std::mutex m;
+    std::condition_variable cv;
+    int calls = 0;
+    bool open = false;
+  };
+  test::TempDir dir;
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  GatedExecutor exec;
+  reconcile::WorkQueue q(**store, exec, 4);
+  http::DirectoryCatalog catalog(dir.path().string());
+  GatedProbe probe;
+  http::ServerOptions o;
+  o.secret = std::string(kSecret);
+  o.host = "127.0.0.1";
+  o.port = 0;
+  http::Server server(o, **store, q, catalog, &probe);
+  REQUIRE(server.Start());
+  const std::string base = "http://127.0.0.1:" + std::to_string(server.Port());
+  std::vector<std::thread> clients;
+  std::atomic<int> unhealthy{0};
+  auto get_health = [&] {
+    auto r = Call("GET", base + "/health", {}, "", 20);
+    if (r.status == 503 && r.body.find("timed out") != std::string::npos) ++unhealthy;
+  };
+  clients.emplace_back(get_health);
+  {
+    std::unique_lock lock(probe.m);
+    probe.cv.wait(lock, [&] { return probe.calls == 1; });
+  }
+  for (int i = 0; i < 3; ++i) clients.emplace_back(get_health);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  CHECK(Call("POST", base + "/deploy-all-changed", {Sig("")}, "", 5).status == 202);
+  CHECK(Call("GET", base + "/metrics", {}, "", 5).status == 200);
+  {
+    std::lock_guard lock(probe.m);
+    probe.open = true;
+    probe.cv.notify_all();
+  }
+  for (auto& t : clients) t.join();
+  exec.Open();
+  server.Shutdown(std::chrono::seconds(5));
+  CHECK(unhealthy == 4);
+  CHECK(probe.calls == 2);
+}
