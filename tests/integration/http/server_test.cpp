@@ -5,7 +5,10 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <condition_variable>
 #include <csignal>
+#include <functional>
+#include <mutex>
 #include <set>
 #include <thread>
 
@@ -647,6 +650,77 @@ TEST_CASE("a port already in use is a clear start-up error") {
   CHECK(r.error().What().find(std::to_string(o.port)) != std::string::npos);
 }
 
+namespace {
+
+// A server on a free loopback port over its own store and queue, with the given catalog and
+// probe (no repository: for the tests that bring their own catalog).
+struct BareServer {
+  explicit BareServer(http::StackCatalog& catalog, http::HealthProbe* probe = nullptr) {
+    auto s = state::Store::Open(dir.path());
+    REQUIRE(s);
+    store = std::move(*s);
+    queue = std::make_unique<reconcile::WorkQueue>(*store, exec, 4);
+    http::ServerOptions o;
+    o.secret = std::string(kSecret);
+    o.host = "127.0.0.1";
+    o.port = 0;
+    server = std::make_unique<http::Server>(o, *store, *queue, catalog, probe);
+    REQUIRE(server->Start());
+  }
+  ~BareServer() {
+    exec.Open();
+    server->Shutdown(std::chrono::seconds(5));
+  }
+  std::string Url(const std::string& path) const {
+    return "http://127.0.0.1:" + std::to_string(server->Port()) + path;
+  }
+  test::TempDir dir;
+  GatedExecutor exec;
+  std::unique_ptr<state::Store> store;
+  std::unique_ptr<reconcile::WorkQueue> queue;
+  std::unique_ptr<http::Server> server;
+};
+
+// Holds whoever Pass()es until Open(); counts them.
+struct Gate {
+  void Pass() {
+    std::unique_lock lock(m);
+    ++calls;
+    cv.notify_all();
+    cv.wait(lock, [&] { return open; });
+  }
+  void WaitCalls(int n) {
+    std::unique_lock lock(m);
+    cv.wait(lock, [&] { return calls >= n; });
+  }
+  void Open() {
+    std::lock_guard lock(m);
+    open = true;
+    cv.notify_all();
+  }
+  int Calls() {
+    std::lock_guard lock(m);
+    return calls;
+  }
+  std::mutex m;
+  std::condition_variable cv;
+  int calls = 0;
+  bool open = false;
+};
+
+// Runs `request` in a thread; once `gate` holds it, `more` more in threads of their own;
+// returns the threads.
+std::vector<std::thread> Concurrently(Gate& gate, int more, const std::function<void()>& request) {
+  std::vector<std::thread> clients;
+  clients.emplace_back(request);
+  gate.WaitCalls(1);
+  for (int i = 0; i < more; ++i) clients.emplace_back(request);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // they reach the server
+  return clients;
+}
+
+}  // namespace
+
 TEST_CASE("GET /stacks answers 503 with the reason when the stacks cannot be observed") {
   struct FailingCatalog final : http::StackCatalog {
     bool Exists(std::string_view) override { return true; }
@@ -654,20 +728,9 @@ TEST_CASE("GET /stacks answers 503 with the reason when the stacks cannot be obs
       return Fail(ErrorCode::kUnavailable, "cannot connect to /run/podman/podman.sock", "__stacks");
     }
   };
-  test::TempDir dir;
-  auto store = state::Store::Open(dir.path());
-  REQUIRE(store);
-  GatedExecutor exec;
-  reconcile::WorkQueue q(**store, exec, 4);
   FailingCatalog catalog;
-  http::ServerOptions o;
-  o.secret = std::string(kSecret);
-  o.host = "127.0.0.1";
-  o.port = 0;
-  http::Server server(o, **store, q, catalog);
-  REQUIRE(server.Start());
-  auto r = Call("GET", "http://127.0.0.1:" + std::to_string(server.Port()) + "/stacks", {});
-  server.Shutdown(std::chrono::seconds(5));
+  BareServer b(catalog);
+  auto r = Call("GET", b.Url("/stacks"), {});
   CHECK(r.status == 503);
   CHECK(Str(Json(r.body), "error") ==
         "cannot observe the stacks: __stacks: cannot connect to /run/podman/podman.sock");
@@ -680,58 +743,27 @@ TEST_CASE(
   struct GatedCatalog final : http::StackCatalog {
     bool Exists(std::string_view) override { return true; }
     Expected<std::vector<http::StackInfo>> List() override {
-      std::unique_lock lock(m);
-      ++calls;
-      cv.notify_all();
-      cv.wait(lock, [&] { return open; });
+      gate.Pass();
       return std::vector<http::StackInfo>{{"web", "c1", "f1", "in-sync", "d1"}};
     }
-    std::mutex m;
-    std::condition_variable cv;
-    int calls = 0;
-    bool open = false;
+    Gate gate;
   };
-  test::TempDir dir;
-  auto store = state::Store::Open(dir.path());
-  REQUIRE(store);
-  GatedExecutor exec;
-  reconcile::WorkQueue q(**store, exec, 4);
   GatedCatalog catalog;
-  http::ServerOptions o;
-  o.secret = std::string(kSecret);
-  o.host = "127.0.0.1";
-  o.port = 0;
-  http::Server server(o, **store, q, catalog);
-  REQUIRE(server.Start());
-  const std::string base = "http://127.0.0.1:" + std::to_string(server.Port());
-  std::vector<std::thread> clients;
+  BareServer b(catalog);
   std::atomic<int> ok{0};
-  auto get_stacks = [&] {
-    auto r = Call("GET", base + "/stacks", {}, "", 20);
+  auto clients = Concurrently(catalog.gate, 7, [&] {
+    auto r = Call("GET", b.Url("/stacks"), {}, "", 20);
     if (r.status == 200 && Str(Json(r.body), "error") == "<missing>" &&
         r.body.find("\"name\":\"web\"") != std::string::npos)
       ++ok;
-  };
-  clients.emplace_back(get_stacks);
-  {
-    std::unique_lock lock(catalog.m);
-    catalog.cv.wait(lock, [&] { return catalog.calls == 1; });
-  }
-  for (int i = 0; i < 7; ++i) clients.emplace_back(get_stacks);
+  });
   // While the observation blocks and seven more requests wait, the server still answers.
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  CHECK(Call("GET", base + "/health", {}, "", 5).status == 200);
-  CHECK(Call("POST", base + "/deploy-all-changed", {Sig("")}, "", 5).status == 202);
-  {
-    std::lock_guard lock(catalog.m);
-    catalog.open = true;
-    catalog.cv.notify_all();
-  }
+  CHECK(Call("GET", b.Url("/health"), {}, "", 5).status == 200);
+  CHECK(Call("POST", b.Url("/deploy-all-changed"), {Sig("")}, "", 5).status == 202);
+  catalog.gate.Open();
   for (auto& t : clients) t.join();
-  exec.Open();
-  server.Shutdown(std::chrono::seconds(5));
   CHECK(ok == 8);
-  CHECK(catalog.calls == 2);  // the first request's, then one for the seven that waited
+  CHECK(catalog.gate.Calls() == 2);  // the first request's, then one for the seven that waited
 }
 
 TEST_CASE("a /health that waits on Podman holds no reactor thread; waiting probes share one check") {
@@ -739,54 +771,24 @@ TEST_CASE("a /health that waits on Podman holds no reactor thread; waiting probe
   // both reactor threads, and webhooks waited for them.
   struct GatedProbe final : http::HealthProbe {
     std::vector<std::string> Problems() override {
-      std::unique_lock lock(m);
-      ++calls;
-      cv.notify_all();
-      cv.wait(lock, [&] { return open; });
+      gate.Pass();
       return {"podman socket /run/podman/podman.sock: timed out"};
     }
-    std::mutex m;
-    std::condition_variable cv;
-    int calls = 0;
-    bool open = false;
+    Gate gate;
   };
-  test::TempDir dir;
-  auto store = state::Store::Open(dir.path());
-  REQUIRE(store);
-  GatedExecutor exec;
-  reconcile::WorkQueue q(**store, exec, 4);
-  http::DirectoryCatalog catalog(dir.path().string());
   GatedProbe probe;
-  http::ServerOptions o;
-  o.secret = std::string(kSecret);
-  o.host = "127.0.0.1";
-  o.port = 0;
-  http::Server server(o, **store, q, catalog, &probe);
-  REQUIRE(server.Start());
-  const std::string base = "http://127.0.0.1:" + std::to_string(server.Port());
-  std::vector<std::thread> clients;
+  test::TempDir repo;
+  http::DirectoryCatalog catalog(repo.path().string());
+  BareServer b(catalog, &probe);
   std::atomic<int> unhealthy{0};
-  auto get_health = [&] {
-    auto r = Call("GET", base + "/health", {}, "", 20);
+  auto clients = Concurrently(probe.gate, 3, [&] {
+    auto r = Call("GET", b.Url("/health"), {}, "", 20);
     if (r.status == 503 && r.body.find("timed out") != std::string::npos) ++unhealthy;
-  };
-  clients.emplace_back(get_health);
-  {
-    std::unique_lock lock(probe.m);
-    probe.cv.wait(lock, [&] { return probe.calls == 1; });
-  }
-  for (int i = 0; i < 3; ++i) clients.emplace_back(get_health);
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
-  CHECK(Call("POST", base + "/deploy-all-changed", {Sig("")}, "", 5).status == 202);
-  CHECK(Call("GET", base + "/metrics", {}, "", 5).status == 200);
-  {
-    std::lock_guard lock(probe.m);
-    probe.open = true;
-    probe.cv.notify_all();
-  }
+  });
+  CHECK(Call("POST", b.Url("/deploy-all-changed"), {Sig("")}, "", 5).status == 202);
+  CHECK(Call("GET", b.Url("/metrics"), {}, "", 5).status == 200);
+  probe.gate.Open();
   for (auto& t : clients) t.join();
-  exec.Open();
-  server.Shutdown(std::chrono::seconds(5));
   CHECK(unhealthy == 4);
-  CHECK(probe.calls == 2);
+  CHECK(probe.gate.Calls() == 2);
 }
