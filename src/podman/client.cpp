@@ -712,9 +712,14 @@ Expected<std::string> Client::InspectContainerJson(std::string_view id) {
   return std::move(r->body);
 }
 
+Expected<rapidjson::Document> Client::InspectContainerDoc(std::string_view id) {
+  auto body = InspectContainerJson(id);
+  if (!body) return std::unexpected(body.error());
+  return ParseJson(*body, "podman container inspect " + std::string(id));
+}
+
 Expected<ContainerSpec> Client::InspectRunConfig(std::string_view id) {
-  const std::string call = "podman container inspect " + std::string(id);
-  auto doc = CallJson("GET", Path("/containers/" + Seg(id) + "/json"), {}, call, options_.timeout, {200});
+  auto doc = InspectContainerDoc(id);
   if (!doc) return std::unexpected(doc.error());
   ContainerSpec spec;
   spec.name = json::GetStr(*doc, "Name");
@@ -747,8 +752,7 @@ Expected<ContainerSpec> Client::InspectRunConfig(std::string_view id) {
 }
 
 Expected<ContainerInfo> Client::InspectContainer(std::string_view id) {
-  const std::string call = "podman container inspect " + std::string(id);
-  auto doc = CallJson("GET", Path("/containers/" + Seg(id) + "/json"), {}, call, options_.timeout, {200});
+  auto doc = InspectContainerDoc(id);
   if (!doc) return std::unexpected(doc.error());
   ContainerInfo info;
   info.id = json::GetStr(*doc, "Id");
@@ -812,9 +816,7 @@ Expected<HealthResult> Client::RunHealthcheck(std::string_view id) {
   h.status = json::GetStr(*doc, "Status");
   // The run's own answer has only the status (its Log is null in 4.3): the streak and the
   // check's exit code and output are in the container's health log.
-  auto body = InspectContainerJson(id);
-  if (!body) return std::unexpected(body.error());
-  auto inspect = ParseJson(*body, call);
+  auto inspect = InspectContainerDoc(id);
   if (!inspect) return std::unexpected(inspect.error());
   if (const Json* state = GetObject(*inspect, "State")) {
     const Json* health = GetObject(*state, "Health");

@@ -250,6 +250,8 @@ class Client {
   Expected<HttpResponse> Call(std::string_view method, const std::string& path, std::string_view body,
                               std::string_view call, std::chrono::milliseconds timeout,
                               const std::vector<std::string>& headers = {});
+  // InspectContainerJson(), parsed.
+  Expected<rapidjson::Document> InspectContainerDoc(std::string_view id);
   // Call() that expects one of the `ok` statuses and a JSON answer; anything else is the error.
   Expected<rapidjson::Document> CallJson(std::string_view method, const std::string& path,
                                          std::string_view body, std::string_view call,
