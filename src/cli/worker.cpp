@@ -63,10 +63,7 @@ std::optional<Job> StartJob(const GlobalOptions& g) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   // The daemon spawns workers with these blocked: one sent before this point is delivered now.
-  sigset_t stops;
-  sigemptyset(&stops);
-  sigaddset(&stops, SIGTERM);
-  sigaddset(&stops, SIGINT);
+  const sigset_t stops = worker::StopSignals();
   ::pthread_sigmask(SIG_UNBLOCK, &stops, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   // A daemon that dies (SIGKILL) takes its worker down at the next safe point, so that the

@@ -79,13 +79,9 @@ Expected<void> WorkerLauncher::Run(std::string_view command, const reconcile::wo
   posix_spawn_file_actions_addclosefrom_np(&actions, 3);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  // The daemon blocks its stop signals in every thread; the worker starts with SIGTERM and
-  // SIGINT still blocked and unblocks them once its handler is in place (cli/worker.cpp), so
-  // that a stop sent right after the spawn is a stop request and not a kill.
-  sigset_t stops;
-  sigemptyset(&stops);
-  sigaddset(&stops, SIGTERM);
-  sigaddset(&stops, SIGINT);
+  // The daemon blocks its own signals in every thread; the worker starts with its stop
+  // signals still blocked and unblocks them once its handler is in place (cli/worker.cpp).
+  const sigset_t stops = reconcile::worker::StopSignals();
   sigset_t defaults;
   sigemptyset(&defaults);
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);

@@ -79,6 +79,14 @@ std::expected<config::Config, std::vector<Error>> LoadSnapshot(const ConfigSnaps
   return current;
 }
 
+sigset_t StopSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
 std::string EncodeRequest(const Request& r) {
   return Object([&](Writer& w) {
     Str(w, "id", r.id);

@@ -8,6 +8,7 @@
 // A stop request is SIGTERM to the worker.
 #pragma once
 
+#include <csignal>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,11 @@ struct Request {
   std::string daemon_version;
 };
 std::string EncodeRequest(const Request& r);
+
+// The signals that stop a worker at its next safe point: SIGTERM (the daemon) and SIGINT. The
+// daemon starts workers with them blocked, and a worker unblocks them once its handler is
+// set, so that one sent in between is a stop request, not a kill.
+sigset_t StopSignals();
 Expected<Request> DecodeRequest(std::string_view json);
 
 // One line each (no newline).
