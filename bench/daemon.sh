@@ -32,6 +32,7 @@ log: {level: warn}
 C
 cleanup() { [ -n "${DPID:-}" ] && kill $DPID 2>/dev/null; wait 2>/dev/null; podman rm -f -t 0 $(podman ps -aq --filter label=io.podcd.stack=big) >/dev/null 2>&1 || true; podman network rm -f big_net >/dev/null 2>&1 || true; rm -rf $W; }
 trap cleanup EXIT
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 $PODCD --config $W/podcd.yml serve 2>$W/serve.log & DPID=$!
 for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:$PORT/health && break; sleep 0.1; done
 sleep 0.5
@@ -51,10 +52,9 @@ for i in $(seq $RUNS); do
   ts+=($t)
 done
 kill $SPID 2>/dev/null || true
-echo "no-change deploy through the daemon (POST /deploy?wait), s: ${ts[*]}; median $(printf '%s\n' "${ts[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+echo "no-change deploy through the daemon (POST /deploy?wait), s: ${ts[*]}; median $(median "${ts[@]}")"
 echo "worker peak RSS (sampled every 20 ms): $(cat $W/peak 2>/dev/null || echo ?) kB"
 echo "daemon RSS after: $(awk '/^VmRSS/{print $2}' /proc/$DPID/status) kB, VmHWM $(awk '/^VmHWM/{print $2}' /proc/$DPID/status) kB"
-median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ts=()
 for i in $(seq $RUNS); do ts+=($(curl -s -o /dev/null -w '%{time_total}' http://127.0.0.1:$PORT/stacks)); done
 echo "GET /stacks, s: ${ts[*]}; median $(median "${ts[@]}")"
@@ -71,4 +71,4 @@ ts=()
 for i in $(seq $RUNS); do
   s=$(date +%s%N); $PODCD --config $W/podcd.yml deploy --all-changed >/dev/null 2>&1; ts+=($(( ($(date +%s%N)-s)/1000000 )))
 done
-echo "no-change podcd deploy --all-changed (CLI, in-process), ms: ${ts[*]}; median $(printf '%s\n' "${ts[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')"
+echo "no-change podcd deploy --all-changed (CLI, in-process), ms: ${ts[*]}; median $(median "${ts[@]}")"
