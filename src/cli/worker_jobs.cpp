@@ -10,13 +10,7 @@
 
 namespace podcd::cli {
 
-podman::ClientOptions PodmanOptions(const config::Config& cfg) {
-  podman::ClientOptions o;
-  o.socket_path = cfg.podman.socket;
-  o.long_timeout = cfg.podman.timeout;
-  o.auth_file = cfg.podman.auth_file;
-  return o;
-}
+podman::ClientOptions PodmanOptions(const config::Config& cfg) { return podman::OptionsFromConfig(cfg); }
 
 Expected<std::vector<reconcile::worker::StackObservation>> ObserveStacks(reconcile::Engine& engine) {
   auto snap = engine.Observe(false, false);

@@ -568,6 +568,13 @@ struct Loader {
     if (cfg.state_dir.empty() || cfg.state_dir.front() != '/') {
       bad("state_dir", "must be an absolute path, got " + Quoted(cfg.state_dir));
     }
+    // Each is a bound on a wait; libcurl and the sync child read 0 as no bound at all.
+    for (auto [key, limit] : {std::pair<std::string_view, Millis>{"podman.timeout", cfg.podman.timeout},
+                              {"repo.sync_timeout", cfg.repo.sync_timeout},
+                              {"webhook.request_timeout", cfg.webhook.request_timeout},
+                              {"health.timeout", cfg.health.timeout}}) {
+      if (limit.count() <= 0) bad(key, "must be more than 0: it is a limit");
+    }
     if (cfg.poll.interval.count() > 0 && cfg.poll.interval < std::chrono::seconds(10)) {
       bad("poll.interval", "must be 0 (off) or at least 10s");
     }

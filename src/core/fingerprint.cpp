@@ -265,15 +265,24 @@ CanonicalFields Canonicalize(const Stack& stack, const Service& s) {
 }
 
 std::string Fingerprint(const CanonicalFields& fields) {
-  Sha256 h;
-  h.Update(kCanonicalVersion);
-  h.Update("\n");
+  // One buffer and one hash call: three digest updates per field were a tenth of a plan.
+  std::size_t size = kCanonicalVersion.size() + 1;
+  for (const auto& [k, v] : fields) size += k.size() + v.size() + 24;
+  std::string text;
+  text.reserve(size);
+  text += kCanonicalVersion;
+  text += '\n';
   for (const auto& [k, v] : fields) {
-    h.Update(std::to_string(k.size()) + ":" + k + "=" + std::to_string(v.size()) + ":");
-    h.Update(v);
-    h.Update("\n");
+    text += std::to_string(k.size());
+    text += ':';
+    text += k;
+    text += '=';
+    text += std::to_string(v.size());
+    text += ':';
+    text += v;
+    text += '\n';
   }
-  return h.HexDigest();
+  return Sha256Hex(text);
 }
 
 std::string Fingerprint(const Stack& stack, const Service& service) {

@@ -1,13 +1,19 @@
 #include "reconcile/desired.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
 
 #include "compose/loader.hpp"
 #include "core/fingerprint.hpp"
 #include "core/policy.hpp"
 #include "git/ignore.hpp"
+#include "util/guarded.hpp"
 
 namespace podcd::reconcile {
 namespace {
@@ -26,6 +32,68 @@ std::string ShortHash(const std::string& value) {
   static constexpr char kHex[] = "0123456789abcdef";
   std::string out(12, '0');
   for (int i = 11; i >= 0; --i, h >>= 4) out[static_cast<size_t>(i)] = kHex[h & 0xf];
+  return out;
+}
+
+// One stack: load, policy, fingerprints. Pure of shared state but `opts` and `policy`, so
+// stacks load in parallel.
+struct LoadedStack {
+  core::DesiredStack desired;
+  std::optional<core::Stack> model;
+};
+
+LoadedStack LoadOne(const compose::StackDir& dir, const compose::LoadOptions& opts,
+                    const core::PolicySettings& policy) {
+  LoadedStack out;
+  core::DesiredStack& d = out.desired;
+  d.name = dir.name;
+  auto loaded = compose::LoadStack(dir, opts);
+  if (!loaded) {
+    d.status = core::StackStatus::kInvalid;
+    for (const auto& e : loaded.error()) d.problems.push_back(e.What());
+    return out;
+  }
+  // Podcd names the project after the directory so that labels, names and the API agree.
+  loaded->name = dir.name;
+  auto violations = core::CheckPolicy(*loaded, policy);
+  if (!violations.empty()) {
+    d.status = core::StackStatus::kRefused;
+    for (const auto& v : violations) d.problems.push_back(v.reason);
+    return out;
+  }
+  for (const auto& s : loaded->services) {
+    core::DesiredService ds;
+    ds.name = s.name;
+    auto fields = core::Canonicalize(*loaded, s);
+    ds.fingerprint = core::Fingerprint(fields);
+    for (const auto& [k, v] : fields) ds.field_hashes[k] = ShortHash(v);
+    for (const auto& [dep, cond] : s.depends_on) {
+      if (cond.restart) ds.recreate_with.push_back(dep);
+    }
+    for (auto& target : s.NamespaceServices()) ds.recreate_with.push_back(std::move(target));
+    ds.restart = s.restart;
+    d.services.push_back(std::move(ds));
+  }
+  out.model = std::move(*loaded);
+  return out;
+}
+
+// Loading is CPU-bound (YAML, hashing) and each stack stands alone: a few threads take the
+// stacks in turn. Below kParallelFrom stacks a thread costs more than it saves.
+std::vector<LoadedStack> LoadAll(const std::vector<compose::StackDir>& dirs, const compose::LoadOptions& opts,
+                                 const core::PolicySettings& policy) {
+  constexpr std::size_t kParallelFrom = 8;
+  constexpr unsigned kMaxThreads = 8;
+  std::vector<LoadedStack> out(dirs.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i = next++; i < dirs.size(); i = next++) out[i] = LoadOne(dirs[i], opts, policy);
+  };
+  const unsigned cores = std::max(1u, std::min(kMaxThreads, std::thread::hardware_concurrency()));
+  const std::size_t threads = dirs.size() < kParallelFrom ? 1 : std::min<std::size_t>(cores, dirs.size());
+  std::vector<std::jthread> helpers;
+  for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
   return out;
 }
 
@@ -50,10 +118,11 @@ Expected<DesiredState> LoadDesired(const config::Config& config) {
   opts.host_env = compose::HostEnv(compose::kDefaultEnvAllowList);
   // What git ignores (data directories a stack bind-mounts) is state, not spec: never
   // fingerprinted. The rules answer for paths that do not exist yet, so a data directory
-  // appearing after the first deployment changes nothing.
+  // appearing after the first deployment changes nothing. One libgit2 repository is not to be
+  // used by two threads at once: the stacks load in parallel, so the questions take turns.
   if (auto rules = git::IgnoreRules::Open(config.repo.path)) {
-    auto shared = std::make_shared<git::IgnoreRules>(std::move(*rules));
-    opts.is_ignored = [shared](std::string_view rel) { return shared->IsIgnored(rel); };
+    auto shared = std::make_shared<Guarded<git::IgnoreRules>>(std::move(*rules));
+    opts.is_ignored = [shared](std::string_view rel) { return shared->Lock()->IsIgnored(rel); };
   }
   core::PolicySettings policy{config.policy.allowed_bind_roots, config.policy.allow, config.podman.socket};
 
@@ -61,40 +130,9 @@ Expected<DesiredState> LoadDesired(const config::Config& config) {
   for (const auto& [name, err] : found->errors) {
     out.stacks.push_back({name, core::StackStatus::kInvalid, {err.What()}, {}});
   }
-  for (const auto& dir : found->stacks) {
-    core::DesiredStack d;
-    d.name = dir.name;
-    auto loaded = compose::LoadStack(dir, opts);
-    if (!loaded) {
-      d.status = core::StackStatus::kInvalid;
-      for (const auto& e : loaded.error()) d.problems.push_back(e.What());
-      out.stacks.push_back(std::move(d));
-      continue;
-    }
-    // Podcd names the project after the directory so that labels, names and the API agree.
-    loaded->name = dir.name;
-    auto violations = core::CheckPolicy(*loaded, policy);
-    if (!violations.empty()) {
-      d.status = core::StackStatus::kRefused;
-      for (const auto& v : violations) d.problems.push_back(v.reason);
-      out.stacks.push_back(std::move(d));
-      continue;
-    }
-    for (const auto& s : loaded->services) {
-      core::DesiredService ds;
-      ds.name = s.name;
-      auto fields = core::Canonicalize(*loaded, s);
-      ds.fingerprint = core::Fingerprint(fields);
-      for (const auto& [k, v] : fields) ds.field_hashes[k] = ShortHash(v);
-      for (const auto& [dep, cond] : s.depends_on) {
-        if (cond.restart) ds.recreate_with.push_back(dep);
-      }
-      for (auto& target : s.NamespaceServices()) ds.recreate_with.push_back(std::move(target));
-      ds.restart = s.restart;
-      d.services.push_back(std::move(ds));
-    }
-    out.models.emplace(dir.name, std::move(*loaded));
-    out.stacks.push_back(std::move(d));
+  for (auto& one : LoadAll(found->stacks, opts, policy)) {
+    if (one.model) out.models.emplace(one.desired.name, std::move(*one.model));
+    out.stacks.push_back(std::move(one.desired));
   }
   return out;
 }

@@ -335,6 +335,17 @@ TEST_CASE("environment values are validated like file values") {
   HasError(errs, "config: poll.interval: must be 0 (off) or at least 10s");
 }
 
+TEST_CASE("a limit of 0 is refused: it meant no limit at all to libcurl and the git child") {
+  for (const char* key : {"PODCD_PODMAN_TIMEOUT", "PODCD_REPO_SYNC_TIMEOUT", "PODCD_WEBHOOK_REQUEST_TIMEOUT",
+                          "PODCD_HEALTH_TIMEOUT"}) {
+    Env env{{{"WEBHOOK_SECRET", kSecret}, {"PODCD_REPO_PATH", "/srv/env"}, {key, "0"}}};
+    CHECK(AllErrors(MustFail(Options(env))).find("must be more than 0: it is a limit") != std::string::npos);
+  }
+  Env ok{{{"WEBHOOK_SECRET", kSecret}, {"PODCD_REPO_PATH", "/srv/env"}, {"PODCD_PODMAN_TIMEOUT", "1s"}}};
+  CHECK(MustLoad(Options(ok)).podman.timeout == std::chrono::seconds(1));
+  log::ClearSecretsForTest();
+}
+
 TEST_CASE("without repo.path or repo.url there is nothing to reconcile") {
   Env env{{{"WEBHOOK_SECRET", kSecret}}};
   HasError(MustFail(Options(env)),
