@@ -1,0 +1,177 @@
+// The compose tree is parsed with libyaml; yaml-cpp parsed it before. Both must read every
+// compose file the same way (a different scalar would change fingerprints and redeploy), so
+// each document here is read by both and the trees compared: kinds, values, key order after
+// merges, and positions.
+#include <yaml-cpp/yaml.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <unordered_set>
+
+#include "compose/yaml_tree.hpp"
+
+namespace fs = std::filesystem;
+using podcd::compose::tree::Node;
+
+namespace {
+
+std::string At(int line, int column) { return "@" + std::to_string(line) + ":" + std::to_string(column); }
+
+std::string Ours(const Node& n) {
+  std::string at = At(n.mark.line, n.mark.column);
+  switch (n.kind) {
+    case Node::Kind::kNull: return "~";  // positions of empty values differ: see below
+    case Node::Kind::kScalar: return "'" + n.scalar + "'" + at;
+    case Node::Kind::kSequence: {
+      std::string out = "[" + at;
+      for (const auto& i : n.items) out += " " + Ours(*i);
+      return out + "]";
+    }
+    case Node::Kind::kMap: {
+      std::string out = "{" + at;
+      for (const auto& e : n.entries)
+        out += " " + e.key + At(e.key_mark.line, e.key_mark.column) + ": " + Ours(*e.value);
+      return out + "}";
+    }
+  }
+  return "?";
+}
+
+// yaml-cpp's reading, with merge keys resolved as the compose tree does.
+std::string Theirs(const YAML::Node& n) {
+  std::string at = n.Mark().is_null() ? At(0, 0) : At(n.Mark().line + 1, n.Mark().column + 1);
+  switch (n.Type()) {
+    case YAML::NodeType::Scalar: return "'" + n.Scalar() + "'" + at;
+    case YAML::NodeType::Sequence: {
+      std::string out = "[" + at;
+      for (const auto& i : n) out += " " + Theirs(i);
+      return out + "]";
+    }
+    case YAML::NodeType::Map: {
+      std::string out = "{" + at;
+      std::unordered_set<std::string> keys;
+      std::vector<YAML::Node> merges;
+      for (const auto& kv : n) {
+        const auto& k = kv.first;
+        if (k.Scalar() == "<<" && k.Tag() != "!") {
+          if (kv.second.IsMap()) merges.push_back(kv.second);
+          for (const auto& m : kv.second)
+            if (kv.second.IsSequence()) merges.push_back(m);
+          continue;
+        }
+        keys.insert(k.Scalar());
+        out += " " + k.Scalar() + At(k.Mark().line + 1, k.Mark().column + 1) + ": " + Theirs(kv.second);
+      }
+      for (const auto& m : merges) {
+        for (const auto& kv : m) {
+          if (keys.insert(kv.first.Scalar()).second)
+            out += " " + kv.first.Scalar() + At(kv.first.Mark().line + 1, kv.first.Mark().column + 1) + ": " +
+                   Theirs(kv.second);
+        }
+      }
+      return out + "}";
+    }
+    default: return "~";
+  }
+}
+
+void Same(const std::string& text, const std::string& what) {
+  INFO(what << ":\n" << text);
+  auto ours = podcd::compose::tree::Parse(text, "compose.yml");
+  REQUIRE(ours.has_value());
+  CHECK(Ours(**ours) == Theirs(YAML::Load(text)));
+}
+
+}  // namespace
+
+TEST_CASE("libyaml reads compose documents exactly as yaml-cpp did") {
+  const std::vector<std::string> docs = {
+      "services:\n  web:\n    image: nginx:1.25\n    ports: [\"80:80\", '443:443']\n",
+      "a: |\n  line one\n    indented\n  line three\nb: >\n  folded\n  text\n\n  para\nc: |-\n  keep\nd: |+\n  "
+      "plus\n\ne: x\n",
+      "plain: this is\n  a multi line\n  plain scalar\nq: \"esc \\t \\u00e9 \\\" \\\\ \\x41\"\ns: 'it''s'\n",
+      "n1: ~\nn2: null\nn3: Null\nn4: NULL\nn5:\nn6: \"null\"\nn7: 'null'\nb: [true, no, 1e3, 0x1f, 010]\n",
+      "x-base: &base\n  restart: always\n  init: true\nservices:\n  a:\n    <<: *base\n    restart: \"no\"\n"
+      "  b: {<<: [*base, {user: x}], image: y}\n  c:\n    \"<<\": literal\n",
+      "list: &l [1, 2, 3]\nagain: *l\nmap: &m {k: v}\nalso: [*m, *m]\n",
+      "tagged: !reset []\nover: !override {a: 1}\nstr: !!str 123\n",
+      "# comment only before\n---\nkey: value # trailing\n...\n",
+      "crlf: one\r\nnext:\r\n  - a\r\n  - b\r\n",
+      "unicode: \"h\xc3\xa9llo \xe2\x9c\x93\"\nemoji: \xf0\x9f\x90\xb3\n",
+      "nested:\n- - a\n  - b\n- {x: [1, {y: z}]}\n- ? complex\n  : value\n",
+      "empty_map: {}\nempty_seq: []\nempty_str: ''\nspaces: '  padded  '\n",
+      "",
+      "# nothing but a comment\n",
+      "just a scalar\n",
+      "cmd: [\"sh\", \"-c\", \"echo $$HOME && echo ${VAR:-x}\"]\nenv:\n  - A=1\n  - B=\n",
+  };
+  for (std::size_t i = 0; i < docs.size(); ++i) Same(docs[i], "document " + std::to_string(i));
+
+  // Every compose file the repository carries: examples and the fuzzers' seeds.
+  const fs::path root = PODCD_SOURCE_DIR;
+  int files = 0;
+  for (const auto& dir : {root / "examples", root / "tests" / "fuzz" / "corpus" / "compose"}) {
+    for (const auto& e : fs::recursive_directory_iterator(dir)) {
+      if (e.path().extension() != ".yml" && e.path().extension() != ".yaml") continue;
+      std::ifstream in(e.path(), std::ios::binary);
+      std::stringstream text;
+      text << in.rdbuf();
+      Same(text.str(), e.path().string());
+      ++files;
+    }
+  }
+  CHECK(files >= 5);
+}
+
+// Where the two differ, libyaml follows the YAML specification: an empty value (`key:`) is
+// placed where it stands, after its key (yaml-cpp placed it at the next line); a folded
+// block scalar that keeps its trailing newlines (`>+`) keeps all of them (yaml-cpp 0.7 kept one).
+TEST_CASE("where yaml-cpp strayed from the specification, libyaml is right") {
+  auto r = podcd::compose::tree::Parse("d: >+\n  plus\n\ne:\n", "c.yml");
+  REQUIRE(r.has_value());
+  CHECK((*r)->entries[0].value->scalar == "plus\n\n");
+  CHECK((*r)->entries[1].value->IsNull());
+  CHECK((*r)->entries[1].value->mark.line == 4);
+}
+
+TEST_CASE("YAML syntax errors name file, line and column") {
+  for (const char* text : {"a: [1, 2\n", "a: b: c\n", "a:\n  - x\n y: z\n", "\"unterminated\n", "a: *nope\n"}) {
+    INFO(text);
+    auto r = podcd::compose::tree::Parse(text, "services/web/compose.yml");
+    REQUIRE_FALSE(r.has_value());
+    REQUIRE(r.error().size() == 1);
+    CHECK(r.error()[0].context.starts_with("services/web/compose.yml:"));
+    CHECK_FALSE(r.error()[0].message.empty());
+  }
+}
+
+TEST_CASE("only the first document is read, as before") {
+  auto r = podcd::compose::tree::Parse("a: 1\n---\nb: [\n", "c.yml");
+  REQUIRE(r.has_value());
+  REQUIRE((*r)->entries.size() == 1);
+  CHECK((*r)->entries[0].key == "a");
+}
+
+TEST_CASE("aliases are shared, not copied; recursion, depth and size are bounded") {
+  // A billion laughs: ten levels of ten aliases each stays ten nodes a level.
+  std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+  for (int i = 1; i < 10; ++i) {
+    text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) text += std::string(j ? ", " : "") + "*a" + std::to_string(i - 1);
+    text += "]\n";
+  }
+  auto r = podcd::compose::tree::Parse(text, "c.yml");
+  REQUIRE(r.has_value());
+  CHECK((*r)->entries[9].value->items[0] == (*r)->entries[8].value);
+
+  auto deep = podcd::compose::tree::Parse(std::string(100, '[') + std::string(100, ']'), "c.yml");
+  REQUIRE_FALSE(deep.has_value());
+  CHECK(deep.error()[0].message == "nesting deeper than 64 levels");
+
+  auto recursive = podcd::compose::tree::Parse("a: &a [*a]\n", "c.yml");
+  REQUIRE_FALSE(recursive.has_value());
+  CHECK(recursive.error()[0].message == "recursive alias");
+  CHECK(recursive.error()[0].context == "c.yml:1:8");
+}
