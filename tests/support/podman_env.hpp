@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "podman/client.hpp"
+#include "support/skip.hpp"
 
 namespace podcd::test {
 
@@ -104,18 +105,17 @@ class Cleanup {
   std::vector<std::string> volumes_;
 };
 
+inline constexpr const char* kNoPodmanEnv =
+    "PODCD_TEST_PODMAN_SOCKET is unset; run scripts/test.sh (it starts scripts/testenv.sh) or source "
+    "<dir>/env.sh after scripts/testenv.sh start <dir>";
+
 }  // namespace podcd::test
 
 // Opens a test: skips it with a visible warning when no test Podman service is configured
 // (scripts/test.sh always starts one), else defines `env`, `client` and `cleanup`.
-#define PODCD_PODMAN_TEST_SETUP()                                                           \
-  auto maybe_env = ::podcd::test::GetPodmanEnv();                                           \
-  if (!maybe_env) {                                                                         \
-    WARN(                                                                                   \
-        "SKIPPED: PODCD_TEST_PODMAN_SOCKET is unset; run scripts/test.sh (it starts "       \
-        "scripts/testenv.sh) or source <dir>/env.sh after scripts/testenv.sh start <dir>"); \
-    return;                                                                                 \
-  }                                                                                         \
-  const ::podcd::test::PodmanEnv& env = *maybe_env;                                         \
-  ::podcd::podman::Client client(::podcd::test::TestClientOptions(env));                    \
+#define PODCD_PODMAN_TEST_SETUP()                                        \
+  auto maybe_env = ::podcd::test::GetPodmanEnv();                        \
+  if (!maybe_env) PODCD_SKIP(::podcd::test::kNoPodmanEnv);               \
+  const ::podcd::test::PodmanEnv& env = *maybe_env;                      \
+  ::podcd::podman::Client client(::podcd::test::TestClientOptions(env)); \
   ::podcd::test::Cleanup cleanup(env)

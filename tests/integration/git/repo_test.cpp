@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "git_fixture.hpp"
+#include "support/skip.hpp"
 
 using namespace podcd::test;
 namespace fs = std::filesystem;
@@ -251,10 +252,7 @@ TEST_CASE("a corrupt .git without repo.url is reported, not deleted") {
 }
 
 TEST_CASE("a repository owned by another user is synced (owner validation is off)") {
-  if (geteuid() != 0) {
-    WARN("needs root to chown the repository; skipped");
-    return;
-  }
+  if (geteuid() != 0) PODCD_SKIP("needs root to chown the repository");
   GitRemote remote;
   TempDir work;
   auto repo = work / "repo";

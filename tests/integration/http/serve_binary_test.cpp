@@ -16,6 +16,7 @@
 #include "support/daemon.hpp"
 #include "support/http_client.hpp"
 #include "support/run.hpp"
+#include "support/skip.hpp"
 #include "support/temp_dir.hpp"
 
 using podcd::test::Call;
@@ -191,10 +192,8 @@ TEST_CASE("podcd health: 0 when /health answers 200, 1 on 503 or a closed port, 
     CHECK(down.output.find("cannot reach") != std::string::npos);
   }
   const char* socket = std::getenv("PODCD_TEST_PODMAN_SOCKET");
-  if (socket == nullptr || *socket == '\0') {
-    WARN("SKIPPED the healthy half: needs the Podman API service of scripts/testenv.sh");
-    return;
-  }
+  if (socket == nullptr || *socket == '\0')
+    PODCD_SKIP("the healthy half needs the Podman API service of scripts/testenv.sh");
   podcd::test::TempDir dir;
   WriteConfig(dir, "podman:\n  socket: " + std::string(socket) + "\n");
   Daemon d(dir, "");

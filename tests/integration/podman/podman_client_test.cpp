@@ -102,10 +102,8 @@ TEST_CASE("pull from the loopback registry, policies always and missing", "[podm
 TEST_CASE("pull policies against a new image pushed under the same tag", "[podman]") {
   PODCD_PODMAN_TEST_SETUP();
   // The podman CLI must see the test store: scripts/test.sh exports its configuration.
-  if (std::getenv("CONTAINERS_STORAGE_CONF") == nullptr) {
-    WARN("SKIPPED: CONTAINERS_STORAGE_CONF is unset (source the test env's env.sh)");
-    return;
-  }
+  if (std::getenv("CONTAINERS_STORAGE_CONF") == nullptr)
+    PODCD_SKIP("CONTAINERS_STORAGE_CONF is unset (source the test env's env.sh)");
   const std::string ref = env.registry + "/" + test::UniqueName("img") + ":1";
   const std::string local_v2 = "localhost/" + test::UniqueName("img") + ":2";
   ScopeExit remove_images([&] { test::RunCommand("podman rmi -f " + ref + " " + local_v2 + " >/dev/null"); });

@@ -31,6 +31,7 @@
 #include "state/store.hpp"
 #include "support/podman_env.hpp"
 #include "support/run.hpp"
+#include "support/skip.hpp"
 #include "support/temp_dir.hpp"
 
 namespace podcd::test {
@@ -376,12 +377,7 @@ inline std::string Label(const podman::ContainerSummary& c, std::string_view key
 
 }  // namespace podcd::test
 
-#define PODCD_E2E_SETUP()                                                                   \
-  auto maybe_env = ::podcd::test::GetPodmanEnv();                                           \
-  if (!maybe_env) {                                                                         \
-    WARN(                                                                                   \
-        "SKIPPED: PODCD_TEST_PODMAN_SOCKET is unset; run scripts/test.sh (it starts "       \
-        "scripts/testenv.sh) or source <dir>/env.sh after scripts/testenv.sh start <dir>"); \
-    return;                                                                                 \
-  }                                                                                         \
+#define PODCD_E2E_SETUP()                                  \
+  auto maybe_env = ::podcd::test::GetPodmanEnv();          \
+  if (!maybe_env) PODCD_SKIP(::podcd::test::kNoPodmanEnv); \
   const ::podcd::test::PodmanEnv& env = *maybe_env
