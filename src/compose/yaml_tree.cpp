@@ -102,7 +102,8 @@ class Builder {
     std::string msg = p.problem != nullptr ? p.problem : "invalid YAML";
     if (p.context != nullptr) msg = std::string(p.context) + ": " + msg;
     errors.clear();  // the syntax error is the one to fix first
-    errors.push_back(Error{ErrorCode::kInvalidArgument, std::move(msg), Where(file_, ToMark(p.problem_mark))});
+    errors.push_back(
+        Error{ErrorCode::kInvalidArgument, std::move(msg), Where(file_, ToMark(p.problem_mark))});
     failed_ = true;
   }
 

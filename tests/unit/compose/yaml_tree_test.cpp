@@ -89,7 +89,8 @@ void Same(const std::string& text, const std::string& what) {
 TEST_CASE("libyaml reads compose documents exactly as yaml-cpp did") {
   const std::vector<std::string> docs = {
       "services:\n  web:\n    image: nginx:1.25\n    ports: [\"80:80\", '443:443']\n",
-      "a: |\n  line one\n    indented\n  line three\nb: >\n  folded\n  text\n\n  para\nc: |-\n  keep\nd: |+\n  "
+      "a: |\n  line one\n    indented\n  line three\nb: >\n  folded\n  text\n\n  para\nc: |-\n  keep\nd: "
+      "|+\n  "
       "plus\n\ne: x\n",
       "plain: this is\n  a multi line\n  plain scalar\nq: \"esc \\t \\u00e9 \\\" \\\\ \\x41\"\ns: 'it''s'\n",
       "n1: ~\nn2: null\nn3: Null\nn4: NULL\nn5:\nn6: \"null\"\nn7: 'null'\nb: [true, no, 1e3, 0x1f, 010]\n",
@@ -137,7 +138,8 @@ TEST_CASE("where yaml-cpp strayed from the specification, libyaml is right") {
 }
 
 TEST_CASE("YAML syntax errors name file, line and column") {
-  for (const char* text : {"a: [1, 2\n", "a: b: c\n", "a:\n  - x\n y: z\n", "\"unterminated\n", "a: *nope\n"}) {
+  for (const char* text :
+       {"a: [1, 2\n", "a: b: c\n", "a:\n  - x\n y: z\n", "\"unterminated\n", "a: *nope\n"}) {
     INFO(text);
     auto r = podcd::compose::tree::Parse(text, "services/web/compose.yml");
     REQUIRE_FALSE(r.has_value());
