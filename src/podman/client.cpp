@@ -27,7 +27,14 @@ using Json = rapidjson::Value;
 std::string Path(std::string_view rest) { return std::string(kBase) + std::string(rest); }
 
 // A path segment from a user-supplied name or id.
-std::string Seg(std::string_view s) { return UrlEncode(s); }
+std::string Seg(std::string_view s) { return curl::UrlEncode(s); }
+
+curl::CurlOptions SocketOptions(const ClientOptions& o) {
+  curl::CurlOptions c;
+  c.socket_path = o.socket_path;
+  c.connect_timeout = o.connect_timeout;
+  return c;
+}
 
 Expected<rapidjson::Document> ParseJson(std::string_view body, std::string_view call) {
   rapidjson::Document doc;
@@ -100,7 +107,7 @@ std::string LabelFilterQuery(const std::vector<std::string>& label_filters, std:
     w.EndArray();
   }
   w.EndObject();
-  return "filters=" + UrlEncode(std::string_view(buffer.GetString(), buffer.GetSize()));
+  return "filters=" + curl::UrlEncode(std::string_view(buffer.GetString(), buffer.GetSize()));
 }
 
 bool Contains(std::string_view haystack, std::string_view needle) {
@@ -246,9 +253,7 @@ Error ErrorFromResponse(long status, std::string_view body, std::string_view cal
   return Error{CodeFor(status, message), std::move(message), std::string(call)};
 }
 
-Client::Client(ClientOptions options)
-    : options_(std::move(options)),
-      curl_(CurlOptions{options_.socket_path, options_.connect_timeout, 64u << 20}) {}
+Client::Client(ClientOptions options) : options_(std::move(options)), curl_(SocketOptions(options_)) {}
 
 Expected<rapidjson::Document> Client::CallJson(std::string_view method, const std::string& path,
                                                std::string_view body, std::string_view call,
@@ -261,9 +266,10 @@ Expected<rapidjson::Document> Client::CallJson(std::string_view method, const st
   return ParseJson(r->body, call);
 }
 
-Expected<HttpResponse> Client::Call(std::string_view method, const std::string& path, std::string_view body,
-                                    std::string_view call, std::chrono::milliseconds timeout,
-                                    const std::vector<std::string>& headers) {
+Expected<curl::HttpResponse> Client::Call(std::string_view method, const std::string& path,
+                                          std::string_view body, std::string_view call,
+                                          std::chrono::milliseconds timeout,
+                                          const std::vector<std::string>& headers) {
   const auto start = std::chrono::steady_clock::now();
   auto response = curl_.Request(method, path, body, headers, timeout);
   // "podman container start web_1" -> "container start", "podman pull IMAGE" -> "pull": the
@@ -388,8 +394,8 @@ Expected<std::string> Client::Pull(std::string_view reference, PullPolicy policy
   if (!auth) return std::unexpected(auth.error());
   std::vector<std::string> headers;
   if (auth->has_value()) headers.push_back(std::move(**auth));
-  const std::string path =
-      Path("/images/pull?reference=" + UrlEncode(reference) + "&policy=" + std::string(ToString(policy)));
+  const std::string path = Path("/images/pull?reference=" + curl::UrlEncode(reference) +
+                                "&policy=" + std::string(ToString(policy)));
   auto r = Call("POST", path, {}, call, options_.long_timeout, headers);
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
@@ -435,11 +441,11 @@ Expected<void> Client::Build(const BuildRequest& request) {
     return std::string(buffer.GetString(), buffer.GetSize());
   };
   std::string query =
-      "/build?dockerfile=" + UrlEncode(request.dockerfile) + "&layers=true&rm=true&forcerm=true";
-  for (const auto& t : request.tags) query += "&t=" + UrlEncode(t);
-  if (!request.args.empty()) query += "&buildargs=" + UrlEncode(json_map(request.args));
-  if (!request.labels.empty()) query += "&labels=" + UrlEncode(json_map(request.labels));
-  if (!request.target.empty()) query += "&target=" + UrlEncode(request.target);
+      "/build?dockerfile=" + curl::UrlEncode(request.dockerfile) + "&layers=true&rm=true&forcerm=true";
+  for (const auto& t : request.tags) query += "&t=" + curl::UrlEncode(t);
+  if (!request.args.empty()) query += "&buildargs=" + curl::UrlEncode(json_map(request.args));
+  if (!request.labels.empty()) query += "&labels=" + curl::UrlEncode(json_map(request.labels));
+  if (!request.target.empty()) query += "&target=" + curl::UrlEncode(request.target);
   // The base images may come from registries that want credentials: all of the auth file's,
   // as `podman build --authfile` would use them.
   std::vector<std::string> headers = {"Content-Type: application/x-tar"};
@@ -664,7 +670,7 @@ Expected<void> Client::StopContainer(std::string_view id, std::chrono::seconds g
 
 Expected<void> Client::KillContainer(std::string_view id, std::string_view signal) {
   const std::string call = "podman container kill " + std::string(id);
-  auto r = Call("POST", Path("/containers/" + Seg(id) + "/kill?signal=" + UrlEncode(signal)), {}, call,
+  auto r = Call("POST", Path("/containers/" + Seg(id) + "/kill?signal=" + curl::UrlEncode(signal)), {}, call,
                 options_.timeout);
   if (!r) return std::unexpected(r.error());
   if (r->status != 204) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
@@ -695,8 +701,8 @@ Expected<void> Client::RemoveContainer(std::string_view id, bool force, std::chr
 
 Expected<void> Client::RenameContainer(std::string_view id, std::string_view new_name) {
   const std::string call = "podman container rename " + std::string(id) + " " + std::string(new_name);
-  auto r = Call("POST", Path("/containers/" + Seg(id) + "/rename?name=" + UrlEncode(new_name)), {}, call,
-                options_.timeout);
+  auto r = Call("POST", Path("/containers/" + Seg(id) + "/rename?name=" + curl::UrlEncode(new_name)), {},
+                call, options_.timeout);
   if (!r) return std::unexpected(r.error());
   if (r->status != 204 && r->status != 200) {
     return std::unexpected(ErrorFromResponse(r->status, r->body, call));
@@ -836,8 +842,8 @@ Expected<HealthResult> Client::RunHealthcheck(std::string_view id) {
 
 Expected<std::int64_t> Client::WaitContainer(std::string_view id, std::string_view condition) {
   const std::string call = "podman container wait " + std::string(id);
-  auto r = Call("POST", Path("/containers/" + Seg(id) + "/wait?condition=" + UrlEncode(condition)), {}, call,
-                options_.long_timeout);
+  auto r = Call("POST", Path("/containers/" + Seg(id) + "/wait?condition=" + curl::UrlEncode(condition)), {},
+                call, options_.long_timeout);
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
   auto code = ParseInt(Trim(r->body));

@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "podman/curl.hpp"
+#include "curl/curl.hpp"
 #include "podman/spec.hpp"
 #include "util/error.hpp"
 
@@ -164,7 +164,7 @@ LogOutput DemuxLogs(std::string_view body);
 // kNotFound; 409 and "already exists"/"already in use" -> kAlreadyExists).
 Error ErrorFromResponse(long status, std::string_view body, std::string_view call);
 
-// Not thread-safe (one Curl handle, one reused connection): use one Client per thread.
+// Not thread-safe (one curl::Curl handle, one reused connection): use one Client per thread.
 class Client {
  public:
   explicit Client(ClientOptions options);
@@ -247,9 +247,9 @@ class Client {
   long connections_opened() const { return curl_.connections_opened(); }
 
  private:
-  Expected<HttpResponse> Call(std::string_view method, const std::string& path, std::string_view body,
-                              std::string_view call, std::chrono::milliseconds timeout,
-                              const std::vector<std::string>& headers = {});
+  Expected<curl::HttpResponse> Call(std::string_view method, const std::string& path, std::string_view body,
+                                    std::string_view call, std::chrono::milliseconds timeout,
+                                    const std::vector<std::string>& headers = {});
   // InspectContainerJson(), parsed.
   Expected<rapidjson::Document> InspectContainerDoc(std::string_view id);
   // Call() that expects one of the `ok` statuses and a JSON answer; anything else is the error.
@@ -267,7 +267,7 @@ class Client {
   Expected<bool> Exists(std::string_view kind, std::string_view name);
 
   ClientOptions options_;
-  Curl curl_;
+  curl::Curl curl_;
 };
 
 }  // namespace podcd::podman

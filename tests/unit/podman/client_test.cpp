@@ -94,9 +94,9 @@ TEST_CASE("ParseSignal accepts names and numbers", "[podman]") {
 }
 
 TEST_CASE("UrlEncode escapes all but unreserved characters", "[podman]") {
-  CHECK(UrlEncode("a-b_c.d~e") == "a-b_c.d~e");
-  CHECK(UrlEncode("127.0.0.1:5000/bb:1") == "127.0.0.1%3A5000%2Fbb%3A1");
-  CHECK(UrlEncode(R"({"label":["a=b"]})") == "%7B%22label%22%3A%5B%22a%3Db%22%5D%7D");
+  CHECK(curl::UrlEncode("a-b_c.d~e") == "a-b_c.d~e");
+  CHECK(curl::UrlEncode("127.0.0.1:5000/bb:1") == "127.0.0.1%3A5000%2Fbb%3A1");
+  CHECK(curl::UrlEncode(R"({"label":["a=b"]})") == "%7B%22label%22%3A%5B%22a%3Db%22%5D%7D");
 }
 
 TEST_CASE("a missing socket is kUnavailable and names the socket", "[podman]") {

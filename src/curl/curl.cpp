@@ -1,5 +1,5 @@
 // libcurl wrapper: the only place in podcd that sees CURL* and CURLcode.
-#include "podman/curl.hpp"
+#include "curl/curl.hpp"
 
 #include <curl/curl.h>
 #include <strings.h>
@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <utility>
 
-namespace podcd::podman {
+namespace podcd::curl {
 namespace {
 
 void GlobalInit() {
@@ -64,7 +64,7 @@ Expected<HttpResponse> Curl::Request(std::string_view method, std::string_view p
   // connection cache, so the socket connection is still reused.
   curl_easy_reset(h);
 
-  const std::string url = "http://d" + std::string(path);
+  const std::string url = options_.base_url + std::string(path);
   const std::string method_str(method);
   HttpResponse response;
   WriteState state{&response.body, options_.max_body_bytes};
@@ -94,7 +94,8 @@ Expected<HttpResponse> Curl::Request(std::string_view method, std::string_view p
     list.reset(next);
   }
 
-  curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, options_.socket_path.c_str());
+  if (!options_.socket_path.empty())
+    curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, options_.socket_path.c_str());
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout.count()));
@@ -127,18 +128,24 @@ Expected<HttpResponse> Curl::Request(std::string_view method, std::string_view p
     switch (rc) {
       case CURLE_OPERATION_TIMEDOUT:
         return Fail(ErrorCode::kTimeout,
-                    "no answer from Podman within " + std::to_string(timeout.count()) + " ms", where);
+                    "no answer from " + options_.peer + " within " + std::to_string(timeout.count()) + " ms",
+                    where);
       case CURLE_COULDNT_CONNECT:
         return Fail(ErrorCode::kUnavailable,
-                    "cannot connect to the Podman socket " + options_.socket_path + ": " + detail, where);
+                    options_.socket_path.empty() ? "cannot connect to " + options_.peer + ": " + detail
+                                                 : "cannot connect to the " + options_.peer + " socket " +
+                                                       options_.socket_path + ": " + detail,
+                    where);
       case CURLE_WRITE_ERROR:
         if (state.overflow) {
           return Fail(ErrorCode::kIo,
-                      "Podman's answer is larger than " + std::to_string(options_.max_body_bytes) + " bytes",
+                      options_.peer + "'s answer is larger than " + std::to_string(options_.max_body_bytes) +
+                          " bytes",
                       where);
         }
         [[fallthrough]];
-      default: return Fail(ErrorCode::kUnavailable, "talking to Podman failed: " + detail, where);
+      default:
+        return Fail(ErrorCode::kUnavailable, "talking to " + options_.peer + " failed: " + detail, where);
     }
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
@@ -163,4 +170,4 @@ std::string UrlEncode(std::string_view s) {
   return out;
 }
 
-}  // namespace podcd::podman
+}  // namespace podcd::curl

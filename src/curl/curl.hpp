@@ -1,4 +1,5 @@
-// A libcurl easy handle that talks HTTP/1.1 to one unix socket, keeping its connection open.
+// The one libcurl wrapper: an easy handle that talks HTTP/1.1 to one peer (a unix socket such as
+// Podman's, or a URL such as a podcd daemon's), keeping its connection open.
 #pragma once
 
 #include <chrono>
@@ -9,7 +10,7 @@
 
 #include "util/error.hpp"
 
-namespace podcd::podman {
+namespace podcd::curl {
 
 struct HttpResponse {
   long status = 0;
@@ -17,7 +18,9 @@ struct HttpResponse {
 };
 
 struct CurlOptions {
-  std::string socket_path;
+  std::string socket_path;            // empty: connect to the URL's host
+  std::string base_url = "http://d";  // prefixed to every request's path
+  std::string peer = "Podman";        // names the other side in error messages
   std::chrono::milliseconds connect_timeout{5000};
   // Responses larger than this fail (a runaway log or pull stream must not eat the memory).
   std::size_t max_body_bytes = 64u << 20;
@@ -34,7 +37,7 @@ class Curl {
   Curl& operator=(const Curl&) = delete;
   ~Curl();
 
-  // Sends `method` to http://d<path> over the socket with a total time limit. A body, when
+  // Sends `method` to <base_url><path> (over the socket, when set) with a total time limit. A body, when
   // given, is sent as application/json. Any HTTP status is a success here; transport
   // failures (no socket, refused, timeout, oversized body) are errors.
   [[nodiscard]] Expected<HttpResponse> Request(std::string_view method, std::string_view path,
@@ -58,4 +61,4 @@ class Curl {
 // segments).
 std::string UrlEncode(std::string_view s);
 
-}  // namespace podcd::podman
+}  // namespace podcd::curl
