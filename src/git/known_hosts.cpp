@@ -7,6 +7,7 @@
 #include <cctype>
 #include <vector>
 
+#include "util/base64.hpp"
 #include "util/strings.hpp"
 
 namespace podcd::git {
@@ -66,16 +67,17 @@ bool Glob(std::string_view pat, std::string_view s) {
 bool HashedMatches(std::string_view pattern, const std::string& name) {
   auto parts = Split(pattern.substr(1), '|');
   if (parts.size() != 3 || parts[0] != "1") return false;
-  std::string salt;
-  std::string want;
-  if (!Base64Decode(parts[1], salt) || !Base64Decode(parts[2], want)) return false;
+  auto salt = Base64Decode(parts[1]);
+  auto want = Base64Decode(parts[2]);
+  if (!salt || !want) return false;
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
-  if (HMAC(EVP_sha1(), salt.data(), static_cast<int>(salt.size()),
+  if (HMAC(EVP_sha1(), salt->data(), static_cast<int>(salt->size()),
            reinterpret_cast<const unsigned char*>(name.data()), name.size(), mac, &mac_len) == nullptr) {
     return false;
   }
-  return want.size() == mac_len && std::equal(want.begin(), want.end(), reinterpret_cast<const char*>(mac));
+  return want->size() == mac_len &&
+         std::equal(want->begin(), want->end(), reinterpret_cast<const char*>(mac));
 }
 
 // Does the comma-separated pattern list name `name` (already in "[host]:port" form if needed)?
@@ -96,21 +98,6 @@ bool HostMatches(std::string_view patterns, const std::string& name) {
 
 }  // namespace
 
-bool Base64Decode(std::string_view in, std::string& out) {
-  if (in.empty() || in.size() % 4 != 0) return false;
-  out.assign(in.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()), static_cast<int>(in.size()));
-  if (n < 0) return false;
-  std::size_t len = static_cast<std::size_t>(n);
-  if (in.ends_with("=="))
-    len -= 2;
-  else if (in.ends_with("="))
-    len -= 1;
-  out.resize(len);
-  return true;
-}
-
 HostKeyVerdict CheckHostKey(std::string_view text, std::string_view host, std::uint16_t port,
                             std::string_view key_blob) {
   std::string name = Lower(host);
@@ -130,9 +117,9 @@ HostKeyVerdict CheckHostKey(std::string_view text, std::string_view host, std::u
       f.erase(f.begin());
     }
     if (f.size() < 3 || !HostMatches(f[0], name)) continue;
-    std::string key;
-    if (!Base64Decode(f[2], key)) continue;
-    bool same = key == key_blob;
+    auto key = Base64Decode(f[2]);
+    if (!key) continue;
+    bool same = *key == key_blob;
     if (revoked) {
       if (same) return HostKeyVerdict::kRevoked;
       continue;

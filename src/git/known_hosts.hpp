@@ -23,7 +23,4 @@ enum class HostKeyVerdict {
 HostKeyVerdict CheckHostKey(std::string_view known_hosts_text, std::string_view host, std::uint16_t port,
                             std::string_view key_blob);
 
-// Decodes standard base64 (padding required as OpenSSH writes it). nullopt-like: empty + false.
-bool Base64Decode(std::string_view in, std::string& out);
-
 }  // namespace podcd::git

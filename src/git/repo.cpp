@@ -46,10 +46,7 @@ std::string OidHex(const git_oid* oid) {
 
 // Replaces every occurrence of a secret (the token may be echoed inside a URL).
 std::string Mask(std::string text, const std::string& secret) {
-  if (secret.empty()) return text;
-  for (auto pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3)) {
-    text.replace(pos, secret.size(), "***");
-  }
+  log::MaskSecret(text, secret);
   return text;
 }
 

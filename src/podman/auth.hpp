@@ -47,7 +47,4 @@ Expected<std::optional<RegistryCredentials>> FindCredentials(std::string_view au
 // {"username":...,"password":...} (pkg/auth singleAuthHeader).
 std::string RegistryAuthHeader(const RegistryCredentials& credentials);
 
-std::string Base64Encode(std::string_view data, bool url_alphabet);
-std::optional<std::string> Base64Decode(std::string_view text);  // both alphabets, padding optional
-
 }  // namespace podcd::podman

@@ -22,11 +22,7 @@ Guarded<State>& Global() {
 }
 
 void Mask(std::string& line, const std::vector<std::string>& secrets) {
-  for (const auto& s : secrets) {
-    for (size_t pos = line.find(s); pos != std::string::npos; pos = line.find(s, pos + 3)) {
-      line.replace(pos, s.size(), "***");
-    }
-  }
+  for (const auto& s : secrets) MaskSecret(line, s);
 }
 
 bool NeedsQuoting(std::string_view v) {
@@ -94,6 +90,13 @@ void AddSecret(std::string secret) {
 }
 
 void ClearSecretsForTest() { Global().Lock()->secrets.clear(); }
+
+void MaskSecret(std::string& text, std::string_view secret) {
+  if (secret.empty()) return;
+  for (size_t pos = text.find(secret); pos != std::string::npos; pos = text.find(secret, pos + 3)) {
+    text.replace(pos, secret.size(), "***");
+  }
+}
 
 void MaskSecrets(std::string& text) {
   auto s = Global().Lock();

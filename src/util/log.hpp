@@ -45,6 +45,8 @@ void ClearSecretsForTest();
 // Masks every registered secret in `text` ("***"), as log lines are: for text that leaves the
 // process another way (deployment records served by the API and kept on disk).
 void MaskSecrets(std::string& text);
+// The one masker: each occurrence of `secret` in `text` becomes "***" (nothing when empty).
+void MaskSecret(std::string& text, std::string_view secret);
 
 bool Enabled(Level level);
 void Write(Level level, std::string_view msg, Fields fields = {});

@@ -1,46 +1,69 @@
+// OpenSSL's low-level SHA256_Init/Update/Final, deprecated in 3.0 but kept, run the digest
+// directly. The EVP and HMAC() interfaces first set up OpenSSL 3's provider machinery, which
+// costs the long-lived daemon 2.3 MB of resident memory for one check (docs/benchmarks.md),
+// and a lookup for every digest of a plan's thousands of short fields.
+#define OPENSSL_API_COMPAT 10101
 #include "util/sha256.hpp"
 
-#include <openssl/evp.h>
+#include <openssl/crypto.h>
+#include <openssl/sha.h>
 
-#include <array>
-#include <stdexcept>
+#include <algorithm>
 
 namespace podcd {
+namespace {
 
-void Sha256::Deleter::operator()(evp_md_ctx_st* ctx) const noexcept { EVP_MD_CTX_free(ctx); }
+std::string_view Bytes(const Sha256Digest& d) { return {reinterpret_cast<const char*>(d.data()), d.size()}; }
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
-    throw std::runtime_error("EVP_DigestInit_ex(sha256) failed");
-  }
+}  // namespace
+
+void Sha256::Deleter::operator()(SHA256state_st* ctx) const noexcept {
+  OPENSSL_cleanse(ctx, sizeof *ctx);
+  delete ctx;  // NOLINT(cppcoreguidelines-owning-memory): held by the unique_ptr only
 }
 
-void Sha256::Update(std::string_view bytes) { EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size()); }
+Sha256::Sha256() : ctx_(new SHA256_CTX{}) { SHA256_Init(ctx_.get()); }
+
+void Sha256::Update(std::string_view bytes) { SHA256_Update(ctx_.get(), bytes.data(), bytes.size()); }
 
 std::string Sha256::HexDigest() {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(ctx_.get(), out.data(), &len);
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(out.data()), len));
+  Sha256Digest out{};
+  SHA256_Final(out.data(), ctx_.get());
+  return HexEncode(Bytes(out));
 }
 
 std::string Sha256Hex(std::string_view bytes) {
-  // One context per thread, reset for each digest: fingerprints hash thousands of short
-  // values, and allocating a context for each cost a third of a 500-stack plan.
-  struct CtxDeleter {
-    void operator()(EVP_MD_CTX* c) const noexcept { EVP_MD_CTX_free(c); }
-  };
-  thread_local std::unique_ptr<EVP_MD_CTX, CtxDeleter> ctx(EVP_MD_CTX_new());
-  // Fetched once: EVP_sha256() makes every init look the implementation up again (OpenSSL 3).
-  static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int len = 0;
-  if (!ctx || md == nullptr || EVP_DigestInit_ex(ctx.get(), md, nullptr) != 1 ||
-      EVP_DigestUpdate(ctx.get(), bytes.data(), bytes.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx.get(), out.data(), &len) != 1) {
-    throw std::runtime_error("sha256 failed");
+  Sha256Digest out{};
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), out.data());
+  return HexEncode(Bytes(out));
+}
+
+Sha256Digest HmacSha256(std::string_view key, std::string_view body) {
+  constexpr std::size_t kBlock = SHA256_CBLOCK;
+  std::array<unsigned char, kBlock> k{};
+  SHA256_CTX ctx;
+  if (key.size() > kBlock) {  // a long key is hashed first
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), k.data());
+  } else {
+    std::copy(key.begin(), key.end(), k.begin());
   }
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(out.data()), len));
+  std::array<unsigned char, kBlock> pad{};
+  Sha256Digest inner{};
+  for (std::size_t i = 0; i < kBlock; ++i) pad[i] = static_cast<unsigned char>(k[i] ^ 0x36);
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, pad.data(), kBlock);
+  SHA256_Update(&ctx, body.data(), body.size());
+  SHA256_Final(inner.data(), &ctx);
+  Sha256Digest out{};
+  for (std::size_t i = 0; i < kBlock; ++i) pad[i] = static_cast<unsigned char>(k[i] ^ 0x5c);
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, pad.data(), kBlock);
+  SHA256_Update(&ctx, inner.data(), kSha256Size);
+  SHA256_Final(out.data(), &ctx);
+  OPENSSL_cleanse(k.data(), kBlock);
+  OPENSSL_cleanse(pad.data(), kBlock);
+  OPENSSL_cleanse(&ctx, sizeof ctx);
+  return out;
 }
 
 std::string HexEncode(std::string_view bytes) {

@@ -1,13 +1,18 @@
-// SHA-256 digests (OpenSSL EVP), one-shot and incremental, as lowercase hex.
+// SHA-256 digests and HMAC-SHA256, the one implementation: one-shot and incremental, as
+// lowercase hex or raw bytes.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <string>
 #include <string_view>
 
-struct evp_md_ctx_st;
+struct SHA256state_st;
 
 namespace podcd {
+
+inline constexpr std::size_t kSha256Size = 32;
+using Sha256Digest = std::array<unsigned char, kSha256Size>;
 
 class Sha256 {
  public:
@@ -22,12 +27,15 @@ class Sha256 {
 
  private:
   struct Deleter {
-    void operator()(evp_md_ctx_st* ctx) const noexcept;
+    void operator()(SHA256state_st* ctx) const noexcept;
   };
-  std::unique_ptr<evp_md_ctx_st, Deleter> ctx_;
+  std::unique_ptr<SHA256state_st, Deleter> ctx_;
 };
 
 [[nodiscard]] std::string Sha256Hex(std::string_view bytes);
 [[nodiscard]] std::string HexEncode(std::string_view bytes);
+
+// HMAC-SHA256 (RFC 2104) of `body` under `key`.
+[[nodiscard]] Sha256Digest HmacSha256(std::string_view key, std::string_view body);
 
 }  // namespace podcd

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "podman/auth.hpp"
+#include "util/base64.hpp"
 #include "podman/client.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -15,7 +16,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view rest = nl == std::string_view::npos ? std::string_view{} : input.substr(nl + 1);
   static_cast<void>(podcd::podman::ImageRepository(reference));
   static_cast<void>(podcd::podman::FindCredentials(rest, reference));
-  static_cast<void>(podcd::podman::Base64Decode(input));
+  static_cast<void>(podcd::Base64Decode(input));
   auto logs = podcd::podman::DemuxLogs(input);
   if (logs.out.size() + logs.err.size() != logs.combined.size()) __builtin_trap();
   static_cast<void>(podcd::podman::ErrorFromResponse(500, input, "fuzz"));

@@ -1,8 +1,9 @@
 #include "git/known_hosts.hpp"
+#include "util/base64.hpp"
 
 #include <catch2/catch.hpp>
 
-using podcd::git::Base64Decode;
+using podcd::Base64Decode;
 using podcd::git::CheckHostKey;
 using podcd::git::HostKeyVerdict;
 
@@ -11,9 +12,9 @@ namespace {
 const std::string kKeyA = "AAAAC3NzaC1lZDI1NTE5AAAAIEBpHJNwR8eSIlKb7zsqs8IB0nkTiJ3RFC8VS/ppkAJc";
 const std::string kKeyB = "AAAAC3NzaC1lZDI1NTE5AAAAIM8XWqBhBGJQ2CbTdRK39pfjH5VbRqMXhM5HXAd7Fm3J";
 std::string Blob(const std::string& b64) {
-  std::string out;
-  REQUIRE(Base64Decode(b64, out));
-  return out;
+  auto out = Base64Decode(b64);
+  REQUIRE(out.has_value());
+  return *out;
 }
 }  // namespace
 

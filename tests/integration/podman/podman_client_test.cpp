@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "podman/auth.hpp"
+#include "util/base64.hpp"
 #include "podman/client.hpp"
 #include "support/podman_env.hpp"
 #include "support/run.hpp"
