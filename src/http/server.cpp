@@ -18,6 +18,7 @@
 
 #include "http/webhook.hpp"
 #include "util/guarded.hpp"
+#include "util/json_text.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -36,7 +37,7 @@ constexpr std::size_t kListLogLines = 50;
 
 std::string JsonString(std::string_view s) {
   std::string out = "\"";
-  log::AppendJsonEscaped(out, s);
+  json::AppendEscaped(out, s);
   out += '"';
   return out;
 }
