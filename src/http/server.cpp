@@ -33,6 +33,8 @@ constexpr std::int64_t kDefaultListLimit = 20;
 constexpr std::int64_t kMaxListLimit = 100;
 // A list answer carries the last lines of each log (bounded size); the record has them all.
 constexpr std::size_t kListLogLines = 50;
+// The metrics label of a request whose path no route has.
+constexpr std::string_view kUnknownRoute = "other";
 // The metrics label of a ?wait= answer, written by the waiting thread (as it always was).
 constexpr std::string_view kWaiterRoute = "deferred";
 
@@ -81,6 +83,11 @@ Answer FinalAnswer(const state::Deployment& d) {
     status = 500;
   }
   return {status, state::ToJson(d)};
+}
+
+const std::string& ShuttingDownBody() {
+  static const std::string body = ErrorBody("podcd is shutting down");
+  return body;
 }
 
 // The queue refusing work is never the client's fault: 503 when it is full or stopping,
@@ -181,7 +188,8 @@ struct Server::Impl {
   bool shut_down = false;
 
   void Handle(const Http::Request& req, Http::ResponseWriter w);
-  const Route* Resolve(Exchange& x, std::string& allow);
+  const Route* Resolve(Exchange& x);
+  static std::string AllowedMethods(std::string_view path);
   bool Admitted(Exchange& x, Access access);
   void Reply(Http::ResponseWriter& w, std::string_view route, const Answer& answer);
   void Reply(Exchange& x, const Answer& answer) { Reply(x.w, x.route, answer); }
@@ -238,11 +246,11 @@ class PistacheHandler final : public Http::Handler {
 };
 
 // Whether `path` matches `pattern`; `param` gets what a trailing {name} matched.
-bool Matches(std::string_view pattern, std::string_view path, std::string& param) {
+bool Matches(std::string_view pattern, std::string_view path, std::string_view& param) {
   auto brace = pattern.find('{');
   if (brace == std::string_view::npos) return path == pattern;
   if (!path.starts_with(pattern.substr(0, brace))) return false;
-  param = std::string(path.substr(brace));
+  param = path.substr(brace);
   return true;
 }
 
@@ -264,16 +272,17 @@ void Server::Impl::Reply(Http::ResponseWriter& w, std::string_view route, const 
 
 void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
   ++in_flight;
-  Exchange x{req, w, "other", {}};
+  Exchange x{req, w, kUnknownRoute, {}};
   try {
-    std::string allow;
-    const Route* route = Resolve(x, allow);
-    if (draining) return Reply(x, {503, ErrorBody("podcd is shutting down"), kJsonType, true});
+    const Route* route = Resolve(x);
+    if (draining) return Reply(x, {503, ShuttingDownBody(), kJsonType, true});
     if (HeaderBytes(req) > opt.max_header_bytes) {
       return Reply(x, {431, ErrorBody("request headers too large"), kJsonType, true});
     }
-    if (allow.empty()) return ReplyError(x, {ErrorCode::kNotFound, "no such endpoint", {}});
+    if (!route && x.route == kUnknownRoute)
+      return ReplyError(x, {ErrorCode::kNotFound, "no such endpoint", {}});
     if (!route) {
+      const std::string allow = AllowedMethods(req.resource());
       w.headers().addRaw(Http::Header::Raw("Allow", allow));
       return Reply(x, {405, ErrorBody("method not allowed; use " + allow)});
     }
@@ -284,22 +293,30 @@ void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
   }
 }
 
-// The row for the request's path and method (null when none), the route's name in x.route
-// ("other" when no row has the path) and in `allow` the methods that rows with the path take.
-const Server::Impl::Route* Server::Impl::Resolve(Exchange& x, std::string& allow) {
-  const Route* route = nullptr;
+// The row for the request's path and method, or null. x.route names the first row with the
+// path (kUnknownRoute when none has it), whatever its method.
+const Server::Impl::Route* Server::Impl::Resolve(Exchange& x) {
   for (const auto& r : kRoutes) {
-    std::string param;
+    std::string_view param;
     if (!Matches(r.pattern, x.req.resource(), param)) continue;
-    if (allow.empty()) x.route = r.pattern;  // the first row that matches names the route
-    allow += (allow.empty() ? "" : ", ") + std::string(Http::methodString(r.method));
-    if (!route && r.method == x.req.method()) {
-      route = &r;
-      x.route = r.pattern;
-      x.param = std::move(param);
+    if (x.route == kUnknownRoute) x.route = r.pattern;
+    if (r.method == x.req.method()) {
+      x.param = std::string(param);
+      return &r;
     }
   }
-  return route;
+  return nullptr;
+}
+
+// The methods of the rows with this path, for a 405's Allow header.
+std::string Server::Impl::AllowedMethods(std::string_view path) {
+  std::string allow;
+  for (const auto& r : kRoutes) {
+    std::string_view param;
+    if (!Matches(r.pattern, path, param)) continue;
+    allow += (allow.empty() ? "" : ", ") + std::string(Http::methodString(r.method));
+  }
+  return allow;
 }
 
 bool Server::Impl::Admitted(Exchange& x, Access access) {
@@ -314,7 +331,8 @@ bool Server::Impl::Admitted(Exchange& x, Access access) {
 bool Server::Impl::RateLimited(Exchange& x, const std::string& client) {
   if (!limiter.Lock()->Blocked(client, Clock::now())) return false;
   x.w.headers().addRaw(Http::Header::Raw("Retry-After", "60"));
-  Reply(x, {429, ErrorBody("too many failed authentications from this address; retry later")});
+  static const std::string body = ErrorBody("too many failed authentications from this address; retry later");
+  Reply(x, {429, body});
   return true;
 }
 
@@ -365,8 +383,7 @@ void Server::Impl::Defer(Exchange& x, DeferredAnswers::Route which) {
   SharedAnswer::Deliver deliver = [this, w = x.w.clone(), route = x.route](const Answer& a) mutable {
     Reply(w, route, a);
   };
-  if (!answers.Request(which, std::move(deliver)))
-    Reply(x, {503, ErrorBody("podcd is shutting down"), kJsonType, true});
+  if (!answers.Request(which, std::move(deliver))) Reply(x, {503, ShuttingDownBody(), kJsonType, true});
 }
 
 void Server::Impl::GetDeployments(Exchange& x) {
