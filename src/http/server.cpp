@@ -7,13 +7,13 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <condition_variable>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "http/answers.hpp"
 #include "http/deferred_answers.hpp"
+#include "http/waiting_answers.hpp"
 #include "http/webhook.hpp"
 #include "util/guarded.hpp"
 #include "util/json_text.hpp"
@@ -74,17 +74,6 @@ bool ValidDeploymentId(std::string_view id) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-'; });
 }
 
-// A ?wait= answer: 202 while the deployment runs, 500 when it failed, else 200.
-Answer FinalAnswer(const state::Deployment& d) {
-  int status = 200;
-  if (!state::IsFinished(d.state)) {
-    status = 202;
-  } else if (d.state == state::DeploymentState::kFailed) {
-    status = 500;
-  }
-  return {status, state::ToJson(d)};
-}
-
 const std::string& ShuttingDownBody() {
   static const std::string body = ErrorBody("podcd is shutting down");
   return body;
@@ -120,12 +109,6 @@ ServerOptions OptionsFromConfig(const config::Config& c) {
   return o;
 }
 
-struct Waiter {
-  std::string id;
-  Http::ResponseWriter writer;
-  Clock::time_point deadline;
-};
-
 struct Server::Impl {
   Impl(ServerOptions o, state::Store& s, reconcile::WorkQueue& q, StackCatalog& c, DeferredAnswers& a,
        std::unique_ptr<DeferredAnswers> own)
@@ -136,7 +119,8 @@ struct Server::Impl {
         answers(a),
         own_answers(std::move(own)),
         limiter(opt.auth_failures_per_minute),
-        clients(opt.trusted_proxies) {}
+        clients(opt.trusted_proxies),
+        waits(s, opt.max_waiting_requests) {}
 
   // One request being handled: the route is the metrics label, `param` what {stack} or {id} matched.
   struct Exchange {
@@ -174,14 +158,7 @@ struct Server::Impl {
 
   std::atomic<bool> draining{false};
   std::atomic<std::int64_t> in_flight{0};
-  std::atomic<std::int64_t> waiting{0};
-
-  std::mutex wait_mutex;
-  std::condition_variable wait_cv;
-  std::vector<std::unique_ptr<Waiter>> waiters;
-  bool wake = false;
-  bool wait_stop = false;
-  std::thread wait_thread;
+  WaitingAnswers waits;
 
   std::unique_ptr<Http::Endpoint> endpoint;
   std::mutex shutdown_mutex;
@@ -200,12 +177,6 @@ struct Server::Impl {
   bool BodyTooLarge(Exchange& x);
   void Accepted(Exchange& x, const std::string& id);
   void Defer(Exchange& x, DeferredAnswers::Route route);
-  void WaitLoop();
-  void Notify() {
-    std::lock_guard lock(wait_mutex);
-    wake = true;
-    wait_cv.notify_all();
-  }
 
   void GetHealth(Exchange& x) { Defer(x, DeferredAnswers::Route::kHealth); }
   void GetMetrics(Exchange& x) { Defer(x, DeferredAnswers::Route::kMetrics); }
@@ -503,54 +474,18 @@ void Server::Impl::Accepted(Exchange& x, const std::string& id) {
     if (n && *n > 0) seconds = std::min<std::int64_t>(*n, opt.max_wait.count());
   }
   if (seconds > 0) {
-    std::lock_guard lock(wait_mutex);
-    if (waiters.size() < opt.max_waiting_requests && !wait_stop) {
-      waiters.push_back(
-          std::make_unique<Waiter>(Waiter{id, x.w.clone(), Clock::now() + std::chrono::seconds(seconds)}));
-      ++waiting;
-      wake = true;
-      wait_cv.notify_all();
-      return;
-    }
+    WaitingAnswers::Deliver deliver = [this, w = x.w.clone()](const Answer& a) mutable {
+      Reply(w, kWaiterRoute, a);
+    };
+    if (waits.Add(id, std::chrono::seconds(seconds), std::move(deliver))) return;
   }
   Reply(x, {202, FlatObject({{"deployment", id}, {"status", "queued"}})});
-}
-
-void Server::Impl::WaitLoop() {
-  std::unique_lock lock(wait_mutex);
-  for (;;) {
-    auto next = Clock::now() + std::chrono::hours(1);
-    for (const auto& wt : waiters) next = std::min(next, wt->deadline);
-    wait_cv.wait_until(lock, next, [&] { return wake || wait_stop; });
-    wake = false;
-    auto now = Clock::now();
-    std::vector<std::unique_ptr<Waiter>> ready;
-    for (auto it = waiters.begin(); it != waiters.end();) {
-      auto d = store.Get((*it)->id);
-      if (wait_stop || !d || state::IsFinished(d->state) || now >= (*it)->deadline) {
-        ready.push_back(std::move(*it));
-        it = waiters.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    bool stop = wait_stop;
-    lock.unlock();
-    for (auto& wt : ready) {
-      auto d = store.Get(wt->id);
-      Reply(wt->writer, kWaiterRoute,
-            d ? FinalAnswer(*d) : ErrorAnswer({ErrorCode::kInternal, "deployment record lost", {}}));
-      --waiting;
-    }
-    lock.lock();
-    if (stop && waiters.empty()) return;
-  }
 }
 
 Server::Server(ServerOptions options, state::Store& store, reconcile::WorkQueue& queue, StackCatalog& catalog,
                DeferredAnswers& answers)
     : impl_(std::make_shared<Impl>(std::move(options), store, queue, catalog, answers, nullptr)) {
-  queue.SetListener([impl = impl_.get()](const state::Deployment&) { impl->Notify(); });
+  queue.SetListener([impl = impl_.get()](const state::Deployment&) { impl->waits.Notify(); });
 }
 
 Server::Server(ServerOptions options, state::Store& store, reconcile::WorkQueue& queue, StackCatalog& catalog,
@@ -558,7 +493,7 @@ Server::Server(ServerOptions options, state::Store& store, reconcile::WorkQueue&
   auto own = std::make_unique<DeferredAnswers>(store, catalog, health, options.version);
   DeferredAnswers& answers = *own;
   impl_ = std::make_shared<Impl>(std::move(options), store, queue, catalog, answers, std::move(own));
-  queue.SetListener([impl = impl_.get()](const state::Deployment&) { impl->Notify(); });
+  queue.SetListener([impl = impl_.get()](const state::Deployment&) { impl->waits.Notify(); });
 }
 
 Server::~Server() {
@@ -588,7 +523,7 @@ Expected<void> Server::Start() {
                     .keepaliveTimeout(o.request_timeout);
     impl_->endpoint->init(opts);
     impl_->endpoint->setHandler(Http::make_handler<PistacheHandler>(impl_.get()));
-    impl_->wait_thread = std::thread([impl = impl_.get()] { impl->WaitLoop(); });
+    impl_->waits.Start();
     impl_->answers.Start();
     impl_->endpoint->serveThreaded();
   } catch (const std::exception& e) {
@@ -615,15 +550,10 @@ void Server::Shutdown(std::chrono::milliseconds drain_timeout) {
     while (!pred() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   };
   // 1. Requests being handled right now (not the ones waiting on a deployment).
-  wait_until([&] { return im.in_flight.load() - im.waiting.load() <= 0; });
+  wait_until([&] { return im.in_flight.load() - im.waits.Waiting() <= 0; });
   // 2. The running deployment reaches a safe point; ?wait= callers get its final record.
   im.queue.Stop();
-  {
-    std::lock_guard lock(im.wait_mutex);
-    im.wait_stop = true;
-    im.wait_cv.notify_all();
-  }
-  if (im.wait_thread.joinable()) im.wait_thread.join();
+  im.waits.Stop();
   im.answers.Stop();
   // 3. Every answer is written before the reactor goes away.
   wait_until([&] { return im.in_flight.load() <= 0; });

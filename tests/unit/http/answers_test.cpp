@@ -9,6 +9,8 @@
 #include <future>
 
 #include "http/deferred_answers.hpp"
+#include "http/waiting_answers.hpp"
+#include "support/temp_dir.hpp"
 
 using namespace podcd;
 using namespace podcd::http;
@@ -87,4 +89,49 @@ TEST_CASE("a computation that throws is answered 500") {
   auto a = got.get_future().get();
   CHECK(a.status == 500);
   CHECK(a.body == R"({"error":"internal error"})");
+}
+
+TEST_CASE("a ?wait= answer: 202 while running, 500 failed, 200 otherwise") {
+  state::Deployment d;
+  d.id = "d-1";
+  for (auto [st, code] : {std::pair{state::DeploymentState::kQueued, 202},
+                          {state::DeploymentState::kRunning, 202},
+                          {state::DeploymentState::kFailed, 500},
+                          {state::DeploymentState::kSucceeded, 200},
+                          {state::DeploymentState::kSuperseded, 200}}) {
+    d.state = st;
+    auto a = FinalAnswer(d);
+    CHECK(a.status == code);
+    CHECK(a.body == state::ToJson(d));
+  }
+}
+
+TEST_CASE("waiting requests: answered when the deployment finishes, at most N, all at Stop") {
+  test::TempDir dir;
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  state::Deployment d;
+  d.id = (*store)->NewId();
+  d.state = state::DeploymentState::kRunning;
+  REQUIRE((*store)->Save(d));
+  WaitingAnswers waits(**store, 2);
+  waits.Start();
+  std::promise<int> finished, second;
+  REQUIRE(waits.Add(d.id, std::chrono::seconds(60), [&](const Answer& a) { finished.set_value(a.status); }));
+  REQUIRE(waits.Add(d.id, std::chrono::seconds(60), [&](const Answer& a) { second.set_value(a.status); }));
+  CHECK_FALSE(waits.Add(d.id, std::chrono::seconds(60), [](const Answer&) {}));  // full
+  CHECK(waits.Waiting() == 2);
+  d.state = state::DeploymentState::kSucceeded;
+  REQUIRE((*store)->Save(d));
+  waits.Notify();
+  CHECK(finished.get_future().get() == 200);
+  CHECK(second.get_future().get() == 200);
+  std::promise<int> at_stop;
+  d.state = state::DeploymentState::kRunning;
+  REQUIRE((*store)->Save(d));
+  REQUIRE(waits.Add(d.id, std::chrono::seconds(60), [&](const Answer& a) { at_stop.set_value(a.status); }));
+  waits.Stop();
+  CHECK(at_stop.get_future().get() == 202);
+  CHECK(waits.Waiting() == 0);
+  CHECK_FALSE(waits.Add(d.id, std::chrono::seconds(1), [](const Answer&) {}));
 }
