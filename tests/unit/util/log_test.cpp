@@ -101,8 +101,9 @@ bool StrictJson(const std::string& text) {
 
 TEST_CASE("JSON log lines stay valid JSON for invalid UTF-8 in the message, keys and values") {
   using namespace std::chrono;
-  const std::vector<std::string> bad = {"\x80", "a\xbf", "\xe2\x82", "\xe2\x82z", "\xc0\xaf", "\xe0\x80\xaf",
-                                        "\xed\xa0\x80", "\xf4\x90\x80\x80", "\xff", "x\xfe\xff"};
+  const std::vector<std::string> bad = {"\x80",     "a\xbf",        "\xe2\x82",     "\xe2\x82z",
+                                        "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                        "\xff",     "x\xfe\xff"};
   for (const auto& b : bad) {
     auto line = log::FormatLine(log::Format::kJson, log::Level::kError, sys_days{year{2026} / 1 / 2},
                                 "compose file \"" + b + "\" is binary", {{"file" + b, b}});
