@@ -14,7 +14,7 @@
 #include "reconcile/queue.hpp"
 #include "state/store.hpp"
 #include "util/file_lock.hpp"
-#include "util/log.hpp"
+#include "util/json_text.hpp"
 #include "util/strings.hpp"
 
 namespace podcd::cli {
@@ -42,7 +42,7 @@ std::string RequestJson(const state::Trigger& t) {
   std::string out = "{\"stacks\":[";
   for (size_t i = 0; i < t.stacks.size(); ++i) {
     out += (i ? ",\"" : "\"");
-    log::AppendJsonEscaped(out, t.stacks[i]);
+    json::AppendEscaped(out, t.stacks[i]);
     out += "\"";
   }
   out += "],\"all_changed\":";

@@ -8,7 +8,7 @@
 #include "cli/worker_jobs.hpp"
 #include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
-#include "util/log.hpp"
+#include "util/json_text.hpp"
 
 namespace podcd::cli {
 namespace {
@@ -17,7 +17,7 @@ constexpr const char* kUsage = "usage: podcd plan [--json] [--no-sync]\n";
 
 void JsonString(std::string& out, std::string_view s) {
   out.push_back('"');
-  log::AppendJsonEscaped(out, s);
+  json::AppendEscaped(out, s);
   out.push_back('"');
 }
 

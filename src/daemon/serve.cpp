@@ -18,6 +18,7 @@
 #include "cli/common.hpp"
 #include "daemon/daemon_parts.hpp"
 #include "daemon/serve.hpp"
+#include "http/deferred_answers.hpp"
 #include "http/server.hpp"
 #include "reconcile/handover.hpp"
 #include "reconcile/queue.hpp"
@@ -254,9 +255,9 @@ int Serve(const GlobalOptions& g, const Args& args) {
   StateDirProbe state_health(cfg.state_dir);
   http::StackCatalog& catalog = placeholder ? static_cast<http::StackCatalog&>(dir_catalog) : worker_catalog;
   http::HealthProbe& health = placeholder ? static_cast<http::HealthProbe&>(state_health) : daemon_health;
-  http::ServerOptions server_options = http::OptionsFromConfig(cfg);
-  server_options.version = PODCD_VERSION;
-  http::Server server(std::move(server_options), **store, queue, catalog, &health);
+  // GET /health, /metrics and /stacks wait on Podman: answered off the server's reactor threads.
+  http::DeferredAnswers answers(**store, catalog, &health, PODCD_VERSION);
+  http::Server server(http::OptionsFromConfig(cfg), **store, queue, catalog, answers);
   auto begin = [&] {
     queue.Start();
     if (placeholder) return;

@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include "hooks/runner.hpp"
+#include "util/json_text.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -48,7 +49,7 @@ std::string FormatSyncLine(const Expected<SyncResult>& result) {
   std::string out;
   if (result) {
     out = "{\"ok\":true,\"commit\":\"";
-    log::AppendJsonEscaped(out, result->commit);
+    json::AppendEscaped(out, result->commit);
     out += "\",\"fetched\":";
     out += result->fetched ? "true" : "false";
     out += ",\"changed\":";
@@ -57,7 +58,7 @@ std::string FormatSyncLine(const Expected<SyncResult>& result) {
     return out;
   }
   out = "{\"ok\":false,\"error\":\"";
-  log::AppendJsonEscaped(out, result.error().What());
+  json::AppendEscaped(out, result.error().What());
   out += "\",\"code\":\"";
   out += CodeName(result.error().code);
   out += "\"}";

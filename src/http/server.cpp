@@ -1,29 +1,29 @@
 #include "http/server.hpp"
 
-#include "util/metrics.hpp"
-#include "util/scope_exit.hpp"
-
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/net.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
-#include <condition_variable>
-#include <filesystem>
-#include <functional>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
+#include "http/answers.hpp"
+#include "http/deferred_answers.hpp"
+#include "http/waiting_answers.hpp"
 #include "http/webhook.hpp"
 #include "util/guarded.hpp"
+#include "util/json_text.hpp"
 #include "util/log.hpp"
+#include "util/metrics.hpp"
+#include "util/scope_exit.hpp"
 #include "util/strings.hpp"
 
 namespace podcd::http {
 namespace Http = Pistache::Http;
-namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
@@ -33,15 +33,10 @@ constexpr std::int64_t kDefaultListLimit = 20;
 constexpr std::int64_t kMaxListLimit = 100;
 // A list answer carries the last lines of each log (bounded size); the record has them all.
 constexpr std::size_t kListLogLines = 50;
-
-std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  log::AppendJsonEscaped(out, s);
-  out += '"';
-  return out;
-}
-
-std::string ErrorBody(std::string_view message) { return "{\"error\":" + JsonString(message) + "}"; }
+// The metrics label of a request whose path no route has.
+constexpr std::string_view kUnknownRoute = "other";
+// The metrics label of a ?wait= answer, written by the waiting thread (as it always was).
+constexpr std::string_view kWaiterRoute = "deferred";
 
 // A header's value whether Pistache kept it raw or parsed it into a typed header.
 std::optional<std::string> HeaderValue(const Http::Header::Collection& headers, const std::string& name) {
@@ -53,6 +48,18 @@ std::optional<std::string> HeaderValue(const Http::Header::Collection& headers, 
   }
   return std::nullopt;
 }
+
+// Pistache's request headers, as the pure webhook functions read them.
+class PistacheHeaders final : public RequestHeaders {
+ public:
+  explicit PistacheHeaders(const Http::Header::Collection& headers) : headers_(headers) {}
+  std::optional<std::string> Get(std::string_view name) const override {
+    return HeaderValue(headers_, std::string(name));
+  }
+
+ private:
+  const Http::Header::Collection& headers_;
+};
 
 std::size_t HeaderBytes(const Http::Request& req) {
   std::size_t n = 0;
@@ -67,33 +74,26 @@ bool ValidDeploymentId(std::string_view id) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-'; });
 }
 
-Http::Code FinalCode(const state::Deployment& d) {
-  if (!state::IsFinished(d.state)) return Http::Code::Accepted;
-  return d.state == state::DeploymentState::kFailed ? Http::Code::Internal_Server_Error : Http::Code::Ok;
+const std::string& ShuttingDownBody() {
+  static const std::string body = ErrorBody("podcd is shutting down");
+  return body;
 }
+
+// The queue refusing work is never the client's fault: 503 when it is full or stopping,
+// else an internal error.
+Error QueueError(const Error& e) {
+  return {e.code == ErrorCode::kUnavailable ? ErrorCode::kUnavailable : ErrorCode::kInternal, e.message,
+          e.context};
+}
+
+// Who may call a route.
+enum class Access {
+  kAnyone,
+  kSigned,  // a webhook: a valid signature, under the failed-auth limit and the body limit
+  kApi,     // the bearer token when api.token is set, else loopback clients only
+};
 
 }  // namespace
-
-bool DirectoryCatalog::Exists(std::string_view name) {
-  if (!IsValidStackName(name)) return false;
-  std::error_code ec;
-  return fs::is_directory(fs::path(root_) / std::string(name), ec);
-}
-
-Expected<std::vector<StackInfo>> DirectoryCatalog::List() {
-  std::vector<StackInfo> out;
-  std::error_code ec;
-  for (const auto& e : fs::directory_iterator(root_, ec)) {
-    std::error_code ec2;
-    std::string name = e.path().filename().string();
-    if (!e.is_directory(ec2) || !IsValidStackName(name)) continue;
-    StackInfo info;
-    info.name = name;
-    out.push_back(std::move(info));
-  }
-  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
-  return out;
-}
 
 ServerOptions OptionsFromConfig(const config::Config& c) {
   ServerOptions o;
@@ -109,21 +109,34 @@ ServerOptions OptionsFromConfig(const config::Config& c) {
   return o;
 }
 
-struct Waiter {
-  std::string id;
-  Http::ResponseWriter writer;
-  Clock::time_point deadline;
-};
-
 struct Server::Impl {
-  Impl(ServerOptions o, state::Store& s, reconcile::WorkQueue& q, StackCatalog& c, HealthProbe* h)
+  Impl(ServerOptions o, state::Store& s, reconcile::WorkQueue& q, StackCatalog& c, DeferredAnswers& a,
+       std::unique_ptr<DeferredAnswers> own)
       : opt(std::move(o)),
         store(s),
         queue(q),
         catalog(c),
-        health(h),
+        answers(a),
+        own_answers(std::move(own)),
         limiter(opt.auth_failures_per_minute),
-        clients(opt.trusted_proxies) {}
+        clients(opt.trusted_proxies),
+        waits(s, opt.max_waiting_requests) {}
+
+  // One request being handled: the route is the metrics label, `param` what {stack} or {id} matched.
+  struct Exchange {
+    const Http::Request& req;
+    Http::ResponseWriter& w;
+    std::string_view route;
+    std::string param;
+  };
+  using HandlerFn = void (Impl::*)(Exchange&);
+  struct Route {
+    Http::Method method;
+    std::string_view pattern;  // a trailing {name} matches the rest of the path
+    Access access;
+    HandlerFn handle;
+  };
+  static const std::array<Route, 8> kRoutes;
 
   ServerOptions opt;  // secret and api_token: read through Credentials() (SIGHUP replaces them)
   std::mutex credentials_mutex;
@@ -134,7 +147,8 @@ struct Server::Impl {
   state::Store& store;
   reconcile::WorkQueue& queue;
   StackCatalog& catalog;
-  HealthProbe* health;
+  DeferredAnswers& answers;
+  std::unique_ptr<DeferredAnswers> own_answers;  // when the caller gave none
   Guarded<AuthFailureLimiter> limiter;
   const ClientResolver clients;
   std::string ClientOf(const Http::Request& req) const {
@@ -144,65 +158,56 @@ struct Server::Impl {
 
   std::atomic<bool> draining{false};
   std::atomic<std::int64_t> in_flight{0};
-  std::atomic<std::int64_t> waiting{0};
-
-  std::mutex wait_mutex;
-  std::condition_variable wait_cv;
-  std::vector<std::unique_ptr<Waiter>> waiters;
-  bool wake = false;
-  bool wait_stop = false;
-  std::thread wait_thread;
-
-  // GET /health, /metrics and /stacks can wait on Podman (a ping, the podcd_stacks gauge, a
-  // __stacks worker): each is answered by a thread of its own, so that the reactor threads
-  // stay free for webhooks. The requests that come while an answer is computed all get the
-  // next one, computed after they came.
-  struct Deferred {
-    std::string_view route;
-    std::function<std::pair<Http::Code, std::string>()> answer;
-    std::mutex mutex;
-    std::condition_variable cv;
-    std::vector<Http::ResponseWriter> pending;
-    bool stop = false;
-    std::thread thread;
-  };
-  Deferred health_answers{"/health", [this] { return HealthAnswer(); }, {}, {}, {}, false, {}};
-  Deferred metrics_answers{
-      "/metrics", [] { return std::pair{Http::Code::Ok, metrics::Render()}; }, {}, {}, {}, false, {}};
-  Deferred stacks_answers{"/stacks", [this] { return StacksAnswer(); }, {}, {}, {}, false, {}};
+  WaitingAnswers waits;
 
   std::unique_ptr<Http::Endpoint> endpoint;
   std::mutex shutdown_mutex;
   bool shut_down = false;
 
   void Handle(const Http::Request& req, Http::ResponseWriter w);
-  void Reply(Http::ResponseWriter& w, Http::Code code, const std::string& body, bool close = false);
-  void HandleTrigger(const Http::Request& req, Http::ResponseWriter& w, TriggerEndpoint ep,
-                     const std::string& stack);
-  void HandleDeploy(const Http::Request& req, Http::ResponseWriter& w);
-  bool ApiAllowed(const Http::Request& req, Http::ResponseWriter& w);
-  bool RateLimited(const std::string& client, Http::ResponseWriter& w);
-  void Accepted(const Http::Request& req, Http::ResponseWriter& w, const std::string& id);
-  void WaitLoop();
-  void Defer(Deferred& d, Http::ResponseWriter& w);
-  void DeferredLoop(Deferred& d);
-  void StopDeferred(Deferred& d);
-  std::pair<Http::Code, std::string> HealthAnswer();
-  std::pair<Http::Code, std::string> StacksAnswer();
-  std::string StacksBody(std::vector<StackInfo> stacks);
-  void Notify() {
-    std::lock_guard lock(wait_mutex);
-    wake = true;
-    wait_cv.notify_all();
-  }
+  const Route* Resolve(Exchange& x);
+  static std::string AllowedMethods(std::string_view path);
+  bool Admitted(Exchange& x, Access access);
+  void Reply(Http::ResponseWriter& w, std::string_view route, const Answer& answer);
+  void Reply(Exchange& x, const Answer& answer) { Reply(x.w, x.route, answer); }
+  void ReplyError(Exchange& x, const Error& e) { Reply(x, ErrorAnswer(e)); }
+  bool ApiAllowed(Exchange& x);
+  bool SignatureValid(Exchange& x);
+  bool RateLimited(Exchange& x, const std::string& client);
+  bool BodyTooLarge(Exchange& x);
+  void Accepted(Exchange& x, const std::string& id);
+  void Defer(Exchange& x, DeferredAnswers::Route route);
+
+  void GetHealth(Exchange& x) { Defer(x, DeferredAnswers::Route::kHealth); }
+  void GetMetrics(Exchange& x) { Defer(x, DeferredAnswers::Route::kMetrics); }
+  void GetStacks(Exchange& x) { Defer(x, DeferredAnswers::Route::kStacks); }
+  void PostDeployAllChanged(Exchange& x) { Trigger(x, TriggerEndpoint::kDeployAllChanged); }
+  void PostRedeployAndUpdate(Exchange& x) { Trigger(x, TriggerEndpoint::kRedeployAndUpdate); }
+  void PostDeploy(Exchange& x);
+  void GetDeployments(Exchange& x);
+  void GetDeployment(Exchange& x);
+  void Trigger(Exchange& x, TriggerEndpoint ep);
+  Expected<std::string> EnqueueTrigger(state::Trigger t, const std::string& delivery, bool& duplicate);
 };
+
+// Every route: dispatch, the Allow header of a 405 and the metrics labels read this table.
+const std::array<Server::Impl::Route, 8> Server::Impl::kRoutes = {{
+    {Http::Method::Get, "/health", Access::kAnyone, &Impl::GetHealth},
+    {Http::Method::Get, "/metrics", Access::kApi, &Impl::GetMetrics},
+    {Http::Method::Post, "/deploy-all-changed", Access::kSigned, &Impl::PostDeployAllChanged},
+    {Http::Method::Post, "/redeploy-and-update/{stack}", Access::kSigned, &Impl::PostRedeployAndUpdate},
+    {Http::Method::Post, "/deploy", Access::kApi, &Impl::PostDeploy},
+    {Http::Method::Get, "/deployments", Access::kApi, &Impl::GetDeployments},
+    {Http::Method::Get, "/deployments/{id}", Access::kApi, &Impl::GetDeployment},
+    {Http::Method::Get, "/stacks", Access::kApi, &Impl::GetStacks},
+}};
 
 namespace {
 
-class Handler final : public Http::Handler {
+class PistacheHandler final : public Http::Handler {
  public:
-  HTTP_PROTOTYPE(Handler)
-  explicit Handler(Server::Impl* impl) : impl_(impl) {}
+  HTTP_PROTOTYPE(PistacheHandler)
+  explicit PistacheHandler(Server::Impl* impl) : impl_(impl) {}
   void onRequest(const Http::Request& req, Http::ResponseWriter w) override {
     impl_->Handle(req, std::move(w));
   }
@@ -211,43 +216,116 @@ class Handler final : public Http::Handler {
   Server::Impl* impl_;
 };
 
+// Whether `path` matches `pattern`; `param` gets what a trailing {name} matched.
+bool Matches(std::string_view pattern, std::string_view path, std::string_view& param) {
+  auto brace = pattern.find('{');
+  if (brace == std::string_view::npos) return path == pattern;
+  if (!path.starts_with(pattern.substr(0, brace))) return false;
+  param = path.substr(brace);
+  return true;
+}
+
 }  // namespace
 
-// The route of the request being handled on this reactor thread, for the request counter.
-thread_local std::string_view current_route = "deferred";
-
-void Server::Impl::Reply(Http::ResponseWriter& w, Http::Code code, const std::string& body, bool close) {
+void Server::Impl::Reply(Http::ResponseWriter& w, std::string_view route, const Answer& answer) {
   metrics::Add("podcd_http_requests_total",
-               {{"route", std::string(current_route)}, {"code", std::to_string(static_cast<int>(code))}});
-  if (current_route == "/metrics" && code == Http::Code::Ok) {
+               {{"route", std::string(route)}, {"code", std::to_string(answer.status)}});
+  if (answer.content_type == kTextType) {
     w.headers().add<Http::Header::ContentType>(MIME(Text, Plain));
   } else {
     w.headers().add<Http::Header::ContentType>(MIME(Application, Json));
   }
-  if (close || draining) w.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+  if (answer.close || draining) w.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
   // The request counts as in flight until its answer is written, not merely queued.
-  w.send(code, body).then([this](ssize_t) { --in_flight; }, [this](std::exception_ptr) { --in_flight; });
+  w.send(static_cast<Http::Code>(answer.status), answer.body)
+      .then([this](ssize_t) { --in_flight; }, [this](std::exception_ptr) { --in_flight; });
 }
 
-bool Server::Impl::RateLimited(const std::string& client, Http::ResponseWriter& w) {
+void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
+  ++in_flight;
+  Exchange x{req, w, kUnknownRoute, {}};
+  try {
+    const Route* route = Resolve(x);
+    if (draining) return Reply(x, {503, ShuttingDownBody(), kJsonType, true});
+    if (HeaderBytes(req) > opt.max_header_bytes) {
+      return Reply(x, {431, ErrorBody("request headers too large"), kJsonType, true});
+    }
+    if (!route && x.route == kUnknownRoute)
+      return ReplyError(x, {ErrorCode::kNotFound, "no such endpoint", {}});
+    if (!route) {
+      const std::string allow = AllowedMethods(req.resource());
+      w.headers().addRaw(Http::Header::Raw("Allow", allow));
+      return Reply(x, {405, ErrorBody("method not allowed; use " + allow)});
+    }
+    if (Admitted(x, route->access)) (this->*route->handle)(x);
+  } catch (const std::exception& e) {
+    log::Error("request handler failed", {{"path", req.resource()}, {"error", e.what()}});
+    ReplyError(x, {ErrorCode::kInternal, "internal error", {}});
+  }
+}
+
+// The row for the request's path and method, or null. x.route names the first row with the
+// path (kUnknownRoute when none has it), whatever its method.
+const Server::Impl::Route* Server::Impl::Resolve(Exchange& x) {
+  for (const auto& r : kRoutes) {
+    std::string_view param;
+    if (!Matches(r.pattern, x.req.resource(), param)) continue;
+    if (x.route == kUnknownRoute) x.route = r.pattern;
+    if (r.method == x.req.method()) {
+      x.param = std::string(param);
+      return &r;
+    }
+  }
+  return nullptr;
+}
+
+// The methods of the rows with this path, for a 405's Allow header.
+std::string Server::Impl::AllowedMethods(std::string_view path) {
+  std::string allow;
+  for (const auto& r : kRoutes) {
+    std::string_view param;
+    if (!Matches(r.pattern, path, param)) continue;
+    allow += (allow.empty() ? "" : ", ") + std::string(Http::methodString(r.method));
+  }
+  return allow;
+}
+
+bool Server::Impl::Admitted(Exchange& x, Access access) {
+  switch (access) {
+    case Access::kAnyone: return true;
+    case Access::kSigned: return SignatureValid(x);
+    case Access::kApi: return ApiAllowed(x);
+  }
+  return false;
+}
+
+bool Server::Impl::RateLimited(Exchange& x, const std::string& client) {
   if (!limiter.Lock()->Blocked(client, Clock::now())) return false;
-  w.headers().addRaw(Http::Header::Raw("Retry-After", "60"));
-  Reply(w, Http::Code::Too_Many_Requests,
-        ErrorBody("too many failed authentications from this address; retry later"));
+  x.w.headers().addRaw(Http::Header::Raw("Retry-After", "60"));
+  static const std::string body = ErrorBody("too many failed authentications from this address; retry later");
+  Reply(x, {429, body});
   return true;
 }
 
-bool Server::Impl::ApiAllowed(const Http::Request& req, Http::ResponseWriter& w) {
-  const std::string client = ClientOf(req);
+bool Server::Impl::BodyTooLarge(Exchange& x) {
+  if (x.req.body().size() <= opt.max_body_bytes) return false;
+  Reply(x, {413, ErrorBody("body larger than " + std::to_string(opt.max_body_bytes) + " bytes"), kJsonType,
+            true});
+  return true;
+}
+
+bool Server::Impl::ApiAllowed(Exchange& x) {
+  const std::string client = ClientOf(x.req);
   const std::string token = Credentials().second;
   if (token.empty()) {
     if (IsLoopbackAddress(client)) return true;
-    Reply(w, Http::Code::Forbidden,
-          ErrorBody("this endpoint answers only loopback clients unless api.token is set"));
+    ReplyError(x, {ErrorCode::kPermissionDenied,
+                   "this endpoint answers only loopback clients unless api.token is set",
+                   {}});
     return false;
   }
-  if (RateLimited(client, w)) return false;
-  auto auth = HeaderValue(req.headers(), "Authorization");
+  if (RateLimited(x, client)) return false;
+  auto auth = HeaderValue(x.req.headers(), "Authorization");
   constexpr std::string_view kBearer = "Bearer ";
   if (auth && auth->starts_with(kBearer) &&
       TokenEquals(token, std::string_view(*auth).substr(kBearer.size()))) {
@@ -255,311 +333,140 @@ bool Server::Impl::ApiAllowed(const Http::Request& req, Http::ResponseWriter& w)
   }
   limiter.Lock()->RecordFailure(client, Clock::now());
   log::Warn("API request with a missing or wrong bearer token",
-            {{"client", client}, {"path", req.resource()}});
-  w.headers().addRaw(Http::Header::Raw("WWW-Authenticate", "Bearer"));
-  Reply(w, Http::Code::Unauthorized, ErrorBody("missing or invalid bearer token"));
+            {{"client", client}, {"path", x.req.resource()}});
+  x.w.headers().addRaw(Http::Header::Raw("WWW-Authenticate", "Bearer"));
+  ReplyError(x, {ErrorCode::kUnauthenticated, "missing or invalid bearer token", {}});
   return false;
 }
 
-// Bounded route names for the metrics (never the raw path: stack names and ids vary).
-std::string_view RouteOf(const std::string& path) {
-  for (std::string_view fixed :
-       {"/health", "/metrics", "/deploy-all-changed", "/deploy", "/stacks", "/deployments"}) {
-    if (path == fixed) return fixed;
-  }
-  if (path.starts_with("/redeploy-and-update/")) return "/redeploy-and-update/{stack}";
-  if (path.starts_with("/deployments/")) return "/deployments/{id}";
-  return "other";
+bool Server::Impl::SignatureValid(Exchange& x) {
+  const std::string client = ClientOf(x.req);
+  if (RateLimited(x, client) || BodyTooLarge(x)) return false;
+  if (VerifyTrigger(Credentials().first, PistacheHeaders(x.req.headers()), x.req.body())) return true;
+  limiter.Lock()->RecordFailure(client, Clock::now());
+  log::Warn("webhook rejected: invalid or missing signature",
+            {{"client", client}, {"path", x.req.resource()}});
+  Reply(x, {HttpStatus(ErrorCode::kUnauthenticated), std::string(kUnauthorizedBody)});
+  return false;
 }
 
-void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
-  ++in_flight;
-  current_route = RouteOf(req.resource());
-  ScopeExit reset_route([] { current_route = "deferred"; });
-  try {
-    if (draining) {
-      Reply(w, Http::Code::Service_Unavailable, ErrorBody("podcd is shutting down"), true);
-      return;
-    }
-    if (HeaderBytes(req) > opt.max_header_bytes) {
-      Reply(w, Http::Code::Request_Header_Fields_Too_Large, ErrorBody("request headers too large"), true);
-      return;
-    }
-    const std::string& path = req.resource();
-    const auto method = req.method();
-    auto wrong_method = [&](const char* allow) {
-      w.headers().addRaw(Http::Header::Raw("Allow", allow));
-      Reply(w, Http::Code::Method_Not_Allowed, ErrorBody(std::string("method not allowed; use ") + allow));
-    };
-    if (path == "/health") {
-      if (method != Http::Method::Get) return wrong_method("GET");
-      return Defer(health_answers, w);
-    }
-    if (path == "/metrics") {
-      if (method != Http::Method::Get) return wrong_method("GET");
-      if (!ApiAllowed(req, w)) return;
-      return Defer(metrics_answers, w);
-    }
-    if (path == "/deploy-all-changed") {
-      if (method != Http::Method::Post) return wrong_method("POST");
-      return HandleTrigger(req, w, TriggerEndpoint::kDeployAllChanged, {});
-    }
-    constexpr std::string_view kRedeploy = "/redeploy-and-update/";
-    if (path.starts_with(kRedeploy)) {
-      if (method != Http::Method::Post) return wrong_method("POST");
-      return HandleTrigger(req, w, TriggerEndpoint::kRedeployAndUpdate, path.substr(kRedeploy.size()));
-    }
-    if (path == "/deploy") {
-      if (method != Http::Method::Post) return wrong_method("POST");
-      if (!ApiAllowed(req, w)) return;
-      return HandleDeploy(req, w);
-    }
-    if (path == "/deployments" || path == "/deployments/") {
-      if (method != Http::Method::Get) return wrong_method("GET");
-      if (!ApiAllowed(req, w)) return;
-      std::int64_t limit = kDefaultListLimit;
-      if (auto l = req.query().get("limit")) {
-        auto n = ParseInt(*l);
-        if (!n || *n < 1 || *n > kMaxListLimit) {
-          return Reply(w, Http::Code::Bad_Request,
-                       ErrorBody("limit must be a number from 1 to " + std::to_string(kMaxListLimit)));
-        }
-        limit = *n;
-      }
-      std::string body = R"({"deployments":[)";
-      bool first = true;
-      for (const auto& d : store.List(static_cast<std::size_t>(limit))) {
-        if (!first) body += ',';
-        first = false;
-        body += state::ToJson(d, kListLogLines);
-      }
-      body += "]}";
-      return Reply(w, Http::Code::Ok, body);
-    }
-    constexpr std::string_view kDeployments = "/deployments/";
-    if (path.starts_with(kDeployments)) {
-      if (method != Http::Method::Get) return wrong_method("GET");
-      if (!ApiAllowed(req, w)) return;
-      std::string id = path.substr(kDeployments.size());
-      std::optional<state::Deployment> d;
-      if (ValidDeploymentId(id)) d = store.Get(id);
-      if (!d) return Reply(w, Http::Code::Not_Found, ErrorBody("no such deployment"));
-      return Reply(w, Http::Code::Ok, state::ToJson(*d));
-    }
-    if (path == "/stacks") {
-      if (method != Http::Method::Get) return wrong_method("GET");
-      if (!ApiAllowed(req, w)) return;
-      return Defer(stacks_answers, w);
-    }
-    Reply(w, Http::Code::Not_Found, ErrorBody("no such endpoint"));
-  } catch (const std::exception& e) {
-    log::Error("request handler failed", {{"path", req.resource()}, {"error", e.what()}});
-    Reply(w, Http::Code::Internal_Server_Error, ErrorBody("internal error"));
-  }
+void Server::Impl::Defer(Exchange& x, DeferredAnswers::Route which) {
+  SharedAnswer::Deliver deliver = [this, w = x.w.clone(), route = x.route](const Answer& a) mutable {
+    Reply(w, route, a);
+  };
+  if (!answers.Request(which, std::move(deliver))) Reply(x, {503, ShuttingDownBody(), kJsonType, true});
 }
 
-std::string Server::Impl::StacksBody(std::vector<StackInfo> stacks) {
-  auto recent = store.List(500);
-  std::string body = R"({"stacks":[)";
-  for (std::size_t i = 0; i < stacks.size(); ++i) {
-    auto& s = stacks[i];
-    if (s.last_deployment.empty()) {
-      for (const auto& d : recent) {
-        bool touched =
-            std::find(d.trigger.stacks.begin(), d.trigger.stacks.end(), s.name) != d.trigger.stacks.end() ||
-            std::any_of(d.stacks.begin(), d.stacks.end(), [&](const auto& o) { return o.name == s.name; });
-        if (touched) {
-          s.last_deployment = d.id;
-          break;
-        }
-      }
+void Server::Impl::GetDeployments(Exchange& x) {
+  std::int64_t limit = kDefaultListLimit;
+  if (auto l = x.req.query().get("limit")) {
+    auto n = ParseInt(*l);
+    if (!n || *n < 1 || *n > kMaxListLimit) {
+      return ReplyError(x, {ErrorCode::kInvalidArgument,
+                            "limit must be a number from 1 to " + std::to_string(kMaxListLimit),
+                            {}});
     }
-    if (i) body += ',';
-    body += "{\"name\":" + JsonString(s.name) + ",\"commit\":" + JsonString(s.commit) +
-            ",\"fingerprint\":" + JsonString(s.fingerprint) + ",\"state\":" + JsonString(s.state) +
-            ",\"last_deployment\":" + JsonString(s.last_deployment) + "}";
+    limit = *n;
   }
-  body += "]}";
-  return body;
+  Reply(x, {200, DeploymentsBody(store.List(static_cast<std::size_t>(limit)), kListLogLines)});
 }
 
-std::pair<Http::Code, std::string> Server::Impl::StacksAnswer() {
-  auto listed = catalog.List();
-  if (!listed)
-    return {Http::Code::Service_Unavailable,
-            ErrorBody("cannot observe the stacks: " + listed.error().What())};
-  return {Http::Code::Ok, StacksBody(std::move(*listed))};
+void Server::Impl::GetDeployment(Exchange& x) {
+  if (x.param.empty()) return GetDeployments(x);  // GET /deployments/ lists, as it always did
+  std::optional<state::Deployment> d;
+  if (ValidDeploymentId(x.param)) d = store.Get(x.param);
+  if (!d) return ReplyError(x, {ErrorCode::kNotFound, "no such deployment", {}});
+  Reply(x, {200, state::ToJson(*d)});
 }
 
-std::pair<Http::Code, std::string> Server::Impl::HealthAnswer() {
-  std::vector<std::string> problems;
-  if (health != nullptr) problems = health->Problems();
-  if (problems.empty()) {
-    return {Http::Code::Ok, opt.version.empty()
-                                ? std::string(R"({"status":"ok"})")
-                                : R"({"status":"ok","version":)" + JsonString(opt.version) + "}"};
-  }
-  std::string body = R"({"status":"unhealthy","reasons":[)";
-  for (std::size_t i = 0; i < problems.size(); ++i) body += (i ? "," : "") + JsonString(problems[i]);
-  body += "]}";
-  return {Http::Code::Service_Unavailable, body};
-}
-
-void Server::Impl::Defer(Deferred& d, Http::ResponseWriter& w) {
-  std::lock_guard lock(d.mutex);
-  if (d.stop) return Reply(w, Http::Code::Service_Unavailable, ErrorBody("podcd is shutting down"), true);
-  d.pending.push_back(w.clone());
-  d.cv.notify_all();
-}
-
-void Server::Impl::DeferredLoop(Deferred& d) {
-  current_route = d.route;
-  std::unique_lock lock(d.mutex);
-  for (;;) {
-    d.cv.wait(lock, [&] { return !d.pending.empty() || d.stop; });
-    if (d.pending.empty()) return;
-    // Every request taken here came before this answer began: one answer serves them all.
-    std::vector<Http::ResponseWriter> batch;
-    batch.swap(d.pending);
-    lock.unlock();
-    std::pair<Http::Code, std::string> answer{Http::Code::Internal_Server_Error, ErrorBody("internal error")};
-    try {
-      answer = d.answer();
-    } catch (const std::exception& e) {
-      log::Error("request handler failed", {{"path", std::string(d.route)}, {"error", e.what()}});
-    }
-    for (auto& w : batch) Reply(w, answer.first, answer.second);
-    lock.lock();
-  }
-}
-
-// The requests already taken are answered; the thread ends once none wait.
-void Server::Impl::StopDeferred(Deferred& d) {
-  {
-    std::lock_guard lock(d.mutex);
-    d.stop = true;
-    d.cv.notify_all();
-  }
-  if (d.thread.joinable()) d.thread.join();
-}
-
-void Server::Impl::HandleTrigger(const Http::Request& req, Http::ResponseWriter& w, TriggerEndpoint ep,
-                                 const std::string& stack) {
-  const std::string client = ClientOf(req);
-  if (RateLimited(client, w)) return;
-  const std::string& body = req.body();
-  if (body.size() > opt.max_body_bytes) {
-    return Reply(w, Http::Code::Request_Entity_Too_Large,
-                 ErrorBody("body larger than " + std::to_string(opt.max_body_bytes) + " bytes"), true);
-  }
-  auto sig256 = HeaderValue(req.headers(), "X-Hub-Signature-256");
-  auto gitea = HeaderValue(req.headers(), "X-Gitea-Signature");
-  if (!gitea) gitea = HeaderValue(req.headers(), "X-Forgejo-Signature");
-  auto gitlab = HeaderValue(req.headers(), "X-Gitlab-Token");
-  SignatureHeaders sh;
-  if (sig256) sh.hub_sha256 = *sig256;
-  if (gitea) sh.gitea = *gitea;
-  if (gitlab) sh.gitlab_token = *gitlab;
-  if (!VerifySignature(Credentials().first, body, sh)) {
-    limiter.Lock()->RecordFailure(client, Clock::now());
-    log::Warn("webhook rejected: invalid or missing signature",
-              {{"client", client}, {"path", req.resource()}});
-    return Reply(w, Http::Code::Unauthorized, std::string(kUnauthorizedBody));
-  }
-  std::string event = HeaderValue(req.headers(), "X-GitHub-Event")
-                          .value_or(HeaderValue(req.headers(), "X-Gitea-Event")
-                                        .value_or(HeaderValue(req.headers(), "X-Gitlab-Event").value_or("")));
-  if (event.size() > 100) event.resize(100);
-  std::string content_type = HeaderValue(req.headers(), "Content-Type").value_or("");
-  auto cls = Classify(ep, event, content_type, body);
+void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
+  auto parsed = ParseTrigger(ep, PistacheHeaders(x.req.headers()), x.req.body());
+  if (!parsed.request) return ReplyError(x, {ErrorCode::kInvalidArgument, parsed.error, {}});
+  const TriggerRequest& request = *parsed.request;
   using Kind = Classification::Kind;
-  if (cls.kind == Kind::kPong) return Reply(w, Http::Code::Ok, R"({"status":"pong"})");
-  if (cls.kind == Kind::kBadRequest) return Reply(w, Http::Code::Bad_Request, ErrorBody(cls.reason));
+  if (request.kind == Kind::kPong) return Reply(x, {200, FlatObject({{"status", "pong"}})});
+  const std::string& stack = x.param;
   if (ep == TriggerEndpoint::kRedeployAndUpdate) {
     if (!IsValidStackName(stack)) {
-      return Reply(
-          w, Http::Code::Bad_Request,
-          ErrorBody("not a valid stack name (lowercase letters, digits, '_', '.', '-'; at most 63)"));
+      return ReplyError(x, {ErrorCode::kInvalidArgument,
+                            "not a valid stack name (lowercase letters, digits, '_', '.', '-'; at most 63)",
+                            {}});
     }
     if (!catalog.Exists(stack))
-      return Reply(w, Http::Code::Not_Found, ErrorBody("unknown stack \"" + stack + "\""));
+      return ReplyError(x, {ErrorCode::kNotFound, "unknown stack \"" + stack + "\"", {}});
   }
-  if (cls.kind == Kind::kIgnored) {
-    return Reply(w, Http::Code::Ok, R"({"status":"ignored","reason":)" + JsonString(cls.reason) + "}");
+  if (request.kind == Kind::kIgnored) {
+    return Reply(x, {200, FlatObject({{"status", "ignored"}, {"reason", request.reason}})});
   }
-  std::string delivery =
-      HeaderValue(req.headers(), "X-GitHub-Delivery")
-          .value_or(HeaderValue(req.headers(), "X-Gitea-Delivery")
-                        .value_or(HeaderValue(req.headers(), "X-Gitlab-Event-UUID").value_or("")));
   state::Trigger t;
   t.kind = std::string(ep == TriggerEndpoint::kDeployAllChanged ? state::kKindDeployAllChanged
                                                                 : state::kKindRedeployAndUpdate);
-  t.event = event;
-  t.delivery_id = delivery.substr(0, 200);
+  t.event = request.event;
+  t.delivery_id = request.delivery.substr(0, 200);
   if (ep == TriggerEndpoint::kDeployAllChanged) {
     t.all_changed = true;
   } else {
     t.stacks = {stack};
     t.pull = true;
   }
-  std::string id;
-  {
-    std::lock_guard lock(trigger_mutex);
-    if (!delivery.empty()) {
-      if (auto first = store.FindDelivery(delivery)) {
-        return Reply(w, Http::Code::Ok, R"({"status":"duplicate","deployment":)" + JsonString(*first) + "}");
-      }
-    }
-    auto r = queue.Enqueue(std::move(t));
-    if (!r) {
-      auto code = r.error().code == ErrorCode::kUnavailable ? Http::Code::Service_Unavailable
-                                                            : Http::Code::Internal_Server_Error;
-      log::Warn("trigger refused", {{"path", req.resource()}, {"error", r.error().What()}});
-      return Reply(w, code, ErrorBody(r.error().message));
-    }
-    id = r->id;
-    if (!delivery.empty()) {
-      if (auto rem = store.RememberDelivery(delivery, id); !rem) {
-        log::Warn("delivery id not remembered", {{"deployment", id}, {"error", rem.error().What()}});
-      }
-    }
+  bool duplicate = false;
+  auto id = EnqueueTrigger(std::move(t), request.delivery, duplicate);
+  if (!id) {
+    log::Warn("trigger refused", {{"path", x.req.resource()}, {"error", id.error().What()}});
+    return ReplyError(x, QueueError(id.error()));
   }
-  log::Info("trigger accepted",
-            {{"path", req.resource()}, {"deployment", id}, {"event", event}, {"delivery", delivery}});
-  Accepted(req, w, id);
+  if (duplicate) return Reply(x, {200, FlatObject({{"status", "duplicate"}, {"deployment", *id}})});
+  log::Info("trigger accepted", {{"path", x.req.resource()},
+                                 {"deployment", *id},
+                                 {"event", request.event},
+                                 {"delivery", request.delivery}});
+  Accepted(x, *id);
 }
 
-void Server::Impl::HandleDeploy(const Http::Request& req, Http::ResponseWriter& w) {
-  const std::string& body = req.body();
-  if (body.size() > opt.max_body_bytes) {
-    return Reply(w, Http::Code::Request_Entity_Too_Large,
-                 ErrorBody("body larger than " + std::to_string(opt.max_body_bytes) + " bytes"), true);
+// The deployment a delivery id already started (`duplicate`), or the one queued for `t`.
+Expected<std::string> Server::Impl::EnqueueTrigger(state::Trigger t, const std::string& delivery,
+                                                   bool& duplicate) {
+  std::lock_guard lock(trigger_mutex);
+  if (!delivery.empty()) {
+    if (auto first = store.FindDelivery(delivery)) {
+      duplicate = true;
+      return *first;
+    }
   }
-  auto parsed = ParseDeployRequest(body);
-  if (!parsed.request) return Reply(w, Http::Code::Bad_Request, ErrorBody(parsed.error));
+  auto r = queue.Enqueue(std::move(t));
+  if (!r) return std::unexpected(r.error());
+  if (!delivery.empty()) {
+    if (auto rem = store.RememberDelivery(delivery, r->id); !rem) {
+      log::Warn("delivery id not remembered", {{"deployment", r->id}, {"error", rem.error().What()}});
+    }
+  }
+  return r->id;
+}
+
+void Server::Impl::PostDeploy(Exchange& x) {
+  if (BodyTooLarge(x)) return;
+  auto parsed = ParseDeployRequest(x.req.body());
+  if (!parsed.request) return ReplyError(x, {ErrorCode::kInvalidArgument, parsed.error, {}});
   state::Trigger t;
   t.kind = std::string(state::kKindDeploy);
   t.all_changed = parsed.request->all_changed;
   t.pull = parsed.request->pull;
   for (const auto& s : parsed.request->stacks) {
-    if (!IsValidStackName(s))
-      return Reply(w, Http::Code::Bad_Request,
-                   ErrorBody("not a valid stack name: " + JsonString(s.substr(0, 80))));
-    if (!catalog.Exists(s)) return Reply(w, Http::Code::Not_Found, ErrorBody("unknown stack \"" + s + "\""));
+    if (!IsValidStackName(s)) {
+      return ReplyError(
+          x, {ErrorCode::kInvalidArgument, "not a valid stack name: " + json::Quoted(s.substr(0, 80)), {}});
+    }
+    if (!catalog.Exists(s)) return ReplyError(x, {ErrorCode::kNotFound, "unknown stack \"" + s + "\"", {}});
     if (std::find(t.stacks.begin(), t.stacks.end(), s) == t.stacks.end()) t.stacks.push_back(s);
   }
   auto r = queue.Enqueue(std::move(t));
-  if (!r) {
-    auto code = r.error().code == ErrorCode::kUnavailable ? Http::Code::Service_Unavailable
-                                                          : Http::Code::Internal_Server_Error;
-    return Reply(w, code, ErrorBody(r.error().message));
-  }
+  if (!r) return ReplyError(x, QueueError(r.error()));
   log::Info("deploy requested through the API", {{"deployment", r->id}});
-  Accepted(req, w, r->id);
+  Accepted(x, r->id);
 }
 
-void Server::Impl::Accepted(const Http::Request& req, Http::ResponseWriter& w, const std::string& id) {
-  auto wait = req.query().get("wait");
+void Server::Impl::Accepted(Exchange& x, const std::string& id) {
+  auto wait = x.req.query().get("wait");
   std::int64_t seconds = 0;
   if (wait) {
     auto n = ParseInt(*wait);
@@ -567,58 +474,26 @@ void Server::Impl::Accepted(const Http::Request& req, Http::ResponseWriter& w, c
     if (n && *n > 0) seconds = std::min<std::int64_t>(*n, opt.max_wait.count());
   }
   if (seconds > 0) {
-    std::lock_guard lock(wait_mutex);
-    if (waiters.size() < opt.max_waiting_requests && !wait_stop) {
-      waiters.push_back(
-          std::make_unique<Waiter>(Waiter{id, w.clone(), Clock::now() + std::chrono::seconds(seconds)}));
-      ++waiting;
-      wake = true;
-      wait_cv.notify_all();
-      return;
-    }
+    WaitingAnswers::Deliver deliver = [this, w = x.w.clone()](const Answer& a) mutable {
+      Reply(w, kWaiterRoute, a);
+    };
+    if (waits.Add(id, std::chrono::seconds(seconds), std::move(deliver))) return;
   }
-  Reply(w, Http::Code::Accepted, R"({"deployment":)" + JsonString(id) + R"(,"status":"queued"})");
-}
-
-void Server::Impl::WaitLoop() {
-  std::unique_lock lock(wait_mutex);
-  for (;;) {
-    auto next = Clock::now() + std::chrono::hours(1);
-    for (const auto& wt : waiters) next = std::min(next, wt->deadline);
-    wait_cv.wait_until(lock, next, [&] { return wake || wait_stop; });
-    wake = false;
-    auto now = Clock::now();
-    std::vector<std::unique_ptr<Waiter>> ready;
-    for (auto it = waiters.begin(); it != waiters.end();) {
-      auto d = store.Get((*it)->id);
-      if (wait_stop || !d || state::IsFinished(d->state) || now >= (*it)->deadline) {
-        ready.push_back(std::move(*it));
-        it = waiters.erase(it);
-      } else {
-        ++it;
-      }
-    }
-    bool stop = wait_stop;
-    lock.unlock();
-    for (auto& wt : ready) {
-      auto d = store.Get(wt->id);
-      if (!d) {
-        Reply(wt->writer, Http::Code::Internal_Server_Error, ErrorBody("deployment record lost"));
-      } else {
-        Reply(wt->writer, FinalCode(*d), state::ToJson(*d));
-      }
-      --waiting;
-    }
-    lock.lock();
-    if (stop && waiters.empty()) return;
-  }
+  Reply(x, {202, FlatObject({{"deployment", id}, {"status", "queued"}})});
 }
 
 Server::Server(ServerOptions options, state::Store& store, reconcile::WorkQueue& queue, StackCatalog& catalog,
-               HealthProbe* health)
-    : impl_(std::make_shared<Impl>(std::move(options), store, queue, catalog, health)) {
-  Impl* impl = impl_.get();
-  queue.SetListener([impl](const state::Deployment&) { impl->Notify(); });
+               DeferredAnswers& answers)
+    : impl_(std::make_shared<Impl>(std::move(options), store, queue, catalog, answers, nullptr)) {
+  queue.SetListener([impl = impl_.get()](const state::Deployment&) { impl->waits.Notify(); });
+}
+
+Server::Server(ServerOptions options, state::Store& store, reconcile::WorkQueue& queue, StackCatalog& catalog,
+               HealthProbe* health) {
+  auto own = std::make_unique<DeferredAnswers>(store, catalog, health, options.version);
+  DeferredAnswers& answers = *own;
+  impl_ = std::make_shared<Impl>(std::move(options), store, queue, catalog, answers, std::move(own));
+  queue.SetListener([impl = impl_.get()](const state::Deployment&) { impl->waits.Notify(); });
 }
 
 Server::~Server() {
@@ -647,10 +522,9 @@ Expected<void> Server::Start() {
                     .bodyTimeout(o.request_timeout)
                     .keepaliveTimeout(o.request_timeout);
     impl_->endpoint->init(opts);
-    impl_->endpoint->setHandler(Http::make_handler<Handler>(impl_.get()));
-    impl_->wait_thread = std::thread([impl = impl_.get()] { impl->WaitLoop(); });
-    for (auto* d : {&impl_->health_answers, &impl_->metrics_answers, &impl_->stacks_answers})
-      d->thread = std::thread([impl = impl_.get(), d] { impl->DeferredLoop(*d); });
+    impl_->endpoint->setHandler(Http::make_handler<PistacheHandler>(impl_.get()));
+    impl_->waits.Start();
+    impl_->answers.Start();
     impl_->endpoint->serveThreaded();
   } catch (const std::exception& e) {
     return Fail(ErrorCode::kUnavailable, std::string("cannot listen: ") + e.what(),
@@ -676,16 +550,11 @@ void Server::Shutdown(std::chrono::milliseconds drain_timeout) {
     while (!pred() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   };
   // 1. Requests being handled right now (not the ones waiting on a deployment).
-  wait_until([&] { return im.in_flight.load() - im.waiting.load() <= 0; });
+  wait_until([&] { return im.in_flight.load() - im.waits.Waiting() <= 0; });
   // 2. The running deployment reaches a safe point; ?wait= callers get its final record.
   im.queue.Stop();
-  {
-    std::lock_guard lock(im.wait_mutex);
-    im.wait_stop = true;
-    im.wait_cv.notify_all();
-  }
-  if (im.wait_thread.joinable()) im.wait_thread.join();
-  for (auto* d : {&im.health_answers, &im.metrics_answers, &im.stacks_answers}) im.StopDeferred(*d);
+  im.waits.Stop();
+  im.answers.Stop();
   // 3. Every answer is written before the reactor goes away.
   wait_until([&] { return im.in_flight.load() <= 0; });
   if (im.endpoint) im.endpoint->shutdown();

@@ -10,47 +10,14 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "http/catalog.hpp"
 #include "reconcile/queue.hpp"
 #include "state/store.hpp"
 #include "util/error.hpp"
 
 namespace podcd::http {
 
-// One row of GET /stacks (filled by the daemon's catalog from the live containers).
-struct StackInfo {
-  std::string name;
-  std::string commit;
-  std::string fingerprint;
-  std::string state = "unknown";  // in-sync, changed, drifted, failed (unknown until the engine)
-  std::string last_deployment;
-};
-
-// Which stacks exist (404 vs 202) and what GET /stacks shows (503 with the error when the
-// stacks cannot be observed).
-class StackCatalog {
- public:
-  virtual ~StackCatalog() = default;
-  [[nodiscard]] virtual bool Exists(std::string_view name) = 0;
-  [[nodiscard]] virtual Expected<std::vector<StackInfo>> List() = 0;
-};
-
-// The stacks are the directories with a valid stack name under <repo>/<services_dir>.
-class DirectoryCatalog final : public StackCatalog {
- public:
-  explicit DirectoryCatalog(std::string services_root) : root_(std::move(services_root)) {}
-  bool Exists(std::string_view name) override;
-  Expected<std::vector<StackInfo>> List() override;
-
- private:
-  std::string root_;
-};
-
-// GET /health: every problem found (empty = healthy).
-class HealthProbe {
- public:
-  virtual ~HealthProbe() = default;
-  [[nodiscard]] virtual std::vector<std::string> Problems() = 0;
-};
+class DeferredAnswers;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -64,7 +31,7 @@ struct ServerOptions {
   int threads = 2;
   std::size_t max_waiting_requests = 256;  // concurrent ?wait= requests
   std::chrono::seconds max_wait{3600};
-  std::string version;  // in GET /health's answer ("" leaves it out)
+  std::string version;  // in GET /health's answer ("" leaves it out) when the server makes its answers
   // Peers whose X-Forwarded-For names the client (ClientResolver, http/webhook.hpp).
   std::vector<std::string> trusted_proxies;
 };
@@ -73,6 +40,11 @@ ServerOptions OptionsFromConfig(const config::Config& config);
 
 class Server {
  public:
+  // GET /health, /metrics and /stacks are answered by `answers` (http/deferred_answers.hpp),
+  // which must outlive the server; the server starts them and stops them in Shutdown().
+  Server(ServerOptions options, state::Store& store, reconcile::WorkQueue& queue, StackCatalog& catalog,
+         DeferredAnswers& answers);
+  // The same with answers of its own, from `health` (may be null) and options.version.
   Server(ServerOptions options, state::Store& store, reconcile::WorkQueue& queue, StackCatalog& catalog,
          HealthProbe* health = nullptr);
   ~Server();

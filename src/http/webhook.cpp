@@ -162,6 +162,51 @@ Classification Classify(TriggerEndpoint endpoint, std::string_view event, std::s
   return {Kind::kIgnored, "action \"" + shown + "\" is not \"published\""};
 }
 
+std::optional<std::string> HeaderList::Get(std::string_view name) const {
+  const std::string wanted = Lower(name);
+  for (const auto& [n, v] : entries_) {
+    if (Lower(n) == wanted) return v;
+  }
+  return std::nullopt;
+}
+
+bool VerifyTrigger(std::string_view secret, const RequestHeaders& headers, std::string_view body) {
+  auto hub_sha256 = headers.Get("X-Hub-Signature-256");
+  auto gitea = headers.Get("X-Gitea-Signature");
+  if (!gitea) gitea = headers.Get("X-Forgejo-Signature");
+  auto gitlab_token = headers.Get("X-Gitlab-Token");
+  SignatureHeaders h;
+  if (hub_sha256) h.hub_sha256 = *hub_sha256;
+  if (gitea) h.gitea = *gitea;
+  if (gitlab_token) h.gitlab_token = *gitlab_token;
+  return VerifySignature(secret, body, h);
+}
+
+TriggerParseResult ParseTrigger(TriggerEndpoint endpoint, const RequestHeaders& headers,
+                                std::string_view body) {
+  // The first spelling present wins, even when its value is empty.
+  auto first_of = [&](std::initializer_list<std::string_view> names) {
+    for (auto name : names) {
+      if (auto v = headers.Get(name)) return *v;
+    }
+    return std::string();
+  };
+  TriggerRequest t;
+  t.event = first_of({"X-GitHub-Event", "X-Gitea-Event", "X-Gitlab-Event"});
+  if (t.event.size() > 100) t.event.resize(100);
+  auto cls = Classify(endpoint, t.event, headers.Get("Content-Type").value_or(""), body);
+  TriggerParseResult r;
+  if (cls.kind == Classification::Kind::kBadRequest) {
+    r.error = std::move(cls.reason);
+    return r;
+  }
+  t.kind = cls.kind;
+  t.reason = std::move(cls.reason);
+  t.delivery = first_of({"X-GitHub-Delivery", "X-Gitea-Delivery", "X-Gitlab-Event-UUID"});
+  r.request = std::move(t);
+  return r;
+}
+
 DeployRequestResult ParseDeployRequest(std::string_view body) {
   DeployRequestResult r;
   if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {

@@ -7,10 +7,12 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "util/ip.hpp"
@@ -62,6 +64,48 @@ struct Classification {
 // nothing from it is used beyond the `action` field of a release event.
 [[nodiscard]] Classification Classify(TriggerEndpoint endpoint, std::string_view event,
                                       std::string_view content_type, std::string_view body);
+
+// The request headers, as an HTTP adapter hands them to the pure functions below (looked up
+// only when needed: most requests are rejected after two or three).
+class RequestHeaders {
+ public:
+  virtual ~RequestHeaders() = default;
+  // The value of header `name` (case-insensitive), or nullopt when absent.
+  [[nodiscard]] virtual std::optional<std::string> Get(std::string_view name) const = 0;
+};
+
+// Headers held in a list (tests, the fuzzer; the server reads Pistache's directly).
+class HeaderList final : public RequestHeaders {
+ public:
+  HeaderList() = default;
+  HeaderList(std::initializer_list<std::pair<std::string, std::string>> entries) : entries_(entries) {}
+  void Add(std::string name, std::string value) { entries_.emplace_back(std::move(name), std::move(value)); }
+  [[nodiscard]] std::optional<std::string> Get(std::string_view name) const override;
+
+ private:
+  std::vector<std::pair<std::string, std::string>> entries_;
+};
+
+// VerifySignature over the signature headers of a request: X-Hub-Signature-256, then
+// X-Gitea-Signature (or its Forgejo spelling X-Forgejo-Signature), then X-Gitlab-Token.
+[[nodiscard]] bool VerifyTrigger(std::string_view secret, const RequestHeaders& headers,
+                                 std::string_view body);
+
+// What a verified trigger request asks for. `kind` is kTrigger, kPong or kIgnored.
+struct TriggerRequest {
+  Classification::Kind kind = Classification::Kind::kTrigger;
+  std::string reason;    // for kIgnored
+  std::string event;     // X-GitHub-Event, X-Gitea-Event or X-Gitlab-Event; at most 100 bytes
+  std::string delivery;  // X-GitHub-Delivery, X-Gitea-Delivery or X-Gitlab-Event-UUID, as sent
+};
+struct TriggerParseResult {
+  std::optional<TriggerRequest> request;
+  std::string error;  // set when request is empty: a 400 (a malformed JSON payload, ...)
+};
+// Reads a verified trigger: the event and delivery headers (the first present spelling
+// wins, even when empty), then Classify with the Content-Type.
+[[nodiscard]] TriggerParseResult ParseTrigger(TriggerEndpoint endpoint, const RequestHeaders& headers,
+                                              std::string_view body);
 
 // `POST /deploy` admin body: {"stacks":[...], "all_changed":bool, "pull":bool}.
 struct DeployRequest {

@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "podman/auth.hpp"
 #include "util/json.hpp"
+#include "util/json_text.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 #include "util/tar.hpp"
@@ -546,7 +547,7 @@ Expected<void> Client::RemoveNetwork(std::string_view name, bool force) {
 Expected<void> Client::DisconnectNetwork(std::string_view network, std::string_view container) {
   const std::string call = "podman network disconnect " + std::string(network) + " " + std::string(container);
   std::string body = "{\"Container\":\"";
-  log::AppendJsonEscaped(body, container);
+  json::AppendEscaped(body, container);
   body += "\"}";
   auto r = Call("POST", Path("/networks/" + Seg(network) + "/disconnect"), body, call, options_.timeout);
   if (!r) return std::unexpected(r.error());

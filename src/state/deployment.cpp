@@ -76,7 +76,7 @@ void WriteTrigger(Writer& w, const Trigger& t) {
   if (t.stacks.size() == 1) Str(w, "stack", t.stacks.front());
   w.Key("stacks");
   w.StartArray();
-  for (const auto& s : t.stacks) w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  for (const auto& s : t.stacks) json::String(w, s);
   w.EndArray();
   w.Key("all_changed");
   w.Bool(t.all_changed);
@@ -138,9 +138,7 @@ std::string ToJson(const Deployment& d, std::size_t max_log_lines) {
   if (skip > 0) Int(w, "log_omitted", static_cast<std::int64_t>(skip));
   w.Key("log");
   w.StartArray();
-  for (std::size_t i = skip; i < d.log.size(); ++i) {
-    w.String(d.log[i].data(), static_cast<rapidjson::SizeType>(d.log[i].size()));
-  }
+  for (std::size_t i = skip; i < d.log.size(); ++i) json::String(w, d.log[i]);
   w.EndArray();
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};

@@ -1,5 +1,6 @@
-// Small RapidJSON helpers shared by the state files, the hand-over files and the Podman
-// client: a missing key, or a value of another type, reads as "" / 0 / false.
+// Small RapidJSON helpers shared by the state files, the hand-over files, the HTTP answers and
+// the Podman client: a missing key, or a value of another type, reads as "" / 0 / false; a
+// string written is valid UTF-8 whatever its bytes (json::ValidUtf8).
 #pragma once
 
 #include <rapidjson/document.h>
@@ -13,15 +14,33 @@
 #include <string_view>
 
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 #include "util/strings.hpp"
 
 namespace podcd::json {
 
 using Writer = rapidjson::Writer<rapidjson::StringBuffer>;
 
+// RapidJSON's writer copies ill-formed UTF-8 into its output (invalid JSON): repair it first.
+inline void String(Writer& w, std::string_view value) {
+  if (IsValidUtf8(value)) {
+    w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+    return;
+  }
+  const std::string valid = ValidUtf8(value);
+  w.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
+}
+
 inline void Str(Writer& w, std::string_view key, std::string_view value) {
   w.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
-  w.String(value.data(), static_cast<rapidjson::SizeType>(value.size()));
+  String(w, value);
+}
+
+// A string escaped as json::AppendEscaped does (the API answers' and log lines' form, which
+// differs from RapidJSON's for control characters: \u0008 and lowercase hex).
+inline void Text(Writer& w, std::string_view value) {
+  const std::string quoted = Quoted(value);
+  w.RawValue(quoted.data(), quoted.size(), rapidjson::kStringType);
 }
 
 inline void Int(Writer& w, std::string_view key, std::int64_t value) {

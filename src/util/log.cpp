@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "util/guarded.hpp"
+#include "util/json_text.hpp"
 
 namespace podcd::log {
 namespace {
@@ -82,6 +83,8 @@ Sink SetSink(Sink sink) {
 
 void AddSecret(std::string secret) {
   if (secret.empty()) return;
+  // A JSON line carries the secret's ill-formed bytes repaired (U+FFFD): mask that form too.
+  if (!json::IsValidUtf8(secret)) AddSecret(json::ValidUtf8(secret));
   auto s = Global().Lock();
   for (const auto& existing : s->secrets) {
     if (existing == secret) return;
@@ -134,26 +137,6 @@ std::string Rfc3339(std::chrono::system_clock::time_point ts) {
   return buf;
 }
 
-void AppendJsonEscaped(std::string& out, std::string_view s) {
-  for (char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(c));
-          out += buf;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-}
-
 std::string FormatLine(Format format, Level level, std::chrono::system_clock::time_point ts,
                        std::string_view msg, const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string out;
@@ -163,14 +146,14 @@ std::string FormatLine(Format format, Level level, std::chrono::system_clock::ti
     out += "\",\"level\":\"";
     out += ToString(level);
     out += "\",\"msg\":\"";
-    AppendJsonEscaped(out, msg);
+    json::AppendEscaped(out, msg);
     out += '"';
     for (const auto& [k, v] : fields) {
       if (k == "ts" || k == "level" || k == "msg") continue;  // reserved keys win
       out += ",\"";
-      AppendJsonEscaped(out, k);
+      json::AppendEscaped(out, k);
       out += "\":\"";
-      AppendJsonEscaped(out, v);
+      json::AppendEscaped(out, v);
       out += '"';
     }
     out += '}';
@@ -189,7 +172,7 @@ std::string FormatLine(Format format, Level level, std::chrono::system_clock::ti
     out += '=';
     if (NeedsQuoting(v)) {
       out += '"';
-      AppendJsonEscaped(out, v);
+      json::AppendEscaped(out, v);
       out += '"';
     } else {
       out += v;

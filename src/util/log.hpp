@@ -61,7 +61,5 @@ std::string FormatLine(Format format, Level level, std::chrono::system_clock::ti
                        std::string_view msg, const std::vector<std::pair<std::string, std::string>>& fields);
 // RFC 3339 UTC timestamp with milliseconds: 2026-11-21T23:49:37.123Z
 std::string Rfc3339(std::chrono::system_clock::time_point ts);
-// Appends `s` to `out` as the inside of a JSON string (quotes not included).
-void AppendJsonEscaped(std::string& out, std::string_view s);
 
 }  // namespace podcd::log

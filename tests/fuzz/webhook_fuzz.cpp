@@ -1,5 +1,5 @@
 // libFuzzer target over the webhook's pure logic: signature header parsing and verification,
-// payload classification, the /deploy body parser and the failed-auth limiter.
+// payload classification, trigger parsing, the /deploy body parser and the failed-auth limiter.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -70,6 +70,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       Check(b.kind == Classification::Kind::kTrigger || b.kind == Classification::Kind::kPong);
       Check(a.reason.size() < 512);
       for (char c : a.reason) Check(c != '\0');
+      // The adapter's path: the same decision from the headers, the event cut at 100 bytes.
+      HeaderList headers{{"X-GitHub-Event", std::string(header)}, {"Content-Type", std::string(secret)}};
+      auto t = ParseTrigger(TriggerEndpoint::kRedeployAndUpdate, headers, body);
+      Check(t.request.has_value() != !t.error.empty());
+      Check(!t.request || t.request->event.size() <= 100);
+      if (header.size() <= 100) {
+        Check((a.kind == Classification::Kind::kBadRequest) == !t.request);
+        Check(!t.request || t.request->kind == a.kind);
+      }
+      Check(!VerifyTrigger(secret, headers, body));  // no signature header: never verified
       break;
     }
     case 3: {

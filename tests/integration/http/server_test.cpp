@@ -792,3 +792,38 @@ TEST_CASE("a /health that waits on Podman holds no reactor thread; waiting probe
   CHECK(unhealthy == 4);
   CHECK(probe.gate.Calls() == 2);
 }
+
+TEST_CASE("answers stay valid JSON when what they quote is invalid UTF-8") {
+  auto strict = [](const std::string& text) {
+    rapidjson::Document d;
+    d.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    return !d.HasParseError();
+  };
+  // Lone continuation, truncated sequence, overlong form, surrogate, 0xFF.
+  const std::string bad = "\x80\xe2\x82\xc0\xaf\xed\xa0\x80\xff";
+  Harness h;
+  h.exec.Open();
+  // An error message that quotes the request (400), one that names an unknown stack (404).
+  auto name = h.Post("/deploy", R"({"stacks":[")" + bad + R"("]})");
+  CHECK(name.status == 400);
+  CHECK(strict(name.body));
+  // A record whose event came from a header, served by GET /deployments/{id} and the list.
+  auto t = h.Signed("/deploy-all-changed", "", {"X-GitHub-Event: push" + bad});
+  REQUIRE(t.status == 202);
+  auto id = QueuedId(t);
+  REQUIRE(h.queue->Wait(id, std::chrono::seconds(30)));
+  auto one = h.Get("/deployments/" + id);
+  CHECK(one.status == 200);
+  CHECK(strict(one.body));
+  CHECK(one.body.find("\xef\xbf\xbd") != std::string::npos);
+  auto list = h.Get("/deployments");
+  CHECK(list.status == 200);
+  CHECK(strict(list.body));
+  // Valid UTF-8 in a header keeps its bytes.
+  auto u = h.Signed("/deploy-all-changed", "", {"X-GitHub-Event: caf\xc3\xa9"});
+  REQUIRE(u.status == 202);
+  auto rec = h.queue->Wait(QueuedId(u), std::chrono::seconds(30));
+  REQUIRE(rec);
+  CHECK(rec->trigger.event == "caf\xc3\xa9");
+  CHECK(h.Get("/deployments/" + QueuedId(u)).body.find("\"event\":\"caf\xc3\xa9\"") != std::string::npos);
+}

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <rapidjson/document.h>
+
 #include <fstream>
 
 #include "support/temp_dir.hpp"
@@ -194,4 +196,30 @@ TEST_CASE("registered secrets never reach a record: log lines, reasons, stack re
   REQUIRE(on_disk);
   CHECK(on_disk->find("hunter2") == std::string::npos);
   podcd::log::ClearSecretsForTest();
+}
+
+TEST_CASE("a record stays valid JSON when its strings hold invalid UTF-8") {
+  test::TempDir dir;
+  auto s = Store::Open(dir.path());
+  REQUIRE(s);
+  auto d = Make(**s, DeploymentState::kFailed);
+  // Lone continuation, truncated sequence, overlong form, surrogate, 0xFF.
+  const std::string bad = "\x80|\xe2\x82|\xc0\xaf|\xed\xa0\x80|\xff";
+  d.reason = "cannot parse compose.yml: " + bad;
+  d.trigger.event = bad;
+  d.trigger.stacks = {bad, "web"};
+  d.stacks.push_back({"web", "failed", bad, 1});
+  AppendLog(d, "binary compose file: " + bad);
+  for (const auto& text : {ToJson(d), ToJson(d, 1)}) {
+    rapidjson::Document doc;
+    doc.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    INFO(text);
+    CHECK_FALSE(doc.HasParseError());
+    CHECK(text.find("\xef\xbf\xbd") != std::string::npos);
+  }
+  // Valid strings keep their bytes through a round trip.
+  d.reason = "caf\xc3\xa9 \xe2\x82\xac";
+  auto back = FromJson(ToJson(d));
+  REQUIRE(back);
+  CHECK(back->reason == d.reason);
 }

@@ -1,5 +1,7 @@
 #include "util/log.hpp"
 
+#include <rapidjson/document.h>
+
 #include <catch2/catch.hpp>
 #include <string>
 #include <vector>
@@ -86,4 +88,43 @@ TEST_CASE("level and format names parse") {
   CHECK(log::ParseFormat("json", f));
   CHECK(f == log::Format::kJson);
   CHECK_FALSE(log::ParseFormat("xml", f));
+}
+
+namespace {
+// Valid JSON in the strict sense: RapidJSON parses it with UTF-8 validation on.
+bool StrictJson(const std::string& text) {
+  rapidjson::Document d;
+  d.Parse<rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+  return !d.HasParseError();
+}
+}  // namespace
+
+TEST_CASE("JSON log lines stay valid JSON for invalid UTF-8 in the message, keys and values") {
+  using namespace std::chrono;
+  const std::vector<std::string> bad = {"\x80",     "a\xbf",        "\xe2\x82",     "\xe2\x82z",
+                                        "\xc0\xaf", "\xe0\x80\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                                        "\xff",     "x\xfe\xff"};
+  for (const auto& b : bad) {
+    auto line = log::FormatLine(log::Format::kJson, log::Level::kError, sys_days{year{2026} / 1 / 2},
+                                "compose file \"" + b + "\" is binary", {{"file" + b, b}});
+    INFO(line);
+    CHECK(StrictJson(line));
+    CHECK(line.find("\xef\xbf\xbd") != std::string::npos);  // U+FFFD in its place
+  }
+  // Valid UTF-8 passes unchanged.
+  auto line = log::FormatLine(log::Format::kJson, log::Level::kInfo, sys_days{year{2026} / 1 / 2},
+                              "caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e", {});
+  CHECK(line.find("caf\xc3\xa9 \xe2\x82\xac \xf0\x9d\x84\x9e") != std::string::npos);
+  CHECK(StrictJson(line));
+}
+
+TEST_CASE("a secret with ill-formed UTF-8 is masked in JSON lines too, where its bytes are repaired") {
+  Capture c;
+  const std::string secret = "s3cr3t-\xff-webhook-value";
+  log::AddSecret(secret);
+  log::Configure(log::Format::kJson, log::Level::kDebug);
+  log::Error("bad signature", {{"expected", secret}});
+  REQUIRE(c.lines.size() == 1);
+  CHECK(c.lines[0].find("s3cr3t") == std::string::npos);
+  CHECK(c.lines[0].find("***") != std::string::npos);
 }

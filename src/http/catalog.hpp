@@ -1,0 +1,48 @@
+// What the server asks the daemon about: which stacks exist, what GET /stacks shows, /health.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/error.hpp"
+
+namespace podcd::http {
+
+// One row of GET /stacks (filled by the daemon's catalog from the live containers).
+struct StackInfo {
+  std::string name;
+  std::string commit;
+  std::string fingerprint;
+  std::string state = "unknown";  // in-sync, changed, drifted, failed (unknown until the engine)
+  std::string last_deployment;
+};
+
+// Which stacks exist (404 vs 202) and what GET /stacks shows (503 with the error when the
+// stacks cannot be observed).
+class StackCatalog {
+ public:
+  virtual ~StackCatalog() = default;
+  [[nodiscard]] virtual bool Exists(std::string_view name) = 0;
+  [[nodiscard]] virtual Expected<std::vector<StackInfo>> List() = 0;
+};
+
+// The stacks are the directories with a valid stack name under <repo>/<services_dir>.
+class DirectoryCatalog final : public StackCatalog {
+ public:
+  explicit DirectoryCatalog(std::string services_root) : root_(std::move(services_root)) {}
+  bool Exists(std::string_view name) override;
+  Expected<std::vector<StackInfo>> List() override;
+
+ private:
+  std::string root_;
+};
+
+// GET /health: every problem found (empty = healthy).
+class HealthProbe {
+ public:
+  virtual ~HealthProbe() = default;
+  [[nodiscard]] virtual std::vector<std::string> Problems() = 0;
+};
+
+}  // namespace podcd::http
