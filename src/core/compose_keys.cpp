@@ -254,45 +254,71 @@ constexpr ServiceKey Row(std::string_view key, ParseAs parse, CanonicalizeFn can
 using P = ParseAs;
 using S = Service;
 
-// The service keys. Each row: the compose key, how the loader reads it (into which field),
-// how it enters the canonical form. Adding a key: a row here, the model field, a ParseAs
-// parser in compose/ if no existing kind fits, and a mutation in compose_keys_test.cpp.
+// The service keys. Each row: the compose key, how the loader reads it into the field, and
+// how it enters the canonical form (without a third argument: the field, encoded by its
+// type). Adding a key: see "How to add a compose key" in docs/architecture.md.
+// clang-format off
 constexpr ServiceKey kServiceKeys[] = {
-    Row<&S::image>("image", P::kString),
-    Row<&S::build>("build", P::kBuild),  // -> build (context digest: "file <context>")
-    Row<&S::command>("command", P::kCommand), Row<&S::entrypoint>("entrypoint", P::kCommand),
-    Row<&S::environment>("environment", P::kEnvironment, &PerKey<&S::environment>),
-    // -> environment (under `environment`) and files ("file <path>")
-    ServiceKey{"env_file", P::kEnvFile, std::monostate{}, nullptr}, Row<&S::ports>("ports", P::kPorts),
-    Row<&S::expose>("expose", P::kStrictList),
-    Row<&S::volumes>("volumes", P::kVolumes, &Volumes),      // also "volume <key>"
-    Row<&S::networks>("networks", P::kNetworks, &Networks),  // also "networks.<key>", "network <key>"
-    Row<&S::links>("links", P::kStrictList), Row<&S::labels>("labels", P::kMap, &PerKey<&S::labels>),
-    Row<&S::restart>("restart", P::kRestart), Row<&S::healthcheck>("healthcheck", P::kHealthcheck),
-    Row<&S::depends_on>("depends_on", P::kDependsOn), Row<&S::user>("user", P::kString),
-    Row<&S::working_dir>("working_dir", P::kString), Row<&S::hostname>("hostname", P::kString),
-    Row<&S::domainname>("domainname", P::kString), Row<&S::cap_add>("cap_add", P::kCapabilities),
-    Row<&S::cap_drop>("cap_drop", P::kCapabilities), Row<&S::privileged>("privileged", P::kBool),
-    Row<&S::read_only>("read_only", P::kBool), Row<&S::tmpfs>("tmpfs", P::kList),
-    Row<&S::init>("init", P::kOptionalBool), Row<&S::stop_grace_period>("stop_grace_period", P::kDuration),
-    Row<&S::stop_signal>("stop_signal", P::kString), Row<&S::extra_hosts>("extra_hosts", P::kExtraHosts),
-    Row<&S::logging>("logging", P::kLogging), Row<&S::profiles>("profiles", P::kStrictList),
-    Row<&S::container_name>("container_name", P::kString),
-    Row<&S::network_mode>("network_mode", P::kNetworkMode), Row<&S::shm_size>("shm_size", P::kSize),
-    Row<&S::mem_limit>("mem_limit", P::kSize), Row<&S::mem_reservation>("mem_reservation", P::kSize),
-    Row<&S::memswap_limit>("memswap_limit", P::kSizeOrUnlimited), Row<&S::nano_cpus>("cpus", P::kCpus),
-    Row<&S::cpu_shares>("cpu_shares", P::kInt), Row<&S::pids_limit>("pids_limit", P::kInt),
-    Row<&S::deploy>("deploy", P::kDeploy), Row<&S::ulimits>("ulimits", P::kUlimits),
-    Row<&S::sysctls>("sysctls", P::kMap), Row<&S::dns>("dns", P::kList),
-    Row<&S::dns_search>("dns_search", P::kList), Row<&S::dns_opt>("dns_opt", P::kStrictList),
-    Row<&S::stdin_open>("stdin_open", P::kBool), Row<&S::tty>("tty", P::kBool),
-    Row<&S::security_opt>("security_opt", P::kStrictList), Row<&S::group_add>("group_add", P::kStrictList),
-    Row<&S::pull_policy>("pull_policy", P::kPullPolicy), Row<&S::platform>("platform", P::kString),
-    Row<&S::devices>("devices", P::kDevices), Row<&S::pid>("pid", P::kString),
-    Row<&S::ipc>("ipc", P::kString), Row<&S::userns_mode>("userns_mode", P::kString),
-    Row<&S::configs>("configs", P::kConfigs, &FileObjects<&S::configs, &Stack::configs>),  // "config <key>"
-    Row<&S::secrets>("secrets", P::kSecrets, &FileObjects<&S::secrets, &Stack::secrets>),  // "secret <key>"
+    Row<&S::image>             ("image",             P::kString),
+    Row<&S::build>             ("build",             P::kBuild),  // context digest: "file <context>"
+    Row<&S::command>           ("command",           P::kCommand),
+    Row<&S::entrypoint>        ("entrypoint",        P::kCommand),
+    Row<&S::environment>       ("environment",       P::kEnvironment, &PerKey<&S::environment>),
+    // Enters as "environment.<name>" (merged under `environment`) and "file <path>".
+    ServiceKey{"env_file",                           P::kEnvFile, std::monostate{}, nullptr},
+    Row<&S::ports>             ("ports",             P::kPorts),
+    Row<&S::expose>            ("expose",            P::kStrictList),
+    Row<&S::volumes>           ("volumes",           P::kVolumes, &Volumes),    // also "volume <key>"
+    Row<&S::networks>          ("networks",          P::kNetworks, &Networks),  // also per network
+    Row<&S::links>             ("links",             P::kStrictList),
+    Row<&S::labels>            ("labels",            P::kMap, &PerKey<&S::labels>),
+    Row<&S::restart>           ("restart",           P::kRestart),
+    Row<&S::healthcheck>       ("healthcheck",       P::kHealthcheck),
+    Row<&S::depends_on>        ("depends_on",        P::kDependsOn),
+    Row<&S::user>              ("user",              P::kString),
+    Row<&S::working_dir>       ("working_dir",       P::kString),
+    Row<&S::hostname>          ("hostname",          P::kString),
+    Row<&S::domainname>        ("domainname",        P::kString),
+    Row<&S::cap_add>           ("cap_add",           P::kCapabilities),
+    Row<&S::cap_drop>          ("cap_drop",          P::kCapabilities),
+    Row<&S::privileged>        ("privileged",        P::kBool),
+    Row<&S::read_only>         ("read_only",         P::kBool),
+    Row<&S::tmpfs>             ("tmpfs",             P::kList),
+    Row<&S::init>              ("init",              P::kOptionalBool),
+    Row<&S::stop_grace_period> ("stop_grace_period", P::kDuration),
+    Row<&S::stop_signal>       ("stop_signal",       P::kString),
+    Row<&S::extra_hosts>       ("extra_hosts",       P::kExtraHosts),
+    Row<&S::logging>           ("logging",           P::kLogging),
+    Row<&S::profiles>          ("profiles",          P::kStrictList),
+    Row<&S::container_name>    ("container_name",    P::kString),
+    Row<&S::network_mode>      ("network_mode",      P::kNetworkMode),
+    Row<&S::shm_size>          ("shm_size",          P::kSize),
+    Row<&S::mem_limit>         ("mem_limit",         P::kSize),
+    Row<&S::mem_reservation>   ("mem_reservation",   P::kSize),
+    Row<&S::memswap_limit>     ("memswap_limit",     P::kSizeOrUnlimited),
+    Row<&S::nano_cpus>         ("cpus",              P::kCpus),
+    Row<&S::cpu_shares>        ("cpu_shares",        P::kInt),
+    Row<&S::pids_limit>        ("pids_limit",        P::kInt),
+    Row<&S::deploy>            ("deploy",            P::kDeploy),
+    Row<&S::ulimits>           ("ulimits",           P::kUlimits),
+    Row<&S::sysctls>           ("sysctls",           P::kMap),
+    Row<&S::dns>               ("dns",               P::kList),
+    Row<&S::dns_search>        ("dns_search",        P::kList),
+    Row<&S::dns_opt>           ("dns_opt",           P::kStrictList),
+    Row<&S::stdin_open>        ("stdin_open",        P::kBool),
+    Row<&S::tty>               ("tty",               P::kBool),
+    Row<&S::security_opt>      ("security_opt",      P::kStrictList),
+    Row<&S::group_add>         ("group_add",         P::kStrictList),
+    Row<&S::pull_policy>       ("pull_policy",       P::kPullPolicy),
+    Row<&S::platform>          ("platform",          P::kString),
+    Row<&S::devices>           ("devices",           P::kDevices),
+    Row<&S::pid>               ("pid",               P::kString),
+    Row<&S::ipc>               ("ipc",               P::kString),
+    Row<&S::userns_mode>       ("userns_mode",       P::kString),
+    Row<&S::configs>           ("configs",           P::kConfigs, &FileObjects<&S::configs, &Stack::configs>),
+    Row<&S::secrets>           ("secrets",           P::kSecrets, &FileObjects<&S::secrets, &Stack::secrets>),
 };
+// clang-format on
 
 constexpr std::size_t kServiceKeyCount = std::size(kServiceKeys);
 
@@ -314,25 +340,30 @@ constexpr bool SortedUnique(const DefKey<Def> (&keys)[N]) {
 
 using D = DefParseAs;
 
+// clang-format off
 constexpr DefKey<NetworkDef> kNetworkKeys[] = {
-    {"driver", D::kString, &NetworkDef::driver},
-    {"driver_opts", D::kMap, &NetworkDef::driver_opts},
-    {"enable_ipv6", D::kBool, &NetworkDef::enable_ipv6},
-    {"external", D::kExternal, &NetworkDef::external},
-    {"internal", D::kBool, &NetworkDef::internal},
-    {"labels", D::kMap, &NetworkDef::labels},
-    {"name", D::kString, &NetworkDef::name},
+    {"driver",      D::kString,   &NetworkDef::driver},
+    {"driver_opts", D::kMap,      &NetworkDef::driver_opts},
+    {"enable_ipv6", D::kBool,     &NetworkDef::enable_ipv6},
+    {"external",    D::kExternal, &NetworkDef::external},
+    {"internal",    D::kBool,     &NetworkDef::internal},
+    {"labels",      D::kMap,      &NetworkDef::labels},
+    {"name",        D::kString,   &NetworkDef::name},
 };
 constexpr DefKey<VolumeDef> kVolumeKeys[] = {
-    {"driver", D::kString, &VolumeDef::driver},       {"driver_opts", D::kMap, &VolumeDef::driver_opts},
-    {"external", D::kExternal, &VolumeDef::external}, {"labels", D::kMap, &VolumeDef::labels},
-    {"name", D::kString, &VolumeDef::name},
+    {"driver",      D::kString,   &VolumeDef::driver},
+    {"driver_opts", D::kMap,      &VolumeDef::driver_opts},
+    {"external",    D::kExternal, &VolumeDef::external},
+    {"labels",      D::kMap,      &VolumeDef::labels},
+    {"name",        D::kString,   &VolumeDef::name},
 };
+// Configs and secrets.
 constexpr DefKey<FileObjectDef> kFileObjectKeys[] = {
-    {"external", D::kExternal, &FileObjectDef::external},
-    {"file", D::kFile, &FileObjectDef::file},
-    {"name", D::kString, &FileObjectDef::name},
+    {"external",    D::kExternal, &FileObjectDef::external},
+    {"file",        D::kFile,     &FileObjectDef::file},
+    {"name",        D::kString,   &FileObjectDef::name},
 };
+// clang-format on
 static_assert(SortedUnique(kNetworkKeys) && SortedUnique(kVolumeKeys) && SortedUnique(kFileObjectKeys),
               "a definition's canonical object lists its keys in sorted order");
 
