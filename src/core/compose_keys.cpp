@@ -9,9 +9,10 @@
 namespace podcd::core {
 namespace {
 
-// A tiny JSON-like writer: strings quoted and escaped, so values cannot collide.
-std::string Q(std::string_view s) {
-  std::string out = "\"";
+// A tiny JSON-like writer: strings quoted and escaped, so values cannot collide. It appends
+// in place: canonicalisation runs for every service on every plan.
+void AppendQ(std::string& out, std::string_view s) {
+  out += '"';
   for (char c : s) {
     if (c == '"' || c == '\\') {
       out += '\\';
@@ -25,32 +26,50 @@ std::string Q(std::string_view s) {
       out += c;
     }
   }
-  return out + "\"";
+  out += '"';
+}
+std::string Q(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  AppendQ(out, s);
+  return out;
 }
 std::string B(bool b) { return b ? "true" : "false"; }
 std::string I(std::int64_t v) { return std::to_string(v); }
 std::string L(const std::vector<std::string>& v) {
   std::string out = "[";
-  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + Q(v[i]);
-  return out + "]";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    AppendQ(out, v[i]);
+  }
+  out += ']';
+  return out;
 }
 std::string M(const std::map<std::string, std::string>& m) {
   std::string out = "{";
-  bool first = true;
   for (const auto& [k, v] : m) {
-    out += (first ? "" : ",") + Q(k) + ":" + Q(v);
-    first = false;
+    if (out.size() > 1) out += ',';
+    AppendQ(out, k);
+    out += ':';
+    AppendQ(out, v);
   }
-  return out + "}";
+  out += '}';
+  return out;
 }
 std::string Obj(std::initializer_list<std::pair<std::string_view, std::string>> fields) {
   std::string out = "{";
-  bool first = true;
   for (const auto& [k, v] : fields) {
-    out += (first ? "" : ",") + Q(k) + ":" + v;
-    first = false;
+    if (out.size() > 1) out += ',';
+    AppendQ(out, k);
+    out += ':';
+    out += v;
   }
-  return out + "}";
+  out += '}';
+  return out;
+}
+// Rows are visited in key order, so most fields land at the end of the map: hinted inserts.
+void Put(CanonicalFields& f, std::string key, std::string value) {
+  f.insert_or_assign(f.end(), std::move(key), std::move(value));
 }
 std::string Range(const PortRange& r) { return "[" + I(r.start) + "," + I(r.end) + "]"; }
 std::string MountTypeName(MountType t) {
@@ -167,19 +186,21 @@ std::string Encode(const FileObjectRef& r) {
 template <class Def>
 std::string DefObject(std::span<const DefKey<Def>> keys, const Def& d) {
   std::string out = "{";
-  bool first = true;
   for (const auto& k : keys) {
-    out += (first ? "" : ",") + Q(k.key) + ":" + std::visit([&](auto m) { return Encode(d.*m); }, k.field);
-    first = false;
+    if (out.size() > 1) out += ',';
+    AppendQ(out, k.key);
+    out += ':';
+    out += std::visit([&](auto m) { return Encode(d.*m); }, k.field);
   }
-  return out + "}";
+  out += '}';
+  return out;
 }
 
 // ---------- how a row enters the canonical form
 // The common case: `key` -> the field's encoding.
 template <auto kField>
 void Field(const Stack&, const Service& s, std::string_view key, CanonicalFields& f) {
-  f[std::string(key)] = Encode(s.*kField);
+  Put(f, std::string(key), Encode(s.*kField));
 }
 
 // Maps whose values may be secrets or change one at a time: a count under `key`, then one
@@ -187,8 +208,8 @@ void Field(const Stack&, const Service& s, std::string_view key, CanonicalFields
 template <auto kField>
 void PerKey(const Stack&, const Service& s, std::string_view key, CanonicalFields& f) {
   const auto& m = s.*kField;
-  f[std::string(key)] = "{" + std::to_string(m.size()) + "}";
-  for (const auto& [k, v] : m) f[std::string(key) + "." + k] = Q(v);
+  Put(f, std::string(key), "{" + std::to_string(m.size()) + "}");
+  for (const auto& [k, v] : m) Put(f, std::string(key) + "." + k, Q(v));
 }
 
 // The mounts, and the definition of each named volume mounted.
@@ -199,27 +220,29 @@ void Volumes(const Stack& stack, const Service& s, std::string_view key, Canonic
     out += (i ? "," : "") + Encode(m);
     if (m.type == MountType::kVolume && !m.source.empty()) {
       if (auto v = stack.volumes.find(m.source); v != stack.volumes.end()) {
-        f["volume " + m.source] = CanonicalDef(v->second);
+        Put(f, "volume " + m.source, CanonicalDef(v->second));
       }
     }
   }
-  f[std::string(key)] = out + "]";
+  out += ']';
+  Put(f, std::string(key), std::move(out));
 }
 
 // Per network the service's settings and the network's definition, then the list of names.
 void Networks(const Stack& stack, const Service& s, std::string_view key, CanonicalFields& f) {
   std::vector<std::string> names;
   for (const auto& [name, n] : s.networks) {
-    f[std::string(key) + "." + name] = Obj({{"aliases", L(n.aliases)},
-                                            {"ipv4_address", Q(n.ipv4_address)},
-                                            {"ipv6_address", Q(n.ipv6_address)},
-                                            {"priority", n.priority ? I(*n.priority) : "null"}});
+    Put(f, std::string(key) + "." + name,
+        Obj({{"aliases", L(n.aliases)},
+             {"ipv4_address", Q(n.ipv4_address)},
+             {"ipv6_address", Q(n.ipv6_address)},
+             {"priority", n.priority ? I(*n.priority) : "null"}}));
     if (auto d = stack.networks.find(name); d != stack.networks.end()) {
-      f["network " + name] = CanonicalDef(d->second);
+      Put(f, "network " + name, CanonicalDef(d->second));
     }
     names.push_back(name);
   }
-  f[std::string(key)] = L(names);
+  Put(f, std::string(key), L(names));
 }
 
 // The references, and the definition of each config or secret used ("config <key>").
@@ -232,9 +255,10 @@ void FileObjects(const Stack& stack, const Service& s, std::string_view key, Can
   for (std::size_t i = 0; i < refs.size(); ++i) {
     const auto& r = refs[i];
     out += (i ? "," : "") + Encode(r);
-    if (auto d = defs.find(r.source); d != defs.end()) f[prefix + r.source] = CanonicalDef(d->second);
+    if (auto d = defs.find(r.source); d != defs.end()) Put(f, prefix + r.source, CanonicalDef(d->second));
   }
-  f[std::string(key)] = out + "]";
+  out += ']';
+  Put(f, std::string(key), std::move(out));
 }
 
 template <auto kField>
@@ -390,16 +414,17 @@ std::string CanonicalDef(const FileObjectDef& def) { return DefObject(FileObject
 // repository file the service references.
 CanonicalFields Canonicalize(const Stack& stack, const Service& s) {
   CanonicalFields f;
-  f["name"] = Q(s.name);
-  f["project"] = Q(stack.name);
-  for (const auto& row : kServiceKeys) {
+  Put(f, "name", Q(s.name));
+  Put(f, "project", Q(stack.name));
+  for (auto i : kByKey) {
+    const auto& row = kServiceKeys[i];
     if (row.canonicalize != nullptr) row.canonicalize(stack, s, row.key, f);
   }
   for (const auto& path : s.files) {
     auto it = stack.files.find(path);
-    f["file " + path] = it == stack.files.end()
-                            ? "unknown"
-                            : std::string(ToString(it->second.kind)) + " " + it->second.sha256;
+    Put(f, "file " + path,
+        it == stack.files.end() ? "unknown"
+                                : std::string(ToString(it->second.kind)) + " " + it->second.sha256);
   }
   return f;
 }

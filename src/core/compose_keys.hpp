@@ -76,7 +76,7 @@ struct ServiceKey {
   // spec, and the policy class core/policy.cpp checks it under.
 };
 
-// Every service key podcd accepts, in canonicalisation order.
+// Every service key podcd accepts (in no significant order: the canonical form is sorted).
 std::span<const ServiceKey> ServiceKeys();
 // The row for `key`, or nullptr (an unsupported key).
 const ServiceKey* FindServiceKey(std::string_view key);
