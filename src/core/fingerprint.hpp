@@ -21,6 +21,7 @@ inline constexpr std::string_view kCanonicalVersion = "podcd-canonical-v1";
 // "secret <key>". Every field is present with its default made explicit.
 using CanonicalFields = std::map<std::string, std::string>;
 
+// Visits every row of the compose key tables (core/compose_keys.hpp, where it is defined).
 CanonicalFields Canonicalize(const Stack& stack, const Service& service);
 
 // sha256 (hex) over kCanonicalVersion and the canonical fields.

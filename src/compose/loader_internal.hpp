@@ -1,0 +1,183 @@
+// The compose loader's internals, shared by its parts (one .cpp per section: service, build,
+// volumes, networks, configs/secrets; scalars, paths, env files, discovery). Not for use
+// outside compose/.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "compose/loader.hpp"
+#include "compose/yaml_tree.hpp"
+#include "core/compose_keys.hpp"
+#include "core/model.hpp"
+
+namespace podcd {
+class ContextIgnore;
+}
+
+namespace podcd::compose {
+
+namespace fs = std::filesystem;
+using tree::Node;
+
+inline bool IsExtension(std::string_view key) { return key.starts_with("x-"); }
+inline std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+// Whether `p` lies lexically inside `root`.
+bool Within(const fs::path& root, const fs::path& p);
+// sha256 (hex) of a file, charged against `budget`; `error` set on failure.
+std::string HashFile(const fs::path& p, std::uintmax_t& budget, std::string& error);
+// Parses a Go duration ("1m30s", "1.5s", "250ms", "10us", "5ns"); a bare integer is seconds.
+std::optional<core::Nanos> ParseGoDuration(std::string_view s);
+// "512m", "1g", "1.5gb", "1024" (bytes), binary multiples; -1 allowed when `allow_minus_one`.
+std::optional<std::int64_t> ParseSize(std::string_view s, bool allow_minus_one);
+std::optional<std::uint16_t> ParsePort(std::string_view s);
+std::optional<core::PortRange> ParsePortRange(std::string_view s);
+
+// One stack's load: every error is collected (up to 200) with file:line:col and key path.
+class Loader {
+ public:
+  Loader(const StackDir& stack, const LoadOptions& o);
+  std::expected<core::Stack, LoadErrors> Run(std::string_view text);
+
+ private:
+  struct Resolved {
+    fs::path abs;     // canonical
+    std::string key;  // "services/web/x" or "<secrets>/x"
+    bool exists = false;
+  };
+  enum class Scope { kRepoOrSecrets, kAnywhere };
+  // A reference checked once every service is read.
+  struct Ref {
+    std::string from;
+    std::string to;
+    tree::Mark mark;
+    std::string path;
+  };
+  // What a service's keys leave for the checks after the whole service is read.
+  struct ServiceParse {
+    core::Service s;
+    std::map<std::string, std::string> env_from_files;
+    std::map<std::string, std::string> env;
+    std::vector<std::string> env_null;
+    bool has_networks = false;
+    const Node* network_mode_node = nullptr;
+    const Node* build_node = nullptr;
+  };
+
+  // ---------- errors and positions (loader.cpp)
+  void Err(const Node& n, const std::string& path, const std::string& msg);
+  void ErrAt(const tree::Mark& m, const std::string& path, const std::string& msg);
+  void TypeErr(const Node& n, const std::string& path, std::string_view want);
+  void Unsupported(const tree::Entry& e, const std::string& path);
+
+  // ---------- scalars (scalars.cpp)
+  std::optional<std::string> Str(const Node& n, const std::string& path);
+  std::optional<bool> Bool(const Node& n, const std::string& path);
+  std::optional<std::int64_t> Int(const Node& n, const std::string& path);
+  std::optional<core::Nanos> Duration(const Node& n, const std::string& path);
+  std::optional<std::int64_t> Size(const Node& n, const std::string& path, bool allow_minus_one = false);
+  std::optional<std::int64_t> NanoCpus(const Node& n, const std::string& path);
+  std::optional<std::uint32_t> Mode(const Node& n, const std::string& path);
+  void SetStr(const Node& n, const std::string& path, std::string& dst);
+  void SetBool(const Node& n, const std::string& path, bool& dst);
+  // A string or a list of strings.
+  std::vector<std::string> StrList(const Node& n, const std::string& path, bool allow_single = true);
+  // A mapping of strings, or a list of "KEY=VALUE"; `null_values` receives keys without value.
+  std::map<std::string, std::string> StrMap(const Node& n, const std::string& path,
+                                            std::vector<std::string>* null_values = nullptr);
+  static std::vector<std::string> SortedUnique(std::vector<std::string> v);
+  std::optional<std::vector<std::string>> Command(const Node& v, const std::string& p);
+
+  // ---------- paths and file digests (paths.cpp)
+  std::string RepoRel(const fs::path& p) const;
+  std::optional<Resolved> ResolvePath(const Node& n, const std::string& path, const std::string& raw,
+                                      Scope scope, bool* outside = nullptr);
+  std::optional<std::string> ReadSmall(const Node& n, const std::string& path, const Resolved& r);
+  std::optional<std::string> Reference(const Node& n, const std::string& path, const Resolved& r,
+                                       core::FileKind kind, const std::string& build_file = {});
+  std::string HashDir(const fs::path& root, std::string& error, const ContextIgnore* ignore = nullptr,
+                      const std::vector<std::string>& keep = {});
+
+  // ---------- variables and env files (env_files.cpp)
+  void LoadVariables();
+  void EnvFiles(const Node& v, const std::string& p, core::Service& s,
+                std::map<std::string, std::string>& env);
+
+  // ---------- top level and definitions (loader.cpp)
+  void Top(const Node& root);
+  static bool IsValidServiceName(std::string_view n);
+  // A definition's keys read through its table (core/compose_keys); returns the `file`
+  // node, if any, with its raw value in `file`.
+  template <class Def>
+  const Node* Definition(const Node& v, const std::string& path, std::span<const core::DefKey<Def>> keys,
+                         Def& d, std::string& file);
+  // Top-level networks or volumes.
+  template <class Def>
+  void Definitions(const Node& n, const std::string& what, std::span<const core::DefKey<Def>> keys,
+                   std::map<std::string, Def>& dst);
+  void External(const Node& v, const std::string& p, bool& external, std::string& name);
+  void Resolve();
+  core::NetworkDef DefaultNetwork() const;
+
+  // ---------- services (service.cpp)
+  void ServiceDef(const std::string& name, const Node& n, const std::string& path);
+  void ServiceKey(const core::ServiceKey& row, const Node& v, const std::string& p, ServiceParse& sp);
+  void FinishService(const Node& n, const std::string& path, ServiceParse& sp);
+  void Restart(const Node& v, const std::string& p, std::string& restart);
+  void PullPolicy(const Node& v, const std::string& p, std::string& policy);
+  void Ports(const Node& v, const std::string& p, core::Service& s);
+  static bool ShortPort(std::string text, core::Port& port);
+  void HealthcheckDef(const Node& v, const std::string& p, core::Service& s);
+  void DependsOnDef(const Node& v, const std::string& p, core::Service& s);
+  std::vector<std::string> Caps(const Node& v, const std::string& p);
+  void ExtraHosts(const Node& v, const std::string& p, std::vector<std::string>& hosts);
+  void LoggingDef(const Node& v, const std::string& p, core::Service& s);
+  void ResourcesDef(const Node& v, const std::string& p, core::Resources& r, bool limits);
+  void DeployDef(const Node& v, const std::string& p, core::Service& s);
+  void Ulimits(const Node& v, const std::string& p, core::Service& s);
+  void Devices(const Node& v, const std::string& p, core::Service& s);
+
+  // ---------- build (build.cpp)
+  void BuildDef(const Node& v, const std::string& p, core::Service& s);
+  void BuildContext(const Node& v, const std::string& p, core::Service& s);
+
+  // ---------- volumes (volumes.cpp)
+  void Volumes(const Node& v, const std::string& p, core::Service& s);
+  bool ShortVolume(const Node& item, const std::string& q, const std::string& text, core::Mount& m);
+  bool LongVolume(const Node& item, const std::string& q, core::Mount& m);
+  void BindOptions(const Node& v, const std::string& r, core::Mount& m);
+  void VolumeOptions(const Node& v, const std::string& r, core::Mount& m);
+  void TmpfsOptions(const Node& v, const std::string& r, core::Mount& m);
+  bool BindSource(const Node& item, const std::string& q, core::Mount& m, core::Service& s);
+
+  // ---------- networks (networks.cpp)
+  void ServiceNetworks(const Node& v, const std::string& p, core::Service& s);
+
+  // ---------- configs and secrets (file_objects.cpp)
+  void TopFileObjects(const Node& n, const std::string& what, std::map<std::string, core::FileObjectDef>& dst,
+                      core::FileKind kind);
+  std::vector<core::FileObjectRef> FileObjectRefs(const Node& v, const std::string& p,
+                                                  const std::string& what);
+
+  const StackDir& stack_;
+  const LoadOptions& opt_;
+  fs::path repo_, secrets_, dir_;
+  std::string file_;
+  std::uintmax_t budget_ = 0;
+  Lookup vars_;
+  std::set<std::string> from_env_;
+  core::Stack out_;
+  LoadErrors errors_;
+  std::vector<Ref> service_refs_, network_refs_, volume_refs_, object_refs_;
+  std::map<std::string, tree::Mark> marks_;
+};
+
+}  // namespace podcd::compose

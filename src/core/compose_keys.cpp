@@ -1,0 +1,432 @@
+#include "core/compose_keys.hpp"
+
+#include <algorithm>
+#include <array>
+#include <numeric>
+#include <tuple>
+#include <type_traits>
+
+namespace podcd::core {
+namespace {
+
+// A tiny JSON-like writer: strings quoted and escaped, so values cannot collide. It appends
+// in place: canonicalisation runs for every service on every plan.
+void AppendQ(std::string& out, std::string_view s) {
+  out += '"';
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[(c >> 4) & 0xf];
+      out += kHex[c & 0xf];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+}
+std::string Q(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  AppendQ(out, s);
+  return out;
+}
+std::string B(bool b) { return b ? "true" : "false"; }
+std::string I(std::int64_t v) { return std::to_string(v); }
+std::string L(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (i) out += ',';
+    AppendQ(out, v[i]);
+  }
+  out += ']';
+  return out;
+}
+std::string M(const std::map<std::string, std::string>& m) {
+  std::string out = "{";
+  for (const auto& [k, v] : m) {
+    if (out.size() > 1) out += ',';
+    AppendQ(out, k);
+    out += ':';
+    AppendQ(out, v);
+  }
+  out += '}';
+  return out;
+}
+std::string Obj(std::initializer_list<std::pair<std::string_view, std::string>> fields) {
+  std::string out = "{";
+  for (const auto& [k, v] : fields) {
+    if (out.size() > 1) out += ',';
+    AppendQ(out, k);
+    out += ':';
+    out += v;
+  }
+  out += '}';
+  return out;
+}
+// Rows are visited in key order, so most fields land at the end of the map: hinted inserts.
+void Put(CanonicalFields& f, std::string key, std::string value) {
+  f.insert_or_assign(f.end(), std::move(key), std::move(value));
+}
+std::string Range(const PortRange& r) { return "[" + I(r.start) + "," + I(r.end) + "]"; }
+std::string MountTypeName(MountType t) {
+  switch (t) {
+    case MountType::kVolume: return "volume";
+    case MountType::kBind: return "bind";
+    case MountType::kTmpfs: return "tmpfs";
+  }
+  return "?";
+}
+std::string Res(const Resources& r) {
+  return Obj({{"cpus", I(r.nano_cpus)}, {"memory", I(r.memory)}, {"pids", I(r.pids)}});
+}
+
+// ---------- one encoding per model type
+std::string Encode(const std::string& v) { return Q(v); }
+std::string Encode(bool v) { return B(v); }
+std::string Encode(std::int64_t v) { return I(v); }
+std::string Encode(const std::optional<bool>& v) { return v ? B(*v) : "null"; }
+std::string Encode(const std::optional<Nanos>& v) { return v ? I(v->count()) : "null"; }
+std::string Encode(const std::vector<std::string>& v) { return L(v); }
+std::string Encode(const std::optional<std::vector<std::string>>& v) { return v ? L(*v) : "null"; }
+std::string Encode(const std::map<std::string, std::string>& v) { return M(v); }
+std::string Encode(const Deploy& d) {
+  return Obj({{"limits", Res(d.limits)}, {"reservations", Res(d.reservations)}});
+}
+std::string Encode(const std::optional<Build>& b) {
+  if (!b) return "null";
+  return Obj({{"args", M(b->args)},
+              {"context", Q(b->context)},
+              {"dockerfile", Q(b->dockerfile)},
+              {"labels", M(b->labels)},
+              {"target", Q(b->target)}});
+}
+std::string Encode(const std::optional<Healthcheck>& h) {
+  if (!h) return "null";
+  return Obj({{"disable", B(h->disable)},
+              {"interval", I(h->interval.count())},
+              {"retries", I(h->retries)},
+              {"start_interval", I(h->start_interval.count())},
+              {"start_period", I(h->start_period.count())},
+              {"test", L(h->test)},
+              {"timeout", I(h->timeout.count())}});
+}
+std::string Encode(const std::optional<Logging>& l) {
+  return l ? Obj({{"driver", Q(l->driver)}, {"options", M(l->options)}}) : "null";
+}
+std::string Encode(const std::vector<Port>& ports) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    const auto& p = ports[i];
+    out += (i ? "," : "") + Obj({{"app_protocol", Q(p.app_protocol)},
+                                 {"host_ip", Q(p.host_ip)},
+                                 {"mode", Q(p.mode)},
+                                 {"name", Q(p.name)},
+                                 {"protocol", Q(p.protocol)},
+                                 {"published", Range(p.published)},
+                                 {"target", Range(p.target)}});
+  }
+  return out + "]";
+}
+std::string Encode(const Mount& m) {
+  return Obj({{"chown", B(m.chown)},
+              {"create_host_path", B(m.create_host_path)},
+              {"nocopy", B(m.nocopy)},
+              {"propagation", Q(m.propagation)},
+              {"read_only", B(m.read_only)},
+              {"repo_path", Q(m.repo_path)},
+              {"selinux", Q(m.selinux)},
+              {"source", Q(m.source)},
+              {"subpath", Q(m.subpath)},
+              {"target", Q(m.target)},
+              {"tmpfs_mode", m.tmpfs_mode ? I(*m.tmpfs_mode) : "null"},
+              {"tmpfs_size", I(m.tmpfs_size)},
+              {"type", Q(MountTypeName(m.type))}});
+}
+std::string Encode(const std::map<std::string, DependsOn>& deps) {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [k, d] : deps) {
+    out += (first ? "" : ",") + Q(k) + ":" +
+           Obj({{"condition", Q(d.condition)}, {"required", B(d.required)}, {"restart", B(d.restart)}});
+    first = false;
+  }
+  return out + "}";
+}
+std::string Encode(const std::map<std::string, Ulimit>& ulimits) {
+  std::string out = "{";
+  bool first = true;
+  for (const auto& [k, u] : ulimits) {
+    out += (first ? "" : ",") + Q(k) + ":" + Obj({{"hard", I(u.hard)}, {"soft", I(u.soft)}});
+    first = false;
+  }
+  return out + "}";
+}
+std::string Encode(const std::vector<Device>& devices) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < devices.size(); ++i) {
+    const auto& d = devices[i];
+    out += (i ? "," : "") + Obj({{"container_path", Q(d.container_path)},
+                                 {"host_path", Q(d.host_path)},
+                                 {"permissions", Q(d.permissions)}});
+  }
+  return out + "]";
+}
+std::string Encode(const FileObjectRef& r) {
+  return Obj({{"gid", Q(r.gid)},
+              {"mode", r.mode ? I(*r.mode) : "null"},
+              {"source", Q(r.source)},
+              {"target", Q(r.target)},
+              {"uid", Q(r.uid)}});
+}
+
+template <class Def>
+std::string DefObject(std::span<const DefKey<Def>> keys, const Def& d) {
+  std::string out = "{";
+  for (const auto& k : keys) {
+    if (out.size() > 1) out += ',';
+    AppendQ(out, k.key);
+    out += ':';
+    out += std::visit([&](auto m) { return Encode(d.*m); }, k.field);
+  }
+  out += '}';
+  return out;
+}
+
+// ---------- how a row enters the canonical form
+// The common case: `key` -> the field's encoding.
+template <auto kField>
+void Field(const Stack&, const Service& s, std::string_view key, CanonicalFields& f) {
+  Put(f, std::string(key), Encode(s.*kField));
+}
+
+// Maps whose values may be secrets or change one at a time: a count under `key`, then one
+// entry per map key, so a change names the variable or label.
+template <auto kField>
+void PerKey(const Stack&, const Service& s, std::string_view key, CanonicalFields& f) {
+  const auto& m = s.*kField;
+  Put(f, std::string(key), "{" + std::to_string(m.size()) + "}");
+  for (const auto& [k, v] : m) Put(f, std::string(key) + "." + k, Q(v));
+}
+
+// The mounts, and the definition of each named volume mounted.
+void Volumes(const Stack& stack, const Service& s, std::string_view key, CanonicalFields& f) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < s.volumes.size(); ++i) {
+    const auto& m = s.volumes[i];
+    out += (i ? "," : "") + Encode(m);
+    if (m.type == MountType::kVolume && !m.source.empty()) {
+      if (auto v = stack.volumes.find(m.source); v != stack.volumes.end()) {
+        Put(f, "volume " + m.source, CanonicalDef(v->second));
+      }
+    }
+  }
+  out += ']';
+  Put(f, std::string(key), std::move(out));
+}
+
+// Per network the service's settings and the network's definition, then the list of names.
+void Networks(const Stack& stack, const Service& s, std::string_view key, CanonicalFields& f) {
+  std::vector<std::string> names;
+  for (const auto& [name, n] : s.networks) {
+    Put(f, std::string(key) + "." + name,
+        Obj({{"aliases", L(n.aliases)},
+             {"ipv4_address", Q(n.ipv4_address)},
+             {"ipv6_address", Q(n.ipv6_address)},
+             {"priority", n.priority ? I(*n.priority) : "null"}}));
+    if (auto d = stack.networks.find(name); d != stack.networks.end()) {
+      Put(f, "network " + name, CanonicalDef(d->second));
+    }
+    names.push_back(name);
+  }
+  Put(f, std::string(key), L(names));
+}
+
+// The references, and the definition of each config or secret used ("config <key>").
+template <auto kRefs, auto kDefs>
+void FileObjects(const Stack& stack, const Service& s, std::string_view key, CanonicalFields& f) {
+  const auto& refs = s.*kRefs;
+  const auto& defs = stack.*kDefs;
+  const std::string prefix = key == "configs" ? "config " : "secret ";
+  std::string out = "[";
+  for (std::size_t i = 0; i < refs.size(); ++i) {
+    const auto& r = refs[i];
+    out += (i ? "," : "") + Encode(r);
+    if (auto d = defs.find(r.source); d != defs.end()) Put(f, prefix + r.source, CanonicalDef(d->second));
+  }
+  out += ']';
+  Put(f, std::string(key), std::move(out));
+}
+
+template <auto kField>
+constexpr ServiceField FieldOf() {
+  if constexpr (std::is_constructible_v<ServiceField, decltype(kField)>) {
+    return kField;
+  } else {
+    return std::monostate{};
+  }
+}
+
+template <auto kField>
+constexpr ServiceKey Row(std::string_view key, ParseAs parse, CanonicalizeFn canonicalize = &Field<kField>) {
+  return ServiceKey{key, parse, FieldOf<kField>(), canonicalize};
+}
+
+using P = ParseAs;
+using S = Service;
+
+// The service keys. Each row: the compose key, how the loader reads it into the field, and
+// how it enters the canonical form (without a third argument: the field, encoded by its
+// type). Adding a key: see "How to add a compose key" in docs/architecture.md.
+// clang-format off
+constexpr ServiceKey kServiceKeys[] = {
+    Row<&S::image>             ("image",             P::kString),
+    Row<&S::build>             ("build",             P::kBuild),  // context digest: "file <context>"
+    Row<&S::command>           ("command",           P::kCommand),
+    Row<&S::entrypoint>        ("entrypoint",        P::kCommand),
+    Row<&S::environment>       ("environment",       P::kEnvironment, &PerKey<&S::environment>),
+    // Enters as "environment.<name>" (merged under `environment`) and "file <path>".
+    ServiceKey{"env_file",                           P::kEnvFile, std::monostate{}, nullptr},
+    Row<&S::ports>             ("ports",             P::kPorts),
+    Row<&S::expose>            ("expose",            P::kStrictList),
+    Row<&S::volumes>           ("volumes",           P::kVolumes, &Volumes),    // also "volume <key>"
+    Row<&S::networks>          ("networks",          P::kNetworks, &Networks),  // also per network
+    Row<&S::links>             ("links",             P::kStrictList),
+    Row<&S::labels>            ("labels",            P::kMap, &PerKey<&S::labels>),
+    Row<&S::restart>           ("restart",           P::kRestart),
+    Row<&S::healthcheck>       ("healthcheck",       P::kHealthcheck),
+    Row<&S::depends_on>        ("depends_on",        P::kDependsOn),
+    Row<&S::user>              ("user",              P::kString),
+    Row<&S::working_dir>       ("working_dir",       P::kString),
+    Row<&S::hostname>          ("hostname",          P::kString),
+    Row<&S::domainname>        ("domainname",        P::kString),
+    Row<&S::cap_add>           ("cap_add",           P::kCapabilities),
+    Row<&S::cap_drop>          ("cap_drop",          P::kCapabilities),
+    Row<&S::privileged>        ("privileged",        P::kBool),
+    Row<&S::read_only>         ("read_only",         P::kBool),
+    Row<&S::tmpfs>             ("tmpfs",             P::kList),
+    Row<&S::init>              ("init",              P::kOptionalBool),
+    Row<&S::stop_grace_period> ("stop_grace_period", P::kDuration),
+    Row<&S::stop_signal>       ("stop_signal",       P::kString),
+    Row<&S::extra_hosts>       ("extra_hosts",       P::kExtraHosts),
+    Row<&S::logging>           ("logging",           P::kLogging),
+    Row<&S::profiles>          ("profiles",          P::kStrictList),
+    Row<&S::container_name>    ("container_name",    P::kString),
+    Row<&S::network_mode>      ("network_mode",      P::kNetworkMode),
+    Row<&S::shm_size>          ("shm_size",          P::kSize),
+    Row<&S::mem_limit>         ("mem_limit",         P::kSize),
+    Row<&S::mem_reservation>   ("mem_reservation",   P::kSize),
+    Row<&S::memswap_limit>     ("memswap_limit",     P::kSizeOrUnlimited),
+    Row<&S::nano_cpus>         ("cpus",              P::kCpus),
+    Row<&S::cpu_shares>        ("cpu_shares",        P::kInt),
+    Row<&S::pids_limit>        ("pids_limit",        P::kInt),
+    Row<&S::deploy>            ("deploy",            P::kDeploy),
+    Row<&S::ulimits>           ("ulimits",           P::kUlimits),
+    Row<&S::sysctls>           ("sysctls",           P::kMap),
+    Row<&S::dns>               ("dns",               P::kList),
+    Row<&S::dns_search>        ("dns_search",        P::kList),
+    Row<&S::dns_opt>           ("dns_opt",           P::kStrictList),
+    Row<&S::stdin_open>        ("stdin_open",        P::kBool),
+    Row<&S::tty>               ("tty",               P::kBool),
+    Row<&S::security_opt>      ("security_opt",      P::kStrictList),
+    Row<&S::group_add>         ("group_add",         P::kStrictList),
+    Row<&S::pull_policy>       ("pull_policy",       P::kPullPolicy),
+    Row<&S::platform>          ("platform",          P::kString),
+    Row<&S::devices>           ("devices",           P::kDevices),
+    Row<&S::pid>               ("pid",               P::kString),
+    Row<&S::ipc>               ("ipc",               P::kString),
+    Row<&S::userns_mode>       ("userns_mode",       P::kString),
+    Row<&S::configs>           ("configs",           P::kConfigs, &FileObjects<&S::configs, &Stack::configs>),
+    Row<&S::secrets>           ("secrets",           P::kSecrets, &FileObjects<&S::secrets, &Stack::secrets>),
+};
+// clang-format on
+
+constexpr std::size_t kServiceKeyCount = std::size(kServiceKeys);
+
+// Row indices sorted by key, for the loader's lookup.
+constexpr auto kByKey = [] {
+  std::array<std::uint8_t, kServiceKeyCount> idx{};
+  for (std::size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<std::uint8_t>(i);
+  std::sort(idx.begin(), idx.end(), [](auto a, auto b) { return kServiceKeys[a].key < kServiceKeys[b].key; });
+  return idx;
+}();
+
+template <class Def, std::size_t N>
+constexpr bool SortedUnique(const DefKey<Def> (&keys)[N]) {
+  for (std::size_t i = 1; i < N; ++i) {
+    if (!(keys[i - 1].key < keys[i].key)) return false;
+  }
+  return true;
+}
+
+using D = DefParseAs;
+
+// clang-format off
+constexpr DefKey<NetworkDef> kNetworkKeys[] = {
+    {"driver",      D::kString,   &NetworkDef::driver},
+    {"driver_opts", D::kMap,      &NetworkDef::driver_opts},
+    {"enable_ipv6", D::kBool,     &NetworkDef::enable_ipv6},
+    {"external",    D::kExternal, &NetworkDef::external},
+    {"internal",    D::kBool,     &NetworkDef::internal},
+    {"labels",      D::kMap,      &NetworkDef::labels},
+    {"name",        D::kString,   &NetworkDef::name},
+};
+constexpr DefKey<VolumeDef> kVolumeKeys[] = {
+    {"driver",      D::kString,   &VolumeDef::driver},
+    {"driver_opts", D::kMap,      &VolumeDef::driver_opts},
+    {"external",    D::kExternal, &VolumeDef::external},
+    {"labels",      D::kMap,      &VolumeDef::labels},
+    {"name",        D::kString,   &VolumeDef::name},
+};
+// Configs and secrets.
+constexpr DefKey<FileObjectDef> kFileObjectKeys[] = {
+    {"external",    D::kExternal, &FileObjectDef::external},
+    {"file",        D::kFile,     &FileObjectDef::file},
+    {"name",        D::kString,   &FileObjectDef::name},
+};
+// clang-format on
+static_assert(SortedUnique(kNetworkKeys) && SortedUnique(kVolumeKeys) && SortedUnique(kFileObjectKeys),
+              "a definition's canonical object lists its keys in sorted order");
+
+}  // namespace
+
+std::span<const ServiceKey> ServiceKeys() { return kServiceKeys; }
+
+const ServiceKey* FindServiceKey(std::string_view key) {
+  auto it = std::lower_bound(kByKey.begin(), kByKey.end(), key,
+                             [](std::uint8_t i, std::string_view k) { return kServiceKeys[i].key < k; });
+  if (it == kByKey.end() || kServiceKeys[*it].key != key) return nullptr;
+  return &kServiceKeys[*it];
+}
+
+std::span<const DefKey<NetworkDef>> NetworkKeys() { return kNetworkKeys; }
+std::span<const DefKey<VolumeDef>> VolumeKeys() { return kVolumeKeys; }
+std::span<const DefKey<FileObjectDef>> FileObjectKeys() { return kFileObjectKeys; }
+
+std::string CanonicalDef(const NetworkDef& def) { return DefObject(NetworkKeys(), def); }
+std::string CanonicalDef(const VolumeDef& def) { return DefObject(VolumeKeys(), def); }
+std::string CanonicalDef(const FileObjectDef& def) { return DefObject(FileObjectKeys(), def); }
+
+// The visitor: the service's identity, every row of the table, then the digest of each
+// repository file the service references.
+CanonicalFields Canonicalize(const Stack& stack, const Service& s) {
+  CanonicalFields f;
+  Put(f, "name", Q(s.name));
+  Put(f, "project", Q(stack.name));
+  for (auto i : kByKey) {
+    const auto& row = kServiceKeys[i];
+    if (row.canonicalize != nullptr) row.canonicalize(stack, s, row.key, f);
+  }
+  for (const auto& path : s.files) {
+    auto it = stack.files.find(path);
+    Put(f, "file " + path,
+        it == stack.files.end() ? "unknown"
+                                : std::string(ToString(it->second.kind)) + " " + it->second.sha256);
+  }
+  return f;
+}
+
+}  // namespace podcd::core
