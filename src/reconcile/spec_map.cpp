@@ -315,11 +315,13 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
 
   job.pull = PullFor(s.pull_policy);
   job.pull_never = s.pull_policy == "never";
-  for (const auto& [dep, d] : s.depends_on) job.depends_on.push_back({dep, d.condition});
+  for (const auto& [dep, d] : s.depends_on)
+    job.depends_on.push_back(
+        {dep, ParseDependencyCondition(d.condition).value_or(DependencyCondition::kHealthy)});
   // Joining another service's namespace needs its container to exist (compose orders it so too).
   job.joins = s.NamespaceServices();
   for (const auto& target : job.joins) {
-    if (!s.depends_on.contains(target)) job.depends_on.push_back({target, "service_started"});
+    if (!s.depends_on.contains(target)) job.depends_on.push_back({target, DependencyCondition::kStarted});
   }
   return job;
 }
