@@ -353,6 +353,60 @@ const ServiceJob* Engine::OwnService(const StackJob& job) const {
   return ServiceOfContainer(job, own_container_);
 }
 
+// Pulls the new image, writes the hand-over and starts the updater; an error's message says
+// why the self-update failed (nothing was changed).
+Expected<Engine::Updater> Engine::StartUpdater(const StackJob& job, const std::string& commit,
+                                               const std::string& earlier_failures, RunContext& ctx) {
+  const std::filesystem::path state_dir = Config()->state_dir;
+  const ServiceJob& own = *OwnService(job);
+  // The updater runs from the new image: it must be here before anything else happens.
+  const std::string& image = own.spec.image;
+  auto present = runtime_.ImageExists(image);
+  if (!present) return Fail(ErrorCode::kInternal, "checking image " + image + ": " + present.error().What());
+  if (!*present || job.update_images) {
+    if (own.pull_never && !*present)
+      return Fail(ErrorCode::kInternal, "image " + image + " is missing and pull_policy is never");
+    ctx.Log("[" + job.name + "] pulling " + image + " for the updater");
+    if (auto r = runtime_.Pull(
+            image, job.update_images ? podman::PullPolicy::kAlways : podman::PullPolicy::kMissing);
+        !r) {
+      return Fail(ErrorCode::kInternal, "pulling " + image + ": " + r.error().What());
+    }
+  }
+  auto running = runtime_.RunConfigOf(own_container_);
+  if (!running)
+    return Fail(ErrorCode::kInternal, "inspecting this podcd's container: " + running.error().What());
+  podman::ContainerSpec spec = UpdaterSpec(*running, image, job.name, ctx.Id());
+  (void)runtime_.Remove(spec.name);  // a previous updater's container, if one was left behind
+  HandOver h;
+  h.deployment = ctx.Id();
+  h.stack = job.name;
+  h.commit = commit;
+  h.updater = spec.name;
+  h.container = own_container_;
+  h.service = own.name;
+  h.earlier_failures = earlier_failures;
+  h.started_at_ms = state::NowMs();
+  std::error_code ec;
+  std::filesystem::remove(HandOverResultPath(state_dir), ec);
+  if (auto r = WriteHandOver(state_dir, h); !r)
+    return Fail(ErrorCode::kInternal,
+                "writing " + HandOverPath(state_dir).string() + ": " + r.error().What());
+  auto id = runtime_.Create(spec);
+  if (!id) {
+    ClearHandOver(state_dir);
+    return Fail(ErrorCode::kInternal,
+                "creating the updater container " + spec.name + ": " + id.error().What());
+  }
+  if (auto r = runtime_.Start(*id); !r) {
+    (void)runtime_.Remove(*id);
+    ClearHandOver(state_dir);
+    return Fail(ErrorCode::kInternal,
+                "starting the updater container " + spec.name + ": " + r.error().What());
+  }
+  return Updater{*id, spec};
+}
+
 Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key, const std::string& commit,
                                     const std::string& earlier_failures, RunContext& ctx) {
   const auto config = Config();
@@ -370,46 +424,11 @@ Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key,
     ctx.SetStackOutcome(Outcome(job.name, StackOutcomeKind::kFailed, why));
     return failed();
   };
-  // The updater runs from the new image: it must be here before anything else happens.
+  auto updater = StartUpdater(job, commit, earlier_failures, ctx);
+  if (!updater) return fail(updater.error().message);
   const std::string& image = own.spec.image;
-  auto present = runtime_.ImageExists(image);
-  if (!present) return fail("checking image " + image + ": " + present.error().What());
-  if (!*present || job.update_images) {
-    if (own.pull_never && !*present) return fail("image " + image + " is missing and pull_policy is never");
-    ctx.Log("[" + job.name + "] pulling " + image + " for the updater");
-    if (auto r = runtime_.Pull(
-            image, job.update_images ? podman::PullPolicy::kAlways : podman::PullPolicy::kMissing);
-        !r) {
-      return fail("pulling " + image + ": " + r.error().What());
-    }
-  }
-  auto running = runtime_.RunConfigOf(own_container_);
-  if (!running) return fail("inspecting this podcd's container: " + running.error().What());
-  const podman::ContainerSpec spec = UpdaterSpec(*running, image, job.name, ctx.Id());
-  (void)runtime_.Remove(spec.name);  // a previous updater's container, if one was left behind
-  HandOver h;
-  h.deployment = ctx.Id();
-  h.stack = job.name;
-  h.commit = commit;
-  h.updater = spec.name;
-  h.container = own_container_;
-  h.service = own.name;
-  h.earlier_failures = earlier_failures;
-  h.started_at_ms = state::NowMs();
-  std::error_code ec;
-  std::filesystem::remove(HandOverResultPath(state_dir), ec);
-  if (auto r = WriteHandOver(state_dir, h); !r)
-    return fail("writing " + HandOverPath(state_dir).string() + ": " + r.error().What());
-  auto id = runtime_.Create(spec);
-  if (!id) {
-    ClearHandOver(state_dir);
-    return fail("creating the updater container " + spec.name + ": " + id.error().What());
-  }
-  if (auto r = runtime_.Start(*id); !r) {
-    (void)runtime_.Remove(*id);
-    ClearHandOver(state_dir);
-    return fail("starting the updater container " + spec.name + ": " + r.error().What());
-  }
+  const std::string& id = updater->id;
+  const podman::ContainerSpec& spec = updater->spec;
   ctx.Log("[" + job.name + "] podcd itself changed (" + Join(own.reasons, "; ") +
           "): handed over to the updater container " + spec.name + " (" + image +
           "); the podcd that runs next closes this deployment");
@@ -423,20 +442,20 @@ Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key,
       ctx.HandOver();
       return Fail(ErrorCode::kUnavailable, "handed over to the self-updater");
     }
-    if (UpdaterEnded(runtime_, *id, clock_)) break;
+    if (UpdaterEnded(runtime_, id, clock_)) break;
     if (clock_.Now() > deadline) {
       ctx.Log("[" + job.name + "] the updater " + spec.name +
               " is still running after the health timeout + 5 min; "
               "its result, if it ever comes, closes nothing");
-      (void)runtime_.Stop(*id, std::chrono::seconds(5));
+      (void)runtime_.Stop(id, std::chrono::seconds(5));
       ClearHandOver(state_dir);
       return fail("the updater did not finish in time");
     }
     clock_.Sleep(std::chrono::milliseconds(250));
   }
-  for (auto& line : UpdaterLog(runtime_, *id, 100)) ctx.Log(std::move(line));
+  for (auto& line : UpdaterLog(runtime_, id, 100)) ctx.Log(std::move(line));
   auto result = ReadHandOverResult(state_dir);
-  (void)runtime_.Remove(*id);
+  (void)runtime_.Remove(id);
   ClearHandOver(state_dir);
   if (!result || !*result || (*result)->deployment != ctx.Id()) {
     return fail("the updater ended without a result" +

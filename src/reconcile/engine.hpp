@@ -103,6 +103,12 @@ class Engine final : public Executor {
   // record is then handed over), or for the updater to end without stopping us (it failed).
   Expected<void> HandOverSelf(const StackJob& job, const std::string& key, const std::string& commit,
                               const std::string& earlier_failures, RunContext& ctx);
+  struct Updater {
+    std::string id;
+    podman::ContainerSpec spec;
+  };
+  Expected<Updater> StartUpdater(const StackJob& job, const std::string& commit,
+                                 const std::string& earlier_failures, RunContext& ctx);
   // The service of `job` whose container is this process, if any.
   const ServiceJob* OwnService(const StackJob& job) const;
 
