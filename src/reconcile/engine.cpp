@@ -4,7 +4,6 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
-#include <set>
 
 #include "config/config.hpp"
 #include "git/sync.hpp"
