@@ -1,6 +1,7 @@
 #include "reconcile/select.hpp"
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 namespace podcd::reconcile {
@@ -86,6 +87,54 @@ Selection SelectStacks(const core::PlanResult& plan, const SelectRequest& reques
   std::stable_partition(todo.begin(), todo.end(), [&](const auto* sp) { return sp->name != request.self; });
   for (const auto* sp : todo) out.run.push_back(Prepare(*sp, request, !named.empty()));
   return out;
+}
+
+StackSchedule ScheduleStacks(const std::vector<StackNetworks>& stacks) {
+  const std::size_t n = stacks.size();
+  std::map<std::string, std::set<std::size_t>> creators;  // network name -> the stacks creating it
+  for (std::size_t i = 0; i < n; ++i) {
+    for (const auto& net : stacks[i].creates) creators[net].insert(i);
+  }
+  std::vector<std::set<std::size_t>> needs(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (const auto& name : stacks[i].uses) {
+      if (auto it = creators.find(name); it != creators.end()) {
+        for (auto j : it->second) {
+          if (j != i) needs[i].insert(j);
+        }
+      }
+    }
+  }
+  // Kahn's algorithm, ties in the given order; what is left (cycles) follows in the given order.
+  std::vector<std::size_t> order;
+  std::vector<bool> placed(n, false);
+  for (bool progress = true; progress;) {
+    progress = false;
+    for (std::size_t i = 0; i < n; ++i) {
+      if (placed[i]) continue;
+      if (std::all_of(needs[i].begin(), needs[i].end(), [&](auto j) { return placed[j]; })) {
+        placed[i] = true;
+        order.push_back(i);
+        progress = true;
+        break;
+      }
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (!placed[i]) order.push_back(i);
+  }
+  StackSchedule s;
+  s.order = order;
+  std::vector<std::size_t> position(n);
+  for (std::size_t p = 0; p < n; ++p) position[order[p]] = p;
+  s.after.resize(n);
+  for (std::size_t p = 0; p < n; ++p) {
+    for (auto j : needs[order[p]]) {
+      if (position[j] < p) s.after[p].push_back(position[j]);
+    }
+    std::sort(s.after[p].begin(), s.after[p].end());
+  }
+  return s;
 }
 
 }  // namespace podcd::reconcile

@@ -1,9 +1,10 @@
 // Which stacks a deployment works on, apart from the work: from the plan and the trigger,
 // which stacks run, which are reported and left (invalid, refused, kept without prune), which
-// back off after a failure, which are pruned, which are skipped and why, in what order.
+// back off after a failure, which are pruned, which are skipped and why, and in what order.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <map>
 #include <optional>
 #include <string>
@@ -47,5 +48,22 @@ struct Selection {
 
 // Pure. Pointers in the result point into `plan`.
 Selection SelectStacks(const core::PlanResult& plan, const SelectRequest& request);
+
+// When the selected stacks run. A stack that uses a network as `external` waits for the stack
+// that creates a network of that name (a proxy stack's network, shared by the apps behind it),
+// so a fresh host comes up in one reconcile whatever the stacks are called.
+struct StackNetworks {
+  std::vector<std::string> creates;  // the networks the stack creates
+  std::vector<std::string> uses;     // the networks it uses as external
+};
+
+struct StackSchedule {
+  std::vector<std::size_t> order;               // indices into the stacks, in start order
+  std::vector<std::vector<std::size_t>> after;  // per position in `order`: earlier positions to wait for
+};
+
+// Pure. Dependencies are kept only where they form no cycle (stacks that use each other's
+// networks run in their given order; the later one then finds the network).
+StackSchedule ScheduleStacks(const std::vector<StackNetworks>& stacks);
 
 }  // namespace podcd::reconcile

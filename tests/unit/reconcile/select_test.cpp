@@ -158,3 +158,31 @@ TEST_CASE("select: nothing changed, nothing runs") {
   CHECK(s.run.empty());
   CHECK(s.reported.empty());
 }
+
+TEST_CASE("schedule: a stack using a network as external waits for the stack creating it") {
+  struct Row {
+    const char* name;
+    std::vector<StackNetworks> stacks;
+    std::vector<std::size_t> order;
+    std::vector<std::vector<std::size_t>> after;
+  };
+  const Row rows[] = {
+      {"independent stacks keep their order", {{{"a_default"}, {}}, {{"b_default"}, {}}}, {0, 1}, {{}, {}}},
+      {"apps before their proxy wait for it",
+       {{{}, {"proxy"}}, {{"proxy"}, {}}, {{}, {}}},
+       {1, 0, 2},
+       {{}, {0}, {}}},
+      {"a stack using its own network waits for nobody", {{{"net"}, {"net"}}}, {0}, {{}}},
+      {"a cycle runs in the given order, the later after the earlier",
+       {{{"x"}, {"y"}}, {{"y"}, {"x"}}},
+       {0, 1},
+       {{}, {0}}},
+      {"nobody creates the external network", {{{}, {"elsewhere"}}}, {0}, {{}}},
+  };
+  for (const auto& r : rows) {
+    INFO(r.name);
+    const StackSchedule s = ScheduleStacks(r.stacks);
+    CHECK(s.order == r.order);
+    CHECK(s.after == r.after);
+  }
+}
