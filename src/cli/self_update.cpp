@@ -152,7 +152,7 @@ int InternalSelfUpdate(const GlobalOptions& g, const Args& args) {
   auto applied = reconcile::ApplyStack(*job, runtime, reconcile::RealClock(),
                                        reconcile::GateFromConfig(**cfg), log_line);
   result.ok = applied.ok;
-  result.outcome = applied.outcome;
+  result.outcome = std::string(reconcile::ToString(applied.outcome));
   result.reason = applied.reason;
   result.duration_ms = applied.duration_ms;
   return finish();

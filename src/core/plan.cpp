@@ -259,4 +259,15 @@ std::map<std::string, std::string> DecodeFieldHashes(std::string_view text) {
   return out;
 }
 
+bool IsTemporaryName(std::string_view name) { return name.ends_with(kTemporarySuffix); }
+
+std::string TemporaryName(std::string_view final_name) {
+  return std::string(final_name) + std::string(kTemporarySuffix);
+}
+
+std::string FinalName(std::string_view temporary_name) {
+  if (!IsTemporaryName(temporary_name)) return std::string(temporary_name);
+  return std::string(temporary_name.substr(0, temporary_name.size() - kTemporarySuffix.size()));
+}
+
 }  // namespace podcd::core

@@ -21,6 +21,13 @@ inline constexpr std::string_view kLabelTemporary = "io.podcd.temporary";  // "t
 inline constexpr std::string_view kLabelComposeProject = "com.docker.compose.project";
 inline constexpr std::string_view kLabelComposeService = "com.docker.compose.service";
 
+// Suffix of a new container's name while it replaces the old one (renamed after success); an
+// interrupted run leaves it behind (ActualContainer::temporary) for the next one to finish.
+inline constexpr std::string_view kTemporarySuffix = "_podcd-next";
+bool IsTemporaryName(std::string_view name);
+std::string TemporaryName(std::string_view final_name);
+std::string FinalName(std::string_view temporary_name);
+
 // One service as the repo wants it.
 struct DesiredService {
   std::string name;

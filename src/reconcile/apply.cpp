@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "reconcile/containerfile.hpp"
+#include "reconcile/gate.hpp"
+#include "reconcile/replace_plan.hpp"
 #include "util/scope_exit.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -27,8 +29,6 @@ std::int64_t Elapsed(Clock& clock, TimePoint since) {
 
 // What a service is, as seen by the services that depend on it.
 enum class Readiness { kPending, kStarted, kReady, kFailed };
-
-enum class GateKind { kHealth, kSettle, kExitZero };
 
 class StackRun {
  public:
@@ -58,6 +58,10 @@ class StackRun {
                 StackResult& result);
   bool BaseImagesKey(const ServiceJob& s, podman::PullPolicy policy, std::string& key, StackResult& result);
   bool EnsureNetworksAndVolumes(StackResult& result);
+  void RunServices();
+  void CheckUnsettled();
+  // Services gone from the compose file: removed when the rest succeeded, else kept.
+  void RemoveDropped(bool failed);
   void RunService(size_t index);
   void AcquireSlot();
   void ReleaseSlot();
@@ -68,17 +72,28 @@ class StackRun {
   bool HasDependents(const ServiceJob& s) const;
   Expected<void> Gate(const ServiceJob& s, const std::string& id);
   std::string LastLogs(const std::string& id);
-  ServiceResult Create(const ServiceJob& s);
-  ServiceResult Recreate(const ServiceJob& s);
+  static ReplaceTarget Target(const ServiceJob& s);
+  // What Execute knows of a plan under way: the jobs of its members, their new containers,
+  // which old ones it stopped and when the first stopped.
+  struct Progress {
+    std::vector<const ServiceJob*> jobs;
+    std::vector<std::string> new_ids;  // "" until created
+    std::vector<bool> stopped;
+    std::optional<TimePoint> stopped_at;
+    std::int64_t gap = 0;
+  };
+  std::vector<ServiceResult> Execute(const ReplacementPlan& plan, const std::vector<const ServiceJob*>& jobs);
+  Expected<void> RunStep(const Step& step, Progress& progress);
+  Expected<std::string> CreateNew(const Step& step, const Progress& progress);
   // An owner whose namespaces other services join, replaced with those joiners as one group.
-  std::vector<ServiceResult> ReplaceGroup(const ServiceJob& owner,
-                                          const std::vector<const ServiceJob*>& joiners);
   void RunGroup(size_t owner, const std::vector<size_t>& joiners);
   void Finish(size_t index, ServiceResult out, TimePoint start);
   void Cleanup(const std::string& id, const ServiceJob& s);
   // The old containers of `s`: stopped with its grace period, or started again (rollback).
   void StopOld(const ServiceJob& s);
   void StartOld(const ServiceJob& s);
+  // Takes the old containers of `s` off its networks.
+  void Disconnect(const ServiceJob& s);
 
   const StackJob& job_;
   Runtime& rt_;
@@ -105,21 +120,6 @@ class StackRun {
 };
 
 bool IsWork(core::Action a) { return a == core::Action::kCreate || a == core::Action::kRecreate; }
-
-std::string JoinLines(const std::string& text, size_t max_lines) {
-  std::vector<std::string> lines;
-  size_t start = 0;
-  while (start < text.size()) {
-    auto nl = text.find('\n', start);
-    if (nl == std::string::npos) nl = text.size();
-    if (nl > start) lines.push_back(text.substr(start, nl - start));
-    start = nl + 1;
-  }
-  if (lines.size() > max_lines) lines.erase(lines.begin(), lines.end() - static_cast<long>(max_lines));
-  std::string out;
-  for (const auto& l : lines) out += (out.empty() ? "" : " | ") + l;
-  return out;
-}
 
 Expected<bool> StackRun::ImageExistsOnce(const std::string& image) {
   if (present_.contains(image)) return true;
@@ -320,7 +320,7 @@ bool StackRun::WaitForDependencies(const ServiceJob& s, std::string& why, const 
   for (const auto& dep : s.depends_on) {
     if (dep.service == except) continue;
     if (!readiness_.contains(dep.service)) continue;  // not part of this stack's job
-    Readiness need = dep.condition == "service_started" ? Readiness::kStarted : Readiness::kReady;
+    Readiness need = dep.condition == DependencyCondition::kStarted ? Readiness::kStarted : Readiness::kReady;
     ready_cv_.wait(lock, [&] {
       auto r = readiness_[dep.service];
       return r == Readiness::kFailed || static_cast<int>(r) >= static_cast<int>(need);
@@ -334,13 +334,14 @@ bool StackRun::WaitForDependencies(const ServiceJob& s, std::string& why, const 
 }
 
 GateKind StackRun::GateFor(const ServiceJob& s) const {
+  bool awaited_to_complete = false;
   for (const auto& other : services_) {
     for (const auto& dep : other.depends_on) {
-      if (dep.service == s.name && dep.condition == "service_completed_successfully")
-        return GateKind::kExitZero;
+      if (dep.service == s.name && dep.condition == DependencyCondition::kCompletedSuccessfully)
+        awaited_to_complete = true;
     }
   }
-  return s.has_healthcheck ? GateKind::kHealth : GateKind::kSettle;
+  return GateKindFor(s.has_healthcheck, awaited_to_complete);
 }
 
 Expected<void> StackRun::Gate(const ServiceJob& s, const std::string& id) {
@@ -350,56 +351,33 @@ Expected<void> StackRun::Gate(const ServiceJob& s, const std::string& id) {
   ReleaseSlot();
   ScopeExit reacquire([this] { AcquireSlot(); });
   const auto start = clock_.Now();
-  const auto deadline = start + gate_.timeout;
   auto first = rt_.Inspect(id);
   if (!first) return std::unexpected(first.error());
-  const std::int64_t restarts = first->restart_count;
-  const GateKind kind = GateFor(s);
-  Ms interval = kind == GateKind::kHealth ? std::clamp(s.health_interval, Ms(100), Ms(5000)) : gate_.poll;
-  if (kind == GateKind::kHealth && s.health_interval.count() == 0) interval = Ms(1000);
-  int healthy = 0;
-  int failed_in_a_row = 0;
+  const GateSpec spec = MakeGateSpec(GateFor(s), gate_.timeout, gate_.settle, gate_.healthy_count, gate_.poll,
+                                     s.health_interval, s.health_start_period, s.health_retries);
+  GateState state = GateStart(start, first->restart_count);
   for (;;) {
-    if (gate_.stopping && gate_.stopping()) return Fail(ErrorCode::kUnavailable, "podcd is stopping");
-    auto st = rt_.Inspect(id);
-    if (!st) return std::unexpected(st.error());
-    if (kind == GateKind::kExitZero) {
-      if (!st->running && st->status == "exited") {
-        if (st->exit_code == 0) return {};
-        return Fail(ErrorCode::kInternal, "exited with code " + std::to_string(st->exit_code));
-      }
-    } else {
-      if (!st->running) {
-        return Fail(ErrorCode::kInternal,
-                    "container " + st->status +
-                        (st->status == "exited" ? " with code " + std::to_string(st->exit_code) : ""));
-      }
-      if (st->restart_count != restarts) return Fail(ErrorCode::kInternal, "container restarted");
-      if (kind == GateKind::kSettle) {
-        if (clock_.Now() - start >= gate_.settle) return {};
-      } else {
-        auto h = rt_.Healthcheck(id);
-        if (!h) return std::unexpected(h.error());
-        if (h->status == "healthy") {
-          failed_in_a_row = 0;
-          if (++healthy >= gate_.healthy_count) return {};
-        } else {
-          healthy = 0;
-          const bool starting = clock_.Now() - start < s.health_start_period;
-          if (h->status == "unhealthy" && !starting && ++failed_in_a_row >= std::max(1, s.health_retries)) {
-            return Fail(ErrorCode::kInternal, "healthcheck unhealthy (" + std::to_string(failed_in_a_row) +
-                                                  " checks in a row)" +
-                                                  (h->output.empty() ? "" : ": " + JoinLines(h->output, 3)));
-          }
-        }
-      }
+    GateObservation seen;
+    seen.stopping = gate_.stopping && gate_.stopping();
+    if (!seen.stopping) {
+      auto st = rt_.Inspect(id);
+      if (!st) return std::unexpected(st.error());
+      seen.status = st->status;
+      seen.running = st->running;
+      seen.exit_code = st->exit_code;
+      seen.restart_count = st->restart_count;
     }
-    if (clock_.Now() >= deadline) {
-      return Fail(ErrorCode::kTimeout,
-                  std::string(kind == GateKind::kExitZero ? "did not exit" : "not healthy") + " within " +
-                      std::to_string(gate_.timeout.count() / 1000) + " s");
+    GateDecision d = GateStep(spec, state, seen, clock_.Now());
+    if (d.verdict == GateDecision::Verdict::kCheck) {
+      auto h = rt_.Healthcheck(id);
+      if (!h) return std::unexpected(h.error());
+      seen.health = GateObservation::Health{h->status, h->output};
+      d = GateStep(spec, state, seen, clock_.Now());
     }
-    clock_.Sleep(kind == GateKind::kSettle ? std::min(interval, gate_.settle) : interval);
+    state = d.state;
+    if (d.verdict == GateDecision::Verdict::kPass) return {};
+    if (d.verdict == GateDecision::Verdict::kFail) return Fail(d.code, d.reason);
+    clock_.Sleep(spec.sleep);
   }
 }
 
@@ -429,29 +407,13 @@ void StackRun::StartOld(const ServiceJob& s) {
   }
 }
 
-ServiceResult StackRun::Create(const ServiceJob& s) {
-  ServiceResult r{s.name, "created", "", 0, -1};
-  auto id = Write(rt_.Create(s.spec));
-  if (!id) return {s.name, "failed", "create: " + id.error().What(), 0, -1};
-  if (auto st = Write(rt_.Start(*id)); !st) {
-    std::string why = "start: " + st.error().What() + LastLogs(*id);
-    Cleanup(*id, s);
-    return {s.name, "failed", why, 0, -1};
+void StackRun::Disconnect(const ServiceJob& s) {
+  for (const auto& old : s.old_containers) {
+    for (const auto& net : s.spec.networks) {
+      if (auto r = Write(rt_.Disconnect(old, net.name)); !r)
+        Log("warning: disconnect " + old.substr(0, 12) + " from " + net.name + ": " + r.error().What());
+    }
   }
-  SetReadiness(s.name, Readiness::kStarted);
-  if (GateFor(s) == GateKind::kSettle && !HasDependents(s)) {
-    // A new service with nothing to roll back to and nobody waiting on it: no settle wait
-    // (compose does not wait either). Run() checks once, at the end, that it still runs.
-    std::lock_guard lock(ready_mutex_);
-    unsettled_.emplace_back(s.name, *id);
-    return r;
-  }
-  if (auto g = Gate(s, *id); !g) {
-    std::string why = "gate: " + g.error().What() + LastLogs(*id);
-    Cleanup(*id, s);
-    return {s.name, "failed", why, 0, -1};
-  }
-  return r;
 }
 
 bool StackRun::HasDependents(const ServiceJob& s) const {
@@ -463,59 +425,100 @@ bool StackRun::HasDependents(const ServiceJob& s) const {
   return false;
 }
 
-ServiceResult StackRun::Recreate(const ServiceJob& s) {
+ReplaceTarget StackRun::Target(const ServiceJob& s) {
+  return {s.name, s.publishes_host_ports, s.shares_namespace};
+}
+
+// The new container of a plan's member: its spec, under the temporary name, joining the new
+// owner's namespaces by id where it joined the owner by name.
+Expected<std::string> StackRun::CreateNew(const Step& step, const Progress& progress) {
+  const ServiceJob& s = *progress.jobs[step.member];
   podman::ContainerSpec spec = s.spec;
-  const std::string final_name = spec.name;
-  spec.name = final_name + std::string(kTemporarySuffix);
-  // Zero downtime when nothing forces the old container to go first: no host port to free,
-  // no namespace shared with another container.
-  const bool overlap = !s.publishes_host_ports && !s.shares_namespace;
-  auto id = Write(rt_.Create(spec));
-  if (!id) return {s.name, "failed", "create: " + id.error().What() + " (old container kept)", 0, -1};
-
-  std::optional<TimePoint> stopped_at;
-  auto restore_old = [&](const std::string& why) -> ServiceResult {
-    Cleanup(*id, s);
-    std::int64_t gap = 0;
-    if (stopped_at) {
-      StartOld(s);
-      gap = Elapsed(clock_, *stopped_at);
+  if (step.temporary) spec.name = core::TemporaryName(s.spec.name);
+  if (step.join_owner) {
+    const std::string by_name = "container:" + progress.jobs[0]->spec.name;
+    for (std::string* mode : {&spec.network_mode, &spec.pid_mode, &spec.ipc_mode}) {
+      if (*mode == by_name) *mode = "container:" + progress.new_ids[0];
     }
-    Log(s.name + ": rolled back to the old container: " + why);
-    return {s.name, "rolled-back", why, 0, gap};
-  };
-  auto stop_old = [&]() {
-    if (overlap) {
-      // Off the networks first: a stopped container keeps its DNS names until Podman's
-      // cleanup runs, so clients would still be sent to it for a moment and be refused.
+  }
+  return Write(rt_.Create(spec));
+}
+
+// Runs one step; an error is the step's failure (warnings are logged here).
+Expected<void> StackRun::RunStep(const Step& step, Progress& progress) {
+  const ServiceJob& s = *progress.jobs[step.member];
+  std::string& id = progress.new_ids[step.member];
+  switch (step.op) {
+    case StepOp::kCreate: {
+      auto created = CreateNew(step, progress);
+      if (!created) return std::unexpected(created.error());
+      id = *created;
+      return {};
+    }
+    case StepOp::kStart: return Write(rt_.Start(id));
+    case StepOp::kMarkStarted: SetReadiness(s.name, Readiness::kStarted); return {};
+    case StepOp::kGate: return Gate(s, id);
+    case StepOp::kDeferCheck: {
+      std::lock_guard lock(ready_mutex_);
+      unsettled_.emplace_back(s.name, id);
+      return {};
+    }
+    case StepOp::kMarkGap:
+      progress.gap = progress.stopped_at ? Elapsed(clock_, *progress.stopped_at) : 0;
+      return {};
+    case StepOp::kDisconnect: Disconnect(s); return {};
+    case StepOp::kStopOld:
+      if (!progress.stopped_at) progress.stopped_at = clock_.Now();
+      progress.stopped[step.member] = true;
+      StopOld(s);
+      return {};
+    case StepOp::kRemoveOld:
       for (const auto& old : s.old_containers) {
-        for (const auto& net : s.spec.networks) {
-          if (auto r = Write(rt_.Disconnect(old, net.name)); !r) {
-            Log("warning: disconnect " + old.substr(0, 12) + " from " + net.name + ": " + r.error().What());
-          }
-        }
+        if (auto r = Write(rt_.Remove(old)); !r) return r;
       }
-    }
-    stopped_at = clock_.Now();
-    StopOld(s);
-  };
+      return {};
+    case StepOp::kRename:
+      // The new container runs and serves; only its name is off. The next reconcile finishes it.
+      if (auto r = Write(rt_.Rename(id, s.spec.name)); !r)
+        Log("warning: rename to " + s.spec.name + ": " + r.error().What());
+      return {};
+    case StepOp::kCleanupNew:
+      if (!id.empty()) Cleanup(id, s);
+      return {};
+    case StepOp::kStartOld:
+      if (progress.stopped[step.member]) StartOld(s);
+      return {};
+  }
+  return {};
+}
 
-  if (!overlap) stop_old();
-  if (auto st = Write(rt_.Start(*id)); !st) return restore_old("start: " + st.error().What() + LastLogs(*id));
-  std::int64_t gap = stopped_at ? Elapsed(clock_, *stopped_at) : 0;
-  SetReadiness(s.name, Readiness::kStarted);
-  if (auto g = Gate(s, *id); !g) return restore_old("gate: " + g.error().What() + LastLogs(*id));
-  if (overlap) stop_old();
-  for (const auto& old : s.old_containers) {
-    if (auto r = Write(rt_.Remove(old)); !r) {
-      return restore_old("remove old container: " + r.error().What());
-    }
+// Runs a plan's steps through the runtime; a failing step fails the change (kFail) or puts the
+// old containers back first (kRollback). One result per member, all alike.
+std::vector<ServiceResult> StackRun::Execute(const ReplacementPlan& plan,
+                                             const std::vector<const ServiceJob*>& jobs) {
+  Progress progress;
+  progress.jobs = jobs;
+  progress.new_ids.assign(jobs.size(), "");
+  progress.stopped.assign(jobs.size(), false);
+  auto all = [&](ServiceOutcome outcome, const std::string& why, std::int64_t gap) {
+    std::vector<ServiceResult> out;
+    for (const auto* j : jobs) out.push_back({j->name, outcome, why, 0, gap});
+    return out;
+  };
+  for (const Step& step : plan.steps) {
+    auto r = RunStep(step, progress);
+    if (r || step.on_error == OnError::kWarn) continue;
+    const std::string& id = progress.new_ids[step.member];
+    std::string why = step.what + ": " + r.error().What() + (step.with_logs ? LastLogs(id) : "") + step.kept;
+    if (step.on_error == OnError::kFail) return all(ServiceOutcome::kFailed, why, -1);
+    for (const Step& back : plan.rollback) (void)RunStep(back, progress);
+    if (!plan.replaces) return all(ServiceOutcome::kFailed, why, -1);
+    const std::int64_t gap = progress.stopped_at ? Elapsed(clock_, *progress.stopped_at) : 0;
+    if (!plan.rollback_log.empty()) Log(plan.rollback_log + ": " + why);
+    return all(ServiceOutcome::kRolledBack, why, gap);
   }
-  if (auto r = Write(rt_.Rename(*id, final_name)); !r) {
-    // The new container runs and serves; only its name is off. The next reconcile finishes it.
-    Log("warning: rename to " + final_name + ": " + r.error().What());
-  }
-  return {s.name, "recreated", "", 0, gap};
+  return all(plan.replaces ? ServiceOutcome::kRecreated : ServiceOutcome::kCreated, "",
+             plan.replaces ? progress.gap : -1);
 }
 
 void StackRun::AcquireSlot() {
@@ -532,74 +535,6 @@ void StackRun::ReleaseSlot() {
   slots_cv_.notify_one();
 }
 
-std::vector<ServiceResult> StackRun::ReplaceGroup(const ServiceJob& owner,
-                                                  const std::vector<const ServiceJob*>& joiners) {
-  // The old joiners live in the old owner's namespaces, and Podman removes no container that
-  // others depend on: so the group stops together (joiners first), the new owner starts and
-  // passes its gate, then each new joiner joins it (by id: the owner's final name is still the
-  // old one's) and passes its gate; only then do the old ones go. Any failure puts the old
-  // group back: the old owner starts first, then its joiners join it again.
-  std::vector<ServiceResult> out;
-  auto all = [&](const std::string& outcome, const std::string& why, std::int64_t gap) {
-    out.clear();
-    out.push_back({owner.name, outcome, why, 0, gap});
-    for (const auto* j : joiners) out.push_back({j->name, outcome, why, 0, gap});
-    return out;
-  };
-  podman::ContainerSpec spec = owner.spec;
-  spec.name = owner.spec.name + std::string(kTemporarySuffix);
-  auto id = Write(rt_.Create(spec));
-  if (!id)
-    return all("failed", "create " + owner.name + ": " + id.error().What() + " (old containers kept)", -1);
-  std::vector<std::pair<const ServiceJob*, std::string>> new_joiners;
-
-  const TimePoint stopped_at = clock_.Now();
-  for (const auto* j : joiners) StopOld(*j);
-  StopOld(owner);
-  auto restore = [&](const std::string& why) {
-    for (auto it = new_joiners.rbegin(); it != new_joiners.rend(); ++it) Cleanup(it->second, *it->first);
-    Cleanup(*id, owner);
-    StartOld(owner);
-    for (const auto* j : joiners) StartOld(*j);
-    Log(owner.name + " and the services in its namespaces: rolled back to the old containers: " + why);
-    return all("rolled-back", why, Elapsed(clock_, stopped_at));
-  };
-  if (auto st = Write(rt_.Start(*id)); !st)
-    return restore(owner.name + " start: " + st.error().What() + LastLogs(*id));
-  if (auto g = Gate(owner, *id); !g)
-    return restore(owner.name + " gate: " + g.error().What() + LastLogs(*id));
-  const std::string by_name = "container:" + owner.spec.name;
-  for (const auto* j : joiners) {
-    podman::ContainerSpec js = j->spec;
-    js.name = j->spec.name + std::string(kTemporarySuffix);
-    for (std::string* mode : {&js.network_mode, &js.pid_mode, &js.ipc_mode}) {
-      if (*mode == by_name) *mode = "container:" + *id;
-    }
-    auto jid = Write(rt_.Create(js));
-    if (!jid) return restore(j->name + " create: " + jid.error().What());
-    new_joiners.emplace_back(j, *jid);
-    if (auto st = Write(rt_.Start(*jid)); !st)
-      return restore(j->name + " start: " + st.error().What() + LastLogs(*jid));
-    if (auto g = Gate(*j, *jid); !g) return restore(j->name + " gate: " + g.error().What() + LastLogs(*jid));
-  }
-  const std::int64_t gap = Elapsed(clock_, stopped_at);
-  for (const auto* j : joiners) {
-    for (const auto& old : j->old_containers) {
-      if (auto r = Write(rt_.Remove(old)); !r) return restore("remove old container: " + r.error().What());
-    }
-  }
-  for (const auto& old : owner.old_containers) {
-    if (auto r = Write(rt_.Remove(old)); !r) return restore("remove old container: " + r.error().What());
-  }
-  if (auto r = Write(rt_.Rename(*id, owner.spec.name)); !r)
-    Log("warning: rename to " + owner.spec.name + ": " + r.error().What());
-  for (const auto& [j, jid] : new_joiners) {
-    if (auto r = Write(rt_.Rename(jid, j->spec.name)); !r)
-      Log("warning: rename to " + j->spec.name + ": " + r.error().What());
-  }
-  return all("recreated", "", gap);
-}
-
 void StackRun::RunGroup(size_t owner, const std::vector<size_t>& joiners) {
   const auto start = clock_.Now();
   const ServiceJob& o = services_[owner];
@@ -608,14 +543,18 @@ void StackRun::RunGroup(size_t owner, const std::vector<size_t>& joiners) {
   for (size_t k = 0; ready && k < joiners.size(); ++k)
     ready = WaitForDependencies(services_[joiners[k]], why, o.name);
   if (!ready) {
-    Finish(owner, {o.name, "skipped", why, 0, -1}, start);
-    for (auto j : joiners) Finish(j, {services_[j].name, "skipped", why, 0, -1}, start);
+    Finish(owner, {o.name, ServiceOutcome::kSkipped, why, 0, -1}, start);
+    for (auto j : joiners) Finish(j, {services_[j].name, ServiceOutcome::kSkipped, why, 0, -1}, start);
     return;
   }
-  std::vector<const ServiceJob*> js;
-  for (auto j : joiners) js.push_back(&services_[j]);
+  std::vector<const ServiceJob*> jobs{&o};
+  std::vector<ReplaceTarget> targets;
+  for (auto j : joiners) {
+    jobs.push_back(&services_[j]);
+    targets.push_back(Target(services_[j]));
+  }
   AcquireSlot();
-  auto results = ReplaceGroup(o, js);
+  auto results = Execute(ReplacePlan(Target(o), targets), jobs);
   ReleaseSlot();
   Finish(owner, results[0], start);
   for (size_t k = 0; k < joiners.size(); ++k) Finish(joiners[k], results[k + 1], start);
@@ -626,11 +565,17 @@ void StackRun::RunService(size_t index) {
   const auto start = clock_.Now();
   std::string why;
   if (!WaitForDependencies(s, why)) {
-    Finish(index, {s.name, "skipped", why, 0, -1}, start);
+    Finish(index, {s.name, ServiceOutcome::kSkipped, why, 0, -1}, start);
     return;
   }
+  // A new service with nothing to roll back to and nobody waiting on it is not held for the
+  // settle time (compose does not wait either): Run() checks once, at the end, that it runs.
+  const ReplacementPlan plan =
+      s.action == core::Action::kCreate
+          ? CreatePlan(Target(s), GateFor(s) == GateKind::kSettle && !HasDependents(s))
+          : ReplacePlan(Target(s), {});
   AcquireSlot();
-  ServiceResult r = s.action == core::Action::kCreate ? Create(s) : Recreate(s);
+  ServiceResult r = Execute(plan, {&s}).front();
   ReleaseSlot();
   Finish(index, std::move(r), start);
 }
@@ -639,14 +584,15 @@ void StackRun::Finish(size_t index, ServiceResult result, TimePoint start) {
   const ServiceJob& s = services_[index];
   ServiceResult& out = results_[index];
   out = std::move(result);
-  if (out.outcome == "skipped") {
+  if (out.outcome == ServiceOutcome::kSkipped) {
     SetReadiness(s.name, Readiness::kFailed);
     return;
   }
   out.duration_ms = Elapsed(clock_, start);
-  bool ok = out.outcome == "created" || out.outcome == "recreated";
+  const bool ok = Succeeded(out.outcome);
   SetReadiness(s.name, ok ? Readiness::kReady : Readiness::kFailed);
-  std::string line = s.name + ": " + out.outcome + " in " + std::to_string(out.duration_ms) + " ms";
+  std::string line =
+      s.name + ": " + std::string(ToString(out.outcome)) + " in " + std::to_string(out.duration_ms) + " ms";
   if (out.gap_ms >= 0) line += " (gap " + std::to_string(out.gap_ms) + " ms)";
   if (!s.reasons.empty() && ok) {
     line += " because ";
@@ -668,7 +614,7 @@ StackResult StackRun::Run() {
   };
   // 1. Every image first: a pull failure fails the stack with nothing touched.
   if (!PullImages(result)) {
-    result.outcome = "failed";
+    result.outcome = StackOutcomeKind::kFailed;
     Log("stack " + job_.name + " failed before any change: " + result.reason);
     return finish(false);
   }
@@ -676,17 +622,38 @@ StackResult StackRun::Run() {
     return IsWork(s.action) || s.action == core::Action::kRemove;
   });
   if (!any_work) {
-    result.outcome = "unchanged";
-    for (const auto& s : services_) result.services.push_back({s.name, "unchanged", "", 0, -1});
+    result.outcome = StackOutcomeKind::kUnchanged;
+    for (const auto& s : services_)
+      result.services.push_back({s.name, ServiceOutcome::kUnchanged, "", 0, -1});
     return finish(true);
   }
   if (!EnsureNetworksAndVolumes(result)) {
-    result.outcome = "failed";
+    result.outcome = StackOutcomeKind::kFailed;
     Log("stack " + job_.name + " failed before any change: " + result.reason);
     return finish(false);
   }
   // 2. Each service in its own task; a dependent waits for what its depends_on condition
   //    needs (started, healthy, or exited 0); unrelated services proceed in parallel.
+  RunServices();
+  CheckUnsettled();
+  bool failed = false;
+  for (const auto& r : results_) {
+    if (FailsStack(r.outcome)) {
+      failed = true;
+      if (result.reason.empty())
+        result.reason = r.name + " " + std::string(ToString(r.outcome)) + ": " + r.reason;
+    }
+  }
+  // 3. Services removed from the compose file go only when everything else succeeded.
+  RemoveDropped(failed);
+  for (auto& r : results_) {
+    if (!r.name.empty()) result.services.push_back(std::move(r));
+  }
+  result.outcome = failed ? StackOutcomeKind::kFailed : StackOutcomeKind::kUpdated;
+  return finish(!failed);
+}
+
+void StackRun::RunServices() {
   results_.assign(services_.size(), ServiceResult{});
   {
     std::lock_guard lock(ready_mutex_);
@@ -695,18 +662,21 @@ StackResult StackRun::Run() {
       readiness_[s.name] = IsWork(s.action) ? Readiness::kPending : Readiness::kReady;
     }
   }
-  // An owner being replaced takes the services that join its namespaces along (ReplaceGroup).
+  // An owner being replaced takes the services that join its namespaces along (ReplacePlan).
+  std::vector<std::string> names;
+  std::vector<bool> recreate, work;
+  std::vector<std::vector<std::string>> joins;
+  for (const auto& s : services_) {
+    names.push_back(s.name);
+    recreate.push_back(s.action == core::Action::kRecreate);
+    work.push_back(IsWork(s.action));
+    joins.push_back(s.joins);
+  }
   std::map<size_t, std::vector<size_t>> groups;
   std::set<size_t> in_group;
-  for (size_t i = 0; i < services_.size(); ++i) {
-    if (services_[i].action != core::Action::kRecreate) continue;
-    for (size_t j = 0; j < services_.size(); ++j) {
-      const auto& joins = services_[j].joins;
-      if (j == i || !IsWork(services_[j].action) || in_group.contains(j) || groups.contains(j)) continue;
-      if (std::find(joins.begin(), joins.end(), services_[i].name) == joins.end()) continue;
-      groups[i].push_back(j);
-      in_group.insert(j);
-    }
+  for (auto& g : NamespaceGroups(names, recreate, work, joins)) {
+    in_group.insert(g.joiners.begin(), g.joiners.end());
+    groups[g.owner] = std::move(g.joiners);
   }
   std::vector<std::thread> tasks;
   for (size_t i = 0; i < services_.size(); ++i) {
@@ -717,16 +687,20 @@ StackResult StackRun::Run() {
     } else if (IsWork(s.action)) {
       tasks.emplace_back([this, i] { RunService(i); });
     } else if (s.action == core::Action::kUnchanged) {
-      results_[i] = {s.name, "unchanged", "", 0, -1};
+      results_[i] = {s.name, ServiceOutcome::kUnchanged, "", 0, -1};
     }
   }
   for (auto& t : tasks) t.join();
+}
+
+// New services that were not held for the settle time must still run now.
+void StackRun::CheckUnsettled() {
   for (const auto& [name, id] : unsettled_) {
     auto st = rt_.Inspect(id);
     if (st && st->running) continue;
     for (auto& r : results_) {
       if (r.name != name) continue;
-      r.outcome = "failed";
+      r.outcome = ServiceOutcome::kFailed;
       r.reason = st ? "container " + st->status +
                           (st->status == "exited" ? " with code " + std::to_string(st->exit_code) : "")
                     : st.error().What();
@@ -734,22 +708,17 @@ StackResult StackRun::Run() {
       Log(name + ": failed after start: " + r.reason);
     }
   }
-  bool failed = false;
-  for (const auto& r : results_) {
-    if (r.outcome == "failed" || r.outcome == "rolled-back" || r.outcome == "skipped") {
-      failed = true;
-      if (result.reason.empty()) result.reason = r.name + " " + r.outcome + ": " + r.reason;
-    }
-  }
-  // 3. Services removed from the compose file go only when everything else succeeded. All
-  // stop first; a container whose namespaces another removed one joined (a VPN sidecar) can
-  // only go after it, so what fails to go is tried again once the rest is gone.
+}
+
+// All stop first; a container whose namespaces another removed one joined (a VPN sidecar) can
+// only go after it, so what fails to go is tried again once the rest is gone.
+void StackRun::RemoveDropped(bool failed) {
   std::vector<std::pair<size_t, std::string>> removed, later;
   for (size_t i = 0; i < services_.size(); ++i) {
     const auto& s = services_[i];
     if (s.action != core::Action::kRemove) continue;
     if (failed) {
-      results_[i] = {s.name, "kept", "not removed because the deployment failed", 0, -1};
+      results_[i] = {s.name, ServiceOutcome::kKept, "not removed because the deployment failed", 0, -1};
       continue;
     }
     for (const auto& id : s.old_containers) {
@@ -767,116 +736,17 @@ StackResult StackRun::Run() {
   for (size_t i = 0; i < services_.size(); ++i) {
     const auto& s = services_[i];
     if (s.action != core::Action::kRemove || failed) continue;
-    results_[i] = {s.name, "removed", "service removed from the compose file", 0, -1};
+    results_[i] = {s.name, ServiceOutcome::kRemoved, "service removed from the compose file", 0, -1};
     Log(s.name + ": removed (no longer in the compose file)");
   }
-  for (auto& r : results_) {
-    if (!r.name.empty()) result.services.push_back(std::move(r));
-  }
-  result.outcome = failed ? "failed" : "updated";
-  return finish(!failed);
 }
 
 }  // namespace
-
-bool IsTemporaryName(std::string_view name) { return name.ends_with(kTemporarySuffix); }
-
-std::string FinalName(std::string_view temporary_name) {
-  if (!IsTemporaryName(temporary_name)) return std::string(temporary_name);
-  return std::string(temporary_name.substr(0, temporary_name.size() - kTemporarySuffix.size()));
-}
 
 StackResult ApplyStack(const StackJob& job, Runtime& runtime, Clock& clock, const GateOptions& gate,
                        const LogFn& log) {
   StackRun run(job, runtime, clock, gate, log);
   return run.Run();
-}
-
-StackResult RemoveStack(const core::StackPlan& plan, Runtime& runtime, const LogFn& log) {
-  StackResult result;
-  result.name = plan.name;
-  result.outcome = "removed";
-  for (const auto& s : plan.services) {
-    for (const auto& id : s.containers) {
-      (void)runtime.Stop(id, std::chrono::seconds(10));
-      ++result.write_calls;
-    }
-  }
-  // A container whose namespaces others joined can only go after them: what fails is tried
-  // again once the rest is gone.
-  std::vector<std::pair<const core::ServicePlan*, std::string>> later;
-  for (const auto& s : plan.services) {
-    for (const auto& id : s.containers) {
-      ++result.write_calls;
-      if (!runtime.Remove(id)) later.emplace_back(&s, id);
-    }
-  }
-  for (const auto& [s, id] : later) {
-    ++result.write_calls;
-    if (auto r = runtime.Remove(id); !r) {
-      result.ok = false;
-      result.reason = "remove " + s->name + ": " + r.error().What();
-    }
-  }
-  for (const auto& s : plan.services)
-    result.services.push_back({s.name, "removed", "stack removed from the repository", 0, -1});
-  for (const auto& id : plan.leftovers) {
-    (void)runtime.Remove(id);
-    ++result.write_calls;
-  }
-  if (auto nets = runtime.StackNetworks(plan.name)) {
-    for (const auto& n : *nets) {
-      if (auto r = runtime.RemoveNetwork(n); r) {
-        ++result.write_calls;
-        log("removed network " + n);
-      } else {
-        log("warning: network " + n + " kept: " + r.error().What());
-      }
-    }
-  }
-  if (auto vols = runtime.StackVolumes(plan.name); vols && !vols->empty()) {
-    std::string names;
-    for (const auto& v : *vols) names += (names.empty() ? "" : ", ") + v;
-    log("stack " + plan.name + " removed; its volumes are kept: " + names);
-  } else {
-    log("stack " + plan.name + " removed");
-  }
-  if (!result.ok) result.outcome = "failed";
-  return result;
-}
-
-std::vector<std::string> RecoverTemporaries(const std::vector<core::ActualContainer>& actual,
-                                            Runtime& runtime, std::string_view own_container) {
-  std::vector<std::string> done;
-  for (const auto& t : actual) {
-    if (!t.temporary) continue;
-    if (!own_container.empty() && !t.id.empty() &&
-        (t.id.starts_with(own_container) || own_container.starts_with(t.id))) {
-      done.push_back("left alone " + t.name + ": this podcd runs in it");
-      continue;
-    }
-    std::vector<const core::ActualContainer*> siblings;
-    for (const auto& c : actual) {
-      if (!c.temporary && c.stack == t.stack && c.service == t.service) siblings.push_back(&c);
-    }
-    if (siblings.empty() && t.running) {
-      // Interrupted after the old container was removed: the new one is the service now.
-      if (runtime.Rename(t.id, FinalName(t.name))) {
-        done.push_back("finished " + t.name + " as " + FinalName(t.name));
-        continue;
-      }
-    }
-    (void)runtime.Stop(t.id, std::chrono::seconds(5));
-    if (auto r = runtime.Remove(t.id); r)
-      done.push_back("removed leftover " + t.name);
-    else
-      done.push_back("could not remove leftover " + t.name + ": " + r.error().What());
-    // Interrupted between stopping the old container and finishing: bring the old one back.
-    for (const auto* old : siblings) {
-      if (!old->running && runtime.Start(old->id)) done.push_back("restarted " + old->name);
-    }
-  }
-  return done;
 }
 
 Clock& RealClock() {

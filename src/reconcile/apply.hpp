@@ -13,14 +13,10 @@
 #include "core/plan.hpp"
 #include "podman/client.hpp"
 #include "podman/spec.hpp"
+#include "reconcile/outcome.hpp"
 #include "reconcile/runtime.hpp"
 
 namespace podcd::reconcile {
-
-// Suffix of a new container's name while it replaces the old one (renamed after success).
-inline constexpr std::string_view kTemporarySuffix = "_podcd-next";
-bool IsTemporaryName(std::string_view name);
-std::string FinalName(std::string_view temporary_name);
 
 struct ServiceJob {
   std::string name;
@@ -47,7 +43,7 @@ struct ServiceJob {
   std::chrono::seconds stop_grace{10};
   struct Dependency {
     std::string service;
-    std::string condition;  // service_started | service_healthy | service_completed_successfully
+    DependencyCondition condition = DependencyCondition::kStarted;
   };
   std::vector<Dependency> depends_on;
 };
@@ -80,7 +76,7 @@ struct GateOptions {
 
 struct ServiceResult {
   std::string name;
-  std::string outcome;  // created, recreated, unchanged, removed, failed, rolled-back, skipped
+  ServiceOutcome outcome = ServiceOutcome::kUnchanged;
   std::string reason;
   std::int64_t duration_ms = 0;
   std::int64_t gap_ms = -1;  // time no container of the service ran (-1: not replaced)
@@ -89,7 +85,7 @@ struct ServiceResult {
 struct StackResult {
   std::string name;
   bool ok = true;
-  std::string outcome;  // updated, unchanged, failed
+  StackOutcomeKind outcome = StackOutcomeKind::kUnchanged;  // updated, unchanged, removed, failed
   std::string reason;
   std::vector<ServiceResult> services;
   std::int64_t duration_ms = 0;
@@ -101,7 +97,7 @@ using LogFn = std::function<void(const std::string&)>;
 StackResult ApplyStack(const StackJob& job, Runtime& runtime, Clock& clock, const GateOptions& gate,
                        const LogFn& log);
 
-// Removes every container of a stack deleted from the repo (prune), and the networks podcd
+// prune.cpp: removes every container of a stack deleted from the repo (prune), and the networks podcd
 // created for it; volumes are kept and named in the log.
 StackResult RemoveStack(const core::StackPlan& plan, Runtime& runtime, const LogFn& log);
 

@@ -4,11 +4,11 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
-#include <set>
 
 #include "config/config.hpp"
 #include "git/sync.hpp"
 #include "reconcile/schedule.hpp"
+#include "reconcile/select.hpp"
 #include "reconcile/self_update.hpp"
 #include "reconcile/spec_map.hpp"
 #include "util/json.hpp"
@@ -181,6 +181,121 @@ Expected<StackJob> BuildStackJob(const core::StackPlan& plan, const core::Stack&
   return job;
 }
 
+// A stack to work on: applied (with its job) or pruned (without).
+struct Engine::Work {
+  const core::StackPlan* plan = nullptr;
+  std::optional<StackJob> job;  // none: a stack gone from the repository, to prune
+  bool hand_over = false;       // podcd's own stack, whose own service changes
+};
+
+// The stacks that failed so far; stacks are applied on several threads.
+struct Engine::Tally {
+  std::mutex mutex;
+  bool failed = false;
+  std::vector<std::string> failures;
+  void Add(std::string failure) {
+    std::lock_guard lock(mutex);
+    failed = true;
+    failures.push_back(std::move(failure));
+  }
+};
+
+namespace {
+state::StackOutcome Outcome(const std::string& stack, StackOutcomeKind kind, std::string reason,
+                            std::int64_t duration_ms = 0) {
+  return {stack, std::string(ToString(kind)), std::move(reason), duration_ms};
+}
+}  // namespace
+
+std::map<std::string, std::chrono::milliseconds> Engine::BackingOff(const DesiredState& desired) {
+  std::map<std::string, std::chrono::milliseconds> waits;
+  for (const auto& d : desired.stacks) {
+    if (auto wait = backoff_.Blocked(d.name, StackKey(d), clock_.Now())) waits[d.name] = *wait;
+  }
+  return waits;
+}
+
+void Engine::Report(const Selection& selection, RunContext& ctx, Tally& tally) {
+  for (const auto& c : selection.reported) {
+    const auto& sp = *c.plan;
+    if (c.kind == StackChoice::Kind::kKept) {
+      ctx.Log("stack " + sp.name + " is gone from the repository; kept (prune is off)");
+      continue;
+    }
+    const std::string action(core::ToString(sp.action));
+    ctx.Log("stack " + sp.name + " " + action + ": " + c.reason);
+    ctx.SetStackOutcome({sp.name, action, c.reason, 0});
+    tally.Add(sp.name + " " + action);
+  }
+}
+
+void Engine::Prepare(const Selection& selection, const Snapshot& snap, bool update_images, RunContext& ctx,
+                     Tally& tally, std::vector<Work>& work, std::optional<Work>& self_work) {
+  for (const auto& c : selection.run) {
+    const auto& sp = *c.plan;
+    if (c.kind == StackChoice::Kind::kPrune) {
+      work.push_back({&sp, std::nullopt, false});
+      continue;
+    }
+    if (c.kind == StackChoice::Kind::kBackoff) {
+      ctx.Log("stack " + sp.name + " backing off: " + c.reason);
+      ctx.SetStackOutcome(Outcome(sp.name, StackOutcomeKind::kBackoff, c.reason));
+      continue;
+    }
+    auto job = BuildStackJob(sp, snap.desired.models.at(sp.name), *snap.desired.Find(sp.name), snap.commit,
+                             ctx.Id());
+    if (!job) {
+      ctx.SetStackOutcome(Outcome(sp.name, StackOutcomeKind::kFailed, job.error().What()));
+      ctx.Log("stack " + sp.name + " failed: " + job.error().What());
+      tally.Add(sp.name);
+      continue;
+    }
+    job->update_images = update_images;
+    for (const auto& r : sp.reasons) ctx.Log("[" + sp.name + "] plan: " + r);
+    if (c.kind == StackChoice::Kind::kSkip) {
+      ctx.Log("stack " + sp.name + " is podcd's own (self.stack) and " + c.reason +
+              ": left alone (start podcd from that stack, e.g. with podman-compose.yml, and it updates "
+              "itself)");
+      ctx.SetStackOutcome(Outcome(sp.name, StackOutcomeKind::kSkipped, c.reason));
+      continue;
+    }
+    if (c.self)
+      self_work = Work{&sp, std::move(*job), c.hand_over};
+    else
+      work.push_back({&sp, std::move(*job), false});
+  }
+}
+
+void Engine::ApplyOne(const Work& w, const Snapshot& snap, const GateOptions& gate, RunContext& ctx,
+                      Tally& tally) {
+  const std::string& name = w.plan->name;
+  auto log = [&ctx, &name](const std::string& l) { ctx.Log("[" + name + "] " + l); };
+  StackResult result =
+      w.job ? ApplyStack(*w.job, runtime_, clock_, gate, log) : RemoveStack(*w.plan, runtime_, log);
+  ctx.SetStackOutcome(Outcome(name, result.outcome, result.reason, result.duration_ms));
+  if (w.job) {
+    if (result.ok)
+      backoff_.Succeeded(name, clock_.Now());
+    else if (!ctx.StopRequested())  // rolled back because podcd stops: not the stack's fault
+      backoff_.Failed(name, StackKey(*snap.desired.Find(name)), clock_.Now());
+  }
+  if (!result.ok) tally.Add(name);
+}
+
+bool Engine::ApplyScheduled(const std::vector<Work>& work, const Snapshot& snap, const GateOptions& gate,
+                            RunContext& ctx, Tally& tally) {
+  const StackJob removed;  // a pruned stack creates no network
+  std::vector<const StackJob*> jobs;
+  for (const auto& w : work) jobs.push_back(w.job ? &*w.job : &removed);
+  const StackSchedule schedule = ScheduleStacks(jobs);
+  std::atomic<bool> stopped{false};
+  RunScheduled(schedule, static_cast<std::size_t>(Config()->parallel_stacks), [&](std::size_t position) {
+    if (stopped || (ctx.StopRequested() && !stopped.exchange(true))) return;
+    ApplyOne(work[schedule.order[position]], snap, gate, ctx, tally);
+  });
+  return !stopped;
+}
+
 Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
   const auto config = Config();
   auto snap = Observe(true, true);
@@ -193,144 +308,39 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
           " stacks, " + std::to_string(snap->actual.size()) + " managed containers");
   for (const auto& r : snap->recovered) ctx.Log("recovered interrupted deployment: " + r);
 
-  // Which stacks this trigger is about.
-  std::set<std::string> named(trigger.stacks.begin(), trigger.stacks.end());
-  for (const auto& n : named) {
-    if (!snap->plan.Find(n)) return Fail(ErrorCode::kNotFound, "no stack named " + n + " in the repository");
-  }
-  const bool update_images = trigger.pull || trigger.kind == state::kKindRedeployAndUpdate;
-  std::vector<const core::StackPlan*> todo;
-  bool failed = false;
-  std::vector<std::string> failures;
-  for (const auto& sp : snap->plan.stacks) {
-    bool selected = named.empty() ? true : named.contains(sp.name);
-    if (!selected) continue;
-    if (sp.action == core::Action::kInvalid || sp.action == core::Action::kRefused) {
-      std::string reason = Join(sp.reasons, "; ");
-      ctx.Log("stack " + sp.name + " " + std::string(core::ToString(sp.action)) + ": " + reason);
-      ctx.SetStackOutcome({sp.name, std::string(core::ToString(sp.action)), reason, 0});
-      failed = true;
-      failures.push_back(sp.name + " " + std::string(core::ToString(sp.action)));
-      continue;
-    }
-    if (sp.action == core::Action::kRemove) {
-      if (!config->prune) {
-        ctx.Log("stack " + sp.name + " is gone from the repository; kept (prune is off)");
-        continue;
-      }
-      todo.push_back(&sp);
-      continue;
-    }
-    if (!named.empty() || sp.NeedsApply() || update_images) todo.push_back(&sp);
-  }
-  // podcd's own stack goes last: replacing it stops this process.
-  const std::string& self = config->self.stack;
-  std::stable_partition(todo.begin(), todo.end(), [&](const auto* sp) { return sp->name != self; });
-
+  const bool update_images = trigger.pull || trigger.Kind() == state::TriggerKind::kRedeployAndUpdate;
+  const Selection selection =
+      SelectStacks(snap->plan, {trigger.stacks, update_images, config->prune, config->self.stack,
+                                own_container_, BackingOff(snap->desired)});
+  if (selection.unknown)
+    return Fail(ErrorCode::kNotFound, "no stack named " + *selection.unknown + " in the repository");
+  Tally tally;
+  Report(selection, ctx, tally);
   // Each stack is prepared in turn (back-off, job, podcd's own), then applied: several at once
   // (parallel_stacks), a stack using another's network as external after it, podcd's own last.
-  struct Work {
-    const core::StackPlan* plan;
-    std::optional<StackJob> job;  // none: a stack gone from the repository, to prune
-  };
   std::vector<Work> work;
   std::optional<Work> self_work;
-  for (const auto* sp : todo) {
-    if (sp->action == core::Action::kRemove) {
-      work.push_back({sp, std::nullopt});
-      continue;
-    }
-    if (auto wait = backoff_.Blocked(sp->name, StackKey(*snap->desired.Find(sp->name)), clock_.Now());
-        wait && named.empty()) {
-      // The same stack failed at this very fingerprint: not again on every trigger or poll.
-      // It is retried when its fingerprint changes, when the back-off ends, or when named.
-      std::string why =
-          "failed before at this fingerprint; retried when it changes, on an explicit redeploy, or in " +
-          std::to_string(wait->count() / 1000) + " s";
-      ctx.Log("stack " + sp->name + " backing off: " + why);
-      ctx.SetStackOutcome({sp->name, "backoff", why, 0});
-      continue;
-    }
-    auto job = BuildStackJob(*sp, snap->desired.models.at(sp->name), *snap->desired.Find(sp->name),
-                             snap->commit, ctx.Id());
-    if (!job) {
-      ctx.SetStackOutcome({sp->name, "failed", job.error().What(), 0});
-      ctx.Log("stack " + sp->name + " failed: " + job.error().What());
-      failed = true;
-      failures.push_back(sp->name);
-      continue;
-    }
-    job->update_images = update_images;
-    for (const auto& r : sp->reasons) ctx.Log("[" + sp->name + "] plan: " + r);
-    if (sp->name != self) {
-      work.push_back({sp, std::move(*job)});
-      continue;
-    }
-    if (OwnService(*job) == nullptr) {
-      // Only the podcd that runs from its own stack may replace it (through the updater);
-      // any other would start a second podcd that fights it over the port and the state.
-      const std::string why =
-          own_container_.empty()
-              ? "this podcd does not run in a container"
-              : "this podcd's container " + own_container_.substr(0, 12) + " is not one of its";
-      ctx.Log("stack " + self + " is podcd's own (self.stack) and " + why +
-              ": left alone (start podcd from that stack, e.g. with podman-compose.yml, and it updates "
-              "itself)");
-      ctx.SetStackOutcome({sp->name, "skipped", why, 0});
-      continue;
-    }
-    self_work = Work{sp, std::move(*job)};
-  }
-
+  Prepare(selection, *snap, update_images, ctx, tally, work, self_work);
   GateOptions gate = GateFromConfig(*config);
   gate.stopping = [&ctx] { return ctx.StopRequested(); };
-  std::mutex failures_mutex;
-  auto apply = [&](const Work& w) {
-    const std::string& name = w.plan->name;
-    auto log = [&ctx, &name](const std::string& l) { ctx.Log("[" + name + "] " + l); };
-    StackResult result =
-        w.job ? ApplyStack(*w.job, runtime_, clock_, gate, log) : RemoveStack(*w.plan, runtime_, log);
-    ctx.SetStackOutcome({name, result.outcome, result.reason, result.duration_ms});
-    if (w.job) {
-      if (result.ok)
-        backoff_.Succeeded(name, clock_.Now());
-      else if (!ctx.StopRequested())  // rolled back because podcd stops: not the stack's fault
-        backoff_.Failed(name, StackKey(*snap->desired.Find(name)), clock_.Now());
-    }
-    if (!result.ok) {
-      std::lock_guard lock(failures_mutex);
-      failed = true;
-      failures.push_back(name);
-    }
-  };
   auto interrupted = [&] {
     ctx.Log("stopping: remaining stacks left for the next reconcile");
     return Fail(ErrorCode::kUnavailable, "interrupted");
   };
-  const StackJob removed;  // a pruned stack creates no network
-  std::vector<const StackJob*> jobs;
-  for (const auto& w : work) jobs.push_back(w.job ? &*w.job : &removed);
-  const StackSchedule schedule = ScheduleStacks(jobs);
-  std::atomic<bool> stopped{false};
-  RunScheduled(schedule, static_cast<std::size_t>(config->parallel_stacks), [&](std::size_t position) {
-    if (stopped || (ctx.StopRequested() && !stopped.exchange(true))) return;
-    apply(work[schedule.order[position]]);
-  });
-  if (stopped) return interrupted();
-  std::sort(failures.begin(), failures.end());
+  if (!ApplyScheduled(work, *snap, gate, ctx, tally)) return interrupted();
+  std::sort(tally.failures.begin(), tally.failures.end());
   if (self_work) {
     if (ctx.StopRequested()) return interrupted();
-    const ServiceJob& own = *OwnService(*self_work->job);
-    if (own.action != core::Action::kUnchanged || update_images) {
+    if (self_work->hand_over) {
       // Replacing this very container would stop this process half-way: an updater does it,
       // now that everything else is done.
-      return HandOverSelf(*self_work->job, StackKey(*snap->desired.Find(self)), snap->commit,
-                          Join(failures, ", "), ctx);
+      return HandOverSelf(*self_work->job, StackKey(*snap->desired.Find(self_work->plan->name)), snap->commit,
+                          Join(tally.failures, ", "), ctx);
     }
-    apply(*self_work);
+    ApplyOne(*self_work, *snap, gate, ctx, tally);
   }
-  if (todo.empty()) ctx.Log("nothing to do: every stack is in sync");
-  if (failed) return Fail(ErrorCode::kInternal, "failed stacks: " + Join(failures, ", "));
+  if (selection.run.empty()) ctx.Log("nothing to do: every stack is in sync");
+  if (tally.failed) return Fail(ErrorCode::kInternal, "failed stacks: " + Join(tally.failures, ", "));
   return {};
 }
 
@@ -340,6 +350,60 @@ void Engine::RememberFailure(const std::string& stack, const std::string& key) {
 
 const ServiceJob* Engine::OwnService(const StackJob& job) const {
   return ServiceOfContainer(job, own_container_);
+}
+
+// Pulls the new image, writes the hand-over and starts the updater; an error's message says
+// why the self-update failed (nothing was changed).
+Expected<Engine::Updater> Engine::StartUpdater(const StackJob& job, const std::string& commit,
+                                               const std::string& earlier_failures, RunContext& ctx) {
+  const std::filesystem::path state_dir = Config()->state_dir;
+  const ServiceJob& own = *OwnService(job);
+  // The updater runs from the new image: it must be here before anything else happens.
+  const std::string& image = own.spec.image;
+  auto present = runtime_.ImageExists(image);
+  if (!present) return Fail(ErrorCode::kInternal, "checking image " + image + ": " + present.error().What());
+  if (!*present || job.update_images) {
+    if (own.pull_never && !*present)
+      return Fail(ErrorCode::kInternal, "image " + image + " is missing and pull_policy is never");
+    ctx.Log("[" + job.name + "] pulling " + image + " for the updater");
+    if (auto r = runtime_.Pull(
+            image, job.update_images ? podman::PullPolicy::kAlways : podman::PullPolicy::kMissing);
+        !r) {
+      return Fail(ErrorCode::kInternal, "pulling " + image + ": " + r.error().What());
+    }
+  }
+  auto running = runtime_.RunConfigOf(own_container_);
+  if (!running)
+    return Fail(ErrorCode::kInternal, "inspecting this podcd's container: " + running.error().What());
+  podman::ContainerSpec spec = UpdaterSpec(*running, image, job.name, ctx.Id());
+  (void)runtime_.Remove(spec.name);  // a previous updater's container, if one was left behind
+  HandOver h;
+  h.deployment = ctx.Id();
+  h.stack = job.name;
+  h.commit = commit;
+  h.updater = spec.name;
+  h.container = own_container_;
+  h.service = own.name;
+  h.earlier_failures = earlier_failures;
+  h.started_at_ms = state::NowMs();
+  std::error_code ec;
+  std::filesystem::remove(HandOverResultPath(state_dir), ec);
+  if (auto r = WriteHandOver(state_dir, h); !r)
+    return Fail(ErrorCode::kInternal,
+                "writing " + HandOverPath(state_dir).string() + ": " + r.error().What());
+  auto id = runtime_.Create(spec);
+  if (!id) {
+    ClearHandOver(state_dir);
+    return Fail(ErrorCode::kInternal,
+                "creating the updater container " + spec.name + ": " + id.error().What());
+  }
+  if (auto r = runtime_.Start(*id); !r) {
+    (void)runtime_.Remove(*id);
+    ClearHandOver(state_dir);
+    return Fail(ErrorCode::kInternal,
+                "starting the updater container " + spec.name + ": " + r.error().What());
+  }
+  return Updater{*id, spec};
 }
 
 Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key, const std::string& commit,
@@ -356,53 +420,18 @@ Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key,
   };
   auto fail = [&](const std::string& why) -> Expected<void> {
     ctx.Log("[" + job.name + "] self-update failed: " + why + "; this podcd keeps running");
-    ctx.SetStackOutcome({job.name, "failed", why, 0});
+    ctx.SetStackOutcome(Outcome(job.name, StackOutcomeKind::kFailed, why));
     return failed();
   };
-  // The updater runs from the new image: it must be here before anything else happens.
+  auto updater = StartUpdater(job, commit, earlier_failures, ctx);
+  if (!updater) return fail(updater.error().message);
   const std::string& image = own.spec.image;
-  auto present = runtime_.ImageExists(image);
-  if (!present) return fail("checking image " + image + ": " + present.error().What());
-  if (!*present || job.update_images) {
-    if (own.pull_never && !*present) return fail("image " + image + " is missing and pull_policy is never");
-    ctx.Log("[" + job.name + "] pulling " + image + " for the updater");
-    if (auto r = runtime_.Pull(
-            image, job.update_images ? podman::PullPolicy::kAlways : podman::PullPolicy::kMissing);
-        !r) {
-      return fail("pulling " + image + ": " + r.error().What());
-    }
-  }
-  auto running = runtime_.RunConfigOf(own_container_);
-  if (!running) return fail("inspecting this podcd's container: " + running.error().What());
-  const podman::ContainerSpec spec = UpdaterSpec(*running, image, job.name, ctx.Id());
-  (void)runtime_.Remove(spec.name);  // a previous updater's container, if one was left behind
-  HandOver h;
-  h.deployment = ctx.Id();
-  h.stack = job.name;
-  h.commit = commit;
-  h.updater = spec.name;
-  h.container = own_container_;
-  h.service = own.name;
-  h.earlier_failures = earlier_failures;
-  h.started_at_ms = state::NowMs();
-  std::error_code ec;
-  std::filesystem::remove(HandOverResultPath(state_dir), ec);
-  if (auto r = WriteHandOver(state_dir, h); !r)
-    return fail("writing " + HandOverPath(state_dir).string() + ": " + r.error().What());
-  auto id = runtime_.Create(spec);
-  if (!id) {
-    ClearHandOver(state_dir);
-    return fail("creating the updater container " + spec.name + ": " + id.error().What());
-  }
-  if (auto r = runtime_.Start(*id); !r) {
-    (void)runtime_.Remove(*id);
-    ClearHandOver(state_dir);
-    return fail("starting the updater container " + spec.name + ": " + r.error().What());
-  }
+  const std::string& id = updater->id;
+  const podman::ContainerSpec& spec = updater->spec;
   ctx.Log("[" + job.name + "] podcd itself changed (" + Join(own.reasons, "; ") +
           "): handed over to the updater container " + spec.name + " (" + image +
           "); the podcd that runs next closes this deployment");
-  ctx.SetStackOutcome({job.name, "handed-over", "updater " + spec.name, 0});
+  ctx.SetStackOutcome(Outcome(job.name, StackOutcomeKind::kHandedOver, "updater " + spec.name));
   // Normally the updater stops this container and the stop ends the wait. If the updater ends
   // first, it failed before touching us (or found nothing to do): its result closes the run here.
   const auto deadline = clock_.Now() + HandOverTimeout(*config);
@@ -412,20 +441,20 @@ Expected<void> Engine::HandOverSelf(const StackJob& job, const std::string& key,
       ctx.HandOver();
       return Fail(ErrorCode::kUnavailable, "handed over to the self-updater");
     }
-    if (UpdaterEnded(runtime_, *id, clock_)) break;
+    if (UpdaterEnded(runtime_, id, clock_)) break;
     if (clock_.Now() > deadline) {
       ctx.Log("[" + job.name + "] the updater " + spec.name +
               " is still running after the health timeout + 5 min; "
               "its result, if it ever comes, closes nothing");
-      (void)runtime_.Stop(*id, std::chrono::seconds(5));
+      (void)runtime_.Stop(id, std::chrono::seconds(5));
       ClearHandOver(state_dir);
       return fail("the updater did not finish in time");
     }
     clock_.Sleep(std::chrono::milliseconds(250));
   }
-  for (auto& line : UpdaterLog(runtime_, *id, 100)) ctx.Log(std::move(line));
+  for (auto& line : UpdaterLog(runtime_, id, 100)) ctx.Log(std::move(line));
   auto result = ReadHandOverResult(state_dir);
-  (void)runtime_.Remove(*id);
+  (void)runtime_.Remove(id);
   ClearHandOver(state_dir);
   if (!result || !*result || (*result)->deployment != ctx.Id()) {
     return fail("the updater ended without a result" +

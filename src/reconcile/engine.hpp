@@ -17,6 +17,7 @@
 #include "reconcile/desired.hpp"
 #include "reconcile/queue.hpp"
 #include "reconcile/runtime.hpp"
+#include "reconcile/select.hpp"
 
 namespace podcd::reconcile {
 
@@ -84,10 +85,30 @@ class Engine final : public Executor {
   void RememberFailure(const std::string& stack, const std::string& key);
 
  private:
+  struct Work;
+  struct Tally;
+  // The stacks backing off at their current fingerprint, and how long each still waits.
+  std::map<std::string, std::chrono::milliseconds> BackingOff(const DesiredState& desired);
+  // Logs and records the invalid, refused and kept stacks.
+  void Report(const Selection& selection, RunContext& ctx, Tally& tally);
+  // Logs and records the stacks that back off or are skipped, builds the jobs of the others:
+  // `work` in order, podcd's own stack apart.
+  void Prepare(const Selection& selection, const Snapshot& snap, bool update_images, RunContext& ctx,
+               Tally& tally, std::vector<Work>& work, std::optional<Work>& self_work);
+  void ApplyOne(const Work& w, const Snapshot& snap, const GateOptions& gate, RunContext& ctx, Tally& tally);
+  // Applies `work` as ScheduleStacks orders it; false when a stop request interrupted it.
+  bool ApplyScheduled(const std::vector<Work>& work, const Snapshot& snap, const GateOptions& gate,
+                      RunContext& ctx, Tally& tally);
   // Starts the updater for the self stack and waits: for the stop the updater sends us (the
   // record is then handed over), or for the updater to end without stopping us (it failed).
   Expected<void> HandOverSelf(const StackJob& job, const std::string& key, const std::string& commit,
                               const std::string& earlier_failures, RunContext& ctx);
+  struct Updater {
+    std::string id;
+    podman::ContainerSpec spec;
+  };
+  Expected<Updater> StartUpdater(const StackJob& job, const std::string& commit,
+                                 const std::string& earlier_failures, RunContext& ctx);
   // The service of `job` whose container is this process, if any.
   const ServiceJob* OwnService(const StackJob& job) const;
 

@@ -57,7 +57,7 @@ Expected<std::vector<core::ActualContainer>> PodmanRuntime::ListManaged() {
     a.commit = label(core::kLabelCommit);
     a.deployment = label(core::kLabelDeployment);
     a.field_hashes = core::DecodeFieldHashes(label(core::kLabelFields));
-    a.temporary = IsTemporaryName(c.name);
+    a.temporary = core::IsTemporaryName(c.name);
     a.running = c.state == "running";
     a.status = c.state;
     a.exit_code = static_cast<int>(c.exit_code);

@@ -2,59 +2,20 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <map>
 #include <mutex>
-#include <set>
 #include <thread>
 
 namespace podcd::reconcile {
 
 StackSchedule ScheduleStacks(const std::vector<const StackJob*>& jobs) {
-  const std::size_t n = jobs.size();
-  std::map<std::string, std::set<std::size_t>> creators;  // network name -> jobs creating it
-  for (std::size_t i = 0; i < n; ++i) {
-    for (const auto& net : jobs[i]->networks) creators[net.name].insert(i);
+  std::vector<StackNetworks> stacks;
+  for (const auto* job : jobs) {
+    StackNetworks n;
+    for (const auto& net : job->networks) n.creates.push_back(net.name);
+    n.uses = job->external_networks;
+    stacks.push_back(std::move(n));
   }
-  std::vector<std::set<std::size_t>> needs(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (const auto& name : jobs[i]->external_networks) {
-      if (auto it = creators.find(name); it != creators.end()) {
-        for (auto j : it->second) {
-          if (j != i) needs[i].insert(j);
-        }
-      }
-    }
-  }
-  // Kahn's algorithm, ties in the given order; what is left (cycles) follows in the given order.
-  std::vector<std::size_t> order;
-  std::vector<bool> placed(n, false);
-  for (bool progress = true; progress;) {
-    progress = false;
-    for (std::size_t i = 0; i < n; ++i) {
-      if (placed[i]) continue;
-      if (std::all_of(needs[i].begin(), needs[i].end(), [&](auto j) { return placed[j]; })) {
-        placed[i] = true;
-        order.push_back(i);
-        progress = true;
-        break;
-      }
-    }
-  }
-  for (std::size_t i = 0; i < n; ++i) {
-    if (!placed[i]) order.push_back(i);
-  }
-  StackSchedule s;
-  s.order = order;
-  std::vector<std::size_t> position(n);
-  for (std::size_t p = 0; p < n; ++p) position[order[p]] = p;
-  s.after.resize(n);
-  for (std::size_t p = 0; p < n; ++p) {
-    for (auto j : needs[order[p]]) {
-      if (position[j] < p) s.after[p].push_back(position[j]);
-    }
-    std::sort(s.after[p].begin(), s.after[p].end());
-  }
-  return s;
+  return ScheduleStacks(stacks);
 }
 
 void RunScheduled(const StackSchedule& schedule, std::size_t parallel,

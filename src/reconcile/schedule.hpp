@@ -10,16 +10,11 @@
 #include <vector>
 
 #include "reconcile/apply.hpp"
+#include "reconcile/select.hpp"
 
 namespace podcd::reconcile {
 
-struct StackSchedule {
-  std::vector<std::size_t> order;               // indices into the jobs, in start order
-  std::vector<std::vector<std::size_t>> after;  // per position in `order`: earlier positions to wait for
-};
-
-// Dependencies are kept only where they form no cycle (stacks that use each other's networks
-// run in their given order; the later one then finds the network).
+// ScheduleStacks (select.hpp, pure) over the networks the jobs create and use as external.
 StackSchedule ScheduleStacks(const std::vector<const StackJob*>& jobs);
 
 // Calls run(position) for every position of `schedule`, at most `parallel` at once, each once

@@ -54,21 +54,11 @@ std::string ContainerName(const core::Stack& stack, const core::Service& service
   return stack.name + "_" + service.name + "_1";
 }
 
-Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s,
-                                const DeployLabels& labels) {
-  const std::string where = "stack " + stack.name + ", service " + s.name;
-  std::vector<std::string> unsupported;
-  if (!unsupported.empty()) {
-    std::string list;
-    for (const auto& u : unsupported) list += (list.empty() ? "" : ", ") + u;
-    return Fail(ErrorCode::kInvalidArgument, "not supported by podcd's Podman mapping yet: " + list, where);
-  }
+namespace {
 
-  ServiceJob job;
-  job.name = s.name;
+// Built by podcd (compose loader: no image, or pull_policy: build).
+void MapBuild(const core::Stack& stack, const core::Service& s, ServiceJob& job) {
   podman::ContainerSpec& spec = job.spec;
-  spec.name = ContainerName(stack, s);
-  spec.image = s.image;
   if (s.build && !s.build->context_key.empty()) {
     // Built by podcd (compose loader: no image, or pull_policy: build). The tag names the
     // build's content: the context's digest and every build setting.
@@ -90,6 +80,10 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
     spec.image = request.tags.front();
     job.build = std::move(request);
   }
+}
+
+void MapCommandAndLabels(const core::Stack& stack, const core::Service& s, const DeployLabels& labels,
+                         podman::ContainerSpec& spec) {
   if (s.command) spec.command = *s.command;
   if (s.entrypoint) spec.entrypoint = *s.entrypoint;
   spec.env = s.environment;
@@ -102,21 +96,23 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
   spec.labels[std::string(core::kLabelDeployment)] = labels.deployment;
   spec.labels[std::string(core::kLabelComposeProject)] = stack.name;
   spec.labels[std::string(core::kLabelComposeService)] = s.name;
+}
 
+void MapPorts(const core::Service& s, ServiceJob& job) {
+  podman::ContainerSpec& spec = job.spec;
   for (const auto& p : s.ports) {
-    podman::PortMapping m;
-    m.host_ip = p.host_ip;
-    m.host_port = p.published.start;
-    m.container_port = p.target.start;
-    m.range =
+    const auto range =
         static_cast<std::uint16_t>(p.target.end >= p.target.start ? p.target.end - p.target.start + 1 : 1);
-    m.protocol = p.protocol;
-    spec.ports.push_back(m);
+    spec.ports.push_back(
+        podman::PortMapping{p.host_ip, p.published.start, p.target.start, range, p.protocol});
   }
   // Any published port binds the host (a random one too, but then there is nothing to free).
   job.publishes_host_ports =
       std::any_of(s.ports.begin(), s.ports.end(), [](const core::Port& p) { return p.published.start != 0; });
+}
 
+Expected<void> MapMounts(const core::Stack& stack, const core::Service& s, const std::string& where,
+                         podman::ContainerSpec& spec) {
   for (const auto& m : s.volumes) {
     switch (m.type) {
       case core::MountType::kBind: spec.binds.push_back({m.source, m.target, MountOptions(m)}); break;
@@ -169,9 +165,13 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
     }
     return {};
   };
-  if (auto r = bind_objects(s.configs, stack.configs, "/"); !r) return std::unexpected(r.error());
-  if (auto r = bind_objects(s.secrets, stack.secrets, "/run/secrets/"); !r) return std::unexpected(r.error());
+  if (auto r = bind_objects(s.configs, stack.configs, "/"); !r) return r;
+  return bind_objects(s.secrets, stack.secrets, "/run/secrets/");
+}
 
+Expected<void> MapNamespaces(const core::Stack& stack, const core::Service& s, const std::string& where,
+                             ServiceJob& job) {
+  podman::ContainerSpec& spec = job.spec;
   // network_mode, pid and ipc: "service:<name>" joins that service's container.
   auto namespace_mode = [&](const std::string& mode, const char* key) -> Expected<std::string> {
     if (!mode.starts_with("service:")) return mode;
@@ -214,7 +214,11 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
     if (!d.permissions.empty()) text += ":" + d.permissions;
     spec.devices.push_back(std::move(text));
   }
+  return {};
+}
 
+Expected<void> MapProcess(const core::Service& s, const std::string& where, ServiceJob& job) {
+  podman::ContainerSpec& spec = job.spec;
   spec.hostname = s.hostname;
   spec.user = s.user;
   spec.groups = s.group_add;
@@ -276,6 +280,10 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
     }
     spec.log = std::move(log);
   }
+  return {};
+}
+
+Expected<void> MapLimits(const core::Service& s, const std::string& where, podman::ContainerSpec& spec) {
   spec.dns_servers = s.dns;
   spec.dns_search = s.dns_search;
   spec.dns_options = s.dns_opt;
@@ -312,15 +320,39 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
   }
   spec.stdin_open = s.stdin_open;
   spec.terminal = s.tty;
+  return {};
+}
 
+void MapPullAndDependencies(const core::Service& s, ServiceJob& job) {
   job.pull = PullFor(s.pull_policy);
   job.pull_never = s.pull_policy == "never";
-  for (const auto& [dep, d] : s.depends_on) job.depends_on.push_back({dep, d.condition});
+  for (const auto& [dep, d] : s.depends_on)
+    job.depends_on.push_back(
+        {dep, ParseDependencyCondition(d.condition).value_or(DependencyCondition::kHealthy)});
   // Joining another service's namespace needs its container to exist (compose orders it so too).
   job.joins = s.NamespaceServices();
   for (const auto& target : job.joins) {
-    if (!s.depends_on.contains(target)) job.depends_on.push_back({target, "service_started"});
+    if (!s.depends_on.contains(target)) job.depends_on.push_back({target, DependencyCondition::kStarted});
   }
+}
+
+}  // namespace
+
+Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s,
+                                const DeployLabels& labels) {
+  const std::string where = "stack " + stack.name + ", service " + s.name;
+  ServiceJob job;
+  job.name = s.name;
+  job.spec.name = ContainerName(stack, s);
+  job.spec.image = s.image;
+  MapBuild(stack, s, job);
+  MapCommandAndLabels(stack, s, labels, job.spec);
+  MapPorts(s, job);
+  if (auto r = MapMounts(stack, s, where, job.spec); !r) return std::unexpected(r.error());
+  if (auto r = MapNamespaces(stack, s, where, job); !r) return std::unexpected(r.error());
+  if (auto r = MapProcess(s, where, job); !r) return std::unexpected(r.error());
+  if (auto r = MapLimits(s, where, job.spec); !r) return std::unexpected(r.error());
+  MapPullAndDependencies(s, job);
   return job;
 }
 

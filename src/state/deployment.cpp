@@ -23,6 +23,14 @@ std::string_view ToString(DeploymentState s) {
   return "failed";
 }
 
+std::optional<TriggerKind> ParseTriggerKind(std::string_view text) {
+  for (auto k : {TriggerKind::kDeployAllChanged, TriggerKind::kRedeployAndUpdate, TriggerKind::kDeploy,
+                 TriggerKind::kPoll}) {
+    if (ToString(k) == text) return k;
+  }
+  return std::nullopt;
+}
+
 std::optional<DeploymentState> ParseDeploymentState(std::string_view text) {
   for (auto s : {DeploymentState::kQueued, DeploymentState::kRunning, DeploymentState::kSucceeded,
                  DeploymentState::kFailed, DeploymentState::kSuperseded}) {

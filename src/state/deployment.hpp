@@ -21,19 +21,42 @@ inline bool IsFinished(DeploymentState s) {
          s == DeploymentState::kSuperseded;
 }
 
-// Trigger kinds as they appear in records and the API.
-inline constexpr std::string_view kKindDeployAllChanged = "deploy-all-changed";
-inline constexpr std::string_view kKindRedeployAndUpdate = "redeploy-and-update";
-inline constexpr std::string_view kKindDeploy = "deploy";  // admin API / CLI
-inline constexpr std::string_view kKindPoll = "poll";
+// What asked for a deployment. ToString is the word records, the API and the logs carry.
+enum class TriggerKind {
+  kDeployAllChanged,   // the webhook for every changed stack
+  kRedeployAndUpdate,  // the webhook for one stack, images pulled again
+  kDeploy,             // admin API / CLI
+  kPoll,
+};
+constexpr std::string_view ToString(TriggerKind kind) {
+  switch (kind) {
+    case TriggerKind::kDeployAllChanged: return "deploy-all-changed";
+    case TriggerKind::kRedeployAndUpdate: return "redeploy-and-update";
+    case TriggerKind::kDeploy: return "deploy";
+    case TriggerKind::kPoll: return "poll";
+  }
+  return "";
+}
+std::optional<TriggerKind> ParseTriggerKind(std::string_view text);
+
+// The kinds' words, as the HTTP, daemon and CLI layers set Trigger::kind.
+inline constexpr std::string_view kKindDeployAllChanged = ToString(TriggerKind::kDeployAllChanged);
+inline constexpr std::string_view kKindRedeployAndUpdate = ToString(TriggerKind::kRedeployAndUpdate);
+inline constexpr std::string_view kKindDeploy = ToString(TriggerKind::kDeploy);
+inline constexpr std::string_view kKindPoll = ToString(TriggerKind::kPoll);
 
 struct Trigger {
-  std::string kind;                 // one of the kKind* above
+  // One of the kinds' words. Kept as the record's word, not the enum: a record, a worker
+  // request or a test may carry one this build does not know (or none), and it round-trips.
+  std::string kind;
   std::string event;                // X-GitHub-Event (or X-Gitea-Event / X-Gitlab-Event), may be empty
   std::string delivery_id;          // X-GitHub-Delivery of the first request, may be empty
   std::vector<std::string> stacks;  // the named stacks (redeploy-and-update: exactly one)
   bool all_changed = false;         // reconcile every changed stack
   bool pull = false;                // pull the newest images first
+
+  // The kind, when it is one of the known words.
+  [[nodiscard]] std::optional<TriggerKind> Kind() const { return ParseTriggerKind(kind); }
 
   // Two triggers that would do exactly the same work coalesce into one queued run.
   [[nodiscard]] bool SameWork(const Trigger& other) const {

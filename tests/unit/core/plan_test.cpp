@@ -200,3 +200,11 @@ TEST_CASE("field hashes survive the label encoding, including separators in name
   CHECK(DecodeFieldHashes("").empty());
   CHECK(DecodeFieldHashes("garbage;=x;a=b")["a"] == "b");
 }
+
+TEST_CASE("temporary names round trip") {
+  CHECK(IsTemporaryName("web_site_1_podcd-next"));
+  CHECK_FALSE(IsTemporaryName("web_site_1"));
+  CHECK(FinalName("web_site_1_podcd-next") == "web_site_1");
+  CHECK(TemporaryName("web_site_1") == "web_site_1_podcd-next");
+  CHECK(FinalName("web_site_1") == "web_site_1");
+}

@@ -76,9 +76,9 @@ TEST_CASE("create: missing images are pulled first, then network, volume, create
   auto r = h.Apply(job);
   INFO(h.Log());
   CHECK(r.ok);
-  CHECK(r.outcome == "updated");
+  CHECK(ToString(r.outcome) == "updated");
   REQUIRE(r.services.size() == 1);
-  CHECK(r.services[0].outcome == "created");
+  CHECK(ToString(r.services[0].outcome) == "created");
   CHECK(h.rt.IndexOf("pull localhost/bb:1") < h.rt.IndexOf("network create web_default"));
   CHECK(h.rt.IndexOf("volume create web_data") < h.rt.IndexOf("create web_site_1"));
   CHECK(h.rt.IndexOf("create web_site_1") < h.rt.IndexOf("start web_site_1"));
@@ -94,7 +94,7 @@ TEST_CASE("an unchanged stack makes zero write calls") {
   StackJob job{"web", {s}, {Net("web_default")}, {}, {}, false};
   auto r = h.Apply(job);
   CHECK(r.ok);
-  CHECK(r.outcome == "unchanged");
+  CHECK(ToString(r.outcome) == "unchanged");
   CHECK(r.write_calls == 0);
   CHECK(h.rt.WriteCalls() == 0);
 }
@@ -107,7 +107,7 @@ TEST_CASE("a bad image tag fails the stack before anything stops") {
   StackJob job{"web", {s}, {}, {}, {}, false};
   auto r = h.Apply(job);
   CHECK_FALSE(r.ok);
-  CHECK(r.outcome == "failed");
+  CHECK(ToString(r.outcome) == "failed");
   CHECK(r.reason.find("manifest unknown") != std::string::npos);
   CHECK(r.reason.find("127.0.0.1:5000/bb:nope") != std::string::npos);
   CHECK(h.rt.IndexOf("stop web_site_1") == -1);
@@ -124,7 +124,7 @@ TEST_CASE("an alias-only service is replaced with no gap: new started and gated 
   auto r = h.Apply({"web", {s}, {}, {}, {}, false});
   INFO(h.Log());
   REQUIRE(r.ok);
-  CHECK(r.services[0].outcome == "recreated");
+  CHECK(ToString(r.services[0].outcome) == "recreated");
   CHECK(r.services[0].gap_ms == 0);
   CHECK(h.rt.IndexOf("start web_site_1_podcd-next") < h.rt.IndexOf("stop web_site_1"));
   CHECK(h.rt.IndexOf("stop web_site_1") < h.rt.IndexOf("remove web_site_1"));
@@ -164,7 +164,7 @@ TEST_CASE("a new container that fails its healthcheck is rolled back; the old on
   auto r = h.Apply({"web", {s}, {}, {}, {}, false});
   INFO(h.Log());
   CHECK_FALSE(r.ok);
-  CHECK(r.services[0].outcome == "rolled-back");
+  CHECK(ToString(r.services[0].outcome) == "rolled-back");
   CHECK(r.reason.find("healthcheck unhealthy (3 checks in a row): connection refused") != std::string::npos);
   CHECK(r.reason.find("fatal: config missing") != std::string::npos);  // the failing container's logs
   CHECK(h.rt.ByName("web_site_1_podcd-next") == nullptr);
@@ -182,7 +182,7 @@ TEST_CASE(
   s.old_containers = {old};
   auto r = h.Apply({"web", {s}, {}, {}, {}, false});
   CHECK_FALSE(r.ok);
-  CHECK(r.services[0].outcome == "rolled-back");
+  CHECK(ToString(r.services[0].outcome) == "rolled-back");
   CHECK(r.services[0].gap_ms == 0);
   CHECK(r.reason.find("exited with code 3") != std::string::npos);
   CHECK(h.rt.IndexOf("stop web_site_1") == -1);  // never stopped
@@ -209,7 +209,7 @@ TEST_CASE("a stop request in the gate rolls the replacement back at once; the ol
   INFO(h.Log());
   CHECK_FALSE(r.ok);
   for (const auto& s : r.services) {
-    CHECK(s.outcome == "rolled-back");
+    CHECK(ToString(s.outcome) == "rolled-back");
     CHECK(s.reason.find("podcd is stopping") != std::string::npos);
   }
   CHECK(h.clock.Now() - t0 < 10s);  // not the 60 s settle time
@@ -239,7 +239,7 @@ TEST_CASE("depends_on service_healthy: the dependent starts only after the depen
   db.has_healthcheck = true;
   db.health_interval = 1s;
   auto api = Job("app", "api", core::Action::kCreate);
-  api.depends_on = {{"db", "service_healthy"}};
+  api.depends_on = {{"db", DependencyCondition::kHealthy}};
   auto r = h.Apply({"app", {api, db}, {}, {}, {}, false});
   INFO(h.Log());
   REQUIRE(r.ok);
@@ -259,13 +259,13 @@ TEST_CASE("a failed dependency skips its dependents; nothing of theirs is create
   h.rt.exit_on_start["localhost/crash:1"] = "1";
   auto db = Job("app", "db", core::Action::kCreate, "localhost/crash:1");
   auto api = Job("app", "api", core::Action::kCreate);
-  api.depends_on = {{"db", "service_healthy"}};
+  api.depends_on = {{"db", DependencyCondition::kHealthy}};
   auto r = h.Apply({"app", {db, api}, {}, {}, {}, false});
   CHECK_FALSE(r.ok);
   CHECK(h.rt.IndexOf("create app_api_1") == -1);
   bool skipped = false;
   for (const auto& s : r.services) {
-    if (s.name == "api") skipped = s.outcome == "skipped" && s.reason == "dependency db failed";
+    if (s.name == "api") skipped = ToString(s.outcome) == "skipped" && s.reason == "dependency db failed";
   }
   CHECK(skipped);
   CHECK(h.rt.ByName("app_db_1") == nullptr);  // the failed new container is removed
@@ -277,7 +277,7 @@ TEST_CASE("service_completed_successfully waits for exit 0") {
   h.rt.exit_on_start["localhost/migrate:1"] = "0";
   auto migrate = Job("app", "migrate", core::Action::kCreate, "localhost/migrate:1");
   auto api = Job("app", "api", core::Action::kCreate);
-  api.depends_on = {{"migrate", "service_completed_successfully"}};
+  api.depends_on = {{"migrate", DependencyCondition::kCompletedSuccessfully}};
   auto r = h.Apply({"app", {migrate, api}, {}, {}, {}, false});
   INFO(h.Log());
   CHECK(r.ok);
@@ -516,12 +516,6 @@ TEST_CASE("a removed stack with a VPN sidecar loses both, whichever is listed fi
   CHECK(rt.containers.empty());
 }
 
-TEST_CASE("temporary names round trip") {
-  CHECK(IsTemporaryName("web_site_1_podcd-next"));
-  CHECK_FALSE(IsTemporaryName("web_site_1"));
-  CHECK(FinalName("web_site_1_podcd-next") == "web_site_1");
-}
-
 #include "reconcile/engine.hpp"
 #include "util/strings.hpp"
 
@@ -591,7 +585,7 @@ TEST_CASE("a new service nobody depends on is not held for the settle time, yet 
       {"web", {Job("web", "site", core::Action::kCreate, "localhost/crash:1")}, {}, {}, {}, false}, gate);
   CHECK_FALSE(r2.ok);
   REQUIRE(r2.services.size() == 1);
-  CHECK(r2.services[0].outcome == "failed");
+  CHECK(ToString(r2.services[0].outcome) == "failed");
   CHECK(r2.services[0].reason.find("exited with code 7") != std::string::npos);
   CHECK(r2.services[0].reason.find("fatal: config missing") != std::string::npos);
 }
@@ -657,7 +651,7 @@ struct Sidecar {
     app.shares_namespace = true;
     app.joins = {"tunnel"};
     app.spec.network_mode = "container:vpn_tunnel_1";
-    app.depends_on = {{"tunnel", "service_started"}};
+    app.depends_on = {{"tunnel", DependencyCondition::kStarted}};
   }
   StackResult Apply() { return h.Apply({"vpn", {app, tunnel}, {}, {}, {}, false}); }
 };
@@ -668,7 +662,7 @@ TEST_CASE("an owner of namespaces is replaced with its joiners as one group, joi
   auto r = v.Apply();
   INFO(v.h.Log());
   REQUIRE(r.ok);
-  for (const auto& s : r.services) CHECK(s.outcome == "recreated");
+  for (const auto& s : r.services) CHECK(ToString(s.outcome) == "recreated");
   auto& rt = v.h.rt;
   // Old joiner stops before its owner; the new joiner joins the new owner, after its gate.
   CHECK(rt.IndexOf("stop vpn_app_1") < rt.IndexOf("stop vpn_tunnel_1"));
@@ -692,7 +686,7 @@ TEST_CASE("a joiner failing its gate puts the whole old group back, owner first"
   auto r = v.Apply();
   INFO(v.h.Log());
   CHECK_FALSE(r.ok);
-  for (const auto& s : r.services) CHECK(s.outcome == "rolled-back");
+  for (const auto& s : r.services) CHECK(ToString(s.outcome) == "rolled-back");
   auto& rt = v.h.rt;
   CHECK(rt.ByName("vpn_tunnel_1_podcd-next") == nullptr);
   CHECK(rt.ByName("vpn_app_1_podcd-next") == nullptr);

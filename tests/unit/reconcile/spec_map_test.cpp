@@ -159,7 +159,7 @@ TEST_CASE("network_mode service: joins the other service's container and shares 
   // Started after the tunnel, or its create finds no container to join.
   REQUIRE(job.depends_on.size() == 1);
   CHECK(job.depends_on[0].service == "tunnel");
-  CHECK(job.depends_on[0].condition == "service_started");
+  CHECK(ToString(job.depends_on[0].condition) == "service_started");
   auto t = Map(st, "tunnel");
   CHECK(t.spec.network_mode == "bridge");
   REQUIRE(t.spec.networks.size() == 1);
@@ -190,7 +190,7 @@ TEST_CASE("devices and the pid, ipc and user namespaces map onto the spec") {
   // It joins jellyfin's container, so jellyfin's must exist first (once, for both namespaces).
   REQUIRE(h.depends_on.size() == 1);
   CHECK(h.depends_on[0].service == "jellyfin");
-  CHECK(h.depends_on[0].condition == "service_started");
+  CHECK(ToString(h.depends_on[0].condition) == "service_started");
   CHECK(st.Find("helper")->NamespaceServices() == std::vector<std::string>{"jellyfin"});
   CHECK(st.Find("jellyfin")->NamespaceServices().empty());
   CHECK(h.spec.devices.empty());
@@ -292,5 +292,5 @@ TEST_CASE("depends_on conditions travel to the applier") {
   auto job = Map(st, "api");
   REQUIRE(job.depends_on.size() == 1);
   CHECK(job.depends_on[0].service == "db");
-  CHECK(job.depends_on[0].condition == "service_healthy");
+  CHECK(ToString(job.depends_on[0].condition) == "service_healthy");
 }

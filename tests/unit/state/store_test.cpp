@@ -223,3 +223,24 @@ TEST_CASE("a record stays valid JSON when its strings hold invalid UTF-8") {
   REQUIRE(back);
   CHECK(back->reason == d.reason);
 }
+
+TEST_CASE("trigger kinds: one word each, both ways; an unknown word stays a word") {
+  const std::pair<TriggerKind, const char*> kinds[] = {
+      {TriggerKind::kDeployAllChanged, "deploy-all-changed"},
+      {TriggerKind::kRedeployAndUpdate, "redeploy-and-update"},
+      {TriggerKind::kDeploy, "deploy"},
+      {TriggerKind::kPoll, "poll"},
+  };
+  for (const auto& [k, word] : kinds) {
+    CHECK(ToString(k) == word);
+    CHECK(ParseTriggerKind(word) == k);
+    Trigger t;
+    t.kind = word;
+    CHECK(t.Kind() == k);
+  }
+  CHECK(kKindRedeployAndUpdate == "redeploy-and-update");
+  Trigger unknown;
+  unknown.kind = "webhook-v2";
+  CHECK_FALSE(unknown.Kind());
+  CHECK_FALSE(Trigger{}.Kind());
+}

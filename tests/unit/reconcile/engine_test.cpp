@@ -1,0 +1,208 @@
+// reconcile::Engine end to end on a repository on disk, a scripted runtime and a fake clock: which
+// stacks a trigger runs, back-off, prune, podcd's own stack, and what the record says.
+#include "reconcile/engine.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "support/temp_dir.hpp"
+#include "unit/reconcile/fake_runtime.hpp"
+
+using namespace podcd;
+using namespace podcd::reconcile;
+using podcd::test::FakeClock;
+using podcd::test::FakeRuntime;
+
+namespace {
+
+// A RunContext that keeps what the engine reports.
+class Record final : public RunContext {
+ public:
+  [[nodiscard]] std::string Id() const override { return "20261202T000000Z-0001"; }
+  void Log(std::string line) override {
+    std::lock_guard lock(mutex_);
+    log.push_back(std::move(line));
+  }
+  void SetCommit(std::string c) override { commit = std::move(c); }
+  void SetStackOutcome(state::StackOutcome outcome) override {
+    std::lock_guard lock(mutex_);
+    stacks.push_back(std::move(outcome));
+  }
+  [[nodiscard]] bool StopRequested() const override { return false; }
+  void HandOver() override {}
+
+  const state::StackOutcome* Stack(const std::string& name) const {
+    for (const auto& s : stacks) {
+      if (s.name == name) return &s;
+    }
+    return nullptr;
+  }
+  // The first log line holding `part`, or -1.
+  int Index(const std::string& part) const {
+    for (std::size_t i = 0; i < log.size(); ++i) {
+      if (log[i].find(part) != std::string::npos) return static_cast<int>(i);
+    }
+    return -1;
+  }
+  bool Logged(const std::string& part) const {
+    for (const auto& l : log) {
+      if (l.find(part) != std::string::npos) return true;
+    }
+    return false;
+  }
+
+  std::vector<std::string> log;
+  std::string commit;
+  std::vector<state::StackOutcome> stacks;
+
+ private:
+  std::mutex mutex_;
+};
+
+struct Rig {
+  test::TempDir dir;
+  FakeRuntime rt;
+  FakeClock clock;
+  std::unique_ptr<Engine> engine;
+
+  explicit Rig(const std::string& extra_config = "") {
+    rt.images["localhost/bb:1"] = "sha-bb1";
+    dir.Write("podcd.yml",
+              "webhook: {secret: 0123456789abcdef0123}\nrepo: {path: " + (dir / "repo").string() +
+                  "}\nstate_dir: " + (dir / "state").string() + "\n" + extra_config);
+    std::filesystem::create_directories(dir / "state");
+    Stack("web", "localhost/bb:1");
+    Stack("api", "localhost/bb:1");
+  }
+  void Stack(const std::string& name, const std::string& image) {
+    dir.Write("repo/services/" + name + "/compose.yml", "services:\n  site:\n    image: " + image + "\n");
+  }
+  // A new engine reads the configuration again, as each deployment's worker does.
+  Engine& Start() {
+    config::LoadOptions o;
+    o.file = (dir / "podcd.yml").string();
+    o.env = [](std::string_view) { return std::optional<std::string>(); };
+    auto cfg = config::Load(o);
+    REQUIRE(cfg);
+    engine = std::make_unique<Engine>(
+        std::make_shared<const config::Config>(std::move(*cfg)),
+        [](const config::Config&) -> Expected<std::string> { return std::string(40, 'c'); }, rt, clock);
+    return *engine;
+  }
+  Expected<void> Run(Record& rec, std::vector<std::string> stacks = {}) {
+    state::Trigger t;
+    t.kind = std::string(stacks.empty() ? state::kKindDeployAllChanged : state::kKindDeploy);
+    t.stacks = std::move(stacks);
+    return Start().Run(t, rec);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("engine: a trigger naming one stack runs that stack only") {
+  Rig rig;
+  Record rec;
+  REQUIRE(rig.Run(rec, {"web"}));
+  INFO(rec.log.size());
+  CHECK(rec.commit == std::string(40, 'c'));
+  REQUIRE(rec.Stack("web"));
+  CHECK(rec.Stack("web")->outcome == "updated");
+  CHECK(rec.Stack("api") == nullptr);
+  CHECK(rig.rt.ByName("web_site_1"));
+  CHECK(rig.rt.ByName("api_site_1") == nullptr);
+
+  // Without names: what changed (api), not what is in sync (web).
+  Record all;
+  REQUIRE(rig.Run(all));
+  CHECK(all.Stack("web") == nullptr);
+  REQUIRE(all.Stack("api"));
+  CHECK(all.Stack("api")->outcome == "updated");
+
+  Record again;
+  REQUIRE(rig.Run(again));
+  CHECK(again.stacks.empty());
+  CHECK(again.Logged("nothing to do: every stack is in sync"));
+}
+
+TEST_CASE("engine: a stack the repository does not hold is refused before anything runs") {
+  Rig rig;
+  Record rec;
+  auto r = rig.Run(rec, {"nope"});
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kNotFound);
+  CHECK(r.error().message == "no stack named nope in the repository");
+  CHECK(rig.rt.WriteCalls() == 0);
+}
+
+TEST_CASE("engine: a failed stack is recorded, then backs off until named") {
+  Rig rig;
+  rig.Stack("api", "127.0.0.1:5000/missing:1");
+  Record first;
+  auto r = rig.Run(first);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message == "failed stacks: api");
+  REQUIRE(first.Stack("api"));
+  CHECK(first.Stack("api")->outcome == "failed");
+  CHECK(first.Stack("api")->reason.find("manifest unknown") != std::string::npos);
+  CHECK(first.Stack("web")->outcome == "updated");
+
+  // The next poll: same fingerprint, so no new attempt (the memory is in the state directory).
+  const auto pulls = rig.rt.Calls().size();
+  Record second;
+  REQUIRE(rig.Run(second));
+  REQUIRE(second.Stack("api"));
+  CHECK(second.Stack("api")->outcome == "backoff");
+  CHECK(second.Stack("api")->reason.find("failed before at this fingerprint") != std::string::npos);
+  CHECK(second.Logged("stack api backing off: "));
+  for (std::size_t i = pulls; i < rig.rt.Calls().size(); ++i)
+    CHECK(rig.rt.Calls()[i].find("pull") == std::string::npos);
+
+  // Named, it is tried again at once.
+  Record named;
+  REQUIRE_FALSE(rig.Run(named, {"api"}));
+  CHECK(named.Stack("api")->outcome == "failed");
+}
+
+TEST_CASE("engine: a stack gone from the repository is pruned only when prune is on") {
+  for (const bool prune : {false, true}) {
+    Rig rig(prune ? "prune: true\n" : "");
+    const auto old = rig.rt.Add("gone_site_1", "localhost/bb:1",
+                                {{"io.podcd.stack", "gone"}, {"io.podcd.service", "site"}});
+    Record rec;
+    REQUIRE(rig.Run(rec));
+    if (prune) {
+      REQUIRE(rec.Stack("gone"));
+      CHECK(rec.Stack("gone")->outcome == "removed");
+      CHECK_FALSE(rig.rt.containers.contains(old));
+    } else {
+      CHECK(rec.Stack("gone") == nullptr);
+      CHECK(rec.Logged("stack gone is gone from the repository; kept (prune is off)"));
+      CHECK(rig.rt.containers.contains(old));
+    }
+  }
+}
+
+TEST_CASE("engine: podcd's own stack is left alone by a podcd that does not run from it") {
+  Rig rig("self: {stack: web}\n");
+  Record rec;
+  REQUIRE(rig.Run(rec));
+  REQUIRE(rec.Stack("web"));
+  CHECK(rec.Stack("web")->outcome == "skipped");
+  CHECK(rec.Stack("web")->reason == "this podcd does not run in a container");
+  CHECK(rig.rt.ByName("web_site_1") == nullptr);
+  CHECK(rec.Stack("api")->outcome == "updated");
+  // It is prepared last, though its name sorts first.
+  CHECK(rec.Index("[api] plan: ") >= 0);
+  CHECK(rec.Index("[api] plan: ") < rec.Index("stack web is podcd's own (self.stack)"));
+}
+
+TEST_CASE("engine: an invalid stack is reported and fails the run; the others still run") {
+  Rig rig;
+  rig.dir.Write("repo/services/bad/compose.yml", "services: [\n");
+  Record rec;
+  auto r = rig.Run(rec);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message == "failed stacks: bad invalid");
+  REQUIRE(rec.Stack("bad"));
+  CHECK(rec.Stack("bad")->outcome == "invalid");
+  CHECK(rec.Stack("web")->outcome == "updated");
+}
