@@ -5,7 +5,6 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "cli/worker_jobs.hpp"
 #include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
 #include "util/log.hpp"
@@ -101,7 +100,7 @@ int Plan(const GlobalOptions& g, const Args& args) {
   }
   auto cfg = LoadConfig(g);
   if (!cfg) return kExitFailure;
-  reconcile::PodmanRuntime runtime(PodmanOptions(**cfg));
+  reconcile::PodmanRuntime runtime(reconcile::PodmanOptions(**cfg));
   reconcile::Engine engine(*cfg, reconcile::ChildProcessSync(), runtime, reconcile::RealClock());
   auto snap = engine.Observe(sync, false);
   if (!snap) {

@@ -13,7 +13,6 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "cli/worker_jobs.hpp"
 #include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
 #include "reconcile/self_update.hpp"
@@ -81,7 +80,7 @@ int InternalSelfUpdate(const GlobalOptions& g, const Args& args) {
   log_line("updater for deployment " + deployment + ": replacing podcd container " +
            h.container.substr(0, 12) + " with the stack " + h.stack + " at " + h.commit.substr(0, 12));
 
-  reconcile::PodmanRuntime runtime(PodmanOptions(**cfg));
+  reconcile::PodmanRuntime runtime(reconcile::PodmanOptions(**cfg));
   // A resumed updater: Podman's restart policy bumps the restart count; a start by the waiting
   // podcd (when Podman did not restart it) shows only in the run count.
   auto self = runtime.Inspect(h.updater);

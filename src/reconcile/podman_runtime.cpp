@@ -5,6 +5,14 @@
 
 namespace podcd::reconcile {
 
+podman::ClientOptions PodmanOptions(const config::Config& cfg) {
+  podman::ClientOptions o;
+  o.socket_path = cfg.podman.socket;
+  o.long_timeout = cfg.podman.timeout;
+  o.auth_file = cfg.podman.auth_file;
+  return o;
+}
+
 // Borrows a client for one call and gives it back, keeping its connection warm.
 class PodmanRuntime::Lease {
  public:

@@ -6,10 +6,14 @@
 #include <mutex>
 #include <vector>
 
+#include "config/config.hpp"
 #include "podman/client.hpp"
 #include "reconcile/runtime.hpp"
 
 namespace podcd::reconcile {
+
+// The Podman client options of every podcd process that reconciles (workers, deploy, plan).
+podman::ClientOptions PodmanOptions(const config::Config& cfg);
 
 class PodmanRuntime final : public Runtime {
  public:
