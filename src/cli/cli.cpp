@@ -23,7 +23,7 @@ constexpr Command kCommands[] = {
     {"__stacks", "observe the stacks for the daemon's GET /stacks", worker::RunStacks, true},
     {"__close-handover", "close a pending self-update for the daemon", worker::RunCloseHandOver, true},
     {"__self-update", "replace podcd's own container (run by podcd in an updater container)",
-     InternalSelfUpdate, true},
+     worker::RunSelfUpdate, true},
 };
 
 }  // namespace
