@@ -182,9 +182,9 @@ std::string WorkerBinary() {
 }  // namespace
 
 int Serve(const GlobalOptions& g, const Args& args) {
-  const std::string worker_binary = WorkerBinary();
-  if (::access(worker_binary.c_str(), X_OK) != 0) {
-    std::fprintf(stderr, "podcd serve: the worker %s is not executable: %s\n", worker_binary.c_str(),
+  const std::string worker = WorkerBinary();
+  if (::access(worker.c_str(), X_OK) != 0) {
+    std::fprintf(stderr, "podcd serve: the worker %s is not executable: %s\n", worker.c_str(),
                  std::strerror(errno));
     return kExitFailure;
   }
@@ -239,7 +239,7 @@ int Serve(const GlobalOptions& g, const Args& args) {
   // Everything that needs Podman or git runs in a worker process: the podcd beside this one.
   GlobalOptions log_options = g;
   log_options.config_file.clear();  // a worker gets the configuration in its request
-  worker::Launcher launcher(worker_binary, cli::GlobalArgs(log_options));
+  podcd::worker::Launcher launcher(worker, cli::GlobalArgs(log_options));
   ConfigHolder config_holder(*cfg_opt);
   WorkerExecutor worker_executor(launcher, config_holder);
   const bool placeholder = std::getenv("PODCD_TEST_PLACEHOLDER_DELAY_MS") != nullptr;
