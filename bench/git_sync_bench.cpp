@@ -18,8 +18,8 @@
 
 #include "config/config.hpp"
 #include "git/repo.hpp"
-#include "git/sync.hpp"
 #include "util/log.hpp"
+#include "worker/sync.hpp"
 
 namespace {
 
@@ -81,9 +81,11 @@ int main(int argc, char** argv) {
   cfg.webhook.secret = "benchmark-webhook-secret";
   cfg.log.level = podcd::log::Level::kWarn;
 
-  auto sync = [&]() -> podcd::Expected<podcd::git::SyncResult> {
-    if (mode == "child") return podcd::git::SyncInChild(cfg, binary);
-    return podcd::git::SyncRepo(cfg.repo, cfg.state_dir);
+  auto sync = [&]() -> podcd::Expected<podcd::worker::SyncResult> {
+    if (mode == "child") return podcd::worker::SyncInChild(cfg, binary);
+    auto r = podcd::git::SyncRepo(cfg.repo, cfg.state_dir);
+    if (!r) return std::unexpected(r.error());
+    return podcd::worker::SyncResult{r->commit, r->fetched, r->changed};
   };
   // The first sync (the clone) and a warm-up are not measured.
   for (int i = 0; i < 2; ++i) {

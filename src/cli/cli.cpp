@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "cli/commands.hpp"
+#include "worker/jobs.hpp"
 
 namespace podcd::cli {
 namespace {
@@ -16,12 +17,13 @@ constexpr Command kCommands[] = {
     {"sign", "print the X-Hub-Signature-256 value for a body (FILE or -)", Sign},
     {"health", "exit 0 when a running daemon's /health answers (the image's HEALTHCHECK)", Health},
     {"check-config", "validate the configuration (and the repo's stacks) without running", CheckConfig},
-    {"__sync", "sync the repository once and print one JSON line (run by the daemon)", InternalSync, true},
-    {"__run", "run one deployment for the daemon (request on stdin, events on stdout)", InternalRun, true},
-    {"__stacks", "observe the stacks for the daemon's GET /stacks", InternalStacks, true},
-    {"__close-handover", "close a pending self-update for the daemon", InternalCloseHandOver, true},
+    {"__sync", "sync the repository once and print one JSON line (run by the daemon)", worker::RunSync, true},
+    {"__run", "run one deployment for the daemon (request on stdin, events on stdout)", worker::RunDeployment,
+     true},
+    {"__stacks", "observe the stacks for the daemon's GET /stacks", worker::RunStacks, true},
+    {"__close-handover", "close a pending self-update for the daemon", worker::RunCloseHandOver, true},
     {"__self-update", "replace podcd's own container (run by podcd in an updater container)",
-     InternalSelfUpdate, true},
+     worker::RunSelfUpdate, true},
 };
 
 }  // namespace

@@ -30,14 +30,8 @@ int Deploy(const GlobalOptions& g, const Args& args);
 int Status(const GlobalOptions& g, const Args& args);
 int Sign(const GlobalOptions& g, const Args& args);
 int Health(const GlobalOptions& g, const Args& args);
-// Internal (not in --help): the repository sync run as a child process by the daemon.
-int InternalSync(const GlobalOptions& g, const Args& args);
-// Internal: the daemon's worker processes (cli/worker.cpp, reconcile/worker_protocol.hpp).
-int InternalRun(const GlobalOptions& g, const Args& args);
-int InternalStacks(const GlobalOptions& g, const Args& args);
-int InternalCloseHandOver(const GlobalOptions& g, const Args& args);
-// Internal: the self-update container's work (reconcile/self_update.hpp).
-int InternalSelfUpdate(const GlobalOptions& g, const Args& args);
+// The jobs of podcd's internal processes (__run, __stacks, __close-handover, __sync,
+// __self-update) are in worker/jobs.hpp.
 
 // Entry point used by main(): parses global options and dispatches.
 int Main(int argc, char** argv);

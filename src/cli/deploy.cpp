@@ -8,8 +8,8 @@
 #include "cli/api_client.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "cli/worker_jobs.hpp"
 #include "reconcile/engine.hpp"
+#include "podman/client.hpp"
 #include "reconcile/podman_runtime.hpp"
 #include "reconcile/queue.hpp"
 #include "state/store.hpp"
@@ -125,7 +125,7 @@ int Deploy(const GlobalOptions& g, const Args& args) {
     std::fprintf(stderr, "podcd deploy: %s\n", store.error().What().c_str());
     return kExitFailure;
   }
-  reconcile::PodmanRuntime runtime(PodmanOptions(**cfg));
+  reconcile::PodmanRuntime runtime(podman::OptionsFromConfig(**cfg));
   reconcile::Engine engine(*cfg, reconcile::ChildProcessSync(), runtime, reconcile::RealClock());
   reconcile::WorkQueue queue(**store, engine, 1);
   queue.Start();

@@ -5,8 +5,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "cli/worker_jobs.hpp"
 #include "reconcile/engine.hpp"
+#include "podman/client.hpp"
 #include "reconcile/podman_runtime.hpp"
 #include "util/json_text.hpp"
 
@@ -101,7 +101,7 @@ int Plan(const GlobalOptions& g, const Args& args) {
   }
   auto cfg = LoadConfig(g);
   if (!cfg) return kExitFailure;
-  reconcile::PodmanRuntime runtime(PodmanOptions(**cfg));
+  reconcile::PodmanRuntime runtime(podman::OptionsFromConfig(**cfg));
   reconcile::Engine engine(*cfg, reconcile::ChildProcessSync(), runtime, reconcile::RealClock());
   auto snap = engine.Observe(sync, false);
   if (!snap) {

@@ -15,8 +15,6 @@
 
 namespace podcd::daemon {
 
-namespace worker = reconcile::worker;
-
 Expected<void> PingPodman(const std::string& socket_path, std::chrono::milliseconds timeout) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
@@ -94,7 +92,7 @@ std::vector<std::string> DaemonHealth::Problems() {
   return problems;
 }
 
-WorkerExecutor::WorkerExecutor(const WorkerLauncher& launcher, const ConfigHolder& config)
+WorkerExecutor::WorkerExecutor(const worker::Launcher& launcher, const ConfigHolder& config)
     : launcher_(launcher), config_(config) {}
 
 Expected<void> WorkerExecutor::Run(const state::Trigger& trigger, reconcile::RunContext& ctx) {
@@ -104,8 +102,8 @@ Expected<void> WorkerExecutor::Run(const state::Trigger& trigger, reconcile::Run
   return r;
 }
 
-WorkerCatalog::WorkerCatalog(const WorkerLauncher& launcher, const ConfigHolder& config, state::Store& store,
-                             http::DirectoryCatalog& directory)
+WorkerCatalog::WorkerCatalog(const worker::Launcher& launcher, const ConfigHolder& config,
+                             state::Store& store, http::DirectoryCatalog& directory)
     : launcher_(launcher), config_(config), store_(store), directory_(directory) {}
 
 bool WorkerCatalog::Exists(std::string_view name) { return directory_.Exists(name); }
@@ -178,7 +176,7 @@ Expected<std::vector<http::StackInfo>> WorkerCatalog::ObserveSince(
   return *last_;
 }
 
-void CloseHandOver(const reconcile::HandOver& h, const WorkerLauncher& launcher, const ConfigHolder& config,
+void CloseHandOver(const reconcile::HandOver& h, const worker::Launcher& launcher, const ConfigHolder& config,
                    state::Store& store, const std::atomic<bool>& stopping) {
   log::Info("a self-update is pending: a worker waits for its result before the first reconcile",
             {{"deployment", h.deployment}, {"updater", h.updater}});

@@ -11,11 +11,11 @@
 #include <vector>
 
 #include "config/config.hpp"
-#include "daemon/worker_process.hpp"
 #include "http/server.hpp"
 #include "reconcile/handover.hpp"
 #include "reconcile/queue.hpp"
 #include "state/store.hpp"
+#include "worker/launcher.hpp"
 
 namespace podcd::daemon {
 
@@ -28,7 +28,7 @@ class ConfigHolder {
   explicit ConfigHolder(std::shared_ptr<const config::Config> boot);
   void Set(std::shared_ptr<const config::Config> current);
   std::shared_ptr<const config::Config> Current() const;
-  reconcile::worker::ConfigSnapshot Snapshot() const;
+  worker::ConfigSnapshot Snapshot() const;
 
  private:
   std::shared_ptr<const config::Config> boot_;
@@ -56,11 +56,11 @@ class DaemonHealth final : public http::HealthProbe {
 // Each deployment in a `podcd __run` worker.
 class WorkerExecutor final : public reconcile::Executor {
  public:
-  WorkerExecutor(const WorkerLauncher& launcher, const ConfigHolder& config);
+  WorkerExecutor(const worker::Launcher& launcher, const ConfigHolder& config);
   Expected<void> Run(const state::Trigger& trigger, reconcile::RunContext& ctx) override;
 
  private:
-  const WorkerLauncher& launcher_;
+  const worker::Launcher& launcher_;
   const ConfigHolder& config_;
 };
 
@@ -74,7 +74,7 @@ class WorkerExecutor final : public reconcile::Executor {
 // workers).
 class WorkerCatalog final : public http::StackCatalog {
  public:
-  WorkerCatalog(const WorkerLauncher& launcher, const ConfigHolder& config, state::Store& store,
+  WorkerCatalog(const worker::Launcher& launcher, const ConfigHolder& config, state::Store& store,
                 http::DirectoryCatalog& directory);
   bool Exists(std::string_view name) override;
   Expected<std::vector<http::StackInfo>> List() override;
@@ -86,7 +86,7 @@ class WorkerCatalog final : public http::StackCatalog {
   // The newest answer if it began at or after `since`, else a new worker's (under mutex_).
   Expected<std::vector<http::StackInfo>> ObserveSince(std::chrono::steady_clock::time_point since);
 
-  const WorkerLauncher& launcher_;
+  const worker::Launcher& launcher_;
   const ConfigHolder& config_;
   state::Store& store_;
   http::DirectoryCatalog& directory_;
@@ -97,12 +97,12 @@ class WorkerCatalog final : public http::StackCatalog {
 
 // GET /stacks' state of one stack: from what the worker saw and the outcome of the newest
 // deployment that touched it ("" when none did).
-std::string StackState(const reconcile::worker::StackObservation& stack, const std::string& last_outcome);
+std::string StackState(const worker::StackObservation& stack, const std::string& last_outcome);
 
 // A self-update was pending when this podcd started: a `podcd __close-handover` worker waits
 // for the updater's result and reports it; its record (kept `running` until now) is closed
 // with it. Returns early, leaving everything for the next start, when `stopping` turns true.
-void CloseHandOver(const reconcile::HandOver& handover, const WorkerLauncher& launcher,
+void CloseHandOver(const reconcile::HandOver& handover, const worker::Launcher& launcher,
                    const ConfigHolder& config, state::Store& store, const std::atomic<bool>& stopping);
 
 }  // namespace podcd::daemon

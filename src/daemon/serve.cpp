@@ -240,7 +240,7 @@ int Serve(const GlobalOptions& g, const Args& args) {
   // Everything that needs Podman or git runs in a worker process: the podcd beside this one.
   GlobalOptions log_options = g;
   log_options.config_file.clear();  // a worker gets the configuration in its request
-  WorkerLauncher launcher(worker, cli::GlobalArgs(log_options));
+  podcd::worker::Launcher launcher(worker, cli::GlobalArgs(log_options));
   ConfigHolder config_holder(*cfg_opt);
   WorkerExecutor worker_executor(launcher, config_holder);
   const bool placeholder = std::getenv("PODCD_TEST_PLACEHOLDER_DELAY_MS") != nullptr;

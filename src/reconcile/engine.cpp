@@ -6,7 +6,6 @@
 #include <optional>
 
 #include "config/config.hpp"
-#include "git/sync.hpp"
 #include "reconcile/schedule.hpp"
 #include "reconcile/select.hpp"
 #include "reconcile/self_update.hpp"
@@ -15,6 +14,7 @@
 #include "util/log.hpp"
 #include "util/metrics.hpp"
 #include "util/strings.hpp"
+#include "worker/sync.hpp"
 
 namespace podcd::reconcile {
 
@@ -112,7 +112,7 @@ Engine::Engine(std::shared_ptr<const config::Config> config, SyncFn sync, Runtim
 
 Engine::SyncFn ChildProcessSync() {
   return [](const config::Config& config) -> Expected<std::string> {
-    auto r = git::SyncInChild(config);
+    auto r = worker::SyncInChild(config);
     if (!r) return std::unexpected(r.error());
     return r->commit;
   };

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "config/config.hpp"
 #include "podman/client.hpp"
 #include "reconcile/runtime.hpp"
 

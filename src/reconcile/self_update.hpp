@@ -34,7 +34,7 @@ const ServiceJob* ServiceOfContainer(const StackJob& job, std::string_view conta
 ServiceJob* ServiceOfContainer(StackJob& job, std::string_view container_id);
 
 // How often Podman starts a crashed updater again (restart policy on-failure; a resumed
-// updater puts podcd back, see cli/self_update.cpp).
+// updater puts podcd back, see worker/self_update_job.cpp).
 inline constexpr unsigned kUpdaterRestarts = 2;
 // An updater container that is running or about to (created), or that ended with a failure its
 // restart policy answers (a crash, an OOM kill). `podman kill` looks the same but is not

@@ -1,5 +1,5 @@
 // The JSON of a deployment record's parts, shared by the record files (state/deployment.cpp)
-// and the daemon's worker protocol (reconcile/worker_protocol.cpp), so both speak one format.
+// and the daemon's worker protocol (worker/protocol.cpp), so both speak one format.
 #pragma once
 
 #include "state/deployment.hpp"

@@ -1,5 +1,5 @@
 // SyncInChild: the sync through `podcd __sync` in a child process with a hard timeout.
-#include "git/sync.hpp"
+#include "worker/sync.hpp"
 
 #include <catch2/catch.hpp>
 #include <fstream>
@@ -11,7 +11,7 @@ using namespace podcd::test;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using podcd::ErrorCode;
-using podcd::git::SyncInChild;
+using podcd::worker::SyncInChild;
 
 namespace {
 
@@ -67,27 +67,57 @@ TEST_CASE("sync in a child ignores the parent's configuration variables") {
   CHECK(r->commit == remote.Head());
 }
 
-TEST_CASE("secrets reach the child through its environment, never its command line") {
+TEST_CASE("secrets reach the child through its stdin, never its command line") {
   TempDir work;
   // A stand-in for podcd that records what it was given and answers like __sync.
   auto fake = work.Write("fake-podcd",
                          "#!/bin/sh\n"
-                         "printf '%s\\n' \"$0\" \"$@\" > \"$PODCD_STATE_DIR/args\"\n"
-                         "env > \"$PODCD_STATE_DIR/env\"\n"
+                         "d=\"$(dirname \"$0\")\"\n"
+                         "printf '%s\\n' \"$0\" \"$@\" > \"$d/args\"\n"
+                         "env > \"$d/env\"\n"
+                         "cat > \"$d/stdin\"\n"
                          "echo '{\"ok\":true,\"commit\":\"abc\",\"fetched\":false,\"changed\":false}'\n");
   fs::permissions(fake, fs::perms::owner_all);
   auto cfg = ChildConfig(work.path(), "https://example.invalid/repo.git");
   cfg.repo.token = "tok-SECRET-1234567890";
-  fs::create_directories(cfg.state_dir);
   auto r = SyncInChild(cfg, fake.string());
   REQUIRE(r);
   CHECK(r->commit == "abc");
-  auto args = Slurp(work / "state/args");
+  auto args = Slurp(work / "args");
   CHECK(args.find("tok-SECRET") == std::string::npos);
   CHECK(args.find("__sync") != std::string::npos);
-  auto env = Slurp(work / "state/env");
-  CHECK(env.find("PODCD_REPO_TOKEN=tok-SECRET-1234567890") != std::string::npos);
+  auto request = podcd::worker::DecodeSyncRequest(Slurp(work / "stdin"));
+  REQUIRE(request);
+  CHECK(request->repo.token == "tok-SECRET-1234567890");
+  CHECK(request->repo.url == "https://example.invalid/repo.git");
+  CHECK(request->state_dir == cfg.state_dir);
+  auto env = Slurp(work / "env");
   CHECK(env.find("a-real-webhook-secret") == std::string::npos);
+  CHECK(Slurp(work / "stdin").find("a-real-webhook-secret") == std::string::npos);
+}
+
+TEST_CASE("the sync child's environment carries no token, not even one the parent was given in its own") {
+  TempDir work;
+  auto fake = work.Write("fake-podcd",
+                         "#!/bin/sh\n"
+                         "env > \"$(dirname \"$0\")/env\"\n"
+                         "cat >/dev/null\n"
+                         "echo '{\"ok\":true,\"commit\":\"abc\",\"fetched\":false,\"changed\":false}'\n");
+  fs::permissions(fake, fs::perms::owner_all);
+  auto cfg = ChildConfig(work.path(), "https://example.invalid/repo.git");
+  cfg.repo.token = "tok-SECRET-1234567890";
+  setenv("PODCD_REPO_TOKEN", "tok-SECRET-1234567890", 1);
+  setenv("PODCD_WEBHOOK_SECRET", "a-real-webhook-secret-the-child-must-not-see", 1);
+  auto r = SyncInChild(cfg, fake.string());
+  unsetenv("PODCD_REPO_TOKEN");
+  unsetenv("PODCD_WEBHOOK_SECRET");
+  REQUIRE(r);
+  auto env = Slurp(work / "env");
+  CHECK_FALSE(env.empty());
+  CHECK(env.find("tok-SECRET") == std::string::npos);
+  CHECK(env.find("PODCD_REPO_TOKEN") == std::string::npos);
+  CHECK(env.find("a-real-webhook-secret") == std::string::npos);
+  CHECK(env.find("PODCD_WEBHOOK_SECRET") == std::string::npos);
 }
 
 TEST_CASE("a hung remote hits the timeout in the child") {
@@ -139,9 +169,9 @@ TEST_CASE("wrong credentials fail cleanly through the child, with their error co
 }
 
 TEST_CASE("the child's JSON line round-trips") {
-  using podcd::git::FormatSyncLine;
-  using podcd::git::ParseSyncLine;
-  podcd::git::SyncResult s{"0123abcd", true, false};
+  using podcd::worker::FormatSyncLine;
+  using podcd::worker::ParseSyncLine;
+  podcd::worker::SyncResult s{"0123abcd", true, false};
   auto back = ParseSyncLine(FormatSyncLine(s));
   REQUIRE(back);
   CHECK(back->commit == "0123abcd");

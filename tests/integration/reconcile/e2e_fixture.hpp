@@ -23,7 +23,7 @@
 
 #include "config/config.hpp"
 #include "core/plan.hpp"
-#include "git/sync.hpp"
+#include "worker/sync.hpp"
 #include "podman/client.hpp"
 #include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
@@ -265,7 +265,7 @@ class Rig {
     reconcile::PodmanRuntime podman_runtime(TestClientOptions(env_));
     CountingRuntime runtime(podman_runtime);
     reconcile::Engine::SyncFn sync = [](const config::Config& c) -> Expected<std::string> {
-      auto r = git::SyncInChild(c, PODCD_BINARY);
+      auto r = worker::SyncInChild(c, PODCD_BINARY);
       if (!r) return std::unexpected(r.error());
       return r->commit;
     };

@@ -1,5 +1,4 @@
 #include "daemon/daemon_parts.hpp"
-#include "daemon/worker_process.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -13,39 +12,17 @@
 #include <cstring>
 #include <thread>
 
+#include "support/script.hpp"
 #include "support/temp_dir.hpp"
 #include "util/strings.hpp"
 
 using namespace podcd;
 using namespace podcd::daemon;
 using namespace std::chrono_literals;
-namespace worker = podcd::reconcile::worker;
+using podcd::test::Script;
+using podcd::worker::Launcher;
 
 namespace {
-
-class Recorder final : public reconcile::RunContext {
- public:
-  std::string Id() const override { return "d1"; }
-  void Log(std::string line) override {
-    std::lock_guard lock(m);
-    log.push_back(std::move(line));
-  }
-  void SetCommit(std::string c) override { commit = std::move(c); }
-  void SetStackOutcome(state::StackOutcome) override {}
-  bool StopRequested() const override { return stop.load(); }
-  void HandOver() override {}
-  std::mutex m;
-  std::vector<std::string> log;
-  std::string commit;
-  std::atomic<bool> stop{false};
-};
-
-// A stand-in for `podcd`: a shell script that plays the worker's side of the protocol.
-std::string Script(const test::TempDir& dir, const std::string& body) {
-  auto p = dir.Write("worker.sh", "#!/bin/sh\n" + body);
-  ::chmod(p.c_str(), 0755);
-  return p.string();
-}
 
 // A unix socket that answers every connection with `answer` (nothing at all when empty).
 class FakeSocket {
@@ -83,110 +60,6 @@ class FakeSocket {
 };
 
 }  // namespace
-
-TEST_CASE("a worker's events reach the context; its request arrives on stdin") {
-  test::TempDir dir;
-  auto bin = Script(dir,
-                    "cat > \"$(dirname \"$0\")/request.json\"\n"
-                    "echo '{\"log\":\"hello\"}'\n"
-                    "echo '{\"commit\":\"c0ffee\"}'\n"
-                    "printf '{\"result\":{\"ok\":true}}'\n");
-  WorkerLauncher launcher(bin, {"--log-level", "debug"});
-  Recorder ctx;
-  worker::Request req;
-  req.id = "d1";
-  req.trigger.kind = "poll";
-  auto r = launcher.Run("__run", req, ctx);
-  REQUIRE(r);
-  CHECK(ctx.log == std::vector<std::string>{"hello"});
-  CHECK(ctx.commit == "c0ffee");
-  auto sent = worker::DecodeRequest(*ReadFile(dir / "request.json"));
-  REQUIRE(sent);
-  CHECK(sent->trigger.kind == "poll");
-  CHECK_FALSE(sent->daemon_version.empty());  // the launcher says which podcd-serve sent it
-}
-
-TEST_CASE("a worker that ends without a result fails the run, saying how it ended") {
-  test::TempDir dir;
-  Recorder ctx;
-  WorkerLauncher exits(Script(dir, "echo '{\"log\":\"half\"}'\nexit 3\n"), {});
-  auto r = exits.Run("__run", {}, ctx);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().What() == "worker process (podcd __run): ended without a result: exit status 3");
-  CHECK(ctx.log == std::vector<std::string>{"half"});
-
-  WorkerLauncher killed(Script(dir, "kill -9 $$\n"), {});
-  auto k = killed.Run("__run", {}, ctx);
-  REQUIRE_FALSE(k);
-  CHECK(k.error().What().find("killed by signal 9 (SIGKILL)") != std::string::npos);
-
-  WorkerLauncher missing((dir / "nothing").string(), {});
-  auto m = missing.Run("__run", {}, ctx);
-  REQUIRE_FALSE(m);
-  CHECK(m.error().What().find("nothing") != std::string::npos);
-}
-
-TEST_CASE("a worker that dies before reading its request is an error, not a SIGPIPE for the daemon") {
-  test::TempDir dir;
-  WorkerLauncher launcher(Script(dir, "exit 4\n"), {});
-  Recorder ctx;
-  worker::Request big;
-  big.config.current_text = std::string(8u << 20, '#');  // far more than a socket buffer holds
-  auto r = launcher.Run("__run", big, ctx);
-  REQUIRE_FALSE(r);
-  CHECK(r.error().What() == "worker process (podcd __run): ended without a result: exit status 4");
-}
-
-TEST_CASE("a stop request reaches the worker as SIGTERM, once") {
-  test::TempDir dir;
-  auto bin = Script(
-      dir,
-      "cat >/dev/null\n"
-      "trap 'echo \"{\\\"log\\\":\\\"got TERM\\\"}\"; "
-      "echo \"{\\\"result\\\":{\\\"ok\\\":false,\\\"code\\\":5,\\\"message\\\":\\\"interrupted\\\"}}\"; "
-      "exit 1' TERM\n"
-      "echo '{\"log\":\"working\"}'\n"
-      "i=0; while [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done\n"
-      "echo '{\"result\":{\"ok\":true}}'\n");
-  WorkerLauncher launcher(bin, {});
-  Recorder ctx;
-  std::thread stopper([&] {
-    std::this_thread::sleep_for(300ms);
-    ctx.stop = true;
-  });
-  const auto start = std::chrono::steady_clock::now();
-  auto r = launcher.Run("__run", {}, ctx);
-  stopper.join();
-  REQUIRE_FALSE(r);
-  CHECK(r.error().message == "interrupted");
-  CHECK(ctx.log == std::vector<std::string>{"working", "got TERM"});
-  CHECK(std::chrono::steady_clock::now() - start < 5s);
-}
-
-TEST_CASE("a stop sent as soon as the real worker starts is a stop request, not a kill") {
-  // The daemon stops a worker the moment it is asked to stop, which can be before the worker
-  // has installed its SIGTERM handler (it is still loading libcurl and libgit2). The worker
-  // starts with SIGTERM blocked, so it still ends with a result of its own.
-  test::TempDir dir;
-  const std::string text =
-      "webhook:\n  secret: a-test-secret-of-some-length\nrepo:\n  path: " + (dir / "repo").string() +
-      "\nstate_dir: " + (dir / "state").string() +
-      "\npodman:\n  socket: " + (dir / "no-podman.sock").string() + "\n";
-  dir.Write("podcd.yml", text);
-  std::filesystem::create_directories(dir / "repo/services/web");
-  WorkerLauncher launcher(PODCD_BINARY, {});
-  for (int i = 0; i < 5; ++i) {
-    Recorder ctx;
-    ctx.stop = true;  // sent right after the spawn
-    worker::Request req;
-    req.config = {(dir / "podcd.yml").string(), text, text};
-    auto r = launcher.Run("__stacks", req, ctx);
-    REQUIRE_FALSE(r);  // no Podman
-    INFO(r.error().What());
-    CHECK(r.error().What().find("ended without a result") == std::string::npos);
-    CHECK(r.error().What().find("no-podman.sock") != std::string::npos);
-  }
-}
 
 TEST_CASE("PingPodman: 200 is healthy; anything else names what happened") {
   test::TempDir dir;
@@ -247,7 +120,7 @@ struct CatalogRig {
     return text ? static_cast<int>(std::count(text->begin(), text->end(), '\n')) : 0;
   }
   test::TempDir dir;
-  WorkerLauncher launcher;
+  Launcher launcher;
   ConfigHolder holder;
   http::DirectoryCatalog directory;
   std::unique_ptr<state::Store> store;

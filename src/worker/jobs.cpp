@@ -1,6 +1,8 @@
-// The worker processes of the daemon (reconcile/worker_protocol.hpp): `podcd __run` runs one
-// deployment, `podcd __stacks` observes the stacks for GET /stacks, `podcd __close-handover`
-// closes a pending self-update. Each reads its request on stdin and writes events on stdout.
+// The worker processes of the daemon (worker/protocol.hpp): `podcd __run` runs one deployment,
+// `podcd __stacks` observes the stacks for GET /stacks, `podcd __close-handover` closes a
+// pending self-update. Each reads its request on stdin and writes events on stdout.
+#include "worker/jobs.hpp"
+
 #include <sys/prctl.h>
 
 #include <csignal>
@@ -9,20 +11,22 @@
 #include <iterator>
 #include <mutex>
 
-#include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "cli/worker_jobs.hpp"
+#include "process/spawn.hpp"
 #include "reconcile/engine.hpp"
+#include "podman/client.hpp"
 #include "reconcile/podman_runtime.hpp"
 #include "reconcile/self_update.hpp"
-#include "reconcile/worker_protocol.hpp"
 #include "util/log.hpp"
 #include "util/metrics.hpp"
+#include "worker/job_steps.hpp"
+#include "worker/protocol.hpp"
 
-namespace podcd::cli {
+namespace podcd::worker {
 namespace {
 
-namespace worker = reconcile::worker;
+using cli::Args;
+using cli::GlobalOptions;
 
 std::atomic<bool> g_stop{false};
 extern "C" void OnStopSignal(int /*sig*/) { g_stop.store(true); }
@@ -40,11 +44,11 @@ class EventContext final : public reconcile::RunContext {
  public:
   explicit EventContext(std::string id) : id_(std::move(id)) {}
   std::string Id() const override { return id_; }
-  void Log(std::string line) override { Emit(worker::LogEvent(line)); }
-  void SetCommit(std::string commit) override { Emit(worker::CommitEvent(commit)); }
-  void SetStackOutcome(state::StackOutcome outcome) override { Emit(worker::StackEvent(outcome)); }
+  void Log(std::string line) override { Emit(LogEvent(line)); }
+  void SetCommit(std::string commit) override { Emit(CommitEvent(commit)); }
+  void SetStackOutcome(state::StackOutcome outcome) override { Emit(StackEvent(outcome)); }
   bool StopRequested() const override { return g_stop.load(); }
-  void HandOver() override { Emit(worker::HandOverEvent()); }
+  void HandOver() override { Emit(HandOverEvent()); }
 
  private:
   std::string id_;
@@ -53,7 +57,7 @@ class EventContext final : public reconcile::RunContext {
 // What every worker does first: stop on SIGTERM, forward metrics, read the request, rebuild the
 // daemon's configuration. nullopt after the failure was emitted as the result.
 struct Job {
-  worker::Request request;
+  Request request;
   std::shared_ptr<const config::Config> config;
 };
 std::optional<Job> StartJob(const GlobalOptions& g) {
@@ -63,36 +67,36 @@ std::optional<Job> StartJob(const GlobalOptions& g) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   // The daemon spawns workers with these blocked: one sent before this point is delivered now.
-  const sigset_t stops = worker::StopSignals();
+  const sigset_t stops = process::StopSignals();
   ::pthread_sigmask(SIG_UNBLOCK, &stops, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
   // A daemon that dies (SIGKILL) takes its worker down at the next safe point, so that the
   // next daemon never works beside an orphan.
   ::prctl(PR_SET_PDEATHSIG, SIGTERM);
   metrics::SetForwarder([](metrics::Kind kind, std::string_view name, const metrics::Labels& labels,
-                           double v) { Emit(worker::MetricEvent(kind, name, labels, v)); });
+                           double v) { Emit(MetricEvent(kind, name, labels, v)); });
   std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
-  auto request = worker::DecodeRequest(text);
+  auto request = DecodeRequest(text);
   if (!request) {
-    Emit(worker::ResultEvent(std::unexpected(request.error())));
+    Emit(ResultEvent(std::unexpected(request.error())));
     return std::nullopt;
   }
   if (request->daemon_version != PODCD_VERSION) {
-    Emit(worker::ResultEvent(
+    Emit(ResultEvent(
         Fail(ErrorCode::kInvalidArgument,
              "this worker is podcd " + std::string(PODCD_VERSION) + " and the daemon is podcd-serve " +
                  (request->daemon_version.empty() ? "of an older version" : request->daemon_version) +
                  ": after installing a new podcd, restart the daemon (systemctl restart podcd)")));
     return std::nullopt;
   }
-  auto cfg = worker::LoadSnapshot(request->config);
+  auto cfg = LoadSnapshot(request->config);
   if (!cfg) {
     std::string all;
     for (const auto& e : cfg.error()) all += (all.empty() ? "" : "; ") + e.What();
-    Emit(worker::ResultEvent(Fail(ErrorCode::kInvalidArgument, all, "configuration")));
+    Emit(ResultEvent(Fail(ErrorCode::kInvalidArgument, all, "configuration")));
     return std::nullopt;
   }
-  ApplyLogOptions(g, *cfg);
+  cli::ApplyLogOptions(g, *cfg);
   log::Configure(cfg->log.format, cfg->log.level);
   return Job{std::move(*request), std::make_shared<const config::Config>(std::move(*cfg))};
 }
@@ -102,43 +106,43 @@ template <typename Body>
 int RunJob(const GlobalOptions& g, const Args& args, const char* name, Body&& body) {
   if (!args.empty()) {
     std::fprintf(stderr, "podcd %s: takes no arguments (run by the daemon)\n", name);
-    return kExitUsage;
+    return cli::kExitUsage;
   }
   auto job = StartJob(g);
-  if (!job) return kExitFailure;
+  if (!job) return cli::kExitFailure;
   Expected<void> result;
   try {
-    reconcile::PodmanRuntime runtime(PodmanOptions(*job->config));
+    reconcile::PodmanRuntime runtime(podman::OptionsFromConfig(*job->config));
     reconcile::Engine engine(job->config, reconcile::ChildProcessSync(), runtime, reconcile::RealClock());
     if (auto own = reconcile::OwnContainerId()) engine.SetOwnContainer(*own);
     result = body(*job, runtime, engine);
   } catch (const std::exception& e) {
     result = Fail(ErrorCode::kInternal, std::string(name) + " threw: " + e.what());
   }
-  Emit(worker::ResultEvent(result));
-  return result ? kExitOk : kExitFailure;
+  Emit(ResultEvent(result));
+  return result ? cli::kExitOk : cli::kExitFailure;
 }
 
 }  // namespace
 
-int InternalRun(const GlobalOptions& g, const Args& args) {
+int RunDeployment(const GlobalOptions& g, const Args& args) {
   return RunJob(g, args, "__run", [](const Job& job, reconcile::Runtime&, reconcile::Engine& engine) {
     EventContext ctx(job.request.id);
     return engine.Run(job.request.trigger, ctx);
   });
 }
 
-int InternalStacks(const GlobalOptions& g, const Args& args) {
+int RunStacks(const GlobalOptions& g, const Args& args) {
   return RunJob(g, args, "__stacks",
                 [](const Job&, reconcile::Runtime&, reconcile::Engine& engine) -> Expected<void> {
                   auto stacks = ObserveStacks(engine);
                   if (!stacks) return std::unexpected(stacks.error());
-                  Emit(worker::DataEvent(worker::EncodeStacks(*stacks)));
+                  Emit(DataEvent(EncodeStacks(*stacks)));
                   return {};
                 });
 }
 
-int InternalCloseHandOver(const GlobalOptions& g, const Args& args) {
+int RunCloseHandOver(const GlobalOptions& g, const Args& args) {
   return RunJob(g, args, "__close-handover",
                 [](const Job& job, reconcile::Runtime& runtime, reconcile::Engine& engine) -> Expected<void> {
                   auto h = reconcile::ReadHandOver(job.config->state_dir);
@@ -149,4 +153,4 @@ int InternalCloseHandOver(const GlobalOptions& g, const Args& args) {
                 });
 }
 
-}  // namespace podcd::cli
+}  // namespace podcd::worker

@@ -1,13 +1,14 @@
-#include "git/sync.hpp"
+#include "worker/sync.hpp"
 
 #include <rapidjson/document.h>
 
-#include "hooks/runner.hpp"
+#include "process/spawn.hpp"
+#include "util/json.hpp"
 #include "util/json_text.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
-namespace podcd::git {
+namespace podcd::worker {
 namespace {
 
 constexpr std::pair<ErrorCode, std::string_view> kCodeNames[] = {
@@ -88,37 +89,75 @@ Expected<SyncResult> ParseSyncLine(std::string_view line) {
   return r;
 }
 
+SyncRequest SyncRequestOf(const config::Config& config) {
+  SyncRequest r{config.repo, config.state_dir, config.log.level};
+  // What the child's configuration defaulted to when these came through its environment.
+  if (r.repo.services_dir.empty()) r.repo.services_dir = "services";
+  if (r.repo.secrets_dir.empty()) r.repo.secrets_dir = "secrets";
+  return r;
+}
+
+std::string EncodeSyncRequest(const SyncRequest& request) {
+  const auto& r = request.repo;
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("repo");
+  w.StartObject();
+  json::Str(w, "path", r.path);
+  json::Str(w, "url", r.url);
+  json::Str(w, "branch", r.branch);
+  json::Str(w, "services_dir", r.services_dir);
+  json::Str(w, "secrets_dir", r.secrets_dir);
+  json::Str(w, "token", r.token);
+  json::Str(w, "ssh_key_file", r.ssh_key_file);
+  json::Str(w, "known_hosts_file", r.known_hosts_file);
+  json::Int(w, "sync_timeout_ms", r.sync_timeout.count());
+  w.EndObject();
+  json::Str(w, "state_dir", request.state_dir);
+  json::Str(w, "log_level", log::ToString(request.log_level));
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+Expected<SyncRequest> DecodeSyncRequest(std::string_view text) {
+  rapidjson::Document doc;
+  doc.Parse(text.data(), text.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("repo") || !doc["repo"].IsObject())
+    return Fail(ErrorCode::kInvalidArgument, "the sync request is not a JSON object with a repo section");
+  SyncRequest out;
+  const auto& o = doc["repo"];
+  auto& r = out.repo;
+  r.path = json::GetStr(o, "path");
+  r.url = json::GetStr(o, "url");
+  r.branch = json::GetStr(o, "branch");
+  r.services_dir = json::GetStr(o, "services_dir");
+  r.secrets_dir = json::GetStr(o, "secrets_dir");
+  r.token = json::GetStr(o, "token");
+  r.ssh_key_file = json::GetStr(o, "ssh_key_file");
+  r.known_hosts_file = json::GetStr(o, "known_hosts_file");
+  r.sync_timeout = std::chrono::milliseconds(json::GetInt(o, "sync_timeout_ms"));
+  out.state_dir = json::GetStr(doc, "state_dir");
+  if (!log::ParseLevel(json::GetStr(doc, "log_level"), out.log_level)) out.log_level = log::Level::kInfo;
+  return out;
+}
+
 Expected<SyncResult> SyncInChild(const config::Config& config, const std::string& podcd_binary) {
-  hooks::ChildSpec spec;
+  process::Spec spec;
   spec.argv = {podcd_binary, "__sync"};
-  // The child must see exactly this configuration, whatever the parent's environment or
-  // configuration file says: every configuration variable is dropped and the repository
-  // settings set explicitly (__sync reads no default configuration file).
+  // The child reads its configuration from stdin alone; the caller's configuration variables
+  // (a token among them) stay out of its environment.
   for (const auto& key : config::DescribeKeys()) {
     for (const auto& name : key.env) spec.env_remove.push_back(name);
   }
   spec.env_remove.push_back("PODCD_CONFIG");
+  spec.input = EncodeSyncRequest(SyncRequestOf(config));
   const auto& r = config.repo;
-  spec.env_set = {
-      {"PODCD_REPO_PATH", r.path},
-      {"PODCD_REPO_URL", r.url},
-      {"PODCD_REPO_BRANCH", r.branch},
-      {"PODCD_SERVICES_DIR", r.services_dir.empty() ? "services" : r.services_dir},
-      {"PODCD_SECRETS_DIR", r.secrets_dir.empty() ? "secrets" : r.secrets_dir},
-      {"PODCD_REPO_TOKEN", r.token},
-      {"PODCD_REPO_SSH_KEY_FILE", r.ssh_key_file},
-      {"PODCD_REPO_KNOWN_HOSTS_FILE", r.known_hosts_file},
-      {"PODCD_REPO_SYNC_TIMEOUT", FormatDuration(r.sync_timeout)},
-      {"PODCD_STATE_DIR", config.state_dir},
-      {"PODCD_LOG_FORMAT", "json"},
-      {"PODCD_LOG_LEVEL", std::string(log::ToString(config.log.level))},
-      // Required by validation, unused by the child: it never gets the real secret.
-      {"PODCD_WEBHOOK_SECRET", "unused-by-the-sync-child-process"},
-  };
   spec.timeout = r.sync_timeout.count() > 0 ? r.sync_timeout : std::chrono::minutes(2);
   spec.max_output_bytes = 256 * 1024;
+  spec.block_stop_signals = true;  // __sync unblocks them at once: a stop kills it
 
-  auto child = hooks::RunChild(spec);
+  auto child = process::Run(spec);
   if (!child) return std::unexpected(child.error().WithContext("repo sync child"));
   // The child's own log lines (JSON) are passed on at debug level.
   if (log::Enabled(log::Level::kDebug)) {
@@ -148,4 +187,4 @@ Expected<SyncResult> SyncInChild(const config::Config& config, const std::string
   return ParseSyncLine(out);
 }
 
-}  // namespace podcd::git
+}  // namespace podcd::worker

@@ -1,22 +1,18 @@
-// The jobs the daemon hands to worker processes (cli/worker.cpp), and the Podman client
-// options every command that talks to Podman uses.
+// What the `__stacks` and `__close-handover` workers do (worker/jobs.cpp runs them).
 #pragma once
 
 #include <atomic>
 #include <vector>
 
 #include "config/config.hpp"
-#include "podman/client.hpp"
 #include "reconcile/engine.hpp"
 #include "reconcile/self_update.hpp"
-#include "reconcile/worker_protocol.hpp"
+#include "worker/protocol.hpp"
 
-namespace podcd::cli {
-
-podman::ClientOptions PodmanOptions(const config::Config& cfg);
+namespace podcd::worker {
 
 // GET /stacks: each stack of the work tree as the live containers show it (no sync).
-Expected<std::vector<reconcile::worker::StackObservation>> ObserveStacks(reconcile::Engine& engine);
+Expected<std::vector<StackObservation>> ObserveStacks(reconcile::Engine& engine);
 
 // A self-update was pending when the daemon started (it is the new podcd, or the old one after
 // a rollback): waits for the updater's result and writes it into the deployment through `ctx`
@@ -27,4 +23,4 @@ Expected<void> CloseHandOver(const reconcile::HandOver& handover, const config::
                              reconcile::Runtime& runtime, reconcile::Engine& engine,
                              reconcile::RunContext& ctx, const std::atomic<bool>& stopping);
 
-}  // namespace podcd::cli
+}  // namespace podcd::worker

@@ -1,4 +1,4 @@
-#include "reconcile/worker_protocol.hpp"
+#include "worker/protocol.hpp"
 
 #include <rapidjson/document.h>
 #include <rapidjson/stringbuffer.h>
@@ -7,7 +7,7 @@
 #include "state/deployment_json.hpp"
 #include "util/json.hpp"
 
-namespace podcd::reconcile::worker {
+namespace podcd::worker {
 namespace {
 
 using json::GetBool;
@@ -77,14 +77,6 @@ std::expected<config::Config, std::vector<Error>> LoadSnapshot(const ConfigSnaps
   if (!current) return current;
   config::KeepRestartOnly(*current, *boot);
   return current;
-}
-
-sigset_t StopSignals() {
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGTERM);
-  sigaddset(&set, SIGINT);
-  return set;
 }
 
 std::string EncodeRequest(const Request& r) {
@@ -213,7 +205,7 @@ Expected<std::vector<StackObservation>> DecodeStacks(std::string_view text) {
   return out;
 }
 
-Expected<Applied> ApplyEvent(std::string_view line, RunContext& ctx) {
+Expected<Applied> ApplyEvent(std::string_view line, reconcile::RunContext& ctx) {
   auto doc = ParseObject(line, "worker event");
   if (!doc) return std::unexpected(doc.error());
   Applied applied;
@@ -264,4 +256,4 @@ Expected<Applied> ApplyEvent(std::string_view line, RunContext& ctx) {
   return applied;
 }
 
-}  // namespace podcd::reconcile::worker
+}  // namespace podcd::worker

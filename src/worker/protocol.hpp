@@ -5,10 +5,9 @@
 // - events: one JSON object per line on the worker's stdout, each one a RunContext call, a
 //   metric, or the result (the last line). The worker's log lines go to its stderr, which is
 //   the daemon's.
-// A stop request is SIGTERM to the worker.
+// A stop request is SIGTERM to the worker. The daemon starts workers through worker/launcher.hpp.
 #pragma once
 
-#include <csignal>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,7 +19,7 @@
 #include "util/error.hpp"
 #include "util/metrics.hpp"
 
-namespace podcd::reconcile::worker {
+namespace podcd::worker {
 
 // What a worker needs to rebuild the daemon's configuration exactly as the daemon holds it:
 // the file's text at start and at the last good reload (SIGHUP); what only a restart changes
@@ -44,10 +43,6 @@ struct Request {
 };
 std::string EncodeRequest(const Request& r);
 
-// The signals that stop a worker at its next safe point: SIGTERM (the daemon) and SIGINT. The
-// daemon starts workers with them blocked, and a worker unblocks them once its handler is
-// set, so that one sent in between is a stop request, not a kill.
-sigset_t StopSignals();
 Expected<Request> DecodeRequest(std::string_view json);
 
 // One line each (no newline).
@@ -81,6 +76,6 @@ struct Applied {
   std::optional<Expected<void>> result;
   std::optional<std::string> data;  // a DataEvent's JSON
 };
-Expected<Applied> ApplyEvent(std::string_view line, RunContext& ctx);
+Expected<Applied> ApplyEvent(std::string_view line, reconcile::RunContext& ctx);
 
-}  // namespace podcd::reconcile::worker
+}  // namespace podcd::worker

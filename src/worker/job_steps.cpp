@@ -1,4 +1,4 @@
-#include "cli/worker_jobs.hpp"
+#include "worker/job_steps.hpp"
 
 #include <filesystem>
 #include <set>
@@ -8,16 +8,14 @@
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
 
-namespace podcd::cli {
+namespace podcd::worker {
 
-podman::ClientOptions PodmanOptions(const config::Config& cfg) { return podman::OptionsFromConfig(cfg); }
-
-Expected<std::vector<reconcile::worker::StackObservation>> ObserveStacks(reconcile::Engine& engine) {
+Expected<std::vector<StackObservation>> ObserveStacks(reconcile::Engine& engine) {
   auto snap = engine.Observe(false, false);
   if (!snap) return std::unexpected(snap.error());
-  std::vector<reconcile::worker::StackObservation> out;
+  std::vector<StackObservation> out;
   for (const auto& sp : snap->plan.stacks) {
-    reconcile::worker::StackObservation o;
+    StackObservation o;
     o.name = sp.name;
     o.action = std::string(core::ToString(sp.action));
     std::set<std::string> fps;
@@ -87,4 +85,4 @@ Expected<void> CloseHandOver(const reconcile::HandOver& h, const config::Config&
   return {};
 }
 
-}  // namespace podcd::cli
+}  // namespace podcd::worker

@@ -1,4 +1,4 @@
-#include "reconcile/worker_protocol.hpp"
+#include "worker/protocol.hpp"
 
 #include <catch2/catch.hpp>
 
