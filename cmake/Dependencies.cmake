@@ -8,7 +8,6 @@ find_package(RapidJSON REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
 find_package(CURL REQUIRED)
 find_package(yaml-cpp REQUIRED)
-find_package(Boost 1.74 REQUIRED COMPONENTS filesystem)
 find_package(Threads REQUIRED)
 
 # RapidJSON ships no target; RAPIDJSON_HAS_STDSTRING=1 avoids the reversed
