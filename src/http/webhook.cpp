@@ -1,58 +1,23 @@
-// OpenSSL's low-level SHA256_Init/Update/Final, deprecated in 3.0 but kept, run the digest
-// directly. The EVP and HMAC() interfaces first set up OpenSSL 3's provider machinery, which
-// costs the long-lived daemon 2.3 MB of resident memory for one check (docs/benchmarks.md).
-#define OPENSSL_API_COMPAT 10101
 #include "http/webhook.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/sha.h>
 #include <rapidjson/document.h>
 #include <rapidjson/error/en.h>
 
 #include <algorithm>
 
+#include "util/sha256.hpp"
+
 namespace podcd::http {
 namespace {
 
-constexpr std::size_t kDigestLen = 32;
+constexpr std::size_t kDigestLen = kSha256Size;  // HMAC-SHA256 from util/sha256 (no EVP set-up)
 constexpr std::chrono::minutes kWindow{1};
-
-// HMAC-SHA256 (RFC 2104): H((K ^ opad) || H((K ^ ipad) || body)), K padded to the block and
-// hashed first when longer than it.
-std::array<unsigned char, kDigestLen> Hmac(std::string_view secret, std::string_view body) {
-  constexpr std::size_t kBlock = SHA256_CBLOCK;
-  std::array<unsigned char, kBlock> key{};
-  SHA256_CTX ctx;
-  if (secret.size() > kBlock) {
-    SHA256_Init(&ctx);
-    SHA256_Update(&ctx, secret.data(), secret.size());
-    SHA256_Final(key.data(), &ctx);
-  } else {
-    std::copy(secret.begin(), secret.end(), key.begin());
-  }
-  std::array<unsigned char, kBlock> pad{};
-  std::array<unsigned char, kDigestLen> inner{};
-  for (std::size_t i = 0; i < kBlock; ++i) pad[i] = static_cast<unsigned char>(key[i] ^ 0x36);
-  SHA256_Init(&ctx);
-  SHA256_Update(&ctx, pad.data(), kBlock);
-  SHA256_Update(&ctx, body.data(), body.size());
-  SHA256_Final(inner.data(), &ctx);
-  std::array<unsigned char, kDigestLen> out{};
-  for (std::size_t i = 0; i < kBlock; ++i) pad[i] = static_cast<unsigned char>(key[i] ^ 0x5c);
-  SHA256_Init(&ctx);
-  SHA256_Update(&ctx, pad.data(), kBlock);
-  SHA256_Update(&ctx, inner.data(), kDigestLen);
-  SHA256_Final(out.data(), &ctx);
-  OPENSSL_cleanse(key.data(), kBlock);
-  OPENSSL_cleanse(pad.data(), kBlock);
-  OPENSSL_cleanse(&ctx, sizeof ctx);
-  return out;
-}
 
 bool DigestMatches(std::string_view secret, std::string_view body, std::string_view hex) {
   auto given = ParseDigestHex(hex);
   if (!given) return false;
-  auto expected = Hmac(secret, body);
+  auto expected = HmacSha256(secret, body);
   return CRYPTO_memcmp(given->data(), expected.data(), kDigestLen) == 0;
 }
 
@@ -60,8 +25,8 @@ bool DigestMatches(std::string_view secret, std::string_view body, std::string_v
 // Both are hashed first so the length of the secret does not leak through the comparison.
 bool TokenMatches(std::string_view secret, std::string_view token) {
   if (secret.empty()) return false;
-  auto a = Hmac("podcd-token-compare", secret);
-  auto b = Hmac("podcd-token-compare", token);
+  auto a = HmacSha256("podcd-token-compare", secret);
+  auto b = HmacSha256("podcd-token-compare", token);
   return CRYPTO_memcmp(a.data(), b.data(), kDigestLen) == 0;
 }
 
@@ -113,7 +78,7 @@ std::optional<std::array<unsigned char, 32>> ParseDigestHex(std::string_view hex
 
 std::string HmacSha256Hex(std::string_view secret, std::string_view body) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  auto d = Hmac(secret, body);
+  auto d = HmacSha256(secret, body);
   std::string out;
   out.reserve(kDigestLen * 2);
   for (unsigned char c : d) {

@@ -33,8 +33,16 @@ struct Error {
   [[nodiscard]] Error WithContext(std::string_view outer) const;
 };
 
+// std::expected<T, Error> that must not be dropped: an ignored failure is a compile error
+// under -Werror (Abseil marks StatusOr the same way). Converts both ways with std::expected.
 template <typename T>
-using Expected = std::expected<T, Error>;
+class [[nodiscard]] Expected : public std::expected<T, Error> {
+ public:
+  using Base = std::expected<T, Error>;
+  using Base::Base;
+  Expected() = default;
+  Expected(Base other) : Base(std::move(other)) {}  // NOLINT(google-explicit-constructor): and_then() & co.
+};
 
 [[nodiscard]] inline std::unexpected<Error> Fail(ErrorCode code, std::string message,
                                                  std::string context = {}) {
