@@ -42,6 +42,66 @@ std::size_t OnWrite(char* data, std::size_t size, std::size_t count, void* user)
 
 CURL* Handle(void* p) { return static_cast<CURL*>(p); }
 
+// Appends one header line; false when libcurl is out of memory (the list is then unchanged).
+bool Append(Slist& list, const char* header) {
+  curl_slist* next = curl_slist_append(list.get(), header);
+  if (next == nullptr) return false;
+  static_cast<void>(list.release());
+  list.reset(next);
+  return true;
+}
+
+// The caller's headers, then a JSON Content-Type when a body (or a POST) has none, then an
+// empty "Expect:" (no "Expect: 100-continue" round trip for larger bodies).
+Expected<Slist> HeaderList(const std::vector<std::string>& headers, std::string_view method,
+                           std::string_view body) {
+  Slist list;
+  for (const auto& header : headers) {
+    if (!Append(list, header.c_str())) return Fail(ErrorCode::kInternal, "out of memory building headers");
+  }
+  const bool typed = std::any_of(headers.begin(), headers.end(), [](const std::string& header) {
+    return header.size() > 13 && strncasecmp(header.c_str(), "Content-Type:", 13) == 0;
+  });
+  if (!typed && (!body.empty() || method == "POST")) {
+    if (!Append(list, "Content-Type: application/json")) {
+      return Fail(ErrorCode::kInternal, "out of memory building headers");
+    }
+  }
+  if (!Append(list, "Expect:")) return Fail(ErrorCode::kInternal, "out of memory building headers");
+  return list;
+}
+
+// A failed transfer as an Error: a timeout, a peer that is not there, an oversized answer,
+// or anything else libcurl reports (with its own words).
+std::unexpected<Error> TransportError(CURLcode rc, const char* error_buffer, bool overflow,
+                                      const CurlOptions& options, std::string_view method,
+                                      std::string_view path, std::chrono::milliseconds timeout) {
+  std::string detail =
+      error_buffer[0] != '\0' ? std::string(error_buffer) : std::string(curl_easy_strerror(rc));
+  const std::string where = std::string(method) + " " + std::string(path);
+  switch (rc) {
+    case CURLE_OPERATION_TIMEDOUT:
+      return Fail(ErrorCode::kTimeout,
+                  "no answer from " + options.peer + " within " + std::to_string(timeout.count()) + " ms",
+                  where);
+    case CURLE_COULDNT_CONNECT:
+      return Fail(ErrorCode::kUnavailable,
+                  options.socket_path.empty() ? "cannot connect to " + options.peer + ": " + detail
+                                              : "cannot connect to the " + options.peer + " socket " +
+                                                    options.socket_path + ": " + detail,
+                  where);
+    case CURLE_WRITE_ERROR:
+      if (overflow) {
+        return Fail(
+            ErrorCode::kIo,
+            options.peer + "'s answer is larger than " + std::to_string(options.max_body_bytes) + " bytes",
+            where);
+      }
+      [[fallthrough]];
+    default: return Fail(ErrorCode::kUnavailable, "talking to " + options.peer + " failed: " + detail, where);
+  }
+}
+
 }  // namespace
 
 void Curl::Deleter::operator()(void* handle) const noexcept { curl_easy_cleanup(static_cast<CURL*>(handle)); }
@@ -70,29 +130,8 @@ Expected<HttpResponse> Curl::Request(std::string_view method, std::string_view p
   WriteState state{&response.body, options_.max_body_bytes};
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
 
-  Slist list;
-  for (const auto& header : headers) {
-    curl_slist* next = curl_slist_append(list.get(), header.c_str());
-    if (next == nullptr) return Fail(ErrorCode::kInternal, "out of memory building headers");
-    static_cast<void>(list.release());
-    list.reset(next);
-  }
-  const bool typed = std::any_of(headers.begin(), headers.end(), [](const std::string& header) {
-    return header.size() > 13 && strncasecmp(header.c_str(), "Content-Type:", 13) == 0;
-  });
-  if (!typed && (!body.empty() || method == "POST")) {
-    curl_slist* next = curl_slist_append(list.get(), "Content-Type: application/json");
-    if (next == nullptr) return Fail(ErrorCode::kInternal, "out of memory building headers");
-    static_cast<void>(list.release());
-    list.reset(next);
-  }
-  // No "Expect: 100-continue" round trip for larger bodies.
-  {
-    curl_slist* next = curl_slist_append(list.get(), "Expect:");
-    if (next == nullptr) return Fail(ErrorCode::kInternal, "out of memory building headers");
-    static_cast<void>(list.release());
-    list.reset(next);
-  }
+  auto list = HeaderList(headers, method, body);
+  if (!list) return std::unexpected(list.error());
 
   if (!options_.socket_path.empty())
     curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, options_.socket_path.c_str());
@@ -103,7 +142,7 @@ Expected<HttpResponse> Curl::Request(std::string_view method, std::string_view p
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, error_buffer.data());
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &OnWrite);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &state);
-  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list.get());
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list->get());
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method_str.c_str());
   if (method == "POST" || method == "PUT" || !body.empty()) {
     // Never NULL: with NULL libcurl would read the body from its read callback (stdin).
@@ -122,31 +161,7 @@ Expected<HttpResponse> Curl::Request(std::string_view method, std::string_view p
     connections_opened_ += connects;
   }
   if (rc != CURLE_OK) {
-    std::string detail =
-        error_buffer[0] != '\0' ? std::string(error_buffer.data()) : std::string(curl_easy_strerror(rc));
-    const std::string where = std::string(method) + " " + std::string(path);
-    switch (rc) {
-      case CURLE_OPERATION_TIMEDOUT:
-        return Fail(ErrorCode::kTimeout,
-                    "no answer from " + options_.peer + " within " + std::to_string(timeout.count()) + " ms",
-                    where);
-      case CURLE_COULDNT_CONNECT:
-        return Fail(ErrorCode::kUnavailable,
-                    options_.socket_path.empty() ? "cannot connect to " + options_.peer + ": " + detail
-                                                 : "cannot connect to the " + options_.peer + " socket " +
-                                                       options_.socket_path + ": " + detail,
-                    where);
-      case CURLE_WRITE_ERROR:
-        if (state.overflow) {
-          return Fail(ErrorCode::kIo,
-                      options_.peer + "'s answer is larger than " + std::to_string(options_.max_body_bytes) +
-                          " bytes",
-                      where);
-        }
-        [[fallthrough]];
-      default:
-        return Fail(ErrorCode::kUnavailable, "talking to " + options_.peer + " failed: " + detail, where);
-    }
+    return TransportError(rc, error_buffer.data(), state.overflow, options_, method, path, timeout);
   }
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
   return response;

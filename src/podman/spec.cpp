@@ -76,6 +76,214 @@ void WriteNs(Writer& w, const char* key, std::string_view mode) {
 constexpr std::chrono::nanoseconds kDefaultHealthTimeout = std::chrono::seconds(30);
 constexpr std::chrono::nanoseconds kDefaultHealthInterval = std::chrono::seconds(30);
 
+void WritePorts(Writer& w, const std::vector<PortMapping>& ports) {
+  if (ports.empty()) return;
+  w.Key("portmappings");
+  w.StartArray();
+  for (const auto& p : ports) {
+    w.StartObject();
+    StrField(w, "host_ip", p.host_ip);
+    w.Key("container_port");
+    w.Uint(p.container_port);
+    w.Key("host_port");
+    w.Uint(p.host_port);
+    w.Key("range");
+    w.Uint(p.range == 0 ? 1u : p.range);
+    w.Key("protocol");
+    Str(w, p.protocol.empty() ? std::string_view("tcp") : std::string_view(p.protocol));
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+// One entry of "mounts": a bind's source is a host path, a tmpfs's is "tmpfs".
+void WriteMount(Writer& w, std::string_view type, std::string_view source, std::string_view destination,
+                const std::vector<std::string>& options) {
+  w.StartObject();
+  w.Key("destination");
+  Str(w, destination);
+  w.Key("type");
+  Str(w, type);
+  w.Key("source");
+  Str(w, source);
+  StrArray(w, "options", options);
+  w.EndObject();
+}
+
+void WriteMounts(Writer& w, const ContainerSpec& spec) {
+  if (spec.binds.empty() && spec.tmpfs.empty()) return;
+  w.Key("mounts");
+  w.StartArray();
+  for (const auto& b : spec.binds) WriteMount(w, "bind", b.source, b.destination, b.options);
+  for (const auto& t : spec.tmpfs) WriteMount(w, "tmpfs", "tmpfs", t.destination, t.options);
+  w.EndArray();
+}
+
+void WriteVolumes(Writer& w, const std::vector<NamedVolume>& volumes) {
+  if (volumes.empty()) return;
+  // NamedVolume has no json tags in libpod: its keys are the Go field names.
+  w.Key("volumes");
+  w.StartArray();
+  for (const auto& v : volumes) {
+    w.StartObject();
+    w.Key("Name");
+    Str(w, v.name);
+    w.Key("Dest");
+    Str(w, v.destination);
+    w.Key("Options");
+    w.StartArray();
+    for (const auto& o : v.options) Str(w, o);
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteNamespaces(Writer& w, const ContainerSpec& spec) {
+  WriteNs(w, "netns", spec.network_mode.empty() ? std::string_view("bridge") : spec.network_mode);
+  if (!spec.pid_mode.empty()) WriteNs(w, "pidns", spec.pid_mode);
+  if (!spec.ipc_mode.empty()) WriteNs(w, "ipcns", spec.ipc_mode);
+  if (!spec.userns_mode.empty()) WriteNs(w, "userns", spec.userns_mode);
+}
+
+void WriteDevices(Writer& w, const std::vector<std::string>& devices) {
+  if (devices.empty()) return;
+  w.Key("devices");
+  w.StartArray();
+  for (const auto& d : devices) {
+    w.StartObject();
+    w.Key("path");
+    Str(w, d);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+void WriteNetworks(Writer& w, const std::vector<NetworkAttachment>& networks) {
+  if (networks.empty()) return;
+  // "Networks" (capitalised) is the real key: the Go field has no json tag.
+  w.Key("Networks");
+  w.StartObject();
+  for (const auto& n : networks) {
+    Str(w, n.name);
+    w.StartObject();
+    StrArray(w, "aliases", n.aliases);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
+void WriteHealthcheck(Writer& w, const std::optional<HealthConfig>& healthcheck) {
+  if (!healthcheck || healthcheck->test.empty()) return;
+  const auto& h = *healthcheck;
+  w.Key("healthconfig");
+  w.StartObject();
+  StrArray(w, "Test", h.test);
+  w.Key("Interval");
+  w.Int64((h.interval.count() > 0 ? h.interval : kDefaultHealthInterval).count());
+  // A zero timeout makes every check fail at once ("exceeded timeout of 0s").
+  w.Key("Timeout");
+  w.Int64((h.timeout.count() > 0 ? h.timeout : kDefaultHealthTimeout).count());
+  w.Key("StartPeriod");
+  w.Int64(h.start_period.count());
+  w.Key("Retries");
+  w.Int(h.retries > 0 ? h.retries : 3);
+  w.EndObject();
+}
+
+void WriteLog(Writer& w, const std::optional<LogConfig>& log) {
+  if (!log || log->driver.empty()) return;
+  w.Key("log_configuration");
+  w.StartObject();
+  StrField(w, "driver", log->driver);
+  StrField(w, "path", log->path);
+  if (log->size_bytes) {
+    w.Key("size");
+    w.Int64(*log->size_bytes);
+  }
+  StrMap(w, "options", log->options);
+  w.EndObject();
+}
+
+// As soon as any rlimit is given, Podman sets nofile and nproc to 1048576 unless they are
+// given too, and runc fails ("setrlimit: operation not permitted") wherever the hard limit
+// is lower. Fill the missing ones from this process's own limits: podcd normally runs as a
+// container of the same Podman, so these are Podman's default_ulimits.
+std::vector<Rlimit> WithOwnLimits(std::vector<Rlimit> ulimits) {
+  for (const auto& [name, resource] : {std::pair<const char*, int>{"nofile", RLIMIT_NOFILE},
+                                       std::pair<const char*, int>{"nproc", RLIMIT_NPROC}}) {
+    const bool given = std::any_of(ulimits.begin(), ulimits.end(),
+                                   [&](const Rlimit& r) { return RlimitType(r.type) == name; });
+    rlimit current{};
+    if (!given && getrlimit(resource, &current) == 0) {
+      ulimits.push_back({name, current.rlim_cur, current.rlim_max});
+    }
+  }
+  return ulimits;
+}
+
+void WriteUlimits(Writer& w, const std::vector<Rlimit>& given) {
+  if (given.empty()) return;
+  w.Key("r_limits");
+  w.StartArray();
+  for (const auto& r : WithOwnLimits(given)) {
+    w.StartObject();
+    w.Key("type");
+    Str(w, RlimitType(r.type));
+    w.Key("hard");
+    w.Uint64(r.hard);
+    w.Key("soft");
+    w.Uint64(r.soft);
+    w.EndObject();
+  }
+  w.EndArray();
+}
+
+template <typename T>
+void OptionalInt64(Writer& w, const char* key, const std::optional<T>& value) {
+  if (!value) return;
+  w.Key(key);
+  w.Int64(*value);
+}
+
+template <typename T>
+void OptionalUint64(Writer& w, const char* key, const std::optional<T>& value) {
+  if (!value) return;
+  w.Key(key);
+  w.Uint64(*value);
+}
+
+void WriteResources(Writer& w, const Resources& res) {
+  const bool memory = res.memory_bytes || res.memory_reservation_bytes || res.memory_swap_bytes;
+  const bool cpu = res.cpu_quota || res.cpu_period || res.cpu_shares;
+  if (!memory && !cpu && !res.pids_limit) return;
+  w.Key("resource_limits");
+  w.StartObject();
+  if (memory) {
+    w.Key("memory");
+    w.StartObject();
+    OptionalInt64(w, "limit", res.memory_bytes);
+    OptionalInt64(w, "reservation", res.memory_reservation_bytes);
+    OptionalInt64(w, "swap", res.memory_swap_bytes);
+    w.EndObject();
+  }
+  if (cpu) {
+    w.Key("cpu");
+    w.StartObject();
+    OptionalUint64(w, "shares", res.cpu_shares);
+    OptionalInt64(w, "quota", res.cpu_quota);
+    OptionalUint64(w, "period", res.cpu_period);
+    w.EndObject();
+  }
+  if (res.pids_limit) {
+    w.Key("pids");
+    w.StartObject();
+    OptionalInt64(w, "limit", res.pids_limit);
+    w.EndObject();
+  }
+  w.EndObject();
+}
+
 }  // namespace
 
 std::string ToSpecGeneratorJson(const ContainerSpec& spec) {
@@ -89,99 +297,12 @@ std::string ToSpecGeneratorJson(const ContainerSpec& spec) {
   StrArray(w, "entrypoint", spec.entrypoint);
   StrMap(w, "env", spec.env);
   StrMap(w, "labels", spec.labels);
-
-  if (!spec.ports.empty()) {
-    w.Key("portmappings");
-    w.StartArray();
-    for (const auto& p : spec.ports) {
-      w.StartObject();
-      StrField(w, "host_ip", p.host_ip);
-      w.Key("container_port");
-      w.Uint(p.container_port);
-      w.Key("host_port");
-      w.Uint(p.host_port);
-      w.Key("range");
-      w.Uint(p.range == 0 ? 1u : p.range);
-      w.Key("protocol");
-      Str(w, p.protocol.empty() ? std::string_view("tcp") : std::string_view(p.protocol));
-      w.EndObject();
-    }
-    w.EndArray();
-  }
-
-  if (!spec.binds.empty() || !spec.tmpfs.empty()) {
-    w.Key("mounts");
-    w.StartArray();
-    for (const auto& b : spec.binds) {
-      w.StartObject();
-      w.Key("destination");
-      Str(w, b.destination);
-      w.Key("type");
-      w.String("bind");
-      w.Key("source");
-      Str(w, b.source);
-      StrArray(w, "options", b.options);
-      w.EndObject();
-    }
-    for (const auto& t : spec.tmpfs) {
-      w.StartObject();
-      w.Key("destination");
-      Str(w, t.destination);
-      w.Key("type");
-      w.String("tmpfs");
-      w.Key("source");
-      w.String("tmpfs");
-      StrArray(w, "options", t.options);
-      w.EndObject();
-    }
-    w.EndArray();
-  }
-  if (!spec.volumes.empty()) {
-    // NamedVolume has no json tags in libpod: its keys are the Go field names.
-    w.Key("volumes");
-    w.StartArray();
-    for (const auto& v : spec.volumes) {
-      w.StartObject();
-      w.Key("Name");
-      Str(w, v.name);
-      w.Key("Dest");
-      Str(w, v.destination);
-      w.Key("Options");
-      w.StartArray();
-      for (const auto& o : v.options) Str(w, o);
-      w.EndArray();
-      w.EndObject();
-    }
-    w.EndArray();
-  }
-
-  WriteNs(w, "netns", spec.network_mode.empty() ? std::string_view("bridge") : spec.network_mode);
-  if (!spec.pid_mode.empty()) WriteNs(w, "pidns", spec.pid_mode);
-  if (!spec.ipc_mode.empty()) WriteNs(w, "ipcns", spec.ipc_mode);
-  if (!spec.userns_mode.empty()) WriteNs(w, "userns", spec.userns_mode);
-  if (!spec.devices.empty()) {
-    w.Key("devices");
-    w.StartArray();
-    for (const auto& d : spec.devices) {
-      w.StartObject();
-      w.Key("path");
-      Str(w, d);
-      w.EndObject();
-    }
-    w.EndArray();
-  }
-  if (!spec.networks.empty()) {
-    // "Networks" (capitalised) is the real key: the Go field has no json tag.
-    w.Key("Networks");
-    w.StartObject();
-    for (const auto& n : spec.networks) {
-      Str(w, n.name);
-      w.StartObject();
-      StrArray(w, "aliases", n.aliases);
-      w.EndObject();
-    }
-    w.EndObject();
-  }
+  WritePorts(w, spec.ports);
+  WriteMounts(w, spec);
+  WriteVolumes(w, spec.volumes);
+  WriteNamespaces(w, spec);
+  WriteDevices(w, spec.devices);
+  WriteNetworks(w, spec.networks);
   StrField(w, "hostname", spec.hostname);
   StrField(w, "user", spec.user);
   StrArray(w, "groups", spec.groups);
@@ -191,24 +312,7 @@ std::string ToSpecGeneratorJson(const ContainerSpec& spec) {
     w.Key("restart_tries");
     w.Uint(*spec.restart_retries);
   }
-
-  if (spec.healthcheck && !spec.healthcheck->test.empty()) {
-    const auto& h = *spec.healthcheck;
-    w.Key("healthconfig");
-    w.StartObject();
-    StrArray(w, "Test", h.test);
-    w.Key("Interval");
-    w.Int64((h.interval.count() > 0 ? h.interval : kDefaultHealthInterval).count());
-    // A zero timeout makes every check fail at once ("exceeded timeout of 0s").
-    w.Key("Timeout");
-    w.Int64((h.timeout.count() > 0 ? h.timeout : kDefaultHealthTimeout).count());
-    w.Key("StartPeriod");
-    w.Int64(h.start_period.count());
-    w.Key("Retries");
-    w.Int(h.retries > 0 ? h.retries : 3);
-    w.EndObject();
-  }
-
+  WriteHealthcheck(w, spec.healthcheck);
   StrArray(w, "cap_add", spec.cap_add);
   StrArray(w, "cap_drop", spec.cap_drop);
   BoolField(w, "privileged", spec.privileged);
@@ -223,105 +327,14 @@ std::string ToSpecGeneratorJson(const ContainerSpec& spec) {
     w.Uint(*spec.stop_timeout);
   }
   StrArray(w, "hostadd", spec.extra_hosts);
-  if (spec.log && !spec.log->driver.empty()) {
-    w.Key("log_configuration");
-    w.StartObject();
-    StrField(w, "driver", spec.log->driver);
-    StrField(w, "path", spec.log->path);
-    if (spec.log->size_bytes) {
-      w.Key("size");
-      w.Int64(*spec.log->size_bytes);
-    }
-    StrMap(w, "options", spec.log->options);
-    w.EndObject();
-  }
+  WriteLog(w, spec.log);
   StrArray(w, "dns_server", spec.dns_servers);
   StrArray(w, "dns_search", spec.dns_search);
   StrArray(w, "dns_option", spec.dns_options);
   StrMap(w, "sysctl", spec.sysctls);
-  if (!spec.ulimits.empty()) {
-    // As soon as any rlimit is given, Podman sets nofile and nproc to 1048576 unless they
-    // are given too, and runc fails ("setrlimit: operation not permitted") wherever the hard
-    // limit is lower. Fill the missing ones from this process's own limits: podcd normally
-    // runs as a container of the same Podman, so these are Podman's default_ulimits.
-    std::vector<Rlimit> ulimits = spec.ulimits;
-    for (const auto& [name, resource] : {std::pair<const char*, int>{"nofile", RLIMIT_NOFILE},
-                                         std::pair<const char*, int>{"nproc", RLIMIT_NPROC}}) {
-      const bool given = std::any_of(ulimits.begin(), ulimits.end(),
-                                     [&](const Rlimit& r) { return RlimitType(r.type) == name; });
-      rlimit current{};
-      if (!given && getrlimit(resource, &current) == 0) {
-        ulimits.push_back({name, current.rlim_cur, current.rlim_max});
-      }
-    }
-    w.Key("r_limits");
-    w.StartArray();
-    for (const auto& r : ulimits) {
-      w.StartObject();
-      w.Key("type");
-      Str(w, RlimitType(r.type));
-      w.Key("hard");
-      w.Uint64(r.hard);
-      w.Key("soft");
-      w.Uint64(r.soft);
-      w.EndObject();
-    }
-    w.EndArray();
-  }
-
-  const auto& res = spec.resources;
-  const bool memory = res.memory_bytes || res.memory_reservation_bytes || res.memory_swap_bytes;
-  const bool cpu = res.cpu_quota || res.cpu_period || res.cpu_shares;
-  if (memory || cpu || res.pids_limit) {
-    w.Key("resource_limits");
-    w.StartObject();
-    if (memory) {
-      w.Key("memory");
-      w.StartObject();
-      if (res.memory_bytes) {
-        w.Key("limit");
-        w.Int64(*res.memory_bytes);
-      }
-      if (res.memory_reservation_bytes) {
-        w.Key("reservation");
-        w.Int64(*res.memory_reservation_bytes);
-      }
-      if (res.memory_swap_bytes) {
-        w.Key("swap");
-        w.Int64(*res.memory_swap_bytes);
-      }
-      w.EndObject();
-    }
-    if (cpu) {
-      w.Key("cpu");
-      w.StartObject();
-      if (res.cpu_shares) {
-        w.Key("shares");
-        w.Uint64(*res.cpu_shares);
-      }
-      if (res.cpu_quota) {
-        w.Key("quota");
-        w.Int64(*res.cpu_quota);
-      }
-      if (res.cpu_period) {
-        w.Key("period");
-        w.Uint64(*res.cpu_period);
-      }
-      w.EndObject();
-    }
-    if (res.pids_limit) {
-      w.Key("pids");
-      w.StartObject();
-      w.Key("limit");
-      w.Int64(*res.pids_limit);
-      w.EndObject();
-    }
-    w.EndObject();
-  }
-  if (spec.shm_size_bytes) {
-    w.Key("shm_size");
-    w.Int64(*spec.shm_size_bytes);
-  }
+  WriteUlimits(w, spec.ulimits);
+  WriteResources(w, spec.resources);
+  OptionalInt64(w, "shm_size", spec.shm_size_bytes);
   StrArray(w, "selinux_opts", spec.selinux_opts);
   if (spec.seccomp_profile) StrField(w, "seccomp_profile_path", *spec.seccomp_profile);
   if (spec.apparmor_profile) StrField(w, "apparmor_profile", *spec.apparmor_profile);

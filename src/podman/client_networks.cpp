@@ -1,0 +1,112 @@
+// podman::Client: networks.
+#include "podman/client.hpp"
+
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include "podman/client_internal.hpp"
+#include "util/json.hpp"
+#include "util/json_text.hpp"
+
+namespace podcd::podman {
+namespace {
+
+NetworkInfo ParseNetwork(const Json& v) {
+  NetworkInfo info;
+  info.name = json::GetStr(v, "name");
+  info.id = json::GetStr(v, "id");
+  info.driver = json::GetStr(v, "driver");
+  info.interface = json::GetStr(v, "network_interface");
+  info.labels = GetStringMap(v, "labels");
+  info.options = GetStringMap(v, "options");
+  info.internal = GetBool(v, "internal");
+  info.dns_enabled = GetBool(v, "dns_enabled");
+  auto subnets = v.FindMember("subnets");
+  if (subnets != v.MemberEnd() && subnets->value.IsArray()) {
+    for (const auto& s : subnets->value.GetArray()) info.subnets.push_back(json::GetStr(s, "subnet"));
+  }
+  return info;
+}
+
+}  // namespace
+
+Expected<NetworkInfo> Client::CreateNetwork(const NetworkCreate& request) {
+  const std::string call = "podman network create " + request.name;
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("name");
+  w.String(request.name);
+  w.Key("driver");
+  w.String(request.driver.empty() ? std::string("bridge") : request.driver);
+  WriteMap(w, "labels", request.labels);
+  WriteMap(w, "options", request.options);
+  w.Key("internal");
+  w.Bool(request.internal);
+  w.Key("dns_enabled");
+  w.Bool(request.dns_enabled);
+  w.EndObject();
+  auto doc =
+      CallJson("POST", Path("/networks/create"), std::string_view(buffer.GetString(), buffer.GetSize()), call,
+               options_.timeout, {200, 201});
+  if (!doc) return std::unexpected(doc.error());
+  return ParseNetwork(*doc);
+}
+
+Expected<bool> Client::NetworkExists(std::string_view name) { return Exists("network", name); }
+
+Expected<NetworkInfo> Client::InspectNetwork(std::string_view name) {
+  const std::string call = "podman network inspect " + std::string(name);
+  auto doc = CallJson("GET", Path("/networks/" + Seg(name) + "/json"), {}, call, options_.timeout, {200});
+  if (!doc) return std::unexpected(doc.error());
+  return ParseNetwork(*doc);
+}
+
+Expected<void> Client::RemoveNetwork(std::string_view name, bool force) {
+  const std::string call = "podman network rm " + std::string(name);
+  auto r = Call("DELETE", Path("/networks/" + Seg(name) + (force ? "?force=true" : "")), {}, call,
+                options_.timeout);
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200 && r->status != 204) {
+    return std::unexpected(ErrorFromResponse(r->status, r->body, call));
+  }
+  // 200 carries [{"Name":...,"Err":...}]: a per-network error is still a failure.
+  auto doc = ParseJson(r->body, call);
+  if (doc && doc->IsArray()) {
+    for (const auto& item : doc->GetArray()) {
+      if (std::string err = json::GetStr(item, "Err"); !err.empty()) {
+        return std::unexpected(Error{CodeFor(500, err), err, call});
+      }
+    }
+  }
+  return {};
+}
+
+Expected<void> Client::DisconnectNetwork(std::string_view network, std::string_view container) {
+  const std::string call = "podman network disconnect " + std::string(network) + " " + std::string(container);
+  std::string body = "{\"Container\":\"";
+  json::AppendEscaped(body, container);
+  body += "\"}";
+  auto r = Call("POST", Path("/networks/" + Seg(network) + "/disconnect"), body, call, options_.timeout);
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200 && r->status != 204) {
+    return std::unexpected(ErrorFromResponse(r->status, r->body, call));
+  }
+  return {};
+}
+
+Expected<std::vector<NetworkInfo>> Client::ListNetworks(const std::vector<std::string>& label_filters) {
+  const std::string_view call = "podman network ls";
+  std::string path = Path("/networks/json");
+  if (!label_filters.empty()) path += "?" + LabelFilterQuery(label_filters);
+  auto doc = CallJson("GET", path, {}, call, options_.timeout, {200});
+  if (!doc) return std::unexpected(doc.error());
+  std::vector<NetworkInfo> out;
+  if (doc->IsArray()) {
+    for (const auto& v : doc->GetArray()) out.push_back(ParseNetwork(v));
+  }
+  return out;
+}
+
+}  // namespace podcd::podman
