@@ -31,12 +31,13 @@ std::string Curl(std::uint16_t port, const std::string& path = "/") {
   return r.exit_code == 0 ? r.output : "curl failed (" + std::to_string(r.exit_code) + "): " + r.output;
 }
 
-// After a rollback the old container was restarted a moment ago: give its server a few
-// seconds to listen again before reading the answer.
-std::string CurlWhenUp(std::uint16_t port, const std::string& want) {
+// A container started (or, after a rollback, restarted) a moment ago: give its server a few
+// seconds to listen before reading the answer (on a loaded machine httpd may not listen yet
+// when the gate passes on a settle time).
+std::string CurlWhenUp(std::uint16_t port, const std::string& want, const std::string& path = "/") {
   std::string got;
   for (int i = 0; i < 50; ++i) {
-    got = Curl(port);
+    got = Curl(port, path);
     if (got.find(want) != std::string::npos) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   }
@@ -201,7 +202,7 @@ TEST_CASE("a service with build: is built from the repository, rebuilt when its 
   INFO(first.Describe());
   REQUIRE(first.Succeeded());
   CHECK(Contains(first.Log(), "built localhost/podcd-build/" + stack + "_web:"));
-  CHECK(Contains(Curl(port, "/page.txt"), "v1"));
+  CHECK(Contains(CurlWhenUp(port, "v1", "/page.txt"), "v1"));
   // .dockerignore: left out of the context Podman got.
   CHECK_FALSE(Contains(Curl(port, "/notes-private.txt"), "private1"));
 
@@ -224,12 +225,7 @@ TEST_CASE("a service with build: is built from the repository, rebuilt when its 
   REQUIRE(second.Succeeded());
   CHECK(Contains(second.Log(), "recreated"));
   CHECK(Contains(second.Log(), "file " + dir + "site changed"));
-  std::string page;
-  for (int i = 0; i < 50 && !Contains(page, "v2"); ++i) {
-    page = Curl(port, "/page.txt");
-    if (!Contains(page, "v2")) std::this_thread::sleep_for(200ms);
-  }
-  CHECK(Contains(page, "v2"));
+  CHECK(Contains(CurlWhenUp(port, "v2", "/page.txt"), "v2"));
 
   // A build that fails changes nothing: the previous container keeps serving.
   rig.Commit({{dir + "site/Containerfile", containerfile + "RUN false\n"}}, "a broken build");
@@ -238,7 +234,7 @@ TEST_CASE("a service with build: is built from the repository, rebuilt when its 
   CHECK_FALSE(broken.Succeeded());
   CHECK(Contains(broken.Log(), "build of localhost/podcd-build/" + stack + "_web:"));
   CHECK(Contains(broken.Log(), "RUN false"));
-  CHECK(Contains(Curl(port, "/page.txt"), "v2"));
+  CHECK(Contains(CurlWhenUp(port, "v2", "/page.txt"), "v2"));
 }
 
 TEST_CASE("a changed env file recreates exactly one service; podcd plan says why; then nothing to do",
@@ -326,7 +322,7 @@ TEST_CASE("a new container that fails its healthcheck is rolled back and the old
   INFO(first.Describe());
   REQUIRE(first.Succeeded());
   const auto before = rig.Ids(stack);
-  CHECK(Contains(Curl(port), "hello from bb"));
+  CHECK(Contains(CurlWhenUp(port, "hello from bb"), "hello from bb"));
 
   rig.Commit({{file, "services:\n  web:\n" +
                          HttpdService(ports + "    healthcheck:\n      test: [\"CMD\", \"false\"]\n"
@@ -379,7 +375,7 @@ TEST_CASE("a new image under the same tag is picked up by redeploy-and-update, o
   INFO(first.Describe());
   REQUIRE(first.Succeeded());
   const auto before = rig.Ids(stack);
-  CHECK(Contains(Curl(port), "hello from bb"));
+  CHECK(Contains(CurlWhenUp(port, "hello from bb"), "hello from bb"));
   CHECK(Contains(Curl(built_port), "hello from bb"));
 
   // Image 2: bb:1 with another index.html, pushed under the same tag.
@@ -404,7 +400,7 @@ TEST_CASE("a new image under the same tag is picked up by redeploy-and-update, o
   CHECK(after.at("app") != before.at("app"));
   CHECK(after.at("other") == before.at("other"));
   CHECK(after.at("built") != before.at("built"));
-  CHECK(Contains(Curl(port), "hello from v2"));
+  CHECK(Contains(CurlWhenUp(port, "hello from v2"), "hello from v2"));
   CHECK(Contains(Curl(built_port), "hello from v2"));
 
   // Same again: the registry has nothing newer, nothing is recreated.
