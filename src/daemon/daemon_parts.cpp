@@ -56,14 +56,10 @@ ConfigHolder::ConfigHolder(std::shared_ptr<const config::Config> boot)
     : boot_(boot), current_(std::move(boot)) {}
 
 void ConfigHolder::Set(std::shared_ptr<const config::Config> current) {
-  std::lock_guard lock(mutex_);
-  current_ = std::move(current);
+  *current_.Lock() = std::move(current);
 }
 
-std::shared_ptr<const config::Config> ConfigHolder::Current() const {
-  std::lock_guard lock(mutex_);
-  return current_;
-}
+std::shared_ptr<const config::Config> ConfigHolder::Current() const { return *current_.Lock(); }
 
 worker::ConfigSnapshot ConfigHolder::Snapshot() const { return worker::SnapshotOf(*boot_, *Current()); }
 
@@ -75,9 +71,9 @@ std::optional<std::string> StateDirProblem(const std::string& dir) {
 }
 
 std::vector<std::string> DaemonHealth::Problems() {
-  std::lock_guard lock(mutex_);
+  auto last = last_.Lock();
   auto now = std::chrono::steady_clock::now();
-  if (now - checked_ < std::chrono::seconds(1)) return last_;
+  if (now - last->checked < std::chrono::seconds(1)) return last->problems;
   std::vector<std::string> problems;
   if (auto ping = PingPodman(cfg_->podman.socket, std::chrono::seconds(2)); !ping)
     problems.push_back("podman socket " + cfg_->podman.socket + ": " + ping.error().What());
@@ -87,8 +83,8 @@ std::vector<std::string> DaemonHealth::Problems() {
                        " directory");
   }
   if (auto problem = StateDirProblem(cfg_->state_dir)) problems.push_back(*problem);
-  last_ = problems;
-  checked_ = now;
+  last->problems = problems;
+  last->checked = now;
   return problems;
 }
 

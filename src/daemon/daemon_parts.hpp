@@ -15,6 +15,7 @@
 #include "reconcile/handover.hpp"
 #include "reconcile/queue.hpp"
 #include "state/store.hpp"
+#include "util/guarded.hpp"
 #include "worker/launcher.hpp"
 
 namespace podcd::daemon {
@@ -32,8 +33,7 @@ class ConfigHolder {
 
  private:
   std::shared_ptr<const config::Config> boot_;
-  mutable std::mutex mutex_;
-  std::shared_ptr<const config::Config> current_;
+  mutable Guarded<std::shared_ptr<const config::Config>> current_;
 };
 
 // A /health problem when the state directory is not writable.
@@ -47,10 +47,12 @@ class DaemonHealth final : public http::HealthProbe {
   std::vector<std::string> Problems() override;
 
  private:
+  struct Last {
+    std::chrono::steady_clock::time_point checked{};
+    std::vector<std::string> problems;
+  };
   std::shared_ptr<const config::Config> cfg_;
-  std::mutex mutex_;
-  std::chrono::steady_clock::time_point checked_{};
-  std::vector<std::string> last_;
+  Guarded<Last> last_;
 };
 
 // Each deployment in a `podcd __run` worker.

@@ -24,10 +24,10 @@ PodmanRuntime::~PodmanRuntime() = default;
 
 std::unique_ptr<podman::Client> PodmanRuntime::Acquire() {
   {
-    std::lock_guard lock(mutex_);
-    if (!idle_.empty()) {
-      auto c = std::move(idle_.back());
-      idle_.pop_back();
+    auto idle = idle_.Lock();
+    if (!idle->empty()) {
+      auto c = std::move(idle->back());
+      idle->pop_back();
       return c;
     }
   }
@@ -35,8 +35,8 @@ std::unique_ptr<podman::Client> PodmanRuntime::Acquire() {
 }
 
 void PodmanRuntime::Release(std::unique_ptr<podman::Client> client) {
-  std::lock_guard lock(mutex_);
-  if (idle_.size() < 8) idle_.push_back(std::move(client));
+  auto idle = idle_.Lock();
+  if (idle->size() < 8) idle->push_back(std::move(client));
 }
 
 Expected<std::vector<core::ActualContainer>> PodmanRuntime::ListManaged() {

@@ -3,12 +3,12 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "config/config.hpp"
 #include "podman/client.hpp"
 #include "reconcile/runtime.hpp"
+#include "util/guarded.hpp"
 
 namespace podcd::reconcile {
 
@@ -45,8 +45,7 @@ class PodmanRuntime final : public Runtime {
   void Release(std::unique_ptr<podman::Client> client);
 
   podman::ClientOptions options_;
-  std::mutex mutex_;
-  std::vector<std::unique_ptr<podman::Client>> idle_;
+  Guarded<std::vector<std::unique_ptr<podman::Client>>> idle_;
 };
 
 }  // namespace podcd::reconcile
