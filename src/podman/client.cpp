@@ -125,6 +125,19 @@ ErrorCode CodeFor(long status, std::string_view text) {
   return ErrorCode::kInternal;
 }
 
+Expected<void> RemovalReport(const curl::HttpResponse& r, const std::string& call) {
+  if (r.status != 200 && r.status != 204) return std::unexpected(ErrorFromResponse(r.status, r.body, call));
+  auto doc = ParseJson(r.body, call);
+  if (doc && doc->IsArray()) {
+    for (const auto& item : doc->GetArray()) {
+      if (std::string err = json::GetStr(item, "Err"); !err.empty()) {
+        return std::unexpected(Error{CodeFor(500, err), err, call});
+      }
+    }
+  }
+  return {};
+}
+
 std::string_view ToString(PullPolicy policy) {
   switch (policy) {
     case PullPolicy::kMissing: return "missing";

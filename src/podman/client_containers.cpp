@@ -69,18 +69,7 @@ Expected<void> Client::RemoveContainer(std::string_view id, bool force, std::chr
                      "&timeout=" + std::to_string(stop_grace.count())),
                 {}, call, timeout);
   if (!r) return std::unexpected(r.error());
-  if (r->status != 200 && r->status != 204) {
-    return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-  }
-  auto doc = ParseJson(r->body, call);
-  if (doc && doc->IsArray()) {
-    for (const auto& item : doc->GetArray()) {
-      if (std::string err = json::GetStr(item, "Err"); !err.empty()) {
-        return std::unexpected(Error{CodeFor(500, err), err, call});
-      }
-    }
-  }
-  return {};
+  return RemovalReport(*r, call);
 }
 
 Expected<void> Client::RenameContainer(std::string_view id, std::string_view new_name) {

@@ -43,4 +43,8 @@ std::string LabelFilterQuery(const std::vector<std::string>& label_filters, std:
 // ones its message implies).
 ErrorCode CodeFor(long status, std::string_view text);
 
+// The answer to a removal: 200 or 204, and 200 carries [{"Id" or "Name":...,"Err":...}], where
+// an item's error is still a failure.
+Expected<void> RemovalReport(const curl::HttpResponse& r, const std::string& call);
+
 }  // namespace podcd::podman

@@ -68,19 +68,7 @@ Expected<void> Client::RemoveNetwork(std::string_view name, bool force) {
   auto r = Call("DELETE", Path("/networks/" + Seg(name) + (force ? "?force=true" : "")), {}, call,
                 options_.timeout);
   if (!r) return std::unexpected(r.error());
-  if (r->status != 200 && r->status != 204) {
-    return std::unexpected(ErrorFromResponse(r->status, r->body, call));
-  }
-  // 200 carries [{"Name":...,"Err":...}]: a per-network error is still a failure.
-  auto doc = ParseJson(r->body, call);
-  if (doc && doc->IsArray()) {
-    for (const auto& item : doc->GetArray()) {
-      if (std::string err = json::GetStr(item, "Err"); !err.empty()) {
-        return std::unexpected(Error{CodeFor(500, err), err, call});
-      }
-    }
-  }
-  return {};
+  return RemovalReport(*r, call);
 }
 
 Expected<void> Client::DisconnectNetwork(std::string_view network, std::string_view container) {
