@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cli/api_client.hpp"
@@ -103,95 +104,102 @@ void PrintDeployment(const rapidjson::Value& d) {
   }
 }
 
-}  // namespace
-
-int Status(const GlobalOptions&, const Args& args) {
+struct StatusArgs {
   std::string server;
   std::string token_file;
   std::string id;
   bool json = false;
+};
+
+// The arguments; none (the usage said on stderr) when they are wrong.
+std::optional<StatusArgs> ParseArgs(const Args& args) {
+  StatusArgs out;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&](std::string& out, std::string_view flag) {
+    auto value = [&](std::string& dest, std::string_view flag) {
       if (a.size() > flag.size() && a[flag.size()] == '=') {
-        out = a.substr(flag.size() + 1);
+        dest = a.substr(flag.size() + 1);
         return true;
       }
       if (i + 1 >= args.size()) return false;
-      out = args[++i];
+      dest = args[++i];
       return true;
     };
     if (a == "--json") {
-      json = true;
+      out.json = true;
     } else if (a == "--server" || a.starts_with("--server=")) {
-      if (!value(server, "--server")) return std::fprintf(stderr, "%s", kUsage), kExitUsage;
+      if (!value(out.server, "--server")) return std::fprintf(stderr, "%s", kUsage), std::nullopt;
     } else if (a == "--token-file" || a.starts_with("--token-file=")) {
-      if (!value(token_file, "--token-file")) return std::fprintf(stderr, "%s", kUsage), kExitUsage;
-    } else if (a.starts_with("-") || !id.empty()) {
+      if (!value(out.token_file, "--token-file")) return std::fprintf(stderr, "%s", kUsage), std::nullopt;
+    } else if (a.starts_with("-") || !out.id.empty()) {
       std::fprintf(stderr, "podcd status: unexpected argument \"%s\"\n%s", a.c_str(), kUsage);
-      return kExitUsage;
+      return std::nullopt;
     } else {
-      id = a;
+      out.id = a;
     }
   }
+  return out;
+}
+
+// --server, else $PODCD_SERVER, else the default; without trailing slashes.
+std::string ServerUrl(std::string server) {
   if (server.empty()) {
     const char* env = std::getenv("PODCD_SERVER");
     server = env && *env ? env : "http://127.0.0.1:8080";
   }
   while (!server.empty() && server.back() == '/') server.pop_back();
-  std::string token;
+  return server;
+}
+
+// The API token from --token-file, else $PODCD_API_TOKEN; none (said on stderr) when the
+// file cannot be read.
+std::optional<std::string> ApiToken(const std::string& token_file) {
   if (!token_file.empty()) {
     auto t = ReadFile(token_file, 64 << 10);
     if (!t) {
       std::fprintf(stderr, "podcd status: %s\n", t.error().WithContext(token_file).What().c_str());
-      return kExitFailure;
+      return std::nullopt;
     }
-    token = std::string(Trim(*t));
-  } else if (const char* env = std::getenv("PODCD_API_TOKEN")) {
-    token = env;
+    return std::string(Trim(*t));
   }
+  if (const char* env = std::getenv("PODCD_API_TOKEN")) return std::string(env);
+  return std::string();
+}
 
-  auto fetch = [&](const std::string& path, rapidjson::Document& doc) -> bool {
-    auto r = Get(server + path, token);
-    if (!r) {
-      std::fprintf(stderr, "podcd status: cannot reach %s: %s\n", server.c_str(), r.error().message.c_str());
-      return false;
-    }
-    doc.Parse(r->body.data(), r->body.size());
-    if (r->status != 200) {
-      std::string msg = doc.HasParseError() ? r->body.substr(0, 200) : S(doc, "error");
-      std::fprintf(stderr, "podcd status: %s%s answered %ld: %s\n", server.c_str(), path.c_str(), r->status,
-                   msg.c_str());
-      return false;
-    }
-    if (doc.HasParseError()) {
-      std::fprintf(stderr, "podcd status: %s%s answered malformed JSON\n", server.c_str(), path.c_str());
-      return false;
-    }
-    return true;
-  };
-
-  if (!id.empty()) {
-    rapidjson::Document d;
-    if (!fetch("/deployments/" + id, d)) return kExitFailure;
-    if (json) {
-      std::printf("%s\n", Pretty(d).c_str());
-    } else {
-      PrintDeployment(d);
-    }
-    return kExitOk;
+// GET `path` into `doc`; false (said on stderr) unless the daemon answered 200 with JSON.
+bool Fetch(const std::string& server, const std::string& token, const std::string& path,
+           rapidjson::Document& doc) {
+  auto r = Get(server + path, token);
+  if (!r) {
+    std::fprintf(stderr, "podcd status: cannot reach %s: %s\n", server.c_str(), r.error().message.c_str());
+    return false;
   }
-  rapidjson::Document deployments;
-  rapidjson::Document stacks;
-  if (!fetch("/deployments?limit=20", deployments)) return kExitFailure;
-  // When the daemon cannot observe the stacks (503, said on stderr) the history is still
-  // worth showing; the exit status says that something is wrong.
-  const bool stacks_ok = fetch("/stacks", stacks);
+  doc.Parse(r->body.data(), r->body.size());
+  if (r->status != 200) {
+    std::string msg = doc.HasParseError() ? r->body.substr(0, 200) : S(doc, "error");
+    std::fprintf(stderr, "podcd status: %s%s answered %ld: %s\n", server.c_str(), path.c_str(), r->status,
+                 msg.c_str());
+    return false;
+  }
+  if (doc.HasParseError()) {
+    std::fprintf(stderr, "podcd status: %s%s answered malformed JSON\n", server.c_str(), path.c_str());
+    return false;
+  }
+  return true;
+}
+
+int ShowDeployment(const std::string& server, const std::string& token, const std::string& id, bool json) {
+  rapidjson::Document d;
+  if (!Fetch(server, token, "/deployments/" + id, d)) return kExitFailure;
   if (json) {
-    std::printf("{\"deployments\":%s,\"stacks\":%s}\n", Pretty(deployments["deployments"]).c_str(),
-                stacks_ok ? Pretty(stacks["stacks"]).c_str() : "null");
-    return stacks_ok ? kExitOk : kExitFailure;
+    std::printf("%s\n", Pretty(d).c_str());
+  } else {
+    PrintDeployment(d);
   }
+  return kExitOk;
+}
+
+void PrintStacks(const rapidjson::Document& stacks, bool stacks_ok) {
   std::printf("%-24s %-10s %-14s %-14s %s\n", "STACK", "STATE", "COMMIT", "FINGERPRINT", "LAST DEPLOYMENT");
   if (!stacks_ok) std::printf("(the daemon cannot observe the stacks now)\n");
   if (stacks_ok && stacks.HasMember("stacks") && stacks["stacks"].IsArray()) {
@@ -201,6 +209,9 @@ int Status(const GlobalOptions&, const Args& args) {
                   Or(S(s, "last_deployment")).c_str());
     }
   }
+}
+
+void PrintDeployments(const rapidjson::Document& deployments) {
   std::printf("\n%-24s %-10s %-20s %-20s %-10s %s\n", "DEPLOYMENT", "STATE", "KIND", "STACKS", "DURATION",
               "QUEUED");
   if (deployments.HasMember("deployments") && deployments["deployments"].IsArray()) {
@@ -211,7 +222,36 @@ int Status(const GlobalOptions&, const Args& args) {
                   Or(S(d, "queued_at")).c_str());
     }
   }
+}
+
+// The stacks and the recent deployments.
+int ShowOverview(const std::string& server, const std::string& token, bool json) {
+  rapidjson::Document deployments;
+  rapidjson::Document stacks;
+  if (!Fetch(server, token, "/deployments?limit=20", deployments)) return kExitFailure;
+  // When the daemon cannot observe the stacks (503, said on stderr) the history is still
+  // worth showing; the exit status says that something is wrong.
+  const bool stacks_ok = Fetch(server, token, "/stacks", stacks);
+  if (json) {
+    std::printf("{\"deployments\":%s,\"stacks\":%s}\n", Pretty(deployments["deployments"]).c_str(),
+                stacks_ok ? Pretty(stacks["stacks"]).c_str() : "null");
+    return stacks_ok ? kExitOk : kExitFailure;
+  }
+  PrintStacks(stacks, stacks_ok);
+  PrintDeployments(deployments);
   return stacks_ok ? kExitOk : kExitFailure;
+}
+
+}  // namespace
+
+int Status(const GlobalOptions&, const Args& args) {
+  auto parsed = ParseArgs(args);
+  if (!parsed) return kExitUsage;
+  const std::string server = ServerUrl(parsed->server);
+  auto token = ApiToken(parsed->token_file);
+  if (!token) return kExitFailure;
+  if (!parsed->id.empty()) return ShowDeployment(server, *token, parsed->id, parsed->json);
+  return ShowOverview(server, *token, parsed->json);
 }
 
 }  // namespace podcd::cli

@@ -14,6 +14,28 @@ Error Bad(std::string message, std::size_t offset) {
   return Error{ErrorCode::kInvalidArgument, std::move(message), "offset " + std::to_string(offset + 1)};
 }
 
+// The index of the '}' that closes a "${" whose argument begins at text[j]; nested ${...}
+// inside the argument are counted. text.size() when there is none.
+std::size_t ClosingBrace(std::string_view text, std::size_t j) {
+  int open = 1;
+  while (j < text.size()) {
+    if (text[j] == '$' && j + 1 < text.size() && text[j + 1] == '$') {
+      j += 2;
+      continue;
+    }
+    if (text[j] == '$' && j + 1 < text.size() && text[j + 1] == '{') {
+      ++open;
+      j += 2;
+      continue;
+    }
+    if (text[j] == '}') {
+      if (--open == 0) break;
+    }
+    ++j;
+  }
+  return j;
+}
+
 class Interpolator {
  public:
   Interpolator(const Lookup& lookup, InterpolateResult& out) : lookup_(lookup), out_(out) {}
@@ -99,27 +121,19 @@ class Interpolator {
           Bad("invalid operator in \"${" + name + "\": expected one of :- - :? ? :+ +", pos));
     }
     ++j;
-    // Find the matching brace; nested ${...} inside the argument are counted.
     std::size_t arg_begin = j;
-    int open = 1;
-    while (j < text.size()) {
-      if (text[j] == '$' && j + 1 < text.size() && text[j + 1] == '$') {
-        j += 2;
-        continue;
-      }
-      if (text[j] == '$' && j + 1 < text.size() && text[j + 1] == '{') {
-        ++open;
-        j += 2;
-        continue;
-      }
-      if (text[j] == '}') {
-        if (--open == 0) break;
-      }
-      ++j;
-    }
+    j = ClosingBrace(text, j);
     if (j >= text.size()) return std::unexpected(Bad("unterminated \"${" + name + "\": missing \"}\"", pos));
     std::string_view arg = text.substr(arg_begin, j - arg_begin);
-    std::size_t after = j + 1;
+    auto r = Operator(op, colon, name, arg, base + arg_begin, pos, depth, dst);
+    if (!r) return std::unexpected(r.error());
+    return j + 1;
+  }
+
+  // ${name<op>arg} (`colon`: ${name:<op>arg}), found at `pos`; `arg_base` is the offset of
+  // `arg` in the original string.
+  Expected<void> Operator(char op, bool colon, const std::string& name, std::string_view arg,
+                          std::size_t arg_base, std::size_t pos, int depth, std::string& dst) {
     auto v = lookup_(name);
     bool set = v.has_value();
     bool set_non_empty = set && !v->empty();
@@ -129,13 +143,13 @@ class Interpolator {
         if (present) {
           dst += *v;
         } else {
-          auto r = Run(arg, base + arg_begin, depth + 1, dst);
+          auto r = Run(arg, arg_base, depth + 1, dst);
           if (!r) return std::unexpected(r.error());
         }
         break;
       case '+':
         if (present) {
-          auto r = Run(arg, base + arg_begin, depth + 1, dst);
+          auto r = Run(arg, arg_base, depth + 1, dst);
           if (!r) return std::unexpected(r.error());
         }
         break;
@@ -144,7 +158,7 @@ class Interpolator {
           dst += *v;
         } else {
           std::string msg;
-          auto r = Run(arg, base + arg_begin, depth + 1, msg);
+          auto r = Run(arg, arg_base, depth + 1, msg);
           if (!r) return std::unexpected(r.error());
           std::string text_msg = "required variable " + name + " is " +
                                  (set ? std::string("empty") : std::string("missing a value"));
@@ -154,7 +168,7 @@ class Interpolator {
         break;
       default: break;
     }
-    return after;
+    return {};
   }
 
   const Lookup& lookup_;
@@ -166,6 +180,177 @@ std::string_view TrimView(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
   return s;
 }
+
+// KEY of an env file's KEY=VALUE: a variable name that may also hold '.' and '-'.
+bool IsEnvKey(std::string_view k) {
+  if (k.empty() || !IsNameStart(k.front())) return false;
+  for (char c : k) {
+    if (!IsNameChar(c) && c != '.' && c != '-') return false;
+  }
+  return true;
+}
+
+// The character(s) a "double-quoted" value holds for the escape "\e".
+void AppendEscape(char e, std::string& raw) {
+  switch (e) {
+    case 'n': raw += '\n'; break;
+    case 't': raw += '\t'; break;
+    case 'r': raw += '\r'; break;
+    case '\\': raw += '\\'; break;
+    case '"': raw += '"'; break;
+    case '$': raw += "$$"; break;  // kept literal through interpolation
+    default: raw += '\\'; raw += e;
+  }
+}
+
+// The text of a quoted value whose quote is text[open], escapes resolved for double quotes.
+// `close` is set to the index of the closing quote (npos when there is none); `line_no`
+// counts the line breaks passed.
+std::string ScanQuoted(std::string_view text, std::size_t open, std::size_t& close, std::size_t& line_no) {
+  const char q = text[open];
+  std::size_t j = open + 1;
+  std::string raw;
+  close = std::string_view::npos;
+  while (j < text.size()) {
+    char c = text[j];
+    if (c == '\n') ++line_no;
+    if (q == '"' && c == '\\' && j + 1 < text.size()) {
+      char e = text[j + 1];
+      AppendEscape(e, raw);
+      if (e == '\n') ++line_no;
+      j += 2;
+      continue;
+    }
+    if (c == q) {
+      close = j;
+      break;
+    }
+    raw += c;
+    ++j;
+  }
+  return raw;
+}
+
+// ParseEnvFile: the entries so far (visible to later values), where the next line begins.
+class EnvFileParser {
+ public:
+  EnvFileParser(std::string_view text, std::string_view file, const Lookup& lookup)
+      : text_(text),
+        file_(file),
+        lookup_(lookup),
+        local_(ChainLookup(
+            [this](std::string_view name) -> std::optional<std::string> {
+              auto it = seen_.find(std::string(name));
+              if (it == seen_.end()) return std::nullopt;
+              return it->second;
+            },
+            lookup)) {}
+  EnvFileParser(const EnvFileParser&) = delete;
+  EnvFileParser& operator=(const EnvFileParser&) = delete;
+
+  Expected<EnvEntries> Parse() {
+    if (text_.find('\0') != std::string_view::npos) {
+      return Fail(ErrorCode::kInvalidArgument, "contains a NUL byte", std::string(file_));
+    }
+    while (pos_ < text_.size()) {
+      std::size_t eol = text_.find('\n', pos_);
+      if (eol == std::string_view::npos) eol = text_.size();
+      ++line_no_;
+      std::string_view line = TrimView(text_.substr(pos_, eol - pos_));
+      if (line.empty() || line.front() == '#') {
+        pos_ = eol + 1;
+        continue;
+      }
+      auto next = Entry(line, eol);
+      if (!next) return std::unexpected(next.error());
+      pos_ = *next;
+    }
+    return std::move(entries_);
+  }
+
+ private:
+  struct Value {
+    std::string text;
+    std::size_t next;  // where the line after the value begins
+  };
+
+  // The entry on `line` (which ends at text_[eol]); returns where the next line begins.
+  Expected<std::size_t> Entry(std::string_view line, std::size_t eol) {
+    const std::size_t start_line = line_no_;
+    if (line.starts_with("export ") || line.starts_with("export\t")) line = TrimView(line.substr(7));
+    std::size_t eq = line.find('=');
+    std::string key(TrimView(line.substr(0, eq)));
+    if (!IsEnvKey(key)) {
+      return Fail(ErrorCode::kInvalidArgument, "invalid variable name \"" + key + "\" (expected KEY=VALUE)",
+                  Where(start_line));
+    }
+    if (eq == std::string_view::npos) {
+      auto v = lookup_ ? lookup_(key) : std::nullopt;
+      if (v) {
+        seen_[key] = *v;
+        entries_.emplace_back(key, *v);
+      }
+      return eol + 1;
+    }
+    // The value may continue past this line when quoted: work on the rest of the text.
+    std::size_t value_start = static_cast<std::size_t>(line.data() - text_.data()) + eq + 1;
+    while (value_start < text_.size() && (text_[value_start] == ' ' || text_[value_start] == '\t'))
+      ++value_start;
+    char q = value_start < text_.size() ? text_[value_start] : '\0';
+    auto value =
+        (q == '\'' || q == '"') ? Quoted(value_start, key, start_line) : Plain(value_start, eol, start_line);
+    if (!value) return std::unexpected(value.error());
+    seen_[key] = value->text;
+    entries_.emplace_back(key, value->text);
+    return value->next;
+  }
+
+  Expected<Value> Quoted(std::size_t open, const std::string& key, std::size_t start_line) {
+    std::size_t close = 0;
+    std::string raw = ScanQuoted(text_, open, close, line_no_);
+    if (close == std::string_view::npos) {
+      return Fail(ErrorCode::kInvalidArgument, "unterminated quoted value for " + key, Where(start_line));
+    }
+    // Only a comment may follow the closing quote.
+    std::size_t k = close + 1;
+    std::size_t end = text_.find('\n', k);
+    if (end == std::string_view::npos) end = text_.size();
+    std::string_view rest = TrimView(text_.substr(k, end - k));
+    if (!rest.empty() && rest.front() != '#') {
+      return Fail(ErrorCode::kInvalidArgument, "unexpected text after the quoted value of " + key,
+                  Where(line_no_));
+    }
+    if (text_[open] == '\'') return Value{raw, end + 1};
+    auto r = Interpolate(raw, local_);
+    if (!r) return std::unexpected(Error{r.error().code, r.error().message, Where(start_line)});
+    return Value{r->value, end + 1};
+  }
+
+  Expected<Value> Plain(std::size_t value_start, std::size_t eol, std::size_t start_line) {
+    std::string_view raw = text_.substr(value_start, eol - value_start);
+    for (std::size_t k = 0; k < raw.size(); ++k) {
+      if (raw[k] == '#' && (k == 0 || raw[k - 1] == ' ' || raw[k - 1] == '\t')) {
+        raw = raw.substr(0, k);
+        break;
+      }
+    }
+    raw = TrimView(raw);
+    auto r = Interpolate(raw, local_);
+    if (!r) return std::unexpected(Error{r.error().code, r.error().message, Where(start_line)});
+    return Value{r->value, eol + 1};
+  }
+
+  std::string Where(std::size_t line) const { return std::string(file_) + ":" + std::to_string(line); }
+
+  std::string_view text_;
+  std::string_view file_;
+  const Lookup& lookup_;
+  std::map<std::string, std::string> seen_;
+  EnvEntries entries_;
+  Lookup local_;
+  std::size_t pos_ = 0;
+  std::size_t line_no_ = 0;
+};
 
 }  // namespace
 
@@ -204,128 +389,8 @@ Expected<InterpolateResult> Interpolate(std::string_view text, const Lookup& loo
 }
 
 Expected<EnvEntries> ParseEnvFile(std::string_view text, std::string_view file, const Lookup& lookup) {
-  EnvEntries entries;
-  std::map<std::string, std::string> seen;
-  Lookup local = ChainLookup(
-      [&seen](std::string_view name) -> std::optional<std::string> {
-        auto it = seen.find(std::string(name));
-        if (it == seen.end()) return std::nullopt;
-        return it->second;
-      },
-      lookup);
-  std::size_t pos = 0;
-  std::size_t line_no = 0;
-  auto where = [&](std::size_t line) { return std::string(file) + ":" + std::to_string(line); };
-  if (text.find('\0') != std::string_view::npos) {
-    return Fail(ErrorCode::kInvalidArgument, "contains a NUL byte", std::string(file));
-  }
-  while (pos < text.size()) {
-    std::size_t eol = text.find('\n', pos);
-    if (eol == std::string_view::npos) eol = text.size();
-    ++line_no;
-    std::size_t start_line = line_no;
-    std::string_view line = TrimView(text.substr(pos, eol - pos));
-    std::size_t next = eol + 1;
-    if (line.empty() || line.front() == '#') {
-      pos = next;
-      continue;
-    }
-    if (line.starts_with("export ") || line.starts_with("export\t")) line = TrimView(line.substr(7));
-    std::size_t eq = line.find('=');
-    std::string key(TrimView(line.substr(0, eq)));
-    auto valid_key = [](std::string_view k) {
-      if (k.empty() || !IsNameStart(k.front())) return false;
-      for (char c : k) {
-        if (!IsNameChar(c) && c != '.' && c != '-') return false;
-      }
-      return true;
-    };
-    if (!valid_key(key)) {
-      return Fail(ErrorCode::kInvalidArgument, "invalid variable name \"" + key + "\" (expected KEY=VALUE)",
-                  where(start_line));
-    }
-    if (eq == std::string_view::npos) {
-      auto v = lookup ? lookup(key) : std::nullopt;
-      if (v) {
-        seen[key] = *v;
-        entries.emplace_back(key, *v);
-      }
-      pos = next;
-      continue;
-    }
-    // The value may continue past this line when quoted: work on the rest of the text.
-    std::size_t value_start = static_cast<std::size_t>(line.data() - text.data()) + eq + 1;
-    while (value_start < text.size() && (text[value_start] == ' ' || text[value_start] == '\t'))
-      ++value_start;
-    std::string value;
-    char q = value_start < text.size() ? text[value_start] : '\0';
-    if (q == '\'' || q == '"') {
-      std::size_t j = value_start + 1;
-      std::string raw;
-      bool closed = false;
-      while (j < text.size()) {
-        char c = text[j];
-        if (c == '\n') ++line_no;
-        if (q == '"' && c == '\\' && j + 1 < text.size()) {
-          char e = text[j + 1];
-          switch (e) {
-            case 'n': raw += '\n'; break;
-            case 't': raw += '\t'; break;
-            case 'r': raw += '\r'; break;
-            case '\\': raw += '\\'; break;
-            case '"': raw += '"'; break;
-            case '$': raw += "$$"; break;  // kept literal through interpolation
-            default: raw += '\\'; raw += e;
-          }
-          if (e == '\n') ++line_no;
-          j += 2;
-          continue;
-        }
-        if (c == q) {
-          closed = true;
-          break;
-        }
-        raw += c;
-        ++j;
-      }
-      if (!closed) {
-        return Fail(ErrorCode::kInvalidArgument, "unterminated quoted value for " + key, where(start_line));
-      }
-      // Only a comment may follow the closing quote.
-      std::size_t k = j + 1;
-      std::size_t end = text.find('\n', k);
-      if (end == std::string_view::npos) end = text.size();
-      std::string_view rest = TrimView(text.substr(k, end - k));
-      if (!rest.empty() && rest.front() != '#') {
-        return Fail(ErrorCode::kInvalidArgument, "unexpected text after the quoted value of " + key,
-                    where(line_no));
-      }
-      next = end + 1;
-      if (q == '\'') {
-        value = raw;
-      } else {
-        auto r = Interpolate(raw, local);
-        if (!r) return std::unexpected(Error{r.error().code, r.error().message, where(start_line)});
-        value = r->value;
-      }
-    } else {
-      std::string_view raw = text.substr(value_start, eol - value_start);
-      for (std::size_t k = 0; k < raw.size(); ++k) {
-        if (raw[k] == '#' && (k == 0 || raw[k - 1] == ' ' || raw[k - 1] == '\t')) {
-          raw = raw.substr(0, k);
-          break;
-        }
-      }
-      raw = TrimView(raw);
-      auto r = Interpolate(raw, local);
-      if (!r) return std::unexpected(Error{r.error().code, r.error().message, where(start_line)});
-      value = r->value;
-    }
-    seen[key] = value;
-    entries.emplace_back(key, value);
-    pos = next;
-  }
-  return entries;
+  EnvFileParser parser(text, file, lookup);
+  return parser.Parse();
 }
 
 std::map<std::string, std::string> ToMap(const EnvEntries& entries) {

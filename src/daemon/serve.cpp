@@ -180,6 +180,193 @@ std::string WorkerBinary() {
   return ec ? std::string("podcd") : (self.parent_path() / "podcd").string();
 }
 
+// Before any thread exists, so every thread inherits the mask and sigwait() in WaitForStop is
+// the only place these signals are delivered.
+sigset_t BlockSignals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return stop_signals;
+}
+
+// One podcd per state directory: `podcd deploy` sees the lock and asks this daemon instead.
+Expected<FileLock> LockStateDir(const std::string& state_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  auto lock = FileLock::TryAcquire((std::filesystem::path(state_dir) / "podcd.lock").string());
+  if (!lock) log::Error("another podcd uses this state directory", {{"error", lock.error().What()}});
+  return lock;
+}
+
+// A self-update in flight when this podcd started: its record stays `running` until the
+// updater's result closes it (CloseHandOver), before the first reconcile.
+std::optional<reconcile::HandOver> PendingHandOver(const std::string& state_dir) {
+  auto h = reconcile::ReadHandOver(state_dir);
+  if (h) return *h;
+  log::Warn("ignoring an unreadable self-update hand-over", {{"error", h.error().What()}});
+  reconcile::ClearHandOver(state_dir);
+  return std::nullopt;
+}
+
+Expected<std::unique_ptr<state::Store>> OpenStore(const config::Config& cfg,
+                                                  const std::optional<reconcile::HandOver>& pending) {
+  state::StoreOptions so;
+  so.max_delivery_ids = static_cast<std::size_t>(cfg.webhook.delivery_ids);
+  if (pending) so.keep_running = pending->deployment;
+  auto store = state::Store::Open(cfg.state_dir, so);
+  if (!store) {
+    log::Error("cannot open the state directory", {{"error", store.error().What()}});
+    return store;
+  }
+  if ((*store)->InterruptedOnOpen() > 0) {
+    log::Warn("deployments interrupted by the last stop were marked failed",
+              {{"count", (*store)->InterruptedOnOpen()}});
+  }
+  return store;
+}
+
+// A worker gets the configuration in its request, so only the logging options go on its
+// command line.
+std::vector<std::string> WorkerGlobalArgs(const GlobalOptions& g) {
+  GlobalOptions log_options = g;
+  log_options.config_file.clear();
+  return cli::GlobalArgs(log_options);
+}
+
+// The daemon's parts, wired together; the members are declared in the order they must be
+// built (and so are destroyed in the reverse order: the server before what it uses).
+class Daemon {
+ public:
+  Daemon(const GlobalOptions& g, const std::string& worker, std::shared_ptr<const config::Config> cfg,
+         state::Store& store, std::optional<reconcile::HandOver> pending)
+      : g_(g),
+        cfg_(*cfg),
+        store_(store),
+        pending_(std::move(pending)),
+        // Everything that needs Podman or git runs in a worker process: the podcd beside this one.
+        launcher_(worker, WorkerGlobalArgs(g)),
+        config_holder_(cfg),
+        worker_executor_(launcher_, config_holder_),
+        placeholder_(std::getenv("PODCD_TEST_PLACEHOLDER_DELAY_MS") != nullptr),
+        queue_(store_, SelectExecutor(), static_cast<std::size_t>(cfg_.queue_limit)),
+        dir_catalog_((std::filesystem::path(cfg_.repo.path) / cfg_.repo.services_dir).string()),
+        worker_catalog_(launcher_, config_holder_, store_, dir_catalog_),
+        daemon_health_(cfg),
+        state_health_(cfg_.state_dir),
+        catalog_(placeholder_ ? static_cast<http::StackCatalog&>(dir_catalog_) : worker_catalog_),
+        health_(placeholder_ ? static_cast<http::HealthProbe&>(state_health_) : daemon_health_),
+        answers_(store_, catalog_, &health_, PODCD_VERSION),
+        server_(http::OptionsFromConfig(cfg_), store_, queue_, catalog_, answers_) {}
+
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  int Run(const sigset_t& stop_signals) {
+    StartWork();
+    if (auto r = server_.Start(); !r) {
+      log::Error("cannot start the HTTP server", {{"error", r.error().What()}});
+      stopping_ = true;
+      if (closer_.joinable()) closer_.join();
+      queue_.Stop();
+      return kExitFailure;
+    }
+    const int sig = WaitForStop(stop_signals);
+    Stop(sig);
+    return kExitOk;
+  }
+
+ private:
+  reconcile::Executor& SelectExecutor() {
+    if (placeholder_) log::Warn("TEST MODE (PODCD_TEST_PLACEHOLDER_DELAY_MS): nothing is deployed");
+    return placeholder_ ? static_cast<reconcile::Executor&>(test_executor_) : worker_executor_;
+  }
+
+  void Begin() {
+    queue_.Start();
+    if (placeholder_) return;
+    // Level-triggered: whatever happened while podcd was down, bring the host to the repo.
+    state::Trigger startup;
+    startup.kind = std::string(state::kKindDeployAllChanged);
+    startup.event = "startup";
+    startup.all_changed = true;
+    if (auto r = queue_.Enqueue(std::move(startup)); r)
+      log::Info("startup reconcile queued", {{"deployment", r->id}});
+  }
+
+  // The queue (after a pending self-update's result, if any), the poller and the gauges.
+  void StartWork() {
+    // With a self-update pending, /health must answer (the updater gates on it) while the
+    // result is awaited; triggers wait in the queue meanwhile.
+    if (pending_ && !placeholder_) {
+      closer_ = std::thread([this] {
+        CloseHandOver(*pending_, launcher_, config_holder_, store_, stopping_);
+        if (!stopping_) Begin();
+      });
+    } else {
+      Begin();
+    }
+    poller_ = std::make_unique<Poller>(queue_, cfg_.poll.interval, cfg_.poll.jitter);
+    RegisterMetrics(queue_, [this] {
+      return placeholder_ ? dir_catalog_.List() : worker_catalog_.Recent(std::chrono::seconds(30));
+    });
+  }
+
+  // Until SIGTERM or SIGINT (returned); each SIGHUP reloads the configuration.
+  int WaitForStop(const sigset_t& stop_signals) {
+    int sig = 0;
+    for (;;) {
+      sigwait(&stop_signals, &sig);
+      if (sig != SIGHUP) return sig;
+      auto current = ReloadConfig(g_, *config_holder_.Current());
+      if (!current) continue;
+      config_holder_.Set(current);
+      server_.UpdateCredentials(current->webhook.secret, current->api.token);
+      poller_ = std::make_unique<Poller>(queue_, current->poll.interval, current->poll.jitter);
+      log::Info("SIGHUP: configuration reloaded; " + config::Summary(*current));
+    }
+  }
+
+  void Stop(int sig) {
+    log::Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    stopping_ = true;
+    poller_->Stop();
+    // The gauges read members of this object: none may be read after it is destroyed.
+    for (auto name : {"podcd_queue_depth", "podcd_stacks", "podcd_process_resident_memory_bytes"}) {
+      metrics::SetCollector(name, nullptr);
+    }
+    server_.Shutdown(cfg_.webhook.request_timeout);
+    if (closer_.joinable()) closer_.join();
+    log::Info("stopped");
+  }
+
+  const GlobalOptions& g_;
+  const config::Config& cfg_;  // the configuration at start; Serve keeps it alive
+  state::Store& store_;
+  const std::optional<reconcile::HandOver> pending_;
+  podcd::worker::Launcher launcher_;
+  ConfigHolder config_holder_;
+  WorkerExecutor worker_executor_;
+  const bool placeholder_;
+  PlaceholderExecutor test_executor_;
+  reconcile::WorkQueue queue_;
+  http::DirectoryCatalog dir_catalog_;
+  WorkerCatalog worker_catalog_;
+  DaemonHealth daemon_health_;
+  StateDirProbe state_health_;
+  http::StackCatalog& catalog_;
+  http::HealthProbe& health_;
+  // GET /health, /metrics and /stacks wait on Podman: answered off the server's reactor threads.
+  http::DeferredAnswers answers_;
+  http::Server server_;
+  std::atomic<bool> stopping_{false};
+  std::thread closer_;
+  std::unique_ptr<Poller> poller_;
+};
+
 }  // namespace
 
 int Serve(const GlobalOptions& g, const Args& args) {
@@ -193,127 +380,17 @@ int Serve(const GlobalOptions& g, const Args& args) {
     std::fprintf(stderr, "podcd serve: takes no arguments, got \"%s\"\n", args.front().c_str());
     return kExitUsage;
   }
-  // Before any thread exists, so every thread inherits the mask and sigwait() below is the
-  // only place these signals are delivered.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGHUP);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
-
+  const sigset_t stop_signals = BlockSignals();
   auto cfg_opt = cli::LoadConfig(g);
   if (!cfg_opt) return kExitFailure;
-  const config::Config& cfg = **cfg_opt;
-  log::Info(config::Summary(cfg));
-  std::error_code ec;
-  std::filesystem::create_directories(cfg.state_dir, ec);
-  // One podcd per state directory: `podcd deploy` sees the lock and asks this daemon instead.
-  auto lock = FileLock::TryAcquire((std::filesystem::path(cfg.state_dir) / "podcd.lock").string());
-  if (!lock) {
-    log::Error("another podcd uses this state directory", {{"error", lock.error().What()}});
-    return kExitFailure;
-  }
-
-  // A self-update in flight when this podcd started: its record stays `running` until the
-  // updater's result closes it (CloseHandOver), before the first reconcile.
-  std::optional<reconcile::HandOver> pending;
-  if (auto h = reconcile::ReadHandOver(cfg.state_dir); !h) {
-    log::Warn("ignoring an unreadable self-update hand-over", {{"error", h.error().What()}});
-    reconcile::ClearHandOver(cfg.state_dir);
-  } else {
-    pending = *h;
-  }
-  state::StoreOptions so;
-  so.max_delivery_ids = static_cast<std::size_t>(cfg.webhook.delivery_ids);
-  if (pending) so.keep_running = pending->deployment;
-  auto store = state::Store::Open(cfg.state_dir, so);
-  if (!store) {
-    log::Error("cannot open the state directory", {{"error", store.error().What()}});
-    return kExitFailure;
-  }
-  if ((*store)->InterruptedOnOpen() > 0) {
-    log::Warn("deployments interrupted by the last stop were marked failed",
-              {{"count", (*store)->InterruptedOnOpen()}});
-  }
-  // Everything that needs Podman or git runs in a worker process: the podcd beside this one.
-  GlobalOptions log_options = g;
-  log_options.config_file.clear();  // a worker gets the configuration in its request
-  podcd::worker::Launcher launcher(worker, cli::GlobalArgs(log_options));
-  ConfigHolder config_holder(*cfg_opt);
-  WorkerExecutor worker_executor(launcher, config_holder);
-  const bool placeholder = std::getenv("PODCD_TEST_PLACEHOLDER_DELAY_MS") != nullptr;
-  PlaceholderExecutor test_executor;
-  reconcile::Executor& executor =
-      placeholder ? static_cast<reconcile::Executor&>(test_executor) : worker_executor;
-  if (placeholder) log::Warn("TEST MODE (PODCD_TEST_PLACEHOLDER_DELAY_MS): nothing is deployed");
-  reconcile::WorkQueue queue(**store, executor, static_cast<std::size_t>(cfg.queue_limit));
-  http::DirectoryCatalog dir_catalog((std::filesystem::path(cfg.repo.path) / cfg.repo.services_dir).string());
-  WorkerCatalog worker_catalog(launcher, config_holder, **store, dir_catalog);
-  DaemonHealth daemon_health(*cfg_opt);
-  StateDirProbe state_health(cfg.state_dir);
-  http::StackCatalog& catalog = placeholder ? static_cast<http::StackCatalog&>(dir_catalog) : worker_catalog;
-  http::HealthProbe& health = placeholder ? static_cast<http::HealthProbe&>(state_health) : daemon_health;
-  // GET /health, /metrics and /stacks wait on Podman: answered off the server's reactor threads.
-  http::DeferredAnswers answers(**store, catalog, &health, PODCD_VERSION);
-  http::Server server(http::OptionsFromConfig(cfg), **store, queue, catalog, answers);
-  auto begin = [&] {
-    queue.Start();
-    if (placeholder) return;
-    // Level-triggered: whatever happened while podcd was down, bring the host to the repo.
-    state::Trigger startup;
-    startup.kind = std::string(state::kKindDeployAllChanged);
-    startup.event = "startup";
-    startup.all_changed = true;
-    if (auto r = queue.Enqueue(std::move(startup)); r)
-      log::Info("startup reconcile queued", {{"deployment", r->id}});
-  };
-  // With a self-update pending, /health must answer (the updater gates on it) while the
-  // result is awaited; triggers wait in the queue meanwhile.
-  std::atomic<bool> stopping{false};
-  std::thread closer;
-  if (pending && !placeholder) {
-    closer = std::thread([&] {
-      CloseHandOver(*pending, launcher, config_holder, **store, stopping);
-      if (!stopping) begin();
-    });
-  } else {
-    begin();
-  }
-  auto poller = std::make_unique<Poller>(queue, cfg.poll.interval, cfg.poll.jitter);
-  RegisterMetrics(queue, [&] {
-    return placeholder ? dir_catalog.List() : worker_catalog.Recent(std::chrono::seconds(30));
-  });
-  if (auto r = server.Start(); !r) {
-    log::Error("cannot start the HTTP server", {{"error", r.error().What()}});
-    stopping = true;
-    if (closer.joinable()) closer.join();
-    queue.Stop();
-    return kExitFailure;
-  }
-  int sig = 0;
-  for (;;) {
-    sigwait(&stop_signals, &sig);
-    if (sig != SIGHUP) break;
-    auto current = ReloadConfig(g, *config_holder.Current());
-    if (!current) continue;
-    config_holder.Set(current);
-    server.UpdateCredentials(current->webhook.secret, current->api.token);
-    poller = std::make_unique<Poller>(queue, current->poll.interval, current->poll.jitter);
-    log::Info("SIGHUP: configuration reloaded; " + config::Summary(*current));
-  }
-  log::Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
-  stopping = true;
-  poller->Stop();
-  // The gauges read objects of this scope: none may be read after it ends.
-  for (auto name : {"podcd_queue_depth", "podcd_stacks", "podcd_process_resident_memory_bytes"}) {
-    metrics::SetCollector(name, nullptr);
-  }
-  server.Shutdown(cfg.webhook.request_timeout);
-  if (closer.joinable()) closer.join();
-  log::Info("stopped");
-  return kExitOk;
+  log::Info(config::Summary(**cfg_opt));
+  auto lock = LockStateDir((*cfg_opt)->state_dir);
+  if (!lock) return kExitFailure;
+  std::optional<reconcile::HandOver> pending = PendingHandOver((*cfg_opt)->state_dir);
+  auto store = OpenStore(**cfg_opt, pending);
+  if (!store) return kExitFailure;
+  Daemon daemon(g, worker, *cfg_opt, **store, std::move(pending));
+  return daemon.Run(stop_signals);
 }
 
 }  // namespace podcd::daemon
