@@ -111,7 +111,8 @@ std::optional<std::string> Loader::Str(const Node& n, const std::string& path) {
     return std::nullopt;
   }
   for (const auto& u : r->unset) {
-    out_.warnings.push_back("variable " + u + " is not set; substituted an empty string (" + path + ")");
+    out_.warnings.push_back("variable " + u + " is not set; substituted an empty string (" + path +
+                            ")");  // NOLINT(performance-inefficient-string-concatenation): a warning path
   }
   return std::move(r->value);
 }

@@ -38,7 +38,7 @@ struct KeySpec {
 std::string Quoted(std::string_view v) { return "\"" + std::string(v) + "\""; }
 
 KeySpec Str(std::string_view key, std::string_view def, std::vector<std::string_view> env,
-            std::string_view help, std::function<std::string&(Config&)> field) {
+            std::string_view help, const std::function<std::string&(Config&)>& field) {
   return {key,
           Kind::kString,
           def,
@@ -53,15 +53,15 @@ KeySpec Str(std::string_view key, std::string_view def, std::vector<std::string_
 }
 
 KeySpec Secret(std::string_view key, std::vector<std::string_view> env, std::string_view help,
-               std::function<std::string&(Config&)> field) {
-  KeySpec s = Str(key, "", std::move(env), help, std::move(field));
+               const std::function<std::string&(Config&)>& field) {
+  KeySpec s = Str(key, "", std::move(env), help, field);
   s.kind = Kind::kSecret;
   return s;
 }
 
 KeySpec Int(std::string_view key, std::string_view def, std::vector<std::string_view> env,
             std::string_view help, std::int64_t min, std::int64_t max,
-            std::function<std::int64_t&(Config&)> field) {
+            const std::function<std::int64_t&(Config&)>& field) {
   return {key,
           Kind::kInt,
           def,
@@ -82,7 +82,7 @@ KeySpec Int(std::string_view key, std::string_view def, std::vector<std::string_
 }
 
 KeySpec Dur(std::string_view key, std::string_view def, std::vector<std::string_view> env,
-            std::string_view help, std::function<Millis&(Config&)> field) {
+            std::string_view help, const std::function<Millis&(Config&)>& field) {
   return {key,
           Kind::kDuration,
           def,
@@ -99,7 +99,7 @@ KeySpec Dur(std::string_view key, std::string_view def, std::vector<std::string_
 }
 
 KeySpec Bool(std::string_view key, std::string_view def, std::vector<std::string_view> env,
-             std::string_view help, std::function<bool&(Config&)> field) {
+             std::string_view help, const std::function<bool&(Config&)>& field) {
   return {key,
           Kind::kBool,
           def,
@@ -165,6 +165,7 @@ std::optional<std::string> CheckRules(const std::map<std::string, std::vector<st
 }
 
 // The defaults table: every key, its default, its environment variables, what it is for.
+// NOLINTNEXTLINE(readability-function-size): the defaults table, one entry per key (declarative)
 const std::vector<KeySpec>& Table() {
   static const std::vector<KeySpec> table = {
       {"listen",
@@ -354,7 +355,7 @@ struct Loader {
   };
   std::vector<PendingSecretFile> pending_files;
 
-  void Add(std::string where, std::string_view key, std::string msg) {
+  void Add(std::string where, std::string_view key, const std::string& msg) {
     errors.push_back(Error{ErrorCode::kInvalidArgument, std::string(key) + ": " + msg, std::move(where)});
   }
 
@@ -390,7 +391,7 @@ struct Loader {
   // Reads a *_file value: the file's contents with one trailing newline removed.
   std::optional<std::string> ReadSecretFile(const std::string& path, const std::string& where,
                                             std::string_view key) {
-    auto text = ReadFile(path, 64 * 1024);
+    auto text = ReadFile(path, std::uintmax_t{64} * 1024);
     if (!text) {
       Add(where, key, "cannot read secret file " + Quoted(path) + ": " + text.error().message);
       return std::nullopt;
@@ -519,7 +520,8 @@ struct Loader {
           std::erase_if(pending_files, [&](const PendingSecretFile& p) { return p.spec == &s; });
         }
         if (direct && via_file) {
-          Add("environment", s.key, "both " + n + " and " + n + "_FILE are set; give one");
+          Add("environment", s.key, "both " + n + " and " + n + "_FILE are set; give one");  // NOLINT(performance-inefficient-string-concatenation):
+                                                                                             // an error path
           break;
         }
         if (via_file) {

@@ -139,6 +139,7 @@ void RegisterMetrics(reconcile::WorkQueue& queue,
     if (listed)
       for (const auto& s : *listed) by_state[s.state] += 1;
     std::vector<std::pair<metrics::Labels, double>> out;
+    out.reserve(by_state.size());
     for (const auto& [st, n] : by_state) out.push_back({{{"state", st}}, n});
     return out;
   });

@@ -286,6 +286,7 @@ bool Engine::ApplyScheduled(const std::vector<Work>& work, const Snapshot& snap,
                             RunContext& ctx, Tally& tally) {
   const StackJob removed;  // a pruned stack creates no network
   std::vector<const StackJob*> jobs;
+  jobs.reserve(work.size());
   for (const auto& w : work) jobs.push_back(w.job ? &*w.job : &removed);
   const StackSchedule schedule = ScheduleStacks(jobs);
   std::atomic<bool> stopped{false};

@@ -154,7 +154,7 @@ Expected<SyncResult> SyncInChild(const config::Config& config, const std::string
   spec.input = EncodeSyncRequest(SyncRequestOf(config));
   const auto& r = config.repo;
   spec.timeout = r.sync_timeout.count() > 0 ? r.sync_timeout : std::chrono::minutes(2);
-  spec.max_output_bytes = 256 * 1024;
+  spec.max_output_bytes = std::size_t{256} * 1024;
   spec.block_stop_signals = true;  // __sync unblocks them at once: a stop kills it
 
   auto child = process::Run(spec);
