@@ -5,8 +5,8 @@
 
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
-#include "reconcile/engine.hpp"
 #include "podman/client.hpp"
+#include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
 #include "util/json_text.hpp"
 

@@ -520,8 +520,10 @@ struct Loader {
           std::erase_if(pending_files, [&](const PendingSecretFile& p) { return p.spec == &s; });
         }
         if (direct && via_file) {
-          Add("environment", s.key, "both " + n + " and " + n + "_FILE are set; give one");  // NOLINT(performance-inefficient-string-concatenation):
-                                                                                             // an error path
+          Add("environment", s.key,
+              "both " + n + " and " + n +
+                  "_FILE are set; give one");  // NOLINT(performance-inefficient-string-concatenation):
+                                               // an error path
           break;
         }
         if (via_file) {

@@ -12,9 +12,9 @@
 #include <mutex>
 
 #include "cli/common.hpp"
+#include "podman/client.hpp"
 #include "process/spawn.hpp"
 #include "reconcile/engine.hpp"
-#include "podman/client.hpp"
 #include "reconcile/podman_runtime.hpp"
 #include "reconcile/self_update.hpp"
 #include "util/log.hpp"

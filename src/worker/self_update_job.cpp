@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "cli/common.hpp"
-#include "reconcile/engine.hpp"
 #include "podman/client.hpp"
+#include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
 #include "reconcile/self_update.hpp"
 #include "state/deployment.hpp"

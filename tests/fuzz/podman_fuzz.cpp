@@ -5,8 +5,8 @@
 #include <string_view>
 
 #include "podman/auth.hpp"
-#include "util/base64.hpp"
 #include "podman/client.hpp"
+#include "util/base64.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -6,11 +6,11 @@
 #include <thread>
 
 #include "podman/auth.hpp"
-#include "util/base64.hpp"
 #include "podman/client.hpp"
 #include "support/podman_env.hpp"
 #include "support/run.hpp"
 #include "support/temp_dir.hpp"
+#include "util/base64.hpp"
 #include "util/scope_exit.hpp"
 
 using namespace podcd;

@@ -23,7 +23,6 @@
 
 #include "config/config.hpp"
 #include "core/plan.hpp"
-#include "worker/sync.hpp"
 #include "podman/client.hpp"
 #include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
@@ -33,6 +32,7 @@
 #include "support/run.hpp"
 #include "support/skip.hpp"
 #include "support/temp_dir.hpp"
+#include "worker/sync.hpp"
 
 namespace podcd::test {
 
