@@ -42,7 +42,7 @@ std::int64_t I(const rapidjson::Value& v, const char* key) {
   return it != v.MemberEnd() && it->value.IsInt64() ? it->value.GetInt64() : 0;
 }
 
-std::string Or(std::string s, const char* dflt = "-") { return s.empty() ? dflt : s; }
+std::string Or(const std::string& s, const char* dflt = "-") { return s.empty() ? dflt : s; }
 
 std::string Stacks(const rapidjson::Value& trigger) {
   if (trigger.IsObject() && trigger.HasMember("all_changed") && trigger["all_changed"].IsBool() &&

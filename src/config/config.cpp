@@ -541,7 +541,7 @@ struct Loader {
   }
 
   void Validate() {
-    auto bad = [&](std::string_view key, std::string msg) { Add("config", key, std::move(msg)); };
+    auto bad = [&](std::string_view key, const std::string& msg) { Add("config", key, msg); };
     if (cfg.webhook.secret.empty()) {
       bad("webhook.secret", "is required (set WEBHOOK_SECRET, WEBHOOK_SECRET_FILE or webhook.secret_file)");
     } else if (cfg.webhook.secret.size() < 16) {

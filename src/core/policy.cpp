@@ -67,13 +67,12 @@ std::vector<Violation> CheckPolicy(const Stack& stack, const PolicySettings& set
       auto eq = o.find_first_of("=:");
       std::string key = o.substr(0, eq);
       std::string value = eq == std::string::npos ? "" : o.substr(eq + 1);
-      if ((key == "seccomp" || key == "apparmor" || key == "systempaths" || key == "mask" ||
-           key == "unmask") &&
-          (value == "unconfined" || (key == "unmask" && value == "ALL"))) {
-        add(kRuleUnconfined, "security_opt: " + o);
-      } else if (key == "label" && (value == "disable" || value == "type:spc_t" || value == "type=spc_t")) {
-        add(kRuleUnconfined, "security_opt: " + o);
-      }
+      const bool unconfined = (key == "seccomp" || key == "apparmor" || key == "systempaths" ||
+                               key == "mask" || key == "unmask") &&
+                              (value == "unconfined" || (key == "unmask" && value == "ALL"));
+      const bool unlabelled =
+          key == "label" && (value == "disable" || value == "type:spc_t" || value == "type=spc_t");
+      if (unconfined || unlabelled) add(kRuleUnconfined, "security_opt: " + o);
     }
     auto check_host_path = [&](std::string p, bool read_only, const std::string& via) {
       p = std::filesystem::path(p).lexically_normal().string();

@@ -242,7 +242,7 @@ std::vector<std::string> WorkerGlobalArgs(const GlobalOptions& g) {
 // built (and so are destroyed in the reverse order: the server before what it uses).
 class Daemon {
  public:
-  Daemon(const GlobalOptions& g, const std::string& worker, std::shared_ptr<const config::Config> cfg,
+  Daemon(const GlobalOptions& g, const std::string& worker, const std::shared_ptr<const config::Config>& cfg,
          state::Store& store, std::optional<reconcile::HandOver> pending)
       : g_(g),
         cfg_(*cfg),

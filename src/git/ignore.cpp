@@ -20,7 +20,7 @@ Expected<IgnoreRules> IgnoreRules::Open(const std::string& work_tree) {
 bool IgnoreRules::IsIgnored(std::string_view repo_relative) const {
   // Also asked as a directory: a pattern such as "data/" matches only directories, and a bind
   // source that does not exist yet has no type to tell libgit2.
-  for (std::string path : {std::string(repo_relative), std::string(repo_relative) + "/"}) {
+  for (const std::string& path : {std::string(repo_relative), std::string(repo_relative) + "/"}) {
     int ignored = 0;
     if (git_ignore_path_is_ignored(&ignored, repo_.get(), path.c_str()) != 0) {
       git_error_clear();

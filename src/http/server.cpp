@@ -238,7 +238,7 @@ void Server::Impl::Reply(Http::ResponseWriter& w, std::string_view route, const 
   if (answer.close || draining) w.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
   // The request counts as in flight until its answer is written, not merely queued.
   w.send(static_cast<Http::Code>(answer.status), answer.body)
-      .then([this](ssize_t) { --in_flight; }, [this](std::exception_ptr) { --in_flight; });
+      .then([this](ssize_t) { --in_flight; }, [this](const std::exception_ptr&) { --in_flight; });
 }
 
 void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {

@@ -49,7 +49,7 @@ std::vector<Heredoc> HeredocsOpened(std::string_view instruction) {
       ++i;
     }
     const char quote =
-        i < instruction.size() && (instruction[i] == '"' || instruction[i] == '\'') ? instruction[i] : 0;
+        i < instruction.size() && (instruction[i] == '"' || instruction[i] == '\'') ? instruction[i] : '\0';
     if (quote) ++i;
     std::size_t j = i;
     while (j < instruction.size() && word_char(instruction[j], j == i)) ++j;

@@ -95,9 +95,11 @@ UpdaterWait AwaitUpdaterResult(Runtime& runtime, const HandOver& h, const std::f
   bool started_again = false;
   const auto deadline = clock.Now() + timeout;
   while (!stopping && clock.Now() < deadline) {
-    if ((out.result = read_result())) break;
+    out.result = read_result();
+    if (out.result) break;
     if (UpdaterEnded(runtime, h.updater, clock)) {
-      if ((out.result = read_result())) break;  // it may have written it just before it ended
+      out.result = read_result();  // it may have written it just before it ended
+      if (out.result) break;
       if (started_again || UpdaterRuns(state_dir, h.deployment) > static_cast<int>(kUpdaterRestarts)) break;
       started_again = true;
       auto r = runtime.Start(h.updater);

@@ -51,7 +51,7 @@ Expected<void> AppendLine(int fd, const std::string& line) {
 
 }  // namespace
 
-Store::Store(fs::path dir, StoreOptions options) : dir_(std::move(dir)), options_(options) {}
+Store::Store(fs::path dir, StoreOptions options) : dir_(std::move(dir)), options_(std::move(options)) {}
 
 Store::~Store() {
   if (delivery_fd_ >= 0) ::close(delivery_fd_);
@@ -61,7 +61,7 @@ Expected<std::unique_ptr<Store>> Store::Open(const fs::path& dir, StoreOptions o
   std::error_code ec;
   fs::create_directories(dir / "deployments", ec);
   if (ec) return Fail(ErrorCode::kIo, "cannot create state directory: " + ec.message(), dir.string());
-  std::unique_ptr<Store> s(new Store(dir, options));
+  std::unique_ptr<Store> s(new Store(dir, std::move(options)));
   if (auto r = s->Load(); !r) return std::unexpected(r.error());
   if (auto r = s->LoadDeliveries(); !r) return std::unexpected(r.error());
   return s;
