@@ -125,6 +125,22 @@ ErrorCode CodeFor(long status, std::string_view text) {
   return ErrorCode::kInternal;
 }
 
+Expected<void> ForEachJsonLine(std::string_view body, std::string_view stream, std::string_view call,
+                               const std::function<Expected<void>(const rapidjson::Document&)>& each) {
+  for (std::string_view line : SplitLines(body)) {
+    line = Trim(line);
+    if (line.empty()) continue;
+    rapidjson::Document doc;
+    doc.Parse(line.data(), line.size());
+    if (doc.HasParseError() || !doc.IsObject()) {
+      return Fail(ErrorCode::kInternal, "unreadable line in Podman's " + std::string(stream) + " stream",
+                  std::string(call));
+    }
+    if (auto r = each(doc); !r) return r;
+  }
+  return {};
+}
+
 Expected<void> RemovalReport(const curl::HttpResponse& r, const std::string& call) {
   if (r.status != 200 && r.status != 204) return std::unexpected(ErrorFromResponse(r.status, r.body, call));
   auto doc = ParseJson(r.body, call);

@@ -90,19 +90,13 @@ Expected<std::string> Client::Pull(std::string_view reference, PullPolicy policy
   if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
   // NDJSON: {"stream":...} progress lines, {"error":...} on failure, {"id":...} at the end.
   std::string id;
-  for (std::string_view line : SplitLines(r->body)) {
-    line = Trim(line);
-    if (line.empty()) continue;
-    rapidjson::Document doc;
-    doc.Parse(line.data(), line.size());
-    if (doc.HasParseError() || !doc.IsObject()) {
-      return Fail(ErrorCode::kInternal, "unreadable line in Podman's pull stream", call);
-    }
-    if (std::string err = json::GetStr(doc, "error"); !err.empty()) {
+  auto read = ForEachJsonLine(r->body, "pull", call, [&](const rapidjson::Document& doc) -> Expected<void> {
+    if (std::string err = json::GetStr(doc, "error"); !err.empty())
       return std::unexpected(PullError(err, call));
-    }
     if (std::string got = json::GetStr(doc, "id"); !got.empty()) id = std::move(got);
-  }
+    return {};
+  });
+  if (!read) return std::unexpected(read.error());
   if (id.empty()) return Fail(ErrorCode::kInternal, "Podman's pull stream ended without an image id", call);
   return id;
 }

@@ -7,6 +7,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
@@ -42,6 +43,11 @@ std::string LabelFilterQuery(const std::vector<std::string>& label_filters, std:
 // The error code for an answer's status and text (Podman's status codes are not always the
 // ones its message implies).
 ErrorCode CodeFor(long status, std::string_view text);
+
+// Calls `each` for every JSON object of an NDJSON answer (a pull's or the events' stream), in
+// order, until it fails; a line that is not an object is an error naming the `stream`.
+Expected<void> ForEachJsonLine(std::string_view body, std::string_view stream, std::string_view call,
+                               const std::function<Expected<void>(const rapidjson::Document&)>& each);
 
 // The answer to a removal: 200 or 204, and 200 carries [{"Id" or "Name":...,"Err":...}], where
 // an item's error is still a failure.

@@ -75,14 +75,7 @@ Expected<std::vector<Event>> Client::Events(std::int64_t since, const std::vecto
   if (!r) return std::unexpected(r.error());
   if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
   std::vector<Event> out;
-  for (std::string_view line : SplitLines(r->body)) {
-    line = Trim(line);
-    if (line.empty()) continue;
-    rapidjson::Document doc;
-    doc.Parse(line.data(), line.size());
-    if (doc.HasParseError() || !doc.IsObject()) {
-      return Fail(ErrorCode::kInternal, "unreadable line in Podman's event stream", std::string(call));
-    }
+  auto read = ForEachJsonLine(r->body, "event", call, [&](const rapidjson::Document& doc) -> Expected<void> {
     Event e;
     e.type = json::GetStr(doc, "Type");
     e.action = json::GetStr(doc, "Action");
@@ -93,7 +86,9 @@ Expected<std::vector<Event>> Client::Events(std::int64_t since, const std::vecto
       if (auto it = e.attributes.find("name"); it != e.attributes.end()) e.name = it->second;
     }
     out.push_back(std::move(e));
-  }
+    return {};
+  });
+  if (!read) return std::unexpected(read.error());
   return out;
 }
 
