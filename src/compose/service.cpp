@@ -398,7 +398,8 @@ void Loader::Ulimits(const Node& v, const std::string& p, core::Service& s) {
     std::string q = p + "." + e.key;
     core::Ulimit u;
     if (e.value->IsMap()) {
-      bool soft, hard = false;
+      bool soft = false;
+      bool hard = false;
       for (const auto& f : e.value->entries) {
         if (f.key == "soft") {
           u.soft = Int(*f.value, q + ".soft").value_or(0);

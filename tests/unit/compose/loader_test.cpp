@@ -675,3 +675,17 @@ networks:
   CHECK(Contains(repo.Errors("r8", "services: {a: {image: x}}\nsecrets: {s: {environment: X}}\n"),
                  "unsupported key"));
 }
+
+// The loader's split once left `soft` uninitialised (clang-tidy's analyzer found it): a long
+// ulimit with only one of its two limits was accepted or refused at random.
+TEST_CASE("a long ulimit needs both soft and hard") {
+  Repo repo;
+  for (const char* one : {"{hard: 10}", "{soft: 10}"}) {
+    INFO(one);
+    auto err =
+        repo.Errors("u", std::string("services:\n  a:\n    image: x\n    ulimits: {nofile: ") + one + "}\n");
+    CHECK(Contains(err, "services.a.ulimits.nofile: needs both `soft` and `hard`"));
+  }
+  auto ok = repo.Ok("u", "services:\n  a:\n    image: x\n    ulimits: {nofile: {soft: 10, hard: 20}}\n");
+  CHECK(ok.services[0].ulimits.at("nofile").hard == 20);
+}
