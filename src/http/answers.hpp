@@ -1,9 +1,12 @@
 // The HTTP answers as values: status codes for errors, and every JSON body the API sends.
 #pragma once
 
+#include <condition_variable>
 #include <initializer_list>
+#include <mutex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -48,5 +51,9 @@ struct Answer {
 // stack without a last deployment gets the newest of `recent` that touched it.
 [[nodiscard]] std::string StacksBody(std::vector<StackInfo> stacks,
                                      const std::vector<state::Deployment>& recent);
+
+// Ends the loop thread of an answer component: sets `stop` under `mutex`, wakes the loop and
+// joins it outside the lock (the loop may take the lock to answer what waits). Idempotent.
+void StopLoop(std::mutex& mutex, std::condition_variable& cv, bool& stop, std::thread& thread);
 
 }  // namespace podcd::http

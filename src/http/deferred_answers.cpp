@@ -43,16 +43,7 @@ void SharedAnswer::Loop() {
   }
 }
 
-void SharedAnswer::Stop() {
-  std::thread thread;
-  {
-    std::lock_guard lock(mutex_);
-    stop_ = true;
-    cv_.notify_all();
-    thread = std::move(thread_);
-  }
-  if (thread.joinable()) thread.join();
-}
+void SharedAnswer::Stop() { StopLoop(mutex_, cv_, stop_, thread_); }
 
 DeferredAnswers::DeferredAnswers(state::Store& store, StackCatalog& catalog, HealthProbe* health,
                                  std::string version)

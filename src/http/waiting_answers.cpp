@@ -71,15 +71,6 @@ void WaitingAnswers::Loop() {
   }
 }
 
-void WaitingAnswers::Stop() {
-  std::thread thread;
-  {
-    std::lock_guard lock(mutex_);
-    stop_ = true;
-    cv_.notify_all();
-    thread = std::move(thread_);
-  }
-  if (thread.joinable()) thread.join();
-}
+void WaitingAnswers::Stop() { StopLoop(mutex_, cv_, stop_, thread_); }
 
 }  // namespace podcd::http
