@@ -34,26 +34,26 @@ std::string StackKey(const core::DesiredStack& d) {
 
 std::optional<std::chrono::milliseconds> Backoff::Blocked(const std::string& stack, const std::string& key,
                                                           std::chrono::steady_clock::time_point now) {
-  std::lock_guard lock(mutex_);
-  auto it = entries_.find(stack);
-  if (it == entries_.end() || it->second.key != key || now >= it->second.retry_at) return std::nullopt;
+  auto entries = entries_.Lock();
+  auto it = entries->find(stack);
+  if (it == entries->end() || it->second.key != key || now >= it->second.retry_at) return std::nullopt;
   return std::chrono::duration_cast<std::chrono::milliseconds>(it->second.retry_at - now);
 }
 
 void Backoff::Failed(const std::string& stack, const std::string& key,
                      std::chrono::steady_clock::time_point now) {
-  std::lock_guard lock(mutex_);
-  auto& e = entries_[stack];
+  auto entries = entries_.Lock();
+  auto& e = (*entries)[stack];
   e.failures = e.key == key ? e.failures + 1 : 1;
   e.key = key;
   auto delay = kFirst * (1 << std::min(e.failures - 1, 10));
   e.retry_at = now + std::min<std::chrono::milliseconds>(delay, kMax);
-  SaveLocked(now);
+  Save(*entries, now);
 }
 
 void Backoff::Succeeded(const std::string& stack, std::chrono::steady_clock::time_point now) {
-  std::lock_guard lock(mutex_);
-  if (entries_.erase(stack) > 0) SaveLocked(now);
+  auto entries = entries_.Lock();
+  if (entries->erase(stack) > 0) Save(*entries, now);
 }
 
 std::filesystem::path BackoffPath(const std::filesystem::path& state_dir) {
@@ -75,22 +75,24 @@ Backoff::Backoff(std::filesystem::path file, std::chrono::steady_clock::time_poi
   }
   if (!*doc) return;
   const std::int64_t wall_now = state::NowMs();
+  auto entries = entries_.Lock();
   for (auto it = (*doc)->MemberBegin(); it != (*doc)->MemberEnd(); ++it) {
     if (!it->value.IsObject()) continue;
     Entry e;
     e.key = json::GetStr(it->value, "key");
     e.failures = static_cast<int>(std::clamp<std::int64_t>(json::GetInt(it->value, "failures"), 1, 64));
     e.retry_at = now + std::chrono::milliseconds(json::GetInt(it->value, "retry_at_ms") - wall_now);
-    entries_[std::string(it->name.GetString(), it->name.GetStringLength())] = std::move(e);
+    (*entries)[std::string(it->name.GetString(), it->name.GetStringLength())] = std::move(e);
   }
 }
 
-void Backoff::SaveLocked(std::chrono::steady_clock::time_point now) {
+void Backoff::Save(const std::map<std::string, Entry>& entries,
+                   std::chrono::steady_clock::time_point now) const {
   if (file_.empty()) return;
   rapidjson::StringBuffer buf;
   json::Writer w(buf);
   w.StartObject();
-  for (const auto& [stack, e] : entries_) {
+  for (const auto& [stack, e] : entries) {
     w.Key(stack.c_str(), static_cast<rapidjson::SizeType>(stack.size()));
     w.StartObject();
     json::Str(w, "key", e.key);

@@ -7,7 +7,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
@@ -18,6 +17,7 @@
 #include "reconcile/queue.hpp"
 #include "reconcile/runtime.hpp"
 #include "reconcile/select.hpp"
+#include "util/guarded.hpp"
 
 namespace podcd::reconcile {
 
@@ -54,10 +54,10 @@ class Backoff {
     int failures = 0;
     std::chrono::steady_clock::time_point retry_at;
   };
-  void SaveLocked(std::chrono::steady_clock::time_point now);
+  // Writes `entries` (read under their lock) to the file.
+  void Save(const std::map<std::string, Entry>& entries, std::chrono::steady_clock::time_point now) const;
 
-  std::mutex mutex_;
-  std::map<std::string, Entry> entries_;
+  Guarded<std::map<std::string, Entry>> entries_;
   std::filesystem::path file_;
 };
 
