@@ -3,6 +3,7 @@
 #include <yaml.h>
 
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -205,20 +206,21 @@ class Builder {
       const bool merge = k->type == YAML_SCALAR_EVENT && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
                          std::string_view(reinterpret_cast<const char*>(k->data.scalar.value),
                                           k->data.scalar.length) == "<<";
-      NodePtr key = Value(k, depth + 1);
+      std::string_view what;
+      std::optional<std::string> key = KeyText(k, depth, what);
       if (failed_) return;
       Event v;
       if (!Next(v)) return;
       NodePtr value = Value(v, depth + 1);
       if (failed_) return;
-      if (!key->IsScalar()) {
-        Err(km, "mapping keys must be strings, got " + std::string(key->Describe()));
+      if (!key) {
+        Err(km, "mapping keys must be strings, got " + std::string(what));
       } else if (merge) {
         Merge(km, value, merges);
-      } else if (!keys.insert(key->scalar).second) {
-        Err(km, "duplicate key \"" + key->scalar + "\"");
+      } else if (!keys.insert(*key).second) {
+        Err(km, "duplicate key \"" + *key + "\"");
       } else {
-        out.entries.push_back(Entry{key->scalar, km, std::move(value)});
+        out.entries.push_back(Entry{std::move(*key), km, std::move(value)});
       }
     }
     // Explicit keys win; among merged mappings the earlier one wins (YAML merge spec).
@@ -227,6 +229,24 @@ class Builder {
         if (keys.insert(e.key).second) out.entries.push_back(e);
       }
     }
+  }
+
+  // A key's text. An unanchored scalar, nearly every key, is read straight from its event: no
+  // node is made for it or counted against kMaxNodes (yaml-cpp's keys were not counted either).
+  // Aliases, anchored keys and collections go through Value. nullopt: the key is not a
+  // string, and `what` says what it is.
+  std::optional<std::string> KeyText(const Event& k, int depth, std::string_view& what) {
+    if (k->type == YAML_SCALAR_EVENT && k->data.scalar.anchor == nullptr) {
+      if (IsNullScalar(*k)) {
+        what = "null";
+        return std::nullopt;
+      }
+      return std::string(reinterpret_cast<const char*>(k->data.scalar.value), k->data.scalar.length);
+    }
+    NodePtr key = Value(k, depth + 1);
+    if (key->IsScalar()) return key->scalar;
+    what = key->Describe();
+    return std::nullopt;
   }
 
   void Merge(const Mark& km, const NodePtr& v, std::vector<NodePtr>& merges) {

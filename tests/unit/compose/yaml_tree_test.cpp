@@ -177,3 +177,18 @@ TEST_CASE("aliases are shared, not copied; recursion, depth and size are bounded
   CHECK(recursive.error()[0].message == "recursive alias");
   CHECK(recursive.error()[0].context == "c.yml:1:8");
 }
+
+TEST_CASE("keys are not counted against the node limit, as with yaml-cpp") {
+  // 600,000 entries: 600,001 nodes. Counting the keys too made it 1,200,001, over the limit.
+  std::string text;
+  text.reserve(600'000 * 12);
+  for (int i = 0; i < 600'000; ++i) text += "k" + std::to_string(i) + ": v\n";
+  auto r = podcd::compose::tree::Parse(text, "c.yml");
+  REQUIRE(r.has_value());
+  CHECK((*r)->entries.size() == 600'000);
+  auto bad = podcd::compose::tree::Parse("? [a]\n: 1\n~: 2\n", "c.yml");
+  REQUIRE_FALSE(bad.has_value());
+  REQUIRE(bad.error().size() == 2);
+  CHECK(bad.error()[0].message == "mapping keys must be strings, got a sequence");
+  CHECK(bad.error()[1].message == "mapping keys must be strings, got null");
+}
