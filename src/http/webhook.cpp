@@ -77,15 +77,8 @@ std::optional<std::array<unsigned char, 32>> ParseDigestHex(std::string_view hex
 }
 
 std::string HmacSha256Hex(std::string_view secret, std::string_view body) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  auto d = HmacSha256(secret, body);
-  std::string out;
-  out.reserve(kDigestLen * 2);
-  for (unsigned char c : d) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xf]);
-  }
-  return out;
+  const auto d = HmacSha256(secret, body);
+  return HexEncode(std::string_view(reinterpret_cast<const char*>(d.data()), d.size()));
 }
 
 bool VerifySignature(std::string_view secret, std::string_view body, const SignatureHeaders& headers) {

@@ -6,6 +6,7 @@
 
 #include <set>
 
+#include "golden_fixtures.hpp"
 #include "helpers.hpp"
 
 using namespace podcd;
@@ -28,26 +29,8 @@ core::CanonicalFields Canon(const Repo& repo, const std::string& stack, const st
   return core::Canonicalize(*r, *r->Find("app"));
 }
 
-const char* kBase = R"(
-services:
-  app:
-    image: nginx:1
-    environment: {A: "1", B: "2"}
-    ports: ["8080:80"]
-    volumes: ["./nginx.conf:/etc/nginx.conf:ro", "./html:/html", "data:/data"]
-    env_file: app.env
-    configs: [cfg]
-    secrets: [tok]
-    labels: {x: y}
-  other:
-    image: busybox
-volumes:
-  data:
-configs:
-  cfg: {file: ./cfg.conf}
-secrets:
-  tok: {file: ../../secrets/tok.txt}
-)";
+// The base stack; tests/unit/compose/golden_fixtures.hpp pins its canonical form.
+const char* const kBase = test::kGoldenBase;
 
 void WriteFiles(const Repo& repo) {
   repo.Write("services/web/nginx.conf", "server{}\n");

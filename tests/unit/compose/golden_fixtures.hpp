@@ -201,7 +201,7 @@ secrets:
   ext: {external: true, name: real-ext}
 )";
 
-// The base of tests/unit/compose/fingerprint_test.cpp.
+// The base of tests/unit/compose/fingerprint_test.cpp (which uses this one).
 inline const char* kGoldenBase = R"(
 services:
   app:
