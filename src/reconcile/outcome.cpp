@@ -2,24 +2,10 @@
 
 #include <utility>
 
+#include "util/enum_names.hpp"
+
 namespace podcd::reconcile {
 namespace {
-
-template <typename E, std::size_t N>
-std::string_view Name(const std::pair<E, std::string_view> (&table)[N], E value) {
-  for (const auto& [e, name] : table) {
-    if (e == value) return name;
-  }
-  return "unknown";
-}
-
-template <typename E, std::size_t N>
-std::optional<E> Parse(const std::pair<E, std::string_view> (&table)[N], std::string_view text) {
-  for (const auto& [e, name] : table) {
-    if (name == text) return e;
-  }
-  return std::nullopt;
-}
 
 constexpr std::pair<ServiceOutcome, std::string_view> kServiceOutcomes[] = {
     {ServiceOutcome::kCreated, "created"},
@@ -48,9 +34,9 @@ constexpr std::pair<DependencyCondition, std::string_view> kConditions[] = {
 
 }  // namespace
 
-std::string_view ToString(ServiceOutcome outcome) { return Name(kServiceOutcomes, outcome); }
+std::string_view ToString(ServiceOutcome outcome) { return NameOf(kServiceOutcomes, outcome, "unknown"); }
 std::optional<ServiceOutcome> ParseServiceOutcome(std::string_view text) {
-  return Parse(kServiceOutcomes, text);
+  return ValueOf(kServiceOutcomes, text);
 }
 bool Succeeded(ServiceOutcome outcome) {
   return outcome == ServiceOutcome::kCreated || outcome == ServiceOutcome::kRecreated;
@@ -60,14 +46,14 @@ bool FailsStack(ServiceOutcome outcome) {
          outcome == ServiceOutcome::kSkipped;
 }
 
-std::string_view ToString(StackOutcomeKind outcome) { return Name(kStackOutcomes, outcome); }
+std::string_view ToString(StackOutcomeKind outcome) { return NameOf(kStackOutcomes, outcome, "unknown"); }
 std::optional<StackOutcomeKind> ParseStackOutcome(std::string_view text) {
-  return Parse(kStackOutcomes, text);
+  return ValueOf(kStackOutcomes, text);
 }
 
-std::string_view ToString(DependencyCondition condition) { return Name(kConditions, condition); }
+std::string_view ToString(DependencyCondition condition) { return NameOf(kConditions, condition, "unknown"); }
 std::optional<DependencyCondition> ParseDependencyCondition(std::string_view text) {
-  return Parse(kConditions, text);
+  return ValueOf(kConditions, text);
 }
 
 }  // namespace podcd::reconcile

@@ -5,6 +5,7 @@
 #include <rapidjson/writer.h>
 
 #include "state/deployment_json.hpp"
+#include "util/enum_names.hpp"
 #include "util/json.hpp"
 
 namespace podcd::worker {
@@ -30,17 +31,9 @@ std::string Object(Fn&& fill) {
 constexpr std::pair<metrics::Kind, std::string_view> kKindNames[] = {
     {metrics::Kind::kAdd, "add"}, {metrics::Kind::kObserve, "observe"}, {metrics::Kind::kSet, "set"}};
 
-std::string_view KindName(metrics::Kind k) {
-  for (const auto& [kind, name] : kKindNames)
-    if (kind == k) return name;
-  return "set";
-}
+std::string_view KindName(metrics::Kind k) { return NameOf(kKindNames, k, "set"); }
 
-std::optional<metrics::Kind> KindFromName(std::string_view name) {
-  for (const auto& [kind, n] : kKindNames)
-    if (n == name) return kind;
-  return std::nullopt;
-}
+std::optional<metrics::Kind> KindFromName(std::string_view name) { return ValueOf(kKindNames, name); }
 
 Expected<rapidjson::Document> ParseObject(std::string_view text, std::string_view what) {
   rapidjson::Document doc;

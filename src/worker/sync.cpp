@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include "process/spawn.hpp"
+#include "util/enum_names.hpp"
 #include "util/json.hpp"
 #include "util/json_text.hpp"
 #include "util/log.hpp"
@@ -23,19 +24,9 @@ constexpr std::pair<ErrorCode, std::string_view> kCodeNames[] = {
     {ErrorCode::kInternal, "internal"},
 };
 
-std::string_view CodeName(ErrorCode c) {
-  for (const auto& [code, name] : kCodeNames) {
-    if (code == c) return name;
-  }
-  return "internal";
-}
+std::string_view CodeName(ErrorCode c) { return NameOf(kCodeNames, c, "internal"); }
 
-ErrorCode CodeFromName(std::string_view n) {
-  for (const auto& [code, name] : kCodeNames) {
-    if (name == n) return code;
-  }
-  return ErrorCode::kInternal;
-}
+ErrorCode CodeFromName(std::string_view n) { return ValueOf(kCodeNames, n).value_or(ErrorCode::kInternal); }
 
 // The last few lines of the child's stderr, for an error that has nothing better.
 std::string Tail(std::string_view text, std::size_t max = 600) {
