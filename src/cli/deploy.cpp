@@ -83,7 +83,7 @@ int ViaDaemon(const config::Config& cfg, const state::Trigger& t, std::string se
 
 int Deploy(const GlobalOptions& g, const Args& args) {
   state::Trigger t;
-  t.kind = std::string(state::kKindDeploy);
+  t.kind = state::TriggerKind::kDeploy;
   std::string server;
   std::string token_file;
   for (size_t i = 0; i < args.size(); ++i) {

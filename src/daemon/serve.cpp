@@ -48,7 +48,7 @@ class PlaceholderExecutor final : public reconcile::Executor {
     }
   }
   Expected<void> Run(const state::Trigger& trigger, reconcile::RunContext& ctx) override {
-    ctx.Log("test placeholder executor: podcd " + trigger.kind +
+    ctx.Log("test placeholder executor: podcd " + trigger.KindWord() +
             " was accepted and recorded, but nothing was synced, pulled or deployed");
     auto end = std::chrono::steady_clock::now() + delay_;
     while (std::chrono::steady_clock::now() < end) {
@@ -100,7 +100,7 @@ class Poller {
           jitter_.count() > 0 ? std::uniform_int_distribution<std::int64_t>(0, jitter_.count())(rng) : 0;
       if (cv_.wait_for(lock, interval_ + std::chrono::milliseconds(extra), [this] { return stop_; })) return;
       state::Trigger t;
-      t.kind = std::string(state::kKindPoll);
+      t.kind = state::TriggerKind::kPoll;
       t.all_changed = true;
       if (auto r = queue_.Enqueue(std::move(t)); !r)
         log::Warn("poll not queued", {{"error", r.error().What()}});
@@ -291,7 +291,7 @@ class Daemon {
     if (placeholder_) return;
     // Level-triggered: whatever happened while podcd was down, bring the host to the repo.
     state::Trigger startup;
-    startup.kind = std::string(state::kKindDeployAllChanged);
+    startup.kind = state::TriggerKind::kDeployAllChanged;
     startup.event = "startup";
     startup.all_changed = true;
     if (auto r = queue_.Enqueue(std::move(startup)); r)

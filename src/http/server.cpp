@@ -399,8 +399,8 @@ void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
     return Reply(x, {200, FlatObject({{"status", "ignored"}, {"reason", request.reason}})});
   }
   state::Trigger t;
-  t.kind = std::string(ep == TriggerEndpoint::kDeployAllChanged ? state::kKindDeployAllChanged
-                                                                : state::kKindRedeployAndUpdate);
+  t.kind = ep == TriggerEndpoint::kDeployAllChanged ? state::TriggerKind::kDeployAllChanged
+                                                    : state::TriggerKind::kRedeployAndUpdate;
   t.event = request.event;
   t.delivery_id = request.delivery.substr(0, 200);
   if (ep == TriggerEndpoint::kDeployAllChanged) {
@@ -448,7 +448,7 @@ void Server::Impl::PostDeploy(Exchange& x) {
   auto parsed = ParseDeployRequest(x.req.body());
   if (!parsed.request) return ReplyError(x, {ErrorCode::kInvalidArgument, parsed.error, {}});
   state::Trigger t;
-  t.kind = std::string(state::kKindDeploy);
+  t.kind = state::TriggerKind::kDeploy;
   t.all_changed = parsed.request->all_changed;
   t.pull = parsed.request->pull;
   for (const auto& s : parsed.request->stacks) {

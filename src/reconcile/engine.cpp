@@ -311,7 +311,7 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
           " stacks, " + std::to_string(snap->actual.size()) + " managed containers");
   for (const auto& r : snap->recovered) ctx.Log("recovered interrupted deployment: " + r);
 
-  const bool update_images = trigger.pull || trigger.Kind() == state::TriggerKind::kRedeployAndUpdate;
+  const bool update_images = trigger.pull || trigger.kind == state::TriggerKind::kRedeployAndUpdate;
   const Selection selection =
       SelectStacks(snap->plan, {trigger.stacks, update_images, config->prune, config->self.stack,
                                 own_container_, BackingOff(snap->desired)});

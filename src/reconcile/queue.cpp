@@ -110,7 +110,7 @@ void WorkQueue::WorkerLoop() {
     d.started_at_ms = state::NowMs();
     if (auto r = store_.Save(d); !r)
       log::Error("cannot save deployment", {{"id", d.id}, {"error", r.error().What()}});
-    log::Info("deployment started", {{"id", d.id}, {"kind", d.trigger.kind}});
+    log::Info("deployment started", {{"id", d.id}, {"kind", d.trigger.KindWord()}});
     RecordContext ctx(store_, d, [this] {
       std::lock_guard lock(mutex_);
       return stopping_;

@@ -23,12 +23,12 @@ std::string_view ToString(DeploymentState s) {
   return "failed";
 }
 
-std::optional<TriggerKind> ParseTriggerKind(std::string_view text) {
+TriggerKind ParseTriggerKind(std::string_view text) {
   for (auto k : {TriggerKind::kDeployAllChanged, TriggerKind::kRedeployAndUpdate, TriggerKind::kDeploy,
                  TriggerKind::kPoll}) {
     if (ToString(k) == text) return k;
   }
-  return std::nullopt;
+  return TriggerKind::kUnknown;
 }
 
 std::optional<DeploymentState> ParseDeploymentState(std::string_view text) {
@@ -77,7 +77,7 @@ using json::Writer;
 
 void WriteTrigger(Writer& w, const Trigger& t) {
   w.StartObject();
-  Str(w, "kind", t.kind);
+  Str(w, "kind", t.KindWord());
   Str(w, "event", t.event);
   Str(w, "delivery_id", t.delivery_id);
   // "stack" for the single-stack trigger, "stacks" always.
@@ -95,7 +95,7 @@ void WriteTrigger(Writer& w, const Trigger& t) {
 
 Trigger ReadTrigger(const rapidjson::Value& o) {
   Trigger t;
-  t.kind = GetStr(o, "kind");
+  t.SetKindWord(GetStr(o, "kind"));
   t.event = GetStr(o, "event");
   t.delivery_id = GetStr(o, "delivery_id");
   t.all_changed = GetBool(o, "all_changed");

@@ -23,6 +23,7 @@ inline bool IsFinished(DeploymentState s) {
 
 // What asked for a deployment. ToString is the word records, the API and the logs carry.
 enum class TriggerKind {
+  kUnknown,            // a word this build does not know (Trigger::other_kind), or none
   kDeployAllChanged,   // the webhook for every changed stack
   kRedeployAndUpdate,  // the webhook for one stack, images pulled again
   kDeploy,             // admin API / CLI
@@ -30,6 +31,7 @@ enum class TriggerKind {
 };
 constexpr std::string_view ToString(TriggerKind kind) {
   switch (kind) {
+    case TriggerKind::kUnknown: return "";
     case TriggerKind::kDeployAllChanged: return "deploy-all-changed";
     case TriggerKind::kRedeployAndUpdate: return "redeploy-and-update";
     case TriggerKind::kDeploy: return "deploy";
@@ -37,30 +39,33 @@ constexpr std::string_view ToString(TriggerKind kind) {
   }
   return "";
 }
-std::optional<TriggerKind> ParseTriggerKind(std::string_view text);
-
-// The kinds' words, as the HTTP, daemon and CLI layers set Trigger::kind.
-inline constexpr std::string_view kKindDeployAllChanged = ToString(TriggerKind::kDeployAllChanged);
-inline constexpr std::string_view kKindRedeployAndUpdate = ToString(TriggerKind::kRedeployAndUpdate);
-inline constexpr std::string_view kKindDeploy = ToString(TriggerKind::kDeploy);
-inline constexpr std::string_view kKindPoll = ToString(TriggerKind::kPoll);
+// kUnknown for a word that is none of the kinds.
+TriggerKind ParseTriggerKind(std::string_view text);
 
 struct Trigger {
-  // One of the kinds' words. Kept as the record's word, not the enum: a record, a worker
-  // request or a test may carry one this build does not know (or none), and it round-trips.
-  std::string kind;
+  TriggerKind kind = TriggerKind::kUnknown;
+  // The record's word when `kind` is kUnknown: a record or a worker request of another build
+  // may carry a kind this one does not know, and it round-trips unchanged.
+  std::string other_kind;
   std::string event;                // X-GitHub-Event (or X-Gitea-Event / X-Gitlab-Event), may be empty
   std::string delivery_id;          // X-GitHub-Delivery of the first request, may be empty
   std::vector<std::string> stacks;  // the named stacks (redeploy-and-update: exactly one)
   bool all_changed = false;         // reconcile every changed stack
   bool pull = false;                // pull the newest images first
 
-  // The kind, when it is one of the known words.
-  [[nodiscard]] std::optional<TriggerKind> Kind() const { return ParseTriggerKind(kind); }
+  // The kind's word, as records, the API and the logs carry it.
+  [[nodiscard]] std::string KindWord() const {
+    return kind == TriggerKind::kUnknown ? other_kind : std::string(ToString(kind));
+  }
+  // Sets the kind from a word (a known one, or kept as other_kind).
+  void SetKindWord(std::string_view word) {
+    kind = ParseTriggerKind(word);
+    other_kind = kind == TriggerKind::kUnknown ? std::string(word) : std::string();
+  }
 
   // Two triggers that would do exactly the same work coalesce into one queued run.
   [[nodiscard]] bool SameWork(const Trigger& other) const {
-    return kind == other.kind && stacks == other.stacks && all_changed == other.all_changed &&
+    return kind == other.kind && other_kind == other.other_kind && stacks == other.stacks && all_changed == other.all_changed &&
            pull == other.pull;
   }
 };

@@ -249,7 +249,7 @@ TEST_CASE("podcd serve: a pending self-update is closed from the updater's resul
     for (std::string* id : {&ok_id, &lost_id}) {
       podcd::state::Deployment rec;
       rec.id = (*store)->NewId();
-      rec.trigger.kind = "deploy-all-changed";
+      rec.trigger.kind = podcd::state::TriggerKind::kDeployAllChanged;
       rec.state = podcd::state::DeploymentState::kRunning;
       rec.stacks = {{"web", "updated", "", 10}, {"podcd", "handed-over", "updater podcd_podcd-updater", 0}};
       REQUIRE((*store)->Save(rec));
@@ -291,7 +291,7 @@ TEST_CASE("podcd serve: a pending self-update is closed from the updater's resul
     REQUIRE(store);
     podcd::state::Deployment rec;
     rec.id = (*store)->NewId();
-    rec.trigger.kind = "deploy-all-changed";
+    rec.trigger.kind = podcd::state::TriggerKind::kDeployAllChanged;
     rec.state = podcd::state::DeploymentState::kRunning;
     REQUIRE((*store)->Save(rec));
     gone_id = rec.id;

@@ -35,7 +35,7 @@ std::string Sig(std::string_view body) {
 class GatedExecutor final : public reconcile::Executor {
  public:
   Expected<void> Run(const state::Trigger& trigger, reconcile::RunContext& ctx) override {
-    ctx.Log("gated run of " + trigger.kind);
+    ctx.Log("gated run of " + trigger.KindWord());
     std::unique_lock lock(m_);
     ++entered_;
     cv_.notify_all();
@@ -522,7 +522,7 @@ TEST_CASE("read and admin API: bearer token when configured") {
   REQUIRE(dep.status == 202);
   auto rec = h.queue->Wait(QueuedId(dep), std::chrono::seconds(30));
   REQUIRE(rec);
-  CHECK(rec->trigger.kind == "deploy");
+  CHECK(rec->trigger.KindWord() == "deploy");
   CHECK(rec->trigger.stacks == std::vector<std::string>{"web"});
   CHECK(h.Post("/deploy", R"({"stacks":["web"],"all_changed":true,"pull":"yes"})", {auth}).status == 400);
   CHECK(h.Post("/deploy", "{", {auth}).status == 400);

@@ -251,7 +251,7 @@ class Rig {
 
   // One deployment through the engine and the work queue, in-process, counting writes.
   ReconcileRun Reconcile(state::Trigger trigger = {}) {
-    if (trigger.kind.empty()) trigger.kind = std::string(state::kKindDeployAllChanged);
+    if (trigger.kind == state::TriggerKind::kUnknown) trigger.kind = state::TriggerKind::kDeployAllChanged;
     if (trigger.stacks.empty()) trigger.all_changed = true;
     auto loaded = config::Load({.file = config_file_.string(), .text = std::nullopt});
     if (!loaded) {

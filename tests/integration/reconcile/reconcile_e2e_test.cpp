@@ -391,7 +391,7 @@ TEST_CASE("a new image under the same tag is picked up by redeploy-and-update, o
   CHECK(rig.Ids(stack) == before);
 
   state::Trigger t;
-  t.kind = std::string(state::kKindRedeployAndUpdate);
+  t.kind = state::TriggerKind::kRedeployAndUpdate;
   t.stacks = {stack};
   auto update = rig.Reconcile(t);
   INFO(update.Describe());

@@ -90,7 +90,7 @@ struct Rig {
   }
   Expected<void> Run(Record& rec, std::vector<std::string> stacks = {}) {
     state::Trigger t;
-    t.kind = std::string(stacks.empty() ? state::kKindDeployAllChanged : state::kKindDeploy);
+    t.kind = stacks.empty() ? state::TriggerKind::kDeployAllChanged : state::TriggerKind::kDeploy;
     t.stacks = std::move(stacks);
     return Start().Run(t, rec);
   }

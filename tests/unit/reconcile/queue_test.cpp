@@ -23,7 +23,7 @@ class ScriptedExecutor final : public Executor {
  public:
   Expected<void> Run(const state::Trigger& trigger, RunContext& ctx) override {
     if (active_.fetch_add(1) != 0) overlap_ = true;
-    ctx.Log("scripted run of " + trigger.kind);
+    ctx.Log("scripted run of " + trigger.KindWord());
     ctx.SetCommit("c0ffee");
     ctx.SetStackOutcome({"web", "updated", "", 5});
     {
@@ -32,7 +32,7 @@ class ScriptedExecutor final : public Executor {
       cv_.notify_all();
       cv_.wait(lock, [&] { return releases_ > 0 || ctx.StopRequested(); });
       if (releases_ > 0) --releases_;
-      ran_.push_back(trigger.kind);
+      ran_.push_back(trigger.KindWord());
     }
     active_.fetch_sub(1);
     if (ctx.StopRequested()) return Fail(ErrorCode::kUnavailable, "stopped");
@@ -67,14 +67,14 @@ class ScriptedExecutor final : public Executor {
 
 state::Trigger All() {
   state::Trigger t;
-  t.kind = std::string(state::kKindDeployAllChanged);
+  t.kind = state::TriggerKind::kDeployAllChanged;
   t.all_changed = true;
   return t;
 }
 
 state::Trigger One(std::string stack) {
   state::Trigger t;
-  t.kind = std::string(state::kKindRedeployAndUpdate);
+  t.kind = state::TriggerKind::kRedeployAndUpdate;
   t.stacks = {std::move(stack)};
   t.pull = true;
   return t;

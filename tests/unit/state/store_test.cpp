@@ -17,7 +17,7 @@ namespace {
 Deployment Make(Store& s, DeploymentState st) {
   Deployment d;
   d.id = s.NewId();
-  d.trigger.kind = std::string(kKindRedeployAndUpdate);
+  d.trigger.kind = TriggerKind::kRedeployAndUpdate;
   d.trigger.event = "release";
   d.trigger.delivery_id = "abc";
   d.trigger.stacks = {"web"};
@@ -224,7 +224,7 @@ TEST_CASE("a record stays valid JSON when its strings hold invalid UTF-8") {
   CHECK(back->reason == d.reason);
 }
 
-TEST_CASE("trigger kinds: one word each, both ways; an unknown word stays a word") {
+TEST_CASE("trigger kinds: one word each, both ways; an unknown word round-trips") {
   const std::pair<TriggerKind, const char*> kinds[] = {
       {TriggerKind::kDeployAllChanged, "deploy-all-changed"},
       {TriggerKind::kRedeployAndUpdate, "redeploy-and-update"},
@@ -235,12 +235,24 @@ TEST_CASE("trigger kinds: one word each, both ways; an unknown word stays a word
     CHECK(ToString(k) == word);
     CHECK(ParseTriggerKind(word) == k);
     Trigger t;
-    t.kind = word;
-    CHECK(t.Kind() == k);
+    t.SetKindWord(word);
+    CHECK(t.kind == k);
+    CHECK(t.KindWord() == word);
   }
-  CHECK(kKindRedeployAndUpdate == "redeploy-and-update");
-  Trigger unknown;
-  unknown.kind = "webhook-v2";
-  CHECK_FALSE(unknown.Kind());
-  CHECK_FALSE(Trigger{}.Kind());
+  CHECK(ParseTriggerKind("webhook-v2") == TriggerKind::kUnknown);
+  CHECK(Trigger{}.KindWord().empty());
+
+  // A record of another build, with a kind this one does not know, is written back unchanged.
+  Deployment d;
+  d.id = "20260101-000000-000001";
+  d.trigger.SetKindWord("webhook-v2");
+  CHECK(d.trigger.kind == TriggerKind::kUnknown);
+  auto back = FromJson(ToJson(d));
+  REQUIRE(back);
+  CHECK(back->trigger.kind == TriggerKind::kUnknown);
+  CHECK(back->trigger.KindWord() == "webhook-v2");
+  CHECK(ToJson(*back) == ToJson(d));
+  Trigger other;
+  other.SetKindWord("webhook-v3");
+  CHECK_FALSE(other.SameWork(d.trigger));
 }

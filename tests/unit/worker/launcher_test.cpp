@@ -50,14 +50,14 @@ TEST_CASE("a worker's events reach the context; its request arrives on stdin") {
   Recorder ctx;
   worker::Request req;
   req.id = "d1";
-  req.trigger.kind = "poll";
+  req.trigger.kind = state::TriggerKind::kPoll;
   auto r = launcher.Run("__run", req, ctx);
   REQUIRE(r);
   CHECK(ctx.log == std::vector<std::string>{"hello"});
   CHECK(ctx.commit == "c0ffee");
   auto sent = worker::DecodeRequest(*ReadFile(dir / "request.json"));
   REQUIRE(sent);
-  CHECK(sent->trigger.kind == "poll");
+  CHECK(sent->trigger.KindWord() == "poll");
   CHECK_FALSE(sent->daemon_version.empty());  // the launcher says which podcd-serve sent it
 }
 

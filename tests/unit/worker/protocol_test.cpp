@@ -37,7 +37,7 @@ std::string Config(std::string_view extra, std::string_view state_dir = "/var/li
 TEST_CASE("worker request: trigger and configuration snapshot survive the trip") {
   worker::Request r;
   r.id = "20261122T100000Z-0001";
-  r.trigger.kind = "redeploy-and-update";
+  r.trigger.kind = state::TriggerKind::kRedeployAndUpdate;
   r.trigger.event = "package";
   r.trigger.delivery_id = "abc-\"quoted\"\n";
   r.trigger.stacks = {"web", "db"};
