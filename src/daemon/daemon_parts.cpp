@@ -141,10 +141,10 @@ Expected<std::vector<http::StackInfo>> WorkerCatalog::Recent(std::chrono::millis
 
 Expected<std::vector<http::StackInfo>> WorkerCatalog::ObserveSince(
     std::chrono::steady_clock::time_point since) {
-  std::lock_guard lock(mutex_);
-  if (last_ && last_began_ >= since) return *last_;
-  last_began_ = std::chrono::steady_clock::now();
-  last_ = [&]() -> Expected<std::vector<http::StackInfo>> {
+  auto observed = observed_.Lock();
+  if (observed->answer && observed->began >= since) return *observed->answer;
+  observed->began = std::chrono::steady_clock::now();
+  observed->answer = [&]() -> Expected<std::vector<http::StackInfo>> {
     LogOnlyContext ctx;
     std::string data;
     if (auto r = launcher_.Run("__stacks", worker::Request{{}, {}, config_.Snapshot(), {}}, ctx, &data); !r) {
@@ -169,7 +169,7 @@ Expected<std::vector<http::StackInfo>> WorkerCatalog::ObserveSince(
     }
     return out;
   }();
-  return *last_;
+  return *observed->answer;
 }
 
 void CloseHandOver(const reconcile::HandOver& h, const worker::Launcher& launcher, const ConfigHolder& config,

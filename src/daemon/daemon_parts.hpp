@@ -85,16 +85,19 @@ class WorkerCatalog final : public http::StackCatalog {
   Expected<std::vector<http::StackInfo>> Recent(std::chrono::milliseconds max_age);
 
  private:
-  // The newest answer if it began at or after `since`, else a new worker's (under mutex_).
+  // The newest answer if it began at or after `since`, else a new worker's (under the lock,
+  // so one worker at a time).
   Expected<std::vector<http::StackInfo>> ObserveSince(std::chrono::steady_clock::time_point since);
 
   const worker::Launcher& launcher_;
   const ConfigHolder& config_;
   state::Store& store_;
   http::DirectoryCatalog& directory_;
-  std::mutex mutex_;  // one worker at a time
-  std::optional<Expected<std::vector<http::StackInfo>>> last_;
-  std::chrono::steady_clock::time_point last_began_{};
+  struct Observed {
+    std::optional<Expected<std::vector<http::StackInfo>>> answer;
+    std::chrono::steady_clock::time_point began{};
+  };
+  Guarded<Observed> observed_;
 };
 
 // GET /stacks' state of one stack: from what the worker saw and the outcome of the newest

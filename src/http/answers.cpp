@@ -108,15 +108,4 @@ std::string StacksBody(std::vector<StackInfo> stacks, const std::vector<state::D
   return Done(buf);
 }
 
-void StopLoop(std::mutex& mutex, std::condition_variable& cv, bool& stop, std::thread& thread) {
-  std::thread ending;
-  {
-    std::lock_guard lock(mutex);
-    stop = true;
-    cv.notify_all();
-    ending = std::move(thread);
-  }
-  if (ending.joinable()) ending.join();
-}
-
 }  // namespace podcd::http

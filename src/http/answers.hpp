@@ -13,6 +13,7 @@
 #include "http/catalog.hpp"
 #include "state/deployment.hpp"
 #include "util/error.hpp"
+#include "util/guarded.hpp"
 
 namespace podcd::http {
 
@@ -52,8 +53,19 @@ struct Answer {
 [[nodiscard]] std::string StacksBody(std::vector<StackInfo> stacks,
                                      const std::vector<state::Deployment>& recent);
 
-// Ends the loop thread of an answer component: sets `stop` under `mutex`, wakes the loop and
-// joins it outside the lock (the loop may take the lock to answer what waits). Idempotent.
-void StopLoop(std::mutex& mutex, std::condition_variable& cv, bool& stop, std::thread& thread);
+// Ends the loop thread of an answer component: sets `stop` in its guarded state, wakes the
+// loop and joins it outside the lock (the loop may take the lock to answer what waits).
+// Idempotent. `thread` is only touched under the state's lock.
+template <typename State>
+void StopLoop(Guarded<State>& state, std::condition_variable& cv, std::thread& thread) {
+  std::thread ending;
+  {
+    auto s = state.Lock();
+    s->stop = true;
+    cv.notify_all();
+    ending = std::move(thread);
+  }
+  if (ending.joinable()) ending.join();
+}
 
 }  // namespace podcd::http

@@ -11,39 +11,39 @@ SharedAnswer::SharedAnswer(std::string name, std::function<Answer()> compute)
 SharedAnswer::~SharedAnswer() { Stop(); }
 
 void SharedAnswer::Start() {
-  std::lock_guard lock(mutex_);
-  if (!thread_.joinable() && !stop_) thread_ = std::thread([this] { Loop(); });
+  auto locked = state_.Lock();
+  if (!thread_.joinable() && !locked->stop) thread_ = std::thread([this] { Loop(); });
 }
 
 bool SharedAnswer::Request(Deliver&& deliver) {
-  std::lock_guard lock(mutex_);
-  if (stop_) return false;
-  pending_.push_back(std::move(deliver));
+  auto locked = state_.Lock();
+  if (locked->stop) return false;
+  locked->pending.push_back(std::move(deliver));
   cv_.notify_all();
   return true;
 }
 
 void SharedAnswer::Loop() {
-  std::unique_lock lock(mutex_);
+  auto locked = state_.Lock();
   for (;;) {
-    cv_.wait(lock, [&] { return !pending_.empty() || stop_; });
-    if (pending_.empty()) return;
+    locked.Wait(cv_, [](const State& s) { return !s.pending.empty() || s.stop; });
+    if (locked->pending.empty()) return;
     // Every request taken here came before this answer began: one answer serves them all.
     std::vector<Deliver> batch;
-    batch.swap(pending_);
-    lock.unlock();
-    Answer answer{500, ErrorBody("internal error")};
-    try {
-      answer = compute_();
-    } catch (const std::exception& e) {
-      log::Error("request handler failed", {{"path", name_}, {"error", e.what()}});
-    }
-    for (auto& deliver : batch) deliver(answer);
-    lock.lock();
+    batch.swap(locked->pending);
+    locked.Unlocked([&] {
+      Answer answer{500, ErrorBody("internal error")};
+      try {
+        answer = compute_();
+      } catch (const std::exception& e) {
+        log::Error("request handler failed", {{"path", name_}, {"error", e.what()}});
+      }
+      for (auto& deliver : batch) deliver(answer);
+    });
   }
 }
 
-void SharedAnswer::Stop() { StopLoop(mutex_, cv_, stop_, thread_); }
+void SharedAnswer::Stop() { StopLoop(state_, cv_, thread_); }
 
 DeferredAnswers::DeferredAnswers(state::Store& store, StackCatalog& catalog, HealthProbe* health,
                                  std::string version)

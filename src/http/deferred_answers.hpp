@@ -35,11 +35,13 @@ class SharedAnswer {
 
   const std::string name_;  // the route, in the log when `compute` throws
   const std::function<Answer()> compute_;
-  std::mutex mutex_;
+  struct State {
+    std::vector<Deliver> pending;
+    bool stop = false;
+  };
+  Guarded<State> state_;
   std::condition_variable cv_;
-  std::vector<Deliver> pending_;
-  bool stop_ = false;
-  std::thread thread_;
+  std::thread thread_;  // started and taken under state_'s lock
 };
 
 // The three slow answers of the server. The daemon owns them (a server built without them

@@ -20,57 +20,57 @@ WaitingAnswers::WaitingAnswers(state::Store& store, std::size_t max_waiting)
 WaitingAnswers::~WaitingAnswers() { Stop(); }
 
 void WaitingAnswers::Start() {
-  std::lock_guard lock(mutex_);
-  if (!thread_.joinable() && !stop_) thread_ = std::thread([this] { Loop(); });
+  auto locked = state_.Lock();
+  if (!thread_.joinable() && !locked->stop) thread_ = std::thread([this] { Loop(); });
 }
 
 bool WaitingAnswers::Add(std::string deployment, std::chrono::seconds wait, Deliver&& deliver) {
-  std::lock_guard lock(mutex_);
-  if (waiters_.size() >= max_waiting_ || stop_) return false;
-  waiters_.push_back(
+  auto locked = state_.Lock();
+  if (locked->waiters.size() >= max_waiting_ || locked->stop) return false;
+  locked->waiters.push_back(
       std::make_unique<Waiter>(Waiter{std::move(deployment), std::move(deliver), Clock::now() + wait}));
   ++waiting_;
-  wake_ = true;
+  locked->wake = true;
   cv_.notify_all();
   return true;
 }
 
 void WaitingAnswers::Notify() {
-  std::lock_guard lock(mutex_);
-  wake_ = true;
+  state_.Lock()->wake = true;
   cv_.notify_all();
 }
 
 void WaitingAnswers::Loop() {
-  std::unique_lock lock(mutex_);
+  auto locked = state_.Lock();
   for (;;) {
     auto next = Clock::now() + std::chrono::hours(1);
-    for (const auto& wt : waiters_) next = std::min(next, wt->deadline);
-    cv_.wait_until(lock, next, [&] { return wake_ || stop_; });
-    wake_ = false;
+    for (const auto& wt : locked->waiters) next = std::min(next, wt->deadline);
+    locked.WaitUntil(cv_, next, [](const State& s) { return s.wake || s.stop; });
+    locked->wake = false;
     auto now = Clock::now();
     std::vector<std::unique_ptr<Waiter>> ready;
-    for (auto it = waiters_.begin(); it != waiters_.end();) {
+    auto& waiters = locked->waiters;
+    for (auto it = waiters.begin(); it != waiters.end();) {
       auto d = store_.Get((*it)->id);
-      if (stop_ || !d || state::IsFinished(d->state) || now >= (*it)->deadline) {
+      if (locked->stop || !d || state::IsFinished(d->state) || now >= (*it)->deadline) {
         ready.push_back(std::move(*it));
-        it = waiters_.erase(it);
+        it = waiters.erase(it);
       } else {
         ++it;
       }
     }
-    bool stop = stop_;
-    lock.unlock();
-    for (auto& wt : ready) {
-      auto d = store_.Get(wt->id);
-      wt->deliver(d ? FinalAnswer(*d) : ErrorAnswer({ErrorCode::kInternal, "deployment record lost", {}}));
-      --waiting_;
-    }
-    lock.lock();
-    if (stop && waiters_.empty()) return;
+    const bool stop = locked->stop;
+    locked.Unlocked([&] {
+      for (auto& wt : ready) {
+        auto d = store_.Get(wt->id);
+        wt->deliver(d ? FinalAnswer(*d) : ErrorAnswer({ErrorCode::kInternal, "deployment record lost", {}}));
+        --waiting_;
+      }
+    });
+    if (stop && locked->waiters.empty()) return;
   }
 }
 
-void WaitingAnswers::Stop() { StopLoop(mutex_, cv_, stop_, thread_); }
+void WaitingAnswers::Stop() { StopLoop(state_, cv_, thread_); }
 
 }  // namespace podcd::http

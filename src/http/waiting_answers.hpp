@@ -53,12 +53,14 @@ class WaitingAnswers {
   state::Store& store_;
   const std::size_t max_waiting_;
   std::atomic<std::int64_t> waiting_{0};
-  std::mutex mutex_;
+  struct State {
+    std::vector<std::unique_ptr<Waiter>> waiters;
+    bool wake = false;
+    bool stop = false;
+  };
+  Guarded<State> state_;
   std::condition_variable cv_;
-  std::vector<std::unique_ptr<Waiter>> waiters_;
-  bool wake_ = false;
-  bool stop_ = false;
-  std::thread thread_;
+  std::thread thread_;  // started and taken under state_'s lock
 };
 
 }  // namespace podcd::http

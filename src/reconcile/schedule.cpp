@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <mutex>
 #include <thread>
+
+#include "util/guarded.hpp"
 
 namespace podcd::reconcile {
 
@@ -22,11 +23,11 @@ void RunScheduled(const StackSchedule& schedule, std::size_t parallel,
                   const std::function<void(std::size_t position)>& run) {
   const std::size_t n = schedule.order.size();
   enum class State { kWaiting, kRunning, kDone };
-  std::vector<State> state(n, State::kWaiting);
-  std::mutex m;
+  Guarded<std::vector<State>> states(n, State::kWaiting);
   std::condition_variable cv;
   auto worker = [&] {
-    std::unique_lock lock(m);
+    auto locked = states.Lock();
+    auto& state = *locked;
     for (;;) {
       // Waits only ever point to earlier positions, so the first waiting one whose waits are
       // done exists unless every waiting one needs a running one, which will finish.
@@ -41,13 +42,11 @@ void RunScheduled(const StackSchedule& schedule, std::size_t parallel,
       }
       if (!waiting) return;
       if (pick == n) {
-        cv.wait(lock);
+        locked.Wait(cv);
         continue;
       }
       state[pick] = State::kRunning;
-      lock.unlock();
-      run(pick);
-      lock.lock();
+      locked.Unlocked([&] { run(pick); });
       state[pick] = State::kDone;
       cv.notify_all();
     }

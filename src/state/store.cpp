@@ -54,7 +54,7 @@ Expected<void> AppendLine(int fd, const std::string& line) {
 Store::Store(fs::path dir, StoreOptions options) : dir_(std::move(dir)), options_(std::move(options)) {}
 
 Store::~Store() {
-  if (delivery_fd_ >= 0) ::close(delivery_fd_);
+  if (auto data = data_.Lock(); data->delivery_fd >= 0) ::close(data->delivery_fd);
 }
 
 Expected<std::unique_ptr<Store>> Store::Open(const fs::path& dir, StoreOptions options) {
@@ -62,12 +62,13 @@ Expected<std::unique_ptr<Store>> Store::Open(const fs::path& dir, StoreOptions o
   fs::create_directories(dir / "deployments", ec);
   if (ec) return Fail(ErrorCode::kIo, "cannot create state directory: " + ec.message(), dir.string());
   std::unique_ptr<Store> s(new Store(dir, std::move(options)));
-  if (auto r = s->Load(); !r) return std::unexpected(r.error());
-  if (auto r = s->LoadDeliveries(); !r) return std::unexpected(r.error());
+  auto data = s->data_.Lock();
+  if (auto r = s->Load(*data); !r) return std::unexpected(r.error());
+  if (auto r = s->LoadDeliveries(*data); !r) return std::unexpected(r.error());
   return s;
 }
 
-Expected<void> Store::Load() {
+Expected<void> Store::Load(Data& data) {
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(dir_ / "deployments", ec)) {
     const auto& p = entry.path();
@@ -83,10 +84,10 @@ Expected<void> Store::Load() {
       log::Warn("skipping malformed deployment record", {{"file", p.string()}});
       continue;
     }
-    records_.emplace(d->id, std::move(*d));
+    data.records.emplace(d->id, std::move(*d));
   }
   if (ec) return Fail(ErrorCode::kIo, "cannot list deployments: " + ec.message(), dir_.string());
-  for (auto& [id, d] : records_) {
+  for (auto& [id, d] : data.records) {
     if (IsFinished(d.state) || id == options_.keep_running) continue;
     d.state = DeploymentState::kFailed;
     d.reason = "interrupted";
@@ -97,21 +98,21 @@ Expected<void> Store::Load() {
       return std::unexpected(r.error());
     }
   }
-  if (!records_.empty()) {
+  if (!data.records.empty()) {
     // Continue the sequence after the newest id so ids stay ordered across restarts.
-    const std::string& last = records_.rbegin()->first;
+    const std::string& last = data.records.rbegin()->first;
     auto dash = last.rfind('-');
     if (dash != std::string::npos) {
       if (auto n = ParseInt(std::string_view(last).substr(dash + 1)); n && *n >= 0) {
-        sequence_ = static_cast<std::uint64_t>(*n);
+        data.sequence = static_cast<std::uint64_t>(*n);
       }
     }
   }
-  PruneLocked();
+  Prune(data);
   return {};
 }
 
-Expected<void> Store::LoadDeliveries() {
+Expected<void> Store::LoadDeliveries(Data& data) {
   auto path = dir_ / "deliveries.log";
   if (fs::exists(path)) {
     auto text = ReadFile(path, 64u << 20);
@@ -129,35 +130,35 @@ Expected<void> Store::LoadDeliveries() {
       std::string id(line.substr(a + 1, b - a - 1));
       std::string dep(line.substr(b + 1));
       if (!at || !ValidDeliveryId(id) || !ValidId(dep)) continue;
-      ++delivery_lines_;
-      if (deliveries_.emplace(id, dep).second) delivery_order_.push_back({*at, id, dep});
+      ++data.delivery_lines;
+      if (data.deliveries.emplace(id, dep).second) data.delivery_order.push_back({*at, id, dep});
     }
   }
-  ExpireDeliveriesLocked(NowMs());
-  return CompactDeliveriesLocked();
+  ExpireDeliveries(data, NowMs());
+  return CompactDeliveries(data);
 }
 
-Expected<void> Store::CompactDeliveriesLocked() {
+Expected<void> Store::CompactDeliveries(Data& data) {
   auto path = dir_ / "deliveries.log";
   std::string text;
-  for (const auto& d : delivery_order_) {
+  for (const auto& d : data.delivery_order) {
     text += std::to_string(d.at_ms) + " " + d.id + " " + d.deployment + "\n";
   }
   if (auto r = WriteFileAtomic(path, text); !r) return r;
-  if (delivery_fd_ >= 0) ::close(delivery_fd_);
-  delivery_fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
-  if (delivery_fd_ < 0)
+  if (data.delivery_fd >= 0) ::close(data.delivery_fd);
+  data.delivery_fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (data.delivery_fd < 0)
     return Fail(ErrorCode::kIo, std::string("open: ") + std::strerror(errno), path.string());
-  delivery_lines_ = delivery_order_.size();
+  data.delivery_lines = data.delivery_order.size();
   return {};
 }
 
-void Store::ExpireDeliveriesLocked(std::int64_t now_ms) {
+void Store::ExpireDeliveries(Data& data, std::int64_t now_ms) {
   auto ttl = options_.delivery_ttl.count();
-  while (!delivery_order_.empty() && (delivery_order_.size() > options_.max_delivery_ids ||
-                                      now_ms - delivery_order_.front().at_ms > ttl)) {
-    deliveries_.erase(delivery_order_.front().id);
-    delivery_order_.pop_front();
+  auto& order = data.delivery_order;
+  while (!order.empty() && (order.size() > options_.max_delivery_ids || now_ms - order.front().at_ms > ttl)) {
+    data.deliveries.erase(order.front().id);
+    order.pop_front();
   }
 }
 
@@ -167,9 +168,9 @@ std::string Store::NewId() {
   gmtime_r(&t, &tm);
   char stamp[32];
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  std::lock_guard lock(mutex_);
+  const auto sequence = ++data_.Lock()->sequence;
   char seq[16];
-  std::snprintf(seq, sizeof seq, "%06llu", static_cast<unsigned long long>(++sequence_ % 1000000));
+  std::snprintf(seq, sizeof seq, "%06llu", static_cast<unsigned long long>(sequence % 1000000));
   return std::string(stamp) + "-" + seq;
 }
 
@@ -187,53 +188,53 @@ Expected<void> Store::Save(const Deployment& unmasked) {
   if (!ValidId(unmasked.id)) return Fail(ErrorCode::kInvalidArgument, "invalid deployment id", unmasked.id);
   const Deployment d = Masked(unmasked);
   std::string json = ToJson(d);
-  std::lock_guard lock(mutex_);
-  records_[d.id] = d;
+  auto data = data_.Lock();
+  data->records[d.id] = d;
   auto r = WriteFileAtomic(dir_ / "deployments" / (d.id + ".json"), json);
-  PruneLocked();
+  Prune(*data);
   return r;
 }
 
 void Store::UpdateInMemory(const Deployment& d) {
   Deployment m = Masked(d);
-  std::lock_guard lock(mutex_);
-  records_[d.id] = std::move(m);
+  data_.Lock()->records[d.id] = std::move(m);
 }
 
-void Store::PruneLocked() {
+void Store::Prune(Data& data) {
+  auto& records = data.records;
   std::size_t finished = 0;
-  for (const auto& [id, d] : records_) finished += IsFinished(d.state) ? 1u : 0u;
-  for (auto it = records_.begin(); finished > options_.max_history && it != records_.end();) {
+  for (const auto& [id, d] : records) finished += IsFinished(d.state) ? 1u : 0u;
+  for (auto it = records.begin(); finished > options_.max_history && it != records.end();) {
     if (!IsFinished(it->second.state)) {
       ++it;
       continue;
     }
     std::error_code ec;
     fs::remove(dir_ / "deployments" / (it->first + ".json"), ec);
-    it = records_.erase(it);
+    it = records.erase(it);
     --finished;
   }
 }
 
 std::optional<Deployment> Store::Get(const std::string& id) const {
-  std::lock_guard lock(mutex_);
-  auto it = records_.find(id);
-  if (it == records_.end()) return std::nullopt;
+  auto data = data_.Lock();
+  auto it = data->records.find(id);
+  if (it == data->records.end()) return std::nullopt;
   return it->second;
 }
 
 std::vector<Deployment> Store::List(std::size_t limit) const {
-  std::lock_guard lock(mutex_);
+  auto data = data_.Lock();
   std::vector<Deployment> out;
-  for (auto it = records_.rbegin(); it != records_.rend() && out.size() < limit; ++it)
+  for (auto it = data->records.rbegin(); it != data->records.rend() && out.size() < limit; ++it)
     out.push_back(it->second);
   return out;
 }
 
 std::optional<std::string> Store::FindDelivery(const std::string& delivery_id) const {
-  std::lock_guard lock(mutex_);
-  auto it = deliveries_.find(delivery_id);
-  if (it == deliveries_.end()) return std::nullopt;
+  auto data = data_.Lock();
+  auto it = data->deliveries.find(delivery_id);
+  if (it == data->deliveries.end()) return std::nullopt;
   return it->second;
 }
 
@@ -241,19 +242,18 @@ Expected<void> Store::RememberDelivery(const std::string& delivery_id, const std
   if (!ValidDeliveryId(delivery_id)) {
     return Fail(ErrorCode::kInvalidArgument, "delivery id must be 1-200 printable characters without spaces");
   }
-  std::lock_guard lock(mutex_);
+  auto data = data_.Lock();
   auto now = NowMs();
-  if (!deliveries_.emplace(delivery_id, deployment_id).second) return {};
-  delivery_order_.push_back({now, delivery_id, deployment_id});
-  ExpireDeliveriesLocked(now);
-  if (delivery_lines_ + 1 > 2 * options_.max_delivery_ids) return CompactDeliveriesLocked();
-  ++delivery_lines_;
-  return AppendLine(delivery_fd_, std::to_string(now) + " " + delivery_id + " " + deployment_id + "\n");
+  if (!data->deliveries.emplace(delivery_id, deployment_id).second) return {};
+  data->delivery_order.push_back({now, delivery_id, deployment_id});
+  ExpireDeliveries(*data, now);
+  if (data->delivery_lines + 1 > 2 * options_.max_delivery_ids) return CompactDeliveries(*data);
+  ++data->delivery_lines;
+  return AppendLine(data->delivery_fd, std::to_string(now) + " " + delivery_id + " " + deployment_id + "\n");
 }
 
 std::size_t Store::DeliveryCount() const {
-  std::lock_guard lock(mutex_);
-  return deliveries_.size();
+  return data_.Lock()->deliveries.size();
 }
 
 }  // namespace podcd::state

@@ -10,7 +10,6 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -18,6 +17,7 @@
 
 #include "state/deployment.hpp"
 #include "util/error.hpp"
+#include "util/guarded.hpp"
 
 namespace podcd::state {
 
@@ -62,28 +62,31 @@ class Store {
 
  private:
   Store(std::filesystem::path dir, StoreOptions options);
-  Expected<void> Load();
-  Expected<void> LoadDeliveries();
-  Expected<void> CompactDeliveriesLocked();
-  void PruneLocked();
-  void ExpireDeliveriesLocked(std::int64_t now_ms);
-
   struct Delivery {
     std::int64_t at_ms = 0;
     std::string id;
     std::string deployment;
   };
+  // What the lock guards: the records and delivery ids in memory and the delivery file.
+  struct Data {
+    std::map<std::string, Deployment> records;  // id order == creation order
+    std::deque<Delivery> delivery_order;        // oldest first
+    std::unordered_map<std::string, std::string> deliveries;
+    int delivery_fd = -1;
+    std::size_t delivery_lines = 0;  // lines in the file, compaction when > 2x capacity
+    std::uint64_t sequence = 0;
+  };
 
-  std::filesystem::path dir_;
-  StoreOptions options_;
-  mutable std::mutex mutex_;
-  std::map<std::string, Deployment> records_;  // id order == creation order
-  std::deque<Delivery> delivery_order_;        // oldest first
-  std::unordered_map<std::string, std::string> deliveries_;
-  int delivery_fd_ = -1;
-  std::size_t delivery_lines_ = 0;  // lines in the file, compaction when > 2x capacity
-  std::uint64_t sequence_ = 0;
-  std::size_t interrupted_on_open_ = 0;
+  Expected<void> Load(Data& data);
+  Expected<void> LoadDeliveries(Data& data);
+  Expected<void> CompactDeliveries(Data& data);
+  void Prune(Data& data);
+  void ExpireDeliveries(Data& data, std::int64_t now_ms);
+
+  const std::filesystem::path dir_;
+  const StoreOptions options_;
+  Guarded<Data> data_;
+  std::size_t interrupted_on_open_ = 0;  // set by Open() only
 };
 
 }  // namespace podcd::state

@@ -1,6 +1,9 @@
-// Guarded<T>: shared mutable data that lives inside its lock (PowerDNS LockGuarded).
+// Guarded<T>: shared mutable data that lives inside its lock (PowerDNS LockGuarded). The data
+// is reached only through Lock(); a waiter on a condition variable waits on the same lock.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <utility>
 
@@ -12,21 +15,53 @@ class Guarded {
   template <typename... Args>
   explicit Guarded(Args&&... args) : value_(std::forward<Args>(args)...) {}
 
-  class Locked {
+  template <typename V>
+  class LockedOf {
    public:
-    Locked(std::mutex& m, T& v) : lock_(m), value_(v) {}
-    T& operator*() { return value_; }
-    T* operator->() { return &value_; }
+    LockedOf(std::mutex& m, V& v) : lock_(m), value_(v) {}
+    V& operator*() { return value_; }
+    V* operator->() { return &value_; }
+
+    // Waits for a notification, the lock released meanwhile (for loops that look again).
+    void Wait(std::condition_variable& cv) { cv.wait(lock_); }
+    // Waits until pred(value) holds, the lock released meanwhile.
+    template <typename Pred>
+    void Wait(std::condition_variable& cv, Pred pred) {
+      cv.wait(lock_, [&] { return pred(value_); });
+    }
+    // The same, giving up at `deadline`; returns pred(value).
+    template <typename Clock, typename Duration, typename Pred>
+    bool WaitUntil(std::condition_variable& cv, std::chrono::time_point<Clock, Duration> deadline, Pred pred) {
+      return cv.wait_until(lock_, deadline, [&] { return pred(value_); });
+    }
+    template <typename Rep, typename Period, typename Pred>
+    bool WaitFor(std::condition_variable& cv, std::chrono::duration<Rep, Period> timeout, Pred pred) {
+      return cv.wait_for(lock_, timeout, [&] { return pred(value_); });
+    }
+    // Runs f with the lock released (slow work between two looks at the data).
+    template <typename F>
+    decltype(auto) Unlocked(F&& f) {
+      lock_.unlock();
+      struct Relock {
+        std::unique_lock<std::mutex>& l;
+        ~Relock() { l.lock(); }
+      } relock{lock_};
+      return std::forward<F>(f)();
+    }
 
    private:
     std::unique_lock<std::mutex> lock_;
-    T& value_;
+    V& value_;
   };
+  using Locked = LockedOf<T>;
+  using ConstLocked = LockedOf<const T>;
 
   Locked Lock() { return Locked(mutex_, value_); }
+  // For const members of the owner: a mutable Guarded is not needed to read.
+  ConstLocked Lock() const { return ConstLocked(mutex_, value_); }
 
  private:
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   T value_;
 };
 
