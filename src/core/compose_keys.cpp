@@ -271,76 +271,83 @@ constexpr ServiceField FieldOf() {
 }
 
 template <auto kField>
-constexpr ServiceKey Row(std::string_view key, ParseAs parse, CanonicalizeFn canonicalize = &Field<kField>) {
-  return ServiceKey{key, parse, FieldOf<kField>(), canonicalize};
+constexpr ServiceKey Row(std::string_view key, ParseAs parse, std::string_view spec,
+                         CanonicalizeFn canonicalize = &Field<kField>) {
+  return ServiceKey{key, parse, FieldOf<kField>(), canonicalize, spec};
 }
 
 using P = ParseAs;
 using S = Service;
 
-// The service keys. Each row: the compose key, how the loader reads it into the field, and
-// how it enters the canonical form (without a third argument: the field, encoded by its
-// type). Adding a key: see "How to add a compose key" in docs/architecture.md.
+// The service keys. Each row: the compose key, how the loader reads it into the field, the
+// fields of the container create body it reaches (ServiceKey::spec), and how it enters the
+// canonical form (without a fourth argument: the field, encoded by its type). Adding a key: see "How to add a compose key" in docs/architecture.md.
 // clang-format off
 constexpr ServiceKey kServiceKeys[] = {
-    Row<&S::image>             ("image",             P::kString),
-    Row<&S::build>             ("build",             P::kBuild),  // context digest: "file <context>"
-    Row<&S::command>           ("command",           P::kCommand),
-    Row<&S::entrypoint>        ("entrypoint",        P::kCommand),
-    Row<&S::environment>       ("environment",       P::kEnvironment, &PerKey<&S::environment>),
+    Row<&S::image>             ("image",             P::kString, "image job.build"),
+    Row<&S::build>             ("build",             P::kBuild, "image job.build"),  // context digest: "file <context>"
+    Row<&S::command>           ("command",           P::kCommand, "command"),
+    Row<&S::entrypoint>        ("entrypoint",        P::kCommand, "entrypoint"),
+    Row<&S::environment>       ("environment",       P::kEnvironment, "env", &PerKey<&S::environment>),
     // Enters as "environment.<name>" (merged under `environment`) and "file <path>".
-    ServiceKey{"env_file",                           P::kEnvFile, std::monostate{}, nullptr},
-    Row<&S::ports>             ("ports",             P::kPorts),
-    Row<&S::expose>            ("expose",            P::kStrictList),
-    Row<&S::volumes>           ("volumes",           P::kVolumes, &Volumes),    // also "volume <key>"
-    Row<&S::networks>          ("networks",          P::kNetworks, &Networks),  // also per network
-    Row<&S::links>             ("links",             P::kStrictList),
-    Row<&S::labels>            ("labels",            P::kMap, &PerKey<&S::labels>),
-    Row<&S::restart>           ("restart",           P::kRestart),
-    Row<&S::healthcheck>       ("healthcheck",       P::kHealthcheck),
-    Row<&S::depends_on>        ("depends_on",        P::kDependsOn),
-    Row<&S::user>              ("user",              P::kString),
-    Row<&S::working_dir>       ("working_dir",       P::kString),
-    Row<&S::hostname>          ("hostname",          P::kString),
-    Row<&S::domainname>        ("domainname",        P::kString),
-    Row<&S::cap_add>           ("cap_add",           P::kCapabilities),
-    Row<&S::cap_drop>          ("cap_drop",          P::kCapabilities),
-    Row<&S::privileged>        ("privileged",        P::kBool),
-    Row<&S::read_only>         ("read_only",         P::kBool),
-    Row<&S::tmpfs>             ("tmpfs",             P::kList),
-    Row<&S::init>              ("init",              P::kOptionalBool),
-    Row<&S::stop_grace_period> ("stop_grace_period", P::kDuration),
-    Row<&S::stop_signal>       ("stop_signal",       P::kString),
-    Row<&S::extra_hosts>       ("extra_hosts",       P::kExtraHosts),
-    Row<&S::logging>           ("logging",           P::kLogging),
-    Row<&S::profiles>          ("profiles",          P::kStrictList),
-    Row<&S::container_name>    ("container_name",    P::kString),
-    Row<&S::network_mode>      ("network_mode",      P::kNetworkMode),
-    Row<&S::shm_size>          ("shm_size",          P::kSize),
-    Row<&S::mem_limit>         ("mem_limit",         P::kSize),
-    Row<&S::mem_reservation>   ("mem_reservation",   P::kSize),
-    Row<&S::memswap_limit>     ("memswap_limit",     P::kSizeOrUnlimited),
-    Row<&S::nano_cpus>         ("cpus",              P::kCpus),
-    Row<&S::cpu_shares>        ("cpu_shares",        P::kInt),
-    Row<&S::pids_limit>        ("pids_limit",        P::kInt),
-    Row<&S::deploy>            ("deploy",            P::kDeploy),
-    Row<&S::ulimits>           ("ulimits",           P::kUlimits),
-    Row<&S::sysctls>           ("sysctls",           P::kMap),
-    Row<&S::dns>               ("dns",               P::kList),
-    Row<&S::dns_search>        ("dns_search",        P::kList),
-    Row<&S::dns_opt>           ("dns_opt",           P::kStrictList),
-    Row<&S::stdin_open>        ("stdin_open",        P::kBool),
-    Row<&S::tty>               ("tty",               P::kBool),
-    Row<&S::security_opt>      ("security_opt",      P::kStrictList),
-    Row<&S::group_add>         ("group_add",         P::kStrictList),
-    Row<&S::pull_policy>       ("pull_policy",       P::kPullPolicy),
-    Row<&S::platform>          ("platform",          P::kString),
-    Row<&S::devices>           ("devices",           P::kDevices),
-    Row<&S::pid>               ("pid",               P::kString),
-    Row<&S::ipc>               ("ipc",               P::kString),
-    Row<&S::userns_mode>       ("userns_mode",       P::kString),
-    Row<&S::configs>           ("configs",           P::kConfigs, &FileObjects<&S::configs, &Stack::configs>),
-    Row<&S::secrets>           ("secrets",           P::kSecrets, &FileObjects<&S::secrets, &Stack::secrets>),
+    ServiceKey{"env_file",                           P::kEnvFile, std::monostate{}, nullptr, "env"},
+    Row<&S::ports>             ("ports",             P::kPorts, "portmappings"),
+    // expose: informational in compose: every port is reachable on the stack's networks.
+    Row<&S::expose>            ("expose",            P::kStrictList, ""),
+    Row<&S::volumes>           ("volumes",           P::kVolumes, "volumes mounts", &Volumes),    // also "volume <key>"
+    Row<&S::networks>          ("networks",          P::kNetworks, "Networks", &Networks),  // also per network
+    // links: not given to Podman (services reach each other by name on the stack's networks;
+    // the link's alias is not created).
+    Row<&S::links>             ("links",             P::kStrictList, ""),
+    Row<&S::labels>            ("labels",            P::kMap, "labels", &PerKey<&S::labels>),
+    Row<&S::restart>           ("restart",           P::kRestart, "restart_policy restart_tries"),
+    Row<&S::healthcheck>       ("healthcheck",       P::kHealthcheck, "healthconfig"),
+    Row<&S::depends_on>        ("depends_on",        P::kDependsOn, "job.depends_on"),
+    Row<&S::user>              ("user",              P::kString, "user"),
+    Row<&S::working_dir>       ("working_dir",       P::kString, "work_dir"),
+    Row<&S::hostname>          ("hostname",          P::kString, "hostname"),
+    // domainname: not given to Podman yet.
+    Row<&S::domainname>        ("domainname",        P::kString, ""),
+    Row<&S::cap_add>           ("cap_add",           P::kCapabilities, "cap_add"),
+    Row<&S::cap_drop>          ("cap_drop",          P::kCapabilities, "cap_drop"),
+    Row<&S::privileged>        ("privileged",        P::kBool, "privileged"),
+    Row<&S::read_only>         ("read_only",         P::kBool, "read_only_filesystem"),
+    Row<&S::tmpfs>             ("tmpfs",             P::kList, "mounts"),
+    Row<&S::init>              ("init",              P::kOptionalBool, "init"),
+    Row<&S::stop_grace_period> ("stop_grace_period", P::kDuration, "stop_timeout"),
+    Row<&S::stop_signal>       ("stop_signal",       P::kString, "stop_signal"),
+    Row<&S::extra_hosts>       ("extra_hosts",       P::kExtraHosts, "hostadd"),
+    Row<&S::logging>           ("logging",           P::kLogging, "log_configuration"),
+    // profiles: decides whether the service is deployed at all.
+    Row<&S::profiles>          ("profiles",          P::kStrictList, ""),
+    Row<&S::container_name>    ("container_name",    P::kString, "name Networks"),
+    Row<&S::network_mode>      ("network_mode",      P::kNetworkMode, "netns Networks"),
+    Row<&S::shm_size>          ("shm_size",          P::kSize, "shm_size"),
+    Row<&S::mem_limit>         ("mem_limit",         P::kSize, "resource_limits"),
+    Row<&S::mem_reservation>   ("mem_reservation",   P::kSize, "resource_limits"),
+    Row<&S::memswap_limit>     ("memswap_limit",     P::kSizeOrUnlimited, "resource_limits"),
+    Row<&S::nano_cpus>         ("cpus",              P::kCpus, "resource_limits"),
+    Row<&S::cpu_shares>        ("cpu_shares",        P::kInt, "resource_limits"),
+    Row<&S::pids_limit>        ("pids_limit",        P::kInt, "resource_limits"),
+    Row<&S::deploy>            ("deploy",            P::kDeploy, "resource_limits"),
+    Row<&S::ulimits>           ("ulimits",           P::kUlimits, "r_limits"),
+    Row<&S::sysctls>           ("sysctls",           P::kMap, "sysctl"),
+    Row<&S::dns>               ("dns",               P::kList, "dns_server"),
+    Row<&S::dns_search>        ("dns_search",        P::kList, "dns_search"),
+    Row<&S::dns_opt>           ("dns_opt",           P::kStrictList, "dns_option"),
+    Row<&S::stdin_open>        ("stdin_open",        P::kBool, "stdin"),
+    Row<&S::tty>               ("tty",               P::kBool, "terminal"),
+    Row<&S::security_opt>      ("security_opt",      P::kStrictList, "no_new_privileges selinux_opts seccomp_profile_path apparmor_profile"),
+    Row<&S::group_add>         ("group_add",         P::kStrictList, "groups"),
+    Row<&S::pull_policy>       ("pull_policy",       P::kPullPolicy, "image job.build job.pull"),
+    // platform: not given to Podman yet: the host's platform is pulled.
+    Row<&S::platform>          ("platform",          P::kString, ""),
+    Row<&S::devices>           ("devices",           P::kDevices, "devices"),
+    Row<&S::pid>               ("pid",               P::kString, "pidns"),
+    Row<&S::ipc>               ("ipc",               P::kString, "ipcns"),
+    Row<&S::userns_mode>       ("userns_mode",       P::kString, "userns"),
+    Row<&S::configs>           ("configs",           P::kConfigs, "mounts", &FileObjects<&S::configs, &Stack::configs>),
+    Row<&S::secrets>           ("secrets",           P::kSecrets, "mounts", &FileObjects<&S::secrets, &Stack::secrets>),
 };
 // clang-format on
 

@@ -72,8 +72,13 @@ struct ServiceKey {
   ParseAs parse;
   ServiceField field;
   CanonicalizeFn canonicalize;  // nullptr: enters through other fields (env_file)
-  // Room for later columns: how reconcile/spec_map.cpp maps the key into the container
-  // spec, and the policy class core/policy.cpp checks it under.
+  // Where reconcile/spec_map.cpp puts the key: the top-level fields of libpod's container
+  // create body (the SpecGenerator) it sets, and `job.*` for what steers the deployment
+  // instead (pull, build, depends_on); space-separated. Empty: the key reaches no container
+  // setting (the row's comment says why). tests/unit/reconcile/spec_keys_test.cpp changes each
+  // key and checks that exactly these fields change.
+  std::string_view spec = {};
+  // Room for a later column: the policy class core/policy.cpp checks the key under.
 };
 
 // Every service key podcd accepts (in no significant order: the canonical form is sorted).

@@ -1,6 +1,8 @@
 // Test helpers: a temporary environment repository with stacks written from strings.
 #pragma once
 
+#include <catch2/catch.hpp>
+
 #include <filesystem>
 #include <string>
 
@@ -42,6 +44,18 @@ inline std::string Join(const compose::LoadErrors& errors) {
   std::string out;
   for (const auto& e : errors) out += e.What() + "\n";
   return out;
+}
+
+inline core::Stack Repo::Ok(const std::string& stack, const std::string& yaml) const {
+  auto r = Load(stack, yaml);
+  if (!r) FAIL(Join(r.error()));
+  return std::move(*r);
+}
+
+inline std::string Repo::Errors(const std::string& stack, const std::string& yaml) const {
+  auto r = Load(stack, yaml);
+  if (r) FAIL("expected an error for:\n" + yaml);
+  return Join(r.error());
 }
 
 }  // namespace podcd::test

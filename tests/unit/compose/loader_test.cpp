@@ -9,18 +9,6 @@ using namespace podcd::test;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
-core::Stack Repo::Ok(const std::string& stack, const std::string& yaml) const {
-  auto r = Load(stack, yaml);
-  if (!r) FAIL(Join(r.error()));
-  return std::move(*r);
-}
-
-std::string Repo::Errors(const std::string& stack, const std::string& yaml) const {
-  auto r = Load(stack, yaml);
-  if (r) FAIL("expected an error for:\n" + yaml);
-  return Join(r.error());
-}
-
 namespace {
 const core::Service& Svc(const core::Stack& s, const std::string& name) {
   const auto* p = s.Find(name);
