@@ -1,8 +1,12 @@
 #include "http/server.hpp"
 
+#include <fcntl.h>
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/net.h>
+#include <pistache/peer.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -13,6 +17,7 @@
 
 #include "http/answers.hpp"
 #include "http/deferred_answers.hpp"
+#include "http/persistence.hpp"
 #include "http/waiting_answers.hpp"
 #include "http/webhook.hpp"
 #include "util/guarded.hpp"
@@ -86,6 +91,21 @@ Error QueueError(const Error& e) {
           e.context};
 }
 
+// The descriptor of the connection a writer answers on, or -1 when the client is gone.
+int PeerFd(const Http::ResponseWriter& w) {
+  auto peer = w.getPeer();
+  return peer ? peer->fd() : -1;
+}
+
+// A copy of a connection's descriptor, closed with its last holder (-1 when there is none).
+std::shared_ptr<const int> DuplicateSocket(int fd) {
+  const int copy = fd < 0 ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  return {new int(copy), [](const int* p) {
+            if (*p >= 0) ::close(*p);
+            delete p;
+          }};
+}
+
 // Who may call a route.
 enum class Access {
   kAnyone,
@@ -122,12 +142,24 @@ struct Server::Impl {
         clients(opt.trusted_proxies),
         waits(s, opt.max_waiting_requests) {}
 
+  // Whether the connection stays open after the answer (RFC 9112 §9.3). Pistache 0.0.5 writes
+  // `Connection: close` unless the client sent a Connection header, and never closes a
+  // connection itself: the server sets the header and ends the connection once it is written.
+  struct Link {
+    bool keep_alive = false;
+    bool http10 = false;
+    // For answers written from another thread, a copy of the socket to end: by then Pistache
+    // may have closed the connection's own descriptor, and the kernel reused its number.
+    // Null for answers written on the reactor thread, where the descriptor is still the peer's.
+    std::shared_ptr<const int> socket;
+  };
   // One request being handled: the route is the metrics label, `param` what {stack} or {id} matched.
   struct Exchange {
     const Http::Request& req;
     Http::ResponseWriter& w;
     std::string_view route;
     std::string param;
+    Link link;
   };
   using HandlerFn = void (Impl::*)(Exchange&);
   struct Route {
@@ -168,8 +200,10 @@ struct Server::Impl {
   const Route* Resolve(Exchange& x);
   static std::string AllowedMethods(std::string_view path);
   bool Admitted(Exchange& x, Access access);
-  void Reply(Http::ResponseWriter& w, std::string_view route, const Answer& answer);
-  void Reply(Exchange& x, const Answer& answer) { Reply(x.w, x.route, answer); }
+  void Reply(Http::ResponseWriter& w, std::string_view route, const Answer& answer, const Link& link);
+  void Reply(Exchange& x, const Answer& answer) { Reply(x.w, x.route, answer, x.link); }
+  static Link LinkOf(const Http::Request& req);
+  static Link Deferred(Exchange& x);
   void ReplyError(Exchange& x, const Error& e) { Reply(x, ErrorAnswer(e)); }
   bool ApiAllowed(Exchange& x);
   bool SignatureValid(Exchange& x);
@@ -227,7 +261,8 @@ bool Matches(std::string_view pattern, std::string_view path, std::string_view& 
 
 }  // namespace
 
-void Server::Impl::Reply(Http::ResponseWriter& w, std::string_view route, const Answer& answer) {
+void Server::Impl::Reply(Http::ResponseWriter& w, std::string_view route, const Answer& answer,
+                         const Link& link) {
   metrics::Add("podcd_http_requests_total",
                {{"route", std::string(route)}, {"code", std::to_string(answer.status)}});
   if (answer.content_type == kTextType) {
@@ -235,15 +270,46 @@ void Server::Impl::Reply(Http::ResponseWriter& w, std::string_view route, const 
   } else {
     w.headers().add<Http::Header::ContentType>(MIME(Application, Json));
   }
-  if (answer.close || draining) w.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+  const bool close = answer.close || draining || !link.keep_alive;
+  w.headers().remove<Http::Header::Connection>();
+  if (close) {
+    w.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+  } else if (link.http10) {
+    w.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
+  }
+  auto sent = w.send(static_cast<Http::Code>(answer.status), answer.body);
   // The request counts as in flight until its answer is written, not merely queued.
-  w.send(static_cast<Http::Code>(answer.status), answer.body)
-      .then([this](ssize_t) { --in_flight; }, [this](const std::exception_ptr&) { --in_flight; });
+  if (!close) {
+    sent.then([this](ssize_t) { --in_flight; }, [this](const std::exception_ptr&) { --in_flight; });
+    return;
+  }
+  // Only the write side is shut once the answer is written (RFC 9112 §9.6): the client reads
+  // the whole answer and closes, then Pistache sees the end and drops the connection (or drops
+  // it as idle after request_timeout); closing outright could reset it before the client read.
+  const int fd = link.socket ? *link.socket : PeerFd(w);
+  auto end = [this, fd, keep = link.socket] {
+    if (fd >= 0) ::shutdown(fd, SHUT_WR);
+    --in_flight;
+  };
+  sent.then([end](ssize_t) { end(); }, [end](const std::exception_ptr&) { end(); });
+}
+
+Server::Impl::Link Server::Impl::LinkOf(const Http::Request& req) {
+  const bool http10 = req.version() == Http::Version::Http10;
+  const auto connection = HeaderValue(req.headers(), "Connection");
+  return {KeepsAlive(http10 ? HttpMinor::k0 : HttpMinor::k1, connection), http10, nullptr};
+}
+
+// The link of an answer that another thread writes later: it owns a copy of the socket.
+Server::Impl::Link Server::Impl::Deferred(Exchange& x) {
+  Link link = x.link;
+  link.socket = DuplicateSocket(PeerFd(x.w));
+  return link;
 }
 
 void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
   ++in_flight;
-  Exchange x{req, w, kUnknownRoute, {}};
+  Exchange x{req, w, kUnknownRoute, {}, LinkOf(req)};
   try {
     const Route* route = Resolve(x);
     if (draining) return Reply(x, {503, ShuttingDownBody(), kJsonType, true});
@@ -351,9 +417,8 @@ bool Server::Impl::SignatureValid(Exchange& x) {
 }
 
 void Server::Impl::Defer(Exchange& x, DeferredAnswers::Route which) {
-  SharedAnswer::Deliver deliver = [this, w = x.w.clone(), route = x.route](const Answer& a) mutable {
-    Reply(w, route, a);
-  };
+  SharedAnswer::Deliver deliver = [this, w = x.w.clone(), route = x.route,
+                                   link = Deferred(x)](const Answer& a) mutable { Reply(w, route, a, link); };
   if (!answers.Request(which, std::move(deliver))) Reply(x, {503, ShuttingDownBody(), kJsonType, true});
 }
 
@@ -474,8 +539,8 @@ void Server::Impl::Accepted(Exchange& x, const std::string& id) {
     if (n && *n > 0) seconds = std::min<std::int64_t>(*n, opt.max_wait.count());
   }
   if (seconds > 0) {
-    WaitingAnswers::Deliver deliver = [this, w = x.w.clone()](const Answer& a) mutable {
-      Reply(w, kWaiterRoute, a);
+    WaitingAnswers::Deliver deliver = [this, w = x.w.clone(), link = Deferred(x)](const Answer& a) mutable {
+      Reply(w, kWaiterRoute, a, link);
     };
     if (waits.Add(id, std::chrono::seconds(seconds), std::move(deliver))) return;
   }

@@ -4,11 +4,14 @@
 #include <rapidjson/document.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <csignal>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -826,4 +829,186 @@ TEST_CASE("answers stay valid JSON when what they quote is invalid UTF-8") {
   REQUIRE(rec);
   CHECK(rec->trigger.event == "caf\xc3\xa9");
   CHECK(h.Get("/deployments/" + QueuedId(u)).body.find("\"event\":\"caf\xc3\xa9\"") != std::string::npos);
+}
+
+namespace {
+
+// One client connection spoken to byte by byte: curl would pick its own Connection headers.
+class RawConnection {
+ public:
+  struct Answer {
+    int status = 0;
+    std::string head;  // status line and header fields
+    std::string body;
+    bool Says(std::string_view field_line) const {
+      std::string lower_head = head, lower_line(field_line);
+      for (auto* s : {&lower_head, &lower_line})
+        std::transform(s->begin(), s->end(), s->begin(), [](unsigned char c) { return std::tolower(c); });
+      return lower_head.find("\r\n" + lower_line + "\r\n") != std::string::npos;
+    }
+  };
+  static constexpr auto kBound = std::chrono::seconds(20);
+
+  explicit RawConnection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  }
+  ~RawConnection() { ::close(fd_); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  void Send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      REQUIRE(n > 0);
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  // The next answer; nullopt when the server closes the connection or kBound passes first.
+  std::optional<Answer> Read() {
+    std::size_t end;
+    while ((end = in_.find("\r\n\r\n")) == std::string::npos)
+      if (!Fill()) return std::nullopt;
+    Answer a;
+    a.head = in_.substr(0, end + 2);
+    a.status = std::atoi(a.head.c_str() + 9);
+    std::size_t length = 0;
+    if (auto cl = a.head.find("Content-Length: "); cl != std::string::npos)
+      length = std::strtoul(a.head.c_str() + cl + 16, nullptr, 10);
+    while (in_.size() < end + 4 + length)
+      if (!Fill()) return std::nullopt;
+    a.body = in_.substr(end + 4, length);
+    in_.erase(0, end + 4 + length);
+    return a;
+  }
+  std::optional<Answer> Exchange(std::string_view request) {
+    Send(request);
+    return Read();
+  }
+  // Whether the server ends the connection (end of stream, nothing more sent) within kBound.
+  bool Closed() { return !Fill() && eof_ && in_.empty(); }
+
+ private:
+  bool Fill() {
+    auto deadline = std::chrono::steady_clock::now() + kBound;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        eof_ = true;
+        return false;
+      }
+      in_.append(buf, static_cast<std::size_t>(n));
+      return true;
+    }
+    return false;
+  }
+  int fd_;
+  std::string in_;
+  bool eof_ = false;
+};
+
+std::string Request(std::string_view method, std::string_view target, std::string_view version,
+                    std::vector<std::string> fields = {}, std::string_view body = {}) {
+  std::string r = std::string(method) + " " + std::string(target) + " HTTP/" + std::string(version) +
+                  "\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  for (const auto& f : fields) r += f + "\r\n";
+  return r + "\r\n" + std::string(body);
+}
+
+}  // namespace
+
+TEST_CASE("HTTP/1.1 connections persist without a Connection header, for every kind of answer") {
+  Harness h;
+  RawConnection c(h.server->Port());
+  const std::string ping = R"({"zen":"Design for failure."})";
+  struct Step {
+    std::string request;
+    int status;
+  };
+  const std::vector<Step> steps = {
+      {Request("GET", "/health", "1.1"), 200},                         // deferred answer
+      {Request("GET", "/nope", "1.1"), 404},                           // no route
+      {Request("POST", "/health", "1.1"), 405},                        // wrong method
+      {Request("POST", "/deploy-all-changed", "1.1", {}, "{}"), 401},  // webhook, unsigned
+      {Request("POST", "/deploy-all-changed", "1.1", {"X-GitHub-Event: ping", Sig(ping)}, ping), 200},
+      {Request("GET", "/deployments?limit=0", "1.1"), 400},                            // API error
+      {Request("POST", "/deploy-all-changed?wait=1", "1.1", {Sig("{}")}, "{}"), 202},  // ?wait= answer
+      {Request("POST", "/deploy-all-changed", "1.1", {Sig("{}")}, "{}"), 202},         // webhook, queued
+      {Request("GET", "/health", "1.1"), 200},
+  };
+  for (const auto& step : steps) {
+    INFO(step.request);
+    auto a = c.Exchange(step.request);
+    REQUIRE(a);
+    CHECK(a->status == step.status);
+    CHECK_FALSE(a->Says("Connection: close"));
+  }
+  h.exec.Open();
+}
+
+// The idle bound (request_timeout) is set beyond RawConnection::kBound: a connection seen to end
+// was ended by its answer, not by the idle timeout.
+http::ServerOptions LongIdle() {
+  http::ServerOptions o;
+  o.request_timeout = std::chrono::seconds(60);
+  return o;
+}
+
+TEST_CASE("Connection: close, and HTTP/1.0 without keep-alive, end the connection after the answer") {
+  Harness h(LongIdle());
+  const std::vector<std::string> closing = {
+      Request("GET", "/nope", "1.1", {"Connection: close"}),
+      Request("GET", "/health", "1.1", {"Connection: close"}),
+      Request("POST", "/deploy-all-changed", "1.1", {"Connection: Close"}, "{}"),
+      Request("POST", "/deploy-all-changed", "1.1", {"Connection: keep-alive, close", Sig("{}")}, "{}"),
+      Request("GET", "/nope", "1.0"),
+      Request("GET", "/health", "1.0"),
+      Request("POST", "/deploy-all-changed", "1.0", {}, "{}"),
+  };
+  for (const auto& request : closing) {
+    INFO(request);
+    RawConnection c(h.server->Port());
+    auto a = c.Exchange(request);
+    REQUIRE(a);
+    CHECK(a->Says("Connection: close"));
+    CHECK(c.Closed());
+  }
+  h.exec.Open();
+}
+
+TEST_CASE("HTTP/1.0 with Connection: keep-alive keeps its connection") {
+  Harness h(LongIdle());
+  RawConnection c(h.server->Port());
+  for (const auto& request :
+       {Request("GET", "/health", "1.0", {"Connection: keep-alive"}),
+        Request("GET", "/nope", "1.0", {"Connection: Keep-Alive"}),
+        Request("POST", "/deploy-all-changed", "1.0", {"Connection: keep-alive"}, "{}")}) {
+    INFO(request);
+    auto a = c.Exchange(request);
+    REQUIRE(a);
+    CHECK(a->Says("Connection: keep-alive"));
+  }
+  // The last one without keep-alive ends it.
+  auto last = c.Exchange(Request("GET", "/health", "1.0"));
+  REQUIRE(last);
+  CHECK(last->status == 200);
+  CHECK(c.Closed());
+}
+
+TEST_CASE("an idle persistent connection is closed after webhook.request_timeout") {
+  http::ServerOptions o;
+  o.request_timeout = std::chrono::milliseconds(500);
+  Harness h(o);
+  RawConnection c(h.server->Port());
+  auto a = c.Exchange(Request("GET", "/nope", "1.1"));
+  REQUIRE(a);
+  CHECK(a->status == 404);
+  CHECK(c.Closed());  // within RawConnection::kBound, not forever
+  CHECK(h.Get("/health").status == 200);
 }
