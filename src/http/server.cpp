@@ -1,12 +1,8 @@
 #include "http/server.hpp"
 
-#include <fcntl.h>
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/net.h>
-#include <pistache/peer.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -17,7 +13,7 @@
 
 #include "http/answers.hpp"
 #include "http/deferred_answers.hpp"
-#include "http/persistence.hpp"
+#include "http/link.hpp"
 #include "http/waiting_answers.hpp"
 #include "http/webhook.hpp"
 #include "util/guarded.hpp"
@@ -91,21 +87,6 @@ Error QueueError(const Error& e) {
           e.context};
 }
 
-// The descriptor of the connection a writer answers on, or -1 when the client is gone.
-int PeerFd(const Http::ResponseWriter& w) {
-  auto peer = w.getPeer();
-  return peer ? peer->fd() : -1;
-}
-
-// A copy of a connection's descriptor, closed with its last holder (-1 when there is none).
-std::shared_ptr<const int> DuplicateSocket(int fd) {
-  const int copy = fd < 0 ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  return {new int(copy), [](const int* p) {
-            if (*p >= 0) ::close(*p);
-            delete p;
-          }};
-}
-
 // Who may call a route.
 enum class Access {
   kAnyone,
@@ -142,17 +123,6 @@ struct Server::Impl {
         clients(opt.trusted_proxies),
         waits(s, opt.max_waiting_requests) {}
 
-  // Whether the connection stays open after the answer (RFC 9112 §9.3). Pistache 0.0.5 writes
-  // `Connection: close` unless the client sent a Connection header, and never closes a
-  // connection itself: the server sets the header and ends the connection once it is written.
-  struct Link {
-    bool keep_alive = false;
-    bool http10 = false;
-    // For answers written from another thread, a copy of the socket to end: by then Pistache
-    // may have closed the connection's own descriptor, and the kernel reused its number.
-    // Null for answers written on the reactor thread, where the descriptor is still the peer's.
-    std::shared_ptr<const int> socket;
-  };
   // One request being handled: the route is the metrics label, `param` what {stack} or {id} matched.
   struct Exchange {
     const Http::Request& req;
@@ -202,8 +172,6 @@ struct Server::Impl {
   bool Admitted(Exchange& x, Access access);
   void Reply(Http::ResponseWriter& w, std::string_view route, const Answer& answer, const Link& link);
   void Reply(Exchange& x, const Answer& answer) { Reply(x.w, x.route, answer, x.link); }
-  static Link LinkOf(const Http::Request& req);
-  static Link Deferred(Exchange& x);
   void ReplyError(Exchange& x, const Error& e) { Reply(x, ErrorAnswer(e)); }
   bool ApiAllowed(Exchange& x);
   bool SignatureValid(Exchange& x);
@@ -244,6 +212,9 @@ class PistacheHandler final : public Http::Handler {
   explicit PistacheHandler(Server::Impl* impl) : impl_(impl) {}
   void onRequest(const Http::Request& req, Http::ResponseWriter w) override {
     impl_->Handle(req, std::move(w));
+    // An answer written here waits in the reactor's write queue for the next turn of its event
+    // loop (an eventfd wake-up, then a writability event); writing it now saves that turn.
+    transport()->flush();
   }
 
  private:
@@ -265,46 +236,8 @@ void Server::Impl::Reply(Http::ResponseWriter& w, std::string_view route, const 
                          const Link& link) {
   metrics::Add("podcd_http_requests_total",
                {{"route", std::string(route)}, {"code", std::to_string(answer.status)}});
-  if (answer.content_type == kTextType) {
-    w.headers().add<Http::Header::ContentType>(MIME(Text, Plain));
-  } else {
-    w.headers().add<Http::Header::ContentType>(MIME(Application, Json));
-  }
-  const bool close = answer.close || draining || !link.keep_alive;
-  w.headers().remove<Http::Header::Connection>();
-  if (close) {
-    w.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-  } else if (link.http10) {
-    w.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
-  }
-  auto sent = w.send(static_cast<Http::Code>(answer.status), answer.body);
   // The request counts as in flight until its answer is written, not merely queued.
-  if (!close) {
-    sent.then([this](ssize_t) { --in_flight; }, [this](const std::exception_ptr&) { --in_flight; });
-    return;
-  }
-  // Only the write side is shut once the answer is written (RFC 9112 §9.6): the client reads
-  // the whole answer and closes, then Pistache sees the end and drops the connection (or drops
-  // it as idle after request_timeout); closing outright could reset it before the client read.
-  const int fd = link.socket ? *link.socket : PeerFd(w);
-  auto end = [this, fd, keep = link.socket] {
-    if (fd >= 0) ::shutdown(fd, SHUT_WR);
-    --in_flight;
-  };
-  sent.then([end](ssize_t) { end(); }, [end](const std::exception_ptr&) { end(); });
-}
-
-Server::Impl::Link Server::Impl::LinkOf(const Http::Request& req) {
-  const bool http10 = req.version() == Http::Version::Http10;
-  const auto connection = HeaderValue(req.headers(), "Connection");
-  return {KeepsAlive(http10 ? HttpMinor::k0 : HttpMinor::k1, connection), http10, nullptr};
-}
-
-// The link of an answer that another thread writes later: it owns a copy of the socket.
-Server::Impl::Link Server::Impl::Deferred(Exchange& x) {
-  Link link = x.link;
-  link.socket = DuplicateSocket(PeerFd(x.w));
-  return link;
+  Send(w, answer, link, answer.close || draining || !link.keep_alive, [this] { --in_flight; });
 }
 
 void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
@@ -417,8 +350,8 @@ bool Server::Impl::SignatureValid(Exchange& x) {
 }
 
 void Server::Impl::Defer(Exchange& x, DeferredAnswers::Route which) {
-  SharedAnswer::Deliver deliver = [this, w = x.w.clone(), route = x.route,
-                                   link = Deferred(x)](const Answer& a) mutable { Reply(w, route, a, link); };
+  SharedAnswer::Deliver deliver = [this, w = x.w.clone(), route = x.route, link = Deferred(x.link, x.w)](
+                                      const Answer& a) mutable { Reply(w, route, a, link); };
   if (!answers.Request(which, std::move(deliver))) Reply(x, {503, ShuttingDownBody(), kJsonType, true});
 }
 
@@ -539,9 +472,8 @@ void Server::Impl::Accepted(Exchange& x, const std::string& id) {
     if (n && *n > 0) seconds = std::min<std::int64_t>(*n, opt.max_wait.count());
   }
   if (seconds > 0) {
-    WaitingAnswers::Deliver deliver = [this, w = x.w.clone(), link = Deferred(x)](const Answer& a) mutable {
-      Reply(w, kWaiterRoute, a, link);
-    };
+    WaitingAnswers::Deliver deliver = [this, w = x.w.clone(), link = Deferred(x.link, x.w)](
+                                          const Answer& a) mutable { Reply(w, kWaiterRoute, a, link); };
     if (waits.Add(id, std::chrono::seconds(seconds), std::move(deliver))) return;
   }
   Reply(x, {202, FlatObject({{"deployment", id}, {"status", "queued"}})});

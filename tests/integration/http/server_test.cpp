@@ -930,11 +930,12 @@ TEST_CASE("HTTP/1.1 connections persist without a Connection header, for every k
   struct Step {
     std::string request;
     int status;
+    std::string says = {};  // a field line the answer carries
   };
   const std::vector<Step> steps = {
       {Request("GET", "/health", "1.1"), 200},                         // deferred answer
       {Request("GET", "/nope", "1.1"), 404},                           // no route
-      {Request("POST", "/health", "1.1"), 405},                        // wrong method
+      {Request("POST", "/health", "1.1"), 405, "Allow: GET"},          // wrong method
       {Request("POST", "/deploy-all-changed", "1.1", {}, "{}"), 401},  // webhook, unsigned
       {Request("POST", "/deploy-all-changed", "1.1", {"X-GitHub-Event: ping", Sig(ping)}, ping), 200},
       {Request("GET", "/deployments?limit=0", "1.1"), 400},                            // API error
@@ -948,6 +949,7 @@ TEST_CASE("HTTP/1.1 connections persist without a Connection header, for every k
     REQUIRE(a);
     CHECK(a->status == step.status);
     CHECK_FALSE(a->Says("Connection: close"));
+    if (!step.says.empty()) CHECK(a->Says(step.says));
   }
   h.exec.Open();
 }
@@ -1011,4 +1013,25 @@ TEST_CASE("an idle persistent connection is closed after webhook.request_timeout
   CHECK(a->status == 404);
   CHECK(c.Closed());  // within RawConnection::kBound, not forever
   CHECK(h.Get("/health").status == 200);
+}
+
+TEST_CASE("answers keep the fields the server adds to them, on one persistent connection") {
+  http::ServerOptions o;
+  o.api_token = "the-api-token-of-this-test";
+  o.auth_failures_per_minute = 1;
+  Harness h(o);
+  RawConnection c(h.server->Port());
+  auto denied = c.Exchange(Request("GET", "/deployments", "1.1"));
+  REQUIRE(denied);
+  CHECK(denied->status == 401);
+  CHECK(denied->Says("WWW-Authenticate: Bearer"));
+  CHECK(denied->body == R"({"error":"missing or invalid bearer token"})");
+  auto limited = c.Exchange(Request("GET", "/deployments", "1.1"));
+  REQUIRE(limited);
+  CHECK(limited->status == 429);
+  CHECK(limited->Says("Retry-After: 60"));
+  CHECK(limited->Says("Content-Type: application/json"));
+  auto health = c.Exchange(Request("GET", "/health", "1.1"));
+  REQUIRE(health);
+  CHECK(health->status == 200);
 }
