@@ -212,9 +212,6 @@ class PistacheHandler final : public Http::Handler {
   explicit PistacheHandler(Server::Impl* impl) : impl_(impl) {}
   void onRequest(const Http::Request& req, Http::ResponseWriter w) override {
     impl_->Handle(req, std::move(w));
-    // An answer written here waits in the reactor's write queue for the next turn of its event
-    // loop (an eventfd wake-up, then a writability event); writing it now saves that turn.
-    transport()->flush();
   }
 
  private:
