@@ -849,7 +849,10 @@ class RawConnection {
   };
   static constexpr auto kBound = std::chrono::seconds(20);
 
-  explicit RawConnection(std::uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+  // `receive_buffer` (bytes, 0: the system's) keeps the socket's receive buffer small.
+  explicit RawConnection(std::uint16_t port, int receive_buffer = 0)
+      : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
     sockaddr_in a{};
     a.sin_family = AF_INET;
     a.sin_port = htons(port);
@@ -1034,4 +1037,40 @@ TEST_CASE("answers keep the fields the server adds to them, on one persistent co
   auto health = c.Exchange(Request("GET", "/health", "1.1"));
   REQUIRE(health);
   CHECK(health->status == 200);
+}
+
+TEST_CASE("an answer larger than the socket takes at once arrives whole, and the connection goes on") {
+  Harness h({}, 200);
+  // Deploys of many stacks have records far larger than a socket buffer the client keeps small.
+  std::vector<std::string> names;
+  for (int i = 0; i < 1000; ++i) {
+    names.push_back("stack-" + std::to_string(i) + "-" + std::string(52, 'x'));
+    std::filesystem::create_directories(h.root / "repo/services" / names.back());
+  }
+  // A hundred different deployments: a list of them (6.5 MB) is more than the kernel's largest
+  // send buffer for a socket (tcp_wmem, 4 MiB by default).
+  for (std::size_t left_out = 0; left_out < 100; ++left_out) {
+    std::string body = R"({"stacks":[)";
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (i != left_out) body += (body.back() == '[' ? "\"" : ",\"") + names[i] + "\"";
+    REQUIRE(h.Post("/deploy", body + "]}").status == 202);
+  }
+  RawConnection c(h.server->Port(), 4096);
+  // The first answer fills the socket while the client reads nothing; the next request comes
+  // while the rest of that answer waits in Pistache's writer, and its answer must follow it.
+  c.Send(Request("GET", "/deployments?limit=100", "1.1"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the server writes what fits
+  c.Send(Request("GET", "/nope", "1.1"));
+  auto list = c.Read();
+  REQUIRE(list);
+  CHECK(list->status == 200);
+  CHECK(list->body.size() > 6000000);
+  auto d = Json(list->body);
+  REQUIRE(d.IsObject());
+  CHECK(d["deployments"].Size() == 100);
+  auto next = c.Read();
+  REQUIRE(next);
+  CHECK(next->status == 404);
+  CHECK(c.Exchange(Request("GET", "/nope", "1.1"))->status == 404);
+  h.exec.Open();
 }
