@@ -125,7 +125,8 @@ for round in $(seq "$ROUNDS"); do
   run_wrk "$u2" "$work/bad.lua" "$pid2" >> "$work/s2"
   run_wrk "$u2" "$work/dup.lua" "$pid2" >> "$work/s3"
   run_wrk "$u4" "$work/bad.lua" "$pid4" >> "$work/s4"
-  echo "round $round/$ROUNDS: req/s $(awk '{print $1}' "$work/s1" | tail -1) $(awk '{print $1}' "$work/s2" | tail -1) $(awk '{print $1}' "$work/s3" | tail -1) | webhook $(awk '{print $1}' "$work/s4" | tail -1)" >&2
+  last() { tail -1 "$work/$1" | awk '{printf "%.0f req/s p99 %s", $1, $2}'; }
+  echo "round $round/$ROUNDS: podcd $(last s1), $(last s2), $(last s3) | webhook $(last s4)" >&2
 done
 after=$(status_of "$u1" "$bad_sig")
 code3=$(status_of "$u2" "$good_sig" "bench-delivery-1")
