@@ -13,6 +13,7 @@
 
 #include "http/answers.hpp"
 #include "http/deferred_answers.hpp"
+#include "http/link.hpp"
 #include "http/waiting_answers.hpp"
 #include "http/webhook.hpp"
 #include "util/guarded.hpp"
@@ -128,6 +129,7 @@ struct Server::Impl {
     Http::ResponseWriter& w;
     std::string_view route;
     std::string param;
+    Link link;
   };
   using HandlerFn = void (Impl::*)(Exchange&);
   struct Route {
@@ -168,8 +170,8 @@ struct Server::Impl {
   const Route* Resolve(Exchange& x);
   static std::string AllowedMethods(std::string_view path);
   bool Admitted(Exchange& x, Access access);
-  void Reply(Http::ResponseWriter& w, std::string_view route, const Answer& answer);
-  void Reply(Exchange& x, const Answer& answer) { Reply(x.w, x.route, answer); }
+  void Reply(Http::ResponseWriter& w, std::string_view route, const Answer& answer, const Link& link);
+  void Reply(Exchange& x, const Answer& answer) { Reply(x.w, x.route, answer, x.link); }
   void ReplyError(Exchange& x, const Error& e) { Reply(x, ErrorAnswer(e)); }
   bool ApiAllowed(Exchange& x);
   bool SignatureValid(Exchange& x);
@@ -227,23 +229,17 @@ bool Matches(std::string_view pattern, std::string_view path, std::string_view& 
 
 }  // namespace
 
-void Server::Impl::Reply(Http::ResponseWriter& w, std::string_view route, const Answer& answer) {
+void Server::Impl::Reply(Http::ResponseWriter& w, std::string_view route, const Answer& answer,
+                         const Link& link) {
   metrics::Add("podcd_http_requests_total",
                {{"route", std::string(route)}, {"code", std::to_string(answer.status)}});
-  if (answer.content_type == kTextType) {
-    w.headers().add<Http::Header::ContentType>(MIME(Text, Plain));
-  } else {
-    w.headers().add<Http::Header::ContentType>(MIME(Application, Json));
-  }
-  if (answer.close || draining) w.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
   // The request counts as in flight until its answer is written, not merely queued.
-  w.send(static_cast<Http::Code>(answer.status), answer.body)
-      .then([this](ssize_t) { --in_flight; }, [this](const std::exception_ptr&) { --in_flight; });
+  Send(w, answer, link, answer.close || draining || !link.keep_alive, [this] { --in_flight; });
 }
 
 void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
   ++in_flight;
-  Exchange x{req, w, kUnknownRoute, {}};
+  Exchange x{req, w, kUnknownRoute, {}, LinkOf(req)};
   try {
     const Route* route = Resolve(x);
     if (draining) return Reply(x, {503, ShuttingDownBody(), kJsonType, true});
@@ -351,9 +347,8 @@ bool Server::Impl::SignatureValid(Exchange& x) {
 }
 
 void Server::Impl::Defer(Exchange& x, DeferredAnswers::Route which) {
-  SharedAnswer::Deliver deliver = [this, w = x.w.clone(), route = x.route](const Answer& a) mutable {
-    Reply(w, route, a);
-  };
+  SharedAnswer::Deliver deliver = [this, w = x.w.clone(), route = x.route, link = Deferred(x.link, x.w)](
+                                      const Answer& a) mutable { Reply(w, route, a, link); };
   if (!answers.Request(which, std::move(deliver))) Reply(x, {503, ShuttingDownBody(), kJsonType, true});
 }
 
@@ -474,9 +469,8 @@ void Server::Impl::Accepted(Exchange& x, const std::string& id) {
     if (n && *n > 0) seconds = std::min<std::int64_t>(*n, opt.max_wait.count());
   }
   if (seconds > 0) {
-    WaitingAnswers::Deliver deliver = [this, w = x.w.clone()](const Answer& a) mutable {
-      Reply(w, kWaiterRoute, a);
-    };
+    WaitingAnswers::Deliver deliver = [this, w = x.w.clone(), link = Deferred(x.link, x.w)](
+                                          const Answer& a) mutable { Reply(w, kWaiterRoute, a, link); };
     if (waits.Add(id, std::chrono::seconds(seconds), std::move(deliver))) return;
   }
   Reply(x, {202, FlatObject({{"deployment", id}, {"status", "queued"}})});

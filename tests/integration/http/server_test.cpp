@@ -4,11 +4,14 @@
 #include <rapidjson/document.h>
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
+#include <cctype>
 #include <condition_variable>
 #include <csignal>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -826,4 +829,248 @@ TEST_CASE("answers stay valid JSON when what they quote is invalid UTF-8") {
   REQUIRE(rec);
   CHECK(rec->trigger.event == "caf\xc3\xa9");
   CHECK(h.Get("/deployments/" + QueuedId(u)).body.find("\"event\":\"caf\xc3\xa9\"") != std::string::npos);
+}
+
+namespace {
+
+// One client connection spoken to byte by byte: curl would pick its own Connection headers.
+class RawConnection {
+ public:
+  struct Answer {
+    int status = 0;
+    std::string head;  // status line and header fields
+    std::string body;
+    bool Says(std::string_view field_line) const {
+      std::string lower_head = head, lower_line(field_line);
+      for (auto* s : {&lower_head, &lower_line})
+        std::transform(s->begin(), s->end(), s->begin(), [](unsigned char c) { return std::tolower(c); });
+      return lower_head.find("\r\n" + lower_line + "\r\n") != std::string::npos;
+    }
+  };
+  static constexpr auto kBound = std::chrono::seconds(20);
+
+  // `receive_buffer` (bytes, 0: the system's) keeps the socket's receive buffer small.
+  explicit RawConnection(std::uint16_t port, int receive_buffer = 0)
+      : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    REQUIRE(::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
+  }
+  ~RawConnection() { ::close(fd_); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  void Send(std::string_view bytes) {
+    while (!bytes.empty()) {
+      ssize_t n = ::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+      REQUIRE(n > 0);
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+  }
+  // The next answer; nullopt when the server closes the connection or kBound passes first.
+  std::optional<Answer> Read() {
+    std::size_t end;
+    while ((end = in_.find("\r\n\r\n")) == std::string::npos)
+      if (!Fill()) return std::nullopt;
+    Answer a;
+    a.head = in_.substr(0, end + 2);
+    a.status = std::atoi(a.head.c_str() + 9);
+    std::size_t length = 0;
+    if (auto cl = a.head.find("Content-Length: "); cl != std::string::npos)
+      length = std::strtoul(a.head.c_str() + cl + 16, nullptr, 10);
+    while (in_.size() < end + 4 + length)
+      if (!Fill()) return std::nullopt;
+    a.body = in_.substr(end + 4, length);
+    in_.erase(0, end + 4 + length);
+    return a;
+  }
+  std::optional<Answer> Exchange(std::string_view request) {
+    Send(request);
+    return Read();
+  }
+  // Whether the server ends the connection (end of stream, nothing more sent) within kBound.
+  bool Closed() { return !Fill() && eof_ && in_.empty(); }
+
+ private:
+  bool Fill() {
+    auto deadline = std::chrono::steady_clock::now() + kBound;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) <= 0) continue;
+      char buf[4096];
+      ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) {
+        eof_ = true;
+        return false;
+      }
+      in_.append(buf, static_cast<std::size_t>(n));
+      return true;
+    }
+    return false;
+  }
+  int fd_;
+  std::string in_;
+  bool eof_ = false;
+};
+
+std::string Request(std::string_view method, std::string_view target, std::string_view version,
+                    std::vector<std::string> fields = {}, std::string_view body = {}) {
+  std::string r = std::string(method) + " " + std::string(target) + " HTTP/" + std::string(version) +
+                  "\r\nHost: 127.0.0.1\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+  for (const auto& f : fields) r += f + "\r\n";
+  return r + "\r\n" + std::string(body);
+}
+
+}  // namespace
+
+TEST_CASE("HTTP/1.1 connections persist without a Connection header, for every kind of answer") {
+  Harness h;
+  RawConnection c(h.server->Port());
+  const std::string ping = R"({"zen":"Design for failure."})";
+  struct Step {
+    std::string request;
+    int status;
+    std::string says = {};  // a field line the answer carries
+  };
+  const std::vector<Step> steps = {
+      {Request("GET", "/health", "1.1"), 200},                         // deferred answer
+      {Request("GET", "/nope", "1.1"), 404},                           // no route
+      {Request("POST", "/health", "1.1"), 405, "Allow: GET"},          // wrong method
+      {Request("POST", "/deploy-all-changed", "1.1", {}, "{}"), 401},  // webhook, unsigned
+      {Request("POST", "/deploy-all-changed", "1.1", {"X-GitHub-Event: ping", Sig(ping)}, ping), 200},
+      {Request("GET", "/deployments?limit=0", "1.1"), 400},                            // API error
+      {Request("POST", "/deploy-all-changed?wait=1", "1.1", {Sig("{}")}, "{}"), 202},  // ?wait= answer
+      {Request("POST", "/deploy-all-changed", "1.1", {Sig("{}")}, "{}"), 202},         // webhook, queued
+      {Request("GET", "/health", "1.1"), 200},
+  };
+  for (const auto& step : steps) {
+    INFO(step.request);
+    auto a = c.Exchange(step.request);
+    REQUIRE(a);
+    CHECK(a->status == step.status);
+    CHECK_FALSE(a->Says("Connection: close"));
+    if (!step.says.empty()) CHECK(a->Says(step.says));
+  }
+  h.exec.Open();
+}
+
+// The idle bound (request_timeout) is set beyond RawConnection::kBound: a connection seen to end
+// was ended by its answer, not by the idle timeout.
+http::ServerOptions LongIdle() {
+  http::ServerOptions o;
+  o.request_timeout = std::chrono::seconds(60);
+  return o;
+}
+
+TEST_CASE("Connection: close, and HTTP/1.0 without keep-alive, end the connection after the answer") {
+  Harness h(LongIdle());
+  const std::vector<std::string> closing = {
+      Request("GET", "/nope", "1.1", {"Connection: close"}),
+      Request("GET", "/health", "1.1", {"Connection: close"}),
+      Request("POST", "/deploy-all-changed", "1.1", {"Connection: Close"}, "{}"),
+      Request("POST", "/deploy-all-changed", "1.1", {"Connection: keep-alive, close", Sig("{}")}, "{}"),
+      Request("GET", "/nope", "1.0"),
+      Request("GET", "/health", "1.0"),
+      Request("POST", "/deploy-all-changed", "1.0", {}, "{}"),
+  };
+  for (const auto& request : closing) {
+    INFO(request);
+    RawConnection c(h.server->Port());
+    auto a = c.Exchange(request);
+    REQUIRE(a);
+    CHECK(a->Says("Connection: close"));
+    CHECK(c.Closed());
+  }
+  h.exec.Open();
+}
+
+TEST_CASE("HTTP/1.0 with Connection: keep-alive keeps its connection") {
+  Harness h(LongIdle());
+  RawConnection c(h.server->Port());
+  for (const auto& request :
+       {Request("GET", "/health", "1.0", {"Connection: keep-alive"}),
+        Request("GET", "/nope", "1.0", {"Connection: Keep-Alive"}),
+        Request("POST", "/deploy-all-changed", "1.0", {"Connection: keep-alive"}, "{}")}) {
+    INFO(request);
+    auto a = c.Exchange(request);
+    REQUIRE(a);
+    CHECK(a->Says("Connection: keep-alive"));
+  }
+  // The last one without keep-alive ends it.
+  auto last = c.Exchange(Request("GET", "/health", "1.0"));
+  REQUIRE(last);
+  CHECK(last->status == 200);
+  CHECK(c.Closed());
+}
+
+TEST_CASE("an idle persistent connection is closed after webhook.request_timeout") {
+  http::ServerOptions o;
+  o.request_timeout = std::chrono::milliseconds(500);
+  Harness h(o);
+  RawConnection c(h.server->Port());
+  auto a = c.Exchange(Request("GET", "/nope", "1.1"));
+  REQUIRE(a);
+  CHECK(a->status == 404);
+  CHECK(c.Closed());  // within RawConnection::kBound, not forever
+  CHECK(h.Get("/health").status == 200);
+}
+
+TEST_CASE("answers keep the fields the server adds to them, on one persistent connection") {
+  http::ServerOptions o;
+  o.api_token = "the-api-token-of-this-test";
+  o.auth_failures_per_minute = 1;
+  Harness h(o);
+  RawConnection c(h.server->Port());
+  auto denied = c.Exchange(Request("GET", "/deployments", "1.1"));
+  REQUIRE(denied);
+  CHECK(denied->status == 401);
+  CHECK(denied->Says("WWW-Authenticate: Bearer"));
+  CHECK(denied->body == R"({"error":"missing or invalid bearer token"})");
+  auto limited = c.Exchange(Request("GET", "/deployments", "1.1"));
+  REQUIRE(limited);
+  CHECK(limited->status == 429);
+  CHECK(limited->Says("Retry-After: 60"));
+  CHECK(limited->Says("Content-Type: application/json"));
+  auto health = c.Exchange(Request("GET", "/health", "1.1"));
+  REQUIRE(health);
+  CHECK(health->status == 200);
+}
+
+TEST_CASE("an answer larger than the socket takes at once arrives whole, and the connection goes on") {
+  Harness h({}, 200);
+  // Deploys of many stacks have records far larger than a socket buffer the client keeps small.
+  std::vector<std::string> names;
+  for (int i = 0; i < 1000; ++i) {
+    names.push_back("stack-" + std::to_string(i) + "-" + std::string(52, 'x'));
+    std::filesystem::create_directories(h.root / "repo/services" / names.back());
+  }
+  // A hundred different deployments: a list of them (6.5 MB) is more than the kernel's largest
+  // send buffer for a socket (tcp_wmem, 4 MiB by default).
+  for (std::size_t left_out = 0; left_out < 100; ++left_out) {
+    std::string body = R"({"stacks":[)";
+    for (std::size_t i = 0; i < names.size(); ++i)
+      if (i != left_out) body += (body.back() == '[' ? "\"" : ",\"") + names[i] + "\"";
+    REQUIRE(h.Post("/deploy", body + "]}").status == 202);
+  }
+  RawConnection c(h.server->Port(), 4096);
+  // The first answer fills the socket while the client reads nothing; the next request comes
+  // while the rest of that answer waits in Pistache's writer, and its answer must follow it.
+  c.Send(Request("GET", "/deployments?limit=100", "1.1"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the server writes what fits
+  c.Send(Request("GET", "/nope", "1.1"));
+  auto list = c.Read();
+  REQUIRE(list);
+  CHECK(list->status == 200);
+  CHECK(list->body.size() > 6000000);
+  auto d = Json(list->body);
+  REQUIRE(d.IsObject());
+  CHECK(d["deployments"].Size() == 100);
+  auto next = c.Read();
+  REQUIRE(next);
+  CHECK(next->status == 404);
+  CHECK(c.Exchange(Request("GET", "/nope", "1.1"))->status == 404);
+  h.exec.Open();
 }

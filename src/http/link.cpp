@@ -1,0 +1,144 @@
+#include "http/link.hpp"
+
+#include <fcntl.h>
+#include <pistache/peer.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "http/persistence.hpp"
+#include "http/wire.hpp"
+
+namespace podcd::http {
+namespace Http = Pistache::Http;
+namespace {
+
+// The key of a connection's count of queued answers among its Pistache peer data.
+const std::string kQueuedKey = "podcd.queued";
+
+std::shared_ptr<std::atomic<int>> QueuedCount(Pistache::Tcp::Peer& peer, bool create) {
+  auto data = peer.tryGetData(kQueuedKey);
+  if (data || !create) return std::static_pointer_cast<std::atomic<int>>(data);
+  auto count = std::make_shared<std::atomic<int>>(0);
+  peer.putData(kQueuedKey, count);
+  return count;
+}
+
+int PeerFd(const Http::ResponseWriter& w) {
+  auto peer = w.getPeer();
+  return peer ? peer->fd() : -1;
+}
+
+// A copy of a connection's descriptor, closed with its last holder (-1 when there is none).
+std::shared_ptr<const int> DuplicateSocket(int fd) {
+  const int copy = fd < 0 ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  return {new int(copy), [](const int* p) {
+            if (*p >= 0) ::close(*p);
+            delete p;
+          }};
+}
+
+std::string_view ConnectionValue(bool close, bool http10) {
+  if (close) return "close";
+  return http10 ? "keep-alive" : "";
+}
+
+// Only the write side is shut once the answer is written (RFC 9112 §9.6): the client reads the
+// whole answer and closes, then Pistache sees the end and drops the connection (or drops it as
+// idle after its keep-alive timeout); closing outright could reset it before the client read.
+void EndWrites(int fd) {
+  if (fd >= 0) ::shutdown(fd, SHUT_WR);
+}
+
+// Through Pistache's writer: queued, then written on a later turn of the reactor's loop.
+void SendQueued(Http::ResponseWriter& w, const Answer& answer, const Link& link, bool close,
+                std::function<void()> done) {
+  if (answer.content_type == kTextType) {
+    w.headers().add<Http::Header::ContentType>(MIME(Text, Plain));
+  } else {
+    w.headers().add<Http::Header::ContentType>(MIME(Application, Json));
+  }
+  w.headers().remove<Http::Header::Connection>();
+  if (close) {
+    w.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
+  } else if (link.http10) {
+    w.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
+  }
+  const int fd = close ? (link.socket ? *link.socket : PeerFd(w)) : -1;
+  auto end = [fd, keep = link, done = std::move(done)] {
+    EndWrites(fd);
+    done();
+  };
+  w.send(static_cast<Http::Code>(answer.status), answer.body)
+      .then([end](ssize_t) { end(); }, [end](const std::exception_ptr&) { end(); });
+}
+
+// Straight to the socket, on the reactor thread; false leaves the answer to SendQueued.
+bool SendNow(Http::ResponseWriter& w, const Answer& answer, const Link& link, bool close,
+             std::function<void()>& done) {
+  auto peer = w.getPeer();
+  if (!peer) return false;
+  if (auto queued = QueuedCount(*peer, false); queued && *queued > 0) return false;  // keeps the order
+  // Allow, Retry-After, WWW-Authenticate: the fields the server added to the answer.
+  const auto& raws = w.headers().rawList();
+  std::vector<std::string> values;  // Raw::value() returns a copy: the fields point into these
+  values.reserve(raws.size());
+  std::vector<WireField> fields;
+  for (const auto& [name, raw] : raws) fields.push_back({name, values.emplace_back(raw.value())});
+  std::string bytes = WireBytes(link.http10 ? HttpMinor::k0 : HttpMinor::k1, answer.status,
+                                Http::codeString(static_cast<Http::Code>(answer.status)), answer.content_type,
+                                ConnectionValue(close, link.http10), fields, answer.body);
+  peer->setIdle(true);  // as Pistache's writer does: the keep-alive timeout runs from the answer on
+  const int fd = peer->fd();
+  const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (n == static_cast<ssize_t>(bytes.size()) || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+    // Written, or the client is gone (Pistache sees that on its next read).
+    if (close && n > 0) EndWrites(fd);
+    done();
+    return true;
+  }
+  // The socket's buffer is full: Pistache's writer sends the rest as the client reads.
+  bytes.erase(0, n > 0 ? static_cast<std::size_t>(n) : 0);
+  const std::size_t size = bytes.size();
+  auto queued = std::make_shared<const QueuedAnswer>(QueuedCount(*peer, true));
+  auto end = [fd, close, queued, done = std::move(done)] {
+    if (close) EndWrites(fd);
+    done();
+  };
+  peer->send(Pistache::RawBuffer(std::move(bytes), size))
+      .then([end](ssize_t) { end(); }, [end](const std::exception_ptr&) { end(); });
+  return true;
+}
+
+}  // namespace
+
+QueuedAnswer::QueuedAnswer(std::shared_ptr<std::atomic<int>> count) : count_(std::move(count)) { ++*count_; }
+
+QueuedAnswer::~QueuedAnswer() { --*count_; }
+
+Link LinkOf(const Http::Request& req) {
+  const bool http10 = req.version() == Http::Version::Http10;
+  const auto raw = req.headers().tryGetRaw("Connection");
+  const std::string value = raw ? raw->value() : std::string();  // Raw::value() returns a copy
+  return {KeepsAlive(http10 ? HttpMinor::k0 : HttpMinor::k1,
+                     raw ? std::optional<std::string_view>(value) : std::nullopt),
+          http10, nullptr, nullptr};
+}
+
+Link Deferred(const Link& link, const Http::ResponseWriter& w) {
+  Link deferred = link;
+  deferred.socket = DuplicateSocket(PeerFd(w));
+  if (auto peer = w.getPeer())
+    deferred.queued = std::make_shared<const QueuedAnswer>(QueuedCount(*peer, true));
+  return deferred;
+}
+
+void Send(Http::ResponseWriter& w, const Answer& answer, const Link& link, bool close,
+          std::function<void()> done) {
+  if (!link.socket && SendNow(w, answer, link, close, done)) return;
+  SendQueued(w, answer, link, close, std::move(done));
+}
+
+}  // namespace podcd::http
