@@ -114,6 +114,7 @@ struct Server::Impl {
   Impl(ServerOptions o, state::Store& s, reconcile::WorkQueue& q, StackCatalog& c, DeferredAnswers& a,
        std::unique_ptr<DeferredAnswers> own)
       : opt(std::move(o)),
+        credentials(Secrets{opt.secret, opt.api_token}),
         store(s),
         queue(q),
         catalog(c),
@@ -140,12 +141,13 @@ struct Server::Impl {
   };
   static const std::array<Route, 8> kRoutes;
 
-  ServerOptions opt;  // secret and api_token: read through Credentials() (SIGHUP replaces them)
-  std::mutex credentials_mutex;
-  std::pair<std::string, std::string> Credentials() {
-    std::lock_guard lock(credentials_mutex);
-    return {opt.secret, opt.api_token};
-  }
+  ServerOptions opt;  // secret and api_token: read from `credentials` (SIGHUP replaces them)
+  struct Secrets {
+    std::string secret;
+    std::string api_token;
+  };
+  Guarded<Secrets> credentials;
+  Secrets Credentials() { return *credentials.Lock(); }
   state::Store& store;
   reconcile::WorkQueue& queue;
   StackCatalog& catalog;
@@ -156,15 +158,15 @@ struct Server::Impl {
   std::string ClientOf(const Http::Request& req) const {
     return clients.ClientOf(req.address().host(), HeaderValue(req.headers(), "X-Forwarded-For"));
   }
-  std::mutex trigger_mutex;  // duplicate check + enqueue + remember are one step
+  // Guards no data: it makes the duplicate check, the enqueue and the remembering one step.
+  std::mutex trigger_mutex;
 
   std::atomic<bool> draining{false};
   std::atomic<std::int64_t> in_flight{0};
   WaitingAnswers waits;
 
   std::unique_ptr<Http::Endpoint> endpoint;
-  std::mutex shutdown_mutex;
-  bool shut_down = false;
+  Guarded<bool> shut_down{false};  // held for the whole shutdown: a second caller waits, then returns
 
   void Handle(const Http::Request& req, Http::ResponseWriter w);
   const Route* Resolve(Exchange& x);
@@ -312,7 +314,7 @@ bool Server::Impl::BodyTooLarge(Exchange& x) {
 
 bool Server::Impl::ApiAllowed(Exchange& x) {
   const std::string client = ClientOf(x.req);
-  const std::string token = Credentials().second;
+  const std::string token = Credentials().api_token;
   if (token.empty()) {
     if (IsLoopbackAddress(client)) return true;
     ReplyError(x, {ErrorCode::kPermissionDenied,
@@ -338,7 +340,7 @@ bool Server::Impl::ApiAllowed(Exchange& x) {
 bool Server::Impl::SignatureValid(Exchange& x) {
   const std::string client = ClientOf(x.req);
   if (RateLimited(x, client) || BodyTooLarge(x)) return false;
-  if (VerifyTrigger(Credentials().first, PistacheHeaders(x.req.headers()), x.req.body())) return true;
+  if (VerifyTrigger(Credentials().secret, PistacheHeaders(x.req.headers()), x.req.body())) return true;
   limiter.Lock()->RecordFailure(client, Clock::now());
   log::Warn("webhook rejected: invalid or missing signature",
             {{"client", client}, {"path", x.req.resource()}});
@@ -496,14 +498,12 @@ Server::~Server() {
 }
 
 void Server::UpdateCredentials(std::string secret, std::string api_token) {
-  std::lock_guard lock(impl_->credentials_mutex);
-  impl_->opt.secret = std::move(secret);
-  impl_->opt.api_token = std::move(api_token);
+  *impl_->credentials.Lock() = Impl::Secrets{std::move(secret), std::move(api_token)};
 }
 
 Expected<void> Server::Start() {
   auto& o = impl_->opt;
-  if (o.secret.empty()) return Fail(ErrorCode::kInvalidArgument, "webhook.secret is empty");
+  if (impl_->Credentials().secret.empty()) return Fail(ErrorCode::kInvalidArgument, "webhook.secret is empty");
   try {
     Pistache::Address addr(o.host, Pistache::Port(o.port));
     impl_->endpoint = std::make_unique<Http::Endpoint>(addr);
@@ -535,9 +535,9 @@ std::uint16_t Server::Port() const {
 
 void Server::Shutdown(std::chrono::milliseconds drain_timeout) {
   auto& im = *impl_;
-  std::lock_guard guard(im.shutdown_mutex);
-  if (im.shut_down) return;
-  im.shut_down = true;
+  auto shut_down = im.shut_down.Lock();
+  if (*shut_down) return;
+  *shut_down = true;
   auto deadline = Clock::now() + drain_timeout;
   im.draining = true;
   auto wait_until = [&](auto pred) {

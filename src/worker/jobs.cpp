@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <iostream>
 #include <iterator>
-#include <mutex>
 
 #include "cli/common.hpp"
 #include "podman/client.hpp"
@@ -17,6 +16,7 @@
 #include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
 #include "reconcile/self_update.hpp"
+#include "util/guarded.hpp"
 #include "util/log.hpp"
 #include "util/metrics.hpp"
 #include "worker/job_steps.hpp"
@@ -31,12 +31,13 @@ using cli::GlobalOptions;
 std::atomic<bool> g_stop{false};
 extern "C" void OnStopSignal(int /*sig*/) { g_stop.store(true); }
 
-std::mutex g_out_mutex;
+// The event stream to the daemon: one whole line at a time, whichever thread writes.
+Guarded<std::FILE*> g_out{stdout};
 void Emit(const std::string& line) {
-  std::lock_guard lock(g_out_mutex);
-  std::fwrite(line.data(), 1, line.size(), stdout);
-  std::fputc('\n', stdout);
-  std::fflush(stdout);
+  auto out = g_out.Lock();
+  std::fwrite(line.data(), 1, line.size(), *out);
+  std::fputc('\n', *out);
+  std::fflush(*out);
 }
 
 // The RunContext of a worker: every call becomes an event line for the daemon.
