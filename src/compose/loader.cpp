@@ -16,8 +16,17 @@ Loader::Loader(const StackDir& stack, const LoadOptions& o) : stack_(stack), opt
     fs::path sd = o.secrets_dir.is_relative() ? o.repo_root / o.secrets_dir : o.secrets_dir;
     secrets_ = fs::weakly_canonical(fs::absolute(sd), ec);
   }
-  dir_ = fs::absolute(stack.dir).lexically_normal();
-  file_ = RepoRel(fs::absolute(stack.compose_file).lexically_normal());
+  // The stack's paths under the canonical root: when the root's path runs through a symlink
+  // (a TMPDIR, a mount point), the lexical checks must compare like with like.
+  const fs::path root = fs::absolute(o.repo_root).lexically_normal();
+  auto under_repo = [&](const fs::path& p) {
+    const fs::path abs = fs::absolute(p).lexically_normal();
+    const fs::path rel = abs.lexically_relative(root);
+    if (rel.empty() || *rel.begin() == "..") return abs;
+    return (repo_ / rel).lexically_normal();
+  };
+  dir_ = under_repo(stack.dir);
+  file_ = RepoRel(under_repo(stack.compose_file));
   budget_ = o.max_hash_bytes;
 }
 

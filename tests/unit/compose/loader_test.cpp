@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "core/fingerprint.hpp"
 #include "helpers.hpp"
 
 using namespace podcd;
@@ -676,4 +677,28 @@ TEST_CASE("a long ulimit needs both soft and hard") {
   }
   auto ok = repo.Ok("u", "services:\n  a:\n    image: x\n    ulimits: {nofile: {soft: 10, hard: 20}}\n");
   CHECK(ok.services[0].ulimits.at("nofile").hard == 20);
+}
+
+TEST_CASE("a repository reached through a symlink loads like any other") {
+  // The root is canonicalised; the stack's paths used to stay lexical, so a root through a
+  // symlink (a TMPDIR on a symlink, a mount) made the stack's own .env "outside the repository".
+  Repo repo;
+  repo.Write("services/web/.env", "TAG=1\n");
+  repo.Write("services/web/app.env", "A=1\n");
+  repo.Write("services/web/conf/x.conf", "x\n");
+  const auto link = repo.tmp.path() / "link";
+  std::filesystem::create_directory_symlink(repo.Root(), link);
+  auto options = repo.options;
+  options.repo_root = link;
+  const auto dir = link / "services/web";
+  repo.Write("services/web/compose.yml",
+             "services:\n  web:\n    image: x:${TAG}\n    env_file: app.env\n    volumes: [./conf:/conf]\n");
+  auto through_link = compose::LoadStack(compose::StackDir{"web", dir, dir / "compose.yml"}, options);
+  if (!through_link) FAIL(Join(through_link.error()));
+  const auto direct = repo.Ok("web",
+                              "services:\n  web:\n    image: x:${TAG}\n    env_file: app.env\n"
+                              "    volumes: [./conf:/conf]\n");
+  CHECK(through_link->compose_file == direct.compose_file);
+  CHECK(core::Fingerprint(*through_link, through_link->services.front()) ==
+        core::Fingerprint(direct, direct.services.front()));
 }
