@@ -313,7 +313,7 @@ void Loader::DependsOnDef(const Node& v, const std::string& p, core::Service& s)
       TypeErr(*e.value, q, "a mapping");
     }
     s.depends_on[e.key] = d;
-    service_refs_.push_back({s.name, e.key, e.key_mark, q});
+    service_refs_.push_back({s.name, e.key, e.key_mark, q, !d.required});
   }
 }
 
