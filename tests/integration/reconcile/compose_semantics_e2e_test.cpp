@@ -122,6 +122,8 @@ TEST_CASE("profiles: only enabled services run; switching a profile off removes 
   auto third = rig.Reconcile();
   INFO(third.Describe());
   REQUIRE(third.Succeeded());
+  CHECK(Contains(third.Log(),
+                 "debug: removed (service not enabled: none of its profiles is in COMPOSE_PROFILES)"));
   ids = rig.Ids(stack);
   CHECK(ids.size() == 1);
   CHECK(ids.contains("web"));
