@@ -213,16 +213,19 @@ void Loader::Resolve() {
   for (const auto& r : service_refs_) {
     if (!has_service(r.to)) ErrAt(r.mark, r.path, "refers to unknown service " + Quoted(r.to));
   }
+  FindDisabled();
+  // The default network exists when an enabled service is on it.
   for (const auto& r : network_refs_) {
-    if (r.to == "default" && !out_.networks.contains("default")) {
-      out_.networks["default"] = DefaultNetwork();
+    if (r.to == "default") {
+      if (!out_.networks.contains("default") && !disabled_.contains(r.from))
+        out_.networks["default"] = DefaultNetwork();
     } else if (!out_.networks.contains(r.to)) {
       ErrAt(r.mark, r.path,
             "refers to network " + Quoted(r.to) + ", which the top-level `networks` does not define");
     }
   }
   for (const auto& s : out_.services) {
-    if (s.networks.contains("default") && !out_.networks.contains("default")) {
+    if (s.networks.contains("default") && !out_.networks.contains("default") && !disabled_.contains(s.name)) {
       out_.networks["default"] = DefaultNetwork();
     }
   }
@@ -238,25 +241,7 @@ void Loader::Resolve() {
             "refers to " + Quoted(r.to) + ", which the top-level `" + r.from + "` does not define");
     }
   }
-  // links: "db:database" makes "database" an alias of db on db's networks.
-  for (auto& s : out_.services) {
-    for (const auto& l : s.links) {
-      auto c = l.find(':');
-      std::string target = l.substr(0, c);
-      std::string alias = c == std::string::npos ? target : l.substr(c + 1);
-      core::Service* t = nullptr;
-      for (auto& o : out_.services) {
-        if (o.name == target) t = &o;
-      }
-      if (!t) {
-        Err(Node{}, "services." + s.name + ".links", "refers to unknown service " + Quoted(target));
-        continue;
-      }
-      if (alias != target) {
-        for (auto& [_, n] : t->networks) n.aliases.push_back(alias);
-      }
-    }
-  }
+  Links();
   for (auto& s : out_.services) {
     for (auto& [_, n] : s.networks) n.aliases = SortedUnique(std::move(n.aliases));
     for (const auto& c : s.configs) {
@@ -271,11 +256,36 @@ void Loader::Resolve() {
     }
     s.files = SortedUnique(std::move(s.files));
   }
+  // Two alternatives of one service (in two profiles) may share a container_name.
   std::set<std::string> names;
   for (const auto& s : out_.services) {
+    if (disabled_.contains(s.name)) continue;
     if (!s.container_name.empty() && !names.insert(s.container_name).second) {
       Err(Node{}, "services." + s.name + ".container_name",
           "is used by two services: " + Quoted(s.container_name));
+    }
+  }
+  DropDisabled();
+}
+
+// links: "db:database" makes "database" an alias of db on db's networks.
+void Loader::Links() {
+  for (auto& s : out_.services) {
+    for (const auto& l : s.links) {
+      auto c = l.find(':');
+      std::string target = l.substr(0, c);
+      std::string alias = c == std::string::npos ? target : l.substr(c + 1);
+      core::Service* t = nullptr;
+      for (auto& o : out_.services) {
+        if (o.name == target) t = &o;
+      }
+      if (!t) {
+        Err(Node{}, "services." + s.name + ".links", "refers to unknown service " + Quoted(target));
+        continue;
+      }
+      if (alias != target && !disabled_.contains(s.name)) {
+        for (auto& [_, n] : t->networks) n.aliases.push_back(alias);
+      }
     }
   }
 }

@@ -74,6 +74,10 @@ Expected<RepoLoad> LoadRepository(std::string_view services_dir, const LoadOptio
 // getenv() restricted to `names`.
 Lookup HostEnv(const std::vector<std::string>& names);
 
+// A container path in its clean form, as docker compose writes mount targets (Go's
+// path.Clean): "/data/" -> "/data", "/data//x/" -> "/data/x", "/./a/../b" -> "/b".
+std::string CleanContainerPath(std::string_view path);
+
 // POSIX-shell-like word splitting for string `command`/`entrypoint` (quotes and
 // backslashes only; nothing is expanded or executed).
 Expected<std::vector<std::string>> SplitCommand(std::string_view text);

@@ -60,6 +60,7 @@ class Loader {
     std::string to;
     tree::Mark mark;
     std::string path;
+    bool optional = false;  // depends_on with required: false
   };
   // What a service's keys leave for the checks after the whole service is read.
   struct ServiceParse {
@@ -125,7 +126,13 @@ class Loader {
                    std::map<std::string, Def>& dst);
   void External(const Node& v, const std::string& p, bool& external, std::string& name);
   void Resolve();
+  void Links();
   core::NetworkDef DefaultNetwork() const;
+
+  // ---------- profiles (profiles.cpp)
+  // Finds the services COMPOSE_PROFILES leaves disabled; refuses an enabled one that needs one.
+  void FindDisabled();
+  void DropDisabled();
 
   // ---------- services (service.cpp)
   void ServiceDef(const std::string& name, const Node& n, const std::string& path);
@@ -177,6 +184,7 @@ class Loader {
   core::Stack out_;
   LoadErrors errors_;
   std::vector<Ref> service_refs_, network_refs_, volume_refs_, object_refs_;
+  std::set<std::string> disabled_;  // services whose profiles are all inactive
   std::map<std::string, tree::Mark> marks_;
 };
 

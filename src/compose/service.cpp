@@ -101,6 +101,13 @@ void Loader::FinishService(const Node& n, const std::string& path, ServiceParse&
   } else if (!sp.has_networks) {
     s.networks["default"] = {};
   }
+  // `tmpfs` entries are kept as written ("/path[:options]") but for the path's clean form.
+  for (auto& t : s.tmpfs) {
+    if (!t.starts_with('/')) continue;
+    const auto colon = t.find(':');
+    t = CleanContainerPath(std::string_view(t).substr(0, colon)) +
+        (colon == std::string::npos ? std::string() : t.substr(colon));
+  }
   s.files = SortedUnique(std::move(s.files));
   marks_[s.name] = n.mark;
   out_.services.push_back(std::move(s));
@@ -306,7 +313,7 @@ void Loader::DependsOnDef(const Node& v, const std::string& p, core::Service& s)
       TypeErr(*e.value, q, "a mapping");
     }
     s.depends_on[e.key] = d;
-    service_refs_.push_back({s.name, e.key, e.key_mark, q});
+    service_refs_.push_back({s.name, e.key, e.key_mark, q, !d.required});
   }
 }
 

@@ -23,6 +23,7 @@ void Loader::Volumes(const Node& v, const std::string& p, core::Service& s) {
       Err(item, q, "the container path must be absolute, got " + Quoted(m.target));
       continue;
     }
+    m.target = CleanContainerPath(m.target);
     if (m.type == core::MountType::kBind && !BindSource(item, q, m, s)) continue;
     if (m.type == core::MountType::kVolume && !m.source.empty())
       volume_refs_.push_back({s.name, m.source, item.mark, q});
@@ -193,6 +194,35 @@ bool Loader::BindSource(const Node& item, const std::string& q, core::Mount& m, 
   if (!key) return false;
   s.files.push_back(*key);
   return true;
+}
+
+// Go's path.Clean, lexically: compose cleans every mount target so, and Podman compares
+// destinations as strings (a read-only container's default tmpfs yields to a mount there).
+std::string CleanContainerPath(std::string_view path) {
+  if (path.empty()) return ".";
+  const bool rooted = path.front() == '/';
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    std::size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    std::string_view part = path.substr(start, slash - start);
+    if (part == "..") {
+      if (!parts.empty() && parts.back() != "..")
+        parts.pop_back();
+      else if (!rooted)
+        parts.push_back(part);  // a relative path keeps leading ".."; "/.." is "/"
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    start = slash + 1;
+  }
+  std::string out = rooted ? "/" : "";
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += '/';
+    out += parts[i];
+  }
+  return out.empty() ? "." : out;
 }
 
 }  // namespace podcd::compose

@@ -247,7 +247,10 @@ struct Stack {
   std::string name;               // the compose project name: `name:` or the directory name
   std::string dir;                // the stack directory name under the services directory
   std::string compose_file;       // repo-relative path of the compose file
-  std::vector<Service> services;  // sorted by name
+  std::vector<Service> services;  // sorted by name; only the enabled ones (see `disabled`)
+  // Services the compose file defines but whose `profiles` are all inactive (COMPOSE_PROFILES):
+  // validated, not deployed; a container of one is removed like that of a deleted service.
+  std::vector<std::string> disabled;  // sorted
   std::map<std::string, NetworkDef> networks;
   std::map<std::string, VolumeDef> volumes;
   std::map<std::string, FileObjectDef> configs;

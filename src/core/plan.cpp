@@ -146,7 +146,12 @@ StackPlan PlanStack(const DesiredStack& want, const std::vector<const ActualCont
     o.name = c->service;
     o.action = Action::kRemove;
     o.containers.push_back(c->id);
-    if (o.reasons.empty()) o.reasons.push_back("service removed from the compose file");
+    if (o.reasons.empty()) {
+      const bool disabled =
+          std::find(want.disabled.begin(), want.disabled.end(), c->service) != want.disabled.end();
+      o.reasons.push_back(disabled ? "service not enabled: none of its profiles is in COMPOSE_PROFILES"
+                                   : "service removed from the compose file");
+    }
   }
   for (auto& [name, o] : orphans) st.services.push_back(std::move(o));
 

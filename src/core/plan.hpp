@@ -49,6 +49,9 @@ struct DesiredStack {
   StackStatus status = StackStatus::kOk;
   std::vector<std::string> problems;  // errors or policy violations, for invalid/refused
   std::vector<DesiredService> services;
+  // Services of the compose file that its profiles leave out (core::Stack::disabled): their
+  // containers are removed like those of deleted services, with that reason.
+  std::vector<std::string> disabled;
 };
 
 // One podcd-labelled container on the host.

@@ -317,6 +317,7 @@ std::string ToSpecGeneratorJson(const ContainerSpec& spec) {
   StrArray(w, "cap_drop", spec.cap_drop);
   BoolField(w, "privileged", spec.privileged);
   BoolField(w, "read_only_filesystem", spec.read_only);
+  BoolField(w, "read_write_tmpfs", spec.read_write_tmpfs);
   BoolField(w, "init", spec.init);
   if (spec.stop_signal) {
     w.Key("stop_signal");

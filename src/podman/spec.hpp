@@ -110,6 +110,11 @@ struct ContainerSpec {
   std::vector<std::string> cap_drop;
   bool privileged = false;
   bool read_only = false;
+  // With read_only: writable tmpfs on /run, /tmp and /var/tmp, as `podman run --read-only`
+  // gives (its --read-only-tmpfs). Podman 4.3 ignores this field (its CLI adds the mounts
+  // itself, so podcd does too: see reconcile/spec_map); later versions also keep /dev writable
+  // only when it is set.
+  bool read_write_tmpfs = false;
   bool init = false;
   std::optional<int> stop_signal;        // a signal number (see ParseSignal)
   std::optional<unsigned> stop_timeout;  // seconds between the stop signal and SIGKILL

@@ -736,8 +736,11 @@ void StackRun::RemoveDropped(bool failed) {
   for (size_t i = 0; i < services_.size(); ++i) {
     const auto& s = services_[i];
     if (s.action != core::Action::kRemove || failed) continue;
-    results_[i] = {s.name, ServiceOutcome::kRemoved, "service removed from the compose file", 0, -1};
-    Log(s.name + ": removed (no longer in the compose file)");
+    // The plan's reason: deleted from the file, or its profiles switched off.
+    const std::string why = s.reasons.empty() ? "service removed from the compose file" : s.reasons.front();
+    results_[i] = {s.name, ServiceOutcome::kRemoved, why, 0, -1};
+    Log(s.name + ": removed (" +
+        (why == "service removed from the compose file" ? "no longer in the compose file" : why) + ")");
   }
 }
 

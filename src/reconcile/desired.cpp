@@ -74,6 +74,7 @@ LoadedStack LoadOne(const compose::StackDir& dir, const compose::LoadOptions& op
     ds.restart = s.restart;
     d.services.push_back(std::move(ds));
   }
+  d.disabled = loaded->disabled;
   out.model = std::move(*loaded);
   return out;
 }
@@ -128,7 +129,7 @@ Expected<DesiredState> LoadDesired(const config::Config& config) {
 
   DesiredState out;
   for (const auto& [name, err] : found->errors) {
-    out.stacks.push_back({name, core::StackStatus::kInvalid, {err.What()}, {}});
+    out.stacks.push_back({name, core::StackStatus::kInvalid, {err.What()}, {}, {}});
   }
   for (auto& one : LoadAll(found->stacks, opts, policy)) {
     if (one.model) out.models.emplace(one.desired.name, std::move(*one.model));

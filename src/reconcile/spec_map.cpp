@@ -169,6 +169,24 @@ Expected<void> MapMounts(const core::Stack& stack, const core::Service& s, const
   return bind_objects(s.secrets, stack.secrets, "/run/secrets/");
 }
 
+// `podman run --read-only` (--read-only-tmpfs, on by default) mounts a writable tmpfs on /run,
+// /tmp and /var/tmp, where programs write pid files and scratch data; podman-compose gets them
+// so. Podman 4.3's API does not: its CLI adds them, with these options. A mount the service
+// puts there itself wins, as in Podman. (Configs and secrets below /run sit on top: Podman
+// mounts by depth.)
+void ReadOnlyTmpfs(podman::ContainerSpec& spec) {
+  spec.read_write_tmpfs = true;
+  auto mounted = [&](std::string_view dest) {
+    auto at = [&](const auto& mounts) {
+      return std::any_of(mounts.begin(), mounts.end(), [&](const auto& m) { return m.destination == dest; });
+    };
+    return at(spec.binds) || at(spec.volumes) || at(spec.tmpfs);
+  };
+  for (const char* dest : {"/run", "/tmp", "/var/tmp"}) {
+    if (!mounted(dest)) spec.tmpfs.push_back({dest, {"rw", "rprivate", "nosuid", "nodev", "tmpcopyup"}});
+  }
+}
+
 Expected<void> MapNamespaces(const core::Stack& stack, const core::Service& s, const std::string& where,
                              ServiceJob& job) {
   podman::ContainerSpec& spec = job.spec;
@@ -349,6 +367,7 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
   MapCommandAndLabels(stack, s, labels, job.spec);
   MapPorts(s, job);
   if (auto r = MapMounts(stack, s, where, job.spec); !r) return std::unexpected(r.error());
+  if (s.read_only) ReadOnlyTmpfs(job.spec);
   if (auto r = MapNamespaces(stack, s, where, job); !r) return std::unexpected(r.error());
   if (auto r = MapProcess(s, where, job); !r) return std::unexpected(r.error());
   if (auto r = MapLimits(s, where, job.spec); !r) return std::unexpected(r.error());

@@ -6,7 +6,11 @@
 
 namespace podcd::test {
 
-inline void WriteGoldenFiles(const Repo& repo) {
+// The files the fixtures reference; and every profile active (COMPOSE_PROFILES=* in podcd's
+// environment, which enters no fingerprint), so that the profiled services are deployed.
+inline void WriteGoldenFiles(Repo& repo) {
+  repo.options.host_env =
+      compose::ChainLookup(repo.options.host_env, compose::MapLookup({{"COMPOSE_PROFILES", "*"}}));
   for (const char* stack : {"golden", "web", "stack7"}) {
     const std::string dir = std::string("services/") + stack + "/";
     repo.Write(dir + ".env", "TAG=1.2\nPORT=20007\nGREETING=hello\n");

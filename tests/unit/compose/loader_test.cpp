@@ -46,7 +46,7 @@ TEST_CASE("discovery: compose file order, duplicates, bad names") {
 
 TEST_CASE("a full service in short syntax") {
   Repo repo;
-  repo.Write("services/web/.env", "TAG=1.25\nHOST_PORT=8080\n");
+  repo.Write("services/web/.env", "TAG=1.25\nHOST_PORT=8080\nCOMPOSE_PROFILES=debug\n");
   repo.Write("services/web/app.env", "FROM_FILE=1\nOVERRIDDEN=file\n");
   repo.Write("services/web/nginx.conf", "server {}\n");
   auto s = repo.Ok("web", R"(

@@ -145,6 +145,22 @@ TEST_CASE("services and stacks gone from the repo are planned for removal") {
         std::vector<std::string>{"service removed from the compose file"});
 }
 
+TEST_CASE("a service whose profiles are switched off is removed, and the plan says why") {
+  auto web = Stack("web", {Svc("site", "f1")});
+  web.disabled = {"debug"};
+  auto p =
+      Plan({web}, {Running("web", "site", "f1"), Running("web", "debug", "d"), Running("web", "old", "x")});
+  REQUIRE(p.stacks.size() == 1);
+  const auto& services = p.stacks[0].services;
+  REQUIRE(services.size() == 3);
+  CHECK(services[1].name == "debug");
+  CHECK(services[1].action == Action::kRemove);
+  CHECK(services[1].reasons ==
+        std::vector<std::string>{"service not enabled: none of its profiles is in COMPOSE_PROFILES"});
+  CHECK(services[2].name == "old");
+  CHECK(services[2].reasons == std::vector<std::string>{"service removed from the compose file"});
+}
+
 TEST_CASE("invalid and refused stacks are reported and their containers left alone") {
   DesiredStack bad;
   bad.name = "web";

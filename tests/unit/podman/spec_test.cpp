@@ -194,3 +194,15 @@ TEST_CASE("missing nofile and nproc limits are sent as this process's own", "[po
   CHECK(At(doc, "/r_limits/2/soft")->GetUint64() == nproc.rlim_cur);
   CHECK(At(doc, "/r_limits/2/hard")->GetUint64() == nproc.rlim_max);
 }
+
+TEST_CASE("read_write_tmpfs is sent when set, as libpod's read_write_tmpfs", "[podman][spec]") {
+  ContainerSpec spec;
+  spec.image = "img";
+  spec.read_only = true;
+  CHECK(At(Parse(ToSpecGeneratorJson(spec)), "/read_write_tmpfs") == nullptr);
+  spec.read_write_tmpfs = true;
+  auto doc = Parse(ToSpecGeneratorJson(spec));
+  REQUIRE(At(doc, "/read_write_tmpfs") != nullptr);
+  CHECK(At(doc, "/read_write_tmpfs")->GetBool());
+  CHECK(At(doc, "/read_only_filesystem")->GetBool());
+}

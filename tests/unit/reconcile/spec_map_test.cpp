@@ -87,8 +87,11 @@ TEST_CASE("every compose field maps onto the container spec with podcd's labels"
   REQUIRE(s.volumes.size() == 1);
   CHECK(s.volumes[0].name == "web_data");
   CHECK(s.volumes[0].destination == "/data");
-  REQUIRE(s.tmpfs.size() == 1);
+  // The service's own /run, then read_only's writable /tmp and /var/tmp.
+  REQUIRE(s.tmpfs.size() == 3);
   CHECK(s.tmpfs[0].destination == "/run");
+  CHECK(s.tmpfs[1].destination == "/tmp");
+  CHECK(s.tmpfs[2].destination == "/var/tmp");
   REQUIRE(s.networks.size() == 1);
   CHECK(s.networks[0].name == "web_front");
   for (auto alias : {"www", "site", "web-site"}) {
@@ -293,4 +296,46 @@ TEST_CASE("depends_on conditions travel to the applier") {
   REQUIRE(job.depends_on.size() == 1);
   CHECK(job.depends_on[0].service == "db");
   CHECK(ToString(job.depends_on[0].condition) == "service_healthy");
+}
+
+namespace {
+
+// The tmpfs mounts of a spec, "destination options,..." each.
+std::vector<std::string> TmpfsOf(const podman::ContainerSpec& s) {
+  std::vector<std::string> out;
+  for (const auto& t : s.tmpfs) {
+    std::string text = t.destination;
+    for (std::size_t i = 0; i < t.options.size(); ++i) text += (i == 0 ? " " : ",") + t.options[i];
+    out.push_back(text);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("read_only gets podman run --read-only's writable tmpfs on /run, /tmp and /var/tmp") {
+  test::Repo repo;
+  auto st = Load(repo, "ro",
+                 "services:\n"
+                 "  plain: {image: localhost/bb:1, read_only: true}\n"
+                 "  own: {image: localhost/bb:1, read_only: true, tmpfs: \"/tmp/:size=1m\",\n"
+                 "        volumes: [\"data:/var/tmp\"]}\n"
+                 "  bound: {image: localhost/bb:1, read_only: true, volumes: [\"./run:/run\"]}\n"
+                 "  writable: {image: localhost/bb:1, tmpfs: /tmp}\n"
+                 "volumes: {data: {}}\n");
+  const std::string kOptions = " rw,rprivate,nosuid,nodev,tmpcopyup";
+  auto plain = Map(st, "plain").spec;
+  CHECK(plain.read_only);
+  CHECK(plain.read_write_tmpfs);
+  CHECK(TmpfsOf(plain) ==
+        std::vector<std::string>{"/run" + kOptions, "/tmp" + kOptions, "/var/tmp" + kOptions});
+  // What the service mounts there itself stays; only the rest get the default.
+  auto own = Map(st, "own").spec;
+  CHECK(TmpfsOf(own) == std::vector<std::string>{"/tmp size=1m", "/run" + kOptions});
+  auto bound = Map(st, "bound").spec;
+  CHECK(TmpfsOf(bound) == std::vector<std::string>{"/tmp" + kOptions, "/var/tmp" + kOptions});
+  auto writable = Map(st, "writable").spec;
+  CHECK_FALSE(writable.read_only);
+  CHECK_FALSE(writable.read_write_tmpfs);
+  CHECK(TmpfsOf(writable) == std::vector<std::string>{"/tmp"});
 }
