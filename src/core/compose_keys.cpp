@@ -311,7 +311,7 @@ constexpr ServiceKey kServiceKeys[] = {
     Row<&S::cap_add>           ("cap_add",           P::kCapabilities, "cap_add"),
     Row<&S::cap_drop>          ("cap_drop",          P::kCapabilities, "cap_drop"),
     Row<&S::privileged>        ("privileged",        P::kBool, "privileged"),
-    Row<&S::read_only>         ("read_only",         P::kBool, "read_only_filesystem"),
+    Row<&S::read_only>         ("read_only",         P::kBool, "read_only_filesystem read_write_tmpfs mounts"),
     Row<&S::tmpfs>             ("tmpfs",             P::kList, "mounts"),
     Row<&S::init>              ("init",              P::kOptionalBool, "init"),
     Row<&S::stop_grace_period> ("stop_grace_period", P::kDuration, "stop_timeout"),
