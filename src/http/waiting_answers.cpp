@@ -52,6 +52,11 @@ void WaitingAnswers::Loop() {
     std::vector<std::unique_ptr<Waiter>> ready;
     for (auto it = waiters_.begin(); it != waiters_.end();) {
       auto d = store_.Get((*it)->id);
+      // The deployment that does a superseded one's work answers for it.
+      while (d && d->state == state::DeploymentState::kSuperseded && !d->superseded_by.empty()) {
+        (*it)->id = d->superseded_by;
+        d = store_.Get((*it)->id);
+      }
       if (stop_ || !d || state::IsFinished(d->state) || now >= (*it)->deadline) {
         ready.push_back(std::move(*it));
         it = waiters_.erase(it);
