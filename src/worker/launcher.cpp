@@ -125,7 +125,8 @@ Expected<void> Launcher::Run(std::string_view command, const Request& request, r
   reader.Finish();
   const std::string how = process::DescribeExit(*ended);
   log::Debug("worker ended", {{"command", std::string(command)}, {"how", how}});
-  if (over_time) {
+  // A job that still finished its work within the grace period succeeded.
+  if (over_time && !(reader.result && *reader.result)) {
     return Fail(ErrorCode::kTimeout,
                 "worker exceeded its time limit (" + FormatDuration(limits.timeout) + ", worker.timeout)" +
                     (ended->timed_out ? "; killed after " + FormatDuration(GraceAfter(limits.timeout)) +

@@ -184,6 +184,17 @@ TEST_CASE("a worker past its time limit is stopped at a safe point, or killed a 
     CHECK(std::chrono::steady_clock::now() - start < 10s);
   }
   {
+    // Asked to stop, it still finishes its work within the grace period: that is a success.
+    Launcher launcher(Script(dir,
+                             "cat >/dev/null\n"
+                             "trap 'echo \"{\\\"result\\\":{\\\"ok\\\":true}}\"; exit 0' TERM\n"
+                             "while :; do sleep 0.05; done\n"),
+                      {});
+    Recorder ctx;
+    auto r = launcher.Run("__run", {}, ctx, nullptr, limits);
+    CHECK(r);
+  }
+  {
     // Within its limit: its own answer.
     Launcher launcher(Script(dir, "cat >/dev/null\necho '{\"result\":{\"ok\":true}}'\n"), {});
     Recorder ctx;
