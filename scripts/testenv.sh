@@ -6,6 +6,7 @@
 #
 #   scripts/testenv.sh start DIR   # starts everything, writes DIR/env.sh
 #   scripts/testenv.sh env DIR     # prints DIR/env.sh (eval "$(scripts/testenv.sh env DIR)")
+#   scripts/testenv.sh driver DIR  # prints the storage driver start would pick for DIR
 #   scripts/testenv.sh stop DIR    # removes the env's containers, kills the PIDs it started,
 #                                  # unmounts and removes DIR
 #
@@ -15,13 +16,13 @@
 set -euo pipefail
 
 usage() {
-  echo "usage: $0 start|stop|env DIR" >&2
+  echo "usage: $0 start|stop|env|driver DIR" >&2
   exit 2
 }
 
 [ $# -eq 2 ] || usage
 cmd=$1
-if [ "$cmd" = start ]; then
+if [ "$cmd" = start ] || [ "$cmd" = driver ]; then
   mkdir -p "$2" || exit 1
 elif [ ! -d "$2" ]; then
   [ "$cmd" = stop ] && exit 0
@@ -169,6 +170,35 @@ EOF
   return 1
 }
 
+# Podman's overlay driver cannot stack its layers on an overlayfs (a CI runner that is itself a
+# container) nor on some other file systems: there it takes vfs (a full copy per layer: slower,
+# bigger, but it works anywhere). Elsewhere overlay, when a trial overlay mount under DIR works
+# (or cannot be tried: not root). PODCD_TESTENV_STORAGE_DRIVER overrides the choice.
+storage_driver() {
+  local dir=$1 fs probe ok=1
+  if [ -n "${PODCD_TESTENV_STORAGE_DRIVER:-}" ]; then
+    echo "$PODCD_TESTENV_STORAGE_DRIVER"
+    return 0
+  fi
+  fs=$(stat -f -c %T "$dir" 2>/dev/null || echo unknown)
+  if [ "$fs" = overlayfs ]; then
+    echo vfs
+    return 0
+  fi
+  if [ "$(id -u)" -eq 0 ]; then
+    probe=$(mktemp -d "$dir/.overlay-probe.XXXXXX")
+    mkdir -p "$probe/lower" "$probe/upper" "$probe/work" "$probe/merged"
+    if mount -t overlay overlay -o "lowerdir=$probe/lower,upperdir=$probe/upper,workdir=$probe/work" \
+      "$probe/merged" 2>/dev/null; then
+      umount "$probe/merged" 2>/dev/null || umount -l "$probe/merged" 2>/dev/null || true
+    else
+      ok=0
+    fi
+    rm -rf "$probe"
+  fi
+  if [ "$ok" = 1 ]; then echo overlay; else echo vfs; fi
+}
+
 write_configs() {
   # A subnet range of its own per env: each env has its own IPAM and network list, so two
   # envs on one host must not hand out the same addresses.
@@ -196,9 +226,11 @@ network_config_dir = "$DIR/networks"
 default_subnet = "10.$octet.255.0/24"
 default_subnet_pools = [{"base" = "10.$octet.0.0/16", "size" = 24}]
 EOF
+  STORAGE_DRIVER=$(storage_driver "$DIR/storage")
+  log "storage driver $STORAGE_DRIVER ($DIR is on $(stat -f -c %T "$DIR/storage" 2>/dev/null || echo an unknown file system))"
   cat >"$DIR/storage.conf" <<EOF
 [storage]
-driver = "overlay"
+driver = "$STORAGE_DRIVER"
 graphroot = "$DIR/storage/graphroot"
 runroot = "$SHORT_TMP/runroot"
 EOF
@@ -261,7 +293,7 @@ do_start() {
     exit 1
   fi
 
-  REGISTRY_PORT="" REGISTRY_PID="" AUTH_REGISTRY_PORT="" AUTH_REGISTRY_PID=""
+  REGISTRY_PORT="" REGISTRY_PID="" AUTH_REGISTRY_PORT="" AUTH_REGISTRY_PID="" STORAGE_DRIVER=""
   # The store's runroot and Podman's tmp_dir live in a short directory of their own, linked
   # as DIR/run: conmon's exit command (`podman container cleanup`) refuses a runroot longer
   # than 50 characters, and then every `wait` of a container that ended takes Podman's 20 s
@@ -290,7 +322,7 @@ do_start() {
     exit 1
   fi
   build_image
-  log "ready: socket $sock, registries 127.0.0.1:$REGISTRY_PORT and 127.0.0.1:$AUTH_REGISTRY_PORT (auth), image localhost/bb:1"
+  log "ready: storage driver $STORAGE_DRIVER, socket $sock, registries 127.0.0.1:$REGISTRY_PORT and 127.0.0.1:$AUTH_REGISTRY_PORT (auth), image localhost/bb:1"
 }
 
 write_env() {
@@ -313,6 +345,7 @@ export PODCD_TESTENV_PODMAN_PID='$service_pid'
 export PODCD_TESTENV_REGISTRY_PID='$REGISTRY_PID'
 export PODCD_TESTENV_AUTH_REGISTRY_PID='$AUTH_REGISTRY_PID'
 export PODCD_TESTENV_TMP='$SHORT_TMP'
+export PODCD_TESTENV_STORAGE_DRIVER_USED='${STORAGE_DRIVER:-}'
 EOF
 }
 
@@ -332,6 +365,10 @@ case "$cmd" in
     do_start
     ;;
   stop) do_stop ;;
+  driver)
+    mkdir -p "$DIR/storage"
+    storage_driver "$DIR/storage"
+    ;;
   env)
     [ -f "$DIR/env.sh" ] || { log "no env in $DIR (run: $0 start $DIR)"; exit 1; }
     cat "$DIR/env.sh"

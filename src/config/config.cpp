@@ -1,6 +1,7 @@
 #include "config/config.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -92,6 +93,42 @@ KeySpec Dur(std::string_view key, std::string_view def, std::vector<std::string_
             auto d = ParseDuration(v);
             if (!d) return "expected a duration such as 30s, 5m or 1h30m (0 for off), got " + Quoted(v);
             field(c) = *d;
+            return std::nullopt;
+          },
+          {},
+          {}};
+}
+
+// A byte size: a number with an optional binary suffix (K, M, G, T; KiB, MiB, GiB and TiB too).
+std::optional<std::int64_t> ParseSize(std::string_view v) {
+  v = Trim(v);
+  std::size_t digits = 0;
+  while (digits < v.size() && v[digits] >= '0' && v[digits] <= '9') ++digits;
+  auto n = ParseInt(v.substr(0, digits));
+  if (!n) return std::nullopt;
+  std::string unit(v.substr(digits));
+  for (auto& ch : unit) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (unit.ends_with("ib")) unit.resize(unit.size() - 2);
+  if (unit.ends_with("b")) unit.pop_back();
+  constexpr std::pair<std::string_view, int> kShifts[] = {
+      {"", 0}, {"k", 10}, {"m", 20}, {"g", 30}, {"t", 40}};
+  const auto* found =
+      std::find_if(std::begin(kShifts), std::end(kShifts), [&](auto u) { return u.first == unit; });
+  if (found == std::end(kShifts) || *n > (std::int64_t{1} << (62 - found->second))) return std::nullopt;
+  return *n << found->second;
+}
+
+KeySpec Size(std::string_view key, std::string_view def, std::vector<std::string_view> env,
+             std::string_view help, const std::function<std::int64_t&(Config&)>& field) {
+  return {key,
+          Kind::kInt,
+          def,
+          std::move(env),
+          help,
+          [field](Config& c, std::string_view v) -> std::optional<std::string> {
+            auto n = ParseSize(v);
+            if (!n) return "expected a size such as 512MiB or 2GiB (0 for none), got " + Quoted(v);
+            field(c) = *n;
             return std::nullopt;
           },
           {},
@@ -253,10 +290,18 @@ const std::vector<KeySpec>& Table() {
       Str("state_dir", "/var/lib/podcd", {"PODCD_STATE_DIR"},
           "deployment history, delivery ids, the lock, and the clone",
           [](Config& c) -> std::string& { return c.state_dir; }),
-      Dur("poll.interval", "0", {"PODCD_POLL_INTERVAL"}, "reconcile on a timer as well (0: off)",
+      Dur("poll.interval", "5m", {"PODCD_POLL_INTERVAL"},
+          "reconcile on a timer as well, which repairs drift without a push (0: off)",
           [](Config& c) -> Millis& { return c.poll.interval; }),
-      Dur("poll.jitter", "30s", {"PODCD_POLL_JITTER"}, "random delay added to each poll tick",
+      Dur("poll.jitter", "30s", {"PODCD_POLL_JITTER"},
+          "each poll tick comes up to this much earlier or later (at most half the interval)",
           [](Config& c) -> Millis& { return c.poll.jitter; }),
+      Dur("worker.timeout", "1h", {"PODCD_WORKER_TIMEOUT"},
+          "wall-clock limit on one worker job (a deployment, GET /stacks' observation)",
+          [](Config& c) -> Millis& { return c.worker.timeout; }),
+      Size("worker.memory_max", "2GiB", {"PODCD_WORKER_MEMORY_MAX"},
+           "memory limit of one worker job (its data segment; 0: none)",
+           [](Config& c) -> std::int64_t& { return c.worker.memory_max; }),
       Bool("prune", "false", {"PODCD_PRUNE"}, "remove the containers of stacks deleted from the repo",
            [](Config& c) -> bool& { return c.prune; }),
       Dur("health.timeout", "2m", {"PODCD_HEALTH_TIMEOUT"},
@@ -576,11 +621,16 @@ struct Loader {
     for (auto [key, limit] : {std::pair<std::string_view, Millis>{"podman.timeout", cfg.podman.timeout},
                               {"repo.sync_timeout", cfg.repo.sync_timeout},
                               {"webhook.request_timeout", cfg.webhook.request_timeout},
-                              {"health.timeout", cfg.health.timeout}}) {
+                              {"health.timeout", cfg.health.timeout},
+                              {"worker.timeout", cfg.worker.timeout}}) {
       if (limit.count() <= 0) bad(key, "must be more than 0: it is a limit");
     }
     if (cfg.poll.interval.count() > 0 && cfg.poll.interval < std::chrono::seconds(10)) {
       bad("poll.interval", "must be 0 (off) or at least 10s");
+    }
+    // Below this a worker cannot even start (its threads' stacks alone take 8 MiB each).
+    if (cfg.worker.memory_max != 0 && cfg.worker.memory_max < (std::int64_t{64} << 20)) {
+      bad("worker.memory_max", "must be 0 (none) or at least 64MiB");
     }
     // Found now rather than at the first sync, minutes later, in a deployment log.
     for (auto [key, path] :

@@ -60,8 +60,14 @@ struct Config {
   std::string state_dir;
   struct Poll {
     Millis interval{};
-    Millis jitter{};
+    Millis jitter{};  // each wait is interval ± up to this (at most half the interval)
   } poll;
+  // Bounds on every worker job (`podcd __run`, `__stacks`, `__close-handover` and the `__sync`
+  // they start): a job past either fails with that reason; the daemon answers on.
+  struct Worker {
+    Millis timeout{};
+    std::int64_t memory_max = 0;  // bytes of the job's data segment (RLIMIT_DATA); 0: none
+  } worker;
   bool prune = false;
   struct Health {
     Millis timeout{};

@@ -63,6 +63,11 @@ std::shared_ptr<const config::Config> ConfigHolder::Current() const { return *cu
 
 worker::ConfigSnapshot ConfigHolder::Snapshot() const { return worker::SnapshotOf(*boot_, *Current()); }
 
+worker::Limits ConfigHolder::Limits() const {
+  const auto current = Current();
+  return {current->worker.timeout, current->worker.memory_max};
+}
+
 DaemonHealth::DaemonHealth(std::shared_ptr<const config::Config> cfg) : cfg_(std::move(cfg)) {}
 
 std::optional<std::string> StateDirProblem(const std::string& dir) {
@@ -93,7 +98,7 @@ WorkerExecutor::WorkerExecutor(const worker::Launcher& launcher, const ConfigHol
 
 Expected<void> WorkerExecutor::Run(const state::Trigger& trigger, reconcile::RunContext& ctx) {
   worker::Request request{ctx.Id(), trigger, config_.Snapshot(), {}};
-  auto r = launcher_.Run("__run", request, ctx);
+  auto r = launcher_.Run("__run", request, ctx, nullptr, config_.Limits());
   if (!r && r.error().context.starts_with("worker process")) ctx.Log("error: " + r.error().What());
   return r;
 }
@@ -147,7 +152,9 @@ Expected<std::vector<http::StackInfo>> WorkerCatalog::ObserveSince(
   observed->answer = [&]() -> Expected<std::vector<http::StackInfo>> {
     LogOnlyContext ctx;
     std::string data;
-    if (auto r = launcher_.Run("__stacks", worker::Request{{}, {}, config_.Snapshot(), {}}, ctx, &data); !r) {
+    if (auto r = launcher_.Run("__stacks", worker::Request{{}, {}, config_.Snapshot(), {}}, ctx, &data,
+                               config_.Limits());
+        !r) {
       log::Warn("GET /stacks: cannot observe the stacks", {{"error", r.error().What()}});
       return std::unexpected(r.error());
     }
@@ -181,12 +188,12 @@ void CloseHandOver(const reconcile::HandOver& h, const worker::Launcher& launche
   if (!d || state::IsFinished(d->state)) {
     // Nothing to close; the worker still removes the updater and the hand-over files.
     LogOnlyContext ctx([&] { return stopping.load(); });
-    if (auto r = launcher.Run("__close-handover", request, ctx); !r)
+    if (auto r = launcher.Run("__close-handover", request, ctx, nullptr, config.Limits()); !r)
       log::Warn("closing the self-update", {{"error", r.error().What()}});
     return;
   }
   reconcile::RecordContext ctx(store, *d, [&] { return stopping.load(); });
-  auto result = launcher.Run("__close-handover", request, ctx);
+  auto result = launcher.Run("__close-handover", request, ctx, nullptr, config.Limits());
   if (ctx.HandedOver()) return;  // stopping before a result came: the next start closes it
   d->state = result ? state::DeploymentState::kSucceeded : state::DeploymentState::kFailed;
   d->reason = result ? "" : result.error().What();

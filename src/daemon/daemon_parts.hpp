@@ -30,6 +30,8 @@ class ConfigHolder {
   void Set(std::shared_ptr<const config::Config> current);
   std::shared_ptr<const config::Config> Current() const;
   worker::ConfigSnapshot Snapshot() const;
+  // The current worker.* limits.
+  worker::Limits Limits() const;
 
  private:
   std::shared_ptr<const config::Config> boot_;

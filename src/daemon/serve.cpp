@@ -74,7 +74,7 @@ class StateDirProbe final : public http::HealthProbe {
   std::string dir_;
 };
 
-// Enqueues a poll trigger every interval plus a random jitter, until stopped.
+// Enqueues a poll trigger every interval, give or take a random jitter, until stopped.
 class Poller {
  public:
   Poller(reconcile::WorkQueue& queue, std::chrono::milliseconds interval, std::chrono::milliseconds jitter)
@@ -94,10 +94,11 @@ class Poller {
  private:
   void Loop() {
     std::mt19937_64 rng(std::random_device{}());
+    // Spread around the interval, so hosts started together do not poll their remote together.
+    const std::int64_t spread = std::min(jitter_, interval_ / 2).count();
     std::unique_lock lock(mutex_);
     for (;;) {
-      auto extra =
-          jitter_.count() > 0 ? std::uniform_int_distribution<std::int64_t>(0, jitter_.count())(rng) : 0;
+      auto extra = spread > 0 ? std::uniform_int_distribution<std::int64_t>(-spread, spread)(rng) : 0;
       if (cv_.wait_for(lock, interval_ + std::chrono::milliseconds(extra), [this] { return stop_; })) return;
       state::Trigger t;
       t.kind = state::TriggerKind::kPoll;
@@ -322,13 +323,28 @@ class Daemon {
     for (;;) {
       sigwait(&stop_signals, &sig);
       if (sig != SIGHUP) return sig;
-      auto current = ReloadConfig(g_, *config_holder_.Current());
+      const auto previous = config_holder_.Current();
+      auto current = ReloadConfig(g_, *previous);
       if (!current) continue;
       config_holder_.Set(current);
       server_.UpdateCredentials(current->webhook.secret, current->api.token);
       poller_ = std::make_unique<Poller>(queue_, current->poll.interval, current->poll.jitter);
       log::Info("SIGHUP: configuration reloaded; " + config::Summary(*current));
+      if (current->file_text != previous->file_text) QueueReconcile("sighup");
     }
+  }
+
+  // A changed configuration (another branch, prune, policy) may change what the host should
+  // run: bring it there now rather than at the next push or poll.
+  void QueueReconcile(const char* event) {
+    state::Trigger t;
+    t.kind = state::TriggerKind::kDeployAllChanged;
+    t.event = event;
+    t.all_changed = true;
+    if (auto r = queue_.Enqueue(std::move(t)); r)
+      log::Info("SIGHUP: the configuration changed; reconcile queued", {{"deployment", r->id}});
+    else
+      log::Warn("SIGHUP: reconcile not queued", {{"error", r.error().What()}});
   }
 
   void Stop(int sig) {

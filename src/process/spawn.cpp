@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 extern char** environ;
 
@@ -135,6 +137,14 @@ bool OpenPipes(const Spec& spec, Pipes& p) {
 // In the child between fork and execve: async-signal-safe calls only.
 [[noreturn]] void ExecChild(const Prepared& p, const Pipes& pipes, const Spec& spec, pid_t parent) {
   ::setpgid(0, 0);
+  if (spec.memory_limit_bytes > 0) {
+    rlimit limit{};
+    ::getrlimit(RLIMIT_DATA, &limit);
+    auto bytes = static_cast<rlim_t>(spec.memory_limit_bytes);
+    if (limit.rlim_max != RLIM_INFINITY) bytes = std::min(bytes, limit.rlim_max);  // never raised
+    limit = {bytes, bytes};
+    ::setrlimit(RLIMIT_DATA, &limit);
+  }
   if (spec.death_signal != 0) ::prctl(PR_SET_PDEATHSIG, spec.death_signal);
   if (::getppid() != parent) ::_exit(127);  // the parent died before the death signal was set
   // Handlers do not survive execve but ignored signals do (a worker ignores SIGPIPE).
@@ -331,6 +341,14 @@ sigset_t StopSignals() {
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
   return set;
+}
+
+void ExitOnAllocationFailure() {
+  std::set_new_handler([] {
+    constexpr std::string_view kLine = "podcd: an allocation failed: the process exceeded its memory limit\n";
+    (void)!::write(STDERR_FILENO, kLine.data(), kLine.size());
+    ::_exit(kExitMemoryLimit);
+  });
 }
 
 std::string DescribeExit(const Result& r) {

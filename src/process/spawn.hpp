@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <optional>
@@ -50,7 +51,19 @@ struct Spec {
   int death_signal = SIGKILL;
   // Start with StopSignals() blocked; for podcd's own children, which unblock them themselves.
   bool block_stop_signals = false;
+  // The child's RLIMIT_DATA (heap, anonymous mappings, thread stacks), inherited by what it
+  // starts; 0: the parent's. An allocation past it fails (podcd's children then exit with
+  // kExitMemoryLimit, see ExitOnAllocationFailure).
+  std::int64_t memory_limit_bytes = 0;
 };
+
+// The exit status of a podcd child whose allocation failed (ExitOnAllocationFailure).
+inline constexpr int kExitMemoryLimit = 86;
+
+// In a child that runs under a memory limit: a failed `new` ends the process at once with
+// kExitMemoryLimit (and a line on stderr) instead of throwing, so the parent can say why,
+// whatever thread allocated and whatever catches exceptions there.
+void ExitOnAllocationFailure();
 
 struct Result {
   int exit_code = -1;  // the exit status; 128 + signal when the child was killed by a signal

@@ -51,6 +51,24 @@ bool RecordContext::HandedOver() const {
   return handed_over_;
 }
 
+namespace {
+
+bool PullsImages(const state::Trigger& t) {
+  return t.pull || t.kind == state::TriggerKind::kRedeployAndUpdate;
+}
+
+}  // namespace
+
+bool Covers(const state::Trigger& newer, const state::Trigger& older) {
+  if (newer.kind == state::TriggerKind::kUnknown || older.kind == state::TriggerKind::kUnknown) return false;
+  if (PullsImages(older) && !PullsImages(newer)) return false;
+  // No stacks named: every stack that changed.
+  if (older.stacks.empty() || newer.stacks.empty()) return older.stacks.empty() && newer.stacks.empty();
+  return std::all_of(older.stacks.begin(), older.stacks.end(), [&](const std::string& s) {
+    return std::find(newer.stacks.begin(), newer.stacks.end(), s) != newer.stacks.end();
+  });
+}
+
 WorkQueue::WorkQueue(state::Store& store, Executor& executor, std::size_t limit)
     : store_(store), executor_(executor), limit_(limit == 0 ? 1 : limit) {}
 
@@ -69,29 +87,70 @@ void WorkQueue::SetListener(Listener listener) {
 }
 
 Expected<EnqueueResult> WorkQueue::Enqueue(state::Trigger trigger) {
-  std::unique_lock lock(mutex_);
-  if (stopping_) return Fail(ErrorCode::kUnavailable, "podcd is shutting down");
-  for (auto& q : queued_) {
-    if (q.trigger.SameWork(trigger)) {
-      ++q.coalesced;
-      store_.UpdateInMemory(q);
-      return EnqueueResult{q.id, true};
+  std::vector<Deployment> superseded;
+  EnqueueResult result;
+  {
+    std::unique_lock lock(mutex_);
+    if (stopping_) return Fail(ErrorCode::kUnavailable, "podcd is shutting down");
+    for (auto& q : queued_) {
+      if (q.trigger.SameWork(trigger) || Covers(q.trigger, trigger)) {
+        ++q.coalesced;
+        store_.UpdateInMemory(q);
+        return EnqueueResult{q.id, true};
+      }
+    }
+    const bool replaces = std::any_of(queued_.begin(), queued_.end(),
+                                      [&](const Deployment& q) { return Covers(trigger, q.trigger); });
+    if (queued_.size() >= limit_ && !replaces) {
+      return Fail(ErrorCode::kUnavailable,
+                  "the work queue is full (" + std::to_string(limit_) + " deployments waiting)");
+    }
+    Deployment d;
+    d.id = store_.NewId();
+    d.trigger = std::move(trigger);
+    d.state = DeploymentState::kQueued;
+    d.queued_at_ms = state::NowMs();
+    // The record is on disk before the caller hears its id, so a crash leaves a trace.
+    if (auto r = store_.Save(d); !r) return std::unexpected(r.error());
+    for (const auto& q : queued_) {
+      if (Covers(d.trigger, q.trigger))
+        state::AppendLog(
+            d, "replaces queued deployment " + q.id + " (" + q.trigger.KindWord() + "), whose work it covers");
+    }
+    if (!d.log.empty()) store_.UpdateInMemory(d);
+    superseded = Supersede(d);
+    result.id = d.id;
+    work_cv_.notify_one();
+  }
+  for (auto& old : superseded) {
+    old.state = DeploymentState::kSuperseded;
+    old.superseded_by = result.id;
+    old.reason = "superseded by deployment " + result.id + ", which does its work";
+    state::AppendLog(old, old.reason);
+    log::Info("deployment superseded", {{"id", old.id}, {"by", result.id}});
+    Finish(old);
+  }
+  return result;
+}
+
+std::vector<Deployment> WorkQueue::Supersede(const Deployment& d) {
+  std::vector<Deployment> out;
+  bool placed = false;
+  for (auto it = queued_.begin(); it != queued_.end();) {
+    if (!Covers(d.trigger, it->trigger)) {
+      ++it;
+      continue;
+    }
+    out.push_back(std::move(*it));
+    if (!placed) {
+      *it++ = d;  // its place in the queue: the work it covers waits no longer than it did
+      placed = true;
+    } else {
+      it = queued_.erase(it);
     }
   }
-  if (queued_.size() >= limit_) {
-    return Fail(ErrorCode::kUnavailable,
-                "the work queue is full (" + std::to_string(limit_) + " deployments waiting)");
-  }
-  Deployment d;
-  d.id = store_.NewId();
-  d.trigger = std::move(trigger);
-  d.state = DeploymentState::kQueued;
-  d.queued_at_ms = state::NowMs();
-  // The record is on disk before the caller hears its id, so a crash leaves a trace.
-  if (auto r = store_.Save(d); !r) return std::unexpected(r.error());
-  queued_.push_back(d);
-  work_cv_.notify_one();
-  return EnqueueResult{d.id, false};
+  if (!placed) queued_.push_back(d);
+  return out;
 }
 
 void WorkQueue::WorkerLoop() {
@@ -174,12 +233,17 @@ void WorkQueue::Finish(Deployment& d) {
 
 std::optional<Deployment> WorkQueue::Wait(const std::string& id, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::string current = id;
   std::unique_lock lock(mutex_);
   for (;;) {
-    auto d = store_.Get(id);
+    auto d = store_.Get(current);
     if (!d) return std::nullopt;
+    if (d->state == DeploymentState::kSuperseded && !d->superseded_by.empty()) {
+      current = d->superseded_by;
+      continue;
+    }
     if (state::IsFinished(d->state)) return d;
-    if (done_cv_.wait_until(lock, deadline) == std::cv_status::timeout) return store_.Get(id);
+    if (done_cv_.wait_until(lock, deadline) == std::cv_status::timeout) return store_.Get(current);
   }
 }
 

@@ -68,10 +68,18 @@ struct EnqueueResult {
   bool coalesced = false;  // joined an already queued run
 };
 
+// Whether a run of `newer` does at least the work of a run of `older`: the same stacks or more
+// (every changed stack covers only every changed stack, since a named stack runs despite its
+// back-off), and a pull of the images whenever `older` pulls. A trigger of an unknown kind
+// covers nothing and is covered by nothing. Pure.
+bool Covers(const state::Trigger& newer, const state::Trigger& older);
+
 // Runs deployments one after another on one worker thread, so no stack is ever worked on by
-// two runs at once. A trigger that would do the same work as a run still waiting in the queue
-// joins it (all of them get its id); so while a deploy-all-changed runs, any number of further
-// ones collapse into one queued run that starts when the current one ends.
+// two runs at once. A trigger whose work a run still waiting in the queue already covers joins
+// it (all of them get its id); so while a deploy-all-changed runs, any number of further
+// ones collapse into one queued run that starts when the current one ends. A trigger that
+// covers the work of queued runs (and more) replaces them: they end `superseded`, naming it
+// (superseded_by), and it takes the place of the first of them in the queue.
 class WorkQueue {
  public:
   // `limit`: queued (not running) deployments before Enqueue refuses with kUnavailable.
@@ -83,10 +91,12 @@ class WorkQueue {
   void Start();
   [[nodiscard]] Expected<EnqueueResult> Enqueue(state::Trigger trigger);
 
-  // Blocks until the deployment is finished or `timeout` passes; returns its record then.
+  // Blocks until the deployment is finished or `timeout` passes; returns its record then. A
+  // superseded deployment is followed to the one that does its work.
   std::optional<state::Deployment> Wait(const std::string& id, std::chrono::milliseconds timeout);
 
-  // Called (on the worker thread) with every record that reaches a final state.
+  // Called (on the worker thread, or for a superseded record on the thread that enqueued what
+  // superseded it) with every record that reaches a final state.
   using Listener = std::function<void(const state::Deployment&)>;
   void SetListener(Listener listener);
 
@@ -100,6 +110,9 @@ class WorkQueue {
  private:
   void WorkerLoop();
   void Finish(state::Deployment& d);
+  // Under mutex_: takes the queued runs that `d` covers out of the queue, puts `d` in the place
+  // of the first (at the end when none) and returns them.
+  std::vector<state::Deployment> Supersede(const state::Deployment& d);
 
   state::Store& store_;
   Executor& executor_;

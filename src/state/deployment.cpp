@@ -132,6 +132,7 @@ std::string ToJson(const Deployment& d, std::size_t max_log_lines) {
   Str(w, "state", ToString(d.state));
   Str(w, "commit", d.commit);
   Str(w, "reason", d.reason);
+  if (!d.superseded_by.empty()) Str(w, "superseded_by", d.superseded_by);
   w.Key("stacks");
   w.StartArray();
   for (const auto& s : d.stacks) WriteStackOutcome(w, s);
@@ -169,6 +170,7 @@ Expected<Deployment> FromJson(std::string_view json) {
   d.coalesced = GetInt(doc, "coalesced");
   d.commit = GetStr(doc, "commit");
   d.reason = GetStr(doc, "reason");
+  d.superseded_by = GetStr(doc, "superseded_by");
   auto st = doc.FindMember("stacks");
   if (st != doc.MemberEnd() && st->value.IsArray()) {
     for (const auto& v : st->value.GetArray()) {

@@ -83,7 +83,9 @@ struct Deployment {
   std::int64_t coalesced = 0;  // further triggers that received this run's id
   DeploymentState state = DeploymentState::kQueued;
   std::string commit;
-  std::string reason;  // why it failed (or "interrupted")
+  std::string reason;  // why it failed (or "interrupted"), or what superseded it
+  // kSuperseded: the queued deployment that does this one's work instead.
+  std::string superseded_by;
   std::vector<StackOutcome> stacks;
   std::int64_t queued_at_ms = 0;  // Unix epoch milliseconds; 0 = not yet
   std::int64_t started_at_ms = 0;

@@ -62,6 +62,7 @@ struct Job {
   std::shared_ptr<const config::Config> config;
 };
 std::optional<Job> StartJob(const GlobalOptions& g) {
+  process::ExitOnAllocationFailure();  // the launcher names the memory limit then
   struct sigaction sa {};
   sa.sa_handler = OnStopSignal;
   sigemptyset(&sa.sa_mask);

@@ -27,6 +27,7 @@ int RunSync(const cli::GlobalOptions& g, const cli::Args& args) {
   // Started with the stop signals blocked, like every podcd child: a stop ends a sync at once.
   const sigset_t stops = process::StopSignals();
   ::pthread_sigmask(SIG_UNBLOCK, &stops, nullptr);
+  process::ExitOnAllocationFailure();  // under its worker's memory limit (SyncInChild says so)
   if (!args.empty())
     return Answer(Fail(ErrorCode::kInvalidArgument, "__sync takes no arguments"), cli::kExitUsage);
   std::string text((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());

@@ -236,6 +236,35 @@ TEST_CASE(
   CHECK(d.Terminate() == 0);
 }
 
+TEST_CASE("podcd serve: SIGHUP with a changed configuration queues a reconcile; an unchanged one does not") {
+  podcd::test::TempDir dir;
+  WriteConfig(dir);
+  Daemon d(dir, "PODCD_TEST_PLACEHOLDER_DELAY_MS=1");
+  REQUIRE(d.port() != 0);
+  auto count_sighup = [&] {
+    auto list = Call("GET", d.Url("/deployments?limit=100"));
+    int n = 0;
+    for (auto at = list.body.find("\"event\":\"sighup\""); at != std::string::npos;
+         at = list.body.find("\"event\":\"sighup\"", at + 1))
+      ++n;
+    return n;
+  };
+  // The same file: reloaded, nothing to bring the host to.
+  d.Signal(SIGHUP);
+  REQUIRE(d.WaitForLog("SIGHUP: configuration reloaded"));
+  CHECK(count_sighup() == 0);
+  CHECK(d.Log().find("reconcile queued") == std::string::npos);
+  // Prune turned on: what the host should run may differ now.
+  WriteConfig(dir, "prune: true\n");
+  d.Signal(SIGHUP);
+  REQUIRE(d.WaitForLog("SIGHUP: configuration reloaded", 2));
+  REQUIRE(d.WaitForLog("SIGHUP: the configuration changed; reconcile queued"));
+  CHECK(count_sighup() == 1);
+  auto list = Call("GET", d.Url("/deployments?limit=1"));
+  CHECK(list.body.find("\"kind\":\"deploy-all-changed\"") != std::string::npos);
+  CHECK(d.Terminate() == 0);
+}
+
 TEST_CASE("podcd serve: a pending self-update is closed from the updater's result before anything runs") {
   podcd::test::TempDir dir;
   // No Podman here: the updater container cannot be found, so its result file is all there is.

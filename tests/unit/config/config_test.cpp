@@ -77,7 +77,10 @@ TEST_CASE("defaults come from the one table; environment alone is enough") {
   CHECK(c.repo.secrets_dir == "secrets");
   CHECK(c.podman.socket == "/run/podman/podman.sock");
   CHECK(c.state_dir == "/var/lib/podcd");
-  CHECK(c.poll.interval == 0ms);
+  CHECK(c.poll.interval == 5min);  // drift is repaired without a push
+  CHECK(c.poll.jitter == 30s);
+  CHECK(c.worker.timeout == 1h);
+  CHECK(c.worker.memory_max == std::int64_t{2} << 30);
   CHECK_FALSE(c.prune);
   CHECK(c.health.timeout == 2min);
   CHECK(c.log.format == log::Format::kText);
@@ -333,6 +336,39 @@ TEST_CASE("environment values are validated like file values") {
   HasError(errs, "config: self.stack: is not a valid stack name: \"Bad Name\"");
   HasError(errs, "config: state_dir: must be an absolute path, got \"relative\"");
   HasError(errs, "config: poll.interval: must be 0 (off) or at least 10s");
+}
+
+TEST_CASE("worker limits: a duration, and a size with a binary unit; 0 turns poll and memory off") {
+  Env env{{{"WEBHOOK_SECRET", kSecret},
+           {"PODCD_REPO_PATH", "/srv/env"},
+           {"PODCD_WORKER_TIMEOUT", "90m"},
+           {"PODCD_WORKER_MEMORY_MAX", "512MiB"},
+           {"PODCD_POLL_INTERVAL", "0"}}};
+  auto c = MustLoad(Options(env));
+  CHECK(c.worker.timeout == 90min);
+  CHECK(c.worker.memory_max == std::int64_t{512} << 20);
+  CHECK(c.poll.interval == 0ms);
+  for (auto [text, bytes] : {std::pair<const char*, std::int64_t>{"0", 0},
+                             {"1g", std::int64_t{1} << 30},
+                             {"3GiB", std::int64_t{3} << 30},
+                             {"100M", std::int64_t{100} << 20},
+                             {"65536k", std::int64_t{64} << 20},
+                             {"1TB", std::int64_t{1} << 40},
+                             {"68719476736", std::int64_t{64} << 30}}) {
+    env.vars["PODCD_WORKER_MEMORY_MAX"] = text;
+    INFO(text);
+    CHECK(MustLoad(Options(env)).worker.memory_max == bytes);
+  }
+  env.vars["PODCD_WORKER_MEMORY_MAX"] = "2 potatoes";
+  env.vars["PODCD_WORKER_TIMEOUT"] = "0";
+  auto errs = MustFail(Options(env));
+  HasError(errs,
+           "environment PODCD_WORKER_MEMORY_MAX: worker.memory_max: expected a size such as 512MiB or 2GiB "
+           "(0 for none), got \"2 potatoes\"");
+  HasError(errs, "config: worker.timeout: must be more than 0: it is a limit");
+  env.vars["PODCD_WORKER_MEMORY_MAX"] = "1MiB";
+  env.vars["PODCD_WORKER_TIMEOUT"] = "1h";
+  HasError(MustFail(Options(env)), "config: worker.memory_max: must be 0 (none) or at least 64MiB");
 }
 
 TEST_CASE("a limit of 0 is refused: it meant no limit at all to libcurl and the git child") {

@@ -274,3 +274,24 @@ TEST_CASE("output streams as it comes; a stop request is SIGTERM to the child, o
   REQUIRE(killed);
   CHECK(podcd::process::DescribeExit(*killed) == "killed by signal 9 (SIGKILL)");
 }
+
+TEST_CASE(
+    "a memory limit is the child's data limit, inherited by what it starts; an allocation past it fails") {
+  Spec spec;
+  spec.argv = {"/bin/sh", "-c", "ulimit -d; sh -c 'ulimit -d'"};
+  spec.memory_limit_bytes = std::int64_t{64} << 20;
+  auto limited = Run(spec);
+  REQUIRE(limited);
+  CHECK(limited->out == "65536\n65536\n");  // KiB
+  // 100 MB read into a shell variable: far past the limit.
+  spec.argv = {"/bin/sh", "-c", "x=$(head -c 100000000 /dev/zero | tr '\\0' a); echo ${#x}"};
+  auto big = Run(spec);
+  REQUIRE(big);
+  CHECK(big->exit_code != 0);
+  CHECK(big->out.find("100000000") == std::string::npos);
+  spec.memory_limit_bytes = 0;  // the parent's
+  spec.argv = {"/bin/sh", "-c", "ulimit -d"};
+  auto inherited = Run(spec);
+  REQUIRE(inherited);
+  CHECK(inherited->out == Sh("ulimit -d").out);
+}

@@ -318,3 +318,122 @@ TEST_CASE("a deployment seen finished already counts in the metrics") {
   CHECK(text.find("podcd_deployment_duration_seconds_count 1") != std::string::npos);
   q.Stop();
 }
+
+namespace {
+
+state::Trigger Named(state::TriggerKind kind, std::vector<std::string> stacks, bool pull = false) {
+  state::Trigger t;
+  t.kind = kind;
+  t.stacks = std::move(stacks);
+  t.all_changed = t.stacks.empty();
+  t.pull = pull;
+  return t;
+}
+
+}  // namespace
+
+TEST_CASE("Covers: the same stacks or more, and a pull whenever the older one pulls") {
+  const auto deploy = state::TriggerKind::kDeploy, poll = state::TriggerKind::kPoll;
+  CHECK(Covers(All(), Named(poll, {})));
+  CHECK(Covers(Named(poll, {}), All()));  // the same work
+  CHECK(Covers(Named(deploy, {}, true), All()));
+  CHECK_FALSE(Covers(All(), Named(deploy, {}, true)));  // it would not pull
+  CHECK(Covers(Named(deploy, {"a", "b"}), Named(deploy, {"a"})));
+  CHECK_FALSE(Covers(Named(deploy, {"a"}), Named(deploy, {"a", "b"})));
+  // A named stack runs despite its back-off; every changed stack does not name it.
+  CHECK_FALSE(Covers(All(), Named(deploy, {"a"})));
+  CHECK_FALSE(Covers(Named(deploy, {"a"}), All()));
+  // redeploy-and-update pulls.
+  CHECK(Covers(One("web"), Named(deploy, {"web"})));
+  CHECK(Covers(Named(deploy, {"web", "db"}, true), One("web")));
+  CHECK_FALSE(Covers(Named(deploy, {"web", "db"}), One("web")));
+  // Unknown kinds cover nothing and are covered by nothing.
+  auto future = Named(state::TriggerKind::kUnknown, {});
+  future.SetKindWord("future-kind");
+  CHECK_FALSE(Covers(future, All()));
+  CHECK_FALSE(Covers(All(), future));
+}
+
+TEST_CASE(
+    "a queued run whose work a newer trigger covers is superseded by it; one that covers a newer joins") {
+  test::TempDir dir;
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  ScriptedExecutor exec;
+  WorkQueue q(**store, exec, 4);
+  std::atomic<int> heard{0};
+  q.SetListener([&](const state::Deployment&) { ++heard; });
+  q.Start();
+  auto running = q.Enqueue(All());
+  REQUIRE(running);
+  exec.WaitEntered(1);
+  const auto deploy = state::TriggerKind::kDeploy;
+  auto a = q.Enqueue(Named(deploy, {"a"}));
+  auto other = q.Enqueue(One("web"));
+  auto ab = q.Enqueue(Named(deploy, {"a", "b"}));  // covers a, not web
+  REQUIRE(a);
+  REQUIRE(other);
+  REQUIRE(ab);
+  CHECK_FALSE(ab->coalesced);
+  CHECK(q.QueuedCount() == 2);
+  auto old = (*store)->Get(a->id);
+  REQUIRE(old);
+  CHECK(old->state == DeploymentState::kSuperseded);
+  CHECK(old->superseded_by == ab->id);
+  CHECK(old->reason == "superseded by deployment " + ab->id + ", which does its work");
+  CHECK(old->finished_at_ms > 0);
+  auto replacing = (*store)->Get(ab->id);
+  REQUIRE(replacing);
+  REQUIRE_FALSE(replacing->log.empty());
+  CHECK(replacing->log.front() == "replaces queued deployment " + a->id + " (deploy), whose work it covers");
+  // A trigger whose work a queued run already does joins it.
+  auto b_only = q.Enqueue(Named(deploy, {"b"}));
+  REQUIRE(b_only);
+  CHECK(b_only->id == ab->id);
+  CHECK(b_only->coalesced);
+  // Waiting on the superseded run waits for the one that does its work; it took its place, so
+  // it runs before the redeploy that was queued after it.
+  exec.Release();
+  exec.Release();
+  exec.Release();
+  auto done = q.Wait(a->id, std::chrono::seconds(30));
+  REQUIRE(done);
+  CHECK(done->id == ab->id);
+  CHECK(done->state == DeploymentState::kSucceeded);
+  REQUIRE(q.Wait(other->id, std::chrono::seconds(30)));
+  q.Stop();
+  CHECK(exec.Ran() == std::vector<std::string>{"deploy-all-changed", "deploy", "redeploy-and-update"});
+  CHECK(heard == 4);  // the superseded record is a final one too
+  // The record says so on disk too.
+  auto reopened = state::Store::Open(dir.path());
+  REQUIRE(reopened);
+  auto on_disk = (*reopened)->Get(a->id);
+  REQUIRE(on_disk);
+  CHECK(on_disk->state == DeploymentState::kSuperseded);
+  CHECK(on_disk->superseded_by == ab->id);
+}
+
+TEST_CASE("a trigger that supersedes queued runs is accepted by a full queue") {
+  test::TempDir dir;
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  ScriptedExecutor exec;
+  WorkQueue q(**store, exec, 2);
+  q.Start();
+  REQUIRE(q.Enqueue(All()));
+  exec.WaitEntered(1);
+  const auto deploy = state::TriggerKind::kDeploy;
+  auto a = q.Enqueue(Named(deploy, {"a"}));
+  auto b = q.Enqueue(Named(deploy, {"b"}));
+  REQUIRE(a);
+  REQUIRE(b);
+  CHECK_FALSE(q.Enqueue(Named(deploy, {"c"})));  // full
+  auto ab = q.Enqueue(Named(deploy, {"a", "b"}));
+  REQUIRE(ab);
+  CHECK(q.QueuedCount() == 1);
+  CHECK((*store)->Get(a->id)->superseded_by == ab->id);
+  CHECK((*store)->Get(b->id)->superseded_by == ab->id);
+  for (int i = 0; i < 2; ++i) exec.Release();
+  REQUIRE(q.Wait(b->id, std::chrono::seconds(30)));
+  q.Stop();
+}

@@ -142,3 +142,79 @@ TEST_CASE("a stop sent as soon as the real worker starts is a stop request, not 
     CHECK(r.error().What().find("no-podman.sock") != std::string::npos);
   }
 }
+
+TEST_CASE("a worker past its time limit is stopped at a safe point, or killed a grace period later") {
+  test::TempDir dir;
+  worker::Limits limits;
+  limits.timeout = 1s;
+  CHECK(worker::GraceAfter(1s) == 100ms);
+  CHECK(worker::GraceAfter(1h) == 1min);
+  {
+    // It stops when asked, answering as a stopped worker does: the limit is the reason.
+    Launcher launcher(Script(dir,
+                             "cat >/dev/null\n"
+                             "trap 'echo \"{\\\"result\\\":{\\\"ok\\\":false,\\\"code\\\":5,"
+                             "\\\"message\\\":\\\"interrupted\\\"}}\"; exit 1' TERM\n"
+                             "echo '{\"log\":\"working\"}'\n"
+                             "while :; do sleep 0.05; done\n"),
+                      {});
+    Recorder ctx;
+    const auto start = std::chrono::steady_clock::now();
+    auto r = launcher.Run("__run", {}, ctx, nullptr, limits);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == ErrorCode::kTimeout);
+    CHECK(r.error().What() ==
+          "worker process (podcd __run): worker exceeded its time limit (1s, worker.timeout); stopped at a "
+          "safe "
+          "point");
+    CHECK(std::chrono::steady_clock::now() - start < 10s);
+    CHECK(ctx.log == std::vector<std::string>{"working"});
+  }
+  {
+    // It does not stop (SIGTERM ignored, as a worker stuck in a call would): killed.
+    Launcher launcher(Script(dir, "cat >/dev/null\ntrap '' TERM\nwhile :; do sleep 0.05; done\n"), {});
+    Recorder ctx;
+    const auto start = std::chrono::steady_clock::now();
+    auto r = launcher.Run("__stacks", {}, ctx, nullptr, limits);
+    REQUIRE_FALSE(r);
+    CHECK(
+        r.error().What() ==
+        "worker process (podcd __stacks): worker exceeded its time limit (1s, worker.timeout); killed after "
+        "100ms more without reaching a safe point");
+    CHECK(std::chrono::steady_clock::now() - start < 10s);
+  }
+  {
+    // Asked to stop, it still finishes its work within the grace period: that is a success.
+    Launcher launcher(Script(dir,
+                             "cat >/dev/null\n"
+                             "trap 'echo \"{\\\"result\\\":{\\\"ok\\\":true}}\"; exit 0' TERM\n"
+                             "while :; do sleep 0.05; done\n"),
+                      {});
+    Recorder ctx;
+    auto r = launcher.Run("__run", {}, ctx, nullptr, limits);
+    CHECK(r);
+  }
+  {
+    // Within its limit: its own answer.
+    Launcher launcher(Script(dir, "cat >/dev/null\necho '{\"result\":{\"ok\":true}}'\n"), {});
+    Recorder ctx;
+    CHECK(launcher.Run("__run", {}, ctx, nullptr, limits));
+  }
+}
+
+#if !defined(__SANITIZE_ADDRESS__) && !defined(__SANITIZE_THREAD__)
+TEST_CASE("a real worker past its memory limit fails the job with that reason") {
+  // `podcd __stacks` reads its request whole: 200 MB of it cannot fit in 64 MiB.
+  test::TempDir dir;
+  Launcher launcher(PODCD_BINARY, {});
+  worker::Request big;
+  big.config.current_text = std::string(200u << 20, '#');
+  worker::Limits limits;
+  limits.memory_max = std::int64_t{64} << 20;
+  Recorder ctx;
+  auto r = launcher.Run("__stacks", big, ctx, nullptr, limits);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().What() ==
+        "worker process (podcd __stacks): worker exceeded its memory limit (64MiB, worker.memory_max)");
+}
+#endif
