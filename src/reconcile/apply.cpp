@@ -3,18 +3,16 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
 
-#include "reconcile/containerfile.hpp"
 #include "reconcile/gate.hpp"
+#include "reconcile/images.hpp"
 #include "reconcile/replace_plan.hpp"
 #include "util/scope_exit.hpp"
-#include "util/sha256.hpp"
 #include "util/strings.hpp"
 
 namespace podcd::reconcile {
@@ -47,16 +45,6 @@ class StackRun {
     ++write_calls_;
     return r;
   }
-  bool PullImages(StackResult& result);
-  // What PullImages did for one service's image: all there is to do, or the image's id is
-  // ready to compare with what runs (redeploy-and-update), or failed (result.reason set).
-  enum class ImageStep { kDone, kCompare, kFailed };
-  ImageStep BuiltImage(const ServiceJob& s, std::string& id, StackResult& result);
-  ImageStep PulledImage(const ServiceJob& s, std::string& id, StackResult& result);
-  Expected<bool> ImageExistsOnce(const std::string& image);
-  bool PullOnce(const std::string& image, podman::PullPolicy policy, const std::string& what, std::string& id,
-                StackResult& result);
-  bool BaseImagesKey(const ServiceJob& s, podman::PullPolicy policy, std::string& key, StackResult& result);
   bool EnsureNetworksAndVolumes(StackResult& result);
   void RunServices();
   void CheckUnsettled();
@@ -102,9 +90,6 @@ class StackRun {
   const LogFn& log_;
   std::vector<ServiceJob> services_;
   std::vector<ServiceResult> results_;
-  // Services often share an image: each image is checked or pulled once per stack.
-  std::set<std::string> present_;
-  std::map<std::string, std::string> pulled_;  // "image|policy" -> id
   std::mutex log_mutex_;
   std::atomic<int> write_calls_{0};
 
@@ -120,158 +105,6 @@ class StackRun {
 };
 
 bool IsWork(core::Action a) { return a == core::Action::kCreate || a == core::Action::kRecreate; }
-
-Expected<bool> StackRun::ImageExistsOnce(const std::string& image) {
-  if (present_.contains(image)) return true;
-  auto exists = rt_.ImageExists(image);
-  if (exists && *exists) present_.insert(image);
-  return exists;
-}
-
-bool StackRun::PullOnce(const std::string& image, podman::PullPolicy policy, const std::string& what,
-                        std::string& id, StackResult& result) {
-  const std::string key = image + "|" + std::string(podman::ToString(policy));
-  if (auto cached = pulled_.find(key); cached != pulled_.end()) {
-    id = cached->second;
-    return true;
-  }
-  auto start = clock_.Now();
-  auto fresh = Write(rt_.Pull(image, policy));
-  if (!fresh) {
-    result.reason = "pull of " + image + " for " + what + " failed: " + fresh.error().What();
-    return false;
-  }
-  id = *fresh;
-  pulled_.emplace(key, id);
-  present_.insert(image);
-  Log("pulled " + image + " (" + id.substr(0, 12) + ") for " + what + " in " +
-      std::to_string(Elapsed(clock_, start)) + " ms");
-  return true;
-}
-
-// The images a built service builds from, pulled, as one key: "image=id" lines, hashed.
-bool StackRun::BaseImagesKey(const ServiceJob& s, podman::PullPolicy policy, std::string& key,
-                             StackResult& result) {
-  const auto file = std::filesystem::path(s.build->context_dir) /
-                    (s.build->dockerfile.empty() ? "Containerfile" : s.build->dockerfile);
-  auto text = ReadFile(file, 1u << 20);
-  if (!text) {
-    result.reason = "service " + s.name + ": " + text.error().What();
-    return false;
-  }
-  std::string lines;
-  for (const auto& base : BaseImages(*text, s.build->args)) {
-    std::string id;
-    // Present and not to be updated, or a localhost/ image (built or imported here, no
-    // registry serves it): its local id, no pull.
-    if (policy == podman::PullPolicy::kMissing || base.starts_with("localhost/")) {
-      if (auto info = rt_.InspectImage(base)) id = info->id;
-    }
-    if (id.empty() && !PullOnce(base, policy, "the build of " + s.name, id, result)) return false;
-    lines += base + "=" + id + "\n";
-  }
-  key = Sha256Hex(lines).substr(0, 16);
-  return true;
-}
-
-// Built from the repository: the tag names the content, so a present tag is this build. The
-// ids of the images it was built from are a label of the image: redeploy-and-update pulls
-// those images again and builds it again when one of them moved.
-StackRun::ImageStep StackRun::BuiltImage(const ServiceJob& s, std::string& id, StackResult& result) {
-  const std::string& image = s.spec.image;
-  auto start = clock_.Now();
-  // The tag as it is here: whether it exists, and (when updating) its id and labels, in one call.
-  std::optional<podman::ImageInfo> current;
-  if (job_.update_images) {
-    auto info = rt_.InspectImage(image);
-    if (info) {
-      current = std::move(*info);
-    } else if (info.error().code != ErrorCode::kNotFound) {
-      result.reason = "service " + s.name + ": " + info.error().What();
-      return ImageStep::kFailed;
-    }
-  } else {
-    auto exists = ImageExistsOnce(image);
-    if (!exists) {
-      result.reason = "service " + s.name + ": " + exists.error().What();
-      return ImageStep::kFailed;
-    }
-    if (*exists) return ImageStep::kDone;
-  }
-  std::string key;
-  if (!BaseImagesKey(s, job_.update_images ? podman::PullPolicy::kAlways : podman::PullPolicy::kMissing, key,
-                     result))
-    return ImageStep::kFailed;
-  bool build = !current;
-  if (current) {
-    id = current->id;
-    auto label = current->labels.find(std::string(kLabelBaseImages));
-    build = label == current->labels.end() || label->second != key;
-    if (build) Log("an image that " + image + " is built from moved: building it again");
-  }
-  if (build) {
-    podman::BuildRequest request = *s.build;
-    request.labels[std::string(kLabelBaseImages)] = key;
-    auto built = Write(rt_.Build(request));
-    if (!built) {
-      result.reason = "build of " + image + " for service " + s.name + " failed: " + built.error().What();
-      return ImageStep::kFailed;
-    }
-    id = *built;
-    present_.insert(image);
-    Log("built " + image + " for " + s.name + " in " + std::to_string(Elapsed(clock_, start)) + " ms");
-  }
-  return job_.update_images ? ImageStep::kCompare : ImageStep::kDone;
-}
-
-StackRun::ImageStep StackRun::PulledImage(const ServiceJob& s, std::string& id, StackResult& result) {
-  const std::string& image = s.spec.image;
-  if (s.pull_never) {
-    auto exists = ImageExistsOnce(image);
-    if (!exists || !*exists) {
-      result.reason = "service " + s.name + ": image " + image + " is not present and pull_policy is never";
-      return ImageStep::kFailed;
-    }
-    return ImageStep::kDone;
-  }
-  // Podman names images it built or imported localhost/...: no registry serves them, so
-  // redeploy-and-update reads their local id instead of pulling (which would fail).
-  const bool local_only = image.starts_with("localhost/");
-  podman::PullPolicy policy = job_.update_images && !local_only ? podman::PullPolicy::kAlways : s.pull;
-  if (policy == podman::PullPolicy::kMissing && !job_.update_images) {
-    auto exists = ImageExistsOnce(image);
-    if (!exists) {
-      result.reason = "service " + s.name + ": " + exists.error().What();
-      return ImageStep::kFailed;
-    }
-    if (*exists) return ImageStep::kDone;
-  }
-  if (!PullOnce(image, policy, s.name, id, result)) return ImageStep::kFailed;
-  return ImageStep::kCompare;
-}
-
-bool StackRun::PullImages(StackResult& result) {
-  for (auto& s : services_) {
-    if (!IsWork(s.action) && !job_.update_images) continue;
-    if (s.action == core::Action::kRemove) continue;
-    if (s.spec.image.empty()) {
-      result.reason = "service " + s.name + " has no image";
-      return false;
-    }
-    std::string id;  // the image's id now
-    const ImageStep step = s.build ? BuiltImage(s, id, result) : PulledImage(s, id, result);
-    if (step == ImageStep::kFailed) return false;
-    if (step == ImageStep::kDone) continue;
-    if (job_.update_images && s.action == core::Action::kUnchanged && !s.old_containers.empty()) {
-      auto st = rt_.Inspect(s.old_containers.front());
-      if (st && st->image_id != id) {
-        s.action = core::Action::kRecreate;
-        s.reasons.push_back("image " + s.spec.image + " updated");
-      }
-    }
-  }
-  return true;
-}
 
 bool StackRun::EnsureNetworksAndVolumes(StackResult& result) {
   for (const auto& name : job_.external_networks) {
@@ -613,7 +446,9 @@ StackResult StackRun::Run() {
     return result;
   };
   // 1. Every image first: a pull failure fails the stack with nothing touched.
-  if (!PullImages(result)) {
+  if (!StackImages(
+           rt_, clock_, job_.update_images, [this](const std::string& l) { Log(l); }, write_calls_)
+           .Prepare(services_, result.reason)) {
     result.outcome = StackOutcomeKind::kFailed;
     Log("stack " + job_.name + " failed before any change: " + result.reason);
     return finish(false);
