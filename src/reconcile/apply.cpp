@@ -70,7 +70,26 @@ class StackRun {
     std::optional<TimePoint> stopped_at;
     std::int64_t gap = 0;
   };
-  std::vector<ServiceResult> Execute(const ReplacementPlan& plan, const std::vector<const ServiceJob*>& jobs);
+  // A change created or replaced and gated, whose commit waits for the rest of the stack.
+  struct Change {
+    ReplacementPlan plan;
+    Progress progress;
+    std::vector<size_t> members;  // indices into services_: the service or owner, its joiners
+    TimePoint start;
+  };
+  // Runs a plan's steps [begin, end); a failing step fails the change (kFail) or puts the old
+  // containers back first (kRollback): then one result per member, all alike.
+  std::optional<std::vector<ServiceResult>> Steps(const ReplacementPlan& plan, Progress& progress,
+                                                  size_t begin, size_t end);
+  static std::vector<ServiceResult> All(const Progress& progress, ServiceOutcome outcome,
+                                        const std::string& why, std::int64_t gap);
+  // Runs a plan up to its commit; a change that got there waits in prepared_.
+  void Prepare(const ReplacementPlan& plan, std::vector<size_t> members, TimePoint start);
+  // The stack is one transaction: once every task ended, each prepared change commits when
+  // no service failed, else each is rolled back.
+  StackVerdict Settle();
+  void Commit(Change& change);
+  void RollBack(Change& change, const StackVerdict& verdict);
   Expected<void> RunStep(const Step& step, Progress& progress);
   Expected<std::string> CreateNew(const Step& step, const Progress& progress);
   // An owner whose namespaces other services join, replaced with those joiners as one group.
@@ -97,7 +116,8 @@ class StackRun {
   std::condition_variable ready_cv_;
   std::map<std::string, Readiness> readiness_;
   std::vector<std::pair<std::string, std::string>>
-      unsettled_;  // created without a settle wait: (service, id)
+      unsettled_;                 // created without a settle wait: (service, id)
+  std::vector<Change> prepared_;  // under ready_mutex_ while the tasks run
 
   std::mutex slots_mutex_;
   std::condition_variable slots_cv_;
@@ -325,33 +345,105 @@ Expected<void> StackRun::RunStep(const Step& step, Progress& progress) {
   return {};
 }
 
-// Runs a plan's steps through the runtime; a failing step fails the change (kFail) or puts the
-// old containers back first (kRollback). One result per member, all alike.
-std::vector<ServiceResult> StackRun::Execute(const ReplacementPlan& plan,
-                                             const std::vector<const ServiceJob*>& jobs) {
-  Progress progress;
-  progress.jobs = jobs;
-  progress.new_ids.assign(jobs.size(), "");
-  progress.stopped.assign(jobs.size(), false);
-  auto all = [&](ServiceOutcome outcome, const std::string& why, std::int64_t gap) {
-    std::vector<ServiceResult> out;
-    for (const auto* j : jobs) out.push_back({j->name, outcome, why, 0, gap});
-    return out;
-  };
-  for (const Step& step : plan.steps) {
+std::vector<ServiceResult> StackRun::All(const Progress& progress, ServiceOutcome outcome,
+                                         const std::string& why, std::int64_t gap) {
+  std::vector<ServiceResult> out;
+  for (const auto* j : progress.jobs) out.push_back({j->name, outcome, why, 0, gap});
+  return out;
+}
+
+std::optional<std::vector<ServiceResult>> StackRun::Steps(const ReplacementPlan& plan, Progress& progress,
+                                                          size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) {
+    const Step& step = plan.steps[i];
     auto r = RunStep(step, progress);
     if (r || step.on_error == OnError::kWarn) continue;
     const std::string& id = progress.new_ids[step.member];
     std::string why = step.what + ": " + r.error().What() + (step.with_logs ? LastLogs(id) : "") + step.kept;
-    if (step.on_error == OnError::kFail) return all(ServiceOutcome::kFailed, why, -1);
+    if (step.on_error == OnError::kFail) return All(progress, ServiceOutcome::kFailed, why, -1);
     for (const Step& back : plan.rollback) (void)RunStep(back, progress);
-    if (!plan.replaces) return all(ServiceOutcome::kFailed, why, -1);
+    if (!plan.replaces) return All(progress, ServiceOutcome::kFailed, why, -1);
     const std::int64_t gap = progress.stopped_at ? Elapsed(clock_, *progress.stopped_at) : 0;
     if (!plan.rollback_log.empty()) Log(plan.rollback_log + ": " + why);
-    return all(ServiceOutcome::kRolledBack, why, gap);
+    return All(progress, ServiceOutcome::kRolledBack, why, gap);
   }
-  return all(plan.replaces ? ServiceOutcome::kRecreated : ServiceOutcome::kCreated, "",
-             plan.replaces ? progress.gap : -1);
+  return std::nullopt;
+}
+
+void StackRun::Prepare(const ReplacementPlan& plan, std::vector<size_t> members, TimePoint start) {
+  Change change{plan, {}, std::move(members), start};
+  for (auto m : change.members) change.progress.jobs.push_back(&services_[m]);
+  change.progress.new_ids.assign(change.members.size(), "");
+  change.progress.stopped.assign(change.members.size(), false);
+  AcquireSlot();
+  auto failed = Steps(change.plan, change.progress, 0, change.plan.commit);
+  ReleaseSlot();
+  if (failed) {
+    for (size_t k = 0; k < change.members.size(); ++k) Finish(change.members[k], (*failed)[k], start);
+    return;
+  }
+  // What the stack's verdict counts until the commit: the change went through.
+  const auto outcome = plan.replaces ? ServiceOutcome::kRecreated : ServiceOutcome::kCreated;
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(ready_mutex_);
+    for (auto m : change.members) {
+      results_[m] = {services_[m].name, outcome, "", 0, -1};
+      names.push_back(services_[m].name);
+    }
+    prepared_.push_back(std::move(change));
+  }
+  for (const auto& name : names) SetReadiness(name, Readiness::kReady);
+}
+
+StackVerdict StackRun::Settle() {
+  std::vector<std::string> names;
+  std::vector<ServiceOutcome> outcomes;
+  for (const auto& r : results_) {
+    names.push_back(r.name);
+    outcomes.push_back(r.outcome);
+  }
+  const StackVerdict verdict = JudgeStack(names, outcomes);
+  std::vector<std::thread> tasks;
+  for (auto& change : prepared_) {
+    // A change with nothing left to commit (a new service) finishes here, without a thread.
+    if (prepared_.size() == 1 || (verdict.commit && change.plan.commit == change.plan.steps.size())) {
+      verdict.commit ? Commit(change) : RollBack(change, verdict);
+    } else {
+      tasks.emplace_back(
+          [this, &change, &verdict] { verdict.commit ? Commit(change) : RollBack(change, verdict); });
+    }
+  }
+  for (auto& t : tasks) t.join();
+  return verdict;
+}
+
+void StackRun::Commit(Change& change) {
+  AcquireSlot();
+  auto failed = Steps(change.plan, change.progress, change.plan.commit, change.plan.steps.size());
+  ReleaseSlot();
+  const auto results =
+      failed
+          ? std::move(*failed)
+          : All(change.progress, change.plan.replaces ? ServiceOutcome::kRecreated : ServiceOutcome::kCreated,
+                "", change.plan.replaces ? change.progress.gap : -1);
+  for (size_t k = 0; k < change.members.size(); ++k) Finish(change.members[k], results[k], change.start);
+}
+
+// The previous containers serve again (started where they were stopped); a new service goes.
+void StackRun::RollBack(Change& change, const StackVerdict& verdict) {
+  for (const Step& back : change.plan.rollback) (void)RunStep(back, change.progress);
+  const std::string why = RolledBackWith(verdict, change.plan.replaces);
+  if (!change.plan.rollback_log.empty()) Log(change.plan.rollback_log + ": " + why);
+  const std::int64_t gap = !change.plan.replaces        ? -1
+                           : change.progress.stopped_at ? Elapsed(clock_, *change.progress.stopped_at)
+                                                        : 0;
+  for (auto m : change.members) {
+    // A service that failed itself after it was prepared (a new one that did not stay up) keeps its reason.
+    ServiceResult r = results_[m];
+    if (!FailsStack(r.outcome)) r = {services_[m].name, ServiceOutcome::kRolledBack, why, 0, gap};
+    Finish(m, std::move(r), change.start);
+  }
 }
 
 void StackRun::AcquireSlot() {
@@ -380,17 +472,13 @@ void StackRun::RunGroup(size_t owner, const std::vector<size_t>& joiners) {
     for (auto j : joiners) Finish(j, {services_[j].name, ServiceOutcome::kSkipped, why, 0, -1}, start);
     return;
   }
-  std::vector<const ServiceJob*> jobs{&o};
+  std::vector<size_t> members{owner};
   std::vector<ReplaceTarget> targets;
   for (auto j : joiners) {
-    jobs.push_back(&services_[j]);
+    members.push_back(j);
     targets.push_back(Target(services_[j]));
   }
-  AcquireSlot();
-  auto results = Execute(ReplacePlan(Target(o), targets), jobs);
-  ReleaseSlot();
-  Finish(owner, results[0], start);
-  for (size_t k = 0; k < joiners.size(); ++k) Finish(joiners[k], results[k + 1], start);
+  Prepare(ReplacePlan(Target(o), targets), std::move(members), start);
 }
 
 void StackRun::RunService(size_t index) {
@@ -407,10 +495,7 @@ void StackRun::RunService(size_t index) {
       s.action == core::Action::kCreate
           ? CreatePlan(Target(s), GateFor(s) == GateKind::kSettle && !HasDependents(s))
           : ReplacePlan(Target(s), {});
-  AcquireSlot();
-  ServiceResult r = Execute(plan, {&s}).front();
-  ReleaseSlot();
-  Finish(index, std::move(r), start);
+  Prepare(plan, {index}, start);
 }
 
 void StackRun::Finish(size_t index, ServiceResult result, TimePoint start) {
@@ -471,15 +556,21 @@ StackResult StackRun::Run() {
   //    needs (started, healthy, or exited 0); unrelated services proceed in parallel.
   RunServices();
   CheckUnsettled();
+  // 3. One transaction: every change commits, or the stack goes back to what ran before.
+  const StackVerdict verdict = Settle();
   bool failed = false;
+  std::string rolled_back;  // the services the stack's rollback undid
   for (const auto& r : results_) {
-    if (FailsStack(r.outcome)) {
-      failed = true;
-      if (result.reason.empty())
-        result.reason = r.name + " " + std::string(ToString(r.outcome)) + ": " + r.reason;
-    }
+    if (!FailsStack(r.outcome)) continue;
+    failed = true;
+    const bool cause = verdict.commit || std::find(verdict.failed.begin(), verdict.failed.end(), r.name) !=
+                                             verdict.failed.end();
+    if (!cause) rolled_back += (rolled_back.empty() ? "" : ", ") + r.name;
+    if (result.reason.empty() && cause)
+      result.reason = r.name + " " + std::string(ToString(r.outcome)) + ": " + r.reason;
   }
-  // 3. Services removed from the compose file go only when everything else succeeded.
+  if (!rolled_back.empty()) result.reason += "; the stack was rolled back: " + rolled_back;
+  // 4. Services removed from the compose file go only when everything else succeeded.
   RemoveDropped(failed);
   for (auto& r : results_) {
     if (!r.name.empty()) result.services.push_back(std::move(r));
