@@ -92,6 +92,7 @@ class StackRun {
   void RollBack(Change& change, const StackVerdict& verdict);
   Expected<void> RunStep(const Step& step, Progress& progress);
   Expected<std::string> CreateNew(const Step& step, const Progress& progress);
+  bool RemoveLeftover(const ServiceJob& s, const std::string& name);
   // An owner whose namespaces other services join, replaced with those joiners as one group.
   void RunGroup(size_t owner, const std::vector<size_t>& joiners);
   void Finish(size_t index, ServiceResult out, TimePoint start);
@@ -294,7 +295,27 @@ Expected<std::string> StackRun::CreateNew(const Step& step, const Progress& prog
       if (*mode == by_name) *mode = "container:" + progress.new_ids[0];
     }
   }
+  auto created = Write(rt_.Create(spec));
+  if (created || created.error().code != ErrorCode::kAlreadyExists || !RemoveLeftover(s, spec.name))
+    return created;
   return Write(rt_.Create(spec));
+}
+
+// A killed run's last create may reach Podman after the next run listed the containers: its
+// container then holds the name this run creates. One of this service's, and none of those it
+// replaces, it is a leftover of that run and goes.
+bool StackRun::RemoveLeftover(const ServiceJob& s, const std::string& name) {
+  auto all = rt_.ListManaged();
+  if (!all) return false;
+  for (const auto& c : *all) {
+    if (c.name != name || c.stack != job_.name || c.service != s.name) continue;
+    if (std::find(s.old_containers.begin(), s.old_containers.end(), c.id) != s.old_containers.end())
+      return false;
+    if (!Write(rt_.Remove(c.id))) return false;
+    Log(s.name + ": removed " + name + " (" + c.status + "), left by an interrupted deployment");
+    return true;
+  }
+  return false;
 }
 
 // Runs one step; an error is the step's failure (warnings are logged here).
@@ -327,7 +348,8 @@ Expected<void> StackRun::RunStep(const Step& step, Progress& progress) {
       return {};
     case StepOp::kRemoveOld:
       for (const auto& old : s.old_containers) {
-        if (auto r = Write(rt_.Remove(old)); !r) return r;
+        // Gone already (an interrupted run's removal that reached Podman late) is what we want.
+        if (auto r = Write(rt_.Remove(old)); !r && r.error().code != ErrorCode::kNotFound) return r;
       }
       return {};
     case StepOp::kRename:

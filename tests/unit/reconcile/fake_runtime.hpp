@@ -193,6 +193,7 @@ class FakeRuntime final : public reconcile::Runtime {
   }
   Expected<void> Start(const std::string& id) override {
     std::lock_guard lock(mu_);
+    if (!containers.contains(id)) return Fail(ErrorCode::kNotFound, "no such container " + id);
     auto& c = containers.at(id);
     calls.push_back("start " + c.name);
     for (const auto& [oid, o] : containers) {
@@ -215,6 +216,7 @@ class FakeRuntime final : public reconcile::Runtime {
   }
   Expected<void> Stop(const std::string& id, std::chrono::seconds) override {
     std::lock_guard lock(mu_);
+    if (!containers.contains(id)) return Fail(ErrorCode::kNotFound, "no such container " + id);
     auto& c = containers.at(id);
     calls.push_back("stop " + c.name);
     if (c.status == "running") c.status = "exited";
@@ -222,6 +224,10 @@ class FakeRuntime final : public reconcile::Runtime {
   }
   Expected<void> Remove(const std::string& id) override {
     std::lock_guard lock(mu_);
+    if (!containers.contains(id)) {
+      calls.push_back("remove " + id);
+      return Fail(ErrorCode::kNotFound, "no container with name or ID \"" + id + "\" found: no such container");
+    }
     auto& c = containers.at(id);
     calls.push_back("remove " + c.name);
     if (fail_remove.contains(c.name)) return Fail(ErrorCode::kInternal, "device or resource busy");
