@@ -226,7 +226,8 @@ class FakeRuntime final : public reconcile::Runtime {
     std::lock_guard lock(mu_);
     if (!containers.contains(id)) {
       calls.push_back("remove " + id);
-      return Fail(ErrorCode::kNotFound, "no container with name or ID \"" + id + "\" found: no such container");
+      return Fail(ErrorCode::kNotFound,
+                  "no container with name or ID \"" + id + "\" found: no such container");
     }
     auto& c = containers.at(id);
     calls.push_back("remove " + c.name);
