@@ -92,7 +92,8 @@ class StackRun {
   void RollBack(Change& change, const StackVerdict& verdict);
   Expected<void> RunStep(const Step& step, Progress& progress);
   Expected<std::string> CreateNew(const Step& step, const Progress& progress);
-  bool RemoveLeftover(const ServiceJob& s, const std::string& name);
+  enum class Leftover { kRemoved, kKept, kNotYet };
+  Leftover RemoveLeftover(const ServiceJob& s, const std::string& name);
   // An owner whose namespaces other services join, replaced with those joiners as one group.
   void RunGroup(size_t owner, const std::vector<size_t>& joiners);
   void Finish(size_t index, ServiceResult out, TimePoint start);
@@ -296,26 +297,34 @@ Expected<std::string> StackRun::CreateNew(const Step& step, const Progress& prog
     }
   }
   auto created = Write(rt_.Create(spec));
-  if (created || created.error().code != ErrorCode::kAlreadyExists || !RemoveLeftover(s, spec.name))
-    return created;
-  return Write(rt_.Create(spec));
+  // Podman holds the name from the start of a create, before it lists the container: a
+  // create still on its way is waited for (up to ~5 s).
+  for (int wait = 0; wait < 25 && !created && created.error().code == ErrorCode::kAlreadyExists; ++wait) {
+    const Leftover found = RemoveLeftover(s, spec.name);
+    if (found == Leftover::kKept) break;
+    if (found == Leftover::kNotYet) clock_.Sleep(Ms(200));
+    created = Write(rt_.Create(spec));
+  }
+  return created;
 }
 
 // A killed run's last create may reach Podman after the next run listed the containers: its
 // container then holds the name this run creates. One of this service's, and none of those it
 // replaces, it is a leftover of that run and goes.
-bool StackRun::RemoveLeftover(const ServiceJob& s, const std::string& name) {
+StackRun::Leftover StackRun::RemoveLeftover(const ServiceJob& s, const std::string& name) {
   auto all = rt_.ListManaged();
-  if (!all) return false;
+  if (!all) return Leftover::kKept;
   for (const auto& c : *all) {
-    if (c.name != name || c.stack != job_.name || c.service != s.name) continue;
-    if (std::find(s.old_containers.begin(), s.old_containers.end(), c.id) != s.old_containers.end())
-      return false;
-    if (!Write(rt_.Remove(c.id))) return false;
+    if (c.name != name) continue;
+    if (c.stack != job_.name || c.service != s.name ||
+        std::find(s.old_containers.begin(), s.old_containers.end(), c.id) != s.old_containers.end())
+      return Leftover::kKept;
+    if (!Write(rt_.Remove(c.id))) return Leftover::kKept;
     Log(s.name + ": removed " + name + " (" + c.status + "), left by an interrupted deployment");
-    return true;
+    return Leftover::kRemoved;
   }
-  return false;
+  // Not podcd's (a container without its labels), or not listed yet.
+  return rt_.Inspect(name) ? Leftover::kKept : Leftover::kNotYet;
 }
 
 // Runs one step; an error is the step's failure (warnings are logged here).

@@ -76,6 +76,7 @@ TEST_CASE("podcd deploy killed at 20 points of cold ups, recreates and prunes: t
   REQUIRE(up.Succeeded());
 
   int landed = 0;
+  int kills = 0;
   bool present = true;  // whether the repository holds the stack
   for (int kill_no = 0; kill_no < kKills; ++kill_no) {
     // prune, cold up, recreate, prune, ...: each starts from where the last one converged.
@@ -104,6 +105,7 @@ TEST_CASE("podcd deploy killed at 20 points of cold ups, recreates and prunes: t
     };
     const pid_t pid = rig.SpawnDeploy();
     const bool killed = KillWhen(pid, ready, extra);
+    ++kills;
     landed += killed ? 1 : 0;
     INFO("kill " << kill_no << ": " << Name(scenario) << " after "
                  << (early ? "its network" : "event " + std::to_string(k)) << " + " << extra.count()
@@ -133,9 +135,9 @@ TEST_CASE("podcd deploy killed at 20 points of cold ups, recreates and prunes: t
     if (next.exit_code != 0 || !wrong.empty() || names != want || !still.Succeeded() || still.writes != 0)
       break;  // one report, not twenty
   }
-  WARN(landed << " of " << kKills << " kills landed while podcd deploy ran");
+  WARN(landed << " of " << kills << " kills landed while podcd deploy ran");
   // Most kills land mid-run (a deploy that finished first still must converge, but proves less).
-  CHECK(landed >= kKills * 3 / 4);
+  if (kills == kKills) CHECK(landed >= kKills * 3 / 4);
 }
 
 TEST_CASE("a container that a killed run created after the next run looked is replaced, not a failure",

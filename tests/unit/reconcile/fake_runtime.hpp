@@ -3,6 +3,7 @@
 // running container, images must exist to create, and every call is recorded in order.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -254,6 +255,10 @@ class FakeRuntime final : public reconcile::Runtime {
     std::lock_guard lock(mu_);
     calls.push_back("inspect");
     auto it = containers.find(id);
+    if (it == containers.end()) {  // Podman takes a name too
+      it = std::find_if(containers.begin(), containers.end(),
+                        [&](const auto& e) { return e.second.name == id; });
+    }
     if (it == containers.end()) return Fail(ErrorCode::kNotFound, "no such container");
     const auto& c = it->second;
     return reconcile::ContainerStatus{c.status, c.status == "running", c.exit_code, c.restart_count,
