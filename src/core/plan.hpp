@@ -68,6 +68,7 @@ struct ActualContainer {
   bool running = false;
   std::string status;  // Podman's state: running, exited, created, ...
   int exit_code = 0;
+  std::string health;  // the last healthcheck's verdict: healthy, unhealthy, starting; "" for none
 };
 
 enum class Action { kCreate, kRecreate, kUnchanged, kRemove, kRefused, kInvalid };

@@ -129,6 +129,7 @@ struct ContainerSummary {
   std::string state;  // created, running, exited, ...
   std::int64_t exit_code = 0;
   std::int64_t started_at = 0;  // unix seconds; <= 0 when never started
+  std::string health;           // healthy, unhealthy, starting; "" without a healthcheck
   Labels labels;
 };
 

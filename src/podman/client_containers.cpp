@@ -179,6 +179,7 @@ Expected<std::vector<ContainerSummary>> Client::ListContainers(
     s.state = json::GetStr(c, "State");
     s.exit_code = GetInt(c, "ExitCode");
     s.started_at = GetInt(c, "StartedAt");
+    s.health = json::GetStr(c, "Status");  // libpod's list gives the healthcheck status there
     s.labels = GetStringMap(c, "Labels");
     out.push_back(std::move(s));
   }

@@ -3,18 +3,16 @@
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <filesystem>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <thread>
 
-#include "reconcile/containerfile.hpp"
 #include "reconcile/gate.hpp"
+#include "reconcile/images.hpp"
 #include "reconcile/replace_plan.hpp"
 #include "util/scope_exit.hpp"
-#include "util/sha256.hpp"
 #include "util/strings.hpp"
 
 namespace podcd::reconcile {
@@ -47,16 +45,6 @@ class StackRun {
     ++write_calls_;
     return r;
   }
-  bool PullImages(StackResult& result);
-  // What PullImages did for one service's image: all there is to do, or the image's id is
-  // ready to compare with what runs (redeploy-and-update), or failed (result.reason set).
-  enum class ImageStep { kDone, kCompare, kFailed };
-  ImageStep BuiltImage(const ServiceJob& s, std::string& id, StackResult& result);
-  ImageStep PulledImage(const ServiceJob& s, std::string& id, StackResult& result);
-  Expected<bool> ImageExistsOnce(const std::string& image);
-  bool PullOnce(const std::string& image, podman::PullPolicy policy, const std::string& what, std::string& id,
-                StackResult& result);
-  bool BaseImagesKey(const ServiceJob& s, podman::PullPolicy policy, std::string& key, StackResult& result);
   bool EnsureNetworksAndVolumes(StackResult& result);
   void RunServices();
   void CheckUnsettled();
@@ -82,9 +70,30 @@ class StackRun {
     std::optional<TimePoint> stopped_at;
     std::int64_t gap = 0;
   };
-  std::vector<ServiceResult> Execute(const ReplacementPlan& plan, const std::vector<const ServiceJob*>& jobs);
+  // A change created or replaced and gated, whose commit waits for the rest of the stack.
+  struct Change {
+    ReplacementPlan plan;
+    Progress progress;
+    std::vector<size_t> members;  // indices into services_: the service or owner, its joiners
+    TimePoint start;
+  };
+  // Runs a plan's steps [begin, end); a failing step fails the change (kFail) or puts the old
+  // containers back first (kRollback): then one result per member, all alike.
+  std::optional<std::vector<ServiceResult>> Steps(const ReplacementPlan& plan, Progress& progress,
+                                                  size_t begin, size_t end);
+  static std::vector<ServiceResult> All(const Progress& progress, ServiceOutcome outcome,
+                                        const std::string& why, std::int64_t gap);
+  // Runs a plan up to its commit; a change that got there waits in prepared_.
+  void Prepare(const ReplacementPlan& plan, std::vector<size_t> members, TimePoint start);
+  // The stack is one transaction: once every task ended, each prepared change commits when
+  // no service failed, else each is rolled back.
+  StackVerdict Settle();
+  void Commit(Change& change);
+  void RollBack(Change& change, const StackVerdict& verdict);
   Expected<void> RunStep(const Step& step, Progress& progress);
   Expected<std::string> CreateNew(const Step& step, const Progress& progress);
+  enum class Leftover { kRemoved, kKept, kNotYet };
+  Leftover RemoveLeftover(const ServiceJob& s, const std::string& name);
   // An owner whose namespaces other services join, replaced with those joiners as one group.
   void RunGroup(size_t owner, const std::vector<size_t>& joiners);
   void Finish(size_t index, ServiceResult out, TimePoint start);
@@ -102,9 +111,6 @@ class StackRun {
   const LogFn& log_;
   std::vector<ServiceJob> services_;
   std::vector<ServiceResult> results_;
-  // Services often share an image: each image is checked or pulled once per stack.
-  std::set<std::string> present_;
-  std::map<std::string, std::string> pulled_;  // "image|policy" -> id
   std::mutex log_mutex_;
   std::atomic<int> write_calls_{0};
 
@@ -112,7 +118,8 @@ class StackRun {
   std::condition_variable ready_cv_;
   std::map<std::string, Readiness> readiness_;
   std::vector<std::pair<std::string, std::string>>
-      unsettled_;  // created without a settle wait: (service, id)
+      unsettled_;                 // created without a settle wait: (service, id)
+  std::vector<Change> prepared_;  // under ready_mutex_ while the tasks run
 
   std::mutex slots_mutex_;
   std::condition_variable slots_cv_;
@@ -120,158 +127,6 @@ class StackRun {
 };
 
 bool IsWork(core::Action a) { return a == core::Action::kCreate || a == core::Action::kRecreate; }
-
-Expected<bool> StackRun::ImageExistsOnce(const std::string& image) {
-  if (present_.contains(image)) return true;
-  auto exists = rt_.ImageExists(image);
-  if (exists && *exists) present_.insert(image);
-  return exists;
-}
-
-bool StackRun::PullOnce(const std::string& image, podman::PullPolicy policy, const std::string& what,
-                        std::string& id, StackResult& result) {
-  const std::string key = image + "|" + std::string(podman::ToString(policy));
-  if (auto cached = pulled_.find(key); cached != pulled_.end()) {
-    id = cached->second;
-    return true;
-  }
-  auto start = clock_.Now();
-  auto fresh = Write(rt_.Pull(image, policy));
-  if (!fresh) {
-    result.reason = "pull of " + image + " for " + what + " failed: " + fresh.error().What();
-    return false;
-  }
-  id = *fresh;
-  pulled_.emplace(key, id);
-  present_.insert(image);
-  Log("pulled " + image + " (" + id.substr(0, 12) + ") for " + what + " in " +
-      std::to_string(Elapsed(clock_, start)) + " ms");
-  return true;
-}
-
-// The images a built service builds from, pulled, as one key: "image=id" lines, hashed.
-bool StackRun::BaseImagesKey(const ServiceJob& s, podman::PullPolicy policy, std::string& key,
-                             StackResult& result) {
-  const auto file = std::filesystem::path(s.build->context_dir) /
-                    (s.build->dockerfile.empty() ? "Containerfile" : s.build->dockerfile);
-  auto text = ReadFile(file, 1u << 20);
-  if (!text) {
-    result.reason = "service " + s.name + ": " + text.error().What();
-    return false;
-  }
-  std::string lines;
-  for (const auto& base : BaseImages(*text, s.build->args)) {
-    std::string id;
-    // Present and not to be updated, or a localhost/ image (built or imported here, no
-    // registry serves it): its local id, no pull.
-    if (policy == podman::PullPolicy::kMissing || base.starts_with("localhost/")) {
-      if (auto info = rt_.InspectImage(base)) id = info->id;
-    }
-    if (id.empty() && !PullOnce(base, policy, "the build of " + s.name, id, result)) return false;
-    lines += base + "=" + id + "\n";
-  }
-  key = Sha256Hex(lines).substr(0, 16);
-  return true;
-}
-
-// Built from the repository: the tag names the content, so a present tag is this build. The
-// ids of the images it was built from are a label of the image: redeploy-and-update pulls
-// those images again and builds it again when one of them moved.
-StackRun::ImageStep StackRun::BuiltImage(const ServiceJob& s, std::string& id, StackResult& result) {
-  const std::string& image = s.spec.image;
-  auto start = clock_.Now();
-  // The tag as it is here: whether it exists, and (when updating) its id and labels, in one call.
-  std::optional<podman::ImageInfo> current;
-  if (job_.update_images) {
-    auto info = rt_.InspectImage(image);
-    if (info) {
-      current = std::move(*info);
-    } else if (info.error().code != ErrorCode::kNotFound) {
-      result.reason = "service " + s.name + ": " + info.error().What();
-      return ImageStep::kFailed;
-    }
-  } else {
-    auto exists = ImageExistsOnce(image);
-    if (!exists) {
-      result.reason = "service " + s.name + ": " + exists.error().What();
-      return ImageStep::kFailed;
-    }
-    if (*exists) return ImageStep::kDone;
-  }
-  std::string key;
-  if (!BaseImagesKey(s, job_.update_images ? podman::PullPolicy::kAlways : podman::PullPolicy::kMissing, key,
-                     result))
-    return ImageStep::kFailed;
-  bool build = !current;
-  if (current) {
-    id = current->id;
-    auto label = current->labels.find(std::string(kLabelBaseImages));
-    build = label == current->labels.end() || label->second != key;
-    if (build) Log("an image that " + image + " is built from moved: building it again");
-  }
-  if (build) {
-    podman::BuildRequest request = *s.build;
-    request.labels[std::string(kLabelBaseImages)] = key;
-    auto built = Write(rt_.Build(request));
-    if (!built) {
-      result.reason = "build of " + image + " for service " + s.name + " failed: " + built.error().What();
-      return ImageStep::kFailed;
-    }
-    id = *built;
-    present_.insert(image);
-    Log("built " + image + " for " + s.name + " in " + std::to_string(Elapsed(clock_, start)) + " ms");
-  }
-  return job_.update_images ? ImageStep::kCompare : ImageStep::kDone;
-}
-
-StackRun::ImageStep StackRun::PulledImage(const ServiceJob& s, std::string& id, StackResult& result) {
-  const std::string& image = s.spec.image;
-  if (s.pull_never) {
-    auto exists = ImageExistsOnce(image);
-    if (!exists || !*exists) {
-      result.reason = "service " + s.name + ": image " + image + " is not present and pull_policy is never";
-      return ImageStep::kFailed;
-    }
-    return ImageStep::kDone;
-  }
-  // Podman names images it built or imported localhost/...: no registry serves them, so
-  // redeploy-and-update reads their local id instead of pulling (which would fail).
-  const bool local_only = image.starts_with("localhost/");
-  podman::PullPolicy policy = job_.update_images && !local_only ? podman::PullPolicy::kAlways : s.pull;
-  if (policy == podman::PullPolicy::kMissing && !job_.update_images) {
-    auto exists = ImageExistsOnce(image);
-    if (!exists) {
-      result.reason = "service " + s.name + ": " + exists.error().What();
-      return ImageStep::kFailed;
-    }
-    if (*exists) return ImageStep::kDone;
-  }
-  if (!PullOnce(image, policy, s.name, id, result)) return ImageStep::kFailed;
-  return ImageStep::kCompare;
-}
-
-bool StackRun::PullImages(StackResult& result) {
-  for (auto& s : services_) {
-    if (!IsWork(s.action) && !job_.update_images) continue;
-    if (s.action == core::Action::kRemove) continue;
-    if (s.spec.image.empty()) {
-      result.reason = "service " + s.name + " has no image";
-      return false;
-    }
-    std::string id;  // the image's id now
-    const ImageStep step = s.build ? BuiltImage(s, id, result) : PulledImage(s, id, result);
-    if (step == ImageStep::kFailed) return false;
-    if (step == ImageStep::kDone) continue;
-    if (job_.update_images && s.action == core::Action::kUnchanged && !s.old_containers.empty()) {
-      auto st = rt_.Inspect(s.old_containers.front());
-      if (st && st->image_id != id) {
-        s.action = core::Action::kRecreate;
-        s.reasons.push_back("image " + s.spec.image + " updated");
-      }
-    }
-  }
-  return true;
-}
 
 bool StackRun::EnsureNetworksAndVolumes(StackResult& result) {
   for (const auto& name : job_.external_networks) {
@@ -441,7 +296,35 @@ Expected<std::string> StackRun::CreateNew(const Step& step, const Progress& prog
       if (*mode == by_name) *mode = "container:" + progress.new_ids[0];
     }
   }
-  return Write(rt_.Create(spec));
+  auto created = Write(rt_.Create(spec));
+  // Podman holds the name from the start of a create, before it lists the container: a
+  // create still on its way is waited for (up to ~5 s).
+  for (int wait = 0; wait < 25 && !created && created.error().code == ErrorCode::kAlreadyExists; ++wait) {
+    const Leftover found = RemoveLeftover(s, spec.name);
+    if (found == Leftover::kKept) break;
+    if (found == Leftover::kNotYet) clock_.Sleep(Ms(200));
+    created = Write(rt_.Create(spec));
+  }
+  return created;
+}
+
+// A killed run's last create may reach Podman after the next run listed the containers: its
+// container then holds the name this run creates. One of this service's, and none of those it
+// replaces, it is a leftover of that run and goes.
+StackRun::Leftover StackRun::RemoveLeftover(const ServiceJob& s, const std::string& name) {
+  auto all = rt_.ListManaged();
+  if (!all) return Leftover::kKept;
+  for (const auto& c : *all) {
+    if (c.name != name) continue;
+    if (c.stack != job_.name || c.service != s.name ||
+        std::find(s.old_containers.begin(), s.old_containers.end(), c.id) != s.old_containers.end())
+      return Leftover::kKept;
+    if (!Write(rt_.Remove(c.id))) return Leftover::kKept;
+    Log(s.name + ": removed " + name + " (" + c.status + "), left by an interrupted deployment");
+    return Leftover::kRemoved;
+  }
+  // Not podcd's (a container without its labels), or not listed yet.
+  return rt_.Inspect(name) ? Leftover::kKept : Leftover::kNotYet;
 }
 
 // Runs one step; an error is the step's failure (warnings are logged here).
@@ -474,7 +357,8 @@ Expected<void> StackRun::RunStep(const Step& step, Progress& progress) {
       return {};
     case StepOp::kRemoveOld:
       for (const auto& old : s.old_containers) {
-        if (auto r = Write(rt_.Remove(old)); !r) return r;
+        // Gone already (an interrupted run's removal that reached Podman late) is what we want.
+        if (auto r = Write(rt_.Remove(old)); !r && r.error().code != ErrorCode::kNotFound) return r;
       }
       return {};
     case StepOp::kRename:
@@ -492,33 +376,105 @@ Expected<void> StackRun::RunStep(const Step& step, Progress& progress) {
   return {};
 }
 
-// Runs a plan's steps through the runtime; a failing step fails the change (kFail) or puts the
-// old containers back first (kRollback). One result per member, all alike.
-std::vector<ServiceResult> StackRun::Execute(const ReplacementPlan& plan,
-                                             const std::vector<const ServiceJob*>& jobs) {
-  Progress progress;
-  progress.jobs = jobs;
-  progress.new_ids.assign(jobs.size(), "");
-  progress.stopped.assign(jobs.size(), false);
-  auto all = [&](ServiceOutcome outcome, const std::string& why, std::int64_t gap) {
-    std::vector<ServiceResult> out;
-    for (const auto* j : jobs) out.push_back({j->name, outcome, why, 0, gap});
-    return out;
-  };
-  for (const Step& step : plan.steps) {
+std::vector<ServiceResult> StackRun::All(const Progress& progress, ServiceOutcome outcome,
+                                         const std::string& why, std::int64_t gap) {
+  std::vector<ServiceResult> out;
+  for (const auto* j : progress.jobs) out.push_back({j->name, outcome, why, 0, gap});
+  return out;
+}
+
+std::optional<std::vector<ServiceResult>> StackRun::Steps(const ReplacementPlan& plan, Progress& progress,
+                                                          size_t begin, size_t end) {
+  for (size_t i = begin; i < end; ++i) {
+    const Step& step = plan.steps[i];
     auto r = RunStep(step, progress);
     if (r || step.on_error == OnError::kWarn) continue;
     const std::string& id = progress.new_ids[step.member];
     std::string why = step.what + ": " + r.error().What() + (step.with_logs ? LastLogs(id) : "") + step.kept;
-    if (step.on_error == OnError::kFail) return all(ServiceOutcome::kFailed, why, -1);
+    if (step.on_error == OnError::kFail) return All(progress, ServiceOutcome::kFailed, why, -1);
     for (const Step& back : plan.rollback) (void)RunStep(back, progress);
-    if (!plan.replaces) return all(ServiceOutcome::kFailed, why, -1);
+    if (!plan.replaces) return All(progress, ServiceOutcome::kFailed, why, -1);
     const std::int64_t gap = progress.stopped_at ? Elapsed(clock_, *progress.stopped_at) : 0;
     if (!plan.rollback_log.empty()) Log(plan.rollback_log + ": " + why);
-    return all(ServiceOutcome::kRolledBack, why, gap);
+    return All(progress, ServiceOutcome::kRolledBack, why, gap);
   }
-  return all(plan.replaces ? ServiceOutcome::kRecreated : ServiceOutcome::kCreated, "",
-             plan.replaces ? progress.gap : -1);
+  return std::nullopt;
+}
+
+void StackRun::Prepare(const ReplacementPlan& plan, std::vector<size_t> members, TimePoint start) {
+  Change change{plan, {}, std::move(members), start};
+  for (auto m : change.members) change.progress.jobs.push_back(&services_[m]);
+  change.progress.new_ids.assign(change.members.size(), "");
+  change.progress.stopped.assign(change.members.size(), false);
+  AcquireSlot();
+  auto failed = Steps(change.plan, change.progress, 0, change.plan.commit);
+  ReleaseSlot();
+  if (failed) {
+    for (size_t k = 0; k < change.members.size(); ++k) Finish(change.members[k], (*failed)[k], start);
+    return;
+  }
+  // What the stack's verdict counts until the commit: the change went through.
+  const auto outcome = plan.replaces ? ServiceOutcome::kRecreated : ServiceOutcome::kCreated;
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(ready_mutex_);
+    for (auto m : change.members) {
+      results_[m] = {services_[m].name, outcome, "", 0, -1};
+      names.push_back(services_[m].name);
+    }
+    prepared_.push_back(std::move(change));
+  }
+  for (const auto& name : names) SetReadiness(name, Readiness::kReady);
+}
+
+StackVerdict StackRun::Settle() {
+  std::vector<std::string> names;
+  std::vector<ServiceOutcome> outcomes;
+  for (const auto& r : results_) {
+    names.push_back(r.name);
+    outcomes.push_back(r.outcome);
+  }
+  const StackVerdict verdict = JudgeStack(names, outcomes);
+  std::vector<std::thread> tasks;
+  for (auto& change : prepared_) {
+    // A change with nothing left to commit (a new service) finishes here, without a thread.
+    if (prepared_.size() == 1 || (verdict.commit && change.plan.commit == change.plan.steps.size())) {
+      verdict.commit ? Commit(change) : RollBack(change, verdict);
+    } else {
+      tasks.emplace_back(
+          [this, &change, &verdict] { verdict.commit ? Commit(change) : RollBack(change, verdict); });
+    }
+  }
+  for (auto& t : tasks) t.join();
+  return verdict;
+}
+
+void StackRun::Commit(Change& change) {
+  AcquireSlot();
+  auto failed = Steps(change.plan, change.progress, change.plan.commit, change.plan.steps.size());
+  ReleaseSlot();
+  const auto results =
+      failed
+          ? std::move(*failed)
+          : All(change.progress, change.plan.replaces ? ServiceOutcome::kRecreated : ServiceOutcome::kCreated,
+                "", change.plan.replaces ? change.progress.gap : -1);
+  for (size_t k = 0; k < change.members.size(); ++k) Finish(change.members[k], results[k], change.start);
+}
+
+// The previous containers serve again (started where they were stopped); a new service goes.
+void StackRun::RollBack(Change& change, const StackVerdict& verdict) {
+  for (const Step& back : change.plan.rollback) (void)RunStep(back, change.progress);
+  const std::string why = RolledBackWith(verdict, change.plan.replaces);
+  if (!change.plan.rollback_log.empty()) Log(change.plan.rollback_log + ": " + why);
+  const std::int64_t gap = !change.plan.replaces        ? -1
+                           : change.progress.stopped_at ? Elapsed(clock_, *change.progress.stopped_at)
+                                                        : 0;
+  for (auto m : change.members) {
+    // A service that failed itself after it was prepared (a new one that did not stay up) keeps its reason.
+    ServiceResult r = results_[m];
+    if (!FailsStack(r.outcome)) r = {services_[m].name, ServiceOutcome::kRolledBack, why, 0, gap};
+    Finish(m, std::move(r), change.start);
+  }
 }
 
 void StackRun::AcquireSlot() {
@@ -547,17 +503,13 @@ void StackRun::RunGroup(size_t owner, const std::vector<size_t>& joiners) {
     for (auto j : joiners) Finish(j, {services_[j].name, ServiceOutcome::kSkipped, why, 0, -1}, start);
     return;
   }
-  std::vector<const ServiceJob*> jobs{&o};
+  std::vector<size_t> members{owner};
   std::vector<ReplaceTarget> targets;
   for (auto j : joiners) {
-    jobs.push_back(&services_[j]);
+    members.push_back(j);
     targets.push_back(Target(services_[j]));
   }
-  AcquireSlot();
-  auto results = Execute(ReplacePlan(Target(o), targets), jobs);
-  ReleaseSlot();
-  Finish(owner, results[0], start);
-  for (size_t k = 0; k < joiners.size(); ++k) Finish(joiners[k], results[k + 1], start);
+  Prepare(ReplacePlan(Target(o), targets), std::move(members), start);
 }
 
 void StackRun::RunService(size_t index) {
@@ -574,10 +526,7 @@ void StackRun::RunService(size_t index) {
       s.action == core::Action::kCreate
           ? CreatePlan(Target(s), GateFor(s) == GateKind::kSettle && !HasDependents(s))
           : ReplacePlan(Target(s), {});
-  AcquireSlot();
-  ServiceResult r = Execute(plan, {&s}).front();
-  ReleaseSlot();
-  Finish(index, std::move(r), start);
+  Prepare(plan, {index}, start);
 }
 
 void StackRun::Finish(size_t index, ServiceResult result, TimePoint start) {
@@ -613,7 +562,9 @@ StackResult StackRun::Run() {
     return result;
   };
   // 1. Every image first: a pull failure fails the stack with nothing touched.
-  if (!PullImages(result)) {
+  if (!StackImages(
+           rt_, clock_, job_.update_images, [this](const std::string& l) { Log(l); }, write_calls_)
+           .Prepare(services_, result.reason)) {
     result.outcome = StackOutcomeKind::kFailed;
     Log("stack " + job_.name + " failed before any change: " + result.reason);
     return finish(false);
@@ -636,15 +587,21 @@ StackResult StackRun::Run() {
   //    needs (started, healthy, or exited 0); unrelated services proceed in parallel.
   RunServices();
   CheckUnsettled();
+  // 3. One transaction: every change commits, or the stack goes back to what ran before.
+  const StackVerdict verdict = Settle();
   bool failed = false;
+  std::string rolled_back;  // the services the stack's rollback undid
   for (const auto& r : results_) {
-    if (FailsStack(r.outcome)) {
-      failed = true;
-      if (result.reason.empty())
-        result.reason = r.name + " " + std::string(ToString(r.outcome)) + ": " + r.reason;
-    }
+    if (!FailsStack(r.outcome)) continue;
+    failed = true;
+    const bool cause = verdict.commit || std::find(verdict.failed.begin(), verdict.failed.end(), r.name) !=
+                                             verdict.failed.end();
+    if (!cause) rolled_back += (rolled_back.empty() ? "" : ", ") + r.name;
+    if (result.reason.empty() && cause)
+      result.reason = r.name + " " + std::string(ToString(r.outcome)) + ": " + r.reason;
   }
-  // 3. Services removed from the compose file go only when everything else succeeded.
+  if (!rolled_back.empty()) result.reason += "; the stack was rolled back: " + rolled_back;
+  // 4. Services removed from the compose file go only when everything else succeeded.
   RemoveDropped(failed);
   for (auto& r : results_) {
     if (!r.name.empty()) result.services.push_back(std::move(r));

@@ -4,12 +4,14 @@
 #include <atomic>
 #include <mutex>
 #include <optional>
+#include <set>
 
 #include "config/config.hpp"
 #include "reconcile/schedule.hpp"
 #include "reconcile/select.hpp"
 #include "reconcile/self_update.hpp"
 #include "reconcile/spec_map.hpp"
+#include "reconcile/verify.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/metrics.hpp"
@@ -195,10 +197,16 @@ struct Engine::Tally {
   std::mutex mutex;
   bool failed = false;
   std::vector<std::string> failures;
+  Claims claims;               // what the run says of the stacks it worked on, checked at its end
+  std::atomic<int> writes{0};  // Podman calls that changed something
   void Add(std::string failure) {
     std::lock_guard lock(mutex);
     failed = true;
     failures.push_back(std::move(failure));
+  }
+  void Claim(const std::string& stack, bool removed) {
+    std::lock_guard lock(mutex);
+    (removed ? claims.removed : claims.current).insert(stack);
   }
 };
 
@@ -281,7 +289,46 @@ void Engine::ApplyOne(const Work& w, const Snapshot& snap, const GateOptions& ga
     else if (!ctx.StopRequested())  // rolled back because podcd stops: not the stack's fault
       backoff_.Failed(name, StackKey(*snap.desired.Find(name)), clock_.Now());
   }
-  if (!result.ok) tally.Add(name);
+  tally.writes += result.write_calls;
+  if (!result.ok)
+    tally.Add(name);
+  else
+    tally.Claim(name, !w.job);
+}
+
+// Every run ends by checking what it claims against the host: a container that a killed run
+// left created (its request reached Podman after this run looked), or that stopped meanwhile,
+// fails the run, named, rather than being taken for done. A run that changed nothing checks
+// the containers it listed at its start.
+void Engine::Verify(const Snapshot& snap, const Selection& selection, const state::Trigger& trigger,
+                    RunContext& ctx, Tally& tally) {
+  std::set<std::string> chosen;
+  for (const auto& c : selection.run) chosen.insert(c.plan->name);
+  const std::set<std::string> named(trigger.stacks.begin(), trigger.stacks.end());
+  for (const auto& sp : snap.plan.stacks) {
+    if (sp.action == core::Action::kUnchanged && !chosen.contains(sp.name) &&
+        (named.empty() || named.contains(sp.name)))
+      tally.Claim(sp.name, false);
+  }
+  const bool changed = tally.writes > 0;
+  std::optional<std::vector<core::ActualContainer>> listed;
+  core::PlanResult after;
+  if (changed) {
+    auto now = runtime_.ListManaged();
+    if (!now) {
+      ctx.Log("error: listing containers after the run: " + now.error().What());
+      tally.Add("the check after the run");
+      return;
+    }
+    listed = std::move(*now);
+    after = core::Plan(snap.desired.stacks, *listed);
+  }
+  for (const auto& [stack, why] :
+       UnmetClaims(changed ? after : snap.plan, changed ? *listed : snap.actual, tally.claims)) {
+    ctx.Log("[" + stack + "] not in its desired state after the run: " + why);
+    ctx.SetStackOutcome(Outcome(stack, StackOutcomeKind::kFailed, "after the run: " + why));
+    tally.Add(stack);
+  }
 }
 
 bool Engine::ApplyScheduled(const std::vector<Work>& work, const Snapshot& snap, const GateOptions& gate,
@@ -342,6 +389,7 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
     }
     ApplyOne(*self_work, *snap, gate, ctx, tally);
   }
+  Verify(*snap, selection, trigger, ctx, tally);
   if (selection.run.empty()) ctx.Log("nothing to do: every stack is in sync");
   if (tally.failed) return Fail(ErrorCode::kInternal, "failed stacks: " + Join(tally.failures, ", "));
   return {};

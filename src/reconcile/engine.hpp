@@ -96,6 +96,10 @@ class Engine final : public Executor {
   void Prepare(const Selection& selection, const Snapshot& snap, bool update_images, RunContext& ctx,
                Tally& tally, std::vector<Work>& work, std::optional<Work>& self_work);
   void ApplyOne(const Work& w, const Snapshot& snap, const GateOptions& gate, RunContext& ctx, Tally& tally);
+  // Fails, named, each stack the run claims (applied, removed, or found unchanged) that the
+  // host does not show as claimed after the run (verify.hpp).
+  void Verify(const Snapshot& snap, const Selection& selection, const state::Trigger& trigger,
+              RunContext& ctx, Tally& tally);
   // Applies `work` as ScheduleStacks orders it; false when a stop request interrupted it.
   bool ApplyScheduled(const std::vector<Work>& work, const Snapshot& snap, const GateOptions& gate,
                       RunContext& ctx, Tally& tally);

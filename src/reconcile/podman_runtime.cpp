@@ -61,6 +61,7 @@ Expected<std::vector<core::ActualContainer>> PodmanRuntime::ListManaged() {
     a.running = c.state == "running";
     a.status = c.state;
     a.exit_code = static_cast<int>(c.exit_code);
+    a.health = c.health;
     out.push_back(std::move(a));
   }
   return out;

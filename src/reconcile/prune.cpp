@@ -25,7 +25,7 @@ StackResult RemoveStack(const core::StackPlan& plan, Runtime& runtime, const Log
   }
   for (const auto& [s, id] : later) {
     ++result.write_calls;
-    if (auto r = runtime.Remove(id); !r) {
+    if (auto r = runtime.Remove(id); !r && r.error().code != ErrorCode::kNotFound) {
       result.ok = false;
       result.reason = "remove " + s->name + ": " + r.error().What();
     }

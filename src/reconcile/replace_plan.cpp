@@ -77,11 +77,16 @@ ReplacementPlan CreatePlan(const ReplaceTarget& service, bool defer_gate) {
     plan.steps.push_back(Make(StepOp::kGate, 0, OnError::kRollback, "gate", true));
   }
   plan.rollback.push_back(Make(StepOp::kCleanupNew, 0, OnError::kWarn));
+  plan.commit = CommitIndex(plan.steps);
   return plan;
 }
 
 ReplacementPlan ReplacePlan(const ReplaceTarget& service, const std::vector<ReplaceTarget>& joiners) {
-  if (joiners.empty()) return Alone(service);
+  if (joiners.empty()) {
+    ReplacementPlan plan = Alone(service);
+    plan.commit = CommitIndex(plan.steps);
+    return plan;
+  }
   ReplacementPlan plan;
   plan.members = {service};
   plan.members.insert(plan.members.end(), joiners.begin(), joiners.end());
@@ -114,7 +119,49 @@ ReplacementPlan ReplacePlan(const ReplaceTarget& service, const std::vector<Repl
   plan.rollback.push_back(Make(StepOp::kCleanupNew, 0, OnError::kWarn));
   for (std::size_t k = 0; k < n; ++k) StartOld(plan, k);
   plan.rollback_log = owner + " and the services in its namespaces: rolled back to the old containers";
+  plan.commit = CommitIndex(plan.steps);
   return plan;
+}
+
+bool Finishes(StepOp op) {
+  switch (op) {
+    case StepOp::kDisconnect:
+    case StepOp::kStopOld:
+    case StepOp::kRemoveOld:
+    case StepOp::kRename: return true;
+    case StepOp::kCreate:
+    case StepOp::kStart:
+    case StepOp::kMarkStarted:
+    case StepOp::kGate:
+    case StepOp::kDeferCheck:
+    case StepOp::kMarkGap:
+    case StepOp::kCleanupNew:
+    case StepOp::kStartOld: return false;
+  }
+  return false;
+}
+
+std::size_t CommitIndex(const std::vector<Step>& steps) {
+  std::size_t i = steps.size();
+  while (i > 0 && Finishes(steps[i - 1].op)) --i;
+  return i;
+}
+
+StackVerdict JudgeStack(const std::vector<std::string>& services,
+                        const std::vector<ServiceOutcome>& outcomes) {
+  StackVerdict verdict;
+  for (std::size_t i = 0; i < services.size() && i < outcomes.size(); ++i) {
+    if (!FailsStack(outcomes[i])) continue;
+    verdict.commit = false;
+    verdict.failed.push_back(services[i]);
+  }
+  return verdict;
+}
+
+std::string RolledBackWith(const StackVerdict& verdict, bool replaces) {
+  std::string names;
+  for (const auto& f : verdict.failed) names += (names.empty() ? "" : ", ") + f;
+  return std::string(replaces ? "rolled back" : "removed") + " with the stack: " + names + " failed";
 }
 
 std::vector<NamespaceGroup> NamespaceGroups(const std::vector<std::string>& names,

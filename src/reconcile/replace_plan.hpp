@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "reconcile/outcome.hpp"
+
 namespace podcd::reconcile {
 
 // What a plan needs to know of a service.
@@ -58,7 +60,16 @@ struct ReplacementPlan {
   std::vector<Step> steps;
   std::vector<Step> rollback;  // skipped where nothing was created or stopped
   std::string rollback_log;    // the log line's start when rolled back ("" for none)
+  // The steps from `commit` on finish the change after its gates: the old containers leave,
+  // stop and go, the new ones take their names. A stack deploys as one transaction: they run
+  // only once every change of the stack passed its gates; until then `rollback` undoes it.
+  std::size_t commit = 0;
 };
+
+// True for a step that finishes a change (see ReplacementPlan::commit).
+bool Finishes(StepOp op);
+// Where a plan's commit starts: its longest tail of steps that finish.
+std::size_t CommitIndex(const std::vector<Step>& steps);
 
 // A service that does not run yet. `defer_gate`: settle-gated and nobody depends on it, so it
 // is not held for the settle time (compose does not wait either).
@@ -81,6 +92,21 @@ struct NamespaceGroup {
   std::size_t owner = 0;
   std::vector<std::size_t> joiners;
 };
+// A stack deploys as one transaction. Once every service's change ended (prepared: created or
+// replaced and gated, its commit still to run), the stack commits when no service failed;
+// otherwise every prepared change is rolled back, so that the stack runs its previous
+// containers again and the services the commit added are removed.
+struct StackVerdict {
+  bool commit = true;
+  std::vector<std::string> failed;  // the services that failed, were rolled back or skipped
+};
+// `outcomes[i]`: what became of `services[i]` so far (a prepared change counts as succeeded).
+StackVerdict JudgeStack(const std::vector<std::string>& services,
+                        const std::vector<ServiceOutcome>& outcomes);
+// The reason a prepared change gives when the stack rolls it back (`replaces`: it replaced
+// containers, which serve again; else it was a new service, removed).
+std::string RolledBackWith(const StackVerdict& verdict, bool replaces);
+
 std::vector<NamespaceGroup> NamespaceGroups(const std::vector<std::string>& names,
                                             const std::vector<bool>& recreate, const std::vector<bool>& work,
                                             const std::vector<std::vector<std::string>>& joins);

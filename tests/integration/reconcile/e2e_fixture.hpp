@@ -13,6 +13,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -59,7 +60,13 @@ class CountingRuntime final : public reconcile::Runtime {
     return log_;
   }
 
-  Expected<std::vector<core::ActualContainer>> ListManaged() override { return inner_.ListManaged(); }
+  Expected<std::vector<core::ActualContainer>> ListManaged() override {
+    auto listed = inner_.ListManaged();
+    if (after_first_list_) std::exchange(after_first_list_, nullptr)();
+    return listed;
+  }
+  // Runs once, right after the first listing: what another process does meanwhile.
+  void AfterFirstList(std::function<void()> f) { after_first_list_ = std::move(f); }
   Expected<bool> ImageExists(const std::string& image) override { return inner_.ImageExists(image); }
   Expected<std::string> Pull(const std::string& image, podman::PullPolicy policy) override {
     Write("pull " + image);
@@ -134,6 +141,7 @@ class CountingRuntime final : public reconcile::Runtime {
     log_.push_back(std::move(what));
   }
   reconcile::Runtime& inner_;
+  std::function<void()> after_first_list_;
   std::atomic<int> writes_{0};
   mutable std::mutex mutex_;
   std::vector<std::string> log_;
@@ -250,7 +258,7 @@ class Rig {
   }
 
   // One deployment through the engine and the work queue, in-process, counting writes.
-  ReconcileRun Reconcile(state::Trigger trigger = {}) {
+  ReconcileRun Reconcile(state::Trigger trigger = {}, std::function<void()> after_first_list = nullptr) {
     if (trigger.kind == state::TriggerKind::kUnknown) trigger.kind = state::TriggerKind::kDeployAllChanged;
     if (trigger.stacks.empty()) trigger.all_changed = true;
     auto loaded = config::Load({.file = config_file_.string(), .text = std::nullopt});
@@ -264,6 +272,7 @@ class Rig {
     REQUIRE(store.has_value());
     reconcile::PodmanRuntime podman_runtime(TestClientOptions(env_));
     CountingRuntime runtime(podman_runtime);
+    runtime.AfterFirstList(std::move(after_first_list));
     reconcile::Engine::SyncFn sync = [](const config::Config& c) -> Expected<std::string> {
       auto r = worker::SyncInChild(c, PODCD_BINARY);
       if (!r) return std::unexpected(r.error());

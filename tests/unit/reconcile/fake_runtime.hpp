@@ -3,6 +3,7 @@
 // running container, images must exist to create, and every call is recorded in order.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -193,6 +194,7 @@ class FakeRuntime final : public reconcile::Runtime {
   }
   Expected<void> Start(const std::string& id) override {
     std::lock_guard lock(mu_);
+    if (!containers.contains(id)) return Fail(ErrorCode::kNotFound, "no such container " + id);
     auto& c = containers.at(id);
     calls.push_back("start " + c.name);
     for (const auto& [oid, o] : containers) {
@@ -215,6 +217,7 @@ class FakeRuntime final : public reconcile::Runtime {
   }
   Expected<void> Stop(const std::string& id, std::chrono::seconds) override {
     std::lock_guard lock(mu_);
+    if (!containers.contains(id)) return Fail(ErrorCode::kNotFound, "no such container " + id);
     auto& c = containers.at(id);
     calls.push_back("stop " + c.name);
     if (c.status == "running") c.status = "exited";
@@ -222,6 +225,11 @@ class FakeRuntime final : public reconcile::Runtime {
   }
   Expected<void> Remove(const std::string& id) override {
     std::lock_guard lock(mu_);
+    if (!containers.contains(id)) {
+      calls.push_back("remove " + id);
+      return Fail(ErrorCode::kNotFound,
+                  "no container with name or ID \"" + id + "\" found: no such container");
+    }
     auto& c = containers.at(id);
     calls.push_back("remove " + c.name);
     if (fail_remove.contains(c.name)) return Fail(ErrorCode::kInternal, "device or resource busy");
@@ -247,6 +255,10 @@ class FakeRuntime final : public reconcile::Runtime {
     std::lock_guard lock(mu_);
     calls.push_back("inspect");
     auto it = containers.find(id);
+    if (it == containers.end()) {  // Podman takes a name too
+      it = std::find_if(containers.begin(), containers.end(),
+                        [&](const auto& e) { return e.second.name == id; });
+    }
     if (it == containers.end()) return Fail(ErrorCode::kNotFound, "no such container");
     const auto& c = it->second;
     return reconcile::ContainerStatus{c.status, c.status == "running", c.exit_code, c.restart_count,
