@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "e2e_fixture.hpp"
@@ -136,9 +137,12 @@ bool ChangesNetwork(const Event& e) {
 // "bad address") or lost (the resolver waits its 5 s timeout); 1.11 keeps them open
 // (docs/replacement.md). Debian 12 ships 1.4.
 bool AardvarkDropsQueriesOnReload() {
+  // It may say first that it cannot reach syslog.
   auto v = RunCommand("/usr/lib/podman/aardvark-dns --version");
+  const auto at = v.output.find("aardvark-dns ");
   int major = 0, minor = 0;
-  if (v.exit_code != 0 || std::sscanf(v.output.c_str(), "aardvark-dns %d.%d", &major, &minor) != 2)
+  if (v.exit_code != 0 || at == std::string::npos ||
+      std::sscanf(v.output.c_str() + at, "aardvark-dns %d.%d", &major, &minor) != 2)
     return false;
   return major < 1 || (major == 1 && minor < 11);
 }
@@ -187,18 +191,22 @@ TEST_CASE(
   }
   // A probe that only failed its lookup by name while one of podcd's network steps made
   // aardvark-dns reload is aardvark's, on versions that drop queries then; everything else is
-  // podcd's order (an address that does not serve, a name that does not resolve).
+  // podcd's order (an address that does not serve, a name that does not resolve). The lookup
+  // is the probe's first step: the step must fall at its start (a lost one then hangs).
   const auto events = Timeline(stack, from);
   const bool drops = AardvarkDropsQueriesOnReload();
   auto at_reload = [&](const Probe& p) {
     if (!drops || p.line.find("[address ") != std::string::npos) return false;
     return std::any_of(events.begin(), events.end(), [&](const Event& e) {
-      return ChangesNetwork(e) && e.at >= p.start - 0.15 && e.at <= p.end + 0.15;
+      return ChangesNetwork(e) && e.at >= p.start - 0.15 && e.at <= std::min(p.end, p.start + 0.25) + 0.15;
     });
   };
   std::string report;
   int failed = 0, slow = 0, reload = 0, left = 0;
-  double slowest = 0;
+  // The longest probe; the widest gap between two probes' starts (or the window's ends).
+  double slowest = 0, widest = 0, last = from;
+  for (const auto& p : during) widest = std::max(widest, p.start - std::exchange(last, p.start));
+  widest = std::max(widest, to - last);
   for (const auto& p : during) {
     const double took = p.end - p.start;
     slowest = std::max(slowest, took);
@@ -216,19 +224,23 @@ TEST_CASE(
   for (const auto& e : events) timeline += "  " + std::to_string(e.at) + " " + e.what + "\n";
   // The figures, also when the test passes (docs/replacement.md quotes them).
   WARN("probe figures: " << during.size() << " probes in " << to - from << " s, " << failed << " failed, "
-                         << slow << " slower than 500 ms, slowest " << slowest << " s; " << reload
-                         << " lookups lost to aardvark-dns reloading at a network step; " << left
-                         << " fetched an address that had left the answer");
+                         << slow << " slower than 500 ms, slowest " << slowest << " s, widest gap " << widest
+                         << " s; " << reload << " lookups lost to aardvark-dns reloading at a network step; "
+                         << left << " fetched an address that had left the answer");
   INFO("replacement from " << from << " to " << to << " s (uptime):\n"
                            << report << "Podman's events:\n"
                            << timeline);
-  // The replacement gates a server that listens after 1 s: it lasts well over a second, so
-  // a probe every 100 ms runs many times (two probes in seconds was the hang).
-  CHECK(during.size() >= 10);
+  // The probe ran through the replacement (two attempts in seconds was the hang). Its second
+  // part (the lookup of every address, untimed) can hang on a lookup that aardvark-dns lost,
+  // which spaces the probes out: hence a low bound; a hang of the probe proper is slow.
+  CHECK(during.size() >= 3);
   CHECK(failed == 0);
   CHECK(slow == 0);
-  // The new container answers its container name too, as the old one did.
-  auto by_name = rig.Exec(stack + "_probe_1", "timeout 2 wget -qO- http://" + stack + "_api_1:8080/");
+  // The new container answers its container name too, as the old one did. That it resolves is
+  // the point here, not how fast: tried a few times (a lookup can be lost, see above).
+  RunResult by_name;
+  for (int i = 0; i < 5 && by_name.output.find("hello from bb") == std::string::npos; ++i)
+    by_name = rig.Exec(stack + "_probe_1", "timeout 2 wget -qO- http://" + stack + "_api_1:8080/");
   INFO(by_name.output);
   CHECK(by_name.output.find("hello from bb") != std::string::npos);
 }
