@@ -111,6 +111,12 @@ struct ContainerState {
   std::string finished_at;
 };
 
+// A container's place on one network.
+struct NetworkEndpoint {
+  std::string ip;   // IPv4, "" for none
+  std::string mac;  // "aa:bb:cc:dd:ee:ff"
+};
+
 struct ContainerInfo {
   std::string id;
   std::string name;
@@ -119,6 +125,16 @@ struct ContainerInfo {
   ContainerState state;
   std::int64_t restart_count = 0;
   Labels labels;
+  std::map<std::string, NetworkEndpoint> networks;  // by network name
+};
+
+// A container joining a network (`podman network connect`): with these DNS aliases and, when
+// given, this address and MAC (to keep those it had there).
+struct NetworkConnect {
+  std::string container;
+  std::vector<std::string> aliases;
+  std::string static_ip;
+  std::string static_mac;
 };
 
 struct ContainerSummary {
@@ -191,6 +207,8 @@ class Client {
   [[nodiscard]] Expected<void> RemoveNetwork(std::string_view name, bool force = false);
   // Takes a container off a network: its interface and its DNS names there go at once.
   [[nodiscard]] Expected<void> DisconnectNetwork(std::string_view network, std::string_view container);
+  // Puts a container on a network; Podman answers an error when it is on it already.
+  [[nodiscard]] Expected<void> ConnectNetwork(std::string_view network, const NetworkConnect& request);
   // label filters: "key" or "key=value", all must match.
   [[nodiscard]] Expected<std::vector<NetworkInfo>> ListNetworks(
       const std::vector<std::string>& label_filters = {});

@@ -157,6 +157,14 @@ Expected<ContainerInfo> Client::InspectContainer(std::string_view id) {
     }
   }
   if (const Json* c = GetObject(*doc, "Config")) info.labels = GetStringMap(*c, "Labels");
+  const Json* settings = GetObject(*doc, "NetworkSettings");
+  const Json* networks = settings != nullptr ? GetObject(*settings, "Networks") : nullptr;
+  if (networks != nullptr) {
+    for (const auto& [name, n] : networks->GetObject()) {
+      if (n.IsObject())
+        info.networks[name.GetString()] = {json::GetStr(n, "IPAddress"), json::GetStr(n, "MacAddress")};
+    }
+  }
   return info;
 }
 

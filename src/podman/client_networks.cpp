@@ -84,6 +84,37 @@ Expected<void> Client::DisconnectNetwork(std::string_view network, std::string_v
   return {};
 }
 
+Expected<void> Client::ConnectNetwork(std::string_view network, const NetworkConnect& request) {
+  const std::string call = "podman network connect " + std::string(network) + " " + request.container;
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("container");
+  w.String(request.container);
+  w.Key("aliases");
+  w.StartArray();
+  for (const auto& a : request.aliases) w.String(a);
+  w.EndArray();
+  if (!request.static_ip.empty()) {
+    w.Key("static_ips");
+    w.StartArray();
+    w.String(request.static_ip);
+    w.EndArray();
+  }
+  if (!request.static_mac.empty()) {
+    w.Key("static_mac");
+    w.String(request.static_mac);
+  }
+  w.EndObject();
+  auto r = Call("POST", Path("/networks/" + Seg(network) + "/connect"),
+                std::string_view(buffer.GetString(), buffer.GetSize()), call, options_.timeout);
+  if (!r) return std::unexpected(r.error());
+  if (r->status != 200 && r->status != 204) {
+    return std::unexpected(ErrorFromResponse(r->status, r->body, call));
+  }
+  return {};
+}
+
 Expected<std::vector<NetworkInfo>> Client::ListNetworks(const std::vector<std::string>& label_filters) {
   const std::string_view call = "podman network ls";
   std::string path = Path("/networks/json");

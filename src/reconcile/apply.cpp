@@ -284,12 +284,24 @@ ReplaceTarget StackRun::Target(const ServiceJob& s) {
   return {s.name, s.publishes_host_ports, s.shares_namespace};
 }
 
-// The new container of a plan's member: its spec, under the temporary name, joining the new
-// owner's namespaces by id where it joined the owner by name.
+// `net` with `name` among its aliases: a renamed container keeps answering its old name in
+// Podman's DNS, never the new one, so a replacement's new container answers its final name so.
+podman::NetworkAttachment WithName(podman::NetworkAttachment net, const std::string& name) {
+  if (std::find(net.aliases.begin(), net.aliases.end(), name) == net.aliases.end())
+    net.aliases.push_back(name);
+  return net;
+}
+
+// The new container of a plan's member: its spec, under the temporary name (unlisted: without
+// its aliases), joining the new owner's namespaces by id where it joined the owner by name.
 Expected<std::string> StackRun::CreateNew(const Step& step, const Progress& progress) {
   const ServiceJob& s = *progress.jobs[step.member];
   podman::ContainerSpec spec = s.spec;
-  if (step.temporary) spec.name = core::TemporaryName(s.spec.name);
+  if (step.temporary) {
+    spec.name = core::TemporaryName(s.spec.name);
+    for (auto& net : spec.networks)
+      net = step.unlisted ? podman::NetworkAttachment{net.name, {}} : WithName(net, s.spec.name);
+  }
   if (step.join_owner) {
     const std::string by_name = "container:" + progress.jobs[0]->spec.name;
     for (std::string* mode : {&spec.network_mode, &spec.pid_mode, &spec.ipc_mode}) {
@@ -348,6 +360,11 @@ Expected<void> StackRun::RunStep(const Step& step, Progress& progress) {
     }
     case StepOp::kMarkGap:
       progress.gap = progress.stopped_at ? Elapsed(clock_, *progress.stopped_at) : 0;
+      return {};
+    case StepOp::kAlias:
+      for (const auto& net : s.spec.networks) {
+        if (auto r = Write(rt_.SetAliases(id, WithName(net, s.spec.name))); !r) return r;
+      }
       return {};
     case StepOp::kDisconnect: Disconnect(s); return {};
     case StepOp::kStopOld:

@@ -143,6 +143,20 @@ Expected<void> PodmanRuntime::Disconnect(const std::string& id, const std::strin
   return Lease(*this)->DisconnectNetwork(network, id);
 }
 
+Expected<void> PodmanRuntime::SetAliases(const std::string& id, const podman::NetworkAttachment& network) {
+  Lease lease(*this);
+  auto info = lease->InspectContainer(id);
+  if (!info) return std::unexpected(info.error());
+  podman::NetworkConnect request{id, network.aliases, "", ""};
+  if (auto on = info->networks.find(network.name); on != info->networks.end()) {
+    // The same address: what the container opened meanwhile (a database connection) goes on.
+    request.static_ip = on->second.ip;
+    request.static_mac = on->second.mac;
+    if (auto off = lease->DisconnectNetwork(network.name, id); !off) return off;
+  }
+  return lease->ConnectNetwork(network.name, request);
+}
+
 Expected<ContainerStatus> PodmanRuntime::Inspect(const std::string& id) {
   auto info = Lease(*this)->InspectContainer(id);
   if (!info) return std::unexpected(info.error());

@@ -31,6 +31,7 @@ class PodmanRuntime final : public Runtime {
   Expected<void> Remove(const std::string& id) override;
   Expected<void> Rename(const std::string& id, const std::string& name) override;
   Expected<void> Disconnect(const std::string& id, const std::string& network) override;
+  Expected<void> SetAliases(const std::string& id, const podman::NetworkAttachment& network) override;
   Expected<ContainerStatus> Inspect(const std::string& id) override;
   Expected<podman::HealthResult> Healthcheck(const std::string& id) override;
   Expected<std::string> Logs(const std::string& id, int tail) override;

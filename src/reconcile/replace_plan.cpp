@@ -44,12 +44,16 @@ ReplacementPlan Alone(const ReplaceTarget& service) {
   // no namespace shared with another container.
   const bool overlap = !service.publishes_host_ports && !service.shares_namespace;
   plan.steps.push_back(Create(0, true, OnError::kFail, "create", " (old container kept)"));
+  // Podman's DNS answers a container's aliases from its start, long before its server listens:
+  // clients would be refused by it until the gate passed. It serves the aliases once gated.
+  plan.steps.back().unlisted = overlap;
   if (!overlap) StopOld(plan, 0);
   plan.steps.push_back(Make(StepOp::kStart, 0, OnError::kRollback, "start", true));
   plan.steps.push_back(Make(StepOp::kMarkGap, 0, OnError::kWarn));
   plan.steps.push_back(Make(StepOp::kMarkStarted, 0, OnError::kWarn));
   plan.steps.push_back(Make(StepOp::kGate, 0, OnError::kRollback, "gate", true));
   if (overlap) {
+    plan.steps.push_back(Make(StepOp::kAlias, 0, OnError::kRollback, "aliases"));
     // Off the networks first: a stopped container keeps its DNS names until Podman's cleanup
     // runs, so clients would still be sent to it for a moment and be refused.
     plan.steps.push_back(Make(StepOp::kDisconnect, 0, OnError::kWarn));
@@ -136,7 +140,10 @@ bool Finishes(StepOp op) {
     case StepOp::kDeferCheck:
     case StepOp::kMarkGap:
     case StepOp::kCleanupNew:
-    case StepOp::kStartOld: return false;
+    case StepOp::kStartOld:
+    // Before the commit: a gated new container serves the service's names beside the old one
+    // while the rest of the stack is gated; if the stack rolls back, it goes, the old stays.
+    case StepOp::kAlias: return false;
   }
   return false;
 }

@@ -34,6 +34,7 @@ enum class StepOp {
   kRename,       // the new container to its final name
   kCleanupNew,   // rollback: stop and remove the new container, if one was created
   kStartOld,     // rollback: start the old containers again, if they were stopped
+  kAlias,        // the new container takes the service's DNS aliases (created `unlisted`)
 };
 
 // What a failed step means.
@@ -48,6 +49,9 @@ struct Step {
   std::size_t member = 0;   // 0: the service (the owner of a group); k: its k-th joiner
   bool temporary = false;   // kCreate: under the temporary name
   bool join_owner = false;  // kCreate of a joiner: into the new owner's namespaces, by its id
+  // kCreate: on its networks under the temporary name only, without the service's aliases, so
+  // that no client is sent to it before it passed its gate (kAlias adds them).
+  bool unlisted = false;
   OnError on_error = OnError::kWarn;
   std::string what;        // the failure reason's prefix ("start", "tunnel gate", ...)
   std::string kept;        // appended to a kFail reason (" (old container kept)")
@@ -77,8 +81,9 @@ ReplacementPlan CreatePlan(const ReplaceTarget& service, bool defer_gate);
 
 // A replacement of `service` with `joiners` (the services joining its namespaces that change
 // too; empty for a service alone). Alone and holding neither a host port nor a namespace, the
-// new container starts and passes its gate while the old one serves (no gap), then the old one
-// leaves its networks, stops and goes; otherwise the old one stops first. A group stops
+// new container starts unlisted and passes its gate while the old one serves (no gap), takes
+// the service's aliases, then the old one leaves its networks, stops and goes; otherwise the
+// old one stops first. A group stops
 // together (joiners first), the new owner starts and passes its gate, each new joiner joins it
 // and passes its own, then the old ones go (joiners first: Podman removes no container others
 // depend on); any failure starts the old owner again, then its joiners.

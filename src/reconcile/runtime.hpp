@@ -45,6 +45,9 @@ class Runtime {
   virtual Expected<void> Rename(const std::string& id, const std::string& name) = 0;
   // Takes a container off a network (its DNS names there go with it).
   virtual Expected<void> Disconnect(const std::string& id, const std::string& network) = 0;
+  // Gives a container that is on `network.name` the DNS aliases `network.aliases` there, keeping
+  // its address and MAC (Podman 4 can only take it off the network and put it back).
+  virtual Expected<void> SetAliases(const std::string& id, const podman::NetworkAttachment& network) = 0;
   virtual Expected<ContainerStatus> Inspect(const std::string& id) = 0;
   virtual Expected<podman::HealthResult> Healthcheck(const std::string& id) = 0;
   virtual Expected<std::string> Logs(const std::string& id, int tail) = 0;

@@ -307,6 +307,53 @@ TEST_CASE("network with DNS: two containers resolve each other by alias", "[podm
   CHECK(gone.error().message.find("network not found") != std::string::npos);
 }
 
+// What SetAliases does for a replacement's new container: off the network and back on with new
+// aliases, keeping the address and MAC the inspection reports.
+TEST_CASE("a running container reconnected with aliases keeps its address and MAC, and answers them",
+          "[podman]") {
+  PODCD_PODMAN_TEST_SETUP();
+  NetworkCreate net;
+  net.name = cleanup.Network(test::UniqueName("net"));
+  REQUIRE(client.CreateNetwork(net).has_value());
+  auto server = Sleeper(env, cleanup.Container(test::UniqueName("server")));
+  server.networks = {{net.name, {}}};
+  auto server_id = client.CreateContainer(server);
+  REQUIRE(server_id.has_value());
+  REQUIRE(client.StartContainer(*server_id).has_value());
+  auto before = client.InspectContainer(*server_id);
+  REQUIRE(before.has_value());
+  REQUIRE(before->networks.contains(net.name));
+  const NetworkEndpoint was = before->networks.at(net.name);
+  CHECK_FALSE(was.ip.empty());
+  CHECK(was.mac.size() == 17);
+
+  REQUIRE(client.DisconnectNetwork(net.name, *server_id).has_value());
+  auto connected = client.ConnectNetwork(net.name, {*server_id, {"late-alias"}, was.ip, was.mac});
+  INFO((connected ? "" : Describe(connected.error())));
+  REQUIRE(connected.has_value());
+  auto after = client.InspectContainer(*server_id);
+  REQUIRE(after.has_value());
+  REQUIRE(after->networks.contains(net.name));
+  CHECK(after->networks.at(net.name).ip == was.ip);
+  CHECK(after->networks.at(net.name).mac == was.mac);
+  // Already on it: Podman refuses, which is why SetAliases disconnects first.
+  CHECK_FALSE(client.ConnectNetwork(net.name, {*server_id, {"other"}, "", ""}).has_value());
+
+  auto probe = Sleeper(env, cleanup.Container(test::UniqueName("probe")));
+  probe.command = {"sh", "-c", "nslookup late-alias"};
+  probe.networks = {{net.name, {}}};
+  auto probe_id = client.CreateContainer(probe);
+  REQUIRE(probe_id.has_value());
+  REQUIRE(client.StartContainer(*probe_id).has_value());
+  auto code = client.WaitContainer(*probe_id, "stopped");
+  REQUIRE(code.has_value());
+  auto logs = client.Logs(*probe_id, 0);
+  REQUIRE(logs.has_value());
+  INFO(logs->combined);
+  CHECK(*code == 0);
+  CHECK(logs->out.find("Address: " + was.ip) != std::string::npos);
+}
+
 TEST_CASE("an internal network with options and a driver", "[podman]") {
   PODCD_PODMAN_TEST_SETUP();
   NetworkCreate net;

@@ -114,6 +114,10 @@ class CountingRuntime final : public reconcile::Runtime {
     Write("disconnect " + id + " " + network);
     return inner_.Disconnect(id, network);
   }
+  Expected<void> SetAliases(const std::string& id, const podman::NetworkAttachment& network) override {
+    Write("aliases " + id + " " + network.name);
+    return inner_.SetAliases(id, network);
+  }
   Expected<reconcile::ContainerStatus> Inspect(const std::string& id) override { return inner_.Inspect(id); }
   Expected<podman::HealthResult> Healthcheck(const std::string& id) override {
     Write("healthcheck " + id);  // runs a process in the container

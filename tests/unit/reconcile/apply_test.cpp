@@ -370,6 +370,67 @@ TEST_CASE("an alias-only replacement takes the old container off its networks be
   CHECK(p.rt.IndexOf("disconnect web_site_1 web_default") == -1);
 }
 
+// Found by the probe test (integration_reconcile): Podman's DNS answers a container's aliases
+// from its start, so clients were sent to the new container before its server listened and
+// were refused. It is created without them and takes them once gated, before the old one
+// leaves; and it answers its final name, which a rename does not give it in Podman's DNS.
+TEST_CASE("an alias-only replacement gives the new container the service's aliases only after its gate") {
+  Harness h;
+  auto old = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"));
+  auto s = Job("web", "site", core::Action::kRecreate);
+  s.old_containers = {old};
+  s.spec.networks = {{"web_default", {"site", "www"}}, {"web_back", {"site"}}};
+  auto r = h.Apply({"web", {s}, {}, {}, {}, false});
+  INFO(h.Log());
+  REQUIRE(r.ok);
+  const auto& created = h.rt.created_networks.at("web_site_1_podcd-next");
+  REQUIRE(created.size() == 2);
+  CHECK(created[0].name == "web_default");
+  CHECK(created[0].aliases.empty());
+  CHECK(created[1].aliases.empty());
+  const int start = h.rt.IndexOf("start web_site_1_podcd-next");
+  const int listed1 = h.rt.IndexOf("aliases web_site_1_podcd-next web_default site,www,web_site_1");
+  const int listed2 = h.rt.IndexOf("aliases web_site_1_podcd-next web_back site,web_site_1");
+  const int off = h.rt.IndexOf("disconnect web_site_1 web_default");
+  CHECK(start >= 0);
+  CHECK(start < listed1);
+  CHECK(listed1 < listed2);
+  CHECK(listed2 < off);
+
+  // A host-port service: the old one is gone before the new one starts, so the new one has its
+  // aliases (and its final name) from the start.
+  Harness p;
+  auto pold = p.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"), {8080});
+  auto ps = Job("web", "site", core::Action::kRecreate);
+  ps.old_containers = {pold};
+  ps.publishes_host_ports = true;
+  ps.spec.ports = {{"", 8080, 80, 1, "tcp"}};
+  ps.spec.networks = {{"web_default", {"site"}}};
+  REQUIRE(p.Apply({"web", {ps}, {}, {}, {}, false}).ok);
+  const auto& pcreated = p.rt.created_networks.at("web_site_1_podcd-next");
+  REQUIRE(pcreated.size() == 1);
+  CHECK(pcreated[0].aliases == std::vector<std::string>{"site", "web_site_1"});
+  CHECK(p.rt.IndexOf("aliases web_site_1_podcd-next web_default site,web_site_1") == -1);
+}
+
+// A new container that cannot take the aliases is removed; the old one never stopped serving.
+TEST_CASE("an alias-only replacement whose new container cannot take the aliases rolls back") {
+  Harness h;
+  h.rt.fail_aliases = true;
+  auto old = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"));
+  auto s = Job("web", "site", core::Action::kRecreate);
+  s.old_containers = {old};
+  s.spec.networks = {{"web_default", {"site"}}};
+  auto r = h.Apply({"web", {s}, {}, {}, {}, false});
+  INFO(h.Log());
+  CHECK_FALSE(r.ok);
+  CHECK(ToString(r.services[0].outcome) == "rolled-back");
+  CHECK(r.services[0].reason.find("aliases: ") == 0);
+  CHECK(h.rt.IndexOf("stop web_site_1") == -1);
+  CHECK(h.rt.containers.at(old).status == "running");
+  CHECK_FALSE(h.rt.ByName("web_site_1_podcd-next"));
+}
+
 // Found by bench/reconcile.sh: a slot was held through the settle time, so a cold up of 30
 // services took 8 settle times. Real clock: the gate lasts 500 ms, ample for the other
 // thread to get its turn.

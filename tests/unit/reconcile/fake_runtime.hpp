@@ -44,10 +44,12 @@ class FakeRuntime final : public reconcile::Runtime {
   // image -> answers of successive checks (the last one repeats); takes precedence over `health`
   std::map<std::string, std::vector<std::string>> health_script;
   std::set<std::string> fail_remove;  // container names whose removal fails
+  bool fail_aliases = false;          // SetAliases fails
 
   // Observed.
   std::vector<std::string> calls;               // "create NAME", "start NAME", ...
   std::map<std::string, Container> containers;  // by id
+  std::map<std::string, std::vector<podman::NetworkAttachment>> created_networks;  // by name, as created
 
   std::string Add(const std::string& name, const std::string& image,
                   std::map<std::string, std::string> labels, std::vector<std::uint16_t> ports = {},
@@ -189,6 +191,7 @@ class FakeRuntime final : public reconcile::Runtime {
                 0,
                 spec.network_mode};
     for (const auto& p : spec.ports) c.host_ports.push_back(p.host_port);
+    created_networks[spec.name] = spec.networks;
     containers[c.id] = c;
     return c.id;
   }
@@ -312,6 +315,14 @@ class FakeRuntime final : public reconcile::Runtime {
   Expected<void> Disconnect(const std::string& id, const std::string& network) override {
     std::lock_guard lock(mu_);
     calls.push_back("disconnect " + containers.at(id).name + " " + network);
+    return {};
+  }
+  Expected<void> SetAliases(const std::string& id, const podman::NetworkAttachment& network) override {
+    std::lock_guard lock(mu_);
+    std::string aliases;
+    for (const auto& a : network.aliases) aliases += (aliases.empty() ? "" : ",") + a;
+    calls.push_back("aliases " + containers.at(id).name + " " + network.name + " " + aliases);
+    if (fail_aliases) return Fail(ErrorCode::kInternal, "network connect failed");
     return {};
   }
   Expected<void> RemoveNetwork(const std::string& name) override {

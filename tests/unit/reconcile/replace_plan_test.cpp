@@ -7,17 +7,19 @@ using namespace podcd::reconcile;
 
 namespace {
 
-// One word per step: the op, ~ for a temporary name, @ for joining the new owner, the member,
-// and what a failure means: ! rolls back, x fails (nothing to undo), nothing warns.
+// One word per step: the op, ~ for a temporary name, # for unlisted (without the service's
+// aliases), @ for joining the new owner, the member, and what a failure means: ! rolls back,
+// x fails (nothing to undo), nothing warns.
 std::string Render(const std::vector<Step>& steps) {
-  static const char* const kOps[] = {"create",     "start",  "started",    "gate",
-                                     "defer",      "gap",    "disconnect", "stop-old",
-                                     "remove-old", "rename", "cleanup",    "start-old"};
+  static const char* const kOps[] = {"create",  "start",      "started",  "gate",       "defer",
+                                     "gap",     "disconnect", "stop-old", "remove-old", "rename",
+                                     "cleanup", "start-old",  "alias"};
   std::string out;
   for (const auto& s : steps) {
     if (!out.empty()) out += " ";
     out += kOps[static_cast<int>(s.op)];
     if (s.temporary) out += "~";
+    if (s.unlisted) out += "#";
     if (s.join_owner) out += "@";
     out += std::to_string(s.member);
     if (s.on_error == OnError::kRollback) out += "!";
@@ -40,7 +42,7 @@ TEST_CASE("replace plan: one service, by what it holds") {
   };
   const Row rows[] = {
       {"nothing held: the new one is gated while the old one serves", Target("site"),
-       "create~0x start0! gap0 started0 gate0! disconnect0 stop-old0 remove-old0! rename0"},
+       "create~#0x start0! gap0 started0 gate0! alias0! disconnect0 stop-old0 remove-old0! rename0"},
       {"a host port: the old one stops first", Target("site", true),
        "create~0x stop-old0 start0! gap0 started0 gate0! remove-old0! rename0"},
       {"a shared namespace: the old one stops first", Target("app", false, true),
@@ -64,7 +66,7 @@ TEST_CASE("replace plan: the reasons a failed step gives") {
   for (const auto& s : plan.steps) {
     if (s.on_error != OnError::kWarn) whats += s.what + (s.with_logs ? "+logs" : "") + ";";
   }
-  CHECK(whats == "create;start+logs;gate+logs;remove old container;");
+  CHECK(whats == "create;start+logs;gate+logs;aliases;remove old container;");
 }
 
 TEST_CASE("create plan: a new service is gated unless nobody waits on it") {

@@ -8,9 +8,9 @@ using namespace podcd::reconcile;
 namespace {
 
 std::string Ops(const ReplacementPlan& plan, std::size_t from) {
-  static const char* const kOps[] = {"create",     "start",  "started",    "gate",
-                                     "defer",      "gap",    "disconnect", "stop-old",
-                                     "remove-old", "rename", "cleanup",    "start-old"};
+  static const char* const kOps[] = {"create",  "start",      "started",  "gate",       "defer",
+                                     "gap",     "disconnect", "stop-old", "remove-old", "rename",
+                                     "cleanup", "start-old",  "alias"};
   std::string out;
   for (std::size_t i = from; i < plan.steps.size(); ++i)
     out += (out.empty() ? "" : " ") + std::string(kOps[static_cast<int>(plan.steps[i].op)]) +
@@ -24,7 +24,9 @@ TEST_CASE("transaction plan: a change's commit is what follows its gates, the ol
   SECTION("nothing held: the old one serves until the commit, which takes it off, stops and removes it") {
     const auto plan = ReplacePlan({"site", false, false}, {});
     CHECK(Ops(plan, plan.commit) == "disconnect0 stop-old0 remove-old0 rename0");
-    CHECK(plan.steps[plan.commit - 1].op == StepOp::kGate);
+    // The gated new container takes the service's names before the commit, beside the old one.
+    CHECK(plan.steps[plan.commit - 1].op == StepOp::kAlias);
+    CHECK(plan.steps[plan.commit - 2].op == StepOp::kGate);
   }
   SECTION("a host port: the old one waits stopped; the commit removes it") {
     const auto plan = ReplacePlan({"site", true, false}, {});
