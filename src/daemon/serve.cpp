@@ -23,6 +23,7 @@
 #include "reconcile/handover.hpp"
 #include "reconcile/queue.hpp"
 #include "state/store.hpp"
+#include "util/guarded.hpp"
 #include "util/file_lock.hpp"
 #include "util/log.hpp"
 #include "util/metrics.hpp"
@@ -83,10 +84,7 @@ class Poller {
   }
   ~Poller() { Stop(); }
   void Stop() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
+    *stop_.Lock() = true;
     cv_.notify_all();
     if (thread_.joinable()) thread_.join();
   }
@@ -96,10 +94,10 @@ class Poller {
     std::mt19937_64 rng(std::random_device{}());
     // Spread around the interval, so hosts started together do not poll their remote together.
     const std::int64_t spread = std::min(jitter_, interval_ / 2).count();
-    std::unique_lock lock(mutex_);
+    auto stop = stop_.Lock();
     for (;;) {
       auto extra = spread > 0 ? std::uniform_int_distribution<std::int64_t>(-spread, spread)(rng) : 0;
-      if (cv_.wait_for(lock, interval_ + std::chrono::milliseconds(extra), [this] { return stop_; })) return;
+      if (stop.WaitFor(cv_, interval_ + std::chrono::milliseconds(extra), [](bool s) { return s; })) return;
       state::Trigger t;
       t.kind = state::TriggerKind::kPoll;
       t.all_changed = true;
@@ -110,9 +108,8 @@ class Poller {
   reconcile::WorkQueue& queue_;
   std::chrono::milliseconds interval_;
   std::chrono::milliseconds jitter_;
-  std::mutex mutex_;
+  Guarded<bool> stop_{false};
   std::condition_variable cv_;
-  bool stop_ = false;
   std::thread thread_;
 };
 

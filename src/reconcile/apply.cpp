@@ -12,6 +12,7 @@
 #include "reconcile/gate.hpp"
 #include "reconcile/images.hpp"
 #include "reconcile/replace_plan.hpp"
+#include "util/guarded.hpp"
 #include "util/scope_exit.hpp"
 #include "util/strings.hpp"
 
@@ -83,7 +84,7 @@ class StackRun {
                                                   size_t begin, size_t end);
   static std::vector<ServiceResult> All(const Progress& progress, ServiceOutcome outcome,
                                         const std::string& why, std::int64_t gap);
-  // Runs a plan up to its commit; a change that got there waits in prepared_.
+  // Runs a plan up to its commit; a change that got there waits in Shared::prepared.
   void Prepare(const ReplacementPlan& plan, std::vector<size_t> members, TimePoint start);
   // The stack is one transaction: once every task ended, each prepared change commits when
   // no service failed, else each is rolled back.
@@ -111,19 +112,20 @@ class StackRun {
   const LogFn& log_;
   std::vector<ServiceJob> services_;
   std::vector<ServiceResult> results_;
-  std::mutex log_mutex_;
+  std::mutex log_mutex_;  // guards no data: one log line at a time into log_
   std::atomic<int> write_calls_{0};
 
-  std::mutex ready_mutex_;
+  // What the service tasks of the stack share.
+  struct Shared {
+    std::map<std::string, Readiness> readiness;
+    std::vector<std::pair<std::string, std::string>> unsettled;  // created without a settle wait: (service, id)
+    std::vector<Change> prepared;
+  };
+  Guarded<Shared> shared_;
   std::condition_variable ready_cv_;
-  std::map<std::string, Readiness> readiness_;
-  std::vector<std::pair<std::string, std::string>>
-      unsettled_;                 // created without a settle wait: (service, id)
-  std::vector<Change> prepared_;  // under ready_mutex_ while the tasks run
 
-  std::mutex slots_mutex_;
+  Guarded<std::size_t> busy_{0};  // gates running now (gate_.max_parallel at most)
   std::condition_variable slots_cv_;
-  std::size_t busy_ = 0;
 };
 
 bool IsWork(core::Action a) { return a == core::Action::kCreate || a == core::Action::kRecreate; }
@@ -163,24 +165,22 @@ bool StackRun::EnsureNetworksAndVolumes(StackResult& result) {
 }
 
 void StackRun::SetReadiness(const std::string& service, Readiness r) {
-  {
-    std::lock_guard lock(ready_mutex_);
-    readiness_[service] = r;
-  }
+  shared_.Lock()->readiness[service] = r;
   ready_cv_.notify_all();
 }
 
 bool StackRun::WaitForDependencies(const ServiceJob& s, std::string& why, const std::string& except) {
-  std::unique_lock lock(ready_mutex_);
+  auto shared = shared_.Lock();
+  auto& readiness = shared->readiness;
   for (const auto& dep : s.depends_on) {
     if (dep.service == except) continue;
-    if (!readiness_.contains(dep.service)) continue;  // not part of this stack's job
+    if (!readiness.contains(dep.service)) continue;  // not part of this stack's job
     Readiness need = dep.condition == DependencyCondition::kStarted ? Readiness::kStarted : Readiness::kReady;
-    ready_cv_.wait(lock, [&] {
-      auto r = readiness_[dep.service];
+    shared.Wait(ready_cv_, [&](Shared& sh) {
+      auto r = sh.readiness[dep.service];
       return r == Readiness::kFailed || static_cast<int>(r) >= static_cast<int>(need);
     });
-    if (readiness_[dep.service] == Readiness::kFailed) {
+    if (readiness[dep.service] == Readiness::kFailed) {
       why = "dependency " + dep.service + " failed";
       return false;
     }
@@ -354,8 +354,7 @@ Expected<void> StackRun::RunStep(const Step& step, Progress& progress) {
     case StepOp::kMarkStarted: SetReadiness(s.name, Readiness::kStarted); return {};
     case StepOp::kGate: return Gate(s, id);
     case StepOp::kDeferCheck: {
-      std::lock_guard lock(ready_mutex_);
-      unsettled_.emplace_back(s.name, id);
+      shared_.Lock()->unsettled.emplace_back(s.name, id);
       return {};
     }
     case StepOp::kMarkGap:
@@ -434,12 +433,12 @@ void StackRun::Prepare(const ReplacementPlan& plan, std::vector<size_t> members,
   const auto outcome = plan.replaces ? ServiceOutcome::kRecreated : ServiceOutcome::kCreated;
   std::vector<std::string> names;
   {
-    std::lock_guard lock(ready_mutex_);
+    auto shared = shared_.Lock();
     for (auto m : change.members) {
       results_[m] = {services_[m].name, outcome, "", 0, -1};
       names.push_back(services_[m].name);
     }
-    prepared_.push_back(std::move(change));
+    shared->prepared.push_back(std::move(change));
   }
   for (const auto& name : names) SetReadiness(name, Readiness::kReady);
 }
@@ -453,9 +452,11 @@ StackVerdict StackRun::Settle() {
   }
   const StackVerdict verdict = JudgeStack(names, outcomes);
   std::vector<std::thread> tasks;
-  for (auto& change : prepared_) {
+  // The service tasks have ended: the prepared changes are this thread's now.
+  std::vector<Change> prepared = std::move(shared_.Lock()->prepared);
+  for (auto& change : prepared) {
     // A change with nothing left to commit (a new service) finishes here, without a thread.
-    if (prepared_.size() == 1 || (verdict.commit && change.plan.commit == change.plan.steps.size())) {
+    if (prepared.size() == 1 || (verdict.commit && change.plan.commit == change.plan.steps.size())) {
       verdict.commit ? Commit(change) : RollBack(change, verdict);
     } else {
       tasks.emplace_back(
@@ -495,16 +496,13 @@ void StackRun::RollBack(Change& change, const StackVerdict& verdict) {
 }
 
 void StackRun::AcquireSlot() {
-  std::unique_lock lock(slots_mutex_);
-  slots_cv_.wait(lock, [&] { return busy_ < std::max<std::size_t>(1, gate_.max_parallel); });
-  ++busy_;
+  auto busy = busy_.Lock();
+  busy.Wait(slots_cv_, [&](std::size_t n) { return n < std::max<std::size_t>(1, gate_.max_parallel); });
+  ++*busy;
 }
 
 void StackRun::ReleaseSlot() {
-  {
-    std::lock_guard lock(slots_mutex_);
-    --busy_;
-  }
+  --*busy_.Lock();
   slots_cv_.notify_one();
 }
 
@@ -630,10 +628,10 @@ StackResult StackRun::Run() {
 void StackRun::RunServices() {
   results_.assign(services_.size(), ServiceResult{});
   {
-    std::lock_guard lock(ready_mutex_);
+    auto shared = shared_.Lock();
     for (const auto& s : services_) {
       if (s.action == core::Action::kRemove) continue;
-      readiness_[s.name] = IsWork(s.action) ? Readiness::kPending : Readiness::kReady;
+      shared->readiness[s.name] = IsWork(s.action) ? Readiness::kPending : Readiness::kReady;
     }
   }
   // An owner being replaced takes the services that join its namespaces along (ReplacePlan).
@@ -669,7 +667,8 @@ void StackRun::RunServices() {
 
 // New services that were not held for the settle time must still run now.
 void StackRun::CheckUnsettled() {
-  for (const auto& [name, id] : unsettled_) {
+  const auto unsettled = shared_.Lock()->unsettled;
+  for (const auto& [name, id] : unsettled) {
     auto st = rt_.Inspect(id);
     if (st && st->running) continue;
     for (auto& r : results_) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <mutex>
 #include <optional>
 #include <set>
 
@@ -12,6 +11,7 @@
 #include "reconcile/self_update.hpp"
 #include "reconcile/spec_map.hpp"
 #include "reconcile/verify.hpp"
+#include "util/guarded.hpp"
 #include "util/json.hpp"
 #include "util/log.hpp"
 #include "util/metrics.hpp"
@@ -194,19 +194,29 @@ struct Engine::Work {
 
 // The stacks that failed so far; stacks are applied on several threads.
 struct Engine::Tally {
-  std::mutex mutex;
-  bool failed = false;
-  std::vector<std::string> failures;
-  Claims claims;               // what the run says of the stacks it worked on, checked at its end
+  struct Record {
+    bool failed = false;
+    std::vector<std::string> failures;
+    Claims claims;  // what the run says of the stacks it worked on, checked at its end
+  };
+  Guarded<Record> record;
   std::atomic<int> writes{0};  // Podman calls that changed something
   void Add(std::string failure) {
-    std::lock_guard lock(mutex);
-    failed = true;
-    failures.push_back(std::move(failure));
+    auto r = record.Lock();
+    r->failed = true;
+    r->failures.push_back(std::move(failure));
   }
   void Claim(const std::string& stack, bool removed) {
-    std::lock_guard lock(mutex);
-    (removed ? claims.removed : claims.current).insert(stack);
+    auto r = record.Lock();
+    (removed ? r->claims.removed : r->claims.current).insert(stack);
+  }
+  [[nodiscard]] Claims ClaimsMade() { return record.Lock()->claims; }
+  [[nodiscard]] bool Failed() { return record.Lock()->failed; }
+  // The failed stacks, sorted, joined with ", ".
+  [[nodiscard]] std::string Failures() {
+    auto r = record.Lock();
+    std::sort(r->failures.begin(), r->failures.end());
+    return Join(r->failures, ", ");
   }
 };
 
@@ -324,7 +334,7 @@ void Engine::Verify(const Snapshot& snap, const Selection& selection, const stat
     after = core::Plan(snap.desired.stacks, *listed);
   }
   for (const auto& [stack, why] :
-       UnmetClaims(changed ? after : snap.plan, changed ? *listed : snap.actual, tally.claims)) {
+       UnmetClaims(changed ? after : snap.plan, changed ? *listed : snap.actual, tally.ClaimsMade())) {
     ctx.Log("[" + stack + "] not in its desired state after the run: " + why);
     ctx.SetStackOutcome(Outcome(stack, StackOutcomeKind::kFailed, "after the run: " + why));
     tally.Add(stack);
@@ -378,20 +388,19 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
     return Fail(ErrorCode::kUnavailable, "interrupted");
   };
   if (!ApplyScheduled(work, *snap, gate, ctx, tally)) return interrupted();
-  std::sort(tally.failures.begin(), tally.failures.end());
   if (self_work) {
     if (ctx.StopRequested()) return interrupted();
     if (self_work->hand_over) {
       // Replacing this very container would stop this process half-way: an updater does it,
       // now that everything else is done.
       return HandOverSelf(*self_work->job, StackKey(*snap->desired.Find(self_work->plan->name)), snap->commit,
-                          Join(tally.failures, ", "), ctx);
+                          tally.Failures(), ctx);
     }
     ApplyOne(*self_work, *snap, gate, ctx, tally);
   }
   Verify(*snap, selection, trigger, ctx, tally);
   if (selection.run.empty()) ctx.Log("nothing to do: every stack is in sync");
-  if (tally.failed) return Fail(ErrorCode::kInternal, "failed stacks: " + Join(tally.failures, ", "));
+  if (tally.Failed()) return Fail(ErrorCode::kInternal, "failed stacks: " + tally.Failures());
   return {};
 }
 

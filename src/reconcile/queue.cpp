@@ -12,44 +12,38 @@ using state::Deployment;
 using state::DeploymentState;
 
 RecordContext::RecordContext(state::Store& store, Deployment& d, std::function<bool()> stop_requested)
-    : store_(store), d_(d), stop_requested_(std::move(stop_requested)) {}
+    : store_(store), id_(d.id), stop_requested_(std::move(stop_requested)), record_(Record{d}) {}
 
-std::string RecordContext::Id() const { return d_.id; }
+std::string RecordContext::Id() const { return id_; }
 
 void RecordContext::Log(std::string line) {
-  std::lock_guard lock(mutex_);
-  state::AppendLog(d_, std::move(line));
-  store_.UpdateInMemory(d_);
+  auto record = record_.Lock();
+  state::AppendLog(record->d, std::move(line));
+  store_.UpdateInMemory(record->d);
 }
 
 void RecordContext::SetCommit(std::string commit) {
-  std::lock_guard lock(mutex_);
-  d_.commit = std::move(commit);
-  store_.UpdateInMemory(d_);
+  auto record = record_.Lock();
+  record->d.commit = std::move(commit);
+  store_.UpdateInMemory(record->d);
 }
 
 void RecordContext::SetStackOutcome(state::StackOutcome outcome) {
-  std::lock_guard lock(mutex_);
-  auto it =
-      std::find_if(d_.stacks.begin(), d_.stacks.end(), [&](const auto& s) { return s.name == outcome.name; });
-  if (it != d_.stacks.end())
+  auto record = record_.Lock();
+  auto& stacks = record->d.stacks;
+  auto it = std::find_if(stacks.begin(), stacks.end(), [&](const auto& s) { return s.name == outcome.name; });
+  if (it != stacks.end())
     *it = std::move(outcome);
   else
-    d_.stacks.push_back(std::move(outcome));
-  store_.UpdateInMemory(d_);
+    stacks.push_back(std::move(outcome));
+  store_.UpdateInMemory(record->d);
 }
 
 bool RecordContext::StopRequested() const { return stop_requested_ && stop_requested_(); }
 
-void RecordContext::HandOver() {
-  std::lock_guard lock(mutex_);
-  handed_over_ = true;
-}
+void RecordContext::HandOver() { record_.Lock()->handed_over = true; }
 
-bool RecordContext::HandedOver() const {
-  std::lock_guard lock(mutex_);
-  return handed_over_;
-}
+bool RecordContext::HandedOver() const { return record_.Lock()->handed_over; }
 
 namespace {
 
@@ -75,33 +69,31 @@ WorkQueue::WorkQueue(state::Store& store, Executor& executor, std::size_t limit)
 WorkQueue::~WorkQueue() { Stop(); }
 
 void WorkQueue::Start() {
-  std::lock_guard lock(mutex_);
-  if (started_ || stopping_) return;
-  started_ = true;
+  auto locked = state_.Lock();
+  if (locked->started || locked->stopping) return;
+  locked->started = true;
   worker_ = std::thread([this] { WorkerLoop(); });
 }
 
-void WorkQueue::SetListener(Listener listener) {
-  std::lock_guard lock(mutex_);
-  listener_ = std::move(listener);
-}
+void WorkQueue::SetListener(Listener listener) { state_.Lock()->listener = std::move(listener); }
 
 Expected<EnqueueResult> WorkQueue::Enqueue(state::Trigger trigger) {
   std::vector<Deployment> superseded;
   EnqueueResult result;
   {
-    std::unique_lock lock(mutex_);
-    if (stopping_) return Fail(ErrorCode::kUnavailable, "podcd is shutting down");
-    for (auto& q : queued_) {
+    auto locked = state_.Lock();
+    auto& queued = locked->queued;
+    if (locked->stopping) return Fail(ErrorCode::kUnavailable, "podcd is shutting down");
+    for (auto& q : queued) {
       if (q.trigger.SameWork(trigger) || Covers(q.trigger, trigger)) {
         ++q.coalesced;
         store_.UpdateInMemory(q);
         return EnqueueResult{q.id, true};
       }
     }
-    const bool replaces = std::any_of(queued_.begin(), queued_.end(),
+    const bool replaces = std::any_of(queued.begin(), queued.end(),
                                       [&](const Deployment& q) { return Covers(trigger, q.trigger); });
-    if (queued_.size() >= limit_ && !replaces) {
+    if (queued.size() >= limit_ && !replaces) {
       return Fail(ErrorCode::kUnavailable,
                   "the work queue is full (" + std::to_string(limit_) + " deployments waiting)");
     }
@@ -112,13 +104,13 @@ Expected<EnqueueResult> WorkQueue::Enqueue(state::Trigger trigger) {
     d.queued_at_ms = state::NowMs();
     // The record is on disk before the caller hears its id, so a crash leaves a trace.
     if (auto r = store_.Save(d); !r) return std::unexpected(r.error());
-    for (const auto& q : queued_) {
+    for (const auto& q : queued) {
       if (Covers(d.trigger, q.trigger))
         state::AppendLog(
             d, "replaces queued deployment " + q.id + " (" + q.trigger.KindWord() + "), whose work it covers");
     }
     if (!d.log.empty()) store_.UpdateInMemory(d);
-    superseded = Supersede(d);
+    superseded = Supersede(*locked, d);
     result.id = d.id;
     work_cv_.notify_one();
   }
@@ -133,10 +125,11 @@ Expected<EnqueueResult> WorkQueue::Enqueue(state::Trigger trigger) {
   return result;
 }
 
-std::vector<Deployment> WorkQueue::Supersede(const Deployment& d) {
+std::vector<Deployment> WorkQueue::Supersede(State& s, const Deployment& d) {
+  auto& queued = s.queued;
   std::vector<Deployment> out;
   bool placed = false;
-  for (auto it = queued_.begin(); it != queued_.end();) {
+  for (auto it = queued.begin(); it != queued.end();) {
     if (!Covers(d.trigger, it->trigger)) {
       ++it;
       continue;
@@ -146,10 +139,10 @@ std::vector<Deployment> WorkQueue::Supersede(const Deployment& d) {
       *it++ = d;  // its place in the queue: the work it covers waits no longer than it did
       placed = true;
     } else {
-      it = queued_.erase(it);
+      it = queued.erase(it);
     }
   }
-  if (!placed) queued_.push_back(d);
+  if (!placed) queued.push_back(d);
   return out;
 }
 
@@ -157,23 +150,20 @@ void WorkQueue::WorkerLoop() {
   for (;;) {
     Deployment d;
     {
-      std::unique_lock lock(mutex_);
-      work_cv_.wait(lock, [&] { return stopping_ || !queued_.empty(); });
-      if (stopping_) return;
-      d = std::move(queued_.front());
-      queued_.pop_front();
-      running_id_ = d.id;
-      ++runs_started_;
+      auto locked = state_.Lock();
+      locked.Wait(work_cv_, [](const State& s) { return s.stopping || !s.queued.empty(); });
+      if (locked->stopping) return;
+      d = std::move(locked->queued.front());
+      locked->queued.pop_front();
+      locked->running_id = d.id;
+      ++locked->runs_started;
     }
     d.state = DeploymentState::kRunning;
     d.started_at_ms = state::NowMs();
     if (auto r = store_.Save(d); !r)
       log::Error("cannot save deployment", {{"id", d.id}, {"error", r.error().What()}});
     log::Info("deployment started", {{"id", d.id}, {"kind", d.trigger.KindWord()}});
-    RecordContext ctx(store_, d, [this] {
-      std::lock_guard lock(mutex_);
-      return stopping_;
-    });
+    RecordContext ctx(store_, d, [this] { return Stopping(); });
     Expected<void> result = Fail(ErrorCode::kInternal, "executor threw");
     try {
       result = executor_.Run(d.trigger, ctx);
@@ -185,10 +175,7 @@ void WorkQueue::WorkerLoop() {
       if (auto r = store_.Save(d); !r)
         log::Error("cannot save deployment", {{"id", d.id}, {"error", r.error().What()}});
       log::Info("deployment handed over", {{"id", d.id}});
-      {
-        std::lock_guard lock(mutex_);
-        if (running_id_ == d.id) running_id_.clear();
-      }
+      if (auto locked = state_.Lock(); locked->running_id == d.id) locked->running_id.clear();
       done_cv_.notify_all();
       continue;
     }
@@ -223,9 +210,9 @@ void WorkQueue::Finish(Deployment& d) {
   log::Info("deployment finished", {{"id", d.id}, {"state", std::string(state::ToString(d.state))}});
   Listener listener;
   {
-    std::lock_guard lock(mutex_);
-    if (running_id_ == d.id) running_id_.clear();
-    listener = listener_;
+    auto locked = state_.Lock();
+    if (locked->running_id == d.id) locked->running_id.clear();
+    listener = locked->listener;
   }
   done_cv_.notify_all();
   if (listener) listener(d);
@@ -234,26 +221,27 @@ void WorkQueue::Finish(Deployment& d) {
 std::optional<Deployment> WorkQueue::Wait(const std::string& id, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string current = id;
-  std::unique_lock lock(mutex_);
-  for (;;) {
+  auto locked = state_.Lock();
+  for (int hops = 0;;) {
     auto d = store_.Get(current);
     if (!d) return std::nullopt;
-    if (d->state == DeploymentState::kSuperseded && !d->superseded_by.empty()) {
+    // A chain of supersedings is short (each link was queued); the bound guards a corrupt record.
+    if (d->state == DeploymentState::kSuperseded && !d->superseded_by.empty() && ++hops < 64) {
       current = d->superseded_by;
       continue;
     }
     if (state::IsFinished(d->state)) return d;
-    if (done_cv_.wait_until(lock, deadline) == std::cv_status::timeout) return store_.Get(current);
+    if (locked.WaitUntil(done_cv_, deadline) == std::cv_status::timeout) return store_.Get(current);
   }
 }
 
 void WorkQueue::Stop() {
   std::deque<Deployment> never_ran;
   {
-    std::lock_guard lock(mutex_);
-    if (stopping_ && !worker_.joinable()) return;
-    stopping_ = true;
-    never_ran.swap(queued_);
+    auto locked = state_.Lock();
+    if (locked->stopping && !worker_.joinable()) return;
+    locked->stopping = true;
+    never_ran.swap(locked->queued);
   }
   work_cv_.notify_all();
   if (worker_.joinable()) worker_.join();
@@ -266,14 +254,8 @@ void WorkQueue::Stop() {
   done_cv_.notify_all();
 }
 
-std::size_t WorkQueue::QueuedCount() {
-  std::lock_guard lock(mutex_);
-  return queued_.size();
-}
+std::size_t WorkQueue::QueuedCount() { return state_.Lock()->queued.size(); }
 
-std::size_t WorkQueue::RunsStarted() {
-  std::lock_guard lock(mutex_);
-  return runs_started_;
-}
+std::size_t WorkQueue::RunsStarted() { return state_.Lock()->runs_started; }
 
 }  // namespace podcd::reconcile

@@ -15,6 +15,7 @@
 #include "state/deployment.hpp"
 #include "state/store.hpp"
 #include "util/error.hpp"
+#include "util/guarded.hpp"
 
 namespace podcd::reconcile {
 
@@ -48,11 +49,14 @@ class RecordContext final : public RunContext {
   [[nodiscard]] bool HandedOver() const;
 
  private:
+  struct Record {
+    state::Deployment& d;  // the run's record, written by the executor's threads
+    bool handed_over = false;
+  };
   state::Store& store_;
-  state::Deployment& d_;
+  const std::string id_;
   std::function<bool()> stop_requested_;
-  mutable std::mutex mutex_;
-  bool handed_over_ = false;
+  Guarded<Record> record_;
 };
 
 // Does the work of one deployment. The reconcile engine implements it; tests script it.
@@ -110,23 +114,26 @@ class WorkQueue {
  private:
   void WorkerLoop();
   void Finish(state::Deployment& d);
-  // Under mutex_: takes the queued runs that `d` covers out of the queue, puts `d` in the place
-  // of the first (at the end when none) and returns them.
-  std::vector<state::Deployment> Supersede(const state::Deployment& d);
+  struct State {
+    std::deque<state::Deployment> queued;
+    std::string running_id;
+    bool stopping = false;
+    bool started = false;
+    std::size_t runs_started = 0;
+    Listener listener;
+  };
+  // Takes the queued runs that `d` covers out of the queue, puts `d` in the place of the first
+  // (at the end when none) and returns them.
+  static std::vector<state::Deployment> Supersede(State& state, const state::Deployment& d);
+  bool Stopping() { return state_.Lock()->stopping; }
 
   state::Store& store_;
   Executor& executor_;
-  std::size_t limit_;
-  std::mutex mutex_;
+  const std::size_t limit_;
+  Guarded<State> state_;
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;
-  std::deque<state::Deployment> queued_;
-  std::string running_id_;
-  bool stopping_ = false;
-  bool started_ = false;
-  std::size_t runs_started_ = 0;
-  Listener listener_;
-  std::thread worker_;
+  std::thread worker_;  // started under state_'s lock
 };
 
 }  // namespace podcd::reconcile

@@ -29,7 +29,12 @@ class Guarded {
     void Wait(std::condition_variable& cv, Pred pred) {
       cv.wait(lock_, [&] { return pred(value_); });
     }
-    // The same, giving up at `deadline`; returns pred(value).
+    // Waits for a notification or `deadline`, for loops that look again.
+    template <typename Clock, typename Duration>
+    std::cv_status WaitUntil(std::condition_variable& cv, std::chrono::time_point<Clock, Duration> deadline) {
+      return cv.wait_until(lock_, deadline);
+    }
+    // Waits until pred(value) holds, giving up at `deadline`; returns pred(value).
     template <typename Clock, typename Duration, typename Pred>
     bool WaitUntil(std::condition_variable& cv, std::chrono::time_point<Clock, Duration> deadline, Pred pred) {
       return cv.wait_until(lock_, deadline, [&] { return pred(value_); });
