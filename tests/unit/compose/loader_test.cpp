@@ -512,6 +512,38 @@ TEST_CASE("a stack whose merge keys or variables fan out is invalid with its rea
         "once variables and aliases are substituted, podcd's limit\n");
 }
 
+TEST_CASE("a build context or bound directory with too many files is invalid with its reason") {
+  Repo repo;
+  repo.options.max_dir_entries = 50;  // kMaxDirEntries (100,000) in production: see the CLI test
+  repo.Write("services/good/compose.yml", "services: {a: {image: x}}\n");
+  repo.Write("services/ctx/compose.yml", "services:\n  a:\n    build: ./app\n");
+  repo.Write("services/ctx/app/Containerfile", "FROM scratch\n");
+  repo.Write("services/skip/compose.yml", "services:\n  a:\n    build: ./app\n");
+  repo.Write("services/skip/app/Containerfile", "FROM scratch\n");
+  repo.Write("services/skip/app/.containerignore", "node_modules\n");
+  repo.Write("services/bind/compose.yml", "services:\n  a:\n    image: x\n    volumes: [./data:/data]\n");
+  for (int i = 0; i < 50; ++i) {
+    repo.Write("services/ctx/app/f" + std::to_string(i), "x");
+    repo.Write("services/skip/app/node_modules/f" + std::to_string(i), "x");
+    repo.Write("services/bind/data/f" + std::to_string(i), "x");
+  }
+  repo.Write("services/bind/data/f50", "x");
+  auto r = compose::LoadRepository("services", repo.options);
+  REQUIRE(r);
+  std::string loaded;
+  for (const auto& st : r->stacks) loaded += st.name + " ";
+  INFO(loaded);
+  REQUIRE(r->stacks.size() == 2);
+  CHECK(r->stacks[0].name == "good");
+  CHECK(r->stacks[1].name == "skip");  // what the ignore file leaves out whole is not walked
+  REQUIRE(r->invalid.size() == 2);
+  CHECK(Join(r->invalid.at("ctx")) ==
+        "services/ctx/compose.yml:3:12: services.a.build: services/ctx/app: holds more than 50 files and "
+        "directories, podcd's limit (a directory the ignore file leaves out whole is not counted)\n");
+  CHECK(
+      Contains(Join(r->invalid.at("bind")), "services/bind/data: holds more than 50 files and directories"));
+}
+
 TEST_CASE("duplicates, unsupported keys and type errors carry positions and paths") {
   Repo repo;
   auto dup = repo.Errors("d", "services:\n  a:\n    image: x\n    image: y\n");
