@@ -188,7 +188,7 @@ class Builder {
     if (busy_.contains(key)) {
       Err(mark, "recursive alias");
     } else if (auto it = anchors_.find(key); it != anchors_.end()) {
-      return it->second;  // shared, never copied: aliases cannot multiply the document
+      return it->second;  // shared, never copied; its expanded size counts in its parent
     } else {
       Err(mark, "unknown alias *" + key);
     }

@@ -163,7 +163,15 @@ Expected<ContextIgnore> ContextIgnore::Load(const std::filesystem::path& dir) {
     if (!std::filesystem::exists(dir / name, ec)) continue;
     auto text = ReadFile(dir / name, 1u << 20);
     if (!text) return std::unexpected(text.error());
-    return Parse(*text, name);
+    ContextIgnore out = Parse(*text, name);
+    // Every path of the context is matched against every pattern.
+    if (out.patterns_.size() > kMaxPatterns) {
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          std::string(name) + " has more than " + std::to_string(kMaxPatterns) + " patterns, podcd's limit",
+          (dir / name).string());
+    }
+    return out;
   }
   return ContextIgnore{};
 }

@@ -49,7 +49,10 @@ class Glob {
 
 class ContextIgnore {
  public:
-  // Reads <dir>/.containerignore, else <dir>/.dockerignore; neither: ignores nothing.
+  static constexpr std::size_t kMaxPatterns = 10'000;
+
+  // Reads <dir>/.containerignore, else <dir>/.dockerignore; neither: ignores nothing. More
+  // than kMaxPatterns patterns is an error.
   static Expected<ContextIgnore> Load(const std::filesystem::path& dir);
   static ContextIgnore Parse(std::string_view text, std::string file = {});
 

@@ -200,6 +200,18 @@ TEST_CASE("a hostile pattern is matched in linear time, not exponential") {
   CHECK_FALSE(ig.Excluded(path));
   CHECK_FALSE(ig.Excluded(path + "/" + path + "/" + path));
   CHECK(ig.Excluded(path + "b"));
-  CHECK(ig.Excluded(path + "/" + path + "b"));         // ** spans the "/", * does not
+  CHECK(ig.Excluded(path + "/" + path + "b"));  // ** spans the "/", * does not
   CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+}
+
+TEST_CASE("an ignore file of more patterns than any real one is refused") {
+  test::TempDir t;
+  std::string many;
+  for (std::size_t i = 0; i <= ContextIgnore::kMaxPatterns; ++i) many += "f" + std::to_string(i) + "\n";
+  t.Write(".dockerignore", many);
+  auto r = ContextIgnore::Load(t.path());
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message == ".dockerignore has more than 10000 patterns, podcd's limit");
+  t.Write(".dockerignore", many.substr(0, many.rfind("f10000")));
+  CHECK(ContextIgnore::Load(t.path()).has_value());
 }
