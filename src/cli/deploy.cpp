@@ -14,7 +14,7 @@
 #include "reconcile/queue.hpp"
 #include "state/store.hpp"
 #include "util/file_lock.hpp"
-#include "util/json_text.hpp"
+#include "util/json.hpp"
 #include "util/strings.hpp"
 
 namespace podcd::cli {
@@ -39,18 +39,19 @@ int PrintOutcome(const state::Deployment& d) {
 }
 
 std::string RequestJson(const state::Trigger& t) {
-  std::string out = "{\"stacks\":[";
-  for (size_t i = 0; i < t.stacks.size(); ++i) {
-    out += (i ? ",\"" : "\"");
-    json::AppendEscaped(out, t.stacks[i]);
-    out += "\"";
-  }
-  out += "],\"all_changed\":";
-  out += t.all_changed ? "true" : "false";
-  out += ",\"pull\":";
-  out += t.pull ? "true" : "false";
-  out += "}";
-  return out;
+  rapidjson::StringBuffer buffer;
+  json::Writer w(buffer);
+  w.StartObject();
+  w.Key("stacks");
+  w.StartArray();
+  for (const auto& stack : t.stacks) json::Text(w, stack);
+  w.EndArray();
+  w.Key("all_changed");
+  w.Bool(t.all_changed);
+  w.Key("pull");
+  w.Bool(t.pull);
+  w.EndObject();
+  return {buffer.GetString(), buffer.GetSize()};
 }
 
 int ViaDaemon(const config::Config& cfg, const state::Trigger& t, std::string server,

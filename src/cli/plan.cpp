@@ -8,59 +8,11 @@
 #include "podman/client.hpp"
 #include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
-#include "util/json_text.hpp"
 
 namespace podcd::cli {
 namespace {
 
 constexpr const char* kUsage = "usage: podcd plan [--json] [--no-sync]\n";
-
-void JsonString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  json::AppendEscaped(out, s);
-  out.push_back('"');
-}
-
-void JsonList(std::string& out, const std::vector<std::string>& v) {
-  out.push_back('[');
-  for (size_t i = 0; i < v.size(); ++i) {
-    if (i) out.push_back(',');
-    JsonString(out, v[i]);
-  }
-  out.push_back(']');
-}
-
-std::string ToJson(const reconcile::Snapshot& snap) {
-  std::string out = "{\"commit\":";
-  JsonString(out, snap.commit);
-  out += ",\"stacks\":[";
-  bool first = true;
-  for (const auto& st : snap.plan.stacks) {
-    if (!first) out.push_back(',');
-    first = false;
-    out += "{\"name\":";
-    JsonString(out, st.name);
-    out += ",\"action\":";
-    JsonString(out, core::ToString(st.action));
-    out += ",\"reasons\":";
-    JsonList(out, st.reasons);
-    out += ",\"services\":[";
-    for (size_t i = 0; i < st.services.size(); ++i) {
-      const auto& sv = st.services[i];
-      if (i) out.push_back(',');
-      out += "{\"name\":";
-      JsonString(out, sv.name);
-      out += ",\"action\":";
-      JsonString(out, core::ToString(sv.action));
-      out += ",\"reasons\":";
-      JsonList(out, sv.reasons);
-      out.push_back('}');
-    }
-    out += "]}";
-  }
-  out += "]}";
-  return out;
-}
 
 void PrintTable(const reconcile::Snapshot& snap, bool prune) {
   std::printf("commit %s\n\n", snap.commit.empty() ? "(work tree, not synced)" : snap.commit.c_str());
@@ -109,7 +61,7 @@ int Plan(const GlobalOptions& g, const Args& args) {
     return kExitFailure;
   }
   if (json)
-    std::printf("%s\n", ToJson(*snap).c_str());
+    std::printf("%s\n", core::ToJson(snap->plan, snap->commit).c_str());
   else
     PrintTable(*snap, (*cfg)->prune);
   for (const auto& st : snap->plan.stacks) {

@@ -38,7 +38,7 @@ void Loader::LoadVariables() {
       own_context();
       continue;
     }
-    auto entries = ParseEnvFile(*text, r->key, ChainLookup(MapLookup(vars), opt_.host_env));
+    auto entries = ParseEnvFile(*text, r->key, ChainLookup(MapLookup(vars), opt_.host_env), &value_budget_);
     if (!entries) {
       errors_.push_back(entries.error());
       continue;
@@ -105,7 +105,7 @@ void Loader::EnvFiles(const Node& v, const std::string& p, core::Service& s,
     }
     auto text = ReadSmall(*at, q, *r);
     if (!text) continue;
-    auto entries = ParseEnvFile(*text, r->key, vars_);
+    auto entries = ParseEnvFile(*text, r->key, vars_, &value_budget_);
     if (!entries) {
       errors_.push_back(entries.error());
       continue;

@@ -36,9 +36,16 @@ std::size_t ClosingBrace(std::string_view text, std::size_t j) {
   return j;
 }
 
+Error TooLong(std::size_t max_bytes, std::size_t offset) {
+  return Bad("the value expands to more than " + std::to_string(max_bytes) +
+                 " bytes once variables are substituted, podcd's limit",
+             offset);
+}
+
 class Interpolator {
  public:
-  Interpolator(const Lookup& lookup, InterpolateResult& out) : lookup_(lookup), out_(out) {}
+  Interpolator(const Lookup& lookup, InterpolateResult& out, std::size_t max_bytes)
+      : lookup_(lookup), out_(out), max_bytes_(max_bytes) {}
 
   // Interpolates text[0..) into `dst`; `base` is the offset of `text` in the original string.
   Expected<void> Run(std::string_view text, std::size_t base, int depth, std::string& dst) {
@@ -68,6 +75,7 @@ class Interpolator {
         std::string name(text.substr(i + 1, j - i - 1));
         auto v = lookup_(name);
         if (v) {
+          if (!Fits(dst, *v)) return std::unexpected(TooLong(max_bytes_, base + i));
           dst += *v;
         } else {
           out_.unset.push_back(name);
@@ -103,6 +111,7 @@ class Interpolator {
     if (text[j] == '}') {
       auto v = lookup_(name);
       if (v) {
+        if (!Fits(dst, *v)) return std::unexpected(TooLong(max_bytes_, pos));
         dst += *v;
       } else {
         out_.unset.push_back(name);
@@ -138,6 +147,7 @@ class Interpolator {
     bool set = v.has_value();
     bool set_non_empty = set && !v->empty();
     bool present = colon ? set_non_empty : set;
+    if (present && op != '+' && !Fits(dst, *v)) return std::unexpected(TooLong(max_bytes_, pos));
     switch (op) {
       case '-':
         if (present) {
@@ -171,8 +181,15 @@ class Interpolator {
     return {};
   }
 
+  // Whether `more` may be appended: a value that expands a thousandfold at each of a few
+  // levels is refused before it is built.
+  bool Fits(const std::string& dst, const std::string& more) const {
+    return more.size() <= max_bytes_ && dst.size() <= max_bytes_ - more.size();
+  }
+
   const Lookup& lookup_;
   InterpolateResult& out_;
+  std::size_t max_bytes_;
 };
 
 std::string_view TrimView(std::string_view s) {
@@ -234,10 +251,11 @@ std::string ScanQuoted(std::string_view text, std::size_t open, std::size_t& clo
 // ParseEnvFile: the entries so far (visible to later values), where the next line begins.
 class EnvFileParser {
  public:
-  EnvFileParser(std::string_view text, std::string_view file, const Lookup& lookup)
+  EnvFileParser(std::string_view text, std::string_view file, const Lookup& lookup, std::size_t* budget)
       : text_(text),
         file_(file),
         lookup_(lookup),
+        budget_(budget),
         local_(ChainLookup(
             [this](std::string_view name) -> std::optional<std::string> {
               auto it = seen_.find(std::string(name));
@@ -300,6 +318,15 @@ class EnvFileParser {
     auto value =
         (q == '\'' || q == '"') ? Quoted(value_start, key, start_line) : Plain(value_start, eol, start_line);
     if (!value) return std::unexpected(value.error());
+    if (budget_ != nullptr) {
+      if (value->text.size() > *budget_) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    "the stack's variables and values expand to more than " +
+                        std::to_string(kMaxStackValueBytes >> 20) + " MiB, podcd's limit (at " + key + ")",
+                    Where(start_line));
+      }
+      *budget_ -= value->text.size();
+    }
     seen_[key] = value->text;
     entries_.emplace_back(key, value->text);
     return value->next;
@@ -345,6 +372,7 @@ class EnvFileParser {
   std::string_view text_;
   std::string_view file_;
   const Lookup& lookup_;
+  std::size_t* budget_;  // what the values may still add up to; null: no bound but each value's
   std::map<std::string, std::string> seen_;
   EnvEntries entries_;
   Lookup local_;
@@ -379,17 +407,19 @@ bool IsValidVariableName(std::string_view name) {
   return true;
 }
 
-Expected<InterpolateResult> Interpolate(std::string_view text, const Lookup& lookup) {
+Expected<InterpolateResult> Interpolate(std::string_view text, const Lookup& lookup, std::size_t max_bytes) {
   InterpolateResult out;
   out.value.reserve(text.size());
-  Interpolator in(lookup, out);
+  Interpolator in(lookup, out, max_bytes);
   auto r = in.Run(text, 0, 0, out.value);
   if (!r) return std::unexpected(r.error());
+  if (out.value.size() > max_bytes) return std::unexpected(TooLong(max_bytes, 0));  // literal text alone
   return out;
 }
 
-Expected<EnvEntries> ParseEnvFile(std::string_view text, std::string_view file, const Lookup& lookup) {
-  EnvFileParser parser(text, file, lookup);
+Expected<EnvEntries> ParseEnvFile(std::string_view text, std::string_view file, const Lookup& lookup,
+                                  std::size_t* budget) {
+  EnvFileParser parser(text, file, lookup, budget);
   return parser.Parse();
 }
 

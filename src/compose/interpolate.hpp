@@ -2,6 +2,7 @@
 // environment access; variables come from a lookup the caller builds.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <map>
 #include <optional>
@@ -13,6 +14,13 @@
 #include "util/error.hpp"
 
 namespace podcd::compose {
+
+// What interpolation may produce: one value (1 MiB, the size of a whole compose file), and all
+// the values of one stack together (its .env files and compose file). Far above real values;
+// far below what variables that expand each other (A=xxxxxxxxxx, B=$A$A$A..., C=$B$B$B...)
+// would make of a few lines.
+inline constexpr std::size_t kMaxValueBytes = std::size_t{1} << 20;
+inline constexpr std::size_t kMaxStackValueBytes = std::size_t{16} << 20;
 
 // Returns the value of a variable, or nullopt when it is not set (set-but-empty is "").
 using Lookup = std::function<std::optional<std::string>(std::string_view)>;
@@ -30,8 +38,10 @@ struct InterpolateResult {
 // $$ -> $. Defaults, errors and alternatives are interpolated themselves, only when used.
 // A '$' not followed by a name, '{' or '$' stays literal ("$(date)", "cost: 5$").
 // Errors (kInvalidArgument) carry the 1-based character offset of the '$' in the context
-// ("offset 7") and name the variable.
-Expected<InterpolateResult> Interpolate(std::string_view text, const Lookup& lookup);
+// ("offset 7") and name the variable. A result longer than `max_bytes` is an error, found
+// before it is built.
+Expected<InterpolateResult> Interpolate(std::string_view text, const Lookup& lookup,
+                                        std::size_t max_bytes = kMaxValueBytes);
 
 // One KEY=VALUE per line, in file order; a later duplicate overrides an earlier one.
 using EnvEntries = std::vector<std::pair<std::string, std::string>>;
@@ -44,8 +54,10 @@ using EnvEntries = std::vector<std::pair<std::string, std::string>>;
 //   KEY                 no '=': takes the value from `lookup` if set, else is skipped
 //   # comment, blank lines
 // Variables defined earlier in the same file are visible to later values (then `lookup`).
-// Errors name `file:line`.
-Expected<EnvEntries> ParseEnvFile(std::string_view text, std::string_view file, const Lookup& lookup);
+// Each value is at most kMaxValueBytes; `budget`, when given, is what all values may still add
+// up to, and is spent. Errors name `file:line`.
+Expected<EnvEntries> ParseEnvFile(std::string_view text, std::string_view file, const Lookup& lookup,
+                                  std::size_t* budget = nullptr);
 
 std::map<std::string, std::string> ToMap(const EnvEntries& entries);
 

@@ -3,6 +3,7 @@
 // File system only: no network, no Podman, no git.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <expected>
 #include <filesystem>
@@ -19,6 +20,8 @@
 namespace podcd::compose {
 
 inline constexpr std::uintmax_t kMaxComposeBytes = 1u << 20;  // compose and env files
+// Files and directories walked in one build context or bound directory: its digest reads each.
+inline constexpr std::size_t kMaxDirEntries = 100'000;
 // Compose file names in the order they are looked for; more than one in a stack is an error.
 inline constexpr std::string_view kComposeFileNames[] = {"compose.yaml", "compose.yml", "podman-compose.yml",
                                                          "docker-compose.yml"};
@@ -50,6 +53,7 @@ struct LoadOptions {
   std::function<bool(std::string_view repo_relative)> is_ignored;
   std::uintmax_t max_file_bytes = kMaxComposeBytes;
   std::uintmax_t max_hash_bytes = 256u << 20;  // total bytes hashed for one stack's binds
+  std::size_t max_dir_entries = kMaxDirEntries;
 };
 
 using LoadErrors = std::vector<Error>;

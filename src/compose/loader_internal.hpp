@@ -81,6 +81,8 @@ class Loader {
 
   // ---------- scalars (scalars.cpp)
   std::optional<std::string> Str(const Node& n, const std::string& path);
+  // Charges a value read to the stack's kMaxStackValueBytes; false (and one error) over it.
+  bool Spend(const Node& n, const std::string& path, std::size_t bytes);
   std::optional<bool> Bool(const Node& n, const std::string& path);
   std::optional<std::int64_t> Int(const Node& n, const std::string& path);
   std::optional<core::Nanos> Duration(const Node& n, const std::string& path);
@@ -179,6 +181,8 @@ class Loader {
   fs::path repo_, secrets_, dir_;
   std::string file_;
   std::uintmax_t budget_ = 0;
+  std::size_t value_budget_ = kMaxStackValueBytes;  // the bytes of values still allowed
+  bool value_budget_spent_ = false;
   Lookup vars_;
   std::set<std::string> from_env_;
   core::Stack out_;

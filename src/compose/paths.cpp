@@ -186,8 +186,10 @@ std::string Loader::HashDir(const fs::path& root, std::string& error, const Cont
   fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end;
   std::size_t count = 0;
   for (; !ec && it != end; it.increment(ec)) {
-    if (++count > 100'000) {
-      error = "directory has more than 100000 entries";
+    if (++count > opt_.max_dir_entries) {
+      error = "holds more than " + std::to_string(opt_.max_dir_entries) +
+              " files and directories, podcd's limit (a directory the ignore file leaves out whole is not "
+              "counted)";
       return {};
     }
     const auto& p = it->path();

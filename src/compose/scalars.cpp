@@ -110,11 +110,29 @@ std::optional<std::string> Loader::Str(const Node& n, const std::string& path) {
     Err(n, path, r.error().message + " (" + r.error().context + " of the value)");
     return std::nullopt;
   }
+  if (!Spend(n, path, r->value.size())) return std::nullopt;
   for (const auto& u : r->unset) {
     out_.warnings.push_back("variable " + u + " is not set; substituted an empty string (" + path +
                             ")");  // NOLINT(performance-inefficient-string-concatenation): a warning path
   }
   return std::move(r->value);
+}
+
+// Every value read counts, not only interpolated ones: an alias stands for its value at each
+// use, so a long scalar aliased many times is many copies.
+bool Loader::Spend(const Node& n, const std::string& path, std::size_t bytes) {
+  if (bytes <= value_budget_) {
+    value_budget_ -= bytes;
+    return true;
+  }
+  if (!value_budget_spent_) {
+    Err(n, path,
+        "the stack's values expand to more than " + std::to_string(kMaxStackValueBytes >> 20) +
+            " MiB once variables and aliases are substituted, podcd's limit");
+  }
+  value_budget_spent_ = true;
+  value_budget_ = 0;
+  return false;
 }
 
 std::optional<bool> Loader::Bool(const Node& n, const std::string& path) {

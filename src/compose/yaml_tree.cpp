@@ -14,7 +14,6 @@ namespace {
 // whose scanner matches every character against regular expressions; libyaml's event parser
 // does the same job several times faster, and builds no intermediate node graph.
 constexpr int kMaxDepth = 64;
-constexpr std::size_t kMaxNodes = 1'000'000;
 constexpr std::size_t kMaxErrors = 100;
 
 Mark ToMark(const yaml_mark_t& m) {
@@ -119,11 +118,8 @@ class Builder {
     if (e->type == YAML_ALIAS_EVENT) return Alias(Anchor(e->data.alias.anchor), mark);
     auto out = std::make_shared<Node>();
     out->mark = mark;
-    if (++count_ > kMaxNodes) {
-      Err(mark, "document too large");
-      Skip(e);
-      return out;
-    }
+    const std::size_t scalar_bytes = e->type == YAML_SCALAR_EVENT ? e->data.scalar.length : 0;
+    if (!Work(mark, 1, scalar_bytes)) return out;
     if (depth > kMaxDepth) {
       Err(mark, "nesting deeper than " + std::to_string(kMaxDepth) + " levels");
       Skip(e);
@@ -136,6 +132,7 @@ class Builder {
         if (!IsNullScalar(*e)) {
           out->kind = Node::Kind::kScalar;
           out->scalar.assign(reinterpret_cast<const char*>(e->data.scalar.value), e->data.scalar.length);
+          out->expanded_bytes = scalar_bytes;
         }
         break;
       case YAML_SEQUENCE_START_EVENT:
@@ -150,11 +147,36 @@ class Builder {
         break;
       default: Err(mark, "unexpected YAML event"); break;
     }
+    if (!failed_ && (out->expanded_nodes > kMaxNodes || out->expanded_bytes > kMaxBytes)) {
+      TooLarge(mark, out->expanded_nodes > kMaxNodes);
+    }
     if (!anchor.empty()) {
       busy_.erase(anchor);
       anchors_[anchor] = out;  // a later anchor of the same name hides the earlier one
     }
     return out;
+  }
+
+  // Counts what building the tree does: nodes made, and the entries (with their keys' bytes)
+  // that merge keys copy, so that a map of 40,000 keys merged into 40,000 items stops after a
+  // few. What an alias stands for is not copied; Node::expanded_nodes counts it.
+  bool Work(const Mark& mark, std::size_t nodes, std::size_t bytes) {
+    work_nodes_ += nodes;
+    work_bytes_ += bytes;
+    if (work_nodes_ <= kMaxNodes && work_bytes_ <= kMaxBytes) return true;
+    TooLarge(mark, work_nodes_ > kMaxNodes);
+    return false;
+  }
+
+  // One error, where the limit was crossed, and parsing stops there.
+  void TooLarge(const Mark& mark, bool nodes) {
+    const std::string what = nodes ? std::to_string(kMaxNodes) + " YAML nodes"
+                                   : std::to_string(kMaxBytes >> 20) + " MiB of keys and values";
+    if (!failed_) {
+      Err(mark, "the document expands to more than " + what +
+                    ", podcd's limit (each use of an alias or merge key (<<) counts all it stands for)");
+    }
+    failed_ = true;
   }
 
   void Begin(const std::string& anchor) {
@@ -166,7 +188,7 @@ class Builder {
     if (busy_.contains(key)) {
       Err(mark, "recursive alias");
     } else if (auto it = anchors_.find(key); it != anchors_.end()) {
-      return it->second;  // shared, never copied: aliases cannot multiply the document
+      return it->second;  // shared, never copied; its expanded size counts in its parent
     } else {
       Err(mark, "unknown alias *" + key);
     }
@@ -193,6 +215,11 @@ class Builder {
       out.items.push_back(Value(e, depth + 1));
       if (failed_) return;
     }
+    // Each item is within the limits and there are fewer than kMaxNodes: no overflow.
+    for (const auto& i : out.items) {
+      out.expanded_nodes += i->expanded_nodes;
+      out.expanded_bytes += i->expanded_bytes;
+    }
   }
 
   void Mapping(int depth, Node& out) {
@@ -217,6 +244,7 @@ class Builder {
         Err(km, "mapping keys must be strings, got " + std::string(what));
       } else if (merge) {
         Merge(km, value, merges);
+        if (failed_) return;
       } else if (!keys.insert(*key).second) {
         Err(km, "duplicate key \"" + *key + "\"");
       } else {
@@ -229,10 +257,14 @@ class Builder {
         if (keys.insert(e.key).second) out.entries.push_back(e);
       }
     }
+    for (const auto& e : out.entries) {
+      out.expanded_nodes += e.value->expanded_nodes;
+      out.expanded_bytes += e.key.size() + e.value->expanded_bytes;
+    }
   }
 
   // A key's text. An unanchored scalar, nearly every key, is read straight from its event: no
-  // node is made for it or counted against kMaxNodes (yaml-cpp's keys were not counted either).
+  // node is made for it, and only its bytes are counted (yaml-cpp's keys were not nodes either).
   // Aliases, anchored keys and collections go through Value. nullopt: the key is not a
   // string, and `what` says what it is.
   std::optional<std::string> KeyText(const Event& k, int depth, std::string_view& what) {
@@ -241,6 +273,7 @@ class Builder {
         what = "null";
         return std::nullopt;
       }
+      if (!Work(ToMark(k->start_mark), 0, k->data.scalar.length)) return std::nullopt;
       return std::string(reinterpret_cast<const char*>(k->data.scalar.value), k->data.scalar.length);
     }
     NodePtr key = Value(k, depth + 1);
@@ -253,6 +286,7 @@ class Builder {
     auto bad = [this](const Mark& m, const Node& n) {
       Err(m, "a merge key (<<) takes a mapping or a sequence of mappings, got " + std::string(n.Describe()));
     };
+    const std::size_t first = merges.size();
     if (v->IsMap()) {
       merges.push_back(v);
     } else if (v->IsSequence()) {
@@ -266,13 +300,22 @@ class Builder {
     } else {
       bad(km, *v);
     }
+    // The entries Mapping will look at and copy, before it does.
+    std::size_t entries = 0;
+    std::size_t bytes = 0;
+    for (std::size_t i = first; i < merges.size(); ++i) {
+      entries += merges[i]->entries.size();
+      for (const auto& e : merges[i]->entries) bytes += e.key.size();
+    }
+    Work(km, entries, bytes);
   }
 
   std::string file_;
   ParserPtr parser_;
   std::unordered_map<std::string, NodePtr> anchors_;
   std::unordered_set<std::string> busy_;
-  std::size_t count_ = 0;
+  std::size_t work_nodes_ = 0;  // see Work
+  std::size_t work_bytes_ = 0;
   bool failed_ = false;
 };
 

@@ -1,7 +1,8 @@
 // An immutable YAML tree with merge keys (<<) resolved and aliases shared, built from
-// yaml-cpp with cycle, depth and size guards. Internal to the compose loader.
+// libyaml with cycle, depth and size guards. Internal to the compose loader.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -11,6 +12,12 @@
 #include "util/error.hpp"
 
 namespace podcd::compose::tree {
+
+// A document's size once every alias and merge key (<<) is expanded, as what reads the tree
+// walks it: far above any real compose file (which is at most 1 MiB of text), far below what
+// would exhaust memory or time. Keys count as bytes, not nodes (as yaml-cpp counted them).
+inline constexpr std::size_t kMaxNodes = 1'000'000;
+inline constexpr std::size_t kMaxBytes = std::size_t{16} << 20;
 
 struct Mark {
   int line = 0;  // 1-based; 0: unknown
@@ -33,6 +40,10 @@ struct Node {
   Mark mark;
   std::vector<NodePtr> items;  // kSequence
   std::vector<Entry> entries;  // kMap, explicit keys first, then merged ones
+  // This node as what reads it sees it, each alias and merged mapping counted at each use
+  // (keys count as bytes only): at most kMaxNodes and kMaxBytes.
+  std::size_t expanded_nodes = 1;
+  std::size_t expanded_bytes = 0;
 
   bool IsNull() const { return kind == Kind::kNull; }
   bool IsScalar() const { return kind == Kind::kScalar; }

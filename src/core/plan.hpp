@@ -103,6 +103,10 @@ struct PlanResult {
 // Pure: the same inputs always give the same plan.
 PlanResult Plan(const std::vector<DesiredStack>& desired, const std::vector<ActualContainer>& actual);
 
+// `podcd plan --json`: {"commit", "stacks": [{"name", "action", "reasons", "services": [{"name",
+// "action", "reasons"}]}]}, valid JSON and UTF-8 whatever bytes a reason quotes.
+std::string ToJson(const PlanResult& plan, std::string_view commit);
+
 // The io.podcd.fields label: "name=hash;name=hash" with ';', '=' and '%' in names escaped.
 std::string EncodeFieldHashes(const std::map<std::string, std::string>& fields);
 std::map<std::string, std::string> DecodeFieldHashes(std::string_view text);

@@ -7,7 +7,6 @@
 
 #include "podman/client_internal.hpp"
 #include "util/json.hpp"
-#include "util/json_text.hpp"
 
 namespace podcd::podman {
 namespace {
@@ -73,9 +72,13 @@ Expected<void> Client::RemoveNetwork(std::string_view name, bool force) {
 
 Expected<void> Client::DisconnectNetwork(std::string_view network, std::string_view container) {
   const std::string call = "podman network disconnect " + std::string(network) + " " + std::string(container);
-  std::string body = "{\"Container\":\"";
-  json::AppendEscaped(body, container);
-  body += "\"}";
+  rapidjson::StringBuffer buffer;
+  Writer w(buffer);
+  w.StartObject();
+  w.Key("Container");
+  json::Text(w, container);
+  w.EndObject();
+  const std::string body(buffer.GetString(), buffer.GetSize());
   auto r = Call("POST", Path("/networks/" + Seg(network) + "/disconnect"), body, call, options_.timeout);
   if (!r) return std::unexpected(r.error());
   if (r->status != 200 && r->status != 204) {

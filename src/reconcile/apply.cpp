@@ -124,7 +124,7 @@ class StackRun {
   Guarded<Shared> shared_;
   std::condition_variable ready_cv_;
 
-  Guarded<std::size_t> busy_{0};  // gates running now (gate_.max_parallel at most)
+  Guarded<std::size_t> busy_{std::size_t{0}};  // gates running now (gate_.max_parallel at most)
   std::condition_variable slots_cv_;
 };
 

@@ -35,50 +35,6 @@ bool ClassMatch(std::string_view glob, char c, std::size_t& len) {
   return found != negate && c != '/';
 }
 
-bool Match(std::string_view g, std::string_view p) {
-  while (!g.empty()) {
-    if (g.starts_with("**")) {
-      g.remove_prefix(2);
-      // "**/" may stand for no directory at all ("**/x" matches "x").
-      if (g.starts_with('/') && Match(g.substr(1), p)) return true;
-      for (std::size_t i = 0; i <= p.size(); ++i) {
-        if (Match(g, p.substr(i))) return true;
-      }
-      return false;
-    }
-    switch (g.front()) {
-      case '*': {
-        g.remove_prefix(1);
-        for (std::size_t i = 0; i <= p.size(); ++i) {
-          if (Match(g, p.substr(i))) return true;
-          if (i < p.size() && p[i] == '/') break;
-        }
-        return false;
-      }
-      case '?':
-        if (p.empty() || p.front() == '/') return false;
-        g.remove_prefix(1);
-        p.remove_prefix(1);
-        break;
-      case '[': {
-        std::size_t len = 0;
-        if (p.empty() || !ClassMatch(g, p.front(), len)) return false;
-        g.remove_prefix(len);
-        p.remove_prefix(1);
-        break;
-      }
-      case '\\':
-        if (g.size() > 1) g.remove_prefix(1);
-        [[fallthrough]];
-      default:
-        if (p.empty() || p.front() != g.front()) return false;
-        g.remove_prefix(1);
-        p.remove_prefix(1);
-    }
-  }
-  return p.empty();
-}
-
 // filepath.Clean of a '/'-separated pattern, without the leading '/' (paths are relative to
 // the context): no "." or empty elements, ".." resolved where it can be.
 std::string Clean(std::string_view pattern) {
@@ -90,7 +46,97 @@ std::string Clean(std::string_view pattern) {
 
 }  // namespace
 
-bool GlobMatch(std::string_view glob, std::string_view path) { return Match(glob, path); }
+Glob::Glob(std::string_view pattern) : text_(pattern) {
+  const std::string_view g = text_;
+  std::size_t i = 0;
+  while (i < g.size()) {
+    Step step;
+    if (g.substr(i).starts_with("**")) {
+      i += 2;
+      step.kind = Step::Kind::kAnyPath;
+      step.may_skip = i < g.size() && g[i] == '/';
+    } else if (g[i] == '*') {
+      step.kind = Step::Kind::kStar;
+      ++i;
+    } else if (g[i] == '?') {
+      step.kind = Step::Kind::kAny;
+      ++i;
+    } else if (g[i] == '[') {
+      std::size_t len = 0;
+      ClassMatch(g.substr(i), 'a', len);  // sets len only when the class is closed
+      step.kind = len == 0 ? Step::Kind::kNever : Step::Kind::kClass;
+      step.at = i;
+      i = len == 0 ? g.size() : i + len;  // an unclosed class matches nothing: the rest does not matter
+    } else {
+      if (g[i] == '\\' && i + 1 < g.size()) ++i;
+      step.c = g[i++];
+      plain_.push_back(step.c);
+    }
+    literal_ = literal_ && step.kind == Step::Kind::kChar;
+    steps_.push_back(step);
+  }
+}
+
+// Adds `state` and the states it reaches without reading a character to `into`, once per
+// stamp: past a star that stands for nothing, and past "**/" that stands for no directory,
+// which it may only do before it reads anything (`looped`: `state` is a star that just read
+// one). These moves only go forward, so the walk is a single chain.
+void Glob::Add(std::size_t state, std::size_t stamp, std::vector<std::size_t>& seen,
+               std::vector<std::size_t>& into, bool looped) const {
+  for (std::size_t s = state;; looped = false) {
+    const bool skip = s < steps_.size() && steps_[s].may_skip && !looped;
+    if (seen[s] != stamp) {
+      seen[s] = stamp;
+      into.push_back(s);
+    } else if (!skip) {
+      return;  // here already, with what it reaches
+    }
+    if (s == steps_.size()) return;
+    const Step& step = steps_[s];
+    if (step.kind != Step::Kind::kStar && step.kind != Step::Kind::kAnyPath) return;
+    ++s;  // the star stands for nothing; after "**", s is the '/', a character to read
+    if (!steps_[s - 1].may_skip) continue;
+    if (seen[s] != stamp) {
+      seen[s] = stamp;
+      into.push_back(s);
+    }
+    if (!skip) return;
+    ++s;
+  }
+}
+
+bool Glob::Matches(std::string_view path) const {
+  if (literal_) return path == plain_;
+  std::vector<std::size_t> seen(steps_.size() + 1, static_cast<std::size_t>(-1));
+  std::vector<std::size_t> now;
+  std::vector<std::size_t> next;
+  Add(0, 0, seen, now, false);
+  for (std::size_t i = 0; i < path.size() && !now.empty(); ++i) {
+    const char c = path[i];
+    next.clear();
+    for (const std::size_t s : now) {
+      if (s == steps_.size()) continue;
+      const Step& step = steps_[s];
+      std::size_t len = 0;
+      bool advance = false;
+      switch (step.kind) {
+        case Step::Kind::kChar: advance = c == step.c; break;
+        case Step::Kind::kAny: advance = c != '/'; break;
+        case Step::Kind::kClass: advance = ClassMatch(std::string_view(text_).substr(step.at), c, len); break;
+        case Step::Kind::kStar:
+          if (c != '/') Add(s, i + 1, seen, next, true);
+          break;
+        case Step::Kind::kAnyPath: Add(s, i + 1, seen, next, true); break;
+        case Step::Kind::kNever: break;
+      }
+      if (advance) Add(s + 1, i + 1, seen, next, false);
+    }
+    now.swap(next);
+  }
+  return seen[steps_.size()] == path.size();  // reached the end with the last character
+}
+
+bool GlobMatch(std::string_view glob, std::string_view path) { return Glob(glob).Matches(path); }
 
 ContextIgnore ContextIgnore::Parse(std::string_view text, std::string file) {
   ContextIgnore out;
@@ -99,15 +145,14 @@ ContextIgnore ContextIgnore::Parse(std::string_view text, std::string file) {
     if (line.starts_with('#')) continue;
     line = Trim(line);
     if (line.empty()) continue;
-    Pattern p;
+    bool exception = false;
     if (line.front() == '!') {
-      p.exception = true;
+      exception = true;
       line = Trim(line.substr(1));
       if (line.empty()) continue;
     }
-    p.glob = Clean(line);
-    out.has_exceptions_ = out.has_exceptions_ || p.exception;
-    out.patterns_.push_back(std::move(p));
+    out.has_exceptions_ = out.has_exceptions_ || exception;
+    out.patterns_.push_back(Pattern{Glob(Clean(line)), exception});
   }
   return out;
 }
@@ -118,7 +163,15 @@ Expected<ContextIgnore> ContextIgnore::Load(const std::filesystem::path& dir) {
     if (!std::filesystem::exists(dir / name, ec)) continue;
     auto text = ReadFile(dir / name, 1u << 20);
     if (!text) return std::unexpected(text.error());
-    return Parse(*text, name);
+    ContextIgnore out = Parse(*text, name);
+    // Every path of the context is matched against every pattern.
+    if (out.patterns_.size() > kMaxPatterns) {
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          std::string(name) + " has more than " + std::to_string(kMaxPatterns) + " patterns, podcd's limit",
+          (dir / name).string());
+    }
+    return out;
   }
   return ContextIgnore{};
 }
@@ -128,11 +181,11 @@ bool ContextIgnore::Excluded(std::string_view rel) const {
   for (const auto& p : patterns_) {
     // An exclusion only matters while the path is included, an exception while it is not.
     if (p.exception != excluded) continue;
-    bool match = Match(p.glob, rel);
+    bool match = p.glob.Matches(rel);
     // ...or one of its parent directories matches.
     for (std::size_t slash = rel.find('/'); !match && slash != std::string_view::npos;
          slash = rel.find('/', slash + 1)) {
-      match = Match(p.glob, rel.substr(0, slash));
+      match = p.glob.Matches(rel.substr(0, slash));
     }
     if (match) excluded = !p.exception;
   }

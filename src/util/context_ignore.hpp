@@ -10,6 +10,7 @@
 // decides.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -19,9 +20,39 @@
 
 namespace podcd {
 
+// One pattern of the language above, compiled once and matched in one pass over a path with
+// the set of places in the pattern it may have reached (an automaton, not backtracking):
+// O(pattern x path) at worst, where a backtracking matcher takes exponential time on
+// `*a*a*a*a*a*a*a*a*a*a*a*a*b` against a long "aaaa...".
+class Glob {
+ public:
+  explicit Glob(std::string_view pattern);
+  // Whether the pattern matches all of `path`.
+  [[nodiscard]] bool Matches(std::string_view path) const;
+
+ private:
+  struct Step {
+    enum class Kind : unsigned char { kChar, kAny, kClass, kStar, kAnyPath, kNever };
+    Kind kind = Kind::kChar;
+    char c = 0;             // kChar
+    bool may_skip = false;  // kAnyPath followed by '/': "**/" may also stand for nothing
+    std::size_t at = 0;     // kClass: where its "[...]" begins in text_
+  };
+  void Add(std::size_t state, std::size_t stamp, std::vector<std::size_t>& seen,
+           std::vector<std::size_t>& into, bool looped) const;
+
+  std::string text_;
+  std::vector<Step> steps_;
+  bool literal_ = true;  // no wildcard: `plain_` is the only path it matches
+  std::string plain_;
+};
+
 class ContextIgnore {
  public:
-  // Reads <dir>/.containerignore, else <dir>/.dockerignore; neither: ignores nothing.
+  static constexpr std::size_t kMaxPatterns = 10'000;
+
+  // Reads <dir>/.containerignore, else <dir>/.dockerignore; neither: ignores nothing. More
+  // than kMaxPatterns patterns is an error.
   static Expected<ContextIgnore> Load(const std::filesystem::path& dir);
   static ContextIgnore Parse(std::string_view text, std::string file = {});
 
@@ -38,7 +69,7 @@ class ContextIgnore {
 
  private:
   struct Pattern {
-    std::string glob;
+    Glob glob;
     bool exception = false;
   };
   std::vector<Pattern> patterns_;

@@ -1,7 +1,9 @@
 // Runs the real podcd binary: help, version, check-config, unbuilt subcommands.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <filesystem>
+#include <string>
 
 #include "support/run.hpp"
 #include "support/temp_dir.hpp"
@@ -71,6 +73,51 @@ TEST_CASE("check-config validates every stack of the repository and names each p
   CHECK(r.output.find("compose.yml:4:5") != std::string::npos);
   CHECK(r.output.find("stack priv refused: ") != std::string::npos);
   CHECK(r.output.find("stacks: 1 valid, 2 with errors") != std::string::npos);
+}
+
+TEST_CASE("check-config refuses each stack whose files fan out, with its reason, quickly; the others pass") {
+  podcd::test::TempDir d;
+  d.Write("repo/services/good/compose.yml", "services:\n  app:\n    image: localhost/bb:1\n");
+  // Under 1 MiB: a mapping of 40,000 keys merged into 40,000 items (1.6 * 10^9 entries).
+  std::string fan = "x-a: &a {";
+  for (int i = 0; i < 40'000; ++i) fan += (i ? ", k" : "k") + std::to_string(i) + ": 1";
+  fan += "}\nx-b:\n";
+  for (int i = 0; i < 40'000; ++i) fan += "  - <<: *a\n";
+  d.Write("repo/services/merges/compose.yml", fan + "services:\n  app:\n    image: localhost/bb:1\n");
+  // Variables that expand each other a thousandfold: 10 bytes, 10 KB, 10 MB, 10 GB.
+  std::string env = "A=xxxxxxxxxx\n";
+  for (char v : {'B', 'C', 'D'}) {
+    env += std::string(1, v) + "=";
+    for (int i = 0; i < 1000; ++i) env += std::string("$") + static_cast<char>(v - 1);
+    env += "\n";
+  }
+  d.Write("repo/services/dotenv/.env", env);
+  d.Write("repo/services/dotenv/compose.yml",
+          "services:\n  app:\n    image: localhost/bb:1\n    environment: {X: $D}\n");
+  // An ignore pattern a backtracking matcher never finishes on, and a name to try it on.
+  std::string stars;
+  for (int i = 0; i < 24; ++i) stars += "*a";
+  d.Write("repo/services/pattern/compose.yml", "services:\n  app:\n    build: ./app\n");
+  d.Write("repo/services/pattern/app/Containerfile", "FROM localhost/bb:1\n");
+  d.Write("repo/services/pattern/app/.containerignore", stars + "*b\n");
+  d.Write("repo/services/pattern/app/" + std::string(250, 'a'), "x");
+  d.Write("repo/services/binary/compose.yml",
+          std::string("services:\n  app:\n    image: \"\xff\xfe\x01\x80"));
+  auto env_vars = "env -i WEBHOOK_SECRET=0123456789abcdef PODCD_REPO_PATH=" + (d / "repo").string() + " ";
+  const auto start = std::chrono::steady_clock::now();
+  auto r = RunCommand(env_vars + "timeout 120 " + kBin + " check-config");
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(60));
+  INFO(r.output.substr(0, 3000));
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find(
+            "stack merges invalid: services/merges/compose.yml:26:5: the document expands to more than "
+            "1000000 YAML nodes, podcd's limit") != std::string::npos);
+  CHECK(r.output.find(
+            "stack dotenv invalid: services/dotenv/.env:3: the value expands to more than 1048576 bytes "
+            "once variables are substituted, podcd's limit") != std::string::npos);
+  CHECK(r.output.find("stack binary invalid: services/binary/compose.yml:") != std::string::npos);
+  CHECK(r.output.find("stack pattern") == std::string::npos);
+  CHECK(r.output.find("stacks: 2 valid, 3 with errors") != std::string::npos);
 }
 
 TEST_CASE("serve runs podcd-serve from podcd's directory, and says so when it is missing") {

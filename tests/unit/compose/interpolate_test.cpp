@@ -1,6 +1,7 @@
 #include "compose/interpolate.hpp"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 
 using namespace podcd;
 using namespace podcd::compose;
@@ -171,4 +172,44 @@ TEST_CASE("env file errors name the file and line") {
   CHECK(required.error().message.find("NOPE") != std::string::npos);
   auto colon = ParseEnvFile("KEY: value\n", "f", MapLookup({}));
   CHECK_FALSE(colon);
+}
+
+TEST_CASE("a value is bounded once variables are substituted, before it is built") {
+  auto vars = MapLookup({{"A", "xxxx"}});
+  CHECK(Interpolate("$A${A}", vars, 8)->value == "xxxxxxxx");
+  for (const char* text : {"$A$A$A", "${A}${A}${A}", "$A${A:-d}${A}", "${A:?e}${A}${A}", "ab${A}$A"}) {
+    INFO(text);
+    auto r = Interpolate(text, vars, 8);
+    REQUIRE_FALSE(r);
+    CHECK(r.error().message ==
+          "the value expands to more than 8 bytes once variables are substituted, podcd's limit");
+  }
+  CHECK_FALSE(Interpolate("123456789", vars, 8));                    // literal text alone
+  CHECK(Interpolate("${MISSING:+$A$A$A}", vars, 8)->value.empty());  // an unused alternative costs nothing
+
+  // A thousandfold at each line: 10 bytes, 10 KB, 10 MB (refused), never 10 GB.
+  std::string env = "A=xxxxxxxxxx\n";
+  for (char v : {'B', 'C', 'D', 'E'}) {
+    env += std::string(1, v) + "=\"";
+    for (int i = 0; i < 1000; ++i) env += std::string("${") + static_cast<char>(v - 1) + "}";
+    env += "\"\n";
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto bomb = ParseEnvFile(env, "s/.env", MapLookup({}));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  REQUIRE_FALSE(bomb);
+  CHECK(bomb.error().context == "s/.env:3");
+  CHECK(bomb.error().message ==
+        "the value expands to more than 1048576 bytes once variables are substituted, podcd's limit");
+
+  // All values of a stack share one budget, spent as they are read.
+  std::size_t budget = 25;
+  auto ok = ParseEnvFile("A=0123456789\nB=$A\n", "s/.env", MapLookup({}), &budget);
+  REQUIRE(ok);
+  CHECK(budget == 5);
+  auto spent = ParseEnvFile("C=\nD=123456\n", "s/.env", MapLookup({}), &budget);
+  REQUIRE_FALSE(spent);
+  CHECK(spent.error().context == "s/.env:2");
+  CHECK(spent.error().message ==
+        "the stack's variables and values expand to more than 16 MiB, podcd's limit (at D)");
 }

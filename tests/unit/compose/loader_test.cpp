@@ -1,6 +1,7 @@
 #include "compose/loader.hpp"
 
 #include <catch2/catch.hpp>
+#include <chrono>
 
 #include "core/fingerprint.hpp"
 #include "helpers.hpp"
@@ -434,8 +435,10 @@ TEST_CASE("merge key errors, recursion and alias bombs") {
     prev = c;
   }
   bomb += "services:\n  a:\n    image: x\n    command: *j\n";
+  // x-g stands for 9^7 nodes: refused there, whatever reads it later.
   auto err = repo.Errors("bomb", bomb);
-  CHECK(Contains(err, "command[0]: must be a string"));
+  CHECK(Contains(err, "services/bomb/compose.yml:7:"));
+  CHECK(Contains(err, "the document expands to more than 1000000 YAML nodes, podcd's limit"));
   auto merge_bomb = std::string("x-a: &a {k: v}\n");
   prev = 'a';
   for (char c = 'b'; c <= 'z'; ++c) {
@@ -445,6 +448,89 @@ TEST_CASE("merge key errors, recursion and alias bombs") {
   merge_bomb += "services:\n  a:\n    image: x\n    labels: *z\n";
   auto ok = repo.Ok("mergebomb", merge_bomb);
   CHECK(Svc(ok, "a").labels.at("k") == "v");
+}
+
+TEST_CASE("a stack whose merge keys or variables fan out is invalid with its reason; the others load") {
+  Repo repo;
+  repo.Write("services/good/compose.yml", "services: {a: {image: x}}\n");
+  // Under 1 MiB: a mapping of 40,000 keys merged into 40,000 items (1.6 * 10^9 entries).
+  std::string fan = "x-a: &a {";
+  for (int i = 0; i < 40'000; ++i) fan += (i ? ", k" : "k") + std::to_string(i) + ": 1";
+  fan += "}\nx-b:\n";
+  for (int i = 0; i < 40'000; ++i) fan += "  - <<: *a\n";
+  fan += "services: {a: {image: x}}\n";
+  repo.Write("services/merges/compose.yml", fan);
+  // Variables that expand each other a thousandfold: 10 bytes, 10 KB, 10 MB, 10 GB.
+  std::string env = "A=xxxxxxxxxx\n";
+  for (char v : {'B', 'C', 'D'}) {
+    env += std::string(1, v) + "=";
+    for (int i = 0; i < 1000; ++i) env += std::string("$") + static_cast<char>(v - 1);
+    env += "\n";
+  }
+  repo.Write("services/dotenv/.env", env);
+  repo.Write("services/dotenv/compose.yml", "services: {a: {image: x, environment: {X: $D}}}\n");
+  // The same in the compose file: each value is bounded, and so is their sum.
+  repo.Write("services/values/.env", "B=" + std::string(900'000, 'b') + "\n");
+  std::string values = "services:\n  a:\n    image: x\n    command:\n";
+  for (int i = 0; i < 40; ++i) values += "      - ${B}\n";
+  repo.Write("services/values/compose.yml", values);
+  repo.Write("services/long/compose.yml", "services: {a: {image: x, command: [\"${B}${B}\"]}}\n");
+  repo.Write("services/long/.env", "B=" + std::string(900'000, 'b') + "\n");
+
+  const auto start = std::chrono::steady_clock::now();
+  auto r = compose::LoadRepository("services", repo.options);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(20));
+  REQUIRE(r);
+  REQUIRE(r->stacks.size() == 1);
+  CHECK(r->stacks[0].name == "good");
+  REQUIRE(r->invalid.size() == 4);
+  CHECK(
+      Join(r->invalid.at("merges")) ==
+      "services/merges/compose.yml:26:5: the document expands to more than 1000000 YAML nodes, podcd's limit "
+      "(each use of an alias or merge key (<<) counts all it stands for)\n");
+  CHECK(
+      Join(r->invalid.at("dotenv")) ==
+      "services/dotenv/.env:3: the value expands to more than 1048576 bytes once variables are substituted, "
+      "podcd's limit\n");
+  CHECK(Join(r->invalid.at("long")) ==
+        "services/long/compose.yml:1:36: services.a.command[0]: the value expands to more than 1048576 bytes "
+        "once variables are substituted, podcd's limit (offset 5 of the value)\n");
+  CHECK(Join(r->invalid.at("values")) ==
+        "services/values/compose.yml:22:9: services.a.command[17]: the stack's values expand to more than 16 "
+        "MiB "
+        "once variables and aliases are substituted, podcd's limit\n");
+}
+
+TEST_CASE("a build context or bound directory with too many files is invalid with its reason") {
+  Repo repo;
+  repo.options.max_dir_entries = 50;  // kMaxDirEntries (100,000) in production: see the CLI test
+  repo.Write("services/good/compose.yml", "services: {a: {image: x}}\n");
+  repo.Write("services/ctx/compose.yml", "services:\n  a:\n    build: ./app\n");
+  repo.Write("services/ctx/app/Containerfile", "FROM scratch\n");
+  repo.Write("services/skip/compose.yml", "services:\n  a:\n    build: ./app\n");
+  repo.Write("services/skip/app/Containerfile", "FROM scratch\n");
+  repo.Write("services/skip/app/.containerignore", "node_modules\n");
+  repo.Write("services/bind/compose.yml", "services:\n  a:\n    image: x\n    volumes: [./data:/data]\n");
+  for (int i = 0; i < 50; ++i) {
+    repo.Write("services/ctx/app/f" + std::to_string(i), "x");
+    repo.Write("services/skip/app/node_modules/f" + std::to_string(i), "x");
+    repo.Write("services/bind/data/f" + std::to_string(i), "x");
+  }
+  repo.Write("services/bind/data/f50", "x");
+  auto r = compose::LoadRepository("services", repo.options);
+  REQUIRE(r);
+  std::string loaded;
+  for (const auto& st : r->stacks) loaded += st.name + " ";
+  INFO(loaded);
+  REQUIRE(r->stacks.size() == 2);
+  CHECK(r->stacks[0].name == "good");
+  CHECK(r->stacks[1].name == "skip");  // what the ignore file leaves out whole is not walked
+  REQUIRE(r->invalid.size() == 2);
+  CHECK(Join(r->invalid.at("ctx")) ==
+        "services/ctx/compose.yml:3:12: services.a.build: services/ctx/app: holds more than 50 files and "
+        "directories, podcd's limit (a directory the ignore file leaves out whole is not counted)\n");
+  CHECK(
+      Contains(Join(r->invalid.at("bind")), "services/bind/data: holds more than 50 files and directories"));
 }
 
 TEST_CASE("duplicates, unsupported keys and type errors carry positions and paths") {

@@ -5,6 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -156,17 +157,34 @@ TEST_CASE("only the first document is read, as before") {
   CHECK((*r)->entries[0].key == "a");
 }
 
-TEST_CASE("aliases are shared, not copied; recursion, depth and size are bounded") {
-  // A billion laughs: ten levels of ten aliases each stays ten nodes a level.
+namespace {
+
+// Levels of ten aliases each of the level before: about 10^levels nodes once expanded.
+std::string Laughs(int levels) {
   std::string text = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
-  for (int i = 1; i < 10; ++i) {
+  for (int i = 1; i < levels; ++i) {
     text += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
     for (int j = 0; j < 10; ++j) text += std::string(j ? ", " : "") + "*a" + std::to_string(i - 1);
     text += "]\n";
   }
-  auto r = podcd::compose::tree::Parse(text, "c.yml");
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("aliases are shared, not copied; recursion, depth and size are bounded") {
+  // Five levels of ten aliases each stays ten nodes a level in memory.
+  auto r = podcd::compose::tree::Parse(Laughs(5), "c.yml");
   REQUIRE(r.has_value());
-  CHECK((*r)->entries[9].value->items[0] == (*r)->entries[8].value);
+  CHECK((*r)->entries[4].value->items[0] == (*r)->entries[3].value);
+  // A billion laughs: whatever walks the tree walks it expanded, so it counts expanded.
+  const auto start = std::chrono::steady_clock::now();
+  auto laughs = podcd::compose::tree::Parse(Laughs(10), "c.yml");
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  REQUIRE_FALSE(laughs.has_value());
+  REQUIRE(laughs.error().size() == 1);
+  CHECK(laughs.error()[0].message.starts_with("the document expands to more than 1000000 YAML nodes"));
+  CHECK(laughs.error()[0].context == "c.yml:6:5");  // a5: 1,111,111 nodes
 
   auto deep = podcd::compose::tree::Parse(std::string(100, '[') + std::string(100, ']'), "c.yml");
   REQUIRE_FALSE(deep.has_value());
@@ -191,4 +209,40 @@ TEST_CASE("keys are not counted against the node limit, as with yaml-cpp") {
   REQUIRE(bad.error().size() == 2);
   CHECK(bad.error()[0].message == "mapping keys must be strings, got a sequence");
   CHECK(bad.error()[1].message == "mapping keys must be strings, got null");
+}
+
+TEST_CASE("merge keys count what they copy: a fan-out is refused quickly, with where and why") {
+  // Under 1 MiB of text: a mapping of 40,000 keys merged into 40,000 items would be 1.6 * 10^9
+  // entries (it was std::bad_alloc, or tens of GB).
+  std::string text = "x-a: &a {";
+  for (int i = 0; i < 40'000; ++i) text += (i ? ", k" : "k") + std::to_string(i) + ": 1";
+  text += "}\nx-b:\n";
+  for (int i = 0; i < 40'000; ++i) text += "  - <<: *a\n";
+  text += "services: {app: {image: x}}\n";
+  REQUIRE(text.size() < (1u << 20));
+  const auto start = std::chrono::steady_clock::now();
+  auto r = podcd::compose::tree::Parse(text, "services/web/compose.yml");
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  REQUIRE_FALSE(r.has_value());
+  REQUIRE(r.error().size() == 1);
+  CHECK(r.error()[0].message ==
+        "the document expands to more than 1000000 YAML nodes, podcd's limit (each use of an alias or merge "
+        "key (<<) counts all it stands for)");
+  // 40,003 nodes made before the items, 40,001 for each: the 24th item's merge crosses the limit.
+  CHECK(r.error()[0].context == "services/web/compose.yml:26:5");
+
+  // One long key merged again and again: few nodes, many bytes copied.
+  std::string keys = "x-a: &a\n  ? " + std::string(500'000, 'k') + "\n  : 1\nx-b:\n";
+  for (int i = 0; i < 40; ++i) keys += "  - <<: *a\n";
+  auto k = podcd::compose::tree::Parse(keys, "c.yml");
+  REQUIRE_FALSE(k.has_value());
+  REQUIRE(k.error().size() == 1);
+  CHECK(k.error()[0].message.starts_with("the document expands to more than 16 MiB of keys and values"));
+  CHECK(k.error()[0].context == "c.yml:37:5");  // 34 copies of the key: the 33rd merge
+
+  // What real files do with merge keys stays well inside.
+  std::string fine =
+      "x-base: &base {restart: always, labels: [a=1, b=2], logging: {driver: journald}}\nservices:\n";
+  for (int i = 0; i < 1000; ++i) fine += "  s" + std::to_string(i) + ": {<<: *base, image: x}\n";
+  CHECK(podcd::compose::tree::Parse(fine, "c.yml").has_value());
 }

@@ -224,3 +224,20 @@ TEST_CASE("temporary names round trip") {
   CHECK(TemporaryName("web_site_1") == "web_site_1_podcd-next");
   CHECK(FinalName("web_site_1") == "web_site_1");
 }
+
+TEST_CASE("the plan as JSON: the same text as podcd plan --json wrote, valid whatever a reason quotes") {
+  DesiredStack bad;
+  bad.name = "bin";
+  bad.status = StackStatus::kInvalid;
+  // A binary compose file's error quotes its bytes: ill-formed UTF-8, NUL, control characters.
+  bad.problems = {std::string("services/bin/compose.yml:1:1: \xff\xfe") + '\0' +
+                  "\x08\x1f\"\\\xc3\x28 \xe2\x82\xac"};
+  auto plan = Plan({bad, Stack("web", {Svc("app", "fp")})}, {});
+  const std::string json = ToJson(plan, "abc123");
+  CHECK(json ==
+        "{\"commit\":\"abc123\",\"stacks\":[{\"name\":\"bin\",\"action\":\"invalid\",\"reasons\":["
+        "\"services/bin/compose.yml:1:1: \xef\xbf\xbd\xef\xbf\xbd\\u0000\\u0008\\u001f\\\"\\\\\xef\xbf\xbd( "
+        "\xe2\x82\xac\"],\"services\":[]},{\"name\":\"web\",\"action\":\"create\",\"reasons\":[\"app: no "
+        "container\"],\"services\":"
+        "[{\"name\":\"app\",\"action\":\"create\",\"reasons\":[\"no container\"]}]}]}");
+}
