@@ -281,7 +281,8 @@ using S = Service;
 
 // The service keys. Each row: the compose key, how the loader reads it into the field, the
 // fields of the container create body it reaches (ServiceKey::spec), and how it enters the
-// canonical form (without a fourth argument: the field, encoded by its type). Adding a key: see "How to add a compose key" in docs/architecture.md.
+// canonical form (without a fourth argument: the field, encoded by its type). Adding a key:
+// see "How to add a compose key" in docs/architecture.md.
 // clang-format off
 constexpr ServiceKey kServiceKeys[] = {
     Row<&S::image>             ("image",             P::kString, "image job.build"),

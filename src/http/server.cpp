@@ -503,7 +503,8 @@ void Server::UpdateCredentials(std::string secret, std::string api_token) {
 
 Expected<void> Server::Start() {
   auto& o = impl_->opt;
-  if (impl_->Credentials().secret.empty()) return Fail(ErrorCode::kInvalidArgument, "webhook.secret is empty");
+  if (impl_->Credentials().secret.empty())
+    return Fail(ErrorCode::kInvalidArgument, "webhook.secret is empty");
   try {
     Pistache::Address addr(o.host, Pistache::Port(o.port));
     impl_->endpoint = std::make_unique<Http::Endpoint>(addr);

@@ -54,8 +54,8 @@ void WaitingAnswers::Loop() {
       auto d = store_.Get((*it)->id);
       // The deployment that does a superseded one's work answers for it (a chain is short:
       // each link is a queued deployment; the bound only guards against a corrupt record).
-      for (int hop = 0; hop < 64 && d && d->state == state::DeploymentState::kSuperseded &&
-                        !d->superseded_by.empty();
+      for (int hop = 0;
+           hop < 64 && d && d->state == state::DeploymentState::kSuperseded && !d->superseded_by.empty();
            ++hop) {
         (*it)->id = d->superseded_by;
         d = store_.Get((*it)->id);

@@ -118,7 +118,8 @@ class StackRun {
   // What the service tasks of the stack share.
   struct Shared {
     std::map<std::string, Readiness> readiness;
-    std::vector<std::pair<std::string, std::string>> unsettled;  // created without a settle wait: (service, id)
+    std::vector<std::pair<std::string, std::string>>
+        unsettled;  // created without a settle wait: (service, id)
     std::vector<Change> prepared;
   };
   Guarded<Shared> shared_;

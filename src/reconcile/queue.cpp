@@ -106,8 +106,8 @@ Expected<EnqueueResult> WorkQueue::Enqueue(state::Trigger trigger) {
     if (auto r = store_.Save(d); !r) return std::unexpected(r.error());
     for (const auto& q : queued) {
       if (Covers(d.trigger, q.trigger))
-        state::AppendLog(
-            d, "replaces queued deployment " + q.id + " (" + q.trigger.KindWord() + "), whose work it covers");
+        state::AppendLog(d, "replaces queued deployment " + q.id + " (" + q.trigger.KindWord() +
+                                "), whose work it covers");
     }
     if (!d.log.empty()) store_.UpdateInMemory(d);
     superseded = Supersede(*locked, d);

@@ -65,8 +65,8 @@ struct Trigger {
 
   // Two triggers that would do exactly the same work coalesce into one queued run.
   [[nodiscard]] bool SameWork(const Trigger& other) const {
-    return kind == other.kind && other_kind == other.other_kind && stacks == other.stacks && all_changed == other.all_changed &&
-           pull == other.pull;
+    return kind == other.kind && other_kind == other.other_kind && stacks == other.stacks &&
+           all_changed == other.all_changed && pull == other.pull;
   }
 };
 

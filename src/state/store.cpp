@@ -252,8 +252,6 @@ Expected<void> Store::RememberDelivery(const std::string& delivery_id, const std
   return AppendLine(data->delivery_fd, std::to_string(now) + " " + delivery_id + " " + deployment_id + "\n");
 }
 
-std::size_t Store::DeliveryCount() const {
-  return data_.Lock()->deliveries.size();
-}
+std::size_t Store::DeliveryCount() const { return data_.Lock()->deliveries.size(); }
 
 }  // namespace podcd::state

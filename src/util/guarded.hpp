@@ -36,7 +36,8 @@ class Guarded {
     }
     // Waits until pred(value) holds, giving up at `deadline`; returns pred(value).
     template <typename Clock, typename Duration, typename Pred>
-    bool WaitUntil(std::condition_variable& cv, std::chrono::time_point<Clock, Duration> deadline, Pred pred) {
+    bool WaitUntil(std::condition_variable& cv, std::chrono::time_point<Clock, Duration> deadline,
+                   Pred pred) {
       return cv.wait_until(lock_, deadline, [&] { return pred(value_); });
     }
     template <typename Rep, typename Period, typename Pred>
