@@ -78,13 +78,16 @@ TEST_CASE("podcd deploy killed at 20 points of cold ups, recreates and prunes: t
   int landed = 0;
   int kills = 0;
   bool present = true;  // whether the repository holds the stack
-  for (int kill_no = 0; kill_no < kKills; ++kill_no) {
+  bool missed = false;  // the last kill came after the deploy ended: aim earlier
+  // Until kKills kills have landed mid-run: on a loaded machine a deploy can end before its kill
+  // point, and a kill that lands on nothing proves nothing.
+  for (int kill_no = 0; landed < kKills && kill_no < 3 * kKills; ++kill_no) {
     // prune, cold up, recreate, prune, ...: each starts from where the last one converged.
     const Scenario scenario = kill_no % 3 == 0   ? Scenario::kPrune
                               : kill_no % 3 == 1 ? Scenario::kColdUp
                                                  : Scenario::kRecreate;
-    const int k = 1 + (kill_no * 7) % (kServices - 1);                   // which event
-    const auto extra = std::chrono::milliseconds((kill_no * 37) % 160);  // and a little after it
+    const int k = missed ? 1 : 1 + (kill_no * 7) % (kServices - 1);                   // which event
+    const auto extra = std::chrono::milliseconds(missed ? 0 : (kill_no * 37) % 160);  // and a little after it
     if (scenario == Scenario::kPrune) {
       commit = rig.Commit({}, "remove the stack", {"services/" + stack});
       present = false;
@@ -107,6 +110,7 @@ TEST_CASE("podcd deploy killed at 20 points of cold ups, recreates and prunes: t
     const bool killed = KillWhen(pid, ready, extra);
     ++kills;
     landed += killed ? 1 : 0;
+    missed = !killed;
     INFO("kill " << kill_no << ": " << Name(scenario) << " after "
                  << (early ? "its network" : "event " + std::to_string(k)) << " + " << extra.count()
                  << " ms; the kill " << (killed ? "landed" : "came after the end"));
@@ -136,8 +140,7 @@ TEST_CASE("podcd deploy killed at 20 points of cold ups, recreates and prunes: t
       break;  // one report, not twenty
   }
   WARN(landed << " of " << kills << " kills landed while podcd deploy ran");
-  // Most kills land mid-run (a deploy that finished first still must converge, but proves less).
-  if (kills == kKills) CHECK(landed >= kKills * 3 / 4);
+  CHECK(landed == kKills);
 }
 
 TEST_CASE("a container that a killed run created after the next run looked is replaced, not a failure",
