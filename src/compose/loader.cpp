@@ -20,7 +20,7 @@ Loader::Loader(const StackDir& stack, const LoadOptions& o) : stack_(stack), opt
   // (a TMPDIR, a mount point), the lexical checks must compare like with like.
   const fs::path root = fs::absolute(o.repo_root).lexically_normal();
   auto under_repo = [&](const fs::path& p) {
-    const fs::path abs = fs::absolute(p).lexically_normal();
+    fs::path abs = fs::absolute(p).lexically_normal();
     const fs::path rel = abs.lexically_relative(root);
     if (rel.empty() || *rel.begin() == "..") return abs;
     return (repo_ / rel).lexically_normal();

@@ -31,13 +31,22 @@ int PeerFd(const Http::ResponseWriter& w) {
   return peer ? peer->fd() : -1;
 }
 
+namespace {
+struct OwnedFd {
+  explicit OwnedFd(int f) : fd(f) {}
+  ~OwnedFd() {
+    if (fd >= 0) ::close(fd);
+  }
+  OwnedFd(const OwnedFd&) = delete;
+  OwnedFd& operator=(const OwnedFd&) = delete;
+  const int fd;
+};
+}  // namespace
+
 // A copy of a connection's descriptor, closed with its last holder (-1 when there is none).
 std::shared_ptr<const int> DuplicateSocket(int fd) {
-  const int copy = fd < 0 ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-  return {new int(copy), [](const int* p) {
-            if (*p >= 0) ::close(*p);
-            delete p;
-          }};
+  auto owned = std::make_shared<const OwnedFd>(fd < 0 ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, 0));
+  return {owned, &owned->fd};  // shares ownership of the OwnedFd, points at its descriptor
 }
 
 std::string_view ConnectionValue(bool close, bool http10) {

@@ -451,7 +451,7 @@ StackVerdict StackRun::Settle() {
     names.push_back(r.name);
     outcomes.push_back(r.outcome);
   }
-  const StackVerdict verdict = JudgeStack(names, outcomes);
+  StackVerdict verdict = JudgeStack(names, outcomes);
   std::vector<std::thread> tasks;
   // The service tasks have ended: the prepared changes are this thread's now.
   std::vector<Change> prepared = std::move(shared_.Lock()->prepared);
