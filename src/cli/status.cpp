@@ -2,6 +2,7 @@
 #include <rapidjson/document.h>
 #include <rapidjson/prettywriter.h>
 #include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -224,6 +225,34 @@ void PrintDeployments(const rapidjson::Document& deployments) {
   }
 }
 
+// A member of an answer, or null when the answer is no object or lacks it (operator[] asserts).
+const rapidjson::Value& Member(const rapidjson::Value& v, const char* key) {
+  static const rapidjson::Value kNull;
+  if (!v.IsObject()) return kNull;
+  auto it = v.FindMember(key);
+  return it == v.MemberEnd() ? kNull : it->value;
+}
+
+// `status --json`'s overview: one object laid out by the writer, each part pretty-printed as the
+// daemon answered it (null stacks when the daemon could not observe them).
+std::string OverviewJson(const rapidjson::Value& deployments, const rapidjson::Value* stacks) {
+  rapidjson::StringBuffer buf;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buf);
+  w.StartObject();
+  w.Key("deployments");
+  const std::string d = Pretty(deployments);
+  w.RawValue(d.data(), d.size(), deployments.GetType());
+  w.Key("stacks");
+  if (stacks == nullptr) {
+    w.Null();
+  } else {
+    const std::string s = Pretty(*stacks);
+    w.RawValue(s.data(), s.size(), stacks->GetType());
+  }
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
 // The stacks and the recent deployments.
 int ShowOverview(const std::string& server, const std::string& token, bool json) {
   rapidjson::Document deployments;
@@ -233,8 +262,9 @@ int ShowOverview(const std::string& server, const std::string& token, bool json)
   // worth showing; the exit status says that something is wrong.
   const bool stacks_ok = Fetch(server, token, "/stacks", stacks);
   if (json) {
-    std::printf("{\"deployments\":%s,\"stacks\":%s}\n", Pretty(deployments["deployments"]).c_str(),
-                stacks_ok ? Pretty(stacks["stacks"]).c_str() : "null");
+    std::printf("%s\n", OverviewJson(Member(deployments, "deployments"),
+                                     stacks_ok ? &Member(stacks, "stacks") : nullptr)
+                            .c_str());
     return stacks_ok ? kExitOk : kExitFailure;
   }
   PrintStacks(stacks, stacks_ok);

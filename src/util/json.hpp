@@ -37,7 +37,8 @@ inline void Str(Writer& w, std::string_view key, std::string_view value) {
 }
 
 // A string escaped as json::AppendEscaped does (the API answers' and log lines' form, which
-// differs from RapidJSON's for control characters: \u0008 and lowercase hex).
+// differs from RapidJSON's for control characters: \u0008 and lowercase hex). It also serves as
+// an object's key, where Key() would escape RapidJSON's way.
 inline void Text(Writer& w, std::string_view value) {
   const std::string quoted = Quoted(value);
   w.RawValue(quoted.data(), quoted.size(), rapidjson::kStringType);

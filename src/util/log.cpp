@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "util/guarded.hpp"
+#include "util/json.hpp"
 #include "util/json_text.hpp"
 
 namespace podcd::log {
@@ -137,28 +138,37 @@ std::string Rfc3339(std::chrono::system_clock::time_point ts) {
   return buf;
 }
 
+namespace {
+
+// RapidJSON's writer lays out the object; each string goes in as the project's escaper writes
+// it (json::Text: \u0008 and lowercase hex where RapidJSON writes \b and uppercase), so the
+// line's bytes are those it has always had.
+std::string JsonLine(Level level, std::chrono::system_clock::time_point ts, std::string_view msg,
+                     const std::vector<std::pair<std::string, std::string>>& fields) {
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("ts");
+  json::Text(w, Rfc3339(ts));
+  w.Key("level");
+  json::Text(w, ToString(level));
+  w.Key("msg");
+  json::Text(w, msg);
+  for (const auto& [k, v] : fields) {
+    if (k == "ts" || k == "level" || k == "msg") continue;  // reserved keys win
+    json::Text(w, k);  // a key: RapidJSON's Key() would escape it its own way
+    json::Text(w, v);
+  }
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
+}
+
+}  // namespace
+
 std::string FormatLine(Format format, Level level, std::chrono::system_clock::time_point ts,
                        std::string_view msg, const std::vector<std::pair<std::string, std::string>>& fields) {
+  if (format == Format::kJson) return JsonLine(level, ts, msg, fields);
   std::string out;
-  if (format == Format::kJson) {
-    out += "{\"ts\":\"";
-    out += Rfc3339(ts);
-    out += "\",\"level\":\"";
-    out += ToString(level);
-    out += "\",\"msg\":\"";
-    json::AppendEscaped(out, msg);
-    out += '"';
-    for (const auto& [k, v] : fields) {
-      if (k == "ts" || k == "level" || k == "msg") continue;  // reserved keys win
-      out += ",\"";
-      json::AppendEscaped(out, k);
-      out += "\":\"";
-      json::AppendEscaped(out, v);
-      out += '"';
-    }
-    out += '}';
-    return out;
-  }
   out += Rfc3339(ts);
   out += ' ';
   std::string lvl(ToString(level));

@@ -5,7 +5,6 @@
 #include "process/spawn.hpp"
 #include "util/enum_names.hpp"
 #include "util/json.hpp"
-#include "util/json_text.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -38,23 +37,27 @@ std::string Tail(std::string_view text, std::size_t max = 600) {
 }  // namespace
 
 std::string FormatSyncLine(const Expected<SyncResult>& result) {
-  std::string out;
+  // Strings as the project's escaper writes them (json::Text), so the line keeps its bytes.
+  rapidjson::StringBuffer buf;
+  json::Writer w(buf);
+  w.StartObject();
+  w.Key("ok");
+  w.Bool(result.has_value());
   if (result) {
-    out = "{\"ok\":true,\"commit\":\"";
-    json::AppendEscaped(out, result->commit);
-    out += "\",\"fetched\":";
-    out += result->fetched ? "true" : "false";
-    out += ",\"changed\":";
-    out += result->changed ? "true" : "false";
-    out += "}";
-    return out;
+    w.Key("commit");
+    json::Text(w, result->commit);
+    w.Key("fetched");
+    w.Bool(result->fetched);
+    w.Key("changed");
+    w.Bool(result->changed);
+  } else {
+    w.Key("error");
+    json::Text(w, result.error().What());
+    w.Key("code");
+    json::Text(w, CodeName(result.error().code));
   }
-  out = "{\"ok\":false,\"error\":\"";
-  json::AppendEscaped(out, result.error().What());
-  out += "\",\"code\":\"";
-  out += CodeName(result.error().code);
-  out += "\"}";
-  return out;
+  w.EndObject();
+  return {buf.GetString(), buf.GetSize()};
 }
 
 Expected<SyncResult> ParseSyncLine(std::string_view line) {

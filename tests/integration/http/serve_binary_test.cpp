@@ -163,6 +163,19 @@ TEST_CASE("podcd status prints tables and JSON from a running daemon") {
   auto js = podcd::test::RunCommand(bin + " --json " + id);
   CHECK(js.exit_code == 0);
   CHECK(Field(js.output, "id") == id);
+  // The overview: one object with the daemon's deployments and stacks, valid JSON.
+  auto overview = podcd::test::RunCommand(bin + " --json");
+  CHECK(overview.exit_code == 0);
+  rapidjson::Document all;
+  all.Parse<rapidjson::kParseValidateEncodingFlag>(overview.output.data(), overview.output.size());
+  REQUIRE_FALSE(all.HasParseError());
+  REQUIRE(all.IsObject());
+  CHECK(overview.output.starts_with("{\"deployments\":["));
+  REQUIRE(all["deployments"].IsArray());
+  REQUIRE(all["deployments"].Size() >= 1);
+  CHECK(all["deployments"][0]["id"].GetString() == id);
+  REQUIRE(all["stacks"].IsArray());
+  CHECK(overview.output.find("\"web\"") != std::string::npos);
   auto missing = podcd::test::RunCommand(bin + " 20990101-000000-000001");
   CHECK(missing.exit_code == 1);
   CHECK(missing.output.find("404") != std::string::npos);
@@ -357,5 +370,15 @@ TEST_CASE("podcd status without Podman: /stacks is 503 with the reason; the hist
   CHECK(status.exit_code == 1);
   CHECK(status.output.find("/stacks answered 503: cannot observe the stacks") != std::string::npos);
   CHECK(status.output.find("failed") != std::string::npos);  // the start-up reconcile's record
+  // --json: the history, and null for the stacks it could not observe (the reason on stderr).
+  auto js = podcd::test::RunCommand("{ " + std::string(PODCD_BINARY) + " status --json --server " +
+                                    d.Url("") + " 2>/dev/null; }");
+  CHECK(js.exit_code == 1);
+  rapidjson::Document all;
+  all.Parse<rapidjson::kParseValidateEncodingFlag>(js.output.data(), js.output.size());
+  REQUIRE_FALSE(all.HasParseError());
+  REQUIRE(all.IsObject());
+  CHECK(all["deployments"].IsArray());
+  CHECK(all["stacks"].IsNull());
   CHECK(d.Terminate() == 0);
 }

@@ -128,3 +128,26 @@ TEST_CASE("a secret with ill-formed UTF-8 is masked in JSON lines too, where its
   CHECK(c.lines[0].find("s3cr3t") == std::string::npos);
   CHECK(c.lines[0].find("***") != std::string::npos);
 }
+
+// The bytes a JSON line has always had, now that RapidJSON's writer lays it out: the project's
+// escapes (\u0008 \u000c and lowercase hex, where RapidJSON alone writes \b \f and uppercase),
+// '/' and DEL and non-ASCII as they are, ill-formed UTF-8 as U+FFFD per maximal subpart, and in
+// a key as in a value.
+TEST_CASE("JSON log lines: exact bytes for quotes, backslashes, control characters and UTF-8") {
+  using namespace std::chrono;
+  const std::string raw = "q\"b\\s/c\x01\x08\x0c\x1f\x7f\n\r\tcaf\xc3\xa9 \xe2\x82\xac \xff\xe2\x82z";
+  const std::string esc =
+      "q\\\"b\\\\s/c\\u0001\\u0008\\u000c\\u001f\x7f\\n\\r\\tcaf\xc3\xa9 \xe2\x82\xac "
+      "\xef\xbf\xbd\xef\xbf\xbdz";
+  auto line = log::FormatLine(log::Format::kJson, log::Level::kDebug, sys_days{year{2026} / 1 / 2}, raw,
+                              {{"k\x1f\"" + std::string("\xc0"), raw}, {"msg", "reserved"}, {"", ""}});
+  CHECK(line == "{\"ts\":\"2026-01-02T00:00:00.000Z\",\"level\":\"debug\",\"msg\":\"" + esc +
+                    "\",\"k\\u001f\\\"\xef\xbf\xbd\":\"" + esc + "\",\"\":\"\"}");
+  CHECK(StrictJson(line));
+}
+
+TEST_CASE("JSON log line without fields") {
+  using namespace std::chrono;
+  auto line = log::FormatLine(log::Format::kJson, log::Level::kError, sys_days{year{2026} / 1 / 2}, "", {});
+  CHECK(line == R"({"ts":"2026-01-02T00:00:00.000Z","level":"error","msg":""})");
+}
