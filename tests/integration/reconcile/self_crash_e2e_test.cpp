@@ -277,3 +277,43 @@ TEST_CASE("a hand-over whose updater never ran (podcd killed while it handed ove
   CHECK(still.Succeeded());
   CHECK(still.writes == 0);
 }
+
+TEST_CASE("a podcd left under its temporary name by an updater that never came back takes its own name",
+          "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env, {.settle = "1s", .health_timeout = "30s"});
+  const std::string stack = rig.Stack("selftemp");
+  const std::string file = "services/" + stack + "/compose.yml";
+  rig.Commit({{file, SelfCompose(0)}}, "v0");
+  REQUIRE(rig.Reconcile().Succeeded());
+  rig.SetSelfStack(stack);
+  const std::string old_id = rig.Ids(stack).at("podcd");
+  const std::string commit = rig.Commit({{file, SelfCompose(1)}}, "v1");
+  REQUIRE(rig.Reconcile().writes == 0);
+  REQUIRE(reconcile::WriteHandOver(rig.state_dir(), HandOverFor(stack, commit, old_id, "temp-1")));
+  auto update = rig.Cli("__self-update --deployment temp-1");
+  INFO(update.output);
+  REQUIRE(update.exit_code == 0);
+  REQUIRE(CloseHandOver(rig, "temp-1").exit_code == 0);
+  // The updater was killed between removing the old podcd and the rename, and no run of it
+  // followed (Podman's restarts used up): the new podcd runs under its temporary name.
+  const std::string final_name = stack + "_podcd_1";
+  const std::string new_id = rig.Ids(stack).at("podcd");
+  Sh("podman rename " + new_id + " " + core::TemporaryName(final_name));
+  rig.SetOwnContainer(new_id);
+  auto run = rig.Reconcile();
+  INFO(run.Describe());
+  CHECK(run.Succeeded());
+  bool named = false;
+  for (const auto& c : rig.Containers(stack)) {
+    INFO(c.name << " " << c.state);
+    CHECK_FALSE(core::IsTemporaryName(c.name));
+    CHECK(c.state == "running");
+    named = named || (c.id == new_id && c.name == final_name);
+  }
+  CHECK(named);
+  auto still = rig.Reconcile();
+  INFO("the run after:\n" << still.Describe());
+  CHECK(still.Succeeded());
+  CHECK(still.writes == 0);
+}
