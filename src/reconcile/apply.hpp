@@ -104,7 +104,8 @@ StackResult RemoveStack(const core::StackPlan& plan, Runtime& runtime, const Log
 // Containers left under a temporary name by an interrupted deployment: finished (renamed) when
 // they are the only running container of their service, removed otherwise. Returns what it did.
 // `own_container` (the caller's own container id, full or short; "" outside a container) is
-// never touched: a podcd that runs as such a leftover (its updater vanished) would stop itself.
+// never stopped nor removed: a podcd that runs as such a leftover (its updater vanished) would
+// stop itself. It is only renamed, when no other container of its service is left.
 std::vector<std::string> RecoverTemporaries(const std::vector<core::ActualContainer>& actual,
                                             Runtime& runtime, std::string_view own_container = {});
 

@@ -62,14 +62,21 @@ std::vector<std::string> RecoverTemporaries(const std::vector<core::ActualContai
   std::vector<std::string> done;
   for (const auto& t : actual) {
     if (!t.temporary) continue;
-    if (!own_container.empty() && !t.id.empty() &&
-        (t.id.starts_with(own_container) || own_container.starts_with(t.id))) {
-      done.push_back("left alone " + t.name + ": this podcd runs in it");
-      continue;
-    }
     std::vector<const core::ActualContainer*> siblings;
     for (const auto& c : actual) {
       if (!c.temporary && c.stack == t.stack && c.service == t.service) siblings.push_back(&c);
+    }
+    if (!own_container.empty() && !t.id.empty() &&
+        (t.id.starts_with(own_container) || own_container.starts_with(t.id))) {
+      // Never stopped nor removed: that would leave no podcd. Once its old container is gone,
+      // a rename (which stops nothing) makes it its service's container again; left under
+      // the temporary name, its own stack would be skipped for ever.
+      if (siblings.empty() && runtime.Rename(t.id, core::FinalName(t.name))) {
+        done.push_back("finished " + t.name + " as " + core::FinalName(t.name) + " (this podcd runs in it)");
+        continue;
+      }
+      done.push_back("left alone " + t.name + ": this podcd runs in it");
+      continue;
     }
     if (siblings.empty() && t.running) {
       // Interrupted after the old container was removed: the new one is the service now.

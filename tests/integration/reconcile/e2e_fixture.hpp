@@ -233,6 +233,9 @@ class Rig {
     self_stack_ = stack;
     WriteConfig();
   }
+  // The container the in-process engine of Reconcile() believes it runs in (empty: none), as
+  // a podcd running in its own self stack's container would.
+  void SetOwnContainer(std::string id) { own_container_ = std::move(id); }
   // A container created outside podcd, removed at the end.
   void Foreign(const std::string& name) { foreign_.push_back(name); }
 
@@ -283,6 +286,7 @@ class Rig {
       return r->commit;
     };
     reconcile::Engine engine(cfg, sync, runtime, reconcile::RealClock());
+    if (!own_container_.empty()) engine.SetOwnContainer(own_container_);
     reconcile::WorkQueue queue(**store, engine, 1);
     queue.Start();
     auto queued = queue.Enqueue(trigger);
@@ -300,8 +304,13 @@ class Rig {
   }
 
   // Starts `podcd deploy` as a child process; returns its pid.
-  pid_t SpawnDeploy() {
-    std::vector<std::string> args = {PODCD_BINARY, "deploy", "--config", config_file_.string()};
+  pid_t SpawnDeploy() { return Spawn({"deploy"}); }
+  // Starts `podcd ARGS --config <this rig's>` as a child process, its output appended to the
+  // log ReadLog() reads; returns its pid.
+  pid_t Spawn(std::vector<std::string> podcd_args) {
+    std::vector<std::string> args = {PODCD_BINARY};
+    args.insert(args.end(), podcd_args.begin(), podcd_args.end());
+    args.insert(args.end(), {"--config", config_file_.string()});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -353,6 +362,8 @@ class Rig {
   podman::Client& client() { return client_; }
   const PodmanEnv& env() const { return env_; }
   const std::filesystem::path& dir() const { return dir_.path(); }
+  const std::filesystem::path& config_file() const { return config_file_; }
+  const std::filesystem::path& state_dir() const { return state_; }
 
  private:
   void WriteConfig() {
@@ -372,6 +383,7 @@ class Rig {
   PodmanEnv env_;
   RigOptions options_;
   std::string self_stack_;  // self.stack; empty: none
+  std::string own_container_;
   podman::Client client_;
   TempDir dir_;
   std::filesystem::path bare_ = dir_ / "remote.git";

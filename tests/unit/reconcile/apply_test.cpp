@@ -542,6 +542,22 @@ TEST_CASE("recovery never stops or removes the container of the podcd that runs 
   CHECK(done[0].find("left alone") != std::string::npos);
 }
 
+TEST_CASE("a podcd left under its temporary name, its old container gone, takes its final name") {
+  // The updater was killed between removing the old podcd and the rename, and never ran again:
+  // renaming does not stop the container, and without it the self stack is skipped for ever
+  // ("this podcd's container is not one of its").
+  FakeRuntime rt;
+  rt.images["localhost/podcd:2"] = "sha";
+  auto self = rt.Add("podcd_podcd_1_podcd-next", "localhost/podcd:2", Labels("podcd", "podcd", "f2"));
+  auto done = RecoverTemporaries(*rt.ListManaged(), rt, self.substr(0, 12));
+  REQUIRE(rt.containers.contains(self));
+  CHECK(rt.containers.at(self).status == "running");
+  CHECK(rt.ByName("podcd_podcd_1") != nullptr);
+  CHECK(rt.ByName("podcd_podcd_1_podcd-next") == nullptr);
+  REQUIRE(done.size() == 1);
+  CHECK(done[0] == "finished podcd_podcd_1_podcd-next as podcd_podcd_1 (this podcd runs in it)");
+}
+
 TEST_CASE("a removed stack loses its containers and networks; its volumes are kept and named") {
   FakeRuntime rt;
   rt.images["localhost/bb:1"] = "sha";
