@@ -19,11 +19,16 @@ WORK=$(mktemp -d /tmp/podcd-ovl.XXXXXX)
 cleanup() {
   "$TESTENV" stop "$WORK/merged/env" >/dev/null 2>&1 || true
   umount "$WORK/merged" 2>/dev/null || umount -l "$WORK/merged" 2>/dev/null || true
+  umount "$WORK/layers" 2>/dev/null || umount -l "$WORK/layers" 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-mkdir -p "$WORK/lower" "$WORK/upper" "$WORK/work" "$WORK/merged" "$WORK/plain"
-mount -t overlay overlay -o "lowerdir=$WORK/lower,upperdir=$WORK/upper,workdir=$WORK/work" "$WORK/merged" ||
+mkdir -p "$WORK/layers" "$WORK/merged" "$WORK/plain"
+# The overlay's layers on a tmpfs: where /tmp is itself an overlayfs (a CI runner in a
+# container), an overlay cannot take its upper layer from it.
+mount -t tmpfs -o size=2g tmpfs "$WORK/layers" || missing "cannot mount a tmpfs here"
+mkdir -p "$WORK/layers/lower" "$WORK/layers/upper" "$WORK/layers/work"
+mount -t overlay overlay -o "lowerdir=$WORK/layers/lower,upperdir=$WORK/layers/upper,workdir=$WORK/layers/work" "$WORK/merged" ||
   missing "cannot mount an overlayfs here"
 
 fail() {
