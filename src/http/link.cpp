@@ -61,26 +61,37 @@ void EndWrites(int fd) {
   if (fd >= 0) ::shutdown(fd, SHUT_WR);
 }
 
-// Through Pistache's writer: queued, then written on a later turn of the reactor's loop.
+// The answer's bytes, with the fields the server added to it (Allow, Retry-After,
+// WWW-Authenticate): Pistache's own writer leaves such raw fields out.
+std::string AnswerBytes(Http::ResponseWriter& w, const Answer& answer, const Link& link, bool close) {
+  const auto& raws = w.headers().rawList();
+  std::vector<std::string> values;  // Raw::value() returns a copy: the fields point into these
+  values.reserve(raws.size());
+  std::vector<WireField> fields;
+  for (const auto& [name, raw] : raws) fields.push_back({name, values.emplace_back(raw.value())});
+  return WireBytes(link.http10 ? HttpMinor::k0 : HttpMinor::k1, answer.status,
+                   Http::codeString(static_cast<Http::Code>(answer.status)), answer.content_type,
+                   ConnectionValue(close, link.http10), fields, answer.body);
+}
+
+// Through Pistache's transport queue: written on a later turn of the reactor's loop, after
+// what is queued before it (an answer from another thread, or one behind such an answer).
 void SendQueued(Http::ResponseWriter& w, const Answer& answer, const Link& link, bool close,
                 std::function<void()> done) {
-  if (answer.content_type == kTextType) {
-    w.headers().add<Http::Header::ContentType>(MIME(Text, Plain));
-  } else {
-    w.headers().add<Http::Header::ContentType>(MIME(Application, Json));
-  }
-  w.headers().remove<Http::Header::Connection>();
-  if (close) {
-    w.headers().add<Http::Header::Connection>(Http::ConnectionControl::Close);
-  } else if (link.http10) {
-    w.headers().add<Http::Header::Connection>(Http::ConnectionControl::KeepAlive);
-  }
   const int fd = close ? (link.socket ? *link.socket : PeerFd(w)) : -1;
   auto end = [fd, keep = link, done = std::move(done)] {
     EndWrites(fd);
     done();
   };
-  w.send(static_cast<Http::Code>(answer.status), answer.body)
+  auto peer = w.getPeer();
+  if (!peer) {  // the client is gone
+    end();
+    return;
+  }
+  std::string bytes = AnswerBytes(w, answer, link, close);
+  const std::size_t size = bytes.size();
+  peer->setIdle(true);  // as Pistache's writer does: the keep-alive timeout runs from the answer on
+  peer->send(Pistache::RawBuffer(std::move(bytes), size))
       .then([end](ssize_t) { end(); }, [end](const std::exception_ptr&) { end(); });
 }
 
@@ -90,15 +101,7 @@ bool SendNow(Http::ResponseWriter& w, const Answer& answer, const Link& link, bo
   auto peer = w.getPeer();
   if (!peer) return false;
   if (auto queued = QueuedCount(*peer, false); queued && *queued > 0) return false;  // keeps the order
-  // Allow, Retry-After, WWW-Authenticate: the fields the server added to the answer.
-  const auto& raws = w.headers().rawList();
-  std::vector<std::string> values;  // Raw::value() returns a copy: the fields point into these
-  values.reserve(raws.size());
-  std::vector<WireField> fields;
-  for (const auto& [name, raw] : raws) fields.push_back({name, values.emplace_back(raw.value())});
-  std::string bytes = WireBytes(link.http10 ? HttpMinor::k0 : HttpMinor::k1, answer.status,
-                                Http::codeString(static_cast<Http::Code>(answer.status)), answer.content_type,
-                                ConnectionValue(close, link.http10), fields, answer.body);
+  std::string bytes = AnswerBytes(w, answer, link, close);
   peer->setIdle(true);  // as Pistache's writer does: the keep-alive timeout runs from the answer on
   const int fd = peer->fd();
   const ssize_t n = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);

@@ -1057,10 +1057,11 @@ TEST_CASE("an answer larger than the socket takes at once arrives whole, and the
   }
   RawConnection c(h.server->Port(), 4096);
   // The first answer fills the socket while the client reads nothing; the next request comes
-  // while the rest of that answer waits in Pistache's writer, and its answer must follow it.
+  // while the rest of that answer waits in Pistache's writer, and its answer must follow it,
+  // with the fields the server added (Pistache's own writer left those out).
   c.Send(Request("GET", "/deployments?limit=100", "1.1"));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the server writes what fits
-  c.Send(Request("GET", "/nope", "1.1"));
+  c.Send(Request("POST", "/health", "1.1"));
   auto list = c.Read();
   REQUIRE(list);
   CHECK(list->status == 200);
@@ -1070,7 +1071,8 @@ TEST_CASE("an answer larger than the socket takes at once arrives whole, and the
   CHECK(d["deployments"].Size() == 100);
   auto next = c.Read();
   REQUIRE(next);
-  CHECK(next->status == 404);
+  CHECK(next->status == 405);
+  CHECK(next->Says("Allow: GET"));
   CHECK(c.Exchange(Request("GET", "/nope", "1.1"))->status == 404);
   h.exec.Open();
 }
