@@ -47,21 +47,6 @@ const char* Name(Scenario s) {
   return "?";
 }
 
-// Waits until `ready` holds (or the deploy ended, or 60 s passed), then `extra`, then SIGKILLs
-// the deploy. Returns whether the kill landed on a running deploy.
-bool KillWhen(pid_t pid, const std::function<bool()>& ready, std::chrono::milliseconds extra) {
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  int status = 0;
-  while (!ready() && std::chrono::steady_clock::now() < deadline) {
-    if (waitpid(pid, &status, WNOHANG) == pid) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  std::this_thread::sleep_for(extra);
-  kill(pid, SIGKILL);
-  waitpid(pid, &status, 0);
-  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-}
-
 }  // namespace
 
 TEST_CASE("podcd deploy killed at 20 points of cold ups, recreates and prunes: the next run converges",

@@ -37,6 +37,21 @@
 
 namespace podcd::test {
 
+// Waits until `ready` holds (or the process ended, or 60 s passed), then `extra`, then
+// SIGKILLs it. Returns whether the kill landed on a running process (the crash tests).
+inline bool KillWhen(pid_t pid, const std::function<bool()>& ready, std::chrono::milliseconds extra) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  int status = 0;
+  while (!ready() && std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, &status, WNOHANG) == pid) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  std::this_thread::sleep_for(extra);
+  kill(pid, SIGKILL);
+  waitpid(pid, &status, 0);
+  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+}
+
 inline std::string Quote(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);

@@ -57,21 +57,6 @@ const char* Name(Point p) {
   return "?";
 }
 
-// Waits until `ready` holds (or the process ended, or 60 s passed), then `extra`, then
-// SIGKILLs it. Returns whether the kill landed on a running process.
-bool KillWhen(pid_t pid, const std::function<bool()>& ready, std::chrono::milliseconds extra) {
-  const auto deadline = std::chrono::steady_clock::now() + 60s;
-  int status = 0;
-  while (!ready() && std::chrono::steady_clock::now() < deadline) {
-    if (waitpid(pid, &status, WNOHANG) == pid) return false;
-    std::this_thread::sleep_for(5ms);
-  }
-  std::this_thread::sleep_for(extra);
-  kill(pid, SIGKILL);
-  waitpid(pid, &status, 0);
-  return WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-}
-
 std::string ReadAll(const std::filesystem::path& p) {
   std::ifstream in(p);
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
