@@ -137,10 +137,12 @@ spec() {  # spec NAME NET V
     "$1" "$IMAGE" "$3" "$2"
 }
 bench_raw() {  # bench_raw N: cold = network + create+start per service; change = the calls
-  # podcd's replace of one service makes, without waits: create, start, disconnect the old
-  # container from the network (what makes the replace gap-free, docs/podman-client.md), stop,
-  # remove, rename.
-  local n=$1 cold=() change=() t i id new p="braw$n"
+  # podcd's replace of one service makes, without waits: create (on the network without the
+  # service's aliases), start, give it the aliases once gated (inspect for its address, then
+  # disconnect and connect again with the aliases on the same address: libpod 4.3 has no call
+  # that adds aliases), disconnect the old container from the network (what makes the replace
+  # gap-free, docs/replacement.md), stop, remove, rename.
+  local n=$1 cold=() change=() t i id new info ip mac p="braw$n"
   for r in $(seq "$RUNS"); do
     wipe "$p"
     t=$(now_ms)
@@ -154,6 +156,12 @@ bench_raw() {  # bench_raw N: cold = network + create+start per service; change 
     t=$(now_ms)
     new=$(api POST /containers/create "$(spec "${p}_s${i}_1_podcd-next" "${p}_net" 2)" | sed 's/.*"Id":"\([0-9a-f]*\)".*/\1/')
     api POST "/containers/$new/start" >/dev/null
+    info=$(api GET "/containers/$new/json")  # one network: its address is the only non-empty one
+    ip=$(grep -o '"IPAddress":"[0-9.]\+"' <<<"$info" | head -1 | cut -d'"' -f4)
+    mac=$(grep -o '"MacAddress":"[0-9a-f:]\+"' <<<"$info" | head -1 | cut -d'"' -f4)
+    api POST "/networks/${p}_net/disconnect" "{\"Container\":\"$new\"}" >/dev/null
+    api POST "/networks/${p}_net/connect" \
+      "{\"container\":\"$new\",\"aliases\":[\"s$i\"],\"static_ips\":[\"$ip\"],\"static_mac\":\"$mac\"}" >/dev/null
     api POST "/networks/${p}_net/disconnect" "{\"Container\":\"${p}_s${i}_1\"}" >/dev/null
     api POST "/containers/${p}_s${i}_1/stop?timeout=10" >/dev/null
     api DELETE "/containers/${p}_s${i}_1?force=true" >/dev/null
