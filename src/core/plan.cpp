@@ -163,9 +163,15 @@ StackPlan PlanStack(const DesiredStack& want, const std::vector<const ActualCont
     for (const auto& r : sp.reasons) st.reasons.push_back(sp.name + ": " + r);
   }
   st.action = !work ? Action::kUnchanged : any_container ? Action::kRecreate : Action::kCreate;
-  if (!st.leftovers.empty()) {
-    st.reasons.push_back(std::to_string(st.leftovers.size()) +
+  const auto retired = static_cast<std::size_t>(
+      std::count_if(have.begin(), have.end(), [](const auto* c) { return IsRetiredName(c->name); }));
+  if (st.leftovers.size() > retired) {
+    st.reasons.push_back(std::to_string(st.leftovers.size() - retired) +
                          " temporary container(s) left by an interrupted deployment");
+  }
+  if (retired > 0) {
+    st.reasons.push_back(std::to_string(retired) +
+                         " old container(s) kept stopped after a failed removal, to be removed");
   }
   return st;
 }
@@ -264,15 +270,26 @@ std::map<std::string, std::string> DecodeFieldHashes(std::string_view text) {
   return out;
 }
 
-bool IsTemporaryName(std::string_view name) { return name.ends_with(kTemporarySuffix); }
+bool IsTemporaryName(std::string_view name) {
+  return name.ends_with(kTemporarySuffix) || IsRetiredName(name);
+}
+
+bool IsRetiredName(std::string_view name) { return name.ends_with(kRetiredSuffix); }
 
 std::string TemporaryName(std::string_view final_name) {
   return std::string(final_name) + std::string(kTemporarySuffix);
 }
 
+std::string RetiredName(std::string_view final_name) {
+  return std::string(final_name) + std::string(kRetiredSuffix);
+}
+
 std::string FinalName(std::string_view temporary_name) {
-  if (!IsTemporaryName(temporary_name)) return std::string(temporary_name);
-  return std::string(temporary_name.substr(0, temporary_name.size() - kTemporarySuffix.size()));
+  for (auto suffix : {kTemporarySuffix, kRetiredSuffix}) {
+    if (temporary_name.ends_with(suffix))
+      return std::string(temporary_name.substr(0, temporary_name.size() - suffix.size()));
+  }
+  return std::string(temporary_name);
 }
 
 }  // namespace podcd::core

@@ -24,8 +24,14 @@ inline constexpr std::string_view kLabelComposeService = "com.docker.compose.ser
 // Suffix of a new container's name while it replaces the old one (renamed after success); an
 // interrupted run leaves it behind (ActualContainer::temporary) for the next one to finish.
 inline constexpr std::string_view kTemporarySuffix = "_podcd-next";
+// An old container that Podman would not remove once its stack committed: kept stopped under
+// this name, a leftover that the next run removes.
+inline constexpr std::string_view kRetiredSuffix = "_podcd-old";
+// True for both: a container under either name is not its service's container.
 bool IsTemporaryName(std::string_view name);
+bool IsRetiredName(std::string_view name);
 std::string TemporaryName(std::string_view final_name);
+std::string RetiredName(std::string_view final_name);
 std::string FinalName(std::string_view temporary_name);
 
 // One service as the repo wants it.

@@ -70,6 +70,7 @@ class StackRun {
     std::vector<bool> stopped;
     std::optional<TimePoint> stopped_at;
     std::int64_t gap = 0;
+    std::vector<std::string> notes;  // per member: what its committed result's reason says
   };
   // A change created or replaced and gated, whose commit waits for the rest of the stack.
   struct Change {
@@ -375,7 +376,16 @@ Expected<void> StackRun::RunStep(const Step& step, Progress& progress) {
     case StepOp::kRemoveOld:
       for (const auto& old : s.old_containers) {
         // Gone already (an interrupted run's removal that reached Podman late) is what we want.
-        if (auto r = Write(rt_.Remove(old)); !r && r.error().code != ErrorCode::kNotFound) return r;
+        auto r = Write(rt_.Remove(old));
+        if (r || r.error().code == ErrorCode::kNotFound) continue;
+        // The stack has committed: going back for this one service would leave it half old.
+        // The old container steps aside (stopped) and the next run removes it.
+        const std::string retired = core::RetiredName(s.spec.name);
+        if (!Write(rt_.Rename(old, retired))) return r;
+        std::string& note = progress.notes[step.member];
+        note += (note.empty() ? "" : "; ") + ("old container kept stopped as " + retired +
+                                              " (the next run removes it): remove: " + r.error().What());
+        Log(s.name + ": " + note);
       }
       return {};
     case StepOp::kRename:
@@ -423,6 +433,7 @@ void StackRun::Prepare(const ReplacementPlan& plan, std::vector<size_t> members,
   for (auto m : change.members) change.progress.jobs.push_back(&services_[m]);
   change.progress.new_ids.assign(change.members.size(), "");
   change.progress.stopped.assign(change.members.size(), false);
+  change.progress.notes.assign(change.members.size(), "");
   AcquireSlot();
   auto failed = Steps(change.plan, change.progress, 0, change.plan.commit);
   ReleaseSlot();
@@ -472,12 +483,14 @@ void StackRun::Commit(Change& change) {
   AcquireSlot();
   auto failed = Steps(change.plan, change.progress, change.plan.commit, change.plan.steps.size());
   ReleaseSlot();
-  const auto results =
-      failed
-          ? std::move(*failed)
-          : All(change.progress, change.plan.replaces ? ServiceOutcome::kRecreated : ServiceOutcome::kCreated,
-                "", change.plan.replaces ? change.progress.gap : -1);
-  for (size_t k = 0; k < change.members.size(); ++k) Finish(change.members[k], results[k], change.start);
+  auto results = failed ? std::move(*failed)
+                        : All(change.progress,
+                              change.plan.replaces ? ServiceOutcome::kRecreated : ServiceOutcome::kCreated,
+                              "", change.plan.replaces ? change.progress.gap : -1);
+  for (size_t k = 0; k < change.members.size(); ++k) {
+    if (!failed) results[k].reason = change.progress.notes[k];
+    Finish(change.members[k], results[k], change.start);
+  }
 }
 
 // The previous containers serve again (started where they were stopped); a new service goes.

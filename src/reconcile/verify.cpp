@@ -1,5 +1,7 @@
 #include "reconcile/verify.hpp"
 
+#include <algorithm>
+
 namespace podcd::reconcile {
 
 std::map<std::string, std::string> UnmetClaims(const core::PlanResult& plan,
@@ -13,8 +15,13 @@ std::map<std::string, std::string> UnmetClaims(const core::PlanResult& plan,
       if (s.action == core::Action::kUnchanged) continue;
       for (const auto& r : s.reasons) why[name].push_back(s.name + ": " + r);
     }
-    if (!sp->leftovers.empty()) {
-      why[name].push_back(std::to_string(sp->leftovers.size()) +
+    // An old container retired after its stack committed (Podman would not remove it) was
+    // reported by the run that kept it; the next run removes it.
+    const auto retired = static_cast<std::size_t>(std::count_if(
+        actual.begin(), actual.end(),
+        [&](const core::ActualContainer& c) { return c.stack == name && core::IsRetiredName(c.name); }));
+    if (sp->leftovers.size() > retired) {
+      why[name].push_back(std::to_string(sp->leftovers.size() - retired) +
                           " temporary container(s) left by an interrupted deployment");
     }
   }

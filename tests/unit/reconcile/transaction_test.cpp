@@ -190,3 +190,32 @@ TEST_CASE("transaction: a namespace group is rolled back with the stack, the old
   }
   CHECK(h.rt.containers.size() == 3);
 }
+
+// Once every gate passed, the stack has committed: a step of the commit that fails (Podman
+// will not remove an old container, say because a container outside the stack joined its
+// namespaces) must not send that one service back to its old container while the rest stays
+// new. The old container is kept stopped under a retired name that the next run removes.
+TEST_CASE(
+    "transaction: an old container that cannot be removed after the commit is retired, not rolled back") {
+  Harness h;
+  auto a = h.Service("a", core::Action::kRecreate);
+  auto b = h.Service("b", core::Action::kRecreate);
+  const std::string old_a = a.old_containers.at(0);
+  h.rt.fail_remove.insert("web_a_1");
+  auto r = h.Apply({a, b});
+  INFO(h.Log());
+  CHECK(ToString(Find(r, "a")->outcome) == "recreated");
+  CHECK(ToString(Find(r, "b")->outcome) == "recreated");
+  CHECK(r.ok);
+  REQUIRE(h.rt.ByName("web_a_1") != nullptr);
+  CHECK(h.rt.ByName("web_a_1")->labels.at("io.podcd.fingerprint") == "new");
+  CHECK(h.rt.ByName("web_a_1")->status == "running");
+  CHECK(h.rt.ByName("web_b_1")->labels.at("io.podcd.fingerprint") == "new");
+  // The old one: stopped, under a name the next run recognises as left over.
+  REQUIRE(h.rt.containers.contains(old_a));
+  CHECK(h.rt.containers.at(old_a).status != "running");
+  CHECK(core::IsTemporaryName(h.rt.containers.at(old_a).name));
+  CHECK(h.rt.containers.at(old_a).name == "web_a_1_podcd-old");
+  CHECK(Find(r, "a")->reason.find("old container kept stopped as web_a_1_podcd-old") != std::string::npos);
+  CHECK(Find(r, "a")->reason.find("device or resource busy") != std::string::npos);
+}

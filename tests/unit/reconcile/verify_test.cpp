@@ -85,3 +85,29 @@ TEST_CASE("verify: a removed stack must be gone") {
   CHECK(Unmet({}, {Container("old", "a")}, {{}, {"old"}}).at("old") ==
         "1 container(s) of the removed stack remain");
 }
+
+TEST_CASE("verify: an old container retired after the commit is reported by its run, not a failed claim") {
+  const std::vector<core::DesiredStack> desired{Stack("web", {"a"})};
+  auto old = Container("web", "a", "exited");
+  old.id = "id-old";
+  old.name = core::RetiredName("web_a_1");
+  old.fingerprint = "f-old";
+  old.temporary = core::IsTemporaryName(old.name);
+  REQUIRE(old.temporary);
+  const std::vector<core::ActualContainer> actual{Container("web", "a"), old};
+  CHECK(Unmet(desired, actual, {{"web"}, {}}).empty());
+  // The plan still shows it, in words that say what it is; the next run's start removes it.
+  const auto plan = core::Plan(desired, actual);
+  REQUIRE(plan.Find("web") != nullptr);
+  CHECK(plan.Find("web")->leftovers == std::vector<std::string>{"id-old"});
+  CHECK(plan.Find("web")->reasons ==
+        std::vector<std::string>{"1 old container(s) kept stopped after a failed removal, to be removed"});
+  // Beside a container an interrupted run left, only that one fails the claim.
+  auto next = Container("web", "a", "created");
+  next.id = "id-next";
+  next.name = core::TemporaryName("web_a_1");
+  next.temporary = true;
+  CHECK(Unmet(desired, {Container("web", "a"), old, next}, {{"web"}, {}}).at("web") ==
+        "1 temporary container(s) left by an interrupted deployment");
+  CHECK(core::FinalName(old.name) == "web_a_1");
+}
