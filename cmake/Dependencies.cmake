@@ -1,9 +1,11 @@
-# The eight libraries, all from Debian 12's packages (see ../shared/LIBRARIES.md).
+# The nine libraries, all from Debian 12's packages (see ../shared/LIBRARIES.md).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(PISTACHE REQUIRED IMPORTED_TARGET libpistache)
 pkg_check_modules(LIBGIT2 REQUIRED IMPORTED_TARGET libgit2>=1.5)
 # libyaml parses compose files (several times faster than yaml-cpp, which reads podcd.yml).
 pkg_check_modules(LIBYAML REQUIRED IMPORTED_TARGET yaml-0.1)
+# Argon2id password hashes (src/auth): OpenSSL 3.0 has no Argon2.
+pkg_check_modules(ARGON2 REQUIRED IMPORTED_TARGET libargon2)
 find_package(RapidJSON REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
 find_package(CURL REQUIRED)
