@@ -17,6 +17,7 @@ constexpr Command kCommands[] = {
     {"sign", "print the X-Hub-Signature-256 value for a body (FILE or -)", Sign},
     {"health", "exit 0 when a running daemon's /health answers (the image's HEALTHCHECK)", Health},
     {"passwd", "read a password on stdin, print its Argon2id hash (--user NAME: a users-file line)", Passwd},
+    {"token", "per-user API tokens: create --user NAME --scope read|deploy|admin, list, revoke ID", Token},
     {"check-config", "validate the configuration (and the repo's stacks) without running", CheckConfig},
     {"__sync", "sync the repository once and print one JSON line (run by the daemon)", worker::RunSync, true},
     {"__run", "run one deployment for the daemon (request on stdin, events on stdout)", worker::RunDeployment,

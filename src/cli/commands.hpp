@@ -31,6 +31,7 @@ int Status(const GlobalOptions& g, const Args& args);
 int Sign(const GlobalOptions& g, const Args& args);
 int Health(const GlobalOptions& g, const Args& args);
 int Passwd(const GlobalOptions& g, const Args& args);
+int Token(const GlobalOptions& g, const Args& args);
 // The jobs of podcd's internal processes (__run, __stacks, __close-handover, __sync,
 // __self-update) are in worker/jobs.hpp.
 

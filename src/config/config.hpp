@@ -85,6 +85,9 @@ struct Config {
   struct Api {
     std::string token;
   } api;
+  struct Auth {
+    std::string users_file;  // ROLE:username:hash lines (auth/users.hpp); empty: no users
+  } auth;
   std::int64_t queue_limit = 0;
   std::int64_t parallel_stacks = 0;  // stacks of one deployment applied at once
 

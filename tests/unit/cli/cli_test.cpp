@@ -18,7 +18,7 @@ const std::string kEnvOk = "env -i WEBHOOK_SECRET=0123456789abcdef PODCD_REPO_PA
 TEST_CASE("--help lists every subcommand; --version prints the version") {
   auto h = RunCommand(kBin + " --help");
   CHECK(h.exit_code == 0);
-  for (auto cmd : {"serve", "plan", "deploy", "status", "sign", "check-config"}) {
+  for (auto cmd : {"serve", "plan", "deploy", "status", "sign", "passwd", "token", "check-config"}) {
     CHECK(h.output.find(cmd) != std::string::npos);
   }
   auto v = RunCommand(kBin + " --version");
