@@ -128,7 +128,8 @@ Expected<std::vector<TokenRecord>> LoadTokens(const std::filesystem::path& file)
 
 Expected<void> SaveTokens(const std::filesystem::path& file, const std::vector<TokenRecord>& records) {
   if (auto w = WriteFileAtomic(file, SerializeTokens(records)); !w) return w;
-  if (::chmod(file.c_str(), 0600) != 0) return Fail(ErrorCode::kIo, "cannot make it private (chmod 0600)", file.string());
+  if (::chmod(file.c_str(), 0600) != 0)
+    return Fail(ErrorCode::kIo, "cannot make it private (chmod 0600)", file.string());
   return {};
 }
 

@@ -21,7 +21,7 @@ std::optional<Scope> ParseScope(std::string_view word);
 inline bool Allows(Scope granted, Scope needed) { return granted >= needed; }
 
 struct TokenRecord {
-  std::string id;      // 12 hex digits, shown by `token list`, named by `token revoke`
+  std::string id;  // 12 hex digits, shown by `token list`, named by `token revoke`
   std::string user;
   Scope scope = Scope::kRead;
   std::string digest;  // sha256 hex of the secret part

@@ -69,7 +69,8 @@ TEST_CASE("tokens: the file round-trips, is private, and a malformed one is refu
   std::filesystem::remove_all(dir);
 
   CHECK_FALSE(ParseTokens("[]", "t").has_value());
-  CHECK_FALSE(ParseTokens(R"({"tokens":[{"id":"x","user":"a","scope":"read","sha256":"00"}]})", "t").has_value());
+  CHECK_FALSE(
+      ParseTokens(R"({"tokens":[{"id":"x","user":"a","scope":"read","sha256":"00"}]})", "t").has_value());
   const std::string bad_scope = SerializeTokens({a->record});
   std::string edited = bad_scope;
   edited.replace(edited.find("\"admin\""), 7, "\"root\"");
