@@ -1,0 +1,72 @@
+#include "web/assets.hpp"
+
+namespace podcd::web {
+namespace {
+
+constexpr std::string_view kCss =
+    R"css(:root{--bg:#f6f7f9;--fg:#1d2330;--muted:#5d6676;--card:#fff;--line:#dde1e7;
+--ok:#1a7f37;--warn:#9a6700;--bad:#cf222e;--info:#0969da;--off:#6e7781}
+@media (prefers-color-scheme:dark){:root{--bg:#0f1218;--fg:#e6e9ef;--muted:#9aa3b2;--card:#171b23;--line:#2a303b;
+--ok:#3fb950;--warn:#d29922;--bad:#f85149;--info:#58a6ff;--off:#8b949e}}
+*{box-sizing:border-box}body{margin:0;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;
+background:var(--bg);color:var(--fg)}a{color:var(--info);text-decoration:none}a:hover{text-decoration:underline}
+header{display:flex;flex-wrap:wrap;gap:.5rem 1.25rem;align-items:center;padding:.6rem 1rem;background:var(--card);
+border-bottom:1px solid var(--line)}.brand{font-weight:700;font-size:1.1rem;color:var(--fg)}
+nav{display:flex;gap:1rem;flex-wrap:wrap}.who{margin-left:auto;color:var(--muted)}
+.role{font-size:.75rem;border:1px solid var(--line);border-radius:4px;padding:0 .3rem}
+main{padding:1rem;max-width:1200px;margin:0 auto}h1{font-size:1.35rem;margin:.2rem 0 1rem}
+.summary{display:flex;flex-wrap:wrap;gap:.5rem 1.5rem;color:var(--muted);margin-bottom:1rem}
+.actions{display:flex;flex-wrap:wrap;gap:.5rem;margin:0 0 1rem}form.inline{display:inline}
+button{font:inherit;padding:.35rem .8rem;border-radius:6px;border:1px solid var(--line);background:var(--card);
+color:var(--fg);cursor:pointer}button.action{border-color:var(--info);color:var(--info)}
+button.danger{border-color:var(--bad);color:var(--bad)}button.logout{margin-left:.5rem}
+table{width:100%;border-collapse:collapse;background:var(--card);border:1px solid var(--line);border-radius:8px}
+th,td{text-align:left;padding:.5rem .6rem;border-bottom:1px solid var(--line);vertical-align:top}
+th{font-size:.8rem;text-transform:uppercase;letter-spacing:.03em;color:var(--muted)}
+code,.mono{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.88em}
+b.ok,b.warn,b.bad,b.off{display:inline-block;font-weight:600;font-size:.82rem;padding:0 .45rem;border-radius:999px;
+border:1px solid currentColor}.ok{color:var(--ok)}.warn{color:var(--warn)}.bad{color:var(--bad)}.off{color:var(--off)}
+td i,.why{color:var(--muted);font-style:normal}td p{margin:0;white-space:nowrap}td code{font-size:.85em}.muted{color:var(--muted)}
+.banner{padding:.6rem .8rem;border-radius:6px;margin:0 0 1rem;border:1px solid var(--bad);color:var(--bad)}
+.login{max-width:22rem;margin:3rem auto;background:var(--card);border:1px solid var(--line);border-radius:8px;padding:1.2rem}
+.login label{display:block;margin:.6rem 0 .2rem}.login input{width:100%;font:inherit;padding:.4rem;border-radius:6px;
+border:1px solid var(--line);background:var(--bg);color:var(--fg)}.login button{margin-top:1rem;width:100%}
+pre.log{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.8rem;overflow:auto;max-height:70vh}
+@media (max-width:700px){.w{display:none}main{padding:.5rem}}
+)css";
+
+// Live parts without inline script: pages that ask for it (data-refresh on <main>'s first
+// child) reload while nobody types; relative times stay fresh.
+constexpr std::string_view kJs = R"js("use strict";
+(function(){
+  function ago(ms){var s=Math.floor(Math.abs(Date.now()-ms)/1000);var f=Date.now()<ms;var a;
+    if(s<5)return "just now";if(s<60)a=s+" s";else if(s<3600)a=Math.floor(s/60)+" min";
+    else if(s<86400)a=Math.floor(s/3600)+" h";else a=Math.floor(s/86400)+" d";return f?"in "+a:a+" ago";}
+  function tick(){document.querySelectorAll("time[datetime]").forEach(function(t){
+    var ms=Date.parse(t.getAttribute("datetime"));if(isNaN(ms))return;t.textContent=ago(ms);
+    if(!t.title)t.title=new Date(ms).toISOString().replace("T"," ").replace(/\.\d+Z$/," UTC");});}
+  document.addEventListener("DOMContentLoaded",function(){
+    tick();setInterval(tick,10000);
+    var r=document.querySelector("[data-refresh]");
+    if(r){var secs=parseInt(r.getAttribute("data-refresh"),10)||15;
+      setInterval(function(){var a=document.activeElement;
+        if(!a||(a.tagName!=="INPUT"&&a.tagName!=="TEXTAREA"))location.reload();},secs*1000);}
+  });
+})();
+)js";
+
+constexpr Asset kAssets[] = {
+    {"podcd.css", "text/css; charset=utf-8", kCss},
+    {"podcd.js", "text/javascript; charset=utf-8", kJs},
+};
+
+}  // namespace
+
+const Asset* FindAsset(std::string_view path) {
+  for (const auto& a : kAssets) {
+    if (a.path == path) return &a;
+  }
+  return nullptr;
+}
+
+}  // namespace podcd::web

@@ -1,0 +1,22 @@
+// HTML text for the dashboard: every value rendered into a page goes through Escape, which
+// also repairs ill-formed UTF-8; times are shown relative, with the exact time beside.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace podcd::web {
+
+// `text` safe in element content and in a double- or single-quoted attribute value.
+std::string Escape(std::string_view text);
+void AppendEscaped(std::string& out, std::string_view text);
+
+// "2026-12-02 11:20:31 UTC" for a Unix time in milliseconds; "" for 0.
+std::string ExactTime(std::int64_t ms);
+// "just now", "42 s ago", "5 min ago", "3 h ago", "2 d ago" (then from the future: "in 5 s").
+std::string RelativeTime(std::int64_t ms, std::int64_t now_ms);
+// <time datetime="ISO">relative</time> (the script adds the exact time as its title); "never" for 0.
+std::string TimeElement(std::int64_t ms, std::int64_t now_ms);
+
+}  // namespace podcd::web
