@@ -12,6 +12,7 @@
 #include <mutex>
 #include <regex>
 
+#include "config/remote_url.hpp"
 #include "git/known_hosts.hpp"
 #include "util/log.hpp"
 #include "util/scope_exit.hpp"
@@ -199,7 +200,21 @@ git_remote_callbacks Callbacks(RemoteAuth& auth) {
   return cb;
 }
 
-Expected<RemotePtr> Origin(git_repository* repo, const config::Config::Repo& cfg) {
+// The remote as configured, once its URL has passed the transport check (the URL may come
+// from the repository's own origin when repo.url is not set).
+Expected<RemotePtr> CheckedOrigin(git_remote* raw, const config::Config::Repo& cfg) {
+  RemotePtr remote(raw);
+  const char* url = git_remote_url(remote.get());
+  if (auto t = config::CheckRemoteTransport(url != nullptr ? url : "", cfg.allow_insecure); !t) {
+    Error e = t.error();
+    e.message = Mask(std::move(e.message), cfg.token);
+    e.context = cfg.path;
+    return std::unexpected(e);
+  }
+  return remote;
+}
+
+Expected<RemotePtr> OriginAsConfigured(git_repository* repo, const config::Config::Repo& cfg) {
   git_remote* raw = nullptr;
   int rc = git_remote_lookup(&raw, repo, "origin");
   if (rc == GIT_ENOTFOUND) {
@@ -229,6 +244,12 @@ Expected<RemotePtr> Origin(git_repository* repo, const config::Config::Repo& cfg
     remote.reset(raw);
   }
   return remote;
+}
+
+Expected<RemotePtr> Origin(git_repository* repo, const config::Config::Repo& cfg) {
+  auto remote = OriginAsConfigured(repo, cfg);
+  if (!remote) return remote;
+  return CheckedOrigin(remote->release(), cfg);
 }
 
 std::string RemoteUrl(git_remote* remote) {
