@@ -24,6 +24,14 @@ struct EntryDeleter {
   void operator()(git_tree_entry* e) const noexcept { git_tree_entry_free(e); }
 };
 using EntryPtr = std::unique_ptr<git_tree_entry, EntryDeleter>;
+struct ObjectDeleter {
+  void operator()(git_object* o) const noexcept { git_object_free(o); }
+};
+using ObjectPtr = std::unique_ptr<git_object, ObjectDeleter>;
+struct DiffDeleter {
+  void operator()(git_diff* d) const noexcept { git_diff_free(d); }
+};
+using DiffPtr = std::unique_ptr<git_diff, DiffDeleter>;
 
 // Names the commit being checked out while the checkout writes: a checkout killed half-way
 // leaves its files unknown to the index, and this says they are the repository's.
@@ -100,8 +108,8 @@ std::string Clobbered(const Guard& g, const git_diff_file& wd, const git_diff_fi
   return rel;
 }
 
-// libgit2 reports every write here before it makes any; only UPDATED can replace what is
-// on disk (removals without REMOVE_UNTRACKED/IGNORED touch index entries only).
+// libgit2 reports every write here before it makes any. Only UPDATED writes over what is on
+// disk: without REMOVE_UNTRACKED and REMOVE_IGNORED, FORCE removes only files the index tracks.
 int Notify(git_checkout_notify_t why, const char* /*path*/, const git_diff_file* /*baseline*/,
            const git_diff_file* target, const git_diff_file* workdir, void* payload) {
   if (why != GIT_CHECKOUT_NOTIFY_UPDATED || workdir == nullptr || workdir->path == nullptr) return 0;
@@ -154,6 +162,59 @@ TreePtr InterruptedTree(git_repository* repo, const fs::path& marker) {
   return TreePtr(rc == 0 ? tree : nullptr);
 }
 
+// The tree HEAD names; null when HEAD is unborn or unreadable.
+ObjectPtr HeadTree(git_repository* repo) {
+  git_reference* ref = nullptr;
+  if (git_repository_head(&ref, repo) != 0) {
+    git_error_clear();
+    return nullptr;
+  }
+  git_object* tree = nullptr;
+  int rc = git_reference_peel(&tree, ref, GIT_OBJECT_TREE);
+  git_reference_free(ref);
+  if (rc != 0) git_error_clear();
+  return ObjectPtr(rc == 0 ? tree : nullptr);
+}
+
+// When the commit turns a tracked directory into a file and the work tree has an untracked
+// file there (the directory was replaced by hand), libgit2 1.5 removes that file without a
+// notification, and does not write the new one (measured): such paths are refused here.
+Expected<void> FindFilesWhereDirectoriesWere(Guard& g, git_object* commit) {
+  ObjectPtr old_tree = HeadTree(g.repo);
+  if (!old_tree) return {};
+  git_object* raw = nullptr;
+  if (int rc = git_object_peel(&raw, commit, GIT_OBJECT_TREE); rc != 0)
+    return std::unexpected(GitFailure(rc, "cannot read the commit's tree"));
+  ObjectPtr new_tree(raw);
+  git_diff* raw_diff = nullptr;
+  git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+  opts.flags = GIT_DIFF_INCLUDE_TYPECHANGE;
+  if (int rc = git_diff_tree_to_tree(&raw_diff, g.repo, reinterpret_cast<git_tree*>(old_tree.get()),
+                                     reinterpret_cast<git_tree*>(new_tree.get()), &opts);
+      rc != 0)
+    return std::unexpected(GitFailure(rc, "cannot compare the commit with HEAD"));
+  DiffPtr diff(raw_diff);
+  for (std::size_t i = 0; i < git_diff_num_deltas(diff.get()); ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
+    if ((d->status != GIT_DELTA_ADDED && d->status != GIT_DELTA_TYPECHANGE) ||
+        d->new_file.mode == GIT_FILEMODE_TREE)
+      continue;
+    git_tree_entry* raw_entry = nullptr;
+    if (git_tree_entry_bypath(&raw_entry, reinterpret_cast<git_tree*>(old_tree.get()), d->new_file.path) !=
+        0) {
+      git_error_clear();
+      continue;
+    }
+    EntryPtr was(raw_entry);
+    if (git_tree_entry_type(was.get()) != GIT_OBJECT_TREE) continue;
+    std::error_code ec;
+    auto st = fs::symlink_status(g.work_tree / d->new_file.path, ec);
+    if (ec || !fs::exists(st) || fs::is_directory(st) || Tracked(g, d->new_file.path)) continue;
+    g.refused.emplace_back(d->new_file.path);
+  }
+  return {};
+}
+
 }  // namespace
 
 std::string SecretsRelative(const std::string& work_tree, const std::string& secrets_dir) {
@@ -186,6 +247,7 @@ Expected<void> CheckoutKeepingUntracked(git_repository* repo, git_object* commit
   const fs::path marker = fs::path(git_repository_path(repo)) / kMarker;
   guard.interrupted = InterruptedTree(repo, marker);
 
+  if (auto found = FindFilesWhereDirectoriesWere(guard, commit); !found) return found;
   git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
   // FORCE for tracked files; no REMOVE_UNTRACKED or REMOVE_IGNORED; the baseline is HEAD.
   co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_DRY_RUN;

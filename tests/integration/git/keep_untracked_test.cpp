@@ -201,3 +201,34 @@ TEST_CASE("a checkout killed half-way is finished by the next sync") {
   CHECK_FALSE(fs::exists(repo / ".git/podcd-checkout"));
   CHECK(Git(repo, "status --porcelain").empty());
 }
+
+TEST_CASE("a tracked path replaced by hand with another kind of entry keeps what is in it") {
+  GitRemote remote;
+  TempDir work;
+  auto repo = work / "repo";
+  auto cfg = RepoConfig(repo.string(), "file://" + remote.bare.string());
+  remote.Commit({{"services/app/conf/a.conf", "a\n"}, {"services/app/x.conf", "x\n"}}, "app");
+  MustSync(cfg, work / "state");
+  SECTION("a tracked directory replaced by an untracked file; the commit turns it into a file") {
+    fs::remove_all(repo / "services/app/conf");
+    Write(repo / "services/app/conf", "mine\n");
+    Git(remote.dev, "rm -q -r services/app/conf");
+    remote.Commit({{"services/app/conf", "theirs\n"}}, "conf becomes a file");
+    // libgit2 alone removes the file without a word (and writes nothing in its place).
+    auto r = SyncRepo(cfg, (work / "state").string());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == podcd::ErrorCode::kAlreadyExists);
+    CHECK_THAT(r.error().message, Catch::Contains("services/app/conf"));
+    CHECK(Slurp(repo / "services/app/conf") == "mine\n");
+  }
+  SECTION("a tracked file replaced by a directory of untracked data; the commit changes the file") {
+    fs::remove(repo / "services/app/x.conf");
+    Write(repo / "services/app/x.conf/data.bin", "data\n");
+    remote.Commit({{"services/app/x.conf", "x2\n"}}, "x changes");
+    auto r = SyncRepo(cfg, (work / "state").string());
+    REQUIRE_FALSE(r);
+    CHECK(r.error().code == podcd::ErrorCode::kAlreadyExists);
+    CHECK_THAT(r.error().message, Catch::Contains("services/app/x.conf/data.bin"));
+    CHECK(Slurp(repo / "services/app/x.conf/data.bin") == "data\n");
+  }
+}
