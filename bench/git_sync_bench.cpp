@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   cfg.repo.services_dir = "services";
   cfg.repo.secrets_dir = "secrets";
   cfg.repo.sync_timeout = std::chrono::minutes(1);
+  cfg.repo.allow_insecure = true;  // the benchmark measures git:// on loopback too
   cfg.state_dir = work + "/state";
   cfg.webhook.secret = "benchmark-webhook-secret";
   cfg.log.level = podcd::log::Level::kWarn;

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "config/remote_url.hpp"
 #include "util/ip.hpp"
 #include "util/strings.hpp"
 #include "util/yaml.hpp"
@@ -269,6 +270,9 @@ const std::vector<KeySpec>& Table() {
       Str("repo.known_hosts_file", "", {"PODCD_REPO_KNOWN_HOSTS_FILE"},
           "known_hosts file the SSH host key is checked against",
           [](Config& c) -> std::string& { return c.repo.known_hosts_file; }),
+      Bool("repo.allow_insecure", "false", {"PODCD_REPO_ALLOW_INSECURE"},
+           "accept http:// and git:// remotes (unencrypted, unauthenticated)",
+           [](Config& c) -> bool& { return c.repo.allow_insecure; }),
       Dur("repo.sync_timeout", "2m", {"PODCD_REPO_SYNC_TIMEOUT"}, "hard limit on one fetch and reset",
           [](Config& c) -> Millis& { return c.repo.sync_timeout; }),
       {"podman.socket",
@@ -601,6 +605,8 @@ struct Loader {
     if (cfg.repo.path.empty() && cfg.repo.url.empty()) {
       bad("repo.path", "set repo.path (PODCD_REPO_PATH) or repo.url (PODCD_REPO_URL)");
     }
+    if (auto t = CheckRemoteTransport(cfg.repo.url, cfg.repo.allow_insecure); !t)
+      bad("repo.url", t.error().message);
     if (cfg.repo.path.empty() && !cfg.repo.url.empty()) {
       cfg.repo.path = (fs::path(cfg.state_dir) / "repo").string();
     }

@@ -48,6 +48,7 @@ struct Config {
     std::string ssh_key_file;
     std::string known_hosts_file;
     Millis sync_timeout{};
+    bool allow_insecure = false;  // http:// and git:// remotes (remote_url.hpp)
   } repo;
   struct Podman {
     std::string socket;

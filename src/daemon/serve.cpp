@@ -38,31 +38,6 @@ using cli::kExitFailure;
 using cli::kExitOk;
 using cli::kExitUsage;
 
-// A test hook, never used otherwise: with PODCD_TEST_PLACEHOLDER_DELAY_MS set, runs record that
-// nothing was reconciled and take that long, so the tests of shutdown during a run need no
-// Podman or repository. The daemon says so loudly at start.
-class PlaceholderExecutor final : public reconcile::Executor {
- public:
-  PlaceholderExecutor() {
-    if (const char* v = std::getenv("PODCD_TEST_PLACEHOLDER_DELAY_MS")) {
-      if (auto n = ParseInt(v); n && *n > 0) delay_ = std::chrono::milliseconds(*n);
-    }
-  }
-  Expected<void> Run(const state::Trigger& trigger, reconcile::RunContext& ctx) override {
-    ctx.Log("test placeholder executor: podcd " + trigger.KindWord() +
-            " was accepted and recorded, but nothing was synced, pulled or deployed");
-    auto end = std::chrono::steady_clock::now() + delay_;
-    while (std::chrono::steady_clock::now() < end) {
-      if (ctx.StopRequested()) return Fail(ErrorCode::kUnavailable, "interrupted");
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return {};
-  }
-
- private:
-  std::chrono::milliseconds delay_{0};
-};
-
 class StateDirProbe final : public http::HealthProbe {
  public:
   explicit StateDirProbe(std::string dir) : dir_(std::move(dir)) {}
@@ -241,7 +216,8 @@ std::vector<std::string> WorkerGlobalArgs(const GlobalOptions& g) {
 class Daemon {
  public:
   Daemon(const GlobalOptions& g, const std::string& worker, const std::shared_ptr<const config::Config>& cfg,
-         state::Store& store, std::optional<reconcile::HandOver> pending)
+         state::Store& store, std::optional<reconcile::HandOver> pending,
+         std::unique_ptr<reconcile::Executor> test_executor)
       : g_(g),
         cfg_(*cfg),
         store_(store),
@@ -250,7 +226,8 @@ class Daemon {
         launcher_(worker, WorkerGlobalArgs(g)),
         config_holder_(cfg),
         worker_executor_(launcher_, config_holder_),
-        placeholder_(std::getenv("PODCD_TEST_PLACEHOLDER_DELAY_MS") != nullptr),
+        placeholder_(test_executor != nullptr),
+        test_executor_(std::move(test_executor)),
         queue_(store_, SelectExecutor(), static_cast<std::size_t>(cfg_.queue_limit)),
         dir_catalog_((std::filesystem::path(cfg_.repo.path) / cfg_.repo.services_dir).string()),
         worker_catalog_(launcher_, config_holder_, store_, dir_catalog_),
@@ -280,8 +257,8 @@ class Daemon {
 
  private:
   reconcile::Executor& SelectExecutor() {
-    if (placeholder_) log::Warn("TEST MODE (PODCD_TEST_PLACEHOLDER_DELAY_MS): nothing is deployed");
-    return placeholder_ ? static_cast<reconcile::Executor&>(test_executor_) : worker_executor_;
+    if (placeholder_) log::Warn("TEST MODE (podcd-serve-test): nothing is deployed");
+    return placeholder_ ? *test_executor_ : static_cast<reconcile::Executor&>(worker_executor_);
   }
 
   void Begin() {
@@ -364,8 +341,8 @@ class Daemon {
   podcd::worker::Launcher launcher_;
   ConfigHolder config_holder_;
   WorkerExecutor worker_executor_;
-  const bool placeholder_;
-  PlaceholderExecutor test_executor_;
+  const bool placeholder_;  // a test binary's executor replaces the workers
+  std::unique_ptr<reconcile::Executor> test_executor_;
   reconcile::WorkQueue queue_;
   http::DirectoryCatalog dir_catalog_;
   WorkerCatalog worker_catalog_;
@@ -383,7 +360,10 @@ class Daemon {
 
 }  // namespace
 
-int Serve(const GlobalOptions& g, const Args& args) {
+int Serve(const GlobalOptions& g, const Args& args) { return ServeWithTestExecutor(g, args, nullptr); }
+
+int ServeWithTestExecutor(const GlobalOptions& g, const Args& args,
+                          std::unique_ptr<reconcile::Executor> test_executor) {
   const std::string worker = WorkerBinary();
   if (::access(worker.c_str(), X_OK) != 0) {
     std::fprintf(stderr, "podcd serve: the worker %s is not executable: %s\n", worker.c_str(),
@@ -403,7 +383,7 @@ int Serve(const GlobalOptions& g, const Args& args) {
   std::optional<reconcile::HandOver> pending = PendingHandOver((*cfg_opt)->state_dir);
   auto store = OpenStore(**cfg_opt, pending);
   if (!store) return kExitFailure;
-  Daemon daemon(g, worker, *cfg_opt, **store, std::move(pending));
+  Daemon daemon(g, worker, *cfg_opt, **store, std::move(pending), std::move(test_executor));
   return daemon.Run(stop_signals);
 }
 

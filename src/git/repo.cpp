@@ -12,6 +12,8 @@
 #include <mutex>
 #include <regex>
 
+#include "config/remote_url.hpp"
+#include "git/checkout.hpp"
 #include "git/known_hosts.hpp"
 #include "util/log.hpp"
 #include "util/scope_exit.hpp"
@@ -199,7 +201,21 @@ git_remote_callbacks Callbacks(RemoteAuth& auth) {
   return cb;
 }
 
-Expected<RemotePtr> Origin(git_repository* repo, const config::Config::Repo& cfg) {
+// The remote as configured, once its URL has passed the transport check (the URL may come
+// from the repository's own origin when repo.url is not set).
+Expected<RemotePtr> CheckedOrigin(git_remote* raw, const config::Config::Repo& cfg) {
+  RemotePtr remote(raw);
+  const char* url = git_remote_url(remote.get());
+  if (auto t = config::CheckRemoteTransport(url != nullptr ? url : "", cfg.allow_insecure); !t) {
+    Error e = t.error();
+    e.message = Mask(std::move(e.message), cfg.token);
+    e.context = cfg.path;
+    return std::unexpected(e);
+  }
+  return remote;
+}
+
+Expected<RemotePtr> OriginAsConfigured(git_repository* repo, const config::Config::Repo& cfg) {
   git_remote* raw = nullptr;
   int rc = git_remote_lookup(&raw, repo, "origin");
   if (rc == GIT_ENOTFOUND) {
@@ -229,6 +245,12 @@ Expected<RemotePtr> Origin(git_repository* repo, const config::Config::Repo& cfg
     remote.reset(raw);
   }
   return remote;
+}
+
+Expected<RemotePtr> Origin(git_repository* repo, const config::Config::Repo& cfg) {
+  auto remote = OriginAsConfigured(repo, cfg);
+  if (!remote) return remote;
+  return CheckedOrigin(remote->release(), cfg);
 }
 
 std::string RemoteUrl(git_remote* remote) {
@@ -374,22 +396,24 @@ Expected<std::string> EnvRepo::ResetToRemote() {
   ObjectPtr commit(raw_obj);
   const git_oid* oid = git_object_id(commit.get());
 
+  // Checked out while HEAD still names the previous commit: that baseline is how the
+  // checkout tells tracked files (reset) from untracked and ignored ones (kept).
+  if (auto c =
+          CheckoutKeepingUntracked(repo_.get(), commit.get(), SecretsRelative(cfg_.path, cfg_.secrets_dir));
+      !c) {
+    Error e = c.error();
+    if (e.context.empty()) e.context = cfg_.path;
+    return std::unexpected(e);
+  }
   rc = git_reference_create(&raw_ref, repo_.get(), branch_name.c_str(), oid, 1, "podcd: sync");
   if (rc < 0) return std::unexpected(GitError(rc, "cannot update " + branch_name, ErrorCode::kIo, cfg_.path));
   ReferencePtr branch(raw_ref);
   rc = git_repository_set_head(repo_.get(), branch_name.c_str());
   if (rc < 0)
     return std::unexpected(GitError(rc, "cannot point HEAD at " + branch_name, ErrorCode::kIo, cfg_.path));
-
-  git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
-  co.checkout_strategy = GIT_CHECKOUT_FORCE;
-  rc = git_reset(repo_.get(), commit.get(), GIT_RESET_HARD, &co);
-  if (rc < 0) return std::unexpected(GitError(rc, "hard reset failed", ErrorCode::kIo, cfg_.path));
-  // Reset leaves untracked files; this pass removes those not ignored, judged by the
-  // .gitignore files just checked out (so secrets/ stays).
-  co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
-  rc = git_checkout_head(repo_.get(), &co);
-  if (rc < 0) return std::unexpected(GitError(rc, "checkout failed", ErrorCode::kIo, cfg_.path));
+  // The index as the commit has it (the work tree is not touched: a mixed reset).
+  rc = git_reset(repo_.get(), commit.get(), GIT_RESET_MIXED, nullptr);
+  if (rc < 0) return std::unexpected(GitError(rc, "cannot reset the index", ErrorCode::kIo, cfg_.path));
   return OidHex(oid);
 }
 

@@ -1,4 +1,4 @@
-// The environment repository: open or clone, compare with the remote, fetch, hard-reset.
+// The environment repository: open or clone, compare with the remote, fetch, check out.
 // libgit2 stays behind this header; nothing above it sees a git_* type or error code.
 #pragma once
 
@@ -38,8 +38,9 @@ class EnvRepo {
   [[nodiscard]] Expected<std::string> RemoteHead();
   // Fetches the branch into refs/remotes/origin/<branch> (forced, so force-pushes follow).
   [[nodiscard]] Expected<void> Fetch();
-  // Points the branch and HEAD at refs/remotes/origin/<branch>, resets index and work tree
-  // hard, and removes untracked files that are not ignored. Returns the commit.
+  // Checks refs/remotes/origin/<branch> out over the tracked files (untracked and ignored
+  // files are never removed or overwritten: checkout.hpp), then points the branch, HEAD and
+  // the index at it. Returns the commit.
   [[nodiscard]] Expected<std::string> ResetToRemote();
   // The commit HEAD points to; empty string when there is none yet.
   [[nodiscard]] Expected<std::string> HeadCommit();

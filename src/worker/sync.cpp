@@ -107,6 +107,8 @@ std::string EncodeSyncRequest(const SyncRequest& request) {
   json::Str(w, "ssh_key_file", r.ssh_key_file);
   json::Str(w, "known_hosts_file", r.known_hosts_file);
   json::Int(w, "sync_timeout_ms", r.sync_timeout.count());
+  w.Key("allow_insecure");
+  w.Bool(r.allow_insecure);
   w.EndObject();
   json::Str(w, "state_dir", request.state_dir);
   json::Str(w, "log_level", log::ToString(request.log_level));
@@ -131,6 +133,7 @@ Expected<SyncRequest> DecodeSyncRequest(std::string_view text) {
   r.ssh_key_file = json::GetStr(o, "ssh_key_file");
   r.known_hosts_file = json::GetStr(o, "known_hosts_file");
   r.sync_timeout = std::chrono::milliseconds(json::GetInt(o, "sync_timeout_ms"));
+  r.allow_insecure = json::GetBool(o, "allow_insecure");
   out.state_dir = json::GetStr(doc, "state_dir");
   if (!log::ParseLevel(json::GetStr(doc, "log_level"), out.log_level)) out.log_level = log::Level::kInfo;
   return out;

@@ -20,11 +20,13 @@ namespace podcd::test {
 // A `podcd serve` child; killed (SIGKILL) and reaped on scope exit if still running.
 class Daemon {
  public:
-  // `extra_env`: VAR=value pairs for the daemon ("" for none).
-  Daemon(const std::filesystem::path& config, std::filesystem::path log, const std::string& extra_env)
+  // `extra_env`: VAR=value pairs for the daemon ("" for none). `binary`: what runs
+  // `--config <config> serve` (podcd, or a test build of the daemon).
+  Daemon(const std::filesystem::path& config, std::filesystem::path log, const std::string& extra_env,
+         const std::string& binary = PODCD_BINARY)
       : log_(std::move(log)) {
-    std::string cmd = "exec env " + extra_env + " " + std::string(PODCD_BINARY) + " --config " +
-                      config.string() + " serve >" + log_.string() + " 2>&1";
+    std::string cmd = "exec env " + extra_env + " " + binary + " --config " + config.string() + " serve >" +
+                      log_.string() + " 2>&1";
     pid_ = fork();
     if (pid_ == 0) {
       execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));

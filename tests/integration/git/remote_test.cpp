@@ -18,6 +18,7 @@ TEST_CASE("git daemon: clone, no-change, new commit, force-push, ignored secrets
   TempDir work;
   auto repo = work / "repo";
   auto cfg = RepoConfig(repo.string(), daemon.Url("remote.git"));
+  cfg.allow_insecure = true;  // git:// is refused without it (the test below)
   auto state = (work / "state").string();
 
   auto first = SyncRepo(cfg, state);
@@ -31,7 +32,7 @@ TEST_CASE("git daemon: clone, no-change, new commit, force-push, ignored secrets
   auto same = SyncRepo(cfg, state);
   REQUIRE(same);
   CHECK_FALSE(same->fetched);
-  CHECK_FALSE(fs::exists(repo / "untracked.txt"));
+  CHECK(Slurp(repo / "untracked.txt") == "x\n");  // a sync never removes untracked files
 
   auto head = remote.Commit({{"services/web/compose.yml", "services: {w: {image: a}}\n"}}, "update");
   auto next = SyncRepo(cfg, state);
@@ -52,9 +53,49 @@ TEST_CASE("git daemon: a repository the daemon does not serve is a clear error")
   GitRemote remote;
   GitDaemon daemon(remote.dir.path());
   TempDir work;
-  auto r = SyncRepo(RepoConfig((work / "repo").string(), daemon.Url("nope.git")), (work / "state").string());
+  auto cfg = RepoConfig((work / "repo").string(), daemon.Url("nope.git"));
+  cfg.allow_insecure = true;
+  auto r = SyncRepo(cfg, (work / "state").string());
   REQUIRE_FALSE(r);
   CHECK(r.error().code == ErrorCode::kUnavailable);
+}
+
+TEST_CASE("git:// and http:// remotes are refused without repo.allow_insecure, whatever set the URL") {
+  GitRemote remote;
+  GitDaemon daemon(remote.dir.path());
+  HttpGitServer http(remote.dir.path(), "ghp_test_token_0123456789");
+  TempDir work;
+  auto state = (work / "state").string();
+  std::string url;
+  SECTION("git:// in repo.url") { url = daemon.Url("remote.git"); }
+  SECTION("http:// with userinfo in repo.url") {
+    url = http.Url("remote.git");
+    url.insert(std::string("http://").size(), "podcd:ghp_in_url_0123456789@");
+  }
+  SECTION("git:// as the origin of an existing clone, repo.url unset") {
+    Sh("git clone -q " + Quote(remote.bare.string()) + " " + Quote((work / "repo").string()));
+    Git(work / "repo", "remote set-url origin " + Quote(daemon.Url("remote.git")));
+  }
+  auto cfg = RepoConfig((work / "repo").string(), url);
+  auto r = SyncRepo(cfg, state);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().code == ErrorCode::kPermissionDenied);
+  CHECK_THAT(r.error().message, Catch::Contains("repo.allow_insecure"));
+  CHECK_THAT(r.error().message, Catch::Contains("://"));
+  CHECK(r.error().What().find("ghp_in_url") == std::string::npos);
+  if (!url.empty()) CHECK_FALSE(fs::exists(work / "repo/services"));  // nothing fetched or checked out
+
+  cfg.allow_insecure = true;
+  auto ok = SyncRepo(cfg, state);
+  if (url.starts_with("http://")) {
+    // Reached the server this time: it refuses the credentials in the URL, not the scheme.
+    REQUIRE_FALSE(ok);
+    CHECK(ok.error().code != ErrorCode::kPermissionDenied);
+  } else {
+    INFO((ok ? "" : ok.error().What()));
+    REQUIRE(ok);
+    CHECK(ok->commit == remote.Head());
+  }
 }
 
 TEST_CASE("sshd: ed25519 and ECDSA keys, host key checked against known_hosts") {
@@ -140,6 +181,7 @@ TEST_CASE("smart HTTP with a token: accepted, wrong token and missing token refu
   HttpGitServer http(remote.dir.path(), token);
   TempDir work;
   auto cfg = RepoConfig((work / "repo").string(), http.Url("remote.git"));
+  cfg.allow_insecure = true;  // the test server speaks plain http://
   auto state = (work / "state").string();
 
   SECTION("the right token") {

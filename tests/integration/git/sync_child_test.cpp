@@ -136,6 +136,7 @@ TEST_CASE("a hung remote hits the timeout in the child") {
   TempDir work;
   auto cfg = ChildConfig(work.path(), "git://127.0.0.1:" + std::to_string(port) + "/repo.git");
   cfg.repo.sync_timeout = 1500ms;
+  cfg.repo.allow_insecure = true;  // git://: the child refuses it unless its request says so
   auto r = SyncInChild(cfg, PODCD_BINARY);
   close(fd);
   REQUIRE_FALSE(r);

@@ -25,12 +25,17 @@ namespace {
 
 constexpr std::string_view kSecret = "a-test-secret-of-some-length";
 
-// A `podcd serve` of this test's directory (support/daemon.hpp).
+constexpr std::string_view kPlaceholderVariable = "PODCD_TEST_PLACEHOLDER_DELAY_MS";
+
+// A `podcd serve` of this test's directory (support/daemon.hpp). With the placeholder
+// variable, podcd-serve-test instead: only that test build has the hook.
 class Daemon : public podcd::test::Daemon {
  public:
   Daemon(const podcd::test::TempDir& dir, const std::string& extra_env)
-      : podcd::test::Daemon(dir / "podcd.yml", dir / ("serve-" + std::to_string(++count_) + ".log"),
-                            extra_env) {}
+      : podcd::test::Daemon(
+            dir / "podcd.yml", dir / ("serve-" + std::to_string(++count_) + ".log"), extra_env,
+            extra_env.find(kPlaceholderVariable) != std::string::npos ? PODCD_SERVE_TEST_BINARY
+                                                                      : PODCD_BINARY) {}
 
  private:
   static inline int count_ = 0;
@@ -381,4 +386,30 @@ TEST_CASE("podcd status without Podman: /stacks is 503 with the reason; the hist
   CHECK(all["deployments"].IsArray());
   CHECK(all["stacks"].IsNull());
   CHECK(d.Terminate() == 0);
+}
+
+TEST_CASE(
+    "the released podcd and podcd-serve have no test hook: PODCD_TEST_PLACEHOLDER_DELAY_MS does nothing") {
+  auto contains_name = [](const std::filesystem::path& binary) {
+    std::ifstream in(binary, std::ios::binary);
+    REQUIRE(in);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str().find(kPlaceholderVariable) != std::string::npos;
+  };
+  const std::filesystem::path podcd(PODCD_BINARY);
+  CHECK_FALSE(contains_name(podcd));
+  CHECK_FALSE(contains_name(podcd.parent_path() / "podcd-serve"));
+  CHECK(contains_name(PODCD_SERVE_TEST_BINARY));  // the search finds the name where it is
+
+  // Started with the variable set, the released daemon does its real work: it queues the
+  // startup reconcile, which the test mode skips, and says nothing of a test mode.
+  podcd::test::TempDir dir;
+  WriteConfig(dir);
+  podcd::test::Daemon d(dir / "podcd.yml", dir / "released.log",
+                        std::string(kPlaceholderVariable) + "=60000");
+  REQUIRE(d.port() != 0);
+  CHECK(d.WaitForLog("startup reconcile queued"));
+  CHECK(d.Log().find("TEST MODE") == std::string::npos);
+  CHECK(d.Log().find("test placeholder executor") == std::string::npos);
 }

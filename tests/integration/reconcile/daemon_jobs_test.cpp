@@ -115,7 +115,9 @@ TEST_CASE(
   const std::string limits = "worker:\n  timeout: 3s\npoll:\n  interval: 0\n";
   auto config = JobsConfig(rig, silent.Url(), limits);
   std::string text = *ReadFile(config);
-  text = std::regex_replace(text, std::regex("  branch: main\n"), "  branch: main\n  sync_timeout: 60s\n");
+  // The silent remote speaks http://, which is refused without repo.allow_insecure.
+  text = std::regex_replace(text, std::regex("  branch: main\n"),
+                            "  branch: main\n  sync_timeout: 60s\n  allow_insecure: true\n");
   std::ofstream(config) << text;
   Daemon d(config, rig.dir() / "serve.log", "PODCD_LOG_LEVEL=info");
   INFO(d.Log());

@@ -97,6 +97,7 @@ TEST_CASE("every fixed environment name overrides its key") {
            {"PODCD_LISTEN", "127.0.0.1:9000"},
            {"PODCD_REPO_PATH", "/srv/env"},
            {"PODCD_REPO_URL", "git://127.0.0.1/env.git"},
+           {"PODCD_REPO_ALLOW_INSECURE", "true"},
            {"PODCD_REPO_BRANCH", "prod"},
            {"PODCD_SERVICES_DIR", "stacks"},
            {"PODCD_PODMAN_SOCKET", "/run/user/1000/podman/podman.sock"},
@@ -117,6 +118,7 @@ TEST_CASE("every fixed environment name overrides its key") {
   CHECK(c.webhook.secret == kSecret);
   CHECK(c.repo.path == "/srv/env");
   CHECK(c.repo.url == "git://127.0.0.1/env.git");
+  CHECK(c.repo.allow_insecure);
   CHECK(c.repo.branch == "prod");
   CHECK(c.repo.services_dir == "stacks");
   CHECK(c.podman.socket == "/run/user/1000/podman/podman.sock");
