@@ -313,9 +313,28 @@ class Checker {
     Add(s, JudgeHostPath(path, Resolve(path), read_only, settings_, allowed), what);
   }
 
+  // A bind of the repository's own files: never its git metadata (what it says decides what
+  // podcd deploys, for every stack); writable only inside the stack's own directory (another
+  // stack's untracked files, a `.env` say, would change what that stack deploys).
+  void RepoBind(const Service& s, const Mount& m) {
+    const auto parts = Split(m.repo_path, '/');
+    if (In(parts, ".git")) {
+      return Add(s, kRuleHostBinds, "volumes: " + m.source,
+                 "the repository's git metadata decides what podcd deploys for every stack");
+    }
+    if (m.read_only) return;
+    const std::string own = stack_.compose_file.empty()
+                                ? "services/" + stack_.dir
+                                : std::filesystem::path(stack_.compose_file).parent_path().generic_string();
+    if (m.repo_path == own || m.repo_path.starts_with(own + "/")) return;
+    Add(s, kRuleHostBindsRw, "volumes: " + m.source,
+        "writable outside the stack's own directory " + own + ": other stacks' files are read-only to it");
+  }
+
   void Volume(const Service& s, const Mount& m) {
     if (m.type == MountType::kBind && m.repo_path.empty())
       HostPath(s, m.source, m.read_only, "volumes: " + m.source);
+    if (m.type == MountType::kBind && !m.repo_path.empty()) RepoBind(s, m);
     if (m.type != MountType::kVolume || m.source.empty()) return;
     auto v = stack_.volumes.find(m.source);
     if (v == stack_.volumes.end() || v->second.external) return;

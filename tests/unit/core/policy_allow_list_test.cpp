@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <tuple>
 
 #include "core/policy.hpp"
 
@@ -400,4 +401,35 @@ TEST_CASE("CheckBindNow: a bind swapped for a symlink after the plan is refused 
   // The stack's allowances, by directory or compose name.
   p.allow["web"] = {"host_binds"};
   CHECK(!CheckBindNow(MakeBindGuard("web", "web", {"/repo"}, p), "app", "/repo/x", "/etc", false));
+}
+
+TEST_CASE("allow-list: repository binds: never .git, writable only inside the stack's own directory") {
+  auto repo_bind = [](std::string rel, bool ro) {
+    Mount m = Bind("/repo/" + rel, ro);
+    m.repo_path = std::move(rel);
+    return m;
+  };
+  Service s;
+  s.volumes = {repo_bind("services/web/data", false), repo_bind("services/shared/conf", true),
+               repo_bind("services/web", false)};
+  Stack st = WebStack(s);
+  st.compose_file = "services/web/compose.yml";
+  CHECK(CheckPolicy(st, Defaults()).empty());
+  for (const auto& [rel, ro, rule] : std::vector<std::tuple<std::string, bool, std::string>>{
+           {".git", true, "host_binds"},
+           {".git/config", true, "host_binds"},
+           {"services/web/.git", true, "host_binds"},
+           {"services/podcd", false, "host_binds_rw"},
+           {"services/webx", false, "host_binds_rw"},
+           {"<secrets>/other.env", false, "host_binds_rw"},
+       }) {
+    INFO(rel);
+    Service bad;
+    bad.volumes = {repo_bind(rel, ro)};
+    Stack b = WebStack(bad);
+    b.compose_file = "services/web/compose.yml";
+    auto v = CheckPolicy(b, Defaults());
+    REQUIRE(v.size() == 1);
+    CHECK(v[0].rule == rule);
+  }
 }
