@@ -301,7 +301,7 @@ constexpr ServiceKey kServiceKeys[] = {
     Row<&S::ports>             ("ports",             P::kPorts, "portmappings", H),
     // expose: informational in compose: every port is reachable on the stack's networks.
     Row<&S::expose>            ("expose",            P::kStrictList, "", H),
-    Row<&S::volumes>           ("volumes",           P::kVolumes, "volumes mounts", C("host_binds host_binds_rw host_root podman_socket volume_drivers"), &Volumes),    // also "volume <key>"
+    Row<&S::volumes>           ("volumes",           P::kVolumes, "volumes mounts", C("host_binds host_binds_rw host_root podman_socket volume_drivers shared_volumes"), &Volumes),    // also "volume <key>"
     Row<&S::networks>          ("networks",          P::kNetworks, "Networks", C("network_drivers"), &Networks),  // also per network
     // links: not given to Podman (services reach each other by name on the stack's networks;
     // the link's alias is not created).
@@ -391,9 +391,9 @@ constexpr DefKey<NetworkDef> kNetworkKeys[] = {
 constexpr DefKey<VolumeDef> kVolumeKeys[] = {
     {"driver",      D::kString,   &VolumeDef::driver,      C("volume_drivers")},
     {"driver_opts", D::kMap,      &VolumeDef::driver_opts, C("volume_drivers host_binds host_binds_rw host_root podman_socket")},
-    {"external",    D::kExternal, &VolumeDef::external,    H},
+    {"external",    D::kExternal, &VolumeDef::external,    C("shared_volumes")},
     {"labels",      D::kMap,      &VolumeDef::labels,      H},
-    {"name",        D::kString,   &VolumeDef::name,        H},
+    {"name",        D::kString,   &VolumeDef::name,        C("shared_volumes")},
 };
 // Configs and secrets.
 constexpr DefKey<FileObjectDef> kFileObjectKeys[] = {

@@ -337,9 +337,17 @@ class Checker {
     if (m.type == MountType::kBind && !m.repo_path.empty()) RepoBind(s, m);
     if (m.type != MountType::kVolume || m.source.empty()) return;
     auto v = stack_.volumes.find(m.source);
-    if (v == stack_.volumes.end() || v->second.external) return;
+    if (v == stack_.volumes.end()) return;
     const VolumeDef& def = v->second;
     const std::string what = "volumes: " + m.source;
+    // Volumes are found by name: one named outside the stack's project is another stack's data
+    // (podcd's own state volume included), whoever created it.
+    if (def.external || !def.name.starts_with(stack_.dir + "_")) {
+      Add(s, kRuleSharedVolumes, what + " (volume " + def.name + ")",
+          def.external ? "an external volume: data the stack does not own"
+                       : "named outside stack " + stack_.dir + "'s project: another stack's data");
+    }
+    if (def.external) return;
     if (!def.driver.empty() && def.driver != "local") {
       Add(s, kRuleVolumeDrivers, what + " (driver " + def.driver + ")", "a volume driver other than local");
     }

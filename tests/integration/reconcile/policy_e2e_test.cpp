@@ -66,6 +66,9 @@ TEST_CASE("policy: the benign forms deploy; every escape is refused with its rul
       {"    networks: [lan]\nnetworks:\n  lan:\n    driver: macvlan\n    driver_opts: {parent: eth0}\n",
        "network_drivers"},
       {"    volumes: [\"/etc/localtime:/etc/localtime:rw\"]\n", "host_binds_rw"},
+      {"    volumes: [\"theirs:/theirs\"]\nvolumes:\n  theirs:\n    external: true\n    name: " + benign +
+           "_cache\n",
+       "shared_volumes"},
   };
   std::vector<std::string> hostile;
   for (std::size_t i = 0; i < escapes.size(); ++i) {

@@ -86,6 +86,7 @@ Case S(std::string rule, std::string what, std::function<void(Service&)> f) {
 Case Volume(std::string rule, std::map<std::string, std::string> opts, std::string driver = "") {
   return {std::move(rule), "volumes: data", [opts, driver](Stack& st) {
             VolumeDef d;
+            d.name = "web_data";
             d.driver = driver;
             d.driver_opts = opts;
             st.volumes["data"] = d;
@@ -216,6 +217,22 @@ std::vector<Case> Escapes() {
       Volume("host_binds", {{"type", "none"}, {"o", "bind"}, {"device", "/etc"}}),
       Volume("podman_socket", {{"o", "bind"}, {"device", "/run/podman"}}),
       // Networks with host-level drivers or options.
+      // Volumes of other stacks (podcd's own state volume), by name or as external.
+      {"shared_volumes", "volumes: data (volume podcd_podcd-state)",
+       [](Stack& st) {
+         VolumeDef d;
+         d.name = "podcd_podcd-state";
+         st.volumes["data"] = d;
+         Svc(st, [](Service& s) { s.volumes = {NamedVolume("data")}; });
+       }},
+      {"shared_volumes", "volumes: data (volume other_data)",
+       [](Stack& st) {
+         VolumeDef d;
+         d.name = "other_data";
+         d.external = true;
+         st.volumes["data"] = d;
+         Svc(st, [](Service& s) { s.volumes = {NamedVolume("data")}; });
+       }},
       Network("macvlan", {{"parent", "eth0"}}),
       Network("ipvlan", {}),
       Network("host", {}),
@@ -284,9 +301,11 @@ TEST_CASE("allow-list: the benign forms pass with the default settings") {
   s.logging = Logging{"json-file", {{"max-size", "10m"}}};
   Stack st = WebStack(s);
   VolumeDef tmpfs;
+  tmpfs.name = "web_cache";
   tmpfs.driver_opts = {{"type", "tmpfs"}, {"device", "tmpfs"}, {"o", "size=64m"}};
   st.volumes["cache"] = tmpfs;
   VolumeDef plain;
+  plain.name = "web_plain";
   plain.driver = "local";
   st.volumes["plain"] = plain;
   for (auto& other : st.services) {
@@ -309,6 +328,7 @@ TEST_CASE("allow-list: the benign forms pass with the default settings") {
   tmpfs_opts.volumes = {NamedVolume("t")};
   Stack with_opts = WebStack(tmpfs_opts);
   VolumeDef t;
+  t.name = "web_t";
   t.driver_opts = {{"type", "tmpfs"}, {"o", "size=64m,mode=1777,uid=1000,nosuid"}};
   with_opts.volumes["t"] = t;
   CHECK(CheckPolicy(with_opts, Defaults()).empty());

@@ -121,6 +121,7 @@ TEST_CASE("a local volume that binds a host path is checked like a bind") {
   st.name = st.dir = "web";
   VolumeDef d;
   d.driver_opts = {{"type", "none"}, {"o", "bind"}, {"device", "/"}};
+  d.name = "web_root";  // the loader's default name (another name is shared_volumes)
   st.volumes["root"] = d;
   Service s;
   s.name = "app";
@@ -151,9 +152,10 @@ TEST_CASE("all violations of all services are reported") {
 
 TEST_CASE("core's rule names are exactly the configuration's") {
   std::set<std::string_view> core_rules = {
-      kRulePrivileged,  kRuleHostNamespaces, kRuleCapSysAdmin,   kRuleDevices,        kRulePodmanSocket,
-      kRuleHostBinds,   kRuleUnconfined,     kRuleHostRoot,      kRuleCapabilities,   kRuleJoinContainers,
-      kRuleSecurityOpt, kRuleHostBindsRw,    kRuleVolumeDrivers, kRuleNetworkDrivers, kRuleSysctls};
+      kRulePrivileged,    kRuleHostNamespaces, kRuleCapSysAdmin, kRuleDevices,
+      kRulePodmanSocket,  kRuleHostBinds,      kRuleUnconfined,  kRuleHostRoot,
+      kRuleCapabilities,  kRuleJoinContainers, kRuleSecurityOpt, kRuleHostBindsRw,
+      kRuleVolumeDrivers, kRuleNetworkDrivers, kRuleSysctls,     kRuleSharedVolumes};
   CHECK(core_rules == std::set<std::string_view>(std::begin(kAllRules), std::end(kAllRules)));
   std::set<std::string_view> config_rules(std::begin(podcd::config::kPolicyRules),
                                           std::end(podcd::config::kPolicyRules));
