@@ -47,6 +47,15 @@ void Loader::BuildContext(const Node& v, const std::string& p, core::Service& s)
   if (!Within(r->abs, file) || !fs::is_regular_file(file, ec)) {
     return Err(v, p, "no " + b.dockerfile + " in the build context " + r->key);
   }
+  // podcd reads the Containerfile (for its base images) and Podman's builder does too, both as
+  // root: one that resolves out of the context (a symlink to /etc/shadow) is refused before
+  // anything reads it, and only its path is named.
+  const fs::path real = fs::weakly_canonical(file, ec);
+  if (ec || !Within(r->abs, real) || !fs::is_regular_file(real, ec)) {
+    return Err(v, p,
+               b.dockerfile + " in the build context " + r->key +
+                   " is not a regular file inside the context (a symlink out of it is refused)");
+  }
   auto key = Reference(v, p, *r, core::FileKind::kBuildContext, b.dockerfile);
   if (!key) return;
   b.context_key = *key;

@@ -321,7 +321,8 @@ const std::vector<KeySpec>& Table() {
        Kind::kList,
        "/etc/localtime,/etc/timezone",
        {"PODCD_POLICY_ALLOWED_BIND_ROOTS"},
-       "host paths outside the repo that stacks may bind-mount (comma-separated in the environment)",
+       "host paths outside the repo that stacks may bind-mount read-only (read-write with the rule "
+       "host_binds_rw; comma-separated in the environment)",
        {},
        [](Config& c, const std::vector<std::string>& v) -> std::optional<std::string> {
          for (const auto& p : v) {

@@ -19,9 +19,12 @@ namespace podcd::config {
 using Millis = std::chrono::milliseconds;
 
 // Names of the policy rules a stack can be allowed to break (see core policy).
-inline constexpr std::string_view kPolicyRules[] = {"privileged", "host_namespaces", "cap_sys_admin",
-                                                    "devices",    "podman_socket",   "host_binds",
-                                                    "unconfined", "host_root"};
+// The first eight are the rules of the deny-list policy, kept so that existing `policy.allow`
+// maps keep their meaning; the rest came with the allow-list (docs/security.md).
+inline constexpr std::string_view kPolicyRules[] = {
+    "privileged",     "host_namespaces", "cap_sys_admin", "devices",         "podman_socket", "host_binds",
+    "unconfined",     "host_root",       "capabilities",  "join_containers", "security_opt",  "host_binds_rw",
+    "volume_drivers", "network_drivers", "sysctls",       "shared_volumes"};
 
 struct Config {
   struct Listen {

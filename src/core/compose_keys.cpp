@@ -270,85 +270,91 @@ constexpr ServiceField FieldOf() {
   }
 }
 
+// The policy column is a required argument: a row cannot be written without it.
 template <auto kField>
-constexpr ServiceKey Row(std::string_view key, ParseAs parse, std::string_view spec,
+constexpr ServiceKey Row(std::string_view key, ParseAs parse, std::string_view spec, KeyPolicy policy,
                          CanonicalizeFn canonicalize = &Field<kField>) {
-  return ServiceKey{key, parse, FieldOf<kField>(), canonicalize, spec};
+  return ServiceKey{key, parse, FieldOf<kField>(), canonicalize, spec, policy};
 }
 
 using P = ParseAs;
 using S = Service;
+// Policy classes, short for the tables.
+constexpr KeyPolicy H{PolicyClass::kHarmless};
+constexpr KeyPolicy F{PolicyClass::kRepoFiles};
+constexpr KeyPolicy C(std::string_view rules) { return {PolicyClass::kChecked, rules}; }
 
 // The service keys. Each row: the compose key, how the loader reads it into the field, the
-// fields of the container create body it reaches (ServiceKey::spec), and how it enters the
-// canonical form (without a fourth argument: the field, encoded by its type). Adding a key:
+// fields of the container create body it reaches (ServiceKey::spec), its policy class (H
+// harmless, F repository files, C(rules) checked) and how it enters the canonical form
+// (without a fifth argument: the field, encoded by its type). Adding a key:
 // see "How to add a compose key" in docs/architecture.md.
 // clang-format off
 constexpr ServiceKey kServiceKeys[] = {
-    Row<&S::image>             ("image",             P::kString, "image job.build"),
-    Row<&S::build>             ("build",             P::kBuild, "image job.build"),  // context digest: "file <context>"
-    Row<&S::command>           ("command",           P::kCommand, "command"),
-    Row<&S::entrypoint>        ("entrypoint",        P::kCommand, "entrypoint"),
-    Row<&S::environment>       ("environment",       P::kEnvironment, "env", &PerKey<&S::environment>),
+    Row<&S::image>             ("image",             P::kString, "image job.build", H),
+    Row<&S::build>             ("build",             P::kBuild, "image job.build", F),  // context digest: "file <context>"
+    Row<&S::command>           ("command",           P::kCommand, "command", H),
+    Row<&S::entrypoint>        ("entrypoint",        P::kCommand, "entrypoint", H),
+    Row<&S::environment>       ("environment",       P::kEnvironment, "env", H, &PerKey<&S::environment>),
     // Enters as "environment.<name>" (merged under `environment`) and "file <path>".
-    ServiceKey{"env_file",                           P::kEnvFile, std::monostate{}, nullptr, "env"},
-    Row<&S::ports>             ("ports",             P::kPorts, "portmappings"),
+    ServiceKey{"env_file",                           P::kEnvFile, std::monostate{}, nullptr, "env", F},
+    Row<&S::ports>             ("ports",             P::kPorts, "portmappings", H),
     // expose: informational in compose: every port is reachable on the stack's networks.
-    Row<&S::expose>            ("expose",            P::kStrictList, ""),
-    Row<&S::volumes>           ("volumes",           P::kVolumes, "volumes mounts", &Volumes),    // also "volume <key>"
-    Row<&S::networks>          ("networks",          P::kNetworks, "Networks", &Networks),  // also per network
+    Row<&S::expose>            ("expose",            P::kStrictList, "", H),
+    Row<&S::volumes>           ("volumes",           P::kVolumes, "volumes mounts", C("host_binds host_binds_rw host_root podman_socket volume_drivers shared_volumes"), &Volumes),    // also "volume <key>"
+    Row<&S::networks>          ("networks",          P::kNetworks, "Networks", C("network_drivers"), &Networks),  // also per network
     // links: not given to Podman (services reach each other by name on the stack's networks;
     // the link's alias is not created).
-    Row<&S::links>             ("links",             P::kStrictList, ""),
-    Row<&S::labels>            ("labels",            P::kMap, "labels", &PerKey<&S::labels>),
-    Row<&S::restart>           ("restart",           P::kRestart, "restart_policy restart_tries"),
-    Row<&S::healthcheck>       ("healthcheck",       P::kHealthcheck, "healthconfig"),
-    Row<&S::depends_on>        ("depends_on",        P::kDependsOn, "job.depends_on"),
-    Row<&S::user>              ("user",              P::kString, "user"),
-    Row<&S::working_dir>       ("working_dir",       P::kString, "work_dir"),
-    Row<&S::hostname>          ("hostname",          P::kString, "hostname"),
+    Row<&S::links>             ("links",             P::kStrictList, "", H),
+    Row<&S::labels>            ("labels",            P::kMap, "labels", H, &PerKey<&S::labels>),
+    Row<&S::restart>           ("restart",           P::kRestart, "restart_policy restart_tries", H),
+    Row<&S::healthcheck>       ("healthcheck",       P::kHealthcheck, "healthconfig", H),
+    Row<&S::depends_on>        ("depends_on",        P::kDependsOn, "job.depends_on", H),
+    Row<&S::user>              ("user",              P::kString, "user", H),
+    Row<&S::working_dir>       ("working_dir",       P::kString, "work_dir", H),
+    Row<&S::hostname>          ("hostname",          P::kString, "hostname", H),
     // domainname: not given to Podman yet.
-    Row<&S::domainname>        ("domainname",        P::kString, ""),
-    Row<&S::cap_add>           ("cap_add",           P::kCapabilities, "cap_add"),
-    Row<&S::cap_drop>          ("cap_drop",          P::kCapabilities, "cap_drop"),
-    Row<&S::privileged>        ("privileged",        P::kBool, "privileged"),
-    Row<&S::read_only>         ("read_only",         P::kBool, "read_only_filesystem read_write_tmpfs mounts"),
-    Row<&S::tmpfs>             ("tmpfs",             P::kList, "mounts"),
-    Row<&S::init>              ("init",              P::kOptionalBool, "init"),
-    Row<&S::stop_grace_period> ("stop_grace_period", P::kDuration, "stop_timeout"),
-    Row<&S::stop_signal>       ("stop_signal",       P::kString, "stop_signal"),
-    Row<&S::extra_hosts>       ("extra_hosts",       P::kExtraHosts, "hostadd"),
-    Row<&S::logging>           ("logging",           P::kLogging, "log_configuration"),
+    Row<&S::domainname>        ("domainname",        P::kString, "", H),
+    Row<&S::cap_add>           ("cap_add",           P::kCapabilities, "cap_add", C("capabilities cap_sys_admin")),
+    Row<&S::cap_drop>          ("cap_drop",          P::kCapabilities, "cap_drop", H),
+    Row<&S::privileged>        ("privileged",        P::kBool, "privileged", C("privileged")),
+    Row<&S::read_only>         ("read_only",         P::kBool, "read_only_filesystem read_write_tmpfs mounts", H),
+    Row<&S::tmpfs>             ("tmpfs",             P::kList, "mounts", H),
+    Row<&S::init>              ("init",              P::kOptionalBool, "init", H),
+    Row<&S::stop_grace_period> ("stop_grace_period", P::kDuration, "stop_timeout", H),
+    Row<&S::stop_signal>       ("stop_signal",       P::kString, "stop_signal", H),
+    Row<&S::extra_hosts>       ("extra_hosts",       P::kExtraHosts, "hostadd", H),
+    Row<&S::logging>           ("logging",           P::kLogging, "log_configuration", C("host_binds")),
     // profiles: decides whether the service is deployed at all.
-    Row<&S::profiles>          ("profiles",          P::kStrictList, ""),
-    Row<&S::container_name>    ("container_name",    P::kString, "name Networks"),
-    Row<&S::network_mode>      ("network_mode",      P::kNetworkMode, "netns Networks"),
-    Row<&S::shm_size>          ("shm_size",          P::kSize, "shm_size"),
-    Row<&S::mem_limit>         ("mem_limit",         P::kSize, "resource_limits"),
-    Row<&S::mem_reservation>   ("mem_reservation",   P::kSize, "resource_limits"),
-    Row<&S::memswap_limit>     ("memswap_limit",     P::kSizeOrUnlimited, "resource_limits"),
-    Row<&S::nano_cpus>         ("cpus",              P::kCpus, "resource_limits"),
-    Row<&S::cpu_shares>        ("cpu_shares",        P::kInt, "resource_limits"),
-    Row<&S::pids_limit>        ("pids_limit",        P::kInt, "resource_limits"),
-    Row<&S::deploy>            ("deploy",            P::kDeploy, "resource_limits"),
-    Row<&S::ulimits>           ("ulimits",           P::kUlimits, "r_limits"),
-    Row<&S::sysctls>           ("sysctls",           P::kMap, "sysctl"),
-    Row<&S::dns>               ("dns",               P::kList, "dns_server"),
-    Row<&S::dns_search>        ("dns_search",        P::kList, "dns_search"),
-    Row<&S::dns_opt>           ("dns_opt",           P::kStrictList, "dns_option"),
-    Row<&S::stdin_open>        ("stdin_open",        P::kBool, "stdin"),
-    Row<&S::tty>               ("tty",               P::kBool, "terminal"),
-    Row<&S::security_opt>      ("security_opt",      P::kStrictList, "no_new_privileges selinux_opts seccomp_profile_path apparmor_profile"),
-    Row<&S::group_add>         ("group_add",         P::kStrictList, "groups"),
-    Row<&S::pull_policy>       ("pull_policy",       P::kPullPolicy, "image job.build job.pull"),
+    Row<&S::profiles>          ("profiles",          P::kStrictList, "", H),
+    Row<&S::container_name>    ("container_name",    P::kString, "name Networks", H),
+    Row<&S::network_mode>      ("network_mode",      P::kNetworkMode, "netns Networks", C("host_namespaces join_containers")),
+    Row<&S::shm_size>          ("shm_size",          P::kSize, "shm_size", H),
+    Row<&S::mem_limit>         ("mem_limit",         P::kSize, "resource_limits", H),
+    Row<&S::mem_reservation>   ("mem_reservation",   P::kSize, "resource_limits", H),
+    Row<&S::memswap_limit>     ("memswap_limit",     P::kSizeOrUnlimited, "resource_limits", H),
+    Row<&S::nano_cpus>         ("cpus",              P::kCpus, "resource_limits", H),
+    Row<&S::cpu_shares>        ("cpu_shares",        P::kInt, "resource_limits", H),
+    Row<&S::pids_limit>        ("pids_limit",        P::kInt, "resource_limits", H),
+    Row<&S::deploy>            ("deploy",            P::kDeploy, "resource_limits", H),
+    Row<&S::ulimits>           ("ulimits",           P::kUlimits, "r_limits", H),
+    Row<&S::sysctls>           ("sysctls",           P::kMap, "sysctl", C("sysctls")),
+    Row<&S::dns>               ("dns",               P::kList, "dns_server", H),
+    Row<&S::dns_search>        ("dns_search",        P::kList, "dns_search", H),
+    Row<&S::dns_opt>           ("dns_opt",           P::kStrictList, "dns_option", H),
+    Row<&S::stdin_open>        ("stdin_open",        P::kBool, "stdin", H),
+    Row<&S::tty>               ("tty",               P::kBool, "terminal", H),
+    Row<&S::security_opt>      ("security_opt",      P::kStrictList, "no_new_privileges selinux_opts seccomp_profile_path apparmor_profile", C("security_opt unconfined")),
+    Row<&S::group_add>         ("group_add",         P::kStrictList, "groups", H),
+    Row<&S::pull_policy>       ("pull_policy",       P::kPullPolicy, "image job.build job.pull", H),
     // platform: not given to Podman yet: the host's platform is pulled.
-    Row<&S::platform>          ("platform",          P::kString, ""),
-    Row<&S::devices>           ("devices",           P::kDevices, "devices"),
-    Row<&S::pid>               ("pid",               P::kString, "pidns"),
-    Row<&S::ipc>               ("ipc",               P::kString, "ipcns"),
-    Row<&S::userns_mode>       ("userns_mode",       P::kString, "userns"),
-    Row<&S::configs>           ("configs",           P::kConfigs, "mounts", &FileObjects<&S::configs, &Stack::configs>),
-    Row<&S::secrets>           ("secrets",           P::kSecrets, "mounts", &FileObjects<&S::secrets, &Stack::secrets>),
+    Row<&S::platform>          ("platform",          P::kString, "", H),
+    Row<&S::devices>           ("devices",           P::kDevices, "devices", C("devices")),
+    Row<&S::pid>               ("pid",               P::kString, "pidns", C("host_namespaces join_containers")),
+    Row<&S::ipc>               ("ipc",               P::kString, "ipcns", C("host_namespaces join_containers")),
+    Row<&S::userns_mode>       ("userns_mode",       P::kString, "userns", C("host_namespaces join_containers")),
+    Row<&S::configs>           ("configs",           P::kConfigs, "mounts", F, &FileObjects<&S::configs, &Stack::configs>),
+    Row<&S::secrets>           ("secrets",           P::kSecrets, "mounts", F, &FileObjects<&S::secrets, &Stack::secrets>),
 };
 // clang-format on
 
@@ -374,26 +380,26 @@ using D = DefParseAs;
 
 // clang-format off
 constexpr DefKey<NetworkDef> kNetworkKeys[] = {
-    {"driver",      D::kString,   &NetworkDef::driver},
-    {"driver_opts", D::kMap,      &NetworkDef::driver_opts},
-    {"enable_ipv6", D::kBool,     &NetworkDef::enable_ipv6},
-    {"external",    D::kExternal, &NetworkDef::external},
-    {"internal",    D::kBool,     &NetworkDef::internal},
-    {"labels",      D::kMap,      &NetworkDef::labels},
-    {"name",        D::kString,   &NetworkDef::name},
+    {"driver",      D::kString,   &NetworkDef::driver,      C("network_drivers")},
+    {"driver_opts", D::kMap,      &NetworkDef::driver_opts, C("network_drivers")},
+    {"enable_ipv6", D::kBool,     &NetworkDef::enable_ipv6, H},
+    {"external",    D::kExternal, &NetworkDef::external,    H},
+    {"internal",    D::kBool,     &NetworkDef::internal,    H},
+    {"labels",      D::kMap,      &NetworkDef::labels,      H},
+    {"name",        D::kString,   &NetworkDef::name,        H},
 };
 constexpr DefKey<VolumeDef> kVolumeKeys[] = {
-    {"driver",      D::kString,   &VolumeDef::driver},
-    {"driver_opts", D::kMap,      &VolumeDef::driver_opts},
-    {"external",    D::kExternal, &VolumeDef::external},
-    {"labels",      D::kMap,      &VolumeDef::labels},
-    {"name",        D::kString,   &VolumeDef::name},
+    {"driver",      D::kString,   &VolumeDef::driver,      C("volume_drivers")},
+    {"driver_opts", D::kMap,      &VolumeDef::driver_opts, C("volume_drivers host_binds host_binds_rw host_root podman_socket")},
+    {"external",    D::kExternal, &VolumeDef::external,    C("shared_volumes")},
+    {"labels",      D::kMap,      &VolumeDef::labels,      H},
+    {"name",        D::kString,   &VolumeDef::name,        C("shared_volumes")},
 };
 // Configs and secrets.
 constexpr DefKey<FileObjectDef> kFileObjectKeys[] = {
-    {"external",    D::kExternal, &FileObjectDef::external},
-    {"file",        D::kFile,     &FileObjectDef::file},
-    {"name",        D::kString,   &FileObjectDef::name},
+    {"external",    D::kExternal, &FileObjectDef::external, H},
+    {"file",        D::kFile,     &FileObjectDef::file,     F},
+    {"name",        D::kString,   &FileObjectDef::name,     H},
 };
 // clang-format on
 static_assert(SortedUnique(kNetworkKeys) && SortedUnique(kVolumeKeys) && SortedUnique(kFileObjectKeys),
@@ -402,6 +408,16 @@ static_assert(SortedUnique(kNetworkKeys) && SortedUnique(kVolumeKeys) && SortedU
 }  // namespace
 
 std::span<const ServiceKey> ServiceKeys() { return kServiceKeys; }
+
+std::string_view ToString(PolicyClass c) {
+  switch (c) {
+    case PolicyClass::kUnclassified: return "unclassified";
+    case PolicyClass::kHarmless: return "harmless";
+    case PolicyClass::kChecked: return "checked";
+    case PolicyClass::kRepoFiles: return "repository files";
+  }
+  return "?";
+}
 
 const ServiceKey* FindServiceKey(std::string_view key) {
   auto it = std::lower_bound(kByKey.begin(), kByKey.end(), key,

@@ -55,6 +55,24 @@ enum class ParseAs : std::uint8_t {
   kSecrets,
 };
 
+// How the stack policy (core/policy.cpp) treats a key: every row of every table has one, and
+// docs/security.md lists them (tests/unit/core/policy_keys_test.cpp checks both). A stack's
+// author is not trusted with the host: a key that can reach it is checked value by value.
+enum class PolicyClass : std::uint8_t {
+  kUnclassified,  // no row may keep it: a new key must say how the policy treats it
+  kHarmless,      // stays inside the container and the stack's own resources
+  kChecked,       // each value checked; `rules` names the allowances that can permit it
+  kRepoFiles,     // a path resolved with symlinks, kept inside the repository or secrets dir
+};
+std::string_view ToString(PolicyClass c);
+
+// A row's policy column: the class and, for kChecked, the rule names (space-separated, as in
+// config::kPolicyRules) that a refusal of this key can name.
+struct KeyPolicy {
+  PolicyClass cls = PolicyClass::kUnclassified;
+  std::string_view rules = {};
+};
+
 // The Service member a plain row fills; monostate for structures.
 using ServiceField =
     std::variant<std::monostate, std::string Service::*, bool Service::*, std::optional<bool> Service::*,
@@ -78,7 +96,7 @@ struct ServiceKey {
   // setting (the row's comment says why). tests/unit/reconcile/spec_keys_test.cpp changes each
   // key and checks that exactly these fields change.
   std::string_view spec = {};
-  // Room for a later column: the policy class core/policy.cpp checks the key under.
+  KeyPolicy policy = {};
 };
 
 // Every service key podcd accepts (in no significant order: the canonical form is sorted).
@@ -103,6 +121,7 @@ struct DefKey {
   std::string_view key;
   DefParseAs parse;
   DefField<Def> field;  // also the member of the definition's canonical object
+  KeyPolicy policy = {};
 };
 
 // Sorted by key: the canonical object of a definition lists its fields in this order.

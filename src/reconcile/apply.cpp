@@ -94,6 +94,7 @@ class StackRun {
   void RollBack(Change& change, const StackVerdict& verdict);
   Expected<void> RunStep(const Step& step, Progress& progress);
   Expected<std::string> CreateNew(const Step& step, const Progress& progress);
+  std::optional<Error> RecheckBinds(const std::string& service, const podman::ContainerSpec& spec) const;
   enum class Leftover { kRemoved, kKept, kNotYet };
   Leftover RemoveLeftover(const ServiceJob& s, const std::string& name);
   // An owner whose namespaces other services join, replaced with those joiners as one group.
@@ -294,6 +295,20 @@ podman::NetworkAttachment WithName(podman::NetworkAttachment net, const std::str
   return net;
 }
 
+// The binds of a container about to be created, resolved now: the plan checked them when the
+// stack was loaded, but a directory a container writes can turn a source into a symlink since.
+std::optional<Error> StackRun::RecheckBinds(const std::string& service,
+                                            const podman::ContainerSpec& spec) const {
+  if (!job_.bind_guard || !job_.bind_guard->settings.resolve) return std::nullopt;
+  const core::BindGuard& guard = *job_.bind_guard;
+  for (const auto& b : spec.binds) {
+    const bool read_only = std::find(b.options.begin(), b.options.end(), "ro") != b.options.end();
+    if (auto v = core::CheckBindNow(guard, service, b.source, guard.settings.resolve(b.source), read_only))
+      return Error{ErrorCode::kPermissionDenied, v->reason, "stack " + job_.name};
+  }
+  return std::nullopt;
+}
+
 // The new container of a plan's member: its spec, under the temporary name (unlisted: without
 // its aliases), joining the new owner's namespaces by id where it joined the owner by name.
 Expected<std::string> StackRun::CreateNew(const Step& step, const Progress& progress) {
@@ -310,6 +325,7 @@ Expected<std::string> StackRun::CreateNew(const Step& step, const Progress& prog
       if (*mode == by_name) *mode = "container:" + progress.new_ids[0];
     }
   }
+  if (auto refused = RecheckBinds(s.name, spec)) return std::unexpected(*refused);
   auto created = Write(rt_.Create(spec));
   // Podman holds the name from the start of a create, before it lists the container: a
   // create still on its way is waited for (up to ~5 s).

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/plan.hpp"
+#include "core/policy.hpp"
 #include "podman/client.hpp"
 #include "podman/spec.hpp"
 #include "reconcile/outcome.hpp"
@@ -61,6 +62,10 @@ struct StackJob {
   // redeploy-and-update: pull every image (policy always) and recreate the services whose
   // image id changed, even when their fingerprint did not.
   bool update_images = false;
+  // Each bind is checked again right before its container is created, resolved then (a source
+  // may have become a symlink since the plan). Unset: not checked (the applier's unit tests).
+  // The guard's settings.resolve resolves them.
+  std::optional<core::BindGuard> bind_guard = std::nullopt;
 };
 
 struct GateOptions {

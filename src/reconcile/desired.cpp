@@ -100,6 +100,12 @@ std::vector<LoadedStack> LoadAll(const std::vector<compose::StackDir>& dirs, con
 
 }  // namespace
 
+std::string ResolveHostPath(const std::string& path) {
+  std::error_code ec;
+  fs::path resolved = fs::weakly_canonical(fs::path(path), ec);
+  return (ec ? fs::path(path) : resolved).lexically_normal().string();
+}
+
 const core::DesiredStack* DesiredState::Find(std::string_view stack) const {
   for (const auto& s : stacks) {
     if (s.name == stack) return &s;
@@ -125,14 +131,21 @@ Expected<DesiredState> LoadDesired(const config::Config& config) {
     auto shared = std::make_shared<Guarded<git::IgnoreRules>>(std::move(*rules));
     opts.is_ignored = [shared](std::string_view rel) { return shared->Lock()->IsIgnored(rel); };
   }
-  core::PolicySettings policy{config.policy.allowed_bind_roots, config.policy.allow, config.podman.socket};
+  core::PolicySettings policy{config.policy.allowed_bind_roots, config.policy.allow, config.podman.socket,
+                              &ResolveHostPath};
+  const std::vector<std::string> inside = {ResolveHostPath(root.string()),
+                                           ResolveHostPath(opts.secrets_dir.string())};
 
   DesiredState out;
   for (const auto& [name, err] : found->errors) {
     out.stacks.push_back({name, core::StackStatus::kInvalid, {err.What()}, {}, {}});
   }
   for (auto& one : LoadAll(found->stacks, opts, policy)) {
-    if (one.model) out.models.emplace(one.desired.name, std::move(*one.model));
+    if (one.model) {
+      out.bind_guards.emplace(one.desired.name,
+                              core::MakeBindGuard(one.model->dir, one.model->name, inside, policy));
+      out.models.emplace(one.desired.name, std::move(*one.model));
+    }
     out.stacks.push_back(std::move(one.desired));
   }
   return out;

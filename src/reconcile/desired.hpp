@@ -9,6 +9,7 @@
 #include "config/config.hpp"
 #include "core/model.hpp"
 #include "core/plan.hpp"
+#include "core/policy.hpp"
 #include "util/error.hpp"
 
 namespace podcd::reconcile {
@@ -16,6 +17,8 @@ namespace podcd::reconcile {
 struct DesiredState {
   std::vector<core::DesiredStack> stacks;     // for Plan(); invalid and refused ones included
   std::map<std::string, core::Stack> models;  // loaded stacks (status kOk) by name
+  // What the applier re-checks of each loaded stack's binds right before a create.
+  std::map<std::string, core::BindGuard> bind_guards;
 
   [[nodiscard]] const core::DesiredStack* Find(std::string_view stack) const;
 };
@@ -23,5 +26,9 @@ struct DesiredState {
 // Reads <repo.path>/<repo.services_dir>. A missing services directory is an error; a bad stack
 // is not (it is reported as invalid and the others proceed).
 Expected<DesiredState> LoadDesired(const config::Config& config);
+
+// A host path with its symlinks resolved as this process sees the file system now (the
+// policy's core::ResolveFn); a path that cannot be resolved stays as written, normalised.
+std::string ResolveHostPath(const std::string& path);
 
 }  // namespace podcd::reconcile

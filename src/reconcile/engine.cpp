@@ -271,6 +271,8 @@ void Engine::Prepare(const Selection& selection, const Snapshot& snap, bool upda
       continue;
     }
     job->update_images = update_images;
+    if (auto g = snap.desired.bind_guards.find(sp.name); g != snap.desired.bind_guards.end())
+      job->bind_guard = g->second;
     for (const auto& r : sp.reasons) ctx.Log("[" + sp.name + "] plan: " + r);
     if (c.kind == StackChoice::Kind::kSkip) {
       ctx.Log("stack " + sp.name + " is podcd's own (self.stack) and " + c.reason +

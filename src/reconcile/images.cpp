@@ -49,9 +49,21 @@ bool StackImages::PullOnce(const std::string& image, podman::PullPolicy policy, 
 // The images a built service builds from, pulled, as one key: "image=id" lines, hashed.
 bool StackImages::BaseImagesKey(const ServiceJob& s, podman::PullPolicy policy, std::string& key,
                                 std::string& reason) {
-  const auto file = std::filesystem::path(s.build->context_dir) /
-                    (s.build->dockerfile.empty() ? "Containerfile" : s.build->dockerfile);
-  auto text = ReadFile(file, 1u << 20);
+  namespace fs = std::filesystem;
+  const fs::path context = s.build->context_dir;
+  const fs::path file = context / (s.build->dockerfile.empty() ? "Containerfile" : s.build->dockerfile);
+  // The loader refused a Containerfile that resolves out of its context; it is read as root, so
+  // the check is made again here, right before the read (only the path is ever named).
+  std::error_code ec;
+  std::error_code context_ec;
+  const fs::path real = fs::weakly_canonical(file, ec);
+  const fs::path real_context = fs::weakly_canonical(context, context_ec);
+  const fs::path rel = real.lexically_relative(real_context);
+  if (ec || context_ec || rel.empty() || *rel.begin() == "..") {
+    reason = "service " + s.name + ": " + file.string() + " resolves out of its build context: not read";
+    return false;
+  }
+  auto text = ReadFile(real, 1u << 20);
   if (!text) {
     reason = "service " + s.name + ": " + text.error().What();
     return false;

@@ -144,6 +144,8 @@ class Updater {
       result_.reason = job.error().What();
       return;
     }
+    if (auto g = snap.desired.bind_guards.find(h_.stack); g != snap.desired.bind_guards.end())
+      job->bind_guard = g->second;
     reconcile::ServiceJob* podcd = reconcile::ServiceOfContainer(*job, h_.container);
     if (podcd == nullptr && restarts > 0) {
       for (auto& s : job->services) {

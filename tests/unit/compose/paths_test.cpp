@@ -119,3 +119,24 @@ TEST_CASE("a stack's .env that is a symlink out of the repository is refused") {
   auto err = repo.Errors("p", "services: {a: {image: x}}\n");
   CHECK(Contains(err, "services/p/.env: \".env\" resolves through a symlink to /etc/passwd"));
 }
+
+TEST_CASE("a Containerfile that is a symlink out of its build context is refused, naming only its path") {
+  Repo repo;
+  repo.tmp.Write("shadow", "root:$6$SECRET-HASH-CANARY:19000:0:99999:7:::\n");
+  repo.Write("services/b/app/main.c", "int main(){}\n");
+  fs::create_symlink(repo.tmp.path() / "shadow", repo.Root() / "services/b/app/Containerfile");
+  const std::string compose = "services: {a: {build: ./app}}\n";
+  auto err = repo.Errors("b", compose);
+  CHECK(Contains(
+      err, "Containerfile in the build context services/b/app is not a regular file inside the context"));
+  CHECK(!Contains(err, "CANARY"));
+  // Named explicitly, and through a directory symlink: the same.
+  fs::remove(repo.Root() / "services/b/app/Containerfile");
+  repo.Write("services/b/app/Containerfile", "FROM alpine\n");
+  fs::create_symlink(repo.tmp.path() / "shadow", repo.Root() / "services/b/app/Evil");
+  err = repo.Errors("b", "services: {a: {build: {context: ./app, dockerfile: Evil}}}\n");
+  CHECK(Contains(err, "Evil in the build context services/b/app is not a regular file inside the context"));
+  // A symlink that stays in the context is followed.
+  fs::create_symlink("Containerfile", repo.Root() / "services/b/app/Linked");
+  repo.Ok("b", "services: {a: {build: {context: ./app, dockerfile: Linked}}}\n");
+}

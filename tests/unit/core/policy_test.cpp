@@ -107,7 +107,8 @@ TEST_CASE("every rule is refused by default and allowed per stack") {
 TEST_CASE("allowed bind roots admit host paths below them only") {
   Service s;
   s.image = "x";
-  s.volumes = {HostBind("/srv/data/app"), HostBind("/srv/database"), HostBind("/srv/data")};
+  // Read-only: a writable bind below an allowed root needs host_binds_rw (policy_allow_list_test).
+  s.volumes = {HostBind("/srv/data/app", true), HostBind("/srv/database", true), HostBind("/srv/data", true)};
   PolicySettings p;
   p.allowed_bind_roots = {"/srv/data/"};
   auto v = CheckPolicy(OneService(s), p);
@@ -120,6 +121,7 @@ TEST_CASE("a local volume that binds a host path is checked like a bind") {
   st.name = st.dir = "web";
   VolumeDef d;
   d.driver_opts = {{"type", "none"}, {"o", "bind"}, {"device", "/"}};
+  d.name = "web_root";  // the loader's default name (another name is shared_volumes)
   st.volumes["root"] = d;
   Service s;
   s.name = "app";
@@ -149,9 +151,12 @@ TEST_CASE("all violations of all services are reported") {
 }
 
 TEST_CASE("core's rule names are exactly the configuration's") {
-  std::set<std::string_view> core_rules = {kRulePrivileged, kRuleHostNamespaces, kRuleCapSysAdmin,
-                                           kRuleDevices,    kRulePodmanSocket,   kRuleHostBinds,
-                                           kRuleUnconfined, kRuleHostRoot};
+  std::set<std::string_view> core_rules = {
+      kRulePrivileged,    kRuleHostNamespaces, kRuleCapSysAdmin, kRuleDevices,
+      kRulePodmanSocket,  kRuleHostBinds,      kRuleUnconfined,  kRuleHostRoot,
+      kRuleCapabilities,  kRuleJoinContainers, kRuleSecurityOpt, kRuleHostBindsRw,
+      kRuleVolumeDrivers, kRuleNetworkDrivers, kRuleSysctls,     kRuleSharedVolumes};
+  CHECK(core_rules == std::set<std::string_view>(std::begin(kAllRules), std::end(kAllRules)));
   std::set<std::string_view> config_rules(std::begin(podcd::config::kPolicyRules),
                                           std::end(podcd::config::kPolicyRules));
   CHECK(core_rules == config_rules);
@@ -160,12 +165,12 @@ TEST_CASE("core's rule names are exactly the configuration's") {
 TEST_CASE("the configured Podman socket is refused wherever it lives") {
   Service s;
   s.image = "x";
-  s.volumes = {HostBind("/srv/sock/api.sock")};
+  s.volumes = {HostBind("/srv/sock/api.sock", true)};  // read-only: a writable one needs host_binds_rw
   PolicySettings p;
   p.allowed_bind_roots = {"/srv"};
   CHECK(CheckPolicy(OneService(s), p).empty());
   p.podman_socket = "unix:///srv/sock/api.sock";
   CHECK(Rules(CheckPolicy(OneService(s), p)) == std::vector<std::string>{"podman_socket"});
-  s.volumes = {HostBind("/srv/sock")};
+  s.volumes = {HostBind("/srv/sock", true)};
   CHECK(Rules(CheckPolicy(OneService(s), p)) == std::vector<std::string>{"podman_socket"});
 }

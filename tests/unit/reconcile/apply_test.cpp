@@ -885,3 +885,35 @@ TEST_CASE("redeploy-and-update rebuilds a built service only when an image it is
   REQUIRE(plain.ok);
   CHECK(h.rt.calls.empty());
 }
+
+TEST_CASE(
+    "a bind that became a symlink out of the repository after the plan is refused right before create") {
+  Harness h;
+  auto s = Job("web", "site", core::Action::kCreate);
+  s.spec.binds = {{"/repo/services/web/data", "/data", {"rw"}}, {"/etc/localtime", "/etc/localtime", {"ro"}}};
+  StackJob job{"web", {s}, {}, {}, {}, false};
+  core::PolicySettings p;
+  p.allowed_bind_roots = {"/etc/localtime"};
+  std::string data_now = "/repo/services/web/data";
+  p.resolve = [&data_now](const std::string& path) {
+    return path == "/repo/services/web/data" ? data_now : path;
+  };
+  job.bind_guard = core::MakeBindGuard("web", "web", {"/repo"}, p);
+  SECTION("still a directory of the repository: created") {
+    auto r = h.Apply(job);
+    INFO(h.Log());
+    CHECK(r.ok);
+    CHECK(h.rt.ByName("web_site_1"));
+  }
+  SECTION("now a symlink to /etc: refused, nothing created") {
+    data_now = "/etc";
+    auto r = h.Apply(job);
+    INFO(h.Log());
+    CHECK_FALSE(r.ok);
+    CHECK(r.reason.find("service site: volumes: /repo/services/web/data is refused by policy") !=
+          std::string::npos);
+    CHECK(r.reason.find("allow rule host_binds for stack web") != std::string::npos);
+    CHECK(h.rt.IndexOf("create web_site_1") == -1);
+    CHECK(!h.rt.ByName("web_site_1"));
+  }
+}

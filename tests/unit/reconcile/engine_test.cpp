@@ -206,3 +206,28 @@ TEST_CASE("engine: an invalid stack is reported and fails the run; the others st
   CHECK(rec.Stack("bad")->outcome == "invalid");
   CHECK(rec.Stack("web")->outcome == "updated");
 }
+
+TEST_CASE("engine: a host bind is resolved with its symlinks on the host when the stack is checked") {
+  test::TempDir host;
+  std::filesystem::create_directories(host / "data/app");
+  Rig rig("policy: {allowed_bind_roots: [" + (host / "data").string() + "]}\n");
+  rig.dir.Write("repo/services/web/compose.yml",
+                "services:\n  site:\n    image: localhost/bb:1\n    volumes: [\"" +
+                    (host / "data/app").string() + ":/app:ro\"]\n");
+  Record ok;
+  REQUIRE(rig.Run(ok, {"web"}));
+  REQUIRE(ok.Stack("web"));
+  CHECK(ok.Stack("web")->outcome == "updated");
+  // The same path, now a symlink to /etc (what a container that writes the root could make).
+  std::filesystem::remove_all(host / "data/app");
+  std::filesystem::create_symlink("/etc", host / "data/app");
+  rig.dir.Write("repo/services/web/compose.yml",
+                "services:\n  site:\n    image: localhost/bb:1\n    volumes: [\"" +
+                    (host / "data/app").string() + ":/app2:ro\"]\n");
+  Record refused;
+  static_cast<void>(rig.Run(refused, {"web"}));
+  REQUIRE(refused.Stack("web"));
+  CHECK(refused.Stack("web")->outcome == "refused");
+  CHECK(refused.Stack("web")->reason.find("it resolves to /etc") != std::string::npos);
+  CHECK(refused.Stack("web")->reason.find("allow rule host_binds for stack web") != std::string::npos);
+}
