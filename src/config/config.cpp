@@ -248,6 +248,12 @@ const std::vector<KeySpec>& Table() {
       Int("webhook.delivery_ids", "10000", {"PODCD_WEBHOOK_DELIVERY_IDS"},
           "how many X-GitHub-Delivery ids are remembered (24 h at most) to answer duplicates", 1, 10'000'000,
           [](Config& c) -> std::int64_t& { return c.webhook.delivery_ids; }),
+      Int("webhook.max_connections", "1024", {"PODCD_WEBHOOK_MAX_CONNECTIONS"},
+          "open connections at most; more are closed as they arrive", 1, 1'000'000,
+          [](Config& c) -> std::int64_t& { return c.webhook.max_connections; }),
+      Int("webhook.max_connections_per_address", "64", {"PODCD_WEBHOOK_MAX_CONNECTIONS_PER_ADDRESS"},
+          "open connections at most from one client address (IPv6: one /64; trusted proxies: no limit)", 1,
+          1'000'000, [](Config& c) -> std::int64_t& { return c.webhook.max_connections_per_address; }),
       Str("repo.path", "", {"PODCD_REPO_PATH"},
           "work tree of the environment repository (default <state_dir>/repo when repo.url is set)",
           [](Config& c) -> std::string& { return c.repo.path; }),
@@ -703,6 +709,9 @@ std::vector<std::string> KeepRestartOnly(Config& fresh, const Config& running) {
        "webhook.auth_failures_per_minute");
   keep(fresh.webhook.request_timeout, running.webhook.request_timeout, "webhook.request_timeout");
   keep(fresh.webhook.delivery_ids, running.webhook.delivery_ids, "webhook.delivery_ids");
+  keep(fresh.webhook.max_connections, running.webhook.max_connections, "webhook.max_connections");
+  keep(fresh.webhook.max_connections_per_address, running.webhook.max_connections_per_address,
+       "webhook.max_connections_per_address");
   keep(fresh.queue_limit, running.queue_limit, "queue_limit");
   keep(fresh.trusted_proxies, running.trusted_proxies, "trusted_proxies");
   return kept;
