@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for FUZZ_SECONDS
-# (default 60). Exits non-zero on any finding.
+# (default 60). Exits non-zero on any finding. Ten targets (tests/fuzz/*_fuzz.cpp): at the
+# default that is ten minutes, which CI spends (.ci/run); FUZZ_SECONDS=1800 for a campaign.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build-fuzz}

@@ -90,8 +90,8 @@ Error QueueError(const Error& e) {
 }
 
 // The names of what the server keeps on a Pistache connection (Tcp::Peer data).
-const std::string kConnectionKey = "podcd.connection";
-const std::string kForwardedKey = "podcd.forwarded";
+const std::string kConnectionKey = "podcd.conn";  // short enough for no allocation per lookup
+const std::string kForwardedKey = "podcd.xff";
 // A delivery that was answered "ignored" is remembered under this in place of a deployment id.
 constexpr std::string_view kIgnoredDelivery = "ignored";
 
