@@ -38,6 +38,10 @@ struct KeySpec {
 
 std::string Quoted(std::string_view v) { return "\"" + std::string(v) + "\""; }
 
+// A mapping key as the key path spells it. A key that is no scalar (a "? " complex key, a null)
+// cannot name a setting: it becomes an unknown key, not a yaml-cpp exception.
+std::string KeyName(const YAML::Node& key) { return key.IsScalar() ? key.Scalar() : std::string("?"); }
+
 KeySpec Str(std::string_view key, std::string_view def, std::vector<std::string_view> env,
             std::string_view help, const std::function<std::string&(Config&)>& field) {
   return {key,
@@ -470,7 +474,7 @@ struct Loader {
           return;
         }
         for (auto it = node.begin(); it != node.end(); ++it) {
-          ApplyNode(it->first, it->second, path + "." + it->first.as<std::string>(), file);
+          ApplyNode(it->first, it->second, path + "." + KeyName(it->first), file);
         }
         return;
       }
@@ -546,7 +550,7 @@ struct Loader {
       return;
     }
     for (auto it = root->begin(); it != root->end(); ++it) {
-      ApplyNode(it->first, it->second, it->first.as<std::string>(), display);
+      ApplyNode(it->first, it->second, KeyName(it->first), display);
     }
   }
 
