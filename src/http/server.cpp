@@ -188,10 +188,13 @@ struct Server::Impl {
   std::unique_ptr<DeferredAnswers> own_answers;  // when the caller gave none
   Guarded<AuthFailureLimiter> limiter;
   const ClientResolver clients;
-  // Without trusted proxies X-Forwarded-For is never read; with them, an unreadable header block
-  // counts as a request from the peer itself.
+  // Without trusted proxies X-Forwarded-For is never read. A trusted proxy's request whose header
+  // block could not be read (folded lines, a request pipelined behind another in one read) is
+  // from nobody in particular: never the proxy's own (loopback) address.
   std::string ClientOf(const Exchange& x) const {
-    return clients.ClientOf(x.req.address().host(), x.forwarded.value_or(std::vector<std::string>{}));
+    const std::string peer = x.req.address().host();
+    if (!x.forwarded && clients.HasTrustedProxies() && clients.Trusted(peer)) return "unknown";
+    return clients.ClientOf(peer, x.forwarded.value_or(std::vector<std::string>{}));
   }
   std::shared_ptr<Guarded<ConnectionTable>> connections;
   void Connected(Pistache::Tcp::Peer& peer);

@@ -321,7 +321,8 @@ void ForwardedForScanner::Feed(std::string_view bytes) {
   block_.append(bytes.substr(0, max_ + 4 - std::min(block_.size(), max_ + 4)));
   auto end = block_.find("\r\n\r\n", searched);
   if (end == std::string::npos) {
-    if (block_.size() > max_) {
+    // Given up only once the bound is held and no end is in it: the same whatever the pieces.
+    if (block_.size() >= max_ + 4) {
       broken_ = complete_ = true;
       block_.clear();
     }
