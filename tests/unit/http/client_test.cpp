@@ -212,3 +212,20 @@ TEST_CASE("every delivery id has a key the store keeps") {
   }
   CHECK(DeliveryKey("a b") != DeliveryKey("a  b"));
 }
+
+TEST_CASE("a header block that ends right at the scanner's bound is read, whatever the pieces") {
+  // Found by the forwarded fuzzer: byte by byte, the block was given up before its end arrived.
+  std::string block = "GET / HTTP/1.1\r\nX-Forwarded-For: 203.0.113.9\r\nX-Pad: ";
+  block += std::string(100 + 4 - block.size() - 4, 'p') + "\r\n\r\n";
+  REQUIRE(block.size() == 104);
+  ForwardedForScanner whole(100);
+  whole.Feed(block);
+  ForwardedForScanner bytes(100);
+  for (char c : block) bytes.Feed(std::string_view(&c, 1));
+  CHECK(whole.Lines() == Lines{"203.0.113.9"});
+  CHECK(bytes.Lines() == whole.Lines());
+  ForwardedForScanner longer(100);
+  longer.Feed(block.substr(0, 50) + "x" + block.substr(50));  // one byte past the bound
+  CHECK(longer.Complete());
+  CHECK_FALSE(longer.Lines());
+}
