@@ -244,8 +244,9 @@ const std::vector<KeySpec>& Table() {
           "largest request header block accepted", 1024, std::int64_t{1} << 20,
           [](Config& c) -> std::int64_t& { return c.webhook.max_header_bytes; }),
       Int("webhook.auth_failures_per_minute", "10", {"PODCD_WEBHOOK_AUTH_FAILURES_PER_MINUTE"},
-          "failed authentications allowed per client address per minute before 429", 1, 1'000'000,
-          [](Config& c) -> std::int64_t& { return c.webhook.auth_failures_per_minute; }),
+          "failed authentications allowed per client address per minute; later failures get 429 (a correct "
+          "signature never does)",
+          1, 1'000'000, [](Config& c) -> std::int64_t& { return c.webhook.auth_failures_per_minute; }),
       Dur("webhook.request_timeout", "10s", {"PODCD_WEBHOOK_REQUEST_TIMEOUT"},
           "a client slower than this to send its request is disconnected",
           [](Config& c) -> Millis& { return c.webhook.request_timeout; }),
