@@ -32,14 +32,24 @@ void Check(bool ok, const char* what, std::string_view detail = {}) {
   }
 }
 
-const std::filesystem::path& Dir() {
-  static const std::filesystem::path dir = [] {
+// A scratch directory of this process, removed when it exits.
+struct ScratchDir {
+  ScratchDir() {
     // tmpfs where there is one: the store syncs what it writes, which on a disk is most of the time.
     char tmpl[] = "/dev/shm/podcd-state-fuzz-XXXXXX";
     if (!std::filesystem::is_directory("/dev/shm")) std::strcpy(tmpl, "/tmp/podcd-state-fuzz-XXXXXX");
-    return std::filesystem::path(mkdtemp(tmpl));
-  }();
-  return dir;
+    path = mkdtemp(tmpl);
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path, ec);
+  }
+  std::filesystem::path path;
+};
+
+const std::filesystem::path& Dir() {
+  static const ScratchDir dir;
+  return dir.path;
 }
 
 void Records(std::string_view in) {
