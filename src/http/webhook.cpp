@@ -269,6 +269,7 @@ std::string ClientResolver::ClientOf(std::string_view peer,
 }
 
 std::string LimiterKey(std::string_view client) {
+  if (client.find(':') == std::string_view::npos) return std::string(client);  // IPv4, as ClientOf writes it
   auto a = ip::ParseAddress(client);
   if (!a || !a->v6) return std::string(client);
   std::fill(a->bytes.begin() + 8, a->bytes.end(), 0);
