@@ -318,7 +318,7 @@ void Server::Impl::Reply(Http::ResponseWriter& w, std::string_view route, const 
 void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
   ++in_flight;
   Exchange x{req, w, kUnknownRoute, {}, LinkOf(req), std::nullopt};
-  if (auto peer = w.getPeer()) {
+  if (auto peer = clients.HasTrustedProxies() ? w.getPeer() : nullptr) {
     if (auto scanner = std::static_pointer_cast<ForwardedForScanner>(peer->tryGetData(kForwardedKey))) {
       x.forwarded = scanner->Lines();
       scanner->Reset();
@@ -566,6 +566,7 @@ void Server::Impl::Disconnected(Pistache::Tcp::Peer& peer) {
 
 bool Server::Impl::Receiving(std::string_view bytes, Pistache::Tcp::Peer& peer) {
   if (!peer.tryGetData(kConnectionKey)) return false;  // refused: nothing it sends is read
+  if (!clients.HasTrustedProxies()) return true;
   if (auto scanner = std::static_pointer_cast<ForwardedForScanner>(peer.tryGetData(kForwardedKey)))
     scanner->Feed(bytes);
   return true;
@@ -575,6 +576,7 @@ bool Server::Impl::Receiving(std::string_view bytes, Pistache::Tcp::Peer& peer) 
 // handler: the scanner starts over with it, or the next request would get these lines. A
 // complete header block leaves Pistache's request with headers until it starts over.
 void Server::Impl::Received(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+  if (!clients.HasTrustedProxies()) return;
   auto scanner = std::static_pointer_cast<ForwardedForScanner>(peer->tryGetData(kForwardedKey));
   if (!scanner || !scanner->Complete()) return;
   const auto& request = Http::Handler::getParser(peer)->request;
