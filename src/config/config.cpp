@@ -39,6 +39,10 @@ struct KeySpec {
 
 std::string Quoted(std::string_view v) { return "\"" + std::string(v) + "\""; }
 
+// A mapping key as the key path spells it. A key that is no scalar (a "? " complex key, a null)
+// cannot name a setting: it becomes an unknown key, not a yaml-cpp exception.
+std::string KeyName(const YAML::Node& key) { return key.IsScalar() ? key.Scalar() : std::string("?"); }
+
 KeySpec Str(std::string_view key, std::string_view def, std::vector<std::string_view> env,
             std::string_view help, const std::function<std::string&(Config&)>& field) {
   return {key,
@@ -241,14 +245,21 @@ const std::vector<KeySpec>& Table() {
           "largest request header block accepted", 1024, std::int64_t{1} << 20,
           [](Config& c) -> std::int64_t& { return c.webhook.max_header_bytes; }),
       Int("webhook.auth_failures_per_minute", "10", {"PODCD_WEBHOOK_AUTH_FAILURES_PER_MINUTE"},
-          "failed authentications allowed per client address per minute before 429", 1, 1'000'000,
-          [](Config& c) -> std::int64_t& { return c.webhook.auth_failures_per_minute; }),
+          "failed authentications allowed per client address per minute; later failures get 429 (a correct "
+          "signature never does)",
+          1, 1'000'000, [](Config& c) -> std::int64_t& { return c.webhook.auth_failures_per_minute; }),
       Dur("webhook.request_timeout", "10s", {"PODCD_WEBHOOK_REQUEST_TIMEOUT"},
           "a client slower than this to send its request is disconnected",
           [](Config& c) -> Millis& { return c.webhook.request_timeout; }),
       Int("webhook.delivery_ids", "10000", {"PODCD_WEBHOOK_DELIVERY_IDS"},
           "how many X-GitHub-Delivery ids are remembered (24 h at most) to answer duplicates", 1, 10'000'000,
           [](Config& c) -> std::int64_t& { return c.webhook.delivery_ids; }),
+      Int("webhook.max_connections", "1024", {"PODCD_WEBHOOK_MAX_CONNECTIONS"},
+          "open connections at most; more are closed as they arrive", 1, 1'000'000,
+          [](Config& c) -> std::int64_t& { return c.webhook.max_connections; }),
+      Int("webhook.max_connections_per_address", "64", {"PODCD_WEBHOOK_MAX_CONNECTIONS_PER_ADDRESS"},
+          "open connections at most from one client address (IPv6: one /64; trusted proxies: no limit)", 1,
+          1'000'000, [](Config& c) -> std::int64_t& { return c.webhook.max_connections_per_address; }),
       Str("repo.path", "", {"PODCD_REPO_PATH"},
           "work tree of the environment repository (default <state_dir>/repo when repo.url is set)",
           [](Config& c) -> std::string& { return c.repo.path; }),
@@ -472,7 +483,7 @@ struct Loader {
           return;
         }
         for (auto it = node.begin(); it != node.end(); ++it) {
-          ApplyNode(it->first, it->second, path + "." + it->first.as<std::string>(), file);
+          ApplyNode(it->first, it->second, path + "." + KeyName(it->first), file);
         }
         return;
       }
@@ -548,7 +559,7 @@ struct Loader {
       return;
     }
     for (auto it = root->begin(); it != root->end(); ++it) {
-      ApplyNode(it->first, it->second, it->first.as<std::string>(), display);
+      ApplyNode(it->first, it->second, KeyName(it->first), display);
     }
   }
 
@@ -713,6 +724,9 @@ std::vector<std::string> KeepRestartOnly(Config& fresh, const Config& running) {
        "webhook.auth_failures_per_minute");
   keep(fresh.webhook.request_timeout, running.webhook.request_timeout, "webhook.request_timeout");
   keep(fresh.webhook.delivery_ids, running.webhook.delivery_ids, "webhook.delivery_ids");
+  keep(fresh.webhook.max_connections, running.webhook.max_connections, "webhook.max_connections");
+  keep(fresh.webhook.max_connections_per_address, running.webhook.max_connections_per_address,
+       "webhook.max_connections_per_address");
   keep(fresh.queue_limit, running.queue_limit, "queue_limit");
   keep(fresh.trusted_proxies, running.trusted_proxies, "trusted_proxies");
   return kept;

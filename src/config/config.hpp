@@ -40,6 +40,8 @@ struct Config {
     std::int64_t auth_failures_per_minute = 0;
     Millis request_timeout{};
     std::int64_t delivery_ids = 0;
+    std::int64_t max_connections = 0;
+    std::int64_t max_connections_per_address = 0;
   } webhook;
   struct Repo {
     std::string path;  // work tree; defaults to <state_dir>/repo when url is set

@@ -3,6 +3,8 @@
 #include <pistache/endpoint.h>
 #include <pistache/http.h>
 #include <pistache/net.h>
+#include <pistache/peer.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <array>
@@ -87,6 +89,31 @@ Error QueueError(const Error& e) {
           e.context};
 }
 
+// The names of what the server keeps on a Pistache connection (Tcp::Peer data).
+const std::string kConnectionKey = "podcd.conn";  // short enough for no allocation per lookup
+const std::string kForwardedKey = "podcd.xff";
+// A delivery that was answered "ignored" is remembered under this in place of a deployment id.
+constexpr std::string_view kIgnoredDelivery = "ignored";
+
+// One admitted connection's place in the ConnectionTable, given back once: when Pistache reports
+// the connection gone, or at the latest when the connection's data is destroyed with it.
+class ConnectionSlot {
+ public:
+  ConnectionSlot(std::shared_ptr<Guarded<ConnectionTable>> table, std::string key)
+      : table_(std::move(table)), key_(std::move(key)) {}
+  ~ConnectionSlot() { Release(); }
+  ConnectionSlot(const ConnectionSlot&) = delete;
+  ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+  void Release() {
+    if (!released_.exchange(true)) table_->Lock()->Close(key_);
+  }
+
+ private:
+  std::shared_ptr<Guarded<ConnectionTable>> table_;
+  std::string key_;
+  std::atomic<bool> released_{false};
+};
+
 // Who may call a route.
 enum class Access {
   kAnyone,
@@ -107,6 +134,8 @@ ServerOptions OptionsFromConfig(const config::Config& c) {
   o.auth_failures_per_minute = c.webhook.auth_failures_per_minute;
   o.request_timeout = c.webhook.request_timeout;
   o.trusted_proxies = c.trusted_proxies;
+  o.max_connections = static_cast<std::size_t>(c.webhook.max_connections);
+  o.max_connections_per_address = static_cast<std::size_t>(c.webhook.max_connections_per_address);
   return o;
 }
 
@@ -122,6 +151,8 @@ struct Server::Impl {
         own_answers(std::move(own)),
         limiter(opt.auth_failures_per_minute),
         clients(opt.trusted_proxies),
+        connections(std::make_shared<Guarded<ConnectionTable>>(
+            ConnectionTable(opt.max_connections, opt.max_connections_per_address))),
         waits(s, opt.max_waiting_requests) {}
 
   // One request being handled: the route is the metrics label, `param` what {stack} or {id} matched.
@@ -131,6 +162,8 @@ struct Server::Impl {
     std::string_view route;
     std::string param;
     Link link;
+    // Every X-Forwarded-For line of the request (with trusted proxies), nullopt when unreadable.
+    std::optional<std::vector<std::string>> forwarded;
   };
   using HandlerFn = void (Impl::*)(Exchange&);
   struct Route {
@@ -155,9 +188,20 @@ struct Server::Impl {
   std::unique_ptr<DeferredAnswers> own_answers;  // when the caller gave none
   Guarded<AuthFailureLimiter> limiter;
   const ClientResolver clients;
-  std::string ClientOf(const Http::Request& req) const {
-    return clients.ClientOf(req.address().host(), HeaderValue(req.headers(), "X-Forwarded-For"));
+  // Without trusted proxies X-Forwarded-For is never read. A trusted proxy's request whose header
+  // block could not be read (folded lines, a request pipelined behind another in one read) is
+  // from nobody in particular: never the proxy's own (loopback) address.
+  std::string ClientOf(const Exchange& x) const {
+    const std::string peer = x.req.address().host();
+    if (!x.forwarded && clients.HasTrustedProxies() && clients.Trusted(peer)) return "unknown";
+    return clients.ClientOf(peer, x.forwarded.value_or(std::vector<std::string>{}));
   }
+  std::shared_ptr<Guarded<ConnectionTable>> connections;
+  void Connected(Pistache::Tcp::Peer& peer);
+  void Disconnected(Pistache::Tcp::Peer& peer);
+  // Before and after Pistache reads a connection's bytes: false drops them (a refused connection).
+  bool Receiving(std::string_view bytes, Pistache::Tcp::Peer& peer);
+  void Received(const std::shared_ptr<Pistache::Tcp::Peer>& peer);
   // Guards no data: it makes the duplicate check, the enqueue and the remembering one step.
   std::mutex trigger_mutex;
 
@@ -191,7 +235,11 @@ struct Server::Impl {
   void GetDeployments(Exchange& x);
   void GetDeployment(Exchange& x);
   void Trigger(Exchange& x, TriggerEndpoint ep);
-  Expected<std::string> EnqueueTrigger(state::Trigger t, const std::string& delivery, bool& duplicate);
+  // The deployment a delivery key already started (or kIgnoredDelivery), else the one queued for
+  // `t`, or with no `t` the key remembered as ignored; `duplicate` tells which.
+  Expected<std::string> EnqueueTrigger(std::optional<state::Trigger> t, const std::string& delivery,
+                                       bool& duplicate);
+  void ReplyDuplicate(Exchange& x, const std::string& first);
 };
 
 // Every route: dispatch, the Allow header of a 405 and the metrics labels read this table.
@@ -206,6 +254,19 @@ const std::array<Server::Impl::Route, 8> Server::Impl::kRoutes = {{
     {Http::Method::Get, "/stacks", Access::kApi, &Impl::GetStacks},
 }};
 
+// Pistache::Http::Handler's onConnection and onInput are private overrides, yet ours must run
+// them (the connection caps see each connection first; every X-Forwarded-For line is read from
+// the bytes before Pistache's parser keeps only the first): they are called by their symbols in
+// libpistache 0.0.5 (Debian 12), whose C++ ABI passes `this` first.
+namespace pistache_private {
+void PistacheOnConnection(Http::Handler* self, const std::shared_ptr<Pistache::Tcp::Peer>& peer) __asm__(
+    "_ZN8Pistache4Http7Handler12onConnectionERKSt10shared_ptrINS_3Tcp4PeerEE");
+void PistacheOnInput(
+    Http::Handler* self, const char* buffer, std::size_t len,
+    const std::shared_ptr<Pistache::Tcp::Peer>&
+        peer) __asm__("_ZN8Pistache4Http7Handler7onInputEPKcmRKSt10shared_ptrINS_3Tcp4PeerEE");
+}  // namespace pistache_private
+
 namespace {
 
 class PistacheHandler final : public Http::Handler {
@@ -214,6 +275,21 @@ class PistacheHandler final : public Http::Handler {
   explicit PistacheHandler(Server::Impl* impl) : impl_(impl) {}
   void onRequest(const Http::Request& req, Http::ResponseWriter w) override {
     impl_->Handle(req, std::move(w));
+  }
+  void onConnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    pistache_private::PistacheOnConnection(this, peer);
+    impl_->Connected(*peer);
+  }
+  void onInput(const char* buffer, std::size_t len,
+               const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    impl_->Received(peer);  // Pistache may have started over since the last read (a timeout)
+    if (!impl_->Receiving(std::string_view(buffer, len), *peer)) return;
+    pistache_private::PistacheOnInput(this, buffer, len, peer);
+    impl_->Received(peer);
+  }
+  void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    impl_->Disconnected(*peer);
+    Http::Handler::onDisconnection(peer);
   }
 
  private:
@@ -241,7 +317,13 @@ void Server::Impl::Reply(Http::ResponseWriter& w, std::string_view route, const 
 
 void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
   ++in_flight;
-  Exchange x{req, w, kUnknownRoute, {}, LinkOf(req)};
+  Exchange x{req, w, kUnknownRoute, {}, LinkOf(req), std::nullopt};
+  if (auto peer = clients.HasTrustedProxies() ? w.getPeer() : nullptr) {
+    if (auto scanner = std::static_pointer_cast<ForwardedForScanner>(peer->tryGetData(kForwardedKey))) {
+      x.forwarded = scanner->Lines();
+      scanner->Reset();
+    }
+  }
   try {
     const Route* route = Resolve(x);
     if (draining) return Reply(x, {503, ShuttingDownBody(), kJsonType, true});
@@ -313,7 +395,7 @@ bool Server::Impl::BodyTooLarge(Exchange& x) {
 }
 
 bool Server::Impl::ApiAllowed(Exchange& x) {
-  const std::string client = ClientOf(x.req);
+  const std::string client = ClientOf(x);
   const std::string token = Credentials().api_token;
   if (token.empty()) {
     if (IsLoopbackAddress(client)) return true;
@@ -322,13 +404,14 @@ bool Server::Impl::ApiAllowed(Exchange& x) {
                    {}});
     return false;
   }
-  if (RateLimited(x, client)) return false;
+  // The token is checked first: the limiter refuses only requests that fail it.
   auto auth = HeaderValue(x.req.headers(), "Authorization");
   constexpr std::string_view kBearer = "Bearer ";
   if (auth && auth->starts_with(kBearer) &&
       TokenEquals(token, std::string_view(*auth).substr(kBearer.size()))) {
     return true;
   }
+  if (RateLimited(x, client)) return false;
   limiter.Lock()->RecordFailure(client, Clock::now());
   log::Warn("API request with a missing or wrong bearer token",
             {{"client", client}, {"path", x.req.resource()}});
@@ -337,10 +420,14 @@ bool Server::Impl::ApiAllowed(Exchange& x) {
   return false;
 }
 
+// Verified first (an HMAC over at most max_body_bytes is cheap): a correctly signed request is
+// always processed, so failures from an address shared with the git host cannot lock it out.
+// The limiter answers only requests that fail.
 bool Server::Impl::SignatureValid(Exchange& x) {
-  const std::string client = ClientOf(x.req);
-  if (RateLimited(x, client) || BodyTooLarge(x)) return false;
+  if (BodyTooLarge(x)) return false;
   if (VerifyTrigger(Credentials().secret, PistacheHeaders(x.req.headers()), x.req.body())) return true;
+  const std::string client = ClientOf(x);
+  if (RateLimited(x, client)) return false;
   limiter.Lock()->RecordFailure(client, Clock::now());
   log::Warn("webhook rejected: invalid or missing signature",
             {{"client", client}, {"path", x.req.resource()}});
@@ -382,6 +469,10 @@ void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
   const TriggerRequest& request = *parsed.request;
   using Kind = Classification::Kind;
   if (request.kind == Kind::kPong) return Reply(x, {200, FlatObject({{"status", "pong"}})});
+  // A delivery answered before is a duplicate whatever the path it is replayed to.
+  const std::string delivery = DeliveryKey(request.delivery);
+  if (auto first = delivery.empty() ? std::nullopt : store.FindDelivery(delivery))
+    return ReplyDuplicate(x, *first);
   const std::string& stack = x.param;
   if (ep == TriggerEndpoint::kRedeployAndUpdate) {
     if (!IsValidStackName(stack)) {
@@ -392,27 +483,29 @@ void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
     if (!catalog.Exists(stack))
       return ReplyError(x, {ErrorCode::kNotFound, "unknown stack \"" + stack + "\"", {}});
   }
-  if (request.kind == Kind::kIgnored) {
-    return Reply(x, {200, FlatObject({{"status", "ignored"}, {"reason", request.reason}})});
-  }
-  state::Trigger t;
-  t.kind = ep == TriggerEndpoint::kDeployAllChanged ? state::TriggerKind::kDeployAllChanged
-                                                    : state::TriggerKind::kRedeployAndUpdate;
-  t.event = request.event;
-  t.delivery_id = request.delivery.substr(0, 200);
-  if (ep == TriggerEndpoint::kDeployAllChanged) {
-    t.all_changed = true;
-  } else {
-    t.stacks = {stack};
-    t.pull = true;
+  std::optional<state::Trigger> t;
+  if (request.kind != Kind::kIgnored) {
+    t.emplace();
+    t->kind = ep == TriggerEndpoint::kDeployAllChanged ? state::TriggerKind::kDeployAllChanged
+                                                       : state::TriggerKind::kRedeployAndUpdate;
+    t->event = request.event;
+    t->delivery_id = request.delivery.substr(0, 200);
+    t->all_changed = ep == TriggerEndpoint::kDeployAllChanged;
+    if (!t->all_changed) {
+      t->stacks = {stack};
+      t->pull = true;
+    }
   }
   bool duplicate = false;
-  auto id = EnqueueTrigger(std::move(t), request.delivery, duplicate);
+  auto id = EnqueueTrigger(std::move(t), delivery, duplicate);
   if (!id) {
     log::Warn("trigger refused", {{"path", x.req.resource()}, {"error", id.error().What()}});
     return ReplyError(x, QueueError(id.error()));
   }
-  if (duplicate) return Reply(x, {200, FlatObject({{"status", "duplicate"}, {"deployment", *id}})});
+  if (duplicate) return ReplyDuplicate(x, *id);
+  if (request.kind == Kind::kIgnored) {
+    return Reply(x, {200, FlatObject({{"status", "ignored"}, {"reason", request.reason}})});
+  }
   log::Info("trigger accepted", {{"path", x.req.resource()},
                                  {"deployment", *id},
                                  {"event", request.event},
@@ -420,9 +513,13 @@ void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
   Accepted(x, *id);
 }
 
-// The deployment a delivery id already started (`duplicate`), or the one queued for `t`.
-Expected<std::string> Server::Impl::EnqueueTrigger(state::Trigger t, const std::string& delivery,
-                                                   bool& duplicate) {
+void Server::Impl::ReplyDuplicate(Exchange& x, const std::string& first) {
+  if (first == kIgnoredDelivery) return Reply(x, {200, FlatObject({{"status", "duplicate"}})});
+  Reply(x, {200, FlatObject({{"status", "duplicate"}, {"deployment", first}})});
+}
+
+Expected<std::string> Server::Impl::EnqueueTrigger(std::optional<state::Trigger> t,
+                                                   const std::string& delivery, bool& duplicate) {
   std::lock_guard lock(trigger_mutex);
   if (!delivery.empty()) {
     if (auto first = store.FindDelivery(delivery)) {
@@ -430,14 +527,60 @@ Expected<std::string> Server::Impl::EnqueueTrigger(state::Trigger t, const std::
       return *first;
     }
   }
-  auto r = queue.Enqueue(std::move(t));
-  if (!r) return std::unexpected(r.error());
+  std::string id(kIgnoredDelivery);
+  if (t) {
+    auto r = queue.Enqueue(std::move(*t));
+    if (!r) return std::unexpected(r.error());
+    id = r->id;
+  }
   if (!delivery.empty()) {
-    if (auto rem = store.RememberDelivery(delivery, r->id); !rem) {
-      log::Warn("delivery id not remembered", {{"deployment", r->id}, {"error", rem.error().What()}});
+    if (auto rem = store.RememberDelivery(delivery, id); !rem) {
+      log::Warn("delivery id not remembered", {{"deployment", id}, {"error", rem.error().What()}});
     }
   }
-  return r->id;
+  return id;
+}
+
+void Server::Impl::Connected(Pistache::Tcp::Peer& peer) {
+  const std::string host = peer.address().host();
+  const std::string key = LimiterKey(clients.ClientOf(host, std::vector<std::string>{}));
+  if (!connections->Lock()->Open(key, clients.Trusted(host))) {
+    // Refused at once, before Pistache reads a byte of it: a 503 for the client to read, then
+    // the end of the connection; Pistache sees it closed and lets it go.
+    peer.putData(kConnectionKey, nullptr);
+    static constexpr std::string_view kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    (void)::send(peer.fd(), kBusy.data(), kBusy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    ::shutdown(peer.fd(), SHUT_RDWR);
+    metrics::Add("podcd_http_connections_refused_total");
+    return;
+  }
+  peer.putData(kConnectionKey, std::make_shared<ConnectionSlot>(connections, key));
+  if (clients.HasTrustedProxies())
+    peer.putData(kForwardedKey, std::make_shared<ForwardedForScanner>(opt.max_header_bytes));
+}
+
+void Server::Impl::Disconnected(Pistache::Tcp::Peer& peer) {
+  if (auto slot = std::static_pointer_cast<ConnectionSlot>(peer.tryGetData(kConnectionKey))) slot->Release();
+}
+
+bool Server::Impl::Receiving(std::string_view bytes, Pistache::Tcp::Peer& peer) {
+  if (!peer.tryGetData(kConnectionKey)) return false;  // refused: nothing it sends is read
+  if (!clients.HasTrustedProxies()) return true;
+  if (auto scanner = std::static_pointer_cast<ForwardedForScanner>(peer.tryGetData(kForwardedKey)))
+    scanner->Feed(bytes);
+  return true;
+}
+
+// Pistache answers some requests itself (413, 400, 408) and starts over without calling the
+// handler: the scanner starts over with it, or the next request would get these lines. A
+// complete header block leaves Pistache's request with headers until it starts over.
+void Server::Impl::Received(const std::shared_ptr<Pistache::Tcp::Peer>& peer) {
+  if (!clients.HasTrustedProxies()) return;
+  auto scanner = std::static_pointer_cast<ForwardedForScanner>(peer->tryGetData(kForwardedKey));
+  if (!scanner || !scanner->Complete()) return;
+  const auto& request = Http::Handler::getParser(peer)->request;
+  if (request.headers().rawList().empty() && request.headers().list().empty()) scanner->Reset();
 }
 
 void Server::Impl::PostDeploy(Exchange& x) {

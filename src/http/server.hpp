@@ -34,6 +34,10 @@ struct ServerOptions {
   std::string version;  // in GET /health's answer ("" leaves it out) when the server makes its answers
   // Peers whose X-Forwarded-For names the client (ClientResolver, http/webhook.hpp).
   std::vector<std::string> trusted_proxies;
+  // Open connections: a connection over a cap is closed as soon as it is accepted. Trusted
+  // proxies are held only to the total (they carry many clients).
+  std::size_t max_connections = 1024;
+  std::size_t max_connections_per_address = 64;
 };
 
 ServerOptions OptionsFromConfig(const config::Config& config);

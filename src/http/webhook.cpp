@@ -236,26 +236,44 @@ bool ClientResolver::Trusted(std::string_view address) const {
 
 std::string ClientResolver::ClientOf(std::string_view peer,
                                      std::optional<std::string_view> forwarded_for) const {
-  auto canonical = [](std::string_view address) {
-    auto a = ip::ParseAddress(address);
-    // An entry that is no address is kept as the proxy reported it (bounded: it becomes a
-    // limiter key and a log field).
-    return a ? ip::ToString(*a) : std::string(address.substr(0, 64));
-  };
-  if (trusted_.empty() || !Trusted(peer) || !forwarded_for) return canonical(peer);
-  std::string_view rest = *forwarded_for;
-  std::string last = canonical(peer);
-  while (!rest.empty()) {
-    auto comma = rest.rfind(',');
-    std::string_view entry = comma == std::string_view::npos ? rest : rest.substr(comma + 1);
-    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
-    while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t')) entry.remove_prefix(1);
-    while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.remove_suffix(1);
-    if (entry.empty()) continue;
-    last = canonical(entry);
-    if (!Trusted(entry)) return last;
+  std::vector<std::string> lines;
+  if (forwarded_for) lines.emplace_back(*forwarded_for);
+  return ClientOf(peer, lines);
+}
+
+std::string ClientResolver::ClientOf(std::string_view peer,
+                                     const std::vector<std::string>& forwarded_for) const {
+  auto peer_address = ip::ParseAddress(peer);
+  // A peer that is no address (never from a socket) is kept bounded: it becomes a limiter key.
+  std::string from_peer = peer_address ? ip::ToString(*peer_address) : std::string(peer.substr(0, 64));
+  if (trusted_.empty() || !peer_address || !Trusted(peer)) return from_peer;
+  std::string last = from_peer;
+  for (auto line = forwarded_for.rbegin(); line != forwarded_for.rend(); ++line) {
+    std::string_view rest = *line;
+    while (!rest.empty()) {
+      auto comma = rest.rfind(',');
+      std::string_view entry = comma == std::string_view::npos ? rest : rest.substr(comma + 1);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(0, comma);
+      while (!entry.empty() && (entry.front() == ' ' || entry.front() == '\t')) entry.remove_prefix(1);
+      while (!entry.empty() && (entry.back() == ' ' || entry.back() == '\t')) entry.remove_suffix(1);
+      if (entry.empty()) continue;
+      auto a = ip::ParseForwardedAddress(entry);
+      // Garbage where a trusted proxy's report should be: nothing right of it names the client.
+      if (!a) return from_peer;
+      last = ip::ToString(*a);
+      if (!std::any_of(trusted_.begin(), trusted_.end(), [&](const auto& n) { return n.Contains(*a); }))
+        return last;
+    }
   }
   return last;  // every hop is a trusted proxy: the request started on one of them
+}
+
+std::string LimiterKey(std::string_view client) {
+  if (client.find(':') == std::string_view::npos) return std::string(client);  // IPv4, as ClientOf writes it
+  auto a = ip::ParseAddress(client);
+  if (!a || !a->v6) return std::string(client);
+  std::fill(a->bytes.begin() + 8, a->bytes.end(), 0);
+  return ip::ToString(*a) + "/64";
 }
 
 AuthFailureLimiter::AuthFailureLimiter(std::int64_t per_minute, std::size_t max_clients)
@@ -263,7 +281,7 @@ AuthFailureLimiter::AuthFailureLimiter(std::int64_t per_minute, std::size_t max_
 
 bool AuthFailureLimiter::Blocked(const std::string& client, Clock::time_point now) const {
   if (per_minute_ <= 0) return false;
-  auto it = windows_.find(client);
+  auto it = windows_.find(LimiterKey(client));
   if (it == windows_.end()) return false;
   if (now - it->second.start >= kWindow) return false;
   return it->second.failures >= per_minute_;
@@ -271,10 +289,11 @@ bool AuthFailureLimiter::Blocked(const std::string& client, Clock::time_point no
 
 void AuthFailureLimiter::RecordFailure(const std::string& client, Clock::time_point now) {
   if (per_minute_ <= 0) return;
-  auto it = windows_.find(client);
+  std::string key = LimiterKey(client);
+  auto it = windows_.find(key);
   if (it == windows_.end()) {
     MakeRoom(now);
-    windows_.emplace(client, Window{now, 1});
+    windows_.emplace(std::move(key), Window{now, 1});
     return;
   }
   if (now - it->second.start >= kWindow) {
@@ -292,6 +311,98 @@ void AuthFailureLimiter::MakeRoom(Clock::time_point now) {
     return a.second.start < b.second.start;
   });
   windows_.erase(oldest);
+}
+
+void ForwardedForScanner::Feed(std::string_view bytes) {
+  if (complete_) return;
+  // Empty lines before a request line are skipped (RFC 9112 §2.2), as are those after a body.
+  while (block_.empty() && !bytes.empty() && (bytes.front() == '\r' || bytes.front() == '\n'))
+    bytes.remove_prefix(1);
+  const std::size_t searched = block_.size() >= 3 ? block_.size() - 3 : 0;
+  block_.append(bytes.substr(0, max_ + 4 - std::min(block_.size(), max_ + 4)));
+  auto end = block_.find("\r\n\r\n", searched);
+  if (end == std::string::npos) {
+    // Given up only once the bound is held and no end is in it: the same whatever the pieces.
+    if (block_.size() >= max_ + 4) {
+      broken_ = complete_ = true;
+      block_.clear();
+    }
+    return;
+  }
+  complete_ = true;
+  Parse(std::string_view(block_).substr(0, end + 2));
+  block_.clear();
+  block_.shrink_to_fit();
+}
+
+void ForwardedForScanner::Parse(std::string_view block) {
+  constexpr std::string_view kName = "x-forwarded-for";
+  auto nl = block.find("\r\n");
+  block.remove_prefix(nl + 2);  // the request line
+  while (!block.empty()) {
+    nl = block.find("\r\n");
+    std::string_view line = block.substr(0, nl);
+    block.remove_prefix(nl + 2);
+    auto colon = line.find(':');
+    // A folded line, a bare CR or LF, or a line without a name: who knows which field it extends.
+    if (colon == std::string_view::npos || colon == 0 || line.front() == ' ' || line.front() == '\t' ||
+        line.find_first_of("\r\n") != std::string_view::npos) {
+      broken_ = true;
+      lines_.clear();
+      return;
+    }
+    auto name = line.substr(0, colon);
+    if (name.size() != kName.size() || Lower(name) != kName) continue;
+    auto value = line.substr(colon + 1);
+    while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+    while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+    lines_.emplace_back(value);
+  }
+}
+
+std::optional<std::vector<std::string>> ForwardedForScanner::Lines() const {
+  if (!complete_ || broken_) return std::nullopt;
+  return lines_;
+}
+
+void ForwardedForScanner::Reset() {
+  block_.clear();
+  lines_.clear();
+  complete_ = broken_ = false;
+}
+
+bool ConnectionTable::Open(const std::string& address, bool exempt) {
+  if (total_ >= max_total_) return false;
+  auto it = per_address_.find(address);
+  const std::size_t from = it == per_address_.end() ? 0 : it->second;
+  if (!exempt && from >= max_per_address_) return false;
+  ++total_;
+  if (it == per_address_.end()) {
+    per_address_.emplace(address, 1);
+  } else {
+    ++it->second;
+  }
+  return true;
+}
+
+void ConnectionTable::Close(const std::string& address) {
+  auto it = per_address_.find(address);
+  if (it == per_address_.end()) return;  // never counted: nothing to give back
+  if (--it->second == 0) per_address_.erase(it);
+  --total_;
+}
+
+std::size_t ConnectionTable::From(const std::string& address) const {
+  auto it = per_address_.find(address);
+  return it == per_address_.end() ? 0 : it->second;
+}
+
+std::string DeliveryKey(std::string_view delivery) {
+  if (delivery.empty()) return {};
+  const bool plain = delivery.size() <= 200 && std::all_of(delivery.begin(), delivery.end(),
+                                                           [](char c) { return c > 0x20 && c < 0x7f; });
+  if (plain) return std::string(delivery);
+  return "sha256-" + Sha256Hex(delivery);
 }
 
 }  // namespace podcd::http

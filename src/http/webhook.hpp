@@ -122,23 +122,92 @@ struct DeployRequestResult {
 // Which address a request counts as coming from (failed-auth limit, loopback-only API, logs):
 // the socket peer, unless the peer is one of `trusted_proxies` (addresses or networks, already
 // validated by the config). Then it is the right-most X-Forwarded-For entry that is not a
-// trusted proxy: a proxy appends the address it saw, so everything left of that is the
-// client's own claim and never believed. A spoofed header from a direct client changes nothing.
+// trusted proxy, over every X-Forwarded-For line in order (a proxy may append a line of its own
+// rather than extend the last): a proxy appends the address it saw, so everything left of that
+// is the client's own claim and never believed. A spoofed header from a direct client changes
+// nothing. Entries are read by ip::ParseForwardedAddress (ports and brackets dropped); an entry
+// that is no address, met before an untrusted one, makes the answer the peer itself.
 class ClientResolver {
  public:
   explicit ClientResolver(const std::vector<std::string>& trusted_proxies);
   [[nodiscard]] std::string ClientOf(std::string_view peer,
+                                     const std::vector<std::string>& forwarded_for) const;
+  // One X-Forwarded-For line (or none).
+  [[nodiscard]] std::string ClientOf(std::string_view peer,
                                      std::optional<std::string_view> forwarded_for) const;
+  [[nodiscard]] bool HasTrustedProxies() const { return !trusted_.empty(); }
+  [[nodiscard]] bool Trusted(std::string_view address) const;
 
  private:
-  [[nodiscard]] bool Trusted(std::string_view address) const;
   std::vector<ip::Network> trusted_;
 };
 
-// Counts failed authentications per client address (ClientResolver's, never a raw header) and
-// blocks a client after `per_minute` failures within a one-minute window. Memory is bounded
-// by `max_clients`: when full, expired windows are dropped first, then the oldest window.
+// Collects the values of every X-Forwarded-For line of one request from its connection's bytes
+// as they arrive, in any pieces. Pistache keeps only the first line of a repeated header, which
+// is the client's own when a proxy adds a line of its own; this reads them all. Only the header
+// block is read: after its blank line nothing is taken until Reset (the next request).
+class ForwardedForScanner {
+ public:
+  explicit ForwardedForScanner(std::size_t max_header_bytes) : max_(max_header_bytes) {}
+  void Feed(std::string_view bytes);
+  // The blank line ending the header block was seen (or the block was too long to read).
+  [[nodiscard]] bool Complete() const { return complete_; }
+  // Some bytes of the request were fed and the request is not yet taken.
+  [[nodiscard]] bool Started() const { return !block_.empty() || complete_; }
+  // The values in order, each trimmed; nullopt when the block could not be read (longer than
+  // the bound, a folded line, a line that is no field) or is not complete.
+  [[nodiscard]] std::optional<std::vector<std::string>> Lines() const;
+  void Reset();
+
+ private:
+  void Parse(std::string_view block);
+
+  std::size_t max_;
+  std::string block_;
+  bool complete_ = false;
+  bool broken_ = false;
+  std::vector<std::string> lines_;
+};
+
+// Open connections in total and per client address (LimiterKey form), each under its cap.
 // Not thread-safe; the server keeps it inside a Guarded.
+class ConnectionTable {
+ public:
+  ConnectionTable(std::size_t max_total, std::size_t max_per_address)
+      : max_total_(max_total), max_per_address_(max_per_address) {}
+  // Counts a new connection unless a cap is reached. `exempt` lifts the per-address cap (a
+  // trusted proxy carries the connections of many clients); it still counts in the total.
+  [[nodiscard]] bool Open(const std::string& address, bool exempt);
+  // Ends one connection that Open counted.
+  void Close(const std::string& address);
+  [[nodiscard]] std::size_t Total() const { return total_; }
+  [[nodiscard]] std::size_t From(const std::string& address) const;
+  [[nodiscard]] std::size_t Addresses() const { return per_address_.size(); }
+
+ private:
+  std::size_t max_total_;
+  std::size_t max_per_address_;
+  std::size_t total_ = 0;
+  std::unordered_map<std::string, std::size_t> per_address_;  // no zero entries: bounded by total_
+};
+
+// The key a delivery id is remembered under (state::Store takes 1-200 printable characters
+// without spaces): the id itself when it is such, else "sha256-" and the hex digest of the id,
+// so that every id a forge sends is remembered and answered as a duplicate when replayed.
+// Empty for an empty id (no delivery header: nothing to remember).
+[[nodiscard]] std::string DeliveryKey(std::string_view delivery);
+
+// The key a client's failures are counted under: an IPv6 client by its /64 (one host usually
+// holds a whole /64, so per-address keys would give it 2^64 fresh budgets), anything else as is.
+[[nodiscard]] std::string LimiterKey(std::string_view client);
+
+// Counts failed authentications per client (ClientResolver's address, never a raw header; IPv6
+// by /64, see LimiterKey) and reports a client as blocked after `per_minute` failures within a
+// one-minute window. It only ever refuses requests that failed authentication: the server
+// verifies first, so a correctly signed request from a blocked address is still processed
+// (whoever shares the git host's egress addresses cannot lock its webhooks out).
+// Memory is bounded by `max_clients`: when full, expired windows are dropped first, then the
+// oldest window. Not thread-safe; the server keeps it inside a Guarded.
 class AuthFailureLimiter {
  public:
   using Clock = std::chrono::steady_clock;

@@ -60,7 +60,12 @@ std::int64_t NowMs() {
 }
 
 std::string Rfc3339Ms(std::int64_t epoch_ms) {
-  if (epoch_ms == 0) return {};
+  // A record may hold any number (a hand-edited or torn file): past the system clock's last
+  // nanosecond (in 2262) the conversion would overflow, and before 1970 the text is malformed.
+  constexpr std::int64_t kLast =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::duration::max())
+          .count();
+  if (epoch_ms <= 0 || epoch_ms > kLast) return {};
   return log::Rfc3339(std::chrono::system_clock::time_point(std::chrono::milliseconds(epoch_ms)));
 }
 

@@ -105,6 +105,6 @@ std::string ToJson(const Deployment& d, std::size_t max_log_lines = SIZE_MAX);
 Expected<Deployment> FromJson(std::string_view json);
 
 std::int64_t NowMs();
-std::string Rfc3339Ms(std::int64_t epoch_ms);  // "" for 0
+std::string Rfc3339Ms(std::int64_t epoch_ms);  // "" for 0, before 1970 and after 2262
 
 }  // namespace podcd::state

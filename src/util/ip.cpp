@@ -45,6 +45,33 @@ bool Network::Contains(const Network& address) const {
 
 std::optional<Network> ParseAddress(std::string_view text) { return ParsePlain(text); }
 
+std::optional<Network> ParseForwardedAddress(std::string_view text) {
+  auto port_ok = [](std::string_view port) {
+    unsigned value = 0;
+    auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+    return !port.empty() && port.size() <= 5 && ec == std::errc() && end == port.data() + port.size() &&
+           value <= 65535;
+  };
+  if (text.starts_with('[')) {  // [v6] or [v6]:port; only IPv6 goes in brackets
+    auto close = text.find(']');
+    if (close == std::string_view::npos) return std::nullopt;
+    auto rest = text.substr(close + 1);
+    if (!rest.empty() && !(rest.front() == ':' && port_ok(rest.substr(1)))) return std::nullopt;
+    auto inner = text.substr(1, close - 1);
+    if (inner.find(':') == std::string_view::npos) return std::nullopt;
+    return ParsePlain(inner);
+  }
+  auto colon = text.find(':');
+  // One colon is an IPv4 address with a port; more is IPv6, which has no port without brackets.
+  if (colon != std::string_view::npos && text.find(':', colon + 1) == std::string_view::npos) {
+    if (!port_ok(text.substr(colon + 1))) return std::nullopt;
+    auto a = ParsePlain(text.substr(0, colon));
+    if (!a || a->v6) return std::nullopt;
+    return a;
+  }
+  return ParsePlain(text);
+}
+
 std::optional<Network> ParseNetwork(std::string_view text) {
   auto slash = text.find('/');
   auto n = ParsePlain(text.substr(0, slash));

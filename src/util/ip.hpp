@@ -21,8 +21,12 @@ struct Network {
 
 // nullopt when `text` is not an address with an optional /prefix that fits its family.
 std::optional<Network> ParseNetwork(std::string_view text);
-// Only addresses (no prefix): what a peer or an X-Forwarded-For entry must be.
+// Only addresses (no prefix): what a peer must be.
 std::optional<Network> ParseAddress(std::string_view text);
+// An address as proxies write it in X-Forwarded-For: "192.0.2.7", "192.0.2.7:4711", "2001:db8::1",
+// "[2001:db8::1]" or "[2001:db8::1]:4711" (a port is read and dropped). Surrounding spaces and
+// tabs are not part of it; anything else (a name, "unknown", a zone index, a bad port) is nullopt.
+std::optional<Network> ParseForwardedAddress(std::string_view text);
 
 // The canonical text of an address ("::ffff:192.0.2.7" -> "192.0.2.7").
 std::string ToString(const Network& address);

@@ -63,7 +63,12 @@ inline std::int64_t GetInt(const rapidjson::Value& o, const char* key) {
   if (it == o.MemberEnd()) return 0;
   if (it->value.IsInt64()) return it->value.GetInt64();
   if (it->value.IsUint64()) return static_cast<std::int64_t>(it->value.GetUint64());
-  if (it->value.IsDouble()) return static_cast<std::int64_t>(it->value.GetDouble());
+  if (it->value.IsDouble()) {
+    // Out of range (1e300 in a record or an answer) the conversion is undefined: 0, as for junk.
+    const double d = it->value.GetDouble();
+    constexpr double kBound = 9223372036854775808.0;  // 2^63
+    return d >= -kBound && d < kBound ? static_cast<std::int64_t>(d) : 0;
+  }
   return 0;
 }
 

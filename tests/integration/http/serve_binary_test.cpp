@@ -413,3 +413,27 @@ TEST_CASE(
   CHECK(d.Log().find("TEST MODE") == std::string::npos);
   CHECK(d.Log().find("test placeholder executor") == std::string::npos);
 }
+
+TEST_CASE(
+    "podcd serve: thirty bad signatures then a good one from the same address, the good one is accepted") {
+  podcd::test::TempDir dir;
+  WriteConfig(dir);  // the default limit: 10 failures a minute
+  Daemon d(dir, "");
+  REQUIRE(d.port() != 0);
+  const std::string body = R"({"ref":"refs/heads/main"})";
+  int limited = 0;
+  for (int i = 0; i < 30; ++i) {
+    auto r = Call("POST", d.Url("/deploy-all-changed"),
+                  {"X-Hub-Signature-256: sha256=" + std::string(64, 'f')}, body);
+    CHECK((r.status == 401 || r.status == 429));
+    limited += r.status == 429 ? 1 : 0;
+  }
+  CHECK(limited == 20);
+  auto good = Call("POST", d.Url("/deploy-all-changed"),
+                   {"X-Hub-Signature-256: sha256=" + podcd::http::HmacSha256Hex(kSecret, body),
+                    "X-GitHub-Delivery: after-thirty"},
+                   body);
+  CHECK(good.status == 202);
+  CHECK(Field(good.body, "status") == "queued");
+  d.Terminate();  // the run itself (no Podman here) is not what this test is about
+}

@@ -468,3 +468,18 @@ TEST_CASE("an SSH key or known_hosts file that cannot be read is a config error 
   CHECK(config::Load(Options(env)));
   log::ClearSecretsForTest();
 }
+
+TEST_CASE("a mapping key that is no text is an unknown key, not an exception") {
+  // Found by the config fuzzer: "? \xa6:" made yaml-cpp throw out of config::Load (a SIGHUP
+  // with such a file would have ended the daemon instead of keeping the running configuration).
+  Env env{{{"WEBHOOK_SECRET", kSecret}, {"PODCD_REPO_PATH", "/srv/env"}}};
+  for (const std::string& text : {std::string("? \xa6:\n"), std::string("? [a, b]\n: 1\n"),
+                                  std::string("~: 1\n"), std::string("webhook:\n  ? {x: 1}\n  : 2\n")}) {
+    INFO(text);
+    auto o = Options(env, "/fuzz/podcd.yml");
+    o.text = text;
+    auto r = config::Load(o);
+    REQUIRE_FALSE(r);
+    CHECK(AllErrors(r.error()).find("unknown key") != std::string::npos);
+  }
+}

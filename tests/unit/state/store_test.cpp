@@ -5,6 +5,7 @@
 #include <rapidjson/document.h>
 
 #include <fstream>
+#include <limits>
 
 #include "support/temp_dir.hpp"
 #include "util/log.hpp"
@@ -255,4 +256,23 @@ TEST_CASE("trigger kinds: one word each, both ways; an unknown word round-trips"
   Trigger other;
   other.SetKindWord("webhook-v3");
   CHECK_FALSE(other.SameWork(d.trigger));
+}
+
+TEST_CASE("a record's times beyond the system clock are written as no time, not overflowed") {
+  // Found by the state fuzzer: past the year 2262 the clock's nanoseconds overflowed (UB).
+  CHECK(state::Rfc3339Ms(0).empty());
+  CHECK(state::Rfc3339Ms(1764670000123) == "2025-12-02T10:06:40.123Z");
+  CHECK(state::Rfc3339Ms(9'223'372'036'854) == "2262-04-11T23:47:16.854Z");  // the clock's last millisecond
+  CHECK(state::Rfc3339Ms(9'223'372'036'855).empty());
+  CHECK(state::Rfc3339Ms(-1).empty());  // was "1969-12-31T23:59:59.-01Z"
+  CHECK(state::Rfc3339Ms(9'764'670'000'000'000).empty());
+  CHECK(state::Rfc3339Ms(std::numeric_limits<std::int64_t>::max()).empty());
+  CHECK(state::Rfc3339Ms(std::numeric_limits<std::int64_t>::min()).empty());
+  state::Deployment d;
+  d.id = "20261202-000000-000001";
+  d.queued_at_ms = 9'764'670'000'000'000;
+  auto back = state::FromJson(state::ToJson(d));
+  REQUIRE(back);
+  CHECK(back->queued_at_ms == d.queued_at_ms);
+  CHECK(state::ToJson(d).find(R"("queued_at":"")") != std::string::npos);
 }

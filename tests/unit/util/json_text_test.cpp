@@ -5,6 +5,8 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "util/json.hpp"
+
 using namespace podcd;
 
 namespace {
@@ -83,4 +85,18 @@ TEST_CASE("the escaper's output is valid JSON for any bytes") {
     REQUIRE(d.IsString());
     CHECK(std::string(d.GetString(), d.GetStringLength()) == json::ValidUtf8(s));
   }
+}
+
+TEST_CASE("GetInt: doubles out of the 64-bit range read as 0, not undefined behaviour") {
+  // Found by the state fuzzer: a record with "queued_at_ms":1e300 (UBSan: value out of range).
+  rapidjson::Document d;
+  const std::string text =
+      R"({"big":1e300,"small":-1e300,"edge":9223372036854775808.0,"ok":1.5e3,"neg":-2.5})";
+  d.Parse(text.data(), text.size());
+  REQUIRE(d.IsObject());
+  CHECK(podcd::json::GetInt(d, "big") == 0);
+  CHECK(podcd::json::GetInt(d, "small") == 0);
+  CHECK(podcd::json::GetInt(d, "edge") == 0);
+  CHECK(podcd::json::GetInt(d, "ok") == 1500);
+  CHECK(podcd::json::GetInt(d, "neg") == -2);
 }
