@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for FUZZ_SECONDS
-# (default 60). Exits non-zero on any finding. Ten targets (tests/fuzz/*_fuzz.cpp): at the
-# default that is ten minutes, which CI spends (.ci/run); FUZZ_SECONDS=1800 for a campaign.
+# (default 60), FUZZ_JOBS at a time (default: one per core). Exits non-zero on any finding. Ten
+# targets (tests/fuzz/*_fuzz.cpp): at the default, five minutes on two cores, which CI spends
+# (.ci/run); FUZZ_SECONDS=1800 for a campaign.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${BUILD_DIR:-build-fuzz}
@@ -25,18 +26,33 @@ for src in tests/fuzz/*_fuzz.cpp; do targets+=(--target "$(basename "${src%.cpp}
 [ ${#targets[@]} -eq 0 ] && { echo "no fuzz targets"; exit 0; }
 cmake --build "$BUILD_DIR" -j"$(nproc)" "${targets[@]}"
 shopt -s nullglob
-status=0
-for f in "$BUILD_DIR"/tests/fuzz/*_fuzz; do
+# FUZZ_JOBS targets run side by side (default: one per core), each for its full time: ten
+# targets of 60 s take five minutes on two cores.
+JOBS=${FUZZ_JOBS:-$(nproc)}
+mkdir -p "$BUILD_DIR/artifacts" "$BUILD_DIR/logs"
+run_one() {  # run_one BINARY: one target, its output in logs/NAME.log, exit status kept
+  local f=$1 name seeds
   name=$(basename "$f")
-  corpus="$BUILD_DIR/corpus/$name"
-  mkdir -p "$corpus"
+  mkdir -p "$BUILD_DIR/corpus/$name"
   seeds="tests/fuzz/corpus/${name%_fuzz}"
+  "$f" -max_total_time="$SECONDS_EACH" -max_len=65536 -print_final_stats=1 \
+    -artifact_prefix="$BUILD_DIR/artifacts/$name-" "$BUILD_DIR/corpus/$name" \
+    $( [ -d "$seeds" ] && echo "$seeds" ) >"$BUILD_DIR/logs/$name.log" 2>&1
+}
+declare -A pid_of
+names=()
+for f in "$BUILD_DIR"/tests/fuzz/*_fuzz; do
+  while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do sleep 1; done
+  name=$(basename "$f")
   echo "--- $name for ${SECONDS_EACH}s"
-  mkdir -p "$BUILD_DIR/artifacts"
-  if ! "$f" -max_total_time="$SECONDS_EACH" -max_len=65536 -print_final_stats=1 \
-       -artifact_prefix="$BUILD_DIR/artifacts/$name-" "$corpus" \
-       $( [ -d "$seeds" ] && echo "$seeds" ) 2>&1 | tail -n 40; then
-    status=1
-  fi
+  run_one "$f" &
+  pid_of[$name]=$!
+  names+=("$name")
+done
+status=0
+for name in "${names[@]}"; do
+  if wait "${pid_of[$name]}"; then result=ok; else result=FAILED; status=1; fi
+  echo "=== $name: $result"
+  tail -n 40 "$BUILD_DIR/logs/$name.log"
 done
 exit $status
