@@ -185,7 +185,7 @@ TEST_CASE("a poll repairs drift without a push: a container removed by hand come
   // Removed by hand, nothing pushed.
   REQUIRE(rig.client().RemoveContainer(ids.at("web"), true, std::chrono::seconds(0)));
   std::map<std::string, std::string> back;
-  for (int i = 0; i < 600; ++i) {  // a poll every 10 s; a minute at most
+  for (int i = 0; i < 1800; ++i) {  // a poll every 10 s; three minutes at most (ASan, a loaded machine)
     back = rig.Ids(stack);
     if (back.size() == 1 && back.at("web") != ids.at("web") && rig.Running(back.at("web"))) break;
     std::this_thread::sleep_for(100ms);
