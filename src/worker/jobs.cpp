@@ -40,14 +40,18 @@ void Emit(const std::string& line) {
   std::fflush(*out);
 }
 
-// The RunContext of a worker: every call becomes an event line for the daemon.
+// The RunContext of a worker: every call becomes an event line for the daemon. Masked here,
+// before the JSON is written: the daemon's list lacks what only the worker read.
 class EventContext final : public reconcile::RunContext {
  public:
   explicit EventContext(std::string id) : id_(std::move(id)) {}
   std::string Id() const override { return id_; }
-  void Log(std::string line) override { Emit(LogEvent(line)); }
+  void Log(std::string line) override { Emit(LogEvent(log::Masked(std::move(line)))); }
   void SetCommit(std::string commit) override { Emit(CommitEvent(commit)); }
-  void SetStackOutcome(state::StackOutcome outcome) override { Emit(StackEvent(outcome)); }
+  void SetStackOutcome(state::StackOutcome outcome) override {
+    log::MaskSecrets(outcome.reason);
+    Emit(StackEvent(outcome));
+  }
   bool StopRequested() const override { return g_stop.load(); }
   void HandOver() override { Emit(HandOverEvent()); }
 
@@ -91,6 +95,7 @@ std::optional<Job> StartJob(const GlobalOptions& g) {
                  ": after installing a new podcd, restart the daemon (systemctl restart podcd)")));
     return std::nullopt;
   }
+  for (auto& s : request->secrets) log::AddSecret(std::move(s));
   auto cfg = LoadSnapshot(request->config);
   if (!cfg) {
     std::string all;
@@ -120,6 +125,10 @@ int RunJob(const GlobalOptions& g, const Args& args, const char* name, Body&& bo
     result = body(*job, runtime, engine);
   } catch (const std::exception& e) {
     result = Fail(ErrorCode::kInternal, std::string(name) + " threw: " + e.what());
+  }
+  if (!result) {
+    log::MaskSecrets(result.error().message);
+    log::MaskSecrets(result.error().context);
   }
   Emit(ResultEvent(result));
   return result ? cli::kExitOk : cli::kExitFailure;
