@@ -7,10 +7,12 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <iterator>
 
 #include "cli/common.hpp"
+#include "podman/auth.hpp"
 #include "podman/client.hpp"
 #include "process/spawn.hpp"
 #include "reconcile/engine.hpp"
@@ -19,6 +21,7 @@
 #include "util/guarded.hpp"
 #include "util/log.hpp"
 #include "util/metrics.hpp"
+#include "util/strings.hpp"
 #include "worker/job_steps.hpp"
 #include "worker/protocol.hpp"
 
@@ -58,6 +61,22 @@ class EventContext final : public reconcile::RunContext {
  private:
   std::string id_;
 };
+
+// Registry passwords are masked from the job's start, whatever it pulls: the daemon cannot read
+// them (it links no Podman client), and a container may print one before any pull names it.
+void MaskRegistrySecrets(const config::Config& cfg) {
+  std::string path = cfg.podman.auth_file;
+  if (const char* env = std::getenv("REGISTRY_AUTH_FILE"); path.empty() && env != nullptr) path = env;
+  if (path.empty()) return;
+  auto text = ReadFile(path, 1u << 20);
+  if (!text) return;
+  auto entries = podman::ReadAuthEntries(*text);
+  if (!entries) return;
+  for (const auto& e : *entries) {
+    log::AddSecret(e.credentials.password);
+    log::AddSecret(e.credentials.identity_token);
+  }
+}
 
 // What every worker does first: stop on SIGTERM, forward metrics, read the request, rebuild the
 // daemon's configuration. nullopt after the failure was emitted as the result.
@@ -105,6 +124,7 @@ std::optional<Job> StartJob(const GlobalOptions& g) {
   }
   cli::ApplyLogOptions(g, *cfg);
   log::Configure(cfg->log.format, cfg->log.level);
+  MaskRegistrySecrets(*cfg);
   return Job{std::move(*request), std::make_shared<const config::Config>(std::move(*cfg))};
 }
 
