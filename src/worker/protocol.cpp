@@ -95,7 +95,8 @@ Expected<Request> DecodeRequest(std::string_view text) {
   rapidjson::Document parsed;
   parsed.Parse(text.data(), text.size());
   if (parsed.HasParseError() || !parsed.IsObject())  // not quoted: a request holds secrets
-    return Fail(ErrorCode::kInvalidArgument, "not a JSON object", "worker request");
+    return Fail(ErrorCode::kInvalidArgument, "not a JSON object (" + std::to_string(text.size()) + " bytes)",
+                "worker request");
   const auto* doc = &parsed;
   Request r;
   r.id = GetStr(*doc, "id");

@@ -1,9 +1,9 @@
 // Secrets stay secret (issue 13): a distinct canary value in each place a secret comes from, a
 // real daemon, its workers, real Podman and a real git remote over HTTP; then every output podcd
 // makes is searched for every canary: the daemon's log, a worker's events and log, the records on
-// disk and through the API, /metrics, /stacks, the containers' labels, `podcd plan` and
-// `plan --json`. Nothing may be found, in any spelling a writer could give it (as is, JSON-escaped,
-// or its tail after an escape cut it).
+// disk and through the API, /metrics, /stacks, the containers' labels, `podcd plan`, `plan
+// --json` and `check-config`. Nothing may be found, in any spelling a writer could give it (as
+// is, JSON-escaped, or its tail after an escape cut it).
 #include <spawn.h>
 
 #include <catch2/catch.hpp>
@@ -291,6 +291,9 @@ TEST_CASE("canaries planted in every secret source appear in no output", "[e2e]"
                               Quote(config_file.string()));
   CHECK(plan_json.output.find("not KEY=VALUE") != std::string::npos);
   outputs.Add("podcd plan --json (its config)", plan_json.output);
+  outputs.Add(
+      "podcd check-config",
+      RunCommand(std::string(PODCD_BINARY) + " check-config --config " + Quote(config_file.string())).output);
 
   // The labels of every container podcd made, as libpod reports them.
   std::string labels;
