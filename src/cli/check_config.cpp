@@ -5,6 +5,7 @@
 #include "cli/common.hpp"
 #include "config/config.hpp"
 #include "reconcile/desired.hpp"
+#include "util/log.hpp"
 
 namespace podcd::cli {
 
@@ -53,7 +54,8 @@ int CheckConfig(const GlobalOptions& g, const Args& args) {
     ++bad;
     for (const auto& p : st.problems) {
       std::fprintf(stderr, "stack %s %s: %s\n", st.name.c_str(),
-                   st.status == core::StackStatus::kInvalid ? "invalid" : "refused", p.c_str());
+                   st.status == core::StackStatus::kInvalid ? "invalid" : "refused",
+                   log::Masked(p).c_str());  // values read from the secrets directory
     }
   }
   std::printf("stacks: %zu valid, %d with errors\n", desired->stacks.size() - static_cast<size_t>(bad), bad);

@@ -8,6 +8,7 @@
 #include "podman/client.hpp"
 #include "reconcile/engine.hpp"
 #include "reconcile/podman_runtime.hpp"
+#include "util/log.hpp"
 
 namespace podcd::cli {
 namespace {
@@ -36,6 +37,17 @@ void PrintTable(const reconcile::Snapshot& snap, bool prune) {
   }
 }
 
+// What a plan prints is masked like a log line, before it is formatted or escaped: a problem may
+// quote a value read from the secrets directory (registered as the stacks loaded).
+void Mask(core::PlanResult& plan) {
+  for (auto& st : plan.stacks) {
+    for (auto& r : st.reasons) log::MaskSecrets(r);
+    for (auto& sv : st.services) {
+      for (auto& r : sv.reasons) log::MaskSecrets(r);
+    }
+  }
+}
+
 }  // namespace
 
 int Plan(const GlobalOptions& g, const Args& args) {
@@ -60,6 +72,7 @@ int Plan(const GlobalOptions& g, const Args& args) {
     std::fprintf(stderr, "podcd plan: %s\n", snap.error().What().c_str());
     return kExitFailure;
   }
+  Mask(snap->plan);
   if (json)
     std::printf("%s\n", core::ToJson(snap->plan, snap->commit).c_str());
   else

@@ -7,6 +7,18 @@
 
 namespace podcd::compose {
 
+void Loader::SecretValues(const Resolved& r, const EnvEntries& entries) const {
+  if (!opt_.on_secret_value || !r.InSecrets()) return;
+  for (const auto& [k, v] : entries) opt_.on_secret_value(v);
+}
+
+void Loader::SecretFile(const Resolved& r) {
+  if (!opt_.on_secret_value || !r.InSecrets()) return;
+  std::error_code ec;
+  if (!fs::is_regular_file(r.abs, ec)) return;
+  if (auto text = ReadFile(r.abs, opt_.max_file_bytes)) opt_.on_secret_value(*text);
+}
+
 // ---------- variables: podman-compose.env, then .env on top, then the host allow-list
 void Loader::LoadVariables() {
   std::map<std::string, std::string> vars;
@@ -39,6 +51,7 @@ void Loader::LoadVariables() {
       continue;
     }
     auto entries = ParseEnvFile(*text, r->key, ChainLookup(MapLookup(vars), opt_.host_env), &value_budget_);
+    if (entries) SecretValues(*r, *entries);
     if (!entries) {
       errors_.push_back(entries.error());
       continue;
@@ -106,6 +119,7 @@ void Loader::EnvFiles(const Node& v, const std::string& p, core::Service& s,
     auto text = ReadSmall(*at, q, *r);
     if (!text) continue;
     auto entries = ParseEnvFile(*text, r->key, vars_, &value_budget_);
+    if (entries) SecretValues(*r, *entries);
     if (!entries) {
       errors_.push_back(entries.error());
       continue;

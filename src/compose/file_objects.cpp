@@ -29,6 +29,7 @@ void Loader::TopFileObjects(const Node& n, const std::string& what,
         Err(*file_node, path + ".file", r->key + " does not exist");
         continue;
       }
+      if (kind == core::FileKind::kSecret) SecretFile(*r);
       auto key = Reference(*file_node, path + ".file", *r, kind);
       if (!key) continue;
       d.file = *key;

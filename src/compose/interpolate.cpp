@@ -298,8 +298,12 @@ class EnvFileParser {
     if (line.starts_with("export ") || line.starts_with("export\t")) line = TrimView(line.substr(7));
     std::size_t eq = line.find('=');
     std::string key(TrimView(line.substr(0, eq)));
+    // Never quoted: the line of an env file, the secrets directory's above all, may be a value
+    // (a PEM line has no '=', a base64 one may have one).
     if (!IsEnvKey(key)) {
-      return Fail(ErrorCode::kInvalidArgument, "invalid variable name \"" + key + "\" (expected KEY=VALUE)",
+      return Fail(ErrorCode::kInvalidArgument,
+                  eq == std::string_view::npos ? "not KEY=VALUE"
+                                               : "invalid variable name before '=' (expected KEY=VALUE)",
                   Where(start_line));
     }
     if (eq == std::string_view::npos) {
@@ -349,7 +353,7 @@ class EnvFileParser {
     }
     if (text_[open] == '\'') return Value{raw, end + 1};
     auto r = Interpolate(raw, local_);
-    if (!r) return std::unexpected(Error{r.error().code, r.error().message, Where(start_line)});
+    if (!r) return std::unexpected(Unquoted(r.error(), start_line));
     return Value{r->value, end + 1};
   }
 
@@ -363,11 +367,21 @@ class EnvFileParser {
     }
     raw = TrimView(raw);
     auto r = Interpolate(raw, local_);
-    if (!r) return std::unexpected(Error{r.error().code, r.error().message, Where(start_line)});
+    if (!r) return std::unexpected(Unquoted(r.error(), start_line));
     return Value{r->value, eol + 1};
   }
 
   std::string Where(std::size_t line) const { return std::string(file_) + ":" + std::to_string(line); }
+
+  // An interpolation error of a value on `line`: the text of a ${VAR:?text} is left out, as it
+  // may hold other values of the file; names and offsets stay.
+  Error Unquoted(const Error& e, std::size_t line) const {
+    std::string message = e.message;
+    if (message.starts_with("required variable ")) {
+      if (auto colon = message.find(": "); colon != std::string::npos) message.resize(colon);
+    }
+    return Error{e.code, std::move(message), Where(line)};
+  }
 
   std::string_view text_;
   std::string_view file_;

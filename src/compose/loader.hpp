@@ -51,6 +51,10 @@ struct LoadOptions {
   // Optional: true for repo-relative paths git ignores. Ignored bind sources (data
   // directories) are not hashed: their contents are the container's state, not its spec.
   std::function<bool(std::string_view repo_relative)> is_ignored;
+  // Optional: called with every value read from the secrets directory (each env file value,
+  // each secrets file's content), whatever fails later, so that the caller masks them
+  // (reconcile/desired.cpp registers them with log::AddSecret).
+  std::function<void(std::string_view value)> on_secret_value;
   std::uintmax_t max_file_bytes = kMaxComposeBytes;
   std::uintmax_t max_hash_bytes = 256u << 20;  // total bytes hashed for one stack's binds
   std::size_t max_dir_entries = kMaxDirEntries;

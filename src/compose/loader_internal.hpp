@@ -29,6 +29,8 @@ using tree::Node;
 
 inline bool IsExtension(std::string_view key) { return key.starts_with("x-"); }
 inline std::string Quoted(std::string_view s) { return "\"" + std::string(s) + "\""; }
+// How a path inside the secrets directory is named (Loader::Resolved::key).
+inline constexpr std::string_view kSecretsKeyPrefix = "<secrets>/";
 
 // Whether `p` lies lexically inside `root`.
 bool Within(const fs::path& root, const fs::path& p);
@@ -52,6 +54,7 @@ class Loader {
     fs::path abs;     // canonical
     std::string key;  // "services/web/x" or "<secrets>/x"
     bool exists = false;
+    bool InSecrets() const { return key.starts_with(kSecretsKeyPrefix); }
   };
   enum class Scope { kRepoOrSecrets, kAnywhere };
   // A reference checked once every service is read.
@@ -110,6 +113,9 @@ class Loader {
                       const std::vector<std::string>& keep = {});
 
   // ---------- variables and env files (env_files.cpp)
+  // Hands what was read from the secrets directory to LoadOptions::on_secret_value.
+  void SecretValues(const Resolved& r, const EnvEntries& entries) const;
+  void SecretFile(const Resolved& r);
   void LoadVariables();
   void EnvFiles(const Node& v, const std::string& p, core::Service& s,
                 std::map<std::string, std::string>& env);

@@ -701,6 +701,7 @@ std::expected<Config, std::vector<Error>> Load(const LoadOptions& options) {
   log::AddSecret(l.cfg.webhook.secret);
   log::AddSecret(l.cfg.api.token);
   log::AddSecret(l.cfg.repo.token);
+  for (auto& s : log::UrlSecrets(l.cfg.repo.url)) log::AddSecret(std::move(s));
   return std::move(l.cfg);
 }
 
@@ -736,7 +737,7 @@ std::string Summary(const Config& c) {
   std::string s =
       "config OK (" + c.source + "): listen " + c.listen.host + ":" + std::to_string(c.listen.port);
   s += ", repo " + c.repo.path;
-  if (!c.repo.url.empty()) s += " from " + c.repo.url;
+  if (!c.repo.url.empty()) s += " from " + log::RedactUserinfo(c.repo.url);
   s += " (branch " + c.repo.branch + ", services " + c.repo.services_dir + ")";
   s += ", podman " + c.podman.socket + ", state " + c.state_dir;
   if (!c.self.stack.empty()) s += ", self " + c.self.stack;

@@ -48,6 +48,13 @@ std::string Unescape(std::string_view s) {
 std::vector<std::string> FieldReasons(const std::map<std::string, std::string>& before,
                                       const std::map<std::string, std::string>& after) {
   std::vector<std::string> out;
+  // Hashes under another key (or an older podcd's unkeyed ones) all differ: naming every field
+  // would say nothing. Neither side keyed (tests, hand-made labels): compared as they are.
+  auto key_of = [](const std::map<std::string, std::string>& m) {
+    auto it = m.find(std::string(kFieldKeyId));
+    return it == m.end() ? std::string() : it->second;
+  };
+  if (key_of(before) != key_of(after)) return out;
   for (const auto& [k, v] : after) {
     auto it = before.find(k);
     if (it == before.end())

@@ -14,7 +14,11 @@ inline constexpr std::string_view kLabelStack = "io.podcd.stack";
 inline constexpr std::string_view kLabelService = "io.podcd.service";
 inline constexpr std::string_view kLabelFingerprint = "io.podcd.fingerprint";
 inline constexpr std::string_view kLabelFields =
-    "io.podcd.fields";  // per-field hashes, see EncodeFieldHashes
+    "io.podcd.fields";  // per-field keyed hashes, see EncodeFieldHashes
+// The entry of io.podcd.fields that names the key of its hashes (reconcile/field_key.hpp): two
+// sides' hashes are compared only under the same key. Labels written before it (unkeyed
+// FNV-1a) have none.
+inline constexpr std::string_view kFieldKeyId = "@key";
 inline constexpr std::string_view kLabelCommit = "io.podcd.commit";
 inline constexpr std::string_view kLabelDeployment = "io.podcd.deployment";
 inline constexpr std::string_view kLabelTemporary = "io.podcd.temporary";  // "true" while being replaced
@@ -38,8 +42,8 @@ std::string FinalName(std::string_view temporary_name);
 struct DesiredService {
   std::string name;
   std::string fingerprint;
-  // Field name ("image", "environment.FOO", "file services/web/nginx.conf") -> short hash of
-  // its canonical value; used only to explain a fingerprint change.
+  // Field name ("image", "environment.FOO", "file services/web/nginx.conf") -> short keyed hash
+  // of its canonical value, plus kFieldKeyId; used only to explain a fingerprint change.
   std::map<std::string, std::string> field_hashes;
   // Services whose recreation recreates this one (depends_on with restart: true, and the
   // target of network_mode: service:<name>, whose network namespace this one joins).

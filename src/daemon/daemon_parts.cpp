@@ -97,7 +97,7 @@ WorkerExecutor::WorkerExecutor(const worker::Launcher& launcher, const ConfigHol
     : launcher_(launcher), config_(config) {}
 
 Expected<void> WorkerExecutor::Run(const state::Trigger& trigger, reconcile::RunContext& ctx) {
-  worker::Request request{ctx.Id(), trigger, config_.Snapshot(), {}};
+  worker::Request request{ctx.Id(), trigger, config_.Snapshot(), {}, {}};
   auto r = launcher_.Run("__run", request, ctx, nullptr, config_.Limits());
   if (!r && r.error().context.starts_with("worker process")) ctx.Log("error: " + r.error().What());
   return r;
@@ -152,7 +152,7 @@ Expected<std::vector<http::StackInfo>> WorkerCatalog::ObserveSince(
   observed->answer = [&]() -> Expected<std::vector<http::StackInfo>> {
     LogOnlyContext ctx;
     std::string data;
-    if (auto r = launcher_.Run("__stacks", worker::Request{{}, {}, config_.Snapshot(), {}}, ctx, &data,
+    if (auto r = launcher_.Run("__stacks", worker::Request{{}, {}, config_.Snapshot(), {}, {}}, ctx, &data,
                                config_.Limits());
         !r) {
       log::Warn("GET /stacks: cannot observe the stacks", {{"error", r.error().What()}});
@@ -183,7 +183,7 @@ void CloseHandOver(const reconcile::HandOver& h, const worker::Launcher& launche
                    state::Store& store, const std::atomic<bool>& stopping) {
   log::Info("a self-update is pending: a worker waits for its result before the first reconcile",
             {{"deployment", h.deployment}, {"updater", h.updater}});
-  const worker::Request request{h.deployment, {}, config.Snapshot(), {}};
+  const worker::Request request{h.deployment, {}, config.Snapshot(), {}, {}};
   auto d = store.Get(h.deployment);
   if (!d || state::IsFinished(d->state)) {
     // Nothing to close; the worker still removes the updater and the hand-over files.

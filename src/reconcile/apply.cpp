@@ -13,6 +13,7 @@
 #include "reconcile/images.hpp"
 #include "reconcile/replace_plan.hpp"
 #include "util/guarded.hpp"
+#include "util/log.hpp"
 #include "util/scope_exit.hpp"
 #include "util/strings.hpp"
 
@@ -239,10 +240,12 @@ Expected<void> StackRun::Gate(const ServiceJob& s, const std::string& id) {
   }
 }
 
+// A failing container may print what it was given (a secret) or megabytes on one line: the
+// record keeps a few KB, masked before they are cut so that no secret is cut in two.
 std::string StackRun::LastLogs(const std::string& id) {
   auto logs = rt_.Logs(id, 10);
   if (!logs || logs->empty()) return "";
-  return "; last log lines: " + JoinLines(*logs, 10);
+  return "; last log lines: " + LastBytes(log::Masked(JoinLines(*logs, 10)));
 }
 
 void StackRun::Cleanup(const std::string& id, const ServiceJob& s) {

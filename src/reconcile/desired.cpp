@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -13,26 +13,54 @@
 #include "core/fingerprint.hpp"
 #include "core/policy.hpp"
 #include "git/ignore.hpp"
+#include "reconcile/field_key.hpp"
 #include "util/guarded.hpp"
+#include "util/log.hpp"
+#include "util/sha256.hpp"
+#include "util/strings.hpp"
 
 namespace podcd::reconcile {
 namespace {
 
 namespace fs = std::filesystem;
 
-// Short hash of one canonical field, only to name what changed in a plan's reasons (the
-// decision to recreate is the sha256 fingerprint's). FNV-1a: a service has ~100 fields, and
-// a sha256 for each was a fifth of a 500-stack plan.
-std::string ShortHash(const std::string& value) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (char c : value) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ull;
+// The label's field hashes are keyed (field_key.hpp). Without a state directory to keep the
+// key in (`podcd plan` or `check-config` by a user who cannot write there), a key of this
+// process only: its hashes match no label, so reasons say "fingerprint changed" and no
+// unkeyed digest of a value is ever written.
+struct Keying {
+  HmacSha256Key key;
+  std::string id;
+};
+
+Keying KeyingFor(const config::Config& config) {
+  auto key = LoadOrCreateFieldKey(config.state_dir);
+  if (!key) {
+    log::Debug("field hashes keyed for this process only", {{"error", key.error().What()}});
+    static const std::string kProcessKey = [] {
+      std::random_device random;
+      std::string k;
+      for (int i = 0; i < 8; ++i) k += std::to_string(random()) + "/";
+      return k;
+    }();
+    key = kProcessKey;
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out(12, '0');
-  for (int i = 11; i >= 0; --i, h >>= 4) out[static_cast<size_t>(i)] = kHex[h & 0xf];
-  return out;
+  HmacSha256Key k(*key);
+  std::string id = FieldKeyId(k);
+  return {std::move(k), std::move(id)};
+}
+
+// Values from the secrets directory are masked wherever podcd writes text (log lines, worker
+// events, records, plan output), each line of a multi-line one too (a PEM). Shorter values are
+// not: "1", "true" or a port would turn every occurrence in every line into "***".
+constexpr std::size_t kMinMaskedBytes = 6;
+void MaskSecretValue(std::string_view value) {
+  auto add = [](std::string_view v) {
+    v = Trim(v);
+    if (v.size() >= kMinMaskedBytes) log::AddSecret(std::string(v));
+  };
+  add(value);
+  for (auto line : SplitLines(value)) add(line);
 }
 
 // One stack: load, policy, fingerprints. Pure of shared state but `opts` and `policy`, so
@@ -43,7 +71,7 @@ struct LoadedStack {
 };
 
 LoadedStack LoadOne(const compose::StackDir& dir, const compose::LoadOptions& opts,
-                    const core::PolicySettings& policy) {
+                    const core::PolicySettings& policy, const Keying& keying) {
   LoadedStack out;
   core::DesiredStack& d = out.desired;
   d.name = dir.name;
@@ -66,7 +94,7 @@ LoadedStack LoadOne(const compose::StackDir& dir, const compose::LoadOptions& op
     ds.name = s.name;
     auto fields = core::Canonicalize(*loaded, s);
     ds.fingerprint = core::Fingerprint(fields);
-    for (const auto& [k, v] : fields) ds.field_hashes[k] = ShortHash(v);
+    ds.field_hashes = FieldHashes(keying.key, keying.id, fields);
     for (const auto& [dep, cond] : s.depends_on) {
       if (cond.restart) ds.recreate_with.push_back(dep);
     }
@@ -82,13 +110,13 @@ LoadedStack LoadOne(const compose::StackDir& dir, const compose::LoadOptions& op
 // Loading is CPU-bound (YAML, hashing) and each stack stands alone: a few threads take the
 // stacks in turn. Below kParallelFrom stacks a thread costs more than it saves.
 std::vector<LoadedStack> LoadAll(const std::vector<compose::StackDir>& dirs, const compose::LoadOptions& opts,
-                                 const core::PolicySettings& policy) {
+                                 const core::PolicySettings& policy, const Keying& keying) {
   constexpr std::size_t kParallelFrom = 8;
   constexpr unsigned kMaxThreads = 8;
   std::vector<LoadedStack> out(dirs.size());
   std::atomic<std::size_t> next{0};
   auto work = [&] {
-    for (std::size_t i = next++; i < dirs.size(); i = next++) out[i] = LoadOne(dirs[i], opts, policy);
+    for (std::size_t i = next++; i < dirs.size(); i = next++) out[i] = LoadOne(dirs[i], opts, policy, keying);
   };
   const unsigned cores = std::max(1u, std::min(kMaxThreads, std::thread::hardware_concurrency()));
   const std::size_t threads = dirs.size() < kParallelFrom ? 1 : std::min<std::size_t>(cores, dirs.size());
@@ -123,6 +151,7 @@ Expected<DesiredState> LoadDesired(const config::Config& config) {
   fs::path secrets = config.repo.secrets_dir;
   opts.secrets_dir = secrets.is_absolute() ? secrets : root / secrets;
   opts.host_env = compose::HostEnv(compose::kDefaultEnvAllowList);
+  opts.on_secret_value = MaskSecretValue;
   // What git ignores (data directories a stack bind-mounts) is state, not spec: never
   // fingerprinted. The rules answer for paths that do not exist yet, so a data directory
   // appearing after the first deployment changes nothing. One libgit2 repository is not to be
@@ -140,7 +169,8 @@ Expected<DesiredState> LoadDesired(const config::Config& config) {
   for (const auto& [name, err] : found->errors) {
     out.stacks.push_back({name, core::StackStatus::kInvalid, {err.What()}, {}, {}});
   }
-  for (auto& one : LoadAll(found->stacks, opts, policy)) {
+  const Keying keying = KeyingFor(config);
+  for (auto& one : LoadAll(found->stacks, opts, policy, keying)) {
     if (one.model) {
       out.bind_guards.emplace(one.desired.name,
                               core::MakeBindGuard(one.model->dir, one.model->name, inside, policy));

@@ -120,4 +120,11 @@ std::string JoinLines(const std::string& text, std::size_t max_lines) {
   return out;
 }
 
+std::string LastBytes(std::string text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  std::size_t from = text.size() - max_bytes + 3;  // room for "..."
+  while (from < text.size() && (static_cast<unsigned char>(text[from]) & 0xC0) == 0x80) ++from;
+  return "..." + text.substr(from);
+}
+
 }  // namespace podcd::reconcile

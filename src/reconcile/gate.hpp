@@ -83,5 +83,9 @@ GateDecision GateStep(const GateSpec& spec, const GateState& state, const GateOb
 
 // The last `max_lines` non-empty lines of `text`, joined with " | " (a check's output, logs).
 std::string JoinLines(const std::string& text, std::size_t max_lines);
+// The end of `text` within `max_bytes`: "..." and the last bytes, cut at a character boundary
+// (what a deployment record keeps of a container's logs).
+inline constexpr std::size_t kMaxLogTailBytes = 2048;
+std::string LastBytes(std::string text, std::size_t max_bytes = kMaxLogTailBytes);
 
 }  // namespace podcd::reconcile

@@ -1,8 +1,11 @@
 #include "util/log.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
+#include <optional>
 
 #include "util/guarded.hpp"
 #include "util/json.hpp"
@@ -23,8 +26,9 @@ Guarded<State>& Global() {
   return state;
 }
 
-void Mask(std::string& line, const std::vector<std::string>& secrets) {
-  for (const auto& s : secrets) MaskSecret(line, s);
+// Longest first: a secret that contains another is masked whole, not around the shorter one.
+void Mask(std::string& text, const std::vector<std::string>& secrets) {
+  for (const auto& s : secrets) MaskSecret(text, s);
 }
 
 bool NeedsQuoting(std::string_view v) {
@@ -87,10 +91,20 @@ void AddSecret(std::string secret) {
   // A JSON line carries the secret's ill-formed bytes repaired (U+FFFD): mask that form too.
   if (!json::IsValidUtf8(secret)) AddSecret(json::ValidUtf8(secret));
   auto s = Global().Lock();
-  for (const auto& existing : s->secrets) {
-    if (existing == secret) return;
-  }
-  s->secrets.push_back(std::move(secret));
+  auto& list = s->secrets;
+  auto at =
+      std::lower_bound(list.begin(), list.end(), secret, [](const std::string& a, const std::string& b) {
+        return a.size() != b.size() ? a.size() > b.size() : a < b;
+      });
+  if (at != list.end() && *at == secret) return;
+  list.insert(at, std::move(secret));
+}
+
+std::vector<std::string> Secrets() { return Global().Lock()->secrets; }
+
+std::string Masked(std::string text) {
+  MaskSecrets(text);
+  return text;
 }
 
 void ClearSecretsForTest() { Global().Lock()->secrets.clear(); }
@@ -107,6 +121,72 @@ void MaskSecrets(std::string& text) {
   Mask(text, s->secrets);
 }
 
+namespace {
+
+struct Userinfo {
+  std::size_t begin = 0, end = 0;  // text[begin, end) is the userinfo, without its '@'
+  bool http = false;
+};
+
+std::optional<Userinfo> FindUserinfo(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return std::nullopt;
+  const std::size_t begin = scheme_end + 3;
+  const std::size_t authority_end = std::min(url.find_first_of("/?#", begin), url.size());
+  const std::size_t at = url.rfind('@', authority_end == 0 ? 0 : authority_end - 1);
+  if (at == std::string_view::npos || at < begin) return std::nullopt;
+  std::string scheme(url.substr(0, scheme_end));
+  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return Userinfo{begin, at, scheme == "http" || scheme == "https"};
+}
+
+std::string PercentDecoded(std::string_view text) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+      out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RedactUserinfo(std::string_view url) {
+  auto u = FindUserinfo(url);
+  if (!u) return std::string(url);
+  const std::string_view info = url.substr(u->begin, u->end - u->begin);
+  const auto colon = info.find(':');
+  if (!u->http && colon == std::string_view::npos) return std::string(url);
+  std::string out(url.substr(0, u->begin));
+  if (!u->http) out += std::string(info.substr(0, colon)) + ":";
+  out += "***";
+  out += url.substr(u->end);
+  return out;
+}
+
+std::vector<std::string> UrlSecrets(std::string_view url) {
+  std::vector<std::string> out;
+  auto u = FindUserinfo(url);
+  if (!u) return out;
+  const std::string_view info = url.substr(u->begin, u->end - u->begin);
+  const auto colon = info.find(':');
+  auto add = [&](std::string_view v) {
+    if (v.empty()) return;
+    out.emplace_back(v);
+    if (auto d = PercentDecoded(v); d != v) out.push_back(std::move(d));
+  };
+  if (colon != std::string_view::npos)
+    add(info.substr(colon + 1));
+  else if (u->http)
+    add(info);  // a token given as the user name
+  return out;
+}
+
 bool Enabled(Level level) { return level >= Global().Lock()->level; }
 
 void Write(Level level, std::string_view msg, Fields fields) {
@@ -116,8 +196,12 @@ void Write(Level level, std::string_view msg, Fields fields) {
   for (const auto& f : fields) kv.emplace_back(std::string(f.key), f.value);
   auto s = Global().Lock();
   if (level < s->level) return;
-  std::string line = FormatLine(s->format, level, now, msg, kv);
-  Mask(line, s->secrets);
+  // Masked before they are escaped: a secret holding '"' or '\' is written escaped, so a mask
+  // of the finished line would not find it.
+  std::string text(msg);
+  Mask(text, s->secrets);
+  for (auto& [k, v] : kv) Mask(v, s->secrets);
+  std::string line = FormatLine(s->format, level, now, text, kv);
   if (s->sink) {
     s->sink(level, line);
   } else {

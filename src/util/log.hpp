@@ -1,6 +1,7 @@
 // Logging facade: the core calls Info()/Warn()/... without knowing the sink.
 // Text lines for terminals, JSON lines (ts, level, msg, fields) for machines.
-// Registered secrets are replaced by "***" in every line, whatever the caller passed.
+// Registered secrets are replaced by "***" in every line, whatever the caller passed: in the
+// message and each field value before they are escaped.
 #pragma once
 
 #include <chrono>
@@ -43,10 +44,23 @@ Sink SetSink(Sink sink);
 void AddSecret(std::string secret);
 void ClearSecretsForTest();
 // Masks every registered secret in `text` ("***"), as log lines are: for text that leaves the
-// process another way (deployment records served by the API and kept on disk).
+// process another way (deployment records served by the API and kept on disk, worker events,
+// plan output). Mask text before it is escaped (JSON, quoting), never after.
 void MaskSecrets(std::string& text);
+std::string Masked(std::string text);
+// The registered secrets, longest first: what the daemon hands each worker (worker/protocol.hpp)
+// so that both mask the same list.
+std::vector<std::string> Secrets();
 // The one masker: each occurrence of `secret` in `text` becomes "***" (nothing when empty).
 void MaskSecret(std::string& text, std::string_view secret);
+
+// A URL's userinfo is a credential (`https://user:token@host/...`; GitHub also takes a token
+// as the user name). RedactUserinfo writes such a URL for humans: `https://***@host/...`; an
+// ssh URL keeps its user name (`ssh://git@host/...`), only a password is redacted. Other text
+// comes back unchanged. UrlSecrets is what to register: the password, or the user name of an
+// http(s) URL that has no password, each as written and percent-decoded.
+std::string RedactUserinfo(std::string_view url);
+std::vector<std::string> UrlSecrets(std::string_view url);
 
 bool Enabled(Level level);
 void Write(Level level, std::string_view msg, Fields fields = {});

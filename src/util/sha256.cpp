@@ -66,6 +66,49 @@ Sha256Digest HmacSha256(std::string_view key, std::string_view body) {
   return out;
 }
 
+struct HmacSha256Key::Pads {
+  SHA256_CTX inner{};
+  SHA256_CTX outer{};
+  ~Pads() {
+    OPENSSL_cleanse(&inner, sizeof inner);
+    OPENSSL_cleanse(&outer, sizeof outer);
+  }
+};
+
+HmacSha256Key::HmacSha256Key(std::string_view key) {
+  constexpr std::size_t kBlock = SHA256_CBLOCK;
+  std::array<unsigned char, kBlock> k{};
+  if (key.size() > kBlock) {
+    SHA256(reinterpret_cast<const unsigned char*>(key.data()), key.size(), k.data());
+  } else {
+    std::copy(key.begin(), key.end(), k.begin());
+  }
+  auto pads = std::make_shared<Pads>();
+  std::array<unsigned char, kBlock> pad{};
+  for (std::size_t i = 0; i < kBlock; ++i) pad[i] = static_cast<unsigned char>(k[i] ^ 0x36);
+  SHA256_Init(&pads->inner);
+  SHA256_Update(&pads->inner, pad.data(), kBlock);
+  for (std::size_t i = 0; i < kBlock; ++i) pad[i] = static_cast<unsigned char>(k[i] ^ 0x5c);
+  SHA256_Init(&pads->outer);
+  SHA256_Update(&pads->outer, pad.data(), kBlock);
+  OPENSSL_cleanse(k.data(), kBlock);
+  OPENSSL_cleanse(pad.data(), kBlock);
+  pads_ = std::move(pads);
+}
+
+Sha256Digest HmacSha256Key::Mac(std::string_view body) const {
+  SHA256_CTX ctx = pads_->inner;
+  Sha256Digest inner{};
+  SHA256_Update(&ctx, body.data(), body.size());
+  SHA256_Final(inner.data(), &ctx);
+  ctx = pads_->outer;
+  Sha256Digest out{};
+  SHA256_Update(&ctx, inner.data(), kSha256Size);
+  SHA256_Final(out.data(), &ctx);
+  OPENSSL_cleanse(&ctx, sizeof ctx);
+  return out;
+}
+
 std::string HexEncode(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;

@@ -38,4 +38,17 @@ class Sha256 {
 // HMAC-SHA256 (RFC 2104) of `body` under `key`.
 [[nodiscard]] Sha256Digest HmacSha256(std::string_view key, std::string_view body);
 
+// The same under one key for many short bodies: the key's two padded blocks are hashed once,
+// each Mac() copies those states (a plan keys every field of every service). Mac() is const
+// and safe from several threads; copies share the key's state.
+class HmacSha256Key {
+ public:
+  explicit HmacSha256Key(std::string_view key);
+  [[nodiscard]] Sha256Digest Mac(std::string_view body) const;
+
+ private:
+  struct Pads;
+  std::shared_ptr<const Pads> pads_;
+};
+
 }  // namespace podcd

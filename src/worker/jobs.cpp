@@ -7,10 +7,12 @@
 
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <iterator>
 
 #include "cli/common.hpp"
+#include "podman/auth.hpp"
 #include "podman/client.hpp"
 #include "process/spawn.hpp"
 #include "reconcile/engine.hpp"
@@ -19,6 +21,7 @@
 #include "util/guarded.hpp"
 #include "util/log.hpp"
 #include "util/metrics.hpp"
+#include "util/strings.hpp"
 #include "worker/job_steps.hpp"
 #include "worker/protocol.hpp"
 
@@ -40,20 +43,40 @@ void Emit(const std::string& line) {
   std::fflush(*out);
 }
 
-// The RunContext of a worker: every call becomes an event line for the daemon.
+// The RunContext of a worker: every call becomes an event line for the daemon. Masked here,
+// before the JSON is written: the daemon's list lacks what only the worker read.
 class EventContext final : public reconcile::RunContext {
  public:
   explicit EventContext(std::string id) : id_(std::move(id)) {}
   std::string Id() const override { return id_; }
-  void Log(std::string line) override { Emit(LogEvent(line)); }
+  void Log(std::string line) override { Emit(LogEvent(log::Masked(std::move(line)))); }
   void SetCommit(std::string commit) override { Emit(CommitEvent(commit)); }
-  void SetStackOutcome(state::StackOutcome outcome) override { Emit(StackEvent(outcome)); }
+  void SetStackOutcome(state::StackOutcome outcome) override {
+    log::MaskSecrets(outcome.reason);
+    Emit(StackEvent(outcome));
+  }
   bool StopRequested() const override { return g_stop.load(); }
   void HandOver() override { Emit(HandOverEvent()); }
 
  private:
   std::string id_;
 };
+
+// Registry passwords are masked from the job's start, whatever it pulls: the daemon cannot read
+// them (it links no Podman client), and a container may print one before any pull names it.
+void MaskRegistrySecrets(const config::Config& cfg) {
+  std::string path = cfg.podman.auth_file;
+  if (const char* env = std::getenv("REGISTRY_AUTH_FILE"); path.empty() && env != nullptr) path = env;
+  if (path.empty()) return;
+  auto text = ReadFile(path, 1u << 20);
+  if (!text) return;
+  auto entries = podman::ReadAuthEntries(*text);
+  if (!entries) return;
+  for (const auto& e : *entries) {
+    log::AddSecret(e.credentials.password);
+    log::AddSecret(e.credentials.identity_token);
+  }
+}
 
 // What every worker does first: stop on SIGTERM, forward metrics, read the request, rebuild the
 // daemon's configuration. nullopt after the failure was emitted as the result.
@@ -91,6 +114,7 @@ std::optional<Job> StartJob(const GlobalOptions& g) {
                  ": after installing a new podcd, restart the daemon (systemctl restart podcd)")));
     return std::nullopt;
   }
+  for (auto& s : request->secrets) log::AddSecret(std::move(s));
   auto cfg = LoadSnapshot(request->config);
   if (!cfg) {
     std::string all;
@@ -100,6 +124,7 @@ std::optional<Job> StartJob(const GlobalOptions& g) {
   }
   cli::ApplyLogOptions(g, *cfg);
   log::Configure(cfg->log.format, cfg->log.level);
+  MaskRegistrySecrets(*cfg);
   return Job{std::move(*request), std::make_shared<const config::Config>(std::move(*cfg))};
 }
 
@@ -120,6 +145,10 @@ int RunJob(const GlobalOptions& g, const Args& args, const char* name, Body&& bo
     result = body(*job, runtime, engine);
   } catch (const std::exception& e) {
     result = Fail(ErrorCode::kInternal, std::string(name) + " threw: " + e.what());
+  }
+  if (!result) {
+    log::MaskSecrets(result.error().message);
+    log::MaskSecrets(result.error().context);
   }
   Emit(ResultEvent(result));
   return result ? cli::kExitOk : cli::kExitFailure;

@@ -90,6 +90,7 @@ Expected<void> Launcher::Run(std::string_view command, const Request& request, r
   const std::string what = "worker process (podcd " + std::string(command) + ")";
   Request stamped = request;
   stamped.daemon_version = PODCD_VERSION;
+  stamped.secrets = log::Secrets();
   EventReader reader(command, ctx, data);
 
   process::Spec spec;

@@ -84,12 +84,20 @@ std::string EncodeRequest(const Request& r) {
     Str(w, "boot_text", r.config.boot_text);
     Str(w, "current_text", r.config.current_text);
     w.EndObject();
+    w.Key("secrets");
+    w.StartArray();
+    for (const auto& s : r.secrets) w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+    w.EndArray();
   });
 }
 
 Expected<Request> DecodeRequest(std::string_view text) {
-  auto doc = ParseObject(text, "worker request");
-  if (!doc) return std::unexpected(doc.error());
+  rapidjson::Document parsed;
+  parsed.Parse(text.data(), text.size());
+  if (parsed.HasParseError() || !parsed.IsObject())  // not quoted: a request holds secrets
+    return Fail(ErrorCode::kInvalidArgument, "not a JSON object (" + std::to_string(text.size()) + " bytes)",
+                "worker request");
+  const auto* doc = &parsed;
   Request r;
   r.id = GetStr(*doc, "id");
   r.daemon_version = GetStr(*doc, "daemon_version");
@@ -99,6 +107,11 @@ Expected<Request> DecodeRequest(std::string_view text) {
     r.config.file = GetStr(c->value, "file");
     r.config.boot_text = GetStr(c->value, "boot_text");
     r.config.current_text = GetStr(c->value, "current_text");
+  }
+  if (auto s = doc->FindMember("secrets"); s != doc->MemberEnd() && s->value.IsArray()) {
+    for (const auto& v : s->value.GetArray()) {
+      if (v.IsString()) r.secrets.emplace_back(v.GetString(), v.GetStringLength());
+    }
   }
   return r;
 }

@@ -40,6 +40,10 @@ struct Request {
   // The podcd-serve that sent it (set by the daemon's launcher). A worker of another version
   // refuses the job: after an upgrade on disk, the running daemon must be restarted first.
   std::string daemon_version;
+  // The daemon's masked secrets (log::Secrets(), set by its launcher): the worker masks them
+  // as well as those it reads itself (registry passwords, the secrets directory, a token file
+  // refreshed since), in its log lines and in every event before it is written.
+  std::vector<std::string> secrets;
 };
 std::string EncodeRequest(const Request& r);
 

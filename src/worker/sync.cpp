@@ -171,12 +171,12 @@ Expected<SyncResult> SyncInChild(const config::Config& config, const std::string
     return Fail(ErrorCode::kTimeout,
                 "repository sync did not finish within " + FormatDuration(spec.timeout) +
                     " (repo.sync_timeout); the sync process was killed",
-                r.url.empty() ? r.path : r.url);
+                r.url.empty() ? r.path : log::RedactUserinfo(r.url));
   }
   if (child->signal == 0 && child->exit_code == process::kExitMemoryLimit) {
     return Fail(ErrorCode::kInternal,
                 "the repository sync exceeded the worker's memory limit (worker.memory_max)",
-                r.url.empty() ? r.path : r.url);
+                r.url.empty() ? r.path : log::RedactUserinfo(r.url));
   }
   std::string_view out = Trim(child->out);
   if (auto nl = out.rfind('\n'); nl != std::string_view::npos) out = out.substr(nl + 1);

@@ -38,6 +38,8 @@ int RunSync(const cli::GlobalOptions& g, const cli::Args& args) {
   if (!g.log_format.empty()) log::ParseFormat(g.log_format, format);
   if (!g.log_level.empty()) log::ParseLevel(g.log_level, level);
   log::Configure(format, level);
+  log::AddSecret(request->repo.token);
+  for (auto& s : log::UrlSecrets(request->repo.url)) log::AddSecret(std::move(s));
   auto synced = git::SyncRepo(request->repo, request->state_dir);
   if (!synced) return Answer(std::unexpected(synced.error()), cli::kExitFailure);
   return Answer(SyncResult{synced->commit, synced->fetched, synced->changed}, cli::kExitOk);

@@ -65,7 +65,7 @@ std::string ReadAll(const std::filesystem::path& p) {
 // `podcd __close-handover` as the daemon starts it: the request on its stdin.
 RunResult CloseHandOver(Rig& rig, const std::string& deployment) {
   const std::string text = ReadAll(rig.config_file());
-  const worker::Request request{deployment, {}, {rig.config_file().string(), text, text}, PODCD_VERSION};
+  const worker::Request request{deployment, {}, {rig.config_file().string(), text, text}, PODCD_VERSION, {}};
   const std::filesystem::path file = rig.dir() / "close-request.json";
   std::ofstream(file) << worker::EncodeRequest(request);
   return RunCommand(std::string(PODCD_BINARY) + " __close-handover < " + Quote(file.string()));

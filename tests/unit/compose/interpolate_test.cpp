@@ -174,6 +174,30 @@ TEST_CASE("env file errors name the file and line") {
   CHECK_FALSE(colon);
 }
 
+// A PEM pasted into a secrets env file was quoted whole in the plan and the record
+// ("invalid variable name \"MIIEv...\""): messages name the file, the line and the key only.
+TEST_CASE("env file errors never quote a line or a value") {
+  const std::string pem_line = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASC+kcwggSjAgEAAoIB/canary";
+  auto pem = ParseEnvFile("A=1\n-----BEGIN PRIVATE KEY-----\n" + pem_line + "\n", "<secrets>/app.env",
+                          MapLookup({}));
+  REQUIRE_FALSE(pem);
+  CHECK(pem.error().What() == "<secrets>/app.env:2: not KEY=VALUE");
+  auto third = ParseEnvFile("A=1\nB=2\n" + pem_line + "\n", "<secrets>/app.env", MapLookup({}));
+  REQUIRE_FALSE(third);
+  CHECK(third.error().What() == "<secrets>/app.env:3: not KEY=VALUE");
+  auto padded = ParseEnvFile("TOKEN=x\nab+cd/canary==\n", "f", MapLookup({}));
+  REQUIRE_FALSE(padded);
+  CHECK(padded.error().What().find("canary") == std::string::npos);
+  CHECK(padded.error().context == "f:2");
+  // The text of ${VAR:?text} is interpolated from the file's other values: left out.
+  auto required = ParseEnvFile("PASS=canary-value\nA=${NOPE:?no NOPE, PASS is $PASS}\n", "f", MapLookup({}));
+  REQUIRE_FALSE(required);
+  CHECK(required.error().What() == "f:2: required variable NOPE is missing a value");
+  auto quoted = ParseEnvFile("PASS=canary-value\nA=\"${NOPE?$PASS}\"\n", "f", MapLookup({}));
+  REQUIRE_FALSE(quoted);
+  CHECK(quoted.error().What().find("canary") == std::string::npos);
+}
+
 TEST_CASE("a value is bounded once variables are substituted, before it is built") {
   auto vars = MapLookup({{"A", "xxxx"}});
   CHECK(Interpolate("$A${A}", vars, 8)->value == "xxxxxxxx");

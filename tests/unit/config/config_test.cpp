@@ -483,3 +483,20 @@ TEST_CASE("a mapping key that is no text is an unknown key, not an exception") {
     CHECK(AllErrors(r.error()).find("unknown key") != std::string::npos);
   }
 }
+
+// The summary is logged at start and on SIGHUP: it printed repo.url whole, token included.
+TEST_CASE("a repository URL's userinfo is redacted in the summary and masked in log lines") {
+  std::vector<std::string> lines;
+  auto prev = log::SetSink([&](log::Level, std::string_view l) { lines.emplace_back(l); });
+  Env env{{{"WEBHOOK_SECRET", kSecret},
+           {"PODCD_STATE_DIR", "/var/lib/podcd2"},
+           {"PODCD_REPO_URL", "https://bob:url-token-canary-77@git.example/env.git"}}};
+  auto c = MustLoad(Options(env));
+  CHECK(config::Summary(c).find("url-token-canary-77") == std::string::npos);
+  CHECK(config::Summary(c).find("https://***@git.example/env.git") != std::string::npos);
+  log::Info("cloning", {{"url", c.repo.url}});
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("url-token-canary-77") == std::string::npos);
+  log::SetSink(prev);
+  log::ClearSecretsForTest();
+}

@@ -241,3 +241,25 @@ TEST_CASE("the plan as JSON: the same text as podcd plan --json wrote, valid wha
         "container\"],\"services\":"
         "[{\"name\":\"app\",\"action\":\"create\",\"reasons\":[\"no container\"]}]}]}");
 }
+
+// The label's hashes are keyed per installation: hashes under another key, or an older
+// podcd's unkeyed ones (no kFieldKeyId entry), all differ and name nothing.
+TEST_CASE("field hashes under another key are not compared; the fingerprint alone decides") {
+  const std::string id(kFieldKeyId);
+  auto keyed = [&](std::string key, std::string image) {
+    return std::map<std::string, std::string>{{id, key}, {"image", image}, {"environment.A", "e1"}};
+  };
+  auto same_key = Plan({Stack("web", {Svc("site", "f2", keyed("k1", "i2"))})},
+                       {Running("web", "site", "f1", keyed("k1", "i1"))});
+  CHECK(same_key.stacks[0].services[0].reasons == std::vector<std::string>{"image changed"});
+  auto other_key = Plan({Stack("web", {Svc("site", "f2", keyed("k2", "i2"))})},
+                        {Running("web", "site", "f1", keyed("k1", "i1"))});
+  CHECK(other_key.stacks[0].services[0].reasons == std::vector<std::string>{"fingerprint changed"});
+  auto old_label = Plan({Stack("web", {Svc("site", "f2", keyed("k1", "i2"))})},
+                        {Running("web", "site", "f1", {{"image", "i1"}, {"environment.A", "e1"}})});
+  CHECK(old_label.stacks[0].services[0].reasons == std::vector<std::string>{"fingerprint changed"});
+  // An upgrade changes the hashes, not the fingerprint: nothing is recreated.
+  auto upgrade = Plan({Stack("web", {Svc("site", "f1", keyed("k1", "i1"))})},
+                      {Running("web", "site", "f1", {{"image", "0123456789ab"}})});
+  CHECK(upgrade.stacks[0].services[0].action == Action::kUnchanged);
+}

@@ -198,6 +198,16 @@ TEST_CASE("gate step: retries, start period and healthy_count, like Podman's tim
   }
 }
 
+TEST_CASE("LastBytes keeps the end of a log within its bound, whole characters only") {
+  CHECK(LastBytes("short", 10) == "short");
+  CHECK(LastBytes(std::string(5000, 'x')).size() == kMaxLogTailBytes);
+  CHECK(LastBytes("abcdefghij", 8) == "...fghij");
+  // "é" is two bytes: a cut inside it moves past it.
+  CHECK(LastBytes("abc\xc3\xa9"
+                  "def",
+                  7) == "...def");
+}
+
 TEST_CASE("JoinLines keeps the last lines, without empty ones") {
   CHECK(JoinLines("a\n\nb\nc\n", 2) == "b | c");
   CHECK(JoinLines("one", 3) == "one");

@@ -151,3 +151,48 @@ TEST_CASE("JSON log line without fields") {
   auto line = log::FormatLine(log::Format::kJson, log::Level::kError, sys_days{year{2026} / 1 / 2}, "", {});
   CHECK(line == R"({"ts":"2026-01-02T00:00:00.000Z","level":"error","msg":""})");
 }
+
+// Masking ran on the finished line, after escaping: a secret with '"' or '\' is written
+// escaped there (\" and \\), so it was not found and its escaped form leaked.
+TEST_CASE("a secret with quotes and backslashes is masked before escaping, in both formats") {
+  Capture c;
+  const std::string secret = "canary\"quote\\back-slash-9f2";
+  log::AddSecret(secret);
+  for (auto fmt : {log::Format::kText, log::Format::kJson}) {
+    log::Configure(fmt, log::Level::kDebug);
+    log::Error("token " + secret + " refused", {{"value", "x " + secret + " y"}});
+  }
+  REQUIRE(c.lines.size() == 2);
+  for (const auto& l : c.lines) {
+    INFO(l);
+    CHECK(l.find("quote") == std::string::npos);
+    CHECK(l.find("back-slash") == std::string::npos);
+    CHECK(l.find("***") != std::string::npos);
+  }
+  CHECK(StrictJson(c.lines[1]));
+}
+
+TEST_CASE("a secret that contains another is masked whole") {
+  Capture c;
+  log::AddSecret("abcdef12");
+  log::AddSecret("abcdef12-long-tail");
+  std::string text = "x abcdef12-long-tail y abcdef12 z";
+  log::MaskSecrets(text);
+  CHECK(text == "x *** y *** z");
+  CHECK(log::Secrets().front() == "abcdef12-long-tail");
+  CHECK(log::Masked("abcdef12") == "***");
+}
+
+TEST_CASE("URL userinfo: redacted for humans, registered as secrets") {
+  CHECK(log::RedactUserinfo("https://bob:tok3n@git.example/env.git") == "https://***@git.example/env.git");
+  CHECK(log::RedactUserinfo("https://ghp_abc@github.com/o/r") == "https://***@github.com/o/r");
+  CHECK(log::RedactUserinfo("https://git.example/a@b") == "https://git.example/a@b");
+  CHECK(log::RedactUserinfo("ssh://git@host/env.git") == "ssh://git@host/env.git");
+  CHECK(log::RedactUserinfo("ssh://git:pw@host/env.git") == "ssh://git:***@host/env.git");
+  CHECK(log::RedactUserinfo("git@host:env.git") == "git@host:env.git");
+  CHECK(log::RedactUserinfo("/srv/env") == "/srv/env");
+  CHECK(log::UrlSecrets("https://bob:t%2Fk@h/x") == std::vector<std::string>{"t%2Fk", "t/k"});
+  CHECK(log::UrlSecrets("https://ghp_abc@h/x") == std::vector<std::string>{"ghp_abc"});
+  CHECK(log::UrlSecrets("ssh://git@h/x").empty());
+  CHECK(log::UrlSecrets("https://h/x").empty());
+}

@@ -24,4 +24,14 @@ TEST_CASE("HMAC-SHA256 of the RFC 4231 vectors") {
   // Test case 6: a key longer than the block is hashed first.
   CHECK(hex(HmacSha256(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First")) ==
         "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  // The keyed form gives the same digests, body after body.
+  const HmacSha256Key jefe("Jefe");
+  CHECK(hex(jefe.Mac("what do ya want for nothing?")) ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  CHECK(hex(jefe.Mac("what do ya want for nothing?")) ==
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+  CHECK(hex(HmacSha256Key(std::string(131, '\xaa'))
+                .Mac("Test Using Larger Than Block-Size Key - Hash Key First")) ==
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+  CHECK(jefe.Mac("") == HmacSha256("Jefe", ""));
 }

@@ -11,6 +11,7 @@
 
 #include "support/script.hpp"
 #include "support/temp_dir.hpp"
+#include "util/log.hpp"
 #include "util/strings.hpp"
 
 using namespace podcd;
@@ -59,6 +60,22 @@ TEST_CASE("a worker's events reach the context; its request arrives on stdin") {
   REQUIRE(sent);
   CHECK(sent->trigger.KindWord() == "poll");
   CHECK_FALSE(sent->daemon_version.empty());  // the launcher says which podcd-serve sent it
+}
+
+// The worker masked its events with its own list and its log lines with the configuration's:
+// what only the daemon had registered reached the record unmasked from the worker's side.
+TEST_CASE("the daemon's masked secrets go to its worker with the request") {
+  test::TempDir dir;
+  auto bin = Script(dir, "cat > \"$(dirname \"$0\")/request.json\"\nprintf '{\"result\":{\"ok\":true}}'\n");
+  log::ClearSecretsForTest();  // what other tests of this binary registered
+  log::AddSecret("daemon-only-secret-0123");
+  Launcher launcher(bin, {});
+  Recorder ctx;
+  REQUIRE(launcher.Run("__run", {}, ctx));
+  log::ClearSecretsForTest();
+  auto sent = worker::DecodeRequest(*ReadFile(dir / "request.json"));
+  REQUIRE(sent);
+  CHECK(sent->secrets == std::vector<std::string>{"daemon-only-secret-0123"});
 }
 
 TEST_CASE("a worker that ends without a result fails the run, saying how it ended") {
@@ -141,6 +158,31 @@ TEST_CASE("a stop sent as soon as the real worker starts is a stop request, not 
     CHECK(r.error().What().find("ended without a result") == std::string::npos);
     CHECK(r.error().What().find("no-podman.sock") != std::string::npos);
   }
+}
+
+// What only the daemon knows to mask (a secret registered since its start) is masked in what a
+// real worker answers, before the answer is written (the socket's path stands for any text a
+// worker may quote).
+TEST_CASE("a real worker masks its answer with the daemon's list") {
+  test::TempDir dir;
+  const std::string secret = "shipped-secret-4711";
+  const std::string text =
+      "webhook:\n  secret: a-test-secret-of-some-length\nrepo:\n  path: " + (dir / "repo").string() +
+      "\nstate_dir: " + (dir / "state").string() +
+      "\npodman:\n  socket: " + (dir / (secret + ".sock")).string() + "\n";
+  dir.Write("podcd.yml", text);
+  std::filesystem::create_directories(dir / "repo/services/web");
+  log::AddSecret(secret);
+  Launcher launcher(PODCD_BINARY, {});
+  Recorder ctx;
+  worker::Request req;
+  req.config = {(dir / "podcd.yml").string(), text, text};
+  auto r = launcher.Run("__stacks", req, ctx);
+  log::ClearSecretsForTest();
+  REQUIRE_FALSE(r);  // no Podman
+  INFO(r.error().What());
+  CHECK(r.error().What().find("***.sock") != std::string::npos);
+  CHECK(r.error().What().find(secret) == std::string::npos);
 }
 
 TEST_CASE("a worker past its time limit is stopped at a safe point, or killed a grace period later") {

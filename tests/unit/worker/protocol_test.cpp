@@ -45,8 +45,10 @@ TEST_CASE("worker request: trigger and configuration snapshot survive the trip")
   r.trigger.pull = true;
   r.config = {"/etc/podcd/podcd.yml", "a: 1\n", "a: 2\n# é\n"};
   r.daemon_version = "0.1.0";
+  r.secrets = {"registry-pass\"\\word", "token-0123456789"};
   auto back = worker::DecodeRequest(worker::EncodeRequest(r));
   REQUIRE(back);
+  CHECK(back->secrets == r.secrets);
   CHECK(back->daemon_version == "0.1.0");
   CHECK(back->id == r.id);
   CHECK(back->trigger.kind == r.trigger.kind);
@@ -60,12 +62,16 @@ TEST_CASE("worker request: trigger and configuration snapshot survive the trip")
   CHECK(back->config.current_text == r.config.current_text);
 
   // A job that is no deployment (`__stacks`) has no id and no trigger.
-  auto bare = worker::DecodeRequest(worker::EncodeRequest({{}, {}, r.config, {}}));
+  auto bare = worker::DecodeRequest(worker::EncodeRequest({{}, {}, r.config, {}, {}}));
   REQUIRE(bare);
   CHECK(bare->id.empty());
   CHECK(bare->config.current_text == r.config.current_text);
 
   CHECK_FALSE(worker::DecodeRequest("not json"));
+  // A request that does not parse is not quoted back: it holds the secrets.
+  auto garbled = worker::DecodeRequest("{\"secrets\":[\"canary-in-request\"]");
+  REQUIRE_FALSE(garbled);
+  CHECK(garbled.error().What().find("canary") == std::string::npos);
   CHECK_FALSE(worker::DecodeRequest("[1]"));
 }
 
