@@ -7,31 +7,12 @@
 #include <memory>
 #include <vector>
 
+#include "git/libgit2_internal.hpp"
+
 namespace podcd::git {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct IndexDeleter {
-  void operator()(git_index* i) const noexcept { git_index_free(i); }
-};
-using IndexPtr = std::unique_ptr<git_index, IndexDeleter>;
-struct TreeDeleter {
-  void operator()(git_tree* t) const noexcept { git_tree_free(t); }
-};
-using TreePtr = std::unique_ptr<git_tree, TreeDeleter>;
-struct EntryDeleter {
-  void operator()(git_tree_entry* e) const noexcept { git_tree_entry_free(e); }
-};
-using EntryPtr = std::unique_ptr<git_tree_entry, EntryDeleter>;
-struct ObjectDeleter {
-  void operator()(git_object* o) const noexcept { git_object_free(o); }
-};
-using ObjectPtr = std::unique_ptr<git_object, ObjectDeleter>;
-struct DiffDeleter {
-  void operator()(git_diff* d) const noexcept { git_diff_free(d); }
-};
-using DiffPtr = std::unique_ptr<git_diff, DiffDeleter>;
 
 // Names the commit being checked out while the checkout writes: a checkout killed half-way
 // leaves its files unknown to the index, and this says they are the repository's.
@@ -120,16 +101,6 @@ int Notify(git_checkout_notify_t why, const char* /*path*/, const git_diff_file*
   return g->abort_on_refusal ? GIT_EUSER : 0;
 }
 
-Error GitFailure(int rc, std::string_view what) {
-  const git_error* e = git_error_last();
-  std::string msg(what);
-  msg += ": ";
-  msg += (e != nullptr && e->message != nullptr) ? std::string(e->message)
-                                                 : "libgit2 error " + std::to_string(rc);
-  git_error_clear();
-  return Error{ErrorCode::kIo, std::move(msg), {}};
-}
-
 Error Refusal(const Guard& g) {
   std::string list;
   for (std::size_t i = 0; i < g.refused.size() && i < kShownPaths; ++i) {
@@ -184,7 +155,7 @@ Expected<void> FindFilesWhereDirectoriesWere(Guard& g, git_object* commit) {
   if (!old_tree) return {};
   git_object* raw = nullptr;
   if (int rc = git_object_peel(&raw, commit, GIT_OBJECT_TREE); rc != 0)
-    return std::unexpected(GitFailure(rc, "cannot read the commit's tree"));
+    return std::unexpected(GitError(rc, "cannot read the commit's tree", ErrorCode::kIo, {}));
   ObjectPtr new_tree(raw);
   git_diff* raw_diff = nullptr;
   git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
@@ -192,7 +163,7 @@ Expected<void> FindFilesWhereDirectoriesWere(Guard& g, git_object* commit) {
   if (int rc = git_diff_tree_to_tree(&raw_diff, g.repo, reinterpret_cast<git_tree*>(old_tree.get()),
                                      reinterpret_cast<git_tree*>(new_tree.get()), &opts);
       rc != 0)
-    return std::unexpected(GitFailure(rc, "cannot compare the commit with HEAD"));
+    return std::unexpected(GitError(rc, "cannot compare the commit with HEAD", ErrorCode::kIo, {}));
   DiffPtr diff(raw_diff);
   for (std::size_t i = 0; i < git_diff_num_deltas(diff.get()); ++i) {
     const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
@@ -233,7 +204,7 @@ Expected<void> CheckoutKeepingUntracked(git_repository* repo, git_object* commit
                                         const std::string& secrets_rel) {
   git_index* raw_index = nullptr;
   if (int rc = git_repository_index(&raw_index, repo); rc < 0)
-    return std::unexpected(GitFailure(rc, "cannot read the index"));
+    return std::unexpected(GitError(rc, "cannot read the index", ErrorCode::kIo, {}));
   IndexPtr index(raw_index);
   const char* wd = git_repository_workdir(repo);
   if (wd == nullptr) return Fail(ErrorCode::kInvalidArgument, "the repository has no work tree");
@@ -256,7 +227,7 @@ Expected<void> CheckoutKeepingUntracked(git_repository* repo, git_object* commit
   co.notify_payload = &guard;
   // A dry run first, to name every path in one error.
   if (int rc = git_checkout_tree(repo, commit, &co); rc < 0)
-    return std::unexpected(GitFailure(rc, "checkout (dry run) failed"));
+    return std::unexpected(GitError(rc, "checkout (dry run) failed", ErrorCode::kIo, {}));
   if (!guard.refused.empty()) return std::unexpected(Refusal(guard));
 
   // The callback stays, and now stops the checkout before any write if the work tree
@@ -278,7 +249,7 @@ Expected<void> CheckoutKeepingUntracked(git_repository* repo, git_object* commit
     git_error_clear();
     return std::unexpected(Refusal(guard));
   }
-  if (rc < 0) return std::unexpected(GitFailure(rc, "checkout failed"));
+  if (rc < 0) return std::unexpected(GitError(rc, "checkout failed", ErrorCode::kIo, {}));
   return {};
 }
 

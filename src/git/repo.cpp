@@ -15,6 +15,7 @@
 #include "config/remote_url.hpp"
 #include "git/checkout.hpp"
 #include "git/known_hosts.hpp"
+#include "git/libgit2_internal.hpp"
 #include "util/log.hpp"
 #include "util/scope_exit.hpp"
 #include "util/strings.hpp"
@@ -27,19 +28,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct RemoteDeleter {
-  void operator()(git_remote* r) const noexcept { git_remote_free(r); }
-};
-struct ObjectDeleter {
-  void operator()(git_object* o) const noexcept { git_object_free(o); }
-};
-struct ReferenceDeleter {
-  void operator()(git_reference* r) const noexcept { git_reference_free(r); }
-};
-using RemotePtr = std::unique_ptr<git_remote, RemoteDeleter>;
-using ObjectPtr = std::unique_ptr<git_object, ObjectDeleter>;
-using ReferencePtr = std::unique_ptr<git_reference, ReferenceDeleter>;
-
 std::string OidHex(const git_oid* oid) {
   char buf[GIT_OID_HEXSZ + 1] = {};
   git_oid_tostr(buf, sizeof buf, oid);
@@ -50,18 +38,6 @@ std::string OidHex(const git_oid* oid) {
 std::string Mask(std::string text, const std::string& secret) {
   log::MaskSecret(text, secret);
   return text;
-}
-
-// The one place a libgit2 error becomes a podcd::Error.
-Error GitError(int rc, std::string_view what, ErrorCode code, const std::string& context,
-               const std::string& secret = {}) {
-  const git_error* e = git_error_last();
-  std::string msg(what);
-  msg += ": ";
-  msg += (e != nullptr && e->message != nullptr) ? std::string(e->message)
-                                                 : "libgit2 error " + std::to_string(rc);
-  git_error_clear();
-  return Error{code, Mask(std::move(msg), secret), context};
 }
 
 // Where the remote lives, for credentials and the host-key check.
@@ -274,6 +250,17 @@ class Fd {
 };
 
 }  // namespace
+
+Error GitError(int rc, std::string_view what, ErrorCode code, const std::string& context,
+               const std::string& secret) {
+  const git_error* e = git_error_last();
+  std::string msg(what);
+  msg += ": ";
+  msg += (e != nullptr && e->message != nullptr) ? std::string(e->message)
+                                                 : "libgit2 error " + std::to_string(rc);
+  git_error_clear();
+  return Error{code, Mask(std::move(msg), secret), context};
+}
 
 void InitLibgit2() {
   static std::once_flag once;
