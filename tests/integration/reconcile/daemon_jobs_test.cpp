@@ -199,8 +199,8 @@ TEST_CASE("a poll repairs drift without a push: a container removed by hand come
   INFO(list.body);
   const std::regex poll_id("\"id\":\"([^\"]+)\",\"trigger\":\\{\"kind\":\"poll\"");
   bool repaired = false;
-  for (auto it = std::sregex_iterator(list.body.begin(), list.body.end(), poll_id); it != std::sregex_iterator();
-       ++it) {
+  for (auto it = std::sregex_iterator(list.body.begin(), list.body.end(), poll_id);
+       it != std::sregex_iterator(); ++it) {
     const std::string record = WaitFinished(d, (*it)[1], 120s);
     INFO(record);
     if (Field(record, "state") == "succeeded" && Has(record, "\"outcome\":\"updated\"")) repaired = true;

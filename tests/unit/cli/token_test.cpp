@@ -14,7 +14,8 @@ using podcd::test::RunCommand;
 namespace {
 const std::string kBin = PODCD_BINARY;
 // The reference Argon2id vector (password "password"); any valid hash serves here.
-const std::string kHash = "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc";
+const std::string kHash =
+    "$argon2id$v=19$m=65536,t=2,p=1$c29tZXNhbHQ$CTFhFdXPJO1aFaMaO6Mm5c8y7cJHAph8ArZWb2GRPPc";
 
 std::string LastLine(const std::string& text) {
   std::string t = text;
@@ -69,8 +70,9 @@ TEST_CASE("podcd token: create prints the token once as its last line, keeps onl
 
 TEST_CASE("podcd token create without users configured says so") {
   podcd::test::TempDir d;
-  const std::string env = "env -i WEBHOOK_SECRET=0123456789abcdef PODCD_REPO_PATH=/srv/env PODCD_STATE_DIR=" +
-                          d.path().string() + " ";
+  const std::string env =
+      "env -i WEBHOOK_SECRET=0123456789abcdef PODCD_REPO_PATH=/srv/env PODCD_STATE_DIR=" + d.path().string() +
+      " ";
   auto r = RunCommand(env + kBin + " token create --user alice --scope read");
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("no users are configured (auth.users_file") != std::string::npos);
