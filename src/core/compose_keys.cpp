@@ -279,9 +279,9 @@ constexpr ServiceKey Row(std::string_view key, ParseAs parse, std::string_view s
 
 using P = ParseAs;
 using S = Service;
-// Policy classes, short for the tables.
-constexpr KeyPolicy H{PolicyClass::kHarmless};
-constexpr KeyPolicy F{PolicyClass::kRepoFiles};
+// Policy classes, one letter each so that every row of the tables stays on one line.
+constexpr KeyPolicy H{PolicyClass::kHarmless};   // NOLINT(readability-identifier-naming)
+constexpr KeyPolicy F{PolicyClass::kRepoFiles};  // NOLINT(readability-identifier-naming)
 constexpr KeyPolicy C(std::string_view rules) { return {PolicyClass::kChecked, rules}; }
 
 // The service keys. Each row: the compose key, how the loader reads it into the field, the
