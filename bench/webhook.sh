@@ -19,6 +19,13 @@ SECRET="bench-secret-0123456789abcdef"
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"; exit 1; }
 command -v webhook >/dev/null || { echo "webhook is not installed (apt-get install webhook)"; exit 1; }
 [ -x "$PODCD" ] || { echo "no podcd binary at $PODCD (build first)"; exit 1; }
+# PIN=1 (two cores or more): the servers on core 0, wrk on core 1, both peers alike. Unpinned
+# (the default) on 2 cores, wrk's threads preempt the server's and p99 is mostly the
+# scheduler's; pinned, podcd's two reactor threads share one core (docs/benchmarks.md).
+pin_server=() pin_load=()
+if [ "${PIN:-0}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+  pin_server=(taskset -c 0) pin_load=(taskset -c 1)
+fi
 
 work=$(mktemp -d)
 pids=()
@@ -63,7 +70,7 @@ state_dir: $work/state-$1
 log:
   level: error
 YML
-  "$PODCD" --config "$work/podcd-$1.yml" serve >"$work/podcd-$1.log" 2>&1 &
+  "${pin_server[@]}" "$PODCD" --config "$work/podcd-$1.yml" serve >"$work/podcd-$1.log" 2>&1 &
   podcd_pid=$!
   pids+=("$podcd_pid")
   wait_port "$1"
@@ -71,7 +78,7 @@ YML
 
 run_wrk() {  # run_wrk URL LUA PID -> prints "reqs p99 loaded_rss_kb codes"
   local out
-  out=$(wrk -t2 -c50 -d"$DURATION" --latency -s "$2" "$1" 2>&1 & local w=$!; sleep 2.5; rss_kb "$3" > "$work/loaded"; wait $w)
+  out=$("${pin_load[@]}" wrk -t2 -c50 -d"$DURATION" --latency -s "$2" "$1" 2>&1 & local w=$!; sleep 2.5; rss_kb "$3" > "$work/loaded"; wait $w)
   local reqs p99 non2xx
   reqs=$(awk '/^Requests\/sec:/ {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
@@ -86,7 +93,7 @@ to_ms() {  # wrk latency "1.23ms" / "850.00us" / "1.01s" -> ms
   awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.2f", n }'
 }
 
-echo "== podcd $("$PODCD" --version | awk '{print $2}') vs webhook $(webhook -version | awk '{print $3}'), wrk -t2 -c50 -d$DURATION, $(nproc) cores"
+echo "== podcd $("$PODCD" --version | awk '{print $2}') vs webhook $(webhook -version | awk '{print $3}'), wrk -t2 -c50 -d$DURATION, $(nproc) cores${pin_server:+, servers on core 0 and wrk on core 1}"
 
 connection_of() {  # connection_of URL -> the Connection field of a plain HTTP/1.1 answer, or "(none)"
   local v
@@ -104,7 +111,7 @@ cat > "$work/hooks.json" <<JSON
   "trigger-rule": {"match": {"type": "payload-hmac-sha256", "secret": "$SECRET",
                              "parameter": {"source": "header", "name": "X-Hub-Signature-256"}}}}]
 JSON
-webhook -hooks "$work/hooks.json" -ip 127.0.0.1 -port "$p4" >"$work/webhook.log" 2>&1 &
+"${pin_server[@]}" webhook -hooks "$work/hooks.json" -ip 127.0.0.1 -port "$p4" >"$work/webhook.log" 2>&1 &
 pid4=$!; pids+=("$pid4")
 wait_port "$p4"
 sleep 1

@@ -17,6 +17,7 @@
 #include "http/deferred_answers.hpp"
 #include "http/link.hpp"
 #include "http/waiting_answers.hpp"
+#include "http/warn_throttle.hpp"
 #include "http/webhook.hpp"
 #include "util/guarded.hpp"
 #include "util/json_text.hpp"
@@ -187,6 +188,9 @@ struct Server::Impl {
   DeferredAnswers& answers;
   std::unique_ptr<DeferredAnswers> own_answers;  // when the caller gave none
   Guarded<AuthFailureLimiter> limiter;
+  // A flood of rejections writes one warning a second, which counts the ones left out.
+  WarnThrottle webhook_rejections_logged;
+  WarnThrottle api_rejections_logged;
   const ClientResolver clients;
   // Without trusted proxies X-Forwarded-For is never read. A trusted proxy's request whose header
   // block could not be read (folded lines, a request pipelined behind another in one read) is
@@ -413,8 +417,11 @@ bool Server::Impl::ApiAllowed(Exchange& x) {
   }
   if (RateLimited(x, client)) return false;
   limiter.Lock()->RecordFailure(client, Clock::now());
-  log::Warn("API request with a missing or wrong bearer token",
-            {{"client", client}, {"path", x.req.resource()}});
+  if (auto left_out = api_rejections_logged.Admit(Clock::now())) {
+    log::Warn(
+        "API request with a missing or wrong bearer token",
+        {{"client", client}, {"path", x.req.resource()}, {"not_logged_before", std::to_string(*left_out)}});
+  }
   x.w.headers().addRaw(Http::Header::Raw("WWW-Authenticate", "Bearer"));
   ReplyError(x, {ErrorCode::kUnauthenticated, "missing or invalid bearer token", {}});
   return false;
@@ -429,8 +436,11 @@ bool Server::Impl::SignatureValid(Exchange& x) {
   const std::string client = ClientOf(x);
   if (RateLimited(x, client)) return false;
   limiter.Lock()->RecordFailure(client, Clock::now());
-  log::Warn("webhook rejected: invalid or missing signature",
-            {{"client", client}, {"path", x.req.resource()}});
+  if (auto left_out = webhook_rejections_logged.Admit(Clock::now())) {
+    log::Warn(
+        "webhook rejected: invalid or missing signature",
+        {{"client", client}, {"path", x.req.resource()}, {"not_logged_before", std::to_string(*left_out)}});
+  }
   Reply(x, {HttpStatus(ErrorCode::kUnauthenticated), std::string(kUnauthorizedBody)});
   return false;
 }
