@@ -12,8 +12,11 @@ namespace {
 constexpr std::array<unsigned char, 12> kMappedPrefix{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 std::optional<Network> ParsePlain(std::string_view text) {
-  if (text.empty() || text.size() > INET6_ADDRSTRLEN) return std::nullopt;
-  std::string s(text);  // inet_pton wants a terminated string
+  // inet_pton wants a terminated string and stops at the first NUL: text holding one would
+  // be read as what comes before it.
+  if (text.empty() || text.size() > INET6_ADDRSTRLEN || text.find('\0') != std::string_view::npos)
+    return std::nullopt;
+  std::string s(text);
   Network n;
   if (inet_pton(AF_INET, s.c_str(), n.bytes.data()) == 1) {
     n.prefix = 32;
