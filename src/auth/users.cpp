@@ -4,20 +4,14 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
+
+#include "util/strings.hpp"
 
 namespace podcd::auth {
 namespace {
 
 constexpr std::size_t kMaxNameBytes = 64;
 constexpr std::uintmax_t kMaxFileBytes = 1 << 20;
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 bool ValidName(std::string_view name) {
   if (name.empty() || name.size() > kMaxNameBytes) return false;
@@ -54,10 +48,7 @@ const User* Users::Find(std::string_view name) const {
 Expected<Users> ParseUsers(std::string_view text, std::string_view file) {
   Users out;
   int number = 0;
-  while (!text.empty()) {
-    const auto end = text.find('\n');
-    const std::string_view raw = text.substr(0, end);
-    text.remove_prefix(end == std::string_view::npos ? text.size() : end + 1);
+  for (const std::string_view raw : SplitLines(text)) {
     ++number;
     const std::string_view line = Trim(raw);
     if (line.empty() || line.front() == '#') continue;
@@ -112,11 +103,9 @@ Expected<Users> LoadUsers(const std::filesystem::path& file) {
   }
   if (static_cast<std::uintmax_t>(st.st_size) > kMaxFileBytes)
     return Fail(ErrorCode::kInvalidArgument, "the users file is over 1 MiB", file.string());
-  std::ifstream in(file, std::ios::binary);
-  if (!in) return Fail(ErrorCode::kIo, "cannot open the users file", file.string());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return ParseUsers(text.str(), file.string());
+  auto text = ReadFile(file, kMaxFileBytes);
+  if (!text) return std::unexpected(text.error());
+  return ParseUsers(*text, file.string());
 }
 
 }  // namespace podcd::auth
