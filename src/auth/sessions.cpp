@@ -1,29 +1,17 @@
 #include "auth/sessions.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
-#include <array>
 
-#include "util/sha256.hpp"
+#include "auth/random.hpp"
 
 namespace podcd::auth {
-namespace {
-
-Expected<std::string> Random256() {
-  std::array<unsigned char, 32> buf{};
-  if (RAND_bytes(buf.data(), static_cast<int>(buf.size())) != 1)
-    return Fail(ErrorCode::kInternal, "no random bytes (OpenSSL RAND_bytes failed)");
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(buf.data()), buf.size()));
-}
-
-}  // namespace
 
 Expected<Session> Sessions::Create(std::string user, Role role, Clock::time_point now) {
-  auto id = Random256();
+  auto id = RandomHex(32);
   if (!id) return std::unexpected(id.error());
-  auto csrf = Random256();
+  auto csrf = RandomHex(32);
   if (!csrf) return std::unexpected(csrf.error());
   Session s{*id, *csrf, std::move(user), role, now, now};
   auto table = table_.Lock();

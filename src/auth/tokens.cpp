@@ -1,12 +1,11 @@
 #include "auth/tokens.hpp"
 
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 #include <sys/stat.h>
 
-#include <array>
 #include <system_error>
 
+#include "auth/random.hpp"
 #include "util/json.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -17,13 +16,6 @@ namespace {
 constexpr std::size_t kIdBytes = 6;
 constexpr std::size_t kSecretBytes = 32;
 constexpr std::string_view kPrefix = "podcd_";
-
-Expected<std::string> RandomHex(std::size_t bytes) {
-  std::array<unsigned char, kSecretBytes> buf{};
-  if (bytes > buf.size() || RAND_bytes(buf.data(), static_cast<int>(bytes)) != 1)
-    return Fail(ErrorCode::kInternal, "no random bytes (OpenSSL RAND_bytes failed)");
-  return HexEncode(std::string_view(reinterpret_cast<const char*>(buf.data()), bytes));
-}
 
 bool IsHex(std::string_view s, std::size_t size) {
   if (s.size() != size) return false;
