@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan+UBSan) and runs each for FUZZ_SECONDS
-# (default 60), FUZZ_JOBS at a time (default: one per core). Exits non-zero on any finding. Ten
+# (default 60), FUZZ_JOBS at a time (default: one per core); FUZZ_TARGETS="webhook glob" runs
+# only those. Exits non-zero on any finding. Ten
 # targets (tests/fuzz/*_fuzz.cpp): at the default, five minutes on two cores, which CI spends
 # (.ci/run); FUZZ_SECONDS=1800 for a campaign.
 set -euo pipefail
@@ -42,6 +43,7 @@ run_one() {  # run_one BINARY: one target, its output in logs/NAME.log, exit sta
 declare -A pid_of
 names=()
 for f in "$BUILD_DIR"/tests/fuzz/*_fuzz; do
+  if [ -n "${FUZZ_TARGETS:-}" ] && [[ " $FUZZ_TARGETS " != *" $(basename "${f%_fuzz}") "* ]]; then continue; fi
   while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do sleep 1; done
   name=$(basename "$f")
   echo "--- $name for ${SECONDS_EACH}s"
