@@ -13,13 +13,19 @@ BUILD_PKGS=(build-essential cmake pkg-config git curl ca-certificates
 # Real Podman and the services the integration tests start (see docs/testing.md).
 TEST_PKGS=(python3 openssl podman runc conmon netavark aardvark-dns iptables catatonit busybox-static
   docker-registry skopeo debootstrap openssh-server openssh-client wrk procps iproute2)
+# The browser test (tests/browser): Debian's Chromium, driven by playwright-core from npm.
+BROWSER_PKGS=(chromium)
 # Peers measured side by side by bench/.
 PEER_PKGS=(docker-compose podman-compose webhook hyperfine)
 
 need=()
-for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${PEER_PKGS[@]}"; do
+for p in "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}" "${BROWSER_PKGS[@]}" "${PEER_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
+# Node.js and npm may come from another packager than Debian's (then npm is in nodejs): ask for
+# Debian's only when the commands are missing.
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 if ((${#need[@]})); then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -39,6 +45,19 @@ if [ "$(cat /proc/sys/net/ipv4/conf/all/arp_notify 2>/dev/null || echo 1)" != 1 
   echo "setup: setting net.ipv4.conf.all.arp_notify=1 (/etc/sysctl.d/60-podcd.conf; docs/operations.md)"
   echo "net.ipv4.conf.all.arp_notify = 1" | $SUDO tee /etc/sysctl.d/60-podcd.conf >/dev/null
   $SUDO sysctl -q -w net.ipv4.conf.all.arp_notify=1
+fi
+
+# playwright-core for the browser test, at the version of tests/browser/package-lock.json, with
+# no browser download (it drives /usr/bin/chromium). Skipped when that version is installed.
+browser_deps_current() {
+  (cd tests/browser && node -e '
+    const want = require("./package-lock.json").packages["node_modules/playwright-core"].version;
+    const have = require("./node_modules/playwright-core/package.json").version;
+    process.exit(want === have ? 0 : 1);' 2>/dev/null)
+}
+if ! browser_deps_current; then
+  echo "setup: npm ci in tests/browser (playwright-core, no browser download)"
+  (cd tests/browser && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 if [ "${1:-}" != "--no-build" ]; then
