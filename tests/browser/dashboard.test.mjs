@@ -88,6 +88,15 @@ function commit(files, message) {
   return git('rev-parse', '--short', 'HEAD').trim();
 }
 
+// The GREETING of each running container of `stack` (podman, by podcd's stack label).
+function greetings(stack) {
+  const out = sh('podman', ['ps', '-q', '--filter', `label=io.podcd.stack=${stack}`]).trim();
+  if (!out) return [];
+  return out.split(/\s+/).map((id) =>
+    sh('podman', ['inspect', '--format', '{{range .Config.Env}}{{println .}}{{end}}', id])
+      .split('\n').find((l) => l.startsWith('GREETING='))?.slice('GREETING='.length) ?? '');
+}
+
 // Removes the containers and networks of this test's stacks from the env's Podman (by label).
 function removeStacks() {
   for (const stack of stacks) {
@@ -196,6 +205,7 @@ try {
 
   step('deploy both stacks once (podcd deploy --all-changed), so that a push later changes a running stack');
   sh(podcd, ['deploy', '--all-changed', '--config', config]);
+  for (const s of stacks) check(greetings(s).join() === 'hello-1', `${s} runs one container with GREETING=hello-1`);
 
   step('start podcd serve on a loopback port');
   const env = { ...process.env };
@@ -269,7 +279,7 @@ try {
         sizes.push(size);
         log(`    state ${state}, log ${size} characters`);
       }
-      if (['succeeded', 'failed', 'refused', 'cancelled', 'interrupted'].includes(state) || Date.now() > until) break;
+      if (!['', 'queued', 'running'].includes(state) || Date.now() > until) break;
       await page.waitForTimeout(200);
     }
     return { state, sizes };
@@ -356,6 +366,7 @@ try {
   check(finalLog.trim().length > 0, `#log holds the deployment's log (${finalLog.split('\n').length} lines)`);
   check(finalLog.includes(changed), `the log names stack ${changed}`);
   log(`  the log grew through ${sizes.length} sizes while watched: ${sizes.join(' -> ')}`);
+  check(greetings(changed).join() === 'hello-2', `${changed}'s container now has GREETING=hello-2 (podman inspect)`);
   await screenshot('deployment', true);
   await page.goto(url(''));
   await screenshot('overview', true);
