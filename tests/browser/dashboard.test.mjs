@@ -298,12 +298,14 @@ try {
   await page.goto(url(''));
   check(onLogin(), `/ without a session leads to the login page (${pathOf(page.url())})`);
   await screenshot('login', true);
+  const plainLogin = new Set((await bodyText()).split('\n').map((l) => l.trim()));
   await login(users.admin[1], 'not the password');
   check(onLogin(), `after a wrong password the browser is still at /login (${pathOf(page.url())})`);
   check(await page.locator('input[name="password"]').isVisible(), 'the login form is shown again');
-  const refusal = await bodyText();
-  check(/invalid|wrong|incorrect|fail|denied|not/i.test(refusal),
-    `the page says the login failed: "${refusal.split('\n').find((l) => /invalid|wrong|incorrect|fail|denied|not/i.test(l))}"`);
+  // A line the plain login page does not have, saying that the login failed.
+  const message = (await bodyText()).split('\n').map((l) => l.trim())
+    .find((l) => !plainLogin.has(l) && /invalid|wrong|incorrect|fail|denied|unknown|not/i.test(l));
+  check(message !== undefined, `the page says the login failed: "${message}"`);
   await screenshot('login-refused');
   await page.goto(url(''));
   check(onLogin(), 'and / still leads to the login page');
@@ -391,6 +393,7 @@ try {
       check(n === 0, `no "${label}" button on ${pathOf(page.url())}`);
     }
     if (where === '') await screenshot('user-overview', true);
+    if (where === `stacks/${changed}`) await screenshot('user-stack');
   }
 
   step('USER\'s hand-made action requests are answered 403');
