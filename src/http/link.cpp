@@ -69,6 +69,7 @@ std::string AnswerBytes(Http::ResponseWriter& w, const Answer& answer, const Lin
   values.reserve(raws.size());
   std::vector<WireField> fields;
   for (const auto& [name, raw] : raws) fields.push_back({name, values.emplace_back(raw.value())});
+  for (const auto& [name, value] : answer.headers) fields.push_back({name, value});
   return WireBytes(link.http10 ? HttpMinor::k0 : HttpMinor::k1, answer.status,
                    Http::codeString(static_cast<Http::Code>(answer.status)), answer.content_type,
                    ConnectionValue(close, link.http10), fields, answer.body);
