@@ -204,6 +204,7 @@ struct Server::Impl {
   Guarded<AuthFailureLimiter> limiter;
   std::unique_ptr<Gatekeeper> gate;  // opened by Start()
   std::unique_ptr<Dashboard> dashboard;
+  LogStreams streams{store, 64};
   // A flood of rejections writes one warning a second, which counts the ones left out.
   WarnThrottle webhook_rejections_logged;
   WarnThrottle api_rejections_logged;
@@ -266,6 +267,7 @@ struct Server::Impl {
   void PostDeploy(Exchange& x);
   void GetDeployments(Exchange& x);
   void GetDeployment(Exchange& x);
+  void GetEvents(Exchange& x, std::string id);
   void Trigger(Exchange& x, TriggerEndpoint ep);
   // The deployment a delivery key already started (or kIgnoredDelivery), else the one queued for
   // `t`, or with no `t` the key remembered as ignored; `duplicate` tells which.
@@ -592,10 +594,29 @@ void Server::Impl::GetDeployments(Exchange& x) {
 
 void Server::Impl::GetDeployment(Exchange& x) {
   if (x.param.empty()) return GetDeployments(x);  // GET /deployments/ lists, as it always did
+  constexpr std::string_view kEvents = "/events";
+  if (x.param.ends_with(kEvents)) return GetEvents(x, x.param.substr(0, x.param.size() - kEvents.size()));
   std::optional<state::Deployment> d;
   if (ValidDeploymentId(x.param)) d = store.Get(x.param);
   if (!d) return ReplyError(x, {ErrorCode::kNotFound, "no such deployment", {}});
   Reply(x, {200, state::ToJson(*d)});
+}
+
+// The log of a deployment as server-sent events until it ends (http/log_stream.hpp); a
+// reconnecting EventSource resumes after its Last-Event-ID.
+void Server::Impl::GetEvents(Exchange& x, std::string id) {
+  if (!ValidDeploymentId(id) || !store.Get(id))
+    return ReplyError(x, {ErrorCode::kNotFound, "no such deployment", {}});
+  if (streams.Full())
+    return Reply(x, {503, ErrorBody("too many event streams; retry later"), kJsonType, true});
+  std::size_t from = 0;
+  if (auto last = HeaderValue(x.req.headers(), "Last-Event-ID")) {
+    if (auto n = ParseInt(*last); n && *n >= 0) from = static_cast<std::size_t>(*n) + 1;
+  }
+  metrics::Add("podcd_http_requests_total", {{"route", "/deployments/{id}/events"}, {"code", "200"}});
+  auto sink = StartEventStream(x.w, x.link);
+  --in_flight;  // answered: the stream ends on its own, or when the server stops
+  (void)streams.Follow(std::move(id), from, std::move(sink));
 }
 
 void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
@@ -811,6 +832,7 @@ Expected<void> Server::Start() {
     impl_->waits.Start();
     impl_->answers.Start();
     impl_->dashboard->Start();
+    impl_->streams.Start();
     impl_->endpoint->serveThreaded();
   } catch (const std::exception& e) {
     return Fail(ErrorCode::kUnavailable, std::string("cannot listen: ") + e.what(),
@@ -842,6 +864,7 @@ void Server::Shutdown(std::chrono::milliseconds drain_timeout) {
   im.waits.Stop();
   im.answers.Stop();
   if (im.dashboard) im.dashboard->Stop();
+  im.streams.Stop();
   // 3. Every answer is written before the reactor goes away.
   wait_until([&] { return im.in_flight.load() <= 0; });
   if (im.endpoint) im.endpoint->shutdown();

@@ -1,6 +1,8 @@
 // The dashboard's gate on the real server: logins, sessions, CSRF, roles, tokens, base path.
 #include <sys/stat.h>
 
+#include <thread>
+
 #include <catch2/catch.hpp>
 
 #include "auth/password.hpp"
@@ -178,4 +180,32 @@ TEST_CASE("dashboard: without users, loopback browsers see it, and another site 
   CHECK(h.Post("/deploy", body, {"Origin: null"}).status == 403);
   CHECK(h.Post("/deploy", body).status == 202);  // curl and scripts send no Origin
   CHECK(h.Post("/login", "username=a&password=b", {kForm}).status == 404);
+}
+
+TEST_CASE("dashboard: a running deployment's log streams as server-sent events until it ends") {
+  Harness h;
+  auto queued = h.Post("/deploy", R"({"all_changed":true})");
+  REQUIRE(queued.status == 202);
+  const std::string id = QueuedId(queued);
+  h.exec.WaitEntered(1);
+  const std::string request =
+      "GET /deployments/" + id + "/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n";
+  std::string streamed;
+  std::thread reader([&] { streamed = RawExchange(h.server->Port(), request, std::chrono::seconds(30)); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(600));  // the stream is open while the run waits
+  h.exec.Release();
+  reader.join();
+  CHECK(streamed.starts_with("HTTP/1.1 200 OK\r\n"));
+  CHECK(streamed.find("Content-Type: text/event-stream") != std::string::npos);
+  CHECK(streamed.find("id: 0\ndata: ") != std::string::npos);
+  CHECK(streamed.find("data: gated run of deploy\n") != std::string::npos);
+  CHECK(streamed.ends_with("event: end\ndata: succeeded\n\n"));
+  // A reconnecting EventSource resumes after its Last-Event-ID; a finished record ends at once.
+  const std::string resume =
+      "GET /deployments/" + id + "/events HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 0\r\n\r\n";
+  const std::string rest = RawExchange(h.server->Port(), resume, std::chrono::seconds(10));
+  CHECK(rest.find("\r\n\r\n") != std::string::npos);
+  CHECK(rest.find("id: 0\n") == std::string::npos);  // the run logged one line: nothing after it
+  CHECK(rest.ends_with("event: end\ndata: succeeded\n\n"));
+  CHECK(h.Get("/deployments/nope/events").status == 404);
 }
