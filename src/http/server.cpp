@@ -16,6 +16,7 @@
 #include "http/answers.hpp"
 #include "http/dashboard.hpp"
 #include "http/deferred_answers.hpp"
+#include "http/delivery_log.hpp"
 #include "http/form.hpp"
 #include "http/gate.hpp"
 #include "http/link.hpp"
@@ -187,7 +188,7 @@ struct Server::Impl {
     Access access;
     HandlerFn handle;
   };
-  static const std::array<Route, 13> kRoutes;
+  static const std::array<Route, 14> kRoutes;
 
   ServerOptions opt;  // secret and api_token: read from `credentials` (SIGHUP replaces them)
   struct Secrets {
@@ -205,6 +206,10 @@ struct Server::Impl {
   std::unique_ptr<Gatekeeper> gate;  // opened by Start()
   std::unique_ptr<Dashboard> dashboard;
   LogStreams streams{store, 64};
+  DeliveryLog deliveries;
+  // A webhook request's answer, for GET /deliveries (never its body or signature).
+  void Delivered(const Exchange& x, int status, std::string_view outcome, std::string reason = {},
+                 std::string deployment = {});
   // A flood of rejections writes one warning a second, which counts the ones left out.
   WarnThrottle webhook_rejections_logged;
   WarnThrottle api_rejections_logged;
@@ -269,6 +274,7 @@ struct Server::Impl {
   void GetDeployment(Exchange& x);
   void GetEvents(Exchange& x, std::string id);
   void Trigger(Exchange& x, TriggerEndpoint ep);
+  void GetDeliveries(Exchange& x);
   // The deployment a delivery key already started (or kIgnoredDelivery), else the one queued for
   // `t`, or with no `t` the key remembered as ignored; `duplicate` tells which.
   Expected<std::string> EnqueueTrigger(std::optional<state::Trigger> t, const std::string& delivery,
@@ -277,7 +283,7 @@ struct Server::Impl {
 };
 
 // Every route: dispatch, the Allow header of a 405 and the metrics labels read this table.
-const std::array<Server::Impl::Route, 13> Server::Impl::kRoutes = {{
+const std::array<Server::Impl::Route, 14> Server::Impl::kRoutes = {{
     {Http::Method::Get, "/health", Access::kAnyone, &Impl::GetHealth},
     {Http::Method::Get, "/metrics", Access::kRead, &Impl::GetMetrics},
     {Http::Method::Post, "/deploy-all-changed", Access::kSigned, &Impl::PostDeployAllChanged},
@@ -291,6 +297,7 @@ const std::array<Server::Impl::Route, 13> Server::Impl::kRoutes = {{
     {Http::Method::Post, "/login", Access::kAnyone, &Impl::PostLogin},
     {Http::Method::Post, "/logout", Access::kRead, &Impl::PostLogout},
     {Http::Method::Get, "/static/{file}", Access::kAnyone, &Impl::GetStatic},
+    {Http::Method::Get, "/deliveries", Access::kRead, &Impl::GetDeliveries},
 }};
 
 // Pistache::Http::Handler's onConnection and onInput are private overrides, yet ours must run
@@ -558,10 +565,12 @@ void Server::Impl::PostLogin(Exchange& x) {
 // always processed, so failures from an address shared with the git host cannot lock it out.
 // The limiter answers only requests that fail.
 bool Server::Impl::SignatureValid(Exchange& x) {
-  if (BodyTooLarge(x)) return false;
+  if (BodyTooLarge(x)) return Delivered(x, 413, "rejected", "body too large"), false;
   if (VerifyTrigger(Credentials().secret, PistacheHeaders(x.req.headers()), x.req.body())) return true;
   const std::string client = ClientOf(x);
-  if (RateLimited(x, client)) return false;
+  if (RateLimited(x, client))
+    return Delivered(x, 429, "rejected", "too many failed signatures from this address"), false;
+  Delivered(x, 401, "rejected", "invalid or missing signature");
   limiter.Lock()->RecordFailure(client, Clock::now());
   if (auto left_out = webhook_rejections_logged.Admit(Clock::now())) {
     log::Warn(
@@ -621,10 +630,16 @@ void Server::Impl::GetEvents(Exchange& x, std::string id) {
 
 void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
   auto parsed = ParseTrigger(ep, PistacheHeaders(x.req.headers()), x.req.body());
-  if (!parsed.request) return ReplyError(x, {ErrorCode::kInvalidArgument, parsed.error, {}});
+  if (!parsed.request) {
+    Delivered(x, 400, "rejected", parsed.error);
+    return ReplyError(x, {ErrorCode::kInvalidArgument, parsed.error, {}});
+  }
   const TriggerRequest& request = *parsed.request;
   using Kind = Classification::Kind;
-  if (request.kind == Kind::kPong) return Reply(x, {200, FlatObject({{"status", "pong"}})});
+  if (request.kind == Kind::kPong) {
+    Delivered(x, 200, "pong");
+    return Reply(x, {200, FlatObject({{"status", "pong"}})});
+  }
   // A delivery answered before is a duplicate whatever the path it is replayed to.
   const std::string delivery = DeliveryKey(request.delivery);
   if (auto first = delivery.empty() ? std::nullopt : store.FindDelivery(delivery))
@@ -632,12 +647,15 @@ void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
   const std::string& stack = x.param;
   if (ep == TriggerEndpoint::kRedeployAndUpdate) {
     if (!IsValidStackName(stack)) {
+      Delivered(x, 400, "rejected", "not a valid stack name");
       return ReplyError(x, {ErrorCode::kInvalidArgument,
                             "not a valid stack name (lowercase letters, digits, '_', '.', '-'; at most 63)",
                             {}});
     }
-    if (!catalog.Exists(stack))
+    if (!catalog.Exists(stack)) {
+      Delivered(x, 404, "rejected", "unknown stack");
       return ReplyError(x, {ErrorCode::kNotFound, "unknown stack \"" + stack + "\"", {}});
+    }
   }
   std::optional<state::Trigger> t;
   if (request.kind != Kind::kIgnored) {
@@ -656,12 +674,15 @@ void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
   auto id = EnqueueTrigger(std::move(t), delivery, duplicate);
   if (!id) {
     log::Warn("trigger refused", {{"path", x.req.resource()}, {"error", id.error().What()}});
+    Delivered(x, HttpStatus(QueueError(id.error()).code), "rejected", id.error().message);
     return ReplyError(x, QueueError(id.error()));
   }
   if (duplicate) return ReplyDuplicate(x, *id);
   if (request.kind == Kind::kIgnored) {
+    Delivered(x, 200, "ignored", request.reason);
     return Reply(x, {200, FlatObject({{"status", "ignored"}, {"reason", request.reason}})});
   }
+  Delivered(x, 202, "queued", {}, *id);
   log::Info("trigger accepted", {{"path", x.req.resource()},
                                  {"deployment", *id},
                                  {"event", request.event},
@@ -670,6 +691,7 @@ void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
 }
 
 void Server::Impl::ReplyDuplicate(Exchange& x, const std::string& first) {
+  Delivered(x, 200, "duplicate", {}, first == kIgnoredDelivery ? std::string() : first);
   if (first == kIgnoredDelivery) return Reply(x, {200, FlatObject({{"status", "duplicate"}})});
   Reply(x, {200, FlatObject({{"status", "duplicate"}, {"deployment", first}})});
 }
@@ -696,6 +718,22 @@ Expected<std::string> Server::Impl::EnqueueTrigger(std::optional<state::Trigger>
   }
   return id;
 }
+
+void Server::Impl::Delivered(const Exchange& x, int status, std::string_view outcome, std::string reason,
+                             std::string deployment) {
+  auto first_of = [&](std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+      if (auto v = HeaderValue(x.req.headers(), name)) return *v;
+    }
+    return std::string();
+  };
+  deliveries.Record({state::NowMs(), ClientOf(x), x.req.resource(),
+                     first_of({"X-GitHub-Event", "X-Gitea-Event", "X-Gitlab-Event"}),
+                     first_of({"X-GitHub-Delivery", "X-Gitea-Delivery", "X-Gitlab-Event-UUID"}), status,
+                     std::string(outcome), std::move(reason), std::move(deployment)});
+}
+
+void Server::Impl::GetDeliveries(Exchange& x) { Reply(x, {200, DeliveriesBody(deliveries.Recent(100))}); }
 
 void Server::Impl::Connected(Pistache::Tcp::Peer& peer) {
   const std::string host = peer.address().host();

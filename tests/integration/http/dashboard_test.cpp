@@ -209,3 +209,24 @@ TEST_CASE("dashboard: a running deployment's log streams as server-sent events u
   CHECK(rest.ends_with("event: end\ndata: succeeded\n\n"));
   CHECK(h.Get("/deployments/nope/events").status == 404);
 }
+
+TEST_CASE("dashboard: recent webhook deliveries, accepted and rejected, with the reason and never a body") {
+  Harness h;
+  const std::string body = R"({"ref":"refs/heads/main","secret_in_body":"do-not-show"})";
+  REQUIRE(h.Signed("/deploy-all-changed", body, {"X-GitHub-Event: push", "X-GitHub-Delivery: d-1"}).status ==
+          202);
+  REQUIRE(h.Post("/deploy-all-changed", body, {"X-GitHub-Event: push", "X-Hub-Signature-256: sha256=00"})
+              .status == 401);
+  auto listed = h.Get("/deliveries");
+  REQUIRE(listed.status == 200);
+  auto d = Json(listed.body);
+  REQUIRE(d["deliveries"].Size() == 2);
+  CHECK(Str(d["deliveries"][0], "outcome") == "rejected");
+  CHECK(Str(d["deliveries"][0], "reason") == "invalid or missing signature");
+  CHECK(Str(d["deliveries"][1], "outcome") == "queued");
+  CHECK(Str(d["deliveries"][1], "delivery") == "d-1");
+  CHECK(Str(d["deliveries"][1], "event") == "push");
+  CHECK(Str(d["deliveries"][1], "deployment").size() > 10);
+  CHECK(listed.body.find("do-not-show") == std::string::npos);
+  CHECK(listed.body.find("sha256") == std::string::npos);
+}
