@@ -1,6 +1,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "auth/users.hpp"
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "config/config.hpp"
@@ -35,6 +36,15 @@ int CheckConfig(const GlobalOptions& g, const Args& args) {
   auto cfg = LoadConfig(g);
   if (!cfg) return kExitFailure;
   std::printf("%s\n", config::Summary(**cfg).c_str());
+  if (!(*cfg)->auth.users_file.empty()) {
+    auto users = auth::LoadUsers((*cfg)->auth.users_file);
+    if (!users) {
+      std::fprintf(stderr, "%s\n", users.error().What().c_str());
+      return kExitFailure;
+    }
+    for (const auto& warning : users->warnings) std::fprintf(stderr, "warning: %s\n", warning.c_str());
+    std::printf("users: %zu in %s\n", users->users.size(), (*cfg)->auth.users_file.c_str());
+  }
   // The stacks too, when the work tree is there (a clone appears only at the first sync).
   std::error_code ec;
   if (!std::filesystem::is_directory(std::filesystem::path((*cfg)->repo.path) / (*cfg)->repo.services_dir,

@@ -385,6 +385,10 @@ const std::vector<KeySpec>& Table() {
       Str("auth.users_file", "", {"PODCD_USERS_FILE", "AUTH_DB"},
           "users who may log in, one ROLE:username:hash a line (docs/users.md); unset: no users",
           [](Config& c) -> std::string& { return c.auth.users_file; }),
+      Str("http.base_path", "/", {"PODCD_HTTP_BASE_PATH", "API_ROOT"},
+          "the path prefix podcd is served under behind a reverse proxy (\"/podcd\"): every route and "
+          "every dashboard link lives under it",
+          [](Config& c) -> std::string& { return c.http.base_path; }),
       Int("parallel_stacks", "4", {"PODCD_PARALLEL_STACKS"},
           "stacks of one deployment applied at once (1: one after another; podcd's own stack is always last)",
           1, 64, [](Config& c) -> std::int64_t& { return c.parallel_stacks; }),
@@ -614,6 +618,12 @@ struct Loader {
     if (!cfg.api.token.empty() && cfg.api.token.size() < 16) {
       bad("api.token", "must be at least 16 bytes, got " + std::to_string(cfg.api.token.size()));
     }
+    if (auto base = NormalBasePath(cfg.http.base_path)) {
+      cfg.http.base_path = *base;
+    } else {
+      bad("http.base_path", "must be a path such as /podcd (letters, digits, '-', '_', '.', '/'), got " +
+                                Quoted(cfg.http.base_path.substr(0, 80)));
+    }
     if (cfg.repo.path.empty() && cfg.repo.url.empty()) {
       bad("repo.path", "set repo.path (PODCD_REPO_PATH) or repo.url (PODCD_REPO_URL)");
     }
@@ -731,6 +741,24 @@ std::vector<std::string> KeepRestartOnly(Config& fresh, const Config& running) {
   keep(fresh.queue_limit, running.queue_limit, "queue_limit");
   keep(fresh.trusted_proxies, running.trusted_proxies, "trusted_proxies");
   return kept;
+}
+
+std::optional<std::string> NormalBasePath(std::string_view path) {
+  std::string out;
+  while (!path.empty()) {
+    const auto slash = path.find('/');
+    const std::string_view part = path.substr(0, slash);
+    path = slash == std::string_view::npos ? std::string_view() : path.substr(slash + 1);
+    if (part.empty()) continue;
+    if (part == "." || part == ".." || part.size() > 64) return std::nullopt;
+    for (char ch : part) {
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '-' && ch != '_' && ch != '.')
+        return std::nullopt;
+    }
+    out += "/" + std::string(part);
+  }
+  if (out.size() > 200) return std::nullopt;
+  return out;
 }
 
 std::string Summary(const Config& c) {

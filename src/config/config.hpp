@@ -91,6 +91,9 @@ struct Config {
   struct Api {
     std::string token;
   } api;
+  struct Http {
+    std::string base_path;  // "" (the root) or "/prefix" without a trailing slash
+  } http;
   struct Auth {
     std::string users_file;  // ROLE:username:hash lines (auth/users.hpp); empty: no users
   } auth;
@@ -128,6 +131,10 @@ std::expected<Config, std::vector<Error>> Load(const LoadOptions& options);
 // queue. Sets those of `fresh` to the values of `running`; returns the names of the keys
 // that differed (for a warning).
 std::vector<std::string> KeepRestartOnly(Config& fresh, const Config& running);
+
+// "" for "", "/" and "//"; "/podcd" for "podcd", "/podcd/" and "/podcd"; nullopt for a path
+// with other characters than letters, digits, '-', '_', '.' and '/', or with a "." or ".." part.
+std::optional<std::string> NormalBasePath(std::string_view path);
 
 // One line for `podcd check-config` and the start-up log. Secrets are never shown.
 std::string Summary(const Config& config);

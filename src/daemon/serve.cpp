@@ -301,7 +301,13 @@ class Daemon {
       auto current = ReloadConfig(g_, *previous);
       if (!current) continue;
       config_holder_.Set(current);
-      server_.UpdateCredentials(current->webhook.secret, current->api.token);
+      // The users file is read again even when the configuration's text did not change.
+      if (auto r = server_.UpdateCredentials(current->webhook.secret, current->api.token,
+                                             current->auth.users_file);
+          !r) {
+        log::Error("SIGHUP: the users file was not reloaded; the previous users stay",
+                   {{"error", r.error().What()}});
+      }
       poller_ = std::make_unique<Poller>(queue_, current->poll.interval, current->poll.jitter);
       log::Info("SIGHUP: configuration reloaded; " + config::Summary(*current));
       if (current->file_text != previous->file_text) QueueReconcile("sighup");

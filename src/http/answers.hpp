@@ -25,6 +25,8 @@ struct Answer {
   std::string body;
   std::string_view content_type = kJsonType;
   bool close = false;  // Connection: close (the request was refused before its body was read)
+  // Further header fields (a page's security headers, Set-Cookie, Location).
+  std::vector<std::pair<std::string, std::string>> headers = {};
 };
 
 // The one mapping of an error to an HTTP status: 400 invalid argument, 401 unauthenticated,

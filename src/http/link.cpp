@@ -69,6 +69,7 @@ std::string AnswerBytes(Http::ResponseWriter& w, const Answer& answer, const Lin
   values.reserve(raws.size());
   std::vector<WireField> fields;
   for (const auto& [name, raw] : raws) fields.push_back({name, values.emplace_back(raw.value())});
+  for (const auto& [name, value] : answer.headers) fields.push_back({name, value});
   return WireBytes(link.http10 ? HttpMinor::k0 : HttpMinor::k1, answer.status,
                    Http::codeString(static_cast<Http::Code>(answer.status)), answer.content_type,
                    ConnectionValue(close, link.http10), fields, answer.body);
@@ -129,6 +130,49 @@ bool SendNow(Http::ResponseWriter& w, const Answer& answer, const Link& link, bo
 QueuedAnswer::QueuedAnswer(std::shared_ptr<std::atomic<int>> count) : count_(std::move(count)) { ++*count_; }
 
 QueuedAnswer::~QueuedAnswer() { --*count_; }
+
+namespace {
+
+class ConnectionSink final : public EventSink {
+ public:
+  ConnectionSink(Http::ResponseWriter w, std::shared_ptr<const int> socket)
+      : w_(std::move(w)), socket_(std::move(socket)) {}
+  ~ConnectionSink() override {
+    if (!ended_) EndWrites(*socket_);
+  }
+  ConnectionSink(const ConnectionSink&) = delete;
+  ConnectionSink& operator=(const ConnectionSink&) = delete;
+  bool Write(std::string bytes, bool last) override {
+    auto peer = w_.getPeer();
+    if (!peer || ended_) return false;
+    ended_ = last;
+    const std::size_t size = bytes.size();
+    auto sent = peer->send(Pistache::RawBuffer(std::move(bytes), size));
+    if (last) {
+      auto socket = socket_;
+      sent.then([socket](ssize_t) { EndWrites(*socket); },
+                [socket](const std::exception_ptr&) { EndWrites(*socket); });
+    }
+    return true;
+  }
+
+ private:
+  Http::ResponseWriter w_;
+  std::shared_ptr<const int> socket_;
+  bool ended_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<EventSink> StartEventStream(Http::ResponseWriter& w, const Link& link) {
+  auto sink = std::make_unique<ConnectionSink>(w.clone(), DuplicateSocket(PeerFd(w)));
+  std::string head =
+      std::string(link.http10 ? "HTTP/1.0" : "HTTP/1.1") +
+      " 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-store\r\n"
+      "X-Accel-Buffering: no\r\nX-Content-Type-Options: nosniff\r\nConnection: close\r\n\r\n";
+  (void)sink->Write(std::move(head), false);
+  return sink;
+}
 
 Link LinkOf(const Http::Request& req) {
   const bool http10 = req.version() == Http::Version::Http10;

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "http/answers.hpp"
+#include "http/log_stream.hpp"
 
 namespace podcd::http {
 
@@ -48,5 +49,10 @@ struct Link {
 // per answer. From another thread, only with a Deferred link.
 void Send(Pistache::Http::ResponseWriter& w, const Answer& answer, const Link& link, bool close,
           std::function<void()> done);
+
+// On the reactor thread: answers the request with the head of an endless text/event-stream
+// (Connection: close; the body ends with the connection) and returns where the events go, from
+// any thread.
+std::unique_ptr<EventSink> StartEventStream(Pistache::Http::ResponseWriter& w, const Link& link);
 
 }  // namespace podcd::http

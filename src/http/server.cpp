@@ -14,7 +14,11 @@
 #include <thread>
 
 #include "http/answers.hpp"
+#include "http/dashboard.hpp"
 #include "http/deferred_answers.hpp"
+#include "http/delivery_log.hpp"
+#include "http/form.hpp"
+#include "http/gate.hpp"
 #include "http/link.hpp"
 #include "http/waiting_answers.hpp"
 #include "http/warn_throttle.hpp"
@@ -119,7 +123,11 @@ class ConnectionSlot {
 enum class Access {
   kAnyone,
   kSigned,  // a webhook: a valid signature, under the failed-auth limit and the body limit
-  kApi,     // the bearer token when api.token is set, else loopback clients only
+  // A principal (http/gate.hpp) whose scope allows reading, deploying, or everything: a session
+  // or a token once users exist; api.token; without either, loopback clients.
+  kRead,
+  kDeploy,
+  kAdmin,
 };
 
 }  // namespace
@@ -137,6 +145,10 @@ ServerOptions OptionsFromConfig(const config::Config& c) {
   o.trusted_proxies = c.trusted_proxies;
   o.max_connections = static_cast<std::size_t>(c.webhook.max_connections);
   o.max_connections_per_address = static_cast<std::size_t>(c.webhook.max_connections_per_address);
+  o.users_file = c.auth.users_file;
+  o.tokens_file = auth::TokensFile(c.state_dir).string();
+  o.base_path = c.http.base_path;
+  o.branch = c.repo.branch;
   return o;
 }
 
@@ -165,6 +177,9 @@ struct Server::Impl {
     Link link;
     // Every X-Forwarded-For line of the request (with trusted proxies), nullopt when unreadable.
     std::optional<std::vector<std::string>> forwarded;
+    std::string path;   // the request's path without http.base_path
+    bool html = false;  // a browser: pages, and a redirect to the login instead of a 401
+    Principal who;      // set by Admitted for kRead, kDeploy and kAdmin routes
   };
   using HandlerFn = void (Impl::*)(Exchange&);
   struct Route {
@@ -173,7 +188,7 @@ struct Server::Impl {
     Access access;
     HandlerFn handle;
   };
-  static const std::array<Route, 8> kRoutes;
+  static const std::array<Route, 14> kRoutes;
 
   ServerOptions opt;  // secret and api_token: read from `credentials` (SIGHUP replaces them)
   struct Secrets {
@@ -188,6 +203,13 @@ struct Server::Impl {
   DeferredAnswers& answers;
   std::unique_ptr<DeferredAnswers> own_answers;  // when the caller gave none
   Guarded<AuthFailureLimiter> limiter;
+  std::unique_ptr<Gatekeeper> gate;  // opened by Start()
+  std::unique_ptr<Dashboard> dashboard;
+  LogStreams streams{store, 64};
+  DeliveryLog deliveries;
+  // A webhook request's answer, for GET /deliveries (never its body or signature).
+  void Delivered(const Exchange& x, int status, std::string_view outcome, std::string reason = {},
+                 std::string deployment = {});
   // A flood of rejections writes one warning a second, which counts the ones left out.
   WarnThrottle webhook_rejections_logged;
   WarnThrottle api_rejections_logged;
@@ -223,7 +245,11 @@ struct Server::Impl {
   void Reply(Http::ResponseWriter& w, std::string_view route, const Answer& answer, const Link& link);
   void Reply(Exchange& x, const Answer& answer) { Reply(x.w, x.route, answer, x.link); }
   void ReplyError(Exchange& x, const Error& e) { Reply(x, ErrorAnswer(e)); }
-  bool ApiAllowed(Exchange& x);
+  bool Allowed(Exchange& x, auth::Scope needed);
+  bool CsrfValid(const Exchange& x) const;
+  bool SameOrigin(const Exchange& x) const;
+  PageRequest PageOf(const Exchange& x) const;
+  void Page(Exchange& x, void (Dashboard::*render)(PageRequest, Dashboard::Deliver&&));
   bool SignatureValid(Exchange& x);
   bool RateLimited(Exchange& x, const std::string& client);
   bool BodyTooLarge(Exchange& x);
@@ -232,13 +258,23 @@ struct Server::Impl {
 
   void GetHealth(Exchange& x) { Defer(x, DeferredAnswers::Route::kHealth); }
   void GetMetrics(Exchange& x) { Defer(x, DeferredAnswers::Route::kMetrics); }
-  void GetStacks(Exchange& x) { Defer(x, DeferredAnswers::Route::kStacks); }
+  void GetStacks(Exchange& x) {
+    if (x.html) return GetHome(x);
+    Defer(x, DeferredAnswers::Route::kStacks);
+  }
+  void GetHome(Exchange& x) { Page(x, &Dashboard::Home); }
+  void GetLogin(Exchange& x);
+  void PostLogin(Exchange& x);
+  void PostLogout(Exchange& x) { Reply(x, dashboard->Logout(PageOf(x))); }
+  void GetStatic(Exchange& x) { Reply(x, Dashboard::Static(x.param)); }
   void PostDeployAllChanged(Exchange& x) { Trigger(x, TriggerEndpoint::kDeployAllChanged); }
   void PostRedeployAndUpdate(Exchange& x) { Trigger(x, TriggerEndpoint::kRedeployAndUpdate); }
   void PostDeploy(Exchange& x);
   void GetDeployments(Exchange& x);
   void GetDeployment(Exchange& x);
+  void GetEvents(Exchange& x, std::string id);
   void Trigger(Exchange& x, TriggerEndpoint ep);
+  void GetDeliveries(Exchange& x);
   // The deployment a delivery key already started (or kIgnoredDelivery), else the one queued for
   // `t`, or with no `t` the key remembered as ignored; `duplicate` tells which.
   Expected<std::string> EnqueueTrigger(std::optional<state::Trigger> t, const std::string& delivery,
@@ -247,15 +283,21 @@ struct Server::Impl {
 };
 
 // Every route: dispatch, the Allow header of a 405 and the metrics labels read this table.
-const std::array<Server::Impl::Route, 8> Server::Impl::kRoutes = {{
+const std::array<Server::Impl::Route, 14> Server::Impl::kRoutes = {{
     {Http::Method::Get, "/health", Access::kAnyone, &Impl::GetHealth},
-    {Http::Method::Get, "/metrics", Access::kApi, &Impl::GetMetrics},
+    {Http::Method::Get, "/metrics", Access::kRead, &Impl::GetMetrics},
     {Http::Method::Post, "/deploy-all-changed", Access::kSigned, &Impl::PostDeployAllChanged},
     {Http::Method::Post, "/redeploy-and-update/{stack}", Access::kSigned, &Impl::PostRedeployAndUpdate},
-    {Http::Method::Post, "/deploy", Access::kApi, &Impl::PostDeploy},
-    {Http::Method::Get, "/deployments", Access::kApi, &Impl::GetDeployments},
-    {Http::Method::Get, "/deployments/{id}", Access::kApi, &Impl::GetDeployment},
-    {Http::Method::Get, "/stacks", Access::kApi, &Impl::GetStacks},
+    {Http::Method::Post, "/deploy", Access::kDeploy, &Impl::PostDeploy},
+    {Http::Method::Get, "/deployments", Access::kRead, &Impl::GetDeployments},
+    {Http::Method::Get, "/deployments/{id}", Access::kRead, &Impl::GetDeployment},
+    {Http::Method::Get, "/stacks", Access::kRead, &Impl::GetStacks},
+    {Http::Method::Get, "/", Access::kRead, &Impl::GetHome},
+    {Http::Method::Get, "/login", Access::kAnyone, &Impl::GetLogin},
+    {Http::Method::Post, "/login", Access::kAnyone, &Impl::PostLogin},
+    {Http::Method::Post, "/logout", Access::kRead, &Impl::PostLogout},
+    {Http::Method::Get, "/static/{file}", Access::kAnyone, &Impl::GetStatic},
+    {Http::Method::Get, "/deliveries", Access::kRead, &Impl::GetDeliveries},
 }};
 
 // Pistache::Http::Handler's onConnection and onInput are private overrides, yet ours must run
@@ -300,6 +342,16 @@ class PistacheHandler final : public Http::Handler {
   Server::Impl* impl_;
 };
 
+// The path without http.base_path ("/podcd/stacks" -> "/stacks", "/podcd" -> "/"). A path outside
+// it is kept: a proxy that strips the prefix sends the bare path.
+std::string WithoutBase(std::string_view path, std::string_view base) {
+  if (base.empty() || !path.starts_with(base)) return std::string(path);
+  const std::string_view rest = path.substr(base.size());
+  if (rest.empty()) return "/";
+  if (rest.front() != '/') return std::string(path);
+  return std::string(rest);
+}
+
 // Whether `path` matches `pattern`; `param` gets what a trailing {name} matched.
 bool Matches(std::string_view pattern, std::string_view path, std::string_view& param) {
   auto brace = pattern.find('{');
@@ -321,7 +373,15 @@ void Server::Impl::Reply(Http::ResponseWriter& w, std::string_view route, const 
 
 void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
   ++in_flight;
-  Exchange x{req, w, kUnknownRoute, {}, LinkOf(req), std::nullopt};
+  Exchange x{req,
+             w,
+             kUnknownRoute,
+             {},
+             LinkOf(req),
+             std::nullopt,
+             WithoutBase(req.resource(), opt.base_path),
+             WantsHtml(HeaderValue(req.headers(), "Accept").value_or("")),
+             {}};
   if (auto peer = clients.HasTrustedProxies() ? w.getPeer() : nullptr) {
     if (auto scanner = std::static_pointer_cast<ForwardedForScanner>(peer->tryGetData(kForwardedKey))) {
       x.forwarded = scanner->Lines();
@@ -337,7 +397,7 @@ void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
     if (!route && x.route == kUnknownRoute)
       return ReplyError(x, {ErrorCode::kNotFound, "no such endpoint", {}});
     if (!route) {
-      const std::string allow = AllowedMethods(req.resource());
+      const std::string allow = AllowedMethods(x.path);
       w.headers().addRaw(Http::Header::Raw("Allow", allow));
       return Reply(x, {405, ErrorBody("method not allowed; use " + allow)});
     }
@@ -353,7 +413,7 @@ void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
 const Server::Impl::Route* Server::Impl::Resolve(Exchange& x) {
   for (const auto& r : kRoutes) {
     std::string_view param;
-    if (!Matches(r.pattern, x.req.resource(), param)) continue;
+    if (!Matches(r.pattern, x.path, param)) continue;
     if (x.route == kUnknownRoute) x.route = r.pattern;
     if (r.method == x.req.method()) {
       x.param = std::string(param);
@@ -378,7 +438,9 @@ bool Server::Impl::Admitted(Exchange& x, Access access) {
   switch (access) {
     case Access::kAnyone: return true;
     case Access::kSigned: return SignatureValid(x);
-    case Access::kApi: return ApiAllowed(x);
+    case Access::kRead: return Allowed(x, auth::Scope::kRead);
+    case Access::kDeploy: return Allowed(x, auth::Scope::kDeploy);
+    case Access::kAdmin: return Allowed(x, auth::Scope::kAdmin);
   }
   return false;
 }
@@ -398,23 +460,33 @@ bool Server::Impl::BodyTooLarge(Exchange& x) {
   return true;
 }
 
-bool Server::Impl::ApiAllowed(Exchange& x) {
+bool Server::Impl::Allowed(Exchange& x, auth::Scope needed) {
   const std::string client = ClientOf(x);
-  const std::string token = Credentials().api_token;
-  if (token.empty()) {
-    if (IsLoopbackAddress(client)) return true;
+  auto identified = gate->Identify(PistacheHeaders(x.req.headers()), client, Clock::now());
+  x.who = std::move(identified.principal);
+  if (x.who.Known()) {
+    if (!x.who.Allows(needed)) {
+      const std::string why =
+          x.who.Actor() + " may not do this: it needs scope " + std::string(auth::ToString(needed));
+      if (x.html) return Reply(x, dashboard->ErrorPage(PageOf(x), 403, why)), false;
+      return ReplyError(x, {ErrorCode::kPermissionDenied, why, {}}), false;
+    }
+    if (x.req.method() == Http::Method::Get || CsrfValid(x)) return true;
+    static const std::string body = ErrorBody(
+        "the request carries no valid CSRF token, or comes from another site: use the dashboard's own forms");
+    return Reply(x, {403, body}), false;
+  }
+  const bool users = gate->UsersConfigured();
+  if (!identified.bad_bearer && !users && Credentials().api_token.empty()) {
     ReplyError(x, {ErrorCode::kPermissionDenied,
                    "this endpoint answers only loopback clients unless api.token is set",
                    {}});
     return false;
   }
-  // The token is checked first: the limiter refuses only requests that fail it.
-  auto auth = HeaderValue(x.req.headers(), "Authorization");
-  constexpr std::string_view kBearer = "Bearer ";
-  if (auth && auth->starts_with(kBearer) &&
-      TokenEquals(token, std::string_view(*auth).substr(kBearer.size()))) {
-    return true;
+  if (!identified.bad_bearer && users && x.html) {
+    return Reply(x, dashboard->ToLogin()), false;
   }
+  // The limiter refuses only requests that fail.
   if (RateLimited(x, client)) return false;
   limiter.Lock()->RecordFailure(client, Clock::now());
   if (auto left_out = api_rejections_logged.Admit(Clock::now())) {
@@ -423,18 +495,82 @@ bool Server::Impl::ApiAllowed(Exchange& x) {
         {{"client", client}, {"path", x.req.resource()}, {"not_logged_before", std::to_string(*left_out)}});
   }
   x.w.headers().addRaw(Http::Header::Raw("WWW-Authenticate", "Bearer"));
-  ReplyError(x, {ErrorCode::kUnauthenticated, "missing or invalid bearer token", {}});
+  ReplyError(x, {ErrorCode::kUnauthenticated,
+                 users ? "log in, or send a valid bearer token" : "missing or invalid bearer token",
+                 {}});
   return false;
+}
+
+// A state-changing request from a browser: a session's requests carry its CSRF token (a form
+// field or X-CSRF-Token); a loopback dashboard's must come from its own pages (Origin and
+// Sec-Fetch-Site, which every browser sends and no other site can forge). Bearer tokens are
+// not ambient: nothing to check.
+bool Server::Impl::CsrfValid(const Exchange& x) const {
+  if (x.who.via == Via::kSession) {
+    auto presented = HeaderValue(x.req.headers(), "X-CSRF-Token");
+    if (!presented) presented = FormValue(x.req.body(), "csrf");
+    return presented && Gatekeeper::CsrfValid(x.who, *presented) && SameOrigin(x);
+  }
+  if (x.who.via == Via::kLoopback) return SameOrigin(x);
+  return true;
+}
+
+bool Server::Impl::SameOrigin(const Exchange& x) const {
+  if (auto site = HeaderValue(x.req.headers(), "Sec-Fetch-Site")) {
+    if (*site != "same-origin" && *site != "none") return false;
+  }
+  auto origin = HeaderValue(x.req.headers(), "Origin");
+  if (!origin) return true;  // not a browser, or an old one: the CSRF token still holds for sessions
+  auto host = HeaderValue(x.req.headers(), "Host");
+  const auto scheme_end = origin->find("://");
+  return host && scheme_end != std::string::npos && origin->substr(scheme_end + 3) == *host;
+}
+
+PageRequest Server::Impl::PageOf(const Exchange& x) const {
+  PageRequest p;
+  p.who = x.who;
+  p.param = x.param;
+  p.query = x.req.query().as_str();
+  if (!p.query.empty() && p.query.front() == '?') p.query.erase(0, 1);
+  p.body = x.req.body().substr(0, opt.max_body_bytes);
+  p.client = ClientOf(x);
+  // TLS ends at a trusted proxy, which says so in X-Forwarded-Proto.
+  if (clients.HasTrustedProxies() && clients.Trusted(x.req.address().host())) {
+    p.secure = HeaderValue(x.req.headers(), "X-Forwarded-Proto").value_or("") == "https";
+  }
+  return p;
+}
+
+void Server::Impl::Page(Exchange& x, void (Dashboard::*render)(PageRequest, Dashboard::Deliver&&)) {
+  Dashboard::Deliver deliver = [this, w = x.w.clone(), route = x.route, link = Deferred(x.link, x.w)](
+                                   const Answer& a) mutable { Reply(w, route, a, link); };
+  ((*dashboard).*render)(PageOf(x), std::move(deliver));
+}
+
+void Server::Impl::GetLogin(Exchange& x) {
+  x.who = gate->Identify(PistacheHeaders(x.req.headers()), ClientOf(x), Clock::now()).principal;
+  Reply(x, dashboard->LoginForm(PageOf(x)));
+}
+
+void Server::Impl::PostLogin(Exchange& x) {
+  if (BodyTooLarge(x)) return;
+  if (!gate->UsersConfigured()) {
+    return ReplyError(x, {ErrorCode::kNotFound, "no users are configured (auth.users_file)", {}});
+  }
+  if (!SameOrigin(x)) return Reply(x, {403, ErrorBody("a login from another site is refused")});
+  Page(x, &Dashboard::Login);
 }
 
 // Verified first (an HMAC over at most max_body_bytes is cheap): a correctly signed request is
 // always processed, so failures from an address shared with the git host cannot lock it out.
 // The limiter answers only requests that fail.
 bool Server::Impl::SignatureValid(Exchange& x) {
-  if (BodyTooLarge(x)) return false;
+  if (BodyTooLarge(x)) return Delivered(x, 413, "rejected", "body too large"), false;
   if (VerifyTrigger(Credentials().secret, PistacheHeaders(x.req.headers()), x.req.body())) return true;
   const std::string client = ClientOf(x);
-  if (RateLimited(x, client)) return false;
+  if (RateLimited(x, client))
+    return Delivered(x, 429, "rejected", "too many failed signatures from this address"), false;
+  Delivered(x, 401, "rejected", "invalid or missing signature");
   limiter.Lock()->RecordFailure(client, Clock::now());
   if (auto left_out = webhook_rejections_logged.Admit(Clock::now())) {
     log::Warn(
@@ -467,18 +603,43 @@ void Server::Impl::GetDeployments(Exchange& x) {
 
 void Server::Impl::GetDeployment(Exchange& x) {
   if (x.param.empty()) return GetDeployments(x);  // GET /deployments/ lists, as it always did
+  constexpr std::string_view kEvents = "/events";
+  if (x.param.ends_with(kEvents)) return GetEvents(x, x.param.substr(0, x.param.size() - kEvents.size()));
   std::optional<state::Deployment> d;
   if (ValidDeploymentId(x.param)) d = store.Get(x.param);
   if (!d) return ReplyError(x, {ErrorCode::kNotFound, "no such deployment", {}});
   Reply(x, {200, state::ToJson(*d)});
 }
 
+// The log of a deployment as server-sent events until it ends (http/log_stream.hpp); a
+// reconnecting EventSource resumes after its Last-Event-ID.
+void Server::Impl::GetEvents(Exchange& x, std::string id) {
+  if (!ValidDeploymentId(id) || !store.Get(id))
+    return ReplyError(x, {ErrorCode::kNotFound, "no such deployment", {}});
+  if (streams.Full())
+    return Reply(x, {503, ErrorBody("too many event streams; retry later"), kJsonType, true});
+  std::size_t from = 0;
+  if (auto last = HeaderValue(x.req.headers(), "Last-Event-ID")) {
+    if (auto n = ParseInt(*last); n && *n >= 0) from = static_cast<std::size_t>(*n) + 1;
+  }
+  metrics::Add("podcd_http_requests_total", {{"route", "/deployments/{id}/events"}, {"code", "200"}});
+  auto sink = StartEventStream(x.w, x.link);
+  --in_flight;  // answered: the stream ends on its own, or when the server stops
+  (void)streams.Follow(std::move(id), from, std::move(sink));
+}
+
 void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
   auto parsed = ParseTrigger(ep, PistacheHeaders(x.req.headers()), x.req.body());
-  if (!parsed.request) return ReplyError(x, {ErrorCode::kInvalidArgument, parsed.error, {}});
+  if (!parsed.request) {
+    Delivered(x, 400, "rejected", parsed.error);
+    return ReplyError(x, {ErrorCode::kInvalidArgument, parsed.error, {}});
+  }
   const TriggerRequest& request = *parsed.request;
   using Kind = Classification::Kind;
-  if (request.kind == Kind::kPong) return Reply(x, {200, FlatObject({{"status", "pong"}})});
+  if (request.kind == Kind::kPong) {
+    Delivered(x, 200, "pong");
+    return Reply(x, {200, FlatObject({{"status", "pong"}})});
+  }
   // A delivery answered before is a duplicate whatever the path it is replayed to.
   const std::string delivery = DeliveryKey(request.delivery);
   if (auto first = delivery.empty() ? std::nullopt : store.FindDelivery(delivery))
@@ -486,12 +647,15 @@ void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
   const std::string& stack = x.param;
   if (ep == TriggerEndpoint::kRedeployAndUpdate) {
     if (!IsValidStackName(stack)) {
+      Delivered(x, 400, "rejected", "not a valid stack name");
       return ReplyError(x, {ErrorCode::kInvalidArgument,
                             "not a valid stack name (lowercase letters, digits, '_', '.', '-'; at most 63)",
                             {}});
     }
-    if (!catalog.Exists(stack))
+    if (!catalog.Exists(stack)) {
+      Delivered(x, 404, "rejected", "unknown stack");
       return ReplyError(x, {ErrorCode::kNotFound, "unknown stack \"" + stack + "\"", {}});
+    }
   }
   std::optional<state::Trigger> t;
   if (request.kind != Kind::kIgnored) {
@@ -510,12 +674,15 @@ void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
   auto id = EnqueueTrigger(std::move(t), delivery, duplicate);
   if (!id) {
     log::Warn("trigger refused", {{"path", x.req.resource()}, {"error", id.error().What()}});
+    Delivered(x, HttpStatus(QueueError(id.error()).code), "rejected", id.error().message);
     return ReplyError(x, QueueError(id.error()));
   }
   if (duplicate) return ReplyDuplicate(x, *id);
   if (request.kind == Kind::kIgnored) {
+    Delivered(x, 200, "ignored", request.reason);
     return Reply(x, {200, FlatObject({{"status", "ignored"}, {"reason", request.reason}})});
   }
+  Delivered(x, 202, "queued", {}, *id);
   log::Info("trigger accepted", {{"path", x.req.resource()},
                                  {"deployment", *id},
                                  {"event", request.event},
@@ -524,6 +691,7 @@ void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
 }
 
 void Server::Impl::ReplyDuplicate(Exchange& x, const std::string& first) {
+  Delivered(x, 200, "duplicate", {}, first == kIgnoredDelivery ? std::string() : first);
   if (first == kIgnoredDelivery) return Reply(x, {200, FlatObject({{"status", "duplicate"}})});
   Reply(x, {200, FlatObject({{"status", "duplicate"}, {"deployment", first}})});
 }
@@ -550,6 +718,22 @@ Expected<std::string> Server::Impl::EnqueueTrigger(std::optional<state::Trigger>
   }
   return id;
 }
+
+void Server::Impl::Delivered(const Exchange& x, int status, std::string_view outcome, std::string reason,
+                             std::string deployment) {
+  auto first_of = [&](std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+      if (auto v = HeaderValue(x.req.headers(), name)) return *v;
+    }
+    return std::string();
+  };
+  deliveries.Record({state::NowMs(), ClientOf(x), x.req.resource(),
+                     first_of({"X-GitHub-Event", "X-Gitea-Event", "X-Gitlab-Event"}),
+                     first_of({"X-GitHub-Delivery", "X-Gitea-Delivery", "X-Gitlab-Event-UUID"}), status,
+                     std::string(outcome), std::move(reason), std::move(deployment)});
+}
+
+void Server::Impl::GetDeliveries(Exchange& x) { Reply(x, {200, DeliveriesBody(deliveries.Recent(100))}); }
 
 void Server::Impl::Connected(Pistache::Tcp::Peer& peer) {
   const std::string host = peer.address().host();
@@ -650,14 +834,26 @@ Server::~Server() {
   impl_->queue.SetListener(nullptr);
 }
 
-void Server::UpdateCredentials(std::string secret, std::string api_token) {
-  *impl_->credentials.Lock() = Impl::Secrets{std::move(secret), std::move(api_token)};
+Expected<void> Server::UpdateCredentials(std::string secret, std::string api_token, std::string users_file) {
+  *impl_->credentials.Lock() = Impl::Secrets{std::move(secret), api_token};
+  if (!impl_->gate) return {};
+  return impl_->gate->Reload(std::move(api_token), std::move(users_file));
 }
 
 Expected<void> Server::Start() {
   auto& o = impl_->opt;
   if (impl_->Credentials().secret.empty())
     return Fail(ErrorCode::kInvalidArgument, "webhook.secret is empty");
+  GateOptions gate_options;
+  gate_options.api_token = impl_->Credentials().api_token;
+  gate_options.users_file = o.users_file;
+  gate_options.tokens_file = o.tokens_file;
+  auto gate = Gatekeeper::Open(std::move(gate_options));
+  if (!gate) return std::unexpected(gate.error());
+  impl_->gate = std::move(*gate);
+  for (const auto& warning : impl_->gate->Warnings()) log::Warn(warning);
+  impl_->dashboard = std::make_unique<Dashboard>(DashboardOptions{o.base_path, o.branch}, impl_->store,
+                                                 impl_->catalog, *impl_->gate);
   try {
     Pistache::Address addr(o.host, Pistache::Port(o.port));
     impl_->endpoint = std::make_unique<Http::Endpoint>(addr);
@@ -673,6 +869,8 @@ Expected<void> Server::Start() {
     impl_->endpoint->setHandler(Http::make_handler<PistacheHandler>(impl_.get()));
     impl_->waits.Start();
     impl_->answers.Start();
+    impl_->dashboard->Start();
+    impl_->streams.Start();
     impl_->endpoint->serveThreaded();
   } catch (const std::exception& e) {
     return Fail(ErrorCode::kUnavailable, std::string("cannot listen: ") + e.what(),
@@ -703,6 +901,8 @@ void Server::Shutdown(std::chrono::milliseconds drain_timeout) {
   im.queue.Stop();
   im.waits.Stop();
   im.answers.Stop();
+  if (im.dashboard) im.dashboard->Stop();
+  im.streams.Stop();
   // 3. Every answer is written before the reactor goes away.
   wait_until([&] { return im.in_flight.load() <= 0; });
   if (im.endpoint) im.endpoint->shutdown();

@@ -38,6 +38,11 @@ struct ServerOptions {
   // proxies are held only to the total (they carry many clients).
   std::size_t max_connections = 1024;
   std::size_t max_connections_per_address = 64;
+  // Who may use the API and the dashboard (http/gate.hpp): "" for no users.
+  std::string users_file;
+  std::string tokens_file;  // per-user API tokens ("" : none)
+  std::string base_path;    // http.base_path: "" or "/prefix"
+  std::string branch;       // shown on the dashboard
 };
 
 ServerOptions OptionsFromConfig(const config::Config& config);
@@ -58,8 +63,9 @@ class Server {
   // Binds and starts the reactor threads. Call after blocking signals in the calling thread.
   Expected<void> Start();
   [[nodiscard]] std::uint16_t Port() const;
-  // SIGHUP: the webhook secret and the API token of later requests.
-  void UpdateCredentials(std::string secret, std::string api_token);
+  // SIGHUP: the webhook secret, the API token and the users file of later requests. A users file
+  // that cannot be read keeps the old one (the error says why); the rest changes anyway.
+  Expected<void> UpdateCredentials(std::string secret, std::string api_token, std::string users_file = {});
 
   // Graceful stop: new requests get 503, in-flight requests are answered (waiting for them
   // at most `drain_timeout`), the queue is stopped (its running deployment reaches a safe point;

@@ -8,10 +8,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace podcd::test {
@@ -20,6 +22,26 @@ struct HttpResult {
   long status = 0;
   std::string body;
   std::string error;
+  std::string headers;  // the answer's header block, as received
+  // The value of the answer's header `name` (case-insensitive), "" when absent.
+  std::string Header(std::string_view name) const {
+    std::size_t at = 0;
+    while (at < headers.size()) {
+      const auto end = headers.find("\r\n", at);
+      const std::string_view line(headers.data() + at,
+                                  (end == std::string::npos ? headers.size() : end) - at);
+      at = end == std::string::npos ? headers.size() : end + 2;
+      const auto colon = line.find(':');
+      if (colon != name.size()) continue;
+      bool same = true;
+      for (std::size_t i = 0; i < colon; ++i) same = same && std::tolower(line[i]) == std::tolower(name[i]);
+      if (!same) continue;
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      return std::string(value);
+    }
+    return "";
+  }
 };
 
 inline void CurlInitOnce() {
@@ -51,6 +73,12 @@ inline HttpResult Call(const std::string& method, const std::string& url,
         return s * n;
       });
   curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &r.body);
+  curl_easy_setopt(
+      c.get(), CURLOPT_HEADERFUNCTION, +[](char* p, size_t s, size_t n, void* ud) -> size_t {
+        static_cast<std::string*>(ud)->append(p, s * n);
+        return s * n;
+      });
+  curl_easy_setopt(c.get(), CURLOPT_HEADERDATA, &r.headers);
   CURLcode rc = curl_easy_perform(c.get());
   if (rc != CURLE_OK) r.error = curl_easy_strerror(rc);
   curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &r.status);

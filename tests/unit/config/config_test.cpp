@@ -89,6 +89,23 @@ TEST_CASE("defaults come from the one table; environment alone is enough") {
   CHECK(c.api.token.empty());
   CHECK(c.trusted_proxies.empty());
   CHECK(c.parallel_stacks == 4);
+  CHECK(c.http.base_path.empty());  // "/": the root
+}
+
+TEST_CASE("http.base_path is kept as /prefix without a trailing slash; IPD's API_ROOT is read") {
+  CHECK(config::NormalBasePath("/") == "");
+  CHECK(config::NormalBasePath("") == "");
+  CHECK(config::NormalBasePath("podcd/") == "/podcd");
+  CHECK(config::NormalBasePath("//ops//podcd/") == "/ops/podcd");
+  CHECK_FALSE(config::NormalBasePath("/a/../b"));
+  CHECK_FALSE(config::NormalBasePath("/a b"));
+  CHECK_FALSE(config::NormalBasePath("/x\"<script>"));
+  Env env{{{"WEBHOOK_SECRET", kSecret}, {"PODCD_REPO_PATH", "/srv/env"}, {"API_ROOT", "/deploy/"}}};
+  CHECK(MustLoad(Options(env)).http.base_path == "/deploy");
+  env.vars["PODCD_HTTP_BASE_PATH"] = "/bad path";
+  auto bad = config::Load(Options(env));
+  REQUIRE_FALSE(bad);
+  CHECK_THAT(AllErrors(bad.error()), Catch::Contains("http.base_path"));
 }
 
 TEST_CASE("every fixed environment name overrides its key") {

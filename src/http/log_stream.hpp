@@ -1,0 +1,67 @@
+// GET /deployments/<id>/events: a deployment's log as server-sent events while it runs. Each
+// log line is one message (its id is the line's index, so a reconnecting EventSource resumes
+// with Last-Event-ID); `event: end` carries the final state, then the connection ends.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "state/store.hpp"
+#include "util/guarded.hpp"
+
+namespace podcd::http {
+
+// Where a stream's bytes go. Write returns false once the client is gone; after a `last` write
+// the connection ends.
+class EventSink {
+ public:
+  virtual ~EventSink() = default;
+  virtual bool Write(std::string bytes, bool last) = 0;
+};
+
+// The events for `lines[from..]` of a record and, when it has finished, its end event.
+std::string EventsOf(const state::Deployment& d, std::size_t from);
+
+class LogStreams {
+ public:
+  LogStreams(state::Store& store, std::size_t max_streams);
+  ~LogStreams();
+  LogStreams(const LogStreams&) = delete;
+  LogStreams& operator=(const LogStreams&) = delete;
+
+  void Start();
+  // Follows deployment `id` from log line `from`; false when the streams are full or stopped.
+  [[nodiscard]] bool Follow(std::string id, std::size_t from, std::unique_ptr<EventSink> sink);
+  [[nodiscard]] bool Full() const;
+  // Ends every stream (the clients reconnect to the next podcd). Idempotent.
+  void Stop();
+
+ private:
+  void Loop();
+  struct Follower {
+    std::string id;
+    std::size_t next = 0;  // the first log line not sent yet
+    std::unique_ptr<EventSink> sink;
+    std::chrono::steady_clock::time_point last_write;
+  };
+  // Sends what is new; false when the follower is done (ended, or its client gone).
+  bool Advance(Follower& f);
+
+  state::Store& store_;
+  const std::size_t max_streams_;
+  struct State {
+    std::vector<Follower> followers;
+    bool stop = false;
+  };
+  mutable Guarded<State> state_;
+  std::condition_variable cv_;
+  std::thread thread_;
+};
+
+}  // namespace podcd::http
