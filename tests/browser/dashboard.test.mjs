@@ -262,8 +262,9 @@ try {
       await page.goto(url(''));
       button = page.getByRole('button', { name: label, exact: true });
     }
-    await Promise.all([page.waitForNavigation(), button.first().click()]);
-    log(`  pressed "${label}": now at ${pathOf(page.url())}`);
+    const [answer] = await Promise.all([page.waitForNavigation(), button.first().click()]);
+    check(answer && answer.status() < 400,
+      `pressing "${label}" leads to ${pathOf(page.url())}, answered ${answer?.status()}`);
   }
   const deploymentPath = new RegExp(`^${basePath}deployments/([^/?#]+)$`);
   // Waits on a deployment's page until #deployment-state holds a final state; returns it and
@@ -342,7 +343,7 @@ try {
   }
   check(pathOf(page.url()) === `${basePath}stacks/${changed}`, `at ${pathOf(page.url())}`);
   let stackText = '';
-  for (let i = 0; i < 60 && !/environment/i.test(stackText); ++i) {
+  for (let i = 0; i < 40 && !/environment/i.test(stackText); ++i) {
     if (i > 0) {
       await page.waitForTimeout(500);
       await page.reload();
