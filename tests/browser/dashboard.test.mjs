@@ -386,7 +386,8 @@ try {
   check(!onLogin(), `USER is in (${pathOf(page.url())})`);
   const deploymentsBefore = await newestDeployment();
   for (const where of ['', `stacks/${changed}`, 'deployments']) {
-    await page.goto(url(where));
+    const answer = await page.goto(url(where));
+    check(answer.status() === 200, `USER sees ${pathOf(page.url())} (answered ${answer.status()})`);
     const text = await bodyText();
     if (where === '') for (const s of stacks) check(text.includes(s), `USER's / lists stack ${s}`);
     for (const label of ACTION_LABELS) {
