@@ -35,6 +35,12 @@ bool SecretName(std::string_view field) {
 // A canonical value for people: a plain JSON string without its quotes, masked, cut.
 std::string Shown(std::string_view field, std::string value) {
   if (SecretName(field)) return "***";
+  // A map field's own entry counts its keys ("{3}"); each key is a field of its own.
+  if (value.size() > 2 && value.front() == '{' && value.back() == '}' &&
+      value.find_first_not_of("0123456789", 1) == value.size() - 1) {
+    const std::string n = value.substr(1, value.size() - 2);
+    return n + (n == "1" ? " entry" : " entries");
+  }
   if (value.size() >= 2 && value.front() == '"' && value.back() == '"' &&
       value.find_first_of("\"\\", 1) == value.size() - 1)
     value = value.substr(1, value.size() - 2);

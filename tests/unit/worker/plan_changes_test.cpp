@@ -86,10 +86,12 @@ TEST_CASE("plan changes: a stack that did not load has its problems as reasons; 
 
   core::StackPlan plan;
   plan.name = "web";
-  plan.services = {{"app", core::Action::kRecreate, {"command changed"}, {}}};
-  std::map<std::string, core::CanonicalFields> desired{{"app", {{"command", std::string(1000, 'x')}}}};
+  plan.services = {{"app", core::Action::kRecreate, {"command changed", "environment changed"}, {}}};
+  std::map<std::string, core::CanonicalFields> desired{
+      {"app", {{"command", std::string(1000, 'x')}, {"environment", "{3}"}}}};
   auto cut = worker::PlanChanges(plan, desired, {});
-  REQUIRE(cut.size() == 1);
+  REQUIRE(cut.size() == 2);
+  CHECK(cut[1].new_value == "3 entries");  // a map field's own entry counts its keys
   REQUIRE(cut[0].new_value);
   CHECK(cut[0].new_value->size() < 310);
   CHECK(cut[0].new_value->ends_with("…"));
