@@ -43,7 +43,7 @@ background:var(--card);color:var(--fg)}table.diff td code{overflow-wrap:anywhere
 .table{overflow-x:auto}pre.log{white-space:pre-wrap;overflow-wrap:anywhere}
 @media (max-width:700px){.w,table.stacks th:nth-child(3),table.stacks td:nth-child(3),
 table.stacks th:nth-child(5),table.stacks td:nth-child(5){display:none}main{padding:.5rem}
-th,td{padding:.4rem}dl.facts{grid-template-columns:1fr}table.diff,table.deployments{display:block;overflow-x:auto}}
+th,td{padding:.4rem}td code{overflow-wrap:anywhere}dl.facts{grid-template-columns:1fr}table.diff,table.deployments{display:block;overflow-x:auto}}
 )css";
 
 // Live parts without inline script: pages that ask for it (data-refresh on <main>'s first
@@ -60,6 +60,7 @@ constexpr std::string_view kJs = R"js("use strict";
   // record. The log already holds the lines so far; the stream repeats them from the start.
   function follow(log){
     var es=new EventSource(log.getAttribute("data-events"));var first=true;
+    es.onopen=function(){first=true;};  // a reconnection replays the log from its first line
     es.onmessage=function(e){if(first){log.textContent="";first=false;}
       var atEnd=log.scrollTop+log.clientHeight>=log.scrollHeight-4;
       log.appendChild(document.createTextNode(e.data+"\n"));if(atEnd)log.scrollTop=log.scrollHeight;};

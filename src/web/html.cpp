@@ -105,7 +105,10 @@ std::string_view Tone(std::string_view word) {
                                                                              {"suspended", "off"},
                                                                              {"removed", "off"},
                                                                              {"superseded", "off"},
-                                                                             {"skipped", "off"}};
+                                                                             {"skipped", "off"},
+                                                                             {"create", "warn"},
+                                                                             {"recreate", "warn"},
+                                                                             {"remove", "warn"}};
   for (const auto& [w, tone] : kTones) {
     if (w == word) return tone;
   }

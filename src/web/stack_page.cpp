@@ -70,10 +70,10 @@ void Plan(std::string& out, const StackPageView& v) {
 
 void Banners(std::string& out, const PageContext& ctx, const StackPageView& v) {
   if (v.suspended) {
-    out += "<div class=\"banner\" role=\"status\"><b>Suspended</b>: every reconcile skips this stack";
-    if (!v.suspended_by.empty()) out += " (by " + Escape(v.suspended_by) + ")";
-    if (v.suspended_ms > 0) out += ", since " + TimeElement(v.suspended_ms, v.now_ms);
-    out += ".</div>";
+    out += "<div class=\"banner\" role=\"status\"><b>Suspended</b>";
+    if (v.suspended_ms > 0) out += " " + TimeElement(v.suspended_ms, v.now_ms);
+    if (!v.suspended_by.empty()) out += " by " + Escape(v.suspended_by);
+    out += ": every reconcile skips this stack until it is resumed.</div>";
   }
   if (!v.pinned_commit.empty()) {
     out += "<div class=\"banner\" role=\"status\"><b>Pinned</b> to commit <code>";
@@ -83,8 +83,8 @@ void Banners(std::string& out, const PageContext& ctx, const StackPageView& v) {
       out += " of deployment <a href=\"" + Escape(ctx.base_path) + "/deployments/" +
              Escape(v.pinned_deployment) + "\">" + Escape(v.pinned_deployment) + "</a>";
     }
-    if (!v.pinned_by.empty()) out += " (by " + Escape(v.pinned_by) + ")";
-    if (v.pinned_ms > 0) out += ", since " + TimeElement(v.pinned_ms, v.now_ms);
+    if (v.pinned_ms > 0) out += " " + TimeElement(v.pinned_ms, v.now_ms);
+    if (!v.pinned_by.empty()) out += " by " + Escape(v.pinned_by);
     out += ": the repository's newer commits are not deployed here until it is unpinned.</div>";
   }
 }
