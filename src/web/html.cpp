@@ -29,6 +29,23 @@ std::string Escape(std::string_view text) {
   return out;
 }
 
+void AppendAttribute(std::string& out, std::string_view value) {
+  bool bare = !value.empty();
+  for (char c : value) {
+    const auto b = static_cast<unsigned char>(c);
+    bare = bare && ((b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z') || (b >= '0' && b <= '9') || c == '/' ||
+                    c == '_' || c == '.' || c == ':' || c == '%' || c == '~' || c == '-');
+  }
+  out += '=';
+  if (bare) {
+    out += value;
+    return;
+  }
+  out += '"';
+  AppendEscaped(out, value);
+  out += '"';
+}
+
 std::string UrlComponent(std::string_view text) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
@@ -132,8 +149,8 @@ std::string Badge(std::string_view word) {
 std::string TimeElement(std::int64_t ms, std::int64_t now_ms) {
   if (ms <= 0) return "never";
   // The exact time is the title (set by the script, which keeps the relative one fresh).
-  return "<time datetime=\"" + Format(ms, "%Y-%m-%dT%H:%M:%SZ") + "\">" + RelativeTime(ms, now_ms) +
-         "</time>";
+  // The datetime is digits, '-', ':', 'T' and 'Z': unquoted (500 rows of the front page).
+  return "<time datetime=" + Format(ms, "%Y-%m-%dT%H:%M:%SZ") + ">" + RelativeTime(ms, now_ms) + "</time>";
 }
 
 }  // namespace podcd::web

@@ -104,7 +104,7 @@ TEST_CASE("stack page: suspended and pinned are banners; Resume and Unpin replac
   v.pinned_by = "user:carol";
   const std::string html = RenderStack(Admin(), v);
   CHECK(Has(html,
-            "<div class=\"banner\" role=\"status\"><b>Suspended</b> <time datetime=\"2026-12-02T07:26:40Z\">"
+            "<div class=\"banner\" role=\"status\"><b>Suspended</b> <time datetime=2026-12-02T07:26:40Z>"
             "1 h ago</time> by user:alice: every reconcile skips this stack until it is resumed."));
   CHECK(Has(html,
             "<b>Pinned</b> to commit <code>bbbbbbbbbbbb</code> of deployment "
