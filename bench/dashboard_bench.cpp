@@ -1,6 +1,6 @@
 // Renders the dashboard's front page for N stacks (1 to 3 services each, cycling) R times and
-// prints the median time and the page's size. The page is not served yet (issue 14): this
-// measures the renderer alone.
+// prints the median time and the page's size, raw and gzip-compressed (what podcd-serve sends
+// when the request's Accept-Encoding allows it), with the median time of the compression.
 //   dashboard_bench [STACKS=500] [RUNS=20]
 #include <algorithm>
 #include <chrono>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "web/gzip.hpp"
 #include "web/stacks_page.hpp"
 
 int main(int argc, char** argv) {
@@ -42,9 +43,23 @@ int main(int argc, char** argv) {
     size = html.size();
   }
   std::sort(ms.begin(), ms.end());
+  const std::string html = RenderStacks(ctx, view);
+  std::vector<double> gz_ms;
+  std::size_t gz_size = 0;
+  for (int r = 0; r < runs; ++r) {
+    const auto start = std::chrono::steady_clock::now();
+    const auto gz = Gzip(html);
+    gz_ms.push_back(
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+    gz_size = gz ? gz->size() : 0;
+  }
+  std::sort(gz_ms.begin(), gz_ms.end());
   std::printf(
       "front page, %d stacks (1-3 services each): %zu bytes, render median %.2f ms (min %.2f, max %.2f, %d "
       "runs)\n",
       stacks, size, ms[ms.size() / 2], ms.front(), ms.back(), runs);
+  std::printf("gzip-compressed: %zu bytes (%.1f%% of the page), gzip median %.2f ms; render + gzip %.2f ms\n",
+              gz_size, 100.0 * static_cast<double>(gz_size) / static_cast<double>(size),
+              gz_ms[gz_ms.size() / 2], ms[ms.size() / 2] + gz_ms[gz_ms.size() / 2]);
   return 0;
 }

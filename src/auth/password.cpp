@@ -2,12 +2,12 @@
 
 #include <argon2.h>
 #include <openssl/crypto.h>
-#include <openssl/rand.h>
 
 #include <algorithm>
 #include <array>
 #include <vector>
 
+#include "auth/random.hpp"
 #include "util/sha256.hpp"
 
 namespace podcd::auth {
@@ -64,8 +64,7 @@ HashKind KindOf(std::string_view encoded) {
 Expected<std::string> HashPassword(std::string_view password, const Argon2Cost& cost) {
   if (password.empty()) return Fail(ErrorCode::kInvalidArgument, "the password is empty");
   std::array<unsigned char, kSaltBytes> salt{};
-  if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1)
-    return Fail(ErrorCode::kInternal, "no random bytes for the salt (OpenSSL RAND_bytes failed)");
+  if (auto r = RandomBytes(salt); !r) return std::unexpected(r.error());
   const std::size_t length =
       argon2_encodedlen(cost.passes, cost.memory_kib, cost.lanes, kSaltBytes, kHashBytes, Argon2_id);
   std::vector<char> out(length);

@@ -34,7 +34,7 @@ struct MintedToken {
   std::string token;  // "podcd_<id>_<secret>": printed once, never stored
 };
 
-// A new token for `user` with a fresh id and secret (OpenSSL's RAND_bytes).
+// A new token for `user` with a fresh id and secret (auth::RandomHex: the kernel's getrandom).
 Expected<MintedToken> MintToken(std::string user, Scope scope, std::int64_t now_ms);
 
 // The record a presented token belongs to, compared in constant time; nullopt for anything else.

@@ -771,7 +771,12 @@ std::string Summary(const Config& c) {
   if (!c.self.stack.empty()) s += ", self " + c.self.stack;
   s += ", poll " + FormatDuration(c.poll.interval);
   s += c.prune ? ", prune on" : ", prune off";
-  s += c.api.token.empty() ? ", api loopback-only" : ", api token set";
+  if (!c.auth.users_file.empty()) {
+    s += ", users " + c.auth.users_file + (c.api.token.empty() ? "" : " and api token");
+  } else {
+    s += c.api.token.empty() ? ", api loopback-only" : ", api token set";
+  }
+  if (!c.http.base_path.empty()) s += ", under " + c.http.base_path;
   return s;
 }
 

@@ -79,6 +79,7 @@ struct ActualContainer {
   std::string status;  // Podman's state: running, exited, created, ...
   int exit_code = 0;
   std::string health;  // the last healthcheck's verdict: healthy, unhealthy, starting; "" for none
+  std::string image;   // the image it was created from, as Podman names it (the dashboard shows it)
 };
 
 enum class Action { kCreate, kRecreate, kUnchanged, kRemove, kRefused, kInvalid };

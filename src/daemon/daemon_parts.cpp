@@ -171,8 +171,14 @@ Expected<std::vector<http::StackInfo>> WorkerCatalog::ObserveSince(
     std::vector<http::StackInfo> out;
     for (const auto& s : *stacks) {
       auto lo = last_outcome.find(s.name);
-      out.push_back({s.name, s.commit, s.fingerprint,
-                     StackState(s, lo == last_outcome.end() ? "" : lo->second), s.last_deployment});
+      http::StackInfo info{s.name, s.commit, s.fingerprint,
+                           StackState(s, lo == last_outcome.end() ? "" : lo->second), s.last_deployment};
+      for (const auto& v : s.services)
+        info.services.push_back({v.name, v.container, v.status, v.health, v.image});
+      info.reasons = s.reasons;
+      for (const auto& c : s.changes)
+        info.changes.push_back({c.service, c.field, c.change, c.old_value, c.new_value});
+      out.push_back(std::move(info));
     }
     return out;
   }();

@@ -101,6 +101,43 @@ std::string StacksBody(std::vector<StackInfo> stacks, const std::vector<state::D
     Text(w, "fingerprint", s.fingerprint);
     Text(w, "state", s.state);
     Text(w, "last_deployment", s.last_deployment);
+    w.Key("services");
+    w.StartArray();
+    for (const auto& v : s.services) {
+      w.StartObject();
+      Text(w, "name", v.name);
+      Text(w, "container", v.container);
+      Text(w, "status", v.status);
+      Text(w, "health", v.health);
+      Text(w, "image", v.image);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.Key("reasons");
+    w.StartArray();
+    for (const auto& r : s.reasons) json::Text(w, r);
+    w.EndArray();
+    // A value podcd cannot know is null; a field added has no old value, one removed no new.
+    w.Key("changes");
+    w.StartArray();
+    for (const auto& c : s.changes) {
+      w.StartObject();
+      Text(w, "service", c.service);
+      Text(w, "field", c.field);
+      Text(w, "change", c.change);
+      w.Key("old");
+      if (c.old_value)
+        json::Text(w, *c.old_value);
+      else
+        w.Null();
+      w.Key("new");
+      if (c.new_value)
+        json::Text(w, *c.new_value);
+      else
+        w.Null();
+      w.EndObject();
+    }
+    w.EndArray();
     w.EndObject();
   }
   w.EndArray();

@@ -1,6 +1,7 @@
 // What the server asks the daemon about: which stacks exist, what GET /stacks shows, /health.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -9,6 +10,25 @@
 
 namespace podcd::http {
 
+// A stack's service with its container as Podman shows it ("" container: none).
+struct ServiceInfo {
+  std::string name;
+  std::string container;
+  std::string status;
+  std::string health;
+  std::string image;
+};
+
+// One reason of the stack's plan (worker::PlanChange): a field with its old and new value where
+// podcd knows them (nullopt: it cannot), or a reason without a field in `change`.
+struct ChangeInfo {
+  std::string service;
+  std::string field;
+  std::string change;
+  std::optional<std::string> old_value;
+  std::optional<std::string> new_value;
+};
+
 // One row of GET /stacks (filled by the daemon's catalog from the live containers).
 struct StackInfo {
   std::string name;
@@ -16,6 +36,9 @@ struct StackInfo {
   std::string fingerprint;
   std::string state = "unknown";  // in-sync, changed, drifted, failed (unknown until the engine)
   std::string last_deployment;
+  std::vector<ServiceInfo> services{};
+  std::vector<std::string> reasons{};  // the plan's, masked
+  std::vector<ChangeInfo> changes{};
 };
 
 // Which stacks exist (404 vs 202) and what GET /stacks shows (503 with the error when the

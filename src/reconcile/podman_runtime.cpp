@@ -62,6 +62,7 @@ Expected<std::vector<core::ActualContainer>> PodmanRuntime::ListManaged() {
     a.status = c.state;
     a.exit_code = static_cast<int>(c.exit_code);
     a.health = c.health;
+    a.image = c.image;
     out.push_back(std::move(a));
   }
   return out;

@@ -32,7 +32,18 @@ td i,.why{color:var(--muted);font-style:normal}td p{margin:0;white-space:nowrap}
 .login label{display:block;margin:.6rem 0 .2rem}.login input{width:100%;font:inherit;padding:.4rem;border-radius:6px;
 border:1px solid var(--line);background:var(--bg);color:var(--fg)}.login button{margin-top:1rem;width:100%}
 pre.log{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:.8rem;overflow:auto;max-height:70vh}
-@media (max-width:700px){.w{display:none}main{padding:.5rem}}
+h2{font-size:1.1rem;margin:1.4rem 0 .6rem}td p.why,td .why{white-space:normal}
+.banner b{text-transform:uppercase;letter-spacing:.03em}.banner code{color:inherit}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.3rem 1rem;margin:0 0 1rem}
+dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;overflow-wrap:anywhere}
+#deployment-state{font-size:.95rem;font-weight:600;border:1px solid currentColor;border-radius:999px;padding:0 .5rem}
+form.filters{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:end;margin:0 0 1rem}
+form.filters input,form.filters select{font:inherit;padding:.3rem;border-radius:6px;border:1px solid var(--line);
+background:var(--card);color:var(--fg)}table.diff td code{overflow-wrap:anywhere;white-space:pre-wrap}
+.table{overflow-x:auto}pre.log{white-space:pre-wrap;overflow-wrap:anywhere}
+@media (max-width:700px){.w,table.stacks th:nth-child(3),table.stacks td:nth-child(3),
+table.stacks th:nth-child(5),table.stacks td:nth-child(5){display:none}main{padding:.5rem}
+th,td{padding:.4rem}td code{overflow-wrap:anywhere}dl.facts{grid-template-columns:1fr}table.diff,table.deployments{display:block;overflow-x:auto}}
 )css";
 
 // Live parts without inline script: pages that ask for it (data-refresh on <main>'s first
@@ -45,8 +56,22 @@ constexpr std::string_view kJs = R"js("use strict";
   function tick(){document.querySelectorAll("time[datetime]").forEach(function(t){
     var ms=Date.parse(t.getAttribute("datetime"));if(isNaN(ms))return;t.textContent=ago(ms);
     if(!t.title)t.title=new Date(ms).toISOString().replace("T"," ").replace(/\.\d+Z$/," UTC");});}
+  // A running deployment's log: each message a line, `end` reloads the page with the final
+  // record. The log already holds the lines so far; the stream repeats them from the start.
+  function follow(log){
+    var es=new EventSource(log.getAttribute("data-events"));var first=true;
+    es.onopen=function(){first=true;};  // a reconnection replays the log from its first line
+    es.onmessage=function(e){if(first){log.textContent="";first=false;}
+      var atEnd=log.scrollTop+log.clientHeight>=log.scrollHeight-4;
+      log.appendChild(document.createTextNode(e.data+"\n"));if(atEnd)log.scrollTop=log.scrollHeight;};
+    es.addEventListener("end",function(e){es.close();
+      var st=document.getElementById("deployment-state");if(st)st.textContent=e.data;location.reload();});
+    es.onerror=function(){if(es.readyState===2)setTimeout(function(){location.reload();},5000);};
+  }
   document.addEventListener("DOMContentLoaded",function(){
     tick();setInterval(tick,10000);
+    var log=document.querySelector("pre#log[data-events]");
+    if(log&&window.EventSource){follow(log);return;}
     var r=document.querySelector("[data-refresh]");
     if(r){var secs=parseInt(r.getAttribute("data-refresh"),10)||15;
       setInterval(function(){var a=document.activeElement;

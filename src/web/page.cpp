@@ -4,7 +4,8 @@
 
 namespace podcd::web {
 
-std::string Page(const PageContext& ctx, std::string_view title, std::string_view body) {
+std::string Page(const PageContext& ctx, std::string_view title, std::string_view body,
+                 std::string_view head) {
   const std::string base = Escape(ctx.base_path);
   std::string out;
   out.reserve(body.size() + 1024);
@@ -14,7 +15,9 @@ std::string Page(const PageContext& ctx, std::string_view title, std::string_vie
       "<title>";
   AppendEscaped(out, title);
   out += " · podcd</title><link rel=\"stylesheet\" href=\"" + base + "/static/podcd.css\">";
-  out += "<script src=\"" + base + "/static/podcd.js\" defer></script></head><body>";
+  out += "<script src=\"" + base + "/static/podcd.js\" defer></script>";
+  out += head;
+  out += "</head><body>";
   out += "<header><a class=\"brand\" href=\"" + base + "/\">podcd</a>";
   if (!ctx.user.empty()) {
     out += "<nav><a href=\"" + base + "/\">Stacks</a><a href=\"" + base + "/deployments\">Deployments</a>";
@@ -33,12 +36,26 @@ std::string Page(const PageContext& ctx, std::string_view title, std::string_vie
 
 std::string ActionButton(const PageContext& ctx, std::string_view path, std::string_view label,
                          std::string_view css_class) {
+  return ActionButton(ctx, path, label, css_class, {});
+}
+
+std::string ActionButton(const PageContext& ctx, std::string_view path, std::string_view label,
+                         std::string_view css_class,
+                         const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string out = "<form method=\"post\" class=\"inline\" action=\"";
   AppendEscaped(out, ctx.base_path);
   AppendEscaped(out, path);
   out += "\"><input type=\"hidden\" name=\"csrf\" value=\"";
   AppendEscaped(out, ctx.csrf);
-  out += "\"><button type=\"submit\" class=\"";
+  out += "\">";
+  for (const auto& [name, value] : fields) {
+    out += "<input type=\"hidden\" name=\"";
+    AppendEscaped(out, name);
+    out += "\" value=\"";
+    AppendEscaped(out, value);
+    out += "\">";
+  }
+  out += "<button type=\"submit\" class=\"";
   AppendEscaped(out, css_class);
   out += "\">";
   AppendEscaped(out, label);

@@ -20,12 +20,19 @@ struct PageContext {
 };
 
 // A whole HTML document: `title` is text (escaped here); `body` is HTML built with Escape.
-std::string Page(const PageContext& ctx, std::string_view title, std::string_view body);
+// `head` is more HTML for the <head> (a <noscript> refresh).
+std::string Page(const PageContext& ctx, std::string_view title, std::string_view body,
+                 std::string_view head = {});
 
 // <form method="post" action="BASE/PATH"> with the CSRF token and one button: how every
 // action is offered (a button that names what it does).
 std::string ActionButton(const PageContext& ctx, std::string_view path, std::string_view label,
                          std::string_view css_class = "action");
+
+// The same with more hidden fields (name, value), e.g. {"deployment", ID} for a pin.
+std::string ActionButton(const PageContext& ctx, std::string_view path, std::string_view label,
+                         std::string_view css_class,
+                         const std::vector<std::pair<std::string, std::string>>& fields);
 
 // The headers every page is sent with.
 std::vector<std::pair<std::string, std::string>> PageHeaders();

@@ -7,29 +7,6 @@
 namespace podcd::web {
 namespace {
 
-// The colour of a state word (always shown with the word itself).
-std::string_view Tone(std::string_view state) {
-  static constexpr std::pair<std::string_view, std::string_view> kTones[] = {
-      {"in-sync", "ok"},    {"succeeded", "ok"},   {"updated", "ok"},       {"unchanged", "ok"},
-      {"created", "ok"},    {"recreated", "ok"},   {"healthy", "ok"},       {"running", "ok"},
-      {"changed", "warn"},  {"drifted", "warn"},   {"queued", "warn"},      {"starting", "warn"},
-      {"failed", "bad"},    {"invalid", "bad"},    {"refused", "bad"},      {"rolled-back", "bad"},
-      {"unhealthy", "bad"}, {"exited", "bad"},     {"created-only", "bad"}, {"suspended", "off"},
-      {"removed", "off"},   {"superseded", "off"}, {"skipped", "off"}};
-  for (const auto& [word, tone] : kTones) {
-    if (word == state) return tone;
-  }
-  return "off";
-}
-
-void Badge(std::string& out, std::string_view state) {
-  out += "<b class=";  // one word: no quotes needed (HTML5), and 500 stacks stay small
-  out += Tone(state);
-  out += ">";
-  AppendEscaped(out, state.empty() ? "unknown" : state);
-  out += "</b>";
-}
-
 // "nginx:1.25" for "docker.io/library/nginx:1.25", as docker and podman show it.
 std::string_view ShortImage(std::string_view image) {
   for (std::string_view prefix : {"docker.io/library/", "docker.io/"}) {
@@ -38,50 +15,65 @@ std::string_view ShortImage(std::string_view image) {
   return image;
 }
 
-void Service(std::string& out, const ServiceView& s) {
-  out += "<p>";
+// One line a service (end tags implied: 500 stacks stay small; one row is about 290 bytes
+// with two services, and each byte less a row is half a kilobyte less a page). The container is named only
+// when it is not podcd's default STACK_SERVICE_1 (a container_name); the stack page names all.
+void Service(std::string& out, const StackView& stack, const ServiceView& s, bool first) {
+  if (!first) out += "<p>";
   AppendEscaped(out, s.name);
-  out += ": ";
   if (s.container.empty()) {
-    out += "<i>no container</i></p>";
+    out += " <i>no container</i>";
     return;
   }
-  Badge(out, s.health.empty() ? s.status : s.health);
+  if (s.container != stack.name + "_" + s.name + "_1") {
+    out += " (";
+    AppendEscaped(out, s.container);
+    out += ")";
+  }
+  out += " ";
+  AppendBadge(out, s.health.empty() ? s.status : s.health);
   out += " <i>";
   AppendEscaped(out, ShortImage(s.image));
-  out += "</i></p>";
+  out += "</i>";
 }
 
 void Row(std::string& out, const PageContext& ctx, const StackView& s, std::int64_t now_ms) {
-  const std::string name = Escape(s.name);
-  out += "\n<tr><td><a href=\"";
-  AppendEscaped(out, ctx.base_path);
-  out += "/stacks/" + name + "\">" + name + "</a><td>";
-  Badge(out, s.state);
+  out += "<tr><td><a href";
+  AppendAttribute(out, ctx.base_path + "/stacks/" + UrlComponent(s.name));
+  out += ">";
+  AppendEscaped(out, s.name);
+  out += "</a><td>";
+  AppendBadge(out, s.state);
+  // Suspended and pinned are said even when the state word says something else.
+  if (s.suspended && s.state != "suspended") out += " " + Badge("suspended");
+  if (!s.pinned_commit.empty()) {
+    if (s.state != "pinned") out += " " + Badge("pinned");
+    out += " <code>";
+    AppendEscaped(out, std::string_view(s.pinned_commit).substr(0, 12));
+    out += "</code>";
+  }
   if (!s.reason.empty()) {
     out += "<p class=why>";
     AppendEscaped(out, s.reason);
-    out += "</p>";
   }
-  out += "<td class=w>";
+  out += "<td>";
   AppendEscaped(out, std::string_view(s.commit).substr(0, 12));
   out += "<td>";
   if (s.last_deployment.empty()) {
     out += "<i>none</i>";
   } else {
-    out += "<a href=\"";
-    AppendEscaped(out, ctx.base_path);
-    out += "/deployments/";
-    AppendEscaped(out, s.last_deployment);
-    out += "\">" + TimeElement(s.last_deployment_ms, now_ms) + "</a>";
+    out += "<a href";
+    AppendAttribute(out, ctx.base_path + "/deployments/" + UrlComponent(s.last_deployment));
+    out += ">" + TimeElement(s.last_deployment_ms, now_ms) + "</a>";
     // The outcome in words, coloured; a deployment that went well needs no word.
     if (Tone(s.last_outcome) != "ok") {
       out += " ";
-      Badge(out, s.last_outcome);
+      AppendBadge(out, s.last_outcome);
     }
   }
-  out += "<td class=w>";
-  for (const auto& svc : s.services) Service(out, svc);
+  out += "<td>";
+  // The first service needs no paragraph of its own: the cell starts one line.
+  for (std::size_t i = 0; i < s.services.size(); ++i) Service(out, s, s.services[i], i == 0);
 }
 
 }  // namespace
@@ -99,7 +91,7 @@ std::string RenderStacks(const PageContext& ctx, const StacksView& view) {
   if (view.repo.remote_ahead) body += "<span><b class=warn>the remote is ahead</b></span>";
   for (const auto& [state, n] : counts) {
     body += "<span>" + std::to_string(n) + " ";
-    Badge(body, state);
+    AppendBadge(body, state);
     body += "</span>";
   }
   body += "</div>";
@@ -108,10 +100,11 @@ std::string RenderStacks(const PageContext& ctx, const StacksView& view) {
             ActionButton(ctx, "/actions/deploy-all-changed", "Deploy all changed") +
             ActionButton(ctx, "/actions/sync", "Sync now (fetch and plan)") + "</div>";
   }
-  // End tags of cells and rows are implied (HTML5): 500 stacks stay small.
+  // End tags of cells, rows and paragraphs are implied (HTML5); the columns a phone hides are
+  // chosen in the stylesheet (table.stacks), not per cell: 500 stacks stay small.
   body +=
-      "<table class=stacks><thead><tr><th>Stack<th>State<th class=w>Commit<th>Last deployment"
-      "<th class=w>Services</thead><tbody>";
+      "<table class=stacks><thead><tr><th>Stack<th>State<th>Commit<th>Last deployment"
+      "<th>Services</thead><tbody>";
   for (const auto& s : view.stacks) Row(body, ctx, s, view.now_ms);
   if (view.stacks.empty()) body += "<tr><td colspan=\"5\"><i>no stacks in the repository</i>";
   body += "</tbody></table></div>";

@@ -12,7 +12,7 @@ namespace podcd::web {
 
 struct ServiceView {
   std::string name;
-  std::string container;  // "" when it has none
+  std::string container;  // "" when it has none (the front page names it when it is not NAME_SERVICE_1)
   std::string status;     // running, exited, created, ...
   std::string health;     // healthy, unhealthy, starting, "" without a healthcheck
   std::string image;
@@ -20,7 +20,10 @@ struct ServiceView {
 
 struct StackView {
   std::string name;
-  std::string state;  // in-sync, changed, drifted, failed, invalid, refused, removed, suspended
+  // in-sync, changed, drifted, failed, invalid, refused, removed, suspended, pinned
+  std::string state;
+  bool suspended = false;     // skipped by every reconcile (shown even when `state` says more)
+  std::string pinned_commit;  // "" unless pinned to an earlier deployment's commit
   std::string commit;
   std::string last_deployment;  // id, "" for none
   std::string last_outcome;     // the stack's outcome in it

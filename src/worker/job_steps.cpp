@@ -1,12 +1,14 @@
 #include "worker/job_steps.hpp"
 
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "util/log.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
+#include "worker/plan_changes.hpp"
 
 namespace podcd::worker {
 
@@ -37,6 +39,13 @@ Expected<std::vector<StackObservation>> ObserveStacks(reconcile::Engine& engine)
           o.drifted = true;
       }
     }
+    std::map<std::string, core::CanonicalFields> desired;
+    if (auto m = snap->desired.models.find(sp.name); m != snap->desired.models.end()) {
+      for (const auto& svc : m->second.services) desired[svc.name] = core::Canonicalize(m->second, svc);
+    }
+    o.services = ServicesOf(sp, snap->actual);
+    for (const auto& r : sp.reasons) o.reasons.push_back(log::Masked(r));
+    o.changes = PlanChanges(sp, desired, snap->actual);
     out.push_back(std::move(o));
   }
   return out;

@@ -190,11 +190,55 @@ std::string EncodeStacks(const std::vector<StackObservation>& stacks) {
       Str(w, "fingerprint", s.fingerprint);
       Str(w, "commit", s.commit);
       Str(w, "last_deployment", s.last_deployment);
+      w.Key("services");
+      w.StartArray();
+      for (const auto& v : s.services) {
+        w.StartObject();
+        Str(w, "name", v.name);
+        Str(w, "container", v.container);
+        Str(w, "status", v.status);
+        Str(w, "health", v.health);
+        Str(w, "image", v.image);
+        w.EndObject();
+      }
+      w.EndArray();
+      w.Key("reasons");
+      w.StartArray();
+      for (const auto& r : s.reasons) json::String(w, r);
+      w.EndArray();
+      w.Key("changes");
+      w.StartArray();
+      for (const auto& c : s.changes) {
+        w.StartObject();
+        Str(w, "service", c.service);
+        Str(w, "field", c.field);
+        Str(w, "change", c.change);
+        if (c.old_value) Str(w, "old", *c.old_value);
+        if (c.new_value) Str(w, "new", *c.new_value);
+        w.EndObject();
+      }
+      w.EndArray();
       w.EndObject();
     }
     w.EndArray();
   });
 }
+
+namespace {
+std::optional<std::string> OptionalStr(const rapidjson::Value& v, const char* key) {
+  auto it = v.FindMember(key);
+  if (it == v.MemberEnd() || !it->value.IsString()) return std::nullopt;
+  return std::string(it->value.GetString(), it->value.GetStringLength());
+}
+
+// The members of array `key` that are objects (strings for reasons); none when it is missing.
+template <typename Fn>
+void EachOf(const rapidjson::Value& v, const char* key, Fn&& fn) {
+  auto it = v.FindMember(key);
+  if (it == v.MemberEnd() || !it->value.IsArray()) return;
+  for (const auto& e : it->value.GetArray()) fn(e);
+}
+}  // namespace
 
 Expected<std::vector<StackObservation>> DecodeStacks(std::string_view text) {
   auto doc = ParseObject(text, "stacks");
@@ -205,8 +249,22 @@ Expected<std::vector<StackObservation>> DecodeStacks(std::string_view text) {
     return Fail(ErrorCode::kInvalidArgument, "no stacks array", "stacks");
   for (const auto& v : it->value.GetArray()) {
     if (!v.IsObject()) continue;
-    out.push_back({GetStr(v, "name"), GetStr(v, "action"), GetBool(v, "drifted"), GetStr(v, "fingerprint"),
-                   GetStr(v, "commit"), GetStr(v, "last_deployment")});
+    StackObservation o{GetStr(v, "name"),        GetStr(v, "action"), GetBool(v, "drifted"),
+                       GetStr(v, "fingerprint"), GetStr(v, "commit"), GetStr(v, "last_deployment")};
+    EachOf(v, "services", [&](const rapidjson::Value& e) {
+      if (e.IsObject())
+        o.services.push_back({GetStr(e, "name"), GetStr(e, "container"), GetStr(e, "status"),
+                              GetStr(e, "health"), GetStr(e, "image")});
+    });
+    EachOf(v, "reasons", [&](const rapidjson::Value& e) {
+      if (e.IsString()) o.reasons.emplace_back(e.GetString(), e.GetStringLength());
+    });
+    EachOf(v, "changes", [&](const rapidjson::Value& e) {
+      if (e.IsObject())
+        o.changes.push_back({GetStr(e, "service"), GetStr(e, "field"), GetStr(e, "change"),
+                             OptionalStr(e, "old"), OptionalStr(e, "new")});
+    });
+    out.push_back(std::move(o));
   }
   return out;
 }

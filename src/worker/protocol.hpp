@@ -61,8 +61,30 @@ std::string ResultEvent(const Expected<void>& result);
 // Any other payload a job prints as its answer (`__stacks`): {"data": <json>}.
 std::string DataEvent(std::string_view json);
 
+// One service of a stack as Podman shows it (its container, or none).
+struct ServiceObservation {
+  std::string name;
+  std::string container;  // the container's name, "" when the service has none
+  std::string status;     // running, exited, created, ...
+  std::string health;     // healthy, unhealthy, starting; "" without a healthcheck
+  std::string image;      // as Podman names it
+};
+
+// One reason of a stack's plan, split for the dashboard's diff: which field or file changed,
+// with the old and the new value where podcd knows them (nullopt where it cannot: a container
+// keeps only a hash of each field). Values are masked (log::MaskSecrets, and environment
+// values whose name suggests a secret) before they leave the worker.
+struct PlanChange {
+  std::string service;  // "" for a reason about the whole stack
+  std::string field;    // "image", "environment.FOO", "file services/web/x"; "" for another reason
+  std::string change;   // "changed", "added", "removed"; else the reason's text ("no container")
+  std::optional<std::string> old_value;
+  std::optional<std::string> new_value;
+};
+
 // `podcd __stacks`: what GET /stacks needs from the repository and Podman, per stack (the
-// daemon adds what its history knows).
+// daemon adds what its history knows). An older worker's answer without services, reasons or
+// changes decodes with them empty.
 struct StackObservation {
   std::string name;
   std::string action;       // core::ToString(Action) of a plan without sync
@@ -70,6 +92,10 @@ struct StackObservation {
   std::string fingerprint;  // of the running containers (16 hex), "" when none runs
   std::string commit;       // of the newest running deployment
   std::string last_deployment;
+  // (Default member initializers: older code's initializer lists without them stay warning-free.)
+  std::vector<ServiceObservation> services{};
+  std::vector<std::string> reasons{};  // the plan's, as `podcd plan` shows them ("web: image changed")
+  std::vector<PlanChange> changes{};
 };
 std::string EncodeStacks(const std::vector<StackObservation>& stacks);
 Expected<std::vector<StackObservation>> DecodeStacks(std::string_view json);

@@ -751,6 +751,10 @@ TEST_CASE("podcd serve deploys in its worker; a killed worker fails only its run
   INFO(stacks.body);
   CHECK(Contains(stacks.body, "\"name\":\"" + stack + "\""));
   CHECK(std::regex_search(stacks.body, std::regex("\"name\":\"" + stack + "\"[^}]*\"state\":\"in-sync\"")));
+  // Each service's container as Podman shows it, for the dashboard; nothing to do, no reasons.
+  CHECK(Contains(stacks.body, "\"services\":[{\"name\":\"web\",\"container\":\"" + stack +
+                                  "_web_1\",\"status\":\"running\",\"health\":\""));
+  CHECK(Contains(stacks.body, "\"reasons\":[],\"changes\":[]"));
   // What the workers counted is the daemon's to show.
   auto metrics = Call("GET", d.Url("/metrics"), {}, "");
   CHECK(Contains(metrics.body, "podcd_podman_call_seconds_count{call="));
@@ -778,6 +782,13 @@ TEST_CASE("podcd serve deploys in its worker; a killed worker fails only its run
   CHECK(Contains(JsonField(record, "reason"), "ended without a result: killed by signal 9 (SIGKILL)"));
   CHECK(rig.Running(before.at("web")));  // the old container never stopped
   CHECK(d.Running());
+  // The work tree is at v2 now: GET /stacks says why the stack is not in sync, field by field;
+  // the container keeps no value of V (a field added has none), the repository gives the new one.
+  auto changed = Call("GET", d.Url("/stacks"), {}, "");
+  INFO(changed.body);
+  CHECK(Contains(changed.body, "\"web: environment.V added\""));
+  CHECK(Contains(changed.body,
+                 R"({"service":"web","field":"environment.V","change":"added","old":null,"new":"2"})"));
   CHECK(Call("GET", d.Url("/health"), {}, "").status == 200);
 
   // SIGHUP: the next worker runs with the reloaded settle time; it finishes the interrupted

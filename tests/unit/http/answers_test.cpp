@@ -58,10 +58,34 @@ TEST_CASE("GET /stacks names the newest deployment that touched a stack") {
   auto body = StacksBody(stacks, {named, ran, other});
   CHECK(
       body ==
-      R"({"stacks":[{"name":"db","commit":"c","fingerprint":"f","state":"in-sync","last_deployment":"d-2"},)"
-      R"({"name":"web","commit":"c","fingerprint":"f","state":"changed","last_deployment":"d-3"},)"
-      R"({"name":"cache","commit":"","fingerprint":"","state":"unknown","last_deployment":""},)"
-      R"({"name":"kept","commit":"","fingerprint":"","state":"unknown","last_deployment":"d-0"}]})");
+      R"({"stacks":[{"name":"db","commit":"c","fingerprint":"f","state":"in-sync","last_deployment":"d-2","services":[],"reasons":[],"changes":[]},)"
+      R"({"name":"web","commit":"c","fingerprint":"f","state":"changed","last_deployment":"d-3","services":[],"reasons":[],"changes":[]},)"
+      R"({"name":"cache","commit":"","fingerprint":"","state":"unknown","last_deployment":"","services":[],"reasons":[],"changes":[]},)"
+      R"({"name":"kept","commit":"","fingerprint":"","state":"unknown","last_deployment":"d-0","services":[],"reasons":[],"changes":[]}]})");
+}
+
+TEST_CASE("GET /stacks shows each service's container and the plan's reasons, unknown values as null") {
+  StackInfo web{"web", "c", "f", "changed", "d-1"};
+  web.services = {{"app", "web_app_1", "running", "healthy", "nginx:1.25"}, {"db", "", "", "", ""}};
+  web.reasons = {"app: image changed", "db: no container"};
+  web.changes = {{"app", "image", "changed", "nginx:1.25", "nginx:1.27"},
+                 {"app", "environment.A", "changed", std::nullopt, "x\"y"},
+                 {"db", "", "no container", std::nullopt, std::nullopt}};
+  auto body = StacksBody({web}, {});
+  CHECK(body.find(
+            R"("services":[{"name":"app","container":"web_app_1","status":"running","health":"healthy",)"
+            R"("image":"nginx:1.25"},{"name":"db","container":"","status":"","health":"","image":""}])") !=
+        std::string::npos);
+  CHECK(body.find(R"("reasons":["app: image changed","db: no container"])") != std::string::npos);
+  CHECK(
+      body.find(
+          R"({"service":"app","field":"image","change":"changed","old":"nginx:1.25","new":"nginx:1.27"})") !=
+      std::string::npos);
+  CHECK(
+      body.find(R"({"service":"app","field":"environment.A","change":"changed","old":null,"new":"x\"y"})") !=
+      std::string::npos);
+  CHECK(body.find(R"({"service":"db","field":"","change":"no container","old":null,"new":null})") !=
+        std::string::npos);
 }
 
 TEST_CASE("a shared answer serves every request taken before it began, and refuses after Stop") {

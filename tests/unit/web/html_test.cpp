@@ -36,5 +36,22 @@ TEST_CASE("html: times, relative and exact") {
   CHECK(ExactTime(0).empty());
   CHECK(ExactTime(1'796'200'000'000) == "2026-12-02 08:26:40 UTC");
   CHECK(TimeElement(0, now) == "never");
-  CHECK(TimeElement(now - 42'000, now) == "<time datetime=\"2026-12-02T08:25:58Z\">42 s ago</time>");
+  CHECK(TimeElement(now - 42'000, now) == "<time datetime=2026-12-02T08:25:58Z>42 s ago</time>");
+}
+
+TEST_CASE("html: attribute values are bare only when no byte could end or change them") {
+  auto attr = [](std::string_view v) {
+    std::string out;
+    AppendAttribute(out, v);
+    return out;
+  };
+  CHECK(attr("/deploy/stacks/web-1_a.b:c%20~") == "=/deploy/stacks/web-1_a.b:c%20~");
+  CHECK(attr("") == "=\"\"");
+  CHECK(attr("a b") == "=\"a b\"");
+  CHECK(attr("x=y") == "=\"x=y\"");
+  CHECK(attr("a`b") == "=\"a`b\"");
+  CHECK(attr("/x\"><script>") == "=\"/x&quot;&gt;&lt;script&gt;\"");
+  CHECK(attr("a'b") == "=\"a&#39;b\"");
+  CHECK(UrlComponent("web-1_a.b~") == "web-1_a.b~");
+  CHECK(UrlComponent("a b/c?d=e&f\"<") == "a%20b%2Fc%3Fd%3De%26f%22%3C");
 }

@@ -25,8 +25,8 @@ StacksView Sample(std::size_t n, const std::string& hostile = "") {
     s.last_outcome = "updated";
     s.last_deployment_ms = v.now_ms - 600'000;
     s.reason = hostile;
-    s.services = {{"web", "stack_web_1", "running", "healthy", "docker.io/library/nginx:1.25"},
-                  {"db", "stack_db_1", "running", "", hostile.empty() ? "postgres:16" : hostile}};
+    s.services = {{"web", s.name + "_web_1", "running", "healthy", "docker.io/library/nginx:1.25"},
+                  {"db", s.name + "_db_1", "running", "", hostile.empty() ? "postgres:16" : hostile}};
     v.stacks.push_back(std::move(s));
   }
   return v;
@@ -49,11 +49,11 @@ TEST_CASE("pages: a hostile stack name, reason or image is text, never markup") 
 
 TEST_CASE("pages: every link and form is under the base path; no inline script or style") {
   const std::string html = RenderStacks(Admin(), Sample(3));
-  const std::regex link("(href|action|src)=\"([^\"]*)\"");
+  const std::regex link("(href|action|src)=(\"([^\"]*)\"|([^ >\"]+))");
   int links = 0;
   for (auto it = std::sregex_iterator(html.begin(), html.end(), link); it != std::sregex_iterator(); ++it) {
     INFO((*it)[0].str());
-    CHECK((*it)[2].str().starts_with("/deploy/"));
+    CHECK(((*it)[3].str() + (*it)[4].str()).starts_with("/deploy/"));
     ++links;
   }
   CHECK(links > 10);
@@ -63,7 +63,7 @@ TEST_CASE("pages: every link and form is under the base path; no inline script o
   CHECK(html.find(" on") == std::string::npos);  // no onclick= and the like
   // At the root, links start at "/".
   const std::string root = RenderStacks({"", "alice", true, "t"}, Sample(1));
-  CHECK(root.find("href=\"/stacks/stack-0\"") != std::string::npos);
+  CHECK(root.find("href=/stacks/stack-0>") != std::string::npos);
   CHECK(root.find("href=\"/static/podcd.css\"") != std::string::npos);
 }
 
@@ -125,4 +125,22 @@ TEST_CASE("pages: the front page for 500 stacks of one service stays under 150 K
   const std::string html = RenderStacks(Admin(), view);
   INFO(html.size());
   CHECK(html.size() < 150'000);
+}
+
+TEST_CASE("pages: the front page says suspended and pinned in words; custom container names are shown") {
+  StacksView view = Sample(3);
+  view.stacks[0].state = "suspended";
+  view.stacks[0].suspended = true;
+  view.stacks[1].state = "pinned";
+  view.stacks[1].pinned_commit = "abcdef0123456789";
+  view.stacks[2].state = "failed";
+  view.stacks[2].suspended = true;
+  view.stacks[2].services[1].container = "my-db";
+  const std::string html = RenderStacks(Admin(), view);
+  CHECK(html.find("stack-0</a><td><b class=off>suspended</b><td>") != std::string::npos);
+  CHECK(html.find("stack-1</a><td><b class=warn>pinned</b> <code>abcdef012345</code>") != std::string::npos);
+  CHECK(html.find("stack-2</a><td><b class=bad>failed</b> <b class=off>suspended</b>") != std::string::npos);
+  // stack_web_1 is podcd's own name for it: not repeated; my-db is.
+  CHECK(html.find("<td>web <b class=ok>healthy</b>") != std::string::npos);
+  CHECK(html.find("<p>db (my-db) <b class=ok>running</b>") != std::string::npos);
 }

@@ -122,6 +122,33 @@ TEST_CASE("worker events: each RunContext call, metrics and the result reach the
   CHECK((*stacks)[0].drifted);
   CHECK((*stacks)[0].last_deployment == "d9");
 
+  // Services, reasons and changes travel; an unknown value stays unknown (no "old" key).
+  worker::StackObservation full{"web", "recreate", false, "ab12", "c0ffee", "d9"};
+  full.services = {{"app", "web_app_1", "running", "healthy", "nginx:1.25"}};
+  full.reasons = {"app: image changed"};
+  full.changes = {{"app", "image", "changed", "nginx:1.25", "nginx:1.27"},
+                  {"app", "environment.A", "changed", std::nullopt, "x"}};
+  auto decoded = worker::DecodeStacks(worker::EncodeStacks({full}));
+  REQUIRE(decoded);
+  REQUIRE(decoded->size() == 1);
+  const auto& d = (*decoded)[0];
+  REQUIRE(d.services.size() == 1);
+  CHECK(d.services[0].container == "web_app_1");
+  CHECK(d.services[0].health == "healthy");
+  CHECK(d.services[0].image == "nginx:1.25");
+  CHECK(d.reasons == std::vector<std::string>{"app: image changed"});
+  REQUIRE(d.changes.size() == 2);
+  CHECK(d.changes[0].old_value == "nginx:1.25");
+  CHECK(d.changes[0].new_value == "nginx:1.27");
+  CHECK_FALSE(d.changes[1].old_value.has_value());
+  CHECK(d.changes[1].new_value == "x");
+  // An older worker's answer (no services, reasons or changes) still decodes.
+  auto old = worker::DecodeStacks(R"({"stacks":[{"name":"web","action":"unchanged","services":7}]})");
+  REQUIRE(old);
+  REQUIRE(old->size() == 1);
+  CHECK((*old)[0].services.empty());
+  CHECK((*old)[0].changes.empty());
+
   CHECK_FALSE(worker::ApplyEvent("garbage", ctx));
   CHECK_FALSE(worker::ApplyEvent("{\"what\":1}", ctx));
   CHECK_FALSE(worker::ApplyEvent("{\"metric\":{\"name\":\"x\"}}", ctx));
