@@ -11,6 +11,7 @@
 #include "http/answers.hpp"
 #include "http/background.hpp"
 #include "http/catalog.hpp"
+#include "http/delivery_log.hpp"
 #include "http/gate.hpp"
 #include "state/store.hpp"
 
@@ -24,6 +25,8 @@ struct PageRequest {
   std::string body;   // a form's body
   std::string client;
   bool secure = false;  // came over TLS through a trusted proxy: the cookie gets Secure
+  bool html = false;    // a browser's request (Accept): a page, else JSON
+  bool gzip = false;    // the client accepts gzip: pages are sent compressed
 };
 
 struct DashboardOptions {
@@ -42,6 +45,11 @@ class Dashboard {
   // Answered on a thread of their own, through `deliver` (503 when its queue is full or stopped).
   void Home(PageRequest request, Deliver&& deliver);
   void Login(PageRequest request, Deliver&& deliver);
+  // BASE/stacks/<name>: the page, or for JSON clients GET /stacks' entry of that stack.
+  void Stack(PageRequest request, Deliver&& deliver);
+  Answer Deployments(const PageRequest& request) const;
+  Answer Deployment(const PageRequest& request) const;
+  Answer Deliveries(const PageRequest& request, const DeliveryLog& log) const;
 
   Answer LoginForm(const PageRequest& request) const;
   Answer Logout(const PageRequest& request);
@@ -54,6 +62,8 @@ class Dashboard {
  private:
   static void OnThread(Background& thread, Deliver&& deliver, std::move_only_function<Answer()> render);
   Answer RenderHome(const PageRequest& request);
+  Answer RenderStack(const PageRequest& request);
+  Answer PageOf(const PageRequest& request, int status, std::string html) const;
   Answer CheckLogin(const PageRequest& request);
 
   DashboardOptions options_;

@@ -22,6 +22,7 @@
 #include "http/link.hpp"
 #include "http/waiting_answers.hpp"
 #include "http/warn_throttle.hpp"
+#include "web/gzip.hpp"
 #include "http/webhook.hpp"
 #include "util/guarded.hpp"
 #include "util/json_text.hpp"
@@ -188,7 +189,7 @@ struct Server::Impl {
     Access access;
     HandlerFn handle;
   };
-  static const std::array<Route, 14> kRoutes;
+  static const std::array<Route, 15> kRoutes;
 
   ServerOptions opt;  // secret and api_token: read from `credentials` (SIGHUP replaces them)
   struct Secrets {
@@ -263,6 +264,7 @@ struct Server::Impl {
     Defer(x, DeferredAnswers::Route::kStacks);
   }
   void GetHome(Exchange& x) { Page(x, &Dashboard::Home); }
+  void GetStack(Exchange& x) { Page(x, &Dashboard::Stack); }
   void GetLogin(Exchange& x);
   void PostLogin(Exchange& x);
   void PostLogout(Exchange& x) { Reply(x, dashboard->Logout(PageOf(x))); }
@@ -283,7 +285,7 @@ struct Server::Impl {
 };
 
 // Every route: dispatch, the Allow header of a 405 and the metrics labels read this table.
-const std::array<Server::Impl::Route, 14> Server::Impl::kRoutes = {{
+const std::array<Server::Impl::Route, 15> Server::Impl::kRoutes = {{
     {Http::Method::Get, "/health", Access::kAnyone, &Impl::GetHealth},
     {Http::Method::Get, "/metrics", Access::kRead, &Impl::GetMetrics},
     {Http::Method::Post, "/deploy-all-changed", Access::kSigned, &Impl::PostDeployAllChanged},
@@ -292,6 +294,7 @@ const std::array<Server::Impl::Route, 14> Server::Impl::kRoutes = {{
     {Http::Method::Get, "/deployments", Access::kRead, &Impl::GetDeployments},
     {Http::Method::Get, "/deployments/{id}", Access::kRead, &Impl::GetDeployment},
     {Http::Method::Get, "/stacks", Access::kRead, &Impl::GetStacks},
+    {Http::Method::Get, "/stacks/{stack}", Access::kRead, &Impl::GetStack},
     {Http::Method::Get, "/", Access::kRead, &Impl::GetHome},
     {Http::Method::Get, "/login", Access::kAnyone, &Impl::GetLogin},
     {Http::Method::Post, "/login", Access::kAnyone, &Impl::PostLogin},
@@ -534,6 +537,8 @@ PageRequest Server::Impl::PageOf(const Exchange& x) const {
   if (!p.query.empty() && p.query.front() == '?') p.query.erase(0, 1);
   p.body = x.req.body().substr(0, opt.max_body_bytes);
   p.client = ClientOf(x);
+  p.html = x.html;
+  p.gzip = web::AcceptsGzip(HeaderValue(x.req.headers(), "Accept-Encoding").value_or(""));
   // TLS ends at a trusted proxy, which says so in X-Forwarded-Proto.
   if (clients.HasTrustedProxies() && clients.Trusted(x.req.address().host())) {
     p.secure = HeaderValue(x.req.headers(), "X-Forwarded-Proto").value_or("") == "https";
@@ -588,6 +593,7 @@ void Server::Impl::Defer(Exchange& x, DeferredAnswers::Route which) {
 }
 
 void Server::Impl::GetDeployments(Exchange& x) {
+  if (x.html) return Reply(x, dashboard->Deployments(PageOf(x)));
   std::int64_t limit = kDefaultListLimit;
   if (auto l = x.req.query().get("limit")) {
     auto n = ParseInt(*l);
@@ -605,6 +611,7 @@ void Server::Impl::GetDeployment(Exchange& x) {
   if (x.param.empty()) return GetDeployments(x);  // GET /deployments/ lists, as it always did
   constexpr std::string_view kEvents = "/events";
   if (x.param.ends_with(kEvents)) return GetEvents(x, x.param.substr(0, x.param.size() - kEvents.size()));
+  if (x.html && ValidDeploymentId(x.param)) return Reply(x, dashboard->Deployment(PageOf(x)));
   std::optional<state::Deployment> d;
   if (ValidDeploymentId(x.param)) d = store.Get(x.param);
   if (!d) return ReplyError(x, {ErrorCode::kNotFound, "no such deployment", {}});
@@ -733,7 +740,10 @@ void Server::Impl::Delivered(const Exchange& x, int status, std::string_view out
                      std::string(outcome), std::move(reason), std::move(deployment)});
 }
 
-void Server::Impl::GetDeliveries(Exchange& x) { Reply(x, {200, DeliveriesBody(deliveries.Recent(100))}); }
+void Server::Impl::GetDeliveries(Exchange& x) {
+  if (x.html) return Reply(x, dashboard->Deliveries(PageOf(x), deliveries));
+  Reply(x, {200, DeliveriesBody(deliveries.Recent(100))});
+}
 
 void Server::Impl::Connected(Pistache::Tcp::Peer& peer) {
   const std::string host = peer.address().host();
