@@ -21,7 +21,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: podcd status [--server URL] [--token-file F] [--json] [DEPLOYMENT_ID]\n"
     "  --server URL      the daemon (default $PODCD_SERVER, else http://127.0.0.1:8080)\n"
-    "  --token-file F    file holding the API token (default $PODCD_API_TOKEN)\n"
+    "  --token-file F    file holding the API token (default $PODCD_TOKEN, else $PODCD_API_TOKEN)\n"
     "  --json            print the API's JSON instead of tables\n";
 
 using Response = ApiResponse;
@@ -152,19 +152,15 @@ std::string ServerUrl(std::string server) {
   return server;
 }
 
-// The API token from --token-file, else $PODCD_API_TOKEN; none (said on stderr) when the
-// file cannot be read.
+// The API token (ResolveApiToken: --token-file, $PODCD_TOKEN, $PODCD_API_TOKEN); none (said on
+// stderr) when the file cannot be read.
 std::optional<std::string> ApiToken(const std::string& token_file) {
-  if (!token_file.empty()) {
-    auto t = ReadFile(token_file, 64 << 10);
-    if (!t) {
-      std::fprintf(stderr, "podcd status: %s\n", t.error().WithContext(token_file).What().c_str());
-      return std::nullopt;
-    }
-    return std::string(Trim(*t));
+  auto token = ResolveApiToken(token_file, "");
+  if (!token) {
+    std::fprintf(stderr, "podcd status: %s\n", token.error().What().c_str());
+    return std::nullopt;
   }
-  if (const char* env = std::getenv("PODCD_API_TOKEN")) return std::string(env);
-  return std::string();
+  return *token;
 }
 
 // GET `path` into `doc`; false (said on stderr) unless the daemon answered 200 with JSON.

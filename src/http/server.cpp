@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "http/actions.hpp"
 #include "http/answers.hpp"
 #include "http/deferred_answers.hpp"
 #include "http/link.hpp"
@@ -173,7 +174,7 @@ struct Server::Impl {
     Access access;
     HandlerFn handle;
   };
-  static const std::array<Route, 8> kRoutes;
+  static const std::array<Route, 12> kRoutes;
 
   ServerOptions opt;  // secret and api_token: read from `credentials` (SIGHUP replaces them)
   struct Secrets {
@@ -236,6 +237,13 @@ struct Server::Impl {
   void PostDeployAllChanged(Exchange& x) { Trigger(x, TriggerEndpoint::kDeployAllChanged); }
   void PostRedeployAndUpdate(Exchange& x) { Trigger(x, TriggerEndpoint::kRedeployAndUpdate); }
   void PostDeploy(Exchange& x);
+  void PostActionDeployAllChanged(Exchange& x) { PostAction(x, ActionKind::kDeployAllChanged); }
+  void PostActionSync(Exchange& x) { PostAction(x, ActionKind::kSync); }
+  void PostActionRedeploy(Exchange& x) { PostAction(x, ActionKind::kRedeploy); }
+  void PostActionRecreate(Exchange& x) { PostAction(x, ActionKind::kRecreate); }
+  void PostAction(Exchange& x, ActionKind kind);
+  // The actor of an API request until users and tokens say who: the shared token or loopback.
+  std::string ApiActor() { return Credentials().api_token.empty() ? "loopback" : "api-token"; }
   void GetDeployments(Exchange& x);
   void GetDeployment(Exchange& x);
   void Trigger(Exchange& x, TriggerEndpoint ep);
@@ -247,7 +255,7 @@ struct Server::Impl {
 };
 
 // Every route: dispatch, the Allow header of a 405 and the metrics labels read this table.
-const std::array<Server::Impl::Route, 8> Server::Impl::kRoutes = {{
+const std::array<Server::Impl::Route, 12> Server::Impl::kRoutes = {{
     {Http::Method::Get, "/health", Access::kAnyone, &Impl::GetHealth},
     {Http::Method::Get, "/metrics", Access::kApi, &Impl::GetMetrics},
     {Http::Method::Post, "/deploy-all-changed", Access::kSigned, &Impl::PostDeployAllChanged},
@@ -256,6 +264,10 @@ const std::array<Server::Impl::Route, 8> Server::Impl::kRoutes = {{
     {Http::Method::Get, "/deployments", Access::kApi, &Impl::GetDeployments},
     {Http::Method::Get, "/deployments/{id}", Access::kApi, &Impl::GetDeployment},
     {Http::Method::Get, "/stacks", Access::kApi, &Impl::GetStacks},
+    {Http::Method::Post, "/actions/deploy-all-changed", Access::kApi, &Impl::PostActionDeployAllChanged},
+    {Http::Method::Post, "/actions/sync", Access::kApi, &Impl::PostActionSync},
+    {Http::Method::Post, "/actions/redeploy/{stack}", Access::kApi, &Impl::PostActionRedeploy},
+    {Http::Method::Post, "/actions/recreate/{stack}", Access::kApi, &Impl::PostActionRecreate},
 }};
 
 // Pistache::Http::Handler's onConnection and onInput are private overrides, yet ours must run
@@ -500,6 +512,7 @@ void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
                                                        : state::TriggerKind::kRedeployAndUpdate;
     t->event = request.event;
     t->delivery_id = request.delivery.substr(0, 200);
+    t->actor = t->delivery_id.empty() ? "webhook" : "webhook:" + t->delivery_id;
     t->all_changed = ep == TriggerEndpoint::kDeployAllChanged;
     if (!t->all_changed) {
       t->stacks = {stack};
@@ -601,6 +614,8 @@ void Server::Impl::PostDeploy(Exchange& x) {
   t.kind = state::TriggerKind::kDeploy;
   t.all_changed = parsed.request->all_changed;
   t.pull = parsed.request->pull;
+  t.force = parsed.request->force;
+  t.actor = ApiActor();
   for (const auto& s : parsed.request->stacks) {
     if (!IsValidStackName(s)) {
       return ReplyError(
@@ -612,6 +627,18 @@ void Server::Impl::PostDeploy(Exchange& x) {
   auto r = queue.Enqueue(std::move(t));
   if (!r) return ReplyError(x, QueueError(r.error()));
   log::Info("deploy requested through the API", {{"deployment", r->id}});
+  Accepted(x, r->id);
+}
+
+void Server::Impl::PostAction(Exchange& x, ActionKind kind) {
+  if (BodyTooLarge(x)) return;
+  auto t = ParseAction({kind, x.param, HeaderValue(x.req.headers(), "Content-Type").value_or(""), x.req.body(),
+                        ApiActor()},
+                       [this](const std::string& s) { return catalog.Exists(s); });
+  if (!t) return ReplyError(x, t.error());
+  auto r = queue.Enqueue(std::move(*t));
+  if (!r) return ReplyError(x, QueueError(r.error()));
+  log::Info("action requested through the API", {{"action", std::string(ToString(kind))}, {"deployment", r->id}});
   Accepted(x, r->id);
 }
 
