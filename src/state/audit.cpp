@@ -45,9 +45,10 @@ Expected<void> WriteAll(int fd, std::string_view text, const fs::path& path) {
 }  // namespace
 
 AuditEntry Bounded(AuditEntry e) {
-  for (std::string* f : {&e.actor, &e.address, &e.action, &e.target, &e.result}) Cap(*f, kMaxAuditFieldBytes);
-  log::MaskSecrets(e.detail);
-  Cap(e.detail, kMaxAuditDetailBytes);
+  for (std::string* f : {&e.actor, &e.address, &e.action, &e.target, &e.result, &e.detail}) {
+    log::MaskSecrets(*f);
+    Cap(*f, f == &e.detail ? kMaxAuditDetailBytes : kMaxAuditFieldBytes);
+  }
   return e;
 }
 

@@ -5,7 +5,7 @@
 // than twice that. A torn last line (a crash mid-write) is skipped on open.
 //
 // Entries never hold secrets: the caller writes none (no token, password, cookie or body),
-// and as a second line of defence `detail` goes through log::MaskSecrets. Every field is
+// and as a second line of defence every field goes through log::MaskSecrets. Every field is
 // capped (kMaxAuditFieldBytes, detail kMaxAuditDetailBytes) so an entry stays small.
 #pragma once
 
@@ -37,7 +37,8 @@ struct AuditEntry {
 inline constexpr std::size_t kMaxAuditFieldBytes = 256;
 inline constexpr std::size_t kMaxAuditDetailBytes = 1024;
 
-// The entry with every field cut to its cap (at a UTF-8 character boundary) and `detail` masked.
+// The entry with every field masked (log::MaskSecrets) and cut to its cap, at a UTF-8
+// character boundary.
 AuditEntry Bounded(AuditEntry entry);
 
 // One line, without the newline: {"at_ms":..,"at":"RFC 3339","actor":..,"address":..,
