@@ -10,9 +10,9 @@
 namespace podcd::cli {
 
 struct DaemonRequest {
-  std::string path;  // e.g. "/deploy", "/actions/sync"
-  std::string body;  // JSON, or "" for none
-  bool wait = true;  // ?wait=3600 and print the finished record, else print the queued id
+  std::string path;        // e.g. "/deploy", "/actions/sync"
+  std::string body;        // JSON, or "" for none
+  bool wait = true;        // ?wait=3600 and print the finished record, else print the queued id
   std::string server;      // --server URL ("" = http://127.0.0.1:<listen.port>)
   std::string token_file;  // --token-file FILE ("" = $PODCD_TOKEN, $PODCD_API_TOKEN, api.token)
 };

@@ -72,8 +72,8 @@ std::optional<AuditEntry> AuditEntryFromJson(std::string_view line) {
   rapidjson::Document doc;
   doc.Parse(line.data(), line.size());
   if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
-  AuditEntry e{json::GetInt(doc, "at_ms"),     json::GetStr(doc, "actor"),  json::GetStr(doc, "address"),
-               json::GetStr(doc, "action"),    json::GetStr(doc, "target"), json::GetStr(doc, "result"),
+  AuditEntry e{json::GetInt(doc, "at_ms"),  json::GetStr(doc, "actor"),  json::GetStr(doc, "address"),
+               json::GetStr(doc, "action"), json::GetStr(doc, "target"), json::GetStr(doc, "result"),
                json::GetStr(doc, "detail")};
   if (e.action.empty()) return std::nullopt;
   return Bounded(std::move(e));

@@ -26,12 +26,12 @@ namespace podcd::state {
 
 struct AuditEntry {
   std::int64_t at_ms = 0;  // Unix epoch milliseconds; Append sets it when 0
-  std::string actor;       // "user:NAME", "token:ID:NAME", "api-token", "loopback", "webhook:...", "poll", "cli"
-  std::string address;     // the client address, "" when none (the CLI, a poll)
-  std::string action;      // e.g. "login", "deploy-all-changed", "sync", "recreate", "token-create"
-  std::string target;      // e.g. a stack name, a deployment id, a user name; "" when none
-  std::string result;      // e.g. "accepted", "denied", "failed", "ok"
-  std::string detail;      // a short free text: a deployment id, why it was refused
+  std::string actor;    // "user:NAME", "token:ID:NAME", "api-token", "loopback", "webhook:...", "poll", "cli"
+  std::string address;  // the client address, "" when none (the CLI, a poll)
+  std::string action;   // e.g. "login", "deploy-all-changed", "sync", "recreate", "token-create"
+  std::string target;   // e.g. a stack name, a deployment id, a user name; "" when none
+  std::string result;   // e.g. "accepted", "denied", "failed", "ok"
+  std::string detail;   // a short free text: a deployment id, why it was refused
 };
 
 inline constexpr std::size_t kMaxAuditFieldBytes = 256;

@@ -34,7 +34,8 @@ TEST_CASE("force recreate: every running service of an unchanged stack is recrea
     CHECK(s.action == Action::kRecreate);
     CHECK(s.reasons == std::vector<std::string>{std::string(kForcedReason)});
   }
-  CHECK(forced.reasons == std::vector<std::string>{"app: force recreate requested", "db: force recreate requested"});
+  CHECK(forced.reasons ==
+        std::vector<std::string>{"app: force recreate requested", "db: force recreate requested"});
   CHECK(sp.action == Action::kUnchanged);  // the input is left alone
 }
 
@@ -60,16 +61,16 @@ TEST_CASE("force recreate: what the plan already does stays; invalid, refused an
 
 TEST_CASE("sync plan: every stack with what a deploy of every changed stack would do, and why") {
   core::PlanResult p;
-  p.stacks = {Stack("api", Action::kRecreate, {"site: image changed", "site: environment.FOO changed"},
-                    {{"site", Action::kRecreate, {"image changed"}, {"c1"}}}),
-              Stack("bad", Action::kInvalid, {"compose.yml:3:1: unknown key"}),
-              Stack("db", Action::kUnchanged, {}, {{"db", Action::kUnchanged, {}, {"c2"}}}),
-              Stack("fresh", Action::kCreate, {"web: no container"}, {{"web", Action::kCreate, {}, {}}}),
-              Stack("gone", Action::kRemove, {"stack removed from the repository"},
-                    {{"site", Action::kRemove, {}, {"c3"}}}),
-              Stack("open", Action::kRefused, {"web: privileged: true is not allowed"}),
-              Stack("retry", Action::kRecreate, {"x: fingerprint changed"},
-                    {{"x", Action::kRecreate, {}, {"c5"}}})};
+  p.stacks = {
+      Stack("api", Action::kRecreate, {"site: image changed", "site: environment.FOO changed"},
+            {{"site", Action::kRecreate, {"image changed"}, {"c1"}}}),
+      Stack("bad", Action::kInvalid, {"compose.yml:3:1: unknown key"}),
+      Stack("db", Action::kUnchanged, {}, {{"db", Action::kUnchanged, {}, {"c2"}}}),
+      Stack("fresh", Action::kCreate, {"web: no container"}, {{"web", Action::kCreate, {}, {}}}),
+      Stack("gone", Action::kRemove, {"stack removed from the repository"},
+            {{"site", Action::kRemove, {}, {"c3"}}}),
+      Stack("open", Action::kRefused, {"web: privileged: true is not allowed"}),
+      Stack("retry", Action::kRecreate, {"x: fingerprint changed"}, {{"x", Action::kRecreate, {}, {"c5"}}})};
   p.stacks[2].leftovers = {};
   SelectRequest r;
   r.named = {"db"};  // ignored: a sync plans every stack
