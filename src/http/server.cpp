@@ -632,13 +632,14 @@ void Server::Impl::PostDeploy(Exchange& x) {
 
 void Server::Impl::PostAction(Exchange& x, ActionKind kind) {
   if (BodyTooLarge(x)) return;
-  auto t = ParseAction({kind, x.param, HeaderValue(x.req.headers(), "Content-Type").value_or(""), x.req.body(),
-                        ApiActor()},
-                       [this](const std::string& s) { return catalog.Exists(s); });
+  auto t = ParseAction(
+      {kind, x.param, HeaderValue(x.req.headers(), "Content-Type").value_or(""), x.req.body(), ApiActor()},
+      [this](const std::string& s) { return catalog.Exists(s); });
   if (!t) return ReplyError(x, t.error());
   auto r = queue.Enqueue(std::move(*t));
   if (!r) return ReplyError(x, QueueError(r.error()));
-  log::Info("action requested through the API", {{"action", std::string(ToString(kind))}, {"deployment", r->id}});
+  log::Info("action requested through the API",
+            {{"action", std::string(ToString(kind))}, {"deployment", r->id}});
   Accepted(x, r->id);
 }
 

@@ -371,8 +371,9 @@ Expected<void> Engine::PlanOnly(RunContext& ctx) {
   ctx.Log("sync: repository at " + snap->commit.substr(0, 12) + "; " +
           std::to_string(snap->desired.stacks.size()) + " stacks planned, nothing deployed");
   std::size_t would_change = 0;
-  for (const auto& p : PlanEveryStack(snap->plan, {{}, false, config->prune, config->self.stack, own_container_,
-                                                   BackingOff(snap->desired)})) {
+  for (const auto& p : PlanEveryStack(
+           snap->plan,
+           {{}, false, config->prune, config->self.stack, own_container_, BackingOff(snap->desired)})) {
     const std::string word(ToString(p.outcome));
     ctx.Log("stack " + p.name + " " + word + (p.reason.empty() ? "" : ": " + p.reason));
     ctx.SetStackOutcome({p.name, word, p.reason, 0});
