@@ -82,6 +82,9 @@ void PrintDeployment(const rapidjson::Value& d) {
   const auto& t = d.HasMember("trigger") ? d["trigger"] : d;
   std::printf("trigger     %s, stacks %s%s\n", S(t, "kind").c_str(), Stacks(t).c_str(),
               S(t, "event").empty() ? "" : (", event " + S(t, "event")).c_str());
+  if (t.IsObject() && t.HasMember("force") && t["force"].IsBool() && t["force"].GetBool())
+    std::printf("force       recreate every service of the named stacks\n");
+  if (!S(t, "actor").empty()) std::printf("actor       %s\n", S(t, "actor").c_str());
   if (!S(t, "delivery_id").empty()) std::printf("delivery    %s\n", S(t, "delivery_id").c_str());
   if (I(d, "coalesced") > 0)
     std::printf("coalesced   %lld further triggers\n", static_cast<long long>(I(d, "coalesced")));
