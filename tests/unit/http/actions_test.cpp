@@ -60,7 +60,8 @@ TEST_CASE("actions: the stack of /redeploy/ and /recreate/ must be named, valid 
     REQUIRE_FALSE(none);
     CHECK(none.error().code == ErrorCode::kInvalidArgument);
     CHECK(none.error().message.find("no stack") != std::string::npos);
-    for (std::string_view bad : {"Web", "a/b", "../x", "web\n", std::string_view("w\0b", 3)}) {
+    const std::string_view bads[] = {"Web", "a/b", "../x", "web\n", std::string_view("w\0b", 3)};
+    for (std::string_view bad : bads) {
       auto r = Parse(kind, bad);
       REQUIRE_FALSE(r);
       CHECK(r.error().code == ErrorCode::kInvalidArgument);
