@@ -4,8 +4,9 @@
 //   POST /actions/redeploy/<stack>     pull the newest images and update the stack
 //   POST /actions/recreate/<stack>     recreate every service of the stack, changed or not
 // becomes one state::Trigger for the work queue. The body may be empty, a JSON object (an
-// optional "csrf" string, ignored here), or a form (the dashboard's `csrf=...`, whose token
-// the server checks before this): nothing in it changes the work.
+// optional "csrf" string, ignored here; a body starting with '{' is JSON whatever its
+// Content-Type), or a form (the dashboard's `csrf=...`, whose token the server checks before
+// this): nothing in it changes the work.
 #pragma once
 
 #include <functional>

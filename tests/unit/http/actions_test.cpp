@@ -90,6 +90,11 @@ TEST_CASE("actions: a body may be empty, a form, or a JSON object with at most a
   auto array = Parse(ActionKind::kSync, "", "[]", "application/json");
   REQUIRE_FALSE(array);
   CHECK(array.error().message.find("object") != std::string::npos);
+  // JSON is read as JSON even under curl -d's form Content-Type.
+  auto curl_d = Parse(ActionKind::kSync, "", R"({"stacks":["web"]})", "application/x-www-form-urlencoded");
+  REQUIRE_FALSE(curl_d);
+  CHECK(curl_d.error().message.find("unknown field") != std::string::npos);
+  CHECK(Parse(ActionKind::kSync, "", "{}", "application/x-www-form-urlencoded"));
   auto unknown = Parse(ActionKind::kDeployAllChanged, "", R"({"stacks":["web"]})");
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().message.find("unknown field \"stacks\"") != std::string::npos);
