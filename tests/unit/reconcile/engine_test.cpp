@@ -303,3 +303,30 @@ TEST_CASE("engine: a sync plans every stack and touches no container") {
   // The plan's reasons, per service (the fake runtime keeps no field hashes: no field named).
   CHECK(plan.Stack("web")->reason == "site: fingerprint changed");
 }
+
+TEST_CASE("engine: a forced recreate goes through the health gate and is rolled back when it fails") {
+  Rig rig;
+  rig.dir.Write("repo/services/web/compose.yml",
+                "services:\n  site:\n    image: localhost/bb:1\n"
+                "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 1s\n      retries: 2\n");
+  Record first;
+  REQUIRE(rig.Run(first, {"web"}));
+  REQUIRE(rig.rt.ByName("web_site_1"));
+  const std::string before = rig.rt.ByName("web_site_1")->id;
+
+  rig.rt.health["localhost/bb:1"] = "unhealthy";  // every new container of the image fails its gate
+  state::Trigger t;
+  t.kind = state::TriggerKind::kDeploy;
+  t.stacks = {"web"};
+  t.force = true;
+  Record forced;
+  auto r = rig.Start().Run(t, forced);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message == "failed stacks: web");
+  REQUIRE(forced.Stack("web"));
+  CHECK(forced.Stack("web")->outcome == "failed");
+  REQUIRE(rig.rt.ByName("web_site_1"));
+  CHECK(rig.rt.ByName("web_site_1")->id == before);
+  CHECK(rig.rt.ByName("web_site_1")->status == "running");
+  CHECK(rig.rt.containers.size() == 1);
+}
