@@ -6,6 +6,7 @@
 #include "http/form.hpp"
 #include "util/log.hpp"
 #include "web/assets.hpp"
+#include "web/audit_page.hpp"
 #include "web/deliveries_page.hpp"
 #include "web/deployment_page.hpp"
 #include "web/deployments_page.hpp"
@@ -40,27 +41,6 @@ Answer Redirect(std::string location) {
 
 }  // namespace
 
-bool WantsHtml(std::string_view accept) {
-  // Browsers ask for text/html before anything else; API clients send */*, JSON or nothing.
-  const auto html = accept.find("text/html");
-  if (html == std::string_view::npos) return false;
-  const auto json = accept.find("application/json");
-  return json == std::string_view::npos || html < json;
-}
-
-Dashboard::Dashboard(DashboardOptions options, state::Store& store, StackCatalog& catalog, Gatekeeper& gate)
-    : options_(std::move(options)), store_(store), catalog_(catalog), gate_(gate) {}
-
-void Dashboard::Start() {
-  pages_.Start();
-  logins_.Start();
-}
-
-void Dashboard::Stop() {
-  pages_.Stop();
-  logins_.Stop();
-}
-
 namespace {
 web::PageContext ContextOf(const DashboardOptions& o, const Principal& who) {
   web::PageContext ctx;
@@ -71,6 +51,59 @@ web::PageContext ContextOf(const DashboardOptions& o, const Principal& who) {
   return ctx;
 }
 }  // namespace
+
+bool WantsHtml(std::string_view accept) {
+  // Browsers ask for text/html before anything else; API clients send */*, JSON or nothing.
+  const auto html = accept.find("text/html");
+  if (html == std::string_view::npos) return false;
+  const auto json = accept.find("application/json");
+  return json == std::string_view::npos || html < json;
+}
+
+Dashboard::Dashboard(DashboardOptions options, state::Store& store, StackCatalog& catalog, Gatekeeper& gate,
+                     state::AuditLog* audit)
+    : options_(std::move(options)), store_(store), catalog_(catalog), gate_(gate), audit_(audit) {}
+
+void Dashboard::Record(const PageRequest& request, std::string actor, std::string action,
+                       std::string result) const {
+  if (!audit_) return;
+  state::AuditEntry e;
+  e.actor = std::move(actor);
+  e.address = request.client;
+  e.action = std::move(action);
+  e.result = std::move(result);
+  if (auto r = audit_->Append(std::move(e)); !r)
+    log::Warn("audit entry not written", {{"error", r.error().What()}});
+}
+
+Answer Dashboard::Audit(const PageRequest& request) const {
+  state::AuditFilter filter;
+  filter.actor = FormValue(request.query, "actor").value_or("").substr(0, 128);
+  filter.action = FormValue(request.query, "action").value_or("").substr(0, 64);
+  filter.target = FormValue(request.query, "target").value_or("").substr(0, 128);
+  const auto entries = audit_ ? audit_->List(200, filter) : std::vector<state::AuditEntry>{};
+  if (!request.html) {
+    std::string body = "{\"audit\":[";
+    for (std::size_t i = 0; i < entries.size(); ++i) body += (i ? "," : "") + state::ToJson(entries[i]);
+    return {200, body + "]}"};
+  }
+  web::AuditView view;
+  for (const auto& e : entries) {
+    view.entries.push_back({e.at_ms, e.actor, e.address, e.action, e.target, e.result, e.detail});
+  }
+  view.now_ms = state::NowMs();
+  return PageOf(request, 200, web::RenderAudit(ContextOf(options_, request.who), view));
+}
+
+void Dashboard::Start() {
+  pages_.Start();
+  logins_.Start();
+}
+
+void Dashboard::Stop() {
+  pages_.Stop();
+  logins_.Stop();
+}
 
 // Runs `render` on `thread`; a full or stopped queue is answered 503 at once.
 void Dashboard::OnThread(Background& thread, Deliver&& deliver, std::move_only_function<Answer()> render) {
@@ -127,7 +160,8 @@ Answer Dashboard::RenderStack(const PageRequest& request) {
     if (!request.html) return {503, ErrorBody(listed.error().message)};
     return ErrorPage(request, 503, "The stacks cannot be observed now: " + listed.error().message);
   }
-  auto it = std::find_if(listed->begin(), listed->end(), [&](const StackInfo& s) { return s.name == request.param; });
+  auto it = std::find_if(listed->begin(), listed->end(),
+                         [&](const StackInfo& s) { return s.name == request.param; });
   if (it == listed->end()) {
     if (!request.html) return {404, ErrorBody("unknown stack")};
     return ErrorPage(request, 404, "There is no stack named " + request.param + ".");
@@ -155,8 +189,9 @@ Answer Dashboard::Deployments(const PageRequest& request) const {
 Answer Dashboard::Deployment(const PageRequest& request) const {
   auto d = store_.Get(request.param);
   if (!d) return ErrorPage(request, 404, "There is no deployment " + request.param + ".");
-  return PageOf(request, 200,
-                web::RenderDeployment(ContextOf(options_, request.who), DeploymentViewOf(*d, state::NowMs())));
+  return PageOf(
+      request, 200,
+      web::RenderDeployment(ContextOf(options_, request.who), DeploymentViewOf(*d, state::NowMs())));
 }
 
 Answer Dashboard::Deliveries(const PageRequest& request, const DeliveryLog& log) const {
@@ -184,6 +219,7 @@ Answer Dashboard::CheckLogin(const PageRequest& request) {
     auto result = gate_.Login(user, password, request.client, Gatekeeper::Clock::now());
     log::Info(result.session ? "login" : "login refused",
               {{"user", user}, {"client", request.client}, {"outcome", result.outcome}});
+    Record(request, "user:" + user, "login", result.outcome);
     if (!result.session) {
       web::PageContext ctx;
       ctx.base_path = options_.base_path;
@@ -200,6 +236,7 @@ Answer Dashboard::CheckLogin(const PageRequest& request) {
 Answer Dashboard::Logout(const PageRequest& request) {
   if (!request.who.session_id.empty()) gate_.Logout(request.who.session_id);
   log::Info("logout", {{"user", request.who.user}, {"client", request.client}});
+  Record(request, request.who.Actor(), "logout", "ok");
   Answer a = Redirect(options_.base_path + "/login");
   a.headers.emplace_back("Set-Cookie", ClearedSessionCookie(options_.base_path, request.secure));
   return a;

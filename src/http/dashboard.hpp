@@ -13,6 +13,7 @@
 #include "http/catalog.hpp"
 #include "http/delivery_log.hpp"
 #include "http/gate.hpp"
+#include "state/audit.hpp"
 #include "state/store.hpp"
 
 namespace podcd::http {
@@ -37,7 +38,9 @@ struct DashboardOptions {
 class Dashboard {
  public:
   using Deliver = std::move_only_function<void(const Answer&)>;
-  Dashboard(DashboardOptions options, state::Store& store, StackCatalog& catalog, Gatekeeper& gate);
+  // `audit` (may be null) records logins and logouts.
+  Dashboard(DashboardOptions options, state::Store& store, StackCatalog& catalog, Gatekeeper& gate,
+            state::AuditLog* audit);
 
   void Start();
   void Stop();  // the jobs taken are answered
@@ -50,6 +53,8 @@ class Dashboard {
   Answer Deployments(const PageRequest& request) const;
   Answer Deployment(const PageRequest& request) const;
   Answer Deliveries(const PageRequest& request, const DeliveryLog& log) const;
+  // BASE/audit: the page, or {"audit":[...]} (filters actor, action, target in the query).
+  Answer Audit(const PageRequest& request) const;
 
   Answer LoginForm(const PageRequest& request) const;
   Answer Logout(const PageRequest& request);
@@ -70,6 +75,8 @@ class Dashboard {
   state::Store& store_;
   StackCatalog& catalog_;
   Gatekeeper& gate_;
+  state::AuditLog* audit_;
+  void Record(const PageRequest& request, std::string actor, std::string action, std::string result) const;
   Background pages_{"pages", 64};
   Background logins_{"logins", 64};
 };

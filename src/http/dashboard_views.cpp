@@ -70,7 +70,8 @@ web::StackView StackViewOf(const StackInfo& info, const state::Deployment* last)
     for (const auto& outcome : last->stacks) {
       if (outcome.name != info.name) continue;
       s.last_outcome = outcome.outcome;
-      if (s.reason.empty() && info.state != "in-sync") s.reason = outcome.reason.substr(0, outcome.reason.find('\n'));
+      if (s.reason.empty() && info.state != "in-sync")
+        s.reason = outcome.reason.substr(0, outcome.reason.find('\n'));
     }
   }
   return s;
@@ -83,15 +84,16 @@ web::StackPageView StackPageOf(const StackInfo& info, const std::vector<state::D
   v.state = info.state;
   v.commit = info.commit;
   v.services = ServicesOf(info);
-  for (const auto& c : info.changes) v.changes.push_back({c.service, c.field, c.change, c.old_value, c.new_value});
+  for (const auto& c : info.changes)
+    v.changes.push_back({c.service, c.field, c.change, c.old_value, c.new_value});
   // A reason that is no field change (a refusal, an invalid file) is shown as such.
   if (v.changes.empty()) {
     for (const auto& r : info.reasons) v.changes.push_back({"", "", r, std::nullopt, std::nullopt});
   }
   for (const auto& d : recent) {
     if (!Touches(d, info.name)) continue;
-    web::StackDeploymentView row{d.id, std::string(state::ToString(d.state)), "", "", d.trigger.actor, d.commit,
-                                 d.queued_at_ms};
+    web::StackDeploymentView row{
+        d.id, std::string(state::ToString(d.state)), "", "", d.trigger.actor, d.commit, d.queued_at_ms};
     for (const auto& st : d.stacks) {
       if (st.name != info.name) continue;
       row.outcome = st.outcome;
