@@ -1,9 +1,11 @@
 #include "cli/api_client.hpp"
 
+#include <cstdlib>
 #include <utility>
 #include <vector>
 
 #include "curl/curl.hpp"
+#include "util/strings.hpp"
 
 namespace podcd::cli {
 
@@ -18,6 +20,19 @@ Expected<ApiResponse> ApiCall(const std::string& method, const std::string& url,
   auto r = client.Request(method, url, body, headers, timeout);
   if (!r) return std::unexpected(r.error());
   return ApiResponse{r->status, std::move(r->body)};
+}
+
+Expected<std::string> ResolveApiToken(const std::string& token_file, const std::string& fallback) {
+  if (!token_file.empty()) {
+    auto text = ReadFile(token_file, 64 << 10);
+    if (!text) return std::unexpected(text.error().WithContext(token_file));
+    return std::string(Trim(*text));
+  }
+  for (const char* name : {"PODCD_TOKEN", "PODCD_API_TOKEN"}) {
+    const char* env = std::getenv(name);
+    if (env != nullptr && *env != '\0') return std::string(Trim(env));
+  }
+  return fallback;
 }
 
 }  // namespace podcd::cli

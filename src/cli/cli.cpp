@@ -13,6 +13,7 @@ constexpr Command kCommands[] = {
     {"serve", "run the daemon: webhook server, work queue, reconciler", Serve},
     {"plan", "sync the repo and show what a reconcile would do (exit 3 if anything)", Plan},
     {"deploy", "reconcile now: --all-changed, or the named stacks (--pull for newest images)", Deploy},
+    {"sync", "fetch the repo and plan every stack, deploying nothing (the record shows the plan)", Sync},
     {"status", "show deployments and stacks from a running daemon", Status},
     {"sign", "print the X-Hub-Signature-256 value for a body (FILE or -)", Sign},
     {"health", "exit 0 when a running daemon's /health answers (the image's HEALTHCHECK)", Health},

@@ -21,7 +21,7 @@ namespace {
 constexpr const char* kUsage =
     "usage: podcd status [--server URL] [--token-file F] [--json] [DEPLOYMENT_ID]\n"
     "  --server URL      the daemon (default $PODCD_SERVER, else http://127.0.0.1:8080)\n"
-    "  --token-file F    file holding the API token (default $PODCD_API_TOKEN)\n"
+    "  --token-file F    file holding the API token (default $PODCD_TOKEN, else $PODCD_API_TOKEN)\n"
     "  --json            print the API's JSON instead of tables\n";
 
 using Response = ApiResponse;
@@ -82,6 +82,9 @@ void PrintDeployment(const rapidjson::Value& d) {
   const auto& t = d.HasMember("trigger") ? d["trigger"] : d;
   std::printf("trigger     %s, stacks %s%s\n", S(t, "kind").c_str(), Stacks(t).c_str(),
               S(t, "event").empty() ? "" : (", event " + S(t, "event")).c_str());
+  if (t.IsObject() && t.HasMember("force") && t["force"].IsBool() && t["force"].GetBool())
+    std::printf("force       recreate every service of the named stacks\n");
+  if (!S(t, "actor").empty()) std::printf("actor       %s\n", S(t, "actor").c_str());
   if (!S(t, "delivery_id").empty()) std::printf("delivery    %s\n", S(t, "delivery_id").c_str());
   if (I(d, "coalesced") > 0)
     std::printf("coalesced   %lld further triggers\n", static_cast<long long>(I(d, "coalesced")));
@@ -152,19 +155,15 @@ std::string ServerUrl(std::string server) {
   return server;
 }
 
-// The API token from --token-file, else $PODCD_API_TOKEN; none (said on stderr) when the
-// file cannot be read.
+// The API token (ResolveApiToken: --token-file, $PODCD_TOKEN, $PODCD_API_TOKEN); none (said on
+// stderr) when the file cannot be read.
 std::optional<std::string> ApiToken(const std::string& token_file) {
-  if (!token_file.empty()) {
-    auto t = ReadFile(token_file, 64 << 10);
-    if (!t) {
-      std::fprintf(stderr, "podcd status: %s\n", t.error().WithContext(token_file).What().c_str());
-      return std::nullopt;
-    }
-    return std::string(Trim(*t));
+  auto token = ResolveApiToken(token_file, "");
+  if (!token) {
+    std::fprintf(stderr, "podcd status: %s\n", token.error().What().c_str());
+    return std::nullopt;
   }
-  if (const char* env = std::getenv("PODCD_API_TOKEN")) return std::string(env);
-  return std::string();
+  return *token;
 }
 
 // GET `path` into `doc`; false (said on stderr) unless the daemon answered 200 with JSON.

@@ -163,9 +163,10 @@ Expected<std::vector<http::StackInfo>> WorkerCatalog::ObserveSince(
       log::Warn("GET /stacks: unreadable worker answer", {{"error", stacks.error().What()}});
       return std::unexpected(stacks.error());
     }
-    // The newest deployment that touched each stack decides "failed".
+    // The newest deployment that touched each stack decides "failed" (a sync touches none).
     std::map<std::string, std::string> last_outcome;
     for (const auto& d : store_.List(200)) {
+      if (d.trigger.kind == state::TriggerKind::kSync) continue;
       for (const auto& s : d.stacks) last_outcome.try_emplace(s.name, s.outcome);
     }
     std::vector<http::StackInfo> out;

@@ -76,6 +76,7 @@ class Poller {
       if (stop.WaitFor(cv_, interval_ + std::chrono::milliseconds(extra), [](bool s) { return s; })) return;
       state::Trigger t;
       t.kind = state::TriggerKind::kPoll;
+      t.actor = "poll";
       t.all_changed = true;
       if (auto r = queue_.Enqueue(std::move(t)); !r)
         log::Warn("poll not queued", {{"error", r.error().What()}});

@@ -14,9 +14,11 @@ void Text(json::Writer& w, std::string_view key, std::string_view value) {
   json::Text(w, value);
 }
 
-// The newest deployment in `recent` (newest first) that named or ran `stack`.
+// The newest deployment in `recent` (newest first) that named or ran `stack` (a sync, which
+// plans every stack, runs none).
 std::string LastDeploymentOf(const std::string& stack, const std::vector<state::Deployment>& recent) {
   for (const auto& d : recent) {
+    if (d.trigger.kind == state::TriggerKind::kSync) continue;
     bool touched =
         std::find(d.trigger.stacks.begin(), d.trigger.stacks.end(), stack) != d.trigger.stacks.end() ||
         std::any_of(d.stacks.begin(), d.stacks.end(), [&](const auto& o) { return o.name == stack; });

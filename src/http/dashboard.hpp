@@ -11,7 +11,9 @@
 #include "http/answers.hpp"
 #include "http/background.hpp"
 #include "http/catalog.hpp"
+#include "http/delivery_log.hpp"
 #include "http/gate.hpp"
+#include "state/audit.hpp"
 #include "state/store.hpp"
 
 namespace podcd::http {
@@ -24,6 +26,8 @@ struct PageRequest {
   std::string body;   // a form's body
   std::string client;
   bool secure = false;  // came over TLS through a trusted proxy: the cookie gets Secure
+  bool html = false;    // a browser's request (Accept): a page, else JSON
+  bool gzip = false;    // the client accepts gzip: pages are sent compressed
 };
 
 struct DashboardOptions {
@@ -34,7 +38,9 @@ struct DashboardOptions {
 class Dashboard {
  public:
   using Deliver = std::move_only_function<void(const Answer&)>;
-  Dashboard(DashboardOptions options, state::Store& store, StackCatalog& catalog, Gatekeeper& gate);
+  // `audit` (may be null) records logins and logouts.
+  Dashboard(DashboardOptions options, state::Store& store, StackCatalog& catalog, Gatekeeper& gate,
+            state::AuditLog* audit);
 
   void Start();
   void Stop();  // the jobs taken are answered
@@ -42,6 +48,13 @@ class Dashboard {
   // Answered on a thread of their own, through `deliver` (503 when its queue is full or stopped).
   void Home(PageRequest request, Deliver&& deliver);
   void Login(PageRequest request, Deliver&& deliver);
+  // BASE/stacks/<name>: the page, or for JSON clients GET /stacks' entry of that stack.
+  void Stack(PageRequest request, Deliver&& deliver);
+  Answer Deployments(const PageRequest& request) const;
+  Answer Deployment(const PageRequest& request) const;
+  Answer Deliveries(const PageRequest& request, const DeliveryLog& log) const;
+  // BASE/audit: the page, or {"audit":[...]} (filters actor, action, target in the query).
+  Answer Audit(const PageRequest& request) const;
 
   Answer LoginForm(const PageRequest& request) const;
   Answer Logout(const PageRequest& request);
@@ -54,12 +67,16 @@ class Dashboard {
  private:
   static void OnThread(Background& thread, Deliver&& deliver, std::move_only_function<Answer()> render);
   Answer RenderHome(const PageRequest& request);
+  Answer RenderStack(const PageRequest& request);
+  Answer PageOf(const PageRequest& request, int status, std::string html) const;
   Answer CheckLogin(const PageRequest& request);
 
   DashboardOptions options_;
   state::Store& store_;
   StackCatalog& catalog_;
   Gatekeeper& gate_;
+  state::AuditLog* audit_;
+  void Record(const PageRequest& request, std::string actor, std::string action, std::string result) const;
   Background pages_{"pages", 64};
   Background logins_{"logins", 64};
 };

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <thread>
 
+#include "http/actions.hpp"
 #include "http/answers.hpp"
 #include "http/dashboard.hpp"
 #include "http/deferred_answers.hpp"
@@ -23,12 +24,14 @@
 #include "http/waiting_answers.hpp"
 #include "http/warn_throttle.hpp"
 #include "http/webhook.hpp"
+#include "state/audit.hpp"
 #include "util/guarded.hpp"
 #include "util/json_text.hpp"
 #include "util/log.hpp"
 #include "util/metrics.hpp"
 #include "util/scope_exit.hpp"
 #include "util/strings.hpp"
+#include "web/gzip.hpp"
 
 namespace podcd::http {
 namespace Http = Pistache::Http;
@@ -148,6 +151,7 @@ ServerOptions OptionsFromConfig(const config::Config& c) {
   o.users_file = c.auth.users_file;
   o.tokens_file = auth::TokensFile(c.state_dir).string();
   o.base_path = c.http.base_path;
+  o.audit_dir = c.state_dir;
   o.branch = c.repo.branch;
   return o;
 }
@@ -188,7 +192,7 @@ struct Server::Impl {
     Access access;
     HandlerFn handle;
   };
-  static const std::array<Route, 14> kRoutes;
+  static const std::array<Route, 20> kRoutes;
 
   ServerOptions opt;  // secret and api_token: read from `credentials` (SIGHUP replaces them)
   struct Secrets {
@@ -205,6 +209,7 @@ struct Server::Impl {
   Guarded<AuthFailureLimiter> limiter;
   std::unique_ptr<Gatekeeper> gate;  // opened by Start()
   std::unique_ptr<Dashboard> dashboard;
+  std::unique_ptr<state::AuditLog> audit;  // opened by Start() when opt.audit_dir is set
   LogStreams streams{store, 64};
   DeliveryLog deliveries;
   // A webhook request's answer, for GET /deliveries (never its body or signature).
@@ -263,6 +268,8 @@ struct Server::Impl {
     Defer(x, DeferredAnswers::Route::kStacks);
   }
   void GetHome(Exchange& x) { Page(x, &Dashboard::Home); }
+  void GetStack(Exchange& x) { Page(x, &Dashboard::Stack); }
+  void GetAudit(Exchange& x) { Reply(x, dashboard->Audit(PageOf(x))); }
   void GetLogin(Exchange& x);
   void PostLogin(Exchange& x);
   void PostLogout(Exchange& x) { Reply(x, dashboard->Logout(PageOf(x))); }
@@ -270,6 +277,16 @@ struct Server::Impl {
   void PostDeployAllChanged(Exchange& x) { Trigger(x, TriggerEndpoint::kDeployAllChanged); }
   void PostRedeployAndUpdate(Exchange& x) { Trigger(x, TriggerEndpoint::kRedeployAndUpdate); }
   void PostDeploy(Exchange& x);
+  void PostActionDeployAllChanged(Exchange& x) { PostAction(x, ActionKind::kDeployAllChanged); }
+  void PostActionSync(Exchange& x) { PostAction(x, ActionKind::kSync); }
+  void PostActionRedeploy(Exchange& x) { PostAction(x, ActionKind::kRedeploy); }
+  void PostActionRecreate(Exchange& x) { PostAction(x, ActionKind::kRecreate); }
+  void PostAction(Exchange& x, ActionKind kind);
+  // Who did what, in <state_dir>/audit.log: every action asked for, granted or not.
+  void Audit(const Exchange& x, std::string action, std::string target, std::string result,
+             std::string detail = {});
+  // An action's answer: 202 with the deployment for the API, 303 to its page for a browser's form.
+  void Queued(Exchange& x, std::string_view action, const std::string& target, const std::string& id);
   void GetDeployments(Exchange& x);
   void GetDeployment(Exchange& x);
   void GetEvents(Exchange& x, std::string id);
@@ -283,7 +300,7 @@ struct Server::Impl {
 };
 
 // Every route: dispatch, the Allow header of a 405 and the metrics labels read this table.
-const std::array<Server::Impl::Route, 14> Server::Impl::kRoutes = {{
+const std::array<Server::Impl::Route, 20> Server::Impl::kRoutes = {{
     {Http::Method::Get, "/health", Access::kAnyone, &Impl::GetHealth},
     {Http::Method::Get, "/metrics", Access::kRead, &Impl::GetMetrics},
     {Http::Method::Post, "/deploy-all-changed", Access::kSigned, &Impl::PostDeployAllChanged},
@@ -292,12 +309,18 @@ const std::array<Server::Impl::Route, 14> Server::Impl::kRoutes = {{
     {Http::Method::Get, "/deployments", Access::kRead, &Impl::GetDeployments},
     {Http::Method::Get, "/deployments/{id}", Access::kRead, &Impl::GetDeployment},
     {Http::Method::Get, "/stacks", Access::kRead, &Impl::GetStacks},
+    {Http::Method::Get, "/stacks/{stack}", Access::kRead, &Impl::GetStack},
     {Http::Method::Get, "/", Access::kRead, &Impl::GetHome},
     {Http::Method::Get, "/login", Access::kAnyone, &Impl::GetLogin},
     {Http::Method::Post, "/login", Access::kAnyone, &Impl::PostLogin},
     {Http::Method::Post, "/logout", Access::kRead, &Impl::PostLogout},
     {Http::Method::Get, "/static/{file}", Access::kAnyone, &Impl::GetStatic},
     {Http::Method::Get, "/deliveries", Access::kRead, &Impl::GetDeliveries},
+    {Http::Method::Get, "/audit", Access::kRead, &Impl::GetAudit},
+    {Http::Method::Post, "/actions/deploy-all-changed", Access::kDeploy, &Impl::PostActionDeployAllChanged},
+    {Http::Method::Post, "/actions/sync", Access::kDeploy, &Impl::PostActionSync},
+    {Http::Method::Post, "/actions/redeploy/{stack}", Access::kDeploy, &Impl::PostActionRedeploy},
+    {Http::Method::Post, "/actions/recreate/{stack}", Access::kDeploy, &Impl::PostActionRecreate},
 }};
 
 // Pistache::Http::Handler's onConnection and onInput are private overrides, yet ours must run
@@ -468,12 +491,14 @@ bool Server::Impl::Allowed(Exchange& x, auth::Scope needed) {
     if (!x.who.Allows(needed)) {
       const std::string why =
           x.who.Actor() + " may not do this: it needs scope " + std::string(auth::ToString(needed));
+      Audit(x, std::string(x.route), x.param, "denied", why);
       if (x.html) return Reply(x, dashboard->ErrorPage(PageOf(x), 403, why)), false;
       return ReplyError(x, {ErrorCode::kPermissionDenied, why, {}}), false;
     }
     if (x.req.method() == Http::Method::Get || CsrfValid(x)) return true;
     static const std::string body = ErrorBody(
         "the request carries no valid CSRF token, or comes from another site: use the dashboard's own forms");
+    Audit(x, std::string(x.route), x.param, "denied", "no valid CSRF token, or another site");
     return Reply(x, {403, body}), false;
   }
   const bool users = gate->UsersConfigured();
@@ -534,6 +559,8 @@ PageRequest Server::Impl::PageOf(const Exchange& x) const {
   if (!p.query.empty() && p.query.front() == '?') p.query.erase(0, 1);
   p.body = x.req.body().substr(0, opt.max_body_bytes);
   p.client = ClientOf(x);
+  p.html = x.html;
+  p.gzip = web::AcceptsGzip(HeaderValue(x.req.headers(), "Accept-Encoding").value_or(""));
   // TLS ends at a trusted proxy, which says so in X-Forwarded-Proto.
   if (clients.HasTrustedProxies() && clients.Trusted(x.req.address().host())) {
     p.secure = HeaderValue(x.req.headers(), "X-Forwarded-Proto").value_or("") == "https";
@@ -588,6 +615,7 @@ void Server::Impl::Defer(Exchange& x, DeferredAnswers::Route which) {
 }
 
 void Server::Impl::GetDeployments(Exchange& x) {
+  if (x.html) return Reply(x, dashboard->Deployments(PageOf(x)));
   std::int64_t limit = kDefaultListLimit;
   if (auto l = x.req.query().get("limit")) {
     auto n = ParseInt(*l);
@@ -605,6 +633,7 @@ void Server::Impl::GetDeployment(Exchange& x) {
   if (x.param.empty()) return GetDeployments(x);  // GET /deployments/ lists, as it always did
   constexpr std::string_view kEvents = "/events";
   if (x.param.ends_with(kEvents)) return GetEvents(x, x.param.substr(0, x.param.size() - kEvents.size()));
+  if (x.html && ValidDeploymentId(x.param)) return Reply(x, dashboard->Deployment(PageOf(x)));
   std::optional<state::Deployment> d;
   if (ValidDeploymentId(x.param)) d = store.Get(x.param);
   if (!d) return ReplyError(x, {ErrorCode::kNotFound, "no such deployment", {}});
@@ -664,6 +693,7 @@ void Server::Impl::Trigger(Exchange& x, TriggerEndpoint ep) {
                                                        : state::TriggerKind::kRedeployAndUpdate;
     t->event = request.event;
     t->delivery_id = request.delivery.substr(0, 200);
+    t->actor = t->delivery_id.empty() ? "webhook" : "webhook:" + t->delivery_id;
     t->all_changed = ep == TriggerEndpoint::kDeployAllChanged;
     if (!t->all_changed) {
       t->stacks = {stack};
@@ -733,7 +763,10 @@ void Server::Impl::Delivered(const Exchange& x, int status, std::string_view out
                      std::string(outcome), std::move(reason), std::move(deployment)});
 }
 
-void Server::Impl::GetDeliveries(Exchange& x) { Reply(x, {200, DeliveriesBody(deliveries.Recent(100))}); }
+void Server::Impl::GetDeliveries(Exchange& x) {
+  if (x.html) return Reply(x, dashboard->Deliveries(PageOf(x), deliveries));
+  Reply(x, {200, DeliveriesBody(deliveries.Recent(100))});
+}
 
 void Server::Impl::Connected(Pistache::Tcp::Peer& peer) {
   const std::string host = peer.address().host();
@@ -785,6 +818,8 @@ void Server::Impl::PostDeploy(Exchange& x) {
   t.kind = state::TriggerKind::kDeploy;
   t.all_changed = parsed.request->all_changed;
   t.pull = parsed.request->pull;
+  t.force = parsed.request->force;
+  t.actor = x.who.Actor();
   for (const auto& s : parsed.request->stacks) {
     if (!IsValidStackName(s)) {
       return ReplyError(
@@ -793,10 +828,57 @@ void Server::Impl::PostDeploy(Exchange& x) {
     if (!catalog.Exists(s)) return ReplyError(x, {ErrorCode::kNotFound, "unknown stack \"" + s + "\"", {}});
     if (std::find(t.stacks.begin(), t.stacks.end(), s) == t.stacks.end()) t.stacks.push_back(s);
   }
+  const std::string target = t.all_changed ? "all changed" : Join(t.stacks, ",");
   auto r = queue.Enqueue(std::move(t));
-  if (!r) return ReplyError(x, QueueError(r.error()));
-  log::Info("deploy requested through the API", {{"deployment", r->id}});
-  Accepted(x, r->id);
+  if (!r) {
+    Audit(x, "deploy", target, "failed", r.error().message);
+    return ReplyError(x, QueueError(r.error()));
+  }
+  log::Info("deploy requested through the API", {{"deployment", r->id}, {"actor", x.who.Actor()}});
+  Queued(x, "deploy", target, r->id);
+}
+
+void Server::Impl::PostAction(Exchange& x, ActionKind kind) {
+  if (BodyTooLarge(x)) return;
+  auto t = ParseAction(
+      {kind, x.param, HeaderValue(x.req.headers(), "Content-Type").value_or(""), x.req.body(), x.who.Actor()},
+      [this](const std::string& s) { return catalog.Exists(s); });
+  const std::string action(ToString(kind));
+  if (!t) {
+    Audit(x, action, x.param, "refused", t.error().message);
+    return ReplyError(x, t.error());
+  }
+  auto r = queue.Enqueue(std::move(*t));
+  if (!r) {
+    Audit(x, action, x.param, "failed", r.error().message);
+    return ReplyError(x, QueueError(r.error()));
+  }
+  log::Info("action requested through the API",
+            {{"action", action}, {"deployment", r->id}, {"actor", x.who.Actor()}});
+  Queued(x, action, x.param, r->id);
+}
+
+void Server::Impl::Audit(const Exchange& x, std::string action, std::string target, std::string result,
+                         std::string detail) {
+  if (!audit) return;
+  state::AuditEntry e;
+  e.actor = x.who.Known() ? x.who.Actor() : "anonymous";
+  e.address = ClientOf(x);
+  e.action = std::move(action);
+  e.target = std::move(target);
+  e.result = std::move(result);
+  e.detail = std::move(detail);
+  if (auto r = audit->Append(std::move(e)); !r)
+    log::Warn("audit entry not written", {{"error", r.error().What()}});
+}
+
+void Server::Impl::Queued(Exchange& x, std::string_view action, const std::string& target,
+                          const std::string& id) {
+  Audit(x, std::string(action), target, "queued", id);
+  if (!x.html) return Accepted(x, id);
+  Answer a{303, "", kTextType};
+  a.headers.emplace_back("Location", opt.base_path + "/deployments/" + id);
+  Reply(x, a);
 }
 
 void Server::Impl::Accepted(Exchange& x, const std::string& id) {
@@ -848,12 +930,17 @@ Expected<void> Server::Start() {
   gate_options.api_token = impl_->Credentials().api_token;
   gate_options.users_file = o.users_file;
   gate_options.tokens_file = o.tokens_file;
+  if (!o.audit_dir.empty()) {
+    auto audit = state::AuditLog::Open(o.audit_dir);
+    if (!audit) return std::unexpected(audit.error());
+    impl_->audit = std::move(*audit);
+  }
   auto gate = Gatekeeper::Open(std::move(gate_options));
   if (!gate) return std::unexpected(gate.error());
   impl_->gate = std::move(*gate);
   for (const auto& warning : impl_->gate->Warnings()) log::Warn(warning);
   impl_->dashboard = std::make_unique<Dashboard>(DashboardOptions{o.base_path, o.branch}, impl_->store,
-                                                 impl_->catalog, *impl_->gate);
+                                                 impl_->catalog, *impl_->gate, impl_->audit.get());
   try {
     Pistache::Address addr(o.host, Pistache::Port(o.port));
     impl_->endpoint = std::make_unique<Http::Endpoint>(addr);

@@ -43,6 +43,7 @@ struct ServerOptions {
   std::string tokens_file;  // per-user API tokens ("" : none)
   std::string base_path;    // http.base_path: "" or "/prefix"
   std::string branch;       // shown on the dashboard
+  std::string audit_dir;    // where audit.log is kept (the state directory); "" : no audit log
 };
 
 ServerOptions OptionsFromConfig(const config::Config& config);

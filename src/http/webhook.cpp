@@ -200,23 +200,27 @@ DeployRequestResult ParseDeployRequest(std::string_view body) {
         }
         req.stacks.emplace_back(s.GetString(), s.GetStringLength());
       }
-    } else if (key == "all_changed" || key == "pull") {
+    } else if (key == "all_changed" || key == "pull" || key == "force") {
       if (!m->value.IsBool()) {
         r.error = "field \"" + std::string(key) + "\" must be true or false";
         return r;
       }
-      (key == "pull" ? req.pull : req.all_changed) = m->value.GetBool();
+      (key == "pull" ? req.pull : key == "force" ? req.force : req.all_changed) = m->value.GetBool();
     } else {
       std::string shown(key.substr(0, 64));
       for (char& c : shown) {
         if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') c = '?';
       }
-      r.error = "unknown field \"" + shown + "\" (expected stacks, all_changed, pull)";
+      r.error = "unknown field \"" + shown + "\" (expected stacks, all_changed, pull, force)";
       return r;
     }
   }
   if (req.stacks.empty() && !req.all_changed) {
     r.error = "nothing to do: give \"stacks\" or \"all_changed\":true";
+    return r;
+  }
+  if (req.force && req.stacks.empty()) {
+    r.error = "\"force\":true recreates the named stacks: give \"stacks\"";
     return r;
   }
   r.request = std::move(req);

@@ -107,11 +107,13 @@ struct TriggerParseResult {
 [[nodiscard]] TriggerParseResult ParseTrigger(TriggerEndpoint endpoint, const RequestHeaders& headers,
                                               std::string_view body);
 
-// `POST /deploy` admin body: {"stacks":[...], "all_changed":bool, "pull":bool}.
+// `POST /deploy` admin body: {"stacks":[...], "all_changed":bool, "pull":bool, "force":bool};
+// force (recreate every service, changed or not) needs named stacks.
 struct DeployRequest {
   std::vector<std::string> stacks;
   bool all_changed = false;
   bool pull = false;
+  bool force = false;
 };
 struct DeployRequestResult {
   std::optional<DeployRequest> request;

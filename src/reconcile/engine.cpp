@@ -6,10 +6,12 @@
 #include <set>
 
 #include "config/config.hpp"
+#include "reconcile/force.hpp"
 #include "reconcile/schedule.hpp"
 #include "reconcile/select.hpp"
 #include "reconcile/self_update.hpp"
 #include "reconcile/spec_map.hpp"
+#include "reconcile/sync_plan.hpp"
 #include "reconcile/verify.hpp"
 #include "util/guarded.hpp"
 #include "util/json.hpp"
@@ -358,7 +360,46 @@ bool Engine::ApplyScheduled(const std::vector<Work>& work, const Snapshot& snap,
   return !stopped;
 }
 
+Expected<void> Engine::PlanOnly(RunContext& ctx) {
+  const auto config = Config();
+  auto snap = Observe(true, false);  // no repair: a sync changes no container
+  if (!snap) {
+    ctx.Log("error: " + snap.error().What());
+    return std::unexpected(snap.error());
+  }
+  ctx.SetCommit(snap->commit);
+  ctx.Log("sync: repository at " + snap->commit.substr(0, 12) + "; " +
+          std::to_string(snap->desired.stacks.size()) + " stacks planned, nothing deployed");
+  std::size_t would_change = 0;
+  for (const auto& p : PlanEveryStack(
+           snap->plan,
+           {{}, false, config->prune, config->self.stack, own_container_, BackingOff(snap->desired)})) {
+    const std::string word(ToString(p.outcome));
+    ctx.Log("stack " + p.name + " " + word + (p.reason.empty() ? "" : ": " + p.reason));
+    ctx.SetStackOutcome({p.name, word, p.reason, 0});
+    if (word.starts_with("would-")) ++would_change;
+  }
+  ctx.Log(would_change == 0 ? "a deploy of every changed stack would change nothing"
+                            : "a deploy of every changed stack would change " + std::to_string(would_change) +
+                                  (would_change == 1 ? " stack" : " stacks"));
+  return {};
+}
+
+void Engine::Force(const state::Trigger& trigger, Snapshot& snap, RunContext& ctx) const {
+  if (!trigger.force) return;
+  const std::string& self = Config()->self.stack;
+  for (auto& sp : snap.plan.stacks) {
+    if (std::find(trigger.stacks.begin(), trigger.stacks.end(), sp.name) == trigger.stacks.end()) continue;
+    if (!self.empty() && sp.name == self) {
+      ctx.Log("stack " + sp.name + " is podcd's own (self.stack): force recreate leaves it as planned");
+      continue;
+    }
+    sp = ForceRecreate(sp);
+  }
+}
+
 Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
+  if (trigger.kind == state::TriggerKind::kSync) return PlanOnly(ctx);
   const auto config = Config();
   auto snap = Observe(true, true);
   if (!snap) {
@@ -369,6 +410,7 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
   ctx.Log("repository at " + snap->commit.substr(0, 12) + "; " + std::to_string(snap->desired.stacks.size()) +
           " stacks, " + std::to_string(snap->actual.size()) + " managed containers");
   for (const auto& r : snap->recovered) ctx.Log("recovered interrupted deployment: " + r);
+  Force(trigger, *snap, ctx);
 
   const bool update_images = trigger.pull || trigger.kind == state::TriggerKind::kRedeployAndUpdate;
   const Selection selection =

@@ -89,6 +89,11 @@ class Engine final : public Executor {
   struct Tally;
   // The stacks backing off at their current fingerprint, and how long each still waits.
   std::map<std::string, std::chrono::milliseconds> BackingOff(const DesiredState& desired);
+  // A sync: fetch, plan every stack, record what a deploy would do; no container is touched.
+  Expected<void> PlanOnly(RunContext& ctx);
+  // A forced run: the named stacks' plans with every running service recreated (force.hpp),
+  // podcd's own stack excepted (an updater replaces it only when it changed or a pull asks).
+  void Force(const state::Trigger& trigger, Snapshot& snap, RunContext& ctx) const;
   // Logs and records the invalid, refused and kept stacks.
   void Report(const Selection& selection, RunContext& ctx, Tally& tally);
   // Logs and records the stacks that back off or are skipped, builds the jobs of the others:

@@ -56,6 +56,9 @@ bool PullsImages(const state::Trigger& t) {
 bool Covers(const state::Trigger& newer, const state::Trigger& older) {
   if (newer.kind == state::TriggerKind::kUnknown || older.kind == state::TriggerKind::kUnknown) return false;
   if (PullsImages(older) && !PullsImages(newer)) return false;
+  if (older.force && !newer.force) return false;
+  // A sync deploys nothing and a deploy records no plan: neither does the other's work.
+  if ((older.kind == state::TriggerKind::kSync) != (newer.kind == state::TriggerKind::kSync)) return false;
   // No stacks named: every stack that changed.
   if (older.stacks.empty() || newer.stacks.empty()) return older.stacks.empty() && newer.stacks.empty();
   return std::all_of(older.stacks.begin(), older.stacks.end(), [&](const std::string& s) {

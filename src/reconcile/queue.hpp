@@ -74,7 +74,8 @@ struct EnqueueResult {
 
 // Whether a run of `newer` does at least the work of a run of `older`: the same stacks or more
 // (every changed stack covers only every changed stack, since a named stack runs despite its
-// back-off), and a pull of the images whenever `older` pulls. A trigger of an unknown kind
+// back-off), a pull of the images whenever `older` pulls, a force recreate whenever `older`
+// forces; a sync covers only a sync, and is covered only by one. A trigger of an unknown kind
 // covers nothing and is covered by nothing. Pure.
 bool Covers(const state::Trigger& newer, const state::Trigger& older);
 

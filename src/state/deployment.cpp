@@ -25,7 +25,7 @@ std::string_view ToString(DeploymentState s) {
 
 TriggerKind ParseTriggerKind(std::string_view text) {
   for (auto k : {TriggerKind::kDeployAllChanged, TriggerKind::kRedeployAndUpdate, TriggerKind::kDeploy,
-                 TriggerKind::kPoll}) {
+                 TriggerKind::kPoll, TriggerKind::kSync}) {
     if (ToString(k) == text) return k;
   }
   return TriggerKind::kUnknown;
@@ -95,6 +95,9 @@ void WriteTrigger(Writer& w, const Trigger& t) {
   w.Bool(t.all_changed);
   w.Key("pull");
   w.Bool(t.pull);
+  w.Key("force");
+  w.Bool(t.force);
+  Str(w, "actor", t.actor);
   w.EndObject();
 }
 
@@ -105,6 +108,8 @@ Trigger ReadTrigger(const rapidjson::Value& o) {
   t.delivery_id = GetStr(o, "delivery_id");
   t.all_changed = GetBool(o, "all_changed");
   t.pull = GetBool(o, "pull");
+  t.force = GetBool(o, "force");
+  t.actor = GetStr(o, "actor");
   if (auto s = o.FindMember("stacks"); s != o.MemberEnd() && s->value.IsArray()) {
     for (const auto& v : s->value.GetArray()) {
       if (v.IsString()) t.stacks.emplace_back(v.GetString(), v.GetStringLength());

@@ -28,6 +28,7 @@ enum class TriggerKind {
   kRedeployAndUpdate,  // the webhook for one stack, images pulled again
   kDeploy,             // admin API / CLI
   kPoll,
+  kSync,  // fetch the repository and plan every stack; nothing is deployed
 };
 constexpr std::string_view ToString(TriggerKind kind) {
   switch (kind) {
@@ -36,6 +37,7 @@ constexpr std::string_view ToString(TriggerKind kind) {
     case TriggerKind::kRedeployAndUpdate: return "redeploy-and-update";
     case TriggerKind::kDeploy: return "deploy";
     case TriggerKind::kPoll: return "poll";
+    case TriggerKind::kSync: return "sync";
   }
   return "";
 }
@@ -52,6 +54,12 @@ struct Trigger {
   std::vector<std::string> stacks;  // the named stacks (redeploy-and-update: exactly one)
   bool all_changed = false;         // reconcile every changed stack
   bool pull = false;                // pull the newest images first
+  // Recreate every service of the named stacks even when unchanged (images prepared first,
+  // health gate and rollback as for any replacement).
+  bool force = false;
+  // Who asked: "user:NAME", "token:ID:NAME", "api-token", "loopback", "webhook:DELIVERY" (or
+  // "webhook"), "poll", "cli"; "" in records written before actors. Not part of the work.
+  std::string actor;
 
   // The kind's word, as records, the API and the logs carry it.
   [[nodiscard]] std::string KindWord() const {
@@ -63,10 +71,11 @@ struct Trigger {
     other_kind = kind == TriggerKind::kUnknown ? std::string(word) : std::string();
   }
 
-  // Two triggers that would do exactly the same work coalesce into one queued run.
+  // Two triggers that would do exactly the same work coalesce into one queued run (the
+  // actor is not work: the run keeps the first one's).
   [[nodiscard]] bool SameWork(const Trigger& other) const {
     return kind == other.kind && other_kind == other.other_kind && stacks == other.stacks &&
-           all_changed == other.all_changed && pull == other.pull;
+           all_changed == other.all_changed && pull == other.pull && force == other.force;
   }
 };
 

@@ -8,7 +8,7 @@
 namespace podcd::state {
 
 // {"kind":...,"event":...,"delivery_id":...,["stack":... when exactly one,]"stacks":[...],
-//  "all_changed":...,"pull":...}
+//  "all_changed":...,"pull":...,"force":...,"actor":...}
 void WriteTrigger(json::Writer& w, const Trigger& t);
 Trigger ReadTrigger(const rapidjson::Value& o);  // missing or mistyped fields read as empty
 

@@ -56,12 +56,13 @@ constexpr std::string_view kJs = R"js("use strict";
   function tick(){document.querySelectorAll("time[datetime]").forEach(function(t){
     var ms=Date.parse(t.getAttribute("datetime"));if(isNaN(ms))return;t.textContent=ago(ms);
     if(!t.title)t.title=new Date(ms).toISOString().replace("T"," ").replace(/\.\d+Z$/," UTC");});}
-  // A running deployment's log: each message a line, `end` reloads the page with the final
-  // record. The log already holds the lines so far; the stream repeats them from the start.
+  // A running deployment's log: each message one line, its id the line's index; lines the page
+  // already shows (data-lines) are skipped, so a replay from the first line or a resumption after
+  // Last-Event-ID both append only what is new. `end` reloads the page with the final record.
   function follow(log){
-    var es=new EventSource(log.getAttribute("data-events"));var first=true;
-    es.onopen=function(){first=true;};  // a reconnection replays the log from its first line
-    es.onmessage=function(e){if(first){log.textContent="";first=false;}
+    var es=new EventSource(log.getAttribute("data-events"));
+    var shown=parseInt(log.getAttribute("data-lines"),10)||0;
+    es.onmessage=function(e){var i=parseInt(e.lastEventId,10);if(!isNaN(i)){if(i<shown)return;shown=i+1;}
       var atEnd=log.scrollTop+log.clientHeight>=log.scrollHeight-4;
       log.appendChild(document.createTextNode(e.data+"\n"));if(atEnd)log.scrollTop=log.scrollHeight;};
     es.addEventListener("end",function(e){es.close();

@@ -111,6 +111,7 @@ struct Harness {
     queue = std::make_unique<reconcile::WorkQueue>(*store, exec, queue_limit);
     catalog = std::make_unique<http::DirectoryCatalog>((root / "repo/services").string());
     o.secret = std::string(kSecret);
+    if (o.audit_dir.empty()) o.audit_dir = (root / "state").string();
     o.port = 0;
     o.host = "127.0.0.1";
     server = std::make_unique<http::Server>(o, *store, *queue, *catalog, &probe);

@@ -208,3 +208,46 @@ TEST_CASE("a poll repairs drift without a push: a container removed by hand come
   CHECK(repaired);
   CHECK(d.Terminate() == 0);
 }
+
+TEST_CASE("the daemon's workers act on the actions: a force recreate replaces, a sync only plans", "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env);
+  const std::string stack = rig.Stack("actions");
+  const std::string file = "services/" + stack + "/compose.yml";
+  rig.Commit({{file, "services:\n  web:\n" + JobsHttpd()}}, "web");
+  auto config = JobsConfig(rig, "file://" + (rig.dir() / "remote.git").string(), "");
+  Daemon d(config, rig.dir() / "serve.log", "PODCD_LOG_LEVEL=info");
+  INFO(d.Log());
+  REQUIRE(d.port() != 0);
+  std::map<std::string, std::string> ids;
+  for (int i = 0; i < 600 && ids.size() != 1; ++i) {
+    ids = rig.Ids(stack);
+    if (ids.size() != 1) std::this_thread::sleep_for(100ms);
+  }
+  REQUIRE(ids.size() == 1);
+
+  // Queued behind the startup reconcile, if it still runs; ?wait= answers with the record.
+  auto forced = Call("POST", d.Url("/actions/recreate/" + stack + "?wait=240"), {}, "", 300);
+  INFO(forced.body);
+  REQUIRE(forced.status == 200);
+  CHECK(Field(forced.body, "state") == "succeeded");
+  CHECK(Has(forced.body, "\"force\":true"));
+  CHECK(Field(forced.body, "actor") == "loopback");
+  CHECK(Has(forced.body, "\"outcome\":\"updated\""));
+  const auto after = rig.Ids(stack);
+  REQUIRE(after.size() == 1);
+  CHECK(after.at("web") != ids.at("web"));
+  CHECK(rig.Running(after.at("web")));
+
+  rig.Commit({{file, "services:\n  web:\n" + JobsHttpd() + "    environment: [X=2]\n"}}, "X=2");
+  auto sync = Call("POST", d.Url("/actions/sync?wait=240"), {}, "", 300);
+  INFO(sync.body);
+  REQUIRE(sync.status == 200);
+  CHECK(Field(sync.body, "state") == "succeeded");
+  CHECK(Field(sync.body, "kind") == "sync");
+  CHECK(Has(sync.body, "\"outcome\":\"would-update\""));
+  CHECK(Has(sync.body, "environment.X"));
+  CHECK(rig.Ids(stack) == after);
+  CHECK(rig.Running(after.at("web")));
+  CHECK(d.Terminate() == 0);
+}

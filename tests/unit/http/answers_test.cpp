@@ -44,7 +44,10 @@ TEST_CASE("bodies keep the escaping the API always had") {
 }
 
 TEST_CASE("GET /stacks names the newest deployment that touched a stack") {
-  state::Deployment named, ran, other;
+  state::Deployment sync, named, ran, other;
+  sync.id = "d-4";  // a sync plans every stack and touches none
+  sync.trigger.kind = state::TriggerKind::kSync;
+  sync.stacks = {{"db", "would-update", "", 0}, {"web", "unchanged", "", 0}};
   named.id = "d-3";
   named.trigger.stacks = {"web"};
   ran.id = "d-2";
@@ -55,7 +58,7 @@ TEST_CASE("GET /stacks names the newest deployment that touched a stack") {
                                 {"web", "c", "f", "changed", ""},
                                 {"cache", "", "", "unknown", ""},
                                 {"kept", "", "", "unknown", "d-0"}};
-  auto body = StacksBody(stacks, {named, ran, other});
+  auto body = StacksBody(stacks, {sync, named, ran, other});
   CHECK(
       body ==
       R"({"stacks":[{"name":"db","commit":"c","fingerprint":"f","state":"in-sync","last_deployment":"d-2","services":[],"reasons":[],"changes":[]},)"

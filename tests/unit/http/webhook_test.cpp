@@ -161,6 +161,12 @@ TEST_CASE("POST /deploy body") {
   CHECK(ParseDeployRequest(R"({"pull":"yes","stacks":["a"]})").error.find("pull") != std::string::npos);
   CHECK(ParseDeployRequest(R"({"stack":["a"]})").error.find("unknown field") != std::string::npos);
   CHECK(ParseDeployRequest(R"({})").error.find("nothing to do") != std::string::npos);
+  auto forced = ParseDeployRequest(R"({"stacks":["web"],"force":true})");
+  REQUIRE(forced.request);
+  CHECK(forced.request->force);
+  CHECK_FALSE(ok.request->force);
+  CHECK(ParseDeployRequest(R"({"all_changed":true,"force":true})").error.find("force") != std::string::npos);
+  CHECK(ParseDeployRequest(R"({"stacks":["web"],"force":1})").error.find("force") != std::string::npos);
 }
 
 TEST_CASE("failed-auth limiter blocks after N per minute, per client") {

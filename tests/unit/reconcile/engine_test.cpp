@@ -231,3 +231,102 @@ TEST_CASE("engine: a host bind is resolved with its symlinks on the host when th
   CHECK(refused.Stack("web")->reason.find("it resolves to /etc") != std::string::npos);
   CHECK(refused.Stack("web")->reason.find("allow rule host_binds for stack web") != std::string::npos);
 }
+
+TEST_CASE("engine: a forced run recreates the named stack's services though nothing changed") {
+  Rig rig;
+  Record first;
+  REQUIRE(rig.Run(first));
+  REQUIRE(rig.rt.ByName("web_site_1"));
+  const std::string web_before = rig.rt.ByName("web_site_1")->id;
+  const std::string api_before = rig.rt.ByName("api_site_1")->id;
+
+  state::Trigger t;
+  t.kind = state::TriggerKind::kDeploy;
+  t.stacks = {"web"};
+  Record plain;
+  REQUIRE(rig.Start().Run(t, plain));
+  CHECK(plain.Stack("web")->outcome == "unchanged");
+  CHECK(rig.rt.ByName("web_site_1")->id == web_before);
+
+  t.force = true;
+  Record forced;
+  REQUIRE(rig.Start().Run(t, forced));
+  REQUIRE(forced.Stack("web"));
+  CHECK(forced.Stack("web")->outcome == "updated");
+  CHECK(forced.Logged("[web] plan: site: force recreate requested"));
+  REQUIRE(rig.rt.ByName("web_site_1"));
+  CHECK(rig.rt.ByName("web_site_1")->id != web_before);
+  CHECK(rig.rt.ByName("web_site_1")->status == "running");
+  CHECK(forced.Stack("api") == nullptr);
+  CHECK(rig.rt.ByName("api_site_1")->id == api_before);
+}
+
+TEST_CASE("engine: a forced run leaves podcd's own stack as planned") {
+  Rig rig("self: {stack: web}\n");
+  state::Trigger t;
+  t.kind = state::TriggerKind::kDeploy;
+  t.stacks = {"web"};
+  t.force = true;
+  Record rec;
+  REQUIRE(rig.Start().Run(t, rec));
+  CHECK(rec.Logged("stack web is podcd's own (self.stack): force recreate leaves it as planned"));
+  CHECK(rec.Stack("web")->outcome == "skipped");
+}
+
+TEST_CASE("engine: a sync plans every stack and touches no container") {
+  Rig rig;
+  state::Trigger sync;
+  sync.kind = state::TriggerKind::kSync;
+  Record fresh;
+  REQUIRE(rig.Start().Run(sync, fresh));
+  CHECK(rig.rt.WriteCalls() == 0);
+  CHECK(rig.rt.containers.empty());
+  CHECK(fresh.commit == std::string(40, 'c'));
+  REQUIRE(fresh.stacks.size() == 2);
+  CHECK(fresh.Stack("api")->outcome == "would-create");
+  CHECK(fresh.Stack("web")->outcome == "would-create");
+  CHECK(fresh.Logged("a deploy of every changed stack would change 2 stacks"));
+
+  Record deployed;
+  REQUIRE(rig.Run(deployed, {"web"}));
+  rig.Stack("web", "localhost/bb:2");
+  rig.rt.images["localhost/bb:2"] = "sha-bb2";
+  const auto writes = rig.rt.WriteCalls();
+  const std::string web_id = rig.rt.ByName("web_site_1")->id;
+  Record plan;
+  REQUIRE(rig.Start().Run(sync, plan));
+  CHECK(rig.rt.WriteCalls() == writes);
+  CHECK(rig.rt.ByName("web_site_1")->id == web_id);
+  CHECK(plan.Stack("api")->outcome == "would-create");
+  REQUIRE(plan.Stack("web"));
+  CHECK(plan.Stack("web")->outcome == "would-update");
+  // The plan's reasons, per service (the fake runtime keeps no field hashes: no field named).
+  CHECK(plan.Stack("web")->reason == "site: fingerprint changed");
+}
+
+TEST_CASE("engine: a forced recreate goes through the health gate and is rolled back when it fails") {
+  Rig rig;
+  rig.dir.Write("repo/services/web/compose.yml",
+                "services:\n  site:\n    image: localhost/bb:1\n"
+                "    healthcheck:\n      test: [\"CMD\", \"true\"]\n      interval: 1s\n      retries: 2\n");
+  Record first;
+  REQUIRE(rig.Run(first, {"web"}));
+  REQUIRE(rig.rt.ByName("web_site_1"));
+  const std::string before = rig.rt.ByName("web_site_1")->id;
+
+  rig.rt.health["localhost/bb:1"] = "unhealthy";  // every new container of the image fails its gate
+  state::Trigger t;
+  t.kind = state::TriggerKind::kDeploy;
+  t.stacks = {"web"};
+  t.force = true;
+  Record forced;
+  auto r = rig.Start().Run(t, forced);
+  REQUIRE_FALSE(r);
+  CHECK(r.error().message == "failed stacks: web");
+  REQUIRE(forced.Stack("web"));
+  CHECK(forced.Stack("web")->outcome == "failed");
+  REQUIRE(rig.rt.ByName("web_site_1"));
+  CHECK(rig.rt.ByName("web_site_1")->id == before);
+  CHECK(rig.rt.ByName("web_site_1")->status == "running");
+  CHECK(rig.rt.containers.size() == 1);
+}

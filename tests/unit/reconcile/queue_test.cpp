@@ -354,6 +354,28 @@ TEST_CASE("Covers: the same stacks or more, and a pull whenever the older one pu
   CHECK_FALSE(Covers(All(), future));
 }
 
+TEST_CASE("Covers: a force recreate only by another; a sync only by a sync") {
+  const auto deploy = state::TriggerKind::kDeploy;
+  auto forced = Named(deploy, {"web"});
+  forced.force = true;
+  CHECK(Covers(forced, Named(deploy, {"web"})));        // it does that and more
+  CHECK_FALSE(Covers(Named(deploy, {"web"}), forced));  // it would recreate nothing unchanged
+  CHECK_FALSE(Covers(One("web"), forced));
+  CHECK_FALSE(forced.SameWork(Named(deploy, {"web"})));
+  auto forced_more = Named(deploy, {"web", "db"});
+  forced_more.force = true;
+  CHECK(Covers(forced_more, forced));
+  state::Trigger sync;
+  sync.kind = state::TriggerKind::kSync;
+  state::Trigger sync2 = sync;
+  sync2.actor = "cli";
+  CHECK(Covers(sync, sync2));
+  CHECK(sync.SameWork(sync2));
+  CHECK_FALSE(Covers(All(), sync));  // a deploy records no plan of every stack
+  CHECK_FALSE(Covers(sync, All()));  // a sync deploys nothing
+  CHECK_FALSE(Covers(Named(state::TriggerKind::kPoll, {}), sync));
+}
+
 TEST_CASE(
     "a queued run whose work a newer trigger covers is superseded by it; one that covers a newer joins") {
   test::TempDir dir;

@@ -231,6 +231,7 @@ TEST_CASE("trigger kinds: one word each, both ways; an unknown word round-trips"
       {TriggerKind::kRedeployAndUpdate, "redeploy-and-update"},
       {TriggerKind::kDeploy, "deploy"},
       {TriggerKind::kPoll, "poll"},
+      {TriggerKind::kSync, "sync"},
   };
   for (const auto& [k, word] : kinds) {
     CHECK(ToString(k) == word);
@@ -275,4 +276,47 @@ TEST_CASE("a record's times beyond the system clock are written as no time, not 
   REQUIRE(back);
   CHECK(back->queued_at_ms == d.queued_at_ms);
   CHECK(state::ToJson(d).find(R"("queued_at":"")") != std::string::npos);
+}
+
+TEST_CASE("a trigger's actor and force round-trip through the record; force is work, the actor is not") {
+  Deployment d;
+  d.id = "20260101-000000-000002";
+  d.trigger.kind = TriggerKind::kDeploy;
+  d.trigger.stacks = {"web"};
+  d.trigger.force = true;
+  d.trigger.actor = "user:alice";
+  const std::string json = ToJson(d);
+  CHECK(json.find("\"force\":true") != std::string::npos);
+  CHECK(json.find("\"actor\":\"user:alice\"") != std::string::npos);
+  auto back = FromJson(json);
+  REQUIRE(back);
+  CHECK(back->trigger.force);
+  CHECK(back->trigger.actor == "user:alice");
+  CHECK(back->trigger.SameWork(d.trigger));
+
+  Trigger unforced = d.trigger;
+  unforced.force = false;
+  CHECK_FALSE(unforced.SameWork(d.trigger));
+  CHECK_FALSE(d.trigger.SameWork(unforced));
+  Trigger other_actor = d.trigger;
+  other_actor.actor = "cli";
+  CHECK(other_actor.SameWork(d.trigger));
+
+  // A record written before actors: no force, no actor.
+  auto old = FromJson(R"({"id":"20260101-000000-000003","state":"succeeded",)"
+                      R"("trigger":{"kind":"deploy","stacks":["web"],"all_changed":false,"pull":false}})");
+  REQUIRE(old);
+  CHECK_FALSE(old->trigger.force);
+  CHECK(old->trigger.actor.empty());
+
+  Deployment sync;
+  sync.id = "20260101-000000-000004";
+  sync.trigger.kind = TriggerKind::kSync;
+  sync.stacks.push_back({"web", "would-update", "site: image changed", 0});
+  auto sback = FromJson(ToJson(sync));
+  REQUIRE(sback);
+  CHECK(sback->trigger.kind == TriggerKind::kSync);
+  REQUIRE(sback->stacks.size() == 1);
+  CHECK(sback->stacks[0].outcome == "would-update");
+  CHECK(sback->stacks[0].reason == "site: image changed");
 }

@@ -60,6 +60,28 @@ TEST_CASE("worker request: trigger and configuration snapshot survive the trip")
   CHECK(back->config.file == r.config.file);
   CHECK(back->config.boot_text == r.config.boot_text);
   CHECK(back->config.current_text == r.config.current_text);
+  CHECK_FALSE(back->trigger.force);
+  CHECK(back->trigger.actor.empty());
+
+  // What the actions add: a forced recreate names its actor; a sync is a kind of its own.
+  r.trigger = {};
+  r.trigger.kind = state::TriggerKind::kDeploy;
+  r.trigger.stacks = {"web"};
+  r.trigger.force = true;
+  r.trigger.actor = "token:t1:alice";
+  auto forced = worker::DecodeRequest(worker::EncodeRequest(r));
+  REQUIRE(forced);
+  CHECK(forced->trigger.force);
+  CHECK(forced->trigger.actor == "token:t1:alice");
+  CHECK(forced->trigger.SameWork(r.trigger));
+  r.trigger = {};
+  r.trigger.kind = state::TriggerKind::kSync;
+  r.trigger.actor = "user:bob";
+  auto sync = worker::DecodeRequest(worker::EncodeRequest(r));
+  REQUIRE(sync);
+  CHECK(sync->trigger.kind == state::TriggerKind::kSync);
+  CHECK(sync->trigger.KindWord() == "sync");
+  CHECK(sync->trigger.actor == "user:bob");
 
   // A job that is no deployment (`__stacks`) has no id and no trigger.
   auto bare = worker::DecodeRequest(worker::EncodeRequest({{}, {}, r.config, {}, {}}));
