@@ -181,7 +181,7 @@ try {
   sh('git', ['init', '-q', '--bare', '-b', 'main', remote]);
   sh('git', ['init', '-q', '-b', 'main', dev]);
   git('remote', 'add', 'origin', remote);
-  const first = commit(Object.fromEntries(stacks.map((s) => [`services/${s}/compose.yml`, compose(s, 'hello-1')])),
+  const firstCommit = commit(Object.fromEntries(stacks.map((s) => [`services/${s}/compose.yml`, compose(s, 'hello-1')])),
     'two stacks');
   const usersFile = path.join(dir, 'users');
   let lines = '# the browser test\'s users\n';
@@ -201,7 +201,7 @@ try {
     `auth:\n  users_file: ${usersFile}`,
     '',
   ].join('\n'));
-  log(`  commit ${first}, users ${Object.values(users).map((u) => `${u[0]}:${u[1]}`).join(', ')}, ${dir}`);
+  log(`  commit ${firstCommit}, users ${Object.values(users).map((u) => `${u[0]}:${u[1]}`).join(', ')}, ${dir}`);
 
   step('deploy both stacks once (podcd deploy --all-changed), so that a push later changes a running stack');
   sh(podcd, ['deploy', '--all-changed', '--config', config]);
@@ -273,8 +273,10 @@ try {
     const sizes = [];
     const until = Date.now() + timeoutMs;
     let state = '';
+    let first = '';
     for (;;) {
       state = (await page.locator('#deployment-state').innerText()).trim();
+      first ||= state;
       const size = (await page.locator('#log').innerText()).length;
       if (sizes.at(-1) !== size) {
         sizes.push(size);
@@ -283,7 +285,7 @@ try {
       if (!['', 'queued', 'running'].includes(state) || Date.now() > until) break;
       await page.waitForTimeout(200);
     }
-    return { state, sizes };
+    return { state, sizes, first };
   }
   // The newest deployment's id from the JSON API, in this page's session.
   async function newestDeployment() {
@@ -320,6 +322,8 @@ try {
   check(await page.getByRole('button', { name: 'Deploy all changed', exact: true }).count() > 0,
     'ADMIN has a "Deploy all changed" button');
   await screenshot('overview-in-sync');
+  await page.goto(url(`stacks/${changed}`));
+  check(!/environment/i.test(await bodyText()), `before the push, ${changed}'s page names no environment change`);
 
   step(`push a commit changing ${changed}'s environment, press "Sync now (fetch and plan)"`);
   const pushed = commit({ [`services/${changed}/compose.yml`]: compose(changed, 'hello-2') }, 'blog: greet anew');
@@ -342,16 +346,17 @@ try {
     await page.goto(url(`stacks/${changed}`));
   }
   check(pathOf(page.url()) === `${basePath}stacks/${changed}`, `at ${pathOf(page.url())}`);
+  // The field, as the plan's table or its reason line shows it, e.g. "environment.GREETING changed".
+  const fieldLine = (text) => text.split('\n').find((l) => /environment/i.test(l) && l.includes('GREETING'));
   let stackText = '';
-  for (let i = 0; i < 40 && !/environment/i.test(stackText); ++i) {
+  for (let i = 0; i < 40 && !fieldLine(stackText); ++i) {
     if (i > 0) {
       await page.waitForTimeout(500);
       await page.reload();
     }
     stackText = await bodyText();
   }
-  check(/environment/i.test(stackText),
-    `the plan names the changed field: "${stackText.split('\n').find((l) => /environment/i.test(l))?.trim()}"`);
+  check(fieldLine(stackText) !== undefined, `the plan names the changed field: "${fieldLine(stackText)?.trim()}"`);
   await screenshot('stack-plan', true);
 
   step('press "Deploy all changed" and watch the log until it ends');
@@ -363,12 +368,15 @@ try {
     await page.goto(url(`deployments/${id}`));
   }
   check(deploymentPath.test(pathOf(page.url())), `on the deployment's page ${pathOf(page.url())}`);
-  const { state, sizes } = await watchDeployment(90000);
+  const { state, sizes, first } = await watchDeployment(90000);
   const finalLog = await page.locator('#log').innerText();
   check(state === 'succeeded', `#deployment-state reads "${state}"`);
   check(finalLog.trim().length > 0, `#log holds the deployment's log (${finalLog.split('\n').length} lines)`);
   check(finalLog.includes(changed), `the log names stack ${changed}`);
-  log(`  the log grew through ${sizes.length} sizes while watched: ${sizes.join(' -> ')}`);
+  // The deployment takes over a second (health.settle: 1s): the page opened while it ran, and
+  // its script must have followed it without a reload.
+  check(['queued', 'running'].includes(first), `the page first showed the deployment ${first}`);
+  check(sizes.length >= 2, `the log filled while watched: ${sizes.join(' -> ')} characters`);
   check(greetings(changed).join() === 'hello-2', `${changed}'s container now has GREETING=hello-2 (podman inspect)`);
   await screenshot('deployment', true);
   await page.goto(url(''));
