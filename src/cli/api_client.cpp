@@ -1,9 +1,12 @@
 #include "cli/api_client.hpp"
 
+#include <cstdio>
+#include <cstdlib>
 #include <utility>
 #include <vector>
 
 #include "curl/curl.hpp"
+#include "util/strings.hpp"
 
 namespace podcd::cli {
 
@@ -18,6 +21,29 @@ Expected<ApiResponse> ApiCall(const std::string& method, const std::string& url,
   auto r = client.Request(method, url, body, headers, timeout);
   if (!r) return std::unexpected(r.error());
   return ApiResponse{r->status, std::move(r->body)};
+}
+
+std::string ServerUrl(std::string server) {
+  if (server.empty()) {
+    const char* env = std::getenv("PODCD_SERVER");
+    server = env && *env ? env : "http://127.0.0.1:8080";
+  }
+  while (!server.empty() && server.back() == '/') server.pop_back();
+  return server;
+}
+
+std::optional<std::string> ApiToken(const std::string& token_file, std::string_view command) {
+  if (!token_file.empty()) {
+    auto t = ReadFile(token_file, 64 << 10);
+    if (!t) {
+      std::fprintf(stderr, "podcd %.*s: %s\n", static_cast<int>(command.size()), command.data(),
+                   t.error().WithContext(token_file).What().c_str());
+      return std::nullopt;
+    }
+    return std::string(Trim(*t));
+  }
+  if (const char* env = std::getenv("PODCD_API_TOKEN")) return std::string(env);
+  return std::string();
 }
 
 }  // namespace podcd::cli

@@ -2,7 +2,9 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "util/error.hpp"
 
@@ -17,5 +19,12 @@ struct ApiResponse {
 Expected<ApiResponse> ApiCall(const std::string& method, const std::string& url, const std::string& token,
                               const std::string& body = {},
                               std::chrono::seconds timeout = std::chrono::seconds(30));
+
+// --server, else $PODCD_SERVER, else http://127.0.0.1:8080; without trailing slashes.
+std::string ServerUrl(std::string server);
+
+// The API token from `token_file`, else $PODCD_API_TOKEN (none: ""); nullopt when the file
+// cannot be read (said on stderr, after "podcd <command>: ").
+std::optional<std::string> ApiToken(const std::string& token_file, std::string_view command);
 
 }  // namespace podcd::cli

@@ -1,10 +1,12 @@
 // What the server asks the daemon about: which stacks exist, what GET /stacks shows, /health.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "state/controls.hpp"
 #include "util/error.hpp"
 
 namespace podcd::http {
@@ -16,6 +18,9 @@ struct StackInfo {
   std::string fingerprint;
   std::string state = "unknown";  // in-sync, changed, drifted, failed (unknown until the engine)
   std::string last_deployment;
+  // Set by an operator (state/controls.hpp); `state` then says "suspended" or "pinned".
+  std::optional<state::Suspension> suspended;
+  std::optional<state::Pin> pinned;
 };
 
 // Which stacks exist (404 vs 202) and what GET /stacks shows (503 with the error when the

@@ -16,6 +16,7 @@
 #include "http/answers.hpp"
 #include "http/deferred_answers.hpp"
 #include "http/link.hpp"
+#include "http/stack_controls_api.hpp"
 #include "http/waiting_answers.hpp"
 #include "http/warn_throttle.hpp"
 #include "http/webhook.hpp"
@@ -137,6 +138,7 @@ ServerOptions OptionsFromConfig(const config::Config& c) {
   o.trusted_proxies = c.trusted_proxies;
   o.max_connections = static_cast<std::size_t>(c.webhook.max_connections);
   o.max_connections_per_address = static_cast<std::size_t>(c.webhook.max_connections_per_address);
+  o.state_dir = c.state_dir;
   return o;
 }
 
@@ -154,7 +156,8 @@ struct Server::Impl {
         clients(opt.trusted_proxies),
         connections(std::make_shared<Guarded<ConnectionTable>>(
             ConnectionTable(opt.max_connections, opt.max_connections_per_address))),
-        waits(s, opt.max_waiting_requests) {}
+        waits(s, opt.max_waiting_requests),
+        controls(opt.state_dir.empty() ? "" : state::StackControlsPath(opt.state_dir).string(), s, q, c) {}
 
   // One request being handled: the route is the metrics label, `param` what {stack} or {id} matched.
   struct Exchange {
@@ -173,7 +176,7 @@ struct Server::Impl {
     Access access;
     HandlerFn handle;
   };
-  static const std::array<Route, 8> kRoutes;
+  static const std::array<Route, 12> kRoutes;
 
   ServerOptions opt;  // secret and api_token: read from `credentials` (SIGHUP replaces them)
   struct Secrets {
@@ -212,6 +215,7 @@ struct Server::Impl {
   std::atomic<bool> draining{false};
   std::atomic<std::int64_t> in_flight{0};
   WaitingAnswers waits;
+  StackControlsApi controls;
 
   std::unique_ptr<Http::Endpoint> endpoint;
   Guarded<bool> shut_down{false};  // held for the whole shutdown: a second caller waits, then returns
@@ -236,6 +240,17 @@ struct Server::Impl {
   void PostDeployAllChanged(Exchange& x) { Trigger(x, TriggerEndpoint::kDeployAllChanged); }
   void PostRedeployAndUpdate(Exchange& x) { Trigger(x, TriggerEndpoint::kRedeployAndUpdate); }
   void PostDeploy(Exchange& x);
+  // Stack controls (http/stack_controls_api.hpp). The actor: the lead's roles replace this.
+  std::string Actor() { return Credentials().api_token.empty() ? "loopback" : "api-token"; }
+  std::string ContentType(Exchange& x) { return HeaderValue(x.req.headers(), "Content-Type").value_or(""); }
+  void PostSuspend(Exchange& x) {
+    if (!BodyTooLarge(x)) Reply(x, controls.Suspend(x.param, x.req.body(), ContentType(x), Actor()));
+  }
+  void PostResume(Exchange& x) { Reply(x, controls.Resume(x.param, Actor())); }
+  void PostPin(Exchange& x) {
+    if (!BodyTooLarge(x)) Reply(x, controls.Pin(x.param, x.req.body(), ContentType(x), Actor()));
+  }
+  void PostUnpin(Exchange& x) { Reply(x, controls.Unpin(x.param, Actor())); }
   void GetDeployments(Exchange& x);
   void GetDeployment(Exchange& x);
   void Trigger(Exchange& x, TriggerEndpoint ep);
@@ -247,7 +262,7 @@ struct Server::Impl {
 };
 
 // Every route: dispatch, the Allow header of a 405 and the metrics labels read this table.
-const std::array<Server::Impl::Route, 8> Server::Impl::kRoutes = {{
+const std::array<Server::Impl::Route, 12> Server::Impl::kRoutes = {{
     {Http::Method::Get, "/health", Access::kAnyone, &Impl::GetHealth},
     {Http::Method::Get, "/metrics", Access::kApi, &Impl::GetMetrics},
     {Http::Method::Post, "/deploy-all-changed", Access::kSigned, &Impl::PostDeployAllChanged},
@@ -256,6 +271,10 @@ const std::array<Server::Impl::Route, 8> Server::Impl::kRoutes = {{
     {Http::Method::Get, "/deployments", Access::kApi, &Impl::GetDeployments},
     {Http::Method::Get, "/deployments/{id}", Access::kApi, &Impl::GetDeployment},
     {Http::Method::Get, "/stacks", Access::kApi, &Impl::GetStacks},
+    {Http::Method::Post, "/actions/suspend/{stack}", Access::kApi, &Impl::PostSuspend},
+    {Http::Method::Post, "/actions/resume/{stack}", Access::kApi, &Impl::PostResume},
+    {Http::Method::Post, "/actions/pin/{stack}", Access::kApi, &Impl::PostPin},
+    {Http::Method::Post, "/actions/unpin/{stack}", Access::kApi, &Impl::PostUnpin},
 }};
 
 // Pistache::Http::Handler's onConnection and onInput are private overrides, yet ours must run

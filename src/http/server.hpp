@@ -38,6 +38,9 @@ struct ServerOptions {
   // proxies are held only to the total (they carry many clients).
   std::size_t max_connections = 1024;
   std::size_t max_connections_per_address = 64;
+  // Where <state_dir>/stack-controls.json is (POST /actions/suspend/... and the like); "" turns
+  // those actions into 503s.
+  std::string state_dir;
 };
 
 ServerOptions OptionsFromConfig(const config::Config& config);
