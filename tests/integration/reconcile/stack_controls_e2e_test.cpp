@@ -1,0 +1,179 @@
+// Suspend and pin end to end (docs/stack-controls.md): a real git remote, the real Podman of
+// scripts/testenv.sh, the engine in-process; the controls written as the daemon writes them.
+#include <catch2/catch.hpp>
+#include <string>
+
+#include "e2e_fixture.hpp"
+#include "state/controls.hpp"
+
+using namespace podcd;
+using namespace podcd::test;
+
+namespace {
+
+// busybox httpd with VERSION in its environment, a tracked file and an ignored data directory
+// of the stack bound in.
+std::string Compose(const std::string& version) {
+  return "services:\n"
+         "  app:\n"
+         "    image: localhost/bb:1\n"
+         "    command: [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n"
+         "    init: true\n"
+         "    environment:\n"
+         "      VERSION: \"" +
+         version +
+         "\"\n"
+         "    volumes:\n"
+         "      - ./conf.txt:/conf.txt:ro\n"
+         "      - ./data:/data\n";
+}
+
+std::map<std::string, std::string> Files(const std::string& stack, const std::string& version) {
+  return {{"services/" + stack + "/compose.yml", Compose(version)},
+          {"services/" + stack + "/conf.txt", "conf " + version + "\n"},
+          {"services/" + stack + "/.gitignore", "data/\n"}};
+}
+
+state::Trigger Named(const std::string& stack) {
+  state::Trigger t;
+  t.kind = state::TriggerKind::kDeploy;
+  t.stacks = {stack};
+  return t;
+}
+
+void Control(Rig& rig, const std::string& stack, const std::function<void(state::StackControl&)>& change) {
+  state::StackControlsFile file(state::StackControlsPath(rig.state_dir()));
+  auto r = file.Update(stack, [&](state::StackControl& c) -> Expected<void> {
+    change(c);
+    return {};
+  });
+  REQUIRE(r);
+}
+
+std::string Trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("a suspended stack is left alone by every reconcile until resumed", "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env);
+  const std::string held = rig.Stack("held");
+  const std::string free = rig.Stack("free");
+  auto both = Files(held, "1");
+  both.merge(Files(free, "1"));
+  rig.Commit(both, "both at 1");
+  auto first = rig.Reconcile();
+  INFO(first.Describe());
+  REQUIRE(first.Succeeded());
+  const std::string held_id = rig.Ids(held).at("app");
+
+  Control(rig, held, [](state::StackControl& c) { c.suspended = state::Suspension{"api-token", state::NowMs(), "maintenance"}; });
+  auto changed = Files(held, "2");
+  changed.merge(Files(free, "2"));
+  rig.Commit(changed, "both at 2");
+
+  auto all = rig.Reconcile();
+  INFO(all.Describe());
+  CHECK(all.Succeeded());
+  REQUIRE(all.Stack(held) != nullptr);
+  CHECK(all.Stack(held)->outcome == "suspended");
+  CHECK(all.Stack(held)->reason.find("suspended by api-token at ") == 0);
+  CHECK(all.Stack(held)->reason.find("maintenance") != std::string::npos);
+  REQUIRE(all.Stack(free) != nullptr);
+  CHECK(all.Stack(free)->outcome == "updated");
+  CHECK(rig.Ids(held).at("app") == held_id);
+  CHECK(Trimmed(rig.Exec(rig.Ids(held).at("app"), "printenv VERSION").output) == "1");
+  CHECK(Trimmed(rig.Exec(rig.Ids(free).at("app"), "printenv VERSION").output) == "2");
+
+  // Named, with images pulled: refused, nothing touched.
+  state::Trigger named = Named(held);
+  named.pull = true;
+  auto refused = rig.Reconcile(named);
+  INFO(refused.Describe());
+  CHECK(refused.deployment.state == state::DeploymentState::kFailed);
+  CHECK(refused.deployment.reason.find("stack " + held + " is suspended by api-token") != std::string::npos);
+  CHECK(refused.writes == 0);
+  CHECK(rig.Ids(held).at("app") == held_id);
+
+  Control(rig, held, [](state::StackControl& c) { c.suspended.reset(); });
+  auto resumed = rig.Reconcile();
+  INFO(resumed.Describe());
+  REQUIRE(resumed.Succeeded());
+  REQUIRE(resumed.Stack(held) != nullptr);
+  CHECK(resumed.Stack(held)->outcome == "updated");
+  CHECK(Trimmed(rig.Exec(rig.Ids(held).at("app"), "printenv VERSION").output) == "2");
+}
+
+TEST_CASE("a pinned stack runs its pinned commit's files, stays there across commits, and unpinning brings the head",
+          "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env);
+  const std::string stack = rig.Stack("pinned");
+  const std::string c1 = rig.Commit(Files(stack, "1"), "at 1");
+  auto d1 = rig.Reconcile();
+  INFO(d1.Describe());
+  REQUIRE(d1.Succeeded());
+  // The container writes its data into the ignored directory of the work tree.
+  REQUIRE(rig.Exec(rig.Ids(stack).at("app"), "sh -c 'echo kept > /data/state'").exit_code == 0);
+
+  rig.Commit(Files(stack, "2"), "at 2");
+  auto d2 = rig.Reconcile();
+  INFO(d2.Describe());
+  REQUIRE(d2.Succeeded());
+  CHECK(Trimmed(rig.Exec(rig.Ids(stack).at("app"), "printenv VERSION").output) == "2");
+
+  // Pinned to the first deployment (what POST /actions/pin writes), then deployed by name.
+  Control(rig, stack, [&](state::StackControl& c) {
+    c.pinned = state::Pin{d1.deployment.id, c1, "loopback", state::NowMs()};
+  });
+  auto pinned = rig.Reconcile(Named(stack));
+  INFO(pinned.Describe());
+  REQUIRE(pinned.Succeeded());
+  CHECK(pinned.Stack(stack)->outcome == "updated");
+  CHECK(pinned.Stack(stack)->reason.starts_with("pinned to commit " + c1));
+  auto check_at_1 = [&] {
+    const std::string id = rig.Ids(stack).at("app");
+    CHECK(Trimmed(rig.Exec(id, "printenv VERSION").output) == "1");
+    CHECK(Trimmed(rig.Exec(id, "cat /conf.txt").output) == "conf 1");
+    CHECK(Trimmed(rig.Exec(id, "cat /data/state").output) == "kept");  // the work tree's data
+    for (const auto& c : rig.Containers(stack)) CHECK(Label(c, core::kLabelCommit) == c1);
+  };
+  check_at_1();
+
+  // A new commit does not move it.
+  rig.Commit(Files(stack, "3"), "at 3");
+  auto later = rig.Reconcile();
+  INFO(later.Describe());
+  REQUIRE(later.Succeeded());
+  CHECK(later.writes == 0);
+  check_at_1();
+
+  Control(rig, stack, [](state::StackControl& c) { c.pinned.reset(); });
+  auto unpinned = rig.Reconcile(Named(stack));
+  INFO(unpinned.Describe());
+  REQUIRE(unpinned.Succeeded());
+  const std::string id = rig.Ids(stack).at("app");
+  CHECK(Trimmed(rig.Exec(id, "printenv VERSION").output) == "3");
+  CHECK(Trimmed(rig.Exec(id, "cat /conf.txt").output) == "conf 3");
+  CHECK(Trimmed(rig.Exec(id, "cat /data/state").output) == "kept");
+}
+
+TEST_CASE("a pin to a commit the repository does not hold fails that stack, named", "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env);
+  const std::string stack = rig.Stack("lost");
+  rig.Commit(Files(stack, "1"), "at 1");
+  Control(rig, stack, [](state::StackControl& c) {
+    c.pinned = state::Pin{"20261202-000000-000001", std::string(40, 'e'), "loopback", state::NowMs()};
+  });
+  auto run = rig.Reconcile();
+  INFO(run.Describe());
+  CHECK_FALSE(run.Succeeded());
+  REQUIRE(run.Stack(stack) != nullptr);
+  CHECK(run.Stack(stack)->outcome == "invalid");
+  CHECK(run.Stack(stack)->reason.find("pinned to eeeeeeeeeeee") != std::string::npos);
+  CHECK(rig.Containers(stack).empty());
+}
