@@ -6,8 +6,11 @@
 #include <rapidjson/writer.h>
 
 #include <cstdio>
+#include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "cli/api_client.hpp"
 #include "cli/commands.hpp"
@@ -116,7 +119,8 @@ int Act(const char* action, const Args& args, std::size_t positional, bool with_
   const std::string url = server + "/actions/" + action + "/" + stack;
   auto r = ApiCall("POST", url, *token, body);
   if (!r) {
-    std::fprintf(stderr, "podcd %s: cannot reach %s: %s\n", action, server.c_str(), r.error().message.c_str());
+    std::fprintf(stderr, "podcd %s: cannot reach %s: %s\n", action, server.c_str(),
+                 r.error().message.c_str());
     return kExitFailure;
   }
   rapidjson::Document doc;
@@ -145,10 +149,14 @@ int Act(const char* action, const Args& args, std::size_t positional, bool with_
 int Suspend(const GlobalOptions&, const Args& args) {
   return Act("suspend", args, 1, true, "podcd suspend STACK [--note TEXT]");
 }
-int Resume(const GlobalOptions&, const Args& args) { return Act("resume", args, 1, false, "podcd resume STACK"); }
+int Resume(const GlobalOptions&, const Args& args) {
+  return Act("resume", args, 1, false, "podcd resume STACK");
+}
 int Pin(const GlobalOptions&, const Args& args) {
   return Act("pin", args, 2, false, "podcd pin STACK DEPLOYMENT");
 }
-int Unpin(const GlobalOptions&, const Args& args) { return Act("unpin", args, 1, false, "podcd unpin STACK"); }
+int Unpin(const GlobalOptions&, const Args& args) {
+  return Act("unpin", args, 1, false, "podcd unpin STACK");
+}
 
 }  // namespace podcd::cli

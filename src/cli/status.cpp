@@ -191,14 +191,16 @@ void PrintControls(const rapidjson::Value& stacks) {
     if (sus.IsObject()) {
       std::printf("!! %s is SUSPENDED by %s at %s%s: every reconcile leaves it alone (podcd resume %s)\n",
                   S(s, "name").c_str(), Or(S(sus, "by")).c_str(), Or(S(sus, "at")).c_str(),
-                  S(sus, "note").empty() ? "" : (" (note: " + S(sus, "note") + ")").c_str(), S(s, "name").c_str());
+                  S(sus, "note").empty() ? "" : (" (note: " + S(sus, "note") + ")").c_str(),
+                  S(s, "name").c_str());
     }
     const auto& pin = Member(s, "pinned");
     if (pin.IsObject()) {
-      std::printf("!! %s is PINNED to deployment %s (commit %s) by %s at %s: new commits do not move it "
-                  "(podcd unpin %s)\n",
-                  S(s, "name").c_str(), S(pin, "deployment").c_str(), S(pin, "commit").substr(0, 12).c_str(),
-                  Or(S(pin, "by")).c_str(), Or(S(pin, "at")).c_str(), S(s, "name").c_str());
+      std::printf(
+          "!! %s is PINNED to deployment %s (commit %s) by %s at %s: new commits do not move it "
+          "(podcd unpin %s)\n",
+          S(s, "name").c_str(), S(pin, "deployment").c_str(), S(pin, "commit").substr(0, 12).c_str(),
+          Or(S(pin, "by")).c_str(), Or(S(pin, "at")).c_str(), S(s, "name").c_str());
     }
   }
 }

@@ -148,7 +148,8 @@ Expected<std::vector<http::StackInfo>> WorkerCatalog::Recent(std::chrono::millis
 
 // The controls are read at every answer, not cached with the observation: a stack suspended a
 // moment ago shows as suspended at once. A damaged file fails the answer, naming it.
-Expected<std::vector<http::StackInfo>> WorkerCatalog::WithControls(Expected<std::vector<http::StackInfo>> stacks) {
+Expected<std::vector<http::StackInfo>> WorkerCatalog::WithControls(
+    Expected<std::vector<http::StackInfo>> stacks) {
   if (!stacks) return stacks;
   auto controls = state::ReadStackControls(state::StackControlsPath(config_.Current()->state_dir));
   if (!controls) {

@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <random>
 
 #include "git/libgit2_internal.hpp"
 #include "git/repo.hpp"
@@ -25,7 +24,8 @@ struct Repo {
 Expected<Repo> Open(const std::string& work_tree) {
   InitLibgit2();
   git_repository* raw = nullptr;
-  if (int rc = git_repository_open_ext(&raw, work_tree.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr); rc != 0)
+  if (int rc = git_repository_open_ext(&raw, work_tree.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr);
+      rc != 0)
     return std::unexpected(GitError(rc, "opening the repository", ErrorCode::kNotFound, work_tree));
   Repo r;
   r.repo.reset(raw);
@@ -72,7 +72,8 @@ Expected<void> WriteBlob(git_repository* repo, const git_tree_entry* entry, cons
     }
     off += static_cast<std::size_t>(n);
   }
-  if (::close(fd) != 0) return Fail(ErrorCode::kIo, std::string("close: ") + std::strerror(errno), path.string());
+  if (::close(fd) != 0)
+    return Fail(ErrorCode::kIo, std::string("close: ") + std::strerror(errno), path.string());
   return {};
 }
 
@@ -105,12 +106,8 @@ Expected<void> WriteTree(git_repository* repo, const git_tree* tree, const fs::p
 
 }  // namespace
 
-bool HasCommit(const std::string& work_tree, const std::string& commit) {
-  auto repo = Open(work_tree);
-  return repo && Lookup(repo->repo.get(), commit).has_value();
-}
-
-Expected<void> MaterializeCommit(const std::string& work_tree, const std::string& commit, const fs::path& dest) {
+Expected<void> MaterializeCommit(const std::string& work_tree, const std::string& commit,
+                                 const fs::path& dest) {
   auto repo = Open(work_tree);
   if (!repo) return std::unexpected(repo.error());
   auto c = Lookup(repo->repo.get(), commit);

@@ -17,7 +17,4 @@ namespace podcd::git {
 [[nodiscard]] Expected<void> MaterializeCommit(const std::string& work_tree, const std::string& commit,
                                                const std::filesystem::path& dest);
 
-// Whether `commit` (a full or abbreviated id) names a commit the repository holds.
-[[nodiscard]] bool HasCommit(const std::string& work_tree, const std::string& commit);
-
 }  // namespace podcd::git

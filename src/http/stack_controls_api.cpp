@@ -76,7 +76,8 @@ Expected<ControlBody> ParseControlBody(std::string_view body, std::string_view c
     out.note = json::GetStr(doc, "note");
   }
   if (out.note.size() > kMaxNoteBytes)
-    return Fail(ErrorCode::kInvalidArgument, "the note is longer than " + std::to_string(kMaxNoteBytes) + " bytes");
+    return Fail(ErrorCode::kInvalidArgument,
+                "the note is longer than " + std::to_string(kMaxNoteBytes) + " bytes");
   return out;
 }
 
@@ -131,8 +132,8 @@ std::optional<Answer> StackControlsApi::CheckStack(const std::string& stack, boo
   return std::nullopt;
 }
 
-Answer StackControlsApi::Suspend(const std::string& stack, std::string_view body, std::string_view content_type,
-                                 const std::string& actor) {
+Answer StackControlsApi::Suspend(const std::string& stack, std::string_view body,
+                                 std::string_view content_type, const std::string& actor) {
   if (auto refused = CheckStack(stack, true)) return *refused;
   auto parsed = ParseControlBody(body, content_type);
   if (!parsed) return Refused(400, parsed.error().message);
@@ -189,9 +190,12 @@ Answer StackControlsApi::Pin(const std::string& stack, std::string_view body, st
   if (auto refused = CheckStack(stack, true)) return *refused;
   auto parsed = ParseControlBody(body, content_type);
   if (!parsed) return Refused(400, parsed.error().message);
-  if (parsed->deployment.empty()) return Refused(400, "field \"deployment\" is required: the deployment to pin to");
+  if (parsed->deployment.empty())
+    return Refused(400, "field \"deployment\" is required: the deployment to pin to");
   auto d = store_.Get(parsed->deployment);
-  if (!d) return Refused(422, "no deployment " + json::Quoted(parsed->deployment.substr(0, 80)) + " in the history");
+  if (!d)
+    return Refused(422,
+                   "no deployment " + json::Quoted(parsed->deployment.substr(0, 80)) + " in the history");
   auto commit = PinnableCommit(*d, stack);
   if (!commit) return Refused(422, "cannot pin " + stack + ": " + commit.error().message);
   auto c = file_->Update(stack, [&](state::StackControl& control) -> Expected<void> {

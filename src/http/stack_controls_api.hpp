@@ -4,8 +4,9 @@
 // asks (the actor word) and reply with the Answer.
 //
 // Answers (docs/stack-controls.md):
-//   suspend, resume: 200 {"stack":S,"state":"suspended|pinned|active","suspended":{..}|null,"pinned":{..}|null}
-//   pin, unpin:      202 {"deployment":ID,"status":"queued","control":<the same object>}
+//   suspend, resume: 200
+//   {"stack":S,"state":"suspended|pinned|active","suspended":{..}|null,"pinned":{..}|null} pin, unpin: 202
+//   {"deployment":ID,"status":"queued","control":<the same object>}
 //                    (200 with the control alone when nothing is deployed: the stack is
 //                    suspended, or unpin of a stack that was not pinned)
 //   errors:          400 bad name or body, 404 unknown stack, 422 a pin refused (not a successful

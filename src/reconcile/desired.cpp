@@ -77,7 +77,8 @@ void BindsToWorkTree(core::Stack& stack, const fs::path& tree, const fs::path& w
     for (auto& m : svc.volumes) {
       if (m.type != core::MountType::kBind || m.repo_path.empty()) continue;
       std::error_code ec;
-      if (!fs::exists(fs::symlink_status(tree / m.repo_path, ec))) m.source = (work_tree / m.repo_path).string();
+      if (!fs::exists(fs::symlink_status(tree / m.repo_path, ec)))
+        m.source = (work_tree / m.repo_path).string();
     }
   }
 }
@@ -124,13 +125,15 @@ LoadedStack LoadOne(const compose::StackDir& dir, const compose::LoadOptions& op
 // stacks in turn. Below kParallelFrom stacks a thread costs more than it saves.
 std::vector<LoadedStack> LoadAll(const std::vector<compose::StackDir>& dirs,
                                  const std::vector<const compose::LoadOptions*>& opts,
-                                 const core::PolicySettings& policy, const Keying& keying, const fs::path& work_tree) {
+                                 const core::PolicySettings& policy, const Keying& keying,
+                                 const fs::path& work_tree) {
   constexpr std::size_t kParallelFrom = 8;
   constexpr unsigned kMaxThreads = 8;
   std::vector<LoadedStack> out(dirs.size());
   std::atomic<std::size_t> next{0};
   auto work = [&] {
-    for (std::size_t i = next++; i < dirs.size(); i = next++) out[i] = LoadOne(dirs[i], *opts[i], policy, keying, work_tree);
+    for (std::size_t i = next++; i < dirs.size(); i = next++)
+      out[i] = LoadOne(dirs[i], *opts[i], policy, keying, work_tree);
   };
   const unsigned cores = std::max(1u, std::min(kMaxThreads, std::thread::hardware_concurrency()));
   const std::size_t threads = dirs.size() < kParallelFrom ? 1 : std::min<std::size_t>(cores, dirs.size());
@@ -203,9 +206,12 @@ Expected<DesiredState> LoadDesired(const config::Config& config,
       }
     }
     if (same == nullptr) {
-      out.stacks.push_back({dir.name, core::StackStatus::kInvalid,
-                            {"pinned: the pinned commit's tree " + pin->second.string() + " has no stack " + dir.name},
-                            {}, {}});
+      out.stacks.push_back(
+          {dir.name,
+           core::StackStatus::kInvalid,
+           {"pinned: the pinned commit's tree " + pin->second.string() + " has no stack " + dir.name},
+           {},
+           {}});
       dir.name.clear();  // left out below
       per_stack.push_back(&opts);
       continue;

@@ -311,10 +311,12 @@ void Engine::Prepare(const Selection& selection, const Snapshot& snap, bool upda
     if (auto ctl = snap.controls.find(sp.name); ctl != snap.controls.end() && ctl->second.pinned) {
       const state::Pin& pin = *ctl->second.pinned;
       commit = pin.commit;
-      ctx.Log("stack " + sp.name + " PINNED to deployment " + pin.deployment + " (commit " + commit.substr(0, 12) +
-              ", by " + pin.by + "): deployed from that commit's files, not the branch head");
+      ctx.Log("stack " + sp.name + " PINNED to deployment " + pin.deployment + " (commit " +
+              commit.substr(0, 12) + ", by " + pin.by +
+              "): deployed from that commit's files, not the branch head");
     }
-    auto job = BuildStackJob(sp, snap.desired.models.at(sp.name), *snap.desired.Find(sp.name), commit, ctx.Id());
+    auto job =
+        BuildStackJob(sp, snap.desired.models.at(sp.name), *snap.desired.Find(sp.name), commit, ctx.Id());
     if (!job) {
       ctx.SetStackOutcome(Outcome(sp.name, StackOutcomeKind::kFailed, job.error().What()));
       ctx.Log("stack " + sp.name + " failed: " + job.error().What());
@@ -348,7 +350,8 @@ void Engine::ApplyOne(const Work& w, const Snapshot& snap, const GateOptions& ga
   // A pinned stack's outcome names the commit it ran at (an earlier deployment to pin to later
   // is read by that: the record's own commit is the branch head's).
   if (auto ctl = snap.controls.find(name); w.job && ctl != snap.controls.end() && ctl->second.pinned)
-    result.reason = "pinned to commit " + ctl->second.pinned->commit + (result.reason.empty() ? "" : "; " + result.reason);
+    result.reason = "pinned to commit " + ctl->second.pinned->commit +
+                    (result.reason.empty() ? "" : "; " + result.reason);
   ctx.SetStackOutcome(Outcome(name, result.outcome, result.reason, result.duration_ms));
   if (w.job) {
     if (result.ok)

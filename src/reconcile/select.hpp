@@ -31,9 +31,9 @@ struct StackChoice {
     kInvalid,  // invalid or refused: reported and failed, never applied
     kKept,     // gone from the repository, prune is off: logged only
     kApply,
-    kPrune,    // gone from the repository: its containers and networks go
-    kBackoff,  // failed before at this fingerprint: not again yet
-    kSkip,     // podcd's own stack, and this podcd is not one of its containers
+    kPrune,      // gone from the repository: its containers and networks go
+    kBackoff,    // failed before at this fingerprint: not again yet
+    kSkip,       // podcd's own stack, and this podcd is not one of its containers
     kSuspended,  // suspended by an operator: reported, left alone
   };
   const core::StackPlan* plan = nullptr;
@@ -48,7 +48,7 @@ struct Selection {
   std::vector<StackChoice> reported;   // kInvalid, kKept and kSuspended, in the plan's order
   // Named stacks that are suspended: a named deploy of one is refused (the run fails).
   std::vector<std::string> refused_suspended;
-  std::vector<StackChoice> run;        // the rest, in the order they are prepared; self last
+  std::vector<StackChoice> run;  // the rest, in the order they are prepared; self last
 };
 
 // Pure. Pointers in the result point into `plan`.

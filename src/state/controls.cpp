@@ -50,7 +50,8 @@ void WriteControl(json::Writer& w, const StackControl& c) {
 }
 
 // A string member that must be there (`required`) or may be missing; any other type is an error.
-Expected<std::string> Member(const rapidjson::Value& o, const char* key, bool required, const std::string& where) {
+Expected<std::string> Member(const rapidjson::Value& o, const char* key, bool required,
+                             const std::string& where) {
   auto it = o.FindMember(key);
   if (it == o.MemberEnd()) {
     if (!required) return std::string();
@@ -64,14 +65,16 @@ Expected<std::string> Member(const rapidjson::Value& o, const char* key, bool re
 Expected<std::int64_t> Millis(const rapidjson::Value& o, const std::string& where) {
   auto it = o.FindMember("at_ms");
   if (it == o.MemberEnd() || !it->value.IsInt64() || it->value.GetInt64() < 0)
-    return Fail(ErrorCode::kInvalidArgument, "field \"at_ms\" is missing or not a time in milliseconds", where);
+    return Fail(ErrorCode::kInvalidArgument, "field \"at_ms\" is missing or not a time in milliseconds",
+                where);
   return it->value.GetInt64();
 }
 
 Expected<std::optional<Suspension>> ReadSuspension(const rapidjson::Value& o, const std::string& where) {
   auto it = o.FindMember("suspended");
   if (it == o.MemberEnd() || it->value.IsNull()) return std::optional<Suspension>();
-  if (!it->value.IsObject()) return Fail(ErrorCode::kInvalidArgument, "\"suspended\" is not an object", where);
+  if (!it->value.IsObject())
+    return Fail(ErrorCode::kInvalidArgument, "\"suspended\" is not an object", where);
   const std::string at = where + ".suspended";
   Suspension s;
   auto by = Member(it->value, "by", true, at);
@@ -92,7 +95,8 @@ Expected<std::optional<Pin>> ReadPin(const rapidjson::Value& o, const std::strin
   if (!it->value.IsObject()) return Fail(ErrorCode::kInvalidArgument, "\"pinned\" is not an object", where);
   const std::string at = where + ".pinned";
   Pin p;
-  for (auto [key, field] : {std::pair{"deployment", &p.deployment}, {"commit", &p.commit}, {"by", &p.by}}) {
+  for (auto [key, field] :
+       {std::pair{"deployment", &p.deployment}, std::pair{"commit", &p.commit}, std::pair{"by", &p.by}}) {
     auto v = Member(it->value, key, true, at);
     if (!v) return std::unexpected(v.error());
     *field = std::move(*v);
@@ -195,7 +199,8 @@ std::string PinJson(const Pin& p) {
 }
 
 std::string DescribeSuspension(const Suspension& s) {
-  std::string out = "suspended by " + (s.by.empty() ? std::string("someone") : s.by) + " at " + Rfc3339Ms(s.at_ms);
+  std::string out =
+      "suspended by " + (s.by.empty() ? std::string("someone") : s.by) + " at " + Rfc3339Ms(s.at_ms);
   if (!s.note.empty()) out += " (note: " + s.note + ")";
   return out;
 }
@@ -210,7 +215,8 @@ Expected<StackControl> StackControlsFile::Update(const std::string& stack,
   if (fd < 0) return Fail(ErrorCode::kIo, std::string("cannot open: ") + std::strerror(errno), lock_path);
   ScopeExit close_fd([fd] { ::close(fd); });
   while (::flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR) return Fail(ErrorCode::kIo, std::string("cannot lock: ") + std::strerror(errno), lock_path);
+    if (errno != EINTR)
+      return Fail(ErrorCode::kIo, std::string("cannot lock: ") + std::strerror(errno), lock_path);
   }
   auto all = ReadStackControls(file_);
   if (!all) return std::unexpected(all.error());

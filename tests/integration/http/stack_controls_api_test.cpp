@@ -121,17 +121,18 @@ TEST_CASE("POST /actions/suspend and /actions/resume: 200 with the control, kept
   CHECK(h.exec.triggers.Lock()->empty());  // suspend and resume deploy nothing
 }
 
-TEST_CASE("POST /actions/pin: only to a successful deployment of that stack; pin and unpin queue a deployment") {
+TEST_CASE(
+    "POST /actions/pin: only to a successful deployment of that stack; pin and unpin queue a deployment") {
   ControlsHarness h;
   const std::string good = h.Record(state::DeploymentState::kSucceeded, "web", "updated");
   const std::string failed = h.Record(state::DeploymentState::kFailed, "web", "rolled-back");
   const std::string other = h.Record(state::DeploymentState::kSucceeded, "db", "updated");
   const std::string web_failed_in_ok_run = h.Record(state::DeploymentState::kSucceeded, "web", "backoff");
 
-  for (const auto& [id, why] : {std::pair{failed, "is failed, not succeeded"},
-                                std::pair{other, "did not deploy stack web"},
-                                std::pair{web_failed_in_ok_run, "its outcome there: backoff"},
-                                std::pair{std::string("20991231-000000-000001"), "no deployment"}}) {
+  for (const auto& [id, why] :
+       {std::pair{failed, "is failed, not succeeded"}, std::pair{other, "did not deploy stack web"},
+        std::pair{web_failed_in_ok_run, "its outcome there: backoff"},
+        std::pair{std::string("20991231-000000-000001"), "no deployment"}}) {
     auto r = h.Post("/actions/pin/web", R"({"deployment":")" + id + R"("})");
     INFO(id << " " << r.body);
     CHECK(r.status == 422);
@@ -141,7 +142,8 @@ TEST_CASE("POST /actions/pin: only to a successful deployment of that stack; pin
   CHECK(h.Controls().empty());
 
   // A form post (as a page sends it) with the CSRF field beside.
-  auto r = h.Post("/actions/pin/web", "csrf=x&deployment=" + good, {"Content-Type: application/x-www-form-urlencoded"});
+  auto r = h.Post("/actions/pin/web", "csrf=x&deployment=" + good,
+                  {"Content-Type: application/x-www-form-urlencoded"});
   INFO(r.body);
   REQUIRE(r.status == 202);
   auto d = Json(r.body);

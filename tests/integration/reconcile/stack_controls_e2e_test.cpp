@@ -70,7 +70,9 @@ TEST_CASE("a suspended stack is left alone by every reconcile until resumed", "[
   REQUIRE(first.Succeeded());
   const std::string held_id = rig.Ids(held).at("app");
 
-  Control(rig, held, [](state::StackControl& c) { c.suspended = state::Suspension{"api-token", state::NowMs(), "maintenance"}; });
+  Control(rig, held, [](state::StackControl& c) {
+    c.suspended = state::Suspension{"api-token", state::NowMs(), "maintenance"};
+  });
   auto changed = Files(held, "2");
   changed.merge(Files(free, "2"));
   rig.Commit(changed, "both at 2");
@@ -107,8 +109,10 @@ TEST_CASE("a suspended stack is left alone by every reconcile until resumed", "[
   CHECK(Trimmed(rig.Exec(rig.Ids(held).at("app"), "printenv VERSION").output) == "2");
 }
 
-TEST_CASE("a pinned stack runs its pinned commit's files, stays there across commits, and unpinning brings the head",
-          "[e2e]") {
+TEST_CASE(
+    "a pinned stack runs its pinned commit's files, stays there across commits, and unpinning brings the "
+    "head",
+    "[e2e]") {
   PODCD_E2E_SETUP();
   Rig rig(env);
   const std::string stack = rig.Stack("pinned");

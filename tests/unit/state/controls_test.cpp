@@ -1,7 +1,7 @@
 #include "state/controls.hpp"
 
-#include <catch2/catch.hpp>
 #include <sys/stat.h>
+#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <thread>
@@ -90,11 +90,12 @@ TEST_CASE("stack controls: a refused change leaves the file as it was") {
 TEST_CASE("stack controls: a damaged file is an error naming it, never an empty set") {
   test::TempDir dir;
   const auto path = StackControlsPath(dir.path());
-  for (const char* text : {"{\"version\":1,\"stacks\":{\"web\":{\"suspended\":{\"by\":\"x\"", "[]", "",
-                           "{\"stacks\":{}}", "{\"version\":1,\"stacks\":{\"Bad Name\":{}}}",
-                           "{\"version\":1,\"stacks\":{\"web\":{\"suspended\":{\"by\":7,\"at_ms\":1}}}}",
-                           "{\"version\":1,\"stacks\":{\"web\":{\"pinned\":{\"deployment\":\"d\",\"by\":\"x\","
-                           "\"at_ms\":1}}}}"}) {
+  for (const char* text :
+       {"{\"version\":1,\"stacks\":{\"web\":{\"suspended\":{\"by\":\"x\"", "[]", "", "{\"stacks\":{}}",
+        "{\"version\":1,\"stacks\":{\"Bad Name\":{}}}",
+        "{\"version\":1,\"stacks\":{\"web\":{\"suspended\":{\"by\":7,\"at_ms\":1}}}}",
+        "{\"version\":1,\"stacks\":{\"web\":{\"pinned\":{\"deployment\":\"d\",\"by\":\"x\","
+        "\"at_ms\":1}}}}"}) {
     INFO(text);
     dir.Write("stack-controls.json", text);
     auto r = ReadStackControls(path);
