@@ -19,8 +19,9 @@ struct StackInfo {
   std::string state = "unknown";  // in-sync, changed, drifted, failed (unknown until the engine)
   std::string last_deployment;
   // Set by an operator (state/controls.hpp); `state` then says "suspended" or "pinned".
-  std::optional<state::Suspension> suspended;
-  std::optional<state::Pin> pinned;
+  // (Default member initializers: brace-initialised rows that leave them out stay warning-free.)
+  std::optional<state::Suspension> suspended = std::nullopt;
+  std::optional<state::Pin> pinned = std::nullopt;
 };
 
 // Which stacks exist (404 vs 202) and what GET /stacks shows (503 with the error when the
