@@ -70,14 +70,15 @@ struct LoadedStack {
   std::optional<core::Stack> model;
 };
 
-// A pinned stack's binds of repository paths its tree does not hold (git-ignored data
-// directories, untracked files) are the work tree's: the data stays where it always was.
+// A pinned stack's binds: what the container only reads (a config file) comes from the pinned
+// tree; what it may write (a data directory), and what the tree does not hold (git-ignored or
+// untracked paths), is the work tree's, so the stack keeps its data.
 void BindsToWorkTree(core::Stack& stack, const fs::path& tree, const fs::path& work_tree) {
   for (auto& svc : stack.services) {
     for (auto& m : svc.volumes) {
       if (m.type != core::MountType::kBind || m.repo_path.empty()) continue;
       std::error_code ec;
-      if (!fs::exists(fs::symlink_status(tree / m.repo_path, ec)))
+      if (!m.read_only || !fs::exists(fs::symlink_status(tree / m.repo_path, ec)))
         m.source = (work_tree / m.repo_path).string();
     }
   }

@@ -11,8 +11,8 @@ using namespace podcd::test;
 
 namespace {
 
-// busybox httpd with VERSION in its environment, a tracked file and an ignored data directory
-// of the stack bound in.
+// busybox httpd with VERSION in its environment, a tracked file bound read-only and a data
+// directory (its contents ignored) bound read-write.
 std::string Compose(const std::string& version) {
   return "services:\n"
          "  app:\n"
@@ -31,7 +31,8 @@ std::string Compose(const std::string& version) {
 std::map<std::string, std::string> Files(const std::string& stack, const std::string& version) {
   return {{"services/" + stack + "/compose.yml", Compose(version)},
           {"services/" + stack + "/conf.txt", "conf " + version + "\n"},
-          {"services/" + stack + "/.gitignore", "data/\n"}};
+          {"services/" + stack + "/.gitignore", "data/*\n!data/.keep\n"},
+          {"services/" + stack + "/data/.keep", ""}};
 }
 
 state::Trigger Named(const std::string& stack) {
@@ -87,8 +88,8 @@ TEST_CASE("a suspended stack is left alone by every reconcile until resumed", "[
   REQUIRE(all.Stack(free) != nullptr);
   CHECK(all.Stack(free)->outcome == "updated");
   CHECK(rig.Ids(held).at("app") == held_id);
-  CHECK(Trimmed(rig.Exec(rig.Ids(held).at("app"), "printenv VERSION").output) == "1");
-  CHECK(Trimmed(rig.Exec(rig.Ids(free).at("app"), "printenv VERSION").output) == "2");
+  CHECK(Trimmed(rig.Exec(rig.Ids(held).at("app"), "sh -c 'echo $VERSION'").output) == "1");
+  CHECK(Trimmed(rig.Exec(rig.Ids(free).at("app"), "sh -c 'echo $VERSION'").output) == "2");
 
   // Named, with images pulled: refused, nothing touched.
   state::Trigger named = Named(held);
@@ -106,7 +107,7 @@ TEST_CASE("a suspended stack is left alone by every reconcile until resumed", "[
   REQUIRE(resumed.Succeeded());
   REQUIRE(resumed.Stack(held) != nullptr);
   CHECK(resumed.Stack(held)->outcome == "updated");
-  CHECK(Trimmed(rig.Exec(rig.Ids(held).at("app"), "printenv VERSION").output) == "2");
+  CHECK(Trimmed(rig.Exec(rig.Ids(held).at("app"), "sh -c 'echo $VERSION'").output) == "2");
 }
 
 TEST_CASE(
@@ -127,7 +128,7 @@ TEST_CASE(
   auto d2 = rig.Reconcile();
   INFO(d2.Describe());
   REQUIRE(d2.Succeeded());
-  CHECK(Trimmed(rig.Exec(rig.Ids(stack).at("app"), "printenv VERSION").output) == "2");
+  CHECK(Trimmed(rig.Exec(rig.Ids(stack).at("app"), "sh -c 'echo $VERSION'").output) == "2");
 
   // Pinned to the first deployment (what POST /actions/pin writes), then deployed by name.
   Control(rig, stack, [&](state::StackControl& c) {
@@ -140,7 +141,7 @@ TEST_CASE(
   CHECK(pinned.Stack(stack)->reason.starts_with("pinned to commit " + c1));
   auto check_at_1 = [&] {
     const std::string id = rig.Ids(stack).at("app");
-    CHECK(Trimmed(rig.Exec(id, "printenv VERSION").output) == "1");
+    CHECK(Trimmed(rig.Exec(id, "sh -c 'echo $VERSION'").output) == "1");
     CHECK(Trimmed(rig.Exec(id, "cat /conf.txt").output) == "conf 1");
     CHECK(Trimmed(rig.Exec(id, "cat /data/state").output) == "kept");  // the work tree's data
     for (const auto& c : rig.Containers(stack)) CHECK(Label(c, core::kLabelCommit) == c1);
@@ -160,7 +161,7 @@ TEST_CASE(
   INFO(unpinned.Describe());
   REQUIRE(unpinned.Succeeded());
   const std::string id = rig.Ids(stack).at("app");
-  CHECK(Trimmed(rig.Exec(id, "printenv VERSION").output) == "3");
+  CHECK(Trimmed(rig.Exec(id, "sh -c 'echo $VERSION'").output) == "3");
   CHECK(Trimmed(rig.Exec(id, "cat /conf.txt").output) == "conf 3");
   CHECK(Trimmed(rig.Exec(id, "cat /data/state").output) == "kept");
 }
