@@ -1,5 +1,6 @@
 #include "cli/api_client.hpp"
 
+#include <cstdio>
 #include <cstdlib>
 #include <utility>
 #include <vector>
@@ -33,6 +34,25 @@ Expected<std::string> ResolveApiToken(const std::string& token_file, const std::
     if (env != nullptr && *env != '\0') return std::string(Trim(env));
   }
   return fallback;
+}
+
+std::string ServerUrl(std::string server) {
+  if (server.empty()) {
+    const char* env = std::getenv("PODCD_SERVER");
+    server = env && *env ? env : "http://127.0.0.1:8080";
+  }
+  while (!server.empty() && server.back() == '/') server.pop_back();
+  return server;
+}
+
+std::optional<std::string> ApiToken(const std::string& token_file, std::string_view command) {
+  auto token = ResolveApiToken(token_file, "");
+  if (!token) {
+    std::fprintf(stderr, "podcd %.*s: %s\n", static_cast<int>(command.size()), command.data(),
+                 token.error().What().c_str());
+    return std::nullopt;
+  }
+  return *token;
 }
 
 }  // namespace podcd::cli

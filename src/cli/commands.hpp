@@ -33,6 +33,10 @@ int Sign(const GlobalOptions& g, const Args& args);
 int Health(const GlobalOptions& g, const Args& args);
 int Passwd(const GlobalOptions& g, const Args& args);
 int Token(const GlobalOptions& g, const Args& args);
+int Suspend(const GlobalOptions& g, const Args& args);
+int Resume(const GlobalOptions& g, const Args& args);
+int Pin(const GlobalOptions& g, const Args& args);
+int Unpin(const GlobalOptions& g, const Args& args);
 // The jobs of podcd's internal processes (__run, __stacks, __close-handover, __sync,
 // __self-update) are in worker/jobs.hpp.
 

@@ -145,27 +145,6 @@ std::optional<StatusArgs> ParseArgs(const Args& args) {
   return out;
 }
 
-// --server, else $PODCD_SERVER, else the default; without trailing slashes.
-std::string ServerUrl(std::string server) {
-  if (server.empty()) {
-    const char* env = std::getenv("PODCD_SERVER");
-    server = env && *env ? env : "http://127.0.0.1:8080";
-  }
-  while (!server.empty() && server.back() == '/') server.pop_back();
-  return server;
-}
-
-// The API token (ResolveApiToken: --token-file, $PODCD_TOKEN, $PODCD_API_TOKEN); none (said on
-// stderr) when the file cannot be read.
-std::optional<std::string> ApiToken(const std::string& token_file) {
-  auto token = ResolveApiToken(token_file, "");
-  if (!token) {
-    std::fprintf(stderr, "podcd status: %s\n", token.error().What().c_str());
-    return std::nullopt;
-  }
-  return *token;
-}
-
 // GET `path` into `doc`; false (said on stderr) unless the daemon answered 200 with JSON.
 bool Fetch(const std::string& server, const std::string& token, const std::string& path,
            rapidjson::Document& doc) {
@@ -199,6 +178,36 @@ int ShowDeployment(const std::string& server, const std::string& token, const st
   return kExitOk;
 }
 
+// A member of an answer, or null when the answer is no object or lacks it (operator[] asserts).
+const rapidjson::Value& Member(const rapidjson::Value& v, const char* key) {
+  static const rapidjson::Value kNull;
+  if (!v.IsObject()) return kNull;
+  auto it = v.FindMember(key);
+  return it == v.MemberEnd() ? kNull : it->value;
+}
+
+// Suspended and pinned stacks, each on a line of its own after the table: nobody should miss
+// that a stack is held back.
+void PrintControls(const rapidjson::Value& stacks) {
+  for (const auto& s : stacks.GetArray()) {
+    const auto& sus = Member(s, "suspended");
+    if (sus.IsObject()) {
+      std::printf("!! %s is SUSPENDED by %s at %s%s: every reconcile leaves it alone (podcd resume %s)\n",
+                  S(s, "name").c_str(), Or(S(sus, "by")).c_str(), Or(S(sus, "at")).c_str(),
+                  S(sus, "note").empty() ? "" : (" (note: " + S(sus, "note") + ")").c_str(),
+                  S(s, "name").c_str());
+    }
+    const auto& pin = Member(s, "pinned");
+    if (pin.IsObject()) {
+      std::printf(
+          "!! %s is PINNED to deployment %s (commit %s) by %s at %s: new commits do not move it "
+          "(podcd unpin %s)\n",
+          S(s, "name").c_str(), S(pin, "deployment").c_str(), S(pin, "commit").substr(0, 12).c_str(),
+          Or(S(pin, "by")).c_str(), Or(S(pin, "at")).c_str(), S(s, "name").c_str());
+    }
+  }
+}
+
 void PrintStacks(const rapidjson::Document& stacks, bool stacks_ok) {
   std::printf("%-24s %-10s %-14s %-14s %s\n", "STACK", "STATE", "COMMIT", "FINGERPRINT", "LAST DEPLOYMENT");
   if (!stacks_ok) std::printf("(the daemon cannot observe the stacks now)\n");
@@ -208,6 +217,7 @@ void PrintStacks(const rapidjson::Document& stacks, bool stacks_ok) {
                   Or(S(s, "commit").substr(0, 12)).c_str(), Or(S(s, "fingerprint").substr(0, 12)).c_str(),
                   Or(S(s, "last_deployment")).c_str());
     }
+    PrintControls(stacks["stacks"]);
   }
 }
 
@@ -222,14 +232,6 @@ void PrintDeployments(const rapidjson::Document& deployments) {
                   Or(S(d, "queued_at")).c_str());
     }
   }
-}
-
-// A member of an answer, or null when the answer is no object or lacks it (operator[] asserts).
-const rapidjson::Value& Member(const rapidjson::Value& v, const char* key) {
-  static const rapidjson::Value kNull;
-  if (!v.IsObject()) return kNull;
-  auto it = v.FindMember(key);
-  return it == v.MemberEnd() ? kNull : it->value;
 }
 
 // `status --json`'s overview: one object laid out by the writer, each part pretty-printed as the
@@ -277,7 +279,7 @@ int Status(const GlobalOptions&, const Args& args) {
   auto parsed = ParseArgs(args);
   if (!parsed) return kExitUsage;
   const std::string server = ServerUrl(parsed->server);
-  auto token = ApiToken(parsed->token_file);
+  auto token = ApiToken(parsed->token_file, "status");
   if (!token) return kExitFailure;
   if (!parsed->id.empty()) return ShowDeployment(server, *token, parsed->id, parsed->json);
   return ShowOverview(server, *token, parsed->json);

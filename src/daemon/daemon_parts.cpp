@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <map>
 
+#include "http/stack_controls_api.hpp"
+#include "state/controls.hpp"
 #include "util/log.hpp"
 #include "util/scope_exit.hpp"
 #include "util/strings.hpp"
@@ -137,11 +139,25 @@ std::string StackState(const worker::StackObservation& s, const std::string& las
 }
 
 Expected<std::vector<http::StackInfo>> WorkerCatalog::List() {
-  return ObserveSince(std::chrono::steady_clock::now());
+  return WithControls(ObserveSince(std::chrono::steady_clock::now()));
 }
 
 Expected<std::vector<http::StackInfo>> WorkerCatalog::Recent(std::chrono::milliseconds max_age) {
-  return ObserveSince(std::chrono::steady_clock::now() - max_age);
+  return WithControls(ObserveSince(std::chrono::steady_clock::now() - max_age));
+}
+
+// The controls are read at every answer, not cached with the observation: a stack suspended a
+// moment ago shows as suspended at once. A damaged file fails the answer, naming it.
+Expected<std::vector<http::StackInfo>> WorkerCatalog::WithControls(
+    Expected<std::vector<http::StackInfo>> stacks) {
+  if (!stacks) return stacks;
+  auto controls = state::ReadStackControls(state::StackControlsPath(config_.Current()->state_dir));
+  if (!controls) {
+    log::Warn("GET /stacks: the stack controls cannot be read", {{"error", controls.error().What()}});
+    return std::unexpected(controls.error());
+  }
+  http::ApplyControls(*stacks, *controls);
+  return stacks;
 }
 
 Expected<std::vector<http::StackInfo>> WorkerCatalog::ObserveSince(

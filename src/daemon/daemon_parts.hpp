@@ -90,6 +90,8 @@ class WorkerCatalog final : public http::StackCatalog {
   // The newest answer if it began at or after `since`, else a new worker's (under the lock,
   // so one worker at a time).
   Expected<std::vector<http::StackInfo>> ObserveSince(std::chrono::steady_clock::time_point since);
+  // Marks suspended and pinned stacks (state/controls.hpp).
+  Expected<std::vector<http::StackInfo>> WithControls(Expected<std::vector<http::StackInfo>> stacks);
 
   const worker::Launcher& launcher_;
   const ConfigHolder& config_;

@@ -140,6 +140,14 @@ std::string StacksBody(std::vector<StackInfo> stacks, const std::vector<state::D
       w.EndObject();
     }
     w.EndArray();
+    // Only for a stack an operator suspended or pinned: loud where it applies, absent elsewhere.
+    for (const auto& [key, value] :
+         {std::pair{"suspended", s.suspended ? state::SuspensionJson(*s.suspended) : ""},
+          std::pair{"pinned", s.pinned ? state::PinJson(*s.pinned) : ""}}) {
+      if (value.empty()) continue;
+      w.Key(key);
+      w.RawValue(value.data(), value.size(), rapidjson::kObjectType);
+    }
     w.EndObject();
   }
   w.EndArray();

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "state/controls.hpp"
 #include "util/error.hpp"
 
 namespace podcd::http {
@@ -39,6 +40,10 @@ struct StackInfo {
   std::vector<ServiceInfo> services{};
   std::vector<std::string> reasons{};  // the plan's, masked
   std::vector<ChangeInfo> changes{};
+  // Set by an operator (state/controls.hpp); `state` then says "suspended" or "pinned".
+  // (Default member initializers: brace-initialised rows that leave them out stay warning-free.)
+  std::optional<state::Suspension> suspended = std::nullopt;
+  std::optional<state::Pin> pinned = std::nullopt;
 };
 
 // Which stacks exist (404 vs 202) and what GET /stacks shows (503 with the error when the

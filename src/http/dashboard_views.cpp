@@ -64,6 +64,8 @@ web::StackView StackViewOf(const StackInfo& info, const state::Deployment* last)
   s.commit = info.commit;
   s.last_deployment = info.last_deployment;
   s.services = ServicesOf(info);
+  s.suspended = info.suspended.has_value();
+  if (info.pinned) s.pinned_commit = info.pinned->commit;
   if (!info.reasons.empty() && info.state != "in-sync") s.reason = info.reasons.front();
   if (last) {
     s.last_deployment_ms = last->started_at_ms != 0 ? last->started_at_ms : last->queued_at_ms;
@@ -84,6 +86,17 @@ web::StackPageView StackPageOf(const StackInfo& info, const std::vector<state::D
   v.state = info.state;
   v.commit = info.commit;
   v.services = ServicesOf(info);
+  if (info.suspended) {
+    v.suspended = true;
+    v.suspended_by = info.suspended->by;
+    v.suspended_ms = info.suspended->at_ms;
+  }
+  if (info.pinned) {
+    v.pinned_commit = info.pinned->commit;
+    v.pinned_deployment = info.pinned->deployment;
+    v.pinned_by = info.pinned->by;
+    v.pinned_ms = info.pinned->at_ms;
+  }
   for (const auto& c : info.changes)
     v.changes.push_back({c.service, c.field, c.change, c.old_value, c.new_value});
   // A reason that is no field change (a refusal, an invalid file) is shown as such.

@@ -21,6 +21,7 @@
 #include "http/form.hpp"
 #include "http/gate.hpp"
 #include "http/link.hpp"
+#include "http/stack_controls_api.hpp"
 #include "http/waiting_answers.hpp"
 #include "http/warn_throttle.hpp"
 #include "http/webhook.hpp"
@@ -153,6 +154,7 @@ ServerOptions OptionsFromConfig(const config::Config& c) {
   o.base_path = c.http.base_path;
   o.audit_dir = c.state_dir;
   o.branch = c.repo.branch;
+  o.state_dir = c.state_dir;
   return o;
 }
 
@@ -170,7 +172,8 @@ struct Server::Impl {
         clients(opt.trusted_proxies),
         connections(std::make_shared<Guarded<ConnectionTable>>(
             ConnectionTable(opt.max_connections, opt.max_connections_per_address))),
-        waits(s, opt.max_waiting_requests) {}
+        waits(s, opt.max_waiting_requests),
+        controls(opt.state_dir.empty() ? "" : state::StackControlsPath(opt.state_dir).string(), s, q, c) {}
 
   // One request being handled: the route is the metrics label, `param` what {stack} or {id} matched.
   struct Exchange {
@@ -192,7 +195,7 @@ struct Server::Impl {
     Access access;
     HandlerFn handle;
   };
-  static const std::array<Route, 20> kRoutes;
+  static const std::array<Route, 24> kRoutes;
 
   ServerOptions opt;  // secret and api_token: read from `credentials` (SIGHUP replaces them)
   struct Secrets {
@@ -239,6 +242,7 @@ struct Server::Impl {
   std::atomic<bool> draining{false};
   std::atomic<std::int64_t> in_flight{0};
   WaitingAnswers waits;
+  StackControlsApi controls;
 
   std::unique_ptr<Http::Endpoint> endpoint;
   Guarded<bool> shut_down{false};  // held for the whole shutdown: a second caller waits, then returns
@@ -287,6 +291,19 @@ struct Server::Impl {
              std::string detail = {});
   // An action's answer: 202 with the deployment for the API, 303 to its page for a browser's form.
   void Queued(Exchange& x, std::string_view action, const std::string& target, const std::string& id);
+  // Stack controls (http/stack_controls_api.hpp): audited; a browser's form goes back to the stack.
+  std::string ContentType(Exchange& x) { return HeaderValue(x.req.headers(), "Content-Type").value_or(""); }
+  void Controlled(Exchange& x, std::string_view action, const Answer& answer);
+  void PostSuspend(Exchange& x) {
+    if (!BodyTooLarge(x))
+      Controlled(x, "suspend", controls.Suspend(x.param, x.req.body(), ContentType(x), x.who.Actor()));
+  }
+  void PostResume(Exchange& x) { Controlled(x, "resume", controls.Resume(x.param, x.who.Actor())); }
+  void PostPin(Exchange& x) {
+    if (!BodyTooLarge(x))
+      Controlled(x, "pin", controls.Pin(x.param, x.req.body(), ContentType(x), x.who.Actor()));
+  }
+  void PostUnpin(Exchange& x) { Controlled(x, "unpin", controls.Unpin(x.param, x.who.Actor())); }
   void GetDeployments(Exchange& x);
   void GetDeployment(Exchange& x);
   void GetEvents(Exchange& x, std::string id);
@@ -300,7 +317,7 @@ struct Server::Impl {
 };
 
 // Every route: dispatch, the Allow header of a 405 and the metrics labels read this table.
-const std::array<Server::Impl::Route, 20> Server::Impl::kRoutes = {{
+const std::array<Server::Impl::Route, 24> Server::Impl::kRoutes = {{
     {Http::Method::Get, "/health", Access::kAnyone, &Impl::GetHealth},
     {Http::Method::Get, "/metrics", Access::kRead, &Impl::GetMetrics},
     {Http::Method::Post, "/deploy-all-changed", Access::kSigned, &Impl::PostDeployAllChanged},
@@ -321,6 +338,10 @@ const std::array<Server::Impl::Route, 20> Server::Impl::kRoutes = {{
     {Http::Method::Post, "/actions/sync", Access::kDeploy, &Impl::PostActionSync},
     {Http::Method::Post, "/actions/redeploy/{stack}", Access::kDeploy, &Impl::PostActionRedeploy},
     {Http::Method::Post, "/actions/recreate/{stack}", Access::kDeploy, &Impl::PostActionRecreate},
+    {Http::Method::Post, "/actions/suspend/{stack}", Access::kAdmin, &Impl::PostSuspend},
+    {Http::Method::Post, "/actions/resume/{stack}", Access::kAdmin, &Impl::PostResume},
+    {Http::Method::Post, "/actions/pin/{stack}", Access::kAdmin, &Impl::PostPin},
+    {Http::Method::Post, "/actions/unpin/{stack}", Access::kAdmin, &Impl::PostUnpin},
 }};
 
 // Pistache::Http::Handler's onConnection and onInput are private overrides, yet ours must run
@@ -870,6 +891,15 @@ void Server::Impl::Audit(const Exchange& x, std::string action, std::string targ
   e.detail = std::move(detail);
   if (auto r = audit->Append(std::move(e)); !r)
     log::Warn("audit entry not written", {{"error", r.error().What()}});
+}
+
+void Server::Impl::Controlled(Exchange& x, std::string_view action, const Answer& answer) {
+  const bool done = answer.status < 300;
+  Audit(x, std::string(action), x.param, done ? "ok" : "refused", done ? "" : answer.body.substr(0, 300));
+  if (!x.html || !done) return Reply(x, answer);
+  Answer back{303, "", kTextType};
+  back.headers.emplace_back("Location", opt.base_path + "/stacks/" + x.param);
+  Reply(x, back);
 }
 
 void Server::Impl::Queued(Exchange& x, std::string_view action, const std::string& target,

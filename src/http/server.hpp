@@ -44,6 +44,9 @@ struct ServerOptions {
   std::string base_path;    // http.base_path: "" or "/prefix"
   std::string branch;       // shown on the dashboard
   std::string audit_dir;    // where audit.log is kept (the state directory); "" : no audit log
+  // Where <state_dir>/stack-controls.json is (POST /actions/suspend/... and the like); "" turns
+  // those actions into 503s.
+  std::string state_dir;
 };
 
 ServerOptions OptionsFromConfig(const config::Config& config);

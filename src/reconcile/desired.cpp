@@ -70,8 +70,22 @@ struct LoadedStack {
   std::optional<core::Stack> model;
 };
 
+// A pinned stack's binds: what the container only reads (a config file) comes from the pinned
+// tree; what it may write (a data directory), and what the tree does not hold (git-ignored or
+// untracked paths), is the work tree's, so the stack keeps its data.
+void BindsToWorkTree(core::Stack& stack, const fs::path& tree, const fs::path& work_tree) {
+  for (auto& svc : stack.services) {
+    for (auto& m : svc.volumes) {
+      if (m.type != core::MountType::kBind || m.repo_path.empty()) continue;
+      std::error_code ec;
+      if (!m.read_only || !fs::exists(fs::symlink_status(tree / m.repo_path, ec)))
+        m.source = (work_tree / m.repo_path).string();
+    }
+  }
+}
+
 LoadedStack LoadOne(const compose::StackDir& dir, const compose::LoadOptions& opts,
-                    const core::PolicySettings& policy, const Keying& keying) {
+                    const core::PolicySettings& policy, const Keying& keying, const fs::path& work_tree) {
   LoadedStack out;
   core::DesiredStack& d = out.desired;
   d.name = dir.name;
@@ -83,6 +97,7 @@ LoadedStack LoadOne(const compose::StackDir& dir, const compose::LoadOptions& op
   }
   // Podcd names the project after the directory so that labels, names and the API agree.
   loaded->name = dir.name;
+  if (opts.repo_root != work_tree) BindsToWorkTree(*loaded, opts.repo_root, work_tree);
   auto violations = core::CheckPolicy(*loaded, policy);
   if (!violations.empty()) {
     d.status = core::StackStatus::kRefused;
@@ -109,14 +124,17 @@ LoadedStack LoadOne(const compose::StackDir& dir, const compose::LoadOptions& op
 
 // Loading is CPU-bound (YAML, hashing) and each stack stands alone: a few threads take the
 // stacks in turn. Below kParallelFrom stacks a thread costs more than it saves.
-std::vector<LoadedStack> LoadAll(const std::vector<compose::StackDir>& dirs, const compose::LoadOptions& opts,
-                                 const core::PolicySettings& policy, const Keying& keying) {
+std::vector<LoadedStack> LoadAll(const std::vector<compose::StackDir>& dirs,
+                                 const std::vector<const compose::LoadOptions*>& opts,
+                                 const core::PolicySettings& policy, const Keying& keying,
+                                 const fs::path& work_tree) {
   constexpr std::size_t kParallelFrom = 8;
   constexpr unsigned kMaxThreads = 8;
   std::vector<LoadedStack> out(dirs.size());
   std::atomic<std::size_t> next{0};
   auto work = [&] {
-    for (std::size_t i = next++; i < dirs.size(); i = next++) out[i] = LoadOne(dirs[i], opts, policy, keying);
+    for (std::size_t i = next++; i < dirs.size(); i = next++)
+      out[i] = LoadOne(dirs[i], *opts[i], policy, keying, work_tree);
   };
   const unsigned cores = std::max(1u, std::min(kMaxThreads, std::thread::hardware_concurrency()));
   const std::size_t threads = dirs.size() < kParallelFrom ? 1 : std::min<std::size_t>(cores, dirs.size());
@@ -141,7 +159,8 @@ const core::DesiredStack* DesiredState::Find(std::string_view stack) const {
   return nullptr;
 }
 
-Expected<DesiredState> LoadDesired(const config::Config& config) {
+Expected<DesiredState> LoadDesired(const config::Config& config,
+                                   const std::map<std::string, std::filesystem::path>& pinned) {
   const fs::path root = config.repo.path;
   auto found = compose::DiscoverStacks(root, config.repo.services_dir);
   if (!found) return std::unexpected(found.error());
@@ -169,11 +188,53 @@ Expected<DesiredState> LoadDesired(const config::Config& config) {
   for (const auto& [name, err] : found->errors) {
     out.stacks.push_back({name, core::StackStatus::kInvalid, {err.What()}, {}, {}});
   }
+  // A pinned stack loads from its commit's tree: the same services directory in it.
+  std::map<fs::path, compose::LoadOptions> pinned_opts;
+  std::vector<const compose::LoadOptions*> per_stack;
+  for (auto& dir : found->stacks) {
+    auto pin = pinned.find(dir.name);
+    if (pin == pinned.end()) {
+      per_stack.push_back(&opts);
+      continue;
+    }
+    auto [it, fresh] = pinned_opts.try_emplace(pin->second, opts);
+    if (fresh) it->second.repo_root = pin->second;
+    auto there = compose::DiscoverStacks(pin->second, config.repo.services_dir);
+    const compose::StackDir* same = nullptr;
+    if (there) {
+      for (const auto& d : there->stacks) {
+        if (d.name == dir.name) same = &d;
+      }
+    }
+    if (same == nullptr) {
+      out.stacks.push_back(
+          {dir.name,
+           core::StackStatus::kInvalid,
+           {"pinned: the pinned commit's tree " + pin->second.string() + " has no stack " + dir.name},
+           {},
+           {}});
+      dir.name.clear();  // left out below
+      per_stack.push_back(&opts);
+      continue;
+    }
+    dir = *same;
+    per_stack.push_back(&it->second);
+  }
+  std::vector<compose::StackDir> dirs;
+  std::vector<const compose::LoadOptions*> dir_opts;
+  for (std::size_t i = 0; i < found->stacks.size(); ++i) {
+    if (found->stacks[i].name.empty()) continue;
+    dirs.push_back(found->stacks[i]);
+    dir_opts.push_back(per_stack[i]);
+  }
   const Keying keying = KeyingFor(config);
-  for (auto& one : LoadAll(found->stacks, opts, policy, keying)) {
+  for (auto& one : LoadAll(dirs, dir_opts, policy, keying, root)) {
     if (one.model) {
+      std::vector<std::string> stack_inside = inside;
+      if (auto pin = pinned.find(one.desired.name); pin != pinned.end())
+        stack_inside.push_back(ResolveHostPath(pin->second.string()));
       out.bind_guards.emplace(one.desired.name,
-                              core::MakeBindGuard(one.model->dir, one.model->name, inside, policy));
+                              core::MakeBindGuard(one.model->dir, one.model->name, stack_inside, policy));
       out.models.emplace(one.desired.name, std::move(*one.model));
     }
     out.stacks.push_back(std::move(one.desired));

@@ -2,6 +2,7 @@
 // fingerprinted, ready for core::Plan and for the applier's Podman mapping.
 #pragma once
 
+#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -25,7 +26,11 @@ struct DesiredState {
 
 // Reads <repo.path>/<repo.services_dir>. A missing services directory is an error; a bad stack
 // is not (it is reported as invalid and the others proceed).
-Expected<DesiredState> LoadDesired(const config::Config& config);
+// `pinned`: stacks loaded from another tree (a pinned commit's files, MaterializePin) instead
+// of the work tree. Their binds of repository paths the tree lacks (git-ignored data, say) are
+// the work tree's, so a pinned stack keeps its data.
+Expected<DesiredState> LoadDesired(const config::Config& config,
+                                   const std::map<std::string, std::filesystem::path>& pinned = {});
 
 // A host path with its symlinks resolved as this process sees the file system now (the
 // policy's core::ResolveFn); a path that cannot be resolved stays as written, normalised.

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "config/config.hpp"
+#include "git/materialize.hpp"
 #include "reconcile/force.hpp"
 #include "reconcile/schedule.hpp"
 #include "reconcile/select.hpp"
@@ -137,9 +138,31 @@ Expected<Snapshot> Engine::Observe(bool sync, bool repair) {
                  std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
     snap.commit = *commit;
   }
-  auto desired = LoadDesired(*config);
+  auto controls = state::ReadStackControls(state::StackControlsPath(config->state_dir));
+  if (!controls) return std::unexpected(controls.error().WithContext("stack controls"));
+  snap.controls = std::move(*controls);
+  // A pinned stack loads from its commit's files; one that cannot be had is invalid, named.
+  std::map<std::string, std::filesystem::path> pinned;
+  std::map<std::string, std::string> pin_errors;
+  for (const auto& [stack, c] : snap.controls) {
+    if (!c.pinned) continue;
+    auto tree = MaterializePin(*config, c.pinned->commit);
+    if (tree)
+      pinned[stack] = *tree;
+    else
+      pin_errors[stack] = "pinned to " + c.pinned->commit.substr(0, 12) + ": " + tree.error().What();
+  }
+  auto desired = LoadDesired(*config, pinned);
   if (!desired) return std::unexpected(desired.error());
   snap.desired = std::move(*desired);
+  for (auto& d : snap.desired.stacks) {
+    auto why = pin_errors.find(d.name);
+    if (why == pin_errors.end()) continue;
+    d.status = core::StackStatus::kInvalid;
+    d.problems = {why->second};
+    d.services.clear();
+    snap.desired.models.erase(d.name);
+  }
   auto actual = runtime_.ListManaged();
   if (!actual) return std::unexpected(actual.error().WithContext("listing containers"));
   if (repair && std::any_of(actual->begin(), actual->end(), [](const auto& c) { return c.temporary; })) {
@@ -150,6 +173,17 @@ Expected<Snapshot> Engine::Observe(bool sync, bool repair) {
   snap.actual = std::move(*actual);
   snap.plan = core::Plan(snap.desired.stacks, snap.actual);
   return snap;
+}
+
+Expected<std::filesystem::path> MaterializePin(const config::Config& config, const std::string& commit) {
+  if (commit.size() != 40 || commit.find_first_not_of("0123456789abcdef") != std::string::npos)
+    return Fail(ErrorCode::kInvalidArgument, "not a full commit id", commit);
+  const std::filesystem::path dest = std::filesystem::path(config.state_dir) / "pinned" / commit;
+  std::error_code ec;
+  if (std::filesystem::is_directory(dest, ec)) return dest;  // written whole or not at all
+  if (auto r = git::MaterializeCommit(config.repo.path, commit, dest); !r)
+    return std::unexpected(r.error().WithContext("writing out the pinned commit"));
+  return dest;
 }
 
 Expected<StackJob> BuildStackJob(const core::StackPlan& plan, const core::Stack& model,
@@ -223,6 +257,11 @@ struct Engine::Tally {
 };
 
 namespace {
+bool Suspended(const Snapshot& snap, const std::string& stack) {
+  auto c = snap.controls.find(stack);
+  return c != snap.controls.end() && c->second.suspended;
+}
+
 state::StackOutcome Outcome(const std::string& stack, StackOutcomeKind kind, std::string reason,
                             std::int64_t duration_ms = 0) {
   return {stack, std::string(ToString(kind)), std::move(reason), duration_ms};
@@ -242,6 +281,11 @@ void Engine::Report(const Selection& selection, RunContext& ctx, Tally& tally) {
     const auto& sp = *c.plan;
     if (c.kind == StackChoice::Kind::kKept) {
       ctx.Log("stack " + sp.name + " is gone from the repository; kept (prune is off)");
+      continue;
+    }
+    if (c.kind == StackChoice::Kind::kSuspended) {
+      ctx.Log("stack " + sp.name + " SUSPENDED: " + c.reason + "; left alone (podcd resume " + sp.name + ")");
+      ctx.SetStackOutcome(Outcome(sp.name, StackOutcomeKind::kSuspended, c.reason));
       continue;
     }
     const std::string action(core::ToString(sp.action));
@@ -264,8 +308,17 @@ void Engine::Prepare(const Selection& selection, const Snapshot& snap, bool upda
       ctx.SetStackOutcome(Outcome(sp.name, StackOutcomeKind::kBackoff, c.reason));
       continue;
     }
-    auto job = BuildStackJob(sp, snap.desired.models.at(sp.name), *snap.desired.Find(sp.name), snap.commit,
-                             ctx.Id());
+    // A pinned stack's containers carry the pinned commit: GET /stacks shows where it stands.
+    std::string commit = snap.commit;
+    if (auto ctl = snap.controls.find(sp.name); ctl != snap.controls.end() && ctl->second.pinned) {
+      const state::Pin& pin = *ctl->second.pinned;
+      commit = pin.commit;
+      ctx.Log("stack " + sp.name + " PINNED to deployment " + pin.deployment + " (commit " +
+              commit.substr(0, 12) + ", by " + pin.by +
+              "): deployed from that commit's files, not the branch head");
+    }
+    auto job =
+        BuildStackJob(sp, snap.desired.models.at(sp.name), *snap.desired.Find(sp.name), commit, ctx.Id());
     if (!job) {
       ctx.SetStackOutcome(Outcome(sp.name, StackOutcomeKind::kFailed, job.error().What()));
       ctx.Log("stack " + sp.name + " failed: " + job.error().What());
@@ -296,6 +349,11 @@ void Engine::ApplyOne(const Work& w, const Snapshot& snap, const GateOptions& ga
   auto log = [&ctx, &name](const std::string& l) { ctx.Log("[" + name + "] " + l); };
   StackResult result =
       w.job ? ApplyStack(*w.job, runtime_, clock_, gate, log) : RemoveStack(*w.plan, runtime_, log);
+  // A pinned stack's outcome names the commit it ran at (an earlier deployment to pin to later
+  // is read by that: the record's own commit is the branch head's).
+  if (auto ctl = snap.controls.find(name); w.job && ctl != snap.controls.end() && ctl->second.pinned)
+    result.reason = "pinned to commit " + ctl->second.pinned->commit +
+                    (result.reason.empty() ? "" : "; " + result.reason);
   ctx.SetStackOutcome(Outcome(name, result.outcome, result.reason, result.duration_ms));
   if (w.job) {
     if (result.ok)
@@ -321,7 +379,7 @@ void Engine::Verify(const Snapshot& snap, const Selection& selection, const stat
   const std::set<std::string> named(trigger.stacks.begin(), trigger.stacks.end());
   for (const auto& sp : snap.plan.stacks) {
     if (sp.action == core::Action::kUnchanged && !chosen.contains(sp.name) &&
-        (named.empty() || named.contains(sp.name)))
+        (named.empty() || named.contains(sp.name)) && !Suspended(snap, sp.name))
       tally.Claim(sp.name, false);
   }
   const bool changed = tally.writes > 0;
@@ -371,9 +429,17 @@ Expected<void> Engine::PlanOnly(RunContext& ctx) {
   ctx.Log("sync: repository at " + snap->commit.substr(0, 12) + "; " +
           std::to_string(snap->desired.stacks.size()) + " stacks planned, nothing deployed");
   std::size_t would_change = 0;
-  for (const auto& p : PlanEveryStack(
-           snap->plan,
-           {{}, false, config->prune, config->self.stack, own_container_, BackingOff(snap->desired)})) {
+  std::map<std::string, std::string> suspended;
+  for (const auto& [stack, c] : snap->controls) {
+    if (c.suspended) suspended[stack] = state::DescribeSuspension(*c.suspended);
+  }
+  for (const auto& p : PlanEveryStack(snap->plan, {{},
+                                                   false,
+                                                   config->prune,
+                                                   config->self.stack,
+                                                   own_container_,
+                                                   BackingOff(snap->desired),
+                                                   std::move(suspended)})) {
     const std::string word(ToString(p.outcome));
     ctx.Log("stack " + p.name + " " + word + (p.reason.empty() ? "" : ": " + p.reason));
     ctx.SetStackOutcome({p.name, word, p.reason, 0});
@@ -413,13 +479,25 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
   Force(trigger, *snap, ctx);
 
   const bool update_images = trigger.pull || trigger.kind == state::TriggerKind::kRedeployAndUpdate;
+  std::map<std::string, std::string> suspended;
+  for (const auto& [stack, c] : snap->controls) {
+    if (c.suspended) suspended[stack] = state::DescribeSuspension(*c.suspended);
+  }
   const Selection selection =
       SelectStacks(snap->plan, {trigger.stacks, update_images, config->prune, config->self.stack,
-                                own_container_, BackingOff(snap->desired)});
+                                own_container_, BackingOff(snap->desired), suspended});
   if (selection.unknown)
     return Fail(ErrorCode::kNotFound, "no stack named " + *selection.unknown + " in the repository");
   Tally tally;
   Report(selection, ctx, tally);
+  if (!selection.refused_suspended.empty()) {
+    // Naming a suspended stack is asking for what an operator forbade: refused, nothing applied.
+    std::string why;
+    for (const auto& name : selection.refused_suspended)
+      why += (why.empty() ? "" : "; ") + ("stack " + name + " is " + suspended.at(name));
+    ctx.Log("refused: " + why + "; resume it first (podcd resume STACK)");
+    return Fail(ErrorCode::kPermissionDenied, "refused: " + why + "; resume it first");
+  }
   // Each stack is prepared in turn (back-off, job, podcd's own), then applied: several at once
   // (parallel_stacks), a stack using another's network as external after it, podcd's own last.
   std::vector<Work> work;

@@ -17,6 +17,7 @@
 #include "reconcile/queue.hpp"
 #include "reconcile/runtime.hpp"
 #include "reconcile/select.hpp"
+#include "state/controls.hpp"
 #include "util/guarded.hpp"
 
 namespace podcd::reconcile {
@@ -28,7 +29,12 @@ struct Snapshot {
   std::vector<core::ActualContainer> actual;
   core::PlanResult plan;
   std::vector<std::string> recovered;  // temporaries finished or removed before planning
+  state::StackControls controls;       // suspended and pinned stacks (state/controls.hpp)
 };
+
+// <state_dir>/pinned/<commit>: the files of a pinned commit, written from the repository's
+// objects the first time a stack is pinned to it (git/materialize.hpp).
+Expected<std::filesystem::path> MaterializePin(const config::Config& config, const std::string& commit);
 
 // Per-stack failure memory: a stack that failed at a fingerprint is not retried at that same
 // fingerprint before its back-off ends (1 min, doubling, capped at 1 h). With a file, it

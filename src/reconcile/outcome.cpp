@@ -24,6 +24,7 @@ constexpr std::pair<StackOutcomeKind, std::string_view> kStackOutcomes[] = {
     {StackOutcomeKind::kRolledBack, "rolled-back"}, {StackOutcomeKind::kInvalid, "invalid"},
     {StackOutcomeKind::kRefused, "refused"},        {StackOutcomeKind::kBackoff, "backoff"},
     {StackOutcomeKind::kSkipped, "skipped"},        {StackOutcomeKind::kHandedOver, "handed-over"},
+    {StackOutcomeKind::kSuspended, "suspended"},
 };
 
 constexpr std::pair<DependencyCondition, std::string_view> kConditions[] = {

@@ -38,6 +38,7 @@ enum class StackOutcomeKind {
   kBackoff,
   kSkipped,
   kHandedOver,
+  kSuspended,  // suspended by an operator (state/controls.hpp): left alone
 };
 std::string_view ToString(StackOutcomeKind outcome);
 std::optional<StackOutcomeKind> ParseStackOutcome(std::string_view text);

@@ -72,6 +72,12 @@ Selection SelectStacks(const core::PlanResult& plan, const SelectRequest& reques
   std::vector<const core::StackPlan*> todo;
   for (const auto& sp : plan.stacks) {
     if (!named.empty() && !named.contains(sp.name)) continue;
+    if (auto why = request.suspended.find(sp.name); why != request.suspended.end()) {
+      // Whatever changed, whatever asks: an operator said to leave it alone.
+      out.reported.push_back({&sp, Kind::kSuspended, why->second, false, false});
+      if (named.contains(sp.name)) out.refused_suspended.push_back(sp.name);
+      continue;
+    }
     if (sp.action == core::Action::kInvalid || sp.action == core::Action::kRefused) {
       out.reported.push_back({&sp, Kind::kInvalid, JoinReasons(sp.reasons), false, false});
     } else if (sp.action == core::Action::kRemove) {

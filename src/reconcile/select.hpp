@@ -22,6 +22,8 @@ struct SelectRequest {
   std::string own_container;       // the container this podcd runs in, "" when native
   // Stacks that failed at their current fingerprint and wait: the time left.
   std::map<std::string, std::chrono::milliseconds> backing_off;
+  // Stacks an operator suspended, with the reason (who, when): never applied nor pruned.
+  std::map<std::string, std::string> suspended;
 };
 
 struct StackChoice {
@@ -29,9 +31,10 @@ struct StackChoice {
     kInvalid,  // invalid or refused: reported and failed, never applied
     kKept,     // gone from the repository, prune is off: logged only
     kApply,
-    kPrune,    // gone from the repository: its containers and networks go
-    kBackoff,  // failed before at this fingerprint: not again yet
-    kSkip,     // podcd's own stack, and this podcd is not one of its containers
+    kPrune,      // gone from the repository: its containers and networks go
+    kBackoff,    // failed before at this fingerprint: not again yet
+    kSkip,       // podcd's own stack, and this podcd is not one of its containers
+    kSuspended,  // suspended by an operator: reported, left alone
   };
   const core::StackPlan* plan = nullptr;
   Kind kind = Kind::kApply;
@@ -42,8 +45,10 @@ struct StackChoice {
 
 struct Selection {
   std::optional<std::string> unknown;  // a named stack the repository does not hold
-  std::vector<StackChoice> reported;   // kInvalid and kKept, in the plan's order
-  std::vector<StackChoice> run;        // the rest, in the order they are prepared; self last
+  std::vector<StackChoice> reported;   // kInvalid, kKept and kSuspended, in the plan's order
+  // Named stacks that are suspended: a named deploy of one is refused (the run fails).
+  std::vector<std::string> refused_suspended;
+  std::vector<StackChoice> run;  // the rest, in the order they are prepared; self last
 };
 
 // Pure. Pointers in the result point into `plan`.

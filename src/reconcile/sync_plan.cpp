@@ -40,6 +40,10 @@ PlannedStack Planned(const StackChoice& c) {
       p.outcome = PlannedOutcome::kSkipped;
       p.reason = c.reason;
       break;
+    case StackChoice::Kind::kSuspended:
+      p.outcome = PlannedOutcome::kSuspended;
+      p.reason = c.reason;
+      break;
   }
   return p;
 }
@@ -58,6 +62,7 @@ std::string_view ToString(PlannedOutcome outcome) {
     case PlannedOutcome::kRefused: return "refused";
     case PlannedOutcome::kBackoff: return "backoff";
     case PlannedOutcome::kSkipped: return "skipped";
+    case PlannedOutcome::kSuspended: return "suspended";
   }
   return "unchanged";
 }

@@ -22,8 +22,9 @@ enum class PlannedOutcome {
   kKept,          // gone from the repository, prune is off
   kInvalid,
   kRefused,
-  kBackoff,  // failed before at this fingerprint: a deploy of every changed stack skips it
-  kSkipped,  // podcd's own stack, and this podcd cannot replace itself
+  kBackoff,    // failed before at this fingerprint: a deploy of every changed stack skips it
+  kSkipped,    // podcd's own stack, and this podcd cannot replace itself
+  kSuspended,  // suspended by an operator: left alone
 };
 std::string_view ToString(PlannedOutcome outcome);
 

@@ -35,7 +35,7 @@ core::PlanResult Plan(Action pod_service = Action::kUnchanged) {
 
 // "name:kind" for each choice, kinds as words; self marked *, a hand-over marked ^.
 std::string Render(const std::vector<StackChoice>& choices) {
-  static const char* const kKinds[] = {"invalid", "kept", "apply", "prune", "backoff", "skip"};
+  static const char* const kKinds[] = {"invalid", "kept", "apply", "prune", "backoff", "skip", "suspended"};
   std::string out;
   for (const auto& c : choices) {
     out += (out.empty() ? "" : " ") + c.plan->name + ":" + kKinds[static_cast<int>(c.kind)];
@@ -52,8 +52,9 @@ struct Request {
   std::string self = {};
   std::string own_container = {};
   std::map<std::string, std::chrono::milliseconds> backing_off = {};
+  std::map<std::string, std::string> suspended = {};
   operator SelectRequest() const {  // NOLINT(google-explicit-constructor): table rows read better
-    return SelectRequest{named, update_images, prune, self, own_container, backing_off};
+    return SelectRequest{named, update_images, prune, self, own_container, backing_off, suspended};
   }
 };
 
@@ -184,5 +185,27 @@ TEST_CASE("schedule: a stack using a network as external waits for the stack cre
     const StackSchedule s = ScheduleStacks(r.stacks);
     CHECK(s.order == r.order);
     CHECK(s.after == r.after);
+  }
+}
+
+TEST_CASE("select: a suspended stack is reported, never run, whatever asks") {
+  const auto plan = Plan();
+  const std::map<std::string, std::string> suspended = {{"api", "suspended by loopback"},
+                                                        {"gone", "suspended by loopback"}};
+  SECTION("every changed stack") {
+    auto s = SelectStacks(plan, Request{.prune = true, .suspended = suspended});
+    CHECK(Render(s.run) == "");
+    CHECK(Render(s.reported) == "api:suspended bad:invalid gone:suspended");
+    CHECK(s.reported[0].reason == "suspended by loopback");
+    CHECK(s.refused_suspended.empty());
+  }
+  SECTION("images pulled for every stack") {
+    auto s = SelectStacks(plan, Request{.update_images = true, .suspended = suspended});
+    CHECK(Render(s.run) == "db:apply pod:apply");
+  }
+  SECTION("named: refused") {
+    auto s = SelectStacks(plan, Request{.named = {"api", "db"}, .suspended = suspended});
+    CHECK(Render(s.run) == "db:apply");
+    CHECK(s.refused_suspended == std::vector<std::string>{"api"});
   }
 }
