@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 BUILD_PKGS=(build-essential cmake pkg-config git curl ca-certificates
   libpistache-dev rapidjson-dev libssl-dev libcurl4-openssl-dev libgit2-dev
-  libyaml-cpp-dev libyaml-dev libargon2-dev catch2
+  libyaml-cpp-dev libyaml-dev libargon2-dev zlib1g-dev catch2
   clang libclang-rt-14-dev clang-16 libclang-rt-16-dev clang-format clang-tidy-16)
 # clang-16 builds the fuzzers: clang 14 cannot compile libstdc++ 12's std::expected (see scripts/fuzz.sh).
 # Real Podman and the services the integration tests start (see docs/testing.md).

@@ -417,15 +417,9 @@ void Server::Impl::Reply(Http::ResponseWriter& w, std::string_view route, const 
 
 void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
   ++in_flight;
-  Exchange x{req,
-             w,
-             kUnknownRoute,
-             {},
-             LinkOf(req),
-             std::nullopt,
-             WithoutBase(req.resource(), opt.base_path),
-             WantsHtml(HeaderValue(req.headers(), "Accept").value_or("")),
-             {}};
+  Exchange x{
+      req,   w, kUnknownRoute, {}, LinkOf(req), std::nullopt, WithoutBase(req.resource(), opt.base_path),
+      false, {}};
   if (auto peer = clients.HasTrustedProxies() ? w.getPeer() : nullptr) {
     if (auto scanner = std::static_pointer_cast<ForwardedForScanner>(peer->tryGetData(kForwardedKey))) {
       x.forwarded = scanner->Lines();
@@ -434,6 +428,9 @@ void Server::Impl::Handle(const Http::Request& req, Http::ResponseWriter w) {
   }
   try {
     const Route* route = Resolve(x);
+    // Webhooks never get pages: their hot path does not read (Pistache's typed) Accept.
+    if (route && route->access != Access::kSigned)
+      x.html = WantsHtml(HeaderValue(req.headers(), "Accept").value_or(""));
     if (draining) return Reply(x, {503, ShuttingDownBody(), kJsonType, true});
     if (HeaderBytes(req) > opt.max_header_bytes) {
       return Reply(x, {431, ErrorBody("request headers too large"), kJsonType, true});

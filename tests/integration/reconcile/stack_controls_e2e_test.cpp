@@ -1,5 +1,9 @@
 // Suspend and pin end to end (docs/stack-controls.md): a real git remote, the real Podman of
 // scripts/testenv.sh, the engine in-process; the controls written as the daemon writes them.
+#include <rapidjson/document.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
 #include <catch2/catch.hpp>
 #include <regex>
 #include <string>
@@ -69,12 +73,16 @@ std::string Field(const std::string& json, const std::string& key) {
 // The stack's object in GET /stacks ("" when it is not there).
 std::string StackJson(Daemon& d, const std::string& stack) {
   const std::string body = Call("GET", d.Url("/stacks")).body;
-  std::smatch m;
-  if (std::regex_search(
-          body, m,
-          std::regex("\\{\"name\":\"" + stack +
-                     "\"[^\\]]*?\"last_deployment\":\"[^\"]*\"(,\"(suspended|pinned)\":\\{[^}]*\\})*\\}")))
-    return m[0];
+  rapidjson::Document doc;
+  doc.Parse(body.data(), body.size());
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("stacks") || !doc["stacks"].IsArray()) return "";
+  for (const auto& s : doc["stacks"].GetArray()) {
+    if (!s.IsObject() || !s.HasMember("name") || !s["name"].IsString() || s["name"].GetString() != stack) continue;
+    rapidjson::StringBuffer out;
+    rapidjson::Writer<rapidjson::StringBuffer> w(out);
+    s.Accept(w);
+    return out.GetString();
+  }
   return "";
 }
 

@@ -77,7 +77,8 @@ TEST_CASE("deployment: state and log where the browser test looks; a running one
   const std::string html = RenderDeployment(User(), Running());
   CHECK(Has(html, "<span id=\"deployment-state\" class=\"ok\">running</span>"));
   CHECK(Has(html,
-            "<pre id=\"log\" class=\"log\" data-events=\"/deploy/deployments/20261202-104500-000001/events\">"
+            "<pre id=\"log\" class=\"log\" data-events=\"/deploy/deployments/20261202-104500-000001/events\" "
+            "data-lines=\"2\">"
             "[web] pulling nginx:1.27\n[web] &lt;done&gt; &amp; ok\n</pre>"));
   CHECK(Has(html, "<noscript><meta http-equiv=\"refresh\" content=\"5\"></noscript></head>"));
   CHECK(Has(html, "<dt>Actor<dd>user:alice"));
