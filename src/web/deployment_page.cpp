@@ -70,8 +70,8 @@ std::string RenderDeployment(const PageContext& ctx, const DeploymentView& v) {
   body += "</tbody></table><h2>Log</h2><pre id=\"log\" class=\"log\"";
   // The script follows the events while the deployment may still change.
   if (live) {
-    body += " data-events=\"" + base + "/deployments/" + Escape(UrlComponent(v.id)) + "/events\" data-lines=\"" +
-            std::to_string(v.log.size()) + "\"";
+    body += " data-events=\"" + base + "/deployments/" + Escape(UrlComponent(v.id)) +
+            "/events\" data-lines=\"" + std::to_string(v.log.size()) + "\"";
   }
   body += ">";
   for (const auto& line : v.log) {

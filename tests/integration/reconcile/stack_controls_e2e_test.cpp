@@ -75,9 +75,11 @@ std::string StackJson(Daemon& d, const std::string& stack) {
   const std::string body = Call("GET", d.Url("/stacks")).body;
   rapidjson::Document doc;
   doc.Parse(body.data(), body.size());
-  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("stacks") || !doc["stacks"].IsArray()) return "";
+  if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("stacks") || !doc["stacks"].IsArray())
+    return "";
   for (const auto& s : doc["stacks"].GetArray()) {
-    if (!s.IsObject() || !s.HasMember("name") || !s["name"].IsString() || s["name"].GetString() != stack) continue;
+    if (!s.IsObject() || !s.HasMember("name") || !s["name"].IsString() || s["name"].GetString() != stack)
+      continue;
     rapidjson::StringBuffer out;
     rapidjson::Writer<rapidjson::StringBuffer> w(out);
     s.Accept(w);

@@ -52,8 +52,10 @@ TEST_CASE("GET /stacks: a suspended or pinned stack shows it") {
       body.find(
           R"("name":"b","commit":"","fingerprint":"","state":"pinned","last_deployment":"","services":[],"reasons":[],"changes":[],"pinned":{"deployment":"d",)") !=
       std::string::npos);
-  CHECK(body.find(R"("name":"c","commit":"","fingerprint":"","state":"in-sync","last_deployment":"","services":[],"reasons":[],"changes":[]})") !=
-        std::string::npos);
+  CHECK(
+      body.find(
+          R"("name":"c","commit":"","fingerprint":"","state":"in-sync","last_deployment":"","services":[],"reasons":[],"changes":[]})") !=
+      std::string::npos);
 }
 
 TEST_CASE("a pin needs a successful deployment that deployed the stack, with a commit") {
