@@ -128,4 +128,15 @@ int Dispatch(int argc, char** argv, std::span<const Command> commands) {
   return cmd->run(g, rest);
 }
 
+bool TakeValue(const Args& args, std::size_t& i, std::string_view flag, std::string& dest) {
+  const std::string& a = args[i];
+  if (a.size() > flag.size() && a[flag.size()] == '=') {
+    dest = a.substr(flag.size() + 1);
+    return true;
+  }
+  if (i + 1 >= args.size()) return false;
+  dest = args[++i];
+  return true;
+}
+
 }  // namespace podcd::cli

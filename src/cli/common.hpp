@@ -23,6 +23,10 @@ std::vector<std::string> GlobalArgs(const GlobalOptions& g);
 void ApplyLogOptions(const GlobalOptions& g, config::Config& cfg);
 
 // For a subcommand that a later issue builds: says so and returns kExitUsage.
+// The value of the option at args[i] (which is `flag`, or `flag=VALUE`): into `dest`, with `i`
+// moved past a separate value; false when the value is missing.
+bool TakeValue(const Args& args, std::size_t& i, std::string_view flag, std::string& dest);
+
 int NotBuilt(std::string_view command, std::string_view issue);
 
 }  // namespace podcd::cli

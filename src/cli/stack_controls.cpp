@@ -14,6 +14,7 @@
 
 #include "cli/api_client.hpp"
 #include "cli/commands.hpp"
+#include "cli/common.hpp"
 #include "util/strings.hpp"
 
 namespace podcd::cli {
@@ -36,15 +37,7 @@ std::optional<ControlArgs> ParseArgs(const Args& args, bool with_note) {
   ControlArgs out;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&](std::string& dest, std::string_view flag) {
-      if (a.size() > flag.size() && a[flag.size()] == '=') {
-        dest = a.substr(flag.size() + 1);
-        return true;
-      }
-      if (i + 1 >= args.size()) return false;
-      dest = args[++i];
-      return true;
-    };
+    auto value = [&](std::string& dest, std::string_view flag) { return TakeValue(args, i, flag, dest); };
     bool ok = true;
     if (a == "--json")
       out.json = true;

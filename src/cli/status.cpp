@@ -120,15 +120,7 @@ std::optional<StatusArgs> ParseArgs(const Args& args) {
   StatusArgs out;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    auto value = [&](std::string& dest, std::string_view flag) {
-      if (a.size() > flag.size() && a[flag.size()] == '=') {
-        dest = a.substr(flag.size() + 1);
-        return true;
-      }
-      if (i + 1 >= args.size()) return false;
-      dest = args[++i];
-      return true;
-    };
+    auto value = [&](std::string& dest, std::string_view flag) { return TakeValue(args, i, flag, dest); };
     if (a == "--json") {
       out.json = true;
     } else if (a == "--server" || a.starts_with("--server=")) {
