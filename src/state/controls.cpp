@@ -4,6 +4,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -59,7 +60,15 @@ Expected<std::string> Member(const rapidjson::Value& o, const char* key, bool re
   }
   if (!it->value.IsString())
     return Fail(ErrorCode::kInvalidArgument, std::string("field \"") + key + "\" is not a string", where);
-  return std::string(it->value.GetString(), it->value.GetStringLength());
+  // Repaired as the writer repairs it (json::String), so that what is read writes back the same.
+  return json::ValidUtf8(std::string_view(it->value.GetString(), it->value.GetStringLength()));
+}
+
+// A deployment id ("20261202-103000-000004") or a commit (hex): nothing else may be pinned.
+bool Plain(std::string_view text) {
+  return !text.empty() && text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-';
+  });
 }
 
 Expected<std::int64_t> Millis(const rapidjson::Value& o, const std::string& where) {
@@ -101,8 +110,8 @@ Expected<std::optional<Pin>> ReadPin(const rapidjson::Value& o, const std::strin
     if (!v) return std::unexpected(v.error());
     *field = std::move(*v);
   }
-  if (p.deployment.empty() || p.commit.empty())
-    return Fail(ErrorCode::kInvalidArgument, "an empty deployment or commit", at);
+  if (!Plain(p.deployment) || !Plain(p.commit))
+    return Fail(ErrorCode::kInvalidArgument, "the deployment or the commit is empty or not an id", at);
   auto ms = Millis(it->value, at);
   if (!ms) return std::unexpected(ms.error());
   p.at_ms = *ms;

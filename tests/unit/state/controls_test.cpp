@@ -142,3 +142,20 @@ TEST_CASE("stack controls: the API's JSON") {
   c.suspended = Suspension{"loopback", 0, ""};
   CHECK(StackControlJson("web", c).find(R"("state":"suspended")") != std::string::npos);
 }
+
+TEST_CASE("stack controls: ill-formed UTF-8 reads as it writes back; a pin names ids only") {
+  // Found by the state fuzzer: the writer repairs ill-formed UTF-8, so the reader must too, or a
+  // file read and written again holds other controls than the ones read.
+  const std::string text = std::string(R"({"version":1,"stacks":{"web":{"suspended":{"by":"user:al)") +
+                           "\xC3\x28" + R"(ice","at_ms":1,"note":"disk )" + "\xFF" + R"("}}}})";
+  auto read = DecodeStackControls(text, "stack-controls.json");
+  REQUIRE(read.has_value());
+  auto again = DecodeStackControls(EncodeStackControls(*read), "stack-controls.json");
+  REQUIRE(again.has_value());
+  CHECK(*again == *read);
+  const std::string bad_pin = std::string(R"({"version":1,"stacks":{"web":{"pinned":{"deployment":"2026)") +
+                              "\xFF" + R"(","commit":"0123abcd","by":"x","at_ms":1}}}})";
+  auto refused = DecodeStackControls(bad_pin, "stack-controls.json");
+  REQUIRE_FALSE(refused.has_value());
+  CHECK(refused.error().What().find("stack-controls.json") != std::string::npos);
+}
