@@ -5,6 +5,7 @@
 #include "http/dashboard_views.hpp"
 #include "http/form.hpp"
 #include "util/log.hpp"
+#include "util/metrics.hpp"
 #include "web/assets.hpp"
 #include "web/audit_page.hpp"
 #include "web/deliveries_page.hpp"
@@ -123,11 +124,15 @@ Answer Dashboard::RenderHome(const PageRequest& request) {
   web::StacksView view;
   view.now_ms = state::NowMs();
   view.repo.branch = options_.branch;
-  const auto recent = store_.List(1);
-  if (!recent.empty()) {
-    view.repo.commit = recent.front().commit;
-    view.repo.last_sync_ms = recent.front().started_at_ms;
+  // Every deployment syncs first: the newest one's commit is the work tree's.
+  for (const auto& d : store_.List(20)) {
+    if (d.commit.empty()) continue;
+    view.repo.commit = d.commit;
+    break;
   }
+  // Each sync of a worker is reported to the daemon's metrics.
+  if (auto synced = metrics::Value("podcd_last_successful_sync_timestamp_seconds"))
+    view.repo.last_sync_ms = static_cast<std::int64_t>(*synced * 1000);
   view.stacks.reserve(listed->size());
   for (const auto& info : *listed) {
     std::optional<state::Deployment> last;

@@ -102,6 +102,15 @@ void Set(std::string_view name, const Labels& labels, double value) {
   (*r)[std::string(name)].values[labels] = value;
 }
 
+std::optional<double> Value(std::string_view name, const Labels& labels) {
+  auto r = Registry().Lock();
+  auto family = r->find(name);
+  if (family == r->end()) return std::nullopt;
+  auto it = family->second.values.find(labels);
+  if (it == family->second.values.end()) return std::nullopt;
+  return it->second;
+}
+
 void SetCollector(std::string_view name, std::function<std::vector<std::pair<Labels, double>>()> collect) {
   auto r = Registry().Lock();
   (*r)[std::string(name)].collect = std::move(collect);

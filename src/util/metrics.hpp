@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -29,6 +30,9 @@ using Forwarder = std::function<void(Kind, std::string_view name, const Labels& 
 void SetForwarder(Forwarder forwarder);
 // Add, Observe or Set by kind (the daemon, applying what a worker forwarded).
 void Record(Kind kind, std::string_view name, const Labels& labels, double value);
+
+// The value a counter or gauge holds now (not a collector's); nullopt when it has none.
+std::optional<double> Value(std::string_view name, const Labels& labels = {});
 
 std::string Render();
 void ResetForTest();

@@ -418,6 +418,11 @@ try {
   check(answers.json === 403, `POST actions/deploy-all-changed as JSON: ${answers.json}`);
   check((await newestDeployment()) === deploymentsBefore, 'and no deployment was queued');
 
+  // The issue asks for idle RSS under 10 MB after browser sessions: printed, not asserted (a
+  // sanitizer build is larger; bench/ holds the figures). `podcd serve` execs podcd-serve.
+  await new Promise((r) => setTimeout(r, 1000));
+  const rss = fs.readFileSync(`/proc/${daemon.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+) kB/);
+  log(`podcd-serve resident memory after the browser sessions: ${rss ? rss[1] + ' kB' : 'unknown'}`);
   log(`PASSED in ${((Date.now() - started) / 1000).toFixed(1)} s; screenshots in ${artifacts}`);
   await cleanup();
   process.exit(0);

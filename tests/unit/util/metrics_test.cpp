@@ -30,3 +30,14 @@ TEST_CASE("metrics render in Prometheus text format") {
   CHECK(metrics::ProcessRssBytes() > 0);
   metrics::ResetForTest();
 }
+
+TEST_CASE("metrics: the value a counter or gauge holds now, by labels") {
+  metrics::ResetForTest();
+  CHECK_FALSE(metrics::Value("podcd_last_successful_sync_timestamp_seconds").has_value());
+  metrics::Set("podcd_last_successful_sync_timestamp_seconds", {}, 1764684000.5);
+  CHECK(metrics::Value("podcd_last_successful_sync_timestamp_seconds") == 1764684000.5);
+  metrics::Add("podcd_x_total", {{"result", "ok"}}, 2);
+  CHECK(metrics::Value("podcd_x_total", {{"result", "ok"}}) == 2);
+  CHECK_FALSE(metrics::Value("podcd_x_total", {{"result", "failed"}}).has_value());
+  metrics::ResetForTest();
+}
