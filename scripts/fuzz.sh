@@ -31,14 +31,18 @@ shopt -s nullglob
 # targets of 60 s take five minutes on two cores.
 JOBS=${FUZZ_JOBS:-$(nproc)}
 mkdir -p "$BUILD_DIR/artifacts" "$BUILD_DIR/logs"
+rm -f "$BUILD_DIR"/logs/*.status
 run_one() {  # run_one BINARY: one target, its output in logs/NAME.log, exit status kept
   local f=$1 name seeds
   name=$(basename "$f")
   mkdir -p "$BUILD_DIR/corpus/$name"
   seeds="tests/fuzz/corpus/${name%_fuzz}"
+  local rc=0
   "$f" -max_total_time="$SECONDS_EACH" -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="$BUILD_DIR/artifacts/$name-" "$BUILD_DIR/corpus/$name" \
-    $( [ -d "$seeds" ] && echo "$seeds" ) >"$BUILD_DIR/logs/$name.log" 2>&1
+    $( [ -d "$seeds" ] && echo "$seeds" ) >"$BUILD_DIR/logs/$name.log" 2>&1 || rc=$?
+  echo "$rc" >"$BUILD_DIR/logs/$name.status"
+  return "$rc"
 }
 declare -A pid_of
 names=()
@@ -53,7 +57,10 @@ for f in "$BUILD_DIR"/tests/fuzz/*_fuzz; do
 done
 status=0
 for name in "${names[@]}"; do
-  if wait "${pid_of[$name]}"; then result=ok; else result=FAILED; status=1; fi
+  wait "${pid_of[$name]}" || true
+  # The target's own exit status, as it wrote it: `wait` on a job that `jobs` has already
+  # reported done can answer 127 (bash forgets it), which once failed a clean campaign.
+  if [ "$(cat "$BUILD_DIR/logs/$name.status" 2>/dev/null)" = 0 ]; then result=ok; else result=FAILED; status=1; fi
   echo "=== $name: $result"
   tail -n 40 "$BUILD_DIR/logs/$name.log"
 done
