@@ -70,7 +70,7 @@ std::string ToJson(const AuditEntry& e) {
 
 std::optional<AuditEntry> AuditEntryFromJson(std::string_view line) {
   rapidjson::Document doc;
-  doc.Parse(line.data(), line.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
   if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
   AuditEntry e{json::GetInt(doc, "at_ms"),  json::GetStr(doc, "actor"),  json::GetStr(doc, "address"),
                json::GetStr(doc, "action"), json::GetStr(doc, "target"), json::GetStr(doc, "result"),

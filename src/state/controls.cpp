@@ -145,7 +145,7 @@ std::string EncodeStackControls(const StackControls& controls) {
 
 Expected<StackControls> DecodeStackControls(std::string_view text, const std::string& where) {
   rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (doc.HasParseError() || !doc.IsObject())
     return Fail(ErrorCode::kInvalidArgument, "damaged: not a JSON object", where);
   if (json::GetInt(doc, "version") != kVersion)

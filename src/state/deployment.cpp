@@ -165,7 +165,7 @@ std::string ToJson(const Deployment& d, std::size_t max_log_lines) {
 
 Expected<Deployment> FromJson(std::string_view json) {
   rapidjson::Document doc;
-  doc.Parse(json.data(), json.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(json.data(), json.size());
   if (doc.HasParseError() || !doc.IsObject()) {
     return Fail(ErrorCode::kInvalidArgument, "not a deployment record (malformed JSON)");
   }

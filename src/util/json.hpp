@@ -85,7 +85,7 @@ inline Expected<std::optional<rapidjson::Document>> ReadObjectFile(const std::fi
   auto text = ReadFile(path, 4u << 20);
   if (!text) return std::unexpected(text.error());
   rapidjson::Document doc;
-  doc.Parse(text->data(), text->size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(text->data(), text->size());
   if (doc.HasParseError() || !doc.IsObject()) {
     return Fail(ErrorCode::kInvalidArgument, "malformed JSON (not an object)", path.string());
   }

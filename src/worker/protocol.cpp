@@ -37,7 +37,7 @@ std::optional<metrics::Kind> KindFromName(std::string_view name) { return ValueO
 
 Expected<rapidjson::Document> ParseObject(std::string_view text, std::string_view what) {
   rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (doc.HasParseError() || !doc.IsObject()) {
     std::string shown(text.substr(0, 200));
     return Fail(ErrorCode::kInvalidArgument, "not a JSON object: " + shown, std::string(what));
@@ -93,7 +93,7 @@ std::string EncodeRequest(const Request& r) {
 
 Expected<Request> DecodeRequest(std::string_view text) {
   rapidjson::Document parsed;
-  parsed.Parse(text.data(), text.size());
+  parsed.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (parsed.HasParseError() || !parsed.IsObject())  // not quoted: a request holds secrets
     return Fail(ErrorCode::kInvalidArgument, "not a JSON object (" + std::to_string(text.size()) + " bytes)",
                 "worker request");

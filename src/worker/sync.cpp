@@ -62,7 +62,7 @@ std::string FormatSyncLine(const Expected<SyncResult>& result) {
 
 Expected<SyncResult> ParseSyncLine(std::string_view line) {
   rapidjson::Document doc;
-  doc.Parse(line.data(), line.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(line.data(), line.size());
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("ok") || !doc["ok"].IsBool()) {
     return Fail(ErrorCode::kInternal, "the sync child answered something that is not its JSON line");
   }
@@ -118,7 +118,7 @@ std::string EncodeSyncRequest(const SyncRequest& request) {
 
 Expected<SyncRequest> DecodeSyncRequest(std::string_view text) {
   rapidjson::Document doc;
-  doc.Parse(text.data(), text.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (doc.HasParseError() || !doc.IsObject() || !doc.HasMember("repo") || !doc["repo"].IsObject())
     return Fail(ErrorCode::kInvalidArgument, "the sync request is not a JSON object with a repo section");
   SyncRequest out;

@@ -227,3 +227,11 @@ TEST_CASE("KeepRestartOnly names each key that a reload cannot change, once") {
   CHECK(fresh.state_dir == "/a");
   CHECK(fresh.prune);
 }
+
+TEST_CASE("protocol: deeply nested JSON is refused, not a stack overflow") {
+  // Found by the worker protocol fuzzer (ASan: stack overflow in RapidJSON's recursive parser):
+  // a line of a million '[' now parses iteratively, on the heap, and is refused.
+  const std::string deep(1'000'000, '[');
+  CHECK_FALSE(worker::DecodeStacks(deep).has_value());
+  CHECK_FALSE(worker::DecodeStacks(R"({"stacks":)" + deep).has_value());
+}
