@@ -93,7 +93,30 @@ struct Config {
   } api;
   struct Http {
     std::string base_path;  // "" (the root) or "/prefix" without a trailing slash
+    // How people reach the dashboard ("https://podcd.example.net/podcd"), for the links in
+    // notices and commit statuses; "" leaves the links out.
+    std::string public_url;
   } http;
+  // Who hears of deployments (src/notify/): each target gets the notices it asks for.
+  struct NotifyTarget {
+    std::string type;  // webhook | ntfy | slack | discord | gotify | apprise
+    std::string name;  // in logs and metrics: the target's `name:`, or "<type>-<index>"
+    std::string url;   // may hold a token: never logged whole
+    // webhook: the HMAC key (X-Podcd-Signature-256); ntfy, gotify, apprise: the access token.
+    // From secret_file (or token_file); never logged: registered with the log mask at load.
+    std::string secret;
+    std::vector<std::string> on;      // event words; default: failed, rolled_back, recovered
+    std::vector<std::string> stacks;  // empty: every stack
+  };
+  std::vector<NotifyTarget> notify;
+  // Commit statuses in the forge that hosts the environment repository (src/notify/).
+  struct Forge {
+    std::string type;     // "" (none) | github | gitea | gitlab
+    std::string api_url;  // https://api.github.com, https://gitea.example/api/v1, https://gitlab.com/api/v4
+    std::string repository;  // owner/name; GitLab: the project's path or numeric id
+    std::string token;       // from token_file; never logged
+    std::string host;        // put in each status's context once set: podcd/<host>/<stack>
+  } forge;
   struct Auth {
     std::string users_file;  // ROLE:username:hash lines (auth/users.hpp); empty: no users
   } auth;

@@ -11,8 +11,9 @@ namespace podcd::reconcile {
 using state::Deployment;
 using state::DeploymentState;
 
-RecordContext::RecordContext(state::Store& store, Deployment& d, std::function<bool()> stop_requested)
-    : store_(store), id_(d.id), stop_requested_(std::move(stop_requested)), record_(Record{d}) {}
+RecordContext::RecordContext(state::Store& store, Deployment& d, std::function<bool()> stop_requested,
+                             events::Bus* bus)
+    : store_(store), id_(d.id), stop_requested_(std::move(stop_requested)), bus_(bus), record_(Record{d}) {}
 
 std::string RecordContext::Id() const { return id_; }
 
@@ -33,10 +34,11 @@ void RecordContext::SetStackOutcome(state::StackOutcome outcome) {
   auto& stacks = record->d.stacks;
   auto it = std::find_if(stacks.begin(), stacks.end(), [&](const auto& s) { return s.name == outcome.name; });
   if (it != stacks.end())
-    *it = std::move(outcome);
+    *it = outcome;
   else
-    stacks.push_back(std::move(outcome));
+    stacks.push_back(outcome);
   store_.UpdateInMemory(record->d);
+  events::Publish(bus_, events::Kind::kStack, record->d, std::move(outcome));
 }
 
 bool RecordContext::StopRequested() const { return stop_requested_ && stop_requested_(); }
@@ -66,8 +68,8 @@ bool Covers(const state::Trigger& newer, const state::Trigger& older) {
   });
 }
 
-WorkQueue::WorkQueue(state::Store& store, Executor& executor, std::size_t limit)
-    : store_(store), executor_(executor), limit_(limit == 0 ? 1 : limit) {}
+WorkQueue::WorkQueue(state::Store& store, Executor& executor, std::size_t limit, events::Bus* bus)
+    : store_(store), executor_(executor), limit_(limit == 0 ? 1 : limit), bus_(bus) {}
 
 WorkQueue::~WorkQueue() { Stop(); }
 
@@ -115,6 +117,8 @@ Expected<EnqueueResult> WorkQueue::Enqueue(state::Trigger trigger) {
     if (!d.log.empty()) store_.UpdateInMemory(d);
     superseded = Supersede(*locked, d);
     result.id = d.id;
+    // Under the lock: the run cannot start (and publish `started`) before this.
+    events::Publish(bus_, events::Kind::kQueued, d);
     work_cv_.notify_one();
   }
   for (auto& old : superseded) {
@@ -166,7 +170,9 @@ void WorkQueue::WorkerLoop() {
     if (auto r = store_.Save(d); !r)
       log::Error("cannot save deployment", {{"id", d.id}, {"error", r.error().What()}});
     log::Info("deployment started", {{"id", d.id}, {"kind", d.trigger.KindWord()}});
-    RecordContext ctx(store_, d, [this] { return Stopping(); });
+    events::Publish(bus_, events::Kind::kStarted, d);
+    RecordContext ctx(
+        store_, d, [this] { return Stopping(); }, bus_);
     Expected<void> result = Fail(ErrorCode::kInternal, "executor threw");
     try {
       result = executor_.Run(d.trigger, ctx);
@@ -219,6 +225,7 @@ void WorkQueue::Finish(Deployment& d) {
   }
   done_cv_.notify_all();
   if (listener) listener(d);
+  events::Publish(bus_, events::Kind::kFinished, d);
 }
 
 std::optional<Deployment> WorkQueue::Wait(const std::string& id, std::chrono::milliseconds timeout) {

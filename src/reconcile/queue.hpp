@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "events/bus.hpp"
 #include "state/deployment.hpp"
 #include "state/store.hpp"
 #include "util/error.hpp"
@@ -39,7 +40,9 @@ class RunContext {
 // caller saves it). `stop_requested` answers StopRequested.
 class RecordContext final : public RunContext {
  public:
-  RecordContext(state::Store& store, state::Deployment& d, std::function<bool()> stop_requested);
+  // `bus` (when set) hears of each stack outcome.
+  RecordContext(state::Store& store, state::Deployment& d, std::function<bool()> stop_requested,
+                events::Bus* bus = nullptr);
   [[nodiscard]] std::string Id() const override;
   void Log(std::string line) override;
   void SetCommit(std::string commit) override;
@@ -56,6 +59,7 @@ class RecordContext final : public RunContext {
   state::Store& store_;
   const std::string id_;
   std::function<bool()> stop_requested_;
+  events::Bus* bus_;
   Guarded<Record> record_;
 };
 
@@ -88,7 +92,9 @@ bool Covers(const state::Trigger& newer, const state::Trigger& older);
 class WorkQueue {
  public:
   // `limit`: queued (not running) deployments before Enqueue refuses with kUnavailable.
-  WorkQueue(state::Store& store, Executor& executor, std::size_t limit);
+  // `bus` (when set) hears of every deployment queued, started and finished, and of each
+  // stack's outcome as the run sets it.
+  WorkQueue(state::Store& store, Executor& executor, std::size_t limit, events::Bus* bus = nullptr);
   ~WorkQueue();
   WorkQueue(const WorkQueue&) = delete;
   WorkQueue& operator=(const WorkQueue&) = delete;
@@ -131,6 +137,7 @@ class WorkQueue {
   state::Store& store_;
   Executor& executor_;
   const std::size_t limit_;
+  events::Bus* bus_;
   Guarded<State> state_;
   std::condition_variable work_cv_;
   std::condition_variable done_cv_;

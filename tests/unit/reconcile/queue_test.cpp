@@ -459,3 +459,44 @@ TEST_CASE("a trigger that supersedes queued runs is accepted by a full queue") {
   REQUIRE(q.Wait(b->id, std::chrono::seconds(30)));
   q.Stop();
 }
+
+TEST_CASE("the queue publishes queued, started, each stack's outcome and finished, in order") {
+  test::TempDir dir;
+  auto store = state::Store::Open(dir.path());
+  REQUIRE(store);
+  ScriptedExecutor exec;
+  events::Bus bus;
+  std::mutex m;
+  std::vector<std::string> heard;
+  auto sub = bus.Subscribe([&](const events::Event& e) {
+    std::lock_guard lock(m);
+    std::string line =
+        std::string(events::ToString(e.kind)) + " " + std::string(state::ToString(e.deployment.state));
+    if (e.stack) line += " " + e.stack->name + "=" + e.stack->outcome;
+    heard.push_back(line);
+  });
+  WorkQueue q(**store, exec, 4, &bus);
+  q.Start();
+  auto first = q.Enqueue(All());
+  REQUIRE(first);
+  exec.WaitEntered(1);
+  auto second = q.Enqueue(One("web"));  // queued behind the first
+  REQUIRE(second);
+  exec.fail_next_ = true;
+  exec.Release();
+  exec.WaitEntered(2);
+  exec.Release();
+  REQUIRE(q.Wait(second->id, std::chrono::seconds(30)));
+  q.Stop();
+  std::lock_guard lock(m);
+  CHECK(heard == std::vector<std::string>{
+                     "queued queued",
+                     "started running",
+                     "stack running web=updated",  // the executor sets it before it waits
+                     "queued queued",
+                     "finished failed",
+                     "started running",
+                     "stack running web=updated",
+                     "finished succeeded",
+                 });
+}
