@@ -29,6 +29,8 @@ constexpr Command kCommands[] = {
      true},
     {"__stacks", "observe the stacks for the daemon's GET /stacks", worker::RunStacks, true},
     {"__close-handover", "close a pending self-update for the daemon", worker::RunCloseHandOver, true},
+    {"__remote-head", "ask the remote whether it is ahead of the work tree (run by the daemon)",
+     worker::RunRemoteHead, true},
     {"__self-update", "replace podcd's own container (run by podcd in an updater container)",
      worker::RunSelfUpdate, true},
 };

@@ -286,6 +286,9 @@ const std::vector<KeySpec>& Table() {
            [](Config& c) -> bool& { return c.repo.allow_insecure; }),
       Dur("repo.sync_timeout", "2m", {"PODCD_REPO_SYNC_TIMEOUT"}, "hard limit on one fetch and reset",
           [](Config& c) -> Millis& { return c.repo.sync_timeout; }),
+      Dur("repo.remote_check_interval", "2m", {"PODCD_REPO_REMOTE_CHECK_INTERVAL"},
+          "how often the daemon asks the remote whether it is ahead (ls-remote, no fetch); 0s: never",
+          [](Config& c) -> Millis& { return c.repo.remote_check_interval; }),
       {"podman.socket",
        Kind::kString,
        "/run/podman/podman.sock",
@@ -655,6 +658,10 @@ struct Loader {
                               {"health.timeout", cfg.health.timeout},
                               {"worker.timeout", cfg.worker.timeout}}) {
       if (limit.count() <= 0) bad(key, "must be more than 0: it is a limit");
+    }
+    if (cfg.repo.remote_check_interval.count() > 0 &&
+        cfg.repo.remote_check_interval < std::chrono::seconds(10)) {
+      bad("repo.remote_check_interval", "must be 0s (off) or at least 10s");
     }
     if (cfg.poll.interval.count() > 0 && cfg.poll.interval < std::chrono::seconds(10)) {
       bad("poll.interval", "must be 0 (off) or at least 10s");

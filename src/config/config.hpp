@@ -53,6 +53,9 @@ struct Config {
     std::string ssh_key_file;
     std::string known_hosts_file;
     Millis sync_timeout{};
+    // How often the daemon asks the remote for its branch's head (no fetch), to show whether
+    // it is ahead of the work tree; 0: never.
+    Millis remote_check_interval{};
     bool allow_insecure = false;  // http:// and git:// remotes (remote_url.hpp)
   } repo;
   struct Podman {

@@ -111,22 +111,7 @@ WorkerCatalog::WorkerCatalog(const worker::Launcher& launcher, const ConfigHolde
 
 bool WorkerCatalog::Exists(std::string_view name) { return directory_.Exists(name); }
 
-namespace {
-// A RunContext for a worker whose events are not a deployment's: its log lines go to the log.
-class LogOnlyContext final : public reconcile::RunContext {
- public:
-  explicit LogOnlyContext(std::function<bool()> stop = {}) : stop_(std::move(stop)) {}
-  std::string Id() const override { return ""; }
-  void Log(std::string line) override { log::Info(line); }
-  void SetCommit(std::string) override {}
-  void SetStackOutcome(state::StackOutcome) override {}
-  bool StopRequested() const override { return stop_ && stop_(); }
-  void HandOver() override {}
-
- private:
-  std::function<bool()> stop_;
-};
-}  // namespace
+void LogOnlyContext::Log(std::string line) { log::Info(line); }
 
 std::string StackState(const worker::StackObservation& s, const std::string& last_outcome) {
   if ((last_outcome == "failed" || last_outcome == "invalid" || last_outcome == "refused") &&

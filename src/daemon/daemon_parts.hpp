@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,6 +23,21 @@ namespace podcd::daemon {
 
 // GET /libpod/_ping on the Podman socket: success when it answers 200 within `timeout`.
 Expected<void> PingPodman(const std::string& socket_path, std::chrono::milliseconds timeout);
+
+// A RunContext for a worker whose events are not a deployment's: its log lines go to the log.
+class LogOnlyContext final : public reconcile::RunContext {
+ public:
+  explicit LogOnlyContext(std::function<bool()> stop = {}) : stop_(std::move(stop)) {}
+  std::string Id() const override { return ""; }
+  void Log(std::string line) override;
+  void SetCommit(std::string /*commit*/) override {}
+  void SetStackOutcome(state::StackOutcome /*outcome*/) override {}
+  bool StopRequested() const override { return stop_ && stop_(); }
+  void HandOver() override {}
+
+ private:
+  std::function<bool()> stop_;
+};
 
 // The configuration the daemon started with and the one it runs now (SIGHUP), as workers get it.
 class ConfigHolder {

@@ -18,6 +18,7 @@
 #include "cli/commands.hpp"
 #include "cli/common.hpp"
 #include "daemon/daemon_parts.hpp"
+#include "daemon/remote_watch.hpp"
 #include "daemon/serve.hpp"
 #include "http/deferred_answers.hpp"
 #include "http/server.hpp"
@@ -102,6 +103,11 @@ void RegisterMetrics(reconcile::WorkQueue& queue,
   Describe("podcd_git_sync_seconds", "summary", "Repository syncs (podcd __sync child), by success.");
   Describe("podcd_last_successful_sync_timestamp_seconds", "gauge", "Unix time of the last successful sync.");
   Describe("podcd_podman_call_seconds", "summary", "Podman API calls by kind.");
+  Describe("podcd_repo_remote_ahead", "gauge",
+           "Whether the remote's branch named another commit than the work tree at the last check (1 or 0).");
+  Describe("podcd_repo_remote_check_timestamp_seconds", "gauge",
+           "Unix time of the last answered remote check.");
+  Describe("podcd_repo_remote_check_failures_total", "counter", "Remote checks that got no answer.");
   Describe("podcd_queue_depth", "gauge", "Deployments queued and not yet running.");
   metrics::SetCollector("podcd_queue_depth", [&queue] {
     return std::vector<std::pair<metrics::Labels, double>>{{{}, static_cast<double>(queue.QueuedCount())}};
@@ -288,6 +294,9 @@ class Daemon {
       Begin();
     }
     poller_ = std::make_unique<Poller>(queue_, cfg_.poll.interval, cfg_.poll.jitter);
+    if (!placeholder_)
+      remote_watch_ =
+          std::make_unique<RemoteWatch>(launcher_, config_holder_, cfg_.repo.remote_check_interval);
     RegisterMetrics(queue_, [this] {
       return placeholder_ ? dir_catalog_.List() : worker_catalog_.Recent(std::chrono::seconds(30));
     });
@@ -311,6 +320,11 @@ class Daemon {
                    {{"error", r.error().What()}});
       }
       poller_ = std::make_unique<Poller>(queue_, current->poll.interval, current->poll.jitter);
+      if (!placeholder_) {
+        remote_watch_.reset();  // its check in progress ends first
+        remote_watch_ =
+            std::make_unique<RemoteWatch>(launcher_, config_holder_, current->repo.remote_check_interval);
+      }
       log::Info("SIGHUP: configuration reloaded; " + config::Summary(*current));
       if (current->file_text != previous->file_text) QueueReconcile("sighup");
     }
@@ -333,6 +347,7 @@ class Daemon {
     log::Info("stopping", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
     stopping_ = true;
     poller_->Stop();
+    remote_watch_.reset();
     // The gauges read members of this object: none may be read after it is destroyed.
     for (auto name : {"podcd_queue_depth", "podcd_stacks", "podcd_process_resident_memory_bytes"}) {
       metrics::SetCollector(name, nullptr);
@@ -364,6 +379,7 @@ class Daemon {
   std::atomic<bool> stopping_{false};
   std::thread closer_;
   std::unique_ptr<Poller> poller_;
+  std::unique_ptr<RemoteWatch> remote_watch_;
 };
 
 }  // namespace

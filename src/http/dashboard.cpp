@@ -133,6 +133,11 @@ Answer Dashboard::RenderHome(const PageRequest& request) {
   // Each sync of a worker is reported to the daemon's metrics.
   if (auto synced = metrics::Value("podcd_last_successful_sync_timestamp_seconds"))
     view.repo.last_sync_ms = static_cast<std::int64_t>(*synced * 1000);
+  // The daemon's remote check (daemon/remote_watch.hpp); a sync since it answered is newer news.
+  auto ahead = metrics::Value("podcd_repo_remote_ahead");
+  auto checked = metrics::Value("podcd_repo_remote_check_timestamp_seconds");
+  view.repo.remote_ahead =
+      ahead && *ahead == 1 && checked && static_cast<std::int64_t>(*checked * 1000) >= view.repo.last_sync_ms;
   view.stacks.reserve(listed->size());
   for (const auto& info : *listed) {
     std::optional<state::Deployment> last;

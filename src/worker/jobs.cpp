@@ -2,6 +2,7 @@
 // `podcd __stacks` observes the stacks for GET /stacks, `podcd __close-handover` closes a
 // pending self-update. Each reads its request on stdin and writes events on stdout.
 #include "worker/jobs.hpp"
+#include "worker/remote_check.hpp"
 
 #include <sys/prctl.h>
 
@@ -169,6 +170,16 @@ int RunStacks(const GlobalOptions& g, const Args& args) {
                   auto stacks = ObserveStacks(engine);
                   if (!stacks) return std::unexpected(stacks.error());
                   Emit(DataEvent(EncodeStacks(*stacks)));
+                  return {};
+                });
+}
+
+int RunRemoteHead(const GlobalOptions& g, const Args& args) {
+  return RunJob(g, args, "__remote-head",
+                [](const Job& job, reconcile::Runtime&, reconcile::Engine&) -> Expected<void> {
+                  auto state = CheckRemote(job.config->repo);
+                  if (!state) return std::unexpected(state.error());
+                  RecordRemoteState(*state);
                   return {};
                 });
 }

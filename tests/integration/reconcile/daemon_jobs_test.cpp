@@ -251,3 +251,35 @@ TEST_CASE("the daemon's workers act on the actions: a force recreate replaces, a
   CHECK(rig.Running(after.at("web")));
   CHECK(d.Terminate() == 0);
 }
+
+TEST_CASE("the dashboard says when the remote is ahead (a push without a webhook), until a sync", "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env);
+  const std::string stack = rig.Stack("ahead");
+  const std::string file = "services/" + stack + "/compose.yml";
+  rig.Commit({{file, "services:\n  web:\n" + JobsHttpd()}}, "web");
+  auto config = JobsConfig(rig, "file://" + (rig.dir() / "remote.git").string(), "");
+  Daemon d(config, rig.dir() / "serve.log",
+           "PODCD_LOG_LEVEL=info PODCD_POLL_INTERVAL=0s PODCD_REPO_REMOTE_CHECK_INTERVAL=10s");
+  INFO(d.Log());
+  REQUIRE(d.port() != 0);
+  auto metric = [&](const std::string& line) {
+    return Has(Call("GET", d.Url("/metrics")).body, "\n" + line + "\n");
+  };
+  auto home = [&] { return Call("GET", d.Url("/"), {"Accept: text/html"}).body; };
+  // The start-up deployment syncs; the checks then find the remote where the work tree is.
+  for (int i = 0; i < 600 && !metric("podcd_repo_remote_ahead 0"); ++i) std::this_thread::sleep_for(100ms);
+  REQUIRE(metric("podcd_repo_remote_ahead 0"));
+  CHECK_FALSE(Has(home(), "the remote is ahead"));
+
+  rig.Commit({{file, "services:\n  web:\n" + JobsHttpd() + "    environment: [X=2]\n"}}, "X=2, no webhook");
+  for (int i = 0; i < 300 && !metric("podcd_repo_remote_ahead 1"); ++i) std::this_thread::sleep_for(100ms);
+  REQUIRE(metric("podcd_repo_remote_ahead 1"));
+  CHECK(Has(home(), "the remote is ahead"));
+
+  // A sync brings the work tree to the remote: the page stops saying it at once.
+  auto sync = Call("POST", d.Url("/actions/sync?wait=240"), {}, "", 300);
+  REQUIRE(sync.status == 200);
+  CHECK_FALSE(Has(home(), "the remote is ahead"));
+  CHECK(d.Terminate() == 0);
+}
