@@ -147,18 +147,29 @@ class ConnectionSink final : public EventSink {
     if (!peer || ended_) return false;
     ended_ = last;
     const std::size_t size = bytes.size();
-    auto sent = peer->send(Pistache::RawBuffer(std::move(bytes), size));
-    if (last) {
-      auto socket = socket_;
-      sent.then([socket](ssize_t) { EndWrites(*socket); },
-                [socket](const std::exception_ptr&) { EndWrites(*socket); });
-    }
+    *buffered_ += size;
+    // Pistache keeps what the socket does not take yet and settles the promise once it is sent.
+    auto sent_or_gone = [buffered = buffered_, size, socket = last ? socket_ : nullptr] {
+      *buffered -= size;
+      if (socket) EndWrites(*socket);
+    };
+    peer->send(Pistache::RawBuffer(std::move(bytes), size))
+        .then([sent_or_gone](ssize_t) { sent_or_gone(); },
+              [sent_or_gone](const std::exception_ptr&) { sent_or_gone(); });
     return true;
+  }
+  [[nodiscard]] std::size_t Buffered() const override { return *buffered_; }
+  [[nodiscard]] bool Gone() const override { return ended_ || !w_.getPeer(); }
+  // Both directions: Pistache reads the end, drops the connection and what it still held.
+  void Abort() override {
+    ended_ = true;
+    if (*socket_ >= 0) ::shutdown(*socket_, SHUT_RDWR);
   }
 
  private:
   Http::ResponseWriter w_;
   std::shared_ptr<const int> socket_;
+  std::shared_ptr<std::atomic<std::size_t>> buffered_ = std::make_shared<std::atomic<std::size_t>>(0);
   bool ended_ = false;
 };
 

@@ -23,7 +23,16 @@ class EventSink {
  public:
   virtual ~EventSink() = default;
   virtual bool Write(std::string bytes, bool last) = 0;
+  // Bytes written and not yet sent to the client.
+  [[nodiscard]] virtual std::size_t Buffered() const { return 0; }
+  // Ends the connection now, whatever is still unsent (a client that stopped reading).
+  virtual void Abort() {}
+  // True once the client has closed the connection (a quiet stream learns it before a write).
+  [[nodiscard]] virtual bool Gone() const { return false; }
 };
+
+// One server-sent event: `event:` and `id:` when not empty, a `data:` field per line of `data`.
+std::string SseFrame(std::string_view event, std::string_view id, std::string_view data);
 
 // The events for `lines[from..]` of a record and, when it has finished, its end event.
 std::string EventsOf(const state::Deployment& d, std::size_t from);

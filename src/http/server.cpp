@@ -38,6 +38,15 @@ bool ValidDeploymentId(std::string_view id) {
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || c == '-'; });
 }
 
+// A reconnecting EventSource's Last-Event-ID, when it is a number.
+std::optional<std::int64_t> LastEventId(const Http::Request& req) {
+  auto value = HeaderValue(req.headers(), "Last-Event-ID");
+  if (!value) return std::nullopt;
+  auto n = ParseInt(*value);
+  if (!n || *n < 0) return std::nullopt;
+  return *n;
+}
+
 const std::string& ShuttingDownBody() {
   static const std::string body = ErrorBody("podcd is shutting down");
   return body;
@@ -91,7 +100,7 @@ ServerOptions OptionsFromConfig(const config::Config& c) {
 }
 
 // Every route: dispatch, the Allow header of a 405 and the metrics labels read this table.
-const std::array<Server::Impl::Route, 24> Server::Impl::kRoutes = {{
+const std::array<Server::Impl::Route, 25> Server::Impl::kRoutes = {{
     {Http::Method::Get, "/health", Access::kAnyone, &Impl::GetHealth},
     {Http::Method::Get, "/metrics", Access::kRead, &Impl::GetMetrics},
     {Http::Method::Post, "/deploy-all-changed", Access::kSigned, &Impl::PostDeployAllChanged},
@@ -107,6 +116,7 @@ const std::array<Server::Impl::Route, 24> Server::Impl::kRoutes = {{
     {Http::Method::Post, "/logout", Access::kRead, &Impl::PostLogout},
     {Http::Method::Get, "/static/{file}", Access::kAnyone, &Impl::GetStatic},
     {Http::Method::Get, "/deliveries", Access::kRead, &Impl::GetDeliveries},
+    {Http::Method::Get, "/events", Access::kRead, &Impl::GetEventStream},
     {Http::Method::Get, "/audit", Access::kRead, &Impl::GetAudit},
     {Http::Method::Post, "/actions/deploy-all-changed", Access::kDeploy, &Impl::PostActionDeployAllChanged},
     {Http::Method::Post, "/actions/sync", Access::kDeploy, &Impl::PostActionSync},
@@ -312,16 +322,35 @@ void Server::Impl::GetDeployment(Exchange& x) {
 void Server::Impl::GetEvents(Exchange& x, std::string id) {
   if (!ValidDeploymentId(id) || !store.Get(id))
     return ReplyError(x, {ErrorCode::kNotFound, "no such deployment", {}});
-  if (streams.Full())
-    return Reply(x, {503, ErrorBody("too many event streams; retry later"), kJsonType, true});
   std::size_t from = 0;
-  if (auto last = HeaderValue(x.req.headers(), "Last-Event-ID")) {
-    if (auto n = ParseInt(*last); n && *n >= 0) from = static_cast<std::size_t>(*n) + 1;
-  }
-  metrics::Add("podcd_http_requests_total", {{"route", "/deployments/{id}/events"}, {"code", "200"}});
+  if (auto last = LastEventId(x.req)) from = static_cast<std::size_t>(*last) + 1;
+  OpenStream(x, streams.Full(), "/deployments/{id}/events", [&](std::unique_ptr<EventSink> sink) {
+    (void)streams.Follow(std::move(id), from, std::move(sink));
+  });
+}
+
+// Every deployment's events as they happen (http/event_stream.hpp), those of one stack with
+// ?stack=; a reconnecting EventSource resumes after its Last-Event-ID.
+void Server::Impl::GetEventStream(Exchange& x) {
+  std::string stack = x.req.query().get("stack").value_or("");
+  if (!stack.empty() && !IsValidStackName(stack))
+    return ReplyError(
+        x, {ErrorCode::kInvalidArgument, "not a valid stack name: " + json::Quoted(stack.substr(0, 80)), {}});
+  // Taken before the answer's head is written: a client that acts on the head misses nothing.
+  std::uint64_t last = event_streams.Newest();
+  if (auto id = LastEventId(x.req)) last = static_cast<std::uint64_t>(*id);
+  OpenStream(x, event_streams.Full(), x.route, [&](std::unique_ptr<EventSink> sink) {
+    (void)event_streams.Follow(last, std::move(stack), std::move(sink));
+  });
+}
+
+void Server::Impl::OpenStream(Exchange& x, bool full, std::string_view route,
+                              const std::function<void(std::unique_ptr<EventSink>)>& follow) {
+  if (full) return Reply(x, {503, ErrorBody("too many event streams; retry later"), kJsonType, true});
+  metrics::Add("podcd_http_requests_total", {{"route", std::string(route)}, {"code", "200"}});
   auto sink = StartEventStream(x.w, x.link);
   --in_flight;  // answered: the stream ends on its own, or when the server stops
-  (void)streams.Follow(std::move(id), from, std::move(sink));
+  follow(std::move(sink));
 }
 
 void Server::Impl::Connected(Pistache::Tcp::Peer& peer) {
@@ -383,16 +412,16 @@ void Server::Impl::Accepted(Exchange& x, const std::string& id) {
 }
 
 Server::Server(ServerOptions options, state::Store& store, reconcile::WorkQueue& queue, StackCatalog& catalog,
-               DeferredAnswers& answers)
-    : impl_(std::make_shared<Impl>(std::move(options), store, queue, catalog, answers, nullptr)) {
+               DeferredAnswers& answers, events::Bus* bus)
+    : impl_(std::make_shared<Impl>(std::move(options), store, queue, catalog, answers, nullptr, bus)) {
   queue.SetListener([impl = impl_.get()](const state::Deployment&) { impl->waits.Notify(); });
 }
 
 Server::Server(ServerOptions options, state::Store& store, reconcile::WorkQueue& queue, StackCatalog& catalog,
-               HealthProbe* health) {
+               HealthProbe* health, events::Bus* bus) {
   auto own = std::make_unique<DeferredAnswers>(store, catalog, health, options.version);
   DeferredAnswers& answers = *own;
-  impl_ = std::make_shared<Impl>(std::move(options), store, queue, catalog, answers, std::move(own));
+  impl_ = std::make_shared<Impl>(std::move(options), store, queue, catalog, answers, std::move(own), bus);
   queue.SetListener([impl = impl_.get()](const state::Deployment&) { impl->waits.Notify(); });
 }
 
@@ -443,6 +472,7 @@ Expected<void> Server::Start() {
     impl_->answers.Start();
     impl_->dashboard->Start();
     impl_->streams.Start();
+    impl_->event_streams.Start();
     impl_->endpoint->serveThreaded();
   } catch (const std::exception& e) {
     return Fail(ErrorCode::kUnavailable, std::string("cannot listen: ") + e.what(),
@@ -475,6 +505,7 @@ void Server::Shutdown(std::chrono::milliseconds drain_timeout) {
   im.answers.Stop();
   if (im.dashboard) im.dashboard->Stop();
   im.streams.Stop();
+  im.event_streams.Stop();
   // 3. Every answer is written before the reactor goes away.
   wait_until([&] { return im.in_flight.load() <= 0; });
   if (im.endpoint) im.endpoint->shutdown();

@@ -10,6 +10,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,7 @@
 #include "http/dashboard.hpp"
 #include "http/deferred_answers.hpp"
 #include "http/delivery_log.hpp"
+#include "http/event_stream.hpp"
 #include "http/gate.hpp"
 #include "http/link.hpp"
 #include "http/log_stream.hpp"
@@ -82,7 +84,7 @@ enum class Access {
 
 struct Server::Impl {
   Impl(ServerOptions o, state::Store& s, reconcile::WorkQueue& q, StackCatalog& c, DeferredAnswers& a,
-       std::unique_ptr<DeferredAnswers> own)
+       std::unique_ptr<DeferredAnswers> own, events::Bus* bus)
       : opt(std::move(o)),
         credentials(Secrets{opt.secret, opt.api_token}),
         store(s),
@@ -95,7 +97,8 @@ struct Server::Impl {
         connections(std::make_shared<Guarded<ConnectionTable>>(
             ConnectionTable(opt.max_connections, opt.max_connections_per_address))),
         waits(s, opt.max_waiting_requests),
-        controls(opt.state_dir.empty() ? "" : state::StackControlsPath(opt.state_dir).string(), s, q, c) {}
+        controls(opt.state_dir.empty() ? "" : state::StackControlsPath(opt.state_dir).string(), s, q, c),
+        event_streams(bus, EventStreamLimits{}) {}
 
   // One request being handled: the route is the metrics label, `param` what {stack} or {id} matched.
   struct Exchange {
@@ -117,7 +120,7 @@ struct Server::Impl {
     Access access;
     HandlerFn handle;
   };
-  static const std::array<Route, 24> kRoutes;
+  static const std::array<Route, 25> kRoutes;
 
   ServerOptions opt;  // secret and api_token: read from `credentials` (SIGHUP replaces them)
   struct Secrets {
@@ -165,6 +168,7 @@ struct Server::Impl {
   std::atomic<std::int64_t> in_flight{0};
   WaitingAnswers waits;
   StackControlsApi controls;
+  EventStreams event_streams;  // GET /events
 
   std::unique_ptr<Http::Endpoint> endpoint;
   Guarded<bool> shut_down{false};  // held for the whole shutdown: a second caller waits, then returns
@@ -229,6 +233,11 @@ struct Server::Impl {
   void GetDeployments(Exchange& x);
   void GetDeployment(Exchange& x);
   void GetEvents(Exchange& x, std::string id);
+  void GetEventStream(Exchange& x);
+  // Answers with the head of an endless event stream and hands `follow` its sink; 503 when
+  // `full`. The request is answered then: the stream ends on its own, or when the server stops.
+  void OpenStream(Exchange& x, bool full, std::string_view route,
+                  const std::function<void(std::unique_ptr<EventSink>)>& follow);
   void Trigger(Exchange& x, TriggerEndpoint ep);
   void GetDeliveries(Exchange& x);
   // The deployment a delivery key already started (or kIgnoredDelivery), else the one queued for
