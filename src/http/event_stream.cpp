@@ -97,7 +97,7 @@ bool EventStreams::Follow(std::uint64_t last, std::string stack, std::unique_ptr
   {
     auto s = state_.Lock();
     if (s->stop || s->open >= limits_.max_streams) return false;
-    s->clients.push_back({last, std::move(stack), std::move(sink), Clock::now()});
+    s->clients.push_back({last, std::move(stack), std::move(sink), Clock::now(), Clock::now()});
     ++s->open;
     s->changed = true;
   }
@@ -130,7 +130,7 @@ bool EventStreams::Advance(Client& c, const EventRing::Resume& resume, Clock::ti
     if (e.Matches(c.stack)) out += *e.frame;
   }
   if (out.empty() && now - c.last_write >= limits_.heartbeat) out = ": heartbeat\n\n";
-  if (out.empty()) return true;
+  if (out.empty() && now - c.last_touch < kTouch) return true;
   // Once a client holds more than its bound unsent, it has stopped keeping up: it is dropped
   // rather than buffered for without end (an EventSource reconnects and resumes).
   if (c.sink->Buffered() > limits_.max_buffered) {
@@ -140,8 +140,10 @@ bool EventStreams::Advance(Client& c, const EventRing::Resume& resume, Clock::ti
               {{"unsent_bytes", std::to_string(c.sink->Buffered())}});
     return false;
   }
-  if (!c.sink->Write(std::move(out), false)) return false;
-  c.last_write = now;
+  const bool said = !out.empty();
+  if (!c.sink->Write(std::move(out), false)) return false;  // an empty write only touches
+  if (said) c.last_write = now;
+  c.last_touch = now;
   return true;
 }
 
@@ -173,7 +175,7 @@ void EventStreams::Loop() {
       if (c.sink) s->clients.push_back(std::move(c));
     }
     s->open -= std::min(ended, s->open);
-    s.WaitFor(cv_, std::min<std::chrono::milliseconds>(kTick, limits_.heartbeat),
+    s.WaitFor(cv_, std::min({kTick, kTouch, limits_.heartbeat}),
               [](const State& st) { return st.stop || st.changed; });
   }
 }

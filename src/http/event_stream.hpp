@@ -70,7 +70,7 @@ struct EventStreamLimits {
   std::size_t max_streams = 32;
   std::size_t ring = 512;
   // Unsent bytes a client's connection may hold before it is dropped.
-  std::size_t max_buffered = 256 << 10;
+  std::size_t max_buffered = 64 << 10;
   std::chrono::milliseconds heartbeat{15000};
 };
 
@@ -101,6 +101,7 @@ class EventStreams {
     std::string stack;
     std::unique_ptr<EventSink> sink;
     Clock::time_point last_write;
+    Clock::time_point last_touch;
   };
   void Published(const events::Event& event);
   void Loop();

@@ -48,7 +48,7 @@ bool LogStreams::Follow(std::string id, std::size_t from, std::unique_ptr<EventS
   {
     auto s = state_.Lock();
     if (s->stop || s->followers.size() >= max_streams_) return false;
-    s->followers.push_back({std::move(id), from, std::move(sink), Clock::now()});
+    s->followers.push_back({std::move(id), from, std::move(sink), Clock::now(), Clock::now()});
   }
   cv_.notify_all();
   return true;
@@ -75,9 +75,14 @@ bool LogStreams::Advance(Follower& f) {
   const std::string events = EventsOf(*d, f.next);
   const bool finished = state::IsFinished(d->state);
   f.next = std::max(f.next, d->log.size());
-  if (!events.empty() || finished || Clock::now() - f.last_write >= kKeepAlive) {
+  const auto now = Clock::now();
+  if (!events.empty() || finished || now - f.last_write >= kKeepAlive) {
     if (!f.sink->Write(events.empty() ? std::string(": keep-alive\n\n") : events, finished)) return false;
-    f.last_write = Clock::now();
+    f.last_write = now;
+    f.last_touch = now;
+  } else if (now - f.last_touch >= kTouch) {
+    if (!f.sink->Write({}, false)) return false;
+    f.last_touch = now;
   }
   return !finished;
 }

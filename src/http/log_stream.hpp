@@ -3,6 +3,7 @@
 // with Last-Event-ID); `event: end` carries the final state, then the connection ends.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
@@ -18,7 +19,8 @@
 namespace podcd::http {
 
 // Where a stream's bytes go. Write returns false once the client is gone; after a `last` write
-// the connection ends.
+// the connection ends. A stream writes at least every kTouch (an empty write when it has
+// nothing to say): the connection's request timeout starts anew with each write that arrives.
 class EventSink {
  public:
   virtual ~EventSink() = default;
@@ -30,6 +32,8 @@ class EventSink {
   // True once the client has closed the connection (a quiet stream learns it before a write).
   [[nodiscard]] virtual bool Gone() const { return false; }
 };
+
+inline constexpr std::chrono::milliseconds kTouch{2000};
 
 // One server-sent event: `event:` and `id:` when not empty, a `data:` field per line of `data`.
 std::string SseFrame(std::string_view event, std::string_view id, std::string_view data);
@@ -58,6 +62,7 @@ class LogStreams {
     std::size_t next = 0;  // the first log line not sent yet
     std::unique_ptr<EventSink> sink;
     std::chrono::steady_clock::time_point last_write;
+    std::chrono::steady_clock::time_point last_touch;
   };
   // Sends what is new; false when the follower is done (ended, or its client gone).
   bool Advance(Follower& f);

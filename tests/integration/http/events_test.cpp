@@ -210,7 +210,7 @@ int StuckReader(std::uint16_t port) {
 
 double Dropped(Daemon& d) {
   const std::string metrics = Call("GET", d.Url("/metrics")).body;
-  const std::string name = "podcd_http_event_streams_dropped_total ";
+  const std::string name = "\npodcd_http_event_streams_dropped_total ";
   const auto at = metrics.find(name);
   return at == std::string::npos ? 0 : std::stod(metrics.substr(at + name.size()));
 }
