@@ -97,6 +97,7 @@ void RegisterMetrics(reconcile::WorkQueue& queue,
                      std::function<Expected<std::vector<http::StackInfo>>()> stacks) {
   using metrics::Describe;
   Describe("podcd_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
+  Describe("podcd_http_event_streams_dropped_total", "counter", "GET /events clients dropped as too slow.");
   Describe("podcd_deployments_total", "counter", "Finished deployments by final state.");
   Describe("podcd_deployment_duration_seconds", "summary", "Duration of finished deployments.");
   Describe("podcd_stack_duration_seconds", "summary", "Duration of each stack's apply, by outcome.");
