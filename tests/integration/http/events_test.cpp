@@ -231,27 +231,32 @@ TEST_CASE("GET /events: a deployment's events in order, numbered; Last-Event-ID 
   const std::string web = Deploy(d, "web");
   REQUIRE(all.WaitFor("\"kind\":\"finished\",\"deployment\":\"" + web + "\""));
   const auto events = Of(EventsOf(all.Text()), web);
-  REQUIRE(events.size() == 3);
+  REQUIRE(events.size() == 4);
   CHECK(events[0].kind == "queued");
   CHECK(events[1].kind == "started");
-  CHECK(events[2].kind == "finished");
-  CHECK(std::stoull(events[0].id) < std::stoull(events[1].id));
-  CHECK(std::stoull(events[1].id) < std::stoull(events[2].id));
+  CHECK(events[2].kind == "stack");  // the placeholder run's outcome for stack web
+  CHECK(events[3].kind == "finished");
+  for (std::size_t i = 1; i < events.size(); ++i)
+    CHECK(std::stoull(events[i - 1].id) < std::stoull(events[i].id));
   CHECK(Field(events[0].data, "state") == "queued");
   CHECK(Field(events[1].data, "state") == "running");
-  CHECK(Field(events[2].data, "state") == "succeeded");
+  CHECK(Field(events[2].data, "stack", "name") == "web");
+  CHECK(Field(events[2].data, "stack", "outcome") == "skipped");
+  CHECK(Field(events[3].data, "state") == "succeeded");
   CHECK(Field(events[0].data, "trigger", "kind") == "deploy");
   CHECK(Field(events[0].data, "trigger", "actor") == "loopback");
   CHECK(Field(events[0].data, "trigger", "stack") == "web");
-  CHECK(Field(events[2].data, "finished_at").ends_with("Z"));
+  CHECK(Field(events[0].data, "queued_at").ends_with("Z"));
+  CHECK(Field(events[3].data, "finished_at").ends_with("Z"));
 
   // A reconnecting client gets what came after the last id it saw, and nothing before.
   Stream resumed(d.Url("/events"), {"Last-Event-ID: " + events[0].id});
   REQUIRE(resumed.WaitFor("\"kind\":\"finished\",\"deployment\":\"" + web + "\""));
   const auto again = Of(EventsOf(resumed.Text()), web);
-  REQUIRE(again.size() == 2);
+  REQUIRE(again.size() == 3);
   CHECK(again[0].kind == "started");
   CHECK(again[0].id == events[1].id);
+  CHECK(again[2].id == events[3].id);
   // An id this process never gave (a podcd before a restart): reset.
   Stream stale(d.Url("/events"), {"Last-Event-ID: 987654"});
   CHECK(stale.WaitFor("event: reset\n"));
