@@ -20,6 +20,7 @@
 #include "daemon/daemon_parts.hpp"
 #include "daemon/remote_watch.hpp"
 #include "daemon/serve.hpp"
+#include "events/bus.hpp"
 #include "http/deferred_answers.hpp"
 #include "http/server.hpp"
 #include "reconcile/handover.hpp"
@@ -97,6 +98,7 @@ void RegisterMetrics(reconcile::WorkQueue& queue,
                      std::function<Expected<std::vector<http::StackInfo>>()> stacks) {
   using metrics::Describe;
   Describe("podcd_http_requests_total", "counter", "HTTP requests answered, by route and status code.");
+  Describe("podcd_http_event_streams_dropped_total", "counter", "GET /events clients dropped as too slow.");
   Describe("podcd_deployments_total", "counter", "Finished deployments by final state.");
   Describe("podcd_deployment_duration_seconds", "summary", "Duration of finished deployments.");
   Describe("podcd_stack_duration_seconds", "summary", "Duration of each stack's apply, by outcome.");
@@ -236,7 +238,7 @@ class Daemon {
         worker_executor_(launcher_, config_holder_),
         placeholder_(test_executor != nullptr),
         test_executor_(std::move(test_executor)),
-        queue_(store_, SelectExecutor(), static_cast<std::size_t>(cfg_.queue_limit)),
+        queue_(store_, SelectExecutor(), static_cast<std::size_t>(cfg_.queue_limit), &bus_),
         dir_catalog_((std::filesystem::path(cfg_.repo.path) / cfg_.repo.services_dir).string()),
         worker_catalog_(launcher_, config_holder_, store_, dir_catalog_),
         daemon_health_(cfg),
@@ -244,7 +246,7 @@ class Daemon {
         catalog_(placeholder_ ? static_cast<http::StackCatalog&>(dir_catalog_) : worker_catalog_),
         health_(placeholder_ ? static_cast<http::HealthProbe&>(state_health_) : daemon_health_),
         answers_(store_, catalog_, &health_, PODCD_VERSION),
-        server_(http::OptionsFromConfig(cfg_), store_, queue_, catalog_, answers_) {}
+        server_(http::OptionsFromConfig(cfg_), store_, queue_, catalog_, answers_, &bus_) {}
 
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -366,6 +368,8 @@ class Daemon {
   WorkerExecutor worker_executor_;
   const bool placeholder_;  // a test binary's executor replaces the workers
   std::unique_ptr<reconcile::Executor> test_executor_;
+  // What happens to deployments: the queue publishes, GET /events and the notifier listen.
+  events::Bus bus_;
   reconcile::WorkQueue queue_;
   http::DirectoryCatalog dir_catalog_;
   WorkerCatalog worker_catalog_;

@@ -15,6 +15,9 @@ namespace podcd::http {
 namespace Http = Pistache::Http;
 namespace {
 
+// SO_SNDBUF of a stream's connection (the kernel doubles it).
+constexpr int kStreamSendBuffer = 64 << 10;
+
 // The key of a connection's count of queued answers among its Pistache peer data.
 const std::string kQueuedKey = "podcd.queued";
 
@@ -147,25 +150,46 @@ class ConnectionSink final : public EventSink {
     if (!peer || ended_) return false;
     ended_ = last;
     const std::size_t size = bytes.size();
-    auto sent = peer->send(Pistache::RawBuffer(std::move(bytes), size));
-    if (last) {
-      auto socket = socket_;
-      sent.then([socket](ssize_t) { EndWrites(*socket); },
-                [socket](const std::exception_ptr&) { EndWrites(*socket); });
-    }
+    *buffered_ += size;
+    // Pistache keeps what the socket does not take yet and settles the promise once it is sent,
+    // on the connection's reactor thread. Pistache 0.0.5 answers 408 on a connection whose
+    // parser has waited longer than the request timeout for a next request, as a stream's does:
+    // each write that reaches the client starts that wait anew (the stream writes often enough).
+    auto sent_or_gone = [buffered = buffered_, size, socket = last ? socket_ : nullptr,
+                         weak = std::weak_ptr<Pistache::Tcp::Peer>(peer)] {
+      *buffered -= size;
+      if (socket) EndWrites(*socket);
+      if (auto p = weak.lock()) Http::Handler::getParser(p)->reset();
+    };
+    peer->send(Pistache::RawBuffer(std::move(bytes), size))
+        .then([sent_or_gone](ssize_t) { sent_or_gone(); },
+              [sent_or_gone](const std::exception_ptr&) { sent_or_gone(); });
     return true;
+  }
+  [[nodiscard]] std::size_t Buffered() const override { return *buffered_; }
+  [[nodiscard]] bool Gone() const override { return ended_ || !w_.getPeer(); }
+  // Both directions: Pistache reads the end, drops the connection and what it still held.
+  void Abort() override {
+    ended_ = true;
+    if (*socket_ >= 0) ::shutdown(*socket_, SHUT_RDWR);
   }
 
  private:
   Http::ResponseWriter w_;
   std::shared_ptr<const int> socket_;
+  std::shared_ptr<std::atomic<std::size_t>> buffered_ = std::make_shared<std::atomic<std::size_t>>(0);
   bool ended_ = false;
 };
 
 }  // namespace
 
 std::unique_ptr<EventSink> StartEventStream(Http::ResponseWriter& w, const Link& link) {
-  auto sink = std::make_unique<ConnectionSink>(w.clone(), DuplicateSocket(PeerFd(w)));
+  // A fixed send buffer: the kernel's autotuning would otherwise hold megabytes for a client
+  // that stopped reading before the sink's own bound (Buffered) could see it.
+  const int fd = PeerFd(w);
+  const int send_buffer = kStreamSendBuffer;
+  if (fd >= 0) (void)::setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &send_buffer, sizeof send_buffer);
+  auto sink = std::make_unique<ConnectionSink>(w.clone(), DuplicateSocket(fd));
   std::string head =
       std::string(link.http10 ? "HTTP/1.0" : "HTTP/1.1") +
       " 200 OK\r\nContent-Type: text/event-stream; charset=utf-8\r\nCache-Control: no-store\r\n"

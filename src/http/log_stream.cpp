@@ -10,32 +10,27 @@ constexpr auto kTick = std::chrono::milliseconds(250);
 // A comment line now and then: proxies and browsers keep a quiet stream open.
 constexpr auto kKeepAlive = std::chrono::seconds(15);
 
-// One `data:` field per line of `text` (a log line never holds a newline, but a record might).
-void AppendData(std::string& out, std::string_view text) {
-  for (;;) {
-    const auto nl = text.find_first_of("\r\n");
-    out += "data: ";
-    out += text.substr(0, nl);
-    out += "\n";
-    if (nl == std::string_view::npos) break;
-    text.remove_prefix(nl + 1);
-  }
-}
-
 }  // namespace
+
+std::string SseFrame(std::string_view event, std::string_view id, std::string_view data) {
+  std::string out;
+  if (!event.empty()) out.append("event: ").append(event).append("\n");
+  if (!id.empty()) out.append("id: ").append(id).append("\n");
+  // One `data:` field per line (a log line never holds a newline, but a record might).
+  for (;;) {
+    const auto nl = data.find_first_of("\r\n");
+    out.append("data: ").append(data.substr(0, nl)).append("\n");
+    if (nl == std::string_view::npos) break;
+    data.remove_prefix(nl + 1);
+  }
+  out += "\n";
+  return out;
+}
 
 std::string EventsOf(const state::Deployment& d, std::size_t from) {
   std::string out;
-  for (std::size_t i = from; i < d.log.size(); ++i) {
-    out += "id: " + std::to_string(i) + "\n";
-    AppendData(out, d.log[i]);
-    out += "\n";
-  }
-  if (state::IsFinished(d.state)) {
-    out += "event: end\n";
-    AppendData(out, state::ToString(d.state));
-    out += "\n";
-  }
+  for (std::size_t i = from; i < d.log.size(); ++i) out += SseFrame("", std::to_string(i), d.log[i]);
+  if (state::IsFinished(d.state)) out += SseFrame("end", "", state::ToString(d.state));
   return out;
 }
 
@@ -53,7 +48,7 @@ bool LogStreams::Follow(std::string id, std::size_t from, std::unique_ptr<EventS
   {
     auto s = state_.Lock();
     if (s->stop || s->followers.size() >= max_streams_) return false;
-    s->followers.push_back({std::move(id), from, std::move(sink), Clock::now()});
+    s->followers.push_back({std::move(id), from, std::move(sink), Clock::now(), Clock::now()});
   }
   cv_.notify_all();
   return true;
@@ -80,9 +75,14 @@ bool LogStreams::Advance(Follower& f) {
   const std::string events = EventsOf(*d, f.next);
   const bool finished = state::IsFinished(d->state);
   f.next = std::max(f.next, d->log.size());
-  if (!events.empty() || finished || Clock::now() - f.last_write >= kKeepAlive) {
+  const auto now = Clock::now();
+  if (!events.empty() || finished || now - f.last_write >= kKeepAlive) {
     if (!f.sink->Write(events.empty() ? std::string(": keep-alive\n\n") : events, finished)) return false;
-    f.last_write = Clock::now();
+    f.last_write = now;
+    f.last_touch = now;
+  } else if (now - f.last_touch >= kTouch) {
+    if (!f.sink->Write({}, false)) return false;
+    f.last_touch = now;
   }
   return !finished;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "events/bus.hpp"
 #include "http/catalog.hpp"
 #include "reconcile/queue.hpp"
 #include "state/store.hpp"
@@ -54,12 +55,13 @@ ServerOptions OptionsFromConfig(const config::Config& config);
 class Server {
  public:
   // GET /health, /metrics and /stacks are answered by `answers` (http/deferred_answers.hpp),
-  // which must outlive the server; the server starts them and stops them in Shutdown().
+  // which must outlive the server; the server starts them and stops them in Shutdown(). GET
+  // /events streams what `bus` publishes (null: a quiet stream); the bus must outlive the server.
   Server(ServerOptions options, state::Store& store, reconcile::WorkQueue& queue, StackCatalog& catalog,
-         DeferredAnswers& answers);
+         DeferredAnswers& answers, events::Bus* bus = nullptr);
   // The same with answers of its own, from `health` (may be null) and options.version.
   Server(ServerOptions options, state::Store& store, reconcile::WorkQueue& queue, StackCatalog& catalog,
-         HealthProbe* health = nullptr);
+         HealthProbe* health = nullptr, events::Bus* bus = nullptr);
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

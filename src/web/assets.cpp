@@ -47,9 +47,51 @@ th,td{padding:.4rem}td code{overflow-wrap:anywhere}dl.facts{grid-template-column
 )css";
 
 // Live parts without inline script: pages that ask for it (data-refresh on <main>'s first
-// child) reload while nobody types; relative times stay fresh.
+// child) reload while nobody types; relative times stay fresh. The front page and /deployments
+// follow GET /events instead: a new deployment appears, a running one changes state, in place.
 constexpr std::string_view kJs = R"js("use strict";
 (function(){
+  var script=document.currentScript,base=script?script.src.replace(/\/static\/podcd\.js.*$/,""):"";
+  var TONES={ok:"in-sync succeeded updated unchanged created recreated healthy running accepted success ok",
+    warn:"changed drifted queued starting pinned create recreate remove",
+    bad:"failed invalid refused rolled-back unhealthy exited created-only rejected denied failure"};
+  function tone(w){for(var t in TONES)if((" "+TONES[t]+" ").indexOf(" "+w+" ")>=0)return t;return "off";}
+  function esc(s){return String(s).replace(/[&<>"]/g,function(c){return {"&":"&amp;","<":"&lt;",">":"&gt;",'"':"&quot;"}[c];});}
+  function badge(w){w=w||"unknown";return "<b class="+tone(w)+">"+esc(w)+"</b>";}
+  function when(iso){return iso?"<time datetime=\""+esc(iso.replace(/\.\d+Z$/,"Z"))+"\">just now</time>":"never";}
+  function link(d){return "<a href=\""+esc(base+"/deployments/"+d.deployment)+"\">"+when(d.queued_at)+"</a>";}
+  function rowOf(tbody,path){var a=tbody.querySelector("a[href$=\""+path+"\"]");return a?a.closest("tr"):null;}
+  // A row of table.deployments (web/deployments_page.cpp), from an event's data.
+  function deploymentRow(tbody,d){
+    var h="<td>"+link(d)+"<td>"+badge(d.state)+(d.reason?"<p class=why>"+esc(d.reason):"")+"<td>"+
+      esc(d.trigger.kind)+"<td>"+esc(d.trigger.actor||"unknown")+"<td><code>"+esc(d.commit.substring(0,12))+"</code><td>";
+    d.stacks.forEach(function(s){h+="<p>"+esc(s.name)+" "+badge(s.outcome);});
+    var tr=rowOf(tbody,"/deployments/"+d.deployment);
+    if(!tr){if(location.search)return;  // a filtered list: what is new may not belong in it
+      tr=document.createElement("tr");tbody.insertBefore(tr,tbody.firstChild);
+      var none=tbody.querySelector("td[colspan]");if(none)none.parentNode.remove();}
+    tr.innerHTML=h;tr.setAttribute("data-state",d.state);
+  }
+  // The front page's "Last deployment" cell of each stack the event names.
+  function stackRows(tbody,d){
+    var outcomes={};d.stacks.forEach(function(s){outcomes[s.name]=s.outcome;});
+    if(d.stack)outcomes[d.stack.name]=d.stack.outcome;
+    var names=Object.keys(outcomes);d.trigger.stacks.forEach(function(n){if(!(n in outcomes))names.push(n);});
+    names.forEach(function(n){var tr=rowOf(tbody,"/stacks/"+encodeURIComponent(n));if(!tr||!tr.cells[3])return;
+      var o=outcomes[n],w=o||d.state;
+      tr.cells[3].innerHTML=link(d)+(tone(w)!=="ok"||!o?" "+badge(w):"");});
+  }
+  function live(){
+    var deps=document.querySelector("table.deployments tbody"),stacks=document.querySelector("table.stacks tbody");
+    if(!(deps||stacks)||!window.EventSource)return false;
+    var es=new EventSource(base+"/events");
+    ["queued","started","stack","finished"].forEach(function(kind){es.addEventListener(kind,function(e){
+      var d;try{d=JSON.parse(e.data);}catch(x){return;}
+      if(deps)deploymentRow(deps,d);if(stacks)stackRows(stacks,d);tick();});});
+    es.addEventListener("reset",function(){location.reload();});  // events were missed
+    es.onerror=function(){if(es.readyState===2)setTimeout(function(){location.reload();},5000);};
+    return true;
+  }
   function ago(ms){var s=Math.floor(Math.abs(Date.now()-ms)/1000);var f=Date.now()<ms;var a;
     if(s<5)return "just now";if(s<60)a=s+" s";else if(s<3600)a=Math.floor(s/60)+" min";
     else if(s<86400)a=Math.floor(s/3600)+" h";else a=Math.floor(s/86400)+" d";return f?"in "+a:a+" ago";}
@@ -73,6 +115,7 @@ constexpr std::string_view kJs = R"js("use strict";
     tick();setInterval(tick,10000);
     var log=document.querySelector("pre#log[data-events]");
     if(log&&window.EventSource){follow(log);return;}
+    if(live())return;
     var r=document.querySelector("[data-refresh]");
     if(r){var secs=parseInt(r.getAttribute("data-refresh"),10)||15;
       setInterval(function(){var a=document.activeElement;

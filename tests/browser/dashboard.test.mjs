@@ -353,6 +353,26 @@ try {
   check(fieldLine(stackText) !== undefined, `the plan names the changed field: "${fieldLine(stackText)?.trim()}"`);
   await screenshot('stack-plan', true);
 
+  // Two more tabs of this session, opened before the deployment exists: /deployments and /
+  // follow GET /events, and must show it come and change state without a reload.
+  const livePage = async (where) => {
+    const p = await page.context().newPage();
+    p.setDefaultTimeout(15000);
+    await p.goto(url(where));
+    await p.evaluate(() => {
+      window.podcdNotReloaded = true;
+      window.podcdSeen = [];
+      const rows = document.querySelector('table.deployments tbody, table.stacks tbody');
+      new MutationObserver(() => rows.querySelectorAll('tr[data-state]').forEach((tr) => {
+        const seen = `${tr.querySelector('a')?.getAttribute('href')} ${tr.getAttribute('data-state')}`;
+        if (!window.podcdSeen.includes(seen)) window.podcdSeen.push(seen);
+      })).observe(rows, { childList: true, subtree: true, attributes: true });
+    });
+    return p;
+  };
+  const liveList = await livePage('deployments');
+  const liveFront = await livePage('');
+
   step('press "Deploy all changed" and watch the log until it ends');
   await press('Deploy all changed');
   if (!deploymentPath.test(pathOf(page.url()))) {
@@ -362,6 +382,7 @@ try {
     await page.goto(url(`deployments/${id}`));
   }
   check(deploymentPath.test(pathOf(page.url())), `on the deployment's page ${pathOf(page.url())}`);
+  const deployedId = pathOf(page.url()).match(deploymentPath)[1];
   const { state, sizes, first } = await watchDeployment(90000);
   const finalLog = await page.locator('#log').innerText();
   check(state === 'succeeded', `#deployment-state reads "${state}"`);
@@ -373,6 +394,27 @@ try {
   check(sizes.length >= 2, `the log filled while watched: ${sizes.join(' -> ')} characters`);
   check(greetings(changed).join() === 'hello-2', `${changed}'s container now has GREETING=hello-2 (podman inspect)`);
   await screenshot('deployment', true);
+
+  step('/deployments and / showed the deployment live, from GET /events, without a reload');
+  const row = liveList.locator(`table.deployments tr[data-state="succeeded"] a[href$="/deployments/${deployedId}"]`);
+  await row.first().waitFor({ timeout: 15000 }).catch(() => {});
+  check(await row.count() === 1, `/deployments has a row for ${deployedId} that reads succeeded`);
+  const seen = (await liveList.evaluate(() => window.podcdSeen)).filter((s) => s.includes(deployedId))
+    .map((s) => s.split(' ')[1]);
+  check(seen.length >= 2 && seen.at(-1) === 'succeeded' && ['queued', 'running'].includes(seen[0]),
+    `its row changed state in place: ${seen.join(' -> ')}`);
+  check(await liveList.evaluate(() => window.podcdNotReloaded === true), '/deployments was not reloaded');
+  const stackCell = liveFront.locator(`table.stacks a[href$="/deployments/${deployedId}"]`);
+  check(await stackCell.count() > 0, `/ links ${changed}'s last deployment to ${deployedId}`);
+  check(await liveFront.evaluate(() => window.podcdNotReloaded === true), '/ was not reloaded');
+  const mainPage = page;
+  page = liveList;
+  await screenshot('deployments-live', true);
+  page = liveFront;
+  await screenshot('overview-live', true);
+  page = mainPage;
+  await liveList.close();
+  await liveFront.close();
   await page.goto(url(''));
   await screenshot('overview', true);
 

@@ -1,7 +1,7 @@
 // podcd-serve-test: podcd-serve with a test hook, built only with the tests and never
 // installed. With PODCD_TEST_PLACEHOLDER_DELAY_MS set, runs record that nothing was
-// reconciled and take that long, so the tests of shutdown during a run need no Podman or
-// repository. The released podcd-serve has no such hook (serve_binary_test checks it).
+// reconciled (each named stack `skipped`) and take that long, so the tests of shutdown during a run need no
+// Podman or repository. The released podcd-serve has no such hook (serve_binary_test checks it).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -30,6 +30,8 @@ class PlaceholderExecutor final : public podcd::reconcile::Executor {
       if (ctx.StopRequested()) return podcd::Fail(podcd::ErrorCode::kUnavailable, "interrupted");
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    for (const auto& stack : trigger.stacks)
+      ctx.SetStackOutcome({stack, "skipped", "test placeholder: nothing was deployed", 0});
     return {};
   }
 
