@@ -834,6 +834,8 @@ std::string Summary(const Config& c) {
     s += c.api.token.empty() ? ", api loopback-only" : ", api token set";
   }
   if (!c.http.base_path.empty()) s += ", under " + c.http.base_path;
+  if (!c.notify.empty()) s += ", notify " + std::to_string(c.notify.size()) + " target(s)";
+  if (!c.forge.type.empty()) s += ", statuses to " + c.forge.type + " " + c.forge.repository;
   return s;
 }
 

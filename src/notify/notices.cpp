@@ -108,16 +108,13 @@ Told Teller::OnStarted(const state::Deployment& d, const Context& context) {
 
 Told Teller::OnStack(const state::Deployment& d, const state::StackOutcome& stack, const Context& context) {
   Told told;
-  if (d.commit.empty() || !ForgeNews(stack.outcome)) return told;
-  auto& pending = pending_[d.id];
-  if (std::find(pending.begin(), pending.end(), stack.name) != pending.end()) return told;
-  pending.push_back(stack.name);
-  const std::string key = d.commit + " pending";
-  // A later run of the same commit that fails the same way tells the forge nothing new; its
-  // pending would turn a failure the forge shows back into a question.
-  if (auto it = forge_told_.find(stack.name); it != forge_told_.end() && it->second.starts_with(d.commit + " "))
+  if (d.commit.empty() || !ForgeNews(stack.outcome) || pending_.contains(d.id)) return told;
+  // A later run of the same commit that ends as the forge already shows tells it nothing: its
+  // pending would turn a settled status back into a question.
+  if (auto it = forge_told_.find(stack.name);
+      it != forge_told_.end() && it->second == d.commit + (FailureOf(stack.outcome) ? " failure" : " success"))
     return told;
-  forge_told_[stack.name] = key;
+  pending_[d.id].push_back(stack.name);
   Notice n = Base(What::kStarted, d, context);
   n.stacks.push_back({stack.name, "pending", ""});
   told.forge.push_back(std::move(n));
@@ -126,22 +123,24 @@ Told Teller::OnStack(const state::Deployment& d, const state::StackOutcome& stac
 
 Told Teller::OnFinished(const state::Deployment& d, const Context& context) {
   Told told;
-  pending_.erase(d.id);
+  const bool was_pending = pending_.erase(d.id) > 0;
   if (d.state == DeploymentState::kSuperseded) return told;
   if (d.state == DeploymentState::kFailed && d.reason == "interrupted") return told;
 
-  // The forge: each stack worked on gets its final status, unless it already shows it.
+  // The forge: once it was told pending, or when a stack worked on is not shown as it ends,
+  // every stack worked on gets its final status.
   if (!d.commit.empty()) {
     Notice f = Base(d.state == DeploymentState::kSucceeded ? What::kSucceeded : What::kFailed, d, context);
+    bool news = was_pending;
     for (const auto& s : d.stacks) {
       if (!ForgeNews(s.outcome)) continue;
       const std::string key = d.commit + (FailureOf(s.outcome) ? " failure" : " success");
       auto& told_key = forge_told_[s.name];
-      if (told_key == key) continue;
+      news = news || told_key != key;
       told_key = key;
       f.stacks.push_back(NewsOf(s));
     }
-    if (!f.stacks.empty()) told.forge.push_back(std::move(f));
+    if (news && !f.stacks.empty()) told.forge.push_back(std::move(f));
   }
 
   // Each stack's failure once, per outcome word; each recovery once.

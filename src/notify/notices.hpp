@@ -71,11 +71,12 @@ class Teller {
   Told OnFinished(const state::Deployment& d, const Context& context);
 
   Memory memory_;
-  // Forge statuses already set, so a run that tells the same again does not ("<stack>" ->
-  // "<commit> <state>"), and the deployments whose pending statuses went out. In memory only:
-  // a restart may set one status again, which the forge takes as the same.
+  // The final forge status of each stack ("<stack>" -> "<commit> success|failure"), so a run
+  // that ends the same on the same commit tells the forge nothing; and the deployments told
+  // `pending` (the forge's overall context waits for their end). In memory only: after a
+  // restart a status may be set once more, which the forge takes as the same.
   std::map<std::string, std::string> forge_told_;
-  std::map<std::string, std::vector<std::string>> pending_;  // deployment -> stacks told pending
+  std::map<std::string, std::vector<std::string>> pending_;
 };
 
 // The notice as `target` gets it: nullopt when its `on` or `stacks` leave it out; otherwise

@@ -211,10 +211,14 @@ TEST_CASE("forge: statuses go pending, then success or failure, on the deployed 
       CHECK(g.path == std::string(c.status_path) + std::string(kCommit));
       CHECK(g.Header(c.auth_header).find("forge-token-canary-91c2") != std::string::npos);
       auto body = Json(g.body);
-      const std::string context = Str(body, std::string(c.type) == "gitlab" ? "name" : "context");
-      states[context].push_back(Str(body, std::string(c.type) == "gitlab" ? "state" : "state"));
+      std::string context = Str(body, "context");
+      if (context == "<missing>") context = Str(body, "name");
+      states[context].push_back(Str(body, "state"));
+      CHECK(Str(body, "target_url").find("https://podcd.example.net/podcd/deployments/") == 0);
     }
-    CHECK(states["podcd/web"] == std::vector<std::string>{c.pending, c.success});
-    CHECK(states["podcd/app"] == std::vector<std::string>{c.pending, c.failure});
+    // The overall context waits from the run's first stack to its end; each stack gets its end.
+    CHECK(states["podcd"] == std::vector<std::string>{c.pending, c.failure});
+    CHECK(states["podcd/web"] == std::vector<std::string>{c.success});
+    CHECK(states["podcd/app"] == std::vector<std::string>{c.failure});
   }
 }

@@ -170,20 +170,12 @@ TEST_CASE("started is told for a deployment someone asked for, not for a poll or
   CHECK(t.OnEvent(e, Ctx()).notices.empty());
 }
 
-TEST_CASE("the forge hears pending as a stack is applied, then success or failure, once per commit") {
+TEST_CASE("the forge hears pending once the run shows its commit, then each stack's end, once per commit") {
   Teller t;
   auto d = Deployment(state::TriggerKind::kDeployAllChanged, state::DeploymentState::kRunning, {});
   events::Event stack;
   stack.kind = events::Kind::kStack;
   stack.deployment = d;
-  stack.stack = state::StackOutcome{"web", "updated", "", 0};
-  stack.deployment.stacks = {*stack.stack};
-  auto pending = t.OnEvent(stack, Ctx());
-  REQUIRE(pending.forge.size() == 1);
-  CHECK(pending.forge[0].what == What::kStarted);
-  CHECK(pending.forge[0].commit == "c0ffee");
-  REQUIRE(pending.forge[0].stacks.size() == 1);
-  CHECK(pending.forge[0].stacks[0].name == "web");
   // An unchanged stack is no news for the forge.
   stack.stack = state::StackOutcome{"app", "unchanged", "", 0};
   CHECK(t.OnEvent(stack, Ctx()).forge.empty());
@@ -192,6 +184,14 @@ TEST_CASE("the forge hears pending as a stack is applied, then success or failur
   no_commit.deployment.commit.clear();
   no_commit.stack = state::StackOutcome{"db", "failed", "x", 0};
   CHECK(t.OnEvent(no_commit, Ctx()).forge.empty());
+  stack.stack = state::StackOutcome{"web", "updated", "", 0};
+  auto pending = t.OnEvent(stack, Ctx());
+  REQUIRE(pending.forge.size() == 1);
+  CHECK(pending.forge[0].what == What::kStarted);
+  CHECK(pending.forge[0].commit == "c0ffee");
+  // Once per deployment.
+  stack.stack = state::StackOutcome{"db", "failed", "health", 0};
+  CHECK(t.OnEvent(stack, Ctx()).forge.empty());
 
   d.state = state::DeploymentState::kFailed;
   d.stacks = {{"web", "updated", "", 0}, {"app", "unchanged", "", 0}, {"db", "failed", "health", 0}};
@@ -201,9 +201,17 @@ TEST_CASE("the forge hears pending as a stack is applied, then success or failur
   REQUIRE(done.forge[0].stacks.size() == 2);
   CHECK(done.forge[0].stacks[0].name == "web");
   CHECK(done.forge[0].stacks[1].name == "db");
-  // The same again on the same commit: the forge already knows.
+  // The same run again on the same commit: the forge already shows it.
   d.id += "y";
+  stack.deployment.id = d.id;
+  CHECK(t.OnEvent(stack, Ctx()).forge.empty());
   CHECK(t.OnEvent(Finished(d), Ctx()).forge.empty());
+  // A new commit is news again.
+  d.id += "z";
+  d.commit = "d00d";
+  stack.deployment = d;
+  CHECK(t.OnEvent(stack, Ctx()).forge.size() == 1);
+  CHECK(t.OnEvent(Finished(d), Ctx()).forge.size() == 1);
 }
 
 TEST_CASE("each target gets what its `on` and `stacks` ask for") {
