@@ -29,7 +29,8 @@ constexpr Command kCommands[] = {
      true},
     {"__stacks", "observe the stacks for the daemon's GET /stacks", worker::RunStacks, true},
     {"__close-handover", "close a pending self-update for the daemon", worker::RunCloseHandOver, true},
-    {"__notify", "send notices and commit statuses for the daemon (requests on stdin)", worker::RunNotify, true},
+    {"__notify", "send notices and commit statuses for the daemon (requests on stdin)", worker::RunNotify,
+     true},
     {"__self-update", "replace podcd's own container (run by podcd in an updater container)",
      worker::RunSelfUpdate, true},
 };

@@ -395,7 +395,8 @@ const std::vector<KeySpec>& Table() {
           "commit statuses (unset: none)",
           [](Config& c) -> std::string& { return c.http.public_url; }),
       Str("forge.type", "", {"PODCD_FORGE_TYPE"},
-          "the forge that gets a commit status per stack and deployment: github, gitea (Forgejo too) or gitlab "
+          "the forge that gets a commit status per stack and deployment: github, gitea (Forgejo too) or "
+          "gitlab "
           "(unset: none; docs/notifications.md)",
           [](Config& c) -> std::string& { return c.forge.type; }),
       Str("forge.api_url", "", {"PODCD_FORGE_API_URL"},
@@ -650,11 +651,13 @@ struct Loader {
     const auto slash = f.repository.find('/');
     if (f.repository.empty()) {
       bad("forge.repository", "is required with forge.type (owner/name; GitLab: the project's path or id)");
-    } else if (f.type != "gitlab" && (slash == std::string::npos || slash == 0 || slash + 1 == f.repository.size() ||
-                                      f.repository.find('/', slash + 1) != std::string::npos)) {
+    } else if (f.type != "gitlab" &&
+               (slash == std::string::npos || slash == 0 || slash + 1 == f.repository.size() ||
+                f.repository.find('/', slash + 1) != std::string::npos)) {
       bad("forge.repository", "expected owner/name, got " + Quoted(f.repository));
     }
-    if (f.token.empty()) bad("forge.token", "is required with forge.type (forge.token_file or PODCD_FORGE_TOKEN_FILE)");
+    if (f.token.empty())
+      bad("forge.token", "is required with forge.type (forge.token_file or PODCD_FORGE_TOKEN_FILE)");
     if (!f.host.empty() && !IsValidStackName(f.host))
       bad("forge.host", "expected a short name (a-z, 0-9, '.', '_', '-'), got " + Quoted(f.host));
   }
@@ -851,7 +854,8 @@ std::vector<KeyDoc> DescribeKeys() {
     out.push_back(std::move(d));
   }
   // A list of mappings, read apart from the table (notify_config.hpp); no environment variable.
-  out.push_back({"notify", "", {}, "who hears of deployments: a list of targets (docs/notifications.md)", false});
+  out.push_back(
+      {"notify", "", {}, "who hears of deployments: a list of targets (docs/notifications.md)", false});
   return out;
 }
 

@@ -86,7 +86,8 @@ std::optional<Config::NotifyTarget> ReadTarget(const YAML::Node& node, std::size
                                                const std::string& file, const AddError& add) {
   const std::string path = "notify[" + std::to_string(index) + "]";
   if (!node.IsMap()) {
-    add(yaml::Where(file, node), path, "expected a mapping (type, url, ...), got " + std::string(yaml::Describe(node)));
+    add(yaml::Where(file, node), path,
+        "expected a mapping (type, url, ...), got " + std::string(yaml::Describe(node)));
     return std::nullopt;
   }
   bool ok = true;
@@ -130,10 +131,12 @@ std::optional<Config::NotifyTarget> ReadTarget(const YAML::Node& node, std::size
     const std::string s = v.Scalar();
     if (name == "type") {
       t.type = s;
-      if (!OneOf(kNotifyTypes, s)) bad(v, key, Quoted(s) + " is not a target type; one of " + ListOf(kNotifyTypes));
+      if (!OneOf(kNotifyTypes, s))
+        bad(v, key, Quoted(s) + " is not a target type; one of " + ListOf(kNotifyTypes));
     } else if (name == "name") {
       t.name = s;
-      if (!IsTargetName(s)) bad(v, key, "expected letters, digits, '-', '_' or '.' (64 at most), got " + Quoted(s));
+      if (!IsTargetName(s))
+        bad(v, key, "expected letters, digits, '-', '_' or '.' (64 at most), got " + Quoted(s));
     } else if (name == "url") {
       t.url = s;
       url_node = v;
@@ -147,9 +150,11 @@ std::optional<Config::NotifyTarget> ReadTarget(const YAML::Node& node, std::size
     } else if (name == "allow_insecure") {
       if (!ParseBool(Trim(s), allow_insecure)) bad(v, key, "expected true or false, got " + Quoted(s));
     } else if (name == "secret" || name == "token") {
-      bad(it->first, key, "put it in a file and give " + name + "_file: a secret stays out of the configuration");
+      bad(it->first, key,
+          "put it in a file and give " + name + "_file: a secret stays out of the configuration");
     } else {
-      bad(it->first, key, "unknown key (known: type, name, url, secret_file, token_file, on, stacks, allow_insecure)");
+      bad(it->first, key,
+          "unknown key (known: type, name, url, secret_file, token_file, on, stacks, allow_insecure)");
     }
   }
   if (t.type.empty()) bad(node, path + ".type", "is required; one of " + ListOf(kNotifyTypes));
@@ -161,7 +166,8 @@ std::optional<Config::NotifyTarget> ReadTarget(const YAML::Node& node, std::size
   if (!secret_file.empty()) {
     if (auto secret = ReadSecret(secret_file)) {
       t.secret = std::move(*secret);
-      if (t.secret.empty()) bad(secret_node, path + ".secret_file", "the file " + Quoted(secret_file) + " is empty");
+      if (t.secret.empty())
+        bad(secret_node, path + ".secret_file", "the file " + Quoted(secret_file) + " is empty");
     } else {
       bad(secret_node, path + ".secret_file", "cannot read secret file " + Quoted(secret_file));
     }
@@ -186,11 +192,13 @@ std::optional<std::string> CheckNotifyUrl(std::string_view url, bool allow_insec
   return std::nullopt;
 }
 
-std::vector<Config::NotifyTarget> ReadNotify(const YAML::Node& node, const std::string& file, const AddError& add) {
+std::vector<Config::NotifyTarget> ReadNotify(const YAML::Node& node, const std::string& file,
+                                             const AddError& add) {
   std::vector<Config::NotifyTarget> out;
   if (node.IsNull()) return out;
   if (!node.IsSequence()) {
-    add(yaml::Where(file, node), "notify", "expected a sequence of targets, got " + std::string(yaml::Describe(node)));
+    add(yaml::Where(file, node), "notify",
+        "expected a sequence of targets, got " + std::string(yaml::Describe(node)));
     return out;
   }
   for (std::size_t i = 0; i < node.size(); ++i) {

@@ -18,7 +18,8 @@ namespace podcd::config {
 using AddError = std::function<void(std::string where, std::string key, std::string message)>;
 
 // The targets of a `notify:` sequence, every error reported (a target with errors is left out).
-std::vector<Config::NotifyTarget> ReadNotify(const YAML::Node& node, const std::string& file, const AddError& add);
+std::vector<Config::NotifyTarget> ReadNotify(const YAML::Node& node, const std::string& file,
+                                             const AddError& add);
 
 // nullopt when `url` may carry notices or statuses: http(s) with a host, https unless the host
 // is loopback (or `allow_insecure`); otherwise what is wrong, without quoting the URL's path or

@@ -13,7 +13,9 @@ using state::DeploymentState;
 using state::TriggerKind;
 
 // A poll or a sync runs on its own every few minutes: its start is no news.
-bool AskedFor(const state::Trigger& t) { return t.kind != TriggerKind::kPoll && t.kind != TriggerKind::kSync; }
+bool AskedFor(const state::Trigger& t) {
+  return t.kind != TriggerKind::kPoll && t.kind != TriggerKind::kSync;
+}
 
 // Outcomes after which a stack runs what the repository says.
 bool Healthy(std::string_view outcome) { return outcome == "updated" || outcome == "unchanged"; }
@@ -112,7 +114,8 @@ Told Teller::OnStack(const state::Deployment& d, const state::StackOutcome& stac
   // A later run of the same commit that ends as the forge already shows tells it nothing: its
   // pending would turn a settled status back into a question.
   if (auto it = forge_told_.find(stack.name);
-      it != forge_told_.end() && it->second == d.commit + (FailureOf(stack.outcome) ? " failure" : " success"))
+      it != forge_told_.end() &&
+      it->second == d.commit + (FailureOf(stack.outcome) ? " failure" : " success"))
     return told;
   pending_[d.id].push_back(stack.name);
   Notice n = Base(What::kStarted, d, context);
@@ -181,7 +184,8 @@ Told Teller::OnFinished(const state::Deployment& d, const Context& context) {
   } else if (!memory_.deployment_failure.empty()) {
     memory_.deployment_failure.clear();
     told.memory_changed = true;
-    if (by_what.find(What::kRecovered) == by_what.end()) told.notices.push_back(Base(What::kRecovered, d, context));
+    if (by_what.find(What::kRecovered) == by_what.end())
+      told.notices.push_back(Base(What::kRecovered, d, context));
   }
 
   for (auto& [what, n] : by_what) told.notices.push_back(std::move(n));

@@ -35,7 +35,8 @@ Memory LoadMemory(const std::string& state_dir) {
 // Splits the child's stdout into result lines.
 class ResultReader {
  public:
-  explicit ResultReader(std::function<void(const SendResult&)> on_result) : on_result_(std::move(on_result)) {}
+  explicit ResultReader(std::function<void(const SendResult&)> on_result)
+      : on_result_(std::move(on_result)) {}
   void Append(std::string_view chunk) {
     buffer_.append(chunk);
     std::size_t start = 0;
@@ -201,7 +202,8 @@ void Notifier::SendBatch() {
   const std::string how = ended ? process::DescribeExit(*ended) : ended.error().What();
   for (const auto& [id, target] : waiting) {
     Count(target, "failed");
-    log::Warn("notification not sent", {{"target", target}, {"error", "the sender ended without a result: " + how}});
+    log::Warn("notification not sent",
+              {{"target", target}, {"error", "the sender ended without a result: " + how}});
   }
 }
 

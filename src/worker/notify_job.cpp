@@ -1,7 +1,8 @@
 // `podcd __notify`: sends the daemon's notices and commit statuses (notify/wire.hpp), so the
 // daemon links no libcurl.
-// Requests to one target go one after another, in order. Per request: up to three tries (5 s each, 2 s to connect), 0.5 s then 1 s apart; a 2xx
-// answer is success; redirects are not followed; TLS is verified (libcurl's defaults).
+// Requests to one target go one after another, in order. Per request: up to three tries (5 s each, 2 s to
+// connect), 0.5 s then 1 s apart; a 2xx answer is success; redirects are not followed; TLS is verified
+// (libcurl's defaults).
 #include <chrono>
 #include <cstdio>
 #include <iostream>

@@ -81,7 +81,8 @@ class Receiver {
     return requests_;
   }
   // Waits (at most `timeout`) until `count` requests came in; returns them all.
-  std::vector<Received> WaitFor(std::size_t count, std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  std::vector<Received> WaitFor(std::size_t count,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, timeout, [&] { return requests_.size() >= count; });
     return requests_;
@@ -133,7 +134,8 @@ class Receiver {
       for (std::size_t at = line_end; at != std::string::npos && at < head.size();) {
         const std::size_t from = at + 2;
         const std::size_t next = head.find("\r\n", from);
-        const std::string line = head.substr(from, next == std::string::npos ? std::string::npos : next - from);
+        const std::string line =
+            head.substr(from, next == std::string::npos ? std::string::npos : next - from);
         at = next;
         const auto colon = line.find(':');
         if (colon == std::string::npos) continue;

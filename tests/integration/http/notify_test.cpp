@@ -18,8 +18,8 @@
 #include "support/temp_dir.hpp"
 
 using podcd::test::Call;
-using podcd::test::Receiver;
 using podcd::test::Received;
+using podcd::test::Receiver;
 
 namespace {
 
@@ -38,11 +38,10 @@ struct Rig {
                             {"TOKEN", (dir / "forge_token").string()}}) {
       if (auto at = yaml.find(from); at != std::string::npos) yaml.replace(at, from.size(), to);
     }
-    dir.Write("podcd.yml", "listen: 127.0.0.1:0\nwebhook:\n  secret: \"" + std::string(kSecret) +
-                               "\"\nrepo:\n  path: " + (dir / "repo").string() +
-                               "\nstate_dir: " + (dir / "state").string() +
-                               "\npoll:\n  interval: 0\nhttp:\n  public_url: https://podcd.example.net/podcd\n" +
-                               yaml);
+    dir.Write("podcd.yml",
+              "listen: 127.0.0.1:0\nwebhook:\n  secret: \"" + std::string(kSecret) + "\"\nrepo:\n  path: " +
+                  (dir / "repo").string() + "\nstate_dir: " + (dir / "state").string() +
+                  "\npoll:\n  interval: 0\nhttp:\n  public_url: https://podcd.example.net/podcd\n" + yaml);
     daemon = std::make_unique<podcd::test::Daemon>(
         dir / "podcd.yml", dir / "serve.log",
         "PODCD_TEST_PLACEHOLDER_DELAY_MS=0 PODCD_TEST_OUTCOMES=" + (dir / "outcomes").string(),
@@ -112,7 +111,8 @@ TEST_CASE("notify: each target type gets a body of its shape; the webhook's sign
     CHECK(g.body.find(kHookSecret) == std::string::npos);
   }
   const Received& hook = by_path["/webhook"];
-  CHECK(hook.Header("x-podcd-signature-256") == "sha256=" + podcd::http::HmacSha256Hex(kHookSecret, hook.body));
+  CHECK(hook.Header("x-podcd-signature-256") ==
+        "sha256=" + podcd::http::HmacSha256Hex(kHookSecret, hook.body));
   auto body = Json(hook.body);
   REQUIRE(body.IsObject());
   CHECK(hook.body.find("\"failed\"") != std::string::npos);
@@ -163,7 +163,8 @@ TEST_CASE("notify: a receiver that hangs or is down delays no deployment and cha
   CHECK(Str(Json(rig.Deploy()), "state") == "succeeded");
   CHECK(std::chrono::steady_clock::now() - again < std::chrono::seconds(1));
   // Three tries each (5 s for one that hangs), then the metric and a log line say so.
-  for (int i = 0; i < 400 && rig.Metric("podcd_notifications_total{result=\"failed\",target=\"hangs\"}") < 1; ++i)
+  for (int i = 0; i < 400 && rig.Metric("podcd_notifications_total{result=\"failed\",target=\"hangs\"}") < 1;
+       ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   CHECK(rig.Metric("podcd_notifications_total{result=\"failed\",target=\"hangs\"}") >= 1);
   CHECK(rig.Metric("podcd_notifications_total{result=\"failed\",target=\"down\"}") >= 1);
@@ -192,7 +193,8 @@ struct ForgeCase {
 TEST_CASE("forge: statuses go pending, then success or failure, on the deployed commit") {
   const ForgeCase cases[] = {
       {"github", "", "/repos/acme/env/statuses/", "authorization", "pending", "success", "failure"},
-      {"gitea", "/api/v1", "/api/v1/repos/acme/env/statuses/", "authorization", "pending", "success", "failure"},
+      {"gitea", "/api/v1", "/api/v1/repos/acme/env/statuses/", "authorization", "pending", "success",
+       "failure"},
       {"gitlab", "/api/v4", "/api/v4/projects/acme%2Fenv/statuses/", "private-token", "running", "success",
        "failed"},
   };

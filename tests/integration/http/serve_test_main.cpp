@@ -45,12 +45,14 @@ podcd::Expected<void> ScriptedOutcomes(podcd::reconcile::RunContext& ctx) {
       o.name = first;
       o.outcome = std::string(rest.substr(0, gap));
       o.reason = gap == std::string_view::npos ? "" : std::string(rest.substr(gap + 1));
-      if (o.outcome == "failed" || o.outcome == "rolled-back" || o.outcome == "refused" || o.outcome == "invalid")
+      if (o.outcome == "failed" || o.outcome == "rolled-back" || o.outcome == "refused" ||
+          o.outcome == "invalid")
         ++failed;
       ctx.SetStackOutcome(std::move(o));
     }
   }
-  if (failed > 0) return podcd::Fail(podcd::ErrorCode::kUnavailable, std::to_string(failed) + " stack(s) failed");
+  if (failed > 0)
+    return podcd::Fail(podcd::ErrorCode::kUnavailable, std::to_string(failed) + " stack(s) failed");
   return {};
 }
 

@@ -11,7 +11,8 @@ using namespace podcd;
 namespace {
 
 config::LoadOptions FileOptions(const test::TempDir& dir, const std::string& yaml) {
-  auto file = dir.Write("podcd.yml", "webhook:\n  secret: 0123456789abcdef-secret\nrepo:\n  path: /srv/env\n" + yaml);
+  auto file =
+      dir.Write("podcd.yml", "webhook:\n  secret: 0123456789abcdef-secret\nrepo:\n  path: /srv/env\n" + yaml);
   config::LoadOptions o;
   o.file = file.string();
   o.env = [](std::string_view) -> std::optional<std::string> { return std::nullopt; };
@@ -31,17 +32,22 @@ TEST_CASE("notify: targets with their defaults, names, secrets from files") {
   test::TempDir dir;
   auto secret = dir.Write("hook_secret", "notify-canary-secret-1234\n");
   auto token = dir.Write("ntfy_token", "tk_ntfycanarytoken\n");
-  auto r = config::Load(FileOptions(dir, "notify:\n"
-                                         "  - type: webhook\n"
-                                         "    url: https://example.net/hook\n"
-                                         "    secret_file: " + secret.string() + "\n"
-                                         "  - type: ntfy\n"
-                                         "    name: phones\n"
-                                         "    url: http://127.0.0.1:8090/podcd\n"
-                                         "    token_file: " + token.string() + "\n"
-                                         "    on: [started, failed]\n"
-                                         "    stacks: [web, app]\n"
-                                         "http:\n  public_url: https://podcd.example.net/podcd/\n"));
+  auto r = config::Load(FileOptions(dir,
+                                    "notify:\n"
+                                    "  - type: webhook\n"
+                                    "    url: https://example.net/hook\n"
+                                    "    secret_file: " +
+                                        secret.string() +
+                                        "\n"
+                                        "  - type: ntfy\n"
+                                        "    name: phones\n"
+                                        "    url: http://127.0.0.1:8090/podcd\n"
+                                        "    token_file: " +
+                                        token.string() +
+                                        "\n"
+                                        "    on: [started, failed]\n"
+                                        "    stacks: [web, app]\n"
+                                        "http:\n  public_url: https://podcd.example.net/podcd/\n"));
   INFO(Errors(r));
   REQUIRE(r);
   REQUIRE(r->notify.size() == 2);
@@ -64,25 +70,26 @@ TEST_CASE("notify: targets with their defaults, names, secrets from files") {
 
 TEST_CASE("notify: each mistake names its line and key path") {
   test::TempDir dir;
-  auto r = config::Load(FileOptions(dir, "notify:\n"
-                                         "  - type: webhook\n"
-                                         "    url: https://example.net/hook\n"
-                                         "  - type: pager\n"
-                                         "    url: https://example.net/p\n"
-                                         "  - type: slack\n"
-                                         "    url: https://hooks.example.net/services/T0/B0/xyz\n"
-                                         "    on: [failed, fail]\n"
-                                         "  - type: discord\n"
-                                         "    url: http://discord.example.net/api/webhooks/1/abc\n"
-                                         "  - type: gotify\n"
-                                         "    url: ftp://gotify.example.net\n"
-                                         "    token: inline\n"
-                                         "  - type: apprise\n"
-                                         "    url: https://apprise.example.net/notify\n"
-                                         "    secret_file: /nonexistent/secret\n"
-                                         "    stacks: [Web]\n"
-                                         "  - type: ntfy\n"
-                                         "    on: []\n"));
+  auto r = config::Load(FileOptions(dir,
+                                    "notify:\n"
+                                    "  - type: webhook\n"
+                                    "    url: https://example.net/hook\n"
+                                    "  - type: pager\n"
+                                    "    url: https://example.net/p\n"
+                                    "  - type: slack\n"
+                                    "    url: https://hooks.example.net/services/T0/B0/xyz\n"
+                                    "    on: [failed, fail]\n"
+                                    "  - type: discord\n"
+                                    "    url: http://discord.example.net/api/webhooks/1/abc\n"
+                                    "  - type: gotify\n"
+                                    "    url: ftp://gotify.example.net\n"
+                                    "    token: inline\n"
+                                    "  - type: apprise\n"
+                                    "    url: https://apprise.example.net/notify\n"
+                                    "    secret_file: /nonexistent/secret\n"
+                                    "    stacks: [Web]\n"
+                                    "  - type: ntfy\n"
+                                    "    on: []\n"));
   REQUIRE_FALSE(r);
   const std::string e = Errors(r);
   INFO(e);
@@ -93,7 +100,8 @@ TEST_CASE("notify: each mistake names its line and key path") {
   CHECK(e.find(":11:10: notify[3].url: http:// sends notices and tokens unencrypted") != std::string::npos);
   CHECK(e.find("notify[4].url: expected an http:// or https:// URL") != std::string::npos);
   CHECK(e.find("notify[4].token: put it in a file and give token_file") != std::string::npos);
-  CHECK(e.find("notify[5].secret_file: cannot read secret file \"/nonexistent/secret\"") != std::string::npos);
+  CHECK(e.find("notify[5].secret_file: cannot read secret file \"/nonexistent/secret\"") !=
+        std::string::npos);
   CHECK(e.find("notify[5].stacks[0]: \"Web\" is not a stack name") != std::string::npos);
   CHECK(e.find("notify[6].url: is required") != std::string::npos);
   CHECK(e.find("notify[6].on: names no event") != std::string::npos);
@@ -104,14 +112,17 @@ TEST_CASE("notify: each mistake names its line and key path") {
 
 TEST_CASE("notify: http:// is for loopback, or asked for; names are unique") {
   test::TempDir dir;
-  auto ok = config::Load(FileOptions(dir, "notify:\n"
-                                          "  - {type: gotify, url: 'http://localhost:8080/message'}\n"
-                                          "  - {type: ntfy, url: 'http://ntfy.lan/podcd', allow_insecure: true}\n"));
+  auto ok =
+      config::Load(FileOptions(dir,
+                               "notify:\n"
+                               "  - {type: gotify, url: 'http://localhost:8080/message'}\n"
+                               "  - {type: ntfy, url: 'http://ntfy.lan/podcd', allow_insecure: true}\n"));
   INFO(Errors(ok));
   CHECK(ok);
-  auto dup = config::Load(FileOptions(dir, "notify:\n"
-                                           "  - {type: slack, name: team, url: 'https://a.example/x'}\n"
-                                           "  - {type: discord, name: team, url: 'https://b.example/y'}\n"));
+  auto dup = config::Load(FileOptions(dir,
+                                      "notify:\n"
+                                      "  - {type: slack, name: team, url: 'https://a.example/x'}\n"
+                                      "  - {type: discord, name: team, url: 'https://b.example/y'}\n"));
   REQUIRE_FALSE(dup);
   CHECK(Errors(dup).find("notify[1].name: \"team\" names another target too") != std::string::npos);
   auto not_list = config::Load(FileOptions(dir, "notify:\n  type: slack\n"));
@@ -122,12 +133,15 @@ TEST_CASE("notify: http:// is for loopback, or asked for; names are unique") {
 TEST_CASE("forge: type, API, repository and a token from a file") {
   test::TempDir dir;
   auto token = dir.Write("forge_token", "ghp_forgecanarytoken\n");
-  auto r = config::Load(FileOptions(dir, "forge:\n"
-                                         "  type: github\n"
-                                         "  api_url: https://api.github.com\n"
-                                         "  repository: acme/env\n"
-                                         "  token_file: " + token.string() + "\n"
-                                         "  host: edge-1\n"));
+  auto r = config::Load(FileOptions(dir,
+                                    "forge:\n"
+                                    "  type: github\n"
+                                    "  api_url: https://api.github.com\n"
+                                    "  repository: acme/env\n"
+                                    "  token_file: " +
+                                        token.string() +
+                                        "\n"
+                                        "  host: edge-1\n"));
   INFO(Errors(r));
   REQUIRE(r);
   CHECK(r->forge.type == "github");
@@ -148,8 +162,10 @@ TEST_CASE("forge: type, API, repository and a token from a file") {
   CHECK(e.find("forge.repository: expected owner/name, got \"acme\"") != std::string::npos);
   CHECK(e.find("forge.token: is required") != std::string::npos);
   // GitLab takes a project id.
-  auto gitlab = config::Load(FileOptions(dir, "forge:\n  type: gitlab\n  api_url: https://gitlab.example/api/v4\n"
-                                              "  repository: '42'\n  token_file: " + token.string() + "\n"));
+  auto gitlab = config::Load(FileOptions(dir,
+                                         "forge:\n  type: gitlab\n  api_url: https://gitlab.example/api/v4\n"
+                                         "  repository: '42'\n  token_file: " +
+                                             token.string() + "\n"));
   INFO(Errors(gitlab));
   CHECK(gitlab);
 }
