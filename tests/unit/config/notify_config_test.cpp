@@ -93,11 +93,11 @@ TEST_CASE("notify: each mistake names its line and key path") {
   REQUIRE_FALSE(r);
   const std::string e = Errors(r);
   INFO(e);
-  CHECK(e.find(":5:11: notify[1].type: \"pager\" is not a target type; one of webhook, ntfy, slack, discord, "
+  CHECK(e.find(":8:11: notify[1].type: \"pager\" is not a target type; one of webhook, ntfy, slack, discord, "
                "gotify, apprise") != std::string::npos);
-  CHECK(e.find(":9:21: notify[2].on[1]: \"fail\" is not an event; one of started, succeeded, failed, "
+  CHECK(e.find(":12:18: notify[2].on[1]: \"fail\" is not an event; one of started, succeeded, failed, "
                "rolled_back, refused, recovered") != std::string::npos);
-  CHECK(e.find(":11:10: notify[3].url: http:// sends notices and tokens unencrypted") != std::string::npos);
+  CHECK(e.find(":14:10: notify[3].url: http:// sends notices and tokens unencrypted") != std::string::npos);
   CHECK(e.find("notify[4].url: expected an http:// or https:// URL") != std::string::npos);
   CHECK(e.find("notify[4].token: put it in a file and give token_file") != std::string::npos);
   CHECK(e.find("notify[5].secret_file: cannot read secret file \"/nonexistent/secret\"") !=
