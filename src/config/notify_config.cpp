@@ -82,6 +82,34 @@ std::optional<std::vector<std::string>> Words(const YAML::Node& node, const std:
   return out;
 }
 
+// `on:` (event words, at least one) or `stacks:` (stack names); nullopt after an error.
+std::optional<std::vector<std::string>> ReadWords(const YAML::Node& v, const std::string& name,
+                                                  const std::string& key, const std::string& file,
+                                                  const AddError& add) {
+  auto words = Words(v, file, key, add);
+  if (!words) return std::nullopt;
+  bool ok = true;
+  for (std::size_t i = 0; i < words->size(); ++i) {
+    const std::string& w = (*words)[i];
+    const std::string at = key + "[" + std::to_string(i) + "]";
+    if (name == "on" && !OneOf(kNotifyEvents, w)) {
+      add(yaml::Where(file, v[i]), at, Quoted(w) + " is not an event; one of " + ListOf(kNotifyEvents));
+      ok = false;
+    } else if (name == "stacks" && !IsValidStackName(w)) {
+      add(yaml::Where(file, v[i]), at, Quoted(w) + " is not a stack name");
+      ok = false;
+    }
+  }
+  if (name == "on" && words->empty()) {
+    add(yaml::Where(file, v), key, "names no event: the target would hear nothing");
+    ok = false;
+  }
+  if (!ok) return std::nullopt;
+  return words;
+}
+
+// One branch per key of a target, then the checks across keys.
+// NOLINTNEXTLINE(readability-function-size)
 std::optional<Config::NotifyTarget> ReadTarget(const YAML::Node& node, std::size_t index,
                                                const std::string& file, const AddError& add) {
   const std::string path = "notify[" + std::to_string(index) + "]";
@@ -106,21 +134,11 @@ std::optional<Config::NotifyTarget> ReadTarget(const YAML::Node& node, std::size
     const std::string key = path + "." + name;
     const YAML::Node v = it->second;
     if (name == "on" || name == "stacks") {
-      auto words = Words(v, file, key, add);
+      auto words = ReadWords(v, name, key, file, add);
       if (!words) {
         ok = false;
         continue;
       }
-      for (std::size_t i = 0; i < words->size(); ++i) {
-        const std::string& w = (*words)[i];
-        const std::string at = key + "[" + std::to_string(i) + "]";
-        if (name == "on" && !OneOf(kNotifyEvents, w)) {
-          bad(v[i], at, Quoted(w) + " is not an event; one of " + ListOf(kNotifyEvents));
-        } else if (name == "stacks" && !IsValidStackName(w)) {
-          bad(v[i], at, Quoted(w) + " is not a stack name");
-        }
-      }
-      if (name == "on" && words->empty()) bad(v, key, "names no event: the target would hear nothing");
       (name == "on" ? t.on : t.stacks) = std::move(*words);
       continue;
     }
@@ -128,7 +146,8 @@ std::optional<Config::NotifyTarget> ReadTarget(const YAML::Node& node, std::size
       bad(v, key, "expected a single value, got " + std::string(yaml::Describe(v)));
       continue;
     }
-    const std::string s = v.Scalar();
+    // A copy: a reference into the node's temporary would dangle (g++ 12 says so).
+    const std::string s = v.Scalar();  // NOLINT(performance-unnecessary-copy-initialization)
     if (name == "type") {
       t.type = s;
       if (!OneOf(kNotifyTypes, s))
