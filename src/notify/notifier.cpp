@@ -108,12 +108,17 @@ void Notifier::Loop() {
   }
 }
 
-std::string Notifier::PreviousCommit(const state::Deployment& d) const {
-  for (const auto& r : store_.List(50)) {
-    if (r.id >= d.id || r.state != state::DeploymentState::kSucceeded || r.commit.empty()) continue;
-    return r.commit;
+std::string Notifier::PreviousCommit(const state::Deployment& d) {
+  // Read from the history once; then each succeeded deployment's commit as it finishes.
+  if (!last_commit_) {
+    last_commit_.emplace();
+    for (const auto& r : store_.List(50)) {
+      if (r.id >= d.id || r.state != state::DeploymentState::kSucceeded || r.commit.empty()) continue;
+      *last_commit_ = r.commit;
+      break;
+    }
   }
-  return {};
+  return *last_commit_;
 }
 
 void Notifier::Handle(const events::Event& e) {
@@ -122,6 +127,9 @@ void Notifier::Handle(const events::Event& e) {
   ctx.public_url = cfg->http.public_url;
   if (e.kind != events::Kind::kStack) ctx.previous_commit = PreviousCommit(e.deployment);
   Told told = teller_.OnEvent(e, ctx);
+  if (e.kind == events::Kind::kFinished && e.deployment.state == state::DeploymentState::kSucceeded &&
+      !e.deployment.commit.empty())
+    last_commit_ = e.deployment.commit;
   for (auto& n : told.notices) Mask(n);
   for (auto& n : told.forge) Mask(n);
   if (told.memory_changed) {

@@ -11,6 +11,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -66,7 +67,8 @@ class Notifier {
   void Handle(const events::Event& e);
   void Push(Outgoing out);
   void SendBatch();
-  std::string PreviousCommit(const state::Deployment& d) const;
+  // The commit of the last succeeded deployment before `d`.
+  std::string PreviousCommit(const state::Deployment& d);
   void Count(const std::string& target, const char* result);
   bool Stopping() { return state_.Lock()->stopping; }
 
@@ -75,6 +77,7 @@ class Notifier {
   Teller teller_;
   std::deque<Queued> outgoing_;  // the notifier thread's own
   std::uint64_t next_id_ = 1;
+  std::optional<std::string> last_commit_;  // unset until read from the history
   Guarded<State> state_;
   std::condition_variable cv_;
   events::Bus::Subscription subscription_;
