@@ -58,6 +58,17 @@ struct Rig {
     REQUIRE((r.status == 200 || r.status == 500));
     return r.body;
   }
+  // Waits (at most `timeout`) until the series reaches `at_least`; returns its value.
+  double WaitMetric(const std::string& series, double at_least,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+    const auto end = std::chrono::steady_clock::now() + timeout;
+    double v = Metric(series);
+    while (v < at_least && std::chrono::steady_clock::now() < end) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      v = Metric(series);
+    }
+    return v;
+  }
   double Metric(const std::string& series) {
     auto m = Call("GET", daemon->Url("/metrics"));
     auto at = m.body.find(series + " ");
@@ -126,7 +137,7 @@ TEST_CASE("notify: each target type gets a body of its shape; the webhook's sign
   CHECK(Str(Json(by_path["/discord"].body), "content") != "<missing>");
   CHECK(Str(Json(by_path["/gotify/message"].body), "message") != "<missing>");
   CHECK(Str(Json(by_path["/apprise/notify"].body), "body") != "<missing>");
-  CHECK(rig.Metric("podcd_notifications_total{result=\"sent\",target=\"webhook\"}") == 1);
+  CHECK(rig.WaitMetric("podcd_notifications_total{target=\"webhook\",result=\"sent\"}", 1) == 1);
 }
 
 TEST_CASE("notify: a stack failing three times in a row is told once, then its recovery once") {
@@ -163,12 +174,10 @@ TEST_CASE("notify: a receiver that hangs or is down delays no deployment and cha
   CHECK(Str(Json(rig.Deploy()), "state") == "succeeded");
   CHECK(std::chrono::steady_clock::now() - again < std::chrono::seconds(1));
   // Three tries each (5 s for one that hangs), then the metric and a log line say so.
-  for (int i = 0; i < 400 && rig.Metric("podcd_notifications_total{result=\"failed\",target=\"hangs\"}") < 1;
-       ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  CHECK(rig.Metric("podcd_notifications_total{result=\"failed\",target=\"hangs\"}") >= 1);
-  CHECK(rig.Metric("podcd_notifications_total{result=\"failed\",target=\"down\"}") >= 1);
-  CHECK(rig.Metric("podcd_notifications_total{result=\"failed\",target=\"errors\"}") >= 1);
+  CHECK(rig.WaitMetric("podcd_notifications_total{target=\"hangs\",result=\"failed\"}", 1,
+                       std::chrono::seconds(40)) >= 1);
+  CHECK(rig.WaitMetric("podcd_notifications_total{target=\"down\",result=\"failed\"}", 1) >= 1);
+  CHECK(rig.WaitMetric("podcd_notifications_total{target=\"errors\",result=\"failed\"}", 1) >= 1);
   CHECK(error.Requests().size() >= 3);
   const std::string log = rig.daemon->Log();
   CHECK(log.find("notification not sent target=errors status=500") != std::string::npos);
