@@ -7,7 +7,9 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <csignal>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <thread>
 
@@ -183,6 +185,22 @@ TEST_CASE("notify: a receiver that hangs or is down delays no deployment and cha
   CHECK(log.find("notification not sent target=errors status=500") != std::string::npos);
   CHECK(log.find("notification not sent target=down error=") != std::string::npos);
   CHECK(log.find("/down") == std::string::npos);  // never the URL
+}
+
+TEST_CASE("notify: a SIGHUP changes the targets for the next deployment") {
+  Receiver r;
+  Rig rig("");
+  CHECK(Str(Json(rig.Deploy()), "state") == "succeeded");
+  std::ifstream in(rig.dir / "podcd.yml");
+  const std::string yaml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  rig.dir.Write("podcd.yml", yaml + "notify:\n" + Target("webhook", r, "/hook", "    on: [succeeded]\n"));
+  rig.daemon->Signal(SIGHUP);
+  REQUIRE(rig.daemon->WaitForLog("SIGHUP: configuration reloaded"));
+  // The reload queues a reconcile of its own (the file changed): one notice each.
+  CHECK(Str(Json(rig.Deploy()), "state") == "succeeded");
+  auto got = r.WaitFor(1);
+  REQUIRE_FALSE(got.empty());
+  CHECK(got[0].body.find("\"succeeded\"") != std::string::npos);
 }
 
 namespace {
