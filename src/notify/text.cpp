@@ -70,7 +70,8 @@ std::string Summary(const Notice& notice, std::size_t max) {
       if (i > 0) text += "; ";
       text += StackPart(*order[i]);
     }
-    if (order.size() > kSummaryStacks) text += "; and " + std::to_string(order.size() - kSummaryStacks) + " more";
+    if (order.size() > kSummaryStacks)
+      text += "; and " + std::to_string(order.size() - kSummaryStacks) + " more";
     text += ")";
   }
   return Truncate(text, max);
