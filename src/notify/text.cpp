@@ -78,7 +78,7 @@ std::string Summary(const Notice& notice, std::size_t max) {
 }
 
 std::string Truncate(std::string_view text, std::size_t max) {
-  const std::string valid = json::ValidUtf8(text);
+  std::string valid = json::ValidUtf8(text);
   std::size_t units = 0;
   std::size_t cut = std::string::npos;  // the byte offset where the kept part ends
   for (std::size_t i = 0; i < valid.size();) {
