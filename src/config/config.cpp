@@ -400,7 +400,8 @@ const std::vector<KeySpec>& Table() {
           "(unset: none; docs/notifications.md)",
           [](Config& c) -> std::string& { return c.forge.type; }),
       Str("forge.api_url", "", {"PODCD_FORGE_API_URL"},
-          "the forge's API: https://api.github.com, https://gitea.example/api/v1, https://gitlab.com/api/v4",
+          "the forge's API (default: https://api.github.com, https://gitlab.com/api/v4; gitea: required, "
+          "https://gitea.example/api/v1)",
           [](Config& c) -> std::string& { return c.forge.api_url; }),
       Str("forge.repository", "", {"PODCD_FORGE_REPOSITORY"},
           "the environment repository in the forge: owner/name (GitLab: the project's path or id)",
@@ -644,10 +645,12 @@ struct Loader {
       bad("forge.type", Quoted(f.type) + " is not a forge; one of github, gitea, gitlab");
       return;
     }
-    if (f.api_url.empty())
-      bad("forge.api_url", "is required with forge.type (https://api.github.com, .../api/v1, .../api/v4)");
-    else if (auto err = CheckNotifyUrl(f.api_url, false))
+    // GitHub and GitLab have a default (formats.hpp); a Gitea or Forgejo is always one's own.
+    if (f.api_url.empty()) {
+      if (f.type == "gitea") bad("forge.api_url", "is required for gitea (https://gitea.example/api/v1)");
+    } else if (auto err = CheckNotifyUrl(f.api_url, false)) {
       bad("forge.api_url", *err);
+    }
     const auto slash = f.repository.find('/');
     if (f.repository.empty()) {
       bad("forge.repository", "is required with forge.type (owner/name; GitLab: the project's path or id)");

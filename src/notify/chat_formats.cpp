@@ -130,10 +130,14 @@ Outgoing Discord(const Target& target, const Notice& n) {
 
 // Gotify: POST <server>/message with the app token in X-Gotify-Key and
 // {"title", "message", "priority"} (https://gotify.net/docs/pushmsg, https://gotify.net/api-docs).
-// Priority 8 for a failure (Gotify's Android client makes a sound from 8 on), 5 otherwise.
+// Priority 8 for a failure (8-10 is the Android client's most insistent band), 5 otherwise.
 Outgoing Gotify(const Target& target, const Notice& n) {
-  std::string url = TrimSlash(target.url);
+  // "/message" goes at the end of the path, before a query a proxy may need.
+  const std::string_view given = target.url;
+  const std::size_t query = given.find_first_of("?#");
+  std::string url = TrimSlash(given.substr(0, query));
   if (!PathOf(url).ends_with("/message")) url += "/message";
+  if (query != std::string_view::npos) url += given.substr(query);
   Outgoing out = Base(target, std::move(url));
   out.headers.emplace_back("Content-Type", "application/json");
   if (!target.secret.empty()) out.headers.emplace_back("X-Gotify-Key", target.secret);

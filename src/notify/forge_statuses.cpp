@@ -80,7 +80,8 @@ std::string StatusUrl(const Forge& forge, const std::string& sha) {
   // "." and ".." would be dot segments, which a client or proxy resolves away.
   const auto named = [](std::string_view part) { return !part.empty() && part != "." && part != ".."; };
   if (base.empty() || !named(forge.repository)) return {};
-  if (forge.type == "gitlab") return base + "/projects/" + EncodeSegment(forge.repository) + "/statuses/" + sha;
+  if (forge.type == "gitlab")
+    return base + "/projects/" + EncodeSegment(forge.repository) + "/statuses/" + sha;
   const std::string_view repo(forge.repository);
   const std::size_t slash = repo.find('/');
   if (slash == std::string_view::npos) return {};
@@ -164,8 +165,8 @@ std::vector<Outgoing> ForgeStatuses(const Forge& forge, const Notice& notice) {
                          notice.link));
   }
   const bool ok = notice.what == What::kSucceeded || notice.what == What::kRecovered;
-  out.push_back(Status(forge, url, ok ? State::kSuccess : State::kFailure, Context(forge, ""), Overall(notice),
-                       notice.link));
+  out.push_back(Status(forge, url, ok ? State::kSuccess : State::kFailure, Context(forge, ""),
+                       Overall(notice), notice.link));
   return out;
 }
 

@@ -70,14 +70,15 @@ std::string Summary(const Notice& notice, std::size_t max) {
       if (i > 0) text += "; ";
       text += StackPart(*order[i]);
     }
-    if (order.size() > kSummaryStacks) text += "; and " + std::to_string(order.size() - kSummaryStacks) + " more";
+    if (order.size() > kSummaryStacks)
+      text += "; and " + std::to_string(order.size() - kSummaryStacks) + " more";
     text += ")";
   }
   return Truncate(text, max);
 }
 
 std::string Truncate(std::string_view text, std::size_t max) {
-  const std::string valid = json::ValidUtf8(text);
+  std::string valid = json::ValidUtf8(text);
   std::size_t units = 0;
   std::size_t cut = std::string::npos;  // the byte offset where the kept part ends
   for (std::size_t i = 0; i < valid.size();) {

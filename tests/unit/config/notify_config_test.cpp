@@ -158,9 +158,14 @@ TEST_CASE("forge: type, API, repository and a token from a file") {
   auto missing = config::Load(FileOptions(dir, "forge:\n  type: gitea\n  repository: acme\n"));
   REQUIRE_FALSE(missing);
   const std::string e = Errors(missing);
-  CHECK(e.find("forge.api_url: is required") != std::string::npos);
+  CHECK(e.find("forge.api_url: is required for gitea") != std::string::npos);
   CHECK(e.find("forge.repository: expected owner/name, got \"acme\"") != std::string::npos);
   CHECK(e.find("forge.token: is required") != std::string::npos);
+  // GitHub has a default API.
+  auto github = config::Load(FileOptions(
+      dir, "forge:\n  type: github\n  repository: acme/env\n  token_file: " + token.string() + "\n"));
+  INFO(Errors(github));
+  CHECK(github);
   // GitLab takes a project id.
   auto gitlab = config::Load(FileOptions(dir,
                                          "forge:\n  type: gitlab\n  api_url: https://gitlab.example/api/v4\n"

@@ -9,7 +9,8 @@ using namespace podcd::notify;
 using namespace podcd::notify::testing;
 
 TEST_CASE("ntfy: the summary as text to the topic, Title, Priority, Tags, Click and a bearer token") {
-  const auto out = Render(Target("ntfy", "https://ntfy.example/podcd-alerts", std::string(kCanary)), FailedNotice());
+  const auto out =
+      Render(Target("ntfy", "https://ntfy.example/podcd-alerts", std::string(kCanary)), FailedNotice());
   REQUIRE(out);
   CHECK(out->method == "POST");
   CHECK(out->url == "https://ntfy.example/podcd-alerts");
@@ -95,6 +96,8 @@ TEST_CASE("gotify: POST <server>/message, the app token in X-Gotify-Key, title, 
   const auto started = Render(Target("gotify", "https://gotify.example/sub/message"), n);
   REQUIRE(started);
   CHECK(started->url == "https://gotify.example/sub/message");
+  CHECK(Render(Target("gotify", "https://gotify.example/sub/?via=proxy"), n)->url ==
+        "https://gotify.example/sub/message?via=proxy");
   CHECK(json::GetInt(Parse(started->body), "priority") == 5);
   CHECK_FALSE(Header(*started, "X-Gotify-Key"));
 }
@@ -103,8 +106,10 @@ TEST_CASE("apprise: /notify/<key> as given, /notify/ appended to a bare server, 
   const auto keyed = Render(Target("apprise", "http://apprise:8000/notify/podcd"), FailedNotice());
   REQUIRE(keyed);
   CHECK(keyed->url == "http://apprise:8000/notify/podcd");
-  CHECK(Render(Target("apprise", "http://apprise:8000"), FailedNotice())->url == "http://apprise:8000/notify/");
-  CHECK(Render(Target("apprise", "http://apprise:8000/"), FailedNotice())->url == "http://apprise:8000/notify/");
+  CHECK(Render(Target("apprise", "http://apprise:8000"), FailedNotice())->url ==
+        "http://apprise:8000/notify/");
+  CHECK(Render(Target("apprise", "http://apprise:8000/"), FailedNotice())->url ==
+        "http://apprise:8000/notify/");
   CHECK(Render(Target("apprise", "http://apprise:8000/notify/"), FailedNotice())->url ==
         "http://apprise:8000/notify/");
   const auto d = Parse(keyed->body);
@@ -114,9 +119,9 @@ TEST_CASE("apprise: /notify/<key> as given, /notify/ appended to a bare server, 
   CHECK(json::GetStr(d, "type") == "failure");
   CHECK_FALSE(Header(*keyed, "Authorization"));
 
-  const std::pair<What, std::string_view> types[] = {{What::kStarted, "info"},       {What::kSucceeded, "success"},
-                                                     {What::kRecovered, "success"},  {What::kRolledBack, "warning"},
-                                                     {What::kRefused, "warning"},    {What::kFailed, "failure"}};
+  const std::pair<What, std::string_view> types[] = {
+      {What::kStarted, "info"},       {What::kSucceeded, "success"}, {What::kRecovered, "success"},
+      {What::kRolledBack, "warning"}, {What::kRefused, "warning"},   {What::kFailed, "failure"}};
   for (const auto& [what, type] : types) {
     auto n = FailedNotice();
     n.what = what;

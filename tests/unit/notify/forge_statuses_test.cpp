@@ -46,9 +46,11 @@ TEST_CASE("github: pending on `podcd` when a deployment starts") {
 }
 
 TEST_CASE("github: a finished deployment: each stack on podcd/<stack>, then the overall podcd") {
-  const auto out = ForgeStatuses(MakeForge("github", "acme/env", "https://ghe.example/api/v3/"), FailedNotice());
+  const auto out =
+      ForgeStatuses(MakeForge("github", "acme/env", "https://ghe.example/api/v3/"), FailedNotice());
   REQUIRE(out.size() == 3);
-  for (const auto& o : out) CHECK(o.url == "https://ghe.example/api/v3/repos/acme/env/statuses/" + std::string(kSha));
+  for (const auto& o : out)
+    CHECK(o.url == "https://ghe.example/api/v3/repos/acme/env/statuses/" + std::string(kSha));
   const auto web = Parse(out[0].body);
   CHECK(json::GetStr(web, "context") == "podcd/web");
   CHECK(json::GetStr(web, "state") == "failure");
@@ -101,8 +103,9 @@ TEST_CASE("gitea: /api/v1 appended to a bare server, `token` authorization, its 
   CHECK(json::GetStr(Parse(out[0].body), "context") == "podcd/web");
   CHECK(ForgeStatuses(MakeForge("gitea", "acme/env", "https://git.example/api/v1/"), Started())[0].url ==
         "https://git.example/api/v1/repos/acme/env/statuses/" + std::string(kSha));
-  CHECK(json::GetStr(Parse(ForgeStatuses(MakeForge("gitea", "acme/env", "https://g.example"), Started())[0].body),
-                     "state") == "pending");
+  CHECK(json::GetStr(
+            Parse(ForgeStatuses(MakeForge("gitea", "acme/env", "https://g.example"), Started())[0].body),
+            "state") == "pending");
   // Gitea has no public default: no api_url, no statuses.
   CHECK(ForgeStatuses(MakeForge("gitea", "acme/env"), FailedNotice()).empty());
 }
@@ -110,7 +113,8 @@ TEST_CASE("gitea: /api/v1 appended to a bare server, `token` authorization, its 
 TEST_CASE("gitlab: the project path encoded as one segment, PRIVATE-TOKEN, running/success/failed, name") {
   const auto started = ForgeStatuses(MakeForge("gitlab", "group/sub/project"), Started());
   REQUIRE(started.size() == 1);
-  CHECK(started[0].url == "https://gitlab.com/api/v4/projects/group%2Fsub%2Fproject/statuses/" + std::string(kSha));
+  CHECK(started[0].url ==
+        "https://gitlab.com/api/v4/projects/group%2Fsub%2Fproject/statuses/" + std::string(kSha));
   CHECK(Header(started[0], "PRIVATE-TOKEN") == kCanary);
   CHECK_FALSE(Header(started[0], "Authorization"));
   const auto d = Parse(started[0].body);
@@ -125,14 +129,15 @@ TEST_CASE("gitlab: the project path encoded as one segment, PRIVATE-TOKEN, runni
   CHECK(json::GetStr(Parse(done[0].body), "state") == "failed");
   CHECK(json::GetStr(Parse(done[1].body), "state") == "success");
   CHECK(json::GetStr(Parse(done[2].body), "name") == "podcd");
-  CHECK(ForgeStatuses(MakeForge("gitlab", "a b/c.d_e~f"), Started())[0].url.find("/projects/a%20b%2Fc.d_e~f/") !=
-        std::string::npos);
+  CHECK(ForgeStatuses(MakeForge("gitlab", "a b/c.d_e~f"), Started())[0].url.find(
+            "/projects/a%20b%2Fc.d_e~f/") != std::string::npos);
 }
 
 TEST_CASE("no statuses without a forge, or without a full commit id") {
   CHECK(ForgeStatuses(MakeForge("", "acme/env"), FailedNotice()).empty());
-  for (const std::string& commit : std::vector<std::string>{"", "0123456", "main", std::string(39, 'a'), std::string(41, 'a'),
-                                   std::string(40, 'g'), std::string(63, 'a'), "0123456789abcdef0123456789abcdef0123456/"}) {
+  for (const std::string& commit : std::vector<std::string>{
+           "", "0123456", "main", std::string(39, 'a'), std::string(41, 'a'), std::string(40, 'g'),
+           std::string(63, 'a'), "0123456789abcdef0123456789abcdef0123456/"}) {
     auto n = FailedNotice();
     n.commit = commit;
     INFO(commit);

@@ -45,7 +45,8 @@ inline std::optional<std::string> Header(const Outgoing& out, std::string_view n
     if (k.size() != name.size()) continue;
     bool same = true;
     for (std::size_t i = 0; i < k.size(); ++i)
-      same = same && std::tolower(static_cast<unsigned char>(k[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+      same = same && std::tolower(static_cast<unsigned char>(k[i])) ==
+                         std::tolower(static_cast<unsigned char>(name[i]));
     if (same) return v;
   }
   return std::nullopt;

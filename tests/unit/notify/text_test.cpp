@@ -11,10 +11,12 @@ using namespace podcd::notify::testing;
 
 TEST_CASE("the summary says which deployment, what happened, on which commit, and why") {
   CHECK(Summary(FailedNotice()) ==
-        "podcd: deployment 42 failed on 0123456: stack web failed (web: failed: health check timed out; db: unchanged)");
+        "podcd: deployment 42 failed on 0123456: stack web failed (web: failed: health check timed out; db: "
+        "unchanged)");
   auto n = FailedNotice();
   n.reason = "health check timed out";  // said by the stack already: not twice
-  CHECK(Summary(n) == "podcd: deployment 42 failed on 0123456 (web: failed: health check timed out; db: unchanged)");
+  CHECK(Summary(n) ==
+        "podcd: deployment 42 failed on 0123456 (web: failed: health check timed out; db: unchanged)");
 
   Notice started;
   started.what = What::kStarted;

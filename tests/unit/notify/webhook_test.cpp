@@ -17,8 +17,8 @@ namespace {
 std::string OpenSslHmacHex(std::string_view key, std::string_view body) {
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(body.data()),
-       body.size(), mac, &len);
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), mac, &len);
   static constexpr char kHex[] = "0123456789abcdef";
   std::string hex;
   for (unsigned int i = 0; i < len; ++i) {
@@ -67,8 +67,8 @@ TEST_CASE("webhook: the shape is stable: an empty notice still has every key") {
   REQUIRE(out);
   const auto d = Parse(out->body);
   REQUIRE(d.IsObject());
-  for (const char* key : {"version", "event", "deployment", "actor", "trigger", "commit", "previous_commit", "reason",
-                          "stacks", "link", "time"})
+  for (const char* key : {"version", "event", "deployment", "actor", "trigger", "commit", "previous_commit",
+                          "reason", "stacks", "link", "time"})
     CHECK(d.HasMember(key));
   CHECK(d["stacks"].IsArray());
   CHECK(json::GetStr(d, "time").empty());
