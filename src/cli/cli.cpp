@@ -31,6 +31,8 @@ constexpr Command kCommands[] = {
     {"__close-handover", "close a pending self-update for the daemon", worker::RunCloseHandOver, true},
     {"__remote-head", "ask the remote whether it is ahead of the work tree (run by the daemon)",
      worker::RunRemoteHead, true},
+    {"__notify", "send notices and commit statuses for the daemon (requests on stdin)", worker::RunNotify,
+     true},
     {"__self-update", "replace podcd's own container (run by podcd in an updater container)",
      worker::RunSelfUpdate, true},
 };

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "config/notify_config_internal.hpp"
 #include "config/remote_url.hpp"
 #include "util/ip.hpp"
 #include "util/strings.hpp"
@@ -392,6 +393,28 @@ const std::vector<KeySpec>& Table() {
           "the path prefix podcd is served under behind a reverse proxy (\"/podcd\"): every route and "
           "every dashboard link lives under it",
           [](Config& c) -> std::string& { return c.http.base_path; }),
+      Str("http.public_url", "", {"PODCD_HTTP_PUBLIC_URL"},
+          "how people reach the dashboard (\"https://podcd.example.net/podcd\"): the link in notices and "
+          "commit statuses (unset: none)",
+          [](Config& c) -> std::string& { return c.http.public_url; }),
+      Str("forge.type", "", {"PODCD_FORGE_TYPE"},
+          "the forge that gets a commit status per stack and deployment: github, gitea (Forgejo too) or "
+          "gitlab "
+          "(unset: none; docs/notifications.md)",
+          [](Config& c) -> std::string& { return c.forge.type; }),
+      Str("forge.api_url", "", {"PODCD_FORGE_API_URL"},
+          "the forge's API (default: https://api.github.com, https://gitlab.com/api/v4; gitea: required, "
+          "https://gitea.example/api/v1)",
+          [](Config& c) -> std::string& { return c.forge.api_url; }),
+      Str("forge.repository", "", {"PODCD_FORGE_REPOSITORY"},
+          "the environment repository in the forge: owner/name (GitLab: the project's path or id)",
+          [](Config& c) -> std::string& { return c.forge.repository; }),
+      Secret("forge.token", {"PODCD_FORGE_TOKEN"}, "the forge's API token, allowed to set commit statuses",
+             [](Config& c) -> std::string& { return c.forge.token; }),
+      Str("forge.host", "", {"PODCD_FORGE_HOST"},
+          "this host's name in each status's context (podcd/<host>/<stack>), once several podcd share a "
+          "repository",
+          [](Config& c) -> std::string& { return c.forge.host; }),
       Int("parallel_stacks", "4", {"PODCD_PARALLEL_STACKS"},
           "stacks of one deployment applied at once (1: one after another; podcd's own stack is always last)",
           1, 64, [](Config& c) -> std::int64_t& { return c.parallel_stacks; }),
@@ -476,6 +499,12 @@ struct Loader {
   void ApplyNode(const YAML::Node& key, const YAML::Node& node, const std::string& path,
                  const std::string& file) {
     const std::string where = yaml::Where(file, key);
+    if (path == "notify") {
+      cfg.notify = ReadNotify(node, file, [this](std::string at, std::string k, const std::string& message) {
+        Add(std::move(at), k, message);
+      });
+      return;
+    }
     const KeySpec* spec = Find(path);
     bool from_file = false;
     if (!spec && path.ends_with("_file")) {
@@ -611,6 +640,34 @@ struct Loader {
     }
   }
 
+  void ValidateForge() {
+    auto bad = [&](std::string_view key, const std::string& msg) { Add("config", key, msg); };
+    const auto& f = cfg.forge;
+    if (f.type.empty()) return;
+    if (std::find(std::begin(kForgeTypes), std::end(kForgeTypes), f.type) == std::end(kForgeTypes)) {
+      bad("forge.type", Quoted(f.type) + " is not a forge; one of github, gitea, gitlab");
+      return;
+    }
+    // GitHub and GitLab have a default (formats.hpp); a Gitea or Forgejo is always one's own.
+    if (f.api_url.empty()) {
+      if (f.type == "gitea") bad("forge.api_url", "is required for gitea (https://gitea.example/api/v1)");
+    } else if (auto err = CheckNotifyUrl(f.api_url, false)) {
+      bad("forge.api_url", *err);
+    }
+    const auto slash = f.repository.find('/');
+    if (f.repository.empty()) {
+      bad("forge.repository", "is required with forge.type (owner/name; GitLab: the project's path or id)");
+    } else if (f.type != "gitlab" &&
+               (slash == std::string::npos || slash == 0 || slash + 1 == f.repository.size() ||
+                f.repository.find('/', slash + 1) != std::string::npos)) {
+      bad("forge.repository", "expected owner/name, got " + Quoted(f.repository));
+    }
+    if (f.token.empty())
+      bad("forge.token", "is required with forge.type (forge.token_file or PODCD_FORGE_TOKEN_FILE)");
+    if (!f.host.empty() && !IsValidStackName(f.host))
+      bad("forge.host", "expected a short name (a-z, 0-9, '.', '_', '-'), got " + Quoted(f.host));
+  }
+
   void Validate() {
     auto bad = [&](std::string_view key, const std::string& msg) { Add("config", key, msg); };
     if (cfg.webhook.secret.empty()) {
@@ -670,6 +727,11 @@ struct Loader {
     if (cfg.worker.memory_max != 0 && cfg.worker.memory_max < (std::int64_t{64} << 20)) {
       bad("worker.memory_max", "must be 0 (none) or at least 64MiB");
     }
+    ValidateForge();
+    if (!cfg.http.public_url.empty()) {
+      while (cfg.http.public_url.ends_with('/')) cfg.http.public_url.pop_back();
+      if (auto err = CheckNotifyUrl(cfg.http.public_url, true)) bad("http.public_url", *err);
+    }
     // Found now rather than at the first sync, minutes later, in a deployment log.
     for (auto [key, path] :
          {std::pair<std::string_view, const std::string*>{"repo.ssh_key_file", &cfg.repo.ssh_key_file},
@@ -719,6 +781,7 @@ std::expected<Config, std::vector<Error>> Load(const LoadOptions& options) {
   log::AddSecret(l.cfg.api.token);
   log::AddSecret(l.cfg.repo.token);
   for (auto& s : log::UrlSecrets(l.cfg.repo.url)) log::AddSecret(std::move(s));
+  for (auto& s : NotifySecrets(l.cfg)) log::AddSecret(std::move(s));
   return std::move(l.cfg);
 }
 
@@ -784,6 +847,8 @@ std::string Summary(const Config& c) {
     s += c.api.token.empty() ? ", api loopback-only" : ", api token set";
   }
   if (!c.http.base_path.empty()) s += ", under " + c.http.base_path;
+  if (!c.notify.empty()) s += ", notify " + std::to_string(c.notify.size()) + " target(s)";
+  if (!c.forge.type.empty()) s += ", statuses to " + c.forge.type + " " + c.forge.repository;
   return s;
 }
 
@@ -798,6 +863,9 @@ std::vector<KeyDoc> DescribeKeys() {
     }
     out.push_back(std::move(d));
   }
+  // A list of mappings, read apart from the table (notify_config.hpp); no environment variable.
+  out.push_back(
+      {"notify", "", {}, "who hears of deployments: a list of targets (docs/notifications.md)", false});
   return out;
 }
 

@@ -26,6 +26,14 @@ inline constexpr std::string_view kPolicyRules[] = {
     "unconfined",     "host_root",       "capabilities",  "join_containers", "security_opt",  "host_binds_rw",
     "volume_drivers", "network_drivers", "sysctls",       "shared_volumes"};
 
+// The target types of `notify:`, the event words of its `on:` (notify::What) and the forges
+// that take commit statuses.
+inline constexpr std::string_view kNotifyTypes[] = {"webhook", "ntfy",   "slack",
+                                                    "discord", "gotify", "apprise"};
+inline constexpr std::string_view kNotifyEvents[] = {"started",     "succeeded", "failed",
+                                                     "rolled_back", "refused",   "recovered"};
+inline constexpr std::string_view kForgeTypes[] = {"github", "gitea", "gitlab"};
+
 struct Config {
   struct Listen {
     std::string host;

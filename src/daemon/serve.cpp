@@ -23,6 +23,7 @@
 #include "events/bus.hpp"
 #include "http/deferred_answers.hpp"
 #include "http/server.hpp"
+#include "notify/notifier.hpp"
 #include "reconcile/handover.hpp"
 #include "reconcile/queue.hpp"
 #include "state/store.hpp"
@@ -239,6 +240,7 @@ class Daemon {
         placeholder_(test_executor != nullptr),
         test_executor_(std::move(test_executor)),
         queue_(store_, SelectExecutor(), static_cast<std::size_t>(cfg_.queue_limit), &bus_),
+        notifier_(bus_, store_, NotifierOptions(g, worker)),
         dir_catalog_((std::filesystem::path(cfg_.repo.path) / cfg_.repo.services_dir).string()),
         worker_catalog_(launcher_, config_holder_, store_, dir_catalog_),
         daemon_health_(cfg),
@@ -266,6 +268,15 @@ class Daemon {
   }
 
  private:
+  notify::NotifierOptions NotifierOptions(const GlobalOptions& g, const std::string& worker) {
+    notify::NotifierOptions o;
+    o.binary = worker;
+    o.global_args = WorkerGlobalArgs(g);
+    o.state_dir = cfg_.state_dir;
+    o.config = [this] { return config_holder_.Current(); };
+    return o;
+  }
+
   reconcile::Executor& SelectExecutor() {
     if (placeholder_) log::Warn("TEST MODE (podcd-serve-test): nothing is deployed");
     return placeholder_ ? *test_executor_ : static_cast<reconcile::Executor&>(worker_executor_);
@@ -371,6 +382,8 @@ class Daemon {
   // What happens to deployments: the queue publishes, GET /events and the notifier listen.
   events::Bus bus_;
   reconcile::WorkQueue queue_;
+  // Tells the `notify:` targets and the forge (src/notify/); hears the queue through bus_.
+  notify::Notifier notifier_;
   http::DirectoryCatalog dir_catalog_;
   WorkerCatalog worker_catalog_;
   DaemonHealth daemon_health_;

@@ -18,6 +18,8 @@ int RunRemoteHead(const cli::GlobalOptions& g, const cli::Args& args);
 int RunCloseHandOver(const cli::GlobalOptions& g, const cli::Args& args);
 // `podcd __sync`: one repository sync; prints exactly one JSON line (FormatSyncLine).
 int RunSync(const cli::GlobalOptions& g, const cli::Args& args);
+// `podcd __notify`: sends the daemon's notices and commit statuses (notify/wire.hpp).
+int RunNotify(const cli::GlobalOptions& g, const cli::Args& args);
 // `podcd __self-update --deployment ID`: the updater container's work (reconcile/self_update.hpp);
 // Podman runs it from podcd's new image, so its configuration is the file's, not a request.
 int RunSelfUpdate(const cli::GlobalOptions& g, const cli::Args& args);

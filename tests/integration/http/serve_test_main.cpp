@@ -2,6 +2,9 @@
 // installed. With PODCD_TEST_PLACEHOLDER_DELAY_MS set, runs record that nothing was
 // reconciled (each named stack `skipped`) and take that long, so the tests of shutdown during a run need no
 // Podman or repository. The released podcd-serve has no such hook (serve_binary_test checks it).
+// With PODCD_TEST_OUTCOMES naming a file as well, each run reads it afresh and reports what it
+// says: a line "commit SHA", lines "STACK OUTCOME [REASON...]" (a failing outcome fails the
+// run), and "fail REASON" to fail the run before any stack (notify_test scripts runs so).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -17,6 +20,41 @@
 namespace {
 
 constexpr const char* kDelayVariable = "PODCD_TEST_PLACEHOLDER_DELAY_MS";
+constexpr const char* kOutcomesVariable = "PODCD_TEST_OUTCOMES";
+
+// The script's verdict for one run (see the top of this file); success when there is none.
+podcd::Expected<void> ScriptedOutcomes(podcd::reconcile::RunContext& ctx) {
+  const char* file = std::getenv(kOutcomesVariable);
+  if (file == nullptr) return {};
+  auto text = podcd::ReadFile(file);
+  if (!text) return podcd::Fail(podcd::ErrorCode::kIo, "test outcomes: " + text.error().What());
+  int failed = 0;
+  for (auto line : podcd::SplitLines(*text)) {
+    line = podcd::Trim(line);
+    const auto space = line.find(' ');
+    const std::string first(line.substr(0, space));
+    const std::string_view rest = space == std::string_view::npos ? "" : podcd::Trim(line.substr(space + 1));
+    if (first.empty()) continue;
+    if (first == "commit") {
+      ctx.SetCommit(std::string(rest));
+    } else if (first == "fail") {
+      return podcd::Fail(podcd::ErrorCode::kUnavailable, std::string(rest));
+    } else {
+      const auto gap = rest.find(' ');
+      podcd::state::StackOutcome o;
+      o.name = first;
+      o.outcome = std::string(rest.substr(0, gap));
+      o.reason = gap == std::string_view::npos ? "" : std::string(rest.substr(gap + 1));
+      if (o.outcome == "failed" || o.outcome == "rolled-back" || o.outcome == "refused" ||
+          o.outcome == "invalid")
+        ++failed;
+      ctx.SetStackOutcome(std::move(o));
+    }
+  }
+  if (failed > 0)
+    return podcd::Fail(podcd::ErrorCode::kUnavailable, std::to_string(failed) + " stack(s) failed");
+  return {};
+}
 
 class PlaceholderExecutor final : public podcd::reconcile::Executor {
  public:
@@ -30,6 +68,7 @@ class PlaceholderExecutor final : public podcd::reconcile::Executor {
       if (ctx.StopRequested()) return podcd::Fail(podcd::ErrorCode::kUnavailable, "interrupted");
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    if (std::getenv(kOutcomesVariable) != nullptr) return ScriptedOutcomes(ctx);
     for (const auto& stack : trigger.stacks)
       ctx.SetStackOutcome({stack, "skipped", "test placeholder: nothing was deployed", 0});
     return {};

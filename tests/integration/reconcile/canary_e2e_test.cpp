@@ -2,7 +2,7 @@
 // real daemon, its workers, real Podman and a real git remote over HTTP; then every output podcd
 // makes is searched for every canary: the daemon's log, a worker's events and log, the records on
 // disk and through the API, /metrics, /stacks, the containers' labels, `podcd plan`, `plan
-// --json` and `check-config`. Nothing may be found, in any spelling a writer could give it (as
+// --json`, `check-config`, and the notices a webhook target receives (issue 15). Nothing may be found, in any spelling a writer could give it (as
 // is, JSON-escaped, or its tail after an escape cut it).
 #include <spawn.h>
 
@@ -18,6 +18,7 @@
 #include "e2e_fixture.hpp"
 #include "support/daemon.hpp"
 #include "support/http_client.hpp"
+#include "support/receiver.hpp"
 #include "util/base64.hpp"
 #include "util/json_text.hpp"
 #include "util/sha256.hpp"
@@ -207,6 +208,8 @@ TEST_CASE("canaries planted in every secret source appear in no output", "[e2e]"
   for (const auto& k : config::DescribeKeys()) {
     if (k.key == "repo.allow_insecure") insecure = "  allow_insecure: true\n";
   }
+  // Every notice of every run, to a receiver that records them (docs/notifications.md).
+  Receiver notices;
   const auto config_file = rig.dir() / "canary.yml";
   std::ofstream(config_file) << "listen: 127.0.0.1:0\n"
                              << "webhook:\n  secret: " << kWebhook.value << "\n"
@@ -218,7 +221,9 @@ TEST_CASE("canaries planted in every secret source appear in no output", "[e2e]"
                              << "state_dir: " << rig.state_dir().string() << "\n"
                              << "health:\n  settle: 1s\n  timeout: 15s\n"
                              << "poll:\n  interval: 0\n"
-                             << "log:\n  level: debug\n  format: text\n";
+                             << "log:\n  level: debug\n  format: text\n"
+                             << "notify:\n  - type: webhook\n    url: " << notices.Url("/notices")
+                             << "\n    on: [started, succeeded, failed, rolled_back, refused, recovered]\n";
 
   Outputs outputs;
   const std::vector<std::string> auth = {"Authorization: Bearer " + kApiToken.value};
@@ -256,6 +261,16 @@ TEST_CASE("canaries planted in every secret source appear in no output", "[e2e]"
     outputs.Add("GET /stacks", stacks.body);
     outputs.Add("GET /metrics", Call("GET", d.Url("/metrics"), auth).body);
     outputs.Add("answers", signed_hook.body + forged.body + list.body);
+    // The start-up run's `started` and `failed` at least; the leaky stack's reason quotes its log.
+    const auto received = notices.WaitFor(2, 30s);
+    CHECK(received.size() >= 2);
+    std::string bodies;
+    for (const auto& n : received) {
+      bodies += n.path + "\n" + n.body + "\n";
+      for (const auto& [name, value] : n.headers) bodies += name + ": " + value + "\n";
+    }
+    CHECK(bodies.find(leaky) != std::string::npos);
+    outputs.Add("the notices sent", bodies);
     // A reload logs the summary (the URL) again.
     d.Signal(SIGHUP);
     CHECK(d.WaitForLog("SIGHUP"));
