@@ -1,8 +1,8 @@
 // Networks with their own subnet on real Podman: a service at a fixed address, another OCI
 // runtime named, a changed subnet making the network again with its containers, and a plan
 // note for what has no meaning on a server.
-#include <catch2/catch.hpp>
 #include <unistd.h>
+#include <catch2/catch.hpp>
 
 #include <string>
 
@@ -13,7 +13,9 @@ using namespace podcd::test;
 
 namespace {
 
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 // A /24 of its own per test process: another test environment on this host may have its
 // bridges up at the same time, and two bridges with one subnet break each other's routes.
@@ -75,7 +77,8 @@ TEST_CASE("a fixed subnet and address, runtime runc; a changed subnet makes the 
   // The plan names what it ignores.
   auto plan = rig.Cli("plan");
   INFO(plan.output);
-  CHECK(Contains(plan.output, "note: services.web.develop: ignored (compose watch has no meaning on a server"));
+  CHECK(
+      Contains(plan.output, "note: services.web.develop: ignored (compose watch has no meaning on a server"));
 
   auto run = rig.Reconcile();
   INFO(run.Describe());
@@ -131,6 +134,47 @@ TEST_CASE("a runtime outside policy.allowed_runtimes is refused with the list", 
   auto check = rig.Cli("check-config");
   INFO(check.output);
   CHECK(check.exit_code != 0);
-  CHECK(Contains(check.output, "service a: runtime: nvidia is refused by policy (not in policy.allowed_runtimes: "
-                               "runc, crun, crun-wasm, kata, runsc, youki, krun"));
+  CHECK(Contains(check.output,
+                 "service a: runtime: nvidia is refused by policy (not in policy.allowed_runtimes: "
+                 "runc, crun, crun-wasm, kata, runsc, youki, krun"));
+}
+
+TEST_CASE("a changed subnet whose service fails its gate: the old network and containers come back",
+          "[e2e]") {
+  PODCD_E2E_SETUP();
+  Rig rig(env);
+  const std::string stack = rig.Stack("ipamback");
+  const std::string dir = "services/" + stack + "/";
+  const std::string net1 = Subnet(2), net2 = Subnet(3);
+  rig.Commit({{dir + "compose.yml", Compose(net1)}}, "ipam");
+  auto run = rig.Reconcile();
+  INFO(run.Describe());
+  REQUIRE(run.Succeeded());
+  const auto before = rig.Ids(stack);
+  const std::string network = stack + "_lan";
+  const std::string web = stack + "_web_1", app = stack + "_app_1";
+
+  // The new web exits at once: the stack rolls back, network included.
+  std::string broken = Compose(net2);
+  const std::string sleep = "command: [\"sleep\", \"3600\"]";
+  broken.replace(broken.find(sleep), sleep.size(), "command: [\"sh\", \"-c\", \"exit 3\"]");
+  rig.Commit({{dir + "compose.yml", broken}}, "new subnet, broken web");
+  auto failed = rig.Reconcile();
+  INFO(failed.Describe());
+  CHECK_FALSE(failed.Succeeded());
+  CHECK(Contains(failed.Log(), "network " + network + " restored as it was"));
+  CHECK(Inspect("--type network " + network, "{{range .Subnets}}{{.Subnet}}{{end}}") == net1 + "0/24");
+  const auto after = rig.Ids(stack);
+  CHECK(after.at("web") == before.at("web"));
+  CHECK(after.at("app") == before.at("app"));
+  CHECK(rig.Running(after.at("web")));
+  CHECK(rig.Running(after.at("app")));
+  CHECK(Inspect(web, "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}") == net1 + "10");
+  auto ping = rig.Exec(app, "ping -c 1 -W 2 " + net1 + "10");
+  INFO(ping.output);
+  CHECK(ping.exit_code == 0);
+  // By name too: the aliases came back with the containers.
+  auto by_name = rig.Exec(app, "ping -c 1 -W 2 web");
+  INFO(by_name.output);
+  CHECK(by_name.exit_code == 0);
 }
