@@ -21,6 +21,9 @@
 namespace podcd {
 class ContextIgnore;
 }
+namespace podcd::ip {
+struct Network;
+}
 
 namespace podcd::compose {
 
@@ -176,6 +179,9 @@ class Loader {
   // ---------- networks (networks.cpp)
   void ServiceNetworks(const Node& v, const std::string& p, core::Service& s);
   void IpamDef(const Node& v, const std::string& p, core::Ipam& ipam);
+  core::IpamPool IpamPool(const Node& item, const std::string& r);
+  void IpamInside(const Node& item, const std::string& r, const core::IpamPool& pool,
+                  const ip::Network& subnet);
   // Once every network and service is read: each fixed address inside a subnet of its network.
   void CheckAddresses();
 

@@ -106,76 +106,85 @@ void Loader::IpamDef(const Node& v, const std::string& p, core::Ipam& ipam) {
           TypeErr(item, r, "a mapping");
           continue;
         }
-        core::IpamPool pool;
-        std::optional<ip::Network> subnet;
-        const Node* subnet_node = &item;
-        for (const auto& f : item.entries) {
-          if (IsExtension(f.key)) continue;
-          const std::string k = r + "." + f.key;
-          if (f.key == "subnet") {
-            SetStr(*f.value, k, pool.subnet);
-            subnet_node = f.value.get();
-            subnet = ip::ParseNetwork(pool.subnet);
-            if (!subnet || pool.subnet.find('/') == std::string::npos) {
-              Err(*f.value, k,
-                  "must be a subnet in CIDR notation such as 172.28.0.0/16, got " + Quoted(pool.subnet));
-              subnet.reset();
-            } else if (ip::FirstAddress(*subnet).bytes != subnet->bytes) {
-              Err(*f.value, k,
-                  Quoted(pool.subnet) + " has host bits set: did you mean " +
-                      ip::ToString(ip::FirstAddress(*subnet)) + "/" + std::to_string(subnet->prefix) + "?");
-              subnet.reset();
-            }
-          } else if (f.key == "ip_range") {
-            SetStr(*f.value, k, pool.ip_range);
-          } else if (f.key == "gateway") {
-            SetStr(*f.value, k, pool.gateway);
-          } else if (f.key == "aux_addresses") {
-            pool.aux_addresses = StrMap(*f.value, k);
-          } else {
-            Unsupported(f, r);
-          }
-        }
-        if (pool.subnet.empty()) {
-          Err(*subnet_node, r + ".subnet", "is required (ip_range, gateway and addresses lie inside it)");
-        }
-        // What lies inside the subnet, each checked against it.
-        auto inside = [&](const std::string& text, const std::string& key, bool range) {
-          if (text.empty() || !subnet) return;
-          const Node& at = *item.entries[0].value;
-          const tree::Mark* mark = &at.mark;
-          for (const auto& f : item.entries) {
-            if (r + "." + f.key == key) mark = &f.value->mark;
-          }
-          auto n = range ? ip::ParseNetwork(text) : ip::ParseAddress(text);
-          if (!n || (range && text.find('/') == std::string::npos)) {
-            ErrAt(*mark, key,
-                  range ? "must be a range in CIDR notation inside the subnet, got " + Quoted(text)
-                        : "must be an IP address, got " + Quoted(text));
-          } else if (!subnet->Contains(*n) || n->prefix < subnet->prefix || n->v6 != subnet->v6) {
-            ErrAt(*mark, key, Quoted(text) + " is not inside the subnet " + pool.subnet);
-          }
-        };
-        inside(pool.ip_range, r + ".ip_range", true);
-        inside(pool.gateway, r + ".gateway", false);
-        for (const auto& [name, address] : pool.aux_addresses) {
-          const std::string key = r + ".aux_addresses." + name;
-          if (!subnet) continue;
-          auto n = ip::ParseAddress(address);
-          if (!n || !subnet->Contains(*n) || n->v6 != subnet->v6)
-            ErrAt(item.mark, key, Quoted(address) + " is not an address inside the subnet " + pool.subnet);
-        }
-        if (!pool.aux_addresses.empty())
-          out_.notes.push_back(r +
-                               ".aux_addresses: ignored (Podman reserves no addresses: keep them out of "
-                               "ip_range so that no container is given one)");
-        address_marks_[r] = item.mark;
-        ipam.config.push_back(std::move(pool));
+        ipam.config.push_back(IpamPool(item, r));
       }
     } else {
       Unsupported(e, p);
     }
   }
+}
+
+// One `ipam.config` entry: its subnet, and what must lie inside it.
+core::IpamPool Loader::IpamPool(const Node& item, const std::string& r) {
+  core::IpamPool pool;
+  std::optional<ip::Network> subnet;
+  const Node* subnet_node = &item;
+  for (const auto& f : item.entries) {
+    if (IsExtension(f.key)) continue;
+    const std::string k = r + "." + f.key;
+    if (f.key == "subnet") {
+      SetStr(*f.value, k, pool.subnet);
+      subnet_node = f.value.get();
+      subnet = ip::ParseNetwork(pool.subnet);
+      if (!subnet || pool.subnet.find('/') == std::string::npos) {
+        Err(*f.value, k,
+            "must be a subnet in CIDR notation such as 172.28.0.0/16, got " + Quoted(pool.subnet));
+        subnet.reset();
+      } else if (ip::FirstAddress(*subnet).bytes != subnet->bytes) {
+        Err(*f.value, k,
+            Quoted(pool.subnet) + " has host bits set: did you mean " +
+                ip::ToString(ip::FirstAddress(*subnet)) + "/" + std::to_string(subnet->prefix) + "?");
+        subnet.reset();
+      }
+    } else if (f.key == "ip_range") {
+      SetStr(*f.value, k, pool.ip_range);
+    } else if (f.key == "gateway") {
+      SetStr(*f.value, k, pool.gateway);
+    } else if (f.key == "aux_addresses") {
+      pool.aux_addresses = StrMap(*f.value, k);
+    } else {
+      Unsupported(f, r);
+    }
+  }
+  if (pool.subnet.empty()) {
+    Err(*subnet_node, r + ".subnet", "is required (ip_range, gateway and addresses lie inside it)");
+  } else if (subnet) {
+    IpamInside(item, r, pool, *subnet);
+  }
+  return pool;
+}
+
+// What lies inside a pool's subnet (ip_range, gateway, aux_addresses), each checked against it.
+void Loader::IpamInside(const Node& item, const std::string& r, const core::IpamPool& pool,
+                        const ip::Network& subnet) {
+  auto inside = [&](const std::string& text, const std::string& key, bool range) {
+    if (text.empty()) return;
+    const Node& at = *item.entries[0].value;
+    const tree::Mark* mark = &at.mark;
+    for (const auto& f : item.entries) {
+      if (r + "." + f.key == key) mark = &f.value->mark;
+    }
+    auto n = range ? ip::ParseNetwork(text) : ip::ParseAddress(text);
+    if (!n || (range && text.find('/') == std::string::npos)) {
+      ErrAt(*mark, key,
+            range ? "must be a range in CIDR notation inside the subnet, got " + Quoted(text)
+                  : "must be an IP address, got " + Quoted(text));
+    } else if (!subnet.Contains(*n) || n->prefix < subnet.prefix || n->v6 != subnet.v6) {
+      ErrAt(*mark, key, Quoted(text) + " is not inside the subnet " + pool.subnet);
+    }
+  };
+  inside(pool.ip_range, r + ".ip_range", true);
+  inside(pool.gateway, r + ".gateway", false);
+  for (const auto& [name, address] : pool.aux_addresses) {
+    const std::string key = r + ".aux_addresses." + name;
+    auto n = ip::ParseAddress(address);
+    if (!n || !subnet.Contains(*n) || n->v6 != subnet.v6)
+      ErrAt(item.mark, key, Quoted(address) + " is not an address inside the subnet " + pool.subnet);
+  }
+  if (!pool.aux_addresses.empty())
+    out_.notes.push_back(r +
+                         ".aux_addresses: ignored (Podman reserves no addresses: keep them out of "
+                         "ip_range so that no container is given one)");
 }
 
 // A fixed address is given by Podman's IPAM only inside a subnet the network was created with;
