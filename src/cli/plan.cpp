@@ -28,6 +28,7 @@ void PrintTable(const reconcile::Snapshot& snap, bool prune) {
       reasons = st.reasons.back();
     }
     std::printf("%-28s %-10s %s\n", st.name.c_str(), action.c_str(), reasons.c_str());
+    for (const auto& n : st.notes) std::printf("  note: %s\n", n.c_str());
     for (const auto& sv : st.services) {
       std::string r;
       for (const auto& x : sv.reasons) r += (r.empty() ? "" : ", ") + x;
@@ -42,6 +43,7 @@ void PrintTable(const reconcile::Snapshot& snap, bool prune) {
 void Mask(core::PlanResult& plan) {
   for (auto& st : plan.stacks) {
     for (auto& r : st.reasons) log::MaskSecrets(r);
+    for (auto& n : st.notes) log::MaskSecrets(n);
     for (auto& sv : st.services) {
       for (auto& r : sv.reasons) log::MaskSecrets(r);
     }

@@ -41,6 +41,7 @@ std::expected<core::Stack, LoadErrors> Loader::Run(std::string_view text) {
   Top(**root);
   Resolve();
   if (!errors_.empty()) return std::unexpected(std::move(errors_));
+  std::sort(out_.notes.begin(), out_.notes.end());
   std::sort(out_.warnings.begin(), out_.warnings.end());
   out_.warnings.erase(std::unique(out_.warnings.begin(), out_.warnings.end()), out_.warnings.end());
   return std::move(out_);
@@ -90,6 +91,7 @@ const Node* Loader::Definition(const Node& v, const std::string& path,
         file_node = &fv;
         SetStr(fv, p, file);
         break;
+      case core::DefParseAs::kIpam: IpamDef(fv, p, d.*std::get<core::Ipam Def::*>(row->field)); break;
     }
   }
   return file_node;
@@ -242,6 +244,7 @@ void Loader::Resolve() {
     }
   }
   Links();
+  CheckAddresses();
   for (auto& s : out_.services) {
     for (auto& [_, n] : s.networks) n.aliases = SortedUnique(std::move(n.aliases));
     for (const auto& c : s.configs) {

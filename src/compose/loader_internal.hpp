@@ -21,6 +21,9 @@
 namespace podcd {
 class ContextIgnore;
 }
+namespace podcd::ip {
+struct Network;
+}
 
 namespace podcd::compose {
 
@@ -175,6 +178,12 @@ class Loader {
 
   // ---------- networks (networks.cpp)
   void ServiceNetworks(const Node& v, const std::string& p, core::Service& s);
+  void IpamDef(const Node& v, const std::string& p, core::Ipam& ipam);
+  core::IpamPool IpamPool(const Node& item, const std::string& r);
+  void IpamInside(const Node& item, const std::string& r, const core::IpamPool& pool,
+                  const ip::Network& subnet);
+  // Once every network and service is read: each fixed address inside a subnet of its network.
+  void CheckAddresses();
 
   // ---------- configs and secrets (file_objects.cpp)
   void TopFileObjects(const Node& n, const std::string& what, std::map<std::string, core::FileObjectDef>& dst,
@@ -194,6 +203,8 @@ class Loader {
   core::Stack out_;
   LoadErrors errors_;
   std::vector<Ref> service_refs_, network_refs_, volume_refs_, object_refs_;
+  // Where each ipam pool and each fixed address was written, for CheckAddresses' errors.
+  std::map<std::string, tree::Mark> address_marks_;
   std::set<std::string> disabled_;  // services whose profiles are all inactive
   std::map<std::string, tree::Mark> marks_;
 };

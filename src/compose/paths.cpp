@@ -56,7 +56,13 @@ std::optional<Loader::Resolved> Loader::ResolvePath(const Node& n, const std::st
     return std::nullopt;
   }
   if (raw.front() == '~') {
-    Err(n, path, "paths starting with ~ are not supported: " + Quoted(raw));
+    // Compose expands ~ to the home of the user who runs it; podcd is a daemon, whose home is
+    // no one's: the path would point elsewhere than its author meant.
+    Err(n, path,
+        "paths starting with ~ are not supported: " + Quoted(raw) +
+            " (compose expands ~ to the home directory of the user running it; podcd runs as a daemon, "
+            "which has no user's home: write an absolute path, e.g. /home/<user>/..., or a path relative "
+            "to the stack directory, e.g. ./data)");
     return std::nullopt;
   }
   if (raw.find('\0') != std::string::npos) {

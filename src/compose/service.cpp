@@ -71,6 +71,7 @@ void Loader::ServiceKey(const core::ServiceKey& row, const Node& v, const std::s
     case P::kDevices: return Devices(v, p, s);
     case P::kConfigs: s.configs = FileObjectRefs(v, p, "configs"); return;
     case P::kSecrets: s.secrets = FileObjectRefs(v, p, "secrets"); return;
+    case P::kIgnored: out_.notes.push_back(p + ": ignored (" + std::string(row.note) + ")"); return;
   }
 }
 

@@ -347,6 +347,22 @@ const std::vector<KeySpec>& Table() {
          return std::nullopt;
        },
        {}},
+      {"policy.allowed_runtimes",
+       Kind::kList,
+       "runc,crun,crun-wasm,kata,runsc,youki,krun",
+       {"PODCD_POLICY_ALLOWED_RUNTIMES"},
+       "OCI runtimes a service's `runtime` may name (the names Podman's containers.conf knows; "
+       "check-config checks them offline, so the host's Podman is not asked)",
+       {},
+       [](Config& c, const std::vector<std::string>& v) -> std::optional<std::string> {
+         for (const auto& r : v) {
+           if (r.empty() || r.find_first_of(" /\\\t") != std::string::npos)
+             return "expected runtime names, got " + Quoted(r);
+         }
+         c.policy.allowed_runtimes = v;
+         return std::nullopt;
+       },
+       {}},
       {"policy.allow",
        Kind::kStackRules,
        "",

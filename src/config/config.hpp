@@ -94,6 +94,8 @@ struct Config {
   struct Policy {
     std::vector<std::string> allowed_bind_roots;
     std::map<std::string, std::vector<std::string>> allow;  // stack -> rule names
+    // OCI runtimes a service may name in `runtime` (checked offline: Podman is not asked).
+    std::vector<std::string> allowed_runtimes;
   } policy;
   struct Log {
     log::Format format = log::Format::kText;

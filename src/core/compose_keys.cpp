@@ -93,6 +93,22 @@ std::string Encode(const std::optional<Nanos>& v) { return v ? I(v->count()) : "
 std::string Encode(const std::vector<std::string>& v) { return L(v); }
 std::string Encode(const std::optional<std::vector<std::string>>& v) { return v ? L(*v) : "null"; }
 std::string Encode(const std::map<std::string, std::string>& v) { return M(v); }
+// An ipam left out encodes as nothing, and DefObject then leaves the member out: a network
+// defined before podcd read `ipam` keeps its canonical object, and its services their
+// fingerprints.
+std::string Encode(const Ipam& ipam) {
+  if (ipam.Empty()) return "";
+  std::string pools = "[";
+  for (std::size_t i = 0; i < ipam.config.size(); ++i) {
+    const auto& p = ipam.config[i];
+    pools += (i ? "," : "") + Obj({{"aux_addresses", M(p.aux_addresses)},
+                                   {"gateway", Q(p.gateway)},
+                                   {"ip_range", Q(p.ip_range)},
+                                   {"subnet", Q(p.subnet)}});
+  }
+  pools += ']';
+  return Obj({{"config", pools}, {"driver", Q(ipam.driver)}});
+}
 std::string Encode(const Deploy& d) {
   return Obj({{"limits", Res(d.limits)}, {"reservations", Res(d.reservations)}});
 }
@@ -187,10 +203,12 @@ template <class Def>
 std::string DefObject(std::span<const DefKey<Def>> keys, const Def& d) {
   std::string out = "{";
   for (const auto& k : keys) {
+    std::string value = std::visit([&](auto m) { return Encode(d.*m); }, k.field);
+    if (value.empty()) continue;  // a member added later, left out while unset (Encode(Ipam))
     if (out.size() > 1) out += ',';
     AppendQ(out, k.key);
     out += ':';
-    out += std::visit([&](auto m) { return Encode(d.*m); }, k.field);
+    out += value;
   }
   out += '}';
   return out;
@@ -232,11 +250,17 @@ void Volumes(const Stack& stack, const Service& s, std::string_view key, Canonic
 void Networks(const Stack& stack, const Service& s, std::string_view key, CanonicalFields& f) {
   std::vector<std::string> names;
   for (const auto& [name, n] : s.networks) {
-    Put(f, std::string(key) + "." + name,
-        Obj({{"aliases", L(n.aliases)},
-             {"ipv4_address", Q(n.ipv4_address)},
-             {"ipv6_address", Q(n.ipv6_address)},
-             {"priority", n.priority ? I(*n.priority) : "null"}}));
+    std::string settings = Obj({{"aliases", L(n.aliases)},
+                                {"ipv4_address", Q(n.ipv4_address)},
+                                {"ipv6_address", Q(n.ipv6_address)},
+                                {"priority", n.priority ? I(*n.priority) : "null"}});
+    // Read later than the others: appended only when set, so that a service without them keeps
+    // its fingerprint.
+    settings.pop_back();
+    if (!n.link_local_ips.empty()) settings += ",\"link_local_ips\":" + L(n.link_local_ips);
+    if (!n.mac_address.empty()) settings += ",\"mac_address\":" + Q(n.mac_address);
+    settings += '}';
+    Put(f, std::string(key) + "." + name, std::move(settings));
     if (auto d = stack.networks.find(name); d != stack.networks.end()) {
       Put(f, "network " + name, CanonicalDef(d->second));
     }
@@ -261,6 +285,13 @@ void FileObjects(const Stack& stack, const Service& s, std::string_view key, Can
   Put(f, std::string(key), std::move(out));
 }
 
+// A key read later than the first canonical forms: absent while unset, so that the services
+// that do not use it keep their fingerprints.
+template <auto kField>
+void FieldIfSet(const Stack&, const Service& s, std::string_view key, CanonicalFields& f) {
+  if (!(s.*kField == decltype(s.*kField){})) Put(f, std::string(key), Encode(s.*kField));
+}
+
 template <auto kField>
 constexpr ServiceField FieldOf() {
   if constexpr (std::is_constructible_v<ServiceField, decltype(kField)>) {
@@ -283,6 +314,11 @@ using S = Service;
 constexpr KeyPolicy H{PolicyClass::kHarmless};   // NOLINT(readability-identifier-naming)
 constexpr KeyPolicy F{PolicyClass::kRepoFiles};  // NOLINT(readability-identifier-naming)
 constexpr KeyPolicy C(std::string_view rules) { return {PolicyClass::kChecked, rules}; }
+constexpr KeyPolicy Ls{PolicyClass::kListed};  // NOLINT(readability-identifier-naming)
+// A key with no meaning on a server: accepted, not fingerprinted, named in the plan's notes.
+constexpr ServiceKey Ignored(std::string_view key, std::string_view why) {
+  return ServiceKey{key, ParseAs::kIgnored, std::monostate{}, nullptr, "", H, why};
+}
 
 // The service keys. Each row: the compose key, how the loader reads it into the field, the
 // fields of the container create body it reaches (ServiceKey::spec), its policy class (H
@@ -300,12 +336,12 @@ constexpr ServiceKey kServiceKeys[] = {
     ServiceKey{"env_file",                           P::kEnvFile, std::monostate{}, nullptr, "env", F},
     Row<&S::ports>             ("ports",             P::kPorts, "portmappings", H),
     // expose: informational in compose: every port is reachable on the stack's networks.
-    Row<&S::expose>            ("expose",            P::kStrictList, "", H),
+    Row<&S::expose>            ("expose",            P::kStrictList, "", H).Note("informational: every port is reachable on the stack's networks"),
     Row<&S::volumes>           ("volumes",           P::kVolumes, "volumes mounts", C("host_binds host_binds_rw host_root podman_socket volume_drivers shared_volumes"), &Volumes),    // also "volume <key>"
     Row<&S::networks>          ("networks",          P::kNetworks, "Networks", C("network_drivers"), &Networks),  // also per network
     // links: not given to Podman (services reach each other by name on the stack's networks;
     // the link's alias is not created).
-    Row<&S::links>             ("links",             P::kStrictList, "", H),
+    Row<&S::links>             ("links",             P::kStrictList, "", H).Note("the link's alias becomes a network alias of the target"),
     Row<&S::labels>            ("labels",            P::kMap, "labels", H, &PerKey<&S::labels>),
     Row<&S::restart>           ("restart",           P::kRestart, "restart_policy restart_tries", H),
     Row<&S::healthcheck>       ("healthcheck",       P::kHealthcheck, "healthconfig", H),
@@ -314,7 +350,7 @@ constexpr ServiceKey kServiceKeys[] = {
     Row<&S::working_dir>       ("working_dir",       P::kString, "work_dir", H),
     Row<&S::hostname>          ("hostname",          P::kString, "hostname", H),
     // domainname: not given to Podman yet.
-    Row<&S::domainname>        ("domainname",        P::kString, "", H),
+    Row<&S::domainname>        ("domainname",        P::kString, "", H).Note("fingerprinted, not given to Podman yet"),
     Row<&S::cap_add>           ("cap_add",           P::kCapabilities, "cap_add", C("capabilities cap_sys_admin")),
     Row<&S::cap_drop>          ("cap_drop",          P::kCapabilities, "cap_drop", H),
     Row<&S::privileged>        ("privileged",        P::kBool, "privileged", C("privileged")),
@@ -326,7 +362,7 @@ constexpr ServiceKey kServiceKeys[] = {
     Row<&S::extra_hosts>       ("extra_hosts",       P::kExtraHosts, "hostadd", H),
     Row<&S::logging>           ("logging",           P::kLogging, "log_configuration", C("host_binds")),
     // profiles: decides whether the service is deployed at all.
-    Row<&S::profiles>          ("profiles",          P::kStrictList, "", H),
+    Row<&S::profiles>          ("profiles",          P::kStrictList, "", H).Note("decides whether the service is deployed (COMPOSE_PROFILES)"),
     Row<&S::container_name>    ("container_name",    P::kString, "name Networks", H),
     Row<&S::network_mode>      ("network_mode",      P::kNetworkMode, "netns Networks", C("host_namespaces join_containers")),
     Row<&S::shm_size>          ("shm_size",          P::kSize, "shm_size", H),
@@ -348,13 +384,17 @@ constexpr ServiceKey kServiceKeys[] = {
     Row<&S::group_add>         ("group_add",         P::kStrictList, "groups", H),
     Row<&S::pull_policy>       ("pull_policy",       P::kPullPolicy, "image job.build job.pull", H),
     // platform: not given to Podman yet: the host's platform is pulled.
-    Row<&S::platform>          ("platform",          P::kString, "", H),
+    Row<&S::platform>          ("platform",          P::kString, "", H).Note("fingerprinted, not given to Podman yet: the host's platform is pulled"),
     Row<&S::devices>           ("devices",           P::kDevices, "devices", C("devices")),
     Row<&S::pid>               ("pid",               P::kString, "pidns", C("host_namespaces join_containers")),
     Row<&S::ipc>               ("ipc",               P::kString, "ipcns", C("host_namespaces join_containers")),
     Row<&S::userns_mode>       ("userns_mode",       P::kString, "userns", C("host_namespaces join_containers")),
     Row<&S::configs>           ("configs",           P::kConfigs, "mounts", F, &FileObjects<&S::configs, &Stack::configs>),
     Row<&S::secrets>           ("secrets",           P::kSecrets, "mounts", F, &FileObjects<&S::secrets, &Stack::secrets>),
+    Row<&S::runtime>           ("runtime",           P::kString, "oci_runtime", Ls, &FieldIfSet<&S::runtime>).Note("only runtimes listed in policy.allowed_runtimes"),
+    // Compose's client-side keys: they steer `docker compose up` on a workstation, not a container.
+    Ignored("develop", "compose watch has no meaning on a server: podcd deploys what is committed"),
+    Ignored("attach", "log attachment of `compose up` has no meaning on a server: see podman logs"),
 };
 // clang-format on
 
@@ -385,6 +425,7 @@ constexpr DefKey<NetworkDef> kNetworkKeys[] = {
     {"enable_ipv6", D::kBool,     &NetworkDef::enable_ipv6, H},
     {"external",    D::kExternal, &NetworkDef::external,    H},
     {"internal",    D::kBool,     &NetworkDef::internal,    H},
+    {"ipam",        D::kIpam,     &NetworkDef::ipam,        H, "subnets (ip_range as lease range, gateway); aux_addresses checked and noted, Podman has no reserved addresses"},
     {"labels",      D::kMap,      &NetworkDef::labels,      H},
     {"name",        D::kString,   &NetworkDef::name,        H},
 };
@@ -415,6 +456,7 @@ std::string_view ToString(PolicyClass c) {
     case PolicyClass::kHarmless: return "harmless";
     case PolicyClass::kChecked: return "checked";
     case PolicyClass::kRepoFiles: return "repository files";
+    case PolicyClass::kListed: return "listed";
   }
   return "?";
 }

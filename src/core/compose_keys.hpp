@@ -53,6 +53,8 @@ enum class ParseAs : std::uint8_t {
   kDevices,
   kConfigs,
   kSecrets,
+  // Accepted and not acted on: the loader adds a note (Stack::notes) with the row's `note`.
+  kIgnored,
 };
 
 // How the stack policy (core/policy.cpp) treats a key: every row of every table has one, and
@@ -63,6 +65,7 @@ enum class PolicyClass : std::uint8_t {
   kHarmless,      // stays inside the container and the stack's own resources
   kChecked,       // each value checked; `rules` names the allowances that can permit it
   kRepoFiles,     // a path resolved with symlinks, kept inside the repository or secrets dir
+  kListed,        // the value must be in a list of the configuration (the refusal names it)
 };
 std::string_view ToString(PolicyClass c);
 
@@ -97,12 +100,25 @@ struct ServiceKey {
   // key and checks that exactly these fields change.
   std::string_view spec = {};
   KeyPolicy policy = {};
+  // What podcd does with the key where `spec` does not say it (docs/repository.md's table); for
+  // kIgnored, why the key has no meaning on a server (the plan's note says it).
+  std::string_view note = {};
+
+  [[nodiscard]] constexpr ServiceKey Note(std::string_view text) const {
+    ServiceKey k = *this;
+    k.note = text;
+    return k;
+  }
 };
 
 // Every service key podcd accepts (in no significant order: the canonical form is sorted).
 std::span<const ServiceKey> ServiceKeys();
 // The row for `key`, or nullptr (an unsupported key).
 const ServiceKey* FindServiceKey(std::string_view key);
+
+// docs/repository.md's table of compose keys, as Markdown, generated from the tables below and
+// above (tests/unit/compose/compose_keys_doc_test.cpp keeps the page equal to it).
+std::string ComposeKeysMarkdown();
 
 // Top-level sections (networks, volumes, configs, secrets): how a definition's keys are read.
 enum class DefParseAs : std::uint8_t {
@@ -111,10 +127,12 @@ enum class DefParseAs : std::uint8_t {
   kMap,
   kExternal,  // `external: true` or the legacy `external: {name: x}` (which sets `name`)
   kFile,      // a repository file; the field receives its key into Stack::files
+  kIpam,      // networks: `ipam` (driver, config: [{subnet, ip_range, gateway, aux_addresses}])
 };
 
 template <class Def>
-using DefField = std::variant<std::string Def::*, bool Def::*, std::map<std::string, std::string> Def::*>;
+using DefField =
+    std::variant<std::string Def::*, bool Def::*, std::map<std::string, std::string> Def::*, Ipam Def::*>;
 
 template <class Def>
 struct DefKey {
@@ -122,6 +140,7 @@ struct DefKey {
   DefParseAs parse;
   DefField<Def> field;  // also the member of the definition's canonical object
   KeyPolicy policy = {};
+  std::string_view note = {};  // what podcd does with it (docs/repository.md's table)
 };
 
 // Sorted by key: the canonical object of a definition lists its fields in this order.

@@ -67,9 +67,11 @@ struct Mount {
 
 struct ServiceNetwork {
   std::vector<std::string> aliases;  // sorted, unique (links of other services add theirs)
-  std::string ipv4_address;
+  std::string ipv4_address;          // inside a subnet of the network's ipam (the loader checks)
   std::string ipv6_address;
-  std::optional<std::int64_t> priority;
+  std::optional<std::int64_t> priority;  // the highest gets eth0 (compose connects it first)
+  std::string mac_address;               // "aa:bb:cc:dd:ee:ff", lower case
+  std::vector<std::string> link_local_ips;  // parsed and fingerprinted; Podman has no such setting
   bool operator==(const ServiceNetwork&) const = default;
 };
 
@@ -194,12 +196,29 @@ struct Service {
   std::string userns_mode;
   std::vector<FileObjectRef> configs;
   std::vector<FileObjectRef> secrets;
+  std::string runtime;  // the OCI runtime ("" for Podman's default); the policy lists the allowed
   // Keys into Stack::files of every repository file this service references.
   std::vector<std::string> files;
 
   // The services whose container this one joins a namespace of (network_mode, pid or ipc
   // set to service:<name>), each once: they must run first, and replacing one replaces this.
   [[nodiscard]] std::vector<std::string> NamespaceServices() const;
+};
+
+// One `ipam.config` entry of a network: a subnet, where addresses are leased, its gateway.
+struct IpamPool {
+  std::string subnet;    // CIDR, as written
+  std::string ip_range;  // CIDR inside the subnet; "" for all of it
+  std::string gateway;   // inside the subnet; "" for Podman's choice (the first address)
+  std::map<std::string, std::string> aux_addresses;  // name -> address inside the subnet
+  bool operator==(const IpamPool&) const = default;
+};
+
+struct Ipam {
+  std::string driver;  // "" or "default": Podman's host-local; "dhcp", "none"
+  std::vector<IpamPool> config;
+  bool operator==(const Ipam&) const = default;
+  [[nodiscard]] bool Empty() const { return driver.empty() && config.empty(); }
 };
 
 struct NetworkDef {
@@ -210,6 +229,7 @@ struct NetworkDef {
   bool internal = false;
   bool enable_ipv6 = false;
   std::map<std::string, std::string> labels;
+  Ipam ipam;
   bool operator==(const NetworkDef&) const = default;
 };
 
@@ -257,6 +277,9 @@ struct Stack {
   std::map<std::string, FileObjectDef> secrets;
   std::map<std::string, ReferencedFile> files;  // by path
   std::vector<std::string> warnings;            // e.g. unset variables interpolated as ""
+  // What podcd accepted and does not act on (a compose key without meaning on a server), one
+  // line each naming the key: the plan shows them, so nothing is ignored silently.
+  std::vector<std::string> notes;
 
   const Service* Find(std::string_view service) const;
 };

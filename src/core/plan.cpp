@@ -108,6 +108,7 @@ void PlanService(const DesiredService& want, const std::vector<const ActualConta
 StackPlan PlanStack(const DesiredStack& want, const std::vector<const ActualContainer*>& have) {
   StackPlan st;
   st.name = want.name;
+  st.notes = want.notes;
   for (const auto* c : have) {
     if (c->temporary) st.leftovers.push_back(c->id);
   }

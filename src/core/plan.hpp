@@ -62,6 +62,8 @@ struct DesiredStack {
   // Services of the compose file that its profiles leave out (core::Stack::disabled): their
   // containers are removed like those of deleted services, with that reason.
   std::vector<std::string> disabled;
+  // What the stack's files ask and podcd does not act on (core::Stack::notes), for the plan.
+  std::vector<std::string> notes;
 };
 
 // One podcd-labelled container on the host.
@@ -98,6 +100,8 @@ struct StackPlan {
   std::vector<std::string> reasons;
   std::vector<ServicePlan> services;   // desired services first (sorted), then orphans
   std::vector<std::string> leftovers;  // ids of temporary containers of an interrupted deployment
+  // Keys accepted and ignored ("services.web.develop: ignored (...)"): shown, not work.
+  std::vector<std::string> notes;
 
   // Something to create or recreate here, or leftovers to clean up (removal is apart: it
   // depends on prune).
@@ -114,8 +118,8 @@ struct PlanResult {
 // Pure: the same inputs always give the same plan.
 PlanResult Plan(const std::vector<DesiredStack>& desired, const std::vector<ActualContainer>& actual);
 
-// `podcd plan --json`: {"commit", "stacks": [{"name", "action", "reasons", "services": [{"name",
-// "action", "reasons"}]}]}, valid JSON and UTF-8 whatever bytes a reason quotes.
+// `podcd plan --json`: {"commit", "stacks": [{"name", "action", "reasons", "notes", "services":
+// [{"name", "action", "reasons"}]}]} ("notes" only when there are some), valid JSON and UTF-8 whatever bytes a reason quotes.
 std::string ToJson(const PlanResult& plan, std::string_view commit);
 
 // The io.podcd.fields label: "name=hash;name=hash" with ';', '=' and '%' in names escaped.

@@ -34,6 +34,12 @@ std::string ToJson(const PlanResult& plan, std::string_view commit) {
     Text(w, "name", st.name);
     Text(w, "action", ToString(st.action));
     Reasons(w, st.reasons);
+    if (!st.notes.empty()) {
+      w.Key("notes");
+      w.StartArray();
+      for (const auto& n : st.notes) json::Text(w, n);
+      w.EndArray();
+    }
     w.Key("services");
     w.StartArray();
     for (const auto& sv : st.services) {

@@ -258,6 +258,7 @@ class Checker {
       Namespaces(s);
       for (const auto& m : s.volumes) Volume(s, m);
       Networks(s);
+      Runtime(s);
     }
     return std::move(out_);
   }
@@ -378,6 +379,18 @@ class Checker {
             "only mtu, isolate, metric and no_default_route are allowed");
       }
     }
+  }
+
+  // Not an allow rule: which runtimes the host has is the administrator's list, not a stack's.
+  void Runtime(const Service& s) {
+    if (s.runtime.empty() || In(settings_.allowed_runtimes, s.runtime)) return;
+    std::string listed;
+    for (const auto& r : settings_.allowed_runtimes) listed += (listed.empty() ? "" : ", ") + r;
+    out_.push_back(Violation{s.name, "policy.allowed_runtimes",
+                             "service " + s.name + ": runtime: " + s.runtime +
+                                 " is refused by policy (not in policy.allowed_runtimes: " +
+                                 (listed.empty() ? std::string("none listed") : listed) +
+                                 "; add it there if the host's Podman has it)"});
   }
 
   const Stack& stack_;

@@ -60,6 +60,9 @@ struct PolicySettings {
   // How host paths (bind sources, their roots, a volume's device) are resolved at check time;
   // unset: taken as written (lexically normalised).
   ResolveFn resolve;
+  // The OCI runtimes a service's `runtime` may name (policy.allowed_runtimes); no allow rule
+  // widens it: a runtime is a property of the host, which its administrator lists.
+  std::vector<std::string> allowed_runtimes;
 };
 
 // Always allowed read-only: real stacks bind these everywhere (only root can change them, so
@@ -68,7 +71,7 @@ inline constexpr std::string_view kDefaultReadOnlyBinds[] = {"/etc/localtime", "
 
 struct Violation {
   std::string service;
-  std::string rule;  // one of the rule names above
+  std::string rule;  // one of the rule names above, or "policy.allowed_runtimes"
   std::string
       reason;  // "service app: privileged: true is refused by policy (...; allow rule privileged ...)"
   bool operator==(const Violation&) const = default;

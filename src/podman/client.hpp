@@ -60,11 +60,23 @@ struct BuildRequest {
   std::map<std::string, std::string> labels;
 };
 
+// One subnet of a network; the lease range is where Podman hands out addresses.
+struct Subnet {
+  std::string subnet;  // CIDR
+  std::string gateway;
+  std::string lease_start;
+  std::string lease_end;
+  bool operator==(const Subnet&) const = default;
+};
+
 struct NetworkCreate {
   std::string name;
   std::string driver = "bridge";
   Labels labels;
   std::map<std::string, std::string> options;
+  std::vector<Subnet> subnets;  // empty: Podman picks a free one
+  bool ipv6_enabled = false;
+  std::map<std::string, std::string> ipam_options;  // {"driver": "dhcp"|"none"}
   bool internal = false;
   // libpod's API defaults to false (the CLI to true); without it containers cannot resolve
   // each other's names and aliases.
@@ -80,7 +92,9 @@ struct NetworkInfo {
   std::map<std::string, std::string> options;
   bool internal = false;
   bool dns_enabled = false;
-  std::vector<std::string> subnets;
+  bool ipv6_enabled = false;
+  std::vector<Subnet> subnets;
+  std::map<std::string, std::string> ipam_options;
 };
 
 struct VolumeCreate {
@@ -115,6 +129,7 @@ struct ContainerState {
 struct NetworkEndpoint {
   std::string ip;   // IPv4, "" for none
   std::string mac;  // "aa:bb:cc:dd:ee:ff"
+  std::vector<std::string> aliases;
 };
 
 struct ContainerInfo {

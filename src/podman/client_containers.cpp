@@ -161,8 +161,15 @@ Expected<ContainerInfo> Client::InspectContainer(std::string_view id) {
   const Json* networks = settings != nullptr ? GetObject(*settings, "Networks") : nullptr;
   if (networks != nullptr) {
     for (const auto& [name, n] : networks->GetObject()) {
-      if (n.IsObject())
-        info.networks[name.GetString()] = {json::GetStr(n, "IPAddress"), json::GetStr(n, "MacAddress")};
+      if (!n.IsObject()) continue;
+      NetworkEndpoint e{json::GetStr(n, "IPAddress"), json::GetStr(n, "MacAddress"), {}};
+      auto aliases = n.FindMember("Aliases");
+      if (aliases != n.MemberEnd() && aliases->value.IsArray()) {
+        for (const auto& a : aliases->value.GetArray()) {
+          if (a.IsString()) e.aliases.emplace_back(a.GetString(), a.GetStringLength());
+        }
+      }
+      info.networks[name.GetString()] = std::move(e);
     }
   }
   return info;

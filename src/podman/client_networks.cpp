@@ -21,11 +21,47 @@ NetworkInfo ParseNetwork(const Json& v) {
   info.options = GetStringMap(v, "options");
   info.internal = GetBool(v, "internal");
   info.dns_enabled = GetBool(v, "dns_enabled");
+  info.ipv6_enabled = GetBool(v, "ipv6_enabled");
+  info.ipam_options = GetStringMap(v, "ipam_options");
   auto subnets = v.FindMember("subnets");
   if (subnets != v.MemberEnd() && subnets->value.IsArray()) {
-    for (const auto& s : subnets->value.GetArray()) info.subnets.push_back(json::GetStr(s, "subnet"));
+    for (const auto& s : subnets->value.GetArray()) {
+      Subnet subnet{json::GetStr(s, "subnet"), json::GetStr(s, "gateway"), {}, {}};
+      auto lease = s.FindMember("lease_range");
+      if (lease != s.MemberEnd() && lease->value.IsObject()) {
+        subnet.lease_start = json::GetStr(lease->value, "start_ip");
+        subnet.lease_end = json::GetStr(lease->value, "end_ip");
+      }
+      info.subnets.push_back(std::move(subnet));
+    }
   }
   return info;
+}
+
+void WriteSubnets(Writer& w, const std::vector<Subnet>& subnets) {
+  if (subnets.empty()) return;
+  w.Key("subnets");
+  w.StartArray();
+  for (const auto& s : subnets) {
+    w.StartObject();
+    w.Key("subnet");
+    w.String(s.subnet);
+    if (!s.gateway.empty()) {
+      w.Key("gateway");
+      w.String(s.gateway);
+    }
+    if (!s.lease_start.empty() || !s.lease_end.empty()) {
+      w.Key("lease_range");
+      w.StartObject();
+      w.Key("start_ip");
+      w.String(s.lease_start);
+      w.Key("end_ip");
+      w.String(s.lease_end);
+      w.EndObject();
+    }
+    w.EndObject();
+  }
+  w.EndArray();
 }
 
 }  // namespace
@@ -41,6 +77,10 @@ Expected<NetworkInfo> Client::CreateNetwork(const NetworkCreate& request) {
   w.String(request.driver.empty() ? std::string("bridge") : request.driver);
   WriteMap(w, "labels", request.labels);
   WriteMap(w, "options", request.options);
+  if (!request.ipam_options.empty()) WriteMap(w, "ipam_options", request.ipam_options);
+  WriteSubnets(w, request.subnets);
+  w.Key("ipv6_enabled");
+  w.Bool(request.ipv6_enabled);
   w.Key("internal");
   w.Bool(request.internal);
   w.Key("dns_enabled");

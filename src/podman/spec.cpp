@@ -168,6 +168,9 @@ void WriteNetworks(Writer& w, const std::vector<NetworkAttachment>& networks) {
     Str(w, n.name);
     w.StartObject();
     StrArray(w, "aliases", n.aliases);
+    StrArray(w, "static_ips", n.static_ips);
+    StrField(w, "static_mac", n.static_mac);
+    StrField(w, "interface_name", n.interface_name);
     w.EndObject();
   }
   w.EndObject();
@@ -342,6 +345,7 @@ std::string ToSpecGeneratorJson(const ContainerSpec& spec) {
   BoolField(w, "no_new_privileges", spec.no_new_privileges);
   BoolField(w, "stdin", spec.stdin_open);
   BoolField(w, "terminal", spec.terminal);
+  StrField(w, "oci_runtime", spec.oci_runtime);
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace podcd::podman {
@@ -38,8 +39,16 @@ struct TmpfsMount {
 };
 
 struct NetworkAttachment {
+  NetworkAttachment() = default;
+  // The common case (a name and its aliases) stays one brace-list.
+  NetworkAttachment(std::string network, std::vector<std::string> network_aliases)
+      : name(std::move(network)), aliases(std::move(network_aliases)) {}
+
   std::string name;
   std::vector<std::string> aliases;
+  std::vector<std::string> static_ips;  // compose ipv4_address / ipv6_address
+  std::string static_mac;               // compose mac_address
+  std::string interface_name;           // "eth0", ...; "" for Podman's choice
 };
 
 struct HealthConfig {
@@ -136,6 +145,7 @@ struct ContainerSpec {
   bool no_new_privileges = false;
   bool stdin_open = false;
   bool terminal = false;
+  std::string oci_runtime;  // "" for containers.conf's default
 };
 
 // The SpecGenerator JSON libpod 4.3 reads. Field names follow pkg/specgen/specgen.go;

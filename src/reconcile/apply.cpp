@@ -11,6 +11,7 @@
 
 #include "reconcile/gate.hpp"
 #include "reconcile/images.hpp"
+#include "reconcile/network_replace.hpp"
 #include "reconcile/replace_plan.hpp"
 #include "util/guarded.hpp"
 #include "util/log.hpp"
@@ -48,6 +49,9 @@ class StackRun {
     return r;
   }
   bool EnsureNetworksAndVolumes(StackResult& result);
+  // A network whose definition changed is made again (network_replace.hpp); false on failure.
+  bool EnsureNetwork(const podman::NetworkCreate& n, StackResult& result);
+  void RestoreNetworks();
   void RunServices();
   void CheckUnsettled();
   // Services gone from the compose file: removed when the rest succeeded, else kept.
@@ -115,7 +119,8 @@ class StackRun {
   const LogFn& log_;
   std::vector<ServiceJob> services_;
   std::vector<ServiceResult> results_;
-  std::mutex log_mutex_;  // guards no data: one log line at a time into log_
+  std::vector<NetworkSwap> swaps_;  // networks made again, in order (Run's thread only)
+  std::mutex log_mutex_;            // guards no data: one log line at a time into log_
   std::atomic<int> write_calls_{0};
 
   // What the service tasks of the stack share.
@@ -144,14 +149,9 @@ bool StackRun::EnsureNetworksAndVolumes(StackResult& result) {
     }
   }
   for (const auto& n : job_.networks) {
-    auto created = rt_.EnsureNetwork(n);
-    if (!created) {
-      result.reason = "network " + n.name + ": " + created.error().What();
+    if (!EnsureNetwork(n, result)) {
+      RestoreNetworks();
       return false;
-    }
-    if (*created) {
-      ++write_calls_;
-      Log("created network " + n.name);
     }
   }
   for (const auto& v : job_.volumes) {
@@ -166,6 +166,49 @@ bool StackRun::EnsureNetworksAndVolumes(StackResult& result) {
     }
   }
   return true;
+}
+
+bool StackRun::EnsureNetwork(const podman::NetworkCreate& n, StackResult& result) {
+  auto have = rt_.InspectNetwork(n.name);
+  if (!have && have.error().code != ErrorCode::kNotFound) {
+    result.reason = "network " + n.name + ": " + have.error().What();
+    return false;
+  }
+  if (have && NetworkChanged(n, *have)) {
+    std::vector<std::string> containers;
+    for (const auto& s : services_)
+      containers.insert(containers.end(), s.old_containers.begin(), s.old_containers.end());
+    auto swap = ReplaceNetwork(rt_, n, *have, containers);
+    write_calls_ += 2;
+    if (!swap) {
+      result.reason = swap.error().What();
+      return false;
+    }
+    Log("network " + n.name + " changed: made again (" + std::to_string(swap->members.size()) +
+        " old container(s) taken off it until their replacement)");
+    swaps_.push_back(std::move(*swap));
+    return true;
+  }
+  auto created = rt_.EnsureNetwork(n);
+  if (!created) {
+    result.reason = "network " + n.name + ": " + created.error().What();
+    return false;
+  }
+  if (*created) {
+    ++write_calls_;
+    Log("created network " + n.name);
+  }
+  return true;
+}
+
+// The stack rolled back: its old containers run again; the networks they were on come back.
+void StackRun::RestoreNetworks() {
+  for (auto it = swaps_.rbegin(); it != swaps_.rend(); ++it) {
+    RestoreNetwork(rt_, *it, [this](const std::string& line) { Log("warning: " + line); });
+    write_calls_ += 2;
+    Log("network " + it->old.name + " restored as it was");
+  }
+  swaps_.clear();
 }
 
 void StackRun::SetReadiness(const std::string& service, Readiness r) {
@@ -287,7 +330,7 @@ bool StackRun::HasDependents(const ServiceJob& s) const {
 }
 
 ReplaceTarget StackRun::Target(const ServiceJob& s) {
-  return {s.name, s.publishes_host_ports, s.shares_namespace};
+  return {s.name, s.publishes_host_ports || s.fixed_address, s.shares_namespace};
 }
 
 // `net` with `name` among its aliases: a renamed container keeps answering its old name in
@@ -320,7 +363,10 @@ Expected<std::string> StackRun::CreateNew(const Step& step, const Progress& prog
   if (step.temporary) {
     spec.name = core::TemporaryName(s.spec.name);
     for (auto& net : spec.networks)
-      net = step.unlisted ? podman::NetworkAttachment{net.name, {}} : WithName(net, s.spec.name);
+      if (step.unlisted)
+        net.aliases.clear();
+      else
+        net = WithName(net, s.spec.name);
   }
   if (step.join_owner) {
     const std::string by_name = "container:" + progress.jobs[0]->spec.name;
@@ -649,6 +695,7 @@ StackResult StackRun::Run() {
       result.reason = r.name + " " + std::string(ToString(r.outcome)) + ": " + r.reason;
   }
   if (!rolled_back.empty()) result.reason += "; the stack was rolled back: " + rolled_back;
+  if (failed && !verdict.commit) RestoreNetworks();
   // 4. Services removed from the compose file go only when everything else succeeded.
   RemoveDropped(failed);
   for (auto& r : results_) {

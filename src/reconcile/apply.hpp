@@ -37,6 +37,9 @@ struct ServiceJob {
   std::chrono::milliseconds health_start_period{0};
   int health_retries = 3;
   bool publishes_host_ports = false;
+  // A fixed address or MAC on a network (compose ipv4_address, ...): the old container holds
+  // it until it stops, so the new one cannot start beside it.
+  bool fixed_address = false;
   bool shares_namespace = false;  // network_mode, pid or ipc service:/container:
   // The services of the stack whose container's namespaces this one joins (service:<name>).
   // Replacing such an owner replaces its joiners with it, as one group (apply.cpp).
@@ -56,7 +59,9 @@ inline constexpr std::string_view kLabelBaseImages = "io.podcd.base-images";
 struct StackJob {
   std::string name;
   std::vector<ServiceJob> services;
-  std::vector<podman::NetworkCreate> networks;  // to create when missing
+  // To create when missing; one whose io.podcd.fingerprint label differs on the host is made
+  // again (network_replace.hpp), undone when the stack rolls back.
+  std::vector<podman::NetworkCreate> networks;
   std::vector<std::string> external_networks;   // must exist
   std::vector<podman::VolumeCreate> volumes;    // to create when missing (never removed)
   // redeploy-and-update: pull every image (policy always) and recreate the services whose

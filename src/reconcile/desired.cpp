@@ -118,6 +118,7 @@ LoadedStack LoadOne(const compose::StackDir& dir, const compose::LoadOptions& op
     d.services.push_back(std::move(ds));
   }
   d.disabled = loaded->disabled;
+  d.notes = loaded->notes;
   out.model = std::move(*loaded);
   return out;
 }
@@ -180,13 +181,13 @@ Expected<DesiredState> LoadDesired(const config::Config& config,
     opts.is_ignored = [shared](std::string_view rel) { return shared->Lock()->IsIgnored(rel); };
   }
   core::PolicySettings policy{config.policy.allowed_bind_roots, config.policy.allow, config.podman.socket,
-                              &ResolveHostPath};
+                              &ResolveHostPath, config.policy.allowed_runtimes};
   const std::vector<std::string> inside = {ResolveHostPath(root.string()),
                                            ResolveHostPath(opts.secrets_dir.string())};
 
   DesiredState out;
   for (const auto& [name, err] : found->errors) {
-    out.stacks.push_back({name, core::StackStatus::kInvalid, {err.What()}, {}, {}});
+    out.stacks.push_back({name, core::StackStatus::kInvalid, {err.What()}, {}, {}, {}});
   }
   // A pinned stack loads from its commit's tree: the same services directory in it.
   std::map<fs::path, compose::LoadOptions> pinned_opts;
@@ -211,6 +212,7 @@ Expected<DesiredState> LoadDesired(const config::Config& config,
           {dir.name,
            core::StackStatus::kInvalid,
            {"pinned: the pinned commit's tree " + pin->second.string() + " has no stack " + dir.name},
+           {},
            {},
            {}});
       dir.name.clear();  // left out below

@@ -329,6 +329,7 @@ void Engine::Prepare(const Selection& selection, const Snapshot& snap, bool upda
     if (auto g = snap.desired.bind_guards.find(sp.name); g != snap.desired.bind_guards.end())
       job->bind_guard = g->second;
     for (const auto& r : sp.reasons) ctx.Log("[" + sp.name + "] plan: " + r);
+    for (const auto& n : sp.notes) ctx.Log("[" + sp.name + "] note: " + n);
     if (c.kind == StackChoice::Kind::kSkip) {
       ctx.Log("stack " + sp.name + " is podcd's own (self.stack) and " + c.reason +
               ": left alone (start podcd from that stack, e.g. with podman-compose.yml, and it updates "

@@ -118,6 +118,21 @@ Expected<bool> PodmanRuntime::NetworkExists(const std::string& name) {
   return Lease(*this)->NetworkExists(name);
 }
 
+Expected<podman::NetworkInfo> PodmanRuntime::InspectNetwork(const std::string& name) {
+  return Lease(*this)->InspectNetwork(name);
+}
+
+Expected<std::map<std::string, podman::NetworkEndpoint>> PodmanRuntime::ContainerNetworks(
+    const std::string& id) {
+  auto info = Lease(*this)->InspectContainer(id);
+  if (!info) return std::unexpected(info.error());
+  return info->networks;
+}
+
+Expected<void> PodmanRuntime::Connect(const std::string& network, const podman::NetworkConnect& request) {
+  return Lease(*this)->ConnectNetwork(network, request);
+}
+
 Expected<std::string> PodmanRuntime::Create(const podman::ContainerSpec& spec) {
   return Lease(*this)->CreateContainer(spec);
 }

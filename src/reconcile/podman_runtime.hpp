@@ -25,6 +25,9 @@ class PodmanRuntime final : public Runtime {
   Expected<bool> EnsureNetwork(const podman::NetworkCreate& network) override;
   Expected<bool> EnsureVolume(const podman::VolumeCreate& volume) override;
   Expected<bool> NetworkExists(const std::string& name) override;
+  Expected<podman::NetworkInfo> InspectNetwork(const std::string& name) override;
+  Expected<std::map<std::string, podman::NetworkEndpoint>> ContainerNetworks(const std::string& id) override;
+  Expected<void> Connect(const std::string& network, const podman::NetworkConnect& request) override;
   Expected<std::string> Create(const podman::ContainerSpec& spec) override;
   Expected<void> Start(const std::string& id) override;
   Expected<void> Stop(const std::string& id, std::chrono::seconds grace) override;

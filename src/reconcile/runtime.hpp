@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -38,6 +39,13 @@ class Runtime {
   virtual Expected<bool> EnsureNetwork(const podman::NetworkCreate& network) = 0;
   virtual Expected<bool> EnsureVolume(const podman::VolumeCreate& volume) = 0;
   virtual Expected<bool> NetworkExists(const std::string& name) = 0;
+  // A network as Podman has it; kNotFound when it is not there.
+  virtual Expected<podman::NetworkInfo> InspectNetwork(const std::string& name) = 0;
+  // The networks a container is on, with its address, MAC and aliases on each.
+  virtual Expected<std::map<std::string, podman::NetworkEndpoint>> ContainerNetworks(
+      const std::string& id) = 0;
+  // Puts a container on a network (with the address, MAC and aliases `request` gives).
+  virtual Expected<void> Connect(const std::string& network, const podman::NetworkConnect& request) = 0;
   virtual Expected<std::string> Create(const podman::ContainerSpec& spec) = 0;
   virtual Expected<void> Start(const std::string& id) = 0;
   virtual Expected<void> Stop(const std::string& id, std::chrono::seconds grace) = 0;

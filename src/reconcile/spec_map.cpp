@@ -6,6 +6,7 @@
 #include <set>
 
 #include "core/plan.hpp"
+#include "util/ip.hpp"
 #include "util/sha256.hpp"
 
 namespace podcd::reconcile {
@@ -187,6 +188,21 @@ void ReadOnlyTmpfs(podman::ContainerSpec& spec) {
   }
 }
 
+// Compose connects a container to its networks by descending priority, so the first (eth0,
+// where the default route goes) is the highest; Podman names interfaces in its own order.
+// Only when a priority is given: without one, Podman's order stays (and the spec as before).
+void InterfaceNames(const core::Service& s, std::vector<podman::NetworkAttachment>& attachments) {
+  if (std::none_of(s.networks.begin(), s.networks.end(), [](const auto& n) { return n.second.priority; }))
+    return;
+  std::vector<std::pair<std::int64_t, std::size_t>> order;  // (priority, index), networks by key
+  std::size_t i = 0;
+  for (const auto& [key, sn] : s.networks) order.emplace_back(sn.priority.value_or(0), i++);
+  std::stable_sort(order.begin(), order.end(),
+                   [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (std::size_t k = 0; k < order.size(); ++k)
+    attachments[order[k].second].interface_name = "eth" + std::to_string(k);
+}
+
 Expected<void> MapNamespaces(const core::Stack& stack, const core::Service& s, const std::string& where,
                              ServiceJob& job) {
   podman::ContainerSpec& spec = job.spec;
@@ -208,8 +224,14 @@ Expected<void> MapNamespaces(const core::Stack& stack, const core::Service& s, c
       // Every service is reachable by its service name and its container_name.
       AddUnique(a.aliases, s.name);
       AddUnique(a.aliases, s.container_name);
+      AddUnique(a.static_ips, sn.ipv4_address);
+      AddUnique(a.static_ips, sn.ipv6_address);
+      a.static_mac = sn.mac_address;
+      // A fixed address or MAC is the old container's until it stops: no overlap.
+      if (!a.static_ips.empty() || !a.static_mac.empty()) job.fixed_address = true;
       spec.networks.push_back(std::move(a));
     }
+    InterfaceNames(s, spec.networks);
   } else {
     auto net = namespace_mode(s.network_mode, "network_mode");  // or bridge, none, host (policy decides)
     if (!net) return std::unexpected(net.error());
@@ -338,6 +360,7 @@ Expected<void> MapLimits(const core::Service& s, const std::string& where, podma
   }
   spec.stdin_open = s.stdin_open;
   spec.terminal = s.tty;
+  spec.oci_runtime = s.runtime;  // the policy allowed it (policy.allowed_runtimes)
   return {};
 }
 
@@ -375,6 +398,44 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
   return job;
 }
 
+namespace {
+
+// compose's ipam: each pool a subnet with its gateway, and ip_range as the lease range (its
+// first and last host address, as `podman network create --ip-range` makes it).
+void MapIpam(const core::Ipam& ipam, podman::NetworkCreate& c) {
+  if (ipam.driver == "dhcp" || ipam.driver == "none") c.ipam_options["driver"] = ipam.driver;
+  for (const auto& pool : ipam.config) {
+    podman::Subnet subnet{pool.subnet, pool.gateway, {}, {}};
+    if (auto range = ip::ParseNetwork(pool.ip_range); range && !pool.ip_range.empty()) {
+      const int width = range->v6 ? 128 : 32;
+      const bool tiny = width - range->prefix < 2;  // /31, /32: no network or broadcast address
+      subnet.lease_start =
+          ip::ToString(tiny ? ip::FirstAddress(*range) : ip::Offset(ip::FirstAddress(*range), 1));
+      subnet.lease_end =
+          ip::ToString(tiny ? ip::LastAddress(*range) : ip::Offset(ip::LastAddress(*range), -1));
+    }
+    c.subnets.push_back(std::move(subnet));
+  }
+  if (std::any_of(c.subnets.begin(), c.subnets.end(),
+                  [](const auto& sn) { return sn.subnet.find(':') != std::string::npos; }))
+    c.ipv6_enabled = true;  // Podman refuses an IPv6 subnet on a network without IPv6
+}
+
+}  // namespace
+
+std::string NetworkFingerprint(const podman::NetworkCreate& c) {
+  std::string text = c.name + "\n" + c.driver + "\n" + (c.internal ? "internal" : "") + "\n" +
+                     (c.ipv6_enabled ? "ipv6" : "") + "\n" + (c.dns_enabled ? "dns" : "");
+  for (const auto& [k, v] : c.options) text += "\noption " + k + "=" + v;
+  for (const auto& [k, v] : c.ipam_options) text += "\nipam " + k + "=" + v;
+  for (const auto& s : c.subnets)
+    text += "\nsubnet " + s.subnet + " " + s.gateway + " " + s.lease_start + " " + s.lease_end;
+  for (const auto& [k, v] : c.labels) {
+    if (k != core::kLabelFingerprint) text += "\nlabel " + k + "=" + v;
+  }
+  return Sha256Hex(text).substr(0, 32);
+}
+
 void MapStackResources(const core::Stack& stack, StackJob& job) {
   std::set<std::string> nets;
   std::set<std::string> vols;
@@ -405,9 +466,13 @@ void MapStackResources(const core::Stack& stack, StackJob& job) {
     if (!n.driver.empty()) c.driver = n.driver;
     c.options = n.driver_opts;
     c.internal = n.internal;
+    c.ipv6_enabled = n.enable_ipv6;
     c.labels = n.labels;
+    MapIpam(n.ipam, c);
     c.labels[std::string(core::kLabelStack)] = stack.name;
     c.labels[std::string(core::kLabelComposeProject)] = stack.name;
+    // What shapes the network, so that a change of it is seen on the host (NetworkChanged).
+    c.labels[std::string(core::kLabelFingerprint)] = NetworkFingerprint(c);
     job.networks.push_back(std::move(c));
   }
   for (const auto& key : vols) {

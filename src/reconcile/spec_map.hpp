@@ -30,4 +30,7 @@ Expected<ServiceJob> MapService(const core::Stack& stack, const core::Service& s
 // The networks and volumes the stack's services use (external ones listed apart).
 void MapStackResources(const core::Stack& stack, StackJob& job);
 
+// A digest of everything a network is created with (its label io.podcd.fingerprint aside).
+std::string NetworkFingerprint(const podman::NetworkCreate& network);
+
 }  // namespace podcd::reconcile

@@ -90,6 +90,38 @@ std::optional<Network> ParseNetwork(std::string_view text) {
   return n;
 }
 
+namespace {
+Network WithHostBits(const Network& n, bool ones) {
+  Network out = n;
+  const int width = n.v6 ? 128 : 32;
+  for (int bit = n.prefix; bit < width; ++bit) {
+    const auto mask = static_cast<unsigned char>(0x80U >> (bit % 8));
+    auto& byte = out.bytes[static_cast<std::size_t>(bit / 8)];
+    byte = static_cast<unsigned char>(ones ? (byte | mask) : (byte & ~mask));
+  }
+  out.prefix = width;
+  return out;
+}
+}  // namespace
+
+Network FirstAddress(const Network& network) { return WithHostBits(network, false); }
+Network LastAddress(const Network& network) { return WithHostBits(network, true); }
+
+Network Offset(const Network& address, int steps) {
+  Network out = address;
+  const std::size_t size = address.v6 ? 16 : 4;
+  for (int k = 0; k < (steps < 0 ? -steps : steps); ++k) {
+    for (std::size_t i = size; i-- > 0;) {
+      if (steps > 0) {
+        if (++out.bytes[i] != 0) break;
+      } else if (out.bytes[i]-- != 0) {
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 std::string ToString(const Network& address) {
   char buf[INET6_ADDRSTRLEN] = {};
   inet_ntop(address.v6 ? AF_INET6 : AF_INET, address.bytes.data(), buf, sizeof buf);

@@ -28,6 +28,12 @@ std::optional<Network> ParseAddress(std::string_view text);
 // tabs are not part of it; anything else (a name, "unknown", a zone index, a bad port) is nullopt.
 std::optional<Network> ParseForwardedAddress(std::string_view text);
 
+// The first and the last address of a network (its host bits all 0, all 1), as addresses.
+Network FirstAddress(const Network& network);
+Network LastAddress(const Network& network);
+// An address `steps` after (negative: before) `address`, within its family's space.
+Network Offset(const Network& address, int steps);
+
 // The canonical text of an address ("::ffff:192.0.2.7" -> "192.0.2.7").
 std::string ToString(const Network& address);
 

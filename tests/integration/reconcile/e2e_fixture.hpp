@@ -105,6 +105,16 @@ class CountingRuntime final : public reconcile::Runtime {
     return r;
   }
   Expected<bool> NetworkExists(const std::string& name) override { return inner_.NetworkExists(name); }
+  Expected<podman::NetworkInfo> InspectNetwork(const std::string& name) override {
+    return inner_.InspectNetwork(name);
+  }
+  Expected<std::map<std::string, podman::NetworkEndpoint>> ContainerNetworks(const std::string& id) override {
+    return inner_.ContainerNetworks(id);
+  }
+  Expected<void> Connect(const std::string& network, const podman::NetworkConnect& request) override {
+    Write("connect " + request.container + " " + network);
+    return inner_.Connect(network, request);
+  }
   Expected<std::string> Create(const podman::ContainerSpec& spec) override {
     Write("create " + spec.name);
     return inner_.Create(spec);

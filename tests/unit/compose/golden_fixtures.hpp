@@ -151,6 +151,7 @@ services:
     userns_mode: keep-id
     configs: [cfg, {source: cfg2, target: /etc/cfg2, uid: "1", gid: "2", mode: 0440}]
     secrets: [tok, {source: ext, target: tokfile, mode: "0400"}]
+    runtime: runc
     x-note: ignored
   api:
     image: localhost/api:1
@@ -183,6 +184,7 @@ networks:
     labels: {n: "1"}
     internal: true
     enable_ipv6: true
+    ipam: {config: [{subnet: 10.5.0.0/24, gateway: 10.5.0.1}, {subnet: "fd00::/64"}]}
     x-doc: ignored
   back:
     external: true
@@ -495,7 +497,7 @@ mem_reservation=536870912
 memswap_limit=-1
 name="web"
 network back={"driver":"","driver_opts":{},"enable_ipv6":false,"external":true,"internal":false,"labels":{},"name":"back"}
-network front={"driver":"bridge","driver_opts":{"mtu":"1400"},"enable_ipv6":true,"external":false,"internal":true,"labels":{"n":"1"},"name":"golden_front"}
+network front={"driver":"bridge","driver_opts":{"mtu":"1400"},"enable_ipv6":true,"external":false,"internal":true,"ipam":{"config":[{"aux_addresses":{},"gateway":"10.5.0.1","ip_range":"","subnet":"10.5.0.0/24"},{"aux_addresses":{},"gateway":"","ip_range":"","subnet":"fd00::/64"}],"driver":""},"labels":{"n":"1"},"name":"golden_front"}
 network_mode=""
 networks=["back","front"]
 networks.back={"aliases":[],"ipv4_address":"","ipv6_address":"","priority":null}
@@ -510,6 +512,7 @@ project="golden"
 pull_policy="build"
 read_only=true
 restart="unless-stopped"
+runtime="runc"
 secret ext={"external":true,"file":"","name":"real-ext"}
 secret tok={"external":false,"file":"secrets/tok.txt","name":""}
 secrets=[{"gid":"","mode":null,"source":"tok","target":"","uid":""},{"gid":"","mode":256,"source":"ext","target":"tokfile","uid":""}]
@@ -528,7 +531,7 @@ volume cache={"driver":"","driver_opts":{},"external":true,"labels":{},"name":"c
 volume data={"driver":"local","driver_opts":{"type":"tmpfs"},"external":false,"labels":{"v":"1"},"name":"golden-data"}
 volumes=[{"chown":false,"create_host_path":true,"nocopy":false,"propagation":"","read_only":true,"repo_path":"services/golden/nginx.conf","selinux":"Z","source":"<repo>/services/golden/nginx.conf","subpath":"","target":"/etc/nginx/nginx.conf","tmpfs_mode":null,"tmpfs_size":0,"type":"bind"},{"chown":true,"create_host_path":true,"nocopy":false,"propagation":"rshared","read_only":false,"repo_path":"services/golden/html","selinux":"","source":"<repo>/services/golden/html","subpath":"","target":"/usr/share/html","tmpfs_mode":null,"tmpfs_size":0,"type":"bind"},{"chown":false,"create_host_path":true,"nocopy":true,"propagation":"","read_only":false,"repo_path":"","selinux":"","source":"data","subpath":"","target":"/data","tmpfs_mode":null,"tmpfs_size":0,"type":"volume"},{"chown":false,"create_host_path":true,"nocopy":false,"propagation":"","read_only":false,"repo_path":"","selinux":"","source":"","subpath":"","target":"/anon","tmpfs_mode":null,"tmpfs_size":0,"type":"volume"},{"chown":false,"create_host_path":false,"nocopy":false,"propagation":"rslave","read_only":true,"repo_path":"services/golden/conf.d","selinux":"z","source":"<repo>/services/golden/conf.d","subpath":"","target":"/srv","tmpfs_mode":null,"tmpfs_size":0,"type":"bind"},{"chown":false,"create_host_path":true,"nocopy":true,"propagation":"","read_only":false,"repo_path":"","selinux":"","source":"cache","subpath":"sub","target":"/cache","tmpfs_mode":null,"tmpfs_size":0,"type":"volume"},{"chown":false,"create_host_path":true,"nocopy":false,"propagation":"","read_only":false,"repo_path":"","selinux":"","source":"","subpath":"","target":"/tmp","tmpfs_mode":1023,"tmpfs_size":67108864,"type":"tmpfs"},{"chown":false,"create_host_path":true,"nocopy":false,"propagation":"","read_only":true,"repo_path":"","selinux":"","source":"/etc/localtime","subpath":"","target":"/etc/localtime","tmpfs_mode":null,"tmpfs_size":0,"type":"bind"}]
 working_dir="/srv"
-fingerprint 9d80e95d2048eb4baafa41112aeb0b0c096692d183abef28b90a25d6b036d9e8
+fingerprint 3eef62022ddeae152837c9df4a2194b191239481ba3f733712753d358d32f606
 )golden";
 inline const char* kGoldenBaseExpected = R"golden(== web/app
 build=null

@@ -73,6 +73,7 @@ inline const std::map<std::string, Mutation> kServiceMutations = {
     {"userns_mode", {"userns_mode: keep-id", "userns_mode: auto"}},
     {"configs", {"target: /etc/cfg2", "target: /etc/cfg3"}},
     {"secrets", {"target: tokfile", "target: tok2"}},
+    {"runtime", {"runtime: runc", "runtime: crun"}},
 };
 
 }  // namespace podcd::test

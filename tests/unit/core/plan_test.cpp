@@ -263,3 +263,17 @@ TEST_CASE("field hashes under another key are not compared; the fingerprint alon
                       {Running("web", "site", "f1", {{"image", "0123456789ab"}})});
   CHECK(upgrade.stacks[0].services[0].action == Action::kUnchanged);
 }
+
+TEST_CASE("a stack's notes (keys accepted and ignored) reach its plan and the JSON, and are not work") {
+  DesiredStack web = Stack("web", {Svc("app", "fp")});
+  web.notes = {"services.app.develop: ignored (compose watch has no meaning on a server)"};
+  auto plan = Plan({web}, {Running("web", "app", "fp")});
+  REQUIRE(plan.stacks.size() == 1);
+  CHECK(plan.stacks[0].notes == web.notes);
+  CHECK(plan.stacks[0].action == Action::kUnchanged);
+  CHECK_FALSE(plan.HasWork());
+  CHECK(ToJson(plan, "c").find("\"notes\":[\"services.app.develop: ignored (compose watch has no meaning on a "
+                               "server)\"]") != std::string::npos);
+  // Without notes the JSON is as before.
+  CHECK(ToJson(Plan({Stack("web", {Svc("app", "fp")})}, {}), "c").find("notes") == std::string::npos);
+}

@@ -43,8 +43,12 @@ class FakeRuntime final : public reconcile::Runtime {
   std::map<std::string, std::string> health;         // image -> healthy|unhealthy|starting
   // image -> answers of successive checks (the last one repeats); takes precedence over `health`
   std::map<std::string, std::vector<std::string>> health_script;
-  std::set<std::string> fail_remove;  // container names whose removal fails
-  bool fail_aliases = false;          // SetAliases fails
+  std::set<std::string> fail_remove;                        // container names whose removal fails
+  bool fail_aliases = false;                                // SetAliases fails
+  std::set<std::string> fail_network_create;                // "name" or "name subnet" of creates that fail
+  std::map<std::string, podman::NetworkInfo> network_info;  // as created (or scripted)
+  // container id -> network -> endpoint: what ContainerNetworks answers (scripted)
+  std::map<std::string, std::map<std::string, podman::NetworkEndpoint>> attached;
 
   // Observed.
   std::vector<std::string> calls;               // "create NAME", "start NAME", ...
@@ -160,9 +164,33 @@ class FakeRuntime final : public reconcile::Runtime {
   Expected<bool> EnsureNetwork(const podman::NetworkCreate& n) override {
     std::lock_guard lock(mu_);
     if (networks_.contains(n.name)) return false;
+    if (fail_network_create.contains(n.name) ||
+        (!n.subnets.empty() && fail_network_create.contains(n.name + " " + n.subnets.front().subnet)))
+      return Fail(ErrorCode::kInternal, "subnet already used");
     calls.push_back("network create " + n.name);
     networks_.insert(n.name);
+    podman::NetworkInfo info;
+    info.name = n.name;
+    info.labels = n.labels;
+    info.subnets = n.subnets;
+    network_info[n.name] = info;
     return true;
+  }
+  Expected<podman::NetworkInfo> InspectNetwork(const std::string& name) override {
+    std::lock_guard lock(mu_);
+    if (!networks_.contains(name)) return Fail(ErrorCode::kNotFound, name + ": network not found");
+    return network_info[name];
+  }
+  Expected<std::map<std::string, podman::NetworkEndpoint>> ContainerNetworks(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    return attached[id];
+  }
+  Expected<void> Connect(const std::string& network, const podman::NetworkConnect& request) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("connect " + containers.at(request.container).name + " " + network + " " +
+                    request.static_ip);
+    attached[request.container][network] = {request.static_ip, request.static_mac, request.aliases};
+    return {};
   }
   Expected<bool> EnsureVolume(const podman::VolumeCreate& v) override {
     std::lock_guard lock(mu_);
@@ -315,6 +343,7 @@ class FakeRuntime final : public reconcile::Runtime {
   Expected<void> Disconnect(const std::string& id, const std::string& network) override {
     std::lock_guard lock(mu_);
     calls.push_back("disconnect " + containers.at(id).name + " " + network);
+    attached[id].erase(network);
     return {};
   }
   Expected<void> SetAliases(const std::string& id, const podman::NetworkAttachment& network) override {
@@ -329,14 +358,18 @@ class FakeRuntime final : public reconcile::Runtime {
     std::lock_guard lock(mu_);
     calls.push_back("network remove " + name);
     networks_.erase(name);
+    network_info.erase(name);
     return {};
   }
 
  private:
   std::mutex mu_;
   int next_ = 0;
-  std::set<std::string> networks_;
   std::set<std::string> volumes_;
+
+ public:
+  // Networks present (a test may add one, as if an earlier run created it).
+  std::set<std::string> networks_;
 };
 
 }  // namespace podcd::test

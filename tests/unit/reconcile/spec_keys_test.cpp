@@ -99,6 +99,7 @@ TEST_CASE("every service key reaches exactly the SpecGenerator fields its row na
   for (const auto& row : core::ServiceKeys()) {
     const std::string key(row.key);
     INFO("key " << key << ", row names: \"" << row.spec << "\"");
+    if (row.parse == core::ParseAs::kIgnored) continue;  // reaches nothing, by definition
     auto it = kOwnMutations.find(key);
     if (it == kOwnMutations.end()) it = kServiceMutations.find(key);
     REQUIRE(it != kServiceMutations.end());
