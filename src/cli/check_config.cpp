@@ -57,12 +57,8 @@ std::shared_ptr<const config::Config> LoadCheckedConfig(const GlobalOptions& g, 
   return std::make_shared<const config::Config>(std::move(*cfg));
 }
 
-}  // namespace
-
-int CheckConfig(const GlobalOptions& g, const Args& args) {
-  if (args.size() == 1 && args.front() == "--keys") return PrintKeys();
-  std::string format = "text";
-  std::string repo;
+// --format F and --repo DIR (also --format=F, --repo=DIR).
+int ParseArgs(const Args& args, std::string& format, std::string& repo) {
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if ((a == "--format" || a == "--repo") && i + 1 < args.size()) {
@@ -81,6 +77,40 @@ int CheckConfig(const GlobalOptions& g, const Args& args) {
                  format.c_str());
     return kExitUsage;
   }
+  return kExitOk;
+}
+
+// A stack's problems: printed at once as text, or kept for the forge's format.
+void Collect(const config::Config& cfg, const core::DesiredStack& st, const std::string& format,
+             std::vector<Problem>& problems) {
+  const bool refused = st.status != core::StackStatus::kInvalid;
+  const fs::path root = cfg.repo.path;
+  std::error_code ec;
+  for (const auto& text : st.problems) {
+    const std::string p = log::Masked(text);  // values read from the secrets directory
+    if (format == "text") {
+      std::fprintf(stderr, "stack %s %s: %s\n", st.name.c_str(), refused ? "refused" : "invalid", p.c_str());
+      continue;
+    }
+    // A problem without a place (the policy's) is the stack's compose file's.
+    fs::path place = fs::path(cfg.repo.services_dir) / st.name;
+    for (auto name : compose::kComposeFileNames) {
+      if (fs::exists(root / place / name, ec)) {
+        place /= name;
+        break;
+      }
+    }
+    problems.push_back(ParseProblem(st.name, p, root, place.generic_string(), refused));
+  }
+}
+
+}  // namespace
+
+int CheckConfig(const GlobalOptions& g, const Args& args) {
+  if (args.size() == 1 && args.front() == "--keys") return PrintKeys();
+  std::string format = "text";
+  std::string repo;
+  if (int rc = ParseArgs(args, format, repo); rc != kExitOk) return rc;
   // GitLab reads stdout as the report: everything else goes to stderr.
   FILE* info = format == "gitlab" ? stderr : stdout;
   auto cfg = LoadCheckedConfig(g, repo);
@@ -114,24 +144,7 @@ int CheckConfig(const GlobalOptions& g, const Args& args) {
   for (const auto& st : desired->stacks) {
     if (st.status == core::StackStatus::kOk) continue;
     ++bad;
-    const bool refused = st.status != core::StackStatus::kInvalid;
-    for (const auto& text : st.problems) {
-      const std::string p = log::Masked(text);  // values read from the secrets directory
-      if (format == "text") {
-        std::fprintf(stderr, "stack %s %s: %s\n", st.name.c_str(), refused ? "refused" : "invalid",
-                     p.c_str());
-        continue;
-      }
-      // A problem without a place (the policy's) is the stack's compose file's.
-      fs::path place = fs::path(cfg->repo.services_dir) / st.name;
-      for (auto name : compose::kComposeFileNames) {
-        if (fs::exists(root / place / name, ec)) {
-          place /= name;
-          break;
-        }
-      }
-      problems.push_back(ParseProblem(st.name, p, root, place.generic_string(), refused));
-    }
+    Collect(*cfg, st, format, problems);
   }
   if (format == "github") {
     for (const auto& p : problems) std::printf("%s\n", GithubAnnotation(p).c_str());

@@ -108,7 +108,15 @@ class Loader {
   void OverrideFile(Unit& main);
   Unit Extends(int file);
   const Extended& ExtendedService(int file, const std::string& name, ExtendsChain& chain);
+  std::optional<std::pair<int, std::string>> ExtendsTarget(int file, const Node& v, const std::string& path);
   void Includes(Unit& unit, std::vector<std::string>& chain);
+  struct IncludeSpec {
+    std::vector<std::pair<const Node*, std::string>> paths;
+    const Node* project_node = nullptr;
+    std::string project_raw;
+    const Node* env_file = nullptr;
+  };
+  std::optional<IncludeSpec> ParseInclude(const Node& item, const std::string& p);
   std::optional<Unit> IncludeItem(const Node& item, const std::string& p, std::vector<std::string>& chain);
   std::optional<Lookup> IncludeVars(const Node& item, const std::string& p, const Node* env_file,
                                     const fs::path& project);

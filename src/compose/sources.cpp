@@ -217,11 +217,34 @@ const Loader::Extended& Loader::ExtendedService(int file, const std::string& nam
     ErrAt(ext->key_mark, path, "extends cycle: " + Chain(names));
     return kFailed;  // each service of the cycle is marked failed as the chain unwinds
   }
-  // `extends: name` or `extends: {service: name, file: path}`.
+  auto target = ExtendsTarget(file, *ext->value, path);
+  if (!target) return fail();
+  const auto [target_file, target_name] = *target;
+  chain.push_back(key);
+  const Extended base = ExtendedService(target_file, target_name, chain);
+  chain.pop_back();
+  if (base.node == nullptr) return fail();
+  if (base.depth + 1 > kMaxExtendsDepth) {
+    ErrAt(ext->key_mark, path,
+          "an extends chain longer than " + std::to_string(kMaxExtendsDepth) + " services, podcd's limit");
+    return fail();
+  }
+  Extended out;
+  out.depth = base.depth + 1;
+  out.shapes = base.shapes;
+  if (target_file != file) out.shapes.insert(target_file);
+  out.node =
+      merger_.Merge(base.node, With(svc, "extends", nullptr), {"services." + name, "services.*"}, false);
+  return extended_[key] = std::move(out);
+}
+
+// What `extends` names, `extends: name` or `extends: {service: name, file: path}`: the file
+// (read once however many services extend from it) and the service. nullopt after an error.
+std::optional<std::pair<int, std::string>> Loader::ExtendsTarget(int file, const Node& v,
+                                                                 const std::string& path) {
   std::string target;
   std::string other;
   const Node* file_node = nullptr;
-  const Node& v = *ext->value;
   if (v.IsScalar()) {
     SetStr(v, path, target);
   } else if (v.IsMap()) {
@@ -237,33 +260,31 @@ const Loader::Extended& Loader::ExtendedService(int file, const std::string& nam
     }
   } else {
     TypeErr(v, path, "a service name or a mapping with `service`");
-    return fail();
+    return std::nullopt;
   }
   if (target.empty()) {
     Err(v, path, "needs `service`");
-    return fail();
+    return std::nullopt;
   }
   int target_file = file;
   if (file_node != nullptr) {
     auto r = SourcePath(*file_node, path + ".file", other);
-    if (!r) return fail();
-    const SourceFile& from = files_[static_cast<std::size_t>(file)];
-    if (!Within(from.scope, r->abs)) {
+    if (!r) return std::nullopt;
+    const fs::path scope = files_[static_cast<std::size_t>(file)].scope;  // files_ may grow below
+    const std::optional<Lookup> vars = files_[static_cast<std::size_t>(file)].vars;
+    if (!Within(scope, r->abs)) {
       Err(*file_node, path + ".file",
-          Quoted(other) + " is outside the stack's directory (" + RepoRel(from.scope) +
+          Quoted(other) + " is outside the stack's directory (" + RepoRel(scope) +
               "): a stack extends only its own files");
-      return fail();
+      return std::nullopt;
     }
-    // A file extended by several services is read once.
     target_file = -1;
     for (std::size_t i = 1; i < files_.size(); ++i) {
-      if (files_[i].rel == r->key && files_[i].scope == from.scope) target_file = static_cast<int>(i);
+      if (files_[i].rel == r->key && files_[i].scope == scope) target_file = static_cast<int>(i);
     }
     if (target_file < 0) {
-      const fs::path scope = from.scope;  // `from` dangles once files_ grows
-      auto vars = from.vars;
       auto index = ReadSource(*file_node, path + ".file", *r, r->abs.parent_path(), scope, vars);
-      if (!index) return fail();
+      if (!index) return std::nullopt;
       target_file = *index;
     }
   }
@@ -273,24 +294,9 @@ const Loader::Extended& Loader::ExtendedService(int file, const std::string& nam
     Err(v, path,
         "service " + Quoted(target) + " is not defined in " +
             files_[static_cast<std::size_t>(target_file)].rel);
-    return fail();
+    return std::nullopt;
   }
-  chain.push_back(key);
-  const Extended base = ExtendedService(target_file, target, chain);
-  chain.pop_back();
-  if (base.node == nullptr) return fail();
-  if (base.depth + 1 > kMaxExtendsDepth) {
-    ErrAt(ext->key_mark, path,
-          "an extends chain longer than " + std::to_string(kMaxExtendsDepth) + " services, podcd's limit");
-    return fail();
-  }
-  Extended out;
-  out.depth = base.depth + 1;
-  out.shapes = base.shapes;
-  if (target_file != file) out.shapes.insert(target_file);
-  out.node =
-      merger_.Merge(base.node, With(svc, "extends", nullptr), {"services." + name, "services.*"}, false);
-  return extended_[key] = std::move(out);
+  return std::make_pair(target_file, target);
 }
 
 // ---------- include: each listed file loads as a project of its own, and its resources join.
@@ -308,24 +314,21 @@ void Loader::Includes(Unit& unit, std::vector<std::string>& chain) {
   }
 }
 
-std::optional<Loader::Unit> Loader::IncludeItem(const Node& item, const std::string& p,
-                                                std::vector<std::string>& chain) {
-  std::vector<std::pair<const Node*, std::string>> paths;
-  const Node* project_node = nullptr;
-  const Node* env_file = nullptr;
-  std::string project_raw;
+// An item of `include`: a path, or {path (one or a list), project_directory, env_file}.
+std::optional<Loader::IncludeSpec> Loader::ParseInclude(const Node& item, const std::string& p) {
+  IncludeSpec spec;
   auto add_paths = [&](const Node& v, const std::string& q) {
     if (v.IsSequence()) {
       for (std::size_t j = 0; j < v.items.size(); ++j) {
         std::string s;
         SetStr(*v.items[j], q + "[" + std::to_string(j) + "]", s);
-        if (!s.empty()) paths.emplace_back(v.items[j].get(), s);
+        if (!s.empty()) spec.paths.emplace_back(v.items[j].get(), s);
       }
       return;
     }
     std::string s;
     SetStr(v, q, s);
-    if (!s.empty()) paths.emplace_back(&v, s);
+    if (!s.empty()) spec.paths.emplace_back(&v, s);
   };
   if (item.IsScalar()) {
     add_paths(item, p);
@@ -334,10 +337,10 @@ std::optional<Loader::Unit> Loader::IncludeItem(const Node& item, const std::str
       if (e.key == "path") {
         add_paths(*e.value, p + ".path");
       } else if (e.key == "project_directory") {
-        project_node = e.value.get();
-        SetStr(*e.value, p + ".project_directory", project_raw);
+        spec.project_node = e.value.get();
+        SetStr(*e.value, p + ".project_directory", spec.project_raw);
       } else if (e.key == "env_file") {
-        env_file = e.value.get();
+        spec.env_file = e.value.get();
       } else {
         Unsupported(e, p);
       }
@@ -346,47 +349,55 @@ std::optional<Loader::Unit> Loader::IncludeItem(const Node& item, const std::str
     TypeErr(item, p, "a path or a mapping with `path`");
     return std::nullopt;
   }
-  if (paths.empty()) {
+  if (spec.paths.empty()) {
     Err(item, p, "needs `path`");
     return std::nullopt;
   }
+  return spec;
+}
+
+std::optional<Loader::Unit> Loader::IncludeItem(const Node& item, const std::string& p,
+                                                std::vector<std::string>& chain) {
+  auto spec = ParseInclude(item, p);
+  if (!spec) return std::nullopt;
   std::vector<Resolved> resolved;
-  for (const auto& [node, raw] : paths) {
+  for (const auto& [node, raw] : spec->paths) {
     auto r = SourcePath(*node, p, raw);
     if (!r) return std::nullopt;
     resolved.push_back(*r);
   }
-  if (std::find(chain.begin(), chain.end(), resolved.front().key) != chain.end()) {
-    auto names = chain;
-    names.erase(names.begin(), std::find(names.begin(), names.end(), resolved.front().key));
+  const Node& first = *spec->paths.front().first;
+  if (auto at = std::find(chain.begin(), chain.end(), resolved.front().key); at != chain.end()) {
+    std::vector<std::string> names(at, chain.end());
     names.push_back(resolved.front().key);
-    Err(*paths.front().first, p, "include cycle: " + Chain(names));
+    Err(first, p, "include cycle: " + Chain(names));
     return std::nullopt;
   }
   if (chain.size() > kMaxIncludeDepth) {
-    Err(*paths.front().first, p,
+    Err(first, p,
         "includes nested deeper than " + std::to_string(kMaxIncludeDepth) + " files, podcd's limit");
     return std::nullopt;
   }
   // The included project's directory: as written (relative to the including file's), or the
   // first file's own.
   fs::path project = resolved.front().abs.parent_path();
-  if (project_node != nullptr) {
-    auto r = ResolvePath(*project_node, p + ".project_directory", project_raw, Scope::kRepoOrSecrets);
+  if (spec->project_node != nullptr) {
+    const Node& n = *spec->project_node;
+    auto r = ResolvePath(n, p + ".project_directory", spec->project_raw, Scope::kRepoOrSecrets);
     if (!r) return std::nullopt;
     std::error_code ec;
     if (r->InSecrets() || !fs::is_directory(r->abs, ec)) {
-      Err(*project_node, p + ".project_directory",
-          Quoted(project_raw) + " is not a directory of the repository");
+      Err(n, p + ".project_directory", Quoted(spec->project_raw) + " is not a directory of the repository");
       return std::nullopt;
     }
     project = r->abs;
   }
-  auto vars = IncludeVars(item, p, env_file, project);
+  auto vars = IncludeVars(item, p, spec->env_file, project);
   if (!vars) return std::nullopt;
+  // Its files, merged as override files in order.
   Unit out;
   for (std::size_t j = 0; j < resolved.size(); ++j) {
-    auto index = ReadSource(*paths[j].first, p, resolved[j], project, project, *vars);
+    auto index = ReadSource(*spec->paths[j].first, p, resolved[j], project, project, *vars);
     if (!index) return std::nullopt;
     Unit u = Extends(*index);
     if (u.root == nullptr) return std::nullopt;

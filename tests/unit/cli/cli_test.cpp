@@ -165,9 +165,10 @@ TEST_CASE("check-config --format github: each problem as an annotation on its fi
           "services:\n  db:\n    image: localhost/bb:1\n    read_only: perhaps\n");
   d.Write("repo/services/priv/compose.yml",
           "services:\n  app:\n    image: localhost/bb:1\n    privileged: true\n");
-  // No configuration file, no webhook secret, no Podman, no state directory: only the checkout.
-  auto r = RunCommand("cd " + d.path().string() + " && env -i " + kBin +
-                      " check-config --format github --repo repo");
+  // As examples/github-actions/check.yml runs it in the checkout: no configuration file, no
+  // webhook secret, no Podman, no state directory.
+  auto r = RunCommand("cd " + (d / "repo").string() + " && env -i " + kBin +
+                      " check-config --format github --repo .");
   INFO(r.output);
   CHECK(r.exit_code == 1);
   CHECK(r.output.find("::error file=services/typo/compose.yml,line=4,col=5,title=podcd%3A stack typo "
@@ -181,8 +182,8 @@ TEST_CASE("check-config --format github: each problem as an annotation on its fi
   CHECK(r.output.find("good") == std::string::npos);
 
   // stdout alone (RunCommand adds stderr): the report and nothing else.
-  auto gl = RunCommand("(cd " + d.path().string() + " && env -i " + kBin +
-                       " check-config --format gitlab --repo repo 2>/dev/null)");
+  auto gl = RunCommand("(cd " + (d / "repo").string() + " && env -i " + kBin +
+                       " check-config --format gitlab --repo . 2>/dev/null)");
   CHECK(gl.exit_code == 1);
   CHECK(gl.output.starts_with("[\n  {\"description\": "));
   CHECK(
