@@ -380,3 +380,96 @@ TEST_CASE("hostile fan-outs of includes and extends stop at podcd's limits, quic
   }
   CHECK(Contains(repo.Errors("q", chain), "podcd's limit"));
 }
+
+// ---------- the merge rules, form by form
+
+TEST_CASE("merge rules: unique keys of ports, secrets, configs, env_file; logging; extra_hosts; tags") {
+  Repo repo;
+  repo.Write("services/p/a.env", "A=1\n");
+  repo.Write("services/p/s.txt", "s\n");
+  repo.Write("services/p/compose.override.yaml", R"(services:
+  a:
+    ports:
+      - {target: 80, published: "8080", host_ip: 127.0.0.1}
+      - "9000:9000/udp"
+    secrets:
+      - {source: t, target: /run/secrets/s}
+    configs: [{source: c, target: /etc/c2}]
+    env_file: [a.env]
+    extra_hosts: ["db=10.0.0.2", "cache=10.0.0.3"]
+    logging: {driver: journald}
+    ulimits: {nofile: {soft: 10, hard: 20}}
+    command: !reset null
+  b:
+    logging: {options: {max-file: "2"}}
+    networks: !override [front]
+    x-note: !reset
+)");
+  auto s = repo.Ok("p", R"(services:
+  a:
+    image: busybox
+    command: [sleep, "1"]
+    ports:
+      - {target: 80, published: "8080", host_ip: 127.0.0.1, protocol: tcp}
+      - "9000:9000/tcp"
+    secrets: [s]
+    configs: [{source: c, target: /etc/c}]
+    env_file: [a.env]
+    extra_hosts: ["db=10.0.0.2"]
+    logging: {driver: json-file, options: {max-size: 1m}}
+    ulimits: {nofile: 5, nproc: 100}
+  b:
+    image: busybox
+    logging: {driver: json-file, options: {max-size: 1m}}
+    networks: [front, back]
+    x-note: 1
+networks: {front: {}, back: {}}
+secrets:
+  s: {file: s.txt}
+  t: {file: s.txt}
+configs:
+  c: {file: s.txt}
+)");
+  const auto& a = Svc(s, "a");
+  CHECK(a.ports.size() == 3);      // 80 keyed alike: once; 9000 tcp and udp: two
+  REQUIRE(a.secrets.size() == 1);  // /run/secrets/s: the later one
+  CHECK(a.secrets[0].source == "t");
+  CHECK(a.configs.size() == 2);  // /etc/c and /etc/c2
+  CHECK(a.extra_hosts.size() == 2);
+  REQUIRE(a.logging);
+  CHECK(a.logging->driver == "journald");  // another driver: replaced, options and all
+  CHECK(a.logging->options.empty());
+  CHECK(a.ulimits.at("nofile").soft == 10);
+  CHECK(a.ulimits.contains("nproc"));
+  CHECK_FALSE(a.command.has_value());  // !reset: the image's
+  const auto& b = Svc(s, "b");
+  REQUIRE(b.logging);
+  CHECK(b.logging->driver == "json-file");  // no driver in the override: options merge
+  CHECK(b.logging->options.size() == 2);
+  CHECK(b.networks.size() == 1);  // !override
+  CHECK(b.networks.contains("front"));
+}
+
+TEST_CASE("include: a path list merges as override files; an include inside an included file") {
+  Repo repo;
+  repo.Write("services/p/parts/web.yml",
+             "include: [more.yml]\nservices:\n  web: {image: busybox, init: false}\n");
+  repo.Write("services/p/parts/web.prod.yml", "services:\n  web: {init: true}\n");
+  repo.Write("services/p/parts/more.yml", "services:\n  more: {image: busybox}\n");
+  auto s = repo.Ok(
+      "p", "include:\n  - path: [parts/web.yml, parts/web.prod.yml]\nservices:\n  a: {image: busybox}\n");
+  CHECK(Svc(s, "web").init == true);
+  CHECK(s.Find("more") != nullptr);
+  const auto& web = Svc(s, "web");
+  CHECK(std::find(web.files.begin(), web.files.end(), "services/p/parts/web.prod.yml") != web.files.end());
+  const auto& more = Svc(s, "more");
+  CHECK(std::find(more.files.begin(), more.files.end(), "services/p/parts/more.yml") != more.files.end());
+}
+
+TEST_CASE("!reset and !override in the compose file alone: the key is left out, the value kept") {
+  Repo repo;
+  auto s = repo.Ok(
+      "p", "services:\n  a:\n    image: busybox\n    ports: !reset [\"80\"]\n    dns: !override [1.1.1.1]\n");
+  CHECK(Svc(s, "a").ports.empty());
+  CHECK(Svc(s, "a").dns == std::vector<std::string>{"1.1.1.1"});
+}
