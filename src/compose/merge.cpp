@@ -5,6 +5,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <unordered_map>
 
 namespace podcd::compose {
 namespace {
@@ -175,6 +176,7 @@ std::optional<std::string> KeyOf(const Node& item, Unique u, std::string_view pr
 NodePtr AsMapping(const NodePtr& n, const std::string& path, std::vector<MergeIssue>& issues) {
   if (!n->IsSequence()) return n;
   auto out = NewNode(Node::Kind::kMap, n->mark);
+  std::unordered_map<std::string, std::size_t> at;
   for (const auto& item : n->items) {
     if (!item->IsScalar()) {
       issues.push_back(
@@ -185,11 +187,10 @@ NodePtr AsMapping(const NodePtr& n, const std::string& path, std::vector<MergeIs
     std::string key = item->scalar.substr(0, eq);
     NodePtr value = eq == std::string::npos ? NewNode(Node::Kind::kNull, item->mark)
                                             : Scalar(item->scalar.substr(eq + 1), item->mark);
-    auto it =
-        std::find_if(out->entries.begin(), out->entries.end(), [&](const auto& e) { return e.key == key; });
-    if (it != out->entries.end()) {
-      it->value = value;
+    if (auto it = at.find(key); it != at.end()) {
+      out->entries[it->second].value = value;
     } else {
+      at.emplace(key, out->entries.size());
       out->entries.push_back(tree::Entry{key, item->mark, value});
     }
   }
@@ -323,21 +324,38 @@ NodePtr TreeMerger::Mappings(const NodePtr& base, const NodePtr& over, const At&
   const bool null_replaces = row != nullptr && row->rule == Rule::kMapping;
   auto out = NewNode(Node::Kind::kMap, base->mark);
   out->entries = base->entries;
-  for (const auto& e : over->entries) {
-    auto it =
-        std::find_if(out->entries.begin(), out->entries.end(), [&](const auto& x) { return x.key == e.key; });
+  // Indexed: a merge of two mappings of n keys is n steps, not n^2.
+  std::unordered_map<std::string_view, std::size_t> index;
+  for (std::size_t i = 0; i < out->entries.size(); ++i) index.emplace(out->entries[i].key, i);
+  std::vector<bool> removed(out->entries.size(), false);
+  std::vector<bool> added(over->entries.size(), false);
+  for (std::size_t j = 0; j < over->entries.size(); ++j) {
+    const tree::Entry& e = over->entries[j];
+    auto it = index.find(e.key);
     if (e.value->tag == tree::Tag::kReset) {
-      if (it != out->entries.end()) out->entries.erase(it);
+      if (it != index.end()) removed[it->second] = true;
       continue;
     }
-    if (it == out->entries.end()) {
-      out->entries.push_back(e);
-    } else if (null_replaces && e.value->IsNull()) {
-      it->value = e.value;
+    if (it == index.end()) {
+      added[j] = true;  // appended below, in order
+      continue;
+    }
+    tree::Entry& mine = out->entries[it->second];
+    if (null_replaces && e.value->IsNull()) {
+      mine.value = e.value;
     } else {
-      it->value = Value(it->value, e.value, at.Child(e.key));
+      mine.value = Value(mine.value, e.value, at.Child(e.key));
     }
   }
+  std::vector<tree::Entry> entries;
+  entries.reserve(out->entries.size() + over->entries.size());
+  for (std::size_t i = 0; i < out->entries.size(); ++i) {
+    if (!removed[i]) entries.push_back(std::move(out->entries[i]));
+  }
+  for (std::size_t j = 0; j < over->entries.size(); ++j) {
+    if (added[j]) entries.push_back(over->entries[j]);
+  }
+  out->entries = std::move(entries);
   return Finish(out);
 }
 

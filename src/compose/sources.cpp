@@ -6,6 +6,7 @@
 // directory, and each file other than the compose file enters the fingerprint of exactly the
 // services it shapes.
 #include <algorithm>
+#include <unordered_map>
 
 #include "compose/loader_internal.hpp"
 #include "util/sha256.hpp"
@@ -176,13 +177,18 @@ Loader::Unit Loader::Extends(int file) {
   unit.root = roots_[static_cast<std::size_t>(file)];
   const tree::Entry* services = Find(*unit.root, "services");
   if (services == nullptr || !services->value->IsMap()) return unit;
-  NodePtr map = services->value;
+  // Rebuilt once (a copy of the mapping per extending service would be n^2).
+  auto map = std::make_shared<Node>(*services->value);
+  map->entries.clear();
   bool changed = false;
   for (const auto& e : services->value->entries) {
-    if (!e.value->IsMap() || Find(*e.value, "extends") == nullptr) continue;
+    if (!e.value->IsMap() || Find(*e.value, "extends") == nullptr) {
+      map->entries.push_back(e);
+      continue;
+    }
     ExtendsChain chain;
     const Extended& resolved = ExtendedService(file, e.key, chain);
-    map = With(map, e.key, resolved.node);
+    if (resolved.node != nullptr) map->entries.push_back(tree::Entry{e.key, e.key_mark, resolved.node});
     changed = true;
     if (!resolved.shapes.empty()) unit.shapes[e.key] = resolved.shapes;
   }
@@ -472,26 +478,30 @@ void Loader::Import(Unit& into, const Unit& from) {
     if (theirs == nullptr || !theirs->value->IsMap() || theirs->value->entries.empty()) continue;
     const std::string k(kind);
     const tree::Entry* ours = Find(*into.root, k);
-    NodePtr map = ours != nullptr && ours->value->IsMap() ? ours->value : std::make_shared<Node>();
-    if (map->IsNull()) {
-      auto m = std::make_shared<Node>();
-      m->kind = Node::Kind::kMap;
-      m->mark = theirs->value->mark;
-      map = m;
-    }
+    auto map = std::make_shared<Node>();
+    if (ours != nullptr && ours->value->IsMap()) *map = *ours->value;
+    map->kind = Node::Kind::kMap;
+    if (ours == nullptr || !ours->value->IsMap()) map->mark = theirs->value->mark;
+    // Reserved first: `defined` views the keys where they stay.
+    map->entries.reserve(map->entries.size() + theirs->value->entries.size());
+    std::unordered_map<std::string_view, tree::Mark> defined;
+    for (const auto& e : map->entries) defined.emplace(e.key, e.key_mark);
     for (const auto& e : theirs->value->entries) {
       if (IsExtension(e.key)) continue;
-      if (const tree::Entry* other = Find(*map, e.key)) {
+      if (auto other = defined.find(e.key); other != defined.end()) {
         ErrAt(e.key_mark, k + "." + e.key,
-              "is defined twice: here and at " + tree::Where(FileOf(other->key_mark), other->key_mark) +
+              "is defined twice: here and at " + tree::Where(FileOf(other->second), other->second) +
                   " (an included file may not redefine a name)");
         continue;
       }
-      map = With(map, e.key, e.value, e.key_mark);
+      defined.emplace(e.key, e.key_mark);  // a view into `theirs`, which outlives the loop
+      map->entries.push_back(e);
       if (k == "services") {
         if (auto it = from.shapes.find(e.key); it != from.shapes.end()) into.shapes[e.key] = it->second;
       }
     }
+    map->tagged_below = false;
+    for (const auto& e : map->entries) map->tagged_below = map->tagged_below || e.value->tagged_below;
     into.root = With(into.root, k, map, theirs->key_mark);
   }
 }
