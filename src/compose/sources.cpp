@@ -69,7 +69,8 @@ void Loader::MergeIssues(TreeMerger& merger) {
 }
 
 tree::NodePtr Loader::Assemble(std::string_view text) {
-  files_.push_back(SourceFile{file_, dir_, dir_, std::nullopt, Sha256Hex(text)});
+  // The compose file is in no fingerprint as a file (its effect is the canonical form): no digest.
+  files_.push_back(SourceFile{file_, dir_, dir_, std::nullopt, {}});
   auto root = tree::Parse(text, file_, 0);
   if (!root) {
     errors_ = std::move(root.error());
