@@ -36,9 +36,10 @@ std::expected<core::Stack, LoadErrors> Loader::Run(std::string_view text) {
   out_.compose_file = file_;
   LoadVariables();
   if (!errors_.empty()) return std::unexpected(std::move(errors_));
-  auto root = tree::Parse(text, file_);
-  if (!root) return std::unexpected(std::move(root.error()));
-  Top(**root);
+  tree::NodePtr root = Assemble(text);
+  if (!errors_.empty() || root == nullptr) return std::unexpected(std::move(errors_));
+  Top(*root);
+  AddShapingFiles();
   Resolve();
   if (!errors_.empty()) return std::unexpected(std::move(errors_));
   std::sort(out_.notes.begin(), out_.notes.end());
@@ -50,12 +51,13 @@ std::expected<core::Stack, LoadErrors> Loader::Run(std::string_view text) {
 // ---------- errors and positions
 void Loader::Err(const Node& n, const std::string& path, const std::string& msg) {
   if (errors_.size() >= 200) return;
-  errors_.push_back(Error{ErrorCode::kInvalidArgument, path + ": " + msg, tree::Where(file_, n.mark)});
+  errors_.push_back(
+      Error{ErrorCode::kInvalidArgument, path + ": " + msg, tree::Where(FileOf(n.mark), n.mark)});
 }
 
 void Loader::ErrAt(const tree::Mark& m, const std::string& path, const std::string& msg) {
   if (errors_.size() >= 200) return;
-  errors_.push_back(Error{ErrorCode::kInvalidArgument, path + ": " + msg, tree::Where(file_, m)});
+  errors_.push_back(Error{ErrorCode::kInvalidArgument, path + ": " + msg, tree::Where(FileOf(m), m)});
 }
 
 void Loader::TypeErr(const Node& n, const std::string& path, std::string_view want) {

@@ -25,6 +25,17 @@ inline constexpr std::size_t kMaxDirEntries = 100'000;
 // Compose file names in the order they are looked for; more than one in a stack is an error.
 inline constexpr std::string_view kComposeFileNames[] = {"compose.yaml", "compose.yml", "podman-compose.yml",
                                                          "docker-compose.yml"};
+// Override files looked for next to the compose file (compose's names); more than one is an error.
+inline constexpr std::string_view kOverrideFileNames[] = {"compose.override.yaml", "compose.override.yml",
+                                                          "docker-compose.override.yml",
+                                                          "docker-compose.override.yaml"};
+// The files one stack may be made of (a hostile fan-out of `include` or `extends` stops here):
+// loads of compose files (the same file included twice counts twice), their total size, and
+// the depth of include and extends chains.
+inline constexpr std::size_t kMaxStackFiles = 64;
+inline constexpr std::uintmax_t kMaxStackComposeBytes = 4u << 20;
+inline constexpr std::size_t kMaxIncludeDepth = 8;
+inline constexpr std::size_t kMaxExtendsDepth = 16;
 // Variables of podcd's own environment visible to interpolation unless configured otherwise.
 inline const std::vector<std::string> kDefaultEnvAllowList = {"TZ"};
 

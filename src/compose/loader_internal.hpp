@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "compose/loader.hpp"
+#include "compose/merge.hpp"
 #include "compose/yaml_tree.hpp"
 #include "core/compose_keys.hpp"
 #include "core/model.hpp"
@@ -78,6 +79,55 @@ class Loader {
     const Node* network_mode_node = nullptr;
     const Node* build_node = nullptr;
   };
+
+  // One file of the stack (Mark::file indexes files_): the compose file, its override file,
+  // each included and extended file.
+  struct SourceFile {
+    std::string rel;             // repository-relative: errors and the fingerprint name it so
+    fs::path dir;                // its relative paths resolve from here (its project directory)
+    fs::path scope;              // the files it extends must lie under this directory
+    std::optional<Lookup> vars;  // its variables, when not the stack's (an include's env_file)
+    std::string sha256;
+  };
+  // A file with its extends and includes resolved: its tree and, per service, the files
+  // (indices into files_) that shaped the service besides the compose file.
+  struct Unit {
+    tree::NodePtr root;
+    std::map<std::string, std::set<int>> shapes;
+  };
+  using ExtendsChain = std::vector<std::pair<int, std::string>>;
+  // A service with its extends chain resolved.
+  struct Extended {
+    tree::NodePtr node;     // nullptr after an error
+    std::set<int> shapes;   // the other files its chain went through
+    std::size_t depth = 0;  // the length of its extends chain
+  };
+
+  // ---------- the stack's files: override file, include, extends (sources.cpp)
+  tree::NodePtr Assemble(std::string_view text);
+  std::optional<int> ReadSource(const Node& at, const std::string& path, const Resolved& r,
+                                const fs::path& dir, const fs::path& scope, std::optional<Lookup> vars);
+  std::optional<Resolved> SourcePath(const Node& n, const std::string& path, const std::string& raw);
+  void OverrideFile(Unit& main);
+  Unit Extends(int file);
+  const Extended& ExtendedService(int file, const std::string& name, ExtendsChain& chain);
+  std::optional<std::pair<int, std::string>> ExtendsTarget(int file, const Node& v, const std::string& path);
+  void Includes(Unit& unit, std::vector<std::string>& chain);
+  struct IncludeSpec {
+    std::vector<std::pair<const Node*, std::string>> paths;
+    const Node* project_node = nullptr;
+    std::string project_raw;
+    const Node* env_file = nullptr;
+  };
+  std::optional<IncludeSpec> ParseInclude(const Node& item, const std::string& p);
+  std::optional<Unit> IncludeItem(const Node& item, const std::string& p, std::vector<std::string>& chain);
+  std::optional<Lookup> IncludeVars(const Node& item, const std::string& p, const Node* env_file,
+                                    const fs::path& project);
+  void Import(Unit& into, const Unit& from);
+  void MergeIssues(TreeMerger& merger);
+  void AddShapingFiles();
+  const SourceFile* SourceOf(const tree::Mark& m) const;
+  std::string FileOf(const tree::Mark& m) const;
 
   // ---------- errors and positions (loader.cpp)
   void Err(const Node& n, const std::string& path, const std::string& msg);
@@ -207,6 +257,14 @@ class Loader {
   std::map<std::string, tree::Mark> address_marks_;
   std::set<std::string> disabled_;  // services whose profiles are all inactive
   std::map<std::string, tree::Mark> marks_;
+  // The stack's files (sources.cpp).
+  std::vector<SourceFile> files_;
+  std::vector<tree::NodePtr> roots_;  // each file's parsed tree, by index
+  std::size_t loads_ = 0;
+  std::uintmax_t loaded_bytes_ = 0;
+  std::map<std::pair<int, std::string>, Extended> extended_;
+  std::map<std::string, std::set<int>> shapes_;  // service -> files_ that shaped it
+  TreeMerger merger_{tree::kMaxNodes};
 };
 
 }  // namespace podcd::compose

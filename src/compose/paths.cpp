@@ -69,7 +69,10 @@ std::optional<Loader::Resolved> Loader::ResolvePath(const Node& n, const std::st
     Err(n, path, "the path contains a NUL byte");
     return std::nullopt;
   }
-  fs::path p = fs::path(raw).is_absolute() ? fs::path(raw) : dir_ / raw;
+  // Relative to the directory of the file the value was written in (an included file's
+  // project directory, an extended file's directory); the stack's for the compose file.
+  const SourceFile* source = SourceOf(n.mark);
+  fs::path p = fs::path(raw).is_absolute() ? fs::path(raw) : (source ? source->dir : dir_) / raw;
   p = p.lexically_normal();
   bool lex_repo = Within(repo_, p);
   bool lex_secrets = !secrets_.empty() && Within(secrets_, p);

@@ -105,7 +105,8 @@ std::optional<std::string> Loader::Str(const Node& n, const std::string& path) {
     TypeErr(n, path, "a string");
     return std::nullopt;
   }
-  auto r = Interpolate(n.scalar, vars_);
+  const SourceFile* source = SourceOf(n.mark);
+  auto r = Interpolate(n.scalar, source != nullptr && source->vars ? *source->vars : vars_);
   if (!r) {
     Err(n, path, r.error().message + " (" + r.error().context + " of the value)");
     return std::nullopt;

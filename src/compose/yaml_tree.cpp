@@ -16,8 +16,16 @@ namespace {
 constexpr int kMaxDepth = 64;
 constexpr std::size_t kMaxErrors = 100;
 
-Mark ToMark(const yaml_mark_t& m) {
-  return Mark{static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1};
+Mark ToMark(const yaml_mark_t& m, int file) {
+  return Mark{static_cast<int>(m.line) + 1, static_cast<int>(m.column) + 1, file};
+}
+
+Tag TagOf(const yaml_char_t* tag) {
+  if (tag == nullptr) return Tag::kNone;
+  std::string_view t(reinterpret_cast<const char*>(tag));
+  if (t == "!reset") return Tag::kReset;
+  if (t == "!override") return Tag::kOverride;
+  return Tag::kNone;
 }
 
 struct ParserDeleter {
@@ -65,7 +73,8 @@ std::string_view Anchor(const yaml_char_t* a) {
 
 class Builder {
  public:
-  Builder(std::string_view text, std::string_view file) : file_(file), parser_(new yaml_parser_t{}) {
+  Builder(std::string_view text, std::string_view file, int file_index)
+      : file_(file), file_index_(file_index), parser_(new yaml_parser_t{}) {
     yaml_parser_initialize(parser_.get());
     yaml_parser_set_input_string(parser_.get(), reinterpret_cast<const unsigned char*>(text.data()),
                                  text.size());
@@ -102,8 +111,8 @@ class Builder {
     std::string msg = p.problem != nullptr ? p.problem : "invalid YAML";
     if (p.context != nullptr) msg = std::string(p.context) + ": " + msg;
     errors.clear();  // the syntax error is the one to fix first
-    errors.push_back(
-        Error{ErrorCode::kInvalidArgument, std::move(msg), Where(file_, ToMark(p.problem_mark))});
+    errors.push_back(Error{ErrorCode::kInvalidArgument, std::move(msg),
+                           Where(file_, ToMark(p.problem_mark, file_index_))});
     failed_ = true;
   }
 
@@ -114,7 +123,7 @@ class Builder {
 
   // The node that starts with `e`; consumes its events up to its end.
   NodePtr Value(const Event& e, int depth) {
-    const Mark mark = ToMark(e->start_mark);
+    const Mark mark = ToMark(e->start_mark, file_index_);
     if (e->type == YAML_ALIAS_EVENT) return Alias(Anchor(e->data.alias.anchor), mark);
     auto out = std::make_shared<Node>();
     out->mark = mark;
@@ -129,6 +138,7 @@ class Builder {
     switch (e->type) {
       case YAML_SCALAR_EVENT:
         anchor = Anchor(e->data.scalar.anchor);
+        out->tag = TagOf(e->data.scalar.tag);
         if (!IsNullScalar(*e)) {
           out->kind = Node::Kind::kScalar;
           out->scalar.assign(reinterpret_cast<const char*>(e->data.scalar.value), e->data.scalar.length);
@@ -137,16 +147,19 @@ class Builder {
         break;
       case YAML_SEQUENCE_START_EVENT:
         anchor = Anchor(e->data.sequence_start.anchor);
+        out->tag = TagOf(e->data.sequence_start.tag);
         Begin(anchor);
         Sequence(depth, *out);
         break;
       case YAML_MAPPING_START_EVENT:
         anchor = Anchor(e->data.mapping_start.anchor);
+        out->tag = TagOf(e->data.mapping_start.tag);
         Begin(anchor);
         Mapping(depth, *out);
         break;
       default: Err(mark, "unexpected YAML event"); break;
     }
+    out->tagged_below = out->tagged_below || out->tag != Tag::kNone;
     if (!failed_ && (out->expanded_nodes > kMaxNodes || out->expanded_bytes > kMaxBytes)) {
       TooLarge(mark, out->expanded_nodes > kMaxNodes);
     }
@@ -217,6 +230,7 @@ class Builder {
     }
     // Each item is within the limits and there are fewer than kMaxNodes: no overflow.
     for (const auto& i : out.items) {
+      out.tagged_below = out.tagged_below || i->tagged_below;
       out.expanded_nodes += i->expanded_nodes;
       out.expanded_bytes += i->expanded_bytes;
     }
@@ -228,7 +242,7 @@ class Builder {
     std::vector<NodePtr> merges;
     Event k;
     while (Next(k) && k->type != YAML_MAPPING_END_EVENT) {
-      const Mark km = ToMark(k->start_mark);
+      const Mark km = ToMark(k->start_mark, file_index_);
       // A plain `<<` is a merge key; a quoted one is an ordinary key.
       const bool merge = k->type == YAML_SCALAR_EVENT && k->data.scalar.style == YAML_PLAIN_SCALAR_STYLE &&
                          std::string_view(reinterpret_cast<const char*>(k->data.scalar.value),
@@ -258,6 +272,7 @@ class Builder {
       }
     }
     for (const auto& e : out.entries) {
+      out.tagged_below = out.tagged_below || e.value->tagged_below;
       out.expanded_nodes += e.value->expanded_nodes;
       out.expanded_bytes += e.key.size() + e.value->expanded_bytes;
     }
@@ -273,7 +288,7 @@ class Builder {
         what = "null";
         return std::nullopt;
       }
-      if (!Work(ToMark(k->start_mark), 0, k->data.scalar.length)) return std::nullopt;
+      if (!Work(ToMark(k->start_mark, file_index_), 0, k->data.scalar.length)) return std::nullopt;
       return std::string(reinterpret_cast<const char*>(k->data.scalar.value), k->data.scalar.length);
     }
     NodePtr key = Value(k, depth + 1);
@@ -311,6 +326,7 @@ class Builder {
   }
 
   std::string file_;
+  int file_index_ = 0;
   ParserPtr parser_;
   std::unordered_map<std::string, NodePtr> anchors_;
   std::unordered_set<std::string> busy_;
@@ -337,8 +353,9 @@ std::string Where(std::string_view file, const Mark& mark) {
   return out + ":" + std::to_string(mark.line) + ":" + std::to_string(mark.column);
 }
 
-std::expected<NodePtr, std::vector<Error>> Parse(std::string_view text, std::string_view file) {
-  Builder b(text, file);
+std::expected<NodePtr, std::vector<Error>> Parse(std::string_view text, std::string_view file,
+                                                 int file_index) {
+  Builder b(text, file, file_index);
   NodePtr out = b.Document();
   if (!b.errors.empty() || out == nullptr) return std::unexpected(std::move(b.errors));
   return out;

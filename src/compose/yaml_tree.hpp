@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -22,7 +23,11 @@ inline constexpr std::size_t kMaxBytes = std::size_t{16} << 20;
 struct Mark {
   int line = 0;  // 1-based; 0: unknown
   int column = 0;
+  int file = 0;  // which of a stack's files (compose/sources.hpp); 0: the compose file
 };
+
+// The compose specification's merge tags (`!reset`, `!override`); other tags are ignored.
+enum class Tag : std::uint8_t { kNone, kReset, kOverride };
 
 struct Node;
 using NodePtr = std::shared_ptr<const Node>;
@@ -38,6 +43,8 @@ struct Node {
   Kind kind = Kind::kNull;
   std::string scalar;
   Mark mark;
+  Tag tag = Tag::kNone;
+  bool tagged_below = false;   // a merge tag on this node or under it
   std::vector<NodePtr> items;  // kSequence
   std::vector<Entry> entries;  // kMap, explicit keys first, then merged ones
   // This node as what reads it sees it, each alias and merged mapping counted at each use
@@ -54,7 +61,9 @@ struct Node {
 
 // Parses YAML text; duplicate keys, recursive aliases, non-string keys and bad merge
 // values are errors with file:line:col.
-std::expected<NodePtr, std::vector<Error>> Parse(std::string_view text, std::string_view file);
+// `file_index` goes into every Mark (the loader's table of a stack's files).
+std::expected<NodePtr, std::vector<Error>> Parse(std::string_view text, std::string_view file,
+                                                 int file_index = 0);
 
 std::string Where(std::string_view file, const Mark& mark);
 

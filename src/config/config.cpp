@@ -684,9 +684,11 @@ struct Loader {
       bad("forge.host", "expected a short name (a-z, 0-9, '.', '_', '-'), got " + Quoted(f.host));
   }
 
-  void Validate() {
+  void Validate(bool require_webhook_secret) {
     auto bad = [&](std::string_view key, const std::string& msg) { Add("config", key, msg); };
-    if (cfg.webhook.secret.empty()) {
+    if (cfg.webhook.secret.empty() && !require_webhook_secret) {
+      // Nothing to check: no webhook is served.
+    } else if (cfg.webhook.secret.empty()) {
       bad("webhook.secret", "is required (set WEBHOOK_SECRET, WEBHOOK_SECRET_FILE or webhook.secret_file)");
     } else if (cfg.webhook.secret.size() < 16) {
       bad("webhook.secret", "must be at least 16 bytes, got " + std::to_string(cfg.webhook.secret.size()));
@@ -791,7 +793,7 @@ std::expected<Config, std::vector<Error>> Load(const LoadOptions& options) {
   }
   l.ApplyEnv(options.env);
   l.ReadPendingSecretFiles();
-  l.Validate();
+  l.Validate(options.require_webhook_secret);
   if (!l.errors.empty()) return std::unexpected(std::move(l.errors));
   log::AddSecret(l.cfg.webhook.secret);
   log::AddSecret(l.cfg.api.token);

@@ -154,6 +154,8 @@ struct LoadOptions {
   // The file's text, read earlier (Config::file_text): used instead of reading `file`, which
   // still names it in errors.
   std::optional<std::string> text;
+  // False for `check-config --repo`: checking a repository (in CI) serves no webhook.
+  bool require_webhook_secret = true;
 };
 
 inline constexpr std::string_view kDefaultConfigFile = "/etc/podcd/podcd.yml";

@@ -13,6 +13,7 @@ std::string_view ToString(FileKind kind) {
     case FileKind::kSecret: return "secret";
     case FileKind::kBuildContext: return "build_context";
     case FileKind::kMissing: return "missing";
+    case FileKind::kCompose: return "compose";
   }
   return "unknown";
 }

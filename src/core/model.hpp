@@ -251,7 +251,9 @@ struct FileObjectDef {
   bool operator==(const FileObjectDef&) const = default;
 };
 
-enum class FileKind { kEnvFile, kBindFile, kBindDir, kConfig, kSecret, kBuildContext, kMissing };
+// kCompose: a compose file other than the stack's own (an override, included or extended file),
+// in the fingerprint of the services it shapes.
+enum class FileKind { kEnvFile, kBindFile, kBindDir, kConfig, kSecret, kBuildContext, kMissing, kCompose };
 std::string_view ToString(FileKind kind);
 
 struct ReferencedFile {

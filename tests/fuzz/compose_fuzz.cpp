@@ -35,6 +35,11 @@ struct Fixture {
     std::ofstream(root / "services/web/nginx.conf") << "server {}\n";
     std::ofstream(root / "services/web/html/index.html") << "hi\n";
     std::ofstream(root / "secrets/web.env") << "PASSWORD=x\n";
+    // Files to extend and include (compose/sources.cpp), one of them including itself.
+    std::ofstream(root / "services/web/base.yml") << "services:\n  b: {image: x, environment: [A=1]}\n"
+                                                  << "  c: {extends: b, ports: [\"80\"]}\n";
+    fs::create_directories(root / "shared");
+    std::ofstream(root / "shared/inc.yml") << "include: [inc.yml]\nservices:\n  i: {image: x}\n";
     stack = {"web", root / "services/web", root / "services/web/compose.yml"};
     options.repo_root = root;
     options.secrets_dir = root / "secrets";

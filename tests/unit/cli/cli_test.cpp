@@ -154,3 +154,57 @@ TEST_CASE("a worker refuses a job from a daemon of another version, saying to re
   CHECK(older.exit_code == 1);
   CHECK(older.output.find("worker request") != std::string::npos);  // not even a request
 }
+
+TEST_CASE("check-config --format github: each problem as an annotation on its file, line and key") {
+  podcd::test::TempDir d;
+  d.Write("repo/services/good/compose.yml", "services:\n  app:\n    image: localhost/bb:1\n");
+  d.Write("repo/services/typo/compose.yml", "services:\n  app:\n    image: localhost/bb:1\n    imagee: x\n");
+  // The problem is in a file the stack includes: the annotation is on that file's line.
+  d.Write("repo/services/inc/compose.yml", "include: [db.yml]\nservices:\n  app: {image: localhost/bb:1}\n");
+  d.Write("repo/services/inc/db.yml",
+          "services:\n  db:\n    image: localhost/bb:1\n    read_only: perhaps\n");
+  d.Write("repo/services/priv/compose.yml",
+          "services:\n  app:\n    image: localhost/bb:1\n    privileged: true\n");
+  // As examples/github-actions/check.yml runs it in the checkout: no configuration file, no
+  // webhook secret, no Podman, no state directory.
+  auto r = RunCommand("cd " + (d / "repo").string() + " && env -i " + kBin +
+                      " check-config --format github --repo .");
+  INFO(r.output);
+  CHECK(r.exit_code == 1);
+  CHECK(r.output.find("::error file=services/typo/compose.yml,line=4,col=5,title=podcd%3A stack typo "
+                      "invalid::services.app.imagee: unsupported key \"imagee\"") != std::string::npos);
+  CHECK(r.output.find("::error file=services/inc/db.yml,line=4,col=16,title=podcd%3A stack inc "
+                      "invalid::services.db.read_only: must be true or false") != std::string::npos);
+  CHECK(
+      r.output.find("::error file=services/priv/compose.yml,title=podcd%3A stack priv refused::service app: "
+                    "privileged: true is refused by policy") != std::string::npos);
+  CHECK(r.output.find("stacks: 1 valid, 3 with errors") != std::string::npos);
+  CHECK(r.output.find("good") == std::string::npos);
+
+  // stdout alone (RunCommand adds stderr): the report and nothing else.
+  auto gl = RunCommand("(cd " + (d / "repo").string() + " && env -i " + kBin +
+                       " check-config --format gitlab --repo . 2>/dev/null)");
+  CHECK(gl.exit_code == 1);
+  CHECK(gl.output.starts_with("[\n  {\"description\": "));
+  CHECK(
+      gl.output.find("\"location\": {\"path\": \"services/typo/compose.yml\", \"lines\": {\"begin\": 4}}") !=
+      std::string::npos);
+  CHECK(gl.output.find("\"check_name\": \"podcd-policy\"") != std::string::npos);
+  CHECK(gl.output.ends_with("}\n]\n"));
+
+  // A valid repository: exit 0, no annotation; an empty report for GitLab.
+  podcd::test::TempDir ok;
+  ok.Write("repo/services/good/compose.yml", "services:\n  app:\n    image: localhost/bb:1\n");
+  auto fine = RunCommand("env -i " + kBin + " check-config --format github --repo " + (ok / "repo").string());
+  CHECK(fine.exit_code == 0);
+  CHECK(fine.output.find("::error") == std::string::npos);
+  auto empty = RunCommand("(env -i " + kBin + " check-config --format gitlab --repo " +
+                          (ok / "repo").string() + " 2>/dev/null)");
+  CHECK(empty.exit_code == 0);
+  CHECK(empty.output == "[]\n");
+  auto usage = RunCommand(kBin + " check-config --format xml");
+  CHECK(usage.exit_code == 2);
+  CHECK(usage.output.find("expected text, github or gitlab") != std::string::npos);
+  auto missing = RunCommand("env -i " + kBin + " check-config --format github --repo " + ok.path().string());
+  CHECK(missing.exit_code == 1);
+}

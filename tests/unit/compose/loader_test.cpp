@@ -540,8 +540,8 @@ TEST_CASE("duplicates, unsupported keys and type errors carry positions and path
   CHECK(Contains(dup, "duplicate key \"image\""));
   auto unknown = repo.Errors("u", "services:\n  a:\n    image: x\n    scale: 3\n");
   CHECK(Contains(unknown, "services/u/compose.yml:4:5: services.a.scale: unsupported key \"scale\""));
-  auto top = repo.Errors("t", "include: [x.yml]\nservices:\n  a: {image: x}\n");
-  CHECK(Contains(top, ":1:1: include: unsupported key"));
+  auto top = repo.Errors("t", "includes: [x.yml]\nservices:\n  a: {image: x}\n");
+  CHECK(Contains(top, ":1:1: includes: unsupported key"));
   auto nested = repo.Errors("n", "services:\n  a:\n    image: x\n    deploy: {replicas: 2}\n");
   CHECK(Contains(nested, "services.a.deploy.replicas: unsupported key"));
   auto type = repo.Errors("ty", "services:\n  a:\n    image: [x]\n    privileged: maybe\n    ports: 80\n");
