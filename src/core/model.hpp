@@ -69,8 +69,8 @@ struct ServiceNetwork {
   std::vector<std::string> aliases;  // sorted, unique (links of other services add theirs)
   std::string ipv4_address;          // inside a subnet of the network's ipam (the loader checks)
   std::string ipv6_address;
-  std::optional<std::int64_t> priority;  // the highest gets eth0 (compose connects it first)
-  std::string mac_address;               // "aa:bb:cc:dd:ee:ff", lower case
+  std::optional<std::int64_t> priority;     // the highest gets eth0 (compose connects it first)
+  std::string mac_address;                  // "aa:bb:cc:dd:ee:ff", lower case
   std::vector<std::string> link_local_ips;  // parsed and fingerprinted; Podman has no such setting
   bool operator==(const ServiceNetwork&) const = default;
 };

@@ -119,7 +119,8 @@ struct PlanResult {
 PlanResult Plan(const std::vector<DesiredStack>& desired, const std::vector<ActualContainer>& actual);
 
 // `podcd plan --json`: {"commit", "stacks": [{"name", "action", "reasons", "notes", "services":
-// [{"name", "action", "reasons"}]}]} ("notes" only when there are some), valid JSON and UTF-8 whatever bytes a reason quotes.
+// [{"name", "action", "reasons"}]}]} ("notes" only when there are some), valid JSON and UTF-8 whatever bytes
+// a reason quotes.
 std::string ToJson(const PlanResult& plan, std::string_view commit);
 
 // The io.podcd.fields label: "name=hash;name=hash" with ';', '=' and '%' in names escaped.

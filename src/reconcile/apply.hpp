@@ -62,8 +62,8 @@ struct StackJob {
   // To create when missing; one whose io.podcd.fingerprint label differs on the host is made
   // again (network_replace.hpp), undone when the stack rolls back.
   std::vector<podman::NetworkCreate> networks;
-  std::vector<std::string> external_networks;   // must exist
-  std::vector<podman::VolumeCreate> volumes;    // to create when missing (never removed)
+  std::vector<std::string> external_networks;  // must exist
+  std::vector<podman::VolumeCreate> volumes;   // to create when missing (never removed)
   // redeploy-and-update: pull every image (policy always) and recreate the services whose
   // image id changed, even when their fingerprint did not.
   bool update_images = false;

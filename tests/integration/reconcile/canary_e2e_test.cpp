@@ -2,8 +2,8 @@
 // real daemon, its workers, real Podman and a real git remote over HTTP; then every output podcd
 // makes is searched for every canary: the daemon's log, a worker's events and log, the records on
 // disk and through the API, /metrics, /stacks, the containers' labels, `podcd plan`, `plan
-// --json`, `check-config`, and the notices a webhook target receives (issue 15). Nothing may be found, in any spelling a writer could give it (as
-// is, JSON-escaped, or its tail after an escape cut it).
+// --json`, `check-config`, and the notices a webhook target receives (issue 15). Nothing may be found, in any
+// spelling a writer could give it (as is, JSON-escaped, or its tail after an escape cut it).
 #include <spawn.h>
 
 #include <catch2/catch.hpp>

@@ -272,8 +272,9 @@ TEST_CASE("a stack's notes (keys accepted and ignored) reach its plan and the JS
   CHECK(plan.stacks[0].notes == web.notes);
   CHECK(plan.stacks[0].action == Action::kUnchanged);
   CHECK_FALSE(plan.HasWork());
-  CHECK(ToJson(plan, "c").find("\"notes\":[\"services.app.develop: ignored (compose watch has no meaning on a "
-                               "server)\"]") != std::string::npos);
+  CHECK(
+      ToJson(plan, "c").find("\"notes\":[\"services.app.develop: ignored (compose watch has no meaning on a "
+                             "server)\"]") != std::string::npos);
   // Without notes the JSON is as before.
   CHECK(ToJson(Plan({Stack("web", {Svc("app", "fp")})}, {}), "c").find("notes") == std::string::npos);
 }

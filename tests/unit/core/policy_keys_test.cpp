@@ -72,10 +72,9 @@ TEST_CASE("every compose key has a policy class, and every rule is reachable fro
 
 TEST_CASE("compose keys that reach the host and podcd does not accept stay refused by the loader") {
   // Adding one of these to the key table needs a policy class and a check in core/policy.cpp.
-  for (const char* key :
-       {"uts", "cgroup", "cgroup_parent", "cgroupns_mode", "volumes_from", "oom_score_adj",
-        "oom_kill_disable", "device_cgroup_rules", "pid_mode", "ipc_mode", "isolation",
-        "storage_opt", "mac_address", "credential_spec", "blkio_config", "cpuset"}) {
+  for (const char* key : {"uts", "cgroup", "cgroup_parent", "cgroupns_mode", "volumes_from", "oom_score_adj",
+                          "oom_kill_disable", "device_cgroup_rules", "pid_mode", "ipc_mode", "isolation",
+                          "storage_opt", "mac_address", "credential_spec", "blkio_config", "cpuset"}) {
     INFO(key);
     CHECK(FindServiceKey(key) == nullptr);
   }
