@@ -516,9 +516,10 @@ struct Loader {
                  const std::string& file) {
     const std::string where = yaml::Where(file, key);
     if (path == "notify") {
-      cfg.notify = ReadNotify(node, file, [this](std::string at, std::string k, const std::string& message) {
-        Add(std::move(at), k, message);
-      });
+      cfg.notify =
+          ReadNotify(node, file, [this](std::string at, const std::string& k, const std::string& message) {
+            Add(std::move(at), k, message);
+          });
       return;
     }
     const KeySpec* spec = Find(path);

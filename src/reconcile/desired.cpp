@@ -145,6 +145,51 @@ std::vector<LoadedStack> LoadAll(const std::vector<compose::StackDir>& dirs,
   return out;
 }
 
+// The stacks to load and the options each loads with, in the same order.
+struct StackLoads {
+  std::vector<compose::StackDir> dirs;
+  std::vector<const compose::LoadOptions*> opts;
+};
+
+// A pinned stack loads from its pinned commit's tree (options kept in `pinned_opts`, which must
+// outlive the load); a pinned stack that tree lacks is reported invalid in `out` and left out.
+StackLoads ResolvePins(std::vector<compose::StackDir> found, const compose::LoadOptions& opts,
+                       const std::map<std::string, std::filesystem::path>& pinned,
+                       const std::string& services_dir, std::map<fs::path, compose::LoadOptions>& pinned_opts,
+                       DesiredState& out) {
+  StackLoads loads;
+  for (auto& dir : found) {
+    auto pin = pinned.find(dir.name);
+    if (pin == pinned.end()) {
+      loads.dirs.push_back(std::move(dir));
+      loads.opts.push_back(&opts);
+      continue;
+    }
+    auto [it, fresh] = pinned_opts.try_emplace(pin->second, opts);
+    if (fresh) it->second.repo_root = pin->second;
+    auto there = compose::DiscoverStacks(pin->second, services_dir);
+    const compose::StackDir* same = nullptr;
+    if (there) {
+      for (const auto& d : there->stacks) {
+        if (d.name == dir.name) same = &d;
+      }
+    }
+    if (same == nullptr) {
+      out.stacks.push_back(
+          {dir.name,
+           core::StackStatus::kInvalid,
+           {"pinned: the pinned commit's tree " + pin->second.string() + " has no stack " + dir.name},
+           {},
+           {},
+           {}});
+      continue;
+    }
+    loads.dirs.push_back(*same);
+    loads.opts.push_back(&it->second);
+  }
+  return loads;
+}
+
 }  // namespace
 
 std::string ResolveHostPath(const std::string& path) {
@@ -191,46 +236,10 @@ Expected<DesiredState> LoadDesired(const config::Config& config,
   }
   // A pinned stack loads from its commit's tree: the same services directory in it.
   std::map<fs::path, compose::LoadOptions> pinned_opts;
-  std::vector<const compose::LoadOptions*> per_stack;
-  for (auto& dir : found->stacks) {
-    auto pin = pinned.find(dir.name);
-    if (pin == pinned.end()) {
-      per_stack.push_back(&opts);
-      continue;
-    }
-    auto [it, fresh] = pinned_opts.try_emplace(pin->second, opts);
-    if (fresh) it->second.repo_root = pin->second;
-    auto there = compose::DiscoverStacks(pin->second, config.repo.services_dir);
-    const compose::StackDir* same = nullptr;
-    if (there) {
-      for (const auto& d : there->stacks) {
-        if (d.name == dir.name) same = &d;
-      }
-    }
-    if (same == nullptr) {
-      out.stacks.push_back(
-          {dir.name,
-           core::StackStatus::kInvalid,
-           {"pinned: the pinned commit's tree " + pin->second.string() + " has no stack " + dir.name},
-           {},
-           {},
-           {}});
-      dir.name.clear();  // left out below
-      per_stack.push_back(&opts);
-      continue;
-    }
-    dir = *same;
-    per_stack.push_back(&it->second);
-  }
-  std::vector<compose::StackDir> dirs;
-  std::vector<const compose::LoadOptions*> dir_opts;
-  for (std::size_t i = 0; i < found->stacks.size(); ++i) {
-    if (found->stacks[i].name.empty()) continue;
-    dirs.push_back(found->stacks[i]);
-    dir_opts.push_back(per_stack[i]);
-  }
+  StackLoads loads =
+      ResolvePins(std::move(found->stacks), opts, pinned, config.repo.services_dir, pinned_opts, out);
   const Keying keying = KeyingFor(config);
-  for (auto& one : LoadAll(dirs, dir_opts, policy, keying, root)) {
+  for (auto& one : LoadAll(loads.dirs, loads.opts, policy, keying, root)) {
     if (one.model) {
       std::vector<std::string> stack_inside = inside;
       if (auto pin = pinned.find(one.desired.name); pin != pinned.end())
