@@ -67,6 +67,10 @@ std::string ToJson(const Memory& memory) {
   for (const auto& [stack, key] : memory.failing) json::Str(w, stack, key);
   w.EndObject();
   json::Str(w, "deployment_failure", memory.deployment_failure);
+  w.Key("forge");
+  w.StartObject();
+  for (const auto& [stack, key] : memory.forge) json::Str(w, stack, key);
+  w.EndObject();
   w.EndObject();
   return {buf.GetString(), buf.GetSize()};
 }
@@ -76,13 +80,17 @@ Expected<Memory> MemoryFromJson(std::string_view text) {
   doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
   if (doc.HasParseError() || !doc.IsObject()) return Fail(ErrorCode::kInvalidArgument, "not a JSON object");
   Memory m;
-  if (auto it = doc.FindMember("failing"); it != doc.MemberEnd() && it->value.IsObject()) {
+  auto strings = [&doc](const char* key, std::map<std::string, std::string>& into) {
+    auto it = doc.FindMember(key);
+    if (it == doc.MemberEnd() || !it->value.IsObject()) return;
     for (const auto& member : it->value.GetObject()) {
       if (!member.value.IsString()) continue;
-      m.failing[std::string(member.name.GetString(), member.name.GetStringLength())] =
+      into[std::string(member.name.GetString(), member.name.GetStringLength())] =
           std::string(member.value.GetString(), member.value.GetStringLength());
     }
-  }
+  };
+  strings("failing", m.failing);
+  strings("forge", m.forge);
   m.deployment_failure = json::GetStr(doc, "deployment_failure");
   return m;
 }
@@ -113,8 +121,8 @@ Told Teller::OnStack(const state::Deployment& d, const state::StackOutcome& stac
   if (d.commit.empty() || !ForgeNews(stack.outcome) || pending_.contains(d.id)) return told;
   // A later run of the same commit that ends as the forge already shows tells it nothing: its
   // pending would turn a settled status back into a question.
-  if (auto it = forge_told_.find(stack.name);
-      it != forge_told_.end() &&
+  if (auto it = memory_.forge.find(stack.name);
+      it != memory_.forge.end() &&
       it->second == d.commit + (FailureOf(stack.outcome) ? " failure" : " success"))
     return told;
   pending_[d.id].push_back(stack.name);
@@ -138,9 +146,12 @@ Told Teller::OnFinished(const state::Deployment& d, const Context& context) {
     for (const auto& s : d.stacks) {
       if (!ForgeNews(s.outcome)) continue;
       const std::string key = d.commit + (FailureOf(s.outcome) ? " failure" : " success");
-      auto& told_key = forge_told_[s.name];
-      news = news || told_key != key;
-      told_key = key;
+      auto& told_key = memory_.forge[s.name];
+      if (told_key != key) {
+        news = true;
+        told.memory_changed = true;
+        told_key = key;
+      }
       f.stacks.push_back(NewsOf(s));
     }
     if (news && !f.stacks.empty()) told.forge.push_back(std::move(f));

@@ -35,6 +35,10 @@ struct Memory {
   std::map<std::string, std::string> failing;
   // The deployment-level failure told last ("" when none).
   std::string deployment_failure;
+  // The final forge status of each stack told last ("<stack>" -> "<commit> success|failure"),
+  // so that a run that ends the same on the same commit (after a restart too) tells the forge
+  // nothing.
+  std::map<std::string, std::string> forge;
 
   bool operator==(const Memory&) const = default;
 };
@@ -71,11 +75,8 @@ class Teller {
   Told OnFinished(const state::Deployment& d, const Context& context);
 
   Memory memory_;
-  // The final forge status of each stack ("<stack>" -> "<commit> success|failure"), so a run
-  // that ends the same on the same commit tells the forge nothing; and the deployments told
-  // `pending` (the forge's overall context waits for their end). In memory only: after a
-  // restart a status may be set once more, which the forge takes as the same.
-  std::map<std::string, std::string> forge_told_;
+  // The deployments told `pending` (the forge's overall context waits for their end). In memory
+  // only: a deployment does not outlive the daemon that ran it.
   std::map<std::string, std::vector<std::string>> pending_;
 };
 

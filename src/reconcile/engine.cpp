@@ -7,6 +7,7 @@
 
 #include "config/config.hpp"
 #include "git/materialize.hpp"
+#include "reconcile/deployed_fields.hpp"
 #include "reconcile/force.hpp"
 #include "reconcile/schedule.hpp"
 #include "reconcile/select.hpp"
@@ -186,6 +187,24 @@ Expected<std::filesystem::path> MaterializePin(const config::Config& config, con
   return dest;
 }
 
+void RemoveUnpinnedTrees(const config::Config& config, const state::StackControls& controls) {
+  const std::filesystem::path dir = std::filesystem::path(config.state_dir) / "pinned";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return;
+  std::set<std::string> kept = PinnedCommitsInUse(config.state_dir);
+  for (const auto& [stack, c] : controls) {
+    if (c.pinned) kept.insert(c.pinned->commit);
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (kept.contains(entry.path().filename().string())) continue;
+    std::error_code rm;
+    std::filesystem::remove_all(entry.path(), rm);
+    if (rm)
+      log::Warn("cannot remove an unpinned commit's tree",
+                {{"path", entry.path().string()}, {"error", rm.message()}});
+  }
+}
+
 Expected<StackJob> BuildStackJob(const core::StackPlan& plan, const core::Stack& model,
                                  const core::DesiredStack& desired, const std::string& commit,
                                  const std::string& deployment) {
@@ -344,6 +363,22 @@ void Engine::Prepare(const Selection& selection, const Snapshot& snap, bool upda
   }
 }
 
+// What the stack now runs, for the next plan's diff (old values beside new ones); a removed
+// stack's record goes with it. A failure to write costs only those old values: logged.
+void Engine::KeepDeployedFields(const std::string& stack, const Snapshot& snap) const {
+  const auto model = snap.desired.models.find(stack);
+  if (model == snap.desired.models.end()) {
+    RemoveDeployed(config_->state_dir, stack);
+    return;
+  }
+  Deployed d{ShownFields(model->second), ""};
+  if (auto ctl = snap.controls.find(stack); ctl != snap.controls.end() && ctl->second.pinned)
+    d.pinned_commit = ctl->second.pinned->commit;
+  if (auto r = WriteDeployed(config_->state_dir, stack, d); !r)
+    log::Warn("cannot record what a stack was deployed with",
+              {{"stack", stack}, {"error", r.error().What()}});
+}
+
 void Engine::ApplyOne(const Work& w, const Snapshot& snap, const GateOptions& gate, RunContext& ctx,
                       Tally& tally) {
   const std::string& name = w.plan->name;
@@ -356,6 +391,7 @@ void Engine::ApplyOne(const Work& w, const Snapshot& snap, const GateOptions& ga
     result.reason = "pinned to commit " + ctl->second.pinned->commit +
                     (result.reason.empty() ? "" : "; " + result.reason);
   ctx.SetStackOutcome(Outcome(name, result.outcome, result.reason, result.duration_ms));
+  if (result.ok) KeepDeployedFields(name, snap);
   if (w.job) {
     if (result.ok)
       backoff_.Succeeded(name, clock_.Now());
@@ -477,6 +513,14 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
   ctx.Log("repository at " + snap->commit.substr(0, 12) + "; " + std::to_string(snap->desired.stacks.size()) +
           " stacks, " + std::to_string(snap->actual.size()) + " managed containers");
   for (const auto& r : snap->recovered) ctx.Log("recovered interrupted deployment: " + r);
+  RemoveUnpinnedTrees(*config, snap->controls);
+  // A stack in sync that has no record yet (deployed before podcd kept them) gets one now.
+  for (const auto& sp : snap->plan.stacks) {
+    std::error_code ec;
+    if (sp.action == core::Action::kUnchanged &&
+        !std::filesystem::exists(DeployedFieldsPath(config->state_dir, sp.name), ec))
+      KeepDeployedFields(sp.name, *snap);
+  }
   Force(trigger, *snap, ctx);
 
   const bool update_images = trigger.pull || trigger.kind == state::TriggerKind::kRedeployAndUpdate;

@@ -35,6 +35,11 @@ struct Snapshot {
 // <state_dir>/pinned/<commit>: the files of a pinned commit, written from the repository's
 // objects the first time a stack is pinned to it (git/materialize.hpp).
 Expected<std::filesystem::path> MaterializePin(const config::Config& config, const std::string& commit);
+// Removes the trees under <state_dir>/pinned that no stack is pinned to and no stack's
+// containers were made from (they bind files inside it, and a rollback would start them
+// again; reconcile/deployed_fields.hpp): in practice the run after the one that unpinned. A
+// run calls it (runs take turns).
+void RemoveUnpinnedTrees(const config::Config& config, const state::StackControls& controls);
 
 // Per-stack failure memory: a stack that failed at a fingerprint is not retried at that same
 // fingerprint before its back-off ends (1 min, doubling, capped at 1 h). With a file, it
@@ -83,6 +88,8 @@ class Engine final : public Executor {
 
   Expected<void> Run(const state::Trigger& trigger, RunContext& context) override;
 
+  std::shared_ptr<const config::Config> Config() const { return config_; }
+
   // The id of the container this podcd runs in (OwnContainerId()); empty when it runs natively.
   // Only a self stack that holds this container is handed over to an updater.
   void SetOwnContainer(std::string id) { own_container_ = std::move(id); }
@@ -93,6 +100,7 @@ class Engine final : public Executor {
  private:
   struct Work;
   struct Tally;
+  void KeepDeployedFields(const std::string& stack, const Snapshot& snap) const;
   // The stacks backing off at their current fingerprint, and how long each still waits.
   std::map<std::string, std::chrono::milliseconds> BackingOff(const DesiredState& desired);
   // A sync: fetch, plan every stack, record what a deploy would do; no container is touched.
@@ -126,8 +134,6 @@ class Engine final : public Executor {
                                  const std::string& earlier_failures, RunContext& ctx);
   // The service of `job` whose container is this process, if any.
   const ServiceJob* OwnService(const StackJob& job) const;
-
-  std::shared_ptr<const config::Config> Config() const { return config_; }
 
   const std::shared_ptr<const config::Config> config_;
   SyncFn sync_;

@@ -45,7 +45,8 @@ Expected<std::vector<StackObservation>> ObserveStacks(reconcile::Engine& engine)
     }
     o.services = ServicesOf(sp, snap->actual);
     for (const auto& r : sp.reasons) o.reasons.push_back(log::Masked(r));
-    o.changes = PlanChanges(sp, desired, snap->actual);
+    o.changes = PlanChanges(sp, desired, snap->actual,
+                            reconcile::ReadDeployed(engine.Config()->state_dir, sp.name).services);
     out.push_back(std::move(o));
   }
   return out;
@@ -86,6 +87,12 @@ Expected<void> CloseHandOver(const reconcile::HandOver& h, const config::Config&
              : "self-update failed: this podcd is the previous version, rolled back");
   if (result && !result->ok && !result->stack_key.empty()) engine.RememberFailure(h.stack, result->stack_key);
   (void)runtime.Remove(h.updater);
+  // A create sent by a killed updater can reach Podman after the updater that resumed listed the
+  // containers: what it left under a temporary name is recovered here rather than left for the
+  // next run.
+  if (auto snap = engine.Observe(false, true)) {
+    for (const auto& r : snap->recovered) ctx.Log("[" + h.stack + "] recovered: " + r);
+  }
   reconcile::ClearHandOver(dir);
   std::vector<std::string> failed;
   if (!h.earlier_failures.empty()) failed.push_back(h.earlier_failures);

@@ -4,12 +4,11 @@
 #include <cctype>
 #include <set>
 
+#include "reconcile/deployed_fields.hpp"
 #include "util/log.hpp"
 
 namespace podcd::worker {
 namespace {
-
-constexpr std::size_t kMaxValue = 300;
 
 // The service's container as the dashboard shows it: a running one before a stopped one.
 const core::ActualContainer* ContainerOf(const std::string& stack, const std::string& service,
@@ -20,37 +19,6 @@ const core::ActualContainer* ContainerOf(const std::string& stack, const std::st
     if (found == nullptr || (c.running && !found->running)) found = &c;
   }
   return found;
-}
-
-bool SecretName(std::string_view field) {
-  if (!field.starts_with("environment.")) return false;
-  std::string name(field.substr(12));
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return std::toupper(c); });
-  for (std::string_view word : {"PASS", "SECRET", "TOKEN", "KEY", "CREDENTIAL", "AUTH", "PRIVATE"}) {
-    if (name.find(word) != std::string::npos) return true;
-  }
-  return false;
-}
-
-// A canonical value for people: a plain JSON string without its quotes, masked, cut.
-std::string Shown(std::string_view field, std::string value) {
-  if (SecretName(field)) return "***";
-  // A map field's own entry counts its keys ("{3}"); each key is a field of its own.
-  if (value.size() > 2 && value.front() == '{' && value.back() == '}' &&
-      value.find_first_not_of("0123456789", 1) == value.size() - 1) {
-    const std::string n = value.substr(1, value.size() - 2);
-    return n + (n == "1" ? " entry" : " entries");
-  }
-  if (value.size() >= 2 && value.front() == '"' && value.back() == '"' &&
-      value.find_first_of("\"\\", 1) == value.size() - 1)
-    value = value.substr(1, value.size() - 2);
-  log::MaskSecrets(value);
-  if (value.size() > kMaxValue) {
-    std::size_t cut = kMaxValue;
-    while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;  // whole UTF-8
-    value = value.substr(0, cut) + "…";
-  }
-  return value;
 }
 
 // "environment.FOO changed" -> {"environment.FOO", "changed"}; nullopt for other reasons.
@@ -70,12 +38,14 @@ std::optional<std::pair<std::string, std::string>> FieldReason(const std::string
 
 std::vector<PlanChange> PlanChanges(const core::StackPlan& plan,
                                     const std::map<std::string, core::CanonicalFields>& desired,
-                                    const std::vector<core::ActualContainer>& actual) {
+                                    const std::vector<core::ActualContainer>& actual,
+                                    const reconcile::DeployedFields& deployed) {
   std::vector<PlanChange> out;
   std::set<std::string> from_services;  // "svc: reason" as plan.reasons repeats them
   for (const auto& sp : plan.services) {
     const auto fields = desired.find(sp.name);
     const auto* container = ContainerOf(plan.name, sp.name, actual);
+    const auto before = deployed.find(sp.name);
     for (const auto& reason : sp.reasons) {
       from_services.insert(sp.name + ": " + reason);
       auto fr = FieldReason(reason);
@@ -86,10 +56,15 @@ std::vector<PlanChange> PlanChanges(const core::StackPlan& plan,
       PlanChange c{sp.name, fr->first, fr->second, std::nullopt, std::nullopt};
       if (c.change != "removed" && fields != desired.end()) {
         if (auto v = fields->second.find(c.field); v != fields->second.end())
-          c.new_value = Shown(c.field, v->second);
+          c.new_value = reconcile::ShownValue(c.field, v->second);
       }
-      if (c.change != "added" && c.field == "image" && container != nullptr && !container->image.empty())
-        c.old_value = Shown(c.field, container->image);
+      // The running container's image is the truth; the rest is what the last deployment of the
+      // stack recorded (stored already shown).
+      if (c.change != "added" && c.field == "image" && container != nullptr && !container->image.empty()) {
+        c.old_value = reconcile::ShownValue(c.field, container->image);
+      } else if (c.change != "added" && before != deployed.end()) {
+        if (auto v = before->second.find(c.field); v != before->second.end()) c.old_value = v->second;
+      }
       out.push_back(std::move(c));
     }
   }

@@ -189,6 +189,8 @@ TEST_CASE(
   REQUIRE(pinned.Succeeded());
   CHECK(pinned.Stack(stack)->outcome == "updated");
   CHECK(pinned.Stack(stack)->reason.starts_with("pinned to commit " + c1));
+  const std::filesystem::path tree = rig.state_dir() / "pinned" / c1;
+  CHECK(std::filesystem::is_directory(tree));
   auto check_at_1 = [&] {
     const std::string id = rig.Ids(stack).at("app");
     CHECK(Trimmed(rig.Exec(id, "sh -c 'echo $VERSION'").output) == "1");
@@ -214,6 +216,14 @@ TEST_CASE(
   CHECK(Trimmed(rig.Exec(id, "sh -c 'echo $VERSION'").output) == "3");
   CHECK(Trimmed(rig.Exec(id, "cat /conf.txt").output) == "conf 3");
   CHECK(Trimmed(rig.Exec(id, "cat /data/state").output) == "kept");
+  // Kept while the stack's containers made from it exist (a rollback would start them again),
+  // then removed by the next run: no stack pins it and none runs from it.
+  CHECK(std::filesystem::is_directory(tree));
+  auto after = rig.Reconcile();
+  INFO(after.Describe());
+  REQUIRE(after.Succeeded());
+  CHECK(after.writes == 0);
+  CHECK_FALSE(std::filesystem::exists(tree));
 }
 
 TEST_CASE("a pin to a commit the repository does not hold fails that stack, named", "[e2e]") {

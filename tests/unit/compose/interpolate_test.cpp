@@ -220,7 +220,7 @@ TEST_CASE("a value is bounded once variables are substituted, before it is built
   }
   const auto start = std::chrono::steady_clock::now();
   auto bomb = ParseEnvFile(env, "s/.env", MapLookup({}));
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
   REQUIRE_FALSE(bomb);
   CHECK(bomb.error().context == "s/.env:3");
   CHECK(bomb.error().message ==

@@ -213,6 +213,16 @@ TEST_CASE("the forge hears pending once the run shows its commit, then each stac
   stack.deployment = d;
   CHECK(t.OnEvent(stack, Ctx()).forge.size() == 1);
   CHECK(t.OnEvent(Finished(d), Ctx()).forge.size() == 1);
+
+  // What the forge shows survives a restart: the same end on the same commit is not told again.
+  auto read = MemoryFromJson(ToJson(t.memory()));
+  REQUIRE(read);
+  CHECK(read->forge.at("db") == "d00d failure");
+  Teller after(*read);
+  d.id += "r";
+  stack.deployment = d;
+  CHECK(after.OnEvent(stack, Ctx()).forge.empty());
+  CHECK(after.OnEvent(Finished(d), Ctx()).forge.empty());
 }
 
 TEST_CASE("each target gets what its `on` and `stacks` ask for") {

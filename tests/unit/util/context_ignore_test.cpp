@@ -201,7 +201,7 @@ TEST_CASE("a hostile pattern is matched in linear time, not exponential") {
   CHECK_FALSE(ig.Excluded(path + "/" + path + "/" + path));
   CHECK(ig.Excluded(path + "b"));
   CHECK(ig.Excluded(path + "/" + path + "b"));  // ** spans the "/", * does not
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(10));
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
 }
 
 TEST_CASE("an ignore file of more patterns than any real one is refused") {

@@ -1,7 +1,6 @@
 #include "util/yaml.hpp"
 
 #include <catch2/catch.hpp>
-#include <chrono>
 
 using namespace podcd;
 
@@ -34,9 +33,7 @@ TEST_CASE("an alias bomb is walked once per node, not once per path") {
     for (int j = 0; j < 9; ++j) doc += std::string(j ? ", " : "") + "*a" + std::to_string(i - 1);
     doc += "]\n";
   }
-  auto start = std::chrono::steady_clock::now();
+  // No clock here: a walk of 9^9 paths would not finish within ctest's timeout.
   auto r = yaml::Parse(doc, "bomb.yml");
   CHECK(r);
-  // Not a timing assertion of speed: a walk of 9^9 paths would not finish at all.
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(30));
 }

@@ -4,7 +4,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/temp_dir.hpp"
 #include "util/log.hpp"
+#include "util/strings.hpp"
 
 using namespace podcd;
 
@@ -114,4 +116,51 @@ TEST_CASE("plan changes: each service's container, the running one first") {
   CHECK(services[0].image == "nginx:1.25");
   CHECK(services[1].name == "db");
   CHECK(services[1].container.empty());
+}
+
+TEST_CASE("plan changes: old values from what the stack's last deployment recorded") {
+  log::ClearSecretsForTest();
+  log::AddSecret("hunter2-registry");
+  core::Stack stack;
+  stack.name = "web";
+  core::Service app;
+  app.name = "app";
+  app.image = "nginx:1.25";
+  app.environment = {{"MODE", "pw=hunter2-registry"}, {"DB_PASSWORD", "swordfish"}, {"LEVEL", "1"}};
+  stack.services = {app};
+  // What a run records after the stack applied: shown values, masked before they are stored.
+  const reconcile::DeployedFields recorded = reconcile::ShownFields(stack);
+  REQUIRE(recorded.contains("app"));
+  CHECK(recorded.at("app").at("environment.MODE") == "pw=***");
+  CHECK(recorded.at("app").at("environment.DB_PASSWORD") == "***");
+  test::TempDir dir;
+  REQUIRE(reconcile::WriteDeployed(dir.path(), "web", {recorded, std::string(40, 'c')}));
+  REQUIRE(reconcile::WriteDeployed(dir.path(), "api", {recorded, ""}));
+  const std::string stored = *ReadFile(reconcile::DeployedFieldsPath(dir.path(), "web"));
+  CHECK(stored.find("hunter2") == std::string::npos);
+  CHECK(stored.find("swordfish") == std::string::npos);
+  const auto read = reconcile::ReadDeployed(dir.path(), "web").services;
+  CHECK(read == recorded);
+  CHECK(reconcile::ReadDeployed(dir.path(), "other") == reconcile::Deployed{});
+  CHECK(reconcile::PinnedCommitsInUse(dir.path()) == std::set<std::string>{std::string(40, 'c')});
+
+  core::StackPlan plan;
+  plan.name = "web";
+  plan.services = {{"app",
+                    core::Action::kRecreate,
+                    {"environment.LEVEL changed", "environment.NEW added", "environment.MODE removed"},
+                    {"id-app"}}};
+  std::map<std::string, core::CanonicalFields> desired{
+      {"app", {{"environment.LEVEL", "\"2\""}, {"environment.NEW", "\"x\""}}}};
+  auto changes = worker::PlanChanges(plan, desired, {Container("app", "nginx:1.25")}, read);
+  REQUIRE(changes.size() == 3);
+  CHECK(changes[0].old_value == "1");
+  CHECK(changes[0].new_value == "2");
+  CHECK_FALSE(changes[1].old_value.has_value());  // added: there was none
+  CHECK(changes[2].old_value == "pw=***");
+  CHECK_FALSE(changes[2].new_value.has_value());
+  reconcile::RemoveDeployed(dir.path(), "web");
+  CHECK(reconcile::ReadDeployed(dir.path(), "web").services.empty());
+  CHECK(reconcile::PinnedCommitsInUse(dir.path()).empty());
+  log::ClearSecretsForTest();
 }
