@@ -1,5 +1,6 @@
 #include "worker/job_steps.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <set>
@@ -45,8 +46,13 @@ Expected<std::vector<StackObservation>> ObserveStacks(reconcile::Engine& engine)
     }
     o.services = ServicesOf(sp, snap->actual);
     for (const auto& r : sp.reasons) o.reasons.push_back(log::Masked(r));
+    // The old values are read only for a stack whose plan names changes: most stacks have none,
+    // and this runs for every view of /stacks.
+    const bool any_reason = std::any_of(sp.services.begin(), sp.services.end(),
+                                        [](const core::ServicePlan& s) { return !s.reasons.empty(); });
     o.changes = PlanChanges(sp, desired, snap->actual,
-                            reconcile::ReadDeployed(engine.Config()->state_dir, sp.name).services);
+                            any_reason ? reconcile::ReadDeployed(engine.Config()->state_dir, sp.name).services
+                                       : reconcile::DeployedFields{});
     out.push_back(std::move(o));
   }
   return out;

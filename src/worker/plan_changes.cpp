@@ -1,7 +1,5 @@
 #include "worker/plan_changes.hpp"
 
-#include <algorithm>
-#include <cctype>
 #include <set>
 
 #include "reconcile/deployed_fields.hpp"
