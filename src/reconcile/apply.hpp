@@ -107,7 +107,7 @@ struct StackResult {
   std::string reason;
   std::vector<ServiceResult> services;
   std::int64_t duration_ms = 0;
-  int write_calls = 0;  // Podman calls that changed something
+  int write_calls = 0;                // Podman calls that changed something
   std::vector<ImageBrought> brought;  // pulled or built for the services, whatever the outcome
 };
 

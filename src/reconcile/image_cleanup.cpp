@@ -19,11 +19,13 @@ void RecordBroughtImages(state::ImageLedgerFile& ledger, const std::string& stac
   auto r = ledger.Update([&](state::ImageLedger& l) {
     for (const auto& b : brought) state::AddBrought(l, stack, b.service, {b.id, b.how, b.tags, now, 0});
   });
-  if (!r) log("warning: the images brought are not recorded (they will not be removed later): " + r.error().What());
+  if (!r)
+    log("warning: the images brought are not recorded (they will not be removed later): " + r.error().What());
 }
 
 ImageCleanup CleanStackImages(Runtime& runtime, state::ImageLedgerFile& ledger, const StackJob& job,
-                              std::int64_t keep_previous, const std::set<std::string>& named, const LogFn& log) {
+                              std::int64_t keep_previous, const std::set<std::string>& named,
+                              const LogFn& log) {
   ImageCleanup out;
   ImageRemovalInput in{job.name, {}, keep_previous, {}};
   for (const auto& s : job.services) {

@@ -30,7 +30,8 @@ void RecordBroughtImages(state::ImageLedgerFile& ledger, const std::string& stac
 // removes the stack's images outside what is kept. `named` are the image references the
 // compose files name now (NamedImages()). Counts podcd_images_removed_total.
 ImageCleanup CleanStackImages(Runtime& runtime, state::ImageLedgerFile& ledger, const StackJob& job,
-                              std::int64_t keep_previous, const std::set<std::string>& named, const LogFn& log);
+                              std::int64_t keep_previous, const std::set<std::string>& named,
+                              const LogFn& log);
 
 // Every image reference the loaded compose files name, and the images of `jobs` (built ones
 // are named after their content).

@@ -56,7 +56,8 @@ std::set<std::string> RemovalCandidates(const state::ImageLedger& ledger, const 
   return out;
 }
 
-ImageRemovalPlan PlanImageRemoval(const state::ImageLedger& ledger, const std::vector<podman::ImageSummary>& store,
+ImageRemovalPlan PlanImageRemoval(const state::ImageLedger& ledger,
+                                  const std::vector<podman::ImageSummary>& store,
                                   const ImageRemovalInput& in) {
   ImageRemovalPlan plan;
   for (const auto& id : RemovalCandidates(ledger, in)) {
@@ -85,7 +86,8 @@ ImageRemovalPlan PlanImageRemoval(const state::ImageLedger& ledger, const std::v
   return plan;
 }
 
-std::int64_t FreedBytes(const std::vector<podman::ImageSummary>& store, const std::vector<std::string>& deleted) {
+std::int64_t FreedBytes(const std::vector<podman::ImageSummary>& store,
+                        const std::vector<std::string>& deleted) {
   auto find = [&](const std::string& id) {
     return std::find_if(store.begin(), store.end(), [&](const auto& i) { return i.id == id; });
   };

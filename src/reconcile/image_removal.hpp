@@ -35,7 +35,7 @@ struct ImageRemovalInput {
 };
 
 struct ImageRemovalPlan {
-  std::vector<podman::ImageSummary> remove;              // as listed (sizes included)
+  std::vector<podman::ImageSummary> remove;               // as listed (sizes included)
   std::vector<std::pair<std::string, std::string>> kept;  // (id, why) of the stack's old images kept
   std::vector<std::string> gone;  // the stack's ledger ids no longer in the store (to forget)
 };
@@ -43,11 +43,13 @@ struct ImageRemovalPlan {
 // The ids of the stack's ledger outside every kept set: what is worth listing the store for.
 std::set<std::string> RemovalCandidates(const state::ImageLedger& ledger, const ImageRemovalInput& in);
 
-ImageRemovalPlan PlanImageRemoval(const state::ImageLedger& ledger, const std::vector<podman::ImageSummary>& store,
+ImageRemovalPlan PlanImageRemoval(const state::ImageLedger& ledger,
+                                  const std::vector<podman::ImageSummary>& store,
                                   const ImageRemovalInput& in);
 
 // The bytes a removal freed: for each id Podman deleted (the image and the parents of a
 // layered build that went with it), what it held alone, or its own layers over its parent's.
-std::int64_t FreedBytes(const std::vector<podman::ImageSummary>& store, const std::vector<std::string>& deleted);
+std::int64_t FreedBytes(const std::vector<podman::ImageSummary>& store,
+                        const std::vector<std::string>& deleted);
 
 }  // namespace podcd::reconcile

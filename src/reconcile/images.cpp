@@ -25,10 +25,12 @@ Expected<bool> StackImages::ImageExistsOnce(const std::string& image) {
   return exists;
 }
 
-void StackImages::Brought(const std::string& service, const std::string& id, const std::string& how) {
+void StackImages::Brought(const std::string& service, const std::string& image, const std::string& id,
+                          const std::string& how) {
   ImageBrought b{service, id, how, {}};
   if (auto info = rt_.InspectImage(id)) b.tags = std::move(info->repo_tags);
   brought_ids_.insert(id);
+  brought_images_[image] = id;
   brought_.push_back(std::move(b));
 }
 
@@ -134,7 +136,7 @@ StackImages::ImageStep StackImages::BuiltImage(const ServiceJob& s, std::string&
     }
     id = *built;
     present_.insert(image);
-    Brought(s.name, id, "built");
+    Brought(s.name, image, id, "built");
     log_("built " + image + " for " + s.name + " in " + std::to_string(Elapsed(clock_, start)) + " ms");
   }
   return update_ ? ImageStep::kCompare : ImageStep::kDone;
@@ -160,7 +162,12 @@ StackImages::ImageStep StackImages::PulledImage(const ServiceJob& s, std::string
       reason = "service " + s.name + ": " + exists.error().What();
       return ImageStep::kFailed;
     }
-    if (*exists) return ImageStep::kDone;
+    if (*exists) {
+      // Pulled for another service of the stack just now: this one's too.
+      if (auto b = brought_images_.find(image); b != brought_images_.end())
+        Brought(s.name, image, b->second, "pulled");
+      return ImageStep::kDone;
+    }
   }
   // The id the tag had before, to tell a pull that brought an image from one that found it here
   // (an image a person pulled is not podcd's to remove later).
@@ -170,7 +177,7 @@ StackImages::ImageStep StackImages::PulledImage(const ServiceJob& s, std::string
     if (auto info = rt_.InspectImage(image)) before = info->id;
   }
   if (!PullOnce(image, policy, s.name, id, reason)) return ImageStep::kFailed;
-  if (cached ? brought_ids_.contains(id) : id != before) Brought(s.name, id, "pulled");
+  if (cached ? brought_ids_.contains(id) : id != before) Brought(s.name, image, id, "pulled");
   return ImageStep::kCompare;
 }
 

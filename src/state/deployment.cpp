@@ -133,8 +133,8 @@ void WriteStackOutcome(Writer& w, const StackOutcome& s) {
 }
 
 StackOutcome ReadStackOutcome(const rapidjson::Value& o) {
-  return {GetStr(o, "name"),        GetStr(o, "outcome"),          GetStr(o, "reason"), GetInt(o, "duration_ms"),
-          GetInt(o, "images_removed"), GetInt(o, "image_bytes_freed")};
+  return {GetStr(o, "name"),        GetStr(o, "outcome"),        GetStr(o, "reason"),
+          GetInt(o, "duration_ms"), GetInt(o, "images_removed"), GetInt(o, "image_bytes_freed")};
 }
 
 std::string ToJson(const Deployment& d, std::size_t max_log_lines) {

@@ -41,7 +41,8 @@ Expected<BroughtImage> ReadImage(const rapidjson::Value& v, const std::string& a
   if (image.id.empty() || image.id.size() > 128 || image.id.find('/') != std::string::npos)
     return Fail(ErrorCode::kInvalidArgument, "field \"id\" is missing or not an image id", at);
   if (!KnownHow(image.how))
-    return Fail(ErrorCode::kInvalidArgument, "field \"how\" is not pulled, built or loaded", at + " " + image.id);
+    return Fail(ErrorCode::kInvalidArgument, "field \"how\" is not pulled, built or loaded",
+                at + " " + image.id);
   if (auto tags = v.FindMember("tags"); tags != v.MemberEnd()) {
     if (!tags->value.IsArray())
       return Fail(ErrorCode::kInvalidArgument, "field \"tags\" is not an array", at + " " + image.id);
@@ -58,7 +59,9 @@ Expected<BroughtImage> ReadImage(const rapidjson::Value& v, const std::string& a
 
 }  // namespace
 
-std::filesystem::path ImageLedgerPath(const std::filesystem::path& state_dir) { return state_dir / "images.json"; }
+std::filesystem::path ImageLedgerPath(const std::filesystem::path& state_dir) {
+  return state_dir / "images.json";
+}
 
 std::string EncodeImageLedger(const ImageLedger& ledger) {
   rapidjson::StringBuffer buf;
@@ -127,7 +130,8 @@ Expected<ImageLedger> ReadImageLedger(const std::filesystem::path& file) {
   return DecodeImageLedger(*text, file.string());
 }
 
-void AddBrought(ImageLedger& ledger, const std::string& stack, const std::string& service, BroughtImage image) {
+void AddBrought(ImageLedger& ledger, const std::string& stack, const std::string& service,
+                BroughtImage image) {
   auto& images = ledger[stack][service];
   auto it = std::find_if(images.begin(), images.end(), [&](const auto& i) { return i.id == image.id; });
   if (it != images.end()) {
@@ -141,8 +145,8 @@ void AddBrought(ImageLedger& ledger, const std::string& stack, const std::string
   images.push_back(std::move(image));
 }
 
-bool MarkUsed(ImageLedger& ledger, const std::string& stack, const std::string& service, const std::string& id,
-              std::int64_t now_ms) {
+bool MarkUsed(ImageLedger& ledger, const std::string& stack, const std::string& service,
+              const std::string& id, std::int64_t now_ms) {
   auto s = ledger.find(stack);
   if (s == ledger.end()) return false;
   auto svc = s->second.find(service);

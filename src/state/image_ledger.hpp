@@ -19,7 +19,7 @@
 namespace podcd::state {
 
 struct BroughtImage {
-  std::string id;  // the full image id
+  std::string id;   // the full image id
   std::string how;  // pulled, built, loaded
   // The names it had when podcd brought it: one it has since that is not among them (a person
   // tagged it) keeps it.
@@ -44,11 +44,12 @@ Expected<ImageLedger> DecodeImageLedger(std::string_view json, const std::string
 Expected<ImageLedger> ReadImageLedger(const std::filesystem::path& file);
 
 // Adds `image` as the service's newest (moved there when listed already; its tags merged).
-void AddBrought(ImageLedger& ledger, const std::string& stack, const std::string& service, BroughtImage image);
+void AddBrought(ImageLedger& ledger, const std::string& stack, const std::string& service,
+                BroughtImage image);
 // Moves image `id` to the end of the service's list, used at `now_ms`; false when the list
 // lacks it (the service runs an image podcd did not bring).
-bool MarkUsed(ImageLedger& ledger, const std::string& stack, const std::string& service, const std::string& id,
-              std::int64_t now_ms);
+bool MarkUsed(ImageLedger& ledger, const std::string& stack, const std::string& service,
+              const std::string& id, std::int64_t now_ms);
 // Forgets image `id` everywhere (it is gone from the store).
 void Forget(ImageLedger& ledger, const std::string& id);
 

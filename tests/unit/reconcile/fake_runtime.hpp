@@ -201,7 +201,8 @@ class FakeRuntime final : public reconcile::Runtime {
       if (image == id) names.push_back(name);
     }
     if (names.empty()) return Fail(ErrorCode::kNotFound, id + ": image not known");
-    if (names.size() > 1) return Fail(ErrorCode::kInternal, "unable to delete image by ID with more than one tag");
+    if (names.size() > 1)
+      return Fail(ErrorCode::kInternal, "unable to delete image by ID with more than one tag");
     images.erase(names.front());
     return std::vector<std::string>{id};
   }

@@ -35,12 +35,14 @@ TEST_CASE("image ledger: a missing file is empty; a round trip keeps every field
   auto read = file.Read();
   REQUIRE(read);
   CHECK(Ids(*read, "web", "app") == std::vector<std::string>{"bbb", "aaa"});
-  CHECK(read->at("web").at("app").front() == BroughtImage{"bbb", "built", {"localhost/podcd-build/web_app:1"}, 10, 0});
+  CHECK(read->at("web").at("app").front() ==
+        BroughtImage{"bbb", "built", {"localhost/podcd-build/web_app:1"}, 10, 0});
   CHECK(read->at("db").at("pg").front().how == "loaded");
   CHECK(EncodeImageLedger(*read) == EncodeImageLedger(*DecodeImageLedger(EncodeImageLedger(*read), "x")));
 }
 
-TEST_CASE("image ledger: used moves an image last; brought again merges its names; forget drops empty lists") {
+TEST_CASE(
+    "image ledger: used moves an image last; brought again merges its names; forget drops empty lists") {
   ImageLedger l;
   AddBrought(l, "web", "app", {"a", "pulled", {"r/app:1"}, 1, 0});
   AddBrought(l, "web", "app", {"b", "pulled", {"r/app:2"}, 2, 0});
@@ -81,7 +83,8 @@ TEST_CASE("image ledger: RecordBrought from many threads loses nothing") {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 10; ++i)
-        REQUIRE(RecordBrought(dir.path(), "web", "s" + std::to_string(t), "id" + std::to_string(i), "loaded"));
+        REQUIRE(
+            RecordBrought(dir.path(), "web", "s" + std::to_string(t), "id" + std::to_string(i), "loaded"));
     });
   }
   for (auto& th : threads) th.join();
