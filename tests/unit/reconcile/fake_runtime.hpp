@@ -45,6 +45,7 @@ class FakeRuntime final : public reconcile::Runtime {
   std::map<std::string, std::vector<std::string>> health_script;
   std::set<std::string> fail_remove;                        // container names whose removal fails
   bool fail_aliases = false;                                // SetAliases fails
+  std::set<std::string> fail_image_remove;                  // image ids whose removal fails
   std::set<std::string> fail_network_create;                // "name" or "name subnet" of creates that fail
   std::map<std::string, podman::NetworkInfo> network_info;  // as created (or scripted)
   // container id -> network -> endpoint: what ContainerNetworks answers (scripted)
@@ -193,6 +194,7 @@ class FakeRuntime final : public reconcile::Runtime {
   Expected<std::vector<std::string>> RemoveImage(const std::string& id) override {
     std::lock_guard lock(mu_);
     calls.push_back("remove image " + id);
+    if (fail_image_remove.contains(id)) return Fail(ErrorCode::kInternal, "image is in use by a build");
     for (const auto& [cid, c] : containers) {
       if (c.image_id == id) return Fail(ErrorCode::kAlreadyExists, "image used by container " + cid);
     }
