@@ -434,6 +434,10 @@ const std::vector<KeySpec>& Table() {
       Int("parallel_stacks", "4", {"PODCD_PARALLEL_STACKS"},
           "stacks of one deployment applied at once (1: one after another; podcd's own stack is always last)",
           1, 64, [](Config& c) -> std::int64_t& { return c.parallel_stacks; }),
+      Int("images.keep_previous", "1", {"PODCD_IMAGES_KEEP_PREVIOUS"},
+          "images podcd brought for a service kept besides its current one after a successful deployment "
+          "(0: only the current one; docs/operations.md)",
+          0, 1000, [](Config& c) -> std::int64_t& { return c.images.keep_previous; }),
       Int("queue_limit", "64", {"PODCD_QUEUE_LIMIT"}, "queued deployments before triggers get 503", 1, 100000,
           [](Config& c) -> std::int64_t& { return c.queue_limit; }),
   };

@@ -135,6 +135,10 @@ struct Config {
   } auth;
   std::int64_t queue_limit = 0;
   std::int64_t parallel_stacks = 0;  // stacks of one deployment applied at once
+  struct Images {
+    // Images podcd brought for a service kept besides its current one, for a rollback.
+    std::int64_t keep_previous = 1;
+  } images;
 
   // Where the configuration came from ("/etc/podcd/podcd.yml", or "environment").
   std::string source;

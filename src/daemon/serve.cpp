@@ -103,6 +103,8 @@ void RegisterMetrics(reconcile::WorkQueue& queue,
   Describe("podcd_deployments_total", "counter", "Finished deployments by final state.");
   Describe("podcd_deployment_duration_seconds", "summary", "Duration of finished deployments.");
   Describe("podcd_stack_duration_seconds", "summary", "Duration of each stack's apply, by outcome.");
+  Describe("podcd_images_removed_total", "counter",
+           "Old images podcd brought and removed after a stack's successful deployment, by stack.");
   Describe("podcd_git_sync_seconds", "summary", "Repository syncs (podcd __sync child), by success.");
   Describe("podcd_last_successful_sync_timestamp_seconds", "gauge", "Unix time of the last successful sync.");
   Describe("podcd_podman_call_seconds", "summary", "Podman API calls by kind.");

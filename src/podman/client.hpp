@@ -51,6 +51,18 @@ struct ImageInfo {
   Labels labels;
 };
 
+// One image of the store (`podman images -a`). `size` is Podman's: every layer of the image,
+// those it shares included; `unique_size` what only this image holds (`podman system df`),
+// -1 when not asked for.
+struct ImageSummary {
+  std::string id;
+  std::string parent_id;  // the image it was built on, for a layered build; "" otherwise
+  std::vector<std::string> repo_tags;
+  std::int64_t size = 0;
+  std::int64_t unique_size = -1;
+  std::int64_t containers = 0;  // containers using it, running or not
+};
+
 struct BuildRequest {
   std::string context_dir;  // absolute
   std::string dockerfile;   // relative to the context
@@ -211,6 +223,14 @@ class Client {
   // tags it with every name of `request.tags`. Podman's NDJSON stream answers 200 even when a
   // step fails: its {"error":...} line fails the call, with the last lines of the build.
   [[nodiscard]] Expected<void> Build(const BuildRequest& request);
+  // Every image of the store, intermediate ones included.
+  [[nodiscard]] Expected<std::vector<ImageSummary>> ListImages();
+  // What each image holds alone, by id (`podman system df`; slower: it walks the layers).
+  [[nodiscard]] Expected<std::map<std::string, std::int64_t>> ImageUniqueSizes();
+  // Removes an image by id, never forced: Podman refuses when a container uses it or when it
+  // has more than one tag. Returns the ids it deleted (the image, and the parents of a layered
+  // build that nothing else needs any more).
+  [[nodiscard]] Expected<std::vector<std::string>> RemoveImage(std::string_view id);
   // Pulls `reference` and returns the pulled image's id. Reads the NDJSON stream: an
   // {"error":...} line fails the call even though Podman answers 200.
   [[nodiscard]] Expected<std::string> Pull(std::string_view reference, PullPolicy policy);

@@ -1,4 +1,4 @@
-// podman::Client: images (inspect, pull with the auth file's credentials, build).
+// podman::Client: images (inspect, list, remove, pull with the auth file's credentials, build).
 #include "podman/client.hpp"
 
 #include <rapidjson/document.h>
@@ -42,6 +42,48 @@ Expected<ImageInfo> Client::InspectImage(std::string_view name) {
     if (const Json* c = GetObject(*doc, "Config")) info.labels = GetStringMap(*c, "Labels");
   }
   return info;
+}
+
+Expected<std::vector<ImageSummary>> Client::ListImages() {
+  const std::string call = "podman image list";
+  auto doc = CallJson("GET", Path("/images/json?all=true"), {}, call, options_.timeout, {200});
+  if (!doc) return std::unexpected(doc.error());
+  std::vector<ImageSummary> out;
+  if (!doc->IsArray()) return out;
+  for (const auto& v : doc->GetArray()) {
+    if (!v.IsObject()) continue;
+    ImageSummary image;
+    image.id = json::GetStr(v, "Id");
+    image.parent_id = json::GetStr(v, "ParentId");
+    image.repo_tags = GetStringArray(v, "RepoTags");
+    image.size = GetInt(v, "Size");
+    image.containers = GetInt(v, "Containers");
+    if (!image.id.empty()) out.push_back(std::move(image));
+  }
+  return out;
+}
+
+Expected<std::map<std::string, std::int64_t>> Client::ImageUniqueSizes() {
+  const std::string call = "podman system df";
+  auto doc = CallJson("GET", Path("/system/df"), {}, call, options_.long_timeout, {200});
+  if (!doc) return std::unexpected(doc.error());
+  std::map<std::string, std::int64_t> out;
+  if (const auto images = doc->FindMember("Images"); images != doc->MemberEnd() && images->value.IsArray()) {
+    // One row per tag: an image with two tags comes twice, alike.
+    for (const auto& v : images->value.GetArray()) {
+      if (v.IsObject()) out[json::GetStr(v, "ImageID")] = GetInt(v, "UniqueSize");
+    }
+  }
+  return out;
+}
+
+Expected<std::vector<std::string>> Client::RemoveImage(std::string_view id) {
+  const std::string call = "podman image rm " + std::string(id);
+  auto doc = CallJson("DELETE", Path("/images/" + Seg(id)), {}, call, options_.timeout, {200});
+  if (!doc) return std::unexpected(doc.error());
+  if (auto errors = GetStringArray(*doc, "Errors"); !errors.empty())
+    return Fail(ErrorCode::kInternal, errors.front(), call);
+  return GetStringArray(*doc, "Deleted");
 }
 
 Expected<std::optional<Client::AuthFile>> Client::ReadAuthFile(const std::string& call) const {

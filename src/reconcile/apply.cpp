@@ -656,9 +656,11 @@ StackResult StackRun::Run() {
     return result;
   };
   // 1. Every image first: a pull failure fails the stack with nothing touched.
-  if (!StackImages(
-           rt_, clock_, job_.update_images, [this](const std::string& l) { Log(l); }, write_calls_)
-           .Prepare(services_, result.reason)) {
+  StackImages images(
+      rt_, clock_, job_.update_images, [this](const std::string& l) { Log(l); }, write_calls_);
+  const bool prepared = images.Prepare(services_, result.reason);
+  result.brought = images.TakeBrought();
+  if (!prepared) {
     result.outcome = StackOutcomeKind::kFailed;
     Log("stack " + job_.name + " failed before any change: " + result.reason);
     return finish(false);

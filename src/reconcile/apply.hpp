@@ -92,6 +92,14 @@ struct ServiceResult {
   std::int64_t gap_ms = -1;  // time no container of the service ran (-1: not replaced)
 };
 
+// An image a deployment brought to the host for a service (image_cleanup.hpp records it).
+struct ImageBrought {
+  std::string service;
+  std::string id;
+  std::string how;                // pulled, built
+  std::vector<std::string> tags;  // its names right after
+};
+
 struct StackResult {
   std::string name;
   bool ok = true;
@@ -99,7 +107,8 @@ struct StackResult {
   std::string reason;
   std::vector<ServiceResult> services;
   std::int64_t duration_ms = 0;
-  int write_calls = 0;  // Podman calls that changed something
+  int write_calls = 0;                // Podman calls that changed something
+  std::vector<ImageBrought> brought;  // pulled or built for the services, whatever the outcome
 };
 
 using LogFn = std::function<void(const std::string&)>;

@@ -9,6 +9,7 @@
 #include "git/materialize.hpp"
 #include "reconcile/deployed_fields.hpp"
 #include "reconcile/force.hpp"
+#include "reconcile/image_cleanup.hpp"
 #include "reconcile/schedule.hpp"
 #include "reconcile/select.hpp"
 #include "reconcile/self_update.hpp"
@@ -116,7 +117,8 @@ Engine::Engine(std::shared_ptr<const config::Config> config, SyncFn sync, Runtim
       sync_(std::move(sync)),
       runtime_(runtime),
       clock_(clock),
-      backoff_(BackoffPath(config_->state_dir), clock.Now()) {}
+      backoff_(BackoffPath(config_->state_dir), clock.Now()),
+      images_(state::ImageLedgerPath(config_->state_dir)) {}
 
 Engine::SyncFn ChildProcessSync() {
   return [](const config::Config& config) -> Expected<std::string> {
@@ -390,7 +392,17 @@ void Engine::ApplyOne(const Work& w, const Snapshot& snap, const GateOptions& ga
   if (auto ctl = snap.controls.find(name); w.job && ctl != snap.controls.end() && ctl->second.pinned)
     result.reason = "pinned to commit " + ctl->second.pinned->commit +
                     (result.reason.empty() ? "" : "; " + result.reason);
-  ctx.SetStackOutcome(Outcome(name, result.outcome, result.reason, result.duration_ms));
+  state::StackOutcome outcome = Outcome(name, result.outcome, result.reason, result.duration_ms);
+  if (w.job) {
+    RecordBroughtImages(images_, name, result.brought, log);
+    if (result.ok && result.outcome == StackOutcomeKind::kUpdated) {
+      const auto cleaned = CleanStackImages(runtime_, images_, *w.job, Config()->images.keep_previous,
+                                            NamedImages(snap.desired, {&*w.job}), log);
+      outcome.images_removed = cleaned.removed;
+      outcome.image_bytes_freed = cleaned.bytes_freed;
+    }
+  }
+  ctx.SetStackOutcome(std::move(outcome));
   if (result.ok) KeepDeployedFields(name, snap);
   if (w.job) {
     if (result.ok)

@@ -18,6 +18,7 @@
 #include "reconcile/runtime.hpp"
 #include "reconcile/select.hpp"
 #include "state/controls.hpp"
+#include "state/image_ledger.hpp"
 #include "util/guarded.hpp"
 
 namespace podcd::reconcile {
@@ -140,6 +141,7 @@ class Engine final : public Executor {
   Runtime& runtime_;
   Clock& clock_;
   Backoff backoff_;
+  state::ImageLedgerFile images_;  // the images podcd brought (image_cleanup.hpp)
   std::string own_container_;
 };
 

@@ -25,6 +25,15 @@ Expected<bool> StackImages::ImageExistsOnce(const std::string& image) {
   return exists;
 }
 
+void StackImages::Brought(const std::string& service, const std::string& image, const std::string& id,
+                          const std::string& how) {
+  ImageBrought b{service, id, how, {}};
+  if (auto info = rt_.InspectImage(id)) b.tags = std::move(info->repo_tags);
+  brought_ids_.insert(id);
+  brought_images_[image] = id;
+  brought_.push_back(std::move(b));
+}
+
 bool StackImages::PullOnce(const std::string& image, podman::PullPolicy policy, const std::string& what,
                            std::string& id, std::string& reason) {
   const std::string key = image + "|" + std::string(podman::ToString(policy));
@@ -127,6 +136,7 @@ StackImages::ImageStep StackImages::BuiltImage(const ServiceJob& s, std::string&
     }
     id = *built;
     present_.insert(image);
+    Brought(s.name, image, id, "built");
     log_("built " + image + " for " + s.name + " in " + std::to_string(Elapsed(clock_, start)) + " ms");
   }
   return update_ ? ImageStep::kCompare : ImageStep::kDone;
@@ -152,9 +162,22 @@ StackImages::ImageStep StackImages::PulledImage(const ServiceJob& s, std::string
       reason = "service " + s.name + ": " + exists.error().What();
       return ImageStep::kFailed;
     }
-    if (*exists) return ImageStep::kDone;
+    if (*exists) {
+      // Pulled for another service of the stack just now: this one's too.
+      if (auto b = brought_images_.find(image); b != brought_images_.end())
+        Brought(s.name, image, b->second, "pulled");
+      return ImageStep::kDone;
+    }
+  }
+  // The id the tag had before, to tell a pull that brought an image from one that found it here
+  // (an image a person pulled is not podcd's to remove later).
+  std::string before;
+  const bool cached = pulled_.contains(image + "|" + std::string(podman::ToString(policy)));
+  if (!cached && (policy != podman::PullPolicy::kMissing || update_)) {
+    if (auto info = rt_.InspectImage(image)) before = info->id;
   }
   if (!PullOnce(image, policy, s.name, id, reason)) return ImageStep::kFailed;
+  if (cached ? brought_ids_.contains(id) : id != before) Brought(s.name, image, id, "pulled");
   return ImageStep::kCompare;
 }
 

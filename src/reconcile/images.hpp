@@ -25,6 +25,9 @@ class StackImages {
   // The images of every service that changes (of every service when updating); false with
   // `reason` set when one fails.
   bool Prepare(std::vector<ServiceJob>& services, std::string& reason);
+  // The images Prepare brought for the services: pulled or built, not found here already (base
+  // images of a build are not the services' own: never listed).
+  std::vector<ImageBrought> TakeBrought() { return std::move(brought_); }
 
  private:
   template <typename T>
@@ -38,6 +41,9 @@ class StackImages {
   ImageStep BuiltImage(const ServiceJob& s, std::string& id, std::string& reason);
   ImageStep PulledImage(const ServiceJob& s, std::string& id, std::string& reason);
   Expected<bool> ImageExistsOnce(const std::string& image);
+  // `image` (the service's reference) was brought as `id`: recorded for `service`.
+  void Brought(const std::string& service, const std::string& image, const std::string& id,
+               const std::string& how);
   bool PullOnce(const std::string& image, podman::PullPolicy policy, const std::string& what, std::string& id,
                 std::string& reason);
   bool BaseImagesKey(const ServiceJob& s, podman::PullPolicy policy, std::string& key, std::string& reason);
@@ -48,7 +54,10 @@ class StackImages {
   LogFn log_;
   std::atomic<int>& write_calls_;
   std::set<std::string> present_;
-  std::map<std::string, std::string> pulled_;  // "image|policy" -> id
+  std::map<std::string, std::string> pulled_;          // "image|policy" -> id
+  std::set<std::string> brought_ids_;                  // ids this run brought
+  std::map<std::string, std::string> brought_images_;  // reference -> id, for the services sharing it
+  std::vector<ImageBrought> brought_;
 };
 
 }  // namespace podcd::reconcile

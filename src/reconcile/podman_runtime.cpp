@@ -88,6 +88,22 @@ Expected<podman::ImageInfo> PodmanRuntime::InspectImage(const std::string& image
   return Lease(*this)->InspectImage(image);
 }
 
+Expected<std::vector<podman::ImageSummary>> PodmanRuntime::ListImages() {
+  Lease c(*this);
+  auto images = c->ListImages();
+  if (!images) return std::unexpected(images.error());
+  auto unique = c->ImageUniqueSizes();
+  if (!unique) return std::unexpected(unique.error());
+  for (auto& image : *images) {
+    if (auto it = unique->find(image.id); it != unique->end()) image.unique_size = it->second;
+  }
+  return images;
+}
+
+Expected<std::vector<std::string>> PodmanRuntime::RemoveImage(const std::string& id) {
+  return Lease(*this)->RemoveImage(id);
+}
+
 Expected<bool> PodmanRuntime::EnsureNetwork(const podman::NetworkCreate& network) {
   Lease c(*this);
   auto exists = c->NetworkExists(network.name);

@@ -22,6 +22,8 @@ class PodmanRuntime final : public Runtime {
   Expected<std::string> Pull(const std::string& image, podman::PullPolicy policy) override;
   Expected<std::string> Build(const podman::BuildRequest& request) override;
   Expected<podman::ImageInfo> InspectImage(const std::string& image) override;
+  Expected<std::vector<podman::ImageSummary>> ListImages() override;
+  Expected<std::vector<std::string>> RemoveImage(const std::string& id) override;
   Expected<bool> EnsureNetwork(const podman::NetworkCreate& network) override;
   Expected<bool> EnsureVolume(const podman::VolumeCreate& volume) override;
   Expected<bool> NetworkExists(const std::string& name) override;

@@ -35,6 +35,10 @@ class Runtime {
   virtual Expected<std::string> Build(const podman::BuildRequest& request) = 0;
   // A local image's id and labels (kNotFound when it is not there).
   virtual Expected<podman::ImageInfo> InspectImage(const std::string& image) = 0;
+  // Every image of the store, with what each holds alone (ImageSummary::unique_size).
+  virtual Expected<std::vector<podman::ImageSummary>> ListImages() = 0;
+  // Removes an image by id, never forced; returns the ids Podman deleted.
+  virtual Expected<std::vector<std::string>> RemoveImage(const std::string& id) = 0;
   // Create when missing; true when it was created now.
   virtual Expected<bool> EnsureNetwork(const podman::NetworkCreate& network) = 0;
   virtual Expected<bool> EnsureVolume(const podman::VolumeCreate& volume) = 0;

@@ -124,11 +124,17 @@ void WriteStackOutcome(Writer& w, const StackOutcome& s) {
   Str(w, "outcome", s.outcome);
   Str(w, "reason", s.reason);
   Int(w, "duration_ms", s.duration_ms);
+  // Only when some went: most records have none, and readers of older ones see no change.
+  if (s.images_removed > 0) {
+    Int(w, "images_removed", s.images_removed);
+    Int(w, "image_bytes_freed", s.image_bytes_freed);
+  }
   w.EndObject();
 }
 
 StackOutcome ReadStackOutcome(const rapidjson::Value& o) {
-  return {GetStr(o, "name"), GetStr(o, "outcome"), GetStr(o, "reason"), GetInt(o, "duration_ms")};
+  return {GetStr(o, "name"),        GetStr(o, "outcome"),        GetStr(o, "reason"),
+          GetInt(o, "duration_ms"), GetInt(o, "images_removed"), GetInt(o, "image_bytes_freed")};
 }
 
 std::string ToJson(const Deployment& d, std::size_t max_log_lines) {
@@ -145,8 +151,13 @@ std::string ToJson(const Deployment& d, std::size_t max_log_lines) {
   if (!d.superseded_by.empty()) Str(w, "superseded_by", d.superseded_by);
   w.Key("stacks");
   w.StartArray();
-  for (const auto& s : d.stacks) WriteStackOutcome(w, s);
+  std::int64_t bytes_freed = 0;
+  for (const auto& s : d.stacks) {
+    WriteStackOutcome(w, s);
+    bytes_freed += s.image_bytes_freed;
+  }
   w.EndArray();
+  if (bytes_freed > 0) Int(w, "image_bytes_freed", bytes_freed);  // every stack's together
   Int(w, "queued_at_ms", d.queued_at_ms);
   Int(w, "started_at_ms", d.started_at_ms);
   Int(w, "finished_at_ms", d.finished_at_ms);

@@ -84,6 +84,9 @@ struct StackOutcome {
   std::string outcome;  // e.g. "unchanged", "updated", "failed", "rolled-back"
   std::string reason;
   std::int64_t duration_ms = 0;
+  // Old images podcd removed after the stack's deployment, and the bytes that freed.
+  std::int64_t images_removed = 0;
+  std::int64_t image_bytes_freed = 0;
 };
 
 struct Deployment {

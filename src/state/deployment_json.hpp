@@ -12,7 +12,7 @@ namespace podcd::state {
 void WriteTrigger(json::Writer& w, const Trigger& t);
 Trigger ReadTrigger(const rapidjson::Value& o);  // missing or mistyped fields read as empty
 
-// {"name":...,"outcome":...,"reason":...,"duration_ms":...}
+// {"name":...,"outcome":...,"reason":...,"duration_ms":...[,"images_removed":N,"image_bytes_freed":N]}
 void WriteStackOutcome(json::Writer& w, const StackOutcome& s);
 StackOutcome ReadStackOutcome(const rapidjson::Value& o);
 

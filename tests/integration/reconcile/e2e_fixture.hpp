@@ -94,6 +94,11 @@ class CountingRuntime final : public reconcile::Runtime {
   Expected<podman::ImageInfo> InspectImage(const std::string& image) override {
     return inner_.InspectImage(image);
   }
+  Expected<std::vector<podman::ImageSummary>> ListImages() override { return inner_.ListImages(); }
+  Expected<std::vector<std::string>> RemoveImage(const std::string& id) override {
+    Write("remove image " + id);
+    return inner_.RemoveImage(id);
+  }
   Expected<bool> EnsureNetwork(const podman::NetworkCreate& network) override {
     auto r = inner_.EnsureNetwork(network);
     if (r && *r) Write("network create " + network.name);

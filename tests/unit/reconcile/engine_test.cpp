@@ -4,8 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "state/image_ledger.hpp"
 #include "support/temp_dir.hpp"
 #include "unit/reconcile/fake_runtime.hpp"
+#include "util/strings.hpp"
 
 using namespace podcd;
 using namespace podcd::reconcile;
@@ -329,4 +331,64 @@ TEST_CASE("engine: a forced recreate goes through the health gate and is rolled 
   CHECK(rig.rt.ByName("web_site_1")->id == before);
   CHECK(rig.rt.ByName("web_site_1")->status == "running");
   CHECK(rig.rt.containers.size() == 1);
+}
+
+// Images that do not pile up (issue 16): the engine records what it pulled and, after a
+// successful deployment, removes the stack's images older than the previous one.
+TEST_CASE("engine: old images podcd pulled go after a successful deployment; the current and previous stay") {
+  Rig rig;
+  for (int v = 1; v <= 4; ++v)
+    rig.rt.registry["reg/app:" + std::to_string(v)] = "sha-app" + std::to_string(v);
+  rig.rt.images["reg/app:9"] = "sha-by-hand";  // pulled by a person: never podcd's
+  auto deploy = [&](int v) {
+    rig.Stack("web", "reg/app:" + std::to_string(v));
+    auto rec = std::make_unique<Record>();
+    auto r = rig.Run(*rec, {"web"});
+    return std::pair{r.has_value(), std::move(rec)};
+  };
+  REQUIRE(deploy(1).first);
+  auto [ok2, second] = deploy(2);
+  REQUIRE(ok2);
+  CHECK(second->Stack("web")->images_removed == 0);
+  CHECK(rig.rt.images.contains("reg/app:1"));
+
+  auto [ok3, third] = deploy(3);
+  REQUIRE(ok3);
+  INFO(Join(third->log, "\n"));
+  CHECK(third->Stack("web")->images_removed == 1);
+  CHECK(third->Stack("web")->image_bytes_freed == 1000);
+  CHECK(third->Logged("removed image sha-app1 (reg/app:1): 1000 bytes freed"));
+  CHECK_FALSE(rig.rt.images.contains("reg/app:1"));
+  CHECK(rig.rt.images.contains("reg/app:2"));
+  CHECK(rig.rt.images.contains("reg/app:3"));
+  CHECK(rig.rt.images.contains("reg/app:9"));
+  CHECK(rig.rt.images.contains("localhost/bb:1"));
+
+  // A removal that fails is a warning; the deployment still succeeds, and the image is tried
+  // again after the next one.
+  rig.rt.fail_image_remove.insert("sha-app2");
+  auto [ok4, fourth] = deploy(4);
+  REQUIRE(ok4);
+  CHECK(fourth->Stack("web")->outcome == "updated");
+  CHECK(fourth->Stack("web")->images_removed == 0);
+  CHECK(fourth->Logged("warning: image sha-app2 not removed: image is in use by a build"));
+  CHECK(rig.rt.images.contains("reg/app:2"));
+}
+
+TEST_CASE("engine: a failed deployment removes no image, and records the one it pulled") {
+  Rig rig;
+  for (int v = 1; v <= 3; ++v)
+    rig.rt.registry["reg/app:" + std::to_string(v)] = "sha-app" + std::to_string(v);
+  rig.rt.exit_on_start["reg/app:3"] = "1";
+  for (int v = 1; v <= 3; ++v) {
+    rig.Stack("web", "reg/app:" + std::to_string(v));
+    Record rec;
+    auto r = rig.Run(rec, {"web"});
+    CHECK(r.has_value() == (v < 3));
+  }
+  CHECK(rig.rt.images.contains("reg/app:1"));
+  auto ledger = state::ReadImageLedger(state::ImageLedgerPath(rig.dir / "state"));
+  REQUIRE(ledger);
+  REQUIRE(ledger->at("web").at("site").size() == 3);
+  CHECK(ledger->at("web").at("site").back().id == "sha-app3");
 }

@@ -45,6 +45,7 @@ class FakeRuntime final : public reconcile::Runtime {
   std::map<std::string, std::vector<std::string>> health_script;
   std::set<std::string> fail_remove;                        // container names whose removal fails
   bool fail_aliases = false;                                // SetAliases fails
+  std::set<std::string> fail_image_remove;                  // image ids whose removal fails
   std::set<std::string> fail_network_create;                // "name" or "name subnet" of creates that fail
   std::map<std::string, podman::NetworkInfo> network_info;  // as created (or scripted)
   // container id -> network -> endpoint: what ContainerNetworks answers (scripted)
@@ -155,11 +156,57 @@ class FakeRuntime final : public reconcile::Runtime {
     std::lock_guard lock(mu_);
     calls.push_back("inspect image " + image);
     auto it = images.find(image);
-    if (it == images.end()) return Fail(ErrorCode::kNotFound, image + ": image not known");
+    if (it == images.end()) {
+      // By id, as Podman answers it too: every name of the image.
+      podman::ImageInfo info;
+      for (const auto& [name, id] : images) {
+        if (id != image) continue;
+        info.id = id;
+        info.repo_tags.push_back(name);
+      }
+      if (info.id.empty()) return Fail(ErrorCode::kNotFound, image + ": image not known");
+      return info;
+    }
     podman::ImageInfo info;
     info.id = it->second;
     if (auto l = image_labels.find(image); l != image_labels.end()) info.labels = l->second;
     return info;
+  }
+  // The store as `images` holds it: one image per id, its names as tags, 1000 bytes each.
+  Expected<std::vector<podman::ImageSummary>> ListImages() override {
+    std::lock_guard lock(mu_);
+    calls.push_back("list images");
+    std::map<std::string, podman::ImageSummary> by_id;
+    for (const auto& [name, id] : images) {
+      auto& image = by_id[id];
+      image.id = id;
+      image.repo_tags.push_back(name);
+      image.size = image.unique_size = 1000;
+    }
+    for (const auto& [cid, c] : containers) {
+      if (auto it = by_id.find(c.image_id); it != by_id.end()) ++it->second.containers;
+    }
+    std::vector<podman::ImageSummary> out;
+    for (auto& [id, image] : by_id) out.push_back(std::move(image));
+    return out;
+  }
+  // Like Podman without force: refused while a container uses the image or it has two names.
+  Expected<std::vector<std::string>> RemoveImage(const std::string& id) override {
+    std::lock_guard lock(mu_);
+    calls.push_back("remove image " + id);
+    if (fail_image_remove.contains(id)) return Fail(ErrorCode::kInternal, "image is in use by a build");
+    for (const auto& [cid, c] : containers) {
+      if (c.image_id == id) return Fail(ErrorCode::kAlreadyExists, "image used by container " + cid);
+    }
+    std::vector<std::string> names;
+    for (const auto& [name, image] : images) {
+      if (image == id) names.push_back(name);
+    }
+    if (names.empty()) return Fail(ErrorCode::kNotFound, id + ": image not known");
+    if (names.size() > 1)
+      return Fail(ErrorCode::kInternal, "unable to delete image by ID with more than one tag");
+    images.erase(names.front());
+    return std::vector<std::string>{id};
   }
   Expected<bool> EnsureNetwork(const podman::NetworkCreate& n) override {
     std::lock_guard lock(mu_);

@@ -52,6 +52,27 @@ TEST_CASE("deployment JSON round trip") {
   CHECK_FALSE(FromJson(R"({"id":"x","state":"bogus"})").has_value());
 }
 
+TEST_CASE("deployment JSON: images removed and bytes freed per stack and in total, only when some went") {
+  Deployment d;
+  d.id = "20261203-000000-000001";
+  d.state = DeploymentState::kSucceeded;
+  d.stacks.push_back({"web", "updated", "", 10, 3, 3000});
+  d.stacks.push_back({"api", "updated", "", 10, 1, 500});
+  d.stacks.push_back({"db", "unchanged", "", 0});
+  const std::string json = ToJson(d);
+  CHECK(json.find(R"("name":"web","outcome":"updated","reason":"","duration_ms":10,"images_removed":3,)"
+                  R"("image_bytes_freed":3000})") != std::string::npos);
+  CHECK(json.find(R"("name":"db","outcome":"unchanged","reason":"","duration_ms":0})") != std::string::npos);
+  CHECK(json.find(R"("image_bytes_freed":3500,)") != std::string::npos);
+  auto back = FromJson(json);
+  REQUIRE(back);
+  CHECK(back->stacks[0].images_removed == 3);
+  CHECK(back->stacks[1].image_bytes_freed == 500);
+  CHECK(back->stacks[2].images_removed == 0);
+  d.stacks = {{"db", "unchanged", "", 0}};
+  CHECK(ToJson(d).find("image_bytes_freed") == std::string::npos);
+}
+
 TEST_CASE("records persist and interrupted runs are marked failed on open") {
   test::TempDir dir;
   std::string done_id, running_id, queued_id;
