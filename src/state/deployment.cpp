@@ -124,11 +124,21 @@ void WriteStackOutcome(Writer& w, const StackOutcome& s) {
   Str(w, "outcome", s.outcome);
   Str(w, "reason", s.reason);
   Int(w, "duration_ms", s.duration_ms);
+  if (!s.hook.empty()) {
+    Str(w, "hook", s.hook);
+    if (s.hook_exit_code) Int(w, "hook_exit_code", *s.hook_exit_code);
+    Str(w, "hook_output", s.hook_output);
+  }
   w.EndObject();
 }
 
 StackOutcome ReadStackOutcome(const rapidjson::Value& o) {
-  return {GetStr(o, "name"), GetStr(o, "outcome"), GetStr(o, "reason"), GetInt(o, "duration_ms")};
+  StackOutcome s{GetStr(o, "name"), GetStr(o, "outcome"), GetStr(o, "reason"), GetInt(o, "duration_ms")};
+  s.hook = GetStr(o, "hook");
+  if (auto code = o.FindMember("hook_exit_code"); code != o.MemberEnd() && code->value.IsInt64())
+    s.hook_exit_code = code->value.GetInt64();
+  s.hook_output = GetStr(o, "hook_output");
+  return s;
 }
 
 std::string ToJson(const Deployment& d, std::size_t max_log_lines) {

@@ -84,6 +84,11 @@ struct StackOutcome {
   std::string outcome;  // e.g. "unchanged", "updated", "failed", "rolled-back"
   std::string reason;
   std::int64_t duration_ms = 0;
+  // A lifecycle hook that failed the stack (docs/hooks.md): its name, its exit code (none when
+  // it could not run) and its output, masked and capped. Written only when `hook` is set.
+  std::string hook = {};
+  std::optional<std::int64_t> hook_exit_code = {};
+  std::string hook_output = {};
 };
 
 struct Deployment {
