@@ -16,7 +16,7 @@
 namespace podcd::reconcile {
 
 // The bytes of a hook's output kept (its last ones, masked), in the record and the log.
-inline constexpr std::size_t kMaxHookOutputBytes = 64 * 1024;
+inline constexpr std::size_t kMaxHookOutputBytes = std::size_t{64} * 1024;
 // Label on a hook's container: podcd lists it as no service's, and removes it.
 inline constexpr std::string_view kLabelHook = "io.podcd.hook";
 
