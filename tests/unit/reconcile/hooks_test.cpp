@@ -240,3 +240,19 @@ TEST_CASE("hooks: a host hook runs in the stack's directory with the hook enviro
   CHECK(Contains(r.hook_output, "deploy=d-42 project=web"));
   CHECK(h.rt.IndexOf("create web_app_1_podcd-next") == -1);
 }
+
+TEST_CASE("hooks: a hook that cannot run fails the stack, without an exit code") {
+  Harness h;
+  h.job.hooks = {Hook("check", {"check"}), Hook("prepare", {"prepare"})};
+  // The fake removes by id only: this holder of the hook's name stays, so the create fails.
+  h.rt.Add("web_app_1-hook-check", "localhost/app:1", {});
+  auto r = h.Apply();
+  INFO(h.Log());
+  CHECK_FALSE(r.ok);
+  CHECK(r.hook == "check");
+  CHECK_FALSE(r.hook_exit_code.has_value());
+  CHECK(r.reason.starts_with("hook check could not run: create:"));
+  CHECK(h.rt.IndexOf("create web_app_1-hook-prepare") == -1);
+  CHECK(h.rt.IndexOf("create web_app_1_podcd-next") == -1);
+  CHECK(h.rt.containers.at(h.old_app).status == "running");
+}
