@@ -147,6 +147,10 @@ void Loader::Top(const Node& root) {
   }
   for (const auto& e : root.entries) {
     const Node& v = *e.value;
+    if (e.key == "x-podcd") {
+      PodcdSection(v);
+      continue;
+    }
     if (IsExtension(e.key) || e.key == "version" || e.key == "name") continue;
     if (e.key == "services") {
       services = &v;
@@ -218,6 +222,7 @@ void Loader::Resolve() {
     if (!has_service(r.to)) ErrAt(r.mark, r.path, "refers to unknown service " + Quoted(r.to));
   }
   FindDisabled();
+  HookServices();
   // The default network exists when an enabled service is on it.
   for (const auto& r : network_refs_) {
     if (r.to == "default") {

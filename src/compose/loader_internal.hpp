@@ -190,6 +190,11 @@ class Loader {
   void Links();
   core::NetworkDef DefaultNetwork() const;
 
+  // ---------- x-podcd: lifecycle hooks (hooks.cpp)
+  void PodcdSection(const Node& v);
+  void Hooks(const Node& v, const std::string& path);
+  void HookServices();
+
   // ---------- profiles (profiles.cpp)
   // Finds the services COMPOSE_PROFILES leaves disabled; refuses an enabled one that needs one.
   void FindDisabled();

@@ -24,7 +24,7 @@ using Millis = std::chrono::milliseconds;
 inline constexpr std::string_view kPolicyRules[] = {
     "privileged",     "host_namespaces", "cap_sys_admin", "devices",         "podman_socket", "host_binds",
     "unconfined",     "host_root",       "capabilities",  "join_containers", "security_opt",  "host_binds_rw",
-    "volume_drivers", "network_drivers", "sysctls",       "shared_volumes"};
+    "volume_drivers", "network_drivers", "sysctls",       "shared_volumes",  "host_hooks"};
 
 // The target types of `notify:`, the event words of its `on:` (notify::What) and the forges
 // that take commit statuses.

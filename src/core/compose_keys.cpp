@@ -443,6 +443,43 @@ constexpr DefKey<FileObjectDef> kFileObjectKeys[] = {
     {"name",        D::kString,   &FileObjectDef::name,     H},
 };
 // clang-format on
+// clang-format off
+constexpr HookKey kHookKeys[] = {
+    {"command", HookParseAs::kCommand,  &Hook::command, H},
+    {"host",    HookParseAs::kBool,     &Hook::host,    C("host_hooks"), "true: runs on podcd's own host process, not in a container"},
+    {"service", HookParseAs::kService,  &Hook::service, H, "the hook's container is made from this service's new definition"},
+    {"timeout", HookParseAs::kDuration, &Hook::timeout, H, "default 2m; past it the hook is killed and fails"},
+};
+// clang-format on
+constexpr bool HookKeysSorted() {
+  for (std::size_t i = 1; i < std::size(kHookKeys); ++i) {
+    if (!(kHookKeys[i - 1].key < kHookKeys[i].key)) return false;
+  }
+  return true;
+}
+static_assert(HookKeysSorted(), "a hook's canonical object lists its keys in sorted order");
+
+// A hook's canonical object: {"command":[...],"host":false,...} over its table.
+std::string CanonicalHook(const Hook& h) {
+  std::string out = "{";
+  for (const auto& row : kHookKeys) {
+    if (out.size() > 1) out += ',';
+    AppendQ(out, row.key);
+    out += ':';
+    std::visit(
+        [&](auto member) {
+          const auto& v = h.*member;
+          if constexpr (std::is_same_v<std::decay_t<decltype(v)>, Nanos>)
+            out += I(v.count());
+          else
+            out += Encode(v);
+        },
+        row.field);
+  }
+  out += '}';
+  return out;
+}
+
 static_assert(SortedUnique(kNetworkKeys) && SortedUnique(kVolumeKeys) && SortedUnique(kFileObjectKeys),
               "a definition's canonical object lists its keys in sorted order");
 
@@ -469,6 +506,7 @@ const ServiceKey* FindServiceKey(std::string_view key) {
 }
 
 std::span<const DefKey<NetworkDef>> NetworkKeys() { return kNetworkKeys; }
+std::span<const HookKey> HookKeys() { return kHookKeys; }
 std::span<const DefKey<VolumeDef>> VolumeKeys() { return kVolumeKeys; }
 std::span<const DefKey<FileObjectDef>> FileObjectKeys() { return kFileObjectKeys; }
 
@@ -491,6 +529,10 @@ CanonicalFields Canonicalize(const Stack& stack, const Service& s) {
     Put(f, "file " + path,
         it == stack.files.end() ? "unknown"
                                 : std::string(ToString(it->second.kind)) + " " + it->second.sha256);
+  }
+  // Only a service that a hook names has these fields: the others keep their fingerprints.
+  for (const auto& h : stack.hooks) {
+    if (h.service == s.name) Put(f, "hook " + h.name, CanonicalHook(h));
   }
   return f;
 }

@@ -153,4 +153,25 @@ std::string CanonicalDef(const NetworkDef& def);
 std::string CanonicalDef(const VolumeDef& def);
 std::string CanonicalDef(const FileObjectDef& def);
 
+// x-podcd.hooks.<name> (check, prepare, pre_deploy, post_deploy; docs/hooks.md): a hook's
+// keys, read by compose/hooks.cpp. A hook enters the fingerprint of the service it names
+// (Canonicalize: "hook <name>"), so that a changed hook redeploys that service.
+enum class HookParseAs : std::uint8_t {
+  kService,   // the name of a service of the stack
+  kCommand,   // a shell-split string or a list, not empty
+  kDuration,  // a Go duration, above zero
+  kBool,
+};
+using HookField =
+    std::variant<std::string Hook::*, std::vector<std::string> Hook::*, Nanos Hook::*, bool Hook::*>;
+struct HookKey {
+  std::string_view key;
+  HookParseAs parse;
+  HookField field;
+  KeyPolicy policy = {};
+  std::string_view note = {};  // docs/repository.md's table
+};
+// Sorted by key; a hook's canonical object lists its fields in this order.
+std::span<const HookKey> HookKeys();
+
 }  // namespace podcd::core

@@ -63,6 +63,12 @@ std::string ComposeKeysMarkdown() {
   Section(out, "volumes", VolumeKeys(), "volume create (libpod), fingerprint of the services mounting it");
   Section(out, "configs/secrets", FileObjectKeys(),
           "a read-only bind of the file, fingerprint of its services");
+  for (const auto& k : HookKeys()) {
+    std::string what = "a lifecycle hook (docs/hooks.md), fingerprint of the service it names";
+    if (!k.note.empty()) what += "; " + std::string(k.note);
+    out +=
+        "| `x-podcd.hooks.<hook>." + std::string(k.key) + "` | " + what + " | " + Policy(k.policy) + " |\n";
+  }
   return out;
 }
 

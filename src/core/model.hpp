@@ -265,6 +265,19 @@ struct ReferencedFile {
   bool operator==(const ReferencedFile&) const = default;
 };
 
+// A lifecycle hook (x-podcd.hooks, docs/hooks.md): a command run as a one-shot container of
+// `service`'s definition, or on podcd's own host with `host` (the stack needs host_hooks).
+struct Hook {
+  std::string name;  // check, prepare, pre_deploy or post_deploy (kHookNames)
+  std::string service;
+  std::vector<std::string> command;
+  Nanos timeout = std::chrono::minutes(2);
+  bool host = false;
+  bool operator==(const Hook&) const = default;
+};
+// The hook names, in the order a stack's apply runs them.
+inline constexpr std::string_view kHookNames[] = {"check", "prepare", "pre_deploy", "post_deploy"};
+
 struct Stack {
   std::string name;               // the compose project name: `name:` or the directory name
   std::string dir;                // the stack directory name under the services directory
@@ -282,6 +295,7 @@ struct Stack {
   // What podcd accepted and does not act on (a compose key without meaning on a server), one
   // line each naming the key: the plan shows them, so nothing is ignored silently.
   std::vector<std::string> notes;
+  std::vector<Hook> hooks;  // x-podcd.hooks, in kHookNames' order
 
   const Service* Find(std::string_view service) const;
 };

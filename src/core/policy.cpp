@@ -260,6 +260,7 @@ class Checker {
       Networks(s);
       Runtime(s);
     }
+    HostHooks();
     return std::move(out_);
   }
 
@@ -391,6 +392,17 @@ class Checker {
                                  " is refused by policy (not in policy.allowed_runtimes: " +
                                  (listed.empty() ? std::string("none listed") : listed) +
                                  "; add it there if the host's Podman has it)"});
+  }
+
+  // A host hook runs a command of the repository on podcd's own host, as podcd's user.
+  void HostHooks() {
+    for (const auto& h : stack_.hooks) {
+      if (!h.host || Allowed(kRuleHostHooks)) continue;
+      out_.push_back(Violation{h.service, std::string(kRuleHostHooks),
+                               "hook " + h.name + ": host: true is refused by policy (runs a command on " +
+                                   "podcd's own host; allow rule host_hooks for stack " + stack_.dir +
+                                   " to permit it)"});
+    }
   }
 
   const Stack& stack_;

@@ -31,13 +31,14 @@ inline constexpr std::string_view kRuleVolumeDrivers = "volume_drivers";
 inline constexpr std::string_view kRuleNetworkDrivers = "network_drivers";
 inline constexpr std::string_view kRuleSysctls = "sysctls";
 inline constexpr std::string_view kRuleSharedVolumes = "shared_volumes";
+inline constexpr std::string_view kRuleHostHooks = "host_hooks";
 
 // Every rule, in config::kPolicyRules' order.
 inline constexpr std::string_view kAllRules[] = {
-    kRulePrivileged,    kRuleHostNamespaces, kRuleCapSysAdmin, kRuleDevices,
-    kRulePodmanSocket,  kRuleHostBinds,      kRuleUnconfined,  kRuleHostRoot,
-    kRuleCapabilities,  kRuleJoinContainers, kRuleSecurityOpt, kRuleHostBindsRw,
-    kRuleVolumeDrivers, kRuleNetworkDrivers, kRuleSysctls,     kRuleSharedVolumes};
+    kRulePrivileged,    kRuleHostNamespaces, kRuleCapSysAdmin,   kRuleDevices,        kRulePodmanSocket,
+    kRuleHostBinds,     kRuleUnconfined,     kRuleHostRoot,      kRuleCapabilities,   kRuleJoinContainers,
+    kRuleSecurityOpt,   kRuleHostBindsRw,    kRuleVolumeDrivers, kRuleNetworkDrivers, kRuleSysctls,
+    kRuleSharedVolumes, kRuleHostHooks};
 
 // Docker's default capability set (moby's oci/caps/defaults.go): what a container gets
 // without cap_add, so adding one of these again changes nothing.

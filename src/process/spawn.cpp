@@ -162,6 +162,11 @@ bool OpenPipes(const Spec& spec, Pipes& p) {
   ::syscall(SYS_close_range, 3u, static_cast<unsigned>(keep - 1), 0u);
   ::syscall(SYS_close_range, static_cast<unsigned>(keep + 1), ~0u, 0u);
   ::sigprocmask(SIG_SETMASK, &mask, nullptr);
+  if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0) {
+    const int err = errno;
+    (void)!::write(keep, &err, sizeof err);
+    ::_exit(127);
+  }
   ::execve(p.path.c_str(), p.argv.data(), p.envp.data());
   const int err = errno;
   (void)!::write(keep, &err, sizeof err);

@@ -30,6 +30,8 @@ struct Spec {
   // Environment: the parent's, minus `env_remove`, plus `env_set` (set wins).
   std::map<std::string, std::string> env_set;
   std::vector<std::string> env_remove;
+  // The child's working directory; "": the parent's. One that cannot be entered fails the start.
+  std::string cwd;
   // Written to the child's stdin, which is then closed; nullopt: stdin is /dev/null. stdin is a
   // socket, so a child that dies before reading it is an error for the write, never SIGPIPE.
   std::optional<std::string> input;

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "reconcile/gate.hpp"
+#include "reconcile/hooks.hpp"
 #include "reconcile/images.hpp"
 #include "reconcile/network_replace.hpp"
 #include "reconcile/replace_plan.hpp"
@@ -111,6 +112,15 @@ class StackRun {
   void StartOld(const ServiceJob& s);
   // Takes the old containers of `s` off its networks.
   void Disconnect(const ServiceJob& s);
+  // Lifecycle hooks (hooks.hpp). `check`, `prepare` and `pre_deploy` before anything is
+  // replaced: false (with the stack's result filled in) when one fails the stack.
+  bool PreHooks(StackResult& result);
+  // `post_deploy` once every change passed its gates, before any commits; a failure rolls the
+  // stack back (Settle).
+  void PostHook();
+  const core::Hook* FindHook(std::string_view name) const;
+  HookResult RunHook(const core::Hook& hook);
+  static void HookFailed(const HookResult& r, StackResult& result);
 
   const StackJob& job_;
   Runtime& rt_;
@@ -122,6 +132,7 @@ class StackRun {
   std::vector<NetworkSwap> swaps_;  // networks made again, in order (Run's thread only)
   std::mutex log_mutex_;            // guards no data: one log line at a time into log_
   std::atomic<int> write_calls_{0};
+  std::optional<HookResult> post_failed_;  // a failed post_deploy hook: the stack rolls back
 
   // What the service tasks of the stack share.
   struct Shared {
@@ -528,6 +539,10 @@ StackVerdict StackRun::Settle() {
     outcomes.push_back(r.outcome);
   }
   StackVerdict verdict = JudgeStack(names, outcomes);
+  if (post_failed_) {
+    verdict.commit = false;
+    verdict.failed.push_back("hook post_deploy");
+  }
   std::vector<std::thread> tasks;
   // The service tasks have ended: the prepared changes are this thread's now.
   std::vector<Change> prepared = std::move(shared_.Lock()->prepared);
@@ -645,6 +660,93 @@ void StackRun::Finish(size_t index, ServiceResult result, TimePoint start) {
   Log(line);
 }
 
+const core::Hook* StackRun::FindHook(std::string_view name) const {
+  for (const auto& h : job_.hooks) {
+    if (h.name == name) return &h;
+  }
+  return nullptr;
+}
+
+HookResult StackRun::RunHook(const core::Hook& hook) {
+  const auto start = clock_.Now();
+  Log("hook " + hook.name + (hook.host ? " (on podcd's host)" : " (as service " + hook.service + ")") +
+      ": running " + log::Masked(Join(hook.command, " ")));
+  HookResult r;
+  r.name = hook.name;
+  if (hook.host) {
+    r = RunHostHook(hook, job_.hook_env, job_.dir);
+  } else {
+    auto svc = std::find_if(services_.begin(), services_.end(),
+                            [&](const ServiceJob& s) { return s.name == hook.service; });
+    if (svc == services_.end() || svc->spec.image.empty()) {
+      r.error = "service " + hook.service + " is not deployed by this stack";
+    } else {
+      const podman::ContainerSpec spec = HookSpec(svc->spec, hook, job_.name, job_.hook_env);
+      if (auto refused = RecheckBinds(svc->name, spec)) {
+        r.error = refused->What();
+      } else {
+        r = RunContainerHook(hook, spec, rt_, clock_);
+        write_calls_ += 3;  // create, start, remove
+      }
+    }
+  }
+  const auto lines = SplitLines(r.output);
+  constexpr std::size_t kLoggedLines = 100;
+  const std::size_t from = lines.size() > kLoggedLines ? lines.size() - kLoggedLines : 0;
+  for (std::size_t i = from; i < lines.size(); ++i) Log("hook " + hook.name + " | " + std::string(lines[i]));
+  Log(r.Describe() + " in " + std::to_string(Elapsed(clock_, start)) + " ms");
+  return r;
+}
+
+void StackRun::HookFailed(const HookResult& r, StackResult& result) {
+  result.hook = r.name;
+  if (r.ran) result.hook_exit_code = r.exit_code;
+  result.hook_output = r.output;
+  result.reason = r.Describe();
+  if (!r.output.empty()) result.reason += "; last output: " + LastBytes(JoinLines(r.output, 10));
+}
+
+bool StackRun::PreHooks(StackResult& result) {
+  if (const core::Hook* check = FindHook("check")) {
+    HookResult r = RunHook(*check);
+    if (!r.ran) {
+      HookFailed(r, result);
+      return false;
+    }
+    if (r.Ok()) {
+      Log("hook check: ready (exit 0), prepare not needed");
+    } else if (const core::Hook* prepare = FindHook("prepare")) {
+      HookResult p = RunHook(*prepare);
+      if (!p.Ok()) {
+        HookFailed(p, result);
+        return false;
+      }
+    }
+  }
+  if (const core::Hook* pre = FindHook("pre_deploy")) {
+    HookResult r = RunHook(*pre);
+    if (!r.Ok()) {
+      HookFailed(r, result);
+      return false;
+    }
+  }
+  return true;
+}
+
+void StackRun::PostHook() {
+  const core::Hook* post = FindHook("post_deploy");
+  if (post == nullptr) return;
+  std::vector<std::string> names;
+  std::vector<ServiceOutcome> outcomes;
+  for (const auto& r : results_) {
+    names.push_back(r.name);
+    outcomes.push_back(r.outcome);
+  }
+  if (!JudgeStack(names, outcomes).commit) return;  // rolls back anyway: nothing deployed to check
+  HookResult r = RunHook(*post);
+  if (!r.Ok()) post_failed_ = std::move(r);
+}
+
 StackResult StackRun::Run() {
   const auto start = clock_.Now();
   StackResult result;
@@ -679,13 +781,26 @@ StackResult StackRun::Run() {
     Log("stack " + job_.name + " failed before any change: " + result.reason);
     return finish(false);
   }
+  // Hooks need the stack's networks and volumes; a failing one leaves the old containers be.
+  if (!PreHooks(result)) {
+    RestoreNetworks();
+    result.outcome = StackOutcomeKind::kFailed;
+    Log("stack " + job_.name + " failed before any change: " + result.reason +
+        " (the old containers keep serving)");
+    return finish(false);
+  }
   // 2. Each service in its own task; a dependent waits for what its depends_on condition
   //    needs (started, healthy, or exited 0); unrelated services proceed in parallel.
   RunServices();
   CheckUnsettled();
+  PostHook();
   // 3. One transaction: every change commits, or the stack goes back to what ran before.
   const StackVerdict verdict = Settle();
   bool failed = false;
+  if (post_failed_) {
+    failed = true;
+    HookFailed(*post_failed_, result);
+  }
   std::string rolled_back;  // the services the stack's rollback undid
   for (const auto& r : results_) {
     if (!FailsStack(r.outcome)) continue;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,6 +72,10 @@ struct StackJob {
   // may have become a symlink since the plan). Unset: not checked (the applier's unit tests).
   // The guard's settings.resolve resolves them.
   std::optional<core::BindGuard> bind_guard = std::nullopt;
+  // x-podcd.hooks (hooks.hpp), in the order they run; they run only when the stack has work.
+  std::vector<core::Hook> hooks = {};
+  std::map<std::string, std::string> hook_env = {};  // HookEnvironment()
+  std::string dir = {};                              // the stack's directory: a host hook's cwd
 };
 
 struct GateOptions {
@@ -109,6 +114,11 @@ struct StackResult {
   std::int64_t duration_ms = 0;
   int write_calls = 0;                // Podman calls that changed something
   std::vector<ImageBrought> brought;  // pulled or built for the services, whatever the outcome
+  // The hook that failed the stack ("" for none), its exit code (none when it could not run)
+  // and its output (masked, capped): the record's hook, hook_exit_code and hook_output.
+  std::string hook = {};
+  std::optional<std::int64_t> hook_exit_code = {};
+  std::string hook_output = {};
 };
 
 using LogFn = std::function<void(const std::string&)>;

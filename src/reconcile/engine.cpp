@@ -10,6 +10,7 @@
 #include "reconcile/deployed_fields.hpp"
 #include "reconcile/force.hpp"
 #include "reconcile/image_cleanup.hpp"
+#include "reconcile/hooks.hpp"
 #include "reconcile/schedule.hpp"
 #include "reconcile/select.hpp"
 #include "reconcile/self_update.hpp"
@@ -316,6 +317,21 @@ void Engine::Report(const Selection& selection, RunContext& ctx, Tally& tally) {
   }
 }
 
+// The stack's hooks (hooks.hpp) with their environment; the previous commit is the one its
+// running containers were deployed from.
+void Engine::AddHooks(const Snapshot& snap, const std::string& commit, const std::string& deployment,
+                      StackJob& job) const {
+  const core::Stack& model = snap.desired.models.at(job.name);
+  if (model.hooks.empty()) return;
+  job.hooks = model.hooks;
+  std::string previous;
+  for (const auto& c : snap.actual) {
+    if (c.stack == job.name && !c.commit.empty() && (previous.empty() || c.running)) previous = c.commit;
+  }
+  job.hook_env = HookEnvironment(deployment, job.name, commit, previous);
+  job.dir = (std::filesystem::path(Config()->repo.path) / model.compose_file).parent_path().string();
+}
+
 void Engine::Prepare(const Selection& selection, const Snapshot& snap, bool update_images, RunContext& ctx,
                      Tally& tally, std::vector<Work>& work, std::optional<Work>& self_work) {
   for (const auto& c : selection.run) {
@@ -347,6 +363,7 @@ void Engine::Prepare(const Selection& selection, const Snapshot& snap, bool upda
       continue;
     }
     job->update_images = update_images;
+    AddHooks(snap, commit, ctx.Id(), *job);
     if (auto g = snap.desired.bind_guards.find(sp.name); g != snap.desired.bind_guards.end())
       job->bind_guard = g->second;
     for (const auto& r : sp.reasons) ctx.Log("[" + sp.name + "] plan: " + r);
@@ -402,6 +419,9 @@ void Engine::ApplyOne(const Work& w, const Snapshot& snap, const GateOptions& ga
       outcome.image_bytes_freed = cleaned.bytes_freed;
     }
   }
+  outcome.hook = result.hook;
+  outcome.hook_exit_code = result.hook_exit_code;
+  outcome.hook_output = result.hook_output;
   ctx.SetStackOutcome(std::move(outcome));
   if (result.ok) KeepDeployedFields(name, snap);
   if (w.job) {

@@ -115,6 +115,8 @@ class Engine final : public Executor {
   // `work` in order, podcd's own stack apart.
   void Prepare(const Selection& selection, const Snapshot& snap, bool update_images, RunContext& ctx,
                Tally& tally, std::vector<Work>& work, std::optional<Work>& self_work);
+  void AddHooks(const Snapshot& snap, const std::string& commit, const std::string& deployment,
+                StackJob& job) const;
   void ApplyOne(const Work& w, const Snapshot& snap, const GateOptions& gate, RunContext& ctx, Tally& tally);
   // Fails, named, each stack the run claims (applied, removed, or found unchanged) that the
   // host does not show as claimed after the run (verify.hpp).

@@ -129,12 +129,23 @@ void WriteStackOutcome(Writer& w, const StackOutcome& s) {
     Int(w, "images_removed", s.images_removed);
     Int(w, "image_bytes_freed", s.image_bytes_freed);
   }
+  if (!s.hook.empty()) {
+    Str(w, "hook", s.hook);
+    if (s.hook_exit_code) Int(w, "hook_exit_code", *s.hook_exit_code);
+    Str(w, "hook_output", s.hook_output);
+  }
   w.EndObject();
 }
 
 StackOutcome ReadStackOutcome(const rapidjson::Value& o) {
-  return {GetStr(o, "name"),        GetStr(o, "outcome"),        GetStr(o, "reason"),
-          GetInt(o, "duration_ms"), GetInt(o, "images_removed"), GetInt(o, "image_bytes_freed")};
+  StackOutcome s{GetStr(o, "name"), GetStr(o, "outcome"), GetStr(o, "reason"), GetInt(o, "duration_ms")};
+  s.images_removed = GetInt(o, "images_removed");
+  s.image_bytes_freed = GetInt(o, "image_bytes_freed");
+  s.hook = GetStr(o, "hook");
+  if (auto code = o.FindMember("hook_exit_code"); code != o.MemberEnd() && code->value.IsInt64())
+    s.hook_exit_code = code->value.GetInt64();
+  s.hook_output = GetStr(o, "hook_output");
+  return s;
 }
 
 std::string ToJson(const Deployment& d, std::size_t max_log_lines) {

@@ -87,6 +87,11 @@ struct StackOutcome {
   // Old images podcd removed after the stack's deployment, and the bytes that freed.
   std::int64_t images_removed = 0;
   std::int64_t image_bytes_freed = 0;
+  // A lifecycle hook that failed the stack (docs/hooks.md): its name, its exit code (none when
+  // it could not run) and its output, masked and capped. Written only when `hook` is set.
+  std::string hook = {};
+  std::optional<std::int64_t> hook_exit_code = {};
+  std::string hook_output = {};
 };
 
 struct Deployment {

@@ -53,6 +53,7 @@ std::string KeyTable() {
   for (const auto& r : NetworkKeys()) out += Row("networks", r.key, r.policy);
   for (const auto& r : VolumeKeys()) out += Row("volumes", r.key, r.policy);
   for (const auto& r : FileObjectKeys()) out += Row("configs/secrets", r.key, r.policy);
+  for (const auto& r : HookKeys()) out += Row("x-podcd.hooks.<hook>", r.key, r.policy);
   return out;
 }
 
@@ -64,6 +65,7 @@ TEST_CASE("every compose key has a policy class, and every rule is reachable fro
   for (const auto& r : NetworkKeys()) CheckPolicyColumn(r.key, r.policy, used);
   for (const auto& r : VolumeKeys()) CheckPolicyColumn(r.key, r.policy, used);
   for (const auto& r : FileObjectKeys()) CheckPolicyColumn(r.key, r.policy, used);
+  for (const auto& r : HookKeys()) CheckPolicyColumn(r.key, r.policy, used);
   for (auto rule : config::kPolicyRules) {
     INFO("rule " << rule << " is named by no key's policy column");
     CHECK(used.contains(std::string(rule)));

@@ -152,10 +152,10 @@ TEST_CASE("all violations of all services are reported") {
 
 TEST_CASE("core's rule names are exactly the configuration's") {
   std::set<std::string_view> core_rules = {
-      kRulePrivileged,    kRuleHostNamespaces, kRuleCapSysAdmin, kRuleDevices,
-      kRulePodmanSocket,  kRuleHostBinds,      kRuleUnconfined,  kRuleHostRoot,
-      kRuleCapabilities,  kRuleJoinContainers, kRuleSecurityOpt, kRuleHostBindsRw,
-      kRuleVolumeDrivers, kRuleNetworkDrivers, kRuleSysctls,     kRuleSharedVolumes};
+      kRulePrivileged,    kRuleHostNamespaces, kRuleCapSysAdmin,   kRuleDevices,        kRulePodmanSocket,
+      kRuleHostBinds,     kRuleUnconfined,     kRuleHostRoot,      kRuleCapabilities,   kRuleJoinContainers,
+      kRuleSecurityOpt,   kRuleHostBindsRw,    kRuleVolumeDrivers, kRuleNetworkDrivers, kRuleSysctls,
+      kRuleSharedVolumes, kRuleHostHooks};
   CHECK(core_rules == std::set<std::string_view>(std::begin(kAllRules), std::end(kAllRules)));
   std::set<std::string_view> config_rules(std::begin(podcd::config::kPolicyRules),
                                           std::end(podcd::config::kPolicyRules));

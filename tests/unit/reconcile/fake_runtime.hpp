@@ -34,13 +34,19 @@ class FakeRuntime final : public reconcile::Runtime {
     std::int64_t exit_code = 0;
     std::int64_t restart_count = 0;
     std::string network_mode;  // as created ("container:<id>" when joining another)
+    std::vector<std::string> command = {};
+    std::map<std::string, std::string> env = {};
   };
 
   // Script.
   std::map<std::string, std::string> images;         // name -> id (present locally)
   std::map<std::string, std::string> registry;       // name -> id (pullable)
   std::map<std::string, std::string> exit_on_start;  // image -> "code" (dies at once)
-  std::map<std::string, std::string> health;         // image -> healthy|unhealthy|starting
+  // A one-shot container (a hook) by name: exits at once with this code, or runs on when absent.
+  std::map<std::string, std::int64_t> exit_by_name;
+  std::map<std::string, std::string> logs_by_name;  // what Logs answers for that container
+  std::vector<Container> removed;                   // containers removed, as they were
+  std::map<std::string, std::string> health;        // image -> healthy|unhealthy|starting
   // image -> answers of successive checks (the last one repeats); takes precedence over `health`
   std::map<std::string, std::vector<std::string>> health_script;
   std::set<std::string> fail_remove;                        // container names whose removal fails
@@ -264,7 +270,9 @@ class FakeRuntime final : public reconcile::Runtime {
                 "created",
                 0,
                 0,
-                spec.network_mode};
+                spec.network_mode,
+                spec.command,
+                spec.env};
     for (const auto& p : spec.ports) c.host_ports.push_back(p.host_port);
     created_networks[spec.name] = spec.networks;
     containers[c.id] = c;
@@ -285,7 +293,10 @@ class FakeRuntime final : public reconcile::Runtime {
         }
       }
     }
-    if (auto it = exit_on_start.find(c.image); it != exit_on_start.end()) {
+    if (auto code = exit_by_name.find(c.name); code != exit_by_name.end()) {
+      c.status = "exited";
+      c.exit_code = code->second;
+    } else if (auto it = exit_on_start.find(c.image); it != exit_on_start.end()) {
       c.status = "exited";
       c.exit_code = std::stoi(it->second);
     } else {
@@ -316,6 +327,7 @@ class FakeRuntime final : public reconcile::Runtime {
         return Fail(ErrorCode::kInternal,
                     "container " + id + " has dependent containers which must be removed before it: " + oid);
     }
+    removed.push_back(c);
     containers.erase(id);
     return {};
   }
@@ -369,6 +381,7 @@ class FakeRuntime final : public reconcile::Runtime {
   Expected<std::string> Logs(const std::string& id, int) override {
     std::lock_guard lock(mu_);
     calls.push_back("logs");
+    if (auto it = logs_by_name.find(containers.at(id).name); it != logs_by_name.end()) return it->second;
     return "starting " + containers.at(id).name + "\nfatal: config missing\n";
   }
   Expected<std::vector<std::string>> StackNetworks(const std::string& stack) override {

@@ -341,3 +341,26 @@ TEST_CASE("a trigger's actor and force round-trip through the record; force is w
   CHECK(sback->stacks[0].outcome == "would-update");
   CHECK(sback->stacks[0].reason == "site: image changed");
 }
+
+TEST_CASE("a failed hook's name, exit code and output round-trip; absent without one") {
+  Deployment d;
+  d.id = "d1";
+  d.stacks.push_back({"web", "failed", "hook pre_deploy exited with code 3", 12});
+  d.stacks.back().hook = "pre_deploy";
+  d.stacks.back().hook_exit_code = 3;
+  d.stacks.back().hook_output = "migration failed\n";
+  d.stacks.push_back({"api", "updated", "", 5});
+  const std::string text = ToJson(d);
+  CHECK(text.find(R"("hook":"pre_deploy","hook_exit_code":3,"hook_output":"migration failed\n")") !=
+        std::string::npos);
+  auto back = FromJson(text);
+  REQUIRE(back.has_value());
+  REQUIRE(back->stacks.size() == 2);
+  CHECK(back->stacks[0].hook == "pre_deploy");
+  CHECK(back->stacks[0].hook_exit_code == 3);
+  CHECK(back->stacks[0].hook_output == "migration failed\n");
+  CHECK(back->stacks[1].hook.empty());
+  CHECK_FALSE(back->stacks[1].hook_exit_code.has_value());
+  CHECK(ToJson(*back).find("\"api\",\"outcome\":\"updated\",\"reason\":\"\",\"duration_ms\":5}") !=
+        std::string::npos);
+}
