@@ -658,6 +658,7 @@ StackResult StackRun::Run() {
   // 1. Every image first: a pull failure fails the stack with nothing touched.
   if (!StackImages(
            rt_, clock_, job_.update_images, [this](const std::string& l) { Log(l); }, write_calls_)
+           .KeepUploaded(job_.uploaded_images)
            .Prepare(services_, result.reason)) {
     result.outcome = StackOutcomeKind::kFailed;
     Log("stack " + job_.name + " failed before any change: " + result.reason);

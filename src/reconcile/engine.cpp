@@ -141,6 +141,9 @@ Expected<Snapshot> Engine::Observe(bool sync, bool repair) {
   auto controls = state::ReadStackControls(state::StackControlsPath(config->state_dir));
   if (!controls) return std::unexpected(controls.error().WithContext("stack controls"));
   snap.controls = std::move(*controls);
+  auto uploads = state::ReadUploads(state::UploadsPath(config->state_dir));
+  if (!uploads) return std::unexpected(uploads.error().WithContext("uploaded images"));
+  snap.uploads = std::move(*uploads);
   // A pinned stack loads from its commit's files; one that cannot be had is invalid, named.
   std::map<std::string, std::filesystem::path> pinned;
   std::map<std::string, std::string> pin_errors;
@@ -326,6 +329,7 @@ void Engine::Prepare(const Selection& selection, const Snapshot& snap, bool upda
       continue;
     }
     job->update_images = update_images;
+    job->uploaded_images = state::UploadedImages(snap.uploads, sp.name);
     if (auto g = snap.desired.bind_guards.find(sp.name); g != snap.desired.bind_guards.end())
       job->bind_guard = g->second;
     for (const auto& r : sp.reasons) ctx.Log("[" + sp.name + "] plan: " + r);

@@ -22,6 +22,13 @@ class StackImages {
   StackImages(Runtime& rt, Clock& clock, bool update, LogFn log, std::atomic<int>& write_calls)
       : rt_(rt), clock_(clock), update_(update), log_(std::move(log)), write_calls_(write_calls) {}
 
+  // Image references uploaded for the stack: read as they are here, never pulled (the
+  // uploaded-image rule, docs/upload.md).
+  StackImages& KeepUploaded(const std::set<std::string>& images) {
+    uploaded_ = images;
+    return *this;
+  }
+
   // The images of every service that changes (of every service when updating); false with
   // `reason` set when one fails.
   bool Prepare(std::vector<ServiceJob>& services, std::string& reason);
@@ -48,6 +55,7 @@ class StackImages {
   LogFn log_;
   std::atomic<int>& write_calls_;
   std::set<std::string> present_;
+  std::set<std::string> uploaded_;
   std::map<std::string, std::string> pulled_;  // "image|policy" -> id
 };
 
