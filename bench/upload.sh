@@ -36,7 +36,7 @@ cleanup() {
   podman rm -f -t 0 $(podman ps -aq --filter label=io.podcd.stack=up) >/dev/null 2>&1 || true
   podman network rm -f up_default >/dev/null 2>&1 || true
   podman rmi -f $TAG >/dev/null 2>&1 || true
-  rm -rf $W
+  [ -n "${KEEP:-}" ] && echo "kept $W" || rm -rf $W
 }
 trap cleanup EXIT
 # The archive: SIZE MB of random bytes in one layer (incompressible, as a real image's binaries).

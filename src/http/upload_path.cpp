@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "auth/random.hpp"
 #include "http/multipart.hpp"
@@ -33,6 +34,8 @@ const std::string kUploadKey = "podcd.upload";
 constexpr std::string_view kRoute = "/upload";
 constexpr std::size_t kMaxProjectBytes = 64;
 constexpr int kMaxOpenUploads = 4;
+constexpr std::size_t kWriteBytes = 256 << 10;
+constexpr std::size_t kReadBytes = 64 << 10;
 
 std::string LowerAscii(std::string s) {
   for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -124,20 +127,29 @@ class Upload final : public PartSink {
     }
     if (field_ != "image") return true;  // other fields are read and ignored
     image_bytes += bytes.size();
+    // Pistache reads a few kB at a time: written in larger pieces, one system call each.
+    pending_.append(bytes);
+    return pending_.size() < kWriteBytes || Flush();
+  }
+  bool Flush() {
+    std::string_view bytes = pending_;
     while (!bytes.empty()) {
       const ssize_t n = ::write(fd_, bytes.data(), bytes.size());
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
-        log::Error("upload: writing the archive failed", {{"file", file.string()}, {"error", std::strerror(errno)}});
+        log::Error("upload: writing the archive failed",
+                   {{"file", file.string()}, {"error", std::strerror(errno)}});
         return Stop(507, "the archive cannot be stored in the state directory (see the daemon's log)");
       }
       bytes.remove_prefix(static_cast<std::size_t>(n));
     }
+    pending_.clear();
     return true;
   }
   bool End() override {
+    const bool image = field_ == "image";
     field_.clear();
-    return true;
+    return !image || Flush();
   }
   bool Stop(int status, std::string why) {
     refusal = Refusal{status, std::move(why)};
@@ -165,6 +177,7 @@ class Upload final : public PartSink {
   std::atomic<int>& open_;
   std::uint64_t body_bytes_ = 0;
   std::string field_;
+  std::string pending_;  // of the image, not written yet (at most kWriteBytes)
   int fd_ = -1;
 };
 
@@ -422,12 +435,25 @@ bool Server::Impl::Uploading(std::string_view bytes, const std::shared_ptr<Pista
       }
       break;
     }
-    case Upload::Phase::kBody:
+    case Upload::Phase::kBody: {
       if (!up->reader.Feed(bytes)) {
         BodyFailed(*this, peer, *up);
         return true;
       }
+      // Pistache reads 4 kB at a time, one turn of its event loop each: what the socket holds
+      // already is read here in larger pieces (at most 1 MB per turn, so other connections of
+      // this reactor thread wait no longer than that).
+      thread_local std::vector<char> more(kReadBytes);
+      for (int i = 0; i < 16 && up->phase == Upload::Phase::kBody && !up->reader.BodyDone(); ++i) {
+        const ssize_t n = ::recv(peer->fd(), more.data(), more.size(), MSG_DONTWAIT);
+        if (n <= 0) break;  // nothing more now (or the end: Pistache's next read sees it)
+        if (!up->reader.Feed(std::string_view(more.data(), static_cast<std::size_t>(n)))) {
+          BodyFailed(*this, peer, *up);
+          return true;
+        }
+      }
       break;
+    }
     case Upload::Phase::kLoading:
     case Upload::Phase::kAnswered: return true;  // read and dropped
   }

@@ -11,6 +11,7 @@
 #include "e2e_fixture.hpp"
 #include "support/daemon.hpp"
 #include "support/http_client.hpp"
+#include "util/strings.hpp"
 
 using namespace podcd;
 using namespace podcd::test;
@@ -195,6 +196,7 @@ TEST_CASE(
     REQUIRE(!id.empty());
     const auto seen = Statuses(d, stack, id);
     INFO(Joined(seen));
+    INFO(d.Log());
     CHECK(seen.back() == "ok");
     CHECK(std::find(seen.begin(), seen.end(), "active") != seen.end());
     for (const auto& s : seen) CHECK((s == "await" || s == "active" || s == "ok"));

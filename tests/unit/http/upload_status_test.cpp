@@ -26,7 +26,9 @@ TEST_CASE("status: each deployment state in IPD's words") {
   const std::vector<state::Deployment> one = {Record("d1", S::kQueued, {"web"})};
   CHECK(Lookup(one, "web", "").status == "await");
   CHECK(Lookup(one, "web", "d1").status == "await");
-  CHECK(Lookup({Record("d1", S::kRunning, {"web"})}, "web", "").status == "active");
+  auto running = Record("d1", S::kRunning, {"web"});
+  running.log = {"one", "two"};
+  CHECK(Lookup({running}, "web", "").status == "active");
   CHECK(Lookup({Record("d1", S::kSucceeded, {"web"})}, "web", "d1").status == "ok");
   auto failed = Record("d1", S::kFailed, {"web"}, {{"web", "rolled-back", "health gate failed", 0}});
   failed.reason = "failed stacks: web";
