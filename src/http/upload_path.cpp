@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <algorithm>
 #include <cerrno>
+#include <thread>
 #include <cstring>
 #include <filesystem>
 #include <vector>
@@ -386,7 +388,33 @@ void BodyReceived(Server::Impl& im, const std::shared_ptr<Pistache::Tcp::Peer>& 
     return refuse(400, "the field \"image\" (the archive) is missing or empty");
   up->phase = Upload::Phase::kLoading;
   Background::Job job = [&im, weak = std::weak_ptr<Pistache::Tcp::Peer>(peer), up] {
+    // Pistache drops a connection whose parser has waited longer than the request timeout with
+    // a 408; a large archive loads for longer. An interim "102 Processing" now and then (clients
+    // skip 1xx answers) is a write that reaches the client: it starts that wait anew.
+    const auto every = std::clamp(im.opt.request_timeout / 3, std::chrono::milliseconds(50),
+                                  std::chrono::milliseconds(5000));
+    std::atomic<bool> loaded{false};
+    std::thread ticker([&] {
+      auto next = std::chrono::steady_clock::now() + every;
+      while (!loaded) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        if (std::chrono::steady_clock::now() < next) continue;
+        next += every;
+        auto p = weak.lock();
+        std::lock_guard held(up->mutex);
+        if (!p || up->gone || up->phase != Upload::Phase::kLoading) return;
+        static constexpr std::string_view kProcessing = "HTTP/1.1 102 Processing\r\n\r\n";
+        p->send(Pistache::RawBuffer(std::string(kProcessing), kProcessing.size()))
+            .then(
+                [weak](ssize_t) {
+                  if (auto q = weak.lock()) Http::Handler::getParser(q)->reset();
+                },
+                [](const std::exception_ptr&) {});
+      }
+    });
     const Answer a = LoadAndDeploy(im, *up);
+    loaded = true;
+    ticker.join();
     up->Discard();  // loaded (or refused): the archive is not kept
     AnswerUpload(weak.lock(), *up, a);
   };
