@@ -42,8 +42,8 @@ class Body {
  public:
   Body(std::string boundary, const std::string& stack, std::FILE* file, std::uint64_t size)
       : file_(file),
-        head_("--" + boundary + "\r\nContent-Disposition: form-data; name=\"project\"\r\n\r\n" + stack + "\r\n--" +
-              boundary +
+        head_("--" + boundary + "\r\nContent-Disposition: form-data; name=\"project\"\r\n\r\n" + stack +
+              "\r\n--" + boundary +
               "\r\nContent-Disposition: form-data; name=\"image\"; filename=\"image.tar\"\r\n"
               "Content-Type: application/x-tar\r\n\r\n"),
         tail_("\r\n--" + boundary + "--\r\n"),
@@ -151,9 +151,11 @@ int Upload(const GlobalOptions& /*g*/, const Args& args) {
   }
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(ec ? nullptr : std::fopen(path.c_str(), "rb"), &std::fclose);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(ec ? nullptr : std::fopen(path.c_str(), "rb"),
+                                                       &std::fclose);
   if (!file) {
-    std::fprintf(stderr, "podcd upload: cannot read %s%s\n", path.c_str(), ec ? (": " + ec.message()).c_str() : "");
+    std::fprintf(stderr, "podcd upload: cannot read %s%s\n", path.c_str(),
+                 ec ? (": " + ec.message()).c_str() : "");
     return kExitFailure;
   }
   auto token = ApiToken(token_file, "upload");
@@ -171,7 +173,8 @@ int Upload(const GlobalOptions& /*g*/, const Args& args) {
   curl::Curl client(std::move(options));
   std::vector<std::string> headers = {"Content-Type: multipart/form-data; boundary=podcd-" + *boundary};
   if (!token->empty()) headers.push_back("Authorization: Bearer " + *token);
-  curl::Curl::BodySource source{body.Size(), [&body](char* out, std::size_t max) { return body.Read(out, max); }};
+  curl::Curl::BodySource source{body.Size(),
+                                [&body](char* out, std::size_t max) { return body.Read(out, max); }};
   // The daemon answers once the archive is loaded: a large one takes minutes.
   auto r = client.Stream("POST", url + "/upload", source, headers, std::chrono::hours(1));
   if (!r) {

@@ -129,7 +129,8 @@ Expected<HttpResponse> Curl::Request(std::string_view method, std::string_view p
 }
 
 Expected<HttpResponse> Curl::Stream(std::string_view method, std::string_view path, const BodySource& body,
-                                    const std::vector<std::string>& headers, std::chrono::milliseconds timeout) {
+                                    const std::vector<std::string>& headers,
+                                    std::chrono::milliseconds timeout) {
   return Perform(method, path, {}, &body, headers, timeout);
 }
 

@@ -111,8 +111,8 @@ Expected<http::LoadResult> WorkerImageLoader::Load(const std::string& stack, con
   std::string data;
   state::Trigger t;
   t.stacks = {stack};
-  if (auto r = launcher_.Run("__load-image", worker::Request{archive, t, config_.Snapshot(), {}, {}}, ctx, &data,
-                             config_.Limits());
+  if (auto r = launcher_.Run("__load-image", worker::Request{archive, t, config_.Snapshot(), {}, {}}, ctx,
+                             &data, config_.Limits());
       !r)
     return std::unexpected(r.error());
   auto a = worker::DecodeLoadAnswer(data);

@@ -51,7 +51,7 @@ class MultipartReader {
   const std::string delimiter_;  // "\r\n--" + boundary
   PartSink& sink_;
   State state_ = State::kPreamble;
-  std::string buffer_;  // what is not handed on yet: at most a delimiter's length, or a header block
+  std::string buffer_;   // what is not handed on yet: at most a delimiter's length, or a header block
   std::size_t pos_ = 0;  // read position in buffer_
   std::string error_;
 };

@@ -66,7 +66,8 @@ std::vector<std::string> RequestHead::All(std::string_view name) const {
 }
 
 bool RequestLineIs(std::string_view bytes, std::string_view method, std::string_view path) {
-  if (!bytes.starts_with(method) || bytes.size() <= method.size() || bytes[method.size()] != ' ') return false;
+  if (!bytes.starts_with(method) || bytes.size() <= method.size() || bytes[method.size()] != ' ')
+    return false;
   bytes.remove_prefix(method.size() + 1);
   if (!bytes.starts_with(path) || bytes.size() <= path.size()) return false;
   const char after = bytes[path.size()];
@@ -96,7 +97,8 @@ bool RequestReader::ParseHead(std::string_view block) {
     const std::string_view field = block.substr(0, end);
     block.remove_prefix(end == std::string_view::npos ? block.size() : end + 2);
     if (field.empty()) continue;
-    if (field.front() == ' ' || field.front() == '\t') return Fail(400, "folded header lines are not accepted");
+    if (field.front() == ' ' || field.front() == '\t')
+      return Fail(400, "folded header lines are not accepted");
     const std::size_t colon = field.find(':');
     if (colon == std::string_view::npos || colon == 0) return Fail(400, "malformed header line");
     head_.fields.emplace_back(Lower(field.substr(0, colon)), std::string(TrimSpace(field.substr(colon + 1))));

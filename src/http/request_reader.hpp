@@ -17,8 +17,8 @@ namespace podcd::http {
 
 struct RequestHead {
   std::string method;
-  std::string target;  // as sent: path and query
-  std::string version;  // "HTTP/1.1"
+  std::string target;                                       // as sent: path and query
+  std::string version;                                      // "HTTP/1.1"
   std::vector<std::pair<std::string, std::string>> fields;  // names lowercased, in order
   // The first field `name` (any case), or nullopt.
   [[nodiscard]] std::optional<std::string> Get(std::string_view name) const;

@@ -12,8 +12,8 @@
 namespace podcd::http {
 
 struct LoadResult {
-  int status = 200;   // 200 loaded; 400 or 422 refused (nothing of the stack's changed)
-  std::string error;  // why, when refused
+  int status = 200;                 // 200 loaded; 400 or 422 refused (nothing of the stack's changed)
+  std::string error;                // why, when refused
   std::vector<std::string> images;  // the stack's image references the archive set
   std::vector<std::string> ids;     // their image ids now
   std::vector<std::string> added;   // image ids the load added

@@ -8,12 +8,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cctype>
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
-#include <thread>
 #include <cstring>
 #include <filesystem>
+#include <thread>
 #include <vector>
 
 #include "auth/random.hpp"
@@ -171,7 +171,7 @@ class Upload final : public PartSink {
   std::string client;
   std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   std::int64_t received_ms = 0;  // from the first byte to the end of the body
-  std::mutex mutex;  // held while answering and while the connection is reported gone
+  std::mutex mutex;              // held while answering and while the connection is reported gone
   bool gone = false;
 
  private:
@@ -211,7 +211,8 @@ void AuditUpload(Server::Impl& im, const Upload& up, std::string result, std::st
   e.target = up.project.substr(0, kMaxProjectBytes);
   e.result = std::move(result);
   e.detail = std::move(detail);
-  if (auto r = im.audit->Append(std::move(e)); !r) log::Warn("audit entry not written", {{"error", r.error().What()}});
+  if (auto r = im.audit->Append(std::move(e)); !r)
+    log::Warn("audit entry not written", {{"error", r.error().What()}});
 }
 
 // Sends the answer and ends the connection: the write side once the answer is out, so the
@@ -263,7 +264,8 @@ Answer Admit(Server::Impl& im, Pistache::Tcp::Peer& peer, Upload& up) {
     // A deploy-scope token, api.token, or an admin's session (with its CSRF token).
     const auth::Scope needed = up.who.via == Via::kSession ? auth::Scope::kAdmin : auth::Scope::kDeploy;
     if (!up.who.Allows(needed))
-      return refused(403, up.who.Actor() + " may not upload: it needs scope " + std::string(auth::ToString(needed)));
+      return refused(
+          403, up.who.Actor() + " may not upload: it needs scope " + std::string(auth::ToString(needed)));
     if (up.who.via == Via::kSession || up.who.via == Via::kLoopback) {
       bool same_origin = true;
       if (auto site = head.Get("Sec-Fetch-Site"); site && *site != "same-origin" && *site != "none")
@@ -288,7 +290,8 @@ Answer Admit(Server::Impl& im, Pistache::Tcp::Peer& peer, Upload& up) {
     return refused(503, "uploads need a state directory and Podman");
   if (im.uploads_open > kMaxOpenUploads) return refused(503, "too many uploads at once; retry later");
   auto boundary = MultipartBoundary(head.Get("Content-Type").value_or(""));
-  if (!boundary) return refused(400, "the body must be multipart/form-data with the fields project and image");
+  if (!boundary)
+    return refused(400, "the body must be multipart/form-data with the fields project and image");
   const auto max = static_cast<std::uint64_t>(im.opt.upload_max_bytes);
   if (auto length = up.reader.ContentLength(); length && *length > max)
     return refused(413, "the upload is larger than upload.max_bytes (" + std::to_string(max) + " bytes)");
@@ -305,8 +308,8 @@ void BodyFailed(Server::Impl& im, const std::shared_ptr<Pistache::Tcp::Peer>& pe
   up.Discard();
   Answer a = Refused(400, "the request body is malformed");
   if (up.over_cap) {
-    a = Refused(413, "the upload is larger than upload.max_bytes (" + std::to_string(im.opt.upload_max_bytes) +
-                         " bytes)");
+    a = Refused(413, "the upload is larger than upload.max_bytes (" +
+                         std::to_string(im.opt.upload_max_bytes) + " bytes)");
   } else if (up.refusal) {
     a = Refused(up.refusal->status, up.refusal->message);
   } else if (up.reader.Status() != 0) {
@@ -323,7 +326,8 @@ Answer LoadAndDeploy(Server::Impl& im, Upload& up) {
   const auto started = std::chrono::steady_clock::now();
   auto r = im.loader->Load(up.project, up.file.string());
   if (!r) {
-    log::Error("upload: the archive could not be loaded", {{"stack", up.project}, {"error", r.error().What()}});
+    log::Error("upload: the archive could not be loaded",
+               {{"stack", up.project}, {"error", r.error().What()}});
     AuditUpload(im, up, "failed", r.error().message.substr(0, 300));
     return Refused(502, "the archive could not be loaded: " + r.error().message);
   }
@@ -335,7 +339,8 @@ Answer LoadAndDeploy(Server::Impl& im, Upload& up) {
   const auto record = state::UploadsPath(im.opt.state_dir);
   auto remember = [&](const std::string& deployment) {
     for (std::size_t i = 0; i < r->images.size(); ++i) {
-      state::UploadedImage u{r->images[i], i < r->ids.size() ? r->ids[i] : "", r->added, deployment,
+      state::UploadedImage u{r->images[i],   i < r->ids.size() ? r->ids[i] : "",
+                             r->added,       deployment,
                              up.who.Actor(), state::NowMs()};
       if (auto w = state::RecordUpload(record, up.project, std::move(u)); !w)
         log::Error("upload: the uploads record was not written", {{"error", w.error().What()}});
@@ -355,15 +360,15 @@ Answer LoadAndDeploy(Server::Impl& im, Upload& up) {
   }
   remember(q->id);
   const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
-  log::Info("image uploaded and loaded; deployment queued",
-            {{"stack", up.project},
-             {"images", Join(r->images, ",")},
-             {"bytes", std::to_string(up.image_bytes)},
-             {"received_ms", std::to_string(up.received_ms)},
-             {"load_ms", std::to_string(ms)},
-             {"deployment", q->id},
-             {"actor", up.who.Actor()}});
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+          .count();
+  log::Info("image uploaded and loaded; deployment queued", {{"stack", up.project},
+                                                             {"images", Join(r->images, ",")},
+                                                             {"bytes", std::to_string(up.image_bytes)},
+                                                             {"received_ms", std::to_string(up.received_ms)},
+                                                             {"load_ms", std::to_string(ms)},
+                                                             {"deployment", q->id},
+                                                             {"actor", up.who.Actor()}});
   AuditUpload(im, up, "queued", q->id);
   return {202, UploadedAnswer(q->id, *r)};
 }
@@ -372,7 +377,8 @@ void BodyReceived(Server::Impl& im, const std::shared_ptr<Pistache::Tcp::Peer>& 
                   const std::shared_ptr<Upload>& up) {
   up->CloseFile();
   up->received_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - up->started).count();
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - up->started)
+          .count();
   auto refuse = [&](int status, const std::string& why) {
     up->Discard();
     AuditUpload(im, *up, "refused", why);
@@ -508,7 +514,9 @@ void Server::Impl::GetStatus(Exchange& x) {
   const std::string project(param.substr(0, slash));
   const std::string id(slash == std::string_view::npos ? std::string_view() : param.substr(slash + 1));
   if (!IsValidStackName(project))
-    return ReplyError(x, {ErrorCode::kInvalidArgument, "not a valid stack name: " + json::Quoted(project.substr(0, 80)), {}});
+    return ReplyError(
+        x,
+        {ErrorCode::kInvalidArgument, "not a valid stack name: " + json::Quoted(project.substr(0, 80)), {}});
   ProjectStatus s = Lookup(store.List(500), project, id);
   Reply(x, {200, StatusJson(s, project, opt.base_path)});
 }

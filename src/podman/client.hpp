@@ -4,8 +4,8 @@
 #include <rapidjson/document.h>
 
 #include <chrono>
-#include <filesystem>
 #include <cstdint>
+#include <filesystem>
 #include <initializer_list>
 #include <map>
 #include <optional>
@@ -218,7 +218,7 @@ class Client {
   // Loads an image archive (`podman load`: docker-archive or oci-archive, plain or gzip), read
   // from `file` as it is sent, and returns the names Podman gave what it loaded.
   [[nodiscard]] Expected<std::vector<std::string>> LoadImage(const std::filesystem::path& file,
-                                                            std::chrono::milliseconds timeout);
+                                                             std::chrono::milliseconds timeout);
 
   // Networks.
   [[nodiscard]] Expected<NetworkInfo> CreateNetwork(const NetworkCreate& request);

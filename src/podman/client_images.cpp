@@ -48,7 +48,7 @@ Expected<ImageInfo> Client::InspectImage(std::string_view name) {
 }
 
 Expected<std::vector<std::string>> Client::LoadImage(const std::filesystem::path& file,
-                                                    std::chrono::milliseconds timeout) {
+                                                     std::chrono::milliseconds timeout) {
   const std::string call = "podman load";
   std::error_code ec;
   const auto size = std::filesystem::file_size(file, ec);

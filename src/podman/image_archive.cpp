@@ -56,7 +56,8 @@ bool HeaderValid(const std::array<unsigned char, kBlock>& h) {
   auto stored = Octal(h.data() + 148, 8);
   if (!stored) return false;
   std::uint64_t sum = 0;
-  for (std::size_t i = 0; i < kBlock; ++i) sum += (i >= 148 && i < 156) ? std::uint64_t{' '} : std::uint64_t{h[i]};
+  for (std::size_t i = 0; i < kBlock; ++i)
+    sum += (i >= 148 && i < 156) ? std::uint64_t{' '} : std::uint64_t{h[i]};
   return sum == *stored;
 }
 
@@ -145,8 +146,9 @@ Expected<ImageArchive> ReadImageArchive(const std::filesystem::path& file) {
     }
     if (!long_name.empty()) name = std::exchange(long_name, "");
     while (name.starts_with("./")) name.erase(0, 2);
-    const bool metadata = type == 'x' || type == 'L' ||
-                          ((type == '0' || type == '\0') && (name == "manifest.json" || name == "index.json"));
+    const bool metadata =
+        type == 'x' || type == 'L' ||
+        ((type == '0' || type == '\0') && (name == "manifest.json" || name == "index.json"));
     const std::uint64_t padded = (*size + kBlock - 1) / kBlock * kBlock;
     if (metadata) {
       if (*size > kMaxMetadata) return Bad(name + " is larger than 4 MiB");

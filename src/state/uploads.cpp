@@ -16,7 +16,9 @@ Error Damaged(const std::string& why) {
 
 }  // namespace
 
-std::filesystem::path UploadsPath(const std::filesystem::path& state_dir) { return state_dir / "uploads.json"; }
+std::filesystem::path UploadsPath(const std::filesystem::path& state_dir) {
+  return state_dir / "uploads.json";
+}
 
 std::filesystem::path UploadsDir(const std::filesystem::path& state_dir) { return state_dir / "uploads"; }
 
@@ -59,7 +61,8 @@ Expected<Uploads> UploadsFromJson(std::string_view text) {
     return std::unexpected(Damaged("no \"stacks\" object"));
   Uploads out;
   for (const auto& s : stacks->value.GetObject()) {
-    if (!s.value.IsArray()) return std::unexpected(Damaged("stack " + std::string(s.name.GetString()) + " is not a list"));
+    if (!s.value.IsArray())
+      return std::unexpected(Damaged("stack " + std::string(s.name.GetString()) + " is not a list"));
     auto& list = out[s.name.GetString()];
     for (const auto& e : s.value.GetArray()) {
       if (!e.IsObject()) return std::unexpected(Damaged("an entry is not an object"));
@@ -74,7 +77,9 @@ Expected<Uploads> UploadsFromJson(std::string_view text) {
           if (id.IsString()) u.added.emplace_back(id.GetString(), id.GetStringLength());
         }
       }
-      if (u.image.empty()) return std::unexpected(Damaged("an entry of stack " + std::string(s.name.GetString()) + " has no image"));
+      if (u.image.empty())
+        return std::unexpected(
+            Damaged("an entry of stack " + std::string(s.name.GetString()) + " has no image"));
       list.push_back(std::move(u));
     }
   }
@@ -91,7 +96,8 @@ Expected<Uploads> ReadUploads(const std::filesystem::path& file) {
   return u;
 }
 
-Expected<void> RecordUpload(const std::filesystem::path& file, const std::string& stack, UploadedImage entry) {
+Expected<void> RecordUpload(const std::filesystem::path& file, const std::string& stack,
+                            UploadedImage entry) {
   auto uploads = ReadUploads(file);
   if (!uploads) return std::unexpected(uploads.error());
   auto& list = (*uploads)[stack];

@@ -31,9 +31,10 @@ Expected<LoadAnswer> LoadUploadedImage(const config::Config& cfg, podman::Client
   auto model = desired->models.find(stack);
   if (model == desired->models.end()) {
     const core::DesiredStack* d = desired->Find(stack);
-    return Refused(422, "stack " + stack + " cannot take an image: " +
-                            (d == nullptr ? std::string("it is not in the repository")
-                                          : "it is not deployable as it is (see `podcd plan " + stack + "`)"));
+    return Refused(422,
+                   "stack " + stack + " cannot take an image: " +
+                       (d == nullptr ? std::string("it is not in the repository")
+                                     : "it is not deployable as it is (see `podcd plan " + stack + "`)"));
   }
   // Normal form -> the reference as the compose file writes it. A service built from the
   // repository is not one an upload replaces (its next build would).
@@ -55,7 +56,8 @@ Expected<LoadAnswer> LoadUploadedImage(const config::Config& cfg, podman::Client
   if (a.images.empty()) {
     std::string wanted;
     for (const auto& [normal, image] : used) wanted += (wanted.empty() ? "" : ", ") + image;
-    return Refused(422, "the archive's tags (" + (contents->tags.empty() ? "none" : Join(contents->tags, ", ")) +
+    return Refused(422, "the archive's tags (" +
+                            (contents->tags.empty() ? "none" : Join(contents->tags, ", ")) +
                             ") are none that a service of stack " + stack + " uses (" +
                             (wanted.empty() ? "none" : wanted) + "): nothing was loaded");
   }
@@ -82,8 +84,7 @@ Expected<LoadAnswer> LoadUploadedImage(const config::Config& cfg, podman::Client
     auto info = client.InspectImage(image);
     if (!info) return std::unexpected(info.error());
     a.ids.push_back(info->id);
-    if (!before.contains(info->id) &&
-        std::find(a.added.begin(), a.added.end(), info->id) == a.added.end())
+    if (!before.contains(info->id) && std::find(a.added.begin(), a.added.end(), info->id) == a.added.end())
       a.added.push_back(info->id);
   }
   return a;

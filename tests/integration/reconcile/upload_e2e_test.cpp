@@ -103,10 +103,11 @@ TEST_CASE(
     }
   } images{{image, other}};
   Sh("podman tag localhost/bb:1 " + Quote(image) + " && podman push -q --tls-verify=false " + Quote(image));
-  rig.Commit({{"services/" + stack + "/compose.yml",
-               "services:\n  app:\n    image: " + image +
-                   "\n    command: [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n    init: true\n"}},
-             "app");
+  rig.Commit(
+      {{"services/" + stack + "/compose.yml",
+        "services:\n  app:\n    image: " + image +
+            "\n    command: [\"httpd\", \"-f\", \"-p\", \"8080\", \"-h\", \"/www\"]\n    init: true\n"}},
+      "app");
   std::string config = *ReadFile(rig.config_file());
   config += "api:\n  token: " + kToken + "\nupload:\n  max_bytes: 50000000\npoll:\n  interval: 0\n";
   const auto config_file = rig.dir() / "upload.yml";
@@ -227,8 +228,9 @@ TEST_CASE(
     // `podcd upload --wait`, with the token in a file: the same archive again changes nothing.
     const auto token_file = rig.dir() / "token";
     std::ofstream(token_file) << kToken << "\n";
-    auto cli = RunCommand(std::string(PODCD_BINARY) + " upload " + stack + " " + Quote(archive.string()) +
-                          " --wait --server " + d.Url("") + " --token-file " + Quote(token_file.string()) + " 2>&1");
+    auto cli =
+        RunCommand(std::string(PODCD_BINARY) + " upload " + stack + " " + Quote(archive.string()) +
+                   " --wait --server " + d.Url("") + " --token-file " + Quote(token_file.string()) + " 2>&1");
     INFO(cli.output);
     CHECK(cli.exit_code == 0);
     CHECK(cli.output.find("\nok\n") != std::string::npos);

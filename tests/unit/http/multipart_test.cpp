@@ -117,7 +117,8 @@ TEST_CASE("multipart: malformed or unfinished bodies") {
   SECTION("a part without a name") {
     Collect c;
     MultipartReader r(kBoundary, c);
-    CHECK_FALSE(r.Feed("--" + kBoundary + "\r\nContent-Disposition: form-data\r\n\r\nx\r\n--" + kBoundary + "--"));
+    CHECK_FALSE(
+        r.Feed("--" + kBoundary + "\r\nContent-Disposition: form-data\r\n\r\nx\r\n--" + kBoundary + "--"));
     CHECK(r.Error() == "a part has no field name");
   }
   SECTION("a part without headers") {

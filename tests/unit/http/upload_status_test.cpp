@@ -55,12 +55,14 @@ TEST_CASE("status: no for unknown projects and deployments, and for another proj
 
 TEST_CASE("status: a deployment followed by a newer one of the project is changed") {
   using S = state::DeploymentState;
-  const std::vector<state::Deployment> h = {Record("d3", S::kRunning, {"web"}), Record("d2", S::kSucceeded, {"api"}),
+  const std::vector<state::Deployment> h = {Record("d3", S::kRunning, {"web"}),
+                                            Record("d2", S::kSucceeded, {"api"}),
                                             Record("d1", S::kSucceeded, {"web"})};
   CHECK(Lookup(h, "web", "d1").status == "changed");
   CHECK(Lookup(h, "web", "").status == "active");
   // Only queued: the older one still is what runs.
-  const std::vector<state::Deployment> q = {Record("d2", S::kQueued, {"web"}), Record("d1", S::kSucceeded, {"web"})};
+  const std::vector<state::Deployment> q = {Record("d2", S::kQueued, {"web"}),
+                                            Record("d1", S::kSucceeded, {"web"})};
   CHECK(Lookup(q, "web", "d1").status == "ok");
   // A deploy-all-changed that updated the project counts; one that left it unchanged does not.
   auto all = Record("d4", S::kSucceeded, {}, {{"web", "updated", "", 0}});
