@@ -7,8 +7,10 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "auth/random.hpp"
 #include "cli/api_client.hpp"
@@ -40,7 +42,7 @@ std::string Str(const rapidjson::Document& d, const char* key) {
 // The multipart body: the project field, then the file's bytes as they are read.
 class Body {
  public:
-  Body(std::string boundary, const std::string& stack, std::FILE* file, std::uint64_t size)
+  Body(const std::string& boundary, const std::string& stack, std::FILE* file, std::uint64_t size)
       : file_(file),
         head_("--" + boundary + "\r\nContent-Disposition: form-data; name=\"project\"\r\n\r\n" + stack +
               "\r\n--" + boundary +
@@ -110,34 +112,45 @@ int Wait(const std::string& server, const std::string& token, const std::string&
   }
 }
 
-}  // namespace
-
-int Upload(const GlobalOptions& /*g*/, const Args& args) {
+struct UploadArgs {
   std::string server;
   std::string token_file;
   std::string timeout = "3600";
   bool wait = false;
   std::vector<std::string> positional;
+};
+
+std::optional<UploadArgs> ParseUploadArgs(const Args& args) {
+  UploadArgs out;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     bool ok = true;
     if (a == "--wait")
-      wait = true;
+      out.wait = true;
     else if (a == "--server" || a.starts_with("--server="))
-      ok = TakeValue(args, i, "--server", server);
+      ok = TakeValue(args, i, "--server", out.server);
     else if (a == "--token-file" || a.starts_with("--token-file="))
-      ok = TakeValue(args, i, "--token-file", token_file);
+      ok = TakeValue(args, i, "--token-file", out.token_file);
     else if (a == "--timeout" || a.starts_with("--timeout="))
-      ok = TakeValue(args, i, "--timeout", timeout);
+      ok = TakeValue(args, i, "--timeout", out.timeout);
     else if (a.starts_with("-"))
       ok = false;
     else
-      positional.push_back(a);
+      out.positional.push_back(a);
     if (!ok) {
       std::fprintf(stderr, "podcd upload: bad option \"%s\"\n%s", a.c_str(), kUsage);
-      return kExitUsage;
+      return std::nullopt;
     }
   }
+  return out;
+}
+
+}  // namespace
+
+int Upload(const GlobalOptions& /*g*/, const Args& args) {
+  auto parsed = ParseUploadArgs(args);
+  if (!parsed) return kExitUsage;
+  const auto& [server, token_file, timeout, wait, positional] = *parsed;
   auto timeout_s = ParseInt(timeout);
   if (positional.size() != 2 || !timeout_s || *timeout_s < 1) {
     std::fprintf(stderr, "%s", kUsage);

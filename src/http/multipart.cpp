@@ -63,7 +63,7 @@ std::optional<std::string> MultipartBoundary(std::string_view content_type) {
   return boundary;
 }
 
-MultipartReader::MultipartReader(std::string boundary, PartSink& sink)
+MultipartReader::MultipartReader(const std::string& boundary, PartSink& sink)
     // The body's first delimiter has no CRLF before it: the buffer starts with one.
     : delimiter_("\r\n--" + boundary), sink_(sink), buffer_("\r\n") {}
 

@@ -33,7 +33,7 @@ class PartSink {
 
 class MultipartReader {
  public:
-  MultipartReader(std::string boundary, PartSink& sink);
+  MultipartReader(const std::string& boundary, PartSink& sink);
 
   // The next bytes of the body, in any split. False once the body is malformed (Error() says
   // why) or the sink stopped it (Error() is then empty).
