@@ -507,6 +507,10 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
   // (parallel_stacks), a stack using another's network as external after it, podcd's own last.
   std::vector<Work> work;
   std::optional<Work> self_work;
+  if (trigger.pull_uploaded) {  // asked for: uploaded images are pulled over like any other
+    if (!snap->uploads.empty()) ctx.Log("pull_uploaded: images uploaded for these stacks are pulled too");
+    snap->uploads.clear();
+  }
   Prepare(selection, *snap, update_images, ctx, tally, work, self_work);
   GateOptions gate = GateFromConfig(*config);
   gate.stopping = [&ctx] { return ctx.StopRequested(); };

@@ -236,6 +236,15 @@ TEST_CASE(
     CHECK(cli.output.find("\nok\n") != std::string::npos);
     CHECK(rig.Ids(stack) == after);
 
+    // Asked for: a pull over the upload brings the registry's image back.
+    auto over = Call("POST", d.Url("/deploy?wait=120"), Auth(),
+                     R"({"stacks":[")" + stack + R"("],"pull":true,"pull_uploaded":true})", 130);
+    INFO(over.body);
+    CHECK(Field(over.body, "state") == "succeeded");
+    const auto back = rig.Ids(stack);
+    REQUIRE(back.size() == 1);
+    CHECK(ContainerImage(back.at("app")) == old_image);
+
     // The uploads record names what the load added, for the images' removal.
     const std::string record = *ReadFile(rig.state_dir() / "uploads.json");
     CHECK(record.find(new_image) != std::string::npos);
