@@ -37,7 +37,7 @@ std::string Entry(const std::string& name, const std::string& data, char type = 
 std::string End() { return std::string(1024, '\0'); }
 
 std::filesystem::path Write(const test::TempDir& dir, const std::string& name, const std::string& bytes) {
-  const auto path = dir.path() / name;
+  auto path = dir.path() / name;
   std::ofstream(path, std::ios::binary) << bytes;
   return path;
 }
