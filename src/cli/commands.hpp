@@ -27,6 +27,7 @@ int CheckConfig(const GlobalOptions& g, const Args& args);
 int Serve(const GlobalOptions& g, const Args& args);
 int Plan(const GlobalOptions& g, const Args& args);
 int Deploy(const GlobalOptions& g, const Args& args);
+int Upload(const GlobalOptions& g, const Args& args);
 int Sync(const GlobalOptions& g, const Args& args);
 int Status(const GlobalOptions& g, const Args& args);
 int Sign(const GlobalOptions& g, const Args& args);

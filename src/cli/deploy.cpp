@@ -12,10 +12,11 @@ namespace podcd::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: podcd deploy [--all-changed | [--force-recreate] STACK...] [--pull] [--server URL]\n"
-    "                    [--token-file F]\n"
+    "usage: podcd deploy [--all-changed | [--force-recreate] STACK...] [--pull | --pull-uploaded]\n"
+    "                    [--server URL] [--token-file F]\n"
     "  --all-changed     every stack whose fingerprint changed (the default without STACK)\n"
     "  --pull            pull the newest images and recreate services whose image changed\n"
+    "  --pull-uploaded   --pull, over images uploaded with POST /upload too (docs/upload.md)\n"
     "  --force-recreate  recreate every service of the named stacks, changed or not (each\n"
     "                    through the health gate, rolled back when it fails)\n"
     "  --server URL      the daemon to ask when one holds the state directory\n"
@@ -38,6 +39,10 @@ std::string RequestJson(const state::Trigger& t) {
     w.Key("force");
     w.Bool(true);
   }
+  if (t.pull_uploaded) {
+    w.Key("pull_uploaded");
+    w.Bool(true);
+  }
   w.EndObject();
   return {buffer.GetString(), buffer.GetSize()};
 }
@@ -54,6 +59,8 @@ int Deploy(const GlobalOptions& g, const Args& args) {
       t.all_changed = true;
     else if (a == "--pull")
       t.pull = true;
+    else if (a == "--pull-uploaded")
+      t.pull = t.pull_uploaded = true;
     else if (a == "--force-recreate")
       t.force = true;
     else if ((a == "--server" || a == "--token-file") && i + 1 < args.size())

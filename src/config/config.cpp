@@ -409,6 +409,9 @@ const std::vector<KeySpec>& Table() {
           "the path prefix podcd is served under behind a reverse proxy (\"/podcd\"): every route and "
           "every dashboard link lives under it",
           [](Config& c) -> std::string& { return c.http.base_path; }),
+      Int("upload.max_bytes", "2147483648", {"PODCD_UPLOAD_MAX_BYTES"},
+          "largest image archive POST /upload accepts (413 above); it is streamed to the state directory", 1,
+          std::int64_t{1} << 40, [](Config& c) -> std::int64_t& { return c.upload.max_bytes; }),
       Str("http.public_url", "", {"PODCD_HTTP_PUBLIC_URL"},
           "how people reach the dashboard (\"https://podcd.example.net/podcd\"): the link in notices and "
           "commit statuses (unset: none)",

@@ -110,6 +110,10 @@ struct Config {
     // notices and commit statuses; "" leaves the links out.
     std::string public_url;
   } http;
+  // POST /upload (docs/upload.md): the largest image archive accepted (413 above).
+  struct Upload {
+    std::int64_t max_bytes = std::int64_t{2} << 30;
+  } upload;
   // Who hears of deployments (src/notify/): each target gets the notices it asks for.
   struct NotifyTarget {
     std::string type;  // webhook | ntfy | slack | discord | gotify | apprise

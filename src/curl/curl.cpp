@@ -40,6 +40,12 @@ std::size_t OnWrite(char* data, std::size_t size, std::size_t count, void* user)
   return n;
 }
 
+std::size_t OnRead(char* buffer, std::size_t size, std::size_t count, void* user) {
+  const auto* source = static_cast<const Curl::BodySource*>(user);
+  const long n = source->read(buffer, size * count);
+  return n < 0 ? static_cast<std::size_t>(CURL_READFUNC_ABORT) : static_cast<std::size_t>(n);
+}
+
 CURL* Handle(void* p) { return static_cast<CURL*>(p); }
 
 // Appends one header line; false when libcurl is out of memory (the list is then unchanged).
@@ -119,6 +125,18 @@ Curl::~Curl() = default;
 Expected<HttpResponse> Curl::Request(std::string_view method, std::string_view path, std::string_view body,
                                      const std::vector<std::string>& headers,
                                      std::chrono::milliseconds timeout) {
+  return Perform(method, path, body, nullptr, headers, timeout);
+}
+
+Expected<HttpResponse> Curl::Stream(std::string_view method, std::string_view path, const BodySource& body,
+                                    const std::vector<std::string>& headers,
+                                    std::chrono::milliseconds timeout) {
+  return Perform(method, path, {}, &body, headers, timeout);
+}
+
+Expected<HttpResponse> Curl::Perform(std::string_view method, std::string_view path, std::string_view body,
+                                     const BodySource* source, const std::vector<std::string>& headers,
+                                     std::chrono::milliseconds timeout) {
   CURL* h = Handle(handle_.get());
   // Options from the previous request must not leak into this one; reset keeps the
   // connection cache, so the socket connection is still reused.
@@ -144,7 +162,12 @@ Expected<HttpResponse> Curl::Request(std::string_view method, std::string_view p
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &state);
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, list->get());
   curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method_str.c_str());
-  if (method == "POST" || method == "PUT" || !body.empty()) {
+  if (source != nullptr) {
+    curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);  // PUT unless CUSTOMREQUEST says otherwise
+    curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(source->size));
+    curl_easy_setopt(h, CURLOPT_READFUNCTION, &OnRead);
+    curl_easy_setopt(h, CURLOPT_READDATA, source);
+  } else if (method == "POST" || method == "PUT" || !body.empty()) {
     // Never NULL: with NULL libcurl would read the body from its read callback (stdin).
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.empty() ? "" : body.data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -44,11 +46,25 @@ class Curl {
                                                std::string_view body, const std::vector<std::string>& headers,
                                                std::chrono::milliseconds timeout);
 
+  // A body read as it is sent (a file of any size never held in memory): `read` fills up to
+  // `max` bytes and returns how many (0 at the end, -1 to abort); `size` is the Content-Length.
+  struct BodySource {
+    std::uint64_t size = 0;
+    std::function<long(char* buffer, std::size_t max)> read;
+  };
+  [[nodiscard]] Expected<HttpResponse> Stream(std::string_view method, std::string_view path,
+                                              const BodySource& body, const std::vector<std::string>& headers,
+                                              std::chrono::milliseconds timeout);
+
   const CurlOptions& options() const { return options_; }
   // Connections opened so far (1 after any number of calls while the peer keeps it open).
   long connections_opened() const { return connections_opened_; }
 
  private:
+  // The shared part of Request and Stream: the options set, the transfer made.
+  Expected<HttpResponse> Perform(std::string_view method, std::string_view path, std::string_view body,
+                                 const BodySource* source, const std::vector<std::string>& headers,
+                                 std::chrono::milliseconds timeout);
   struct Deleter {
     void operator()(void* handle) const noexcept;
   };

@@ -14,6 +14,7 @@
 #include "util/log.hpp"
 #include "util/scope_exit.hpp"
 #include "util/strings.hpp"
+#include "worker/load_image.hpp"
 
 namespace podcd::daemon {
 
@@ -103,6 +104,20 @@ Expected<void> WorkerExecutor::Run(const state::Trigger& trigger, reconcile::Run
   auto r = launcher_.Run("__run", request, ctx, nullptr, config_.Limits());
   if (!r && r.error().context.starts_with("worker process")) ctx.Log("error: " + r.error().What());
   return r;
+}
+
+Expected<http::LoadResult> WorkerImageLoader::Load(const std::string& stack, const std::string& archive) {
+  LogOnlyContext ctx;
+  std::string data;
+  state::Trigger t;
+  t.stacks = {stack};
+  if (auto r = launcher_.Run("__load-image", worker::Request{archive, t, config_.Snapshot(), {}, {}}, ctx,
+                             &data, config_.Limits());
+      !r)
+    return std::unexpected(r.error());
+  auto a = worker::DecodeLoadAnswer(data);
+  if (!a) return std::unexpected(a.error());
+  return http::LoadResult{a->status, a->error, a->images, a->ids, a->added};
 }
 
 WorkerCatalog::WorkerCatalog(const worker::Launcher& launcher, const ConfigHolder& config,

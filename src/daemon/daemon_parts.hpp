@@ -13,6 +13,7 @@
 
 #include "config/config.hpp"
 #include "http/server.hpp"
+#include "http/upload.hpp"
 #include "reconcile/handover.hpp"
 #include "reconcile/queue.hpp"
 #include "state/store.hpp"
@@ -71,6 +72,18 @@ class DaemonHealth final : public http::HealthProbe {
   };
   std::shared_ptr<const config::Config> cfg_;
   Guarded<Last> last_;
+};
+
+// POST /upload's archives checked and loaded in a `podcd __load-image` worker.
+class WorkerImageLoader final : public http::ImageLoader {
+ public:
+  WorkerImageLoader(const worker::Launcher& launcher, const ConfigHolder& config)
+      : launcher_(launcher), config_(config) {}
+  Expected<http::LoadResult> Load(const std::string& stack, const std::string& archive) override;
+
+ private:
+  const worker::Launcher& launcher_;
+  const ConfigHolder& config_;
 };
 
 // Each deployment in a `podcd __run` worker.

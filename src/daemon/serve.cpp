@@ -250,7 +250,10 @@ class Daemon {
         catalog_(placeholder_ ? static_cast<http::StackCatalog&>(dir_catalog_) : worker_catalog_),
         health_(placeholder_ ? static_cast<http::HealthProbe&>(state_health_) : daemon_health_),
         answers_(store_, catalog_, &health_, PODCD_VERSION),
-        server_(http::OptionsFromConfig(cfg_), store_, queue_, catalog_, answers_, &bus_) {}
+        image_loader_(launcher_, config_holder_),
+        server_(http::OptionsFromConfig(cfg_), store_, queue_, catalog_, answers_, &bus_) {
+    if (!placeholder_) server_.SetImageLoader(&image_loader_);
+  }
 
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
@@ -394,6 +397,7 @@ class Daemon {
   http::HealthProbe& health_;
   // GET /health, /metrics and /stacks wait on Podman: answered off the server's reactor threads.
   http::DeferredAnswers answers_;
+  WorkerImageLoader image_loader_;  // POST /upload's loads (outlives the server)
   http::Server server_;
   std::atomic<bool> stopping_{false};
   std::thread closer_;

@@ -96,11 +96,12 @@ ServerOptions OptionsFromConfig(const config::Config& c) {
   o.audit_dir = c.state_dir;
   o.branch = c.repo.branch;
   o.state_dir = c.state_dir;
+  o.upload_max_bytes = c.upload.max_bytes;
   return o;
 }
 
 // Every route: dispatch, the Allow header of a 405 and the metrics labels read this table.
-const std::array<Server::Impl::Route, 25> Server::Impl::kRoutes = {{
+const std::array<Server::Impl::Route, 27> Server::Impl::kRoutes = {{
     {Http::Method::Get, "/health", Access::kAnyone, &Impl::GetHealth},
     {Http::Method::Get, "/metrics", Access::kRead, &Impl::GetMetrics},
     {Http::Method::Post, "/deploy-all-changed", Access::kSigned, &Impl::PostDeployAllChanged},
@@ -126,6 +127,8 @@ const std::array<Server::Impl::Route, 25> Server::Impl::kRoutes = {{
     {Http::Method::Post, "/actions/resume/{stack}", Access::kAdmin, &Impl::PostResume},
     {Http::Method::Post, "/actions/pin/{stack}", Access::kAdmin, &Impl::PostPin},
     {Http::Method::Post, "/actions/unpin/{stack}", Access::kAdmin, &Impl::PostUnpin},
+    {Http::Method::Post, "/upload", Access::kDeploy, &Impl::PostUploadElsewhere},
+    {Http::Method::Get, "/status/{project}", Access::kRead, &Impl::GetStatus},
 }};
 
 // Pistache::Http::Handler's onConnection and onInput are private overrides, yet ours must run
@@ -158,10 +161,12 @@ class PistacheHandler final : public Http::Handler {
                const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
     impl_->Received(peer);  // Pistache may have started over since the last read (a timeout)
     if (!impl_->Receiving(std::string_view(buffer, len), *peer)) return;
+    if (impl_->Uploading(std::string_view(buffer, len), peer)) return;  // http/upload_path.cpp
     pistache_private::PistacheOnInput(this, buffer, len, peer);
     impl_->Received(peer);
   }
   void onDisconnection(const std::shared_ptr<Pistache::Tcp::Peer>& peer) override {
+    impl_->UploadGone(*peer);
     impl_->Disconnected(*peer);
     Http::Handler::onDisconnection(peer);
   }
@@ -473,6 +478,7 @@ Expected<void> Server::Start() {
     impl_->dashboard->Start();
     impl_->streams.Start();
     impl_->event_streams.Start();
+    impl_->loads.Start();
     impl_->endpoint->serveThreaded();
   } catch (const std::exception& e) {
     return Fail(ErrorCode::kUnavailable, std::string("cannot listen: ") + e.what(),
@@ -481,6 +487,8 @@ Expected<void> Server::Start() {
   log::Info("listening", {{"address", o.host + ":" + std::to_string(Port())}});
   return {};
 }
+
+void Server::SetImageLoader(ImageLoader* loader) { impl_->SetImageLoader(loader); }
 
 std::uint16_t Server::Port() const {
   if (!impl_->endpoint) return 0;
@@ -506,6 +514,7 @@ void Server::Shutdown(std::chrono::milliseconds drain_timeout) {
   if (im.dashboard) im.dashboard->Stop();
   im.streams.Stop();
   im.event_streams.Stop();
+  im.loads.Stop();  // a load under way ends first; its answer is written
   // 3. Every answer is written before the reactor goes away.
   wait_until([&] { return im.in_flight.load() <= 0; });
   if (im.endpoint) im.endpoint->shutdown();

@@ -19,6 +19,7 @@
 namespace podcd::http {
 
 class DeferredAnswers;
+class ImageLoader;
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
@@ -48,6 +49,7 @@ struct ServerOptions {
   // Where <state_dir>/stack-controls.json is (POST /actions/suspend/... and the like); "" turns
   // those actions into 503s.
   std::string state_dir;
+  std::int64_t upload_max_bytes = std::int64_t{2} << 30;  // upload.max_bytes
 };
 
 ServerOptions OptionsFromConfig(const config::Config& config);
@@ -77,6 +79,10 @@ class Server {
   // at most `drain_timeout`), the queue is stopped (its running deployment reaches a safe point;
   // ?wait= callers get the final record), then the reactor is shut down. Idempotent.
   void Shutdown(std::chrono::milliseconds drain_timeout);
+
+  // Who loads POST /upload's archives (http/upload.hpp; must outlive the server); without one,
+  // uploads answer 503. Before Start().
+  void SetImageLoader(ImageLoader* loader);
 
   struct Impl;
 

@@ -122,6 +122,8 @@ void Server::Impl::PostDeploy(Exchange& x) {
   t.all_changed = parsed.request->all_changed;
   t.pull = parsed.request->pull;
   t.force = parsed.request->force;
+  t.pull_uploaded = parsed.request->pull_uploaded;
+  t.pull = t.pull || t.pull_uploaded;
   t.actor = x.who.Actor();
   for (const auto& s : parsed.request->stacks) {
     if (!IsValidStackName(s)) {

@@ -21,6 +21,7 @@
 
 #include "http/actions.hpp"
 #include "http/answers.hpp"
+#include "http/background.hpp"
 #include "http/dashboard.hpp"
 #include "http/deferred_answers.hpp"
 #include "http/delivery_log.hpp"
@@ -30,6 +31,7 @@
 #include "http/log_stream.hpp"
 #include "http/server.hpp"
 #include "http/stack_controls_api.hpp"
+#include "http/upload.hpp"
 #include "http/waiting_answers.hpp"
 #include "http/warn_throttle.hpp"
 #include "http/webhook.hpp"
@@ -120,7 +122,7 @@ struct Server::Impl {
     Access access;
     HandlerFn handle;
   };
-  static const std::array<Route, 25> kRoutes;
+  static const std::array<Route, 27> kRoutes;
 
   ServerOptions opt;  // secret and api_token: read from `credentials` (SIGHUP replaces them)
   struct Secrets {
@@ -169,6 +171,17 @@ struct Server::Impl {
   WaitingAnswers waits;
   StackControlsApi controls;
   EventStreams event_streams;  // GET /events
+  // POST /upload (http/upload_path.cpp): read off Pistache, streamed to the state directory,
+  // loaded by `loader` on the `loads` thread, one at a time.
+  ImageLoader* loader = nullptr;
+  Background loads{"upload", 4};
+  std::atomic<int> uploads_open{0};
+  void SetImageLoader(ImageLoader* l);
+  // A connection's bytes before Pistache sees them: true when they are an upload's (taken).
+  bool Uploading(std::string_view bytes, const std::shared_ptr<Pistache::Tcp::Peer>& peer);
+  void UploadGone(Pistache::Tcp::Peer& peer);
+  void PostUploadElsewhere(Exchange& x);
+  void GetStatus(Exchange& x);  // GET /status/<project>[/<deployment>] (http/upload_status.hpp)
 
   std::unique_ptr<Http::Endpoint> endpoint;
   Guarded<bool> shut_down{false};  // held for the whole shutdown: a second caller waits, then returns

@@ -200,18 +200,21 @@ DeployRequestResult ParseDeployRequest(std::string_view body) {
         }
         req.stacks.emplace_back(s.GetString(), s.GetStringLength());
       }
-    } else if (key == "all_changed" || key == "pull" || key == "force") {
+    } else if (key == "all_changed" || key == "pull" || key == "force" || key == "pull_uploaded") {
       if (!m->value.IsBool()) {
         r.error = "field \"" + std::string(key) + "\" must be true or false";
         return r;
       }
-      (key == "pull" ? req.pull : key == "force" ? req.force : req.all_changed) = m->value.GetBool();
+      (key == "pull"            ? req.pull
+       : key == "force"         ? req.force
+       : key == "pull_uploaded" ? req.pull_uploaded
+                                : req.all_changed) = m->value.GetBool();
     } else {
       std::string shown(key.substr(0, 64));
       for (char& c : shown) {
         if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') c = '?';
       }
-      r.error = "unknown field \"" + shown + "\" (expected stacks, all_changed, pull, force)";
+      r.error = "unknown field \"" + shown + "\" (expected stacks, all_changed, pull, force, pull_uploaded)";
       return r;
     }
   }

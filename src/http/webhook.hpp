@@ -114,6 +114,7 @@ struct DeployRequest {
   bool all_changed = false;
   bool pull = false;
   bool force = false;
+  bool pull_uploaded = false;  // with pull: over uploaded images too (docs/upload.md)
 };
 struct DeployRequestResult {
   std::optional<DeployRequest> request;

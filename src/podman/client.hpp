@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <initializer_list>
 #include <map>
 #include <optional>
@@ -234,6 +235,10 @@ class Client {
   // Pulls `reference` and returns the pulled image's id. Reads the NDJSON stream: an
   // {"error":...} line fails the call even though Podman answers 200.
   [[nodiscard]] Expected<std::string> Pull(std::string_view reference, PullPolicy policy);
+  // Loads an image archive (`podman load`: docker-archive or oci-archive, plain or gzip), read
+  // from `file` as it is sent, and returns the names Podman gave what it loaded.
+  [[nodiscard]] Expected<std::vector<std::string>> LoadImage(const std::filesystem::path& file,
+                                                             std::chrono::milliseconds timeout);
 
   // Networks.
   [[nodiscard]] Expected<NetworkInfo> CreateNetwork(const NetworkCreate& request);

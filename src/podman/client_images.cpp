@@ -5,14 +5,17 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 
 #include "podman/auth.hpp"
 #include "podman/client_internal.hpp"
 #include "util/json.hpp"
 #include "util/json_text.hpp"
 #include "util/log.hpp"
+#include "util/metrics.hpp"
 #include "util/strings.hpp"
 #include "util/tar.hpp"
 
@@ -84,6 +87,31 @@ Expected<std::vector<std::string>> Client::RemoveImage(std::string_view id) {
   if (auto errors = GetStringArray(*doc, "Errors"); !errors.empty())
     return Fail(ErrorCode::kInternal, errors.front(), call);
   return GetStringArray(*doc, "Deleted");
+}
+
+Expected<std::vector<std::string>> Client::LoadImage(const std::filesystem::path& file,
+                                                     std::chrono::milliseconds timeout) {
+  const std::string call = "podman load";
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (ec) return Fail(ErrorCode::kIo, "cannot read the archive: " + ec.message(), call);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file.c_str(), "rb"), &std::fclose);
+  if (!in) return Fail(ErrorCode::kIo, "cannot open the archive", call);
+  curl::Curl::BodySource body{size, [f = in.get()](char* buffer, std::size_t max) -> long {
+                                const std::size_t n = std::fread(buffer, 1, max, f);
+                                return n == 0 && std::ferror(f) != 0 ? -1 : static_cast<long>(n);
+                              }};
+  const auto start = std::chrono::steady_clock::now();
+  auto r = curl_.Stream("POST", Path("/images/load"), body, {"Content-Type: application/x-tar"}, timeout);
+  metrics::Observe("podcd_podman_call_seconds", {{"call", "load"}},
+                   std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  if (!r) return std::unexpected(r.error().WithContext(call));
+  if (r->status != 200) return std::unexpected(ErrorFromResponse(r->status, r->body, call));
+  rapidjson::Document doc;
+  doc.Parse(r->body.data(), r->body.size());
+  if (doc.HasParseError() || !doc.IsObject())
+    return Fail(ErrorCode::kInternal, "unreadable answer from Podman's image load", call);
+  return GetStringArray(doc, "Names");
 }
 
 Expected<std::optional<Client::AuthFile>> Client::ReadAuthFile(const std::string& call) const {

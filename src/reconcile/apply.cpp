@@ -760,6 +760,7 @@ StackResult StackRun::Run() {
   // 1. Every image first: a pull failure fails the stack with nothing touched.
   StackImages images(
       rt_, clock_, job_.update_images, [this](const std::string& l) { Log(l); }, write_calls_);
+  images.KeepUploaded(job_.uploaded_images);
   const bool prepared = images.Prepare(services_, result.reason);
   result.brought = images.TakeBrought();
   if (!prepared) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -68,6 +69,9 @@ struct StackJob {
   // redeploy-and-update: pull every image (policy always) and recreate the services whose
   // image id changed, even when their fingerprint did not.
   bool update_images = false;
+  // Image references uploaded for this stack (POST /upload, docs/upload.md): never pulled over
+  // by update_images; what the upload loaded is what runs until the repository names another.
+  std::set<std::string> uploaded_images = {};
   // Each bind is checked again right before its container is created, resolved then (a source
   // may have become a symlink since the plan). Unset: not checked (the applier's unit tests).
   // The guard's settings.resolve resolves them.

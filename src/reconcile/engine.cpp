@@ -145,6 +145,9 @@ Expected<Snapshot> Engine::Observe(bool sync, bool repair) {
   auto controls = state::ReadStackControls(state::StackControlsPath(config->state_dir));
   if (!controls) return std::unexpected(controls.error().WithContext("stack controls"));
   snap.controls = std::move(*controls);
+  auto uploads = state::ReadUploads(state::UploadsPath(config->state_dir));
+  if (!uploads) return std::unexpected(uploads.error().WithContext("uploaded images"));
+  snap.uploads = std::move(*uploads);
   // A pinned stack loads from its commit's files; one that cannot be had is invalid, named.
   std::map<std::string, std::filesystem::path> pinned;
   std::map<std::string, std::string> pin_errors;
@@ -364,6 +367,7 @@ void Engine::Prepare(const Selection& selection, const Snapshot& snap, bool upda
     }
     job->update_images = update_images;
     AddHooks(snap, commit, ctx.Id(), *job);
+    job->uploaded_images = state::UploadedImages(snap.uploads, sp.name);
     if (auto g = snap.desired.bind_guards.find(sp.name); g != snap.desired.bind_guards.end())
       job->bind_guard = g->second;
     for (const auto& r : sp.reasons) ctx.Log("[" + sp.name + "] plan: " + r);
@@ -579,6 +583,10 @@ Expected<void> Engine::Run(const state::Trigger& trigger, RunContext& ctx) {
   // (parallel_stacks), a stack using another's network as external after it, podcd's own last.
   std::vector<Work> work;
   std::optional<Work> self_work;
+  if (trigger.pull_uploaded) {  // asked for: uploaded images are pulled over like any other
+    if (!snap->uploads.empty()) ctx.Log("pull_uploaded: images uploaded for these stacks are pulled too");
+    snap->uploads.clear();
+  }
   Prepare(selection, *snap, update_images, ctx, tally, work, self_work);
   GateOptions gate = GateFromConfig(*config);
   gate.stopping = [&ctx] { return ctx.StopRequested(); };

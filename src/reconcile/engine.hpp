@@ -19,6 +19,7 @@
 #include "reconcile/select.hpp"
 #include "state/controls.hpp"
 #include "state/image_ledger.hpp"
+#include "state/uploads.hpp"
 #include "util/guarded.hpp"
 
 namespace podcd::reconcile {
@@ -31,6 +32,7 @@ struct Snapshot {
   core::PlanResult plan;
   std::vector<std::string> recovered;  // temporaries finished or removed before planning
   state::StackControls controls;       // suspended and pinned stacks (state/controls.hpp)
+  state::Uploads uploads;              // images uploaded per stack (state/uploads.hpp)
 };
 
 // <state_dir>/pinned/<commit>: the files of a pinned commit, written from the repository's

@@ -153,9 +153,13 @@ StackImages::ImageStep StackImages::PulledImage(const ServiceJob& s, std::string
     return ImageStep::kDone;
   }
   // Podman names images it built or imported localhost/...: no registry serves them, so
-  // redeploy-and-update reads their local id instead of pulling (which would fail).
-  const bool local_only = image.starts_with("localhost/");
+  // redeploy-and-update reads their local id instead of pulling (which would fail). An uploaded
+  // image is read the same way: a pull would put the registry's over it.
+  const bool uploaded = uploaded_.contains(image);
+  const bool local_only = image.starts_with("localhost/") || uploaded;
+  if (uploaded && update_) log_("image " + image + " was uploaded for this stack: not pulled");
   podman::PullPolicy policy = update_ && !local_only ? podman::PullPolicy::kAlways : s.pull;
+  if (uploaded) policy = podman::PullPolicy::kMissing;  // whatever the service's pull_policy says
   if (policy == podman::PullPolicy::kMissing && !update_) {
     auto exists = ImageExistsOnce(image);
     if (!exists) {

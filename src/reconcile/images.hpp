@@ -22,6 +22,13 @@ class StackImages {
   StackImages(Runtime& rt, Clock& clock, bool update, LogFn log, std::atomic<int>& write_calls)
       : rt_(rt), clock_(clock), update_(update), log_(std::move(log)), write_calls_(write_calls) {}
 
+  // Image references uploaded for the stack: read as they are here, never pulled (the
+  // uploaded-image rule, docs/upload.md).
+  StackImages& KeepUploaded(const std::set<std::string>& images) {
+    uploaded_ = images;
+    return *this;
+  }
+
   // The images of every service that changes (of every service when updating); false with
   // `reason` set when one fails.
   bool Prepare(std::vector<ServiceJob>& services, std::string& reason);
@@ -58,6 +65,7 @@ class StackImages {
   std::set<std::string> brought_ids_;                  // ids this run brought
   std::map<std::string, std::string> brought_images_;  // reference -> id, for the services sharing it
   std::vector<ImageBrought> brought_;
+  std::set<std::string> uploaded_;
 };
 
 }  // namespace podcd::reconcile

@@ -59,6 +59,7 @@ bool Covers(const state::Trigger& newer, const state::Trigger& older) {
   if (newer.kind == state::TriggerKind::kUnknown || older.kind == state::TriggerKind::kUnknown) return false;
   if (PullsImages(older) && !PullsImages(newer)) return false;
   if (older.force && !newer.force) return false;
+  if (older.pull_uploaded && !newer.pull_uploaded) return false;
   // A sync deploys nothing and a deploy records no plan: neither does the other's work.
   if ((older.kind == state::TriggerKind::kSync) != (newer.kind == state::TriggerKind::kSync)) return false;
   // No stacks named: every stack that changed.

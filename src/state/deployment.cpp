@@ -97,6 +97,10 @@ void WriteTrigger(Writer& w, const Trigger& t) {
   w.Bool(t.pull);
   w.Key("force");
   w.Bool(t.force);
+  if (t.pull_uploaded) {  // only when asked for: older readers keep their exact records
+    w.Key("pull_uploaded");
+    w.Bool(true);
+  }
   Str(w, "actor", t.actor);
   w.EndObject();
 }
@@ -109,6 +113,7 @@ Trigger ReadTrigger(const rapidjson::Value& o) {
   t.all_changed = GetBool(o, "all_changed");
   t.pull = GetBool(o, "pull");
   t.force = GetBool(o, "force");
+  t.pull_uploaded = GetBool(o, "pull_uploaded");
   t.actor = GetStr(o, "actor");
   if (auto s = o.FindMember("stacks"); s != o.MemberEnd() && s->value.IsArray()) {
     for (const auto& v : s->value.GetArray()) {

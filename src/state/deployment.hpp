@@ -57,6 +57,9 @@ struct Trigger {
   // Recreate every service of the named stacks even when unchanged (images prepared first,
   // health gate and rollback as for any replacement).
   bool force = false;
+  // With `pull`: pull over images uploaded for the stacks too (docs/upload.md), which a pull
+  // otherwise leaves as they are.
+  bool pull_uploaded = false;
   // Who asked: "user:NAME", "token:ID:NAME", "api-token", "loopback", "webhook:DELIVERY" (or
   // "webhook"), "poll", "cli"; "" in records written before actors. Not part of the work.
   std::string actor;
@@ -75,7 +78,8 @@ struct Trigger {
   // actor is not work: the run keeps the first one's).
   [[nodiscard]] bool SameWork(const Trigger& other) const {
     return kind == other.kind && other_kind == other.other_kind && stacks == other.stacks &&
-           all_changed == other.all_changed && pull == other.pull && force == other.force;
+           all_changed == other.all_changed && pull == other.pull && force == other.force &&
+           pull_uploaded == other.pull_uploaded;
   }
 };
 

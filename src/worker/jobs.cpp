@@ -24,6 +24,7 @@
 #include "util/metrics.hpp"
 #include "util/strings.hpp"
 #include "worker/job_steps.hpp"
+#include "worker/load_image.hpp"
 #include "worker/protocol.hpp"
 
 namespace podcd::worker {
@@ -172,6 +173,20 @@ int RunStacks(const GlobalOptions& g, const Args& args) {
                   Emit(DataEvent(EncodeStacks(*stacks)));
                   return {};
                 });
+}
+
+int RunLoadImage(const GlobalOptions& g, const Args& args) {
+  return RunJob(
+      g, args, "__load-image", [](const Job& job, reconcile::Runtime&, reconcile::Engine&) -> Expected<void> {
+        if (job.request.trigger.stacks.size() != 1 || job.request.id.empty())
+          return Fail(ErrorCode::kInvalidArgument, "__load-image needs a stack and an archive");
+        podman::Client client(podman::OptionsFromConfig(*job.config));
+        auto answer =
+            LoadUploadedImage(*job.config, client, job.request.trigger.stacks.front(), job.request.id);
+        if (!answer) return std::unexpected(answer.error());
+        Emit(DataEvent(EncodeLoadAnswer(*answer)));
+        return {};
+      });
 }
 
 int RunRemoteHead(const GlobalOptions& g, const Args& args) {

@@ -11,6 +11,8 @@ namespace podcd::worker {
 int RunDeployment(const cli::GlobalOptions& g, const cli::Args& args);
 // `podcd __stacks`: the stacks as the repository and Podman show them, for GET /stacks.
 int RunStacks(const cli::GlobalOptions& g, const cli::Args& args);
+// `podcd __load-image`: an uploaded archive checked and loaded (worker/load_image.hpp).
+int RunLoadImage(const cli::GlobalOptions& g, const cli::Args& args);
 // `podcd __remote-head`: whether the remote's branch is ahead of the work tree (no fetch), as
 // gauges the daemon records (worker/remote_check.hpp).
 int RunRemoteHead(const cli::GlobalOptions& g, const cli::Args& args);

@@ -167,6 +167,12 @@ TEST_CASE("POST /deploy body") {
   CHECK_FALSE(ok.request->force);
   CHECK(ParseDeployRequest(R"({"all_changed":true,"force":true})").error.find("force") != std::string::npos);
   CHECK(ParseDeployRequest(R"({"stacks":["web"],"force":1})").error.find("force") != std::string::npos);
+  auto over = ParseDeployRequest(R"({"stacks":["web"],"pull":true,"pull_uploaded":true})");
+  REQUIRE(over.request);
+  CHECK(over.request->pull_uploaded);
+  CHECK_FALSE(ok.request->pull_uploaded);
+  CHECK(ParseDeployRequest(R"({"stacks":["web"],"pull_uploaded":"yes"})").error.find("pull_uploaded") !=
+        std::string::npos);
 }
 
 TEST_CASE("failed-auth limiter blocks after N per minute, per client") {
