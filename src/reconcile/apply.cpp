@@ -403,7 +403,9 @@ Expected<std::string> StackRun::CreateNew(const Step& step, const Progress& prog
 // replaces, it is a leftover of that run and goes.
 StackRun::Leftover StackRun::RemoveLeftover(const ServiceJob& s, const std::string& name) {
   auto all = rt_.ListManaged();
-  if (!all) return Leftover::kKept;
+  // Podman's list can fail while another container goes (a sibling service's own leftover):
+  // asked again, like a create still on its way.
+  if (!all) return Leftover::kNotYet;
   for (const auto& c : *all) {
     if (c.name != name) continue;
     if (c.stack != job_.name || c.service != s.name ||
@@ -413,8 +415,10 @@ StackRun::Leftover StackRun::RemoveLeftover(const ServiceJob& s, const std::stri
     Log(s.name + ": removed " + name + " (" + c.status + "), left by an interrupted deployment");
     return Leftover::kRemoved;
   }
-  // Not podcd's (a container without its labels), or not listed yet.
-  return rt_.Inspect(name) ? Leftover::kKept : Leftover::kNotYet;
+  // Not listed: not podcd's (a container without its labels), or a create that Podman answers
+  // by name before its list shows it. Both are asked again; the caller's wait is bounded (~5 s),
+  // so a name a person took fails the create after it, with Podman's words.
+  return Leftover::kNotYet;
 }
 
 // Runs one step; an error is the step's failure (warnings are logged here).

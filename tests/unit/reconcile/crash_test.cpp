@@ -64,6 +64,32 @@ TEST_CASE("crash: a container of the service that holds the name of a new one is
         std::string::npos);
 }
 
+TEST_CASE("crash: a leftover that no list shows yet, or a list that fails, is waited for and then goes") {
+  Harness h;
+  // The killed run's create landed: Podman answers its name, but the next lists miss it, and
+  // the first fails (a list racing another service's removal of its own leftover).
+  const auto late = h.rt.Add("web_site_1", "localhost/bb:1", Labels("web", "site"), {}, false);
+  h.rt.containers.at(late).status = "created";
+  h.rt.failing_lists = 1;
+  h.rt.unlisted[late] = 2;
+  auto r = h.Apply({Job("site", core::Action::kCreate)});
+  INFO(h.Log());
+  REQUIRE(r.ok);
+  CHECK_FALSE(h.rt.containers.contains(late));
+  REQUIRE(h.rt.ByName("web_site_1") != nullptr);
+  CHECK(h.rt.ByName("web_site_1")->status == "running");
+}
+
+TEST_CASE("crash: a container of another owner holding the name fails the create, named, after a short wait") {
+  Harness h;
+  h.rt.Add("web_site_1", "localhost/bb:1", {}, {}, false);  // no podcd labels: a person's
+  auto r = h.Apply({Job("site", core::Action::kCreate)});
+  INFO(h.Log());
+  CHECK_FALSE(r.ok);
+  CHECK(r.reason.find("web_site_1") != std::string::npos);
+  CHECK(h.rt.containers.size() == 1);
+}
+
 TEST_CASE(
     "crash: a leftover under the temporary name is replaced; the old container is never taken for one") {
   Harness h;

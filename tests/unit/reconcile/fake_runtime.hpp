@@ -60,6 +60,10 @@ class FakeRuntime final : public reconcile::Runtime {
   // Observed.
   std::vector<std::string> calls;               // "create NAME", "start NAME", ...
   std::map<std::string, Container> containers;  // by id
+  // Podman as it races: a list that fails while a container goes (the next `failing_lists`
+  // lists), and a container inspectable by name before any list shows it (id -> lists missed).
+  int failing_lists = 0;
+  std::map<std::string, int> unlisted;
   std::map<std::string, std::vector<podman::NetworkAttachment>> created_networks;  // by name, as created
 
   std::string Add(const std::string& name, const std::string& image,
@@ -110,9 +114,17 @@ class FakeRuntime final : public reconcile::Runtime {
   Expected<std::vector<core::ActualContainer>> ListManaged() override {
     std::lock_guard lock(mu_);
     calls.push_back("list");
+    if (failing_lists > 0) {
+      --failing_lists;
+      return Fail(ErrorCode::kInternal, "container state improper: no such container");
+    }
     std::vector<core::ActualContainer> out;
     for (const auto& [id, c] : containers) {
       if (!c.labels.contains("io.podcd.stack")) continue;
+      if (auto h = unlisted.find(id); h != unlisted.end() && h->second > 0) {
+        --h->second;
+        continue;
+      }
       core::ActualContainer a;
       a.id = id;
       a.name = c.name;
