@@ -80,7 +80,8 @@ TEST_CASE("crash: a leftover that no list shows yet, or a list that fails, is wa
   CHECK(h.rt.ByName("web_site_1")->status == "running");
 }
 
-TEST_CASE("crash: a container of another owner holding the name fails the create, named, after a short wait") {
+TEST_CASE(
+    "crash: a container of another owner holding the name fails the create, named, after a short wait") {
   Harness h;
   h.rt.Add("web_site_1", "localhost/bb:1", {}, {}, false);  // no podcd labels: a person's
   auto r = h.Apply({Job("site", core::Action::kCreate)});
