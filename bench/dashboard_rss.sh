@@ -11,7 +11,9 @@
 # sessions (every 50 ms) and VmHWM. At the end the medians over the rounds, against the goal.
 #   source <testenv dir>/env.sh; bench/dashboard_rss.sh [PODCD=build/src/podcd] [SESSIONS=20] [ROUNDS=3]
 # Environment: SETTLE (seconds, default 5), SAMPLES (default 5), CHROMIUM (/usr/bin/chromium),
-# KEEP=1 keeps the scratch directory.
+# KEEP=1 keeps the scratch directory, LOGINS=N (default 0) adds, after the rounds, N logins and
+# logouts with curl (no browser, ADMIN's and USER's in turn; each an Argon2id verification and
+# two audit entries), then the idle VmRSS once more: what many sessions over time leave behind.
 set -euo pipefail
 PODCD=$(realpath "${1:-build/src/podcd}"); SESSIONS=${2:-20}; ROUNDS=${3:-3}
 SETTLE=${SETTLE:-5}; SAMPLES=${SAMPLES:-5}
@@ -90,6 +92,20 @@ for r in $(seq $ROUNDS); do
   echo "round $r: $n sessions, $pages pages in $secs s; VmRSS peak sampled during $peak kB;" \
     "idle VmRSS ${SETTLE} s after the browser closed $after kB ($(mb $after); $(parts)); VmHWM $hwm kB"
 done
+if [ "${LOGINS:-0}" -gt 0 ]; then
+  t0=$(date +%s)
+  for i in $(seq $LOGINS); do
+    [ $((i % 4)) -eq 0 ] && who=$USER_ || who=$ADMIN
+    rm -f $W/jar
+    curl -sf -o /dev/null -c $W/jar -b $W/jar --data-urlencode "username=${who%%:*}" --data-urlencode "password=${who#*:}" \
+      http://127.0.0.1:$PORT/login
+    csrf=$(curl -sf -b $W/jar -H 'Accept: text/html' http://127.0.0.1:$PORT/ | grep -o 'name="\?csrf"\? value="\?[0-9a-f]*' | head -1 | grep -o '[0-9a-f]*$')
+    curl -sf -o /dev/null -b $W/jar --data-urlencode "csrf=$csrf" http://127.0.0.1:$PORT/logout || { echo "logout $i failed" >&2; exit 1; }
+  done
+  sleep $SETTLE
+  L=$(idle_rss)
+  echo "after $LOGINS more logins and logouts with curl ($(( $(date +%s) - t0 )) s): idle VmRSS $L kB ($(mb $L); $(parts)); VmHWM $(field VmHWM) kB"
+fi
 A=$(median "${afters[@]}")
 echo "median of $ROUNDS rounds: idle VmRSS after the sessions $A kB ($(mb $A)), peak sampled during" \
   "$(median "${peaks[@]}") kB, VmHWM $(median "${hwms[@]}") kB"
