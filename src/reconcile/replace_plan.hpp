@@ -2,8 +2,8 @@
 // start, gate), a replacement (the new container under the temporary name beside the old one,
 // or after it for a service that holds host ports or shares namespaces), or a namespace
 // owner replaced with the services that join it, as one group. Each step says what a failure
-// of it means; the rollback steps put the old containers back. apply.cpp runs them through
-// the Runtime.
+// of it means; the rollback steps put the old containers back. replace_steps.cpp runs them
+// through the Runtime.
 #pragma once
 
 #include <cstddef>

@@ -1,4 +1,4 @@
-// A stack deploys as one transaction (apply.cpp's Settle): the previous containers are kept
+// A stack deploys as one transaction (replace_steps.cpp's Settle): the previous containers are kept
 // until every change of the stack passed its gate; a failure puts every one of them back.
 #include <catch2/catch.hpp>
 
