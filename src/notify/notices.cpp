@@ -102,7 +102,8 @@ Told Teller::OnEvent(const events::Event& event, const Context& context) {
       if (event.stack) return OnStack(event.deployment, *event.stack, context);
       return {};
     case events::Kind::kFinished: return OnFinished(event.deployment, context);
-    case events::Kind::kQueued: return {};
+    case events::Kind::kQueued:
+    case events::Kind::kStackStarted: return {};
   }
   return {};
 }
