@@ -236,8 +236,8 @@ TEST_CASE("forge: statuses go pending, then success or failure, on the deployed 
     rig.Script("commit " + std::string(kCommit) +
                "\nstart web\nweb updated\ndb unchanged\nstart app\napp failed health check failed\n");
     CHECK(Str(Json(rig.Deploy()), "state") == "failed");
-    auto got = r.WaitFor(7);
-    REQUIRE(got.size() == 7);
+    auto got = r.WaitFor(6);
+    REQUIRE(got.size() == 6);
     std::map<std::string, std::vector<std::string>> states;  // context -> states in order
     std::vector<std::string> order;                          // "context state", as received
     for (const auto& g : got) {

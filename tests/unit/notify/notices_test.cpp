@@ -258,6 +258,15 @@ TEST_CASE("the forge hears pending as each changed stack starts, then each stack
     CHECK(t.OnEvent(StackStarted(d, "db"), Ctx()).forge.size() == 2);
     CHECK(t.OnEvent(StackStarted(d, "web"), Ctx()).forge.size() == 1);
   }
+  SECTION("a stack shown pending gets its end whatever its outcome: it never stays pending") {
+    d.id += "u";
+    d.commit = "fedcba9876543210fedcba9876543210fedcba98";
+    d.state = state::DeploymentState::kRunning;
+    CHECK(t.OnEvent(StackStarted(d, "web"), Ctx()).forge.size() == 2);
+    d.state = state::DeploymentState::kSucceeded;
+    d.stacks = {{"web", "unchanged", "", 0}};
+    CHECK(Statuses(t.OnEvent(Finished(d), Ctx())) == List{"podcd/web success", "podcd success"});
+  }
   SECTION("without a commit there is nothing to put a status on") {
     d.id += "w";
     d.commit.clear();
