@@ -206,7 +206,7 @@ std::vector<std::string> Statuses(const Told& told) {
     for (const auto& o : ForgeStatuses(forge, n)) {
       rapidjson::Document doc;
       doc.Parse(o.body.data(), o.body.size());
-      CHECK(o.url.ends_with("/statuses/" + std::string(kSha)));
+      CHECK(o.url.ends_with("/statuses/" + n.commit));  // the deployment's commit
       out.push_back(json::GetStr(doc, "context") + " " + json::GetStr(doc, "state"));
     }
   }
