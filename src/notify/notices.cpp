@@ -135,6 +135,28 @@ Told Teller::OnStackStarted(const state::Deployment& d, const std::string& stack
   return told;
 }
 
+// Once the forge was told pending, or when a stack worked on is not shown as it ends, every
+// stack worked on gets its final status (a stack shown pending always does, whatever its
+// outcome: it must not stay pending).
+void Teller::ForgeEnd(const state::Deployment& d, const Context& context,
+                      const std::vector<std::string>& pending, bool was_pending, Told& told) {
+  if (d.commit.empty()) return;
+  Notice f = Base(d.state == DeploymentState::kSucceeded ? What::kSucceeded : What::kFailed, d, context);
+  bool news = was_pending;
+  for (const auto& s : d.stacks) {
+    if (!ForgeNews(s.outcome) && std::find(pending.begin(), pending.end(), s.name) == pending.end()) continue;
+    const std::string key = d.commit + (FailureOf(s.outcome) ? " failure" : " success");
+    auto& told_key = memory_.forge[s.name];
+    if (told_key != key) {
+      news = true;
+      told.memory_changed = true;
+      told_key = key;
+    }
+    f.stacks.push_back(NewsOf(s));
+  }
+  if (news && !f.stacks.empty()) told.forge.push_back(std::move(f));
+}
+
 Told Teller::OnFinished(const state::Deployment& d, const Context& context) {
   Told told;
   std::vector<std::string> pending;  // the stacks the forge shows pending
@@ -146,27 +168,7 @@ Told Teller::OnFinished(const state::Deployment& d, const Context& context) {
   }
   if (d.state == DeploymentState::kSuperseded) return told;
   if (d.state == DeploymentState::kFailed && d.reason == "interrupted") return told;
-
-  // The forge: once it was told pending, or when a stack worked on is not shown as it ends,
-  // every stack worked on gets its final status (a stack shown pending always does, whatever
-  // its outcome: it must not stay pending).
-  if (!d.commit.empty()) {
-    Notice f = Base(d.state == DeploymentState::kSucceeded ? What::kSucceeded : What::kFailed, d, context);
-    bool news = was_pending;
-    for (const auto& s : d.stacks) {
-      if (!ForgeNews(s.outcome) && std::find(pending.begin(), pending.end(), s.name) == pending.end())
-        continue;
-      const std::string key = d.commit + (FailureOf(s.outcome) ? " failure" : " success");
-      auto& told_key = memory_.forge[s.name];
-      if (told_key != key) {
-        news = true;
-        told.memory_changed = true;
-        told_key = key;
-      }
-      f.stacks.push_back(NewsOf(s));
-    }
-    if (news && !f.stacks.empty()) told.forge.push_back(std::move(f));
-  }
+  ForgeEnd(d, context, pending, was_pending, told);
 
   // Each stack's failure once, per outcome word; each recovery once.
   std::map<What, Notice> by_what;

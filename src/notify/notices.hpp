@@ -76,6 +76,8 @@ class Teller {
   Told OnStarted(const state::Deployment& d, const Context& context);
   Told OnStackStarted(const state::Deployment& d, const std::string& stack, const Context& context);
   Told OnFinished(const state::Deployment& d, const Context& context);
+  void ForgeEnd(const state::Deployment& d, const Context& context, const std::vector<std::string>& pending,
+                bool was_pending, Told& told);
 
   Memory memory_;
   // The deployments told `pending`, and the stacks of each the forge shows pending (each waits
