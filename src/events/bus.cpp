@@ -9,6 +9,7 @@ std::string_view ToString(Kind kind) {
   switch (kind) {
     case Kind::kQueued: return "queued";
     case Kind::kStarted: return "started";
+    case Kind::kStackStarted: return "stack-started";
     case Kind::kStack: return "stack";
     case Kind::kFinished: return "finished";
   }

@@ -1,5 +1,6 @@
 // The deployment events of one podcd process: the work queue publishes them as they happen
-// (a deployment queued, started, a stack's outcome, a deployment finished) and anything that
+// (a deployment queued, started, a stack starting to be applied, a stack's outcome, a
+// deployment finished) and anything that
 // must hear of them subscribes (GET /events, the notifier). Publishing never waits on a
 // subscriber: a handler only copies what it needs into a bounded queue of its own.
 #pragma once
@@ -16,9 +17,11 @@
 
 namespace podcd::events {
 
-enum class Kind { kQueued, kStarted, kStack, kFinished };
+// kStackStarted: a stack whose plan changes it (create, recreate, removal) starts being
+// applied; unchanged stacks have none. Its outcome follows as kStack.
+enum class Kind { kQueued, kStarted, kStackStarted, kStack, kFinished };
 
-// "queued", "started", "stack", "finished".
+// "queued", "started", "stack-started", "stack", "finished".
 std::string_view ToString(Kind kind);
 
 struct Event {
@@ -28,7 +31,7 @@ struct Event {
   // The deployment as it is at this event, without its log lines (kFinished: its final state,
   // reason, commit and every stack's outcome).
   state::Deployment deployment;
-  // kStack: the outcome that was just set.
+  // kStack: the outcome that was just set; kStackStarted: the stack's name alone.
   std::optional<state::StackOutcome> stack;
 };
 

@@ -24,7 +24,13 @@ std::string ToJson(const Event& e) {
   w.StartArray();
   for (const auto& s : d.stacks) state::WriteStackOutcome(w, s);
   w.EndArray();
-  if (e.stack) {
+  if (e.stack && e.kind == Kind::kStackStarted) {
+    // No outcome yet: the stack's name alone.
+    w.Key("stack");
+    w.StartObject();
+    Str(w, "name", e.stack->name);
+    w.EndObject();
+  } else if (e.stack) {
     w.Key("stack");
     state::WriteStackOutcome(w, *e.stack);
   }

@@ -9,9 +9,10 @@
 
 namespace podcd::events {
 
-// {"seq":..,"kind":"queued|started|stack|finished","deployment":ID,"state":..,"commit":..,
-//  "reason":..,["superseded_by":..,]"trigger":{record trigger},"stacks":[outcomes so far],
-//  ["stack":{name,outcome,reason,duration_ms} for kStack,]
+// {"seq":..,"kind":"queued|started|stack-started|stack|finished","deployment":ID,"state":..,
+//  "commit":..,"reason":..,["superseded_by":..,]"trigger":{record trigger},
+//  "stacks":[outcomes so far],["stack":{name,outcome,reason,duration_ms} for kStack,]
+//  ["stack":{name} for kStackStarted,]
 //  "queued_at":RFC 3339,"started_at":..,"finished_at":.. ("" when not yet)}
 std::string ToJson(const Event& event);
 

@@ -25,7 +25,7 @@ StreamedEvent StreamedOf(const events::Event& event) {
   s.frame = std::make_shared<const std::string>(
       SseFrame(events::ToString(event.kind), std::to_string(event.seq), events::ToJson(event)));
   const auto& d = event.deployment;
-  if (event.kind == events::Kind::kStack && event.stack) {
+  if ((event.kind == events::Kind::kStack || event.kind == events::Kind::kStackStarted) && event.stack) {
     s.stacks = {event.stack->name};
     return s;
   }

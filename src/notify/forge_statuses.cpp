@@ -155,7 +155,14 @@ std::vector<Outgoing> ForgeStatuses(const Forge& forge, const Notice& notice) {
 
   std::vector<Outgoing> out;
   if (notice.what == What::kStarted) {
-    out.push_back(Status(forge, url, State::kPending, Context(forge, ""), Overall(notice), notice.link));
+    // Without stacks: the deployment's own context; with them, each stack that starts.
+    if (notice.stacks.empty())
+      out.push_back(Status(forge, url, State::kPending, Context(forge, ""), Overall(notice), notice.link));
+    for (const auto& s : notice.stacks) {
+      if (s.name.empty()) continue;
+      out.push_back(Status(forge, url, State::kPending, Context(forge, s.name),
+                           "being deployed by deployment " + notice.deployment, notice.link));
+    }
     return out;
   }
   for (const auto& s : notice.stacks) {

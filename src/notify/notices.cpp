@@ -98,10 +98,12 @@ Expected<Memory> MemoryFromJson(std::string_view text) {
 Told Teller::OnEvent(const events::Event& event, const Context& context) {
   switch (event.kind) {
     case events::Kind::kStarted: return OnStarted(event.deployment, context);
-    case events::Kind::kStack:
-      if (event.stack) return OnStack(event.deployment, *event.stack, context);
+    case events::Kind::kStackStarted:
+      if (event.stack) return OnStackStarted(event.deployment, event.stack->name, context);
       return {};
     case events::Kind::kFinished: return OnFinished(event.deployment, context);
+    // A stack's outcome is told with the deployment's end (the forge's final statuses too).
+    case events::Kind::kStack:
     case events::Kind::kQueued: return {};
   }
   return {};
@@ -116,46 +118,57 @@ Told Teller::OnStarted(const state::Deployment& d, const Context& context) {
   return told;
 }
 
-Told Teller::OnStack(const state::Deployment& d, const state::StackOutcome& stack, const Context& context) {
+Told Teller::OnStackStarted(const state::Deployment& d, const std::string& stack, const Context& context) {
   Told told;
-  if (d.commit.empty() || !ForgeNews(stack.outcome) || pending_.contains(d.id)) return told;
-  // A later run of the same commit that ends as the forge already shows tells it nothing: its
-  // pending would turn a settled status back into a question.
-  if (auto it = memory_.forge.find(stack.name);
-      it != memory_.forge.end() &&
-      it->second == d.commit + (FailureOf(stack.outcome) ? " failure" : " success"))
+  if (d.commit.empty()) return told;
+  // The forge shows this commit settled for the stack (an earlier run of it, before a restart
+  // too): a pending would turn that back into a question. The end tells it if it ends otherwise.
+  if (auto it = memory_.forge.find(stack);
+      it != memory_.forge.end() && it->second.starts_with(d.commit + " "))
     return told;
-  pending_[d.id].push_back(stack.name);
+  auto [it, first] = pending_.try_emplace(d.id);
+  it->second.push_back(stack);
+  if (first) told.forge.push_back(Base(What::kStarted, d, context));  // the overall context
   Notice n = Base(What::kStarted, d, context);
-  n.stacks.push_back({stack.name, "pending", ""});
+  n.stacks.push_back({stack, "pending", ""});
   told.forge.push_back(std::move(n));
   return told;
 }
 
+// Once the forge was told pending, or when a stack worked on is not shown as it ends, every
+// stack worked on gets its final status (a stack shown pending always does, whatever its
+// outcome: it must not stay pending).
+void Teller::ForgeEnd(const state::Deployment& d, const Context& context,
+                      const std::vector<std::string>& pending, bool was_pending, Told& told) {
+  if (d.commit.empty()) return;
+  Notice f = Base(d.state == DeploymentState::kSucceeded ? What::kSucceeded : What::kFailed, d, context);
+  bool news = was_pending;
+  for (const auto& s : d.stacks) {
+    if (!ForgeNews(s.outcome) && std::find(pending.begin(), pending.end(), s.name) == pending.end()) continue;
+    const std::string key = d.commit + (FailureOf(s.outcome) ? " failure" : " success");
+    auto& told_key = memory_.forge[s.name];
+    if (told_key != key) {
+      news = true;
+      told.memory_changed = true;
+      told_key = key;
+    }
+    f.stacks.push_back(NewsOf(s));
+  }
+  if (news && !f.stacks.empty()) told.forge.push_back(std::move(f));
+}
+
 Told Teller::OnFinished(const state::Deployment& d, const Context& context) {
   Told told;
-  const bool was_pending = pending_.erase(d.id) > 0;
+  std::vector<std::string> pending;  // the stacks the forge shows pending
+  const auto waiting = pending_.find(d.id);
+  const bool was_pending = waiting != pending_.end();
+  if (was_pending) {
+    pending = std::move(waiting->second);
+    pending_.erase(waiting);
+  }
   if (d.state == DeploymentState::kSuperseded) return told;
   if (d.state == DeploymentState::kFailed && d.reason == "interrupted") return told;
-
-  // The forge: once it was told pending, or when a stack worked on is not shown as it ends,
-  // every stack worked on gets its final status.
-  if (!d.commit.empty()) {
-    Notice f = Base(d.state == DeploymentState::kSucceeded ? What::kSucceeded : What::kFailed, d, context);
-    bool news = was_pending;
-    for (const auto& s : d.stacks) {
-      if (!ForgeNews(s.outcome)) continue;
-      const std::string key = d.commit + (FailureOf(s.outcome) ? " failure" : " success");
-      auto& told_key = memory_.forge[s.name];
-      if (told_key != key) {
-        news = true;
-        told.memory_changed = true;
-        told_key = key;
-      }
-      f.stacks.push_back(NewsOf(s));
-    }
-    if (news && !f.stacks.empty()) told.forge.push_back(std::move(f));
-  }
+  ForgeEnd(d, context, pending, was_pending, told);
 
   // Each stack's failure once, per outcome word; each recovery once.
   std::map<What, Notice> by_what;

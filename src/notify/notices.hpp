@@ -10,6 +10,9 @@
 //   updated or unchanged is told `recovered`, once.
 // - A deployment that failed before any stack (the sync, the repository) is a `failed` of its
 //   own, remembered the same way, and `recovered` once a later deployment gets past it.
+// - The forge: `pending` on a stack's context when it starts being applied (kStackStarted, only
+//   for stacks the plan changes), unless the forge shows that commit settled for it already;
+//   each stack's end when the deployment ends.
 // - `succeeded` for a succeeded deployment that changed a stack, or that someone asked for;
 //   a poll that changed nothing tells nothing. Superseded runs tell nothing (the run that
 //   does their work tells), nor does a run interrupted by podcd's own stop.
@@ -71,12 +74,15 @@ class Teller {
 
  private:
   Told OnStarted(const state::Deployment& d, const Context& context);
-  Told OnStack(const state::Deployment& d, const state::StackOutcome& stack, const Context& context);
+  Told OnStackStarted(const state::Deployment& d, const std::string& stack, const Context& context);
   Told OnFinished(const state::Deployment& d, const Context& context);
+  void ForgeEnd(const state::Deployment& d, const Context& context, const std::vector<std::string>& pending,
+                bool was_pending, Told& told);
 
   Memory memory_;
-  // The deployments told `pending` (the forge's overall context waits for their end). In memory
-  // only: a deployment does not outlive the daemon that ran it.
+  // The deployments told `pending`, and the stacks of each the forge shows pending (each waits
+  // for the deployment's end, as does the overall context). In memory only: a deployment does
+  // not outlive the daemon that ran it.
   std::map<std::string, std::vector<std::string>> pending_;
 };
 

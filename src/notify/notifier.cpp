@@ -125,7 +125,8 @@ void Notifier::Handle(const events::Event& e) {
   const auto cfg = options_.config();
   Context ctx;
   ctx.public_url = cfg->http.public_url;
-  if (e.kind != events::Kind::kStack) ctx.previous_commit = PreviousCommit(e.deployment);
+  if (e.kind != events::Kind::kStack && e.kind != events::Kind::kStackStarted)
+    ctx.previous_commit = PreviousCommit(e.deployment);
   Told told = teller_.OnEvent(e, ctx);
   if (e.kind == events::Kind::kFinished && e.deployment.state == state::DeploymentState::kSucceeded &&
       !e.deployment.commit.empty())

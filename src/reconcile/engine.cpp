@@ -406,6 +406,7 @@ void Engine::ApplyOne(const Work& w, const Snapshot& snap, const GateOptions& ga
                       Tally& tally) {
   const std::string& name = w.plan->name;
   auto log = [&ctx, &name](const std::string& l) { ctx.Log("[" + name + "] " + l); };
+  if (!w.job || w.plan->NeedsApply()) ctx.StackStarted(name);  // what the plan changes (the forge's pending)
   StackResult result =
       w.job ? ApplyStack(*w.job, runtime_, clock_, gate, log) : RemoveStack(*w.plan, runtime_, log);
   // A pinned stack's outcome names the commit it ran at (an earlier deployment to pin to later

@@ -41,6 +41,12 @@ void RecordContext::SetStackOutcome(state::StackOutcome outcome) {
   events::Publish(bus_, events::Kind::kStack, record->d, std::move(outcome));
 }
 
+void RecordContext::StackStarted(const std::string& stack) {
+  // Under the record's lock, as outcomes are published: a stack's start comes before its end.
+  auto record = record_.Lock();
+  events::Publish(bus_, events::Kind::kStackStarted, record->d, state::StackOutcome{stack, "", "", 0});
+}
+
 bool RecordContext::StopRequested() const { return stop_requested_ && stop_requested_(); }
 
 void RecordContext::HandOver() { record_.Lock()->handed_over = true; }

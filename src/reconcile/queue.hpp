@@ -29,6 +29,9 @@ class RunContext {
   virtual void Log(std::string line) = 0;
   virtual void SetCommit(std::string commit) = 0;
   virtual void SetStackOutcome(state::StackOutcome outcome) = 0;
+  // A stack whose plan changes it starts being applied (its outcome follows): the forge shows
+  // it pending from now. A context that tells nobody (a log-only one, a test's) ignores it.
+  virtual void StackStarted(const std::string& /*stack*/) {}
   // True once the daemon is stopping: reach a safe point and return.
   [[nodiscard]] virtual bool StopRequested() const = 0;
   // The run was handed over to another process (the self-updater, which the next podcd reads):
@@ -40,13 +43,14 @@ class RunContext {
 // caller saves it). `stop_requested` answers StopRequested.
 class RecordContext final : public RunContext {
  public:
-  // `bus` (when set) hears of each stack outcome.
+  // `bus` (when set) hears of each stack's start and outcome.
   RecordContext(state::Store& store, state::Deployment& d, std::function<bool()> stop_requested,
                 events::Bus* bus = nullptr);
   [[nodiscard]] std::string Id() const override;
   void Log(std::string line) override;
   void SetCommit(std::string commit) override;
   void SetStackOutcome(state::StackOutcome outcome) override;
+  void StackStarted(const std::string& stack) override;
   [[nodiscard]] bool StopRequested() const override;
   void HandOver() override;
   [[nodiscard]] bool HandedOver() const;

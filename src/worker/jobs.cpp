@@ -57,6 +57,7 @@ class EventContext final : public reconcile::RunContext {
     log::MaskSecrets(outcome.reason);
     Emit(StackEvent(outcome));
   }
+  void StackStarted(const std::string& stack) override { Emit(StackStartedEvent(stack)); }
   bool StopRequested() const override { return g_stop.load(); }
   void HandOver() override { Emit(HandOverEvent()); }
 

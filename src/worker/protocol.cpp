@@ -131,6 +131,10 @@ std::string StackEvent(const state::StackOutcome& o) {
   });
 }
 
+std::string StackStartedEvent(std::string_view stack) {
+  return Object([&](Writer& w) { Str(w, "stack_started", stack); });
+}
+
 std::string HandOverEvent() {
   return Object([](Writer& w) {
     w.Key("handover");
@@ -280,6 +284,8 @@ Expected<Applied> ApplyEvent(std::string_view line, reconcile::RunContext& ctx) 
     ctx.SetCommit(std::string(it->value.GetString(), it->value.GetStringLength()));
   } else if (it = d.FindMember("stack"); it != d.MemberEnd() && it->value.IsObject()) {
     ctx.SetStackOutcome(state::ReadStackOutcome(it->value));
+  } else if (it = d.FindMember("stack_started"); it != d.MemberEnd() && it->value.IsString()) {
+    ctx.StackStarted(std::string(it->value.GetString(), it->value.GetStringLength()));
   } else if (GetBool(d, "handover")) {
     ctx.HandOver();
   } else if (it = d.FindMember("metric"); it != d.MemberEnd() && it->value.IsObject()) {

@@ -53,6 +53,8 @@ Expected<Request> DecodeRequest(std::string_view json);
 std::string LogEvent(std::string_view line);
 std::string CommitEvent(std::string_view commit);
 std::string StackEvent(const state::StackOutcome& outcome);
+// {"stack_started": STACK}. A daemon older than it logs the line as unreadable and goes on.
+std::string StackStartedEvent(std::string_view stack);
 std::string HandOverEvent();
 std::string MetricEvent(metrics::Kind kind, std::string_view name, const metrics::Labels& labels,
                         double value);
@@ -101,7 +103,8 @@ std::string EncodeStacks(const std::vector<StackObservation>& stacks);
 Expected<std::vector<StackObservation>> DecodeStacks(std::string_view json);
 
 // The daemon's side: applies one event line to `ctx` (and the metrics registry). Returns the
-// result when the line is the result event; a line that is not an event is an error.
+// result when the line is the result event; a line that is not an event is an error (the
+// launcher logs it and reads on: a worker's unknown event breaks nothing).
 struct Applied {
   std::optional<Expected<void>> result;
   std::optional<std::string> data;  // a DataEvent's JSON

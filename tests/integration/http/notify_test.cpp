@@ -5,6 +5,7 @@
 // ever sent, and the forges see pending, then success or failure, on the right commit.
 #include <rapidjson/document.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <csignal>
@@ -231,11 +232,14 @@ TEST_CASE("forge: statuses go pending, then success or failure, on the deployed 
     Receiver r;
     Rig rig(std::string("forge:\n  type: ") + c.type + "\n  api_url: " + r.Url(c.api_path) +
             "\n  repository: acme/env\n  token_file: TOKEN\n");
-    rig.Script("commit " + std::string(kCommit) + "\nweb updated\napp failed health check failed\n");
+    // Two stacks the plan changes, each started in turn; one the plan leaves alone.
+    rig.Script("commit " + std::string(kCommit) +
+               "\nstart web\nweb updated\ndb unchanged\nstart app\napp failed health check failed\n");
     CHECK(Str(Json(rig.Deploy()), "state") == "failed");
-    auto got = r.WaitFor(4);
-    REQUIRE(got.size() == 4);
+    auto got = r.WaitFor(6);
+    REQUIRE(got.size() == 6);
     std::map<std::string, std::vector<std::string>> states;  // context -> states in order
+    std::vector<std::string> order;                          // "context state", as received
     for (const auto& g : got) {
       CHECK(g.method == "POST");
       CHECK(g.path == std::string(c.status_path) + std::string(kCommit));
@@ -244,11 +248,21 @@ TEST_CASE("forge: statuses go pending, then success or failure, on the deployed 
       std::string context = Str(body, "context");
       if (context == "<missing>") context = Str(body, "name");
       states[context].push_back(Str(body, "state"));
+      order.push_back(context + " " + Str(body, "state"));
       CHECK(Str(body, "target_url").find("https://podcd.example.net/podcd/deployments/") == 0);
     }
-    // The overall context waits from the run's first stack to its end; each stack gets its end.
+    // The overall context waits from the run's first stack to its end; each stack waits from
+    // its own start (web's, then app's) to the run's end; db, unchanged, is never shown.
     CHECK(states["podcd"] == std::vector<std::string>{c.pending, c.failure});
-    CHECK(states["podcd/web"] == std::vector<std::string>{c.success});
-    CHECK(states["podcd/app"] == std::vector<std::string>{c.failure});
+    CHECK(states["podcd/web"] == std::vector<std::string>{c.pending, c.success});
+    CHECK(states["podcd/app"] == std::vector<std::string>{c.pending, c.failure});
+    CHECK_FALSE(states.contains("podcd/db"));
+    const auto at = [&order](const std::string& what) {
+      return std::find(order.begin(), order.end(), what) - order.begin();
+    };
+    CHECK(at("podcd " + std::string(c.pending)) < at("podcd/web " + std::string(c.pending)));
+    CHECK(at("podcd/web " + std::string(c.pending)) < at("podcd/app " + std::string(c.pending)));
+    CHECK(at("podcd/app " + std::string(c.pending)) < at("podcd/web " + std::string(c.success)));
+    CHECK(at("podcd/app " + std::string(c.failure)) < at("podcd " + std::string(c.failure)));
   }
 }

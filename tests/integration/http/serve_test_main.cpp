@@ -3,8 +3,9 @@
 // reconciled (each named stack `skipped`) and take that long, so the tests of shutdown during a run need no
 // Podman or repository. The released podcd-serve has no such hook (serve_binary_test checks it).
 // With PODCD_TEST_OUTCOMES naming a file as well, each run reads it afresh and reports what it
-// says: a line "commit SHA", lines "STACK OUTCOME [REASON...]" (a failing outcome fails the
-// run), and "fail REASON" to fail the run before any stack (notify_test scripts runs so).
+// says: a line "commit SHA", lines "start STACK" (the stack starts being applied), lines
+// "STACK OUTCOME [REASON...]" (a failing outcome fails the run), and "fail REASON" to fail the
+// run before any stack (notify_test scripts runs so).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -37,6 +38,8 @@ podcd::Expected<void> ScriptedOutcomes(podcd::reconcile::RunContext& ctx) {
     if (first.empty()) continue;
     if (first == "commit") {
       ctx.SetCommit(std::string(rest));
+    } else if (first == "start") {
+      ctx.StackStarted(std::string(rest));
     } else if (first == "fail") {
       return podcd::Fail(podcd::ErrorCode::kUnavailable, std::string(rest));
     } else {

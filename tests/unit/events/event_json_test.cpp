@@ -61,6 +61,18 @@ TEST_CASE("an event's JSON: its seq and kind, the deployment's state, trigger an
   CHECK(text.find('\n') == std::string::npos);  // one `data:` line on the stream
 }
 
+TEST_CASE("a stack-started event names the stack, with no outcome yet") {
+  auto e = Sample(events::Kind::kStackStarted);
+  e.stack = state::StackOutcome{"web", "", "", 0};
+  rapidjson::Document doc;
+  const std::string text = events::ToJson(e);
+  doc.Parse(text.data(), text.size());
+  CHECK(Str(doc, "kind") == "stack-started");
+  REQUIRE(doc.HasMember("stack"));
+  CHECK(Str(doc["stack"], "name") == "web");
+  CHECK_FALSE(doc["stack"].HasMember("outcome"));
+}
+
 TEST_CASE("a stack event carries the outcome just set; a finished one its reason") {
   auto e = Sample(events::Kind::kStack);
   e.stack = state::StackOutcome{"web", "rolled-back", "health check failed", 9000};

@@ -129,6 +129,12 @@ TEST_CASE("event filter: a stack's events, and the queued/started/finished event
   CHECK_FALSE(stack.Matches("db"));
   CHECK(stack.frame->starts_with("event: stack\nid: 3\ndata: {\"seq\":3,\"kind\":\"stack\""));
   CHECK(stack.frame->ends_with("}\n\n"));
+  auto started = http::StreamedOf(
+      {events::Kind::kStackStarted, 4, Deployment("b", {}, true), state::StackOutcome{"web", "", "", 0}});
+  CHECK(started.Matches("web"));
+  CHECK_FALSE(started.Matches("db"));
+  CHECK(
+      started.frame->starts_with("event: stack-started\nid: 4\ndata: {\"seq\":4,\"kind\":\"stack-started\""));
   CHECK(http::ResetFrame(7).starts_with("event: reset\nid: 7\ndata: {"));
 }
 

@@ -45,6 +45,22 @@ TEST_CASE("github: pending on `podcd` when a deployment starts") {
   CHECK(json::GetStr(d, "target_url") == "https://podcd.example.net/deployments/42");
 }
 
+TEST_CASE("a stack that starts: pending on its own context alone") {
+  auto n = Started();
+  n.stacks = {{"web", "pending", ""}};
+  const auto out = ForgeStatuses(MakeForge("github", "acme/env"), n);
+  REQUIRE(out.size() == 1);
+  const auto d = Parse(out[0].body);
+  CHECK(json::GetStr(d, "state") == "pending");
+  CHECK(json::GetStr(d, "context") == "podcd/web");
+  CHECK(json::GetStr(d, "description") == "being deployed by deployment 42");
+  CHECK(json::GetStr(d, "target_url") == "https://podcd.example.net/deployments/42");
+  const auto lab = ForgeStatuses(MakeForge("gitlab", "acme/env"), n);
+  REQUIRE(lab.size() == 1);
+  CHECK(json::GetStr(Parse(lab[0].body), "state") == "running");
+  CHECK(json::GetStr(Parse(lab[0].body), "name") == "podcd/web");
+}
+
 TEST_CASE("github: a finished deployment: each stack on podcd/<stack>, then the overall podcd") {
   const auto out =
       ForgeStatuses(MakeForge("github", "acme/env", "https://ghe.example/api/v3/"), FailedNotice());

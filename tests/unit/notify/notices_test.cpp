@@ -1,7 +1,12 @@
 // What to tell: from scripted deployment events and the memory of what was told (issue 15).
 #include "notify/notices.hpp"
 
+#include <rapidjson/document.h>
+
 #include <catch2/catch.hpp>
+
+#include "notify/formats.hpp"
+#include "util/json.hpp"
 
 using namespace podcd;
 using namespace podcd::notify;
@@ -171,57 +176,126 @@ TEST_CASE("started is told for a deployment someone asked for, not for a poll or
   CHECK(t.OnEvent(e, Ctx()).notices.empty());
 }
 
-TEST_CASE("the forge hears pending once the run shows its commit, then each stack's end, once per commit") {
+namespace {
+
+constexpr std::string_view kSha = "0123456789abcdef0123456789abcdef01234567";
+
+events::Event StackStarted(const state::Deployment& d, const std::string& stack) {
+  events::Event e;
+  e.kind = events::Kind::kStackStarted;
+  e.deployment = d;
+  e.stack = state::StackOutcome{stack, "", "", 0};
+  return e;
+}
+
+events::Event StackEnded(const state::Deployment& d, state::StackOutcome outcome) {
+  events::Event e;
+  e.kind = events::Kind::kStack;
+  e.deployment = d;
+  e.stack = std::move(outcome);
+  return e;
+}
+
+// The statuses a GitHub forge gets for what one event tells, in order: "<context> <state>".
+std::vector<std::string> Statuses(const Told& told) {
+  config::Config::Forge forge;
+  forge.type = "github";
+  forge.repository = "acme/env";
+  std::vector<std::string> out;
+  for (const auto& n : told.forge) {
+    for (const auto& o : ForgeStatuses(forge, n)) {
+      rapidjson::Document doc;
+      doc.Parse(o.body.data(), o.body.size());
+      CHECK(o.url.ends_with("/statuses/" + n.commit));  // the deployment's commit
+      out.push_back(json::GetStr(doc, "context") + " " + json::GetStr(doc, "state"));
+    }
+  }
+  return out;
+}
+
+using List = std::vector<std::string>;
+
+}  // namespace
+
+TEST_CASE("the forge hears pending as each changed stack starts, then each stack's end") {
   Teller t;
   auto d = Deployment(state::TriggerKind::kDeployAllChanged, state::DeploymentState::kRunning, {});
-  events::Event stack;
-  stack.kind = events::Kind::kStack;
-  stack.deployment = d;
-  // An unchanged stack is no news for the forge.
-  stack.stack = state::StackOutcome{"app", "unchanged", "", 0};
-  CHECK(t.OnEvent(stack, Ctx()).forge.empty());
-  // Without a commit there is nothing to put a status on.
-  auto no_commit = stack;
-  no_commit.deployment.commit.clear();
-  no_commit.stack = state::StackOutcome{"db", "failed", "x", 0};
-  CHECK(t.OnEvent(no_commit, Ctx()).forge.empty());
-  stack.stack = state::StackOutcome{"web", "updated", "", 0};
-  auto pending = t.OnEvent(stack, Ctx());
-  REQUIRE(pending.forge.size() == 1);
-  CHECK(pending.forge[0].what == What::kStarted);
-  CHECK(pending.forge[0].commit == "c0ffee");
-  // Once per deployment.
-  stack.stack = state::StackOutcome{"db", "failed", "health", 0};
-  CHECK(t.OnEvent(stack, Ctx()).forge.empty());
+  d.commit = std::string(kSha);
+  // The first stack to start puts the deployment's own context to pending as well.
+  CHECK(Statuses(t.OnEvent(StackStarted(d, "web"), Ctx())) == List{"podcd pending", "podcd/web pending"});
+  CHECK(Statuses(t.OnEvent(StackEnded(d, {"web", "updated", "", 5}), Ctx())).empty());
+  // A stack that ends unchanged never started (the engine tells only stacks the plan changes).
+  CHECK(Statuses(t.OnEvent(StackEnded(d, {"app", "unchanged", "", 0}), Ctx())).empty());
+  CHECK(Statuses(t.OnEvent(StackStarted(d, "db"), Ctx())) == List{"podcd/db pending"});
+  CHECK(Statuses(t.OnEvent(StackEnded(d, {"db", "failed", "health", 7}), Ctx())).empty());
 
   d.state = state::DeploymentState::kFailed;
-  d.stacks = {{"web", "updated", "", 0}, {"app", "unchanged", "", 0}, {"db", "failed", "health", 0}};
-  auto done = t.OnEvent(Finished(d), Ctx());
-  REQUIRE(done.forge.size() == 1);
-  CHECK(done.forge[0].what == What::kFailed);
-  REQUIRE(done.forge[0].stacks.size() == 2);
-  CHECK(done.forge[0].stacks[0].name == "web");
-  CHECK(done.forge[0].stacks[1].name == "db");
-  // The same run again on the same commit: the forge already shows it.
-  d.id += "y";
-  stack.deployment.id = d.id;
-  CHECK(t.OnEvent(stack, Ctx()).forge.empty());
-  CHECK(t.OnEvent(Finished(d), Ctx()).forge.empty());
-  // A new commit is news again.
-  d.id += "z";
-  d.commit = "d00d";
-  stack.deployment = d;
-  CHECK(t.OnEvent(stack, Ctx()).forge.size() == 1);
-  CHECK(t.OnEvent(Finished(d), Ctx()).forge.size() == 1);
+  d.reason = "failed stacks: db";
+  d.stacks = {{"web", "updated", "", 5}, {"app", "unchanged", "", 0}, {"db", "failed", "health", 7}};
+  CHECK(Statuses(t.OnEvent(Finished(d), Ctx())) ==
+        List{"podcd/web success", "podcd/db failure", "podcd failure"});
 
-  // What the forge shows survives a restart: the same end on the same commit is not told again.
+  SECTION("the same run again on the same commit: the forge already shows it settled") {
+    d.id += "y";
+    d.state = state::DeploymentState::kRunning;
+    CHECK(Statuses(t.OnEvent(StackStarted(d, "web"), Ctx())).empty());
+    CHECK(Statuses(t.OnEvent(StackStarted(d, "db"), Ctx())).empty());
+    d.state = state::DeploymentState::kFailed;
+    CHECK(Statuses(t.OnEvent(Finished(d), Ctx())).empty());
+  }
+  SECTION("a stack settled on this commit that ends otherwise gets its new end") {
+    d.id += "x";
+    d.state = state::DeploymentState::kRunning;
+    CHECK(Statuses(t.OnEvent(StackStarted(d, "db"), Ctx())).empty());
+    d.state = state::DeploymentState::kSucceeded;
+    d.stacks = {{"web", "unchanged", "", 0}, {"db", "updated", "", 3}};
+    CHECK(Statuses(t.OnEvent(Finished(d), Ctx())) == List{"podcd/db success", "podcd success"});
+  }
+  SECTION("a new commit is news again, stack by stack") {
+    d.id += "z";
+    d.commit = "fedcba9876543210fedcba9876543210fedcba98";
+    d.state = state::DeploymentState::kRunning;
+    CHECK(t.OnEvent(StackStarted(d, "db"), Ctx()).forge.size() == 2);
+    CHECK(t.OnEvent(StackStarted(d, "web"), Ctx()).forge.size() == 1);
+  }
+  SECTION("a stack shown pending gets its end whatever its outcome: it never stays pending") {
+    d.id += "u";
+    d.commit = "fedcba9876543210fedcba9876543210fedcba98";
+    d.state = state::DeploymentState::kRunning;
+    CHECK(t.OnEvent(StackStarted(d, "web"), Ctx()).forge.size() == 2);
+    d.state = state::DeploymentState::kSucceeded;
+    d.stacks = {{"web", "unchanged", "", 0}};
+    CHECK(Statuses(t.OnEvent(Finished(d), Ctx())) == List{"podcd/web success", "podcd success"});
+  }
+  SECTION("without a commit there is nothing to put a status on") {
+    d.id += "w";
+    d.commit.clear();
+    CHECK(t.OnEvent(StackStarted(d, "web"), Ctx()).forge.empty());
+  }
+}
+
+TEST_CASE("the forge's memory survives a restart: the same end on the same commit is not told again") {
+  Teller t;
+  auto d = Deployment(state::TriggerKind::kDeployAllChanged, state::DeploymentState::kRunning, {});
+  d.commit = std::string(kSha);
+  CHECK(t.OnEvent(StackStarted(d, "db"), Ctx()).forge.size() == 2);
+  d.state = state::DeploymentState::kFailed;
+  d.stacks = {{"db", "failed", "health", 0}};
+  CHECK(t.OnEvent(Finished(d), Ctx()).forge.size() == 1);
+  // A stack that failed before it could start (its job could not be built) is told at the end.
+  d.id += "n";
+  d.stacks = {{"db", "failed", "health", 0}, {"web", "invalid", "bad compose file", 0}};
+  CHECK(Statuses(t.OnEvent(Finished(d), Ctx())) ==
+        List{"podcd/db failure", "podcd/web failure", "podcd failure"});
+
   auto read = MemoryFromJson(ToJson(t.memory()));
   REQUIRE(read);
-  CHECK(read->forge.at("db") == "d00d failure");
+  CHECK(read->forge.at("db") == std::string(kSha) + " failure");
   Teller after(*read);
   d.id += "r";
-  stack.deployment = d;
-  CHECK(after.OnEvent(stack, Ctx()).forge.empty());
+  d.state = state::DeploymentState::kRunning;
+  CHECK(after.OnEvent(StackStarted(d, "db"), Ctx()).forge.empty());
+  d.state = state::DeploymentState::kFailed;
   CHECK(after.OnEvent(Finished(d), Ctx()).forge.empty());
 }
 

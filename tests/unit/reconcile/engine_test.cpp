@@ -4,6 +4,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include "state/image_ledger.hpp"
 #include "support/temp_dir.hpp"
 #include "unit/reconcile/fake_runtime.hpp"
@@ -27,7 +29,12 @@ class Record final : public RunContext {
   void SetCommit(std::string c) override { commit = std::move(c); }
   void SetStackOutcome(state::StackOutcome outcome) override {
     std::lock_guard lock(mutex_);
+    told.push_back(outcome.name + " " + outcome.outcome);
     stacks.push_back(std::move(outcome));
+  }
+  void StackStarted(const std::string& stack) override {
+    std::lock_guard lock(mutex_);
+    told.push_back(stack + " started");
   }
   [[nodiscard]] bool StopRequested() const override { return false; }
   void HandOver() override {}
@@ -55,6 +62,7 @@ class Record final : public RunContext {
   std::vector<std::string> log;
   std::string commit;
   std::vector<state::StackOutcome> stacks;
+  std::vector<std::string> told;  // "<stack> started" and "<stack> <outcome>", in order
 
  private:
   std::mutex mutex_;
@@ -123,6 +131,32 @@ TEST_CASE("engine: a trigger naming one stack runs that stack only") {
   REQUIRE(rig.Run(again));
   CHECK(again.stacks.empty());
   CHECK(again.Logged("nothing to do: every stack is in sync"));
+}
+
+TEST_CASE("engine: a stack the plan changes is told started before it is applied; others are not") {
+  Rig rig("prune: true\n");
+  rig.rt.Add("gone_site_1", "localhost/bb:1", {{"io.podcd.stack", "gone"}, {"io.podcd.service", "site"}});
+  Record first;
+  REQUIRE(rig.Run(first));
+  for (const auto& [stack, outcome] :
+       {std::pair{"web", "updated"}, {"api", "updated"}, {"gone", "removed"}}) {
+    INFO(stack);
+    const auto& t = first.told;
+    const auto started = std::find(t.begin(), t.end(), std::string(stack) + " started");
+    const auto ended = std::find(t.begin(), t.end(), std::string(stack) + " " + outcome);
+    CHECK(started != t.end());
+    CHECK(ended != t.end());
+    CHECK(started < ended);
+  }
+  // Named but in sync: applied, yet its plan changes nothing, so it never starts.
+  Record second;
+  REQUIRE(rig.Run(second, {"web"}));
+  CHECK(second.told == std::vector<std::string>{"web unchanged"});
+  // A stack that fails started all the same.
+  rig.Stack("api", "127.0.0.1:5000/missing:1");
+  Record third;
+  REQUIRE_FALSE(rig.Run(third, {"api"}));
+  CHECK(third.told == std::vector<std::string>{"api started", "api failed"});
 }
 
 TEST_CASE("engine: a stack the repository does not hold is refused before anything runs") {

@@ -42,9 +42,11 @@ class Recorder final : public reconcile::RunContext {
 
 TEST_CASE("a worker's events reach the context; its request arrives on stdin") {
   test::TempDir dir;
+  // An event this daemon does not know (a kind added later) is logged and read past.
   auto bin = Script(dir,
                     "cat > \"$(dirname \"$0\")/request.json\"\n"
                     "echo '{\"log\":\"hello\"}'\n"
+                    "echo '{\"stack_paused\":\"web\"}'\n"
                     "echo '{\"commit\":\"c0ffee\"}'\n"
                     "printf '{\"result\":{\"ok\":true}}'\n");
   Launcher launcher(bin, {"--log-level", "debug"});

@@ -18,12 +18,14 @@ class Recorder final : public RunContext {
   void Log(std::string line) override { log.push_back(std::move(line)); }
   void SetCommit(std::string c) override { commit = std::move(c); }
   void SetStackOutcome(state::StackOutcome o) override { stacks.push_back(std::move(o)); }
+  void StackStarted(const std::string& stack) override { started.push_back(stack); }
   bool StopRequested() const override { return false; }
   void HandOver() override { handed_over = true; }
 
   std::vector<std::string> log;
   std::string commit;
   std::vector<state::StackOutcome> stacks;
+  std::vector<std::string> started;
   bool handed_over = false;
 };
 
@@ -117,6 +119,9 @@ TEST_CASE("worker events: each RunContext call, metrics and the result reach the
   CHECK(ctx.stacks[0].outcome == "updated");
   CHECK(ctx.stacks[0].reason == "image changed");
   CHECK(ctx.stacks[0].duration_ms == 1234);
+  apply(worker::StackStartedEvent("db \"x\""));
+  CHECK(ctx.started == std::vector<std::string>{"db \"x\""});
+  CHECK(ctx.stacks.size() == 1);  // a start is no outcome
   const std::string rendered = metrics::Render();
   CHECK(rendered.find("podcd_podman_call_seconds_count{call=\"pull\"} 1") != std::string::npos);
   CHECK(rendered.find("podcd_last_successful_sync_timestamp_seconds 1500000000") != std::string::npos);
@@ -174,6 +179,11 @@ TEST_CASE("worker events: each RunContext call, metrics and the result reach the
   CHECK_FALSE(worker::ApplyEvent("garbage", ctx));
   CHECK_FALSE(worker::ApplyEvent("{\"what\":1}", ctx));
   CHECK_FALSE(worker::ApplyEvent("{\"metric\":{\"name\":\"x\"}}", ctx));
+  // An event this daemon does not know (a worker's newer kind) is an error the launcher logs
+  // and reads past; a stack start that names no stack reaches nothing.
+  CHECK_FALSE(worker::ApplyEvent("{\"stack_finished\":\"web\"}", ctx));
+  CHECK_FALSE(worker::ApplyEvent("{\"stack_started\":7}", ctx));
+  CHECK(ctx.started.size() == 1);
   // A kind this daemon does not know is an error, not silently a gauge.
   auto unknown = worker::ApplyEvent("{\"metric\":{\"kind\":\"inc\",\"name\":\"x\",\"value\":1}}", ctx);
   REQUIRE_FALSE(unknown);
