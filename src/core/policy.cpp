@@ -385,17 +385,18 @@ class Checker {
   // Not an allow rule: which runtimes the host has is the administrator's list, not a stack's.
   void Runtime(const Service& s) {
     if (s.runtime.empty()) return;
-    const AllowedRuntimes allowed = settings_.runtimes
-                                        ? settings_.runtimes()
-                                        : DecideAllowedRuntimes(settings_.allowed_runtimes, std::nullopt,
-                                                                "no Podman was asked");
+    const AllowedRuntimes allowed =
+        settings_.runtimes
+            ? settings_.runtimes()
+            : DecideAllowedRuntimes(settings_.allowed_runtimes, std::nullopt, "no Podman was asked");
     if (In(allowed.names, s.runtime)) return;
     std::string listed;
     for (const auto& r : allowed.names) listed += (listed.empty() ? "" : ", ") + r;
-    out_.push_back(Violation{s.name, "policy.allowed_runtimes",
-                             "service " + s.name + ": runtime: " + s.runtime + " is refused by policy (allowed: " +
-                                 (listed.empty() ? std::string("none") : listed) + ", from " + allowed.source +
-                                 "; policy.allowed_runtimes sets the list)"});
+    out_.push_back(
+        Violation{s.name, "policy.allowed_runtimes",
+                  "service " + s.name + ": runtime: " + s.runtime +
+                      " is refused by policy (allowed: " + (listed.empty() ? std::string("none") : listed) +
+                      ", from " + allowed.source + "; policy.allowed_runtimes sets the list)"});
   }
 
   // A host hook runs a command of the repository on podcd's own host, as podcd's user.

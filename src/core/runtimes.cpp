@@ -32,8 +32,9 @@ AllowedRuntimes DecideAllowedRuntimes(const std::vector<std::string>& configured
   }
   AddOnce(out.names, host->default_runtime);
   for (auto name : kBuiltinRuntimes) AddOnce(out.names, name);
-  out.source = "the host's Podman's default runtime and podcd's built-in list (this Podman does not list "
-               "the others it knows)";
+  out.source =
+      "the host's Podman's default runtime and podcd's built-in list (this Podman does not list "
+      "the others it knows)";
   return out;
 }
 

@@ -12,7 +12,7 @@ namespace podcd::core {
 
 // The runtime names podcd accepts when neither the configuration nor a Podman says: those of
 // containers.conf's [engine.runtimes] in Podman 4 and 5. Offline `check-config` uses them.
-inline constexpr std::string_view kBuiltinRuntimes[] = {"runc", "crun", "crun-wasm", "kata",
+inline constexpr std::string_view kBuiltinRuntimes[] = {"runc",  "crun",  "crun-wasm", "kata",
                                                         "runsc", "youki", "krun"};
 
 // What the host's Podman answered about its runtimes.

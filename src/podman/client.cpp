@@ -274,7 +274,8 @@ Expected<RuntimesInfo> Client::Runtimes() {
   info.default_runtime = json::GetStr(*doc, "DefaultRuntime");
   if (const Json* runtimes = GetObject(*doc, "Runtimes")) {
     info.listed = true;
-    for (const auto& m : runtimes->GetObject()) info.names.emplace_back(m.name.GetString(), m.name.GetStringLength());
+    for (const auto& m : runtimes->GetObject())
+      info.names.emplace_back(m.name.GetString(), m.name.GetStringLength());
   }
   std::sort(info.names.begin(), info.names.end());  // Go's map order is random
   if (!info.default_runtime.empty()) return info;

@@ -1,6 +1,6 @@
 // Networks with their own subnet on real Podman: a service at a fixed address, another OCI
-// runtime named (allowed when the host's Podman knows it), a changed subnet making the network again with its containers, and a plan
-// note for what has no meaning on a server.
+// runtime named (allowed when the host's Podman knows it), a changed subnet making the network again with its
+// containers, and a plan note for what has no meaning on a server.
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
@@ -154,8 +154,9 @@ TEST_CASE("unset policy.allowed_runtimes: the host's runtimes are allowed, other
   auto check = rig.Cli("check-config");
   INFO(check.output);
   CHECK(check.exit_code != 0);
-  CHECK(Contains(check.output, "runtimes: runc, crun, crun-wasm, kata, runsc, youki, krun (from podcd's "
-                               "built-in list, no Podman was asked; the daemon asks the host's Podman)"));
+  CHECK(Contains(check.output,
+                 "runtimes: runc, crun, crun-wasm, kata, runsc, youki, krun (from podcd's "
+                 "built-in list, no Podman was asked; the daemon asks the host's Podman)"));
   CHECK(Contains(check.output,
                  "service a: runtime: podcd-test-runc is refused by policy (allowed: runc, crun, crun-wasm, "
                  "kata, runsc, youki, krun, from podcd's built-in list, no Podman was asked;"));

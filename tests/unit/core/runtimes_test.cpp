@@ -62,7 +62,8 @@ TEST_CASE("the refusal names the list and where it came from") {
   REQUIRE(v.size() == 1);
   CHECK(v[0].rule == "policy.allowed_runtimes");
   CHECK(v[0].reason ==
-        "service app: runtime: nvidia is refused by policy (allowed: runc, crun, crun-wasm, kata, runsc, youki, "
+        "service app: runtime: nvidia is refused by policy (allowed: runc, crun, crun-wasm, kata, runsc, "
+        "youki, "
         "krun, from podcd's built-in list, no Podman was asked; policy.allowed_runtimes sets the list)");
   CHECK(CheckPolicy(WithRuntime("youki"), offline).empty());
 

@@ -47,8 +47,8 @@ TEST_CASE("GET /stacks carries the plan's notes where there are some") {
   StackInfo web{"web", "c", "f", "in-sync", "d-1"};
   web.notes = {"services.app.develop: ignored (\"watch\")"};
   CHECK(StacksBody({web}, {}) ==
-        R"({"stacks":[{"name":"web","commit":"c","fingerprint":"f","state":"in-sync","last_deployment":"d-1",)"
-        R"("services":[],"reasons":[],"changes":[],"notes":["services.app.develop: ignored (\"watch\")"]}]})");
+        R"x({"stacks":[{"name":"web","commit":"c","fingerprint":"f","state":"in-sync","last_deployment":"d-1",)x"
+        R"x("services":[],"reasons":[],"changes":[],"notes":["services.app.develop: ignored (\"watch\")"]}]})x");
 }
 
 TEST_CASE("GET /stacks names the newest deployment that touched a stack") {
