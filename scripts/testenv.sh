@@ -220,6 +220,11 @@ tmp_dir = "$SHORT_TMP/tmp"
 static_dir = "$DIR/storage/graphroot/libpod"
 volume_path = "$DIR/storage/graphroot/volumes"
 
+# A runtime only this env's Podman knows (runc under another name): the tests of
+# policy.allowed_runtimes' default (the runtimes the host's Podman knows) deploy with it.
+[engine.runtimes]
+podcd-test-runc = ["$(command -v runc)"]
+
 [network]
 network_backend = "netavark"
 network_config_dir = "$DIR/networks"

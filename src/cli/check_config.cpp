@@ -134,6 +134,15 @@ int CheckConfig(const GlobalOptions& g, const Args& args) {
                  cfg->repo.path.c_str(), cfg->repo.services_dir.c_str(), repo.empty() ? " yet" : "");
     return repo.empty() ? kExitOk : kExitFailure;
   }
+  // Offline: no Podman is asked, so a service's `runtime` is checked against the built-in list
+  // (the daemon asks the host's Podman when policy.allowed_runtimes is not set).
+  if (cfg->policy.allowed_runtimes.empty()) {
+    const auto runtimes = reconcile::AllowedRuntimesOf(*cfg, {})();
+    std::string names;
+    for (const auto& r : runtimes.names) names += (names.empty() ? "" : ", ") + r;
+    std::fprintf(info, "runtimes: %s (from %s; the daemon asks the host's Podman)\n", names.c_str(),
+                 runtimes.source.c_str());
+  }
   auto desired = reconcile::LoadDesired(*cfg);
   if (!desired) {
     std::fprintf(stderr, "%s\n", desired.error().What().c_str());

@@ -94,7 +94,8 @@ struct Config {
   struct Policy {
     std::vector<std::string> allowed_bind_roots;
     std::map<std::string, std::vector<std::string>> allow;  // stack -> rule names
-    // OCI runtimes a service may name in `runtime` (checked offline: Podman is not asked).
+    // OCI runtimes a service may name in `runtime`; empty: those the host's Podman knows
+    // (reconcile::AllowedRuntimesOf, core::DecideAllowedRuntimes).
     std::vector<std::string> allowed_runtimes;
   } policy;
   struct Log {

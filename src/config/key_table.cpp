@@ -310,10 +310,11 @@ const std::vector<KeySpec>& Table() {
        {}},
       {"policy.allowed_runtimes",
        Kind::kList,
-       "runc,crun,crun-wasm,kata,runsc,youki,krun",
+       "",
        {"PODCD_POLICY_ALLOWED_RUNTIMES"},
-       "OCI runtimes a service's `runtime` may name (the names Podman's containers.conf knows; "
-       "check-config checks them offline, so the host's Podman is not asked)",
+       "OCI runtimes a service's `runtime` may name; unset: those the host's Podman knows (its "
+       "containers.conf), asked when a service names one (offline check-config: runc, crun, "
+       "crun-wasm, kata, runsc, youki, krun)",
        {},
        [](Config& c, const std::vector<std::string>& v) -> std::optional<std::string> {
          for (const auto& r : v) {

@@ -391,7 +391,7 @@ constexpr ServiceKey kServiceKeys[] = {
     Row<&S::userns_mode>       ("userns_mode",       P::kString, "userns", C("host_namespaces join_containers")),
     Row<&S::configs>           ("configs",           P::kConfigs, "mounts", F, &FileObjects<&S::configs, &Stack::configs>),
     Row<&S::secrets>           ("secrets",           P::kSecrets, "mounts", F, &FileObjects<&S::secrets, &Stack::secrets>),
-    Row<&S::runtime>           ("runtime",           P::kString, "oci_runtime", Ls, &FieldIfSet<&S::runtime>).Note("only runtimes listed in policy.allowed_runtimes"),
+    Row<&S::runtime>           ("runtime",           P::kString, "oci_runtime", Ls, &FieldIfSet<&S::runtime>).Note("only runtimes policy.allowed_runtimes lists (unset: those the host's Podman knows)"),
     // Compose's client-side keys: they steer `docker compose up` on a workstation, not a container.
     Ignored("develop", "compose watch has no meaning on a server: podcd deploys what is committed"),
     Ignored("attach", "log attachment of `compose up` has no meaning on a server: see podman logs"),

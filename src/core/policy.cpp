@@ -384,14 +384,19 @@ class Checker {
 
   // Not an allow rule: which runtimes the host has is the administrator's list, not a stack's.
   void Runtime(const Service& s) {
-    if (s.runtime.empty() || In(settings_.allowed_runtimes, s.runtime)) return;
+    if (s.runtime.empty()) return;
+    const AllowedRuntimes allowed =
+        settings_.runtimes
+            ? settings_.runtimes()
+            : DecideAllowedRuntimes(settings_.allowed_runtimes, std::nullopt, "no Podman was asked");
+    if (In(allowed.names, s.runtime)) return;
     std::string listed;
-    for (const auto& r : settings_.allowed_runtimes) listed += (listed.empty() ? "" : ", ") + r;
-    out_.push_back(Violation{s.name, "policy.allowed_runtimes",
-                             "service " + s.name + ": runtime: " + s.runtime +
-                                 " is refused by policy (not in policy.allowed_runtimes: " +
-                                 (listed.empty() ? std::string("none listed") : listed) +
-                                 "; add it there if the host's Podman has it)"});
+    for (const auto& r : allowed.names) listed += (listed.empty() ? "" : ", ") + r;
+    out_.push_back(
+        Violation{s.name, "policy.allowed_runtimes",
+                  "service " + s.name + ": runtime: " + s.runtime +
+                      " is refused by policy (allowed: " + (listed.empty() ? std::string("none") : listed) +
+                      ", from " + allowed.source + "; policy.allowed_runtimes sets the list)"});
   }
 
   // A host hook runs a command of the repository on podcd's own host, as podcd's user.

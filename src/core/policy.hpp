@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/model.hpp"
+#include "core/runtimes.hpp"
 
 namespace podcd::core {
 
@@ -61,9 +62,12 @@ struct PolicySettings {
   // How host paths (bind sources, their roots, a volume's device) are resolved at check time;
   // unset: taken as written (lexically normalised).
   ResolveFn resolve;
-  // The OCI runtimes a service's `runtime` may name (policy.allowed_runtimes); no allow rule
-  // widens it: a runtime is a property of the host, which its administrator lists.
+  // The OCI runtimes a service's `runtime` may name (policy.allowed_runtimes; empty: not set);
+  // no allow rule widens it: a runtime is a property of the host, which its administrator lists.
   std::vector<std::string> allowed_runtimes;
+  // The list a service's `runtime` is checked against, asked for only when a service names one
+  // (asking the host's Podman takes a second or two). Unset: DecideAllowedRuntimes without a host.
+  std::function<AllowedRuntimes()> runtimes;
 };
 
 // Always allowed read-only: real stacks bind these everywhere (only root can change them, so

@@ -193,6 +193,7 @@ Expected<std::vector<http::StackInfo>> WorkerCatalog::ObserveSince(
       for (const auto& v : s.services)
         info.services.push_back({v.name, v.container, v.status, v.health, v.image});
       info.reasons = s.reasons;
+      info.notes = s.notes;
       for (const auto& c : s.changes)
         info.changes.push_back({c.service, c.field, c.change, c.old_value, c.new_value});
       out.push_back(std::move(info));

@@ -140,6 +140,13 @@ std::string StacksBody(std::vector<StackInfo> stacks, const std::vector<state::D
       w.EndObject();
     }
     w.EndArray();
+    // Keys the stack's files write that podcd ignores (as in `podcd plan --format json`).
+    if (!s.notes.empty()) {
+      w.Key("notes");
+      w.StartArray();
+      for (const auto& n : s.notes) json::Text(w, n);
+      w.EndArray();
+    }
     // Only for a stack an operator suspended or pinned: loud where it applies, absent elsewhere.
     for (const auto& [key, value] :
          {std::pair{"suspended", s.suspended ? state::SuspensionJson(*s.suspended) : ""},

@@ -40,6 +40,7 @@ struct StackInfo {
   std::vector<ServiceInfo> services{};
   std::vector<std::string> reasons{};  // the plan's, masked
   std::vector<ChangeInfo> changes{};
+  std::vector<std::string> notes{};  // keys podcd accepts and ignores, named by the plan, masked
   // Set by an operator (state/controls.hpp); `state` then says "suspended" or "pinned".
   // (Default member initializers: brace-initialised rows that leave them out stay warning-free.)
   std::optional<state::Suspension> suspended = std::nullopt;

@@ -103,6 +103,7 @@ web::StackPageView StackPageOf(const StackInfo& info, const std::vector<state::D
   if (v.changes.empty()) {
     for (const auto& r : info.reasons) v.changes.push_back({"", "", r, std::nullopt, std::nullopt});
   }
+  v.notes = info.notes;
   for (const auto& d : recent) {
     if (!Touches(d, info.name)) continue;
     web::StackDeploymentView row{

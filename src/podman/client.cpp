@@ -266,6 +266,27 @@ Expected<VersionInfo> Client::Version() {
   return v;
 }
 
+Expected<RuntimesInfo> Client::Runtimes() {
+  const std::string_view call = "podman info";
+  auto doc = CallJson("GET", "/v1.41/info", {}, call, options_.timeout, {200});
+  if (!doc) return std::unexpected(doc.error());
+  RuntimesInfo info;
+  info.default_runtime = json::GetStr(*doc, "DefaultRuntime");
+  if (const Json* runtimes = GetObject(*doc, "Runtimes")) {
+    info.listed = true;
+    for (const auto& m : runtimes->GetObject())
+      info.names.emplace_back(m.name.GetString(), m.name.GetStringLength());
+  }
+  std::sort(info.names.begin(), info.names.end());  // Go's map order is random
+  if (!info.default_runtime.empty()) return info;
+  auto libpod = CallJson("GET", Path("/info"), {}, call, options_.timeout, {200});
+  if (!libpod) return std::unexpected(libpod.error());
+  if (const Json* host = GetObject(*libpod, "host")) {
+    if (const Json* oci = GetObject(*host, "ociRuntime")) info.default_runtime = json::GetStr(*oci, "name");
+  }
+  return info;
+}
+
 // GET /<kind>s/{name}/exists: 204 yes, 404 no, anything else is Podman's error.
 Expected<bool> Client::Exists(std::string_view kind, std::string_view name) {
   const std::string call = "podman " + std::string(kind) + " exists " + std::string(name);

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <thread>
@@ -205,8 +206,35 @@ const core::DesiredStack* DesiredState::Find(std::string_view stack) const {
   return nullptr;
 }
 
+std::function<core::AllowedRuntimes()> AllowedRuntimesOf(const config::Config& config, RuntimesFn host) {
+  const std::vector<std::string> configured = config.policy.allowed_runtimes;
+  if (!configured.empty() || !host)
+    return
+        [configured] { return core::DecideAllowedRuntimes(configured, std::nullopt, "no Podman was asked"); };
+  // The stacks load in parallel; the first that names a runtime asks, the others wait for it.
+  struct Once {
+    std::once_flag flag;
+    core::AllowedRuntimes answer;
+  };
+  auto once = std::make_shared<Once>();
+  return [once, host = std::move(host)] {
+    std::call_once(once->flag, [&] {
+      auto info = host();
+      if (!info) {
+        once->answer = core::DecideAllowedRuntimes(
+            {}, std::nullopt, "the host's Podman did not answer (" + info.error().message + ")");
+        return;
+      }
+      once->answer = core::DecideAllowedRuntimes(
+          {}, core::HostRuntimes{info->default_runtime, info->names, info->listed}, "");
+    });
+    return once->answer;
+  };
+}
+
 Expected<DesiredState> LoadDesired(const config::Config& config,
-                                   const std::map<std::string, std::filesystem::path>& pinned) {
+                                   const std::map<std::string, std::filesystem::path>& pinned,
+                                   RuntimesFn host) {
   const fs::path root = config.repo.path;
   auto found = compose::DiscoverStacks(root, config.repo.services_dir);
   if (!found) return std::unexpected(found.error());
@@ -225,8 +253,12 @@ Expected<DesiredState> LoadDesired(const config::Config& config,
     auto shared = std::make_shared<Guarded<git::IgnoreRules>>(std::move(*rules));
     opts.is_ignored = [shared](std::string_view rel) { return shared->Lock()->IsIgnored(rel); };
   }
-  core::PolicySettings policy{config.policy.allowed_bind_roots, config.policy.allow, config.podman.socket,
-                              &ResolveHostPath, config.policy.allowed_runtimes};
+  core::PolicySettings policy{config.policy.allowed_bind_roots,
+                              config.policy.allow,
+                              config.podman.socket,
+                              &ResolveHostPath,
+                              config.policy.allowed_runtimes,
+                              AllowedRuntimesOf(config, std::move(host))};
   const std::vector<std::string> inside = {ResolveHostPath(root.string()),
                                            ResolveHostPath(opts.secrets_dir.string())};
 

@@ -159,7 +159,7 @@ Expected<Snapshot> Engine::Observe(bool sync, bool repair) {
     else
       pin_errors[stack] = "pinned to " + c.pinned->commit.substr(0, 12) + ": " + tree.error().What();
   }
-  auto desired = LoadDesired(*config, pinned);
+  auto desired = LoadDesired(*config, pinned, [this] { return runtime_.Runtimes(); });
   if (!desired) return std::unexpected(desired.error());
   snap.desired = std::move(*desired);
   for (auto& d : snap.desired.stacks) {

@@ -226,4 +226,6 @@ Expected<void> PodmanRuntime::RemoveNetwork(const std::string& name) {
   return Lease(*this)->RemoveNetwork(name);
 }
 
+Expected<podman::RuntimesInfo> PodmanRuntime::Runtimes() { return Lease(*this)->Runtimes(); }
+
 }  // namespace podcd::reconcile

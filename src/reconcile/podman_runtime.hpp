@@ -44,6 +44,7 @@ class PodmanRuntime final : public Runtime {
   Expected<std::vector<std::string>> StackNetworks(const std::string& stack) override;
   Expected<std::vector<std::string>> StackVolumes(const std::string& stack) override;
   Expected<void> RemoveNetwork(const std::string& name) override;
+  Expected<podman::RuntimesInfo> Runtimes() override;
 
  private:
   class Lease;

@@ -70,6 +70,8 @@ class Runtime {
   virtual Expected<std::vector<std::string>> StackNetworks(const std::string& stack) = 0;
   virtual Expected<std::vector<std::string>> StackVolumes(const std::string& stack) = 0;
   virtual Expected<void> RemoveNetwork(const std::string& name) = 0;
+  // The OCI runtimes the host's Podman knows (policy.allowed_runtimes' default).
+  virtual Expected<podman::RuntimesInfo> Runtimes() = 0;
 };
 
 // Time, behind an interface so the health gate is unit-tested without sleeping.

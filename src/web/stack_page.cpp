@@ -42,10 +42,22 @@ void Value(std::string& out, const std::optional<std::string>& value, bool absen
   }
 }
 
+// Under the plan, whatever it says: a key podcd ignores is named, never silently dropped.
+void Notes(std::string& out, const StackPageView& v) {
+  if (v.notes.empty()) return;
+  out += "<ul class=\"notes\">";
+  for (const auto& n : v.notes) {
+    out += "\n<li>Note: ";
+    AppendEscaped(out, n);
+  }
+  out += "</ul>";
+}
+
 void Plan(std::string& out, const StackPageView& v) {
   out += "<h2>Plan</h2>";
   if (v.changes.empty()) {
     out += "<p class=\"muted\">Nothing to do: the containers match the repository.</p>";
+    Notes(out, v);
     return;
   }
   if (!v.action.empty()) out += "<p>On the next deployment: " + Badge(v.action) + "</p>";
@@ -66,6 +78,7 @@ void Plan(std::string& out, const StackPageView& v) {
     Value(out, c.new_value, c.change == "removed");
   }
   out += "</tbody></table>";
+  Notes(out, v);
 }
 
 void Banners(std::string& out, const PageContext& ctx, const StackPageView& v) {

@@ -1,5 +1,6 @@
 // BASE/stacks/<name>: the stack's services with their containers, the plan's reasons as a diff
-// (field | old | new; a value podcd cannot know is said to be unknown, never made up), its
+// (field | old | new; a value podcd cannot know is said to be unknown, never made up) and its
+// notes (keys podcd accepts and ignores), its
 // recent deployments, suspended and pinned states as banners, and for ADMIN the actions:
 // Redeploy and update, Force recreate, Suspend or Resume, Pin (per earlier successful
 // deployment) or Unpin.
@@ -50,6 +51,8 @@ struct StackPageView {
   std::int64_t pinned_ms = 0;
   std::vector<ServiceView> services;
   std::vector<ChangeView> changes;
+  // What the stack's files ask and podcd does not act on (`develop`, ...): the plan names them.
+  std::vector<std::string> notes;
   std::vector<StackDeploymentView> deployments;  // newest first
   std::int64_t now_ms = 0;
 };

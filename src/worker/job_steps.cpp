@@ -46,6 +46,7 @@ Expected<std::vector<StackObservation>> ObserveStacks(reconcile::Engine& engine)
     }
     o.services = ServicesOf(sp, snap->actual);
     for (const auto& r : sp.reasons) o.reasons.push_back(log::Masked(r));
+    for (const auto& n : sp.notes) o.notes.push_back(log::Masked(n));
     // The old values are read only for a stack whose plan names changes: most stacks have none,
     // and this runs for every view of /stacks.
     const bool any_reason = std::any_of(sp.services.begin(), sp.services.end(),

@@ -41,7 +41,7 @@ void RecordLoaded(const config::Config& cfg, const std::string& name, const core
 
 Expected<LoadAnswer> LoadUploadedImage(const config::Config& cfg, podman::Client& client,
                                        const std::string& stack, const std::filesystem::path& archive) {
-  auto desired = reconcile::LoadDesired(cfg);
+  auto desired = reconcile::LoadDesired(cfg, {}, [&client] { return client.Runtimes(); });
   if (!desired) return std::unexpected(desired.error());
   auto model = desired->models.find(stack);
   if (model == desired->models.end()) {

@@ -222,6 +222,10 @@ std::string EncodeStacks(const std::vector<StackObservation>& stacks) {
         w.EndObject();
       }
       w.EndArray();
+      w.Key("notes");
+      w.StartArray();
+      for (const auto& n : s.notes) json::String(w, n);
+      w.EndArray();
       w.EndObject();
     }
     w.EndArray();
@@ -267,6 +271,9 @@ Expected<std::vector<StackObservation>> DecodeStacks(std::string_view text) {
       if (e.IsObject())
         o.changes.push_back({GetStr(e, "service"), GetStr(e, "field"), GetStr(e, "change"),
                              OptionalStr(e, "old"), OptionalStr(e, "new")});
+    });
+    EachOf(v, "notes", [&](const rapidjson::Value& e) {
+      if (e.IsString()) o.notes.emplace_back(e.GetString(), e.GetStringLength());
     });
     out.push_back(std::move(o));
   }

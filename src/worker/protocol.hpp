@@ -98,6 +98,8 @@ struct StackObservation {
   std::vector<ServiceObservation> services{};
   std::vector<std::string> reasons{};  // the plan's, as `podcd plan` shows them ("web: image changed")
   std::vector<PlanChange> changes{};
+  // Keys the stack's files write that podcd accepts and does not act on (core::StackPlan::notes).
+  std::vector<std::string> notes{};
 };
 std::string EncodeStacks(const std::vector<StackObservation>& stacks);
 Expected<std::vector<StackObservation>> DecodeStacks(std::string_view json);

@@ -320,7 +320,9 @@ try {
   check(!/environment/i.test(await bodyText()), `before the push, ${changed}'s page names no environment change`);
 
   step(`push a commit changing ${changed}'s environment, press "Sync now (fetch and plan)"`);
-  const pushed = commit({ [`services/${changed}/compose.yml`]: compose(changed, 'hello-2') }, 'blog: greet anew');
+  // With a key podcd accepts and ignores (`develop`): the stack page names it under the plan.
+  const watched = `${compose(changed, 'hello-2')}    develop: {watch: [{action: sync, path: ./src, target: /src}]}\n`;
+  const pushed = commit({ [`services/${changed}/compose.yml`]: watched }, 'blog: greet anew');
   log(`  pushed ${pushed}`);
   const beforeSync = await newestDeployment();
   await press('Sync now (fetch and plan)');
@@ -351,6 +353,7 @@ try {
     stackText = await bodyText();
   }
   check(fieldLine(stackText) !== undefined, `the plan names the changed field: "${fieldLine(stackText)?.trim()}"`);
+  check(stackText.includes('services.app.develop: ignored'), 'the plan notes the ignored develop key');
   await screenshot('stack-plan', true);
 
   // Two more tabs of this session, opened before the deployment exists: /deployments and /

@@ -167,6 +167,7 @@ class CountingRuntime final : public reconcile::Runtime {
     Write("network remove " + name);
     return inner_.RemoveNetwork(name);
   }
+  Expected<podman::RuntimesInfo> Runtimes() override { return inner_.Runtimes(); }
 
  private:
   void Write(std::string what) {

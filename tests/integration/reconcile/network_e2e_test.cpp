@@ -1,6 +1,6 @@
 // Networks with their own subnet on real Podman: a service at a fixed address, another OCI
-// runtime named, a changed subnet making the network again with its containers, and a plan
-// note for what has no meaning on a server.
+// runtime named (allowed when the host's Podman knows it), a changed subnet making the network again with its
+// containers, and a plan note for what has no meaning on a server.
 #include <unistd.h>
 #include <catch2/catch.hpp>
 
@@ -121,22 +121,45 @@ TEST_CASE("a fixed subnet and address, runtime runc; a changed subnet makes the 
   CHECK(ping.exit_code == 0);
 }
 
-TEST_CASE("a runtime outside policy.allowed_runtimes is refused with the list", "[e2e]") {
+// policy.allowed_runtimes unset: the runtimes the host's Podman knows. The testenv's
+// containers.conf adds podcd-test-runc (runc under another name), which podcd's built-in list
+// lacks: the daemon's plan and deployment accept it, offline check-config cannot know it.
+TEST_CASE("unset policy.allowed_runtimes: the host's runtimes are allowed, others refused with the list",
+          "[e2e]") {
   PODCD_E2E_SETUP();
   Rig rig(env);
-  const std::string stack = rig.Stack("runtime");
-  rig.Commit({{"services/" + stack + "/compose.yml",
+  const std::string known = rig.Stack("rtknown"), unknown = rig.Stack("rtunknown");
+  rig.Commit({{"services/" + known + "/compose.yml",
+               "services:\n  a:\n    image: localhost/bb:1\n    command: [\"sleep\", \"3600\"]\n"
+               "    init: true\n    runtime: podcd-test-runc\n"},
+              {"services/" + unknown + "/compose.yml",
                "services:\n  a:\n    image: localhost/bb:1\n    runtime: nvidia\n"}},
-             "runtime");
+             "runtimes");
   auto plan = rig.Cli("plan");  // syncs the work tree check-config reads
   INFO(plan.output);
-  CHECK(Contains(plan.output, "refused"));
+  CHECK(Contains(plan.output,
+                 "service a: runtime: nvidia is refused by policy (allowed: runc, crun, kata, krun, "
+                 "podcd-test-runc, runj, runsc, from the runtimes the host's Podman knows (its "
+                 "containers.conf); policy.allowed_runtimes sets the list)"));
+  CHECK_FALSE(Contains(plan.output, "runtime: podcd-test-runc is refused"));
+
+  auto run = rig.Reconcile();
+  INFO(run.Describe());
+  const auto ids = rig.Ids(known);
+  REQUIRE(ids.count("a") == 1);
+  CHECK(rig.Running(ids.at("a")));
+  CHECK(rig.Ids(unknown).empty());
+
+  // Offline, no Podman asked: the built-in list, and it says so.
   auto check = rig.Cli("check-config");
   INFO(check.output);
   CHECK(check.exit_code != 0);
   CHECK(Contains(check.output,
-                 "service a: runtime: nvidia is refused by policy (not in policy.allowed_runtimes: "
-                 "runc, crun, crun-wasm, kata, runsc, youki, krun"));
+                 "runtimes: runc, crun, crun-wasm, kata, runsc, youki, krun (from podcd's "
+                 "built-in list, no Podman was asked; the daemon asks the host's Podman)"));
+  CHECK(Contains(check.output,
+                 "service a: runtime: podcd-test-runc is refused by policy (allowed: runc, crun, crun-wasm, "
+                 "kata, runsc, youki, krun, from podcd's built-in list, no Podman was asked;"));
 }
 
 TEST_CASE("a changed subnet whose service fails its gate: the old network and containers come back",

@@ -43,6 +43,14 @@ TEST_CASE("bodies keep the escaping the API always had") {
   CHECK(DeploymentsBody({}, 50) == R"({"deployments":[]})");
 }
 
+TEST_CASE("GET /stacks carries the plan's notes where there are some") {
+  StackInfo web{"web", "c", "f", "in-sync", "d-1"};
+  web.notes = {"services.app.develop: ignored (\"watch\")"};
+  CHECK(StacksBody({web}, {}) ==
+        R"x({"stacks":[{"name":"web","commit":"c","fingerprint":"f","state":"in-sync","last_deployment":"d-1",)x"
+        R"x("services":[],"reasons":[],"changes":[],"notes":["services.app.develop: ignored (\"watch\")"]}]})x");
+}
+
 TEST_CASE("GET /stacks names the newest deployment that touched a stack") {
   state::Deployment sync, named, ran, other;
   sync.id = "d-4";  // a sync plans every stack and touches none

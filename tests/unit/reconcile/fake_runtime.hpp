@@ -26,6 +26,7 @@ class FakeClock final : public reconcile::Clock {
 
 class FakeRuntime final : public reconcile::Runtime {
  public:
+  podman::RuntimesInfo runtimes{"runc", {"crun", "runc"}, true};  // what Runtimes() answers
   struct Container {
     std::string id, name, image, image_id;
     std::map<std::string, std::string> labels;
@@ -432,6 +433,11 @@ class FakeRuntime final : public reconcile::Runtime {
     networks_.erase(name);
     network_info.erase(name);
     return {};
+  }
+  Expected<podman::RuntimesInfo> Runtimes() override {
+    std::lock_guard lock(mu_);
+    calls.push_back("runtimes");
+    return runtimes;
   }
 
  private:

@@ -116,6 +116,25 @@ TEST_CASE("stack page: suspended and pinned are banners; Resume and Unpin replac
   CHECK_FALSE(Has(html, "name=\"deployment\" value=\"d-2\""));  // already the pin
 }
 
+TEST_CASE("stack page: the plan's notes under the plan, escaped, with or without changes") {
+  StackPageView v = Sample();
+  v.notes = {"services.app.develop: ignored (compose watch <sync>)"};
+  std::string html = RenderStack(User(), v);
+  const auto plan = html.find("<h2>Plan</h2>");
+  const auto note = html.find("<li>Note: services.app.develop: ignored (compose watch &lt;sync&gt;)");
+  REQUIRE(note != std::string::npos);
+  CHECK(plan < note);
+  CHECK(note < html.find("<h2>Recent deployments</h2>"));
+  CHECK(html.find("<table class=\"diff\">") < note);  // under the diff
+  // Nothing to do, and still the notes.
+  v.changes.clear();
+  html = RenderStack(User(), v);
+  CHECK(Has(html, "Nothing to do"));
+  CHECK(Has(html, "<li>Note: services.app.develop"));
+  // No notes, no list.
+  CHECK_FALSE(Has(RenderStack(User(), Sample()), "class=\"notes\""));
+}
+
 TEST_CASE("stack page: hostile names, values, reasons and actors are text") {
   StackPageView v = Sample();
   v.name = kEvil;
@@ -129,6 +148,7 @@ TEST_CASE("stack page: hostile names, values, reasons and actors are text") {
   v.pinned_by = kEvil;
   v.suspended = true;
   v.suspended_by = kEvil;
+  v.notes = {kEvil};
   const std::string html = RenderStack(Admin(), v);
   CHECK_FALSE(Has(html, kEvil));
   CHECK_FALSE(Has(html, "<img"));

@@ -155,6 +155,7 @@ TEST_CASE("worker events: each RunContext call, metrics and the result reach the
   full.reasons = {"app: image changed"};
   full.changes = {{"app", "image", "changed", "nginx:1.25", "nginx:1.27"},
                   {"app", "environment.A", "changed", std::nullopt, "x"}};
+  full.notes = {"services.app.develop: ignored (compose watch)"};
   auto decoded = worker::DecodeStacks(worker::EncodeStacks({full}));
   REQUIRE(decoded);
   REQUIRE(decoded->size() == 1);
@@ -169,12 +170,14 @@ TEST_CASE("worker events: each RunContext call, metrics and the result reach the
   CHECK(d.changes[0].new_value == "nginx:1.27");
   CHECK_FALSE(d.changes[1].old_value.has_value());
   CHECK(d.changes[1].new_value == "x");
+  CHECK(d.notes == full.notes);
   // An older worker's answer (no services, reasons or changes) still decodes.
   auto old = worker::DecodeStacks(R"({"stacks":[{"name":"web","action":"unchanged","services":7}]})");
   REQUIRE(old);
   REQUIRE(old->size() == 1);
   CHECK((*old)[0].services.empty());
   CHECK((*old)[0].changes.empty());
+  CHECK((*old)[0].notes.empty());
 
   CHECK_FALSE(worker::ApplyEvent("garbage", ctx));
   CHECK_FALSE(worker::ApplyEvent("{\"what\":1}", ctx));
