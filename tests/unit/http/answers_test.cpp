@@ -46,9 +46,10 @@ TEST_CASE("bodies keep the escaping the API always had") {
 TEST_CASE("GET /stacks carries the plan's notes where there are some") {
   StackInfo web{"web", "c", "f", "in-sync", "d-1"};
   web.notes = {"services.app.develop: ignored (\"watch\")"};
-  CHECK(StacksBody({web}, {}) ==
-        R"x({"stacks":[{"name":"web","commit":"c","fingerprint":"f","state":"in-sync","last_deployment":"d-1",)x"
-        R"x("services":[],"reasons":[],"changes":[],"notes":["services.app.develop: ignored (\"watch\")"]}]})x");
+  CHECK(
+      StacksBody({web}, {}) ==
+      R"x({"stacks":[{"name":"web","commit":"c","fingerprint":"f","state":"in-sync","last_deployment":"d-1",)x"
+      R"x("services":[],"reasons":[],"changes":[],"notes":["services.app.develop: ignored (\"watch\")"]}]})x");
 }
 
 TEST_CASE("GET /stacks names the newest deployment that touched a stack") {
