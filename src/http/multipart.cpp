@@ -1,7 +1,6 @@
 #include "http/multipart.hpp"
 
-#include <algorithm>
-#include <cctype>
+#include "util/strings.hpp"
 
 namespace podcd::http {
 namespace {
@@ -10,19 +9,6 @@ constexpr std::size_t kMaxBoundary = 70;
 constexpr std::size_t kMaxPartHeaders = 8 << 10;
 // Spaces and tabs allowed after a delimiter, before its CRLF (RFC 2046 transport padding).
 constexpr std::size_t kMaxPadding = 64;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view TrimSpace(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 // The value of parameter `key` in "type; a=1; b=\"x y\"" (quotes removed, \-escapes kept
 // literal); nullopt when absent.
@@ -33,7 +19,7 @@ std::optional<std::string> Parameter(std::string_view header, std::string_view k
     while (i < header.size() && (header[i] == ' ' || header[i] == '\t')) ++i;
     const std::size_t eq = header.find('=', i);
     if (eq == std::string_view::npos) return std::nullopt;
-    const std::string name = Lower(TrimSpace(header.substr(i, eq - i)));
+    const std::string name = AsciiLower(TrimBlanks(header.substr(i, eq - i)));
     std::size_t v = eq + 1;
     std::string value;
     if (v < header.size() && header[v] == '"') {
@@ -45,7 +31,7 @@ std::optional<std::string> Parameter(std::string_view header, std::string_view k
       i = header.find(';', v);
     } else {
       const std::size_t end = header.find(';', v);
-      value = std::string(TrimSpace(header.substr(v, end == std::string_view::npos ? end : end - v)));
+      value = std::string(TrimBlanks(header.substr(v, end == std::string_view::npos ? end : end - v)));
       i = end;
     }
     if (name == key) return value;
@@ -57,7 +43,7 @@ std::optional<std::string> Parameter(std::string_view header, std::string_view k
 
 std::optional<std::string> MultipartBoundary(std::string_view content_type) {
   const std::size_t semi = content_type.find(';');
-  if (Lower(TrimSpace(content_type.substr(0, semi))) != "multipart/form-data") return std::nullopt;
+  if (AsciiLower(TrimBlanks(content_type.substr(0, semi))) != "multipart/form-data") return std::nullopt;
   auto boundary = Parameter(content_type, "boundary");
   if (!boundary || boundary->empty() || boundary->size() > kMaxBoundary) return std::nullopt;
   return boundary;
@@ -82,12 +68,12 @@ bool MultipartReader::ParseHeaders(std::string_view block) {
     block.remove_prefix(eol == std::string_view::npos ? block.size() : eol + 2);
     const std::size_t colon = line.find(':');
     if (colon == std::string_view::npos) return Fail("a part's header line has no ':'");
-    const std::string name = Lower(TrimSpace(line.substr(0, colon)));
-    const std::string_view value = TrimSpace(line.substr(colon + 1));
+    const std::string name = AsciiLower(TrimBlanks(line.substr(0, colon)));
+    const std::string_view value = TrimBlanks(line.substr(colon + 1));
     if (name == "content-disposition") disposition = value;
     if (name == "content-type") head.content_type = value;
   }
-  if (Lower(TrimSpace(std::string_view(disposition).substr(0, disposition.find(';')))) != "form-data")
+  if (AsciiLower(TrimBlanks(std::string_view(disposition).substr(0, disposition.find(';')))) != "form-data")
     return Fail("a part has no Content-Disposition: form-data header");
   auto field = Parameter(disposition, "name");
   if (!field || field->empty()) return Fail("a part has no field name");

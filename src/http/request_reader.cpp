@@ -1,26 +1,14 @@
 #include "http/request_reader.hpp"
 
 #include <algorithm>
-#include <cctype>
+
+#include "util/strings.hpp"
 
 namespace podcd::http {
 namespace {
 
 constexpr std::size_t kMaxChunkLine = 1024;
 constexpr std::size_t kMaxTrailers = 8 << 10;
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
-std::string_view TrimSpace(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
 
 std::optional<std::uint64_t> Decimal(std::string_view s) {
   if (s.empty() || s.size() > 19) return std::nullopt;
@@ -49,7 +37,7 @@ std::optional<std::uint64_t> Hex(std::string_view s) {
 }  // namespace
 
 std::optional<std::string> RequestHead::Get(std::string_view name) const {
-  const std::string key = Lower(name);
+  const std::string key = AsciiLower(name);
   for (const auto& [n, v] : fields) {
     if (n == key) return v;
   }
@@ -57,7 +45,7 @@ std::optional<std::string> RequestHead::Get(std::string_view name) const {
 }
 
 std::vector<std::string> RequestHead::All(std::string_view name) const {
-  const std::string key = Lower(name);
+  const std::string key = AsciiLower(name);
   std::vector<std::string> out;
   for (const auto& [n, v] : fields) {
     if (n == key) out.push_back(v);
@@ -101,14 +89,15 @@ bool RequestReader::ParseHead(std::string_view block) {
       return Fail(400, "folded header lines are not accepted");
     const std::size_t colon = field.find(':');
     if (colon == std::string_view::npos || colon == 0) return Fail(400, "malformed header line");
-    head_.fields.emplace_back(Lower(field.substr(0, colon)), std::string(TrimSpace(field.substr(colon + 1))));
+    head_.fields.emplace_back(AsciiLower(field.substr(0, colon)),
+                              std::string(TrimBlanks(field.substr(colon + 1))));
   }
   const auto te = head_.All("Transfer-Encoding");
   const auto cl = head_.All("Content-Length");
   if (!te.empty()) {
     // Both framings at once is how requests are smuggled past a proxy: refused.
     if (!cl.empty()) return Fail(400, "both Content-Length and Transfer-Encoding");
-    if (te.size() != 1 || Lower(te.front()) != "chunked")
+    if (te.size() != 1 || AsciiLower(te.front()) != "chunked")
       return Fail(501, "only the chunked transfer coding is accepted");
     chunked_ = true;
     state_ = State::kChunkSize;
@@ -195,7 +184,7 @@ bool RequestReader::Body(std::string_view bytes) {
         } else if (state_ == State::kTrailers) {
           if (line.empty()) state_ = State::kDone;  // trailer fields are read and ignored
         } else {
-          auto size = Hex(TrimSpace(std::string_view(line).substr(0, line.find(';'))));
+          auto size = Hex(TrimBlanks(std::string_view(line).substr(0, line.find(';'))));
           if (!size) return Fail(400, "malformed chunk size");
           left_ = *size;
           state_ = left_ == 0 ? State::kTrailers : State::kChunkData;

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -38,11 +37,6 @@ constexpr std::size_t kMaxProjectBytes = 64;
 constexpr int kMaxOpenUploads = 4;
 constexpr std::size_t kWriteBytes = 256 << 10;
 constexpr std::size_t kReadBytes = 64 << 10;
-
-std::string LowerAscii(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 class HeadHeaders final : public RequestHeaders {
  public:
@@ -459,7 +453,7 @@ bool Server::Impl::Uploading(std::string_view bytes, const std::shared_ptr<Pista
         AnswerUpload(peer, *up, refusal);
         return true;
       }
-      if (auto expect = up->reader.Head().Get("Expect"); expect && LowerAscii(*expect) == "100-continue") {
+      if (auto expect = up->reader.Head().Get("Expect"); expect && AsciiLower(*expect) == "100-continue") {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         (void)::send(peer->fd(), kContinue.data(), kContinue.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
       }

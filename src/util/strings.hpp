@@ -19,6 +19,10 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
 std::string FormatDuration(std::chrono::milliseconds d);
 
 std::string_view Trim(std::string_view s);
+// Spaces and tabs only, at both ends (HTTP's optional whitespace; a CR or LF stays).
+std::string_view TrimBlanks(std::string_view s);
+// ASCII letters lowered, every other byte as it is (header names, media types, tokens).
+std::string AsciiLower(std::string_view s);
 // The lines of `text`, without their '\n' (a final '\n' ends the last line; it starts none).
 std::vector<std::string_view> SplitLines(std::string_view text);
 // "a, b, c" from {"a", "b", "c"} and ", ".

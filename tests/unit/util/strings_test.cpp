@@ -84,3 +84,11 @@ TEST_CASE("SplitLines: one entry per line, empty ones kept, no entry after a fin
   CHECK(SplitLines("a\n\nb") == V{"a", "", "b"});
   CHECK(SplitLines("\n") == V{""});
 }
+
+TEST_CASE("TrimBlanks takes spaces and tabs only; AsciiLower lowers ASCII letters only") {
+  CHECK(podcd::TrimBlanks(" \tchunked\t ") == "chunked");
+  CHECK(podcd::TrimBlanks("\r\nx \r") == "\r\nx \r");
+  CHECK(podcd::TrimBlanks("   ").empty());
+  CHECK(podcd::AsciiLower("Multipart/Form-DATA; Boundary=AbC") == "multipart/form-data; boundary=abc");
+  CHECK(podcd::AsciiLower("\xC3\x84Z-9_") == "\xC3\x84z-9_");
+}
