@@ -16,7 +16,9 @@ bash scripts/setup.sh --no-build
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo ${PODCD_CMAKE_ARGS:-}
 fi
+built_at=$(date +%s)
 cmake --build "$BUILD_DIR" -j"$(nproc)"
+echo "test.sh: $BUILD_DIR built in $(($(date +%s) - built_at)) s"
 BUILD_DIR=$(cd "$BUILD_DIR" && pwd -P)
 
 if [ "${PODCD_NO_TESTENV:-0}" != 1 ]; then
