@@ -1,13 +1,8 @@
 #include "git/repo.hpp"
 
-#include <fcntl.h>
 #include <git2.h>
-#include <sys/file.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <filesystem>
 #include <mutex>
 #include <regex>
@@ -16,6 +11,7 @@
 #include "git/checkout.hpp"
 #include "git/known_hosts.hpp"
 #include "git/libgit2_internal.hpp"
+#include "util/file_lock.hpp"
 #include "util/log.hpp"
 #include "util/scope_exit.hpp"
 #include "util/strings.hpp"
@@ -233,21 +229,6 @@ std::string RemoteUrl(git_remote* remote) {
   const char* u = git_remote_url(remote);
   return u != nullptr ? u : "";
 }
-
-// A file descriptor closed at scope end.
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 }  // namespace
 
@@ -503,13 +484,9 @@ Expected<SyncResult> SyncRepo(const config::Config::Repo& repo, const std::strin
   fs::create_directories(state_dir, ec);
   if (ec) return Fail(ErrorCode::kIo, "cannot create the state directory: " + ec.message(), state_dir);
   const std::string lock_path = (fs::path(state_dir) / "repo-sync.flock").string();
-  Fd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
-  if (lock.get() < 0)
-    return Fail(ErrorCode::kIo, std::string("cannot open the sync lock: ") + strerror(errno), lock_path);
   // Blocks while another sync runs; the parent's hard timeout bounds the wait.
-  if (::flock(lock.get(), LOCK_EX) != 0) {
-    return Fail(ErrorCode::kIo, std::string("cannot take the sync lock: ") + strerror(errno), lock_path);
-  }
+  auto lock = FileLock::Acquire(lock_path);
+  if (!lock) return std::unexpected(lock.error().WithContext("the sync lock"));
   // Holding the lock, no other podcd sync is running: any lock file left in .git belongs to
   // an interrupted one.
   RemoveStaleLocks(repo.path);

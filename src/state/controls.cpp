@@ -1,22 +1,14 @@
 #include "state/controls.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include "state/deployment.hpp"
+#include "state/stacks_file_internal.hpp"
 #include "util/json.hpp"
-#include "util/scope_exit.hpp"
 #include "util/strings.hpp"
 
 namespace podcd::state {
 namespace {
-
-constexpr int kVersion = 1;
 
 void WriteSuspension(json::Writer& w, const Suspension& s) {
   w.StartObject();
@@ -125,61 +117,42 @@ std::filesystem::path StackControlsPath(const std::filesystem::path& state_dir) 
 }
 
 std::string EncodeStackControls(const StackControls& controls) {
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::Int(w, "version", kVersion);
-  w.Key("stacks");
-  w.StartObject();
-  for (const auto& [stack, c] : controls) {
-    if (c.Empty()) continue;
-    w.Key(stack.c_str(), static_cast<rapidjson::SizeType>(stack.size()));
-    w.StartObject();
-    WriteControl(w, c);
-    w.EndObject();
-  }
-  w.EndObject();
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+  return EncodeStacksFile([&](json::Writer& w) {
+    for (const auto& [stack, c] : controls) {
+      if (c.Empty()) continue;
+      w.Key(stack.c_str(), static_cast<rapidjson::SizeType>(stack.size()));
+      w.StartObject();
+      WriteControl(w, c);
+      w.EndObject();
+    }
+  });
 }
 
 Expected<StackControls> DecodeStackControls(std::string_view text, const std::string& where) {
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
-  if (doc.HasParseError() || !doc.IsObject())
-    return Fail(ErrorCode::kInvalidArgument, "damaged: not a JSON object", where);
-  if (json::GetInt(doc, "version") != kVersion)
-    return Fail(ErrorCode::kInvalidArgument, "unknown version (this podcd reads version 1)", where);
-  auto stacks = doc.FindMember("stacks");
-  if (stacks == doc.MemberEnd() || !stacks->value.IsObject())
-    return Fail(ErrorCode::kInvalidArgument, "damaged: \"stacks\" is missing or not an object", where);
   StackControls out;
-  for (auto it = stacks->value.MemberBegin(); it != stacks->value.MemberEnd(); ++it) {
-    const std::string name(it->name.GetString(), it->name.GetStringLength());
-    const std::string at = where + ": stack " + json::Quoted(name.substr(0, 80));
-    if (!IsValidStackName(name)) return Fail(ErrorCode::kInvalidArgument, "not a valid stack name", at);
-    if (!it->value.IsObject()) return Fail(ErrorCode::kInvalidArgument, "not an object", at);
-    StackControl c;
-    auto s = ReadSuspension(it->value, at);
-    if (!s) return std::unexpected(s.error());
-    auto p = ReadPin(it->value, at);
-    if (!p) return std::unexpected(p.error());
-    c.suspended = std::move(*s);
-    c.pinned = std::move(*p);
-    if (!c.Empty()) out.emplace(name, std::move(c));
-  }
+  auto read = DecodeStacksFile(
+      text, where,
+      [&](const std::string& stack, const rapidjson::Value& v, const std::string& at) -> Expected<void> {
+        if (!v.IsObject()) return Fail(ErrorCode::kInvalidArgument, "not an object", at);
+        StackControl c;
+        auto s = ReadSuspension(v, at);
+        if (!s) return std::unexpected(s.error());
+        auto p = ReadPin(v, at);
+        if (!p) return std::unexpected(p.error());
+        c.suspended = std::move(*s);
+        c.pinned = std::move(*p);
+        if (!c.Empty()) out.emplace(stack, std::move(c));
+        return {};
+      });
+  if (!read) return std::unexpected(read.error());
   return out;
 }
 
 Expected<StackControls> ReadStackControls(const std::filesystem::path& file) {
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) {
-    if (ec) return Fail(ErrorCode::kIo, "cannot be read: " + ec.message(), file.string());
-    return StackControls{};
-  }
-  auto text = ReadFile(file, 4u << 20);
-  if (!text) return std::unexpected(text.error().WithContext(file.string()));
-  return DecodeStackControls(*text, file.string());
+  auto text = ReadStacksFile(file, 4u << 20);
+  if (!text) return std::unexpected(text.error());
+  if (!*text) return StackControls{};
+  return DecodeStackControls(**text, file.string());
 }
 
 std::string StackControlJson(const std::string& stack, const StackControl& control) {
@@ -219,14 +192,8 @@ Expected<StackControl> StackControlsFile::Update(const std::string& stack,
   if (!IsValidStackName(stack)) return Fail(ErrorCode::kInvalidArgument, "not a valid stack name", stack);
   std::lock_guard guard(mutex_);
   // Another process (a second daemon by mistake, an operator's tool) takes the same lock.
-  const std::string lock_path = file_.string() + ".lock";
-  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Fail(ErrorCode::kIo, std::string("cannot open: ") + std::strerror(errno), lock_path);
-  ScopeExit close_fd([fd] { ::close(fd); });
-  while (::flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR)
-      return Fail(ErrorCode::kIo, std::string("cannot lock: ") + std::strerror(errno), lock_path);
-  }
+  auto lock = LockStacksFile(file_);
+  if (!lock) return std::unexpected(lock.error());
   auto all = ReadStackControls(file_);
   if (!all) return std::unexpected(all.error());
   StackControl c;

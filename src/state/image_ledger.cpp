@@ -1,22 +1,14 @@
 #include "state/image_ledger.hpp"
 
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
 
 #include "state/deployment.hpp"
+#include "state/stacks_file_internal.hpp"
 #include "util/json.hpp"
-#include "util/scope_exit.hpp"
 #include "util/strings.hpp"
 
 namespace podcd::state {
 namespace {
-
-constexpr int kVersion = 1;
 
 bool KnownHow(std::string_view how) { return how == "pulled" || how == "built" || how == "loaded"; }
 
@@ -64,70 +56,51 @@ std::filesystem::path ImageLedgerPath(const std::filesystem::path& state_dir) {
 }
 
 std::string EncodeImageLedger(const ImageLedger& ledger) {
-  rapidjson::StringBuffer buf;
-  json::Writer w(buf);
-  w.StartObject();
-  json::Int(w, "version", kVersion);
-  w.Key("stacks");
-  w.StartObject();
-  for (const auto& [stack, services] : ledger) {
-    w.Key(stack.c_str(), static_cast<rapidjson::SizeType>(stack.size()));
-    w.StartObject();
-    for (const auto& [service, images] : services) {
-      w.Key(service.c_str(), static_cast<rapidjson::SizeType>(service.size()));
-      w.StartArray();
-      for (const auto& image : images) WriteImage(w, image);
-      w.EndArray();
+  return EncodeStacksFile([&](json::Writer& w) {
+    for (const auto& [stack, services] : ledger) {
+      w.Key(stack.c_str(), static_cast<rapidjson::SizeType>(stack.size()));
+      w.StartObject();
+      for (const auto& [service, images] : services) {
+        w.Key(service.c_str(), static_cast<rapidjson::SizeType>(service.size()));
+        w.StartArray();
+        for (const auto& image : images) WriteImage(w, image);
+        w.EndArray();
+      }
+      w.EndObject();
     }
-    w.EndObject();
-  }
-  w.EndObject();
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize()) + "\n";
+  });
 }
 
 Expected<ImageLedger> DecodeImageLedger(std::string_view text, const std::string& where) {
-  rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
-  if (doc.HasParseError() || !doc.IsObject())
-    return Fail(ErrorCode::kInvalidArgument, "damaged: not a JSON object", where);
-  if (json::GetInt(doc, "version") != kVersion)
-    return Fail(ErrorCode::kInvalidArgument, "unknown version (this podcd reads version 1)", where);
-  auto stacks = doc.FindMember("stacks");
-  if (stacks == doc.MemberEnd() || !stacks->value.IsObject())
-    return Fail(ErrorCode::kInvalidArgument, "damaged: \"stacks\" is missing or not an object", where);
   ImageLedger out;
-  for (auto s = stacks->value.MemberBegin(); s != stacks->value.MemberEnd(); ++s) {
-    const std::string stack(s->name.GetString(), s->name.GetStringLength());
-    const std::string at = where + ": stack " + json::Quoted(stack.substr(0, 80));
-    if (!IsValidStackName(stack)) return Fail(ErrorCode::kInvalidArgument, "not a valid stack name", at);
-    if (!s->value.IsObject()) return Fail(ErrorCode::kInvalidArgument, "not an object", at);
-    for (auto svc = s->value.MemberBegin(); svc != s->value.MemberEnd(); ++svc) {
-      const std::string service(svc->name.GetString(), svc->name.GetStringLength());
-      const std::string sat = at + " service " + json::Quoted(service.substr(0, 80));
-      if (service.empty() || !svc->value.IsArray())
-        return Fail(ErrorCode::kInvalidArgument, "not a service's list of images", sat);
-      ServiceImages images;
-      for (const auto& v : svc->value.GetArray()) {
-        auto image = ReadImage(v, sat);
-        if (!image) return std::unexpected(image.error());
-        images.push_back(std::move(*image));
-      }
-      if (!images.empty()) out[stack][service] = std::move(images);
-    }
-  }
+  auto read = DecodeStacksFile(
+      text, where,
+      [&](const std::string& stack, const rapidjson::Value& v, const std::string& at) -> Expected<void> {
+        if (!v.IsObject()) return Fail(ErrorCode::kInvalidArgument, "not an object", at);
+        for (auto svc = v.MemberBegin(); svc != v.MemberEnd(); ++svc) {
+          const std::string service(svc->name.GetString(), svc->name.GetStringLength());
+          const std::string sat = at + " service " + json::Quoted(service.substr(0, 80));
+          if (service.empty() || !svc->value.IsArray())
+            return Fail(ErrorCode::kInvalidArgument, "not a service's list of images", sat);
+          ServiceImages images;
+          for (const auto& i : svc->value.GetArray()) {
+            auto image = ReadImage(i, sat);
+            if (!image) return std::unexpected(image.error());
+            images.push_back(std::move(*image));
+          }
+          if (!images.empty()) out[stack][service] = std::move(images);
+        }
+        return {};
+      });
+  if (!read) return std::unexpected(read.error());
   return out;
 }
 
 Expected<ImageLedger> ReadImageLedger(const std::filesystem::path& file) {
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) {
-    if (ec) return Fail(ErrorCode::kIo, "cannot be read: " + ec.message(), file.string());
-    return ImageLedger{};
-  }
-  auto text = ReadFile(file, 16u << 20);
-  if (!text) return std::unexpected(text.error().WithContext(file.string()));
-  return DecodeImageLedger(*text, file.string());
+  auto text = ReadStacksFile(file, 16u << 20);
+  if (!text) return std::unexpected(text.error());
+  if (!*text) return ImageLedger{};
+  return DecodeImageLedger(**text, file.string());
 }
 
 void AddBrought(ImageLedger& ledger, const std::string& stack, const std::string& service,
@@ -174,14 +147,8 @@ void Forget(ImageLedger& ledger, const std::string& id) {
 Expected<ImageLedger> ImageLedgerFile::Update(const std::function<void(ImageLedger&)>& change) {
   std::lock_guard guard(mutex_);
   // The daemon (an upload) and the workers of parallel deployments take the same lock.
-  const std::string lock_path = file_.string() + ".lock";
-  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Fail(ErrorCode::kIo, std::string("cannot open: ") + std::strerror(errno), lock_path);
-  ScopeExit close_fd([fd] { ::close(fd); });
-  while (::flock(fd, LOCK_EX) != 0) {
-    if (errno != EINTR)
-      return Fail(ErrorCode::kIo, std::string("cannot lock: ") + std::strerror(errno), lock_path);
-  }
+  auto lock = LockStacksFile(file_);
+  if (!lock) return std::unexpected(lock.error());
   auto ledger = ReadImageLedger(file_);
   if (!ledger) return std::unexpected(ledger.error());
   change(*ledger);

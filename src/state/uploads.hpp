@@ -44,7 +44,8 @@ std::set<std::string> UploadedImages(const Uploads& uploads, const std::string& 
 // The image ids the uploads of `stack` added (the images removal's join).
 std::vector<std::string> AddedImageIds(const Uploads& uploads, const std::string& stack);
 
-std::string UploadsJson(const Uploads& uploads);
-Expected<Uploads> UploadsFromJson(std::string_view json);
+std::string EncodeUploads(const Uploads& uploads);
+// `where` names the text in errors (the file).
+Expected<Uploads> DecodeUploads(std::string_view text, const std::string& where);
 
 }  // namespace podcd::state

@@ -22,6 +22,18 @@ Expected<FileLock> FileLock::TryAcquire(const std::string& path) {
   return FileLock(fd);
 }
 
+Expected<FileLock> FileLock::Acquire(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return Fail(ErrorCode::kIo, std::string("cannot open lock file: ") + std::strerror(errno), path);
+  FileLock lock(fd);
+  while (::flock(fd, LOCK_EX) != 0) {
+    if (errno != EINTR)
+      return Fail(ErrorCode::kIo, std::string("cannot lock: ") + std::strerror(errno), path);
+  }
+  return lock;
+}
+
 FileLock& FileLock::operator=(FileLock&& other) noexcept {
   if (this != &other) {
     if (fd_ >= 0) ::close(fd_);

@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "support/temp_dir.hpp"
 
@@ -38,4 +40,40 @@ TEST_CASE("uploads: a damaged record is an error naming the file") {
   CHECK(u.error().What().find("uploads.json") != std::string::npos);
   std::ofstream(file) << R"({"version":1,"stacks":{"web":[{"id":"x"}]}})";
   CHECK_FALSE(ReadUploads(file));
+}
+
+// The daemon loads up to four uploads at once, each recording its image when it is loaded: two
+// read-change-writes side by side lost one of the records (the other stack's image then lost
+// the uploaded-image rule, and a deploy pulled over it).
+TEST_CASE("uploads: records made at the same time are all kept") {
+  test::TempDir dir;
+  const auto file = UploadsPath(dir.path());
+  constexpr int kWriters = 6;
+  constexpr int kEach = 15;
+  std::vector<std::thread> writers;
+  for (int t = 0; t < kWriters; ++t) {
+    writers.emplace_back([&, t] {
+      const std::string stack = "stack" + std::to_string(t);
+      for (int i = 0; i < kEach; ++i) {
+        const std::string image = "localhost/app" + std::to_string(i) + ":1";
+        CHECK(RecordUpload(file, stack, {image, "id", {}, "d", "api-token", i}));
+      }
+    });
+  }
+  for (auto& w : writers) w.join();
+  auto u = ReadUploads(file);
+  REQUIRE(u);
+  for (int t = 0; t < kWriters; ++t) {
+    INFO("stack" << t);
+    CHECK(UploadedImages(*u, "stack" + std::to_string(t)).size() == kEach);
+  }
+}
+
+TEST_CASE("uploads: a stack name that is not one is an error naming the file and the stack") {
+  test::TempDir dir;
+  const auto file = UploadsPath(dir.path());
+  std::ofstream(file) << R"({"version":1,"stacks":{"../x":[]}})";
+  auto u = ReadUploads(file);
+  REQUIRE_FALSE(u);
+  CHECK(u.error().What().find("uploads.json: stack \"../x\"") != std::string::npos);
 }
