@@ -134,6 +134,15 @@ class Loader {
   void ErrAt(const tree::Mark& m, const std::string& path, const std::string& msg);
   void TypeErr(const Node& n, const std::string& path, std::string_view want);
   void Unsupported(const tree::Entry& e, const std::string& path);
+  // A mapping of options at `path`: `visit(entry, "path.key")` takes the keys it knows and
+  // answers false for the others, which are reported unsupported; not a mapping is a type error.
+  template <typename Visit>
+  void Options(const Node& v, const std::string& path, Visit visit) {
+    if (!v.IsMap()) return TypeErr(v, path, "a mapping");
+    for (const auto& e : v.entries) {
+      if (!visit(e, path + "." + e.key)) Unsupported(e, path);
+    }
+  }
 
   // ---------- scalars (scalars.cpp)
   std::optional<std::string> Str(const Node& n, const std::string& path);

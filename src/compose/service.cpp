@@ -349,21 +349,20 @@ void Loader::ExtraHosts(const Node& v, const std::string& p, std::vector<std::st
 void Loader::LoggingDef(const Node& v, const std::string& p, core::Service& s) {
   if (!v.IsMap()) return TypeErr(v, p, "a mapping");
   core::Logging l;
-  for (const auto& e : v.entries) {
+  Options(v, p, [&](const tree::Entry& e, const std::string& q) {
     if (e.key == "driver")
-      SetStr(*e.value, p + ".driver", l.driver);
+      SetStr(*e.value, q, l.driver);
     else if (e.key == "options")
-      l.options = StrMap(*e.value, p + ".options");
+      l.options = StrMap(*e.value, q);
     else
-      Unsupported(e, p);
-  }
+      return false;
+    return true;
+  });
   s.logging = l;
 }
 
 void Loader::ResourcesDef(const Node& v, const std::string& p, core::Resources& r, bool limits) {
-  if (!v.IsMap()) return TypeErr(v, p, "a mapping");
-  for (const auto& e : v.entries) {
-    std::string q = p + "." + e.key;
+  Options(v, p, [&](const tree::Entry& e, const std::string& q) {
     if (e.key == "cpus")
       r.nano_cpus = NanoCpus(*e.value, q).value_or(0);
     else if (e.key == "memory")
@@ -371,33 +370,26 @@ void Loader::ResourcesDef(const Node& v, const std::string& p, core::Resources& 
     else if (e.key == "pids" && limits)
       r.pids = Int(*e.value, q).value_or(0);
     else
-      Unsupported(e, p);
-  }
+      return false;
+    return true;
+  });
 }
 
 void Loader::DeployDef(const Node& v, const std::string& p, core::Service& s) {
-  if (!v.IsMap()) return TypeErr(v, p, "a mapping");
-  for (const auto& e : v.entries) {
-    std::string q = p + "." + e.key;
-    if (IsExtension(e.key)) continue;
-    if (e.key != "resources") {
-      Unsupported(e, p);
-      continue;
-    }
-    if (!e.value->IsMap()) {
-      TypeErr(*e.value, q, "a mapping");
-      continue;
-    }
-    for (const auto& f : e.value->entries) {
-      std::string r = q + "." + f.key;
+  Options(v, p, [&](const tree::Entry& e, const std::string& q) {
+    if (IsExtension(e.key)) return true;
+    if (e.key != "resources") return false;
+    Options(*e.value, q, [&](const tree::Entry& f, const std::string& r) {
       if (f.key == "limits")
         ResourcesDef(*f.value, r, s.deploy.limits, true);
       else if (f.key == "reservations")
         ResourcesDef(*f.value, r, s.deploy.reservations, false);
       else
-        Unsupported(f, q);
-    }
-  }
+        return false;
+      return true;
+    });
+    return true;
+  });
 }
 
 void Loader::Ulimits(const Node& v, const std::string& p, core::Service& s) {

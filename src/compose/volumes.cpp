@@ -139,45 +139,43 @@ bool Loader::LongVolume(const Node& item, const std::string& q, core::Mount& m) 
 }
 
 void Loader::BindOptions(const Node& v, const std::string& r, core::Mount& m) {
-  if (!v.IsMap()) return TypeErr(v, r, "a mapping");
-  for (const auto& f : v.entries) {
-    std::string t = r + "." + f.key;
-    if (f.key == "propagation")
+  Options(v, r, [&](const tree::Entry& f, const std::string& t) {
+    if (f.key == "propagation") {
       SetStr(*f.value, t, m.propagation);
-    else if (f.key == "create_host_path")
+    } else if (f.key == "create_host_path") {
       SetBool(*f.value, t, m.create_host_path);
-    else if (f.key == "selinux") {
+    } else if (f.key == "selinux") {
       SetStr(*f.value, t, m.selinux);
       if (m.selinux != "z" && m.selinux != "Z") Err(*f.value, t, "must be z or Z");
-    } else
-      Unsupported(f, r);
-  }
+    } else {
+      return false;
+    }
+    return true;
+  });
 }
 
 void Loader::VolumeOptions(const Node& v, const std::string& r, core::Mount& m) {
-  if (!v.IsMap()) return TypeErr(v, r, "a mapping");
-  for (const auto& f : v.entries) {
-    std::string t = r + "." + f.key;
+  Options(v, r, [&](const tree::Entry& f, const std::string& t) {
     if (f.key == "nocopy")
       SetBool(*f.value, t, m.nocopy);
     else if (f.key == "subpath")
       SetStr(*f.value, t, m.subpath);
     else
-      Unsupported(f, r);
-  }
+      return false;
+    return true;
+  });
 }
 
 void Loader::TmpfsOptions(const Node& v, const std::string& r, core::Mount& m) {
-  if (!v.IsMap()) return TypeErr(v, r, "a mapping");
-  for (const auto& f : v.entries) {
-    std::string t = r + "." + f.key;
+  Options(v, r, [&](const tree::Entry& f, const std::string& t) {
     if (f.key == "size")
       m.tmpfs_size = Size(*f.value, t).value_or(0);
     else if (f.key == "mode")
       m.tmpfs_mode = Mode(*f.value, t);
     else
-      Unsupported(f, r);
-  }
+      return false;
+    return true;
+  });
 }
 
 bool Loader::BindSource(const Node& item, const std::string& q, core::Mount& m, core::Service& s) {
