@@ -135,13 +135,18 @@ class Loader {
   void TypeErr(const Node& n, const std::string& path, std::string_view want);
   void Unsupported(const tree::Entry& e, const std::string& path);
   // A mapping of options at `path`: `visit(entry, "path.key")` takes the keys it knows and
-  // answers false for the others, which are reported unsupported; not a mapping is a type error.
+  // answers false for the others, which are reported unsupported. Not a mapping is a type
+  // error, and the answer false.
   template <typename Visit>
-  void Options(const Node& v, const std::string& path, Visit visit) {
-    if (!v.IsMap()) return TypeErr(v, path, "a mapping");
+  bool Options(const Node& v, const std::string& path, Visit visit) {
+    if (!v.IsMap()) {
+      TypeErr(v, path, "a mapping");
+      return false;
+    }
     for (const auto& e : v.entries) {
       if (!visit(e, path + "." + e.key)) Unsupported(e, path);
     }
+    return true;
   }
 
   // ---------- scalars (scalars.cpp)

@@ -347,9 +347,8 @@ void Loader::ExtraHosts(const Node& v, const std::string& p, std::vector<std::st
 }
 
 void Loader::LoggingDef(const Node& v, const std::string& p, core::Service& s) {
-  if (!v.IsMap()) return TypeErr(v, p, "a mapping");
   core::Logging l;
-  Options(v, p, [&](const tree::Entry& e, const std::string& q) {
+  const bool mapping = Options(v, p, [&](const tree::Entry& e, const std::string& q) {
     if (e.key == "driver")
       SetStr(*e.value, q, l.driver);
     else if (e.key == "options")
@@ -358,7 +357,7 @@ void Loader::LoggingDef(const Node& v, const std::string& p, core::Service& s) {
       return false;
     return true;
   });
-  s.logging = l;
+  if (mapping) s.logging = l;
 }
 
 void Loader::ResourcesDef(const Node& v, const std::string& p, core::Resources& r, bool limits) {
